@@ -1,1 +1,40 @@
-export {};
+/**
+ * callscope sniffer: `analyze` reads capture files (the offline reference), `migrate` manages the
+ * CDR schema. Program output goes to stdout, logs and diagnostics to stderr.
+ */
+import { runAnalyze } from './cli/analyze.cli.js';
+
+const USAGE = `usage: sniffer <command> [options]
+
+commands:
+  analyze <file...>   follow the SIP calls and RTP streams of capture files; one JSON record per
+                      call/registration on stdout (sniffer analyze --help)
+
+Run a command with --help for its options.`;
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'analyze':
+      return runAnalyze(rest, { stdout: process.stdout, stderr: process.stderr, env: process.env });
+    case undefined:
+    case '--help':
+    case '-h':
+    case 'help':
+      process.stdout.write(`${USAGE}\n`);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`sniffer: unknown command "${command}"\n\n${USAGE}\n`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`sniffer: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

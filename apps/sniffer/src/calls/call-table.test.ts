@@ -1,0 +1,211 @@
+import type { CallRecord, RegisterRecord } from '@callscope/cdr-schema';
+import { describe, expect, test } from 'vitest';
+import { CallTable, DEFAULT_CALL_TABLE_OPTIONS, type CallTableOptions } from './call-table.js';
+import { DEFAULT_REGISTER_TABLE_OPTIONS, RegisterTable } from './register-table.js';
+import type { SipEvent } from './sip-event.js';
+
+const T0 = 1_795_975_892_000_000; // µs
+const A = { ip: '192.0.2.10', port: 5060, tag: 'caller-tag' };
+const B = { ip: '198.51.100.20', port: 5060, tag: 'callee-tag' };
+
+/** A SIP message of one dialog between A (caller) and B, `ms` after T0. */
+function sip(ms: number, from: typeof A, to: typeof A, msg: Partial<SipEvent> & { method: string }): SipEvent {
+  const isRequest = msg.isRequest ?? (msg.statusCode === undefined || msg.statusCode === 0);
+  // From/To headers name the dialog's caller and callee whatever the direction of a response.
+  const requester = isRequest ? from : to;
+  const responder = isRequest ? to : from;
+  return {
+    tsUs: T0 + Math.round(ms * 1000),
+    srcIp: from.ip, srcPort: from.port, dstIp: to.ip, dstPort: to.port,
+    transport: 'udp', vlan: null, isRequest, statusCode: 0, reason: '', callId: 'call-1', cseq: 1,
+    fromUser: requester === A ? 'alice' : 'bob', fromDomain: 'example.com', fromName: null, fromTag: requester.tag,
+    toUser: responder === A ? 'alice' : 'bob', toDomain: 'example.com', toTag: null,
+    ruriUser: isRequest ? 'bob' : null, userAgent: null, contact: null, expires: null, hasAuthorization: false,
+    sdp: null, contentType: '', bodyText: null,
+    ...msg,
+  };
+}
+
+function run(events: SipEvent[], opts: Partial<CallTableOptions> = {}, flush = true): { calls: CallRecord[]; table: CallTable } {
+  const calls: CallRecord[] = [];
+  const table = new CallTable({ ...DEFAULT_CALL_TABLE_OPTIONS, ...opts }, (c) => calls.push(c));
+  for (const ev of events) table.onSip(ev);
+  if (flush) table.flush();
+  return { calls, table };
+}
+
+const answered = (toTag = B.tag): SipEvent[] => [
+  sip(0, A, B, { method: 'INVITE' }),
+  sip(2, B, A, { method: 'INVITE', statusCode: 100, reason: 'Trying' }),
+  sip(40, B, A, { method: 'INVITE', statusCode: 180, reason: 'Ringing', toTag }),
+  sip(1000, B, A, { method: 'INVITE', statusCode: 200, reason: 'OK', toTag }),
+  sip(1001, A, B, { method: 'ACK', toTag }),
+];
+
+describe('call outcomes', () => {
+  test('caller hangs up: bye_confirmed, end at the 200 to BYE, caller side', () => {
+    const { calls } = run([
+      ...answered(),
+      sip(8000, A, B, { method: 'BYE', cseq: 2, toTag: B.tag }),
+      sip(8001.5, B, A, { method: 'BYE', cseq: 2, statusCode: 200, reason: 'OK', toTag: B.tag }),
+    ]);
+    expect(calls).toHaveLength(1);
+    const c = calls[0]!;
+    expect(c).toMatchObject({
+      call_id: 'call-1', caller: 'alice', called: 'bob', caller_ip: A.ip, callee_ip: B.ip,
+      start: '2026-11-29T18:11:32.000000Z', answer: '2026-11-29T18:11:33.000000Z', end: '2026-11-29T18:11:40.001500Z',
+      duration: 8.0015, connect_duration: 7.0015, pdd_ms: 40, last_sip_code: 200, bye_by: 'caller',
+      end_reason: 'bye_confirmed', sip_packets: 7,
+    });
+    expect(c.sip_responses.map((r) => [r.code, r.cseq_method, r.from_side])).toEqual([[200, 'INVITE', 'callee'], [200, 'BYE', 'callee']]);
+  });
+
+  test('callee hangs up: bye_by callee (From-tag of the BYE is the callee tag)', () => {
+    const bye = sip(5000, B, A, { method: 'BYE', cseq: 1 });
+    // In the callee's BYE, From is the callee (tag B) and To is the caller.
+    bye.fromTag = B.tag;
+    bye.toTag = A.tag;
+    const ok = sip(5001, A, B, { method: 'BYE', cseq: 1, statusCode: 200, reason: 'OK' });
+    ok.fromTag = B.tag;
+    ok.toTag = A.tag;
+    const { calls } = run([...answered(), bye, ok]);
+    expect(calls[0]).toMatchObject({ bye_by: 'callee', end_reason: 'bye_confirmed', end: '2026-11-29T18:11:37.001000Z' });
+  });
+
+  test('BYE without response: bye_unconfirmed, end at the BYE', () => {
+    const { calls } = run([...answered(), sip(3000, A, B, { method: 'BYE', cseq: 2, toTag: B.tag })]);
+    expect(calls[0]).toMatchObject({ end_reason: 'bye_unconfirmed', end: '2026-11-29T18:11:35.000000Z', bye_by: 'caller' });
+  });
+
+  test('486 rejects; ACK after it still counts as a SIP packet of the call', () => {
+    const { calls } = run([
+      sip(0, A, B, { method: 'INVITE' }),
+      sip(5, B, A, { method: 'INVITE', statusCode: 486, reason: 'Busy Here', toTag: B.tag }),
+      sip(6, A, B, { method: 'ACK', toTag: B.tag }),
+    ]);
+    expect(calls[0]).toMatchObject({ end_reason: 'rejected', last_sip_code: 486, last_sip_reason: 'Busy Here', answer: null, end: '2026-11-29T18:11:32.005000Z', sip_packets: 3, pdd_ms: null });
+  });
+
+  test('CANCEL then 487: cancelled, end at the 487', () => {
+    const { calls } = run([
+      sip(0, A, B, { method: 'INVITE' }),
+      sip(30, B, A, { method: 'INVITE', statusCode: 180, reason: 'Ringing', toTag: B.tag }),
+      sip(4000, A, B, { method: 'CANCEL' }),
+      sip(4001, B, A, { method: 'CANCEL', statusCode: 200, reason: 'OK' }),
+      sip(4002, B, A, { method: 'INVITE', statusCode: 487, reason: 'Request Terminated', toTag: B.tag }),
+      sip(4003, A, B, { method: 'ACK', toTag: B.tag }),
+    ]);
+    expect(calls[0]).toMatchObject({ end_reason: 'cancelled', last_sip_code: 487, end: '2026-11-29T18:11:36.002000Z', pdd_ms: 30, sip_packets: 6 });
+  });
+
+  test('a 407 challenge then an authenticated INVITE that is answered is one answered call', () => {
+    const { calls } = run([
+      sip(0, A, B, { method: 'INVITE' }),
+      sip(1, B, A, { method: 'INVITE', statusCode: 407, reason: 'Proxy Authentication Required', toTag: 'x' }),
+      sip(2, A, B, { method: 'ACK', toTag: 'x' }),
+      sip(3, A, B, { method: 'INVITE', cseq: 2, hasAuthorization: true }),
+      sip(500, B, A, { method: 'INVITE', cseq: 2, statusCode: 200, reason: 'OK', toTag: B.tag }),
+    ]);
+    expect(calls[0]).toMatchObject({ last_sip_code: 200, answer: '2026-11-29T18:11:32.500000Z', end_reason: 'capture_end' });
+  });
+
+  test('retransmitted INVITE and re-INVITEs do not restart the call', () => {
+    const { calls } = run([
+      sip(0, A, B, { method: 'INVITE' }),
+      sip(500, A, B, { method: 'INVITE' }),
+      ...answered().slice(1),
+      sip(3000, A, B, { method: 'INVITE', cseq: 2, toTag: B.tag }),
+      sip(3001, B, A, { method: 'INVITE', cseq: 2, statusCode: 200, reason: 'OK', toTag: B.tag }),
+    ]);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatchObject({ start: '2026-11-29T18:11:32.000000Z', answer: '2026-11-29T18:11:33.000000Z', end: '2026-11-29T18:11:35.001000Z' });
+  });
+
+  test('messages of a dialog whose INVITE was not seen are counted, not invented into calls', () => {
+    const { calls, table } = run([sip(0, A, B, { method: 'BYE', cseq: 5, toTag: B.tag })]);
+    expect(calls).toHaveLength(0);
+    expect(table.counters.sipOutOfDialog).toBe(1);
+  });
+});
+
+describe('timeouts run on packet time', () => {
+  test('no final response: no_answer_timeout once packet time passes the limit', () => {
+    const { calls, table } = run([sip(0, A, B, { method: 'INVITE' })], { noAnswerTimeoutS: 10 }, false);
+    table.advance(T0 + 9_000_000);
+    expect(calls).toHaveLength(0);
+    table.advance(T0 + 11_000_000);
+    expect(calls[0]).toMatchObject({ end_reason: 'no_answer_timeout' });
+  });
+
+  test('answered call without BYE or RTP: rtp_timeout', () => {
+    const { calls, table } = run(answered(), { rtpTimeoutS: 30 }, false);
+    table.advance(T0 + 32_000_000);
+    expect(calls[0]).toMatchObject({ end_reason: 'rtp_timeout', answer: '2026-11-29T18:11:33.000000Z' });
+  });
+
+  test('absolute timeout closes an answered call that keeps signalling', () => {
+    const events = answered();
+    const { calls, table } = run(events, { absoluteTimeoutS: 60, rtpTimeoutS: 1000 }, false);
+    for (let s = 10; s <= 70; s += 10) table.onSip(sip(s * 1000, A, B, { method: 'OPTIONS', cseq: 100 + s, toTag: B.tag }));
+    expect(calls[0]).toMatchObject({ end_reason: 'absolute_timeout' });
+  });
+
+  test('a finished call lingers for late packets, then is written', () => {
+    const { calls, table } = run(
+      [...answered(), sip(2000, A, B, { method: 'BYE', cseq: 2, toTag: B.tag }), sip(2001, B, A, { method: 'BYE', cseq: 2, statusCode: 200, reason: 'OK', toTag: B.tag })],
+      { lingerS: 5 },
+      false,
+    );
+    table.advance(T0 + 4_000_000);
+    expect(calls).toHaveLength(0);
+    table.advance(T0 + 8_000_000);
+    expect(calls[0]).toMatchObject({ end_reason: 'bye_confirmed' });
+  });
+
+  test('the open-call table is bounded: the oldest call is evicted and counted', () => {
+    const events: SipEvent[] = [];
+    for (let i = 0; i < 5; i++) events.push(sip(i, A, B, { method: 'INVITE', callId: `c${i}` }));
+    const { calls, table } = run(events, { maxOpenCalls: 3 }, false);
+    expect(table.openCalls).toBe(3);
+    expect(table.counters.callsEvicted).toBe(2);
+    expect(calls.map((c) => [c.call_id, c.end_reason])).toEqual([['c0', 'evicted'], ['c1', 'evicted']]);
+  });
+});
+
+describe('registrations', () => {
+  const reg = (ms: number, cseq: number, extra: Partial<SipEvent> = {}) =>
+    sip(ms, A, B, { method: 'REGISTER', callId: 'reg-1', cseq, expires: 600, contact: 'sip:1001@192.0.2.10', ...extra });
+  const resp = (ms: number, cseq: number, code: number, extra: Partial<SipEvent> = {}) =>
+    sip(ms, B, A, { method: 'REGISTER', callId: 'reg-1', cseq, statusCode: code, reason: String(code), ...extra });
+
+  function runRegs(events: SipEvent[]): RegisterRecord[] {
+    const out: RegisterRecord[] = [];
+    const t = new RegisterTable(DEFAULT_REGISTER_TABLE_OPTIONS, (r) => out.push(r));
+    for (const ev of events) {
+      t.advance(ev.tsUs);
+      t.onSip(ev);
+    }
+    t.flush();
+    return out;
+  }
+
+  test('401 challenge then 200: ok, challenged, two transactions, granted expiry', () => {
+    const [r] = runRegs([reg(0, 1), resp(1, 1, 401), reg(2, 2, { hasAuthorization: true }), resp(3, 2, 200, { expires: 300 })]);
+    expect(r).toMatchObject({ result: 'ok', challenged: true, transactions: 2, last_sip_code: 200, expires: 300, user: 'bob', client_ip: A.ip, registrar_ip: B.ip });
+  });
+
+  test('wrong password: the authenticated retry gets 401 again -> auth_failed', () => {
+    const [r] = runRegs([reg(0, 1), resp(1, 1, 401), reg(2, 2), resp(3, 2, 401)]);
+    expect(r).toMatchObject({ result: 'auth_failed', last_sip_code: 401 });
+  });
+
+  test('no response: timeout', () => {
+    const [r] = runRegs([reg(0, 1), reg(500, 1)]);
+    expect(r).toMatchObject({ result: 'timeout', last_sip_code: null, transactions: 1 });
+  });
+
+  test('a dialog that goes quiet is written out and a later refresh starts a new record', () => {
+    const recs = runRegs([reg(0, 1), resp(1, 1, 200), reg(60_000, 2), resp(60_001, 2, 500)]);
+    expect(recs.map((r) => r.result)).toEqual(['ok', 'failed']);
+  });
+});

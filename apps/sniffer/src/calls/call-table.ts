@@ -1,0 +1,254 @@
+import type { CallRecord, CallSide, EndReason } from '@callscope/cdr-schema';
+import { formatIp, ipv4PortKey, ipv6PortKey, type DecodedPacket } from '@callscope/packet';
+import { buildCallRecord } from './call-record.js';
+import { Call, CallPhase } from './call.js';
+import { endpointKeyFromText } from './endpoint-key.js';
+import { MediaStream } from './media-stream.js';
+import type { SdpInfo, SdpPayload, SipEvent } from './sip-event.js';
+import { toMicros } from './time.js';
+
+/** Limits and timeouts of the call table; all times are packet time, so offline and live agree. */
+export interface CallTableOptions {
+  /** Sensor name written into every record. */
+  sensor: string;
+  /** Most calls followed at once; past it the oldest is closed as `evicted` (counted). */
+  maxOpenCalls: number;
+  /** Most streams per call; further streams are counted, not tracked. */
+  maxStreamsPerCall: number;
+  /** An unanswered call with no final response closes after this long without SIP. */
+  noAnswerTimeoutS: number;
+  /** An answered call without BYE closes after this long without SIP or RTP. */
+  rtpTimeoutS: number;
+  /** Any call closes this long after its INVITE. */
+  absoluteTimeoutS: number;
+  /** A BYE without response closes the call this long after the BYE. */
+  byeTimeoutS: number;
+  /** A finished call stays this long for late RTP and retransmissions before its CDR is written. */
+  lingerS: number;
+  /** Also match RTP sent from the SIP source address to the SDP port (signalling behind NAT). */
+  acceptRtpFromSipSource: boolean;
+}
+
+/** Defaults a VoIP engineer expects (VoIPmonitor-like timeouts). */
+export const DEFAULT_CALL_TABLE_OPTIONS: CallTableOptions = {
+  sensor: 'sensor1',
+  maxOpenCalls: 200_000,
+  maxStreamsPerCall: 64,
+  noAnswerTimeoutS: 300,
+  rtpTimeoutS: 300,
+  absoluteTimeoutS: 4 * 3600,
+  byeTimeoutS: 20,
+  lingerS: 5,
+  acceptRtpFromSipSource: false,
+};
+
+/** A media address announced in SDP: RTP or RTCP to or from it belongs to `call`. */
+interface MediaEndpoint {
+  call: Call;
+  /** The side that announced the address (it receives RTP there and usually sends from it). */
+  owner: CallSide;
+  rtcp: boolean;
+  payloads: readonly SdpPayload[];
+}
+
+/** What the table counts: nothing it discards goes unseen. */
+export interface CallTableCounters {
+  callsOpened: number;
+  callsClosed: number;
+  callsEvicted: number;
+  sipMessages: number;
+  /** Requests/responses of a Call-ID without an initial INVITE seen (mid-dialog, OPTIONS...). */
+  sipOutOfDialog: number;
+  rtpPackets: number;
+  rtcpPackets: number;
+  /** UDP that looked like RTP (version 2) but matched no call's SDP. */
+  rtpWithoutCall: number;
+  streamsOverCap: number;
+}
+
+const SWEEP_INTERVAL_US = 1_000_000;
+
+/**
+ * Calls by Call-ID, media endpoints from their SDP, and the timeouts that close them. Consumers
+ * get one {@link CallRecord} per call through `onCall`.
+ */
+export class CallTable {
+  private readonly calls = new Map<string, Call>();
+  private readonly endpoints = new Map<number | string, MediaEndpoint>();
+  private nextSweepUs = 0;
+  private nowUs = 0;
+  readonly counters: CallTableCounters = {
+    callsOpened: 0,
+    callsClosed: 0,
+    callsEvicted: 0,
+    sipMessages: 0,
+    sipOutOfDialog: 0,
+    rtpPackets: 0,
+    rtcpPackets: 0,
+    rtpWithoutCall: 0,
+    streamsOverCap: 0,
+  };
+
+  constructor(
+    private readonly options: CallTableOptions,
+    private readonly onCall: (record: CallRecord) => void,
+  ) {}
+
+  /** Calls open now (including finished ones lingering for late packets). */
+  get openCalls(): number {
+    return this.calls.size;
+  }
+
+  /** Feed one SIP message of an INVITE dialog (REGISTER and others go to their own tables). */
+  onSip(ev: SipEvent): void {
+    this.counters.sipMessages++;
+    this.advance(ev.tsUs);
+    let call = this.calls.get(ev.callId);
+    if (call === undefined) {
+      if (!(ev.isRequest && ev.method === 'INVITE' && ev.toTag === null)) {
+        this.counters.sipOutOfDialog++;
+        return;
+      }
+      if (this.calls.size >= this.options.maxOpenCalls) this.evictOldest();
+      call = new Call(ev);
+      this.calls.set(ev.callId, call);
+      this.counters.callsOpened++;
+    }
+    const ended = call.applySip(ev);
+    if (ev.sdp !== null) this.learnSdp(call, ev, ev.sdp);
+    if (ended) call.closeAtUs = ev.tsUs + this.options.lingerS * 1e6;
+  }
+
+  /**
+   * Offer one UDP packet: when its address matches a call's SDP it is that call's RTP/RTCP and
+   * the function returns true. Allocates nothing for IPv4 packets of known streams.
+   */
+  onUdp(pkt: DecodedPacket): boolean {
+    const tsUs = toMicros(pkt.tsSec, pkt.tsNsec);
+    this.advance(tsUs);
+    let ep: MediaEndpoint | undefined;
+    let sentByOwner = false;
+    if (pkt.ipVersion === 4) {
+      ep = this.endpoints.get(ipv4PortKey(pkt.dst4, pkt.dstPort));
+      if (ep === undefined) {
+        ep = this.endpoints.get(ipv4PortKey(pkt.src4, pkt.srcPort));
+        sentByOwner = true;
+      }
+    } else if (pkt.ipVersion === 6) {
+      ep = this.endpoints.get(ipv6PortKey(pkt.dst6, pkt.dstPort));
+      if (ep === undefined) {
+        ep = this.endpoints.get(ipv6PortKey(pkt.src6, pkt.srcPort));
+        sentByOwner = true;
+      }
+    }
+    const buf = pkt.payload;
+    const off = pkt.payloadOffset;
+    const len = pkt.payloadLength;
+    if (ep === undefined) {
+      if (len >= 12 && (buf[off]! & 0xc0) === 0x80) this.counters.rtpWithoutCall++;
+      return false;
+    }
+    const call = ep.call;
+    call.lastActivityUs = Math.max(call.lastActivityUs, tsUs);
+    if (len < 8 || (buf[off]! & 0xc0) !== 0x80) return true; // on a media port but not RTP/RTCP: still the call's
+    const secondByte = buf[off + 1]!;
+    // RFC 5761 §4: with rtcp-mux, payload types 64-95 (byte 192-223 with marker) are RTCP.
+    if (ep.rtcp || (secondByte >= 192 && secondByte <= 223)) {
+      this.counters.rtcpPackets++;
+      return true;
+    }
+    if (len < 12) return true;
+    this.counters.rtpPackets++;
+    const ssrc = ((buf[off + 8]! << 24) | (buf[off + 9]! << 16) | (buf[off + 10]! << 8) | buf[off + 11]!) >>> 0;
+    const side: CallSide = sentByOwner ? ep.owner : ep.owner === 'caller' ? 'callee' : 'caller';
+    const stream = this.streamOf(call, pkt, ssrc, side, ep.payloads);
+    if (stream === null) return true;
+    if (stream.packets === 0) {
+      stream.firstUs = tsUs;
+      stream.payloadType = buf[off + 1]! & 0x7f;
+    }
+    stream.packets++;
+    stream.lastUs = tsUs;
+    return true;
+  }
+
+  private streamOf(call: Call, pkt: DecodedPacket, ssrc: number, side: CallSide, payloads: readonly SdpPayload[]): MediaStream | null {
+    const streams = call.streams;
+    for (let i = 0; i < streams.length; i++) {
+      const s = streams[i]!;
+      if (s.matches(ssrc, pkt.ipVersion, pkt.src4, pkt.dst4, pkt.src6, pkt.dst6, pkt.srcPort, pkt.dstPort)) return s;
+    }
+    if (streams.length >= this.options.maxStreamsPerCall) {
+      this.counters.streamsOverCap++;
+      return null;
+    }
+    const s = new MediaStream(
+      ssrc, side, pkt.ipVersion, pkt.src4, pkt.dst4, pkt.src6, pkt.dst6, pkt.srcPort, pkt.dstPort,
+      formatIp(pkt.ipVersion, pkt.src4, pkt.src6), formatIp(pkt.ipVersion, pkt.dst4, pkt.dst6), payloads,
+    );
+    streams.push(s);
+    return s;
+  }
+
+  /** Map every audio/video m= line of an SDP body to this call (offer, answer, re-INVITE). */
+  private learnSdp(call: Call, ev: SipEvent, sdp: SdpInfo): void {
+    const owner = call.sideOf(ev);
+    for (const m of sdp.media) {
+      if (m.port === 0) continue; // a disabled stream (RFC 3264 §6)
+      this.addEndpoint(call, m.ip, m.port, owner, false, m.payloads);
+      if (!m.rtcpMux && m.rtcpPort !== m.port) this.addEndpoint(call, m.ip, m.rtcpPort, owner, true, m.payloads);
+      if (this.options.acceptRtpFromSipSource && ev.srcIp !== m.ip) this.addEndpoint(call, ev.srcIp, m.port, owner, false, m.payloads);
+    }
+  }
+
+  private addEndpoint(call: Call, ip: string, port: number, owner: CallSide, rtcp: boolean, payloads: readonly SdpPayload[]): void {
+    const key = endpointKeyFromText(ip, port);
+    if (key === null) return;
+    // The newest SDP wins: a port reused by a new call belongs to it from now on.
+    this.endpoints.set(key, { call, owner, rtcp, payloads });
+    if (!call.endpointKeys.includes(key)) call.endpointKeys.push(key);
+  }
+
+  /** Move packet time forward; every second of it, close calls whose time has come. */
+  advance(tsUs: number): void {
+    if (tsUs > this.nowUs) this.nowUs = tsUs;
+    if (this.nowUs < this.nextSweepUs) return;
+    this.nextSweepUs = this.nowUs + SWEEP_INTERVAL_US;
+    this.sweep(this.nowUs);
+  }
+
+  private sweep(now: number): void {
+    const o = this.options;
+    for (const call of this.calls.values()) {
+      let reason: EndReason | null = null;
+      if (call.closeAtUs !== null) {
+        if (now >= call.closeAtUs) reason = 'capture_end'; // the call's own outcome (BYE, final) decides
+      } else if (call.phase === CallPhase.ByeSent) {
+        if (now - (call.byeUs ?? now) >= o.byeTimeoutS * 1e6) reason = 'bye_unconfirmed';
+      } else if (now - call.startUs >= o.absoluteTimeoutS * 1e6) reason = 'absolute_timeout';
+      else if (call.phase === CallPhase.Setup) {
+        if (now - call.lastSipUs >= o.noAnswerTimeoutS * 1e6) reason = 'no_answer_timeout';
+      } else if (call.phase === CallPhase.Answered && now - call.lastActivityUs >= o.rtpTimeoutS * 1e6) reason = 'rtp_timeout';
+      if (reason !== null) this.close(call, reason);
+    }
+  }
+
+  /** The input ended: every open call gets its CDR now. */
+  flush(): void {
+    for (const call of [...this.calls.values()]) this.close(call, 'capture_end');
+  }
+
+  private evictOldest(): void {
+    const oldest = this.calls.values().next();
+    if (oldest.done === true) return;
+    this.counters.callsEvicted++;
+    this.close(oldest.value, 'evicted');
+  }
+
+  private close(call: Call, reason: EndReason): void {
+    this.calls.delete(call.callId);
+    for (const key of call.endpointKeys) if (this.endpoints.get(key)?.call === call) this.endpoints.delete(key);
+    this.counters.callsClosed++;
+    this.onCall(buildCallRecord(call, reason, this.options.sensor));
+  }
+}

@@ -1,0 +1,224 @@
+import type { CallSide, DtmfRecord, EndReason, SipResponseRecord, SipTransport } from '@callscope/cdr-schema';
+import type { MediaStream } from './media-stream.js';
+import type { SipEvent } from './sip-event.js';
+import { isoFromMicros } from './time.js';
+
+/**
+ * Where a call is in its life. Only `applySip` moves it forward; the call table reads it to decide
+ * when a call is over (RFC 3261 §13 INVITE, §15 BYE, §9 CANCEL).
+ */
+export const CallPhase = {
+  /** INVITE sent, no final response yet (100/18x may have come). */
+  Setup: 0,
+  /** A 2xx answered the initial INVITE. */
+  Answered: 1,
+  /** A BYE was sent, its response not seen yet. */
+  ByeSent: 2,
+  /** The first BYE got a final response: the call is over. */
+  ByeAnswered: 3,
+  /** The initial INVITE got a final non-2xx response (after a CANCEL or not). */
+  Failed: 4,
+} as const;
+export type CallPhase = (typeof CallPhase)[keyof typeof CallPhase];
+
+/** 401/407 to an INVITE is an authentication round, not the call's outcome: the UA retries. */
+const isChallenge = (code: number) => code === 401 || code === 407;
+
+/** One INVITE dialog being followed, from its first INVITE to its CDR. */
+export class Call {
+  readonly callId: string;
+  readonly startUs: number;
+  readonly transport: SipTransport;
+  readonly vlan: number | null;
+  readonly callerIp: string;
+  readonly callerPort: number;
+  readonly calleeIp: string;
+  readonly calleePort: number;
+  readonly caller: string;
+  readonly callerDomain: string;
+  readonly callerName: string | null;
+  readonly called: string;
+  readonly calledDomain: string;
+  /** From-tag of the initial INVITE: tells which side sent a later request (RFC 3261 §12.2.1.1). */
+  readonly callerTag: string | null;
+
+  phase: CallPhase = CallPhase.Setup;
+  /** CSeq number of the (latest) initial INVITE; a challenged INVITE is retried with a higher one. */
+  inviteCseq: number;
+  /** INVITEs without To-tag seen (the first one and its retransmissions or authenticated retries). */
+  inviteRequests = 0;
+  reinvites = 0;
+  sipPackets = 0;
+  firstProgressUs: number | null = null;
+  answerUs: number | null = null;
+  finalCode: number | null = null;
+  finalReason: string | null = null;
+  finalUs: number | null = null;
+  cancelUs: number | null = null;
+  byeUs: number | null = null;
+  byeCseq = 0;
+  byeBy: CallSide | null = null;
+  byeResponseUs: number | null = null;
+  byeResponseCode: number | null = null;
+  byeResponseReason: string | null = null;
+  lastSipUs: number;
+  /** Last SIP or RTP packet: the RTP-inactivity timeout counts from here. */
+  lastActivityUs: number;
+  /** Set when the call is over and only lingers for late RTP and retransmissions. */
+  closeAtUs: number | null = null;
+  callerUserAgent: string | null = null;
+  calleeUserAgent: string | null = null;
+  readonly sipResponses: SipResponseRecord[] = [];
+  readonly dtmf: DtmfRecord[] = [];
+  readonly streams: MediaStream[] = [];
+  /** Keys of the media endpoints this call registered, removed when the call is dropped. */
+  readonly endpointKeys: (number | string)[] = [];
+
+  constructor(invite: SipEvent) {
+    this.callId = invite.callId;
+    this.startUs = invite.tsUs;
+    this.transport = invite.transport;
+    this.vlan = invite.vlan;
+    this.callerIp = invite.srcIp;
+    this.callerPort = invite.srcPort;
+    this.calleeIp = invite.dstIp;
+    this.calleePort = invite.dstPort;
+    this.caller = invite.fromUser;
+    this.callerDomain = invite.fromDomain;
+    this.callerName = invite.fromName;
+    this.called = invite.toUser || invite.ruriUser || '';
+    this.calledDomain = invite.toDomain;
+    this.callerTag = invite.fromTag;
+    this.inviteCseq = invite.cseq;
+    this.lastSipUs = invite.tsUs;
+    this.lastActivityUs = invite.tsUs;
+  }
+
+  /** Which side sent a message: by From-tag for requests, the opposite side for responses. */
+  sideOf(ev: SipEvent): CallSide {
+    const fromCaller =
+      this.callerTag !== null && ev.fromTag !== null
+        ? ev.fromTag === this.callerTag
+        : ev.srcIp === this.callerIp && ev.srcPort === this.callerPort;
+    // A response travels opposite to its request; the From header still names the requester.
+    return ev.isRequest === fromCaller ? 'caller' : 'callee';
+  }
+
+  /**
+   * The one state-transition function of a dialog (sngrep style); the table also feeds it the
+   * INVITE the call was created from. Returns true when this message ended the call, so the table
+   * can schedule its close.
+   */
+  applySip(ev: SipEvent): boolean {
+    this.sipPackets++;
+    this.lastSipUs = Math.max(this.lastSipUs, ev.tsUs);
+    this.lastActivityUs = Math.max(this.lastActivityUs, ev.tsUs);
+    return ev.isRequest ? this.applyRequest(ev) : this.applyResponse(ev);
+  }
+
+  private applyRequest(ev: SipEvent): boolean {
+    const side = this.sideOf(ev);
+    if (side === 'caller' && ev.userAgent !== null && this.callerUserAgent === null) this.callerUserAgent = ev.userAgent;
+    if (side === 'callee' && ev.userAgent !== null && this.calleeUserAgent === null) this.calleeUserAgent = ev.userAgent;
+    switch (ev.method) {
+      case 'INVITE':
+        if (ev.toTag === null && this.phase === CallPhase.Setup) {
+          if (ev.cseq === this.inviteCseq) this.inviteRequests++;
+          else if (ev.cseq > this.inviteCseq) {
+            // A new initial INVITE after a 401/407: the authenticated attempt is the call.
+            this.inviteCseq = ev.cseq;
+            this.inviteRequests++;
+          }
+        } else if (ev.toTag !== null) this.reinvites++;
+        return false;
+      case 'CANCEL':
+        if (this.cancelUs === null && this.phase === CallPhase.Setup) this.cancelUs = ev.tsUs;
+        return false;
+      case 'BYE':
+        if (this.byeUs === null) {
+          this.byeUs = ev.tsUs;
+          this.byeCseq = ev.cseq;
+          this.byeBy = side;
+          this.phase = CallPhase.ByeSent;
+        }
+        return false;
+      default:
+        return false;
+    }
+  }
+
+  private applyResponse(ev: SipEvent): boolean {
+    const side = this.sideOf(ev);
+    if (side === 'callee' && ev.userAgent !== null && this.calleeUserAgent === null) this.calleeUserAgent = ev.userAgent;
+    if (side === 'caller' && ev.userAgent !== null && this.callerUserAgent === null) this.callerUserAgent = ev.userAgent;
+    const code = ev.statusCode;
+    if (code >= 200) {
+      const last = this.sipResponses[this.sipResponses.length - 1];
+      // Retransmitted finals (same code, method, CSeq) are one response for the CDR.
+      const retransmit = last !== undefined && last.code === code && last.cseq_method === ev.method && this.lastResponseCseq === ev.cseq;
+      if (!retransmit) {
+        this.sipResponses.push({ code, reason: ev.reason, time: isoFromMicros(ev.tsUs), cseq_method: ev.method, from_side: side });
+        this.lastResponseCseq = ev.cseq;
+      }
+    }
+    if (ev.method === 'INVITE' && ev.cseq === this.inviteCseq) return this.applyInviteResponse(ev);
+    if (ev.method === 'BYE' && this.byeUs !== null && ev.cseq === this.byeCseq && code >= 200 && this.byeResponseUs === null) {
+      this.byeResponseUs = ev.tsUs;
+      this.byeResponseCode = code;
+      this.byeResponseReason = ev.reason;
+      this.phase = CallPhase.ByeAnswered;
+      return true;
+    }
+    return false;
+  }
+
+  private lastResponseCseq = -1;
+
+  private applyInviteResponse(ev: SipEvent): boolean {
+    const code = ev.statusCode;
+    if (code >= 180 && code < 300 && this.firstProgressUs === null) this.firstProgressUs = ev.tsUs;
+    if (code < 200) return false;
+    if (code < 300) {
+      if (this.answerUs === null) this.answerUs = ev.tsUs;
+      if (this.finalCode === null) this.setFinal(ev);
+      if (this.phase === CallPhase.Setup) this.phase = CallPhase.Answered;
+      return false;
+    }
+    if (this.finalCode !== null || this.phase !== CallPhase.Setup) return false;
+    if (isChallenge(code) && this.cancelUs === null) {
+      // Remember it: if no authenticated retry follows, it stays the outcome (see CallTable timeouts).
+      this.challengeCode = code;
+      this.challengeReason = ev.reason;
+      this.challengeUs = ev.tsUs;
+      return false;
+    }
+    this.setFinal(ev);
+    this.phase = CallPhase.Failed;
+    return true;
+  }
+
+  challengeCode: number | null = null;
+  challengeReason: string | null = null;
+  challengeUs: number | null = null;
+
+  private setFinal(ev: SipEvent): void {
+    this.finalCode = ev.statusCode;
+    this.finalReason = ev.reason;
+    this.finalUs = ev.tsUs;
+  }
+
+  /** The CDR end time and reason, by the rules of DESIGN.md's contract. */
+  outcome(closedBy: EndReason | null): { endUs: number; reason: EndReason } {
+    if (this.byeUs !== null) {
+      const confirmed = this.byeResponseUs !== null && this.byeResponseCode !== null && this.byeResponseCode < 300;
+      return { endUs: this.byeResponseUs ?? this.byeUs, reason: confirmed ? 'bye_confirmed' : 'bye_unconfirmed' };
+    }
+    if (this.answerUs === null) {
+      if (this.finalUs !== null) return { endUs: this.finalUs, reason: this.cancelUs !== null ? 'cancelled' : 'rejected' };
+      if (this.challengeUs !== null) return { endUs: this.challengeUs, reason: 'rejected' };
+      if (this.cancelUs !== null) return { endUs: this.lastSipUs, reason: 'cancelled' };
+      return { endUs: this.lastSipUs, reason: closedBy ?? 'no_answer_timeout' };
+    }
+    return { endUs: this.lastSipUs, reason: closedBy ?? 'capture_end' };
+  }
+}

@@ -1,0 +1,109 @@
+import type { SipTransport } from '@callscope/cdr-schema';
+import {
+  SdpDirection,
+  SdpStatus,
+  SipMessageKind,
+  parseSdp,
+  type SdpAddress,
+  type SessionDescription,
+  type SipMessage,
+} from '@callscope/sip-parser';
+import type { SdpInfo, SdpMediaInfo, SdpPayload, SipEvent } from './sip-event.js';
+
+const DIRECTIONS: Record<number, SdpMediaInfo['direction']> = {
+  [SdpDirection.SendRecv]: 'sendrecv',
+  [SdpDirection.SendOnly]: 'sendonly',
+  [SdpDirection.RecvOnly]: 'recvonly',
+  [SdpDirection.Inactive]: 'inactive',
+};
+
+/** Largest non-SDP body kept as text (SIP INFO DTMF bodies are a few dozen bytes). */
+const MAX_BODY_TEXT = 512;
+
+/** Where the packet came from and went to: what the parser cannot know. */
+export interface SipEnvelope {
+  tsUs: number;
+  srcIp: string;
+  srcPort: number;
+  dstIp: string;
+  dstPort: number;
+  transport: SipTransport;
+  vlan: number | null;
+}
+
+const addressText = (sdp: SessionDescription, a: SdpAddress): string => (a.present ? sdp.text(a.address) : '');
+
+/**
+ * Decodes the fields a dialog keeps from a parsed message into a {@link SipEvent}: the one place
+ * where SIP bytes become strings (per SIP message, never per RTP packet). Returns null when the
+ * message lacks what a dialog needs (Call-ID, CSeq).
+ */
+export function toSipEvent(msg: SipMessage, env: SipEnvelope, sdpScratch: SessionDescription): SipEvent | null {
+  if (!msg.callId.present || msg.cseq < 0) return null;
+  const isRequest = msg.kind === SipMessageKind.Request;
+  const text = (r: Parameters<SipMessage['text']>[0]) => msg.text(r);
+  const opt = (r: Parameters<SipMessage['text']>[0]) => (r.present ? msg.text(r) : null);
+  const contentType = msg.contentType.present ? text(msg.contentType).toLowerCase() : '';
+  let sdp: SdpInfo | null = null;
+  let bodyText: string | null = null;
+  if (msg.body.present && msg.body.length > 0) {
+    if (contentType.startsWith('application/sdp') || contentType === '') {
+      if (parseSdp(msg.buf, msg.body.offset, msg.body.length, sdpScratch) === SdpStatus.Ok) sdp = toSdpInfo(sdpScratch);
+    } else if (msg.body.length <= MAX_BODY_TEXT) bodyText = text(msg.body);
+  }
+  const contactExpires = msg.contact.present ? msg.contact.expires : -1;
+  const expires = contactExpires >= 0 ? contactExpires : msg.expires >= 0 ? msg.expires : null;
+  return {
+    ...env,
+    isRequest,
+    method: isRequest ? text(msg.methodText) : text(msg.cseqMethodText),
+    statusCode: isRequest ? 0 : msg.statusCode,
+    reason: isRequest ? '' : text(msg.reasonPhrase),
+    callId: text(msg.callId),
+    cseq: msg.cseq,
+    fromUser: text(msg.from.uri.user),
+    fromDomain: text(msg.from.uri.host),
+    fromName: opt(msg.from.displayName),
+    fromTag: opt(msg.from.tag),
+    toUser: text(msg.to.uri.user),
+    toDomain: text(msg.to.uri.host),
+    toTag: opt(msg.to.tag),
+    ruriUser: isRequest ? opt(msg.requestUri.user) : null,
+    userAgent: opt(msg.userAgent) ?? opt(msg.server),
+    contact: msg.contact.present && !msg.contact.star ? text(msg.contact.uri.uri) : null,
+    expires,
+    hasAuthorization: msg.authorization.present || msg.proxyAuthorization.present,
+    sdp,
+    contentType,
+    bodyText,
+  };
+}
+
+function toSdpInfo(sdp: SessionDescription): SdpInfo {
+  const media: SdpMediaInfo[] = [];
+  for (let i = 0; i < sdp.mediaCount; i++) {
+    const m = sdp.media[i]!;
+    const ip = addressText(sdp, m.connection);
+    if (ip === '') continue; // no c= anywhere: nothing to match RTP against
+    const payloads: SdpPayload[] = [];
+    for (let p = 0; p < m.payloadTypeCount; p++) {
+      const pt = m.payloadTypes[p]!;
+      const map = m.rtpmap(pt);
+      payloads.push({
+        pt,
+        codec: map !== undefined && map.encoding.present ? sdp.text(map.encoding) : null,
+        clockRate: map !== undefined && map.clockRate > 0 ? map.clockRate : 0,
+      });
+    }
+    media.push({
+      media: sdp.text(m.media),
+      ip,
+      port: m.port,
+      rtcpPort: m.rtcpMux ? m.port : m.rtcpPort >= 0 ? m.rtcpPort : m.port + 1,
+      rtcpMux: m.rtcpMux,
+      direction: DIRECTIONS[m.direction] ?? 'sendrecv',
+      payloads,
+    });
+  }
+  return { media };
+}

@@ -1,0 +1,74 @@
+import type { SipTransport } from '@callscope/cdr-schema';
+
+/**
+ * One SIP message as the call table sees it: the few fields a dialog keeps, decoded to strings.
+ * The packet pipeline builds it from `@callscope/sip-parser`'s byte ranges (see sip-adapter.ts);
+ * keeping the call logic on this small shape lets tests drive it with hand-written dialogs.
+ */
+export interface SipEvent {
+  /** Capture time, microseconds since the Unix epoch (an exact integer up to year 2255). */
+  tsUs: number;
+  srcIp: string;
+  srcPort: number;
+  dstIp: string;
+  dstPort: number;
+  transport: SipTransport;
+  /** Outermost VLAN id, or null when untagged. */
+  vlan: number | null;
+  isRequest: boolean;
+  /** Request method; for a response, the method of its CSeq. */
+  method: string;
+  /** Response status code; 0 for requests. */
+  statusCode: number;
+  /** Response reason phrase; '' for requests. */
+  reason: string;
+  callId: string;
+  cseq: number;
+  fromUser: string;
+  fromDomain: string;
+  fromName: string | null;
+  fromTag: string | null;
+  toUser: string;
+  toDomain: string;
+  toTag: string | null;
+  /** User part of the Request-URI (requests only). */
+  ruriUser: string | null;
+  /** User-Agent, or Server for responses. */
+  userAgent: string | null;
+  /** First Contact URI, REGISTER bookkeeping. */
+  contact: string | null;
+  /** Expires from the first Contact's `expires` param, else the Expires header. */
+  expires: number | null;
+  /** Authorization or Proxy-Authorization present (its value is never kept). */
+  hasAuthorization: boolean;
+  /** The SDP body, when the message carried one. */
+  sdp: SdpInfo | null;
+  /** Media type of the body ('' when none), e.g. application/dtmf-relay for SIP INFO DTMF. */
+  contentType: string;
+  /** The body as text when it is small and not SDP (SIP INFO DTMF), otherwise null. */
+  bodyText: string | null;
+}
+
+/** One m= section of an SDP body, with the address it is reached at. */
+export interface SdpMediaInfo {
+  media: string;
+  /** Connection address (media-level c= or the session-level one). */
+  ip: string;
+  port: number;
+  /** RTCP port: a=rtcp, else port + 1 (RFC 3605); equal to `port` with rtcp-mux. */
+  rtcpPort: number;
+  rtcpMux: boolean;
+  direction: 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
+  /** Payload types offered, with codec name and clock rate (static table or a=rtpmap). */
+  payloads: SdpPayload[];
+}
+
+export interface SdpPayload {
+  pt: number;
+  codec: string | null;
+  clockRate: number;
+}
+
+export interface SdpInfo {
+  media: SdpMediaInfo[];
+}

@@ -1,0 +1,140 @@
+import { stat } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
+import type { CallRecord, RegisterRecord } from '@callscope/cdr-schema';
+import { CaptureError, readCaptureFile, type PacketRecord } from '@callscope/pcap-store';
+import { ConfigError, type DeepReadonly } from '@callscope/runtime';
+import { loadSnifferConfig, type SnifferConfig } from '../config.js';
+import { PacketPipeline, type PipelineOptions } from '../pipeline/packet-pipeline.js';
+import { ANALYZE_USAGE, UsageError, parseAnalyzeArgs } from './analyze-args.js';
+import { LineOutput } from './output.js';
+import { ProgressBar } from './progress-bar.js';
+import { formatTable } from './table-format.js';
+
+/** Exit codes of `sniffer analyze` (documented in its usage text). */
+export const ANALYZE_EXIT = { ok: 0, usage: 2, unreadable: 3, sinkFailed: 4 } as const;
+
+export interface AnalyzeIo {
+  stdout: Writable;
+  stderr: Writable & { isTTY?: boolean; columns?: number };
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+/** The pipeline settings that follow from the sniffer's config. */
+export function pipelineOptionsFrom(config: DeepReadonly<SnifferConfig>, sensor: string): PipelineOptions {
+  return {
+    sipPorts: config.sip.ports,
+    calls: {
+      sensor,
+      maxOpenCalls: config.calls.maxOpen,
+      maxStreamsPerCall: 64,
+      noAnswerTimeoutS: config.calls.noAnswerTimeoutS,
+      rtpTimeoutS: config.calls.rtpTimeoutS,
+      absoluteTimeoutS: config.calls.absoluteTimeoutS,
+      byeTimeoutS: config.calls.byeTimeoutS,
+      lingerS: 5,
+      acceptRtpFromSipSource: config.rtp.acceptFromSipSource,
+    },
+    registers: { sensor, maxOpen: 100_000, idleS: 10, transactionTimeoutS: 32 },
+    decoder: {
+      maxTunnelDepth: config.decode.maxTunnelDepth,
+      vxlanPort: config.decode.vxlanPorts[0] ?? 0,
+      tzspPort: config.decode.tzspPorts[0] ?? 0,
+      hepPort: config.decode.hepPorts[0] ?? 0,
+    },
+  };
+}
+
+/** Describes why a file could not be read, for people. */
+function describeReadError(file: string, err: unknown): string {
+  if (err instanceof CaptureError) return `${file}: not a readable capture: ${err.message}`;
+  const e = err as NodeJS.ErrnoException;
+  if (e.code === 'ENOENT') return `${file}: no such file`;
+  if (e.code === 'EACCES') return `${file}: permission denied`;
+  if (e.code === 'EISDIR') return `${file}: is a directory`;
+  return `${file}: ${e.message}`;
+}
+
+/**
+ * `sniffer analyze <file...>`: the offline reference. Every file goes through the same
+ * {@link PacketPipeline} as live capture, in the order given, as one continuous capture.
+ */
+export async function runAnalyze(argv: readonly string[], io: AnalyzeIo): Promise<number> {
+  const say = (msg: string) => io.stderr.write(`${msg}\n`);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    io.stdout.write(`${ANALYZE_USAGE}\n`);
+    return ANALYZE_EXIT.ok;
+  }
+  let args;
+  let config: DeepReadonly<SnifferConfig>;
+  try {
+    args = parseAnalyzeArgs(argv);
+    config = loadSnifferConfig(args.config === null ? [] : ['--config', args.config], io.env).config;
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof ConfigError) {
+      say(`sniffer analyze: ${err.message}\n\n${ANALYZE_USAGE}`);
+      return ANALYZE_EXIT.usage;
+    }
+    throw err;
+  }
+  const sensor = args.sensor ?? config.sensor.name;
+  const out = new LineOutput(io.stdout);
+  const calls: CallRecord[] = [];
+  const registers: RegisterRecord[] = [];
+  const table = args.format === 'table';
+  const pipeline = new PacketPipeline(pipelineOptionsFrom(config, sensor), {
+    onCall: (r) => (table ? calls.push(r) : out.push(JSON.stringify(r))),
+    onRegister: (r) => (table ? registers.push(r) : out.push(JSON.stringify(r))),
+  });
+
+  const showProgress = args.progress ?? io.stderr.isTTY === true;
+  let exit: number = ANALYZE_EXIT.ok;
+  for (const file of args.files) {
+    let size = 0;
+    try {
+      const st = await stat(file);
+      if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+      size = st.size;
+    } catch (err) {
+      say(`sniffer analyze: ${describeReadError(file, err)}`);
+      exit = ANALYZE_EXIT.unreadable;
+      continue;
+    }
+    const bar = showProgress ? new ProgressBar(io.stderr, file, size) : null;
+    const onPacket = (rec: PacketRecord): Promise<void> | undefined => {
+      pipeline.onPacket(rec);
+      bar?.update(rec.fileOffset, pipeline.counters.packets, pipeline.calls.openCalls);
+      return out.full ? out.flush() : undefined;
+    };
+    try {
+      const summary = await readCaptureFile(file, onPacket);
+      bar?.done();
+      if (summary.truncation !== null) {
+        say(`sniffer analyze: ${file}: the last record is cut short (${summary.truncation.message}); every complete packet before it was analysed`);
+      }
+    } catch (err) {
+      bar?.done();
+      say(`sniffer analyze: ${describeReadError(file, err)}`);
+      exit = ANALYZE_EXIT.unreadable;
+    }
+  }
+  pipeline.finish();
+  if (table) out.push(formatTable(calls, registers));
+  await out.flush();
+  say(summarize(pipeline));
+  return exit;
+}
+
+/** One stderr line of what was seen and refused, so nothing is dropped silently. */
+function summarize(p: PacketPipeline): string {
+  const c = p.counters;
+  const decodeErrors = c.decodeStatus.reduce((a, b) => a + b, 0);
+  const sipRejected = Object.values(c.sipRejected).reduce((a, b) => a + b, 0);
+  const t = p.calls.counters;
+  return (
+    `analyzed ${c.packets} packets: ${t.callsClosed} calls, ${p.registers.counters.registers} registrations, ` +
+    `${c.sipMessages} SIP messages (${sipRejected} unparsable, ${t.sipOutOfDialog} outside a known dialog), ` +
+    `${t.rtpPackets} RTP + ${t.rtcpPackets} RTCP in calls, ${t.rtpWithoutCall} RTP-like without call, ` +
+    `${decodeErrors} not decodable, ${c.udpUnmatched} other UDP` +
+    (t.callsEvicted > 0 ? `, ${t.callsEvicted} calls evicted by the table cap` : '')
+  );
+}

@@ -1,0 +1,182 @@
+import type { CallRecord, RegisterRecord, SipTransport } from '@callscope/cdr-schema';
+import {
+  DECODE_STATUS_COUNT,
+  DecodeStatus,
+  PacketDecoder,
+  Transport,
+  createDecodedPacket,
+  formatIp,
+  type DecodedPacket,
+  type PacketDecoderOptions,
+} from '@callscope/packet';
+import type { PacketRecord } from '@callscope/pcap-store';
+import { SessionDescription, SipMessage, SipStatus, parseSipMessage, isSipMessageUsable } from '@callscope/sip-parser';
+import { CallTable, DEFAULT_CALL_TABLE_OPTIONS, type CallTableOptions } from '../calls/call-table.js';
+import { DEFAULT_REGISTER_TABLE_OPTIONS, RegisterTable, type RegisterTableOptions } from '../calls/register-table.js';
+import { toSipEvent } from '../calls/sip-adapter.js';
+import { toMicros } from '../calls/time.js';
+import { SipTcpStreams } from './sip-tcp-streams.js';
+
+/** How the pipeline recognises and follows SIP; everything else has its own options object. */
+export interface PipelineOptions {
+  /** UDP/TCP ports whose traffic is parsed as SIP (any port is tried when the payload starts like SIP). */
+  sipPorts: readonly number[];
+  calls: CallTableOptions;
+  registers: RegisterTableOptions;
+  decoder: PacketDecoderOptions;
+}
+
+export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = {
+  sipPorts: [5060, 5061, 5080],
+  calls: DEFAULT_CALL_TABLE_OPTIONS,
+  registers: DEFAULT_REGISTER_TABLE_OPTIONS,
+  decoder: {},
+};
+
+/** Where finished records go. */
+export interface PipelineSink {
+  onCall(record: CallRecord): void;
+  onRegister(record: RegisterRecord): void;
+}
+
+/** SIP methods counted without a dialog of their own (STYLE: count, never silently drop). */
+const COUNTED_METHODS = ['OPTIONS', 'MESSAGE', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'REFER', 'INFO', 'UPDATE', 'PRACK'] as const;
+
+/** Counters of everything the pipeline saw or refused, for stats and the closing summary. */
+export interface PipelineCounters {
+  packets: number;
+  /** Per {@link DecodeStatus} value: packets that did not decode to UDP/TCP. */
+  decodeStatus: Uint32Array;
+  udp: number;
+  tcp: number;
+  otherL4: number;
+  sipMessages: number;
+  /** Per {@link SipStatus} value: SIP-looking payloads that did not parse. */
+  sipRejected: Record<string, number>;
+  /** Requests by method name outside INVITE/REGISTER handling. */
+  sipMethods: Record<string, number>;
+  /** UDP that was neither SIP nor a call's media. */
+  udpUnmatched: number;
+}
+
+/**
+ * The sniffer's per-packet path, shared by `analyze` (files) and the live daemon:
+ * decode -> SIP (UDP, TCP reassembly) -> call/register tables; UDP on a call's SDP address -> its
+ * streams. One instance per capture thread; not reentrant.
+ */
+export class PacketPipeline {
+  readonly decoder: PacketDecoder;
+  readonly calls: CallTable;
+  readonly registers: RegisterTable;
+  readonly counters: PipelineCounters = {
+    packets: 0,
+    decodeStatus: new Uint32Array(DECODE_STATUS_COUNT),
+    udp: 0,
+    tcp: 0,
+    otherL4: 0,
+    sipMessages: 0,
+    sipRejected: {},
+    sipMethods: Object.fromEntries(COUNTED_METHODS.map((m) => [m, 0])),
+    udpUnmatched: 0,
+  };
+  private readonly decoded: DecodedPacket = createDecodedPacket();
+  private readonly msg = new SipMessage();
+  private readonly sdp = new SessionDescription();
+  private readonly sipPort = new Uint8Array(65536);
+  private readonly tcpStreams: SipTcpStreams;
+
+  constructor(options: PipelineOptions, sink: PipelineSink) {
+    this.decoder = new PacketDecoder(options.decoder);
+    this.calls = new CallTable(options.calls, (r) => sink.onCall(r));
+    this.registers = new RegisterTable(options.registers, (r) => sink.onRegister(r));
+    for (const p of options.sipPorts) this.sipPort[p] = 1;
+    this.tcpStreams = new SipTcpStreams((buf, off, len, pkt) => this.onSipBytes(buf, off, len, pkt, 'tcp'));
+  }
+
+  /** One captured frame. The record's bytes are only borrowed for the call. */
+  onPacket(rec: PacketRecord): void {
+    this.counters.packets++;
+    const p = this.decoded;
+    const status = this.decoder.decode(rec.data, 0, rec.capLen, rec.linkType, rec.tsSec, rec.tsNsec, p);
+    if (status !== DecodeStatus.Ok) {
+      this.counters.decodeStatus[status]!++;
+      return;
+    }
+    if (p.transport === Transport.Udp) {
+      this.counters.udp++;
+      this.onUdp(p);
+    } else if (p.transport === Transport.Tcp) {
+      this.counters.tcp++;
+      if (this.sipPort[p.srcPort] === 1 || this.sipPort[p.dstPort] === 1) this.tcpStreams.onSegment(p);
+    } else this.counters.otherL4++;
+  }
+
+  private onUdp(p: DecodedPacket): void {
+    const buf = p.payload;
+    const off = p.payloadOffset;
+    const len = p.payloadLength;
+    if (this.sipPort[p.srcPort] === 1 || this.sipPort[p.dstPort] === 1 || looksLikeSip(buf, off, len)) {
+      if (this.onSipBytes(buf, off, len, p, 'udp')) return;
+    }
+    if (!this.calls.onUdp(p)) this.counters.udpUnmatched++;
+  }
+
+  /** Parse one SIP message and route it; false when the bytes were not SIP. */
+  private onSipBytes(buf: Uint8Array, off: number, len: number, p: DecodedPacket, transport: SipTransport): boolean {
+    const msg = this.msg;
+    const status = parseSipMessage(buf, off, len, msg);
+    if (!isSipMessageUsable(status)) {
+      if (status !== SipStatus.Empty) {
+        const name = String(status);
+        this.counters.sipRejected[name] = (this.counters.sipRejected[name] ?? 0) + 1;
+      }
+      return status === SipStatus.Empty; // keepalive CRLFs are SIP's, nothing more to do
+    }
+    this.counters.sipMessages++;
+    const tsUs = toMicros(p.tsSec, p.tsNsec);
+    const ev = toSipEvent(
+      msg,
+      {
+        tsUs,
+        srcIp: formatIp(p.ipVersion, p.src4, p.src6),
+        srcPort: p.srcPort,
+        dstIp: formatIp(p.ipVersion, p.dst4, p.dst6),
+        dstPort: p.dstPort,
+        transport,
+        vlan: p.vlanCount > 0 ? p.vlanIds[0]! : null,
+      },
+      this.sdp,
+    );
+    if (ev === null) {
+      this.counters.sipRejected['NoCallIdOrCSeq'] = (this.counters.sipRejected['NoCallIdOrCSeq'] ?? 0) + 1;
+      return true;
+    }
+    this.registers.advance(tsUs);
+    if (ev.method === 'REGISTER') this.registers.onSip(ev);
+    else {
+      if (ev.isRequest && ev.method in this.counters.sipMethods) this.counters.sipMethods[ev.method]!++;
+      this.calls.onSip(ev);
+    }
+    return true;
+  }
+
+  /** The input ended: write out every open call and registration. */
+  finish(): void {
+    this.calls.flush();
+    this.registers.flush();
+  }
+}
+
+/** Cheap first-bytes test for SIP on a non-SIP port: `SIP/2.0 ` or an upper-case method and a space. */
+function looksLikeSip(buf: Uint8Array, off: number, len: number): boolean {
+  if (len < 16) return false;
+  const c0 = buf[off]!;
+  if (c0 < 0x41 || c0 > 0x5a) return false;
+  if (c0 === 0x53 && buf[off + 1] === 0x49 && buf[off + 2] === 0x50 && buf[off + 3] === 0x2f) return true; // "SIP/"
+  for (let i = 1; i < 10; i++) {
+    const c = buf[off + i]!;
+    if (c === 0x20) return i >= 3 && buf[off + i + 1] === 0x73 && buf[off + i + 2] === 0x69 && buf[off + i + 3] === 0x70; // " sip"
+    if (c < 0x41 || c > 0x5a) return false;
+  }
+  return false;
+}

@@ -1,0 +1,44 @@
+import { formatIp, type DecodedPacket } from '@callscope/packet';
+import { SipTcpReassembler, TcpFlag } from '@callscope/sip-parser';
+
+/** TCP flag bits as the decoder reports them (RFC 9293 §3.1). */
+const TCP_FIN = 0x01;
+const TCP_SYN = 0x02;
+const TCP_RST = 0x04;
+
+/**
+ * SIP over TCP: one byte stream per direction of a connection, framed into whole messages by
+ * @callscope/sip-parser's reassembler. Each message is handed on with the packet that completed
+ * it (addresses, ports, time) — every message a push emits belongs to that packet's flow.
+ */
+export class SipTcpStreams {
+  private readonly reassembler: SipTcpReassembler<string>;
+  private current: DecodedPacket | null = null;
+  private lastExpireMs = 0;
+
+  constructor(private readonly onMessage: (buf: Uint8Array, offset: number, length: number, pkt: DecodedPacket) => void) {
+    this.reassembler = new SipTcpReassembler<string>((_key, buf, offset, length) => {
+      if (this.current !== null) this.onMessage(buf, offset, length, this.current);
+    });
+  }
+
+  get stats() {
+    return this.reassembler.stats;
+  }
+
+  onSegment(p: DecodedPacket): void {
+    const nowMs = p.tsSec * 1000 + Math.floor(p.tsNsec / 1e6);
+    const key = `${formatIp(p.ipVersion, p.src4, p.src6)}:${p.srcPort}>${formatIp(p.ipVersion, p.dst4, p.dst6)}:${p.dstPort}`;
+    let flags = 0;
+    if ((p.tcpFlags & TCP_SYN) !== 0) flags |= TcpFlag.Syn;
+    if ((p.tcpFlags & TCP_FIN) !== 0) flags |= TcpFlag.Fin;
+    if ((p.tcpFlags & TCP_RST) !== 0) flags |= TcpFlag.Rst;
+    this.current = p;
+    this.reassembler.push(key, nowMs, p.tcpSeq, flags, p.payload, p.payloadOffset, p.payloadLength);
+    this.current = null;
+    if (nowMs - this.lastExpireMs >= 1000) {
+      this.lastExpireMs = nowMs;
+      this.reassembler.expire(nowMs);
+    }
+  }
+}
