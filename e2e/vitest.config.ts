@@ -1,3 +1,3 @@
 import { defineProjectConfig } from '../vitest.shared.ts';
 
-export default defineProjectConfig();
+export default defineProjectConfig({ testTimeout: 60_000 });

@@ -1,0 +1,80 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, describeConfig, redactConfig } from '@callscope/runtime';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_BPF_FILTER, loadSnifferConfig, snifferConfigSchema } from './config.js';
+
+function configError(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('sniffer config', () => {
+  it('is valid with defaults only, with the values a VoIP engineer expects', () => {
+    const { config } = loadSnifferConfig([], {});
+    expect(config.sensor).toEqual({ id: 1, name: 'sensor1' });
+    expect(config.interfaces).toEqual([]);
+    expect(config.bpfFilter).toBe(DEFAULT_BPF_FILTER);
+    expect(config.sip).toEqual({ ports: [5060, 5061, 5080], tcp: true });
+    expect(config.rtp.acceptFromSipSource).toBe(false);
+    expect(config.decode).toEqual({ vxlanPorts: [4789], tzspPorts: [37008], hepPorts: [9060], maxTunnelDepth: 4 });
+    expect(config.calls).toEqual({ maxOpen: 200_000, noAnswerTimeoutS: 300, rtpTimeoutS: 300, absoluteTimeoutS: 14_400, byeTimeoutS: 20 });
+    expect(config.db).toEqual({ url: 'mysql://root@127.0.0.1:3306/callscope', batchSize: 500, batchMs: 200, queueDir: 'var/cdr-queue', queueMaxMb: 1024 });
+    expect(config.spool).toEqual({ dir: 'var/spool', mode: 'sip_rtp', maxSizeGb: 50, maxAgeDays: 14, compress: false });
+    expect(config.mirror).toEqual({ listen: null, secret: null });
+    expect(config.hep.listen).toBeNull();
+    expect(config.log).toEqual({ level: 'info', pretty: false });
+  });
+
+  it('takes env overrides named after the JSON path, above the config file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sniffer-config-'));
+    const file = join(dir, 'sniffer.json');
+    writeFileSync(file, JSON.stringify({ spool: { maxSizeGb: 10, mode: 'sip' }, interfaces: ['eth1'] }));
+    const { config, envOverrides } = loadSnifferConfig(['analyze', 'x.pcap', '--config', file], {
+      CALLSCOPE_SNIFFER_SPOOL_MAX_SIZE_GB: '200',
+      CALLSCOPE_SNIFFER_SIP_PORTS: '5060,5070',
+      CALLSCOPE_DB_URL: 'mysql://cdr:pw@db.example.net/callscope',
+    });
+    expect(config.spool).toMatchObject({ maxSizeGb: 200, mode: 'sip' });
+    expect(config.interfaces).toEqual(['eth1']);
+    expect(config.sip.ports).toEqual([5060, 5070]);
+    expect(config.db.url).toBe('mysql://cdr:pw@db.example.net/callscope');
+    expect(envOverrides).toEqual(['CALLSCOPE_DB_URL', 'CALLSCOPE_SNIFFER_SIP_PORTS', 'CALLSCOPE_SNIFFER_SPOOL_MAX_SIZE_GB']);
+  });
+
+  it.each([
+    [{ CALLSCOPE_SNIFFER_SPOOL_MODE: 'all' }, 'spool.mode: must be one of "sip_rtp", "sip", "rtp_headers", got "all" (from env CALLSCOPE_SNIFFER_SPOOL_MODE)'],
+    [{ CALLSCOPE_SNIFFER_SIP_PORTS: '5060,70000' }, 'sip.ports[1]: must be <= 65535, got 70000 (from env CALLSCOPE_SNIFFER_SIP_PORTS)'],
+    [{ CALLSCOPE_SNIFFER_MIRROR_LISTEN: '0.0.0.0:5030' }, 'mirror.listen: needs mirror.secret: mirror streams are always authenticated (from env CALLSCOPE_SNIFFER_MIRROR_LISTEN)'],
+    [{ CALLSCOPE_SNIFFER_HEP_LISTEN: '0.0.0.0:99999' }, 'hep.listen: port of "0.0.0.0:99999" must be 1..65535 (from env CALLSCOPE_SNIFFER_HEP_LISTEN)'],
+    [{ CALLSCOPE_SNIFFER_DB_URL: 'postgres://x@y/z' }, 'db.url: must match pattern "^(mysql|mariadb)://", got "postgres://x@y/z"'],
+    [{ CALLSCOPE_SNIFFER_CALLS_ABSOLUTE_TIMEOUT_S: '60' }, 'calls.absoluteTimeoutS: must be at least calls.noAnswerTimeoutS (300)'],
+    [{ CALLSCOPE_SNIFFER_SPOOL_MAXSIZE: '1' }, 'unknown setting: CALLSCOPE_SNIFFER_SPOOL_MAXSIZE'],
+  ])('rejects %j with a clear message', (env, message) => {
+    expect(configError(() => loadSnifferConfig([], env)).message).toContain(message);
+  });
+
+  it('redacts the mirror secret and the database password when the config is logged', () => {
+    const { config } = loadSnifferConfig([], {
+      CALLSCOPE_SNIFFER_MIRROR_LISTEN: '[::]:5030',
+      CALLSCOPE_SNIFFER_MIRROR_SECRET: 'a-long-shared-secret',
+      CALLSCOPE_DB_URL: 'mysql://cdr:pw-123@db/callscope',
+    });
+    const text = JSON.stringify(redactConfig(config, snifferConfigSchema));
+    expect(text).not.toContain('a-long-shared-secret');
+    expect(text).not.toContain('pw-123');
+    expect(text).toContain('"secret":"[redacted]"');
+  });
+
+  it('documents every setting with its variable for --help', () => {
+    const help = describeConfig('sniffer', snifferConfigSchema);
+    expect(help).toContain('env CALLSCOPE_SNIFFER_SPOOL_MAX_SIZE_GB');
+    expect(help).toContain('env CALLSCOPE_SNIFFER_DB_URL (or CALLSCOPE_DB_URL)');
+  });
+});
