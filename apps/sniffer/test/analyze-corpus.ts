@@ -33,13 +33,13 @@ export interface TruthStream {
   dst_port: number;
   packets: number;
   lost: number;
-  seq_errors: number;
+  seq_errors: number | null;
   max_delta_ms: number;
   max_jitter_ms: number;
   mean_jitter_ms: number;
-  sharkd_max_jitter_ms: number;
-  sharkd_mean_jitter_ms: number;
-  sharkd_max_delta_ms: number;
+  sharkd_max_jitter_ms: number | null;
+  sharkd_mean_jitter_ms: number | null;
+  sharkd_max_delta_ms: number | null;
   payload_type: number;
   start_time: number;
   end_time: number;
@@ -103,4 +103,9 @@ export function isoFromEpoch(t: number): string {
     us = 0;
   }
   return `${new Date(sec * 1000).toISOString().slice(0, 19)}.${String(us).padStart(6, '0')}Z`;
+}
+
+/** The CDR's ISO text back to integer microseconds since the epoch. */
+export function isoToMicros(iso: string): number {
+  return Date.parse(`${iso.slice(0, 19)}Z`) * 1000 + Number(iso.slice(20, 26));
 }

@@ -1,1 +1,61 @@
-export {};
+/**
+ * @callscope/pcap-store: capture-file reading and writing (classic pcap, pcapng, gzip) and the
+ * per-call spool (writer, retrieval, retention).
+ * This file is the package's only public surface.
+ */
+export { CaptureError, CaptureErrorCode } from './capture-error.js';
+export { CaptureParser, DEFAULT_MAX_BLOCK_LENGTH, MAX_INTERFACES, ParseStatus } from './capture-parser.js';
+export type { CaptureParserOptions } from './capture-parser.js';
+export { CaptureFormat } from './capture-summary.js';
+export type { CaptureCounters, CaptureInterface, CaptureSummary, CaptureTimestamp } from './capture-summary.js';
+export {
+  LINKTYPE_ETHERNET,
+  LINKTYPE_IPV4,
+  LINKTYPE_IPV6,
+  LINKTYPE_LINUX_SLL,
+  LINKTYPE_LINUX_SLL2,
+  LINKTYPE_LOOP,
+  LINKTYPE_NULL,
+  LINKTYPE_RAW,
+} from './link-type.js';
+export { createPacketRecord } from './packet-record.js';
+export type { PacketRecord } from './packet-record.js';
+export {
+  MAX_CAPTURE_LENGTH,
+  PCAP_GLOBAL_HEADER_LENGTH,
+  PCAP_MAGIC_MICROSECONDS,
+  PCAP_MAGIC_NANOSECONDS,
+  PCAP_RECORD_HEADER_LENGTH,
+  PcapResolution,
+  serializePcapGlobalHeader,
+  serializePcapRecordHeader,
+} from './pcap-format.js';
+export { PcapWriter } from './pcap-writer.js';
+export type { PcapWriterOptions } from './pcap-writer.js';
+export { DEFAULT_CHUNK_SIZE, readCaptureFile, readCaptureStream } from './read-capture.js';
+export type { PacketCallback, ReadCaptureOptions } from './read-capture.js';
+export { locateCallFiles } from './spool/locate-call.js';
+export type { SpoolCallFile, SpoolCallLocation } from './spool/locate-call.js';
+export { MergedCaptureFormat } from './spool/merged-capture-output.js';
+export { openCallPcap, readCallPcap } from './spool/read-call-pcap.js';
+export type { CallPcapQuery, CallPcapSink, CallPcapStream, CallPcapSummary } from './spool/read-call-pcap.js';
+export { SpoolError, SpoolErrorCode } from './spool/spool-error.js';
+export { DEFAULT_SPOOL_WRITER_OPTIONS, resolveSpoolWriterOptions, SpoolMode } from './spool/spool-options.js';
+export type { ResolvedSpoolWriterOptions, SpoolLogger, SpoolLogLevel, SpoolWriterOptions } from './spool/spool-options.js';
+export {
+  CALL_HASH_HEX_LENGTH,
+  MAX_FILE_VARIANTS,
+  MAX_SANITISED_CALL_ID_LENGTH,
+  parseSpoolMinuteDir,
+  spoolCallName,
+  spoolFileName,
+  spoolFilePath,
+  SpoolGroup,
+  spoolMinuteDir,
+} from './spool/spool-path.js';
+export { SpoolRetention } from './spool/spool-retention.js';
+export type { SpoolRetentionOptions, SpoolRetentionStats } from './spool/spool-retention.js';
+export { SpoolDropReason } from './spool/spool-stats.js';
+export type { SpoolWriterStats } from './spool/spool-stats.js';
+export { SpoolWriter } from './spool/spool-writer.js';
+export type { SpoolCallRef, SpoolCallState, SpoolPacketKind } from './spool/spool-writer.js';

@@ -1,1 +1,48 @@
-export {};
+// Public surface of @callscope/rtp: explicit named exports only (STYLE.md).
+export { RtpStatus, RTP_STATUS_COUNT } from './rtp-status.js';
+export { RtpHeader, RTP_FIXED_HEADER_LENGTH, parseRtpHeader } from './rtp-header.js';
+export {
+  HeaderExtensionElement,
+  HeaderExtensionStatus,
+  ONE_BYTE_EXTENSION_PROFILE,
+  TWO_BYTE_EXTENSION_PROFILE,
+  nextHeaderExtensionElement,
+} from './rtp-header-extension.js';
+export { isLikelyRtp, isRtcp } from './rtp-demux.js';
+export { RtcpStatus, RTCP_STATUS_COUNT } from './rtcp-status.js';
+export {
+  MAX_BYE_SSRCS,
+  MAX_CNAMES,
+  MAX_REPORT_BLOCKS,
+  MAX_VOIP_METRICS,
+  RtcpCompound,
+  RtcpPacketType,
+  XR_UNAVAILABLE,
+  XrVoipMetrics,
+} from './rtcp-compound.js';
+export { parseRtcpCompound } from './rtcp-parser.js';
+export { RtcpSessionStats } from './rtcp-session-stats.js';
+export { CODEC_NAMES, Codec, PayloadTypeMap, codecFromEncodingName } from './codec.js';
+export { WiresharkRtpAnalysis } from './wireshark-rtp-analysis.js';
+export { PlayoutBuffer, PlayoutBufferKind } from './playout-buffer.js';
+export {
+  JitterBufferIndex,
+  PDV_BUCKET_EDGES_MS,
+  RtpStreamStats,
+  type RtpPacketFields,
+  type RtpStreamStatsOptions,
+} from './rtp-stream-stats.js';
+export {
+  G711_NO_PLC,
+  R_DEFAULT,
+  burstRatio,
+  codecImpairment,
+  delayImpairment,
+  eModelR,
+  effectiveEquipmentImpairment,
+  rToMos,
+  type CodecImpairment,
+} from './e-model.js';
+export { DtmfDetector, MAX_DTMF_EVENTS, dtmfDigit } from './dtmf.js';
+export { decodeAlawSample, decodePcma, decodePcmu, decodeUlawSample } from './g711.js';
+export { WAV_HEADER_LENGTH, writeWav } from './wav-writer.js';

@@ -1,7 +1,8 @@
-import type { CallRecord, EndReason, StreamRecord } from '@callscope/cdr-schema';
+import type { CallRecord, DtmfRecord, EndReason, RtcpSummary, StreamRecord } from '@callscope/cdr-schema';
+import { CODEC_NAMES, Codec, JitterBufferIndex, dtmfDigit, type RtcpSessionStats } from '@callscope/rtp';
 import type { Call } from './call.js';
 import type { MediaStream } from './media-stream.js';
-import { isoFromMicros, secondsBetween } from './time.js';
+import { isoFromMicros, secondsBetween, toMicros } from './time.js';
 
 /** The CDR of a closed call, by the field rules of DESIGN.md's `analyze` contract. */
 export function buildCallRecord(call: Call, closedBy: EndReason, sensor: string): CallRecord {
@@ -36,15 +37,47 @@ export function buildCallRecord(call: Call, closedBy: EndReason, sensor: string)
     vlan: call.vlan,
     caller_user_agent: call.callerUserAgent,
     callee_user_agent: call.calleeUserAgent,
-    dtmf: call.dtmf,
+    dtmf: collectDtmf(call),
     sip_responses: call.sipResponses,
-    streams: call.streams.map(buildStreamRecord),
+    streams: call.streams.map((s) => buildStreamRecord(s, call.rtcp)),
   };
 }
 
-/** A stream's record: identity and counts (quality figures come from @callscope/rtp). */
-export function buildStreamRecord(s: MediaStream): StreamRecord {
-  const codec = s.payloads.find((p) => p.pt === s.payloadType)?.codec ?? null;
+/** SIP INFO digits and every stream's RFC 4733 events, in time order. */
+function collectDtmf(call: Call): DtmfRecord[] {
+  const out = [...call.dtmf];
+  for (const s of call.streams) {
+    const d = s.dtmf;
+    if (d === null) continue;
+    d.finish();
+    for (let i = 0; i < d.kept; i++) {
+      const slot = d.slot(i);
+      out.push({
+        digit: dtmfDigit(d.event[slot]!),
+        ts: isoFromMicros(toMicros(d.startSec[slot]!, d.startNsec[slot]!)),
+        method: 'rfc2833',
+        duration_ms: round(d.durationMs[slot]!, 3),
+      });
+    }
+  }
+  return out.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));
+}
+
+/** A finite number rounded to `digits` decimals, or null (NaN: not enough data to rate). */
+function round(value: number, digits: number): number | null {
+  if (!Number.isFinite(value)) return null;
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+/** A stream's record: Wireshark's figures, ours beyond them, MOS, and the peer's RTCP about it. */
+export function buildStreamRecord(s: MediaStream, rtcp: RtcpSessionStats | null): StreamRecord {
+  const st = s.stats;
+  st.finish();
+  const ws = st.wireshark;
+  const pt = s.payloadType >= 0 ? s.payloadType : st.payloadType;
+  const codecId = pt >= 0 ? s.payloadTypes.codec[pt]! : Codec.Unknown;
+  const minMos = Math.min(st.minIntervalMos[0]!, st.minIntervalMos[1]!, st.minIntervalMos[2]!);
   return {
     ssrc: `0x${s.ssrc.toString(16).padStart(8, '0')}`,
     side: s.side,
@@ -52,24 +85,38 @@ export function buildStreamRecord(s: MediaStream): StreamRecord {
     src_port: s.srcPort,
     dst_ip: s.dstIp,
     dst_port: s.dstPort,
-    payload_type: s.payloadType,
-    codec,
-    packets: s.packets,
-    lost: 0,
-    lost_pct: 0,
-    seq_errors: 0,
-    duplicated: 0,
-    reordered: 0,
-    first: isoFromMicros(s.firstUs),
-    last: isoFromMicros(s.lastUs),
-    jitter_max_ms: 0,
-    jitter_mean_ms: 0,
-    delta_max_ms: 0,
-    loss_bursts: new Array<number>(10).fill(0),
-    mos_f1: null,
-    mos_f2: null,
-    mos_adapt: null,
-    mos_min: null,
-    rtcp: null,
+    payload_type: pt,
+    codec: codecId === Codec.Unknown ? null : CODEC_NAMES[codecId]!,
+    packets: ws.packets,
+    lost: ws.lost,
+    lost_pct: ws.expected > 0 ? round((ws.lost / ws.expected) * 100, 3)! : 0,
+    seq_errors: ws.sequenceErrors,
+    duplicated: st.duplicates,
+    reordered: st.reordered,
+    first: isoFromMicros(toMicros(st.firstSec, st.firstNsec)),
+    last: isoFromMicros(toMicros(st.lastSec, st.lastNsec)),
+    jitter_max_ms: round(ws.maxJitterMs, 6)!,
+    jitter_mean_ms: round(ws.meanJitterMs, 6)!,
+    delta_max_ms: round(ws.maxDeltaMs, 6)!,
+    loss_bursts: Array.from(st.lossBursts),
+    mos_f1: round(st.mos(JitterBufferIndex.Fixed50), 2),
+    mos_f2: round(st.mos(JitterBufferIndex.Fixed200), 2),
+    mos_adapt: round(st.mos(JitterBufferIndex.Adaptive500), 2),
+    mos_min: round(minMos, 2),
+    rtcp: rtcpSummary(rtcp, s.ssrc, pt >= 0 ? s.payloadTypes.clockRate[pt]! : 0),
+  };
+}
+
+/** What the peer reported about a stream in RTCP receiver reports (RFC 3550 §6.4). */
+function rtcpSummary(rtcp: RtcpSessionStats | null, ssrc: number, clockRate: number): RtcpSummary | null {
+  if (rtcp === null) return null;
+  const i = rtcp.indexOf(ssrc);
+  if (i < 0) return null;
+  return {
+    packets: rtcp.reports[i]!,
+    lost: rtcp.cumulativeLost[i]!,
+    fraction_lost_max_pct: round(rtcp.fractionLostPercent(i), 2)!,
+    jitter_max_ms: clockRate > 0 ? round((rtcp.maxJitter[i]! * 1000) / clockRate, 3)! : 0,
+    rtt_max_ms: round(rtcp.maxRttMs[i]!, 3),
   };
 }

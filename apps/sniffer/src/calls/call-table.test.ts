@@ -209,3 +209,18 @@ describe('registrations', () => {
     expect(recs.map((r) => r.result)).toEqual(['ok', 'failed']);
   });
 });
+
+describe('DTMF in SIP INFO', () => {
+  test('application/dtmf-relay and application/dtmf bodies become DTMF records', () => {
+    const { calls } = run([
+      ...answered(),
+      sip(2000, A, B, { method: 'INFO', cseq: 2, toTag: B.tag, contentType: 'application/dtmf-relay', bodyText: 'Signal=5\r\nDuration=160\r\n' }),
+      sip(3000, A, B, { method: 'INFO', cseq: 3, toTag: B.tag, contentType: 'application/dtmf', bodyText: '#' }),
+      sip(4000, A, B, { method: 'INFO', cseq: 4, toTag: B.tag, contentType: 'application/dtmf-relay', bodyText: 'Signal=hello' }),
+    ]);
+    expect(calls[0]!.dtmf).toEqual([
+      { digit: '5', ts: '2026-11-29T18:11:34.000000Z', method: 'info', duration_ms: 160 },
+      { digit: '#', ts: '2026-11-29T18:11:35.000000Z', method: 'info', duration_ms: null },
+    ]);
+  });
+});

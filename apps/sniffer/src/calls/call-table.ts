@@ -1,5 +1,6 @@
 import type { CallRecord, CallSide, EndReason } from '@callscope/cdr-schema';
 import { formatIp, ipv4PortKey, ipv6PortKey, type DecodedPacket } from '@callscope/packet';
+import { PayloadTypeMap, RtcpCompound, RtcpSessionStats, RtcpStatus, RtpHeader, RtpStatus, parseRtcpCompound, parseRtpHeader } from '@callscope/rtp';
 import { buildCallRecord } from './call-record.js';
 import { Call, CallPhase } from './call.js';
 import { endpointKeyFromText } from './endpoint-key.js';
@@ -48,7 +49,8 @@ interface MediaEndpoint {
   /** The side that announced the address (it receives RTP there and usually sends from it). */
   owner: CallSide;
   rtcp: boolean;
-  payloads: readonly SdpPayload[];
+  /** The payload types of the announcing SDP m= line (static table + its rtpmaps). */
+  payloadTypes: PayloadTypeMap;
 }
 
 /** What the table counts: nothing it discards goes unseen. */
@@ -64,6 +66,9 @@ export interface CallTableCounters {
   /** UDP that looked like RTP (version 2) but matched no call's SDP. */
   rtpWithoutCall: number;
   streamsOverCap: number;
+  /** RTP/RTCP on a call's media address whose header did not parse. */
+  rtpMalformed: number;
+  rtcpMalformed: number;
 }
 
 const SWEEP_INTERVAL_US = 1_000_000;
@@ -87,7 +92,11 @@ export class CallTable {
     rtcpPackets: 0,
     rtpWithoutCall: 0,
     streamsOverCap: 0,
+    rtpMalformed: 0,
+    rtcpMalformed: 0,
   };
+  private readonly rtp = new RtpHeader();
+  private readonly rtcp = new RtcpCompound();
 
   constructor(
     private readonly options: CallTableOptions,
@@ -154,25 +163,28 @@ export class CallTable {
     const secondByte = buf[off + 1]!;
     // RFC 5761 §4: with rtcp-mux, payload types 64-95 (byte 192-223 with marker) are RTCP.
     if (ep.rtcp || (secondByte >= 192 && secondByte <= 223)) {
+      if (parseRtcpCompound(buf, off, len, this.rtcp) !== RtcpStatus.Ok) {
+        this.counters.rtcpMalformed++;
+        return true;
+      }
       this.counters.rtcpPackets++;
+      call.rtcp ??= new RtcpSessionStats();
+      call.rtcp.update(this.rtcp, pkt.tsSec, pkt.tsNsec);
       return true;
     }
-    if (len < 12) return true;
-    this.counters.rtpPackets++;
-    const ssrc = ((buf[off + 8]! << 24) | (buf[off + 9]! << 16) | (buf[off + 10]! << 8) | buf[off + 11]!) >>> 0;
-    const side: CallSide = sentByOwner ? ep.owner : ep.owner === 'caller' ? 'callee' : 'caller';
-    const stream = this.streamOf(call, pkt, ssrc, side, ep.payloads);
-    if (stream === null) return true;
-    if (stream.packets === 0) {
-      stream.firstUs = tsUs;
-      stream.payloadType = buf[off + 1]! & 0x7f;
+    const h = this.rtp;
+    if (parseRtpHeader(buf, off, len, h) !== RtpStatus.Ok) {
+      this.counters.rtpMalformed++;
+      return true;
     }
-    stream.packets++;
-    stream.lastUs = tsUs;
+    this.counters.rtpPackets++;
+    const side: CallSide = sentByOwner ? ep.owner : ep.owner === 'caller' ? 'callee' : 'caller';
+    const stream = this.streamOf(call, pkt, h.ssrc, side, ep.payloadTypes);
+    if (stream !== null) stream.update(h, pkt.tsSec, pkt.tsNsec, buf, h.payloadOffset, h.payloadLength);
     return true;
   }
 
-  private streamOf(call: Call, pkt: DecodedPacket, ssrc: number, side: CallSide, payloads: readonly SdpPayload[]): MediaStream | null {
+  private streamOf(call: Call, pkt: DecodedPacket, ssrc: number, side: CallSide, payloadTypes: PayloadTypeMap): MediaStream | null {
     const streams = call.streams;
     for (let i = 0; i < streams.length; i++) {
       const s = streams[i]!;
@@ -184,7 +196,7 @@ export class CallTable {
     }
     const s = new MediaStream(
       ssrc, side, pkt.ipVersion, pkt.src4, pkt.dst4, pkt.src6, pkt.dst6, pkt.srcPort, pkt.dstPort,
-      formatIp(pkt.ipVersion, pkt.src4, pkt.src6), formatIp(pkt.ipVersion, pkt.dst4, pkt.dst6), payloads,
+      formatIp(pkt.ipVersion, pkt.src4, pkt.src6), formatIp(pkt.ipVersion, pkt.dst4, pkt.dst6), payloadTypes,
     );
     streams.push(s);
     return s;
@@ -195,17 +207,18 @@ export class CallTable {
     const owner = call.sideOf(ev);
     for (const m of sdp.media) {
       if (m.port === 0) continue; // a disabled stream (RFC 3264 §6)
-      this.addEndpoint(call, m.ip, m.port, owner, false, m.payloads);
-      if (!m.rtcpMux && m.rtcpPort !== m.port) this.addEndpoint(call, m.ip, m.rtcpPort, owner, true, m.payloads);
-      if (this.options.acceptRtpFromSipSource && ev.srcIp !== m.ip) this.addEndpoint(call, ev.srcIp, m.port, owner, false, m.payloads);
+      const types = payloadTypeMapOf(m.payloads);
+      this.addEndpoint(call, m.ip, m.port, owner, false, types);
+      if (!m.rtcpMux && m.rtcpPort !== m.port) this.addEndpoint(call, m.ip, m.rtcpPort, owner, true, types);
+      if (this.options.acceptRtpFromSipSource && ev.srcIp !== m.ip) this.addEndpoint(call, ev.srcIp, m.port, owner, false, types);
     }
   }
 
-  private addEndpoint(call: Call, ip: string, port: number, owner: CallSide, rtcp: boolean, payloads: readonly SdpPayload[]): void {
+  private addEndpoint(call: Call, ip: string, port: number, owner: CallSide, rtcp: boolean, payloadTypes: PayloadTypeMap): void {
     const key = endpointKeyFromText(ip, port);
     if (key === null) return;
     // The newest SDP wins: a port reused by a new call belongs to it from now on.
-    this.endpoints.set(key, { call, owner, rtcp, payloads });
+    this.endpoints.set(key, { call, owner, rtcp, payloadTypes });
     if (!call.endpointKeys.includes(key)) call.endpointKeys.push(key);
   }
 
@@ -251,4 +264,11 @@ export class CallTable {
     this.counters.callsClosed++;
     this.onCall(buildCallRecord(call, reason, this.options.sensor));
   }
+}
+
+/** The payload-type map of one m= line: RFC 3551 static assignments plus its rtpmaps. */
+function payloadTypeMapOf(payloads: readonly SdpPayload[]): PayloadTypeMap {
+  const map = new PayloadTypeMap();
+  for (const p of payloads) if (p.codec !== null && p.pt >= 0 && p.pt <= 127) map.setRtpmap(p.pt, p.codec, p.clockRate);
+  return map;
 }

@@ -1,4 +1,5 @@
 import type { CallSide, DtmfRecord, EndReason, SipResponseRecord, SipTransport } from '@callscope/cdr-schema';
+import type { RtcpSessionStats } from '@callscope/rtp';
 import type { MediaStream } from './media-stream.js';
 import type { SipEvent } from './sip-event.js';
 import { isoFromMicros } from './time.js';
@@ -71,6 +72,8 @@ export class Call {
   readonly sipResponses: SipResponseRecord[] = [];
   readonly dtmf: DtmfRecord[] = [];
   readonly streams: MediaStream[] = [];
+  /** RTCP reports seen on the call's media addresses, per reported SSRC; created on the first. */
+  rtcp: RtcpSessionStats | null = null;
   /** Keys of the media endpoints this call registered, removed when the call is dropped. */
   readonly endpointKeys: (number | string)[] = [];
 
@@ -142,9 +145,32 @@ export class Call {
           this.phase = CallPhase.ByeSent;
         }
         return false;
+      case 'INFO':
+        this.takeInfoDtmf(ev);
+        return false;
       default:
         return false;
     }
+  }
+
+  /**
+   * DTMF carried in SIP INFO: `application/dtmf-relay` (`Signal=5` / `Duration=160`, the de facto
+   * Cisco format) or `application/dtmf` (the bare digit).
+   */
+  private takeInfoDtmf(ev: SipEvent): void {
+    if (ev.bodyText === null) return;
+    let digit: string | null = null;
+    let duration: number | null = null;
+    if (ev.contentType.startsWith('application/dtmf-relay')) {
+      const signal = /^\s*signal\s*=\s*([0-9A-Da-d*#])\s*$/im.exec(ev.bodyText);
+      const dur = /^\s*duration\s*=\s*(\d+)\s*$/im.exec(ev.bodyText);
+      digit = signal?.[1]?.toUpperCase() ?? null;
+      duration = dur?.[1] !== undefined ? Number(dur[1]) : null;
+    } else if (ev.contentType.startsWith('application/dtmf')) {
+      const m = /^\s*([0-9A-Da-d*#])\s*$/.exec(ev.bodyText);
+      digit = m?.[1]?.toUpperCase() ?? null;
+    }
+    if (digit !== null) this.dtmf.push({ digit, ts: isoFromMicros(ev.tsUs), method: 'info', duration_ms: duration });
   }
 
   private applyResponse(ev: SipEvent): boolean {

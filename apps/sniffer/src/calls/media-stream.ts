@@ -1,10 +1,10 @@
 import type { CallSide } from '@callscope/cdr-schema';
-import type { SdpPayload } from './sip-event.js';
+import { Codec, DtmfDetector, RtpStreamStats, type PayloadTypeMap, type RtpHeader } from '@callscope/rtp';
 
 /**
- * One RTP stream of a call: (src, dst, ports, SSRC) as in Wireshark's RTP stream analysis. The
- * addresses are kept as numbers (IPv4) or four words (IPv6) so matching a packet to its stream
- * compares numbers and allocates nothing.
+ * One RTP stream of a call: (src, dst, ports, SSRC) as in Wireshark's RTP stream analysis, with
+ * its statistics from @callscope/rtp. The addresses are kept as numbers (IPv4) or four words
+ * (IPv6) so matching a packet to its stream compares numbers and allocates nothing.
  */
 export class MediaStream {
   readonly ipVersion: number;
@@ -12,11 +12,11 @@ export class MediaStream {
   readonly dst4: number;
   readonly src6 = new Uint32Array(4);
   readonly dst6 = new Uint32Array(4);
-  packets = 0;
-  /** Payload type of the first packet (telephone-event and CN do not define the stream). */
+  readonly stats: RtpStreamStats;
+  /** RFC 4733 events of this stream, created on its first telephone-event packet. */
+  dtmf: DtmfDetector | null = null;
+  /** Payload type of the first audio packet (telephone-event and CN do not define the stream); -1 until one. */
   payloadType = -1;
-  firstUs = 0;
-  lastUs = 0;
 
   constructor(
     readonly ssrc: number,
@@ -30,8 +30,8 @@ export class MediaStream {
     readonly dstPort: number,
     readonly srcIp: string,
     readonly dstIp: string,
-    /** Payload types announced in the SDP of the side this stream was matched through. */
-    readonly payloads: readonly SdpPayload[],
+    /** Payload types of the SDP this stream was matched through (static table + rtpmap). */
+    readonly payloadTypes: PayloadTypeMap,
   ) {
     this.ipVersion = ipVersion;
     this.src4 = src4;
@@ -40,6 +40,7 @@ export class MediaStream {
       this.src6.set(src6);
       this.dst6.set(dst6);
     }
+    this.stats = new RtpStreamStats({ payloadTypes });
   }
 
   /** Whether a packet with these addresses, ports and SSRC belongs to this stream. */
@@ -48,5 +49,15 @@ export class MediaStream {
     if (ipVersion === 4) return src4 === this.src4 && dst4 === this.dst4;
     for (let i = 0; i < 4; i++) if (src6[i] !== this.src6[i] || dst6[i] !== this.dst6[i]) return false;
     return true;
+  }
+
+  /** Account one RTP packet whose header is parsed; the payload is `buf[off, off + len)`. */
+  update(h: RtpHeader, tsSec: number, tsNsec: number, buf: Uint8Array, payloadOffset: number, payloadLength: number): void {
+    this.stats.update(h, tsSec, tsNsec, payloadLength);
+    const codec = this.payloadTypes.codec[h.payloadType]!;
+    if (codec === Codec.TelephoneEvent) {
+      this.dtmf ??= new DtmfDetector(this.payloadTypes.clockRate[h.payloadType] || 8000);
+      this.dtmf.update(h.timestamp, tsSec, tsNsec, buf, payloadOffset, payloadLength);
+    } else if (this.payloadType < 0 && codec !== Codec.CN) this.payloadType = h.payloadType;
   }
 }

@@ -82,8 +82,14 @@ export async function runAnalyze(argv: readonly string[], io: AnalyzeIo): Promis
   const registers: RegisterRecord[] = [];
   const table = args.format === 'table';
   const pipeline = new PacketPipeline(pipelineOptionsFrom(config, sensor), {
-    onCall: (r) => (table ? calls.push(r) : out.push(JSON.stringify(r))),
-    onRegister: (r) => (table ? registers.push(r) : out.push(JSON.stringify(r))),
+    onCall: (r) => {
+      if (table) calls.push(r);
+      else out.push(JSON.stringify(r));
+    },
+    onRegister: (r) => {
+      if (table) registers.push(r);
+      else out.push(JSON.stringify(r));
+    },
   });
 
   const showProgress = args.progress ?? io.stderr.isTTY === true;

@@ -87,8 +87,12 @@ export class PacketPipeline {
 
   constructor(options: PipelineOptions, sink: PipelineSink) {
     this.decoder = new PacketDecoder(options.decoder);
-    this.calls = new CallTable(options.calls, (r) => sink.onCall(r));
-    this.registers = new RegisterTable(options.registers, (r) => sink.onRegister(r));
+    this.calls = new CallTable(options.calls, (r) => {
+      sink.onCall(r);
+    });
+    this.registers = new RegisterTable(options.registers, (r) => {
+      sink.onRegister(r);
+    });
     for (const p of options.sipPorts) this.sipPort[p] = 1;
     this.tcpStreams = new SipTcpStreams((buf, off, len, pkt) => this.onSipBytes(buf, off, len, pkt, 'tcp'));
   }

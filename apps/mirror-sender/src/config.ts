@@ -1,0 +1,139 @@
+import { LOG_LEVELS, loadConfig } from '@callscope/runtime';
+import type { ConfigCheckFailure, ConfigSchema, LoadedConfig, LogLevel } from '@callscope/runtime';
+
+/** App name: it names the env variables (`CALLSCOPE_MIRROR_SENDER_*`) and the log lines. */
+export const MIRROR_SENDER_APP = 'mirror-sender';
+
+/** Batch compressions available from node:zlib (no native add-on to build on a PBX host). */
+export const MIRROR_COMPRESSIONS = ['deflate', 'brotli', 'none'] as const;
+
+/** One of {@link MIRROR_COMPRESSIONS}. */
+export type MirrorCompression = (typeof MIRROR_COMPRESSIONS)[number];
+
+/** Upper bound of one batch, so the receiver can bound its frame size. */
+export const MAX_BATCH_BYTES = 16 * 1024 * 1024;
+
+/** The mirror-sender's configuration, validated once at start (see {@link mirrorSenderConfigSchema}). */
+export interface MirrorSenderConfig {
+  sensor: { id: number; name: string };
+  interfaces: string[];
+  bpfFilter: string;
+  target: { host: string | null; port: number };
+  secret: string | null;
+  tls: { enabled: boolean; caFile: string | null; serverName: string | null };
+  batch: { maxPackets: number; maxMs: number; maxBytes: number };
+  buffer: { maxMb: number };
+  compression: MirrorCompression;
+  log: { level: LogLevel; pretty: boolean };
+}
+
+/** The mirror-sender's one config schema; every object closed. */
+export const mirrorSenderConfigSchema: ConfigSchema<MirrorSenderConfig> = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['sensor', 'interfaces', 'bpfFilter', 'target', 'secret', 'tls', 'batch', 'buffer', 'compression', 'log'],
+  properties: {
+    sensor: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['id', 'name'],
+      properties: {
+        id: { type: 'integer', minimum: 0, maximum: 65535, default: 1, description: 'Sensor id the receiving sniffer records for these packets.' },
+        name: { type: 'string', minLength: 1, maxLength: 64, default: 'sensor1', description: 'Human name sent in the handshake.' },
+      },
+    },
+    interfaces: {
+      type: 'array',
+      items: { type: 'string', minLength: 1 },
+      uniqueItems: true,
+      default: [],
+      description: 'Interfaces to capture on this PBX/SBC host.',
+    },
+    bpfFilter: {
+      type: 'string',
+      // Same tunnel-aware default as the sniffer: whatever can carry SIP or RTP.
+      default: 'udp or tcp or ip proto 4 or ip proto 41 or ip proto 47 or ip6 proto 4 or ip6 proto 41 or ip6 proto 47 or vlan or mpls',
+      description: 'libpcap capture filter; narrow it (e.g. "port 5060 or portrange 10000-20000") to spare the link.',
+    },
+    target: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['host', 'port'],
+      properties: {
+        host: { type: 'string', nullable: true, minLength: 1, default: null, description: 'Sniffer receiving the stream (its mirror.listen).' },
+        port: { type: 'integer', minimum: 1, maximum: 65535, default: 5030, description: 'TCP port of the sniffer mirror receiver.' },
+      },
+    },
+    secret: {
+      type: 'string',
+      nullable: true,
+      minLength: 16,
+      default: null,
+      'x-secret': true,
+      description: 'Shared secret of the handshake; equal to the sniffer mirror.secret.',
+    },
+    tls: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['enabled', 'caFile', 'serverName'],
+      properties: {
+        enabled: { type: 'boolean', default: false, description: 'Wrap the stream in TLS.' },
+        caFile: { type: 'string', nullable: true, minLength: 1, default: null, description: 'PEM CA bundle to verify the sniffer; null = system CAs.' },
+        serverName: { type: 'string', nullable: true, minLength: 1, default: null, description: 'Name to verify in the certificate; null = target.host.' },
+      },
+    },
+    batch: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['maxPackets', 'maxMs', 'maxBytes'],
+      properties: {
+        maxPackets: { type: 'integer', minimum: 1, maximum: 100_000, default: 1000, description: 'Packets per batch.' },
+        maxMs: { type: 'integer', minimum: 1, maximum: 10_000, default: 50, description: 'Send a partial batch after this many ms.' },
+        maxBytes: { type: 'integer', minimum: 1024, maximum: MAX_BATCH_BYTES, default: 1024 * 1024, description: 'Bytes per batch before compression.' },
+      },
+    },
+    buffer: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['maxMb'],
+      properties: {
+        maxMb: { type: 'integer', minimum: 1, default: 256, description: 'Unacknowledged batches kept for resend; overflow is counted.' },
+      },
+    },
+    compression: { type: 'string', enum: [...MIRROR_COMPRESSIONS], default: 'deflate', description: 'Batch compression.' },
+    log: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['level', 'pretty'],
+      properties: {
+        level: { type: 'string', enum: [...LOG_LEVELS], default: 'info', description: 'Minimum log level.' },
+        pretty: { type: 'boolean', default: false, description: 'Human-readable log lines instead of JSON.' },
+      },
+    },
+  },
+};
+
+/** Cross-field rules of the mirror-sender config. */
+export function checkMirrorSenderConfig(config: MirrorSenderConfig): ConfigCheckFailure[] {
+  const failures: ConfigCheckFailure[] = [];
+  if (config.target.host !== null && config.secret === null) {
+    failures.push({ path: ['target', 'host'], message: 'needs secret: the mirror stream is always authenticated' });
+  }
+  if (!config.tls.enabled && (config.tls.caFile !== null || config.tls.serverName !== null)) {
+    failures.push({ path: ['tls', 'enabled'], message: 'is false although tls.caFile or tls.serverName is set; enable TLS or remove them' });
+  }
+  if (config.batch.maxBytes > config.buffer.maxMb * 1024 * 1024) {
+    failures.push({ path: ['batch', 'maxBytes'], message: `exceeds buffer.maxMb (${config.buffer.maxMb} MiB): not even one batch could be kept` });
+  }
+  return failures;
+}
+
+/**
+ * Loads the mirror-sender config: schema defaults < JSON file (`--config <file>` or
+ * `CALLSCOPE_MIRROR_SENDER_CONFIG`) < `CALLSCOPE_MIRROR_SENDER_*` variables.
+ *
+ * @throws ConfigError naming each bad value's source, path and expectation.
+ */
+export function loadMirrorSenderConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): LoadedConfig<MirrorSenderConfig> {
+  return loadConfig({ app: MIRROR_SENDER_APP, schema: mirrorSenderConfigSchema, argv, env, check: checkMirrorSenderConfig });
+}

@@ -1,0 +1,21 @@
+import type { FastifyReply } from 'fastify';
+
+/**
+ * The one catalogue of web-gui error codes. Every error response is `{ code, message }` with the
+ * status below; the browser code matches on `code`, never on the message text.
+ */
+export const API_ERRORS = {
+  NOT_FOUND: { statusCode: 404, message: 'no such resource' },
+  BAD_REQUEST: { statusCode: 400, message: 'invalid request' },
+  PAYLOAD_TOO_LARGE: { statusCode: 413, message: 'request body too large' },
+  INTERNAL: { statusCode: 500, message: 'internal error' },
+} as const;
+
+/** One of the {@link API_ERRORS} codes. */
+export type ApiErrorCode = keyof typeof API_ERRORS;
+
+/** Sends a catalogue error; `detail` replaces the generic message when it helps the client. */
+export function sendApiError(reply: FastifyReply, code: ApiErrorCode, detail?: string): FastifyReply {
+  const entry = API_ERRORS[code];
+  return reply.code(entry.statusCode).type('application/json; charset=utf-8').send({ code, message: detail ?? entry.message });
+}

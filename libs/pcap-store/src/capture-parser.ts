@@ -1,0 +1,581 @@
+import { CaptureError, CaptureErrorCode } from './capture-error.js';
+import type { CaptureCounters, CaptureInterface, CaptureSummary } from './capture-summary.js';
+import { CaptureFormat } from './capture-summary.js';
+import { createPacketRecord } from './packet-record.js';
+import type { PacketRecord } from './packet-record.js';
+import {
+  MAX_CAPTURE_LENGTH,
+  PCAP_GLOBAL_HEADER_LENGTH,
+  PCAP_MAGIC_MICROSECONDS,
+  PCAP_MAGIC_NANOSECONDS,
+  PCAP_RECORD_HEADER_LENGTH,
+  PCAP_VERSION_MAJOR,
+} from './pcap-format.js';
+import {
+  PCAPNG_BLOCK_EPB,
+  PCAPNG_BLOCK_IDB,
+  PCAPNG_BLOCK_OPB,
+  PCAPNG_BLOCK_SHB,
+  PCAPNG_BLOCK_SPB,
+  PCAPNG_BYTE_ORDER_MAGIC,
+  PCAPNG_MIN_BLOCK_LENGTH,
+  PCAPNG_MIN_EPB_LENGTH,
+  PCAPNG_MIN_IDB_LENGTH,
+  PCAPNG_MIN_SHB_LENGTH,
+  PCAPNG_MIN_SPB_LENGTH,
+  PCAPNG_OPT_ENDOFOPT,
+  PCAPNG_OPT_IF_TSOFFSET,
+  PCAPNG_OPT_IF_TSRESOL,
+  PCAPNG_VERSION_MAJOR,
+} from './pcapng-format.js';
+import { TimestampResolution } from './timestamp-resolution.js';
+
+/** Result of {@link CaptureParser.next} and {@link CaptureParser.finish}. */
+export const ParseStatus = {
+  /** A packet is in {@link CaptureParser.record}. */
+  RECORD: 1,
+  /** The pushed chunk is used up (its tail, if any, was copied to the carry): push more. */
+  NEED_MORE: 2,
+  /** `finish()`: the stream ended on a record boundary. */
+  END: 3,
+  /** `finish()`: the stream ended inside a record/block; see {@link CaptureParser.truncation}. */
+  TRUNCATED: 4,
+  /** Unreadable input; see {@link CaptureParser.error}. Sticky: later calls return it again. */
+  ERROR: 5,
+} as const;
+
+/** One of the {@link ParseStatus} values. */
+export type ParseStatus = (typeof ParseStatus)[keyof typeof ParseStatus];
+
+/** Options of {@link CaptureParser}. */
+export interface CaptureParserOptions {
+  /**
+   * Largest pcapng non-packet block buffered whole (default 16 MiB). Packet blocks are bounded by
+   * `MAX_CAPTURE_LENGTH` plus 64 KiB of options regardless.
+   */
+  maxBlockLength?: number;
+}
+
+/** Default {@link CaptureParserOptions.maxBlockLength}. */
+export const DEFAULT_MAX_BLOCK_LENGTH = 16 * 1024 * 1024;
+/** Most IDBs accepted in one pcapng section (bounds the per-section interface table). */
+export const MAX_INTERFACES = 4096;
+/** Room for EPB options on top of the fixed part and the largest packet. */
+const MAX_PACKET_OPTIONS_LENGTH = 65_536;
+const MAX_PACKET_BLOCK_LENGTH = PCAPNG_MIN_EPB_LENGTH + MAX_CAPTURE_LENGTH + MAX_PACKET_OPTIONS_LENGTH;
+const TWO_POW_32 = 4_294_967_296;
+
+/** What the parser expects next. */
+const Phase = { FILE_HEADER: 0, PCAP_RECORD: 1, PCAPNG_BLOCK: 2 } as const;
+type Phase = (typeof Phase)[keyof typeof Phase];
+
+/** `parseUnit` results besides a positive consumed length. */
+const UNIT_NEED_MORE = 0;
+const UNIT_ERROR = -1;
+
+function readU16(b: Uint8Array, o: number, le: boolean): number {
+  return le ? b[o]! | (b[o + 1]! << 8) : (b[o]! << 8) | b[o + 1]!;
+}
+
+function readU32(b: Uint8Array, o: number, le: boolean): number {
+  return le
+    ? (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0
+    : ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+}
+
+/**
+ * Synchronous, push-style reader of classic pcap and pcapng byte streams. Feed it chunks of any
+ * size (file reads, socket data); it delivers packets one at a time in a reused
+ * {@link PacketRecord} whose `data` aliases the chunk (or, for a record split across chunks, the
+ * internal carry buffer). It never throws on input bytes: failures are statuses with a
+ * {@link CaptureError} in {@link CaptureParser.error}.
+ *
+ * Pull protocol: `push(chunk)`, then call `next()` until it returns NEED_MORE (chunk consumed,
+ * may be reused) or ERROR; at end of input call `finish()`. `feed(chunk, onRecord)` wraps that.
+ *
+ * Memory is bounded: only an incomplete record/block is copied (the carry), and its size is
+ * validated first (256 KiB per packet, `maxBlockLength` per other block).
+ *
+ * @see https://datatracker.ietf.org/doc/draft-ietf-opsawg-pcap/
+ * @see https://datatracker.ietf.org/doc/draft-ietf-opsawg-pcapng/
+ */
+export class CaptureParser {
+  /** The reused packet record filled by `next()` when it returns RECORD. */
+  readonly record: PacketRecord = createPacketRecord();
+  /** The error behind an ERROR status (null otherwise). */
+  error: CaptureError | null = null;
+  /** Set by `finish()` when the stream ended inside a record or block. */
+  truncation: CaptureError | null = null;
+
+  private readonly maxBlockLength: number;
+  private phase: Phase = Phase.FILE_HEADER;
+  private format: CaptureFormat | null = null;
+  private littleEndian = true;
+  private nanoseconds = false;
+  private pcapLinkType = 0;
+  private pcapSnaplen = 0;
+
+  // pcapng interface table of the current section (reset by every SHB).
+  private ifCount = 0;
+  private readonly ifLinkType: number[] = [];
+  private readonly ifSnaplen: number[] = [];
+  private readonly ifTs: TimestampResolution[] = [];
+  private section = -1;
+  private readonly interfaces: CaptureInterface[] = [];
+
+  private chunk: Uint8Array = new Uint8Array(0);
+  private chunkPos = 0;
+  private carry: Uint8Array = new Uint8Array(0);
+  private carryLen = 0;
+  /** Total bytes `parseUnit` says the pending unit needs (set with UNIT_NEED_MORE). */
+  private needed = 0;
+  /** True when the last `parseUnit` delivered a packet into `record`. */
+  private produced = false;
+  /** Stream offset of the next unit (record, block or file header). */
+  private unitOffset = 0;
+  private bytesPushed = 0;
+
+  private packets = 0;
+  private capturedBytes = 0;
+  private originalBytes = 0;
+  private firstSec = 0;
+  private firstNsec = 0;
+  private lastSec = 0;
+  private lastNsec = 0;
+  private readonly linkTypes: number[] = [];
+  private lastLinkType = -1;
+  private readonly counters: CaptureCounters = {
+    capLenOverSnaplen: 0,
+    origLenBelowCapLen: 0,
+    fractionOverflow: 0,
+    skippedBlocks: 0,
+  };
+
+  /** @param options - bounds; see {@link CaptureParserOptions} */
+  constructor(options: CaptureParserOptions = {}) {
+    const max = options.maxBlockLength ?? DEFAULT_MAX_BLOCK_LENGTH;
+    if (!Number.isInteger(max) || max < PCAPNG_MIN_SHB_LENGTH) {
+      throw new RangeError(`maxBlockLength ${max} must be an integer >= ${PCAPNG_MIN_SHB_LENGTH}`);
+    }
+    this.maxBlockLength = max;
+  }
+
+  /**
+   * Hands the parser the next chunk of the stream. The previous chunk must have been consumed
+   * (`next()` returned NEED_MORE); after that the caller may overwrite it.
+   */
+  push(chunk: Uint8Array): void {
+    if (this.chunkPos < this.chunk.length && this.error === null) {
+      throw new RangeError(`push() with ${this.chunk.length - this.chunkPos} bytes of the previous chunk unread`);
+    }
+    this.chunk = chunk;
+    this.chunkPos = 0;
+    this.bytesPushed += chunk.length;
+  }
+
+  /**
+   * Parses up to the next packet.
+   * @returns RECORD (packet in `record`), NEED_MORE (push another chunk) or ERROR (see `error`)
+   */
+  next(): ParseStatus {
+    if (this.error !== null) return ParseStatus.ERROR;
+    const chunk = this.chunk;
+    const end = chunk.length;
+    for (;;) {
+      if (this.carryLen > 0) {
+        const r = this.parseUnit(this.carry, 0, this.carryLen);
+        if (r === UNIT_ERROR) return this.fail();
+        if (r === UNIT_NEED_MORE) {
+          const take = Math.min(this.needed - this.carryLen, end - this.chunkPos);
+          if (take <= 0) return ParseStatus.NEED_MORE;
+          this.appendToCarry(chunk, this.chunkPos, take);
+          this.chunkPos += take;
+          continue;
+        }
+        // The carry only ever receives bytes the pending unit asked for, so r === carryLen.
+        this.carryLen = 0;
+        this.unitOffset += r;
+        if (this.produced) return ParseStatus.RECORD;
+        continue;
+      }
+      if (this.chunkPos >= end) return ParseStatus.NEED_MORE;
+      const r = this.parseUnit(chunk, this.chunkPos, end);
+      if (r === UNIT_ERROR) return this.fail();
+      if (r === UNIT_NEED_MORE) {
+        this.appendToCarry(chunk, this.chunkPos, end - this.chunkPos);
+        this.chunkPos = end;
+        return ParseStatus.NEED_MORE;
+      }
+      this.chunkPos += r;
+      this.unitOffset += r;
+      if (this.produced) return ParseStatus.RECORD;
+    }
+  }
+
+  /**
+   * Convenience push loop: pushes `chunk` and calls `onRecord` for each packet, synchronously.
+   * @returns NEED_MORE when the chunk is consumed, ERROR when the stream is unreadable
+   */
+  feed(chunk: Uint8Array, onRecord: (record: PacketRecord) => void): ParseStatus {
+    this.push(chunk);
+    for (;;) {
+      const status = this.next();
+      if (status !== ParseStatus.RECORD) return status;
+      onRecord(this.record);
+    }
+  }
+
+  /**
+   * Declares the end of the stream (call after `next()` returned NEED_MORE).
+   * @returns END, TRUNCATED (tail in `truncation`, everything before was delivered), or ERROR
+   *   (an earlier error, or the stream ended inside the file header)
+   */
+  finish(): ParseStatus {
+    if (this.error !== null) return ParseStatus.ERROR;
+    if (this.phase === Phase.FILE_HEADER) {
+      this.error = new CaptureError(
+        CaptureErrorCode.TRUNCATED_FILE_HEADER,
+        0,
+        `stream ended after ${this.carryLen} bytes, inside the file header`,
+      );
+      return ParseStatus.ERROR;
+    }
+    if (this.carryLen === 0) return ParseStatus.END;
+    let code: CaptureErrorCode = CaptureErrorCode.TRUNCATED_BLOCK;
+    if (this.phase === Phase.PCAP_RECORD) {
+      code =
+        this.carryLen < PCAP_RECORD_HEADER_LENGTH
+          ? CaptureErrorCode.TRUNCATED_RECORD_HEADER
+          : CaptureErrorCode.TRUNCATED_RECORD_DATA;
+    }
+    this.truncation = new CaptureError(
+      code,
+      this.unitOffset,
+      `stream ended ${this.carryLen} bytes into a unit that needs ${this.needed}`,
+    );
+    return ParseStatus.TRUNCATED;
+  }
+
+  /**
+   * A snapshot of what was read so far (call after `finish()` for the final figures). Before a
+   * file header was parsed, `format` reads as pcap and every count is 0.
+   */
+  summary(compressed = false): CaptureSummary {
+    const hasPackets = this.packets > 0;
+    return {
+      format: this.format ?? CaptureFormat.PCAP,
+      compressed,
+      sections: Math.max(this.section + 1, this.format === null ? 0 : 1),
+      interfaces: this.interfaces.map((i) => ({ ...i })),
+      linkTypes: [...this.linkTypes],
+      packets: this.packets,
+      first: hasPackets ? { sec: this.firstSec, nsec: this.firstNsec } : null,
+      last: hasPackets ? { sec: this.lastSec, nsec: this.lastNsec } : null,
+      bytes: this.bytesPushed,
+      capturedBytes: this.capturedBytes,
+      originalBytes: this.originalBytes,
+      counters: { ...this.counters },
+      truncation: this.truncation,
+    };
+  }
+
+  private fail(): ParseStatus {
+    this.chunkPos = this.chunk.length; // nothing more will be read from it
+    return ParseStatus.ERROR;
+  }
+
+  private appendToCarry(src: Uint8Array, from: number, length: number): void {
+    const need = this.carryLen + length;
+    if (need > this.carry.length) {
+      const grown = new Uint8Array(Math.max(need, this.carry.length * 2, 4096));
+      grown.set(this.carry.subarray(0, this.carryLen));
+      this.carry = grown;
+    }
+    this.carry.set(src.subarray(from, from + length), this.carryLen);
+    this.carryLen = need;
+  }
+
+  private setError(code: CaptureErrorCode, detail: string): number {
+    this.error = new CaptureError(code, this.unitOffset, detail);
+    return UNIT_ERROR;
+  }
+
+  private needMore(total: number): number {
+    this.needed = total;
+    return UNIT_NEED_MORE;
+  }
+
+  /** Parses one unit at `b[off..end)`: >0 bytes consumed, UNIT_NEED_MORE or UNIT_ERROR. */
+  private parseUnit(b: Uint8Array, off: number, end: number): number {
+    this.produced = false;
+    switch (this.phase) {
+      case Phase.PCAP_RECORD:
+        return this.parsePcapRecord(b, off, end);
+      case Phase.PCAPNG_BLOCK:
+        return this.parsePcapngBlock(b, off, end);
+      default:
+        return this.parseFileHeader(b, off, end);
+    }
+  }
+
+  private parseFileHeader(b: Uint8Array, off: number, end: number): number {
+    const avail = end - off;
+    if (avail < 4) return this.needMore(4);
+    if (b[off] === 0x1f && b[off + 1] === 0x8b) {
+      return this.setError(CaptureErrorCode.COMPRESSED_INPUT, 'gzip magic 1f 8b: decompress before parsing');
+    }
+    const magic = readU32(b, off, false);
+    if (magic === PCAPNG_BLOCK_SHB) return this.parsePcapngBlock(b, off, end);
+    let le: boolean;
+    let ns: boolean;
+    if (magic === PCAP_MAGIC_MICROSECONDS || magic === PCAP_MAGIC_NANOSECONDS) {
+      le = false;
+      ns = magic === PCAP_MAGIC_NANOSECONDS;
+    } else {
+      const swapped = readU32(b, off, true);
+      if (swapped !== PCAP_MAGIC_MICROSECONDS && swapped !== PCAP_MAGIC_NANOSECONDS) {
+        return this.setError(CaptureErrorCode.BAD_MAGIC, `magic 0x${magic.toString(16).padStart(8, '0')} is not pcap or pcapng`);
+      }
+      le = true;
+      ns = swapped === PCAP_MAGIC_NANOSECONDS;
+    }
+    if (avail < PCAP_GLOBAL_HEADER_LENGTH) return this.needMore(PCAP_GLOBAL_HEADER_LENGTH);
+    const major = readU16(b, off + 4, le);
+    if (major !== PCAP_VERSION_MAJOR) {
+      return this.setError(CaptureErrorCode.UNSUPPORTED_VERSION, `pcap version ${major}, expected ${PCAP_VERSION_MAJOR}`);
+    }
+    this.littleEndian = le;
+    this.nanoseconds = ns;
+    this.pcapSnaplen = readU32(b, off + 16, le);
+    // Upper 16 bits carry FCS length flags (pcap draft section 4); the link type is the low half.
+    this.pcapLinkType = readU32(b, off + 20, le) & 0xffff;
+    this.format = ns ? CaptureFormat.PCAP_NSEC : CaptureFormat.PCAP;
+    this.section = 0;
+    this.interfaces.push({
+      section: 0,
+      interfaceId: 0,
+      linkType: this.pcapLinkType,
+      snaplen: this.pcapSnaplen,
+      tsBase: 10,
+      tsExponent: ns ? 9 : 6,
+      tsOffsetSec: 0,
+    });
+    this.phase = Phase.PCAP_RECORD;
+    return PCAP_GLOBAL_HEADER_LENGTH;
+  }
+
+  private parsePcapRecord(b: Uint8Array, off: number, end: number): number {
+    const avail = end - off;
+    if (avail < PCAP_RECORD_HEADER_LENGTH) return this.needMore(PCAP_RECORD_HEADER_LENGTH);
+    const le = this.littleEndian;
+    const capLen = readU32(b, off + 8, le);
+    if (capLen > MAX_CAPTURE_LENGTH) {
+      return this.setError(CaptureErrorCode.CAPLEN_TOO_LARGE, `captured length ${capLen} > ${MAX_CAPTURE_LENGTH}`);
+    }
+    const total = PCAP_RECORD_HEADER_LENGTH + capLen;
+    if (avail < total) return this.needMore(total);
+    let sec = readU32(b, off, le);
+    let frac = readU32(b, off + 4, le);
+    const perSecond = this.nanoseconds ? 1_000_000_000 : 1_000_000;
+    if (frac >= perSecond) {
+      // Some writers emit usec == 1000000 after rounding: carry it rather than break the invariant.
+      this.counters.fractionOverflow++;
+      sec += Math.floor(frac / perSecond);
+      frac %= perSecond;
+    }
+    const origLen = readU32(b, off + 12, le);
+    if (capLen > this.pcapSnaplen && this.pcapSnaplen !== 0) this.counters.capLenOverSnaplen++;
+    this.emit(b, off + PCAP_RECORD_HEADER_LENGTH, capLen, origLen, this.pcapLinkType, 0, sec, this.nanoseconds ? frac : frac * 1000);
+    return total;
+  }
+
+  private parsePcapngBlock(b: Uint8Array, off: number, end: number): number {
+    const avail = end - off;
+    if (avail < 8) return this.needMore(8);
+    let le = this.littleEndian;
+    const type = readU32(b, off, le);
+    if (type === PCAPNG_BLOCK_SHB) {
+      if (avail < 12) return this.needMore(12);
+      if (readU32(b, off + 8, true) === PCAPNG_BYTE_ORDER_MAGIC) le = true;
+      else if (readU32(b, off + 8, false) === PCAPNG_BYTE_ORDER_MAGIC) le = false;
+      else return this.setError(CaptureErrorCode.BAD_BYTE_ORDER_MAGIC, 'section header byte-order magic is not 0x1a2b3c4d');
+    }
+    const length = readU32(b, off + 4, le);
+    let min = PCAPNG_MIN_BLOCK_LENGTH;
+    let max = this.maxBlockLength;
+    switch (type) {
+      case PCAPNG_BLOCK_SHB:
+        min = PCAPNG_MIN_SHB_LENGTH;
+        break;
+      case PCAPNG_BLOCK_IDB:
+        min = PCAPNG_MIN_IDB_LENGTH;
+        break;
+      case PCAPNG_BLOCK_EPB:
+      case PCAPNG_BLOCK_OPB:
+        min = PCAPNG_MIN_EPB_LENGTH;
+        max = MAX_PACKET_BLOCK_LENGTH;
+        break;
+      case PCAPNG_BLOCK_SPB:
+        min = PCAPNG_MIN_SPB_LENGTH;
+        max = MAX_PACKET_BLOCK_LENGTH;
+        break;
+      default:
+        break;
+    }
+    if (length < min) return this.setError(CaptureErrorCode.BLOCK_TOO_SHORT, `block type 0x${type.toString(16)} length ${length} < ${min}`);
+    if ((length & 3) !== 0) return this.setError(CaptureErrorCode.BLOCK_LENGTH_UNALIGNED, `block length ${length} is not a multiple of 4`);
+    if (length > max) return this.setError(CaptureErrorCode.BLOCK_TOO_LARGE, `block type 0x${type.toString(16)} length ${length} > ${max}`);
+    if (avail < length) return this.needMore(length);
+    const trailer = readU32(b, off + length - 4, le);
+    if (trailer !== length) {
+      return this.setError(CaptureErrorCode.BLOCK_LENGTH_MISMATCH, `leading length ${length}, trailing length ${trailer}`);
+    }
+    switch (type) {
+      case PCAPNG_BLOCK_SHB:
+        return this.parseShb(b, off, length, le);
+      case PCAPNG_BLOCK_IDB:
+        return this.parseIdb(b, off, length, le);
+      case PCAPNG_BLOCK_EPB:
+        return this.parseEpb(b, off, length, le, readU32(b, off + 8, le));
+      case PCAPNG_BLOCK_OPB:
+        return this.parseEpb(b, off, length, le, readU16(b, off + 8, le));
+      case PCAPNG_BLOCK_SPB:
+        return this.parseSpb(b, off, length, le);
+      default:
+        this.counters.skippedBlocks++;
+        return length;
+    }
+  }
+
+  private parseShb(b: Uint8Array, off: number, length: number, le: boolean): number {
+    const major = readU16(b, off + 12, le);
+    if (major !== PCAPNG_VERSION_MAJOR) {
+      return this.setError(CaptureErrorCode.UNSUPPORTED_VERSION, `pcapng version ${major}, expected ${PCAPNG_VERSION_MAJOR}`);
+    }
+    this.littleEndian = le;
+    this.format ??= CaptureFormat.PCAPNG;
+    this.phase = Phase.PCAPNG_BLOCK;
+    this.section++;
+    this.ifCount = 0; // interface ids are per section (pcapng section 4.2)
+    return length;
+  }
+
+  private parseIdb(b: Uint8Array, off: number, length: number, le: boolean): number {
+    if (this.ifCount >= MAX_INTERFACES) {
+      return this.setError(CaptureErrorCode.TOO_MANY_INTERFACES, `more than ${MAX_INTERFACES} interfaces in one section`);
+    }
+    const id = this.ifCount;
+    const ts = this.ifTs[id] ?? new TimestampResolution();
+    ts.base = 10;
+    ts.exponent = 6; // default if_tsresol: microseconds
+    ts.offsetSec = 0;
+    const optEnd = off + length - 4;
+    let p = off + 16;
+    while (p + 4 <= optEnd) {
+      const code = readU16(b, p, le);
+      const len = readU16(b, p + 2, le);
+      if (code === PCAPNG_OPT_ENDOFOPT) break;
+      const value = p + 4;
+      if (value + len > optEnd) {
+        return this.setError(CaptureErrorCode.OPTION_OVERRUN, `IDB option ${code} length ${len} runs past the block`);
+      }
+      if (code === PCAPNG_OPT_IF_TSRESOL) {
+        if (len !== 1 || !ts.setFromOption(b[value]!)) {
+          return this.setError(CaptureErrorCode.UNSUPPORTED_TSRESOL, `if_tsresol length ${len} value ${b[value] ?? 0}`);
+        }
+      } else if (code === PCAPNG_OPT_IF_TSOFFSET) {
+        if (len !== 8) return this.setError(CaptureErrorCode.UNSUPPORTED_TSRESOL, `if_tsoffset length ${len}`);
+        const lo = readU32(b, value + (le ? 0 : 4), le);
+        const hi = readU32(b, value + (le ? 4 : 0), le) | 0; // signed: offsets may be negative
+        ts.offsetSec = hi * TWO_POW_32 + lo;
+      }
+      p = value + ((len + 3) & ~3);
+    }
+    const linkType = readU16(b, off + 8, le);
+    const snaplen = readU32(b, off + 12, le);
+    this.ifLinkType[id] = linkType;
+    this.ifSnaplen[id] = snaplen;
+    this.ifTs[id] = ts;
+    this.ifCount = id + 1;
+    this.interfaces.push({
+      section: this.section,
+      interfaceId: id,
+      linkType,
+      snaplen,
+      tsBase: ts.base,
+      tsExponent: ts.exponent,
+      tsOffsetSec: ts.offsetSec,
+    });
+    return length;
+  }
+
+  private parseEpb(b: Uint8Array, off: number, length: number, le: boolean, ifId: number): number {
+    if (ifId >= this.ifCount) {
+      return this.setError(CaptureErrorCode.UNKNOWN_INTERFACE, `interface ${ifId}, section has ${this.ifCount}`);
+    }
+    const capLen = readU32(b, off + 20, le);
+    if (capLen > MAX_CAPTURE_LENGTH) {
+      return this.setError(CaptureErrorCode.CAPLEN_TOO_LARGE, `captured length ${capLen} > ${MAX_CAPTURE_LENGTH}`);
+    }
+    if (28 + capLen + 4 > length) {
+      return this.setError(CaptureErrorCode.CAPLEN_EXCEEDS_BLOCK, `captured length ${capLen} does not fit a ${length}-byte block`);
+    }
+    const origLen = readU32(b, off + 24, le);
+    const ts = this.ifTs[ifId]!;
+    ts.convert(readU32(b, off + 12, le), readU32(b, off + 16, le));
+    const snaplen = this.ifSnaplen[ifId]!;
+    if (capLen > snaplen && snaplen !== 0) this.counters.capLenOverSnaplen++;
+    this.emit(b, off + 28, capLen, origLen, this.ifLinkType[ifId]!, ifId, ts.sec, ts.nsec);
+    return length;
+  }
+
+  private parseSpb(b: Uint8Array, off: number, length: number, le: boolean): number {
+    if (this.ifCount === 0) {
+      return this.setError(CaptureErrorCode.UNKNOWN_INTERFACE, 'simple packet block before any interface');
+    }
+    const origLen = readU32(b, off + 8, le);
+    const snaplen = this.ifSnaplen[0]!;
+    // SPB carries no captured length (pcapng section 4.4): it is min(original, snaplen, room).
+    let capLen = Math.min(origLen, length - PCAPNG_MIN_SPB_LENGTH);
+    if (snaplen !== 0 && snaplen < capLen) capLen = snaplen;
+    this.emit(b, off + 12, capLen, origLen, this.ifLinkType[0]!, 0, 0, 0);
+    return length;
+  }
+
+  private emit(
+    b: Uint8Array,
+    dataOffset: number,
+    capLen: number,
+    origLen: number,
+    linkType: number,
+    interfaceId: number,
+    sec: number,
+    nsec: number,
+  ): void {
+    const rec = this.record;
+    rec.linkType = linkType;
+    rec.tsSec = sec;
+    rec.tsNsec = nsec;
+    rec.capLen = capLen;
+    rec.origLen = origLen;
+    rec.data = b.subarray(dataOffset, dataOffset + capLen);
+    rec.interfaceId = interfaceId;
+    rec.index = this.packets;
+    rec.fileOffset = this.unitOffset;
+    if (origLen < capLen) this.counters.origLenBelowCapLen++;
+    if (this.packets === 0) {
+      this.firstSec = sec;
+      this.firstNsec = nsec;
+    }
+    this.lastSec = sec;
+    this.lastNsec = nsec;
+    this.packets++;
+    this.capturedBytes += capLen;
+    this.originalBytes += origLen;
+    if (linkType !== this.lastLinkType) {
+      this.lastLinkType = linkType;
+      if (!this.linkTypes.includes(linkType)) this.linkTypes.push(linkType);
+    }
+    this.produced = true;
+  }
+}

@@ -1,0 +1,98 @@
+/** What a sensor keeps of each call (per-sensor setting). */
+export const SpoolMode = {
+  /** Every SIP, RTP and RTCP packet whole. */
+  SIP_RTP: 'sip_rtp',
+  /** SIP only; RTP/RTCP packets are not stored (counted as `packetsFiltered`). */
+  SIP: 'sip',
+  /**
+   * SIP whole; RTP/RTCP cut right after the RTP header (12 + 4·CC bytes + header extension), i.e.
+   * link + IP + UDP + RTP header. The record's original length stays that of the wire packet, so
+   * Wireshark shows "[Packet size limited during capture]" and sequence/timing analysis still works.
+   */
+  RTP_HEADERS: 'rtp_headers',
+} as const;
+
+/** One of the {@link SpoolMode} values. */
+export type SpoolMode = (typeof SpoolMode)[keyof typeof SpoolMode];
+
+/** Log levels the spool reports at (the app maps them to its pino logger). */
+export type SpoolLogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** Optional log callback: never called per packet, only on errors and state changes. */
+export type SpoolLogger = (level: SpoolLogLevel, message: string, fields?: Record<string, unknown>) => void;
+
+/** Options of `SpoolWriter`, validated once by {@link resolveSpoolWriterOptions}. */
+export interface SpoolWriterOptions {
+  /** Spool root directory (created if missing). */
+  spoolDir: string;
+  /** What is kept of each call; default `sip_rtp`. */
+  mode?: SpoolMode;
+  /** gzip every file (`.pcap.gz`, one gzip member per flushed buffer); default false. */
+  gzip?: boolean;
+  /** zlib level when `gzip` is on (1..9); default 1 (speed; pcaps of G.711 shrink ~40 % anyway). */
+  gzipLevel?: number;
+  /** A file's buffer is handed to the disk once it holds this many bytes; default 64 KiB. */
+  flushBytes?: number;
+  /** Every buffer is handed to the disk at least this often (wall clock, ms); default 2000. */
+  flushIntervalMs?: number;
+  /** Most file descriptors held open (LRU; closed ones are reopened in append mode); default 256. */
+  maxOpenFiles?: number;
+  /** Most file writes in flight at once (≤ maxOpenFiles); default 8. */
+  ioConcurrency?: number;
+  /**
+   * Cap on bytes held in memory (buffers not yet written + writes in flight); default 64 MiB.
+   * Past half of it the oldest buffers are flushed first; a packet that would exceed it is dropped
+   * and counted (`packetsDropped.buffer_full`): the disk is not keeping up.
+   */
+  maxBufferedBytes?: number;
+  /** Called with the bytes each write put on disk, by minute directory (feeds `SpoolRetention`). */
+  onBytesWritten?: (minuteDir: string, bytes: number) => void;
+  /** Optional log callback. */
+  logger?: SpoolLogger;
+}
+
+/** {@link SpoolWriterOptions} with defaults filled in, frozen. */
+export type ResolvedSpoolWriterOptions = Readonly<
+  Required<Omit<SpoolWriterOptions, 'onBytesWritten' | 'logger'>> & Pick<SpoolWriterOptions, 'onBytesWritten' | 'logger'>
+>;
+
+/** Defaults of {@link SpoolWriterOptions}. */
+export const DEFAULT_SPOOL_WRITER_OPTIONS = Object.freeze({
+  mode: SpoolMode.SIP_RTP as SpoolMode,
+  gzip: false,
+  gzipLevel: 1,
+  flushBytes: 64 * 1024,
+  flushIntervalMs: 2000,
+  maxOpenFiles: 256,
+  ioConcurrency: 8,
+  maxBufferedBytes: 64 * 1024 * 1024,
+});
+
+function checkInt(name: string, value: number, min: number, max: number): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`SpoolWriter option ${name} must be an integer in [${min}, ${max}], got ${value}`);
+  }
+}
+
+/**
+ * Fills defaults and validates; a bad option is a programmer error and throws `RangeError` /
+ * `TypeError` with the offending value.
+ *
+ * @param options - see {@link SpoolWriterOptions}
+ */
+export function resolveSpoolWriterOptions(options: SpoolWriterOptions): ResolvedSpoolWriterOptions {
+  if (typeof options.spoolDir !== 'string' || options.spoolDir.length === 0) {
+    throw new TypeError('SpoolWriter option spoolDir must be a non-empty string');
+  }
+  const o = { ...DEFAULT_SPOOL_WRITER_OPTIONS, ...options };
+  if (!Object.values(SpoolMode).includes(o.mode)) {
+    throw new RangeError(`SpoolWriter option mode must be one of ${Object.values(SpoolMode).join(', ')}, got ${String(o.mode)}`);
+  }
+  checkInt('gzipLevel', o.gzipLevel, 1, 9);
+  checkInt('flushBytes', o.flushBytes, 1024, 16 * 1024 * 1024);
+  checkInt('flushIntervalMs', o.flushIntervalMs, 10, 3_600_000);
+  checkInt('maxOpenFiles', o.maxOpenFiles, 1, 65_536);
+  checkInt('ioConcurrency', o.ioConcurrency, 1, o.maxOpenFiles);
+  checkInt('maxBufferedBytes', o.maxBufferedBytes, 2 * o.flushBytes, 2 ** 40);
+  return Object.freeze(o);
+}

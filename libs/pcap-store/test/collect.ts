@@ -1,0 +1,49 @@
+import { CaptureParser, ParseStatus } from '../src/index.js';
+import type { CaptureError, CaptureParserOptions, CaptureSummary } from '../src/index.js';
+
+/** A delivered record with its bytes copied (the parser's record is reused). */
+export interface CopiedRecord {
+  linkType: number;
+  tsSec: number;
+  tsNsec: number;
+  capLen: number;
+  origLen: number;
+  data: Uint8Array;
+  interfaceId: number;
+  index: number;
+  fileOffset: number;
+}
+
+export interface Collected {
+  /** Final status: END, TRUNCATED or ERROR. */
+  status: number;
+  records: CopiedRecord[];
+  error: CaptureError | null;
+  truncation: CaptureError | null;
+  summary: CaptureSummary;
+  /** `next()` calls made: bounded, proving no hang. */
+  steps: number;
+}
+
+/** Pushes `input` in chunks of `chunkSize` bytes (cycling through the sizes if a list) through a parser. */
+export function parseBytes(input: Uint8Array, chunkSize: number | number[] = Math.max(input.length, 1), options: CaptureParserOptions = {}): Collected {
+  const parser = new CaptureParser(options);
+  const sizes = typeof chunkSize === 'number' ? [chunkSize] : chunkSize;
+  const records: CopiedRecord[] = [];
+  let steps = 0;
+  let status: number = ParseStatus.NEED_MORE;
+  for (let at = 0, i = 0; at < input.length && status !== ParseStatus.ERROR; i++) {
+    const n = sizes[i % sizes.length]!;
+    parser.push(input.subarray(at, at + n));
+    at += n;
+    for (;;) {
+      steps++;
+      status = parser.next();
+      if (status !== ParseStatus.RECORD) break;
+      const r = parser.record;
+      records.push({ ...r, data: Uint8Array.from(r.data) });
+    }
+  }
+  if (status !== ParseStatus.ERROR) status = parser.finish();
+  return { status, records, error: parser.error, truncation: parser.truncation, summary: parser.summary(), steps };
+}

@@ -1,0 +1,180 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  CaptureFormat,
+  LINKTYPE_ETHERNET,
+  LINKTYPE_LINUX_SLL,
+  readCaptureFile,
+  readCaptureStream,
+} from '../src/index.js';
+import type { CaptureSummary, PacketRecord } from '../src/index.js';
+
+const CORPUS = fileURLToPath(new URL('../../../fixtures/corpus/', import.meta.url));
+
+interface TruthCapture {
+  file_type: string;
+  encapsulation: string;
+  timestamp_precision: string;
+  packets: number;
+  first_packet_time: string;
+  last_packet_time: string;
+}
+
+const ENCAPSULATION: Record<string, number> = { ether: LINKTYPE_ETHERNET, 'linux-sll': LINKTYPE_LINUX_SLL };
+const FILE_TYPE: Record<string, string> = {
+  pcap: CaptureFormat.PCAP,
+  nsecpcap: CaptureFormat.PCAP_NSEC,
+  pcapng: CaptureFormat.PCAPNG,
+};
+
+/** capinfos prints UTC "YYYY-MM-DD HH:MM:SS.fraction"; turned into exact integers. */
+function parseTruthTime(text: string): { sec: number; nsec: number } {
+  const m = /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)\.(\d+)$/.exec(text);
+  if (m === null) throw new Error(`unexpected time ${text}`);
+  const [, y, mo, d, h, mi, s, frac] = m;
+  const sec = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)) / 1000;
+  return { sec, nsec: Number(frac!.padEnd(9, '0')) };
+}
+
+const captures = readdirSync(CORPUS)
+  .filter((f) => f.endsWith('.truth.json'))
+  .map((f) => {
+    const name = f.replace(/\.truth\.json$/, '');
+    const file = readdirSync(CORPUS).find((c) => c === `${name}.pcap` || c === `${name}.pcapng`)!;
+    const truth = (JSON.parse(readFileSync(join(CORPUS, f), 'utf8')) as { capture: TruthCapture }).capture;
+    return { file, truth };
+  });
+
+/** Hash of everything a record carries except the buffer identity. */
+function recordHasher(): { add: (r: PacketRecord) => void; digest: () => string } {
+  const hash = createHash('sha256');
+  const meta = new Float64Array(7);
+  return {
+    add(r) {
+      meta.set([r.linkType, r.tsSec, r.tsNsec, r.capLen, r.origLen, r.index, r.fileOffset]);
+      hash.update(meta);
+      hash.update(r.data);
+    },
+    digest: () => hash.digest('hex'),
+  };
+}
+
+async function digestFile(path: string, chunkSize?: number): Promise<{ digest: string; summary: CaptureSummary }> {
+  const h = recordHasher();
+  const summary = await readCaptureFile(path, (r) => {
+    h.add(r);
+  }, chunkSize === undefined ? {} : { chunkSize });
+  return { digest: h.digest(), summary };
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'pcap-store-corpus-'));
+afterAll(() => {
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('reference corpus (truth: capinfos via tshark 4.0)', () => {
+  it('has the captures the brief names', () => {
+    const names = captures.map((c) => c.file);
+    expect(names).toContain('register-auth.pcapng');
+    expect(names).toContain('ipv6-call.pcap');
+    expect(names).toContain('basic-call-linux-sll.pcap');
+    expect(captures.length).toBeGreaterThanOrEqual(20);
+  });
+
+  it.each(captures)('$file: count, link type, format and first/last timestamps', async ({ file, truth }) => {
+    let expectedIndex = 0;
+    let lastOffset = -1;
+    let badRecords = 0;
+    const summary = await readCaptureFile(join(CORPUS, file), (r) => {
+      if (r.index !== expectedIndex++ || r.fileOffset <= lastOffset || r.data.length !== r.capLen) badRecords++;
+      if (r.tsNsec < 0 || r.tsNsec > 999_999_999 || !Number.isInteger(r.tsNsec)) badRecords++;
+      lastOffset = r.fileOffset;
+    });
+    expect(badRecords).toBe(0);
+    expect(summary.packets).toBe(truth.packets);
+    expect(summary.linkTypes).toEqual([ENCAPSULATION[truth.encapsulation]]);
+    expect(summary.format).toBe(FILE_TYPE[truth.file_type]);
+    expect(summary.first).toEqual(parseTruthTime(truth.first_packet_time));
+    expect(summary.last).toEqual(parseTruthTime(truth.last_packet_time));
+    const digits = Number(/\((\d+)\)/.exec(truth.timestamp_precision)![1]);
+    expect(summary.interfaces.map((i) => i.tsExponent)).toEqual(summary.interfaces.map(() => digits));
+    expect(summary.truncation).toBeNull();
+    expect(summary.compressed).toBe(false);
+  });
+
+  it('gives identical records whatever the chunk size (records spanning chunks are carried)', async () => {
+    for (const file of ['register-auth.pcapng', 'ipv6-call.pcap', 'basic-call-linux-sll.pcap']) {
+      const whole = await digestFile(join(CORPUS, file));
+      for (const chunkSize of [64, 1000, 4099]) {
+        const split = await digestFile(join(CORPUS, file), chunkSize);
+        expect(split.digest, `${file} chunk ${chunkSize}`).toBe(whole.digest);
+        expect(split.summary).toEqual(whole.summary);
+      }
+    }
+  });
+
+  it('reads gzip-compressed pcap and pcapng identically, flagged compressed', async () => {
+    for (const file of ['register-auth.pcapng', 'cancel-487.pcap']) {
+      const plain = await digestFile(join(CORPUS, file));
+      const gz = join(tmp, `${file}.gz`);
+      writeFileSync(gz, gzipSync(readFileSync(join(CORPUS, file))));
+      const packed = await digestFile(gz, 128);
+      expect(packed.digest).toBe(plain.digest);
+      expect(packed.summary).toEqual({ ...plain.summary, compressed: true });
+    }
+  });
+
+  it('waits for a promise-returning callback before touching the buffer again', async () => {
+    const path = join(CORPUS, 'cancel-487.pcap');
+    const expected = await digestFile(path, 100);
+    const h = recordHasher();
+    let inFlight = 0;
+    let overlaps = 0;
+    await readCaptureFile(
+      path,
+      async (r) => {
+        if (inFlight++ !== 0) overlaps++;
+        await new Promise((resolve) => setImmediate(resolve));
+        h.add(r); // still valid: the reader has not read on while we awaited
+        inFlight--;
+      },
+      { chunkSize: 100 },
+    );
+    expect(overlaps).toBe(0);
+    expect(h.digest()).toBe(expected.digest);
+  });
+
+  it('readCaptureStream reads a Readable of uneven chunks like the file reader', async () => {
+    const path = join(CORPUS, 'register-auth.pcapng');
+    const bytes = readFileSync(path);
+    const chunks: Buffer[] = [];
+    for (let i = 0, n = 1; i < bytes.length; i += n, n = (n * 7) % 997 + 1) chunks.push(bytes.subarray(i, i + n));
+    const h = recordHasher();
+    const summary = await readCaptureStream(Readable.from(chunks), (r) => {
+      h.add(r);
+    });
+    const expected = await digestFile(path);
+    expect(h.digest()).toBe(expected.digest);
+    expect(summary).toEqual(expected.summary);
+  });
+
+  it('stops when the abort signal fires, rejecting with its reason', async () => {
+    const controller = new AbortController();
+    let seen = 0;
+    const reading = readCaptureFile(
+      join(CORPUS, 'basic-callee-bye-pcmu.pcap'),
+      () => {
+        if (++seen === 10) controller.abort(new Error('enough'));
+      },
+      { signal: controller.signal },
+    );
+    await expect(reading).rejects.toThrow('enough');
+    expect(seen).toBe(10);
+  });
+});

@@ -1,0 +1,168 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { fc, test } from '@fast-check/vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  LINKTYPE_ETHERNET,
+  LINKTYPE_LINUX_SLL,
+  PcapResolution,
+  PcapWriter,
+  readCaptureFile,
+  readCaptureStream,
+  serializePcapGlobalHeader,
+  serializePcapRecordHeader,
+} from '../src/index.js';
+import { bytes } from './build-capture.js';
+
+const CORPUS = fileURLToPath(new URL('../../../fixtures/corpus/', import.meta.url));
+const tmp = mkdtempSync(join(tmpdir(), 'pcap-store-writer-'));
+afterAll(() => {
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+/** An in-memory sink; `delay` makes every write complete on a later turn (a slow disk). */
+class MemorySink extends Writable {
+  readonly parts: Buffer[] = [];
+  constructor(highWaterMark: number, private readonly delay = false) {
+    super({ highWaterMark });
+  }
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
+    this.parts.push(Buffer.from(chunk));
+    if (this.delay) setImmediate(done);
+    else done();
+  }
+  get content(): Buffer {
+    return Buffer.concat(this.parts);
+  }
+}
+
+describe('pure serializers', () => {
+  it('write the exact little-endian bytes of the pcap draft', () => {
+    const out = new Uint8Array(44).fill(0xee);
+    expect(serializePcapGlobalHeader(out, 2, LINKTYPE_LINUX_SLL, 262144, PcapResolution.MICROSECONDS)).toBe(24);
+    expect(Buffer.from(out.subarray(0, 26)).toString('hex')).toBe('eeee' + 'd4c3b2a1' + '0200' + '0400' + '00000000' + '00000000' + '00000400' + '71000000');
+    serializePcapGlobalHeader(out, 0, 1, 65535, PcapResolution.NANOSECONDS);
+    expect(Buffer.from(out.subarray(0, 4)).toString('hex')).toBe('4d3cb2a1');
+    expect(serializePcapRecordHeader(out, 24, 0x01020304, 123_456_789, 60, 1514, PcapResolution.MICROSECONDS)).toBe(16);
+    expect(Buffer.from(out.subarray(24, 40)).toString('hex')).toBe('04030201' + '40e20100' + '3c000000' + 'ea050000');
+    serializePcapRecordHeader(out, 24, 0, 123_456_789, 0, 0, PcapResolution.NANOSECONDS);
+    expect(Buffer.from(out.subarray(28, 32)).toString('hex')).toBe('15cd5b07');
+    expect(Buffer.from(out.subarray(40, 44)).toString('hex')).toBe('eeeeeeee'); // nothing past the header
+  });
+
+  it.each([
+    ['no room', () => serializePcapGlobalHeader(new Uint8Array(23), 0, 1, 100, 'us')],
+    ['offset past the end', () => serializePcapRecordHeader(new Uint8Array(20), 5, 0, 0, 0, 0, 'us')],
+    ['link type > 65535', () => serializePcapGlobalHeader(new Uint8Array(24), 0, 70000, 100, 'us')],
+    ['snaplen 0', () => serializePcapGlobalHeader(new Uint8Array(24), 0, 1, 0, 'us')],
+    ['tsNsec 1e9', () => serializePcapRecordHeader(new Uint8Array(16), 0, 0, 1e9, 0, 0, 'ns')],
+    ['tsSec 2^32', () => serializePcapRecordHeader(new Uint8Array(16), 0, 2 ** 32, 0, 0, 0, 'ns')],
+    ['negative capLen', () => serializePcapRecordHeader(new Uint8Array(16), 0, 0, 0, -1, 0, 'ns')],
+  ])('throw RangeError on programmer error: %s', (_name, call) => {
+    expect(call).toThrow(RangeError);
+  });
+});
+
+describe('PcapWriter', () => {
+  it.each(['basic-call-linux-sll.pcap', 'ipv6-call.pcap', 'cancel-487.pcap'])(
+    'copies %s byte for byte (reader -> writer, same header parameters)',
+    async (file) => {
+      const source = join(CORPUS, file);
+      const original = readFileSync(source);
+      const target = join(tmp, file);
+      let writer: PcapWriter | null = null;
+      await readCaptureFile(source, (r) => {
+        writer ??= PcapWriter.toFile(target, {
+          linkType: r.linkType,
+          snaplen: 262144,
+          resolution: original.readUInt32LE(0) === 0xa1b23c4d ? 'ns' : 'us',
+          batchSize: 4096,
+        });
+        return writer.write(r);
+      });
+      await writer!.close();
+      expect(readFileSync(target).equals(original)).toBe(true);
+    },
+  );
+
+  it('cuts packets to the snaplen and keeps the original length', async () => {
+    const sink = new MemorySink(1 << 20);
+    const w = new PcapWriter(sink, { linkType: LINKTYPE_ETHERNET, snaplen: 100, resolution: 'ns' });
+    expect(w.writePacket(5, 6, bytes(300))).toBeUndefined();
+    await w.close();
+    const got: Array<[number, number, number]> = [];
+    await readCaptureStream(Readable.from([sink.content]), (r) => void got.push([r.capLen, r.origLen, r.data[99]!]));
+    expect(got).toEqual([[100, 300, bytes(300)[99]!]]);
+    expect(w.bytes).toBe(24 + 16 + 100);
+  });
+
+  it('applies back-pressure from a slow sink and delivers every byte in order', async () => {
+    const sink = new MemorySink(1024, true);
+    const w = new PcapWriter(sink, { linkType: LINKTYPE_ETHERNET, batchSize: 512 });
+    let waits = 0;
+    for (let i = 0; i < 200; i++) {
+      const pending = w.writePacket(i, i * 1000, bytes(200, i));
+      if (pending !== undefined) {
+        waits++;
+        await pending;
+      }
+    }
+    await w.close();
+    expect(waits).toBeGreaterThan(10);
+    const seen: number[] = [];
+    let wrong = 0;
+    await readCaptureStream(Readable.from([sink.content]), (r) => {
+      seen.push(r.tsSec);
+      if (!Buffer.from(r.data).equals(Buffer.from(bytes(200, r.tsSec)))) wrong++;
+    });
+    expect(seen).toEqual(Array.from({ length: 200 }, (_, i) => i));
+    expect(wrong).toBe(0);
+  });
+
+  it('surfaces a sink error on close and on the next write', async () => {
+    const sink = new Writable({
+      write(_chunk, _enc, done) {
+        done(new Error('disk full'));
+      },
+    });
+    const w = new PcapWriter(sink, { linkType: 1, batchSize: 64 });
+    w.writePacket(1, 0, bytes(100)); // larger than the batch: written at once, fails
+    await expect(w.close()).rejects.toThrow('disk full');
+    expect(() => w.writePacket(1, 0, bytes(1))).toThrow('disk full');
+  });
+
+  const recordArb = fc.record({
+    tsSec: fc.nat({ max: 0xffff_ffff }),
+    tsNsec: fc.nat({ max: 999_999_999 }),
+    data: fc.uint8Array({ maxLength: 300 }),
+    extra: fc.nat({ max: 70_000 }),
+  });
+
+  test.prop([fc.array(recordArb, { maxLength: 40 }), fc.constantFrom<PcapResolution>('us', 'ns'), fc.integer({ min: 24, max: 2048 })], { numRuns: 60 })(
+    'write -> read round-trips exactly (µs files keep the µs part of tsNsec)',
+    async (records, resolution, batchSize) => {
+      const sink = new MemorySink(4096);
+      const w = new PcapWriter(sink, { linkType: 228, resolution, batchSize });
+      for (const r of records) await w.writePacket(r.tsSec, r.tsNsec, r.data, r.data.length + r.extra);
+      await w.close();
+      const back: Array<{ tsSec: number; tsNsec: number; data: Uint8Array; origLen: number; linkType: number }> = [];
+      const summary = await readCaptureStream(Readable.from([sink.content]), (r) => {
+        back.push({ tsSec: r.tsSec, tsNsec: r.tsNsec, data: Uint8Array.from(r.data), origLen: r.origLen, linkType: r.linkType });
+      });
+      expect(back).toEqual(
+        records.map((r) => ({
+          tsSec: r.tsSec,
+          tsNsec: resolution === 'ns' ? r.tsNsec : r.tsNsec - (r.tsNsec % 1000),
+          data: r.data,
+          origLen: r.data.length + r.extra,
+          linkType: 228,
+        })),
+      );
+      expect(summary.bytes).toBe(w.bytes);
+      expect(w.packets).toBe(records.length);
+    },
+  );
+});

@@ -1,0 +1,271 @@
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CaptureErrorCode,
+  LINKTYPE_ETHERNET,
+  LINKTYPE_LINUX_SLL,
+  MergedCaptureFormat,
+  ParseStatus,
+  SpoolError,
+  SpoolErrorCode,
+  SpoolMode,
+  SpoolWriter,
+  spoolCallName,
+  spoolMinuteDir,
+} from '../src/index.js';
+import type { SpoolWriterOptions } from '../src/index.js';
+import { loadFrames, retrieve, sameRecords, shift, tempSpool, walk, writeInterleaved } from './spool-fixtures.js';
+import type { Frame, TestCall } from './spool-fixtures.js';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+let base: Frame[] = [];
+beforeAll(async () => {
+  base = await loadFrames('basic-caller-bye-pcma.pcap');
+});
+
+/** Three calls built from the corpus call: shifted in time (with odd ns) and given their own Call-ID. */
+function makeCalls(): TestCall[] {
+  return [0, 1, 2].map((k) => {
+    const frames = shift(base, k * 350 + (k === 2 ? 90_000 : 0), k * 7 + 3);
+    const first = frames[0]!;
+    return { ref: { callId: `call-${k}@192.0.2.10`, startSec: first.tsSec, startUsec: Math.floor(first.tsNsec / 1000) }, frames };
+  });
+}
+
+async function spoolCalls(tag: string, options: Partial<SpoolWriterOptions> = {}): Promise<{ dir: string; calls: TestCall[]; writer: SpoolWriter }> {
+  const dir = tempSpool(tag);
+  dirs.push(dir);
+  const writer = new SpoolWriter({ spoolDir: dir, ...options });
+  const calls = makeCalls();
+  writeInterleaved(writer, calls);
+  await Promise.all(calls.map((c) => writer.endCall(c.ref)));
+  await writer.close();
+  return { dir, calls, writer };
+}
+
+function query(c: TestCall, kinds?: ('sip' | 'rtp')[]) {
+  return { callId: c.ref.callId, startSec: c.ref.startSec, startUsec: c.ref.startUsec, ...(kinds === undefined ? {} : { kinds }) };
+}
+
+describe('spool round trip (basic-caller-bye-pcma.pcap, 3 interleaved calls)', () => {
+  it('the corpus split gives both groups', () => {
+    expect(base.filter((f) => f.kind === 'sip').length).toBe(7);
+    expect(base.filter((f) => f.kind === 'rtp').length).toBe(812);
+  });
+
+  it('stores each call as <minute>/<name>.sip.pcap + .rtp.pcap and merges them back exactly, in time order', async () => {
+    const { dir, calls, writer } = await spoolCalls('rt');
+    const s = writer.stats();
+    expect(s.packetsWritten).toBe(3 * base.length);
+    expect(Object.values(s.packetsDropped).every((n) => n === 0)).toBe(true);
+    expect(s.callsOpen).toBe(0);
+    expect(s.filesOpen).toBe(0);
+    expect(s.filesCreated).toBe(6);
+    const files = walk(dir).map((f) => f.rel).sort();
+    const expected = calls.flatMap((c) => {
+      const stem = `${spoolMinuteDir(c.ref.startSec)}/${spoolCallName(c.ref.callId, c.ref.startSec, c.ref.startUsec)}`;
+      return [`${stem}.rtp.pcap`, `${stem}.sip.pcap`];
+    });
+    expect(files).toEqual(expected.sort());
+    expect(s.bytesWritten).toBe(walk(dir).reduce((a, f) => a + f.size, 0));
+    for (const c of calls) {
+      const got = await retrieve(dir, query(c));
+      expect(got.status).toBe(ParseStatus.END);
+      expect(got.summary.format).toBe(MergedCaptureFormat.PCAP);
+      expect(got.summary.packets).toBe(base.length);
+      expect(got.summary.bytes).toBe(got.bytes.length);
+      expect(got.summary.truncated).toEqual([]);
+      expect(got.bytes.readUInt32LE(0)).toBe(0xa1b23c4d); // ns magic: the odd ns survive
+      expect(sameRecords(got.records, c.frames)).toBeNull();
+    }
+  });
+
+  it('retrieves SIP only and RTP only', async () => {
+    const { dir, calls } = await spoolCalls('kinds');
+    const c = calls[1]!;
+    const sip = await retrieve(dir, query(c, ['sip']));
+    expect(sip.summary.files).toHaveLength(1);
+    expect(sameRecords(sip.records, c.frames.filter((f) => f.kind === 'sip'))).toBeNull();
+    const rtp = await retrieve(dir, query(c, ['rtp']));
+    expect(sameRecords(rtp.records, c.frames.filter((f) => f.kind === 'rtp'))).toBeNull();
+  });
+
+  it('reports CallNotFound for an unknown call, a wrong start time and a group never stored', async () => {
+    const { dir, calls } = await spoolCalls('missing', { mode: SpoolMode.SIP });
+    const c = calls[0]!;
+    const codeOf = async (q: Parameters<typeof retrieve>[1]): Promise<unknown> => {
+      try {
+        await retrieve(dir, q);
+        return 'no error';
+      } catch (err) {
+        return err instanceof SpoolError ? err.code : err;
+      }
+    };
+    expect(await codeOf({ ...query(c), callId: 'nope' })).toBe(SpoolErrorCode.CallNotFound);
+    expect(await codeOf({ ...query(c), startUsec: (c.ref.startUsec + 1) % 1e6 })).toBe(SpoolErrorCode.CallNotFound);
+    expect(await codeOf(query(c, ['rtp']))).toBe(SpoolErrorCode.CallNotFound);
+    expect((await retrieve(dir, query(c))).records.length).toBe(7);
+  });
+
+  it('sip mode stores SIP only and counts the rest as filtered', async () => {
+    const { dir, calls, writer } = await spoolCalls('sipmode', { mode: SpoolMode.SIP });
+    expect(writer.stats().packetsFiltered).toBe(3 * 812);
+    expect(writer.stats().packetsWritten).toBe(3 * 7);
+    expect(walk(dir).every((f) => f.rel.endsWith('.sip.pcap'))).toBe(true);
+    const got = await retrieve(dir, query(calls[2]!));
+    expect(sameRecords(got.records, calls[2]!.frames.filter((f) => f.kind === 'sip'))).toBeNull();
+  });
+
+  it('rtp_headers mode cuts RTP after the 12-byte RTP header, keeps origLen, keeps SIP whole', async () => {
+    const { dir, calls, writer } = await spoolCalls('hdr', { mode: SpoolMode.RTP_HEADERS });
+    expect(writer.stats().packetsCut).toBe(3 * 812);
+    const c = calls[0]!;
+    const got = await retrieve(dir, query(c));
+    expect(got.records).toHaveLength(c.frames.length);
+    got.records.forEach((r, i) => {
+      const f = c.frames[i]!;
+      expect(r.origLen).toBe(f.origLen);
+      expect(r.tsNsec).toBe(f.tsNsec);
+      if (f.kind === 'sip') {
+        expect(Buffer.from(r.data).equals(Buffer.from(f.data))).toBe(true);
+      } else {
+        // Ethernet 14 + IPv4 20 + UDP 8 + RTP 12 (these sipp streams carry no CSRC, no extension)
+        expect(r.capLen).toBe(54);
+        expect(Buffer.from(r.data).equals(Buffer.from(f.data.subarray(0, 54)))).toBe(true);
+      }
+    });
+  });
+
+  it('gzip mode writes .pcap.gz of several gzip members and reads back the same packets', async () => {
+    const { dir, calls } = await spoolCalls('gz', { gzip: true, flushBytes: 4096 });
+    const files = walk(dir);
+    expect(files.length).toBe(6);
+    expect(files.every((f) => f.rel.endsWith('.pcap.gz'))).toBe(true);
+    const plainSize = base.reduce((a, f) => a + 16 + f.data.length, 48);
+    for (const c of calls) {
+      const got = await retrieve(dir, query(c));
+      expect(sameRecords(got.records, c.frames)).toBeNull();
+    }
+    expect(files.reduce((a, f) => a + f.size, 0)).toBeLessThan(3 * plainSize);
+  });
+
+  it('a call seen on two link types gets a variant file and merges into a pcapng with two interfaces', async () => {
+    const sll = await loadFrames('basic-call-linux-sll.pcap');
+    expect(sll[0]!.linkType).toBe(LINKTYPE_LINUX_SLL);
+    const dir = tempSpool('mixed');
+    dirs.push(dir);
+    const writer = new SpoolWriter({ spoolDir: dir });
+    const eth = base.filter((f) => f.kind === 'sip');
+    // the SLL capture's SIP, moved to just after the Ethernet SIP so the two interleave by time
+    const other = shift(sll.filter((f) => f.kind === 'sip'), 0, 0).map((f, i) => ({ ...f, tsSec: eth[i % eth.length]!.tsSec, tsNsec: eth[i % eth.length]!.tsNsec + 1 }));
+    const ref = { callId: 'mixed', startSec: eth[0]!.tsSec, startUsec: 0 };
+    const call: TestCall = { ref, frames: [...eth, ...other] };
+    writeInterleaved(writer, [call]);
+    await writer.close();
+    expect(walk(dir).map((f) => f.rel.replace(/^.*\//, '').replace(/^mixed-[0-9a-f]+/, ''))).toEqual(['.sip.1.pcap', '.sip.pcap']);
+    const got = await retrieve(dir, query(call));
+    expect(got.summary.format).toBe(MergedCaptureFormat.PCAPNG);
+    expect(got.summary.truncated).toEqual([]);
+    const want = [...call.frames].sort((a, b) => a.tsSec - b.tsSec || a.tsNsec - b.tsNsec);
+    expect(sameRecords(got.records, want)).toBeNull();
+    expect(new Set(got.records.map((r) => r.interfaceId))).toEqual(new Set([0, 1]));
+    expect(got.records.filter((r) => r.linkType === LINKTYPE_ETHERNET)).toHaveLength(eth.length);
+  });
+
+  it('never appends to a file left by an earlier run: a new variant is opened', async () => {
+    const dir = tempSpool('rerun');
+    dirs.push(dir);
+    const c = makeCalls()[0]!;
+    for (let run = 0; run < 2; run++) {
+      const writer = new SpoolWriter({ spoolDir: dir });
+      const ref = { ...c.ref };
+      writeInterleaved(writer, [{ ref, frames: c.frames }]);
+      await writer.close();
+    }
+    const names = walk(dir).map((f) => f.rel.replace(/^.*-[0-9a-f]{16}/, ''));
+    expect(names.sort()).toEqual(['.rtp.1.pcap', '.rtp.pcap', '.sip.1.pcap', '.sip.pcap']);
+    const got = await retrieve(dir, query(c));
+    expect(got.records).toHaveLength(2 * c.frames.length); // both runs, each file intact
+    expect(got.status).toBe(ParseStatus.END);
+  });
+});
+
+describe('SpoolWriter drops are counted by reason', () => {
+  it.each([
+    ['frame over 256 KiB', new Uint8Array(262_145), 0, 262_145, 1],
+    ['tsNsec = 1e9', new Uint8Array(60), 1_000_000_000, 60, 1],
+    ['origLen < captured length', new Uint8Array(60), 0, 59, 1],
+    ['link type over 65535', new Uint8Array(60), 0, 60, 70_000],
+    ['NaN nanoseconds', new Uint8Array(60), Number.NaN, 60, 1],
+  ])('%s -> bad_packet', async (_name, frame, tsNsec, origLen, linkType) => {
+    const dir = tempSpool('bad');
+    dirs.push(dir);
+    const writer = new SpoolWriter({ spoolDir: dir });
+    writer.write({ callId: 'x', startSec: 1, startUsec: 0 }, 'sip', 1, tsNsec, frame, origLen, linkType);
+    await writer.close();
+    expect(writer.stats().packetsDropped.bad_packet).toBe(1);
+    expect(writer.stats().packetsWritten).toBe(0);
+    expect(walk(dir)).toEqual([]);
+  });
+
+  it('after endCall -> call_ended, after close -> closed', async () => {
+    const dir = tempSpool('ended');
+    dirs.push(dir);
+    const writer = new SpoolWriter({ spoolDir: dir });
+    const ref = { callId: 'x', startSec: 1_800_000_000, startUsec: 5 };
+    const f = base[0]!;
+    writer.write(ref, 'sip', f.tsSec, f.tsNsec, f.data, f.origLen, f.linkType);
+    await writer.endCall(ref);
+    writer.write(ref, 'sip', f.tsSec, f.tsNsec, f.data, f.origLen, f.linkType);
+    await writer.close();
+    writer.write({ callId: 'y', startSec: 1, startUsec: 0 }, 'rtp', f.tsSec, f.tsNsec, f.data, f.origLen, f.linkType);
+    const s = writer.stats();
+    expect([s.packetsWritten, s.packetsDropped.call_ended, s.packetsDropped.closed]).toEqual([1, 1, 1]);
+  });
+
+  it('past maxBufferedBytes packets are dropped as buffer_full, and exactly the others reach the file', async () => {
+    const dir = tempSpool('full');
+    dirs.push(dir);
+    const writer = new SpoolWriter({ spoolDir: dir, flushBytes: 1024, maxBufferedBytes: 8192 });
+    const ref = { callId: 'burst', startSec: base[0]!.tsSec, startUsec: 0 };
+    const rtp = base.filter((f) => f.kind === 'rtp');
+    for (const f of rtp) writer.write(ref, 'rtp', f.tsSec, f.tsNsec, f.data, f.origLen, f.linkType); // no await: the disk cannot keep up
+    expect(writer.stats().bufferedBytes).toBeLessThanOrEqual(8192 + 4096);
+    await writer.close();
+    const s = writer.stats();
+    expect(s.packetsDropped.buffer_full).toBeGreaterThan(0);
+    expect(s.packetsWritten + s.packetsDropped.buffer_full).toBe(rtp.length);
+    const got = await retrieve(dir, { callId: 'burst', startSec: ref.startSec, startUsec: 0 });
+    expect(got.records).toHaveLength(s.packetsWritten);
+    expect(got.summary.truncated).toEqual([]);
+    expect(s.bufferedBytes).toBe(0);
+  });
+});
+
+describe('SpoolWriter options are validated once', () => {
+  it.each([
+    [{ spoolDir: '' }, TypeError],
+    [{ spoolDir: '/tmp/x', mode: 'all' as SpoolMode }, RangeError],
+    [{ spoolDir: '/tmp/x', flushBytes: 10 }, RangeError],
+    [{ spoolDir: '/tmp/x', maxOpenFiles: 0 }, RangeError],
+    [{ spoolDir: '/tmp/x', maxOpenFiles: 4, ioConcurrency: 5 }, RangeError],
+    [{ spoolDir: '/tmp/x', flushBytes: 65536, maxBufferedBytes: 65536 }, RangeError],
+    [{ spoolDir: '/tmp/x', gzipLevel: 0 }, RangeError],
+  ])('%j throws', (options, type) => {
+    expect(() => new SpoolWriter(options)).toThrow(type);
+  });
+
+  it('an unused writer creates nothing', async () => {
+    const dir = join(tempSpool('unused'), 'spool');
+    dirs.push(dir);
+    const writer = new SpoolWriter({ spoolDir: dir });
+    await writer.close();
+    expect(existsSync(dir)).toBe(false);
+    expect(CaptureErrorCode.GZIP_ERROR).toBe('GZIP_ERROR');
+  });
+});

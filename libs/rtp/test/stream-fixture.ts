@@ -1,0 +1,108 @@
+import { readFileSync } from 'node:fs';
+
+/** One RTP packet of a fixture stream, with its exact capture arrival time. */
+export interface FixturePacket {
+  sec: number;
+  nsec: number;
+  seq: number;
+  timestamp: number;
+  payloadType: number;
+  marker: boolean;
+  payloadLength: number;
+  /** Payload bytes (kept only for dynamic payload types). */
+  payload: Uint8Array | null;
+}
+
+/** One stream of a fixture file (see test/fixtures/make-stream-fixtures.py for the format). */
+export interface FixtureStream {
+  ssrc: string;
+  src: string;
+  srcPort: number;
+  dst: string;
+  dstPort: number;
+  packets: FixturePacket[];
+}
+
+/** Truth row of `tshark -z rtp,streams` + sharkd, as in fixtures/corpus/*.truth.json. */
+export interface TruthStream {
+  ssrc: string;
+  src: string;
+  src_port: number;
+  dst: string;
+  dst_port: number;
+  packets: number;
+  lost: number;
+  seq_errors: number | null;
+  min_delta_ms: number;
+  mean_delta_ms: number;
+  max_delta_ms: number;
+  min_jitter_ms: number;
+  mean_jitter_ms: number;
+  max_jitter_ms: number;
+  sharkd_max_jitter_ms?: number | null;
+  sharkd_mean_jitter_ms?: number | null;
+  sharkd_max_delta_ms?: number | null;
+  sharkd_expected?: number | null;
+  problem: boolean;
+}
+
+/** Directory of the per-stream fixtures. */
+export const STREAM_FIXTURES = new URL('./fixtures/streams/', import.meta.url);
+/** The shared reference corpus (truth files). */
+export const CORPUS = new URL('../../../fixtures/corpus/', import.meta.url);
+
+/** Read one `<capture>.rtp.txt` fixture, undoing its delta encoding exactly (integers only). */
+export function readStreamFixture(name: string): FixtureStream[] {
+  const text = readFileSync(new URL(`${name}.rtp.txt`, STREAM_FIXTURES), 'utf8');
+  const streams: FixtureStream[] = [];
+  let cur: FixtureStream | null = null;
+  let sec = 0;
+  let nsec = 0;
+  let seq = 0;
+  let ts = 0;
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const f = line.split(' ');
+    if (f[0] === 'S') {
+      cur = { ssrc: f[1]!, src: f[2]!, srcPort: Number(f[3]), dst: f[4]!, dstPort: Number(f[5]), packets: [] };
+      streams.push(cur);
+      sec = Number(f[6]);
+      nsec = Number(f[7]);
+      seq = 0;
+      ts = 0;
+      continue;
+    }
+    if (cur === null) throw new Error(`packet line before a stream line in ${name}`);
+    nsec += Number(f[0]);
+    sec += Math.floor(nsec / 1e9);
+    nsec %= 1e9;
+    seq = (seq + Number(f[1]) + 65536) % 65536;
+    ts = (ts + Number(f[2]) + 0x1_0000_0000) % 0x1_0000_0000;
+    const hex = f[6];
+    cur.packets.push({
+      sec,
+      nsec,
+      seq,
+      timestamp: ts,
+      payloadType: Number(f[3]),
+      marker: f[4] === '1',
+      payloadLength: Number(f[5]),
+      payload: hex === undefined ? null : Uint8Array.from(Buffer.from(hex, 'hex')),
+    });
+  }
+  return streams;
+}
+
+/** Truth rows of one capture. */
+export function readTruthStreams(name: string): TruthStream[] {
+  const truth = JSON.parse(readFileSync(new URL(`${name}.truth.json`, CORPUS), 'utf8')) as { rtp_streams: TruthStream[] };
+  return truth.rtp_streams;
+}
+
+/** Names of the captures that have a stream fixture. */
+export const FIXTURE_CAPTURES = [
+  'basic-call-linux-sll', 'basic-callee-bye-pcmu', 'basic-caller-bye-pcma', 'busy-hour-a',
+  'dtmf-rfc2833', 'encap-erspan2-dtmf', 'encap-gre-rtp-loss-1pct', 'encap-vlan-basic-callee-bye',
+  'encap-vxlan-reinvite-hold', 'ipv6-call', 'reinvite-hold-port-change', 'rtp-jitter-20ms',
+  'rtp-loss-1pct', 'rtp-reorder', 'sip-tcp', 'sip-udp-fragmented-invite',
+] as const;

@@ -1,0 +1,26 @@
+/** Result of {@link parseSdp}; every value other than `Ok` is a rejection reason to count. */
+export const SdpStatus = {
+  /** Parsed; caps exceeded or bad attributes are counted in the description, not failures. */
+  Ok: 0,
+  /** No bytes (or only line ends). */
+  Empty: 1,
+  /** The first line is not `v=0` (RFC 8866 §5.1, §9: v= comes first). */
+  NotSdp: 2,
+  /** A line that is not `<letter>=<value>` (RFC 8866 §5). */
+  BadLine: 3,
+  /** `o=` without its six fields (RFC 8866 §5.2). */
+  BadOrigin: 4,
+  /** `c=` without nettype, addrtype and address (RFC 8866 §5.7). */
+  BadConnection: 5,
+  /** `m=` without media, a valid port, proto and at least one format (RFC 8866 §5.14). */
+  BadMedia: 6,
+  /** A NUL byte (never valid in SDP text). */
+  NulByte: 7,
+} as const;
+/** A value of {@link SdpStatus}. */
+export type SdpStatus = (typeof SdpStatus)[keyof typeof SdpStatus];
+
+/** Status names indexed by value, for counters and logs. */
+export const SDP_STATUS_NAMES: readonly string[] = [
+  'Ok', 'Empty', 'NotSdp', 'BadLine', 'BadOrigin', 'BadConnection', 'BadMedia', 'NulByte',
+];
