@@ -1,1 +1,44 @@
-export {};
+export type {
+  AnalyzeRecord,
+  CallRecord,
+  CallSide,
+  DtmfMethod,
+  DtmfRecord,
+  EndReason,
+  IsoMicros,
+  RegisterRecord,
+  RegisterResult,
+  RtcpSummary,
+  SipResponseRecord,
+  SipTransport,
+  StreamRecord,
+} from './cdr-model.js';
+export { END_REASONS, REGISTER_RESULTS, SIP_TRANSPORTS, formatIsoMicros, isIsoMicros } from './cdr-model.js';
+export type { DbTarget } from './db-pool.js';
+export type { LogCallback, LogLevel, LoggerOption, PinoLikeLogger } from './logger.js';
+export { ipFromBytes, ipToBytes } from './ip-address.js';
+export type { AppliedMigration, MigrateOptions, MigrateResult, Migration, MigrationStatus } from './migrations.js';
+export {
+  LATEST_SCHEMA_VERSION,
+  MIGRATIONS,
+  MIGRATION_ERROR,
+  MigrationError,
+  migrate,
+  migrationChecksum,
+  migrationStatus,
+} from './migrations.js';
+export type { EnsurePartitionsOptions, RetentionResult } from './partitions.js';
+export { applyRetention, ensurePartitions, readPartitions } from './partitions.js';
+export type { PartitionBound, PartitionSplit } from './partition-plan.js';
+export { PARTITION_MAX, PARTITION_OLD, planAhead, planPartitionSplit, partitionsToDrop } from './partition-plan.js';
+export type { PartitionedTable } from './schema-sql.js';
+export { PARTITIONED_TABLES } from './schema-sql.js';
+export type { CdrWriterOptions, CdrWriterRecord, CdrWriterStats } from './cdr-writer.js';
+export { CDR_WRITE_ERROR, CdrWriteError, CdrWriter } from './cdr-writer.js';
+export type { DiskQueueOptions, DiskQueueStats } from './disk-queue.js';
+export { DiskQueue } from './disk-queue.js';
+export type { CdrSearchFilter, CdrSummary, RegisterSearchFilter } from './cdr-queries.js';
+export { getCall, searchCalls, searchRegistrations } from './cdr-queries.js';
+export { mainStream, worstMos } from './cdr-row.js';
+export type { MigrateCliIo } from './cli/migrate.js';
+export { runMigrateCli } from './cli/migrate.js';

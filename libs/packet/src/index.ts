@@ -1,1 +1,11 @@
-export {};
+export { DecodeStatus, DECODE_STATUS_COUNT, DECODE_STATUS_NAMES } from './decode-status.js';
+export { DecodedPacket, createDecodedPacket, MAX_VLAN_TAGS, MAX_TUNNEL_LAYERS } from './decoded-packet.js';
+export { DEFAULT_DECODER_OPTIONS, resolveDecoderOptions } from './decoder-options.js';
+export type { PacketDecoderOptions, ResolvedPacketDecoderOptions } from './decoder-options.js';
+export { decodeHep, HEP3_MAGIC } from './hep.js';
+export { formatIp, formatIpv4, formatIpv6, ipv4PortKey, ipv6PortHash, ipv6PortKey } from './ip-address.js';
+export { ReassemblyCounters } from './ip-reassembler.js';
+export { LinkType } from './link-type.js';
+export { PacketDecoder } from './packet-decoder.js';
+export { Transport } from './transport.js';
+export { TunnelType, TUNNEL_TYPE_NAMES } from './tunnel-type.js';

@@ -3,6 +3,7 @@ import { formatIp, ipv4PortKey, ipv6PortKey, type DecodedPacket } from '@callsco
 import { PayloadTypeMap, RtcpCompound, RtcpSessionStats, RtcpStatus, RtpHeader, RtpStatus, parseRtcpCompound, parseRtpHeader } from '@callscope/rtp';
 import { buildCallRecord } from './call-record.js';
 import { Call, CallPhase } from './call.js';
+import { NumericKeyIndex } from './endpoint-index.js';
 import { endpointKeyFromText } from './endpoint-key.js';
 import { MediaStream } from './media-stream.js';
 import type { SdpInfo, SdpPayload, SipEvent } from './sip-event.js';
@@ -51,6 +52,11 @@ interface MediaEndpoint {
   rtcp: boolean;
   /** The payload types of the announcing SDP m= line (static table + its rtpmaps). */
   payloadTypes: PayloadTypeMap;
+  /**
+   * The stream the last packet through this endpoint belonged to: nearly every packet repeats
+   * it, so the common case skips the call's stream list (fewer cache misses at 10k calls).
+   */
+  last: MediaStream | null;
 }
 
 /** What the table counts: nothing it discards goes unseen. */
@@ -79,7 +85,10 @@ const SWEEP_INTERVAL_US = 1_000_000;
  */
 export class CallTable {
   private readonly calls = new Map<string, Call>();
-  private readonly endpoints = new Map<number | string, MediaEndpoint>();
+  /** IPv4 media endpoints by `ipv4PortKey`: the per-packet lookup. */
+  private readonly endpoints4 = new NumericKeyIndex<MediaEndpoint>();
+  /** IPv6 media endpoints by `ipv6PortKey` text. */
+  private readonly endpoints6 = new Map<string, MediaEndpoint>();
   private nextSweepUs = 0;
   private nowUs = 0;
   readonly counters: CallTableCounters = {
@@ -138,15 +147,15 @@ export class CallTable {
     let ep: MediaEndpoint | undefined;
     let sentByOwner = false;
     if (pkt.ipVersion === 4) {
-      ep = this.endpoints.get(ipv4PortKey(pkt.dst4, pkt.dstPort));
+      ep = this.endpoints4.get(ipv4PortKey(pkt.dst4, pkt.dstPort));
       if (ep === undefined) {
-        ep = this.endpoints.get(ipv4PortKey(pkt.src4, pkt.srcPort));
+        ep = this.endpoints4.get(ipv4PortKey(pkt.src4, pkt.srcPort));
         sentByOwner = true;
       }
     } else if (pkt.ipVersion === 6) {
-      ep = this.endpoints.get(ipv6PortKey(pkt.dst6, pkt.dstPort));
+      ep = this.endpoints6.get(ipv6PortKey(pkt.dst6, pkt.dstPort));
       if (ep === undefined) {
-        ep = this.endpoints.get(ipv6PortKey(pkt.src6, pkt.srcPort));
+        ep = this.endpoints6.get(ipv6PortKey(pkt.src6, pkt.srcPort));
         sentByOwner = true;
       }
     }
@@ -179,7 +188,11 @@ export class CallTable {
     }
     this.counters.rtpPackets++;
     const side: CallSide = sentByOwner ? ep.owner : ep.owner === 'caller' ? 'callee' : 'caller';
-    const stream = this.streamOf(call, pkt, h.ssrc, side, ep.payloadTypes);
+    let stream = ep.last;
+    if (stream === null || !stream.matches(h.ssrc, pkt.ipVersion, pkt.src4, pkt.dst4, pkt.src6, pkt.dst6, pkt.srcPort, pkt.dstPort)) {
+      stream = this.streamOf(call, pkt, h.ssrc, side, ep.payloadTypes);
+      ep.last = stream;
+    }
     if (stream !== null) stream.update(h, pkt.tsSec, pkt.tsNsec, buf, h.payloadOffset, h.payloadLength);
     return true;
   }
@@ -218,7 +231,9 @@ export class CallTable {
     const key = endpointKeyFromText(ip, port);
     if (key === null) return;
     // The newest SDP wins: a port reused by a new call belongs to it from now on.
-    this.endpoints.set(key, { call, owner, rtcp, payloadTypes });
+    const ep: MediaEndpoint = { call, owner, rtcp, payloadTypes, last: null };
+    if (typeof key === 'number') this.endpoints4.set(key, ep);
+    else this.endpoints6.set(key, ep);
     if (!call.endpointKeys.includes(key)) call.endpointKeys.push(key);
   }
 
@@ -260,7 +275,11 @@ export class CallTable {
 
   private close(call: Call, reason: EndReason): void {
     this.calls.delete(call.callId);
-    for (const key of call.endpointKeys) if (this.endpoints.get(key)?.call === call) this.endpoints.delete(key);
+    for (const key of call.endpointKeys) {
+      if (typeof key === 'number') {
+        if (this.endpoints4.get(key)?.call === call) this.endpoints4.delete(key);
+      } else if (this.endpoints6.get(key)?.call === call) this.endpoints6.delete(key);
+    }
     this.counters.callsClosed++;
     this.onCall(buildCallRecord(call, reason, this.options.sensor));
   }

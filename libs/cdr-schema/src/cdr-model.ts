@@ -1,0 +1,305 @@
+/**
+ * The typed CDR model: exactly the objects `sniffer analyze --format jsonl` prints, one per line
+ * (DESIGN.md "Contracts"). Property names are snake_case on purpose so the sniffer can
+ * `JSON.stringify` a record as is and the database writer can take the same object.
+ *
+ * Times are ISO-8601 UTC strings with exactly 6 fractional digits
+ * (`"2026-11-29T17:00:00.123456Z"`): a JS `Date` keeps milliseconds only, a string keeps the
+ * capture's microseconds exact all the way to `DATETIME(6)`.
+ *
+ * @packageDocumentation
+ */
+
+/**
+ * An ISO-8601 UTC timestamp with exactly 6 fractional digits, e.g. `"2026-11-29T17:00:00.123456Z"`.
+ * See {@link isIsoMicros} for the exact grammar.
+ */
+export type IsoMicros = string;
+
+/** SIP transport the call's signalling used (RFC 3261 §18, RFC 7118 for WebSocket). */
+export type SipTransport = 'udp' | 'tcp' | 'tls' | 'ws';
+
+/** Which party of the call: the one that sent the initial INVITE (`caller`) or the other. */
+export type CallSide = 'caller' | 'callee';
+
+/**
+ * Why a call ended.
+ * - `bye_confirmed`: a BYE was answered (RFC 3261 §15.1.1).
+ * - `bye_unconfirmed`: a BYE was seen but no response to it.
+ * - `cancelled`: the caller CANCELled before a final response (RFC 3261 §9).
+ * - `rejected`: the INVITE got a final non-2xx response.
+ * - `no_answer_timeout`: no final response within the sniffer's timeout.
+ * - `rtp_timeout`: established, but no RTP/SIP for the sniffer's idle timeout.
+ * - `absolute_timeout`: the call exceeded the maximum call duration.
+ * - `capture_end`: the input ended with the call still open.
+ * - `evicted`: the call table cap pushed it out.
+ */
+export type EndReason =
+  | 'bye_confirmed'
+  | 'bye_unconfirmed'
+  | 'cancelled'
+  | 'rejected'
+  | 'no_answer_timeout'
+  | 'rtp_timeout'
+  | 'absolute_timeout'
+  | 'capture_end'
+  | 'evicted';
+
+/** Every {@link EndReason}, in the order used by the `cdr.end_reason` ENUM column. */
+export const END_REASONS = [
+  'bye_confirmed',
+  'bye_unconfirmed',
+  'cancelled',
+  'rejected',
+  'no_answer_timeout',
+  'rtp_timeout',
+  'absolute_timeout',
+  'capture_end',
+  'evicted',
+] as const satisfies readonly EndReason[];
+
+/** Every {@link SipTransport}, in the order used by the `transport` ENUM columns. */
+export const SIP_TRANSPORTS = ['udp', 'tcp', 'tls', 'ws'] as const satisfies readonly SipTransport[];
+
+/** How a DTMF digit was carried. */
+export type DtmfMethod = 'rfc2833' | 'info' | 'inband';
+
+/** One DTMF digit seen in the call. */
+export interface DtmfRecord {
+  /** The digit: `0`-`9`, `*`, `#`, `A`-`D` (RFC 4733 §3.2 events 0-15). */
+  digit: string;
+  /** When the digit started (UTC, microseconds). */
+  ts: IsoMicros;
+  /**
+   * `rfc2833`: RTP telephone-event (RFC 4733, formerly RFC 2833); `info`: SIP INFO body
+   * (`application/dtmf-relay`); `inband`: detected in the audio.
+   */
+  method: DtmfMethod;
+  /** Tone duration in milliseconds; `null` when the carrier gives none (e.g. INFO without Duration). */
+  duration_ms: number | null;
+}
+
+/** One final SIP response (code >= 200) seen in the call's dialog. */
+export interface SipResponseRecord {
+  /** Status code, 200-699 (RFC 3261 §21). */
+  code: number;
+  /** Reason phrase as sent (RFC 3261 §7.2). */
+  reason: string;
+  /** When the response was seen (UTC, microseconds). */
+  time: IsoMicros;
+  /** Method from the response's CSeq header (`INVITE`, `BYE`, ...; RFC 3261 §20.16). */
+  cseq_method: string;
+  /** Which party sent the response. */
+  from_side: CallSide;
+}
+
+/** Summary of RTCP reports seen for a stream (RFC 3550 §6.4). */
+export interface RtcpSummary {
+  /** RTCP packets seen for this SSRC. */
+  packets: number;
+  /** Highest cumulative lost count reported by the peer in a receiver report block. */
+  lost: number;
+  /** Highest "fraction lost" reported, as a percentage 0-100 (fraction / 256 * 100). */
+  fraction_lost_max_pct: number;
+  /** Highest interarrival jitter reported by the peer, in milliseconds. */
+  jitter_max_ms: number;
+  /** Highest round-trip time computed from LSR/DLSR (RFC 3550 §6.4.1), milliseconds; `null` if none. */
+  rtt_max_ms: number | null;
+}
+
+/**
+ * One RTP stream: (src ip/port, dst ip/port, SSRC), numbers as in Wireshark's RTP stream
+ * analysis (`tshark -z rtp,streams`), RFC 3550.
+ */
+export interface StreamRecord {
+  /** SSRC as `0x` + 8 lowercase hex digits (RFC 3550 §5.1). */
+  ssrc: string;
+  /** Which party sent this stream. */
+  side: CallSide;
+  /** Source IP address (dotted IPv4 or IPv6 text). */
+  src_ip: string;
+  /** Source UDP port. */
+  src_port: number;
+  /** Destination IP address. */
+  dst_ip: string;
+  /** Destination UDP port. */
+  dst_port: number;
+  /** RTP payload type 0-127 (RFC 3551 §6) of the stream's first packet. */
+  payload_type: number;
+  /** Codec name (`PCMA`, `PCMU`, `G729`, `opus`...) from the static table or SDP; `null` if unknown. */
+  codec: string | null;
+  /** Packets received. */
+  packets: number;
+  /** Packets lost: expected - received (RFC 3550 §6.4.1); may be negative with duplicates. */
+  lost: number;
+  /** `lost` as a percentage of expected packets, 0-100. */
+  lost_pct: number;
+  /** Sequence number discontinuities (jumps other than +1). */
+  seq_errors: number;
+  /** Packets with a sequence number already received. */
+  duplicated: number;
+  /** Packets arriving with a sequence number lower than the highest seen. */
+  reordered: number;
+  /** Arrival time of the first packet (UTC, microseconds). */
+  first: IsoMicros;
+  /** Arrival time of the last packet (UTC, microseconds). */
+  last: IsoMicros;
+  /** Highest RFC 3550 §6.4.1 interarrival jitter, milliseconds. */
+  jitter_max_ms: number;
+  /** Mean interarrival jitter, milliseconds. */
+  jitter_mean_ms: number;
+  /** Largest gap between consecutive packet arrivals, milliseconds. */
+  delta_max_ms: number;
+  /** Loss bursts by length: index 0..8 = bursts of 1..9 packets, index 9 = bursts of 10 or more. */
+  loss_bursts: number[];
+  /** MOS (1.0-4.5, ITU-T G.107 E-model) with a fixed 50 ms jitter buffer; `null` if not computed. */
+  mos_f1: number | null;
+  /** MOS with a fixed 200 ms jitter buffer; `null` if not computed. */
+  mos_f2: number | null;
+  /** MOS with an adaptive jitter buffer (up to 500 ms); `null` if not computed. */
+  mos_adapt: number | null;
+  /** Lowest MOS over any 10 s window of the stream; `null` if not computed. */
+  mos_min: number | null;
+  /** RTCP seen about this stream; `null` if none. */
+  rtcp: RtcpSummary | null;
+}
+
+/** One call (INVITE dialog): the `"type":"call"` line of the jsonl contract. */
+export interface CallRecord {
+  /** Discriminator of the jsonl line. */
+  type: 'call';
+  /** Name of the sensor that saw the call (upserted into `sensors`). */
+  sensor: string;
+  /** SIP Call-ID header (RFC 3261 §20.8), as sent. */
+  call_id: string;
+  /** User part of the From URI of the initial INVITE (RFC 3261 §19.1.1). */
+  caller: string;
+  /** User part of the To URI (or Request-URI) of the initial INVITE. */
+  called: string;
+  /** Host part of the From URI. */
+  caller_domain: string;
+  /** Host part of the To URI. */
+  called_domain: string;
+  /** From display name; `null` when absent. */
+  caller_name: string | null;
+  /** IP address the initial INVITE came from (dotted IPv4 or IPv6 text). */
+  caller_ip: string;
+  /** Source port of the initial INVITE. */
+  caller_port: number;
+  /** IP address the initial INVITE was sent to. */
+  callee_ip: string;
+  /** Destination port of the initial INVITE. */
+  callee_port: number;
+  /** SIP transport of the initial INVITE. */
+  transport: SipTransport;
+  /** First INVITE seen (UTC, microseconds). */
+  start: IsoMicros;
+  /** 2xx to the initial INVITE; `null` if never answered. */
+  answer: IsoMicros | null;
+  /**
+   * The response to the first BYE (the BYE itself if unanswered); for unanswered calls the final
+   * response; otherwise the last SIP message.
+   */
+  end: IsoMicros;
+  /** `end - start`, seconds (microsecond precision). */
+  duration: number;
+  /** `end - answer`, seconds; `null` if never answered. */
+  connect_duration: number | null;
+  /** Post-dial delay: INVITE to the first 18x/2xx, milliseconds; `null` if none came. */
+  pdd_ms: number | null;
+  /** Code of the last final response relevant to the call (e.g. 200 to BYE, 486); `null` if none. */
+  last_sip_code: number | null;
+  /** Reason phrase of `last_sip_code`; `null` if none. */
+  last_sip_reason: string | null;
+  /** Which party sent the first BYE; `null` without BYE. */
+  bye_by: CallSide | null;
+  /** Why the call ended. */
+  end_reason: EndReason;
+  /** SIP messages seen in the dialog. */
+  sip_packets: number;
+  /** Outermost 802.1Q VLAN id 0-4095 of the initial INVITE; `null` if untagged. */
+  vlan: number | null;
+  /** User-Agent header of the caller's requests; `null` if absent. */
+  caller_user_agent: string | null;
+  /** User-Agent / Server header of the callee's messages; `null` if absent. */
+  callee_user_agent: string | null;
+  /** DTMF digits in order of `ts`. */
+  dtmf: DtmfRecord[];
+  /** Every final response seen, in order of time. */
+  sip_responses: SipResponseRecord[];
+  /** Every RTP stream of the call. */
+  streams: StreamRecord[];
+}
+
+/** Outcome of a registration dialog. */
+export type RegisterResult = 'ok' | 'auth_failed' | 'failed' | 'timeout';
+
+/** Every {@link RegisterResult}, in the order used by the `register_failed.result` ENUM column. */
+export const REGISTER_RESULTS = ['ok', 'auth_failed', 'failed', 'timeout'] as const satisfies readonly RegisterResult[];
+
+/** One REGISTER dialog (same Call-ID, RFC 3261 §10): the `"type":"register"` line of the jsonl contract. */
+export interface RegisterRecord {
+  /** Discriminator of the jsonl line. */
+  type: 'register';
+  /** Name of the sensor that saw it. */
+  sensor: string;
+  /** SIP Call-ID of the REGISTER transactions. */
+  call_id: string;
+  /** User part of the To URI (the address of record, RFC 3261 §10.2). */
+  user: string;
+  /** Host part of the To URI. */
+  domain: string;
+  /** First Contact URI of the last REGISTER; `null` if none (a query). */
+  contact: string | null;
+  /** Granted expiry in seconds (from the 200's Contact/Expires, else the request's); `null` if none. */
+  expires: number | null;
+  /** `ok`: 2xx; `auth_failed`: 401/407 not followed by success or a 403; `failed`: other final error; `timeout`: no final response. */
+  result: RegisterResult;
+  /** Last final response code; `null` if none. */
+  last_sip_code: number | null;
+  /** First REGISTER seen (UTC, microseconds). */
+  first: IsoMicros;
+  /** Last message seen (UTC, microseconds). */
+  last: IsoMicros;
+  /** Registering client's IP address. */
+  client_ip: string;
+  /** Registering client's port. */
+  client_port: number;
+  /** Registrar's IP address. */
+  registrar_ip: string;
+  /** Registrar's port. */
+  registrar_port: number;
+  /** User-Agent of the client; `null` if absent. */
+  user_agent: string | null;
+  /** Whether a 401/407 challenge was seen (RFC 3261 §22.2). */
+  challenged: boolean;
+  /** REGISTER transactions (CSeq numbers) in the dialog. */
+  transactions: number;
+}
+
+/** Any line of the `sniffer analyze` jsonl output. */
+export type AnalyzeRecord = CallRecord | RegisterRecord;
+
+const ISO_MICROS_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
+/**
+ * Whether `value` is an {@link IsoMicros} timestamp: `YYYY-MM-DDTHH:MM:SS.ffffffZ`, exactly six
+ * fractional digits, UTC designator `Z`.
+ */
+export function isIsoMicros(value: string): boolean {
+  return ISO_MICROS_RE.test(value);
+}
+
+/**
+ * Formats a capture timestamp (seconds + microseconds since the Unix epoch, as in pcap record
+ * headers) as {@link IsoMicros}. `Date` cannot hold microseconds, so they are appended as text.
+ *
+ * @throws RangeError if `micros` is not an integer in 0..999999.
+ */
+export function formatIsoMicros(seconds: number, micros: number): IsoMicros {
+  if (!Number.isInteger(micros) || micros < 0 || micros > 999_999) {
+    throw new RangeError(`micros must be an integer 0..999999, got ${micros}`);
+  }
+  const base = new Date(seconds * 1000).toISOString(); // "YYYY-MM-DDTHH:MM:SS.mmmZ"
+  return `${base.slice(0, 19)}.${String(micros).padStart(6, '0')}Z`;
+}

@@ -1,0 +1,289 @@
+/**
+ * Typed read queries for the GUI: search calls by date range plus filters, and one call with all
+ * its child rows (rebuilt as the {@link CallRecord} that was written). Every search is bounded by a
+ * start range first, so MariaDB prunes to the days' partitions before using any index.
+ *
+ * @packageDocumentation
+ */
+import type { Pool, RowDataPacket } from 'mysql2/promise';
+import type { CallRecord, EndReason, IsoMicros, RegisterRecord, StreamRecord } from './cdr-model.js';
+import { ipFromBytes } from './ip-address.js';
+import { isoToSql, reverseText, sqlToIso, ssrcToText } from './cdr-row.js';
+
+/** Filters of {@link searchCalls}; text filters match case-insensitively. */
+export interface CdrSearchFilter {
+  /** Calls starting at or after this instant. */
+  from: IsoMicros;
+  /** Calls starting before this instant. */
+  to: IsoMicros;
+  /** Caller number/user begins with this. */
+  caller_prefix?: string;
+  /** Caller number/user ends with this (served by `caller_reverse`). */
+  caller_suffix?: string;
+  /** Called number/user begins with this. */
+  called_prefix?: string;
+  /** Called number/user ends with this. */
+  called_suffix?: string;
+  /** Exact Call-ID. */
+  call_id?: string;
+  /** Sensor name. */
+  sensor?: string;
+  /** Lowest MOS of the main streams below this (`cdr.mos_worst`). */
+  mos_below?: number;
+  /** End reason. */
+  end_reason?: EndReason;
+  /** Last SIP code. */
+  last_sip_code?: number;
+  /** Rows returned, newest first (default 100, at most 10 000). */
+  limit?: number;
+}
+
+/** One row of a call search: the columns a result list shows. */
+export interface CdrSummary {
+  /** `cdr.id`; with `start`, the key of {@link getCall}. */
+  id: number;
+  /** Call start (UTC, microseconds). */
+  start: IsoMicros;
+  /** Call end. */
+  end: IsoMicros;
+  /** Seconds. */
+  duration: number;
+  /** Sensor name. */
+  sensor: string;
+  /** SIP Call-ID. */
+  call_id: string;
+  /** Caller user. */
+  caller: string;
+  /** Called user. */
+  called: string;
+  /** Caller signalling address. */
+  caller_ip: string;
+  /** Callee signalling address. */
+  callee_ip: string;
+  /** Last SIP code. */
+  last_sip_code: number | null;
+  /** End reason. */
+  end_reason: EndReason;
+  /** Lowest MOS of the main streams. */
+  mos_worst: number | null;
+}
+
+const likeEscape = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+const ISO = (col: string): string => `DATE_FORMAT(${col}, '%Y-%m-%d %H:%i:%s.%f')`;
+
+/**
+ * Searches calls with `start` in `[from, to)`, newest first.
+ *
+ * `STRAIGHT_JOIN` keeps `cdr` the driving table: with the one-row `sensors` table first, MariaDB
+ * would sort every matching call before applying `LIMIT` instead of walking `idx_start` backwards
+ * and stopping after `limit` rows (measured on 200k-300k CDRs: "last hour" 69 ms -> 0.8 ms).
+ *
+ * @throws RangeError if `limit` is not 1..10000.
+ */
+export async function searchCalls(pool: Pool, filter: CdrSearchFilter): Promise<CdrSummary[]> {
+  const limit = filter.limit ?? 100;
+  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new RangeError(`limit must be 1..10000, got ${limit}`);
+  const where = ['c.start >= ?', 'c.start < ?'];
+  const args: (string | number)[] = [isoToSql(filter.from), isoToSql(filter.to)];
+  const add = (sql: string, value: string | number | undefined): void => {
+    if (value === undefined) return;
+    where.push(sql);
+    args.push(value);
+  };
+  add('c.caller LIKE ?', filter.caller_prefix === undefined ? undefined : `${likeEscape(filter.caller_prefix)}%`);
+  add('c.caller_reverse LIKE ?', filter.caller_suffix === undefined ? undefined : `${likeEscape(reverseText(filter.caller_suffix))}%`);
+  add('c.called LIKE ?', filter.called_prefix === undefined ? undefined : `${likeEscape(filter.called_prefix)}%`);
+  add('c.called_reverse LIKE ?', filter.called_suffix === undefined ? undefined : `${likeEscape(reverseText(filter.called_suffix))}%`);
+  add('c.call_id = ?', filter.call_id);
+  add('c.sensor_id = (SELECT id FROM sensors WHERE name = ?)', filter.sensor);
+  add('c.mos_worst < ?', filter.mos_below);
+  add('c.end_reason = ?', filter.end_reason);
+  add('c.last_sip_code = ?', filter.last_sip_code);
+  const [rows] = await pool.query<RowDataPacket[]>(
+    `SELECT c.id, ${ISO('c.start')} AS start, ${ISO('c.`end`')} AS end_, c.duration, s.name AS sensor, c.call_id,
+       c.caller, c.called, c.caller_ip, c.callee_ip, c.last_sip_code, c.end_reason, c.mos_worst
+     FROM cdr c STRAIGHT_JOIN sensors s ON s.id = c.sensor_id
+     WHERE ${where.join(' AND ')} ORDER BY c.start DESC LIMIT ${limit}`,
+    args,
+  );
+  return rows.map((r) => ({
+    id: Number(r.id),
+    start: sqlToIso(r.start as string),
+    end: sqlToIso(r.end_ as string),
+    duration: r.duration as number,
+    sensor: r.sensor as string,
+    call_id: r.call_id as string,
+    caller: r.caller as string,
+    called: r.called as string,
+    caller_ip: ipFromBytes(r.caller_ip as Buffer),
+    callee_ip: ipFromBytes(r.callee_ip as Buffer),
+    last_sip_code: r.last_sip_code as number | null,
+    end_reason: r.end_reason as EndReason,
+    mos_worst: r.mos_worst as number | null,
+  }));
+}
+
+const isoOrNull = (v: unknown): IsoMicros | null => (v === null ? null : sqlToIso(v as string));
+
+/**
+ * One call with its streams, SIP responses and DTMF, as the {@link CallRecord} that was written
+ * (strings longer than their column come back cut). `start` (if known) lets MariaDB read one
+ * partition instead of probing each.
+ */
+export async function getCall(pool: Pool, id: number, start?: IsoMicros): Promise<(CallRecord & { id: number }) | null> {
+  const startSql = start === undefined ? null : isoToSql(start);
+  const [rows] = await pool.query<RowDataPacket[]>(
+    `SELECT c.*, s.name AS sensor, ${ISO('c.start')} AS start_s, ${ISO('c.answer')} AS answer_s, ${ISO('c.`end`')} AS end_s
+     FROM cdr c JOIN sensors s ON s.id = c.sensor_id WHERE c.id = ?${startSql === null ? '' : ' AND c.start = ?'}`,
+    startSql === null ? [id] : [id, startSql],
+  );
+  const c = rows[0];
+  if (c === undefined) return null;
+  const key = [id, c.start_s as string];
+  const [streams] = await pool.query<RowDataPacket[]>(
+    `SELECT *, ${ISO('`first`')} AS first_s, ${ISO('`last`')} AS last_s FROM cdr_rtp WHERE cdr_id = ? AND start = ? ORDER BY idx`,
+    key,
+  );
+  const [responses] = await pool.query<RowDataPacket[]>(
+    `SELECT *, ${ISO('`time`')} AS time_s FROM cdr_sip_response WHERE cdr_id = ? AND start = ? ORDER BY idx`,
+    key,
+  );
+  const [dtmf] = await pool.query<RowDataPacket[]>(`SELECT *, ${ISO('ts')} AS ts_s FROM cdr_dtmf WHERE cdr_id = ? AND start = ? ORDER BY idx`, key);
+  return {
+    id,
+    type: 'call',
+    sensor: c.sensor as string,
+    call_id: c.call_id as string,
+    caller: c.caller as string,
+    called: c.called as string,
+    caller_domain: c.caller_domain as string,
+    called_domain: c.called_domain as string,
+    caller_name: c.caller_name as string | null,
+    caller_ip: ipFromBytes(c.caller_ip as Buffer),
+    caller_port: c.caller_port as number,
+    callee_ip: ipFromBytes(c.callee_ip as Buffer),
+    callee_port: c.callee_port as number,
+    transport: c.transport as CallRecord['transport'],
+    start: sqlToIso(c.start_s as string),
+    answer: isoOrNull(c.answer_s),
+    end: sqlToIso(c.end_s as string),
+    duration: c.duration as number,
+    connect_duration: c.connect_duration as number | null,
+    pdd_ms: c.pdd_ms as number | null,
+    last_sip_code: c.last_sip_code as number | null,
+    last_sip_reason: c.last_sip_reason as string | null,
+    bye_by: c.bye_by as CallRecord['bye_by'],
+    end_reason: c.end_reason as EndReason,
+    sip_packets: c.sip_packets as number,
+    vlan: c.vlan as number | null,
+    caller_user_agent: c.caller_user_agent as string | null,
+    callee_user_agent: c.callee_user_agent as string | null,
+    dtmf: dtmf.map((d) => ({
+      digit: d.digit as string,
+      ts: sqlToIso(d.ts_s as string),
+      method: d.method as CallRecord['dtmf'][number]['method'],
+      duration_ms: d.duration_ms as number | null,
+    })),
+    sip_responses: responses.map((x) => ({
+      code: x.code as number,
+      reason: x.reason as string,
+      time: sqlToIso(x.time_s as string),
+      cseq_method: x.cseq_method as string,
+      from_side: x.from_side as 'caller' | 'callee',
+    })),
+    streams: streams.map((s) => streamOf(s)),
+  };
+}
+
+function streamOf(s: RowDataPacket): StreamRecord {
+  return {
+    ssrc: ssrcToText(s.ssrc as number),
+    side: s.side as StreamRecord['side'],
+    src_ip: ipFromBytes(s.src_ip as Buffer),
+    src_port: s.src_port as number,
+    dst_ip: ipFromBytes(s.dst_ip as Buffer),
+    dst_port: s.dst_port as number,
+    payload_type: s.payload_type as number,
+    codec: s.codec as string | null,
+    packets: s.packets as number,
+    lost: s.lost as number,
+    lost_pct: s.lost_pct as number,
+    seq_errors: s.seq_errors as number,
+    duplicated: s.duplicated as number,
+    reordered: s.reordered as number,
+    first: sqlToIso(s.first_s as string),
+    last: sqlToIso(s.last_s as string),
+    jitter_max_ms: s.jitter_max_ms as number,
+    jitter_mean_ms: s.jitter_mean_ms as number,
+    delta_max_ms: s.delta_max_ms as number,
+    loss_bursts: (s.loss_bursts as string).split(',').map(Number),
+    mos_f1: s.mos_f1 as number | null,
+    mos_f2: s.mos_f2 as number | null,
+    mos_adapt: s.mos_adapt as number | null,
+    mos_min: s.mos_min as number | null,
+    rtcp:
+      s.rtcp_packets === null
+        ? null
+        : {
+            packets: s.rtcp_packets as number,
+            lost: s.rtcp_lost as number,
+            fraction_lost_max_pct: s.rtcp_fraction_lost_max_pct as number,
+            jitter_max_ms: s.rtcp_jitter_max_ms as number,
+            rtt_max_ms: s.rtcp_rtt_max_ms as number | null,
+          },
+  };
+}
+
+/** Filters of {@link searchRegistrations}. */
+export interface RegisterSearchFilter {
+  /** First REGISTER at or after this instant. */
+  from: IsoMicros;
+  /** First REGISTER before this instant. */
+  to: IsoMicros;
+  /** Search `register_failed` instead of `register`. */
+  failed?: boolean;
+  /** Exact user (address-of-record user part). */
+  user?: string;
+  /** Rows returned, newest first (default 100, at most 10 000). */
+  limit?: number;
+}
+
+/**
+ * Searches registrations (`register`, or `register_failed` with `failed: true`) by first-seen time.
+ *
+ * @throws RangeError if `limit` is not 1..10000.
+ */
+export async function searchRegistrations(pool: Pool, filter: RegisterSearchFilter): Promise<RegisterRecord[]> {
+  const limit = filter.limit ?? 100;
+  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new RangeError(`limit must be 1..10000, got ${limit}`);
+  const table = filter.failed === true ? 'register_failed' : 'register';
+  const args: string[] = [isoToSql(filter.from), isoToSql(filter.to)];
+  if (filter.user !== undefined) args.push(filter.user);
+  const [rows] = await pool.query<RowDataPacket[]>(
+    `SELECT r.*, s.name AS sensor, ${ISO('r.`first`')} AS first_s, ${ISO('r.`last`')} AS last_s
+     FROM \`${table}\` r STRAIGHT_JOIN sensors s ON s.id = r.sensor_id
+     WHERE r.\`first\` >= ? AND r.\`first\` < ?${filter.user === undefined ? '' : ' AND r.`user` = ?'}
+     ORDER BY r.\`first\` DESC LIMIT ${limit}`,
+    args,
+  );
+  return rows.map((r) => ({
+    type: 'register',
+    sensor: r.sensor as string,
+    call_id: r.call_id as string,
+    user: r.user as string,
+    domain: r.domain as string,
+    contact: r.contact as string | null,
+    expires: r.expires as number | null,
+    result: r.result as RegisterRecord['result'],
+    last_sip_code: r.last_sip_code as number | null,
+    first: sqlToIso(r.first_s as string),
+    last: sqlToIso(r.last_s as string),
+    client_ip: ipFromBytes(r.client_ip as Buffer),
+    client_port: r.client_port as number,
+    registrar_ip: ipFromBytes(r.registrar_ip as Buffer),
+    registrar_port: r.registrar_port as number,
+    user_agent: r.user_agent as string | null,
+    challenged: r.challenged === 1,
+    transactions: r.transactions as number,
+  }));
+}

@@ -1,0 +1,189 @@
+/**
+ * Mapping of {@link CallRecord}/{@link RegisterRecord} to row value arrays for multi-row INSERTs,
+ * in the column order of the `*_COLUMNS` lists. Strings longer than their column are cut (by code
+ * points) and counted instead of failing the whole batch under strict SQL mode.
+ *
+ * @packageDocumentation
+ */
+import type { CallRecord, IsoMicros, RegisterRecord, StreamRecord } from './cdr-model.js';
+import { isIsoMicros } from './cdr-model.js';
+import { ipToBytes } from './ip-address.js';
+
+/** One SQL value as passed to mysql2's escaping. */
+export type SqlValue = string | number | Buffer | null;
+
+/** Columns of `cdr` written by the writer, in row order (`id` comes from AUTO_INCREMENT). */
+export const CDR_COLUMNS = [
+  'start', 'answer', 'end', 'duration', 'connect_duration', 'pdd_ms', 'sensor_id', 'call_id',
+  'caller', 'caller_reverse', 'called', 'called_reverse', 'caller_name', 'caller_domain', 'called_domain',
+  'caller_ip', 'caller_port', 'callee_ip', 'callee_port', 'transport', 'last_sip_code', 'last_sip_reason',
+  'bye_by', 'end_reason', 'sip_packets', 'vlan', 'caller_user_agent', 'callee_user_agent', 'mos_worst',
+  ...(['a', 'b'] as const).flatMap((p) =>
+    ['ssrc', 'payload_type', 'codec', 'packets', 'lost', 'lost_pct', 'jitter_max_ms', 'jitter_mean_ms',
+      'mos_f1', 'mos_f2', 'mos_adapt', 'mos_min'].map((c) => `${p}_${c}`)),
+] as const;
+
+/** Columns of `cdr_rtp`. */
+export const RTP_COLUMNS = [
+  'cdr_id', 'start', 'idx', 'ssrc', 'side', 'src_ip', 'src_port', 'dst_ip', 'dst_port', 'payload_type',
+  'codec', 'packets', 'lost', 'lost_pct', 'seq_errors', 'duplicated', 'reordered', 'first', 'last',
+  'jitter_max_ms', 'jitter_mean_ms', 'delta_max_ms', 'loss_bursts', 'mos_f1', 'mos_f2', 'mos_adapt',
+  'mos_min', 'rtcp_packets', 'rtcp_lost', 'rtcp_fraction_lost_max_pct', 'rtcp_jitter_max_ms', 'rtcp_rtt_max_ms',
+] as const;
+
+/** Columns of `cdr_sip_response`. */
+export const SIP_RESPONSE_COLUMNS = ['cdr_id', 'start', 'idx', 'code', 'reason', 'time', 'cseq_method', 'from_side'] as const;
+
+/** Columns of `cdr_dtmf`. */
+export const DTMF_COLUMNS = ['cdr_id', 'start', 'idx', 'digit', 'ts', 'method', 'duration_ms'] as const;
+
+/** Columns of `register` and `register_failed`. */
+export const REGISTER_COLUMNS = [
+  'first', 'last', 'sensor_id', 'call_id', 'user', 'domain', 'contact', 'expires', 'result', 'last_sip_code',
+  'client_ip', 'client_port', 'registrar_ip', 'registrar_port', 'user_agent', 'challenged', 'transactions',
+] as const;
+
+/** `IsoMicros` -> `DATETIME(6)` literal text (`2026-11-29 17:00:00.123456`); no time zone math. */
+export function isoToSql(iso: IsoMicros): string {
+  return `${iso.slice(0, 10)} ${iso.slice(11, 26)}`;
+}
+
+/** `DATETIME(6)` text -> `IsoMicros`. */
+export function sqlToIso(sql: string): IsoMicros {
+  return `${sql.slice(0, 10)}T${sql.slice(11, 26)}Z`;
+}
+
+/** Reverses a string by code points, for suffix search through a prefix index. */
+export function reverseText(text: string): string {
+  return Array.from(text).reverse().join('');
+}
+
+/** `"0x1a2b3c4d"` -> 0x1a2b3c4d; `NaN` if not 1-8 hex digits after `0x`. */
+export function ssrcToNumber(ssrc: string): number {
+  return /^0x[0-9a-fA-F]{1,8}$/.test(ssrc) ? parseInt(ssrc.slice(2), 16) : Number.NaN;
+}
+
+/** 0x1a2b3c4d -> `"0x1a2b3c4d"` (8 lowercase hex digits). */
+export function ssrcToText(ssrc: number): string {
+  return `0x${ssrc.toString(16).padStart(8, '0')}`;
+}
+
+/** Cuts strings to column widths (in characters, as `VARCHAR(n)` counts) and counts the cuts. */
+export class Truncator {
+  /** Strings cut so far. */
+  truncated = 0;
+
+  /** `text` cut to `max` code points. */
+  cut(text: string, max: number): string {
+    // UTF-16 length >= code points, so the cheap test settles almost every value.
+    if (text.length <= max) return text;
+    const points = Array.from(text);
+    if (points.length <= max) return text;
+    this.truncated++;
+    return points.slice(0, max).join('');
+  }
+
+  /** Nullable variant of {@link Truncator.cut}. */
+  cutOrNull(text: string | null, max: number): string | null {
+    return text === null ? null : this.cut(text, max);
+  }
+}
+
+/** The natural key `call_id` as stored (cut to 255), used to match ids after insert. */
+export function storedCallId(callId: string): string {
+  return new Truncator().cut(callId, 255);
+}
+
+/**
+ * The main stream of a side: the one with the most packets (first wins a tie). This is what the
+ * `a_*` (caller) and `b_*` (callee) columns summarise.
+ */
+export function mainStream(streams: readonly StreamRecord[], side: 'caller' | 'callee'): StreamRecord | null {
+  let best: StreamRecord | null = null;
+  for (const s of streams) if (s.side === side && (best === null || s.packets > best.packets)) best = s;
+  return best;
+}
+
+/** Problems that make a record unwritable: programmer errors of the producer. */
+export function validateCallRecord(r: CallRecord): string | null {
+  // Records may come from JSON (the on-disk queue, another process): check the tag at run time.
+  if ((r.type as string) !== 'call') return 'type must be "call"';
+  for (const key of ['start', 'end'] as const) if (!isIsoMicros(r[key])) return `${key} is not an IsoMicros timestamp`;
+  if (r.answer !== null && !isIsoMicros(r.answer)) return 'answer is not an IsoMicros timestamp';
+  if (ipToBytes(r.caller_ip) === null) return `caller_ip ${r.caller_ip} is not an IP address`;
+  if (ipToBytes(r.callee_ip) === null) return `callee_ip ${r.callee_ip} is not an IP address`;
+  if (r.sensor.length === 0) return 'sensor is empty';
+  for (const s of r.streams) {
+    if (Number.isNaN(ssrcToNumber(s.ssrc))) return `stream ssrc ${s.ssrc} is not 0x + hex`;
+    if (ipToBytes(s.src_ip) === null || ipToBytes(s.dst_ip) === null) return 'stream address is not an IP address';
+    if (!isIsoMicros(s.first) || !isIsoMicros(s.last)) return 'stream first/last is not an IsoMicros timestamp';
+    if (s.loss_bursts.length !== 10) return 'stream loss_bursts must have 10 counts';
+  }
+  for (const d of r.dtmf) if (!isIsoMicros(d.ts)) return 'dtmf ts is not an IsoMicros timestamp';
+  for (const x of r.sip_responses) if (!isIsoMicros(x.time)) return 'sip response time is not an IsoMicros timestamp';
+  return null;
+}
+
+/** Problems that make a register record unwritable. */
+export function validateRegisterRecord(r: RegisterRecord): string | null {
+  if ((r.type as string) !== 'register') return 'type must be "register"';
+  if (!isIsoMicros(r.first) || !isIsoMicros(r.last)) return 'first/last is not an IsoMicros timestamp';
+  if (ipToBytes(r.client_ip) === null || ipToBytes(r.registrar_ip) === null) return 'address is not an IP address';
+  if (r.sensor.length === 0) return 'sensor is empty';
+  return null;
+}
+
+const sideValues = (s: StreamRecord | null): SqlValue[] =>
+  s === null
+    ? new Array<SqlValue>(12).fill(null)
+    : [ssrcToNumber(s.ssrc), s.payload_type, s.codec === null ? null : s.codec.slice(0, 32), s.packets, s.lost, s.lost_pct,
+        s.jitter_max_ms, s.jitter_mean_ms, s.mos_f1, s.mos_f2, s.mos_adapt, s.mos_min];
+
+/** Lowest MOS of the two main streams (adaptive buffer, else fixed 200 ms, else 50 ms): `cdr.mos_worst`. */
+export function worstMos(a: StreamRecord | null, b: StreamRecord | null): number | null {
+  let worst: number | null = null;
+  for (const s of [a, b]) {
+    const mos = s === null ? null : (s.mos_adapt ?? s.mos_f2 ?? s.mos_f1);
+    if (mos !== null && (worst === null || mos < worst)) worst = mos;
+  }
+  return worst;
+}
+
+/** Row values of `cdr` for a validated record. */
+export function cdrRow(r: CallRecord, sensorId: number, t: Truncator): SqlValue[] {
+  const caller = t.cut(r.caller, 128);
+  const called = t.cut(r.called, 128);
+  const a = mainStream(r.streams, 'caller');
+  const b = mainStream(r.streams, 'callee');
+  return [
+    isoToSql(r.start), r.answer === null ? null : isoToSql(r.answer), isoToSql(r.end), r.duration, r.connect_duration,
+    r.pdd_ms, sensorId, t.cut(r.call_id, 255), caller, reverseText(caller), called, reverseText(called),
+    t.cutOrNull(r.caller_name, 128), t.cut(r.caller_domain, 128), t.cut(r.called_domain, 128),
+    ipToBytes(r.caller_ip), r.caller_port, ipToBytes(r.callee_ip), r.callee_port, r.transport, r.last_sip_code,
+    t.cutOrNull(r.last_sip_reason, 128), r.bye_by, r.end_reason, r.sip_packets, r.vlan,
+    t.cutOrNull(r.caller_user_agent, 255), t.cutOrNull(r.callee_user_agent, 255), worstMos(a, b),
+    ...sideValues(a), ...sideValues(b),
+  ];
+}
+
+/** Row values of `cdr_rtp` for stream `idx` of a call. */
+export function rtpRow(cdrId: number, start: string, idx: number, s: StreamRecord, t: Truncator): SqlValue[] {
+  const rtcp = s.rtcp;
+  return [
+    cdrId, start, idx, ssrcToNumber(s.ssrc), s.side, ipToBytes(s.src_ip), s.src_port, ipToBytes(s.dst_ip), s.dst_port,
+    s.payload_type, t.cutOrNull(s.codec, 32), s.packets, s.lost, s.lost_pct, s.seq_errors, s.duplicated, s.reordered,
+    isoToSql(s.first), isoToSql(s.last), s.jitter_max_ms, s.jitter_mean_ms, s.delta_max_ms, s.loss_bursts.join(','),
+    s.mos_f1, s.mos_f2, s.mos_adapt, s.mos_min,
+    rtcp?.packets ?? null, rtcp?.lost ?? null, rtcp?.fraction_lost_max_pct ?? null, rtcp?.jitter_max_ms ?? null,
+    rtcp === null ? null : rtcp.rtt_max_ms,
+  ];
+}
+
+/** Row values of `register` / `register_failed`. */
+export function registerRow(r: RegisterRecord, sensorId: number, t: Truncator): SqlValue[] {
+  return [
+    isoToSql(r.first), isoToSql(r.last), sensorId, t.cut(r.call_id, 255), t.cut(r.user, 128), t.cut(r.domain, 128),
+    t.cutOrNull(r.contact, 255), r.expires, r.result, r.last_sip_code, ipToBytes(r.client_ip), r.client_port,
+    ipToBytes(r.registrar_ip), r.registrar_port, t.cutOrNull(r.user_agent, 255), r.challenged ? 1 : 0, r.transactions,
+  ];
+}

@@ -1,0 +1,199 @@
+/**
+ * DDL of schema version 1. Kept as data so migrations can checksum it and the README can point at
+ * one place. Every partitioned table starts with the single `pmax` catch-all; daily partitions are
+ * split out of it by {@link ensurePartitions} (see partition-plan.ts for the layout).
+ *
+ * Keys, and why:
+ * - `PRIMARY KEY (id, start)`: MariaDB requires the partitioning column in every unique key; `id`
+ *   first keeps `AUTO_INCREMENT` valid and makes "one call by id" a point lookup per partition.
+ * - `UNIQUE (call_id, sensor_id, start)`: the natural key that makes replays idempotent, and also
+ *   the Call-ID search index. `call_id` is `utf8mb4_bin` because Call-IDs compare byte-exact
+ *   (RFC 3261 §20.8): two calls differing only in case are two calls.
+ * - child tables: `PRIMARY KEY (cdr_id, start, idx)` where `idx` is the position in the record's
+ *   array, so a replayed batch hits the same keys and inserts nothing new. They have no secondary
+ *   index: they are read only through their call, and every index costs insert throughput.
+ *
+ * @packageDocumentation
+ */
+import { END_REASONS, REGISTER_RESULTS, SIP_TRANSPORTS } from './cdr-model.js';
+
+const enumOf = (values: readonly string[]): string => `ENUM(${values.map((v) => `'${v}'`).join(',')})`;
+
+const TABLE_OPTIONS = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci';
+const partitionBy = (column: string): string =>
+  `PARTITION BY RANGE (TO_DAYS(\`${column}\`)) (PARTITION pmax VALUES LESS THAN MAXVALUE)`;
+
+/** Quality columns of the main stream of one side (`a_` caller, `b_` callee). */
+const sideColumns = (p: 'a' | 'b'): string => `
+  ${p}_ssrc INT UNSIGNED NULL,
+  ${p}_payload_type TINYINT UNSIGNED NULL,
+  ${p}_codec VARCHAR(32) NULL,
+  ${p}_packets INT UNSIGNED NULL,
+  ${p}_lost INT NULL,
+  ${p}_lost_pct DOUBLE NULL,
+  ${p}_jitter_max_ms DOUBLE NULL,
+  ${p}_jitter_mean_ms DOUBLE NULL,
+  ${p}_mos_f1 DOUBLE NULL,
+  ${p}_mos_f2 DOUBLE NULL,
+  ${p}_mos_adapt DOUBLE NULL,
+  ${p}_mos_min DOUBLE NULL,`;
+
+const registerTable = (name: string): string => `CREATE TABLE IF NOT EXISTS \`${name}\` (
+  id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
+  \`first\` DATETIME(6) NOT NULL,
+  \`last\` DATETIME(6) NOT NULL,
+  sensor_id SMALLINT UNSIGNED NOT NULL,
+  call_id VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  \`user\` VARCHAR(128) NOT NULL,
+  domain VARCHAR(128) NOT NULL,
+  contact VARCHAR(255) NULL,
+  expires INT UNSIGNED NULL,
+  result ${enumOf(REGISTER_RESULTS)} NOT NULL,
+  last_sip_code SMALLINT UNSIGNED NULL,
+  client_ip VARBINARY(16) NOT NULL,
+  client_port SMALLINT UNSIGNED NOT NULL,
+  registrar_ip VARBINARY(16) NOT NULL,
+  registrar_port SMALLINT UNSIGNED NOT NULL,
+  user_agent VARCHAR(255) NULL,
+  challenged TINYINT(1) NOT NULL,
+  transactions INT UNSIGNED NOT NULL,
+  PRIMARY KEY (id, \`first\`),
+  UNIQUE KEY uk_register (call_id, sensor_id, \`first\`),
+  KEY idx_first (\`first\`),
+  KEY idx_user (\`user\`, \`first\`),
+  KEY idx_sensor (sensor_id, \`first\`)
+) ${TABLE_OPTIONS}
+${partitionBy('first')}`;
+
+/** Statements of schema version 1, in order; each is idempotent (`IF NOT EXISTS`). */
+export const SCHEMA_V1: readonly string[] = [
+  `CREATE TABLE IF NOT EXISTS sensors (
+  id SMALLINT UNSIGNED NOT NULL AUTO_INCREMENT,
+  name VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  first_seen DATETIME(6) NOT NULL,
+  last_seen DATETIME(6) NOT NULL,
+  PRIMARY KEY (id),
+  UNIQUE KEY uk_name (name)
+) ${TABLE_OPTIONS}`,
+  `CREATE TABLE IF NOT EXISTS cdr (
+  id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
+  start DATETIME(6) NOT NULL,
+  answer DATETIME(6) NULL,
+  \`end\` DATETIME(6) NOT NULL,
+  duration DOUBLE NOT NULL,
+  connect_duration DOUBLE NULL,
+  pdd_ms DOUBLE NULL,
+  sensor_id SMALLINT UNSIGNED NOT NULL,
+  call_id VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  caller VARCHAR(128) NOT NULL,
+  caller_reverse VARCHAR(128) NOT NULL,
+  called VARCHAR(128) NOT NULL,
+  called_reverse VARCHAR(128) NOT NULL,
+  caller_name VARCHAR(128) NULL,
+  caller_domain VARCHAR(128) NOT NULL,
+  called_domain VARCHAR(128) NOT NULL,
+  caller_ip VARBINARY(16) NOT NULL,
+  caller_port SMALLINT UNSIGNED NOT NULL,
+  callee_ip VARBINARY(16) NOT NULL,
+  callee_port SMALLINT UNSIGNED NOT NULL,
+  transport ${enumOf(SIP_TRANSPORTS)} NOT NULL,
+  last_sip_code SMALLINT UNSIGNED NULL,
+  last_sip_reason VARCHAR(128) NULL,
+  bye_by ENUM('caller','callee') NULL,
+  end_reason ${enumOf(END_REASONS)} NOT NULL,
+  sip_packets INT UNSIGNED NOT NULL,
+  vlan SMALLINT UNSIGNED NULL,
+  caller_user_agent VARCHAR(255) NULL,
+  callee_user_agent VARCHAR(255) NULL,
+  mos_worst DOUBLE NULL,${sideColumns('a')}${sideColumns('b')}
+  PRIMARY KEY (id, start),
+  UNIQUE KEY uk_call (call_id, sensor_id, start),
+  KEY idx_start (start),
+  KEY idx_sensor (sensor_id, start),
+  KEY idx_caller (caller, start),
+  KEY idx_called (called, start),
+  KEY idx_caller_rev (caller_reverse, start),
+  KEY idx_called_rev (called_reverse, start),
+  KEY idx_mos (mos_worst, start)
+) ${TABLE_OPTIONS}
+${partitionBy('start')}`,
+  `CREATE TABLE IF NOT EXISTS cdr_rtp (
+  cdr_id BIGINT UNSIGNED NOT NULL,
+  start DATETIME(6) NOT NULL,
+  idx SMALLINT UNSIGNED NOT NULL,
+  ssrc INT UNSIGNED NOT NULL,
+  side ENUM('caller','callee') NOT NULL,
+  src_ip VARBINARY(16) NOT NULL,
+  src_port SMALLINT UNSIGNED NOT NULL,
+  dst_ip VARBINARY(16) NOT NULL,
+  dst_port SMALLINT UNSIGNED NOT NULL,
+  payload_type TINYINT UNSIGNED NOT NULL,
+  codec VARCHAR(32) NULL,
+  packets INT UNSIGNED NOT NULL,
+  lost INT NOT NULL,
+  lost_pct DOUBLE NOT NULL,
+  seq_errors INT UNSIGNED NOT NULL,
+  duplicated INT UNSIGNED NOT NULL,
+  reordered INT UNSIGNED NOT NULL,
+  \`first\` DATETIME(6) NOT NULL,
+  \`last\` DATETIME(6) NOT NULL,
+  jitter_max_ms DOUBLE NOT NULL,
+  jitter_mean_ms DOUBLE NOT NULL,
+  delta_max_ms DOUBLE NOT NULL,
+  loss_bursts VARCHAR(200) NOT NULL,
+  mos_f1 DOUBLE NULL,
+  mos_f2 DOUBLE NULL,
+  mos_adapt DOUBLE NULL,
+  mos_min DOUBLE NULL,
+  rtcp_packets INT UNSIGNED NULL,
+  rtcp_lost INT NULL,
+  rtcp_fraction_lost_max_pct DOUBLE NULL,
+  rtcp_jitter_max_ms DOUBLE NULL,
+  rtcp_rtt_max_ms DOUBLE NULL,
+  PRIMARY KEY (cdr_id, start, idx)
+) ${TABLE_OPTIONS}
+${partitionBy('start')}`,
+  `CREATE TABLE IF NOT EXISTS cdr_sip_response (
+  cdr_id BIGINT UNSIGNED NOT NULL,
+  start DATETIME(6) NOT NULL,
+  idx SMALLINT UNSIGNED NOT NULL,
+  code SMALLINT UNSIGNED NOT NULL,
+  reason VARCHAR(128) NOT NULL,
+  \`time\` DATETIME(6) NOT NULL,
+  cseq_method VARCHAR(32) NOT NULL,
+  from_side ENUM('caller','callee') NOT NULL,
+  PRIMARY KEY (cdr_id, start, idx)
+) ${TABLE_OPTIONS}
+${partitionBy('start')}`,
+  `CREATE TABLE IF NOT EXISTS cdr_dtmf (
+  cdr_id BIGINT UNSIGNED NOT NULL,
+  start DATETIME(6) NOT NULL,
+  idx SMALLINT UNSIGNED NOT NULL,
+  digit VARCHAR(4) NOT NULL,
+  ts DATETIME(6) NOT NULL,
+  method ENUM('rfc2833','info','inband') NOT NULL,
+  duration_ms DOUBLE NULL,
+  PRIMARY KEY (cdr_id, start, idx)
+) ${TABLE_OPTIONS}
+${partitionBy('start')}`,
+  registerTable('register'),
+  registerTable('register_failed'),
+];
+
+/** A partitioned table and the `DATETIME(6)` column its daily partitions follow. */
+export interface PartitionedTable {
+  /** Table name. */
+  table: string;
+  /** Partitioning column. */
+  column: string;
+}
+
+/** Every partitioned table; children first so retention never leaves orphans behind a parent. */
+export const PARTITIONED_TABLES: readonly PartitionedTable[] = [
+  { table: 'cdr_rtp', column: 'start' },
+  { table: 'cdr_sip_response', column: 'start' },
+  { table: 'cdr_dtmf', column: 'start' },
+  { table: 'cdr', column: 'start' },
+  { table: 'register', column: 'first' },
+  { table: 'register_failed', column: 'first' },
+];

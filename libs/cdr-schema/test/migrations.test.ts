@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  LATEST_SCHEMA_VERSION,
+  MIGRATION_ERROR,
+  PARTITIONED_TABLES,
+  migrate,
+  migrationStatus,
+  readPartitions,
+  runMigrateCli,
+} from '../src/index.js';
+import { createTestDb } from './helpers.js';
+import type { TestDb } from './helpers.js';
+
+let db: TestDb;
+beforeAll(async () => {
+  db = await createTestDb();
+});
+afterAll(async () => {
+  await db.drop();
+});
+
+describe('migrations on a real MariaDB', () => {
+  it('reports an empty database as version 0 with every step pending', async () => {
+    const status = await migrationStatus(db.pool);
+    expect(status).toMatchObject({ current: 0, latest: LATEST_SCHEMA_VERSION, too_new: false });
+    expect(status.pending).toEqual([1]);
+  });
+
+  it('migrates from empty, creating every table and daily partitions ahead', async () => {
+    const now = Date.parse('2026-11-29T12:00:00Z');
+    const result = await migrate(db.pool, { now: () => now, partitionDaysAhead: 3 });
+    expect(result.applied).toEqual([1]);
+    expect(result.current).toBe(LATEST_SCHEMA_VERSION);
+    const [tables] = await db.pool.query('SHOW TABLES');
+    const names = (tables as Record<string, string>[]).map((r) => Object.values(r)[0]).sort();
+    expect(names).toEqual(['cdr', 'cdr_dtmf', 'cdr_rtp', 'cdr_sip_response', 'register', 'register_failed', 'schema_migrations', 'sensors']);
+    const parts = await readPartitions(db.pool);
+    for (const { table } of PARTITIONED_TABLES) {
+      expect(parts.get(table)?.map((p) => p.name)).toEqual(['p_old', 'p20261129', 'p20261130', 'p20261201', 'p20261202', 'pmax']);
+    }
+    const [engines] = await db.pool.query(
+      "SELECT DISTINCT ENGINE, TABLE_COLLATION FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME <> 'schema_migrations'",
+    );
+    expect(engines).toEqual([{ ENGINE: 'InnoDB', TABLE_COLLATION: 'utf8mb4_unicode_ci' }]);
+  });
+
+  it('is idempotent: a re-run applies nothing and changes no partition', async () => {
+    const before = await readPartitions(db.pool);
+    const result = await migrate(db.pool, { now: () => Date.parse('2026-11-29T12:00:00Z'), partitionDaysAhead: 3 });
+    expect(result).toEqual({ applied: [], current: LATEST_SCHEMA_VERSION, partition_alters: 0 });
+    expect(await readPartitions(db.pool)).toEqual(before);
+    const [rows] = await db.pool.query('SELECT version, checksum FROM schema_migrations');
+    expect(rows).toHaveLength(1);
+    expect((rows as { checksum: string }[])[0]!.checksum).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('refuses to run on a checksum mismatch', async () => {
+    await db.pool.query("UPDATE schema_migrations SET checksum = REPEAT('0', 64) WHERE version = 1");
+    await expect(migrate(db.pool)).rejects.toMatchObject({ code: MIGRATION_ERROR.checksumMismatch });
+    const status = await migrationStatus(db.pool);
+    expect(status.applied[0]!.checksum_ok).toBe(false);
+    await db.pool.query('DELETE FROM schema_migrations WHERE version = 1');
+    // A step interrupted before its row was recorded re-runs cleanly (statements are IF NOT EXISTS).
+    expect((await migrate(db.pool)).applied).toEqual([1]);
+  });
+
+  it('refuses to run when the database is newer than the code', async () => {
+    await db.pool.query("INSERT INTO schema_migrations VALUES (?, 'from the future', REPEAT('f', 64), UTC_TIMESTAMP(6))", [
+      LATEST_SCHEMA_VERSION + 1,
+    ]);
+    await expect(migrate(db.pool)).rejects.toMatchObject({ code: MIGRATION_ERROR.schemaTooNew });
+    expect((await migrationStatus(db.pool)).too_new).toBe(true);
+    const out: string[] = [];
+    const err: string[] = [];
+    expect(await runMigrateCli(['--db', db.url, 'migrate'], { out: (l) => out.push(l), err: (l) => err.push(l) })).toBe(1);
+    expect(err.join('\n')).toContain('CDR_SCHEMA_TOO_NEW');
+    await db.pool.query('DELETE FROM schema_migrations WHERE version = ?', [LATEST_SCHEMA_VERSION + 1]);
+  });
+
+  it('CLI: status, migrate, retention and usage errors', async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = { out: (l: string) => out.push(l), err: (l: string) => err.push(l), dbUrl: db.url };
+    expect(await runMigrateCli(['status'], io)).toBe(0);
+    expect(JSON.parse(out.pop()!)).toEqual({ current: 1, latest: 1, pending: [], too_new: false });
+    expect(await runMigrateCli(['migrate'], io)).toBe(0);
+    expect(JSON.parse(out.pop()!)).toMatchObject({ applied: [], current: 1 });
+    expect(await runMigrateCli(['retention', '--keep-days', '30'], io)).toBe(0);
+    expect(JSON.parse(out.pop()!)).toHaveProperty('cutoff');
+    expect(await runMigrateCli(['retention'], io)).toBe(2);
+    expect(await runMigrateCli(['retention', '--keep-days', '-1'], io)).toBe(2);
+    expect(await runMigrateCli(['frobnicate'], io)).toBe(2);
+    expect(await runMigrateCli(['status'], { out: io.out, err: io.err })).toBe(2);
+  });
+});

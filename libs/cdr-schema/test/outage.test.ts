@@ -1,0 +1,102 @@
+// The outage guarantee end to end: a real MariaDB is SIGKILLed in the middle of a stream of CDRs
+// and restarted; every acknowledged CDR must be in the database exactly once afterwards.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createConnection, createPool } from 'mysql2/promise';
+import { CdrWriter, migrate } from '../src/index.js';
+import { makeCall, removeTempDirs, tempDir } from './helpers.js';
+import { PrivateMariaDb } from './private-mariadb.js';
+
+let server: PrivateMariaDb;
+beforeAll(async () => {
+  server = await PrivateMariaDb.create();
+  const conn = await createConnection({ uri: server.url() });
+  await conn.query('CREATE DATABASE cdr_outage');
+  await conn.end();
+}, 60_000);
+afterAll(async () => {
+  await server.destroy();
+  removeTempDirs();
+});
+
+describe('database outage (private mariadbd, SIGKILL + restart)', () => {
+  it('stores exactly N CDRs with no duplicates when the server dies and returns mid-stream', async () => {
+    const url = server.url('cdr_outage');
+    await migrate(url);
+    const logs: string[] = [];
+    const writer = await CdrWriter.open({
+      db: url,
+      queueDir: tempDir('outage'),
+      batchSize: 50,
+      flushIntervalMs: 10,
+      retryDelayMs: 100,
+      retryMaxDelayMs: 500,
+      logger: (level, msg) => logs.push(`${level} ${msg}`),
+    });
+    const N = 3000;
+    const base = Date.now() - 3_600_000;
+    const chunk = 250;
+    for (let i = 0; i < N; i += chunk) {
+      const acks = Array.from({ length: chunk }, (_, k) => writer.write(makeCall(i + k, base + (i + k) * 100)));
+      if (i === 1000) {
+        await new Promise((r) => setTimeout(r, 5)); // let batches be in flight
+        await server.kill();
+      }
+      if (i === 2000) await server.start();
+      await Promise.all(acks);
+    }
+    await writer.close({ drainTimeoutMs: 30_000 });
+    const stats = writer.stats();
+    expect(stats.queued_to_disk).toBeGreaterThan(0);
+    expect(stats.replayed).toBe(stats.queued_to_disk);
+    expect(stats).toMatchObject({ dropped: 0, disk_backlog: false, written: N });
+    expect(stats.db_errors).toBeGreaterThan(0);
+    expect(logs.some((l) => l.startsWith('warn cdr writer: database unavailable'))).toBe(true);
+
+    const pool = createPool({ uri: url, connectionLimit: 1 });
+    try {
+      const [cdr] = await pool.query('SELECT COUNT(*) n, COUNT(DISTINCT call_id) d FROM cdr');
+      expect(cdr).toEqual([{ n: N, d: N }]);
+      const [rtp] = await pool.query('SELECT COUNT(*) n FROM cdr_rtp');
+      expect(rtp).toEqual([{ n: 2 * N }]);
+      const [orphans] = await pool.query('SELECT COUNT(*) n FROM cdr_rtp r LEFT JOIN cdr c ON c.id = r.cdr_id WHERE c.id IS NULL');
+      expect(orphans).toEqual([{ n: 0 }]);
+    } finally {
+      await pool.end();
+    }
+  }, 60_000);
+
+  it('a hung server (SIGSTOP) times batches out to disk instead of stalling the writer', async () => {
+    const url = server.url('cdr_outage');
+    const writer = await CdrWriter.open({
+      db: url,
+      queueDir: tempDir('hang'),
+      batchSize: 20,
+      flushIntervalMs: 10,
+      retryDelayMs: 100,
+      retryMaxDelayMs: 300,
+      queryTimeoutMs: 400,
+    });
+    const base = Date.now() - 7_200_000;
+    await Promise.all(Array.from({ length: 40 }, (_, i) => writer.write(makeCall(50_000 + i, base + i))));
+    expect(writer.stats().written).toBe(40);
+    server.freeze();
+    try {
+      const t0 = Date.now();
+      await Promise.all(Array.from({ length: 60 }, (_, i) => writer.write(makeCall(50_100 + i, base + 100 + i))));
+      // Acknowledged through the disk queue within a few timeouts, not never.
+      expect(Date.now() - t0).toBeLessThan(10_000);
+      expect(writer.stats().queued_to_disk).toBeGreaterThanOrEqual(20);
+    } finally {
+      server.thaw();
+    }
+    await writer.close({ drainTimeoutMs: 20_000 });
+    expect(writer.stats()).toMatchObject({ dropped: 0, disk_backlog: false, written: 100 });
+    const pool = createPool({ uri: url, connectionLimit: 1 });
+    try {
+      const [rows] = await pool.query("SELECT COUNT(*) n, COUNT(DISTINCT call_id) d FROM cdr WHERE call_id LIKE 'call-50___@%'");
+      expect(rows).toEqual([{ n: 100, d: 100 }]);
+    } finally {
+      await pool.end();
+    }
+  }, 40_000);
+});

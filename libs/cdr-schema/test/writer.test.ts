@@ -1,0 +1,235 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readdirSync, statSync, truncateSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CallRecord } from '../src/index.js';
+import {
+  CDR_WRITE_ERROR,
+  CdrWriter,
+  applyRetention,
+  getCall,
+  migrate,
+  readPartitions,
+  searchCalls,
+  searchRegistrations,
+} from '../src/index.js';
+import { countRows, createTestDb, isoAt, makeBareCall, makeCall, makeRegister, removeTempDirs, tempDir } from './helpers.js';
+import type { TestDb } from './helpers.js';
+
+let db: TestDb;
+const NOW = Date.now();
+/** A URL nobody listens on: port 1 on loopback refuses at once. */
+const DEAD_URL = 'mysql://root@127.0.0.1:1/none';
+
+beforeAll(async () => {
+  db = await createTestDb();
+  await migrate(db.pool);
+});
+afterAll(async () => {
+  await db.drop();
+  removeTempDirs();
+});
+
+async function idOf(callId: string): Promise<number> {
+  const [rows] = await db.pool.query('SELECT id FROM cdr WHERE call_id = ?', [callId]);
+  const list = rows as { id: number | string }[];
+  expect(list).toHaveLength(1);
+  return Number(list[0]!.id);
+}
+
+describe('CdrWriter on a real MariaDB', () => {
+  it('round-trips every field of a call, with and without optional parts', async () => {
+    const writer = await CdrWriter.open({ db: db.pool, queueDir: tempDir('rt'), flushIntervalMs: 20 });
+    const full = makeCall(1, NOW - 3_600_000);
+    const bare = makeBareCall(2, NOW - 3_500_000);
+    await Promise.all([writer.write(full), writer.write(bare)]);
+    await writer.close();
+    for (const call of [full, bare]) {
+      const id = await idOf(call.call_id);
+      const { id: _id, ...got } = (await getCall(db.pool, id))!;
+      expect(got).toEqual(call);
+      expect(await getCall(db.pool, id, call.start)).toMatchObject({ call_id: call.call_id });
+    }
+    const [rows] = await db.pool.query(
+      'SELECT caller_reverse, a_packets, b_packets, a_mos_adapt, b_mos_adapt, mos_worst, LENGTH(caller_ip) AS v4, LENGTH(callee_ip) AS v6 FROM cdr WHERE call_id = ?',
+      [full.call_id],
+    );
+    expect((rows as unknown[])[0]).toEqual({
+      caller_reverse: Array.from(full.caller).reverse().join(''),
+      a_packets: 1500,
+      b_packets: 1490,
+      a_mos_adapt: 4.41,
+      b_mos_adapt: 3.2,
+      mos_worst: 3.2,
+      v4: 4,
+      v6: 16,
+    });
+    expect(writer.stats()).toMatchObject({ written: 2, queued_to_disk: 0, dropped: 0, db_errors: 0, pending: 0 });
+  });
+
+  it('round-trips registrations into register and register_failed', async () => {
+    const writer = await CdrWriter.open({ db: db.url, queueDir: tempDir('reg'), flushIntervalMs: 20 });
+    const regs = [makeRegister(1, NOW, 'ok'), makeRegister(2, NOW, 'auth_failed'), makeRegister(3, NOW, 'timeout')];
+    await Promise.all(regs.map((r) => writer.write(r)));
+    await writer.close();
+    const range = { from: isoAt(NOW, -10), to: isoAt(NOW, 10) };
+    expect(await searchRegistrations(db.pool, range)).toEqual([regs[0]]);
+    const failed = await searchRegistrations(db.pool, { ...range, failed: true });
+    expect(failed.sort((a, b) => a.user.localeCompare(b.user))).toEqual([regs[1], regs[2]]);
+  });
+
+  it('is idempotent: a replayed batch (same records, new writer) duplicates neither cdr nor child rows', async () => {
+    const base = NOW - 7_200_000;
+    const calls = Array.from({ length: 40 }, (_, i) => makeCall(1000 + i, base + i * 1000));
+    const before = { cdr: await countRows(db.pool, 'cdr'), rtp: await countRows(db.pool, 'cdr_rtp') };
+    for (let round = 0; round < 2; round++) {
+      const writer = await CdrWriter.open({ db: db.pool, queueDir: tempDir('idem'), batchSize: 16 });
+      // Round two also mixes new and already-stored records in one batch.
+      const extra = round === 1 ? [makeCall(2000, base)] : [];
+      await Promise.all([...calls, ...extra].map((c) => writer.write(c)));
+      await writer.close();
+    }
+    expect(await countRows(db.pool, 'cdr')).toBe(before.cdr + 41);
+    expect(await countRows(db.pool, 'cdr_rtp')).toBe(before.rtp + 82);
+    const [dups] = await db.pool.query('SELECT cdr_id, idx, COUNT(*) n FROM cdr_sip_response GROUP BY cdr_id, idx HAVING n > 1');
+    expect(dups).toEqual([]);
+    const [sensors] = await db.pool.query('SELECT name FROM sensors');
+    expect(sensors).toEqual([{ name: 'sensor-a' }]);
+  });
+
+  it('search: date range plus caller prefix/suffix, Call-ID, MOS below, sensor', async () => {
+    const base = NOW - 1_800_000;
+    const writer = await CdrWriter.open({ db: db.pool, queueDir: tempDir('search') });
+    const good = makeCall(5001, base, { caller: '49301234567', sensor: 'sensor-b' });
+    const bad = makeCall(5002, base + 1000, { caller: '49309999567' });
+    bad.streams[0]!.mos_adapt = 2.1;
+    await Promise.all([writer.write(good), writer.write(bad)]);
+    await writer.close();
+    const range = { from: isoAt(base, -1), to: isoAt(base, 5) };
+    const ids = async (f: object) => (await searchCalls(db.pool, { ...range, ...f })).map((r) => r.call_id).sort();
+    expect(await ids({ caller_prefix: '4930' })).toEqual([good.call_id, bad.call_id]);
+    expect(await ids({ caller_suffix: '4567' })).toEqual([good.call_id]);
+    expect(await ids({ caller_prefix: '4930_' })).toEqual([]); // LIKE wildcards are escaped
+    expect(await ids({ call_id: bad.call_id })).toEqual([bad.call_id]);
+    expect(await ids({ mos_below: 3 })).toEqual([bad.call_id]);
+    expect(await ids({ sensor: 'sensor-b' })).toEqual([good.call_id]);
+    const [row] = await searchCalls(db.pool, { ...range, call_id: good.call_id });
+    expect(row).toMatchObject({ caller_ip: '192.0.2.10', callee_ip: '2001:db8::5', sensor: 'sensor-b', mos_worst: 3.2 });
+  });
+
+  it('retention drops whole daily partitions of past days and keeps recent ones', async () => {
+    const day = 86_400_000;
+    const writer = await CdrWriter.open({ db: db.pool, queueDir: tempDir('ret') });
+    const old = [10, 20, 30].map((d) => makeCall(7000 + d, NOW - d * day));
+    const recent = makeCall(7100, NOW - 2 * day);
+    await Promise.all([...old, recent, makeRegister(70, NOW - 20 * day, 'failed')].map((c) => writer.write(c)));
+    await writer.close();
+    const parts = (await readPartitions(db.pool)).get('cdr')!.map((p) => p.name);
+    const name = (ms: number) => `p${new Date(ms).toISOString().slice(0, 10).replaceAll('-', '')}`;
+    for (const c of [...old, recent]) expect(parts).toContain(name(Date.parse(c.start)));
+    const result = await applyRetention(db.pool, 5);
+    for (const c of old) {
+      expect(result.dropped).toContain(`cdr.${name(Date.parse(c.start))}`);
+      expect(result.dropped).toContain(`cdr_rtp.${name(Date.parse(c.start))}`);
+      const [rows] = await db.pool.query('SELECT COUNT(*) n FROM cdr WHERE call_id = ?', [c.call_id]);
+      expect(rows).toEqual([{ n: 0 }]);
+    }
+    expect(result.dropped).toContain(`register_failed.${name(NOW - 20 * day)}`);
+    const [kept] = await db.pool.query('SELECT COUNT(*) n FROM cdr_rtp r JOIN cdr c ON c.id = r.cdr_id WHERE c.call_id = ?', [recent.call_id]);
+    expect(kept).toEqual([{ n: 2 }]);
+    const after = (await readPartitions(db.pool)).get('cdr')!.map((p) => p.name);
+    expect(after).toContain(name(NOW));
+    expect(after).toContain('pmax');
+  });
+
+  it('rejects a malformed record with a TypeError and a closed writer with CDR_WRITER_CLOSED', async () => {
+    const writer = await CdrWriter.open({ db: db.pool, queueDir: tempDir('bad') });
+    await expect(writer.write(makeCall(1, NOW, { start: '2026-11-29 17:00:00' }))).rejects.toThrow(TypeError);
+    await expect(writer.write(makeCall(1, NOW, { caller_ip: '999.1.1.1' }))).rejects.toThrow(/caller_ip/);
+    await writer.close();
+    await expect(writer.write(makeCall(1, NOW))).rejects.toMatchObject({ code: CDR_WRITE_ERROR.closed });
+  });
+
+  it('drops (and reports) only the record the database rejects, the rest of its batch is stored', async () => {
+    const writer = await CdrWriter.open({ db: db.pool, queueDir: tempDir('rej'), batchSize: 3 });
+    const base = NOW - 600_000;
+    const ok1 = makeCall(8001, base);
+    const poison = makeCall(8002, base, { caller_port: 70_000 }); // out of SMALLINT UNSIGNED range
+    const ok2 = makeCall(8003, base);
+    const results = await Promise.allSettled([ok1, poison, ok2].map((c) => writer.write(c)));
+    await writer.close();
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ code: CDR_WRITE_ERROR.rejected });
+    expect(writer.stats()).toMatchObject({ written: 2, dropped: 1 });
+    expect((await searchCalls(db.pool, { from: isoAt(base, -1), to: isoAt(base, 60), caller_prefix: '4420008' })).length).toBe(2);
+  });
+
+  it('queues to disk while the database is unreachable; a new writer on the same queue replays everything acknowledged', async () => {
+    const dir = tempDir('down');
+    const base = NOW - 900_000;
+    const calls: CallRecord[] = Array.from({ length: 120 }, (_, i) => makeCall(9000 + i, base + i));
+    const dead = await CdrWriter.open({ db: DEAD_URL, queueDir: dir, batchSize: 25, retryDelayMs: 60_000 });
+    await Promise.all(calls.map((c) => dead.write(c)));
+    expect(dead.stats()).toMatchObject({ queued_to_disk: 120, written: 0, dropped: 0, disk_backlog: true });
+    expect(dead.stats().db_errors).toBeGreaterThanOrEqual(1);
+    // The writer is abandoned without close(), as if the process were killed.
+    const revived = await CdrWriter.open({ db: db.pool, queueDir: dir });
+    await revived.close();
+    expect(revived.stats()).toMatchObject({ replayed: 120, written: 120, disk_backlog: false });
+    const [rows] = await db.pool.query('SELECT COUNT(*) n, COUNT(DISTINCT call_id) d FROM cdr WHERE call_id LIKE ?', ['call-9___@%']);
+    expect(rows).toEqual([{ n: 120, d: 120 }]);
+  });
+
+  it('a torn tail record left by a crash is detected by its checksum and skipped; earlier records survive', async () => {
+    const dir = tempDir('torn');
+    const base = NOW - 1_000_000;
+    const dead = await CdrWriter.open({ db: DEAD_URL, queueDir: dir, batchSize: 10, retryDelayMs: 60_000 });
+    await Promise.all(Array.from({ length: 30 }, (_, i) => dead.write(makeCall(11_000 + i, base + i))));
+    const seg = readdirSync(dir).find((f) => f.endsWith('.seg'))!;
+    const size = statSync(join(dir, seg)).size;
+    truncateSync(join(dir, seg), size - 100); // the third batch loses its tail mid-write
+    const revived = await CdrWriter.open({ db: db.pool, queueDir: dir });
+    await revived.close();
+    expect(revived.stats()).toMatchObject({ replayed: 20, torn_records: 1, disk_backlog: false });
+    const [rows] = await db.pool.query('SELECT COUNT(*) n FROM cdr WHERE call_id LIKE ?', ['call-110__@%']);
+    expect(rows).toEqual([{ n: 20 }]);
+  });
+
+  it('back-pressure: write() waits once maxPending records are in memory', async () => {
+    const dir = tempDir('bp');
+    const writer = await CdrWriter.open({ db: DEAD_URL, queueDir: dir, batchSize: 5, maxPending: 5, flushIntervalMs: 300, retryDelayMs: 60_000 });
+    const base = NOW - 400_000;
+    let settled = 0;
+    let maxPending = 0;
+    const writes = Array.from({ length: 12 }, (_, i) => {
+      const p = writer.write(makeCall(12_000 + i, base + i)).then(() => settled++);
+      maxPending = Math.max(maxPending, writer.stats().pending);
+      return p;
+    });
+    // Five went to a batch, five fill the memory queue, two wait for room.
+    expect(writer.stats().pending).toBe(5);
+    expect(maxPending).toBe(5);
+    await new Promise((r) => setTimeout(r, 50));
+    // Two full batches are on disk; the two waiters got room and wait for the 300 ms timer.
+    expect(settled).toBe(10);
+    expect(writer.stats().pending).toBe(2);
+    await Promise.all(writes);
+    expect(settled).toBe(12);
+    expect(writer.stats()).toMatchObject({ queued_to_disk: 12, pending: 0 });
+    await writer.close();
+    expect(writer.stats()).toMatchObject({ queued_to_disk: 12, pending: 0, disk_backlog: true });
+  });
+
+  it('overflow of the bounded on-disk queue rejects and counts, never grows past the bound', async () => {
+    const dir = tempDir('full');
+    const writer = await CdrWriter.open({ db: DEAD_URL, queueDir: dir, batchSize: 1, maxDiskBytes: 8_000, retryDelayMs: 60_000 });
+    const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => writer.write(makeCall(13_000 + i, NOW))));
+    const rejected = results.filter((r) => r.status === 'rejected');
+    expect(rejected.length).toBeGreaterThan(0);
+    expect((rejected[0] as PromiseRejectedResult).reason).toMatchObject({ code: CDR_WRITE_ERROR.queueOverflow });
+    const stats = writer.stats();
+    expect(stats.dropped).toBe(rejected.length);
+    expect(stats.queued_to_disk + stats.dropped).toBe(10);
+    expect(stats.disk_bytes).toBeLessThanOrEqual(8_000);
+    await writer.close();
+  });
+});
