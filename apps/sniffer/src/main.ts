@@ -29,11 +29,23 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+// A promise that never settles would let Node exit with status 0 and nothing said: if the event
+// loop empties before the command finished, say so and fail.
+let finished = false;
+process.once('beforeExit', () => {
+  if (!finished) {
+    process.stderr.write('sniffer: internal error: the command stopped before finishing (a pending operation never completed)\n');
+    process.exitCode = 1;
+  }
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
+    finished = true;
     process.exitCode = code;
   },
   (err: unknown) => {
+    finished = true;
     process.stderr.write(`sniffer: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exitCode = 1;
   },

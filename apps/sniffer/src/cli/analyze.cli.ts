@@ -2,11 +2,12 @@ import { stat } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import type { CallRecord, RegisterRecord } from '@callscope/cdr-schema';
 import { CaptureError, readCaptureFile, type PacketRecord } from '@callscope/pcap-store';
-import { ConfigError, type DeepReadonly } from '@callscope/runtime';
+import { ConfigError, createLogger, redactUrlPassword, type DeepReadonly } from '@callscope/runtime';
+import { CdrSink } from '../output/cdr-sink.js';
 import { loadSnifferConfig, type SnifferConfig } from '../config.js';
 import { PacketPipeline, type PipelineOptions } from '../pipeline/packet-pipeline.js';
 import { ANALYZE_USAGE, UsageError, parseAnalyzeArgs } from './analyze-args.js';
-import { LineOutput } from './output.js';
+import { LineOutput } from '../output/line-output.js';
 import { ProgressBar } from './progress-bar.js';
 import { formatTable } from './table-format.js';
 
@@ -77,16 +78,36 @@ export async function runAnalyze(argv: readonly string[], io: AnalyzeIo): Promis
     throw err;
   }
   const sensor = args.sensor ?? config.sensor.name;
+  // People reading a terminal get readable log lines; pipes and files get JSON.
+  const logger = createLogger({ app: 'sniffer', level: config.log.level, pretty: config.log.pretty || io.stderr.isTTY === true, destination: io.stderr });
+  let db: CdrSink | null = null;
+  if (args.db !== null) {
+    try {
+      db = await CdrSink.open({
+        url: args.db,
+        queueDir: config.db.queueDir,
+        batchSize: config.db.batchSize,
+        batchMs: config.db.batchMs,
+        queueMaxMb: config.db.queueMaxMb,
+        logger: logger.child({ component: 'cdr-writer' }),
+      });
+    } catch (err) {
+      say(`sniffer analyze: database ${redactUrlPassword(args.db)}: ${err instanceof Error ? err.message : String(err)}`);
+      return ANALYZE_EXIT.sinkFailed;
+    }
+  }
   const out = new LineOutput(io.stdout);
   const calls: CallRecord[] = [];
   const registers: RegisterRecord[] = [];
   const table = args.format === 'table';
   const pipeline = new PacketPipeline(pipelineOptionsFrom(config, sensor), {
     onCall: (r) => {
+      db?.push(r);
       if (table) calls.push(r);
       else out.push(JSON.stringify(r));
     },
     onRegister: (r) => {
+      db?.push(r);
       if (table) registers.push(r);
       else out.push(JSON.stringify(r));
     },
@@ -109,6 +130,7 @@ export async function runAnalyze(argv: readonly string[], io: AnalyzeIo): Promis
     const onPacket = (rec: PacketRecord): Promise<void> | undefined => {
       pipeline.onPacket(rec);
       bar?.update(rec.fileOffset, pipeline.counters.packets, pipeline.calls.openCalls);
+      if (db?.needsPause === true) return db.drainSome();
       return out.full ? out.flush() : undefined;
     };
     try {
@@ -127,6 +149,16 @@ export async function runAnalyze(argv: readonly string[], io: AnalyzeIo): Promis
   if (table) out.push(formatTable(calls, registers));
   await out.flush();
   say(summarize(pipeline));
+  if (db !== null) {
+    const stats = await db.close();
+    say(
+      `database: ${stats.written} records written in ${stats.batches} transactions` +
+        (stats.queued_to_disk > 0 ? `, ${stats.queued_to_disk} went through the on-disk queue` : '') +
+        (stats.disk_backlog ? ', some are still queued on disk (the database was unreachable) and will be replayed by the next run' : '') +
+        (db.failed > 0 ? `, ${db.failed} could not be stored: ${db.lastError?.message ?? ''}` : ''),
+    );
+    if (db.failed > 0) exit = ANALYZE_EXIT.sinkFailed;
+  }
   return exit;
 }
 
