@@ -30,7 +30,10 @@ function pair(dir: string, maxBytes?: number, maxAgeDays?: number, nowSec = T0 +
     openMinutes: () => writer?.openMinuteDirectories() ?? [],
     now: () => nowSec * 1000,
   });
-  writer = new SpoolWriter({ spoolDir: dir, onBytesWritten: (m, b) => retention.recordWrite(m, b) });
+  writer = new SpoolWriter({ spoolDir: dir, onBytesWritten: (m, b) => {
+      retention.recordWrite(m, b);
+    },
+  });
   return { writer, retention };
 }
 

@@ -27,5 +27,7 @@ test('keys near 2^48 (IPv4 255.255.255.255:65535) are exact', () => {
   index.set(big, 'max');
   index.set(big - 1, 'max-1');
   expect([index.get(big), index.get(big - 1), index.get(big - 65536)]).toEqual(['max', 'max-1', undefined]);
-  expect(() => index.set(-5, 'x')).toThrow(RangeError);
+  expect(() => {
+    index.set(-5, 'x');
+  }).toThrow(RangeError);
 });

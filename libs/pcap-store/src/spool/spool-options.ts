@@ -58,7 +58,7 @@ export type ResolvedSpoolWriterOptions = Readonly<
 
 /** Defaults of {@link SpoolWriterOptions}. */
 export const DEFAULT_SPOOL_WRITER_OPTIONS = Object.freeze({
-  mode: SpoolMode.SIP_RTP as SpoolMode,
+  mode: SpoolMode.SIP_RTP,
   gzip: false,
   gzipLevel: 1,
   flushBytes: 64 * 1024,
@@ -86,7 +86,7 @@ export function resolveSpoolWriterOptions(options: SpoolWriterOptions): Resolved
   }
   const o = { ...DEFAULT_SPOOL_WRITER_OPTIONS, ...options };
   if (!Object.values(SpoolMode).includes(o.mode)) {
-    throw new RangeError(`SpoolWriter option mode must be one of ${Object.values(SpoolMode).join(', ')}, got ${String(o.mode)}`);
+    throw new RangeError(`SpoolWriter option mode must be one of ${Object.values(SpoolMode).join(', ')}, got ${o.mode}`);
   }
   checkInt('gzipLevel', o.gzipLevel, 1, 9);
   checkInt('flushBytes', o.flushBytes, 1024, 16 * 1024 * 1024);

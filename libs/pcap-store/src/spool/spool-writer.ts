@@ -50,8 +50,8 @@ export interface SpoolCallRef {
 
 /** Spool files are written at nanosecond resolution: the sniffer's timestamps are kept exactly. */
 const RESOLUTION = PcapResolution.NANOSECONDS;
-/** First buffer of a file; it doubles up to `flushBytes`, so 10 000 quiet calls cost little memory. */
-const INITIAL_BUFFER_BYTES = 4096;
+/** First buffer of a file; it doubles up to `flushBytes`, so 10 000 quiet calls cost ~10 MiB, not 10 000 x 64 KiB. */
+const INITIAL_BUFFER_BYTES = 1024;
 const GROUP_INDEX = { sip: 0, rtp: 1, rtcp: 1 } as const;
 const GROUP_NAMES = [SpoolGroup.SIP, SpoolGroup.RTP] as const;
 
@@ -132,7 +132,7 @@ function errnoOf(err: unknown): string | undefined {
  * with the first buffer, and files are only appended to, so a killed process leaves files that
  * are valid up to their last complete record (a torn tail at most, which readers report).
  *
- * Memory: each file's buffer starts at 4 KiB and doubles up to `flushBytes`; buffers go to disk
+ * Memory: each file's buffer starts at 1 KiB and doubles up to `flushBytes`; buffers go to disk
  * when full, every `flushIntervalMs`, at `endCall`, and oldest-first past half of
  * `maxBufferedBytes`; a packet that would exceed `maxBufferedBytes` is dropped and counted.
  */
