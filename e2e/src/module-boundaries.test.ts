@@ -1,0 +1,46 @@
+/**
+ * The architecture of DESIGN.md/STYLE.md is enforced by lint: these probes are linted as if they
+ * were files of the named projects (nothing is written to the tree), and each forbidden import
+ * must be reported.
+ */
+import { join } from 'node:path';
+import { ESLint } from 'eslint';
+import tseslint from 'typescript-eslint';
+import { describe, expect, test } from 'vitest';
+
+const root = new URL('../../', import.meta.url).pathname;
+// Type-aware rules need files on disk; the boundary rules do not, so they are switched off here.
+const eslint = new ESLint({ cwd: root, overrideConfig: [{ files: ['**/*.ts'], ...tseslint.configs.disableTypeChecked }] });
+
+async function ruleIds(project: string, source: string): Promise<string[]> {
+  const [result] = await eslint.lintText(source, { filePath: join(root, project, 'src/boundary-probe.ts') });
+  return (result?.messages ?? []).map((m) => `${m.ruleId ?? 'fatal'}: ${m.message}`);
+}
+
+describe('module boundaries', () => {
+  test('a pure protocol lib may not import fastify', async () => {
+    const ids = await ruleIds('libs/packet', "import fastify from 'fastify';\nexport const probe = fastify;\n");
+    expect(ids.join('\n')).toMatch(/@nx\/enforce-module-boundaries: .*type:protocol.*fastify/);
+  });
+
+  test('a pure protocol lib may not do I/O (node:fs) or read process.env', async () => {
+    const ids = await ruleIds('libs/rtp', "import { readFileSync } from 'node:fs';\nexport const probe = [readFileSync, process.env];\n");
+    expect(ids.join('\n')).toMatch(/no-restricted-imports: 'node:fs'/);
+    expect(ids.join('\n')).toMatch(/no-restricted-globals: .*process/);
+  });
+
+  test('an app may not import another app', async () => {
+    const ids = await ruleIds('apps/sniffer', "import * as api from '@callscope/manager-api';\nexport const probe = api;\n");
+    expect(ids.join('\n')).toMatch(/@nx\/enforce-module-boundaries/);
+  });
+
+  test('the util lib may not depend on a protocol lib', async () => {
+    const ids = await ruleIds('libs/runtime', "import { PacketDecoder } from '@callscope/packet';\nexport const probe = PacketDecoder;\n");
+    expect(ids.join('\n')).toMatch(/@nx\/enforce-module-boundaries: .*type:util/);
+  });
+
+  test('allowed imports pass: an app using its libs, a protocol lib using another', async () => {
+    expect(await ruleIds('apps/sniffer', "import { PacketDecoder } from '@callscope/packet';\nexport const probe = PacketDecoder;\n")).toEqual([]);
+    expect(await ruleIds('libs/pcap-store', "import { LinkType } from '@callscope/packet';\nexport const probe = LinkType;\n")).toEqual([]);
+  });
+});
