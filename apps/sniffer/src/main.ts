@@ -3,12 +3,14 @@
  * CDR schema. Program output goes to stdout, logs and diagnostics to stderr.
  */
 import { runAnalyze } from './cli/analyze.cli.js';
+import { runLive } from './cli/live.cli.js';
 
 const USAGE = `usage: sniffer <command> [options]
 
 commands:
   analyze <file...>   follow the SIP calls and RTP streams of capture files; one JSON record per
                       call/registration on stdout (sniffer analyze --help)
+  live -i <iface>     capture live through libpcap into the same analysis (sniffer live --help)
 
 Run a command with --help for its options.`;
 
@@ -17,6 +19,8 @@ async function main(argv: readonly string[]): Promise<number> {
   switch (command) {
     case 'analyze':
       return runAnalyze(rest, { stdout: process.stdout, stderr: process.stderr, env: process.env });
+    case 'live':
+      return runLive(rest, { stdout: process.stdout, stderr: process.stderr, env: process.env });
     case undefined:
     case '--help':
     case '-h':

@@ -28,7 +28,7 @@ options:
   --config <file>        sniffer configuration file (JSON)
   --progress / --no-progress   force the progress bar on stderr on or off (default: on a TTY)
 
-exit codes: 0 done; 2 bad usage; 3 a file could not be read (the others were still analysed);
+exit codes: 0 done; 1 internal error on some packets (skipped, reported); 2 bad usage; 3 a file could not be read (the others were still analysed);
             4 the database or spool failed`;
 
 /** Parses `analyze` arguments (after the subcommand); throws {@link UsageError} with a message. */

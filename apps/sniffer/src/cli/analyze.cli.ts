@@ -12,7 +12,7 @@ import { ProgressBar } from './progress-bar.js';
 import { formatTable } from './table-format.js';
 
 /** Exit codes of `sniffer analyze` (documented in its usage text). */
-export const ANALYZE_EXIT = { ok: 0, usage: 2, unreadable: 3, sinkFailed: 4 } as const;
+export const ANALYZE_EXIT = { ok: 0, internal: 1, usage: 2, unreadable: 3, sinkFailed: 4 } as const;
 
 export interface AnalyzeIo {
   stdout: Writable;
@@ -149,6 +149,7 @@ export async function runAnalyze(argv: readonly string[], io: AnalyzeIo): Promis
   if (table) out.push(formatTable(calls, registers));
   await out.flush();
   say(summarize(pipeline));
+  if (pipeline.counters.internalErrors > 0 && exit === ANALYZE_EXIT.ok) exit = ANALYZE_EXIT.internal;
   if (db !== null) {
     const stats = await db.close();
     say(
@@ -173,6 +174,7 @@ function summarize(p: PacketPipeline): string {
     `${c.sipMessages} SIP messages (${sipRejected} unparsable, ${t.sipOutOfDialog} outside a known dialog), ` +
     `${t.rtpPackets} RTP + ${t.rtcpPackets} RTCP in calls, ${t.rtpWithoutCall} RTP-like without call, ` +
     `${decodeErrors} not decodable, ${c.udpUnmatched} other UDP` +
-    (t.callsEvicted > 0 ? `, ${t.callsEvicted} calls evicted by the table cap` : '')
+    (t.callsEvicted > 0 ? `, ${t.callsEvicted} calls evicted by the table cap` : '') +
+    (c.internalErrors > 0 ? `\nINTERNAL ERROR on ${c.internalErrors} packet(s) (skipped; please report): ${p.firstInternalError?.stack ?? ''}` : '')
   );
 }

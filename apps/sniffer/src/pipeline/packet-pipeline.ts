@@ -57,6 +57,11 @@ export interface PipelineCounters {
   sipMethods: Record<string, number>;
   /** UDP that was neither SIP nor a call's media. */
   udpUnmatched: number;
+  /**
+   * Packets whose processing threw: a bug, never expected. The packet is skipped and counted so
+   * one bad packet cannot stop a sensor; the first error is kept for the report.
+   */
+  internalErrors: number;
 }
 
 /**
@@ -78,7 +83,10 @@ export class PacketPipeline {
     sipRejected: {},
     sipMethods: Object.fromEntries(COUNTED_METHODS.map((m) => [m, 0])),
     udpUnmatched: 0,
+    internalErrors: 0,
   };
+  /** The first internal error (with its stack), for the summary; null while there is none. */
+  firstInternalError: Error | null = null;
   private readonly decoded: DecodedPacket = createDecodedPacket();
   private readonly msg = new SipMessage();
   private readonly sdp = new SessionDescription();
@@ -100,6 +108,15 @@ export class PacketPipeline {
   /** One captured frame. The record's bytes are only borrowed for the call. */
   onPacket(rec: PacketRecord): void {
     this.counters.packets++;
+    try {
+      this.dispatch(rec);
+    } catch (err) {
+      this.counters.internalErrors++;
+      this.firstInternalError ??= err instanceof Error ? err : new Error(String(err));
+    }
+  }
+
+  private dispatch(rec: PacketRecord): void {
     const p = this.decoded;
     const status = this.decoder.decode(rec.data, 0, rec.capLen, rec.linkType, rec.tsSec, rec.tsNsec, p);
     if (status !== DecodeStatus.Ok) {
@@ -162,6 +179,15 @@ export class PacketPipeline {
       this.calls.onSip(ev);
     }
     return true;
+  }
+
+  /**
+   * Packet time stands still when no packet comes: live capture calls this every second with the
+   * wall clock so calls and registrations still time out on an idle link.
+   */
+  tick(nowUs: number): void {
+    this.calls.advance(nowUs);
+    this.registers.advance(nowUs);
   }
 
   /** The input ended: write out every open call and registration. */
