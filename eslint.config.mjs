@@ -92,8 +92,17 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.mjs', '**/*.js', '**/vitest.config.ts'],
+    files: ['**/*.mjs', '**/*.js', '**/*.cjs', '**/vitest.config.ts'],
     ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    // Plain Node scripts (test tools run outside the TypeScript build).
+    files: ['**/*.cjs'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', module: 'writable', process: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', __dirname: 'readonly' },
+    },
+    rules: { '@typescript-eslint/no-require-imports': 'off', 'no-console': 'off' },
   },
   {
     // Every project's vitest.config.ts shares the root preset on purpose.

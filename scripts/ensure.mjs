@@ -34,11 +34,17 @@ function findMariadbd() {
 const hasLibpcap = () =>
   existsSync('/usr/include/pcap/pcap.h') || existsSync('/usr/include/pcap.h');
 
-/** System packages: libpcap-dev (live capture) and mariadb-server (CDR database). */
-export function ensureSystem() {
+/**
+ * System packages: libpcap-dev (live capture) and mariadb-server (CDR database); with
+ * `forTests`, also the tools the test suite uses as independent oracles and test hosts: tshark
+ * (reads the spool's pcaps) and iproute2 (network namespaces for the live-capture test).
+ */
+export function ensureSystem({ forTests = false } = {}) {
   const missing = [];
   if (!hasLibpcap()) missing.push('libpcap-dev');
   if (!findMariadbd() && !have('mariadb')) missing.push('mariadb-server');
+  if (forTests && !have('tshark')) missing.push('tshark');
+  if (forTests && !have('ip')) missing.push('iproute2');
   if (missing.length === 0) return;
   if (!isRoot || !have('apt-get')) {
     say(`missing system packages: ${missing.join(', ')}. Install them (Debian/Ubuntu: sudo apt-get install -y ${missing.join(' ')}).`);
@@ -147,7 +153,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const args = new Set(process.argv.slice(2));
   const all = args.size === 0;
   try {
-    if (all || args.has('--system')) ensureSystem();
+    if (all || args.has('--system')) ensureSystem({ forTests: args.has('--test-tools') });
     if (all || args.has('--npm')) ensureNpm();
     if (all || args.has('--db')) await ensureDb();
   } catch (err) {

@@ -14,7 +14,7 @@ const step = (name, cmd, args) => {
   return r.status ?? 1;
 };
 
-ensureSystem();
+ensureSystem({ forTests: true });
 ensureNpm();
 try {
   await ensureDb();

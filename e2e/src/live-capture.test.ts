@@ -62,7 +62,9 @@ describe('sniffer live', () => {
     const exited = new Promise<number | null>((resolve) => live.once('exit', resolve));
     let stdout = '';
     let stderr = '';
-    live.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    live.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
     const started = new Promise<void>((resolve, reject) => {
       live.stderr.on('data', (d: Buffer) => {
         stderr += d.toString();

@@ -4,6 +4,7 @@
  */
 import { runAnalyze } from './cli/analyze.cli.js';
 import { runLive } from './cli/live.cli.js';
+import { runPcap } from './cli/pcap.cli.js';
 
 const USAGE = `usage: sniffer <command> [options]
 
@@ -11,6 +12,7 @@ commands:
   analyze <file...>   follow the SIP calls and RTP streams of capture files; one JSON record per
                       call/registration on stdout (sniffer analyze --help)
   live -i <iface>     capture live through libpcap into the same analysis (sniffer live --help)
+  pcap --call-id ...  one call's packets from the spool as a pcap on stdout (sniffer pcap --help)
 
 Run a command with --help for its options.`;
 
@@ -21,6 +23,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return runAnalyze(rest, { stdout: process.stdout, stderr: process.stderr, env: process.env });
     case 'live':
       return runLive(rest, { stdout: process.stdout, stderr: process.stderr, env: process.env });
+    case 'pcap':
+      return runPcap(rest, { stdout: process.stdout, stderr: process.stderr, env: process.env });
     case undefined:
     case '--help':
     case '-h':

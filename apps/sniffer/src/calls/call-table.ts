@@ -59,6 +59,14 @@ interface MediaEndpoint {
   last: MediaStream | null;
 }
 
+/** Optional observers of the table (the pcap spool uses them). */
+export interface CallTableHooks {
+  /** A call learned a media address from SDP (offer, answer, re-INVITE). */
+  onEndpoint?: (call: Call, key: number | string) => void;
+  /** A call was closed; its record has just been handed to `onCall`. */
+  onClose?: (call: Call) => void;
+}
+
 /** What the table counts: nothing it discards goes unseen. */
 export interface CallTableCounters {
   callsOpened: number;
@@ -107,9 +115,13 @@ export class CallTable {
   private readonly rtp = new RtpHeader();
   private readonly rtcp = new RtcpCompound();
 
+  /** Whether the last packet `onUdp` attributed to a call was RTCP (else RTP or other media). */
+  lastWasRtcp = false;
+
   constructor(
     private readonly options: CallTableOptions,
     private readonly onCall: (record: CallRecord) => void,
+    private readonly hooks: CallTableHooks = {},
   ) {}
 
   /** Calls open now (including finished ones lingering for late packets). */
@@ -117,15 +129,18 @@ export class CallTable {
     return this.calls.size;
   }
 
-  /** Feed one SIP message of an INVITE dialog (REGISTER and others go to their own tables). */
-  onSip(ev: SipEvent): void {
+  /**
+   * Feed one SIP message of an INVITE dialog (REGISTER and others go to their own tables).
+   * Returns the call it belongs to, or null when it belongs to none.
+   */
+  onSip(ev: SipEvent): Call | null {
     this.counters.sipMessages++;
     this.advance(ev.tsUs);
     let call = this.calls.get(ev.callId);
     if (call === undefined) {
       if (!(ev.isRequest && ev.method === 'INVITE' && ev.toTag === null)) {
         this.counters.sipOutOfDialog++;
-        return;
+        return null;
       }
       if (this.calls.size >= this.options.maxOpenCalls) this.evictOldest();
       call = new Call(ev);
@@ -135,13 +150,15 @@ export class CallTable {
     const ended = call.applySip(ev);
     if (ev.sdp !== null) this.learnSdp(call, ev, ev.sdp);
     if (ended) call.closeAtUs = ev.tsUs + this.options.lingerS * 1e6;
+    return call;
   }
 
   /**
    * Offer one UDP packet: when its address matches a call's SDP it is that call's RTP/RTCP and
-   * the function returns true. Allocates nothing for IPv4 packets of known streams.
+   * the call is returned (`lastWasRtcp` tells which), else null. Allocates nothing for IPv4
+   * packets of known streams.
    */
-  onUdp(pkt: DecodedPacket): boolean {
+  onUdp(pkt: DecodedPacket): Call | null {
     const tsUs = toMicros(pkt.tsSec, pkt.tsNsec);
     this.advance(tsUs);
     let ep: MediaEndpoint | undefined;
@@ -164,27 +181,29 @@ export class CallTable {
     const len = pkt.payloadLength;
     if (ep === undefined) {
       if (len >= 12 && (buf[off]! & 0xc0) === 0x80) this.counters.rtpWithoutCall++;
-      return false;
+      return null;
     }
     const call = ep.call;
     call.lastActivityUs = Math.max(call.lastActivityUs, tsUs);
-    if (len < 8 || (buf[off]! & 0xc0) !== 0x80) return true; // on a media port but not RTP/RTCP: still the call's
+    this.lastWasRtcp = ep.rtcp;
+    if (len < 8 || (buf[off]! & 0xc0) !== 0x80) return call; // on a media port but not RTP/RTCP: still the call's
     const secondByte = buf[off + 1]!;
     // RFC 5761 §4: with rtcp-mux, payload types 64-95 (byte 192-223 with marker) are RTCP.
     if (ep.rtcp || (secondByte >= 192 && secondByte <= 223)) {
+      this.lastWasRtcp = true;
       if (parseRtcpCompound(buf, off, len, this.rtcp) !== RtcpStatus.Ok) {
         this.counters.rtcpMalformed++;
-        return true;
+        return call;
       }
       this.counters.rtcpPackets++;
       call.rtcp ??= new RtcpSessionStats();
       call.rtcp.update(this.rtcp, pkt.tsSec, pkt.tsNsec);
-      return true;
+      return call;
     }
     const h = this.rtp;
     if (parseRtpHeader(buf, off, len, h) !== RtpStatus.Ok) {
       this.counters.rtpMalformed++;
-      return true;
+      return call;
     }
     this.counters.rtpPackets++;
     const side: CallSide = sentByOwner ? ep.owner : ep.owner === 'caller' ? 'callee' : 'caller';
@@ -194,7 +213,7 @@ export class CallTable {
       ep.last = stream;
     }
     if (stream !== null) stream.update(h, pkt.tsSec, pkt.tsNsec, buf, h.payloadOffset, h.payloadLength);
-    return true;
+    return call;
   }
 
   private streamOf(call: Call, pkt: DecodedPacket, ssrc: number, side: CallSide, payloadTypes: PayloadTypeMap): MediaStream | null {
@@ -235,6 +254,7 @@ export class CallTable {
     if (typeof key === 'number') this.endpoints4.set(key, ep);
     else this.endpoints6.set(key, ep);
     if (!call.endpointKeys.includes(key)) call.endpointKeys.push(key);
+    this.hooks.onEndpoint?.(call, key);
   }
 
   /** Move packet time forward; every second of it, close calls whose time has come. */
@@ -282,6 +302,7 @@ export class CallTable {
     }
     this.counters.callsClosed++;
     this.onCall(buildCallRecord(call, reason, this.options.sensor));
+    this.hooks.onClose?.(call);
   }
 }
 

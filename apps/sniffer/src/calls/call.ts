@@ -1,4 +1,5 @@
 import type { CallSide, DtmfRecord, EndReason, SipResponseRecord, SipTransport } from '@callscope/cdr-schema';
+import type { SpoolCallRef } from '@callscope/pcap-store';
 import type { RtcpSessionStats } from '@callscope/rtp';
 import type { MediaStream } from './media-stream.js';
 import type { SipEvent } from './sip-event.js';
@@ -74,6 +75,8 @@ export class Call {
   readonly streams: MediaStream[] = [];
   /** RTCP reports seen on the call's media addresses, per reported SSRC; created on the first. */
   rtcp: RtcpSessionStats | null = null;
+  /** The call as the pcap spool knows it: Call-ID and start, exactly what the CDR stores. */
+  readonly spool: SpoolCallRef;
   /** Keys of the media endpoints this call registered, removed when the call is dropped. */
   readonly endpointKeys: (number | string)[] = [];
 
@@ -93,6 +96,8 @@ export class Call {
     this.calledDomain = invite.toDomain;
     this.callerTag = invite.fromTag;
     this.inviteCseq = invite.cseq;
+    const startSec = Math.floor(invite.tsUs / 1_000_000);
+    this.spool = { callId: invite.callId, startSec, startUsec: invite.tsUs - startSec * 1_000_000 };
     this.lastSipUs = invite.tsUs;
     this.lastActivityUs = invite.tsUs;
   }

@@ -4,6 +4,7 @@ import type { CallRecord, RegisterRecord } from '@callscope/cdr-schema';
 import { CaptureError, readCaptureFile, type PacketRecord } from '@callscope/pcap-store';
 import { ConfigError, createLogger, redactUrlPassword, type DeepReadonly } from '@callscope/runtime';
 import { CdrSink } from '../output/cdr-sink.js';
+import { CallSpool } from '../pipeline/call-spool.js';
 import { loadSnifferConfig, type SnifferConfig } from '../config.js';
 import { PacketPipeline, type PipelineOptions } from '../pipeline/packet-pipeline.js';
 import { ANALYZE_USAGE, UsageError, parseAnalyzeArgs } from './analyze-args.js';
@@ -43,6 +44,22 @@ export function pipelineOptionsFrom(config: DeepReadonly<SnifferConfig>, sensor:
       hepPort: config.decode.hepPorts[0] ?? 0,
     },
   };
+}
+
+/** The per-call pcap spool of `--spool <dir>`, with the config's mode, compression and limits. */
+export function openSpool(config: DeepReadonly<SnifferConfig>, dir: string, logger: { child(b: object): { info(o: object, m: string): void; warn(o: object, m: string): void; error(o: object, m: string): void; debug(o: object, m: string): void } }): CallSpool {
+  const log = logger.child({ component: 'spool' });
+  return new CallSpool({
+    dir,
+    mode: config.spool.mode,
+    compress: config.spool.compress,
+    maxSizeBytes: Math.round(config.spool.maxSizeGb * 1024 ** 3),
+    maxAgeDays: config.spool.maxAgeDays,
+    maxOpenFiles: 1024,
+    logger: (level, message, fields) => {
+      log[level](fields ?? {}, message);
+    },
+  });
 }
 
 /** Describes why a file could not be read, for people. */
@@ -96,6 +113,7 @@ export async function runAnalyze(argv: readonly string[], io: AnalyzeIo): Promis
       return ANALYZE_EXIT.sinkFailed;
     }
   }
+  const spool = args.spool === null ? null : openSpool(config, args.spool, logger);
   const out = new LineOutput(io.stdout);
   const calls: CallRecord[] = [];
   const registers: RegisterRecord[] = [];
@@ -111,7 +129,7 @@ export async function runAnalyze(argv: readonly string[], io: AnalyzeIo): Promis
       if (table) registers.push(r);
       else out.push(JSON.stringify(r));
     },
-  });
+  }, spool);
 
   const showProgress = args.progress ?? io.stderr.isTTY === true;
   let exit: number = ANALYZE_EXIT.ok;
@@ -150,6 +168,13 @@ export async function runAnalyze(argv: readonly string[], io: AnalyzeIo): Promis
   await out.flush();
   say(summarize(pipeline));
   if (pipeline.counters.internalErrors > 0 && exit === ANALYZE_EXIT.ok) exit = ANALYZE_EXIT.internal;
+  if (spool !== null) {
+    await spool.close();
+    const st = spool.stats();
+    const dropped = Object.values(st.packetsDropped).reduce((a, b) => a + b, 0) + st.fragmentsDropped;
+    say(`spool: ${st.packetsWritten} packets written to ${args.spool} in ${st.filesCreated} files (${st.bytesWritten} bytes)` + (dropped > 0 ? `, ${dropped} packets dropped: ${JSON.stringify(st.packetsDropped)}` : ''));
+    if (st.writeErrors > 0) exit = ANALYZE_EXIT.sinkFailed;
+  }
   if (db !== null) {
     const stats = await db.close();
     say(

@@ -14,7 +14,9 @@ import { SessionDescription, SipMessage, SipStatus, parseSipMessage, isSipMessag
 import { CallTable, DEFAULT_CALL_TABLE_OPTIONS, type CallTableOptions } from '../calls/call-table.js';
 import { DEFAULT_REGISTER_TABLE_OPTIONS, RegisterTable, type RegisterTableOptions } from '../calls/register-table.js';
 import { toSipEvent } from '../calls/sip-adapter.js';
+import type { Call } from '../calls/call.js';
 import { toMicros } from '../calls/time.js';
+import type { CallSpool } from './call-spool.js';
 import { SipTcpStreams } from './sip-tcp-streams.js';
 
 /** How the pipeline recognises and follows SIP; everything else has its own options object. */
@@ -92,12 +94,34 @@ export class PacketPipeline {
   private readonly sdp = new SessionDescription();
   private readonly sipPort = new Uint8Array(65536);
   private readonly tcpStreams: SipTcpStreams;
+  /** The call the SIP message just parsed belongs to (set by onSipBytes), for the spool. */
+  private sipCall: Call | null = null;
 
-  constructor(options: PipelineOptions, sink: PipelineSink) {
+  /**
+   * @param spool where each call's packets are kept (`--spool`), or null to keep none.
+   */
+  constructor(
+    options: PipelineOptions,
+    sink: PipelineSink,
+    private readonly spool: CallSpool | null = null,
+  ) {
     this.decoder = new PacketDecoder(options.decoder);
-    this.calls = new CallTable(options.calls, (r) => {
-      sink.onCall(r);
-    });
+    this.calls = new CallTable(
+      options.calls,
+      (r) => {
+        sink.onCall(r);
+      },
+      spool === null
+        ? {}
+        : {
+            onEndpoint: (call, key) => {
+              spool.claimEarlyMedia(call.spool, key, Math.floor(call.lastSipUs / 1e6));
+            },
+            onClose: (call) => {
+              spool.endCall(call.spool);
+            },
+          },
+    );
     this.registers = new RegisterTable(options.registers, (r) => {
       sink.onRegister(r);
     });
@@ -121,25 +145,55 @@ export class PacketPipeline {
     const status = this.decoder.decode(rec.data, 0, rec.capLen, rec.linkType, rec.tsSec, rec.tsNsec, p);
     if (status !== DecodeStatus.Ok) {
       this.counters.decodeStatus[status]!++;
+      if (status === DecodeStatus.Fragment) this.spool?.holdFragment(rec, p);
       return;
     }
     if (p.transport === Transport.Udp) {
       this.counters.udp++;
-      this.onUdp(p);
+      this.onUdp(rec, p);
     } else if (p.transport === Transport.Tcp) {
       this.counters.tcp++;
-      if (this.sipPort[p.srcPort] === 1 || this.sipPort[p.dstPort] === 1) this.tcpStreams.onSegment(p);
+      if (this.sipPort[p.srcPort] === 1 || this.sipPort[p.dstPort] === 1) {
+        this.sipCall = null;
+        this.tcpStreams.onSegment(p);
+        // The segment that completed a message is kept with its call (see README: TCP in the spool).
+        const call = this.takeSipCall();
+        if (call !== null) this.spool?.write(call.spool, 'sip', rec);
+      }
     } else this.counters.otherL4++;
   }
 
-  private onUdp(p: DecodedPacket): void {
+  private onUdp(rec: PacketRecord, p: DecodedPacket): void {
     const buf = p.payload;
     const off = p.payloadOffset;
     const len = p.payloadLength;
     if (this.sipPort[p.srcPort] === 1 || this.sipPort[p.dstPort] === 1 || looksLikeSip(buf, off, len)) {
-      if (this.onSipBytes(buf, off, len, p, 'udp')) return;
+      this.sipCall = null;
+      if (this.onSipBytes(buf, off, len, p, 'udp')) {
+        const call = this.takeSipCall();
+        if (call !== null && this.spool !== null) this.keep(call, 'sip', rec, p);
+        return;
+      }
     }
-    if (!this.calls.onUdp(p)) this.counters.udpUnmatched++;
+    const call = this.calls.onUdp(p);
+    if (call === null) {
+      this.counters.udpUnmatched++;
+      // RTP-looking: may be early media of a call whose SDP is still to come.
+      if (this.spool !== null && len >= 12 && (buf[off]! & 0xc0) === 0x80) this.spool.holdUnmatched(rec, p);
+    } else if (this.spool !== null) this.keep(call, this.calls.lastWasRtcp ? 'rtcp' : 'rtp', rec, p);
+  }
+
+  /** The call of the SIP message(s) parsed since `sipCall` was cleared (read through a call, so
+   * the compiler does not assume the callbacks left it untouched). */
+  private takeSipCall(): Call | null {
+    return this.sipCall;
+  }
+
+  /** A packet of `call` into the spool, preceded by its fragments when it was reassembled. */
+  private keep(call: Call, kind: 'sip' | 'rtp' | 'rtcp', rec: PacketRecord, p: DecodedPacket): void {
+    const spool = this.spool!;
+    if (p.reassembled) spool.writeFragmentsOf(call.spool, kind, p);
+    spool.write(call.spool, kind, rec);
   }
 
   /** Parse one SIP message and route it; false when the bytes were not SIP. */
@@ -176,7 +230,7 @@ export class PacketPipeline {
     if (ev.method === 'REGISTER') this.registers.onSip(ev);
     else {
       if (ev.isRequest && ev.method in this.counters.sipMethods) this.counters.sipMethods[ev.method]!++;
-      this.calls.onSip(ev);
+      this.sipCall = this.calls.onSip(ev);
     }
     return true;
   }

@@ -1,0 +1,72 @@
+/**
+ * Issue 7: every corpus capture analysed with a spool, then each call retrieved with
+ * `sniffer pcap`; tshark (an independent reader) must find exactly that call's SIP messages and
+ * RTP streams in the retrieved pcap — the counts of the truth file.
+ */
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, test } from 'vitest';
+
+const run = promisify(execFile);
+const root = new URL('../../', import.meta.url).pathname;
+const sniffer = join(root, 'dist/apps/sniffer/main.js');
+const corpus = join(root, 'fixtures/corpus');
+/** busy-hour-a has 200 calls; a sample keeps the suite fast. */
+const MAX_CALLS_PER_CAPTURE = 6;
+
+interface TruthCall { call_id: string; sip_messages: number; invite_time: number }
+interface TruthStream { ssrc: string; src_port: number; dst_port: number; packets: number; call_id: string | null }
+interface Truth { file: string; calls: TruthCall[]; rtp_streams: TruthStream[] }
+
+const truths = readdirSync(corpus)
+  .filter((f) => f.endsWith('.truth.json'))
+  .sort()
+  .map((f) => JSON.parse(readFileSync(join(corpus, f), 'utf8')) as Truth)
+  .filter((t) => t.calls.length > 0);
+
+/** tshark's view of a pcap: SIP messages per Call-ID and RTP streams decoded from its SDP. */
+async function tsharkView(file: string): Promise<{ sipCallIds: string[]; streams: string[] }> {
+  const sip = await run('tshark', ['-n', '-r', file, '-Y', 'sip', '-T', 'fields', '-e', 'sip.Call-ID']);
+  const rtp = await run('tshark', ['-n', '-q', '-r', file, '-z', 'rtp,streams']);
+  // start end src port dst port SSRC payload(s, may contain spaces) packets lost (pct) ...
+  const row = /^\s*[\d.]+\s+[\d.]+\s+\S+\s+(\d+)\s+\S+\s+(\d+)\s+(0x[0-9A-F]+)\s+.*?\s(\d+)\s+-?\d+ \(/i;
+  const streams = rtp.stdout
+    .split('\n')
+    .map((l) => row.exec(l))
+    .filter((m) => m !== null)
+    .map((m) => `${m[3]!.toLowerCase()} ${m[1]} ${m[2]} ${m[4]}`);
+  return { sipCallIds: sip.stdout.split('\n').filter((l) => l !== ''), streams: streams.sort() };
+}
+
+describe('spool retrieval read back by tshark', () => {
+  test('tshark is installed (npm test installs it as the independent oracle)', () => {
+    expect(spawnSync('tshark', ['--version']).status).toBe(0);
+  });
+
+  test.each(truths.map((t) => [t.file, t] as const))('%s', async (file, truth) => {
+    const spool = mkdtempSync(join(tmpdir(), 'callscope-spool-'));
+    const analyzed = spawnSync(process.execPath, [sniffer, 'analyze', join(corpus, file), '--spool', spool], { encoding: 'utf8' });
+    expect(analyzed.status).toBe(0);
+    const records = analyzed.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; call_id: string; start: string });
+    const calls = truth.calls.slice(0, MAX_CALLS_PER_CAPTURE);
+    await Promise.all(
+      calls.map(async (t) => {
+        const rec = records.find((r) => r.type === 'call' && r.call_id === t.call_id)!;
+        const out = join(spool, `${calls.indexOf(t)}.pcap`);
+        const got = await run(process.execPath, [sniffer, 'pcap', '--spool', spool, '--call-id', rec.call_id, '--start', rec.start], { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 });
+        writeFileSync(out, got.stdout);
+        const view = await tsharkView(out);
+        expect(view.sipCallIds.length, `SIP messages of ${t.call_id}`).toBe(t.sip_messages);
+        expect(new Set(view.sipCallIds)).toEqual(new Set([t.call_id]));
+        const expected = truth.rtp_streams
+          .filter((s) => s.call_id === t.call_id)
+          .map((s) => `${s.ssrc} ${s.src_port} ${s.dst_port} ${s.packets}`)
+          .sort();
+        expect(view.streams, `RTP streams of ${t.call_id}`).toEqual(expected);
+      }),
+    );
+  }, 120_000);
+});
