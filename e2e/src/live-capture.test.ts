@@ -70,7 +70,9 @@ describe('sniffer live', () => {
         stderr += d.toString();
         if (stderr.includes('live capture started')) resolve();
       });
-      live.once('exit', (code) => reject(new Error(`sniffer live exited early (${code}): ${stderr}`)));
+      live.once('exit', (code) => {
+        reject(new Error(`sniffer live exited early (${String(code)}): ${stderr}`));
+      });
     });
     await started;
     for (const f of files) sh('ip', ['netns', 'exec', nsA, process.execPath, replay, 'veth0', f, '8']);
