@@ -97,7 +97,8 @@ class CallState implements SpoolCallState {
   readonly last: [SpoolFile | null, SpoolFile | null] = [null, null];
   readonly nextVariant = [0, 0];
   ended = false;
-  finalized = false;
+  /** Set once every file is written: resolves when they are closed and the call forgotten. */
+  closing: Promise<void> | null = null;
   readonly waiters: (() => void)[] = [];
 
   constructor(
@@ -262,7 +263,8 @@ export class SpoolWriter {
    */
   endCall(call: SpoolCallRef): Promise<void> {
     const state = call.spoolState as CallState | undefined;
-    if (state === undefined || state.finalized) return Promise.resolve();
+    if (state === undefined) return Promise.resolve();
+    if (state.closing !== null) return state.closing;
     const done = new Promise<void>((resolve) => state.waiters.push(resolve));
     if (!state.ended) {
       state.ended = true;
@@ -583,12 +585,11 @@ export class SpoolWriter {
 
   /** Once an ended call's files are all written, closes them and forgets the call. */
   private settleCall(state: CallState): void {
-    if (state.finalized) return;
+    if (state.closing !== null) return;
     for (const file of state.files) {
       if (file.scheduled || file.writing || file.queue.length > 0 || file.buf !== null) return;
     }
-    state.finalized = true;
-    void this.finalizeCall(state);
+    state.closing = this.finalizeCall(state);
   }
 
   private async finalizeCall(state: CallState): Promise<void> {
