@@ -1,14 +1,23 @@
 /**
- * Issue 4's benchmark: `analyze` packets/s on synth-pcap captures with 1,000 and 10,000
- * concurrent calls, next to a bare record walk and `tshark -q -z rtp,streams` on the same file in
- * the same run, and the heap held per concurrent call at 10,000 open calls.
+ * Whole-sniffer benchmarks, each figure next to a baseline measured in the same run:
+ * - issue 3: decoding every frame vs the bare pcap record walk;
+ * - issue 4: `analyze` packets/s with 1,000 and 10,000 concurrent calls vs `tshark -q -z
+ *   rtp,streams` on the same file, and the heap held per concurrent call at 10,000 open calls
+ *   (in total, and without the RTP statistics objects);
+ * - issue 7: `analyze` with the per-call spool vs without, and spool throughput.
  *
  * Run through `npm run bench` (bundled by scripts/bench.mjs, node --expose-gc).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { PacketDecoder, createDecodedPacket } from '@callscope/packet';
 import { readCaptureFile } from '@callscope/pcap-store';
+import { PayloadTypeMap } from '@callscope/rtp';
+import { MediaStream } from '../src/calls/media-stream.js';
+import { CallSpool } from '../src/pipeline/call-spool.js';
 import { DEFAULT_PIPELINE_OPTIONS, PacketPipeline } from '../src/pipeline/packet-pipeline.js';
 
 const root = process.env['CALLSCOPE_ROOT'] ?? process.cwd();
@@ -35,11 +44,39 @@ async function walk(file: string): Promise<{ packets: number; seconds: number }>
   return { packets, seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
 }
 
-async function analyze(file: string, sampleMemory: boolean): Promise<{ packets: number; seconds: number; calls: number; bytesPerCall: number | null; peakOpen: number }> {
-  let calls = 0;
-  const pipeline = new PacketPipeline(DEFAULT_PIPELINE_OPTIONS, { onCall: () => calls++, onRegister: () => undefined });
+async function walkDecode(file: string): Promise<{ packets: number; seconds: number }> {
+  const decoder = new PacketDecoder();
+  const out = createDecodedPacket();
+  let packets = 0;
+  const t0 = process.hrtime.bigint();
+  await readCaptureFile(file, (rec) => {
+    decoder.decode(rec.data, 0, rec.capLen, rec.linkType, rec.tsSec, rec.tsNsec, out);
+    packets++;
+  });
+  return { packets, seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
+}
+
+/** Heap held by the RTP statistics of `n` streams (MediaStream with its RtpStreamStats). */
+function rtpStatsBytes(n: number): number {
   gc?.();
-  const heapBefore = process.memoryUsage().heapUsed;
+  const before = process.memoryUsage();
+  const keep: MediaStream[] = [];
+  const types = new PayloadTypeMap();
+  const w = new Uint32Array(4);
+  for (let i = 0; i < n; i++) keep.push(new MediaStream(i, 'caller', 4, i, i + 1, w, w, 20000, 40000, '192.0.2.1', '198.51.100.1', types));
+  gc?.();
+  const after = process.memoryUsage();
+  const bytes = after.heapUsed + after.arrayBuffers - before.heapUsed - before.arrayBuffers;
+  return keep.length > 0 ? bytes : 0;
+}
+
+async function analyze(file: string, sampleMemory: boolean, spoolDir: string | null = null): Promise<{ packets: number; seconds: number; calls: number; bytesPerCall: number | null; peakOpen: number; spoolPackets: number }> {
+  let calls = 0;
+  const spool = spoolDir === null ? null : new CallSpool({ dir: spoolDir, mode: 'sip_rtp', compress: false, maxSizeBytes: 50 * 1024 ** 3, maxAgeDays: 365, maxOpenFiles: 4096 });
+  const pipeline = new PacketPipeline(DEFAULT_PIPELINE_OPTIONS, { onCall: () => calls++, onRegister: () => undefined }, spool);
+  gc?.();
+  const memBefore = process.memoryUsage();
+  const heapBefore = memBefore.heapUsed + memBefore.arrayBuffers;
   let peakOpen = 0;
   let bytesPerCall: number | null = null;
   const t0 = process.hrtime.bigint();
@@ -49,12 +86,14 @@ async function analyze(file: string, sampleMemory: boolean): Promise<{ packets: 
     if (sampleMemory && bytesPerCall === null && pipeline.calls.openCalls >= 10_000) {
       gc?.();
       peakOpen = pipeline.calls.openCalls;
-      bytesPerCall = (process.memoryUsage().heapUsed - heapBefore) / peakOpen;
+      const m = process.memoryUsage();
+      bytesPerCall = (m.heapUsed + m.arrayBuffers - heapBefore) / peakOpen;
     }
   });
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9 - 0;
   pipeline.finish();
-  return { packets: pipeline.counters.packets, seconds, calls, bytesPerCall, peakOpen };
+  await spool?.close();
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  return { packets: pipeline.counters.packets, seconds, calls, bytesPerCall, peakOpen, spoolPackets: spool?.stats().packetsWritten ?? 0 };
 }
 
 function tshark(file: string): number | null {
@@ -78,13 +117,22 @@ for (const c of cases) {
   const file = synth(c.name, c.args);
   const mb = statSync(file).size / 1e6;
   const w = await walk(file);
+  const d = await walkDecode(file);
   const a = await analyze(file, c.memory);
+  const spoolDir = mkdtempSync(join(tmpdir(), 'callscope-bench-spool-'));
+  const s = await analyze(file, false, spoolDir);
+  rmSync(spoolDir, { recursive: true, force: true });
   const t = tshark(file);
   const pps = a.packets / a.seconds;
   console.log(`\n${c.name}: ${fmt(a.packets)} packets, ${mb.toFixed(0)} MB, ${fmt(a.calls)} calls`);
   console.log(`  record walk only   ${fmt(w.packets / w.seconds)} packets/s (${w.seconds.toFixed(2)} s)`);
+  console.log(`  walk + decode      ${fmt(d.packets / d.seconds)} packets/s (${d.seconds.toFixed(2)} s) = ${(d.seconds / w.seconds).toFixed(2)}x the walk`);
   console.log(`  analyze            ${fmt(pps)} packets/s (${a.seconds.toFixed(2)} s) = ${(a.seconds / w.seconds).toFixed(2)}x the walk`);
+  console.log(`  analyze --spool    ${fmt(s.packets / s.seconds)} packets/s (${s.seconds.toFixed(2)} s) = ${(s.seconds / a.seconds).toFixed(2)}x analyze; ${fmt(s.spoolPackets)} packets spooled, ${fmt(a.calls / s.seconds)} calls/s`);
   if (t !== null) console.log(`  tshark rtp,streams ${fmt(a.packets / t)} packets/s (${t.toFixed(2)} s) -> analyze is ${(t / a.seconds).toFixed(1)}x tshark`);
   else console.log('  tshark not installed: no baseline (apt-get install tshark)');
-  if (a.bytesPerCall !== null) console.log(`  heap per concurrent call at ${fmt(a.peakOpen)} open calls: ${fmt(a.bytesPerCall)} bytes`);
+  if (a.bytesPerCall !== null) {
+    const statsPerCall = (2 * rtpStatsBytes(20_000)) / 20_000;
+    console.log(`  heap per concurrent call at ${fmt(a.peakOpen)} open calls: ${fmt(a.bytesPerCall)} bytes in total, ${fmt(a.bytesPerCall - statsPerCall)} bytes without the two streams' RTP statistics (${fmt(statsPerCall)} bytes)`);
+  }
 }

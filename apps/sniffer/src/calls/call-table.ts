@@ -112,6 +112,8 @@ export class CallTable {
     rtpMalformed: 0,
     rtcpMalformed: 0,
   };
+  /** Payload-type maps shared by identical rtpmap sets (read-only once built). */
+  private readonly payloadMaps = new Map<string, PayloadTypeMap>();
   private readonly rtp = new RtpHeader();
   private readonly rtcp = new RtcpCompound();
 
@@ -239,7 +241,7 @@ export class CallTable {
     const owner = call.sideOf(ev);
     for (const m of sdp.media) {
       if (m.port === 0) continue; // a disabled stream (RFC 3264 §6)
-      const types = payloadTypeMapOf(m.payloads);
+      const types = payloadTypeMapOf(m.payloads, this.payloadMaps);
       this.addEndpoint(call, m.ip, m.port, owner, false, types);
       if (!m.rtcpMux && m.rtcpPort !== m.port) this.addEndpoint(call, m.ip, m.rtcpPort, owner, true, types);
       if (this.options.acceptRtpFromSipSource && ev.srcIp !== m.ip) this.addEndpoint(call, ev.srcIp, m.port, owner, false, types);
@@ -306,9 +308,21 @@ export class CallTable {
   }
 }
 
-/** The payload-type map of one m= line: RFC 3551 static assignments plus its rtpmaps. */
-function payloadTypeMapOf(payloads: readonly SdpPayload[]): PayloadTypeMap {
+/** Distinct rtpmap sets kept shared; past this many, maps are built per m= line (still correct). */
+const MAX_SHARED_PAYLOAD_MAPS = 1024;
+
+/**
+ * The payload-type map of one m= line: RFC 3551 static assignments plus its rtpmaps. Calls of one
+ * network nearly all offer the same few sets, so maps are shared by content: thousands of streams
+ * then read a handful of hot tables per packet instead of one cold table each.
+ */
+function payloadTypeMapOf(payloads: readonly SdpPayload[], sharedPayloadMaps: Map<string, PayloadTypeMap>): PayloadTypeMap {
+  let signature = '';
+  for (const p of payloads) if (p.codec !== null) signature += `${p.pt}:${p.codec}/${p.clockRate},`;
+  const shared = sharedPayloadMaps.get(signature);
+  if (shared !== undefined) return shared;
   const map = new PayloadTypeMap();
   for (const p of payloads) if (p.codec !== null && p.pt >= 0 && p.pt <= 127) map.setRtpmap(p.pt, p.codec, p.clockRate);
+  if (sharedPayloadMaps.size < MAX_SHARED_PAYLOAD_MAPS) sharedPayloadMaps.set(signature, map);
   return map;
 }
