@@ -99,6 +99,7 @@ export class PayloadTypeMap {
   readonly codec = new Uint8Array(128);
   /** RTP clock rate per payload type (0 = unknown). */
   readonly clockRate = new Int32Array(128);
+  private changes = 0;
 
   constructor() {
     for (const [pt, clock, codec] of STATIC_PAYLOAD_TYPES) {
@@ -119,6 +120,16 @@ export class PayloadTypeMap {
     const codec = codecFromEncodingName(encodingName);
     this.codec[payloadType] = codec;
     if (payloadType >= 96 || this.clockRate[payloadType] === 0) this.clockRate[payloadType] = clockRate;
+    this.changes++;
+  }
+
+  /**
+   * Incremented by every {@link PayloadTypeMap.setRtpmap}. `RtpStreamStats` caches the last
+   * payload type's lookup per stream and redoes it when this changes, so change entries through
+   * `setRtpmap`, not by writing into `codec` / `clockRate`.
+   */
+  get version(): number {
+    return this.changes;
   }
 
   /**

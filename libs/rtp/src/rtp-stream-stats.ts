@@ -1,7 +1,15 @@
 import { Codec, PayloadTypeMap } from './codec.js';
 import { G711_NO_PLC, burstRatio, codecImpairment, eModelR, rToMos } from './e-model.js';
-import { PlayoutBuffer, PlayoutBufferKind } from './playout-buffer.js';
-import { WiresharkRtpAnalysis } from './wireshark-rtp-analysis.js';
+import {
+  PlayoutBuffer,
+  PlayoutBufferKind,
+  initPlayoutGroupBuffer,
+  offerPlayoutGroup,
+  playoutGroupLatenessMs,
+  playoutGroupLength,
+  playoutGroupMeanDepthMs,
+} from './playout-buffer.js';
+import { WIRESHARK_STATE_LENGTH, WiresharkRtpAnalysis, initWiresharkState, updateWiresharkState } from './wireshark-rtp-analysis.js';
 
 /** The header fields the statistics read (an {@link RtpHeader} qualifies). */
 export interface RtpPacketFields {
@@ -60,6 +68,125 @@ const BUFFERS = 3;
 const RECEIVED_BIT = 1;
 const ALL_PLAYED = 0b1110;
 const TRACK_MASK = 0b1111;
+/**
+ * A judged slot's 4-bit track state is 0 (not received, so not played either) or odd (received
+ * plus played bits): 9 possible states, histogram index `(state + 1) >> 1`.
+ */
+const STATE_HISTOGRAM = 9;
+/** Interval MOS ring slots inside the state block; beyond, a separate ring doubling up to the capacity. */
+const BLOCK_INTERVALS = 8;
+/** Slot entries keep the interval number in a signed 12-bit field (see I_SLOTS). */
+const NARROW_INTERVAL_MIN = -2048;
+const NARROW_INTERVAL_MAX = 2047;
+const LOSS_BURST_BUCKETS = 10;
+const PDV_BUCKETS = PDV_BUCKET_EDGES_MS.length + 1;
+
+// ---------------------------------------------------------------------------------------------
+// Per-stream state block: one ArrayBuffer (1300 bytes), 87 doubles then 151 32-bit integers:
+//   [cold doubles | hot doubles: stream, Wireshark analysis, jitter-buffer group | hot integers:
+//    loss-track histogram, PDV buckets, reordering window | cold integers]
+// so that a packet in sequence touches one run of ~11 adjacent cache lines (plus the stream
+// object and its two views). With 20 000 interleaved streams each packet finds its stream cold
+// in cache: the number of distinct lines and objects touched is what costs, not the arithmetic.
+// Every value that was a JS number before stays a double (same arithmetic, same results);
+// integers are the former typed-array counters, slot flags and interval numbers.
+// ---------------------------------------------------------------------------------------------
+// Float64 indices. Cold first (read when an interval closes, on reordering or a figure read),
+// so that the hot doubles run straight into the hot integers.
+const S_CUR_START_PREV = 0;
+const S_FINISHED = 1;
+const S_INTERVAL_COUNT = 2;
+const S_NETWORK_DELAY = 3;
+const S_MIN_INTERVAL_MOS = 4;
+/** Slots judged in the closed intervals. */
+const S_T_EXPECTED = S_MIN_INTERVAL_MOS + BUFFERS;
+const S_INTERVAL_CAPACITY = S_T_EXPECTED + 1;
+const S_G711_PLC = S_INTERVAL_CAPACITY + 1;
+/** Slots of the interval MOS ring allocated so far. */
+const S_RING_LENGTH = S_G711_PLC + 1;
+const S_DUPLICATES = S_RING_LENGTH + 1;
+const S_REORDERED = S_RING_LENGTH + 2;
+const S_TOO_LATE = S_RING_LENGTH + 3;
+const S_SEQUENCE_JUMPS = S_RING_LENGTH + 4;
+const S_UNPLACED = S_RING_LENGTH + 5;
+const S_BASE_EXT_SEQ = S_RING_LENGTH + 6;
+// Hot: every packet of a stream in sequence reads or writes these.
+const S_HOT = S_RING_LENGTH + 7;
+const S_PACKETS = S_HOT;
+const S_FIRST_SEC = S_HOT + 1;
+const S_FIRST_NSEC = S_HOT + 2;
+const S_LAST_SEC = S_HOT + 3;
+const S_LAST_NSEC = S_HOT + 4;
+const S_PAYLOAD_BYTES = S_HOT + 5;
+const S_PAYLOAD_TYPE = S_HOT + 6;
+const S_CODEC = S_HOT + 7;
+// The last payload type's map lookup and the map version it was made at.
+const S_LOOKUP_PT = S_HOT + 8;
+const S_LOOKUP_VERSION = S_HOT + 9;
+const S_LOOKUP_CLOCK = S_HOT + 10;
+const S_LOOKUP_CODEC = S_HOT + 11;
+const S_LAST_TS = S_HOT + 12;
+const S_EXT_TS = S_HOT + 13;
+const S_LAST_SEQ = S_HOT + 14;
+const S_FRAME_MS = S_HOT + 15;
+const S_INTERVAL_MS = S_HOT + 16;
+// RFC 3550 A.1 state
+const S_MAX_SEQ = S_HOT + 17;
+const S_CYCLES = S_HOT + 18;
+const S_BAD_SEQ = S_HOT + 19;
+const S_HIGHEST_EXT_SEQ = S_HOT + 20;
+const S_JUDGED_UP_TO = S_HOT + 21;
+// Slot judging
+const S_LAST_INTERVAL = S_HOT + 22;
+const S_CURRENT_INTERVAL = S_HOT + 23;
+const S_NET_RUN = S_HOT + 24;
+const S_PREV_STATE = S_HOT + 25;
+const S_CUR_EXPECTED = S_HOT + 26;
+const S_WIRESHARK = S_HOT + 27;
+const S_BUFFERS = S_WIRESHARK + WIRESHARK_STATE_LENGTH;
+const F64_LENGTH = S_BUFFERS + playoutGroupLength(BUFFERS);
+const F64_BYTES = F64_LENGTH * 8;
+// Int32 indices (the Int32Array starts at F64_BYTES). Counters are read as unsigned (`>>> 0`):
+// the same 32-bit wrap as the Uint32Array views handed out.
+// Current interval's loss-track counters: state histogram, per-track transitions.
+const I_HISTOGRAM = 0;
+const I_OK_TO_LOST = I_HISTOGRAM + STATE_HISTOGRAM;
+const I_LOST_TO_OK = I_OK_TO_LOST + TRACKS;
+const I_PDV = I_LOST_TO_OK + TRACKS;
+// Reordering window: one 16-bit entry per slot, two per word: the slot's flags (bits 0..3) and
+// the number of the interval its packet arrived in (bits 4..15, signed; interval 0 = the first
+// packet's). A stream whose interval numbers leave that range (> 5.6 h at 10 s intervals, or a
+// capture clock stepping far back) moves the numbers to a separate Int32Array (`wideIntervals`).
+const I_SLOTS = I_PDV + PDV_BUCKETS;
+// The first BLOCK_INTERVALS slots of the interval MOS ring: MOS as float32 bits [slot * 3 + b],
+// then the interval numbers [slot]; read-only views are made on demand.
+const I_RING = I_SLOTS + WINDOW / 2;
+const I_LOSS_BURSTS = I_RING + BLOCK_INTERVALS * (BUFFERS + 1);
+// Loss-track totals of the closed intervals, per track: lost, fromOk, okToLost, fromLost, lostToOk.
+const I_T_LOST = I_LOSS_BURSTS + LOSS_BURST_BUCKETS;
+const I_T_FROM_OK = I_T_LOST + TRACKS;
+const I_T_OK_TO_LOST = I_T_FROM_OK + TRACKS;
+const I_T_FROM_LOST = I_T_OK_TO_LOST + TRACKS;
+const I_T_LOST_TO_OK = I_T_FROM_LOST + TRACKS;
+const I32_LENGTH = I_T_LOST_TO_OK + TRACKS;
+/** Bytes of one stream's state block. */
+const STATE_BYTES = F64_BYTES + I32_LENGTH * 4;
+
+/** Float32 rounding of interval MOS values, stored as bits in the Int32 ring. */
+const f32 = new Float32Array(1);
+const f32Bits = new Int32Array(f32.buffer);
+
+/** Views handed out for reading, created on first use (not per stream up front). */
+interface Facades {
+  readonly wireshark: WiresharkRtpAnalysis;
+  readonly buffers: readonly PlayoutBuffer[];
+  readonly lossBursts: Uint32Array;
+  readonly pdvBuckets: Uint32Array;
+  readonly minIntervalMos: Float64Array;
+  /** Views of the interval ring, remade when it grows. */
+  intervalMos: Float32Array | null;
+  intervalIndex: Int32Array | null;
+}
 
 /**
  * Statistics of one RTP stream (one SSRC on one 5-tuple): Wireshark's numbers
@@ -67,183 +194,280 @@ const TRACK_MASK = 0b1111;
  * reordering, loss bursts, packet-delay variation, and E-model MOS behind three simulated jitter
  * buffers, for the whole stream and per 10-second interval.
  *
- * Everything is preallocated in the constructor; {@link RtpStreamStats.update} allocates nothing.
+ * Memory layout (README "Memory layout"): all per-packet state of a stream lives in one
+ * 1.3 KB ArrayBuffer seen through one Float64Array and one Int32Array, so that a packet touches
+ * a run of adjacent cache lines instead of ~15 separately allocated objects — what keeps the
+ * cost nearly flat at 20 000 interleaved streams. The interval MOS ring keeps its first 8
+ * intervals in the block, then moves out and doubles up to `intervalCapacity`. The read-side
+ * objects (`wireshark`, `buffers`, `lossBursts`, `pdvBuckets`, `minIntervalMos`, `intervalMos`)
+ * are views of the same state, created on first access. {@link RtpStreamStats.update} allocates
+ * nothing per packet.
+ *
  * Call {@link RtpStreamStats.finish} once at stream end before reading loss/MOS figures (the last
  * {@link WINDOW} packets wait there for reordered arrivals).
  */
 export class RtpStreamStats {
-  /** Wireshark-compatible analysis (packets, lost, sequence errors, delta, jitter). */
-  readonly wireshark = new WiresharkRtpAnalysis();
   /** The session's payload-type map. */
   readonly payloadTypes: PayloadTypeMap;
-
-  /** Packets received, duplicates included. */
-  packets = 0;
-  /** Payload bytes received. */
-  payloadBytes = 0;
-  /** Packets whose extended sequence number was already received (within the window). */
-  duplicates = 0;
-  /** Packets arriving after a higher sequence number (late/reordered, duplicates excluded). */
-  reordered = 0;
-  /** Reordered packets so late that their slot had already been judged lost. */
-  tooLate = 0;
-  /** Sequence jumps beyond RFC 3550 MAX_DROPOUT; two in a row re-synchronise the numbering. */
-  sequenceJumps = 0;
-  /** Packets left out of the sequence accounting: the first packet of each out-of-range jump. */
-  unplaced = 0;
-  /** First extended sequence number (RFC 3550 A.1 base_seq). */
-  baseExtSeq = 0;
-  /** Highest extended sequence number received (RFC 3550 A.1). */
-  highestExtSeq = 0;
-  /** Loss bursts by length: index 0..8 = 1..9 packets, index 9 = 10 or more. */
-  readonly lossBursts = new Uint32Array(10);
-  /** Packets per delay-variation bucket (see {@link PDV_BUCKET_EDGES_MS}; 8 buckets). */
-  readonly pdvBuckets = new Uint32Array(PDV_BUCKET_EDGES_MS.length + 1);
-  /** Arrival time of the first packet (capture seconds / nanoseconds). */
-  firstSec = 0;
-  /** Nanoseconds part of the first arrival. */
-  firstNsec = 0;
-  /** Arrival of the last packet, seconds. */
-  lastSec = 0;
-  /** Nanoseconds part of the last arrival. */
-  lastNsec = 0;
-  /** Payload type of the last packet. */
-  payloadType = -1;
-  /** Codec of the last audio packet (telephone-event and CN do not change it). */
-  codec: Codec = Codec.Unknown;
-  /** Packetisation time estimated from consecutive packets, ms. */
-  frameMs = 20;
-  /** The three simulated jitter buffers, indexed by {@link JitterBufferIndex}. */
-  readonly buffers: readonly PlayoutBuffer[] = [
-    new PlayoutBuffer(PlayoutBufferKind.Fixed, 50),
-    new PlayoutBuffer(PlayoutBufferKind.Fixed, 200),
-    new PlayoutBuffer(PlayoutBufferKind.Adaptive, 50, 500),
-  ];
-  /** Capacity of the interval ring. */
-  readonly intervalCapacity: number;
-  /** Intervals rated so far (the ring keeps the last `intervalCapacity`). */
-  intervalCount = 0;
-  /** Interval MOS ring: `[slot * 3 + buffer]`. */
-  readonly intervalMos: Float32Array;
-  /** Interval number (from stream start) of each ring slot. */
-  readonly intervalIndex: Int32Array;
-  /** Lowest interval MOS per buffer (NaN until one interval is rated). */
-  readonly minIntervalMos = new Float64Array(BUFFERS).fill(Number.NaN);
-  /** Assumed one-way network delay, ms (settable, e.g. from RTCP RTT / 2). */
-  networkDelayMs: number;
-
-  private readonly intervalMs: number;
-  private readonly g711Plc: boolean;
-  private started = false;
-  private finished = false;
-  // RFC 3550 A.1 state
-  private maxSeq = 0;
-  private cycles = 0;
-  private badSeq = -1;
-  private judgedUpTo = 0;
-  // Timestamp unwrapping and transit
-  private lastTs = 0;
-  private extTs = 0;
-  private lastSeq = 0;
-  // Reordering window
-  private readonly slotFlags = new Uint8Array(WINDOW);
-  private readonly slotInterval = new Int32Array(WINDOW);
-  private lastInterval = 0;
-  private currentInterval = 0;
-  private netRun = 0;
-  // Loss tracks: totals and current interval. [track]
-  private prevState = -1;
-  private readonly total = new TrackCounters();
-  private readonly interval = new TrackCounters();
+  private readonly f64: Float64Array;
+  private readonly i32: Int32Array;
+  /** Interval ring once it outgrew the block (`null`: the block's own BLOCK_INTERVALS slots). */
+  private ring: Int32Array | null = null;
+  /** Slot interval numbers once one left the 12-bit range (rare; see I_SLOTS). */
+  private wideIntervals: Int32Array | null = null;
+  private facades: Facades | null = null;
 
   constructor(options: RtpStreamStatsOptions = {}) {
     this.payloadTypes = options.payloadTypes ?? new PayloadTypeMap();
     const cap = options.intervalCapacity ?? 360;
     if (!Number.isInteger(cap) || cap < 1) throw new RangeError(`intervalCapacity ${cap} must be a positive integer`);
-    this.intervalCapacity = cap;
-    this.intervalMos = new Float32Array(cap * BUFFERS);
-    this.intervalIndex = new Int32Array(cap);
-    this.intervalMs = options.intervalMs ?? 10_000;
-    if (!(this.intervalMs > 0)) throw new RangeError(`intervalMs ${this.intervalMs} must be > 0`);
-    this.networkDelayMs = options.networkDelayMs ?? 0;
-    this.g711Plc = options.g711Plc ?? true;
+    const intervalMs = options.intervalMs ?? 10_000;
+    if (!(intervalMs > 0)) throw new RangeError(`intervalMs ${intervalMs} must be > 0`);
+    const block = new ArrayBuffer(STATE_BYTES);
+    const f = new Float64Array(block, 0, F64_LENGTH);
+    this.f64 = f;
+    this.i32 = new Int32Array(block, F64_BYTES, I32_LENGTH);
+    f[S_PAYLOAD_TYPE] = -1;
+    f[S_LOOKUP_PT] = -1;
+    f[S_CODEC] = Codec.Unknown;
+    f[S_FRAME_MS] = 20;
+    f[S_BAD_SEQ] = -1;
+    f[S_PREV_STATE] = -1;
+    f[S_CUR_START_PREV] = -1;
+    f[S_NETWORK_DELAY] = options.networkDelayMs ?? 0;
+    f[S_INTERVAL_CAPACITY] = cap;
+    f[S_INTERVAL_MS] = intervalMs;
+    f[S_G711_PLC] = (options.g711Plc ?? true) ? 1 : 0;
+    f[S_RING_LENGTH] = Math.min(cap, BLOCK_INTERVALS);
+    f.fill(Number.NaN, S_MIN_INTERVAL_MOS, S_MIN_INTERVAL_MOS + BUFFERS);
+    initWiresharkState(f, S_WIRESHARK);
+    initPlayoutGroupBuffer(f, S_BUFFERS, JitterBufferIndex.Fixed50, PlayoutBufferKind.Fixed, 50, 50);
+    initPlayoutGroupBuffer(f, S_BUFFERS, JitterBufferIndex.Fixed200, PlayoutBufferKind.Fixed, 200, 200);
+    initPlayoutGroupBuffer(f, S_BUFFERS, JitterBufferIndex.Adaptive500, PlayoutBufferKind.Adaptive, 50, 500);
+  }
+
+  /** Wireshark-compatible analysis (packets, lost, sequence errors, delta, jitter). */
+  get wireshark(): WiresharkRtpAnalysis {
+    return this.views().wireshark;
+  }
+  /** The three simulated jitter buffers, indexed by {@link JitterBufferIndex}. */
+  get buffers(): readonly PlayoutBuffer[] {
+    return this.views().buffers;
+  }
+  /** Loss bursts by length: index 0..8 = 1..9 packets, index 9 = 10 or more (a view of the state). */
+  get lossBursts(): Uint32Array {
+    return this.views().lossBursts;
+  }
+  /** Packets per delay-variation bucket (see {@link PDV_BUCKET_EDGES_MS}; 8 buckets; a view). */
+  get pdvBuckets(): Uint32Array {
+    return this.views().pdvBuckets;
+  }
+  /** Lowest interval MOS per buffer (NaN until one interval is rated; a view of the state). */
+  get minIntervalMos(): Float64Array {
+    return this.views().minIntervalMos;
+  }
+
+  /** Capacity of the interval ring. */
+  get intervalCapacity(): number {
+    return this.f64[S_INTERVAL_CAPACITY]!;
+  }
+  /** Packets received, duplicates included. */
+  get packets(): number {
+    return this.f64[S_PACKETS]!;
+  }
+  /** Payload bytes received. */
+  get payloadBytes(): number {
+    return this.f64[S_PAYLOAD_BYTES]!;
+  }
+  /** Packets whose extended sequence number was already received (within the window). */
+  get duplicates(): number {
+    return this.f64[S_DUPLICATES]!;
+  }
+  /** Packets arriving after a higher sequence number (late/reordered, duplicates excluded). */
+  get reordered(): number {
+    return this.f64[S_REORDERED]!;
+  }
+  /** Reordered packets so late that their slot had already been judged lost. */
+  get tooLate(): number {
+    return this.f64[S_TOO_LATE]!;
+  }
+  /** Sequence jumps beyond RFC 3550 MAX_DROPOUT; two in a row re-synchronise the numbering. */
+  get sequenceJumps(): number {
+    return this.f64[S_SEQUENCE_JUMPS]!;
+  }
+  /** Packets left out of the sequence accounting: the first packet of each out-of-range jump. */
+  get unplaced(): number {
+    return this.f64[S_UNPLACED]!;
+  }
+  /** First extended sequence number (RFC 3550 A.1 base_seq). */
+  get baseExtSeq(): number {
+    return this.f64[S_BASE_EXT_SEQ]!;
+  }
+  /** Highest extended sequence number received (RFC 3550 A.1). */
+  get highestExtSeq(): number {
+    return this.f64[S_HIGHEST_EXT_SEQ]!;
+  }
+  /** Arrival time of the first packet (capture seconds / nanoseconds). */
+  get firstSec(): number {
+    return this.f64[S_FIRST_SEC]!;
+  }
+  /** Nanoseconds part of the first arrival. */
+  get firstNsec(): number {
+    return this.f64[S_FIRST_NSEC]!;
+  }
+  /** Arrival of the last packet, seconds. */
+  get lastSec(): number {
+    return this.f64[S_LAST_SEC]!;
+  }
+  /** Nanoseconds part of the last arrival. */
+  get lastNsec(): number {
+    return this.f64[S_LAST_NSEC]!;
+  }
+  /** Payload type of the last packet (-1 before any). */
+  get payloadType(): number {
+    return this.f64[S_PAYLOAD_TYPE]!;
+  }
+  /** Codec of the last audio packet (telephone-event and CN do not change it). */
+  get codec(): Codec {
+    return this.f64[S_CODEC] as Codec;
+  }
+  /** Packetisation time estimated from consecutive packets, ms. */
+  get frameMs(): number {
+    return this.f64[S_FRAME_MS]!;
+  }
+  /** Intervals rated so far (the ring keeps the last `intervalCapacity`). */
+  get intervalCount(): number {
+    return this.f64[S_INTERVAL_COUNT]!;
+  }
+  /** Assumed one-way network delay, ms (settable, e.g. from RTCP RTT / 2). */
+  get networkDelayMs(): number {
+    return this.f64[S_NETWORK_DELAY]!;
+  }
+  set networkDelayMs(ms: number) {
+    this.f64[S_NETWORK_DELAY] = ms;
+  }
+  /**
+   * Interval MOS ring: `[slot * 3 + buffer]`; its first 8 slots live in the state block, then it
+   * grows by doubling up to `intervalCapacity` slots. A view, remade when the ring grows: prefer
+   * {@link RtpStreamStats.intervalMosAt}.
+   */
+  get intervalMos(): Float32Array {
+    const v = this.views();
+    const len = this.f64[S_RING_LENGTH]!;
+    if (v.intervalMos === null || v.intervalMos.length !== len * BUFFERS) {
+      const ring = this.ring ?? this.i32;
+      v.intervalMos = new Float32Array(ring.buffer, ring.byteOffset + this.ringBase() * 4, len * BUFFERS);
+    }
+    return v.intervalMos;
+  }
+  /** Interval number (from stream start) of each ring slot (a view like `intervalMos`). */
+  get intervalIndex(): Int32Array {
+    const v = this.views();
+    const len = this.f64[S_RING_LENGTH]!;
+    if (v.intervalIndex === null || v.intervalIndex.length !== len) {
+      const ring = this.ring ?? this.i32;
+      const start = this.ringBase() + len * BUFFERS;
+      v.intervalIndex = ring.subarray(start, start + len);
+    }
+    return v.intervalIndex;
   }
 
   /**
    * Account one RTP packet: header fields, capture arrival time as integer seconds and
-   * nanoseconds, payload length in bytes. Allocates nothing.
+   * nanoseconds, payload length in bytes. Allocates nothing per packet: only the interval MOS
+   * ring's growth (the 9th, 17th, 33rd ... rated interval, at most 6 times for the default
+   * capacity) and, once, the wide interval table of a stream whose interval numbers outgrow 12 bits.
    */
   update(h: RtpPacketFields, tsSec: number, tsNsec: number, payloadLength: number): void {
-    if (!this.started) {
-      this.started = true;
-      this.firstSec = tsSec;
-      this.firstNsec = tsNsec;
+    const f = this.f64;
+    const n = this.i32;
+    if (f[S_PACKETS] === 0) {
+      f[S_FIRST_SEC] = tsSec;
+      f[S_FIRST_NSEC] = tsNsec;
     }
-    this.lastSec = tsSec;
-    this.lastNsec = tsNsec;
+    f[S_LAST_SEC] = tsSec;
+    f[S_LAST_NSEC] = tsNsec;
     // Relative to the stream's first packet: exact integers in, well inside double precision.
-    const arrivalMs = (tsSec - this.firstSec) * 1000 + (tsNsec - this.firstNsec) / 1e6;
+    const arrivalMs = (tsSec - f[S_FIRST_SEC]!) * 1000 + (tsNsec - f[S_FIRST_NSEC]!) / 1e6;
     const seq = h.sequenceNumber & 0xffff;
     const ts = h.timestamp >>> 0;
     const pt = h.payloadType & 0x7f;
+    const marker = h.marker;
+    // One map lookup per payload-type change instead of four cache lines per packet.
     const pts = this.payloadTypes;
-    const clock = pts.statsClockRate(pt);
-    this.wireshark.update(seq, ts, pt, h.marker, arrivalMs, clock);
-    this.packets++;
-    this.payloadBytes += payloadLength;
-    this.payloadType = pt;
-    const codec = pts.codec[pt]! as Codec;
-    if (codec !== Codec.TelephoneEvent && codec !== Codec.CN) this.codec = codec;
+    let clock: number;
+    let codec: Codec;
+    if (pt === f[S_LOOKUP_PT] && pts.version === f[S_LOOKUP_VERSION]) {
+      clock = f[S_LOOKUP_CLOCK]!;
+      codec = f[S_LOOKUP_CODEC] as Codec;
+    } else {
+      clock = pts.statsClockRate(pt);
+      codec = pts.codec[pt]! as Codec;
+      f[S_LOOKUP_PT] = pt;
+      f[S_LOOKUP_VERSION] = pts.version;
+      f[S_LOOKUP_CLOCK] = clock;
+      f[S_LOOKUP_CODEC] = codec;
+    }
+    updateWiresharkState(f, S_WIRESHARK, seq, ts, pt, marker, arrivalMs, clock);
+    const packets = f[S_PACKETS]! + 1;
+    f[S_PACKETS] = packets;
+    f[S_PAYLOAD_BYTES]! += payloadLength;
+    f[S_PAYLOAD_TYPE] = pt;
+    if (codec !== Codec.TelephoneEvent && codec !== Codec.CN) f[S_CODEC] = codec;
 
     // Timestamp unwrapping by signed 32-bit steps; packetisation from consecutive packets.
-    const first = this.packets === 1;
+    const first = packets === 1;
     if (first) {
-      this.lastTs = ts;
-      this.extTs = 0;
+      f[S_LAST_TS] = ts;
+      f[S_EXT_TS] = 0;
     } else {
-      const step = (ts - this.lastTs) | 0;
-      if (step > 0 && clock > 0 && seq === ((this.lastSeq + 1) & 0xffff) && codec !== Codec.TelephoneEvent) {
-        this.frameMs = (step * 1000) / clock;
+      const step = (ts - f[S_LAST_TS]!) | 0;
+      if (step > 0 && clock > 0 && seq === ((f[S_LAST_SEQ]! + 1) & 0xffff) && codec !== Codec.TelephoneEvent) {
+        f[S_FRAME_MS] = (step * 1000) / clock;
       }
-      this.extTs += step;
-      this.lastTs = ts;
+      f[S_EXT_TS]! += step;
+      f[S_LAST_TS] = ts;
     }
-    this.lastSeq = seq;
+    f[S_LAST_SEQ] = seq;
 
     const ext = this.extendSequence(seq, first);
     if (ext < 0) return; // a first out-of-range jump: counted, not placed
-    const interval = Math.floor(arrivalMs / this.intervalMs);
+    const interval = Math.floor(arrivalMs / f[S_INTERVAL_MS]!);
 
-    if (ext > this.highestExtSeq || first) {
-      this.highestExtSeq = ext;
+    const idx = ext & WINDOW_MASK;
+    const word = I_SLOTS + (idx >> 1);
+    const shift = (idx & 1) << 4;
+    if (ext > f[S_HIGHEST_EXT_SEQ]! || first) {
+      f[S_HIGHEST_EXT_SEQ] = ext;
       this.judgeUpTo(ext - WINDOW);
-    } else if (ext <= this.judgedUpTo) {
-      this.reordered++;
-      this.tooLate++;
+    } else if (ext <= f[S_JUDGED_UP_TO]!) {
+      f[S_REORDERED]!++;
+      f[S_TOO_LATE]!++;
       return;
     } else {
-      const f = this.slotFlags[ext & WINDOW_MASK]!;
-      if ((f & RECEIVED_BIT) !== 0) {
-        this.duplicates++;
+      if (((n[word]! >>> shift) & RECEIVED_BIT) !== 0) {
+        f[S_DUPLICATES]!++;
         return;
       }
-      this.reordered++;
+      f[S_REORDERED]!++;
     }
-    const idx = ext & WINDOW_MASK;
-    this.slotInterval[idx] = interval;
+    let entry = 0;
+    if (this.wideIntervals === null && interval >= NARROW_INTERVAL_MIN && interval <= NARROW_INTERVAL_MAX) {
+      entry = (interval << 4) & 0xfff0;
+    } else {
+      this.widenIntervals()[idx] = interval;
+    }
     let flags = RECEIVED_BIT;
     if (clock > 0) {
-      const transitMs = arrivalMs - (this.extTs * 1000) / clock;
-      const buffers = this.buffers;
-      for (let b = 0; b < BUFFERS; b++) {
-        if (buffers[b]!.offer(transitMs, arrivalMs, h.marker)) flags |= 2 << b;
-      }
-      this.countPdv(buffers[0]!.lastLatenessMs);
+      const transitMs = arrivalMs - (f[S_EXT_TS]! * 1000) / clock;
+      // Bit b + 1 = played on time by buffer b.
+      flags |= offerPlayoutGroup(f, S_BUFFERS, BUFFERS, transitMs, arrivalMs, marker) << 1;
+      this.countPdv(playoutGroupLatenessMs(f, S_BUFFERS));
     } else {
       // telephone-event / unknown clock: no timeline to judge; never played as audio anyway.
       flags |= ALL_PLAYED;
     }
-    this.slotFlags[idx] = flags;
+    n[word] = (n[word]! & ~(0xffff << shift)) | ((entry | flags) << shift);
   }
 
   /**
@@ -251,15 +475,17 @@ export class RtpStreamStats {
    * once when the stream ends; later calls do nothing.
    */
   finish(): void {
-    if (this.finished || !this.started) return;
-    this.finished = true;
-    this.judgeUpTo(this.highestExtSeq);
+    const f = this.f64;
+    if (f[S_FINISHED] !== 0 || f[S_PACKETS] === 0) return;
+    f[S_FINISHED] = 1;
+    this.judgeUpTo(f[S_HIGHEST_EXT_SEQ]!);
     this.closeInterval();
   }
 
   /** RFC 3550 A.1 expected packets: highest - base + 1 (0 before any packet). */
   get expected(): number {
-    return this.started ? this.highestExtSeq - this.baseExtSeq + 1 : 0;
+    const f = this.f64;
+    return f[S_PACKETS]! > 0 ? f[S_HIGHEST_EXT_SEQ]! - f[S_BASE_EXT_SEQ]! + 1 : 0;
   }
 
   /**
@@ -272,33 +498,37 @@ export class RtpStreamStats {
 
   /** Slots judged so far (equals {@link RtpStreamStats.expected} after finish). */
   get judged(): number {
-    return this.total.expected;
+    return this.f64[S_T_EXPECTED]! + this.f64[S_CUR_EXPECTED]!;
   }
 
   /** Packets lost for a loss track after finish: 0 = network, 1..3 = buffer index + 1. */
   trackLost(track: number): number {
-    return track >= 0 && track < TRACKS ? this.total.lost(track) : 0;
+    if (!(track >= 0 && track < TRACKS)) return 0;
+    this.trackCounts(track, true, scratch);
+    return scratch[C_LOST]!;
   }
 
   /** Effective loss in percent behind a jitter buffer (network loss + late packets). */
   lossPercent(buffer: JitterBufferIndex): number {
-    const n = this.total.expected;
-    return n === 0 ? 0 : (this.total.lost(buffer + 1) * 100) / n;
+    this.trackCounts(buffer + 1, true, scratch);
+    const n = scratch[C_EXPECTED]!;
+    return n === 0 ? 0 : (scratch[C_LOST]! * 100) / n;
   }
 
   /** Burst ratio of the effective loss pattern behind a jitter buffer (G.113 Markov model). */
   burstRatio(buffer: JitterBufferIndex): number {
-    return trackBurstRatio(this.total, buffer + 1);
+    this.trackCounts(buffer + 1, true, scratch);
+    return countsBurstRatio(scratch);
   }
 
   /** MOS for the whole stream behind one jitter buffer (mos_f1 / mos_f2 / mos_adapt). */
   mos(buffer: JitterBufferIndex): number {
-    return this.rate(this.total, buffer);
+    return this.rate(true, buffer);
   }
 
   /** One-way delay assumed for a buffer: network + mean buffer depth + one frame, ms. */
   oneWayDelayMs(buffer: JitterBufferIndex): number {
-    return this.networkDelayMs + this.buffers[buffer]!.meanDepthMs + this.frameMs;
+    return this.networkDelayMs + this.meanDepthMs(buffer) + this.frameMs;
   }
 
   /** Number of interval values held in the ring (at most the capacity). */
@@ -314,172 +544,282 @@ export class RtpStreamStats {
     const kept = this.intervalsKept;
     if (!(i >= 0 && i < kept)) return Number.NaN;
     const slot = (this.intervalCount - kept + i) % this.intervalCapacity;
-    return this.intervalMos[slot * BUFFERS + buffer]!;
+    f32Bits[0] = (this.ring ?? this.i32)[this.ringBase() + slot * BUFFERS + buffer]!;
+    return f32[0]!;
   }
 
-  private rate(c: TrackCounters, buffer: number): number {
-    if (c.expected === 0) return Number.NaN;
-    const track = buffer + 1;
-    const loss = (c.lost(track) * 100) / c.expected;
-    const imp = this.codec === Codec.PCMU || this.codec === Codec.PCMA ? (this.g711Plc ? codecImpairment(this.codec) : G711_NO_PLC) : codecImpairment(this.codec);
-    const delay = this.networkDelayMs + this.buffers[buffer]!.meanDepthMs + this.frameMs;
-    return rToMos(eModelR(imp, loss, trackBurstRatio(c, track), delay));
+  private views(): Facades {
+    if (this.facades === null) {
+      const f = this.f64;
+      const block = f.buffer;
+      this.facades = {
+        wireshark: new WiresharkRtpAnalysis(f, S_WIRESHARK),
+        buffers: [0, 1, 2].map((b) => new PlayoutBuffer(f, S_BUFFERS, b)),
+        lossBursts: new Uint32Array(block, F64_BYTES + I_LOSS_BURSTS * 4, LOSS_BURST_BUCKETS),
+        pdvBuckets: new Uint32Array(block, F64_BYTES + I_PDV * 4, PDV_BUCKETS),
+        minIntervalMos: new Float64Array(block, S_MIN_INTERVAL_MOS * 8, BUFFERS),
+        intervalMos: null,
+        intervalIndex: null,
+      };
+    }
+    return this.facades;
+  }
+
+  private meanDepthMs(buffer: number): number {
+    return playoutGroupMeanDepthMs(this.f64, S_BUFFERS, buffer);
+  }
+
+  /**
+   * Loss-track counts of track `k` into `out` (see the C_* indices): the open interval's, plus
+   * the closed intervals' totals when `withClosed`. The open interval keeps only a state
+   * histogram and the ok/lost transitions; "transitions from ok" follow from the histogram: the
+   * pairs' previous states are this interval's states minus its last, plus the state before it.
+   */
+  private trackCounts(k: number, withClosed: boolean, out: Float64Array): void {
+    const f = this.f64;
+    const n = this.i32;
+    const m = f[S_CUR_EXPECTED]!;
+    let lost = 0;
+    let fromOk = 0;
+    let okToLost = 0;
+    let fromLost = 0;
+    let lostToOk = 0;
+    if (m > 0) {
+      for (let j = 0; j < STATE_HISTOGRAM; j++) {
+        const state = j === 0 ? 0 : 2 * j - 1;
+        if (((state >> k) & 1) === 0) lost += n[I_HISTOGRAM + j]! >>> 0;
+      }
+      const before = f[S_CUR_START_PREV]!;
+      const last = f[S_PREV_STATE]!;
+      const pairs = before < 0 ? m - 1 : m;
+      fromOk = m - lost - ((last >> k) & 1) + (before < 0 ? 0 : (before >> k) & 1);
+      fromLost = pairs - fromOk;
+      okToLost = n[I_OK_TO_LOST + k]! >>> 0;
+      lostToOk = n[I_LOST_TO_OK + k]! >>> 0;
+    }
+    if (withClosed) {
+      out[C_EXPECTED] = f[S_T_EXPECTED]! + m;
+      out[C_LOST] = (n[I_T_LOST + k]! >>> 0) + lost;
+      out[C_FROM_OK] = (n[I_T_FROM_OK + k]! >>> 0) + fromOk;
+      out[C_OK_TO_LOST] = (n[I_T_OK_TO_LOST + k]! >>> 0) + okToLost;
+      out[C_FROM_LOST] = (n[I_T_FROM_LOST + k]! >>> 0) + fromLost;
+      out[C_LOST_TO_OK] = (n[I_T_LOST_TO_OK + k]! >>> 0) + lostToOk;
+    } else {
+      out[C_EXPECTED] = m;
+      out[C_LOST] = lost;
+      out[C_FROM_OK] = fromOk;
+      out[C_OK_TO_LOST] = okToLost;
+      out[C_FROM_LOST] = fromLost;
+      out[C_LOST_TO_OK] = lostToOk;
+    }
+  }
+
+  /** E-model MOS behind one buffer, over the whole stream or the open interval only. */
+  private rate(whole: boolean, buffer: number): number {
+    this.trackCounts(buffer + 1, whole, scratch);
+    const expected = scratch[C_EXPECTED]!;
+    if (expected === 0) return Number.NaN;
+    const loss = (scratch[C_LOST]! * 100) / expected;
+    const codec = this.codec;
+    const imp = codec === Codec.PCMU || codec === Codec.PCMA ? (this.f64[S_G711_PLC] !== 0 ? codecImpairment(codec) : G711_NO_PLC) : codecImpairment(codec);
+    const delay = this.networkDelayMs + this.meanDepthMs(buffer) + this.frameMs;
+    return rToMos(eModelR(imp, loss, countsBurstRatio(scratch), delay));
   }
 
   /** RFC 3550 A.1 update_seq, without probation: returns the extended number, or -1 for a jump. */
   private extendSequence(seq: number, first: boolean): number {
+    const f = this.f64;
     if (first) {
-      this.maxSeq = seq;
-      this.cycles = 0;
-      this.baseExtSeq = seq;
-      this.highestExtSeq = seq;
-      this.judgedUpTo = seq - 1;
+      f[S_MAX_SEQ] = seq;
+      f[S_CYCLES] = 0;
+      f[S_BASE_EXT_SEQ] = seq;
+      f[S_HIGHEST_EXT_SEQ] = seq;
+      f[S_JUDGED_UP_TO] = seq - 1;
       return seq;
     }
-    const udelta = (seq - this.maxSeq + SEQ_MOD) & 0xffff;
+    const maxSeq = f[S_MAX_SEQ]!;
+    const udelta = (seq - maxSeq + SEQ_MOD) & 0xffff;
     if (udelta < MAX_DROPOUT) {
-      if (seq < this.maxSeq) this.cycles += SEQ_MOD;
-      this.maxSeq = seq;
-      this.badSeq = -1;
-      return this.cycles + seq;
+      if (seq < maxSeq) f[S_CYCLES]! += SEQ_MOD;
+      f[S_MAX_SEQ] = seq;
+      f[S_BAD_SEQ] = -1;
+      return f[S_CYCLES]! + seq;
     }
     if (udelta <= SEQ_MOD - MAX_MISORDER) {
-      this.sequenceJumps++;
-      if (seq !== this.badSeq) {
-        this.badSeq = (seq + 1) & 0xffff;
-        this.unplaced++;
+      f[S_SEQUENCE_JUMPS]!++;
+      if (seq !== f[S_BAD_SEQ]) {
+        f[S_BAD_SEQ] = (seq + 1) & 0xffff;
+        f[S_UNPLACED]!++;
         return -1;
       }
       // Two sequential packets after a jump: the source restarted its numbering. Judge what is
       // pending, then continue the extended numbering right after the highest seen.
-      this.judgeUpTo(this.highestExtSeq);
-      this.cycles = this.highestExtSeq + 1 - seq;
-      this.maxSeq = seq;
-      this.badSeq = -1;
-      return this.cycles + seq;
+      this.judgeUpTo(f[S_HIGHEST_EXT_SEQ]!);
+      const cycles = f[S_HIGHEST_EXT_SEQ]! + 1 - seq;
+      f[S_CYCLES] = cycles;
+      f[S_MAX_SEQ] = seq;
+      f[S_BAD_SEQ] = -1;
+      return cycles + seq;
     }
     // Duplicate or reordered within MAX_MISORDER behind maxSeq.
-    let ext = this.cycles + seq;
-    if (seq > this.maxSeq) ext -= SEQ_MOD;
+    let ext = f[S_CYCLES]! + seq;
+    if (seq > maxSeq) ext -= SEQ_MOD;
     return ext;
   }
 
   /** Judge slots up to `upTo` inclusive, in sequence order. */
   private judgeUpTo(upTo: number): void {
+    const f = this.f64;
+    const n = this.i32;
+    const judgedUpTo = f[S_JUDGED_UP_TO]!;
     // Only (judgedUpTo, judgedUpTo + WINDOW] can hold received packets; beyond is a plain gap.
-    const ringEnd = Math.min(upTo, this.judgedUpTo + WINDOW);
-    let s = this.judgedUpTo + 1;
+    const ringEnd = Math.min(upTo, judgedUpTo + WINDOW);
+    let s = judgedUpTo + 1;
     for (; s <= ringEnd; s++) {
       const idx = s & WINDOW_MASK;
-      const f = this.slotFlags[idx]!;
-      this.slotFlags[idx] = 0;
-      this.judgeSlot(f, (f & RECEIVED_BIT) !== 0 ? this.slotInterval[idx]! : this.lastInterval);
+      const word = I_SLOTS + (idx >> 1);
+      const shift = (idx & 1) << 4;
+      const w = n[word]!;
+      const entry = (w >>> shift) & 0xffff;
+      n[word] = w & ~(0xffff << shift);
+      let interval = f[S_LAST_INTERVAL]!;
+      if ((entry & RECEIVED_BIT) !== 0) {
+        // Sign-extend the 12-bit interval field.
+        interval = this.wideIntervals === null ? (entry << 16) >> 20 : this.wideIntervals[idx]!;
+      }
+      this.judgeSlot(entry & TRACK_MASK, interval);
     }
-    for (; s <= upTo; s++) this.judgeSlot(0, this.lastInterval);
-    if (upTo > this.judgedUpTo) this.judgedUpTo = upTo;
+    for (; s <= upTo; s++) this.judgeSlot(0, f[S_LAST_INTERVAL]!);
+    if (upTo > judgedUpTo) f[S_JUDGED_UP_TO] = upTo;
   }
 
   private judgeSlot(flags: number, interval: number): void {
-    if (interval > this.currentInterval) {
+    const f = this.f64;
+    const n = this.i32;
+    if (interval > f[S_CURRENT_INTERVAL]!) {
       this.closeInterval();
-      this.currentInterval = interval;
+      f[S_CURRENT_INTERVAL] = interval;
     }
-    this.lastInterval = interval;
+    f[S_LAST_INTERVAL] = interval;
     if ((flags & RECEIVED_BIT) === 0) {
-      this.netRun++;
-    } else if (this.netRun > 0) {
-      this.lossBursts[Math.min(this.netRun, 10) - 1]!++;
-      this.netRun = 0;
+      f[S_NET_RUN]!++;
+    } else {
+      const run = f[S_NET_RUN]!;
+      if (run > 0) {
+        n[I_LOSS_BURSTS + Math.min(run, LOSS_BURST_BUCKETS) - 1]!++;
+        f[S_NET_RUN] = 0;
+      }
     }
     const state = flags & TRACK_MASK;
-    const prev = this.prevState;
-    this.total.add(prev, state);
-    this.interval.add(prev, state);
-    this.prevState = state;
+    const prev = f[S_PREV_STATE]!;
+    f[S_CUR_EXPECTED]!++;
+    n[I_HISTOGRAM + ((state + 1) >> 1)]!++;
+    if (prev !== state && prev >= 0) {
+      // Rare (a loss, a late packet, the end of one): count each track's ok/lost transition.
+      const wentLost = prev & ~state;
+      const recovered = ~prev & state;
+      for (let k = 0; k < TRACKS; k++) {
+        n[I_OK_TO_LOST + k]! += (wentLost >> k) & 1;
+        n[I_LOST_TO_OK + k]! += (recovered >> k) & 1;
+      }
+    }
+    f[S_PREV_STATE] = state;
   }
 
   private closeInterval(): void {
-    const iv = this.interval;
-    if (iv.expected >= MIN_INTERVAL_SLOTS) {
-      const slot = this.intervalCount % this.intervalCapacity;
-      this.intervalIndex[slot] = this.currentInterval;
+    const f = this.f64;
+    const m = f[S_CUR_EXPECTED]!;
+    if (m >= MIN_INTERVAL_SLOTS) {
+      const count = f[S_INTERVAL_COUNT]!;
+      const slot = count % this.intervalCapacity;
+      if (slot >= f[S_RING_LENGTH]!) this.growRing();
+      const ring = this.ring ?? this.i32;
+      const base = this.ringBase();
+      ring[base + f[S_RING_LENGTH]! * BUFFERS + slot] = f[S_CURRENT_INTERVAL]!;
       for (let b = 0; b < BUFFERS; b++) {
-        const mos = this.rate(iv, b);
-        this.intervalMos[slot * BUFFERS + b] = mos;
-        const min = this.minIntervalMos[b]!;
-        if (Number.isNaN(min) || mos < min) this.minIntervalMos[b] = mos;
+        const mos = this.rate(false, b);
+        f32[0] = mos;
+        ring[base + slot * BUFFERS + b] = f32Bits[0]!;
+        const min = f[S_MIN_INTERVAL_MOS + b]!;
+        if (Number.isNaN(min) || mos < min) f[S_MIN_INTERVAL_MOS + b] = mos;
       }
-      this.intervalCount++;
+      f[S_INTERVAL_COUNT] = count + 1;
     }
-    iv.reset();
+    if (m > 0) {
+      // Fold the interval's counts into the stream totals, then start the next one empty.
+      const n = this.i32;
+      for (let k = 0; k < TRACKS; k++) {
+        this.trackCounts(k, false, scratch);
+        n[I_T_LOST + k]! += scratch[C_LOST]!;
+        n[I_T_FROM_OK + k]! += scratch[C_FROM_OK]!;
+        n[I_T_OK_TO_LOST + k]! += scratch[C_OK_TO_LOST]!;
+        n[I_T_FROM_LOST + k]! += scratch[C_FROM_LOST]!;
+        n[I_T_LOST_TO_OK + k]! += scratch[C_LOST_TO_OK]!;
+      }
+      f[S_T_EXPECTED]! += m;
+      f[S_CUR_EXPECTED] = 0;
+      this.i32.fill(0, I_HISTOGRAM, I_LOST_TO_OK + TRACKS);
+    }
+    f[S_CUR_START_PREV] = f[S_PREV_STATE]!;
+  }
+
+  /** Index of the interval ring's first value in `ring ?? i32`. */
+  private ringBase(): number {
+    return this.ring === null ? I_RING : 0;
+  }
+
+  /**
+   * Double the interval ring (up to the capacity), moving it out of the state block the first
+   * time. Called only while the ring has not wrapped (the next slot is its length), so growing
+   * is a plain copy of both halves.
+   */
+  private growRing(): void {
+    const f = this.f64;
+    const len = f[S_RING_LENGTH]!;
+    const grown = Math.min(this.intervalCapacity, len * 2);
+    const old = this.ring ?? this.i32;
+    const base = this.ringBase();
+    const ring = new Int32Array(grown * (BUFFERS + 1));
+    ring.set(old.subarray(base, base + len * BUFFERS), 0);
+    ring.set(old.subarray(base + len * BUFFERS, base + len * (BUFFERS + 1)), grown * BUFFERS);
+    this.ring = ring;
+    f[S_RING_LENGTH] = grown;
+  }
+
+  /**
+   * The slot interval numbers as an Int32Array, created (from the 12-bit fields) the first time
+   * one does not fit: from then on every slot's number lives there.
+   */
+  private widenIntervals(): Int32Array {
+    if (this.wideIntervals === null) {
+      const wide = new Int32Array(WINDOW);
+      const n = this.i32;
+      for (let idx = 0; idx < WINDOW; idx++) {
+        const entry = (n[I_SLOTS + (idx >> 1)]! >>> ((idx & 1) << 4)) & 0xffff;
+        wide[idx] = (entry << 16) >> 20;
+      }
+      this.wideIntervals = wide;
+    }
+    return this.wideIntervals;
   }
 
   private countPdv(latenessMs: number): void {
     const edges = PDV_BUCKET_EDGES_MS;
     let i = 0;
     while (i < edges.length && latenessMs >= edges[i]!) i++;
-    this.pdvBuckets[i]!++;
+    this.i32[I_PDV + i]!++;
   }
 }
 
-/**
- * Loss-track counters. Per judged slot only two increments: a histogram of the 4-bit track
- * state (bit k = track k ok) and of (previous state, state) pairs; per-track losses and Markov
- * transitions are summed from them when a MOS is computed, keeping the per-packet cost flat.
- */
-class TrackCounters {
-  expected = 0;
-  readonly state = new Uint32Array(16);
-  readonly pairs = new Uint32Array(256);
+// Indices of a loss-track count vector (trackCounts).
+const C_EXPECTED = 0;
+const C_LOST = 1;
+const C_FROM_OK = 2;
+const C_OK_TO_LOST = 3;
+const C_FROM_LOST = 4;
+const C_LOST_TO_OK = 5;
+const scratch = new Float64Array(6);
 
-  add(prev: number, state: number): void {
-    this.expected++;
-    this.state[state]!++;
-    if (prev >= 0) this.pairs[(prev << 4) | state]!++;
-  }
-
-  /** Slots lost on track k. */
-  lost(k: number): number {
-    let n = 0;
-    for (let s = 0; s < 16; s++) if (((s >> k) & 1) === 0) n += this.state[s]!;
-    return n;
-  }
-
-  /** Transition counts on track k: [from ok, ok -> lost, from lost, lost -> ok]. */
-  transitions(k: number, out: Float64Array): void {
-    let fromOk = 0;
-    let okToLost = 0;
-    let fromLost = 0;
-    let lostToOk = 0;
-    for (let i = 0; i < 256; i++) {
-      const c = this.pairs[i]!;
-      if (c === 0) continue;
-      const was = (i >> (4 + k)) & 1;
-      const now = (i >> k) & 1;
-      if (was === 1) {
-        fromOk += c;
-        if (now === 0) okToLost += c;
-      } else {
-        fromLost += c;
-        if (now === 1) lostToOk += c;
-      }
-    }
-    out[0] = fromOk;
-    out[1] = okToLost;
-    out[2] = fromLost;
-    out[3] = lostToOk;
-  }
-
-  reset(): void {
-    this.expected = 0;
-    this.state.fill(0);
-    this.pairs.fill(0);
-  }
-}
-
-const scratch = new Float64Array(4);
-
-function trackBurstRatio(c: TrackCounters, track: number): number {
-  c.transitions(track, scratch);
-  return burstRatio(scratch[1]!, scratch[0]!, scratch[3]!, scratch[2]!);
+function countsBurstRatio(c: Float64Array): number {
+  return burstRatio(c[C_OK_TO_LOST]!, c[C_FROM_OK]!, c[C_LOST_TO_OK]!, c[C_FROM_LOST]!);
 }
