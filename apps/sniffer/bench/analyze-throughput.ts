@@ -70,7 +70,7 @@ function rtpStatsBytes(n: number): number {
   return keep.length > 0 ? bytes : 0;
 }
 
-async function analyze(file: string, sampleMemory: boolean, spoolDir: string | null = null): Promise<{ packets: number; seconds: number; calls: number; bytesPerCall: number | null; peakOpen: number; spoolPackets: number }> {
+async function analyze(file: string, sampleAtPacket: number | null, spoolDir: string | null = null): Promise<{ packets: number; seconds: number; calls: number; bytesPerCall: number | null; peakOpen: number; spoolPackets: number }> {
   let calls = 0;
   const spool = spoolDir === null ? null : new CallSpool({ dir: spoolDir, mode: 'sip_rtp', compress: false, maxSizeBytes: 50 * 1024 ** 3, maxAgeDays: 365, maxOpenFiles: 4096 });
   const pipeline = new PacketPipeline(DEFAULT_PIPELINE_OPTIONS, { onCall: () => calls++, onRegister: () => undefined }, spool);
@@ -80,15 +80,18 @@ async function analyze(file: string, sampleMemory: boolean, spoolDir: string | n
   let peakOpen = 0;
   let bytesPerCall: number | null = null;
   const t0 = process.hrtime.bigint();
-  await readCaptureFile(file, (rec) => {
+  await readCaptureFile(file, (rec): Promise<void> | undefined => {
     pipeline.onPacket(rec);
-    // Once: when the table first holds its peak, measure what the open calls hold on the heap.
-    if (sampleMemory && bytesPerCall === null && pipeline.calls.openCalls >= 10_000) {
+    if (spool?.needsPause === true) return spool.drain();
+    // Once, mid-capture (every call set up and in its RTP phase), measure what the open calls
+    // hold on the heap and in typed-array buffers.
+    if (rec.index === sampleAtPacket) {
       gc?.();
       peakOpen = pipeline.calls.openCalls;
       const m = process.memoryUsage();
       bytesPerCall = (m.heapUsed + m.arrayBuffers - heapBefore) / peakOpen;
     }
+    return undefined;
   });
   pipeline.finish();
   await spool?.close();
@@ -116,11 +119,12 @@ console.log('sniffer analyze throughput (one core, in-process; tshark in the sam
 for (const c of cases) {
   const file = synth(c.name, c.args);
   const mb = statSync(file).size / 1e6;
+  await walk(file); // warm the page cache so every pass below reads from memory alike
   const w = await walk(file);
   const d = await walkDecode(file);
-  const a = await analyze(file, c.memory);
+  const a = await analyze(file, c.memory ? Math.floor(w.packets / 2) : null);
   const spoolDir = mkdtempSync(join(tmpdir(), 'callscope-bench-spool-'));
-  const s = await analyze(file, false, spoolDir);
+  const s = await analyze(file, null, spoolDir);
   rmSync(spoolDir, { recursive: true, force: true });
   const t = tshark(file);
   const pps = a.packets / a.seconds;
@@ -133,6 +137,6 @@ for (const c of cases) {
   else console.log('  tshark not installed: no baseline (apt-get install tshark)');
   if (a.bytesPerCall !== null) {
     const statsPerCall = (2 * rtpStatsBytes(20_000)) / 20_000;
-    console.log(`  heap per concurrent call at ${fmt(a.peakOpen)} open calls: ${fmt(a.bytesPerCall)} bytes in total, ${fmt(a.bytesPerCall - statsPerCall)} bytes without the two streams' RTP statistics (${fmt(statsPerCall)} bytes)`);
+    console.log(`  memory per concurrent call at ${fmt(a.peakOpen)} open calls: ${fmt(a.bytesPerCall)} bytes in total; the two streams' RTP statistics take ${fmt(statsPerCall)} of them, the call state ${fmt(a.bytesPerCall - statsPerCall)}`);
   }
 }

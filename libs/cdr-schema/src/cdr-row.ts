@@ -9,6 +9,9 @@ import type { CallRecord, IsoMicros, RegisterRecord, StreamRecord } from './cdr-
 import { isIsoMicros } from './cdr-model.js';
 import { ipToBytes } from './ip-address.js';
 
+/** Text address -> 4/16 bytes or null: {@link ipToBytes} or a memo of it (`IpBytesCache.bytes`). */
+export type IpToBytes = (text: string) => Buffer | null;
+
 /** One SQL value as passed to mysql2's escaping. */
 export type SqlValue = string | number | Buffer | null;
 
@@ -105,17 +108,17 @@ export function mainStream(streams: readonly StreamRecord[], side: 'caller' | 'c
 }
 
 /** Problems that make a record unwritable: programmer errors of the producer. */
-export function validateCallRecord(r: CallRecord): string | null {
+export function validateCallRecord(r: CallRecord, ip: IpToBytes = ipToBytes): string | null {
   // Records may come from JSON (the on-disk queue, another process): check the tag at run time.
   if ((r.type as string) !== 'call') return 'type must be "call"';
   for (const key of ['start', 'end'] as const) if (!isIsoMicros(r[key])) return `${key} is not an IsoMicros timestamp`;
   if (r.answer !== null && !isIsoMicros(r.answer)) return 'answer is not an IsoMicros timestamp';
-  if (ipToBytes(r.caller_ip) === null) return `caller_ip ${r.caller_ip} is not an IP address`;
-  if (ipToBytes(r.callee_ip) === null) return `callee_ip ${r.callee_ip} is not an IP address`;
+  if (ip(r.caller_ip) === null) return `caller_ip ${r.caller_ip} is not an IP address`;
+  if (ip(r.callee_ip) === null) return `callee_ip ${r.callee_ip} is not an IP address`;
   if (r.sensor.length === 0) return 'sensor is empty';
   for (const s of r.streams) {
     if (Number.isNaN(ssrcToNumber(s.ssrc))) return `stream ssrc ${s.ssrc} is not 0x + hex`;
-    if (ipToBytes(s.src_ip) === null || ipToBytes(s.dst_ip) === null) return 'stream address is not an IP address';
+    if (ip(s.src_ip) === null || ip(s.dst_ip) === null) return 'stream address is not an IP address';
     if (!isIsoMicros(s.first) || !isIsoMicros(s.last)) return 'stream first/last is not an IsoMicros timestamp';
     if (s.loss_bursts.length !== 10) return 'stream loss_bursts must have 10 counts';
   }
@@ -125,10 +128,10 @@ export function validateCallRecord(r: CallRecord): string | null {
 }
 
 /** Problems that make a register record unwritable. */
-export function validateRegisterRecord(r: RegisterRecord): string | null {
+export function validateRegisterRecord(r: RegisterRecord, ip: IpToBytes = ipToBytes): string | null {
   if ((r.type as string) !== 'register') return 'type must be "register"';
   if (!isIsoMicros(r.first) || !isIsoMicros(r.last)) return 'first/last is not an IsoMicros timestamp';
-  if (ipToBytes(r.client_ip) === null || ipToBytes(r.registrar_ip) === null) return 'address is not an IP address';
+  if (ip(r.client_ip) === null || ip(r.registrar_ip) === null) return 'address is not an IP address';
   if (r.sensor.length === 0) return 'sensor is empty';
   return null;
 }
@@ -150,7 +153,7 @@ export function worstMos(a: StreamRecord | null, b: StreamRecord | null): number
 }
 
 /** Row values of `cdr` for a validated record. */
-export function cdrRow(r: CallRecord, sensorId: number, t: Truncator): SqlValue[] {
+export function cdrRow(r: CallRecord, sensorId: number, t: Truncator, ip: IpToBytes = ipToBytes): SqlValue[] {
   const caller = t.cut(r.caller, 128);
   const called = t.cut(r.called, 128);
   const a = mainStream(r.streams, 'caller');
@@ -159,7 +162,7 @@ export function cdrRow(r: CallRecord, sensorId: number, t: Truncator): SqlValue[
     isoToSql(r.start), r.answer === null ? null : isoToSql(r.answer), isoToSql(r.end), r.duration, r.connect_duration,
     r.pdd_ms, sensorId, t.cut(r.call_id, 255), caller, reverseText(caller), called, reverseText(called),
     t.cutOrNull(r.caller_name, 128), t.cut(r.caller_domain, 128), t.cut(r.called_domain, 128),
-    ipToBytes(r.caller_ip), r.caller_port, ipToBytes(r.callee_ip), r.callee_port, r.transport, r.last_sip_code,
+    ip(r.caller_ip), r.caller_port, ip(r.callee_ip), r.callee_port, r.transport, r.last_sip_code,
     t.cutOrNull(r.last_sip_reason, 128), r.bye_by, r.end_reason, r.sip_packets, r.vlan,
     t.cutOrNull(r.caller_user_agent, 255), t.cutOrNull(r.callee_user_agent, 255), worstMos(a, b),
     ...sideValues(a), ...sideValues(b),
@@ -167,10 +170,10 @@ export function cdrRow(r: CallRecord, sensorId: number, t: Truncator): SqlValue[
 }
 
 /** Row values of `cdr_rtp` for stream `idx` of a call. */
-export function rtpRow(cdrId: number, start: string, idx: number, s: StreamRecord, t: Truncator): SqlValue[] {
+export function rtpRow(cdrId: number, start: string, idx: number, s: StreamRecord, t: Truncator, ip: IpToBytes = ipToBytes): SqlValue[] {
   const rtcp = s.rtcp;
   return [
-    cdrId, start, idx, ssrcToNumber(s.ssrc), s.side, ipToBytes(s.src_ip), s.src_port, ipToBytes(s.dst_ip), s.dst_port,
+    cdrId, start, idx, ssrcToNumber(s.ssrc), s.side, ip(s.src_ip), s.src_port, ip(s.dst_ip), s.dst_port,
     s.payload_type, t.cutOrNull(s.codec, 32), s.packets, s.lost, s.lost_pct, s.seq_errors, s.duplicated, s.reordered,
     isoToSql(s.first), isoToSql(s.last), s.jitter_max_ms, s.jitter_mean_ms, s.delta_max_ms, s.loss_bursts.join(','),
     s.mos_f1, s.mos_f2, s.mos_adapt, s.mos_min,
@@ -180,10 +183,10 @@ export function rtpRow(cdrId: number, start: string, idx: number, s: StreamRecor
 }
 
 /** Row values of `register` / `register_failed`. */
-export function registerRow(r: RegisterRecord, sensorId: number, t: Truncator): SqlValue[] {
+export function registerRow(r: RegisterRecord, sensorId: number, t: Truncator, ip: IpToBytes = ipToBytes): SqlValue[] {
   return [
     isoToSql(r.first), isoToSql(r.last), sensorId, t.cut(r.call_id, 255), t.cut(r.user, 128), t.cut(r.domain, 128),
-    t.cutOrNull(r.contact, 255), r.expires, r.result, r.last_sip_code, ipToBytes(r.client_ip), r.client_port,
-    ipToBytes(r.registrar_ip), r.registrar_port, t.cutOrNull(r.user_agent, 255), r.challenged ? 1 : 0, r.transactions,
+    t.cutOrNull(r.contact, 255), r.expires, r.result, r.last_sip_code, ip(r.client_ip), r.client_port,
+    ip(r.registrar_ip), r.registrar_port, t.cutOrNull(r.user_agent, 255), r.challenged ? 1 : 0, r.transactions,
   ];
 }

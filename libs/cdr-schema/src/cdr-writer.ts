@@ -30,6 +30,8 @@ import {
 } from './cdr-row.js';
 import type { SqlValue } from './cdr-row.js';
 import { openPool } from './db-pool.js';
+import { PreparedInsert } from './prepared-insert.js';
+import { IpBytesCache } from './ip-address.js';
 import type { DbTarget } from './db-pool.js';
 import { errorText, isRetryableDbError } from './db-errors.js';
 import { DiskQueue } from './disk-queue.js';
@@ -71,6 +73,12 @@ export interface CdrWriterOptions {
   concurrency?: number;
   /** Timeout of each statement of a batch, ms (default 30 000); a timeout counts as an outage. */
   queryTimeoutMs?: number;
+  /**
+   * Get the ids of the `cdr` rows from `INSERT ... RETURNING` (MariaDB 10.5+) instead of a second
+   * `SELECT` through the natural key. Default: detected from `VERSION()` on the first batch.
+   * `false` forces the `SELECT` (what a MySQL server needs).
+   */
+  insertReturning?: boolean;
   /** Logger callback or pino-like object. */
   logger?: LoggerOption;
 }
@@ -133,6 +141,20 @@ interface PendingItem {
   reject: (err: Error) => void;
 }
 
+/** What the writer knows is stored for one sensor: its id and the span `first_seen..last_seen`. */
+interface SensorEntry {
+  id: number;
+  first: string;
+  last: string;
+}
+
+/** Per sensor name, the earliest and latest instant of a batch's records. */
+type SensorSpans = Map<string, { first: string; last: string }>;
+
+interface VersionRow extends RowDataPacket {
+  v: string;
+}
+
 interface IdRow extends RowDataPacket {
   /** BIGINT: a string beyond 2^53 under `supportBigNumbers`. */
   id: number | string;
@@ -147,20 +169,55 @@ interface DiskBatch {
   records: CdrWriterRecord[];
 }
 
-const CHILD_CHUNK_ROWS = 2000;
-
 const columnList = (cols: readonly string[]): string => cols.map((c) => `\`${c}\``).join(',');
-const SQL_INSERT_CDR = `INSERT INTO cdr (${columnList(CDR_COLUMNS)}) VALUES ? ON DUPLICATE KEY UPDATE id = id`;
-const childInsert = (table: string, cols: readonly string[]): string =>
-  `INSERT INTO ${table} (${columnList(cols)}) VALUES ? ON DUPLICATE KEY UPDATE cdr_id = cdr_id`;
-const SQL_INSERT_RTP = childInsert('cdr_rtp', RTP_COLUMNS);
-const SQL_INSERT_SIP = childInsert('cdr_sip_response', SIP_RESPONSE_COLUMNS);
-const SQL_INSERT_DTMF = childInsert('cdr_dtmf', DTMF_COLUMNS);
-const registerInsert = (table: string): string =>
-  `INSERT INTO ${table} (${columnList(REGISTER_COLUMNS)}) VALUES ? ON DUPLICATE KEY UPDATE id = id`;
+const insertHead = (table: string, cols: readonly string[]): string => `INSERT INTO \`${table}\` (${columnList(cols)}) VALUES`;
+const ID_COLUMNS = "id, call_id, sensor_id, DATE_FORMAT(start, '%Y-%m-%d %H:%i:%s.%f') AS start";
+const SQL_SELECT_IDS = `SELECT ${ID_COLUMNS} FROM cdr WHERE call_id IN (?) AND start BETWEEN ? AND ?`;
+
+/** The prepared multi-row INSERTs of one writer, sized so a full batch is one statement per table. */
+interface WriterInserts {
+  cdr: PreparedInsert;
+  /** For a duplicate natural key, RETURNING yields the row as stored, so the existing id comes back. */
+  cdrReturning: PreparedInsert;
+  rtp: PreparedInsert;
+  sip: PreparedInsert;
+  dtmf: PreparedInsert;
+  register: PreparedInsert;
+  registerFailed: PreparedInsert;
+}
+
+function writerInserts(batchSize: number): WriterInserts {
+  const child = (table: string, cols: readonly string[], perCall: number): PreparedInsert =>
+    new PreparedInsert(insertHead(table, cols), cols.length, 'ON DUPLICATE KEY UPDATE cdr_id = cdr_id', batchSize * perCall);
+  const register = (table: string): PreparedInsert =>
+    new PreparedInsert(insertHead(table, REGISTER_COLUMNS), REGISTER_COLUMNS.length, 'ON DUPLICATE KEY UPDATE id = id', batchSize);
+  const cdrTail = 'ON DUPLICATE KEY UPDATE id = id';
+  return {
+    cdr: new PreparedInsert(insertHead('cdr', CDR_COLUMNS), CDR_COLUMNS.length, cdrTail, batchSize),
+    cdrReturning: new PreparedInsert(insertHead('cdr', CDR_COLUMNS), CDR_COLUMNS.length, `${cdrTail} RETURNING ${ID_COLUMNS}`, batchSize),
+    // Sized for the common call: two streams, a few final responses, a digit or two.
+    rtp: child('cdr_rtp', RTP_COLUMNS, 2),
+    sip: child('cdr_sip_response', SIP_RESPONSE_COLUMNS, 4),
+    dtmf: child('cdr_dtmf', DTMF_COLUMNS, 2),
+    register: register('register'),
+    registerFailed: register('register_failed'),
+  };
+}
 const SQL_UPSERT_SENSOR = `INSERT INTO sensors (name, first_seen, last_seen) VALUES (?, ?, ?)
   ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id), first_seen = LEAST(first_seen, VALUES(first_seen)),
   last_seen = GREATEST(last_seen, VALUES(last_seen))`;
+const SQL_WIDEN_SENSOR = 'UPDATE sensors SET first_seen = LEAST(first_seen, ?), last_seen = GREATEST(last_seen, ?) WHERE id = ?';
+
+/**
+ * Whether a server's `VERSION()` names a MariaDB that has `INSERT ... RETURNING` (10.5+,
+ * https://mariadb.com/kb/en/insertreturning/). MySQL has no RETURNING.
+ */
+export function supportsInsertReturning(version: string): boolean {
+  const m = /^(\d+)\.(\d+)\.\d+.*mariadb/i.exec(version);
+  if (m === null) return false;
+  const major = Number(m[1]);
+  return major > 10 || (major === 10 && Number(m[2]) >= 5);
+}
 
 /** See the module documentation. Create with {@link CdrWriter.open}. */
 export class CdrWriter {
@@ -178,6 +235,14 @@ export class CdrWriter {
   private readonly pending: PendingItem[] = [];
   private readonly spaceWaiters: (() => void)[] = [];
   private readonly readyDays = new Set<number>();
+  /** Sensors by name, as last committed; forgotten after any database failure. */
+  private readonly sensors = new Map<string, SensorEntry>();
+  /** `INSERT ... RETURNING` usable; `null` until the first batch asks the server. */
+  private returning: boolean | null;
+  private readonly inserts: WriterInserts;
+  private readonly ipCache = new IpBytesCache();
+  /** Address text -> bytes through {@link CdrWriter.ipCache}. */
+  private readonly ip = (text: string): Buffer | null => this.ipCache.bytes(text);
   private aheadCheckedDay = -1;
   private running: Promise<void> | null = null;
   private readonly concurrency: number;
@@ -218,6 +283,8 @@ export class CdrWriter {
     this.concurrency = Math.floor(positive('concurrency', options.concurrency ?? 2));
     this.queryTimeoutMs = positive('queryTimeoutMs', options.queryTimeoutMs ?? 30_000);
     this.currentDelay = this.retryDelayMs;
+    this.returning = options.insertReturning ?? null;
+    this.inserts = writerInserts(this.batchSize);
   }
 
   /**
@@ -261,7 +328,7 @@ export class CdrWriter {
    * @throws CdrWriteError (as a rejection) when the record could not be stored at all.
    */
   async write(record: CdrWriterRecord): Promise<void> {
-    const problem = record.type === 'call' ? validateCallRecord(record) : validateRegisterRecord(record);
+    const problem = record.type === 'call' ? validateCallRecord(record, this.ip) : validateRegisterRecord(record, this.ip);
     if (problem !== null) throw new TypeError(`invalid ${record.type} record ${record.call_id}: ${problem}`);
     while (this.pending.length >= this.maxPending && !this.closed) {
       await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));
@@ -368,6 +435,8 @@ export class CdrWriter {
   }
 
   private dbFailed(err: unknown, what: string): void {
+    // The database may come back restored or recreated: ask it again for sensor ids.
+    this.sensors.clear();
     this.counters.db_errors++;
     this.counters.retries++;
     this.retryAt = Date.now() + this.currentDelay;
@@ -540,24 +609,49 @@ export class CdrWriter {
     return { sql, timeout: this.queryTimeoutMs };
   }
 
-  /** Upserts sensors by name and returns name -> id. */
-  private async sensorIds(conn: PoolConnection, records: CdrWriterRecord[]): Promise<Map<string, number>> {
-    const spans = new Map<string, { first: string; last: string }>();
-    for (const r of records) {
-      const [first, last] = r.type === 'call' ? [r.start, r.end] : [r.first, r.last];
-      const span = spans.get(r.sensor);
-      if (span === undefined) spans.set(r.sensor, { first, last });
-      else {
-        if (first < span.first) span.first = first;
-        if (last > span.last) span.last = last;
-      }
-    }
+  /**
+   * Sensor ids for a batch. A sensor the writer has not seen yet is upserted by name on its own
+   * (autocommit), which yields its id; later batches reuse the id and only widen
+   * `first_seen`/`last_seen` inside their own transaction (`widenSensors`), so a batch costs one
+   * commit (one log flush) instead of two.
+   */
+  private async sensorIds(conn: PoolConnection, spans: SensorSpans): Promise<Map<string, number>> {
     const ids = new Map<string, number>();
     for (const [name, span] of spans) {
+      const known = this.sensors.get(name);
+      if (known !== undefined) {
+        ids.set(name, known.id);
+        continue;
+      }
       const [res] = await conn.query<ResultSetHeader>(this.q(SQL_UPSERT_SENSOR), [this.truncator.cut(name, 64), isoToSql(span.first), isoToSql(span.last)]);
       ids.set(name, res.insertId);
+      this.sensors.set(name, { id: res.insertId, first: span.first, last: span.last });
     }
     return ids;
+  }
+
+  /**
+   * Widens the stored span of each known sensor the batch goes beyond, in the batch's transaction.
+   * Runs last before COMMIT so the row lock on `sensors` is held only for the commit itself, and
+   * in id order so two batches never wait for each other's sensors crosswise. Returns what to
+   * apply to the cache once the COMMIT succeeded.
+   */
+  private async widenSensors(conn: PoolConnection, spans: SensorSpans): Promise<(() => void)[]> {
+    const todo: [SensorEntry, { first: string; last: string }][] = [];
+    for (const [name, span] of spans) {
+      const known = this.sensors.get(name);
+      if (known !== undefined && (span.first < known.first || span.last > known.last)) todo.push([known, span]);
+    }
+    todo.sort((a, b) => a[0].id - b[0].id);
+    const commits: (() => void)[] = [];
+    for (const [known, span] of todo) {
+      await conn.query(this.q(SQL_WIDEN_SENSOR), [isoToSql(span.first), isoToSql(span.last), known.id]);
+      commits.push(() => {
+        if (span.first < known.first) known.first = span.first;
+        if (span.last > known.last) known.last = span.last;
+      });
+    }
+    return commits;
   }
 
   /** Gives each day of the batch its partition (and keeps days ahead ready) before inserting. */
@@ -580,16 +674,23 @@ export class CdrWriter {
     const conn = await this.pool.getConnection();
     let broken = false;
     try {
-      const sensors = await this.sensorIds(conn, records);
+      if (this.returning === null) {
+        const [rows] = await conn.query<VersionRow[]>(this.q('SELECT VERSION() AS v'));
+        this.returning = supportsInsertReturning(rows[0]?.v ?? '');
+      }
+      const spans = sensorSpans(records);
+      const sensors = await this.sensorIds(conn, spans);
       await conn.query(this.q('START TRANSACTION'));
       const calls = records.filter((r): r is CallRecord => r.type === 'call');
       if (calls.length > 0) await this.insertCalls(conn, calls, sensors);
       const regs = records.filter((r): r is RegisterRecord => r.type === 'register');
-      const ok = regs.filter((r) => r.result === 'ok').map((r) => registerRow(r, sensors.get(r.sensor)!, this.truncator));
-      const failed = regs.filter((r) => r.result !== 'ok').map((r) => registerRow(r, sensors.get(r.sensor)!, this.truncator));
-      if (ok.length > 0) await conn.query(this.q(registerInsert('register')), [ok]);
-      if (failed.length > 0) await conn.query(this.q(registerInsert('register_failed')), [failed]);
+      const ok = regs.filter((r) => r.result === 'ok').map((r) => registerRow(r, sensors.get(r.sensor)!, this.truncator, this.ip));
+      const failed = regs.filter((r) => r.result !== 'ok').map((r) => registerRow(r, sensors.get(r.sensor)!, this.truncator, this.ip));
+      await this.insertRows(conn, this.inserts.register, ok);
+      await this.insertRows(conn, this.inserts.registerFailed, failed);
+      const widened = await this.widenSensors(conn, spans);
       await conn.query(this.q('COMMIT'));
+      for (const apply of widened) apply();
       this.counters.batches++;
     } catch (err) {
       broken = isRetryableDbError(err);
@@ -606,22 +707,23 @@ export class CdrWriter {
   }
 
   private async insertCalls(conn: PoolConnection, calls: CallRecord[], sensors: Map<string, number>): Promise<void> {
-    const rows = calls.map((r) => cdrRow(r, sensors.get(r.sensor)!, this.truncator));
-    await conn.query(this.q(SQL_INSERT_CDR), [rows]);
-    // Ids of inserted and already-present rows alike, through the natural key.
-    let minStart = calls[0]!.start;
-    let maxStart = minStart;
-    for (const c of calls) {
-      if (c.start < minStart) minStart = c.start;
-      if (c.start > maxStart) maxStart = c.start;
+    const rows = calls.map((r) => cdrRow(r, sensors.get(r.sensor)!, this.truncator, this.ip));
+    // Ids of inserted and already-present rows alike: RETURNING hands them back with the INSERT
+    // (one statement, no second lookup of every natural key); otherwise read them through the key.
+    let idRows: IdRow[];
+    if (this.returning === true) {
+      idRows = await this.insertRows(conn, this.inserts.cdrReturning, rows);
+    } else {
+      await this.insertRows(conn, this.inserts.cdr, rows);
+      let minStart = calls[0]!.start;
+      let maxStart = minStart;
+      for (const c of calls) {
+        if (c.start < minStart) minStart = c.start;
+        if (c.start > maxStart) maxStart = c.start;
+      }
+      const callIds = [...new Set(calls.map((c) => storedCallId(c.call_id)))];
+      [idRows] = await conn.query<IdRow[]>(this.q(SQL_SELECT_IDS), [callIds, isoToSql(minStart), isoToSql(maxStart)]);
     }
-    const callIds = [...new Set(calls.map((c) => storedCallId(c.call_id)))];
-    const [idRows] = await conn.query<IdRow[]>(
-      this.q(
-        "SELECT id, call_id, sensor_id, DATE_FORMAT(start, '%Y-%m-%d %H:%i:%s.%f') AS start FROM cdr WHERE call_id IN (?) AND start BETWEEN ? AND ?",
-      ),
-      [callIds, isoToSql(minStart), isoToSql(maxStart)],
-    );
     const idByKey = new Map<string, number>();
     for (const row of idRows) idByKey.set(`${row.sensor_id}\u0000${row.call_id}\u0000${sqlToIso(row.start)}`, Number(row.id));
     const rtp: SqlValue[][] = [];
@@ -631,16 +733,41 @@ export class CdrWriter {
       const id = idByKey.get(`${sensors.get(c.sensor)!}\u0000${storedCallId(c.call_id)}\u0000${c.start}`);
       if (id === undefined) throw new Error(`cdr row for ${c.call_id} not found after insert`);
       const start = isoToSql(c.start);
-      c.streams.forEach((s, idx) => rtp.push(rtpRow(id, start, idx, s, this.truncator)));
+      c.streams.forEach((s, idx) => rtp.push(rtpRow(id, start, idx, s, this.truncator, this.ip)));
       c.sip_responses.forEach((x, idx) =>
         sip.push([id, start, idx, x.code, this.truncator.cut(x.reason, 128), isoToSql(x.time), this.truncator.cut(x.cseq_method, 32), x.from_side]),
       );
       c.dtmf.forEach((d, idx) => dtmf.push([id, start, idx, this.truncator.cut(d.digit, 4), isoToSql(d.ts), d.method, d.duration_ms]));
     }
-    for (const [sql, all] of [[SQL_INSERT_RTP, rtp], [SQL_INSERT_SIP, sip], [SQL_INSERT_DTMF, dtmf]] as const) {
-      for (let i = 0; i < all.length; i += CHILD_CHUNK_ROWS) await conn.query(this.q(sql), [all.slice(i, i + CHILD_CHUNK_ROWS)]);
+    await this.insertRows(conn, this.inserts.rtp, rtp);
+    await this.insertRows(conn, this.inserts.sip, sip);
+    await this.insertRows(conn, this.inserts.dtmf, dtmf);
+  }
+
+  /** Runs a prepared multi-row INSERT over `rows`; returns the rows of its RETURNING clause, if any. */
+  private async insertRows(conn: PoolConnection, insert: PreparedInsert, rows: SqlValue[][]): Promise<IdRow[]> {
+    const out: IdRow[] = [];
+    for (const [sql, values] of insert.statements(rows)) {
+      const [result] = await conn.execute<IdRow[] | ResultSetHeader>(this.q(sql), values);
+      if (Array.isArray(result)) for (const row of result) out.push(row);
+    }
+    return out;
+  }
+}
+
+/** Per sensor name, the earliest and latest instant of a batch's records. */
+function sensorSpans(records: CdrWriterRecord[]): SensorSpans {
+  const spans: SensorSpans = new Map();
+  for (const r of records) {
+    const [first, last] = r.type === 'call' ? [r.start, r.end] : [r.first, r.last];
+    const span = spans.get(r.sensor);
+    if (span === undefined) spans.set(r.sensor, { first, last });
+    else {
+      if (first < span.first) span.first = first;
+      if (last > span.last) span.last = last;
     }
   }
+  return spans;
 }
 
 function positive(name: string, value: number): number {

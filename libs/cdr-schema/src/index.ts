@@ -16,7 +16,7 @@ export type {
 export { END_REASONS, REGISTER_RESULTS, SIP_TRANSPORTS, formatIsoMicros, isIsoMicros } from './cdr-model.js';
 export type { DbTarget } from './db-pool.js';
 export type { LogCallback, LogLevel, LoggerOption, PinoLikeLogger } from './logger.js';
-export { ipFromBytes, ipToBytes } from './ip-address.js';
+export { IpBytesCache, ipFromBytes, ipToBytes } from './ip-address.js';
 export type { AppliedMigration, MigrateOptions, MigrateResult, Migration, MigrationStatus } from './migrations.js';
 export {
   LATEST_SCHEMA_VERSION,
@@ -34,11 +34,12 @@ export { PARTITION_MAX, PARTITION_OLD, planAhead, planPartitionSplit, partitions
 export type { PartitionedTable } from './schema-sql.js';
 export { PARTITIONED_TABLES } from './schema-sql.js';
 export type { CdrWriterOptions, CdrWriterRecord, CdrWriterStats } from './cdr-writer.js';
-export { CDR_WRITE_ERROR, CdrWriteError, CdrWriter } from './cdr-writer.js';
+export { CDR_WRITE_ERROR, CdrWriteError, CdrWriter, supportsInsertReturning } from './cdr-writer.js';
+export { MAX_PLACEHOLDERS, PreparedInsert, chunkSizes } from './prepared-insert.js';
 export type { DiskQueueOptions, DiskQueueStats } from './disk-queue.js';
 export { DiskQueue } from './disk-queue.js';
-export type { CdrSearchFilter, CdrSummary, RegisterSearchFilter } from './cdr-queries.js';
-export { getCall, searchCalls, searchRegistrations } from './cdr-queries.js';
+export type { CdrSearchFilter, CdrSummary, RegisterSearchFilter, SqlQuery } from './cdr-queries.js';
+export { buildCallSearch, getCall, searchCalls, searchRegistrations } from './cdr-queries.js';
 export { mainStream, worstMos } from './cdr-row.js';
 export type { MigrateCliIo } from './cli/migrate.js';
 export { runMigrateCli } from './cli/migrate.js';

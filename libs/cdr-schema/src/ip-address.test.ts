@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fc, test } from '@fast-check/vitest';
-import { ipFromBytes, ipToBytes } from './ip-address.js';
+import { IpBytesCache, ipFromBytes, ipToBytes } from './ip-address.js';
 
 describe('ipToBytes / ipFromBytes', () => {
   it.each([
@@ -43,5 +43,22 @@ describe('ipToBytes / ipFromBytes', () => {
   test.prop([fc.string({ maxLength: 50 })])('never throws on arbitrary text', (text) => {
     const bytes = ipToBytes(text);
     if (bytes !== null) expect([4, 16]).toContain(bytes.length);
+  });
+});
+
+describe('IpBytesCache', () => {
+  it('answers like ipToBytes, including null for a non-address, and stays bounded', () => {
+    const cache = new IpBytesCache(3);
+    for (const text of ['10.0.0.1', '2001:db8::5', 'nonsense', '10.0.0.1']) expect(cache.bytes(text)).toEqual(ipToBytes(text));
+    expect(cache.size).toBe(3);
+    expect(cache.bytes('192.0.2.1')?.toString('hex')).toBe('c0000201');
+    expect(cache.size).toBe(1); // full: started over
+    expect(() => new IpBytesCache(0)).toThrow(RangeError);
+  });
+
+  test.prop([fc.array(fc.oneof(fc.ipV4(), fc.ipV6(), fc.string()), { maxLength: 50 })])('never disagrees with ipToBytes', (texts) => {
+    const cache = new IpBytesCache(8);
+    for (const text of [...texts, ...texts]) expect(cache.bytes(text)).toEqual(ipToBytes(text));
+    expect(cache.size).toBeLessThanOrEqual(8);
   });
 });

@@ -93,3 +93,36 @@ export function ipFromBytes(bytes: Uint8Array): string {
   if (bestStart < 0) return hex.join(':');
   return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
 }
+
+/**
+ * A bounded memo of {@link ipToBytes}. A sensor's calls go between a few signalling and media
+ * addresses over and over, and parsing one costs about as much as a whole row's other columns;
+ * the writer converts each call's addresses once to validate and once to build rows.
+ * The returned buffers are shared: callers must not modify them.
+ */
+export class IpBytesCache {
+  private readonly map = new Map<string, Buffer | null>();
+  private readonly maxEntries: number;
+
+  /** @param maxEntries entries kept; the memo starts over when it is full (default 4096). */
+  constructor(maxEntries = 4096) {
+    if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError(`maxEntries must be a positive integer, got ${maxEntries}`);
+    this.maxEntries = maxEntries;
+  }
+
+  /** Entries held. */
+  get size(): number {
+    return this.map.size;
+  }
+
+  /** {@link ipToBytes} of `text`, from the memo when it was seen before. */
+  bytes(text: string): Buffer | null {
+    let out = this.map.get(text);
+    if (out === undefined) {
+      out = ipToBytes(text);
+      if (this.map.size >= this.maxEntries) this.map.clear();
+      this.map.set(text, out);
+    }
+    return out;
+  }
+}

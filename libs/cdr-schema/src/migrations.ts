@@ -13,7 +13,7 @@ import type { DbTarget } from './db-pool.js';
 import { toLogCallback } from './logger.js';
 import type { LoggerOption } from './logger.js';
 import { ensurePartitions } from './partitions.js';
-import { SCHEMA_V1 } from './schema-sql.js';
+import { SCHEMA_V1, SCHEMA_V2 } from './schema-sql.js';
 
 /** One migration step. */
 export interface Migration {
@@ -26,7 +26,10 @@ export interface Migration {
 }
 
 /** Every migration, in order. Never edit an applied step: add a new one (checksums enforce it). */
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'initial schema', statements: SCHEMA_V1 }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'initial schema', statements: SCHEMA_V1 },
+  { version: 2, name: 'secondary indexes cut to what the GUI searches use', statements: SCHEMA_V2 },
+];
 
 /** Latest schema version this code knows. */
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;

@@ -23,13 +23,13 @@ describe('migrations on a real MariaDB', () => {
   it('reports an empty database as version 0 with every step pending', async () => {
     const status = await migrationStatus(db.pool);
     expect(status).toMatchObject({ current: 0, latest: LATEST_SCHEMA_VERSION, too_new: false });
-    expect(status.pending).toEqual([1]);
+    expect(status.pending).toEqual([1, 2]);
   });
 
   it('migrates from empty, creating every table and daily partitions ahead', async () => {
     const now = Date.parse('2026-11-29T12:00:00Z');
     const result = await migrate(db.pool, { now: () => now, partitionDaysAhead: 3 });
-    expect(result.applied).toEqual([1]);
+    expect(result.applied).toEqual([1, 2]);
     expect(result.current).toBe(LATEST_SCHEMA_VERSION);
     const [tables] = await db.pool.query('SHOW TABLES');
     const names = (tables as Record<string, string>[]).map((r) => Object.values(r)[0]).sort();
@@ -50,8 +50,41 @@ describe('migrations on a real MariaDB', () => {
     expect(result).toEqual({ applied: [], current: LATEST_SCHEMA_VERSION, partition_alters: 0 });
     expect(await readPartitions(db.pool)).toEqual(before);
     const [rows] = await db.pool.query('SELECT version, checksum FROM schema_migrations');
-    expect(rows).toHaveLength(1);
+    expect(rows).toHaveLength(LATEST_SCHEMA_VERSION);
     expect((rows as { checksum: string }[])[0]!.checksum).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('version 2 leaves exactly the indexes the GUI searches use', async () => {
+    const [rows] = await db.pool.query(
+      `SELECT TABLE_NAME t, INDEX_NAME i, GROUP_CONCAT(COLUMN_NAME ORDER BY SEQ_IN_INDEX) c FROM information_schema.STATISTICS
+       WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN ('cdr', 'register', 'register_failed') GROUP BY t, i ORDER BY t, i`,
+    );
+    expect(rows).toEqual([
+      { t: 'cdr', i: 'idx_called', c: 'called,start' },
+      { t: 'cdr', i: 'idx_called_rev', c: 'called_reverse,start' },
+      { t: 'cdr', i: 'idx_caller', c: 'caller,start' },
+      { t: 'cdr', i: 'idx_caller_rev', c: 'caller_reverse,start' },
+      { t: 'cdr', i: 'idx_start_mos', c: 'start,mos_worst' },
+      { t: 'cdr', i: 'PRIMARY', c: 'id,start' },
+      { t: 'cdr', i: 'uk_call', c: 'call_id,sensor_id,start' },
+      ...['register', 'register_failed'].flatMap((t) => [
+        { t, i: 'idx_first', c: 'first' },
+        { t, i: 'idx_user', c: 'user,first' },
+        { t, i: 'PRIMARY', c: 'id,first' },
+        { t, i: 'uk_register', c: 'call_id,sensor_id,first' },
+      ]),
+    ]);
+  });
+
+  it('a version 2 step interrupted half-way re-runs cleanly', async () => {
+    // As if the process died after the first ALTER: the index change is done, the row is missing.
+    await db.pool.query('DELETE FROM schema_migrations WHERE version = 2');
+    await db.pool.query('ALTER TABLE `register` ADD INDEX idx_sensor (sensor_id, `first`)');
+    expect((await migrate(db.pool)).applied).toEqual([2]);
+    const [rows] = await db.pool.query(
+      "SELECT COUNT(*) n FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND INDEX_NAME IN ('idx_sensor', 'idx_mos', 'idx_start')",
+    );
+    expect(rows).toEqual([{ n: 0 }]);
   });
 
   it('refuses to run on a checksum mismatch', async () => {
@@ -82,9 +115,9 @@ describe('migrations on a real MariaDB', () => {
     const err: string[] = [];
     const io = { out: (l: string) => out.push(l), err: (l: string) => err.push(l), dbUrl: db.url };
     expect(await runMigrateCli(['status'], io)).toBe(0);
-    expect(JSON.parse(out.pop()!)).toEqual({ current: 1, latest: 1, pending: [], too_new: false });
+    expect(JSON.parse(out.pop()!)).toEqual({ current: LATEST_SCHEMA_VERSION, latest: LATEST_SCHEMA_VERSION, pending: [], too_new: false });
     expect(await runMigrateCli(['migrate'], io)).toBe(0);
-    expect(JSON.parse(out.pop()!)).toMatchObject({ applied: [], current: 1 });
+    expect(JSON.parse(out.pop()!)).toMatchObject({ applied: [], current: LATEST_SCHEMA_VERSION });
     expect(await runMigrateCli(['retention', '--keep-days', '30'], io)).toBe(0);
     expect(JSON.parse(out.pop()!)).toHaveProperty('cutoff');
     expect(await runMigrateCli(['retention'], io)).toBe(2);

@@ -11,6 +11,7 @@ import {
   readPartitions,
   searchCalls,
   searchRegistrations,
+  supportsInsertReturning,
 } from '../src/index.js';
 import { countRows, createTestDb, isoAt, makeBareCall, makeCall, makeRegister, removeTempDirs, tempDir } from './helpers.js';
 import type { TestDb } from './helpers.js';
@@ -35,6 +36,21 @@ async function idOf(callId: string): Promise<number> {
   expect(list).toHaveLength(1);
   return Number(list[0]!.id);
 }
+
+describe('supportsInsertReturning', () => {
+  it.each([
+    ['10.11.19-MariaDB-0+deb12u1', true],
+    ['10.5.0-MariaDB', true],
+    ['11.4.2-MariaDB-log', true],
+    ['10.4.34-MariaDB', false],
+    ['5.5.5-10.11.6-MariaDB', false], // the old replication prefix some proxies still send
+    ['8.0.36', false],
+    ['8.4.0-mysql', false],
+    ['', false],
+  ])('%j -> %s', (version, expected) => {
+    expect(supportsInsertReturning(version)).toBe(expected);
+  });
+});
 
 describe('CdrWriter on a real MariaDB', () => {
   it('round-trips every field of a call, with and without optional parts', async () => {
@@ -96,6 +112,64 @@ describe('CdrWriter on a real MariaDB', () => {
     expect(sensors).toEqual([{ name: 'sensor-a' }]);
   });
 
+  it.each([
+    ['INSERT ... RETURNING', true],
+    ['SELECT read-back (MySQL)', false],
+  ])('ids via %s: a replay with new and stored calls links every child to its own call, once', async (_label, insertReturning) => {
+    const base = NOW - 5_400_000 - (insertReturning ? 0 : 60_000);
+    const offset = insertReturning ? 20_000 : 21_000;
+    // Varied child counts and a batch size that is no power of two: several statement shapes.
+    const calls = Array.from({ length: 45 }, (_, i) => {
+      const c = makeCall(offset + i, base + i * 1000);
+      c.streams = c.streams.concat(c.streams).slice(0, i % 4);
+      c.dtmf = c.dtmf.slice(0, i % 3);
+      return c;
+    });
+    for (const batch of [calls.slice(0, 20), calls]) {
+      const writer = await CdrWriter.open({ db: db.pool, queueDir: tempDir('ids'), batchSize: 13, insertReturning });
+      await Promise.all(batch.map((c) => writer.write(c)));
+      await writer.close();
+      expect(writer.stats()).toMatchObject({ written: batch.length, dropped: 0, db_errors: 0 });
+    }
+    const [counts] = await db.pool.query(
+      `SELECT COUNT(DISTINCT c.id) calls, COUNT(r.idx) streams FROM cdr c LEFT JOIN cdr_rtp r ON r.cdr_id = c.id AND r.start = c.start
+       WHERE c.call_id LIKE ?`,
+      [`call-${String(offset).slice(0, 3)}__@%`],
+    );
+    expect(counts).toEqual([{ calls: 45, streams: calls.reduce((n, c) => n + c.streams.length, 0) }]);
+    for (const call of [calls[3]!, calls[22]!, calls[44]!]) {
+      const { id: _id, ...got } = (await getCall(db.pool, await idOf(call.call_id), call.start))!;
+      expect(got).toEqual(call);
+    }
+  });
+
+  it('keeps sensors.first_seen/last_seen the span of everything written, across batches and writers', async () => {
+    const base = NOW - 8_000_000;
+    const sensor = 'sensor-span';
+    const span = async () => {
+      const [rows] = await db.pool.query(
+        "SELECT DATE_FORMAT(first_seen, '%Y-%m-%d %H:%i:%s.%f') f, DATE_FORMAT(last_seen, '%Y-%m-%d %H:%i:%s.%f') l FROM sensors WHERE name = ?",
+        [sensor],
+      );
+      return (rows as { f: string; l: string }[]).map((r) => [r.f, r.l]);
+    };
+    const sql = (iso: string) => iso.replace('T', ' ').replace('Z', '');
+    const a = makeCall(30_001, base, { sensor });
+    const later = makeCall(30_002, base + 600_000, { sensor });
+    const earlier = makeCall(30_003, base - 600_000, { sensor });
+    const writer = await CdrWriter.open({ db: db.pool, queueDir: tempDir('span'), batchSize: 1 });
+    await writer.write(a);
+    expect(await span()).toEqual([[sql(a.start), sql(a.end)]]);
+    await writer.write(later); // the cached sensor is widened inside the batch's transaction
+    expect(await span()).toEqual([[sql(a.start), sql(later.end)]]);
+    await writer.write(a); // inside the known span: nothing to widen
+    await writer.close();
+    const next = await CdrWriter.open({ db: db.pool, queueDir: tempDir('span2'), batchSize: 1 });
+    await next.write(earlier);
+    await next.close();
+    expect(await span()).toEqual([[sql(earlier.start), sql(later.end)]]);
+  });
+
   it('search: date range plus caller prefix/suffix, Call-ID, MOS below, sensor', async () => {
     const base = NOW - 1_800_000;
     const writer = await CdrWriter.open({ db: db.pool, queueDir: tempDir('search') });
@@ -112,6 +186,10 @@ describe('CdrWriter on a real MariaDB', () => {
     expect(await ids({ call_id: bad.call_id })).toEqual([bad.call_id]);
     expect(await ids({ mos_below: 3 })).toEqual([bad.call_id]);
     expect(await ids({ sensor: 'sensor-b' })).toEqual([good.call_id]);
+    // Newest first, and the limit applies after the filters (the keys are found first, then read).
+    expect((await searchCalls(db.pool, { ...range, limit: 1 })).map((r) => r.call_id)).toEqual([bad.call_id]);
+    expect((await searchCalls(db.pool, { ...range, caller_prefix: '4930', limit: 1 })).map((r) => r.call_id)).toEqual([bad.call_id]);
+    expect((await searchCalls(db.pool, { ...range, mos_below: 3.3, limit: 2 })).map((r) => r.call_id)).toEqual([bad.call_id, good.call_id]);
     const [row] = await searchCalls(db.pool, { ...range, call_id: good.call_id });
     expect(row).toMatchObject({ caller_ip: '192.0.2.10', callee_ip: '2001:db8::5', sensor: 'sensor-b', mos_worst: 3.2 });
   });

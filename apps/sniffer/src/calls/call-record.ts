@@ -72,10 +72,10 @@ function round(value: number, digits: number): number | null {
 
 /** A stream's record: Wireshark's figures, ours beyond them, MOS, and the peer's RTCP about it. */
 export function buildStreamRecord(s: MediaStream, rtcp: RtcpSessionStats | null): StreamRecord {
-  const st = s.stats;
+  const st = s;
   st.finish();
   const ws = st.wireshark;
-  const pt = s.payloadType >= 0 ? s.payloadType : st.payloadType;
+  const pt = s.audioPayloadType >= 0 ? s.audioPayloadType : st.payloadType;
   const codecId = pt >= 0 ? s.payloadTypes.codec[pt]! : Codec.Unknown;
   const minMos = Math.min(st.minIntervalMos[0]!, st.minIntervalMos[1]!, st.minIntervalMos[2]!);
   return {

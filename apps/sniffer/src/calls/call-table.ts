@@ -45,7 +45,7 @@ export const DEFAULT_CALL_TABLE_OPTIONS: CallTableOptions = {
 };
 
 /** A media address announced in SDP: RTP or RTCP to or from it belongs to `call`. */
-interface MediaEndpoint {
+export interface MediaEndpoint {
   call: Call;
   /** The side that announced the address (it receives RTP there and usually sends from it). */
   owner: CallSide;
@@ -57,6 +57,8 @@ interface MediaEndpoint {
    * it, so the common case skips the call's stream list (fewer cache misses at 10k calls).
    */
   last: MediaStream | null;
+  /** Last packet time through this endpoint (µs): media activity for the RTP timeout. */
+  lastUs: number;
 }
 
 /** Optional observers of the table (the pcap spool uses them). */
@@ -186,7 +188,9 @@ export class CallTable {
       return null;
     }
     const call = ep.call;
-    call.lastActivityUs = Math.max(call.lastActivityUs, tsUs);
+    // Media activity is read from the streams by the sweep; writing it here would touch the
+    // call object on every packet.
+    ep.lastUs = tsUs;
     this.lastWasRtcp = ep.rtcp;
     if (len < 8 || (buf[off]! & 0xc0) !== 0x80) return call; // on a media port but not RTP/RTCP: still the call's
     const secondByte = buf[off + 1]!;
@@ -214,7 +218,7 @@ export class CallTable {
       stream = this.streamOf(call, pkt, h.ssrc, side, ep.payloadTypes);
       ep.last = stream;
     }
-    if (stream !== null) stream.update(h, pkt.tsSec, pkt.tsNsec, buf, h.payloadOffset, h.payloadLength);
+    if (stream !== null) stream.onPacket(h, pkt.tsSec, pkt.tsNsec, buf, h.payloadOffset, h.payloadLength);
     return call;
   }
 
@@ -251,11 +255,22 @@ export class CallTable {
   private addEndpoint(call: Call, ip: string, port: number, owner: CallSide, rtcp: boolean, payloadTypes: PayloadTypeMap): void {
     const key = endpointKeyFromText(ip, port);
     if (key === null) return;
-    // The newest SDP wins: a port reused by a new call belongs to it from now on.
-    const ep: MediaEndpoint = { call, owner, rtcp, payloadTypes, last: null };
-    if (typeof key === 'number') this.endpoints4.set(key, ep);
-    else this.endpoints6.set(key, ep);
-    if (!call.endpointKeys.includes(key)) call.endpointKeys.push(key);
+    const existing = typeof key === 'number' ? this.endpoints4.get(key) : this.endpoints6.get(key);
+    if (existing?.call === call) {
+      // The same address again (re-INVITE, answer repeating the offer's port): update in place,
+      // so a long call with many re-INVITEs keeps a bounded set of endpoints.
+      existing.owner = owner;
+      existing.rtcp = rtcp;
+      existing.payloadTypes = payloadTypes;
+      existing.last = null;
+    } else {
+      // The newest SDP wins: a port reused by a new call belongs to it from now on.
+      const ep: MediaEndpoint = { call, owner, rtcp, payloadTypes, last: null, lastUs: 0 };
+      call.endpoints.push(ep);
+      if (typeof key === 'number') this.endpoints4.set(key, ep);
+      else this.endpoints6.set(key, ep);
+      if (!call.endpointKeys.includes(key)) call.endpointKeys.push(key);
+    }
     this.hooks.onEndpoint?.(call, key);
   }
 
@@ -278,7 +293,7 @@ export class CallTable {
       } else if (now - call.startUs >= o.absoluteTimeoutS * 1e6) reason = 'absolute_timeout';
       else if (call.phase === CallPhase.Setup) {
         if (now - call.lastSipUs >= o.noAnswerTimeoutS * 1e6) reason = 'no_answer_timeout';
-      } else if (call.phase === CallPhase.Answered && now - call.lastActivityUs >= o.rtpTimeoutS * 1e6) reason = 'rtp_timeout';
+      } else if (call.phase === CallPhase.Answered && now - lastActivityOf(call) >= o.rtpTimeoutS * 1e6) reason = 'rtp_timeout';
       if (reason !== null) this.close(call, reason);
     }
   }
@@ -306,6 +321,13 @@ export class CallTable {
     this.onCall(buildCallRecord(call, reason, this.options.sensor));
     this.hooks.onClose?.(call);
   }
+}
+
+/** Last SIP or media packet of a call (µs). */
+function lastActivityOf(call: Call): number {
+  let last = call.lastActivityUs;
+  for (const ep of call.endpoints) if (ep.lastUs > last) last = ep.lastUs;
+  return last;
 }
 
 /** Distinct rtpmap sets kept shared; past this many, maps are built per m= line (still correct). */

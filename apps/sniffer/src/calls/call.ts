@@ -1,6 +1,7 @@
 import type { CallSide, DtmfRecord, EndReason, SipResponseRecord, SipTransport } from '@callscope/cdr-schema';
 import type { SpoolCallRef } from '@callscope/pcap-store';
 import type { RtcpSessionStats } from '@callscope/rtp';
+import type { MediaEndpoint } from './call-table.js';
 import type { MediaStream } from './media-stream.js';
 import type { SipEvent } from './sip-event.js';
 import { isoFromMicros } from './time.js';
@@ -64,7 +65,7 @@ export class Call {
   byeResponseCode: number | null = null;
   byeResponseReason: string | null = null;
   lastSipUs: number;
-  /** Last SIP or RTP packet: the RTP-inactivity timeout counts from here. */
+  /** Last SIP packet (media activity is kept by the endpoints, see CallTable). */
   lastActivityUs: number;
   /** Set when the call is over and only lingers for late RTP and retransmissions. */
   closeAtUs: number | null = null;
@@ -79,6 +80,8 @@ export class Call {
   readonly spool: SpoolCallRef;
   /** Keys of the media endpoints this call registered, removed when the call is dropped. */
   readonly endpointKeys: (number | string)[] = [];
+  /** The media endpoints this call announced (their packet times tell its media activity). */
+  readonly endpoints: MediaEndpoint[] = [];
 
   constructor(invite: SipEvent) {
     this.callId = invite.callId;

@@ -149,6 +149,7 @@ export async function runAnalyze(argv: readonly string[], io: AnalyzeIo): Promis
       pipeline.onPacket(rec);
       bar?.update(rec.fileOffset, pipeline.counters.packets, pipeline.calls.openCalls);
       if (db?.needsPause === true) return db.drainSome();
+      if (spool?.needsPause === true) return spool.drain();
       return out.full ? out.flush() : undefined;
     };
     try {

@@ -146,6 +146,16 @@ export class CallSpool {
     }
   }
 
+  /** True when the writer holds half its memory bound: a reader that can wait should `drain()`. */
+  get needsPause(): boolean {
+    return this.writer.bufferedBytes > this.writer.maxBufferedBytes / 2;
+  }
+
+  /** Writes out what is buffered (offline back-pressure; live capture never waits). */
+  drain(): Promise<void> {
+    return this.writer.flush();
+  }
+
   /** The call's CDR was written: flush and close its files. Failures are counted by the writer. */
   endCall(call: SpoolCallRef): void {
     void this.writer.endCall(call);

@@ -274,6 +274,20 @@ export class SpoolWriter {
     return done;
   }
 
+  /**
+   * Bytes held in memory now (buffers + writes in flight), cheap to read per packet: an offline
+   * reader that can wait (sniffer analyze) pauses at half of `maxBufferedBytes` and awaits
+   * {@link SpoolWriter.flush}, so nothing is dropped for lack of buffer there.
+   */
+  get bufferedBytes(): number {
+    return this.memoryBytes;
+  }
+
+  /** The memory bound given in the options. */
+  get maxBufferedBytes(): number {
+    return this.options.maxBufferedBytes;
+  }
+
   /** Hands every buffer to the disk; resolves once everything queued so far is written. */
   flush(): Promise<void> {
     this.handOffAll();
