@@ -6,7 +6,7 @@
 //             mariadbd is installed, a private instance with its data under var/mariadb
 // Everything it does is said on stderr; stdout stays free for the programs run after it.
 import { spawnSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, statSync, openSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, openSync, readFileSync, utimesSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -68,11 +68,15 @@ export function ensureNpm() {
   const fresh = existsSync(marker) && (!existsSync(lock) || statSync(marker).mtimeMs >= statSync(lock).mtimeMs);
   if (fresh) return;
   say('installing npm dependencies');
-  const args = existsSync(lock) ? ['ci', '--no-audit', '--no-fund'] : ['install', '--no-audit', '--no-fund'];
+  // `npm install`, not `npm ci`: ci rejects lockfiles in which npm left out platform-specific
+  // optional packages (seen with npm 11), and install still honours the locked versions.
+  const args = ['install', '--no-audit', '--no-fund'];
   if (run('npm', args) !== 0) {
     say(`npm ${args[0]} failed`);
     process.exit(1);
   }
+  // npm may rewrite package-lock.json after its marker: stamp the marker so the next run is fresh.
+  if (existsSync(marker)) utimesSync(marker, new Date(), new Date());
 }
 
 function parseDbUrl(url) {
