@@ -76,6 +76,14 @@ for (const name of [...external.keys()].sort()) {
   if (optional.has(name)) optionalDependencies[name] = versionOf(name);
   else dependencies[name] = versionOf(name);
 }
+// Optional native bindings are loaded at run time through createRequire (esbuild cannot see
+// them), so the app's declared optional dependencies always travel with the bundle.
+for (const name of optional) {
+  if (!(name in optionalDependencies)) {
+    external.set(name, join(root, projectRoot, 'package.json'));
+    optionalDependencies[name] = versionOf(name);
+  }
+}
 const name = appPkg.name.replace('@callscope/', '');
 writeFileSync(
   join(outDir, 'package.json'),

@@ -3,6 +3,7 @@
  * CDR schema. Program output goes to stdout, logs and diagnostics to stderr.
  */
 import { runAnalyze } from './cli/analyze.cli.js';
+import { runConfig } from './cli/config.cli.js';
 import { runLive } from './cli/live.cli.js';
 import { runPcap } from './cli/pcap.cli.js';
 
@@ -13,6 +14,8 @@ commands:
                       call/registration on stdout (sniffer analyze --help)
   live -i <iface>     capture live through libpcap into the same analysis (sniffer live --help)
   pcap --call-id ...  one call's packets from the spool as a pcap on stdout (sniffer pcap --help)
+  config              every setting (type, default, environment variable) and the effective,
+                      redacted configuration
 
 Run a command with --help for its options.`;
 
@@ -23,6 +26,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return runAnalyze(rest, { stdout: process.stdout, stderr: process.stderr, env: process.env });
     case 'live':
       return runLive(rest, { stdout: process.stdout, stderr: process.stderr, env: process.env });
+    case 'config':
+      return runConfig(rest, { stdout: process.stdout, stderr: process.stderr, env: process.env });
     case 'pcap':
       return runPcap(rest, { stdout: process.stdout, stderr: process.stderr, env: process.env });
     case undefined:

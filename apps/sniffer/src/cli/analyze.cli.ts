@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import type { CallRecord, RegisterRecord } from '@callscope/cdr-schema';
+import { DECODE_STATUS_NAMES } from '@callscope/packet';
 import { CaptureError, readCaptureFile, type PacketRecord } from '@callscope/pcap-store';
 import { ConfigError, createLogger, redactUrlPassword, type DeepReadonly } from '@callscope/runtime';
 import { CdrSink } from '../output/cdr-sink.js';
@@ -193,13 +194,17 @@ export async function runAnalyze(argv: readonly string[], io: AnalyzeIo): Promis
 function summarize(p: PacketPipeline): string {
   const c = p.counters;
   const decodeErrors = c.decodeStatus.reduce((a, b) => a + b, 0);
+  const byStatus = [...c.decodeStatus]
+    .map((n, status) => (n > 0 ? `${DECODE_STATUS_NAMES[status] ?? status} ${n}` : ''))
+    .filter((x) => x !== '')
+    .join(', ');
   const sipRejected = Object.values(c.sipRejected).reduce((a, b) => a + b, 0);
   const t = p.calls.counters;
   return (
     `analyzed ${c.packets} packets: ${t.callsClosed} calls, ${p.registers.counters.registers} registrations, ` +
     `${c.sipMessages} SIP messages (${sipRejected} unparsable, ${t.sipOutOfDialog} outside a known dialog), ` +
     `${t.rtpPackets} RTP + ${t.rtcpPackets} RTCP in calls, ${t.rtpWithoutCall} RTP-like without call, ` +
-    `${decodeErrors} not decodable, ${c.udpUnmatched} other UDP` +
+    `${decodeErrors} not decoded${decodeErrors > 0 ? ` (${byStatus})` : ''}, ${c.udpUnmatched} other UDP` +
     (t.callsEvicted > 0 ? `, ${t.callsEvicted} calls evicted by the table cap` : '') +
     (c.internalErrors > 0 ? `\nINTERNAL ERROR on ${c.internalErrors} packet(s) (skipped; please report): ${p.firstInternalError?.stack ?? ''}` : '')
   );
