@@ -6,6 +6,8 @@
  * libpcap-dev, and CI runs as root.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
@@ -58,7 +60,8 @@ afterAll(() => {
 
 describe('sniffer live', () => {
   test('captures replayed calls through libpcap and reports what analyze reports for the files', async () => {
-    const live = spawn('ip', ['netns', 'exec', nsB, process.execPath, sniffer, 'live', '-i', 'veth1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const spool = mkdtempSync(join(tmpdir(), 'callscope-live-spool-'));
+    const live = spawn('ip', ['netns', 'exec', nsB, process.execPath, sniffer, 'live', '-i', 'veth1', '--spool', spool], { stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = new Promise<number | null>((resolve) => live.once('exit', resolve));
     let stdout = '';
     let stderr = '';
@@ -86,5 +89,11 @@ describe('sniffer live', () => {
     const got = stdout.trim().split('\n').map((l) => JSON.parse(l) as Rec).filter((r) => r.type === 'call').map(essence);
     expect(expected).toHaveLength(3);
     expect(got.sort((a, b) => a.call_id.localeCompare(b.call_id))).toEqual(expected.sort((a, b) => a.call_id.localeCompare(b.call_id)));
+
+    // The live spool kept the calls: the PCMA call comes back with its 7 SIP and 812 RTP packets.
+    const rec = stdout.trim().split('\n').map((l) => JSON.parse(l) as Rec & { start: string }).find((r) => r.call_id === '1-2798@192.0.2.10')!;
+    const pcap = spawnSync(process.execPath, [sniffer, 'pcap', '--spool', spool, '--call-id', rec.call_id, '--start', rec.start], { encoding: 'buffer' });
+    expect(pcap.status).toBe(0);
+    expect(pcap.stderr.toString()).toContain('819 packets');
   }, 60_000);
 });

@@ -5,7 +5,7 @@ import { loadSnifferConfig } from '../config.js';
 import { CdrSink } from '../output/cdr-sink.js';
 import { LineOutput } from '../output/line-output.js';
 import { PacketPipeline } from '../pipeline/packet-pipeline.js';
-import { pipelineOptionsFrom, type AnalyzeIo } from './analyze.cli.js';
+import { openSpool, pipelineOptionsFrom, type AnalyzeIo } from './analyze.cli.js';
 
 export const LIVE_USAGE = `usage: sniffer live [-i <interface>]... [options]
 
@@ -17,6 +17,8 @@ options:
   -i, --interface <name>   interface to capture on (repeatable; default: config "interfaces")
   --filter <bpf>           capture filter (default: config "bpfFilter")
   --db <mysql-url>         write CDRs to MySQL/MariaDB
+  --spool <dir>            keep each call's packets as pcap under <dir> (mode, compression and
+                           limits from config spool.*; live capture never waits: drops are counted)
   --sensor <name>          sensor name (default: config sensor.name)
   --config <file>          sniffer configuration file (JSON)
   --duration <seconds>     stop by itself after this long
@@ -29,6 +31,7 @@ interface LiveArgs {
   interfaces: string[];
   filter: string | null;
   db: string | null;
+  spool: string | null;
   sensor: string | null;
   config: string | null;
   durationS: number | null;
@@ -36,7 +39,7 @@ interface LiveArgs {
 }
 
 function parseLiveArgs(argv: readonly string[]): LiveArgs {
-  const a: LiveArgs = { interfaces: [], filter: null, db: null, sensor: null, config: null, durationS: null, quiet: false };
+  const a: LiveArgs = { interfaces: [], filter: null, db: null, spool: null, sensor: null, config: null, durationS: null, quiet: false };
   for (let i = 0; i < argv.length; i++) {
     const name = argv[i]!;
     const value = (): string => {
@@ -54,6 +57,9 @@ function parseLiveArgs(argv: readonly string[]): LiveArgs {
         break;
       case '--db':
         a.db = value();
+        break;
+      case '--spool':
+        a.spool = value();
         break;
       case '--sensor':
         a.sensor = value();
@@ -133,7 +139,8 @@ export async function runLive(argv: readonly string[], io: AnalyzeIo & { signals
     db?.push(r);
     out?.push(JSON.stringify(r));
   };
-  const pipeline = new PacketPipeline(pipelineOptionsFrom(config, sensor), { onCall: emit, onRegister: emit });
+  const spool = args.spool === null ? null : openSpool(config, args.spool, logger);
+  const pipeline = new PacketPipeline(pipelineOptionsFrom(config, sensor), { onCall: emit, onRegister: emit }, spool);
   const captures: LiveCapture[] = [];
   try {
     for (const iface of interfaces) {
@@ -165,7 +172,10 @@ export async function runLive(argv: readonly string[], io: AnalyzeIo & { signals
   });
   const statsTimer = setInterval(() => {
     statsBeat++;
-    logger.info({ captures: captures.map((c) => c.stats), openCalls: pipeline.calls.openCalls, counters: pipeline.calls.counters }, 'capture stats');
+    logger.info(
+      { captures: captures.map((c) => c.stats), openCalls: pipeline.calls.openCalls, counters: pipeline.calls.counters, spool: spool?.stats() ?? null },
+      'capture stats',
+    );
   }, 10_000);
   await stop;
   clearInterval(ticker);
@@ -173,6 +183,10 @@ export async function runLive(argv: readonly string[], io: AnalyzeIo & { signals
   for (const c of captures) c.close();
   pipeline.finish();
   await out?.flush();
+  if (spool !== null) {
+    await spool.close();
+    logger.info({ spool: spool.stats() }, 'spool closed');
+  }
   if (pipeline.counters.internalErrors > 0) {
     logger.error({ count: pipeline.counters.internalErrors, err: pipeline.firstInternalError }, 'internal errors while processing packets (packets skipped)');
   }

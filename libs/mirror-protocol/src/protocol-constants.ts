@@ -1,0 +1,27 @@
+/**
+ * Wire constants of the mirror stream. See README.md for the frame diagram.
+ */
+
+/** The protocol version this library speaks (`Hello.protocolVersion`, `Challenge.protocolVersion`). */
+export const PROTOCOL_VERSION = 1;
+
+/** Length in bytes of `Hello.clientNonce` and `Challenge.serverNonce`. */
+export const NONCE_LENGTH = 32;
+
+/** Length in bytes of `Auth.mac` (HMAC-SHA256, RFC 2104 / RFC 6234). */
+export const MAC_LENGTH = 32;
+
+/** Bytes of the big-endian length prefix in front of every envelope. */
+export const FRAME_HEADER_LENGTH = 4;
+
+/**
+ * Default bound on an envelope's length (16 MiB). A length prefix above the bound means a hostile
+ * or desynchronised peer, so the decoder refuses it before buffering a byte of it.
+ */
+export const DEFAULT_MAX_FRAME_LENGTH = 16 * 1024 * 1024;
+
+/** Longest accepted `Hello.sensorId`, in UTF-8 bytes (it becomes a DB key and a file name). */
+export const MAX_SENSOR_ID_LENGTH = 64;
+
+/** Longest accepted `Hello.sensorName`, in UTF-8 bytes. */
+export const MAX_SENSOR_NAME_LENGTH = 256;
