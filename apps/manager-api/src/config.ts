@@ -1,4 +1,4 @@
-import { isLoopbackHost, LOG_LEVELS, loadConfig } from '@callscope/runtime';
+import { isLoopbackHost, loadConfig, listenConfigSchema, logConfigSchema } from '@callscope/runtime';
 import type { ConfigCheckFailure, ConfigSchema, LoadedConfig, LogLevel } from '@callscope/runtime';
 
 /** App name: it names the env variables (`CALLSCOPE_MANAGER_API_*`) and the log lines. */
@@ -22,15 +22,7 @@ export const managerApiConfigSchema: ConfigSchema<ManagerApiConfig> = {
   additionalProperties: false,
   required: ['listen', 'token', 'tls', 'spool', 'sniffer', 'log'],
   properties: {
-    listen: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['host', 'port'],
-      properties: {
-        host: { type: 'string', minLength: 1, default: '127.0.0.1', description: 'Address to listen on; a non-loopback address requires a token.' },
-        port: { type: 'integer', minimum: 1, maximum: 65535, default: 5029, description: 'TCP port.' },
-      },
-    },
+    listen: listenConfigSchema('127.0.0.1', 5029, 'Address to listen on; a non-loopback address requires a token.'),
     token: {
       type: 'string',
       nullable: true,
@@ -62,15 +54,7 @@ export const managerApiConfigSchema: ConfigSchema<ManagerApiConfig> = {
         stateSocket: { ...nullablePath('Unix socket of the local sniffer’s live state (sniffer manager.stateSocket).'), default: 'var/run/sniffer.sock' },
       },
     },
-    log: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['level', 'pretty'],
-      properties: {
-        level: { type: 'string', enum: [...LOG_LEVELS], default: 'info', description: 'Minimum log level.' },
-        pretty: { type: 'boolean', default: false, description: 'Human-readable log lines instead of JSON.' },
-      },
-    },
+    log: logConfigSchema,
   },
 };
 

@@ -1,4 +1,4 @@
-import { LOG_LEVELS, loadConfig } from '@callscope/runtime';
+import { loadConfig, logConfigSchema } from '@callscope/runtime';
 import type { ConfigCheckFailure, ConfigSchema, LoadedConfig, LogLevel } from '@callscope/runtime';
 
 /** App name: it names the env variables (`CALLSCOPE_MIRROR_SENDER_*`) and the log lines. */
@@ -101,15 +101,7 @@ export const mirrorSenderConfigSchema: ConfigSchema<MirrorSenderConfig> = {
       },
     },
     compression: { type: 'string', enum: [...MIRROR_COMPRESSIONS], default: 'deflate', description: 'Batch compression.' },
-    log: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['level', 'pretty'],
-      properties: {
-        level: { type: 'string', enum: [...LOG_LEVELS], default: 'info', description: 'Minimum log level.' },
-        pretty: { type: 'boolean', default: false, description: 'Human-readable log lines instead of JSON.' },
-      },
-    },
+    log: logConfigSchema,
   },
 };
 

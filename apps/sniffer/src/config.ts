@@ -1,4 +1,4 @@
-import { DEFAULT_DB_URL, HOST_PORT_PATTERN, LOG_LEVELS, loadConfig, parseHostPort } from '@callscope/runtime';
+import { DEFAULT_DB_URL, HOST_PORT_PATTERN, loadConfig, parseHostPort, logConfigSchema } from '@callscope/runtime';
 import type { ConfigCheckFailure, ConfigSchema, LoadedConfig, LogLevel } from '@callscope/runtime';
 
 /** App name: it names the env variables (`CALLSCOPE_SNIFFER_*`) and the log lines. */
@@ -179,15 +179,7 @@ export const snifferConfigSchema: ConfigSchema<SnifferConfig> = {
         },
       },
     },
-    log: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['level', 'pretty'],
-      properties: {
-        level: { type: 'string', enum: [...LOG_LEVELS], default: 'info', description: 'Minimum log level.' },
-        pretty: { type: 'boolean', default: false, description: 'Human-readable log lines instead of JSON.' },
-      },
-    },
+    log: logConfigSchema,
   },
 };
 

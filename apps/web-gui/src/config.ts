@@ -1,4 +1,4 @@
-import { DEFAULT_DB_URL, LOG_LEVELS, loadConfig } from '@callscope/runtime';
+import { DEFAULT_DB_URL, loadConfig, listenConfigSchema, logConfigSchema } from '@callscope/runtime';
 import type { ConfigCheckFailure, ConfigSchema, LoadedConfig, LogLevel } from '@callscope/runtime';
 
 /** App name: it names the env variables (`CALLSCOPE_WEB_GUI_*`) and the log lines. */
@@ -28,15 +28,7 @@ export const webGuiConfigSchema: ConfigSchema<WebGuiConfig> = {
   additionalProperties: false,
   required: ['listen', 'db', 'sessionSecret', 'sensors', 'publicDir', 'log'],
   properties: {
-    listen: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['host', 'port'],
-      properties: {
-        host: { type: 'string', minLength: 1, default: '127.0.0.1', description: 'Address to listen on (0.0.0.0 to serve the network).' },
-        port: { type: 'integer', minimum: 1, maximum: 65535, default: 8080, description: 'TCP port.' },
-      },
-    },
+    listen: listenConfigSchema('127.0.0.1', 8080, 'Address to listen on (0.0.0.0 to serve the network).'),
     db: {
       type: 'object',
       additionalProperties: false,
@@ -74,15 +66,7 @@ export const webGuiConfigSchema: ConfigSchema<WebGuiConfig> = {
       default: null,
       description: 'Folder of the browser files; null = the one shipped with the app.',
     },
-    log: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['level', 'pretty'],
-      properties: {
-        level: { type: 'string', enum: [...LOG_LEVELS], default: 'info', description: 'Minimum log level.' },
-        pretty: { type: 'boolean', default: false, description: 'Human-readable log lines instead of JSON.' },
-      },
-    },
+    log: logConfigSchema,
   },
 };
 

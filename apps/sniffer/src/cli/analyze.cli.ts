@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
-import type { CallRecord, RegisterRecord } from '@callscope/cdr-schema';
+import type { CallRecord, PinoLikeLogger, RegisterRecord } from '@callscope/cdr-schema';
 import { DECODE_STATUS_NAMES } from '@callscope/packet';
 import { CaptureError, readCaptureFile, type PacketRecord } from '@callscope/pcap-store';
 import { ConfigError, createLogger, redactUrlPassword, type DeepReadonly } from '@callscope/runtime';
@@ -45,6 +45,18 @@ export function pipelineOptionsFrom(config: DeepReadonly<SnifferConfig>, sensor:
       hepPort: config.decode.hepPorts[0] ?? 0,
     },
   };
+}
+
+/** The CDR writer of `--db <url>`, batched and queued as the config's `db` section says. */
+export function openCdrSink(config: DeepReadonly<SnifferConfig>, url: string, logger: { child(b: object): PinoLikeLogger }): Promise<CdrSink> {
+  return CdrSink.open({
+    url,
+    queueDir: config.db.queueDir,
+    batchSize: config.db.batchSize,
+    batchMs: config.db.batchMs,
+    queueMaxMb: config.db.queueMaxMb,
+    logger: logger.child({ component: 'cdr-writer' }),
+  });
 }
 
 /** The per-call pcap spool of `--spool <dir>`, with the config's mode, compression and limits. */
@@ -101,14 +113,7 @@ export async function runAnalyze(argv: readonly string[], io: AnalyzeIo): Promis
   let db: CdrSink | null = null;
   if (args.db !== null) {
     try {
-      db = await CdrSink.open({
-        url: args.db,
-        queueDir: config.db.queueDir,
-        batchSize: config.db.batchSize,
-        batchMs: config.db.batchMs,
-        queueMaxMb: config.db.queueMaxMb,
-        logger: logger.child({ component: 'cdr-writer' }),
-      });
+      db = await openCdrSink(config, args.db, logger);
     } catch (err) {
       say(`sniffer analyze: database ${redactUrlPassword(args.db)}: ${err instanceof Error ? err.message : String(err)}`);
       return ANALYZE_EXIT.sinkFailed;

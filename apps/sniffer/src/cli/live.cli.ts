@@ -2,10 +2,10 @@ import type { CallRecord, RegisterRecord } from '@callscope/cdr-schema';
 import { ConfigError, createLogger, redactUrlPassword } from '@callscope/runtime';
 import { LiveCapture, LiveCaptureUnavailable, loadCap } from '../capture/live-capture.js';
 import { loadSnifferConfig } from '../config.js';
-import { CdrSink } from '../output/cdr-sink.js';
+import type { CdrSink } from '../output/cdr-sink.js';
 import { LineOutput } from '../output/line-output.js';
 import { PacketPipeline } from '../pipeline/packet-pipeline.js';
-import { openSpool, pipelineOptionsFrom, type AnalyzeIo } from './analyze.cli.js';
+import { openCdrSink, openSpool, pipelineOptionsFrom, type AnalyzeIo } from './analyze.cli.js';
 
 export const LIVE_USAGE = `usage: sniffer live [-i <interface>]... [options]
 
@@ -121,14 +121,7 @@ export async function runLive(argv: readonly string[], io: AnalyzeIo & { signals
   let db: CdrSink | null = null;
   if (args.db !== null) {
     try {
-      db = await CdrSink.open({
-        url: args.db,
-        queueDir: config.db.queueDir,
-        batchSize: config.db.batchSize,
-        batchMs: config.db.batchMs,
-        queueMaxMb: config.db.queueMaxMb,
-        logger: logger.child({ component: 'cdr-writer' }),
-      });
+      db = await openCdrSink(config, args.db, logger);
     } catch (err) {
       say(`sniffer live: database ${redactUrlPassword(args.db)}: ${err instanceof Error ? err.message : String(err)}`);
       return 4;

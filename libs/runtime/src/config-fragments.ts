@@ -1,0 +1,38 @@
+import type { ConfigSchema } from './config-schema.js';
+import { LOG_LEVELS, type LogLevel } from './create-logger.js';
+
+/** The `log` section every app has. */
+export interface LogConfig {
+  level: LogLevel;
+  pretty: boolean;
+}
+
+/** Schema of the `log` section, the same in every app's config. */
+export const logConfigSchema: ConfigSchema<LogConfig> = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['level', 'pretty'],
+  properties: {
+    level: { type: 'string', enum: [...LOG_LEVELS], default: 'info', description: 'Minimum log level.' },
+    pretty: { type: 'boolean', default: false, description: 'Human-readable log lines instead of JSON.' },
+  },
+};
+
+/** A `listen` section: where an HTTP service accepts connections. */
+export interface ListenConfig {
+  host: string;
+  port: number;
+}
+
+/** Schema of a `listen` section with the service's own defaults. */
+export function listenConfigSchema(defaultHost: string, defaultPort: number, hostDescription: string): ConfigSchema<ListenConfig> {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['host', 'port'],
+    properties: {
+      host: { type: 'string', minLength: 1, default: defaultHost, description: hostDescription },
+      port: { type: 'integer', minimum: 1, maximum: 65535, default: defaultPort, description: 'TCP port.' },
+    },
+  };
+}
