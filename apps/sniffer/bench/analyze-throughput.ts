@@ -70,7 +70,7 @@ function rtpStatsBytes(n: number): number {
   return keep.length > 0 ? bytes : 0;
 }
 
-async function analyze(file: string, sampleAtPacket: number | null, spoolDir: string | null = null): Promise<{ packets: number; seconds: number; calls: number; bytesPerCall: number | null; peakOpen: number; spoolPackets: number }> {
+async function analyze(file: string, sampleAtPacket: number | null, spoolDir: string | null = null): Promise<{ packets: number; seconds: number; calls: number; bytesPerCall: number | null; peakOpen: number; openStreams: number; spoolPackets: number }> {
   let calls = 0;
   const spool = spoolDir === null ? null : new CallSpool({ dir: spoolDir, mode: 'sip_rtp', compress: false, maxSizeBytes: 50 * 1024 ** 3, maxAgeDays: 365, maxOpenFiles: 4096 });
   const pipeline = new PacketPipeline(DEFAULT_PIPELINE_OPTIONS, { onCall: () => calls++, onRegister: () => undefined }, spool);
@@ -78,6 +78,7 @@ async function analyze(file: string, sampleAtPacket: number | null, spoolDir: st
   const memBefore = process.memoryUsage();
   const heapBefore = memBefore.heapUsed + memBefore.arrayBuffers;
   let peakOpen = 0;
+  let openStreams = 0;
   let bytesPerCall: number | null = null;
   const t0 = process.hrtime.bigint();
   await readCaptureFile(file, (rec): Promise<void> | undefined => {
@@ -88,6 +89,7 @@ async function analyze(file: string, sampleAtPacket: number | null, spoolDir: st
     if (rec.index === sampleAtPacket) {
       gc?.();
       peakOpen = pipeline.calls.openCalls;
+      openStreams = pipeline.calls.openStreams();
       const m = process.memoryUsage();
       bytesPerCall = (m.heapUsed + m.arrayBuffers - heapBefore) / peakOpen;
     }
@@ -96,7 +98,7 @@ async function analyze(file: string, sampleAtPacket: number | null, spoolDir: st
   pipeline.finish();
   await spool?.close();
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  return { packets: pipeline.counters.packets, seconds, calls, bytesPerCall, peakOpen, spoolPackets: spool?.stats().packetsWritten ?? 0 };
+  return { packets: pipeline.counters.packets, seconds, calls, bytesPerCall, peakOpen, openStreams, spoolPackets: spool?.stats().packetsWritten ?? 0 };
 }
 
 function tshark(file: string): number | null {
@@ -136,7 +138,14 @@ for (const c of cases) {
   if (t !== null) console.log(`  tshark rtp,streams ${fmt(a.packets / t)} packets/s (${t.toFixed(2)} s) -> analyze is ${(t / a.seconds).toFixed(1)}x tshark`);
   else console.log('  tshark not installed: no baseline (apt-get install tshark)');
   if (a.bytesPerCall !== null) {
-    const statsPerCall = (2 * rtpStatsBytes(20_000)) / 20_000;
-    console.log(`  memory per concurrent call at ${fmt(a.peakOpen)} open calls: ${fmt(a.bytesPerCall)} bytes in total; the two streams' RTP statistics take ${fmt(statsPerCall)} of them, the call state ${fmt(a.bytesPerCall - statsPerCall)}`);
+    // Mid-capture some calls are still in setup (no streams yet): split the total into what the
+    // streams hold (measured alone below) and what each call holds without them.
+    const perStream = rtpStatsBytes(20_000) / 20_000;
+    const total = a.bytesPerCall * a.peakOpen;
+    const perCall = (total - a.openStreams * perStream) / a.peakOpen;
+    console.log(
+      `  memory at ${fmt(a.peakOpen)} open calls with ${fmt(a.openStreams)} streams: ${fmt(a.bytesPerCall)} bytes per call in all; ` +
+        `a stream with its RTP statistics ${fmt(perStream)} bytes; a call without its streams ${fmt(perCall)} bytes`,
+    );
   }
 }

@@ -133,6 +133,13 @@ export class CallTable {
     return this.calls.size;
   }
 
+  /** RTP streams of the open calls (walks the table: for stats and benchmarks, not per packet). */
+  openStreams(): number {
+    let n = 0;
+    for (const call of this.calls.values()) n += call.streams.length;
+    return n;
+  }
+
   /**
    * Feed one SIP message of an INVITE dialog (REGISTER and others go to their own tables).
    * Returns the call it belongs to, or null when it belongs to none.
