@@ -1,8 +1,10 @@
 import type { CallRecord, RegisterRecord } from '@callscope/cdr-schema';
+import { createDecodedPacket, type DecodedPacket } from '@callscope/packet';
 import { describe, expect, test } from 'vitest';
 import { CallTable, DEFAULT_CALL_TABLE_OPTIONS, type CallTableOptions } from './call-table.js';
 import { DEFAULT_REGISTER_TABLE_OPTIONS, RegisterTable } from './register-table.js';
-import type { SipEvent } from './sip-event.js';
+import { parseIpv4 } from './endpoint-key.js';
+import type { SdpInfo, SipEvent } from './sip-event.js';
 
 const T0 = 1_795_975_892_000_000; // µs
 const A = { ip: '192.0.2.10', port: 5060, tag: 'caller-tag' };
@@ -222,5 +224,63 @@ describe('DTMF in SIP INFO', () => {
       { digit: '5', ts: '2026-11-29T18:11:34.000000Z', method: 'info', duration_ms: 160 },
       { digit: '#', ts: '2026-11-29T18:11:35.000000Z', method: 'info', duration_ms: null },
     ]);
+  });
+});
+
+describe('media on SDP addresses', () => {
+  const sdp = (ip: string, port: number): SdpInfo => ({
+    media: [{ media: 'audio', ip, port, rtcpPort: port + 1, rtcpMux: false, direction: 'sendrecv', payloads: [{ pt: 8, codec: 'PCMA', clockRate: 8000 }] }],
+  });
+  /** One 20 ms PCMA packet (RFC 3550 §5.1 header, 160 payload bytes) `ms` after T0. */
+  function rtp(ms: number, src: string, srcPort: number, dst: string, dstPort: number, seq: number, ssrc: number): DecodedPacket {
+    const p = createDecodedPacket();
+    const buf = new Uint8Array(172);
+    const view = new DataView(buf.buffer);
+    buf[0] = 0x80;
+    buf[1] = 8;
+    view.setUint16(2, seq);
+    view.setUint32(4, seq * 160);
+    view.setUint32(8, ssrc);
+    const us = T0 + ms * 1000;
+    Object.assign(p, {
+      ipVersion: 4, src4: parseIpv4(src), dst4: parseIpv4(dst), srcPort, dstPort,
+      payload: buf, payloadOffset: 0, payloadLength: buf.length, tsSec: Math.floor(us / 1e6), tsNsec: (us % 1e6) * 1000,
+    });
+    return p;
+  }
+  const callWithMedia = (callId: string, atMs: number, calleePort: number): SipEvent[] => [
+    sip(atMs, A, B, { method: 'INVITE', callId, sdp: sdp(A.ip, 40000) }),
+    sip(atMs + 1000, B, A, { method: 'INVITE', callId, statusCode: 200, reason: 'OK', toTag: B.tag, sdp: sdp(B.ip, calleePort) }),
+    sip(atMs + 1001, A, B, { method: 'ACK', callId, toTag: B.tag }),
+  ];
+
+  test('RTP both ways is counted per stream and keeps an answered call open past the RTP timeout', () => {
+    const { calls, table } = run(callWithMedia('call-1', 0, 50000), { rtpTimeoutS: 5 }, false);
+    // The SSRC has its top bit set: streams must match it as an unsigned 32-bit value.
+    for (let i = 0; i < 400; i++) {
+      expect(table.onUdp(rtp(1000 + i * 20, A.ip, 40000, B.ip, 50000, i, 0x9abcdef0))?.callId).toBe('call-1');
+      expect(table.onUdp(rtp(1000 + i * 20, B.ip, 50000, A.ip, 40000, 100 + i, 0x12345678))?.callId).toBe('call-1');
+    }
+    expect(table.openStreams()).toBe(2);
+    table.advance(T0 + 10_000_000); // 1 s after the last packet (9 s)
+    expect(calls).toHaveLength(0);
+    table.advance(T0 + 14_100_000); // 5.1 s after it
+    expect(calls[0]).toMatchObject({ end_reason: 'rtp_timeout' });
+    expect(table.counters.rtpPackets).toBe(800);
+    expect(calls[0]!.streams.map((s) => [s.ssrc, s.packets])).toEqual([['0x9abcdef0', 400], ['0x12345678', 400]]);
+  });
+
+  test('a media port taken over by a new call keeps the old call timing out from its own last packet', () => {
+    const { calls, table } = run(callWithMedia('old', 0, 50000), { rtpTimeoutS: 5 }, false);
+    for (let i = 0; i < 100; i++) table.onUdp(rtp(1000 + i * 20, A.ip, 40000, B.ip, 50000, i, 1)); // last at 2.98 s
+    // A new call announces the same callee address: packets to it now belong to the new call.
+    for (const ev of callWithMedia('new', 3000, 50000)) table.onSip(ev);
+    for (let i = 0; i < 100; i++) expect(table.onUdp(rtp(4000 + i * 20, '203.0.113.5', 41000, B.ip, 50000, i, 2))?.callId).toBe('new');
+    // The old call still has its caller-side address (A:40000), which the new call reuses too;
+    // at 7.9 s the old call's last packet (2.98 s) is 4.92 s old: still open.
+    table.advance(T0 + 7_900_000);
+    expect(calls.map((c) => c.call_id)).toEqual([]);
+    table.advance(T0 + 9_100_000);
+    expect(calls.map((c) => [c.call_id, c.end_reason])).toEqual([['old', 'rtp_timeout']]);
   });
 });

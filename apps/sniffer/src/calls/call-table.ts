@@ -47,6 +47,8 @@ export const DEFAULT_CALL_TABLE_OPTIONS: CallTableOptions = {
 /** A media address announced in SDP: RTP or RTCP to or from it belongs to `call`. */
 export interface MediaEndpoint {
   call: Call;
+  /** Its key in the endpoint index (`ipv4PortKey` number or `ipv6PortKey` text). */
+  key: number | string;
   /** The side that announced the address (it receives RTP there and usually sends from it). */
   owner: CallSide;
   rtcp: boolean;
@@ -55,9 +57,14 @@ export interface MediaEndpoint {
   /**
    * The stream the last packet through this endpoint belonged to: nearly every packet repeats
    * it, so the common case skips the call's stream list (fewer cache misses at 10k calls).
+   * For IPv4 endpoints the index slot's hint mirrors it, and is what the packet path reads.
    */
   last: MediaStream | null;
-  /** Last packet time through this endpoint (µs): media activity for the RTP timeout. */
+  /**
+   * Last packet time through this endpoint (µs): media activity for the RTP timeout. While an
+   * IPv4 endpoint is in the index the time is its slot's stamp; it is copied here when the
+   * endpoint leaves the index (see {@link lastUsOf}).
+   */
   lastUs: number;
 }
 
@@ -96,7 +103,7 @@ const SWEEP_INTERVAL_US = 1_000_000;
 export class CallTable {
   private readonly calls = new Map<string, Call>();
   /** IPv4 media endpoints by `ipv4PortKey`: the per-packet lookup. */
-  private readonly endpoints4 = new NumericKeyIndex<MediaEndpoint>();
+  private readonly endpoints4 = new NumericKeyIndex<MediaEndpoint, MediaStream>();
   /** IPv6 media endpoints by `ipv6PortKey` text. */
   private readonly endpoints6 = new Map<string, MediaEndpoint>();
   private nextSweepUs = 0;
@@ -172,37 +179,57 @@ export class CallTable {
   onUdp(pkt: DecodedPacket): Call | null {
     const tsUs = toMicros(pkt.tsSec, pkt.tsNsec);
     this.advance(tsUs);
-    let ep: MediaEndpoint | undefined;
-    let sentByOwner = false;
-    if (pkt.ipVersion === 4) {
-      ep = this.endpoints4.get(ipv4PortKey(pkt.dst4, pkt.dstPort));
-      if (ep === undefined) {
-        ep = this.endpoints4.get(ipv4PortKey(pkt.src4, pkt.srcPort));
-        sentByOwner = true;
-      }
-    } else if (pkt.ipVersion === 6) {
-      ep = this.endpoints6.get(ipv6PortKey(pkt.dst6, pkt.dstPort));
-      if (ep === undefined) {
-        ep = this.endpoints6.get(ipv6PortKey(pkt.src6, pkt.srcPort));
-        sentByOwner = true;
-      }
-    }
     const buf = pkt.payload;
     const off = pkt.payloadOffset;
     const len = pkt.payloadLength;
-    if (ep === undefined) {
-      if (len >= 12 && (buf[off]! & 0xc0) === 0x80) this.counters.rtpWithoutCall++;
-      return null;
+    // The endpoint is read only when needed: for IPv4 the slot's stamp and hint (its last stream)
+    // carry what a packet of a known stream needs, so the common case never touches the endpoint
+    // object (one dependent cache miss less per packet at 40,000 endpoints).
+    let ep: MediaEndpoint | undefined;
+    let slot = -1;
+    let sentByOwner = false;
+    let last: MediaStream | null;
+    let call: Call;
+    let rtcp: boolean;
+    if (pkt.ipVersion === 4) {
+      const index = this.endpoints4;
+      slot = index.find(ipv4PortKey(pkt.dst4, pkt.dstPort));
+      if (slot < 0) {
+        slot = index.find(ipv4PortKey(pkt.src4, pkt.srcPort));
+        sentByOwner = true;
+      }
+      if (slot < 0) return this.noCall(buf, off, len);
+      // Media activity is read by the sweep; writing it here would touch the call object.
+      index.setStampAt(slot, tsUs);
+      last = index.hintAt(slot);
+      if (last !== null) {
+        // A hint is only set on the RTP path, which an RTCP endpoint never reaches.
+        call = last.call!;
+        rtcp = false;
+      } else {
+        ep = index.valueAt(slot);
+        call = ep.call;
+        rtcp = ep.rtcp;
+      }
+    } else {
+      if (pkt.ipVersion === 6) {
+        ep = this.endpoints6.get(ipv6PortKey(pkt.dst6, pkt.dstPort));
+        if (ep === undefined) {
+          ep = this.endpoints6.get(ipv6PortKey(pkt.src6, pkt.srcPort));
+          sentByOwner = true;
+        }
+      }
+      if (ep === undefined) return this.noCall(buf, off, len);
+      ep.lastUs = tsUs;
+      last = ep.last;
+      call = ep.call;
+      rtcp = ep.rtcp;
     }
-    const call = ep.call;
-    // Media activity is read from the streams by the sweep; writing it here would touch the
-    // call object on every packet.
-    ep.lastUs = tsUs;
-    this.lastWasRtcp = ep.rtcp;
+    this.lastWasRtcp = rtcp;
     if (len < 8 || (buf[off]! & 0xc0) !== 0x80) return call; // on a media port but not RTP/RTCP: still the call's
     const secondByte = buf[off + 1]!;
     // RFC 5761 §4: with rtcp-mux, payload types 64-95 (byte 192-223 with marker) are RTCP.
-    if (ep.rtcp || (secondByte >= 192 && secondByte <= 223)) {
+    if (rtcp || (secondByte >= 192 && secondByte <= 223)) {
       this.lastWasRtcp = true;
       if (parseRtcpCompound(buf, off, len, this.rtcp) !== RtcpStatus.Ok) {
         this.counters.rtcpMalformed++;
@@ -219,14 +246,29 @@ export class CallTable {
       return call;
     }
     this.counters.rtpPackets++;
-    const side: CallSide = sentByOwner ? ep.owner : ep.owner === 'caller' ? 'callee' : 'caller';
-    let stream = ep.last;
+    let stream = last;
     if (stream === null || !stream.matches(h.ssrc, pkt.ipVersion, pkt.src4, pkt.dst4, pkt.src6, pkt.dst6, pkt.srcPort, pkt.dstPort)) {
+      ep ??= this.endpoints4.valueAt(slot);
+      const side: CallSide = sentByOwner ? ep.owner : ep.owner === 'caller' ? 'callee' : 'caller';
       stream = this.streamOf(call, pkt, h.ssrc, side, ep.payloadTypes);
       ep.last = stream;
+      if (slot >= 0) this.endpoints4.setHintAt(slot, stream);
     }
     if (stream !== null) stream.onPacket(h, pkt.tsSec, pkt.tsNsec, buf, h.payloadOffset, h.payloadLength);
     return call;
+  }
+
+  /** UDP on no call's media address. */
+  private noCall(buf: Uint8Array, off: number, len: number): null {
+    if (len >= 12 && (buf[off]! & 0xc0) === 0x80) this.counters.rtpWithoutCall++;
+    return null;
+  }
+
+  /** Last packet time through `ep` (µs): its slot's stamp while it is in the IPv4 index. */
+  private lastUsOf(ep: MediaEndpoint): number {
+    if (typeof ep.key !== 'number') return ep.lastUs;
+    const slot = this.endpoints4.find(ep.key);
+    return slot >= 0 && this.endpoints4.valueAt(slot) === ep ? this.endpoints4.stampAt(slot) : ep.lastUs;
   }
 
   private streamOf(call: Call, pkt: DecodedPacket, ssrc: number, side: CallSide, payloadTypes: PayloadTypeMap): MediaStream | null {
@@ -243,6 +285,7 @@ export class CallTable {
       ssrc, side, pkt.ipVersion, pkt.src4, pkt.dst4, pkt.src6, pkt.dst6, pkt.srcPort, pkt.dstPort,
       formatIp(pkt.ipVersion, pkt.src4, pkt.src6), formatIp(pkt.ipVersion, pkt.dst4, pkt.dst6), payloadTypes,
     );
+    s.call = call;
     streams.push(s);
     return s;
   }
@@ -270,12 +313,16 @@ export class CallTable {
       existing.rtcp = rtcp;
       existing.payloadTypes = payloadTypes;
       existing.last = null;
+      if (typeof key === 'number') this.endpoints4.setHintAt(this.endpoints4.find(key), null);
     } else {
       // The newest SDP wins: a port reused by a new call belongs to it from now on.
-      const ep: MediaEndpoint = { call, owner, rtcp, payloadTypes, last: null, lastUs: 0 };
+      const ep: MediaEndpoint = { call, key, owner, rtcp, payloadTypes, last: null, lastUs: 0 };
       call.endpoints.push(ep);
-      if (typeof key === 'number') this.endpoints4.set(key, ep);
-      else this.endpoints6.set(key, ep);
+      if (typeof key === 'number') {
+        // The endpoint it replaces keeps its last packet time for its own call's RTP timeout.
+        if (existing !== undefined) existing.lastUs = this.lastUsOf(existing);
+        this.endpoints4.set(key, ep);
+      } else this.endpoints6.set(key, ep);
       if (!call.endpointKeys.includes(key)) call.endpointKeys.push(key);
     }
     this.hooks.onEndpoint?.(call, key);
@@ -300,9 +347,19 @@ export class CallTable {
       } else if (now - call.startUs >= o.absoluteTimeoutS * 1e6) reason = 'absolute_timeout';
       else if (call.phase === CallPhase.Setup) {
         if (now - call.lastSipUs >= o.noAnswerTimeoutS * 1e6) reason = 'no_answer_timeout';
-      } else if (call.phase === CallPhase.Answered && now - lastActivityOf(call) >= o.rtpTimeoutS * 1e6) reason = 'rtp_timeout';
+      } else if (call.phase === CallPhase.Answered && now - this.lastActivityOf(call) >= o.rtpTimeoutS * 1e6) reason = 'rtp_timeout';
       if (reason !== null) this.close(call, reason);
     }
+  }
+
+  /** Last SIP or media packet of a call (µs). */
+  private lastActivityOf(call: Call): number {
+    let last = call.lastActivityUs;
+    for (const ep of call.endpoints) {
+      const t = this.lastUsOf(ep);
+      if (t > last) last = t;
+    }
+    return last;
   }
 
   /** The input ended: every open call gets its CDR now. */
@@ -330,12 +387,6 @@ export class CallTable {
   }
 }
 
-/** Last SIP or media packet of a call (µs). */
-function lastActivityOf(call: Call): number {
-  let last = call.lastActivityUs;
-  for (const ep of call.endpoints) if (ep.lastUs > last) last = ep.lastUs;
-  return last;
-}
 
 /** Distinct rtpmap sets kept shared; past this many, maps are built per m= line (still correct). */
 const MAX_SHARED_PAYLOAD_MAPS = 1024;
