@@ -19,10 +19,10 @@ import {
   RTP_COLUMNS,
   SIP_RESPONSE_COLUMNS,
   Truncator,
-  cdrRow,
   isoToSql,
+  pushCdrRow,
+  pushRtpRow,
   registerRow,
-  rtpRow,
   sqlToIso,
   storedCallId,
   validateCallRecord,
@@ -684,8 +684,9 @@ export class CdrWriter {
       const calls = records.filter((r): r is CallRecord => r.type === 'call');
       if (calls.length > 0) await this.insertCalls(conn, calls, sensors);
       const regs = records.filter((r): r is RegisterRecord => r.type === 'register');
-      const ok = regs.filter((r) => r.result === 'ok').map((r) => registerRow(r, sensors.get(r.sensor)!, this.truncator, this.ip));
-      const failed = regs.filter((r) => r.result !== 'ok').map((r) => registerRow(r, sensors.get(r.sensor)!, this.truncator, this.ip));
+      const ok: SqlValue[] = [];
+      const failed: SqlValue[] = [];
+      for (const r of regs) (r.result === 'ok' ? ok : failed).push(...registerRow(r, sensors.get(r.sensor)!, this.truncator, this.ip));
       await this.insertRows(conn, this.inserts.register, ok);
       await this.insertRows(conn, this.inserts.registerFailed, failed);
       const widened = await this.widenSensors(conn, spans);
@@ -707,7 +708,8 @@ export class CdrWriter {
   }
 
   private async insertCalls(conn: PoolConnection, calls: CallRecord[], sensors: Map<string, number>): Promise<void> {
-    const rows = calls.map((r) => cdrRow(r, sensors.get(r.sensor)!, this.truncator, this.ip));
+    const rows: SqlValue[] = [];
+    for (const r of calls) pushCdrRow(rows, r, sensors.get(r.sensor)!, this.truncator, this.ip);
     // Ids of inserted and already-present rows alike: RETURNING hands them back with the INSERT
     // (one statement, no second lookup of every natural key); otherwise read them through the key.
     let idRows: IdRow[];
@@ -726,29 +728,34 @@ export class CdrWriter {
     }
     const idByKey = new Map<string, number>();
     for (const row of idRows) idByKey.set(`${row.sensor_id}\u0000${row.call_id}\u0000${sqlToIso(row.start)}`, Number(row.id));
-    const rtp: SqlValue[][] = [];
-    const sip: SqlValue[][] = [];
-    const dtmf: SqlValue[][] = [];
+    const rtp: SqlValue[] = [];
+    const sip: SqlValue[] = [];
+    const dtmf: SqlValue[] = [];
     for (const c of calls) {
       const id = idByKey.get(`${sensors.get(c.sensor)!}\u0000${storedCallId(c.call_id)}\u0000${c.start}`);
       if (id === undefined) throw new Error(`cdr row for ${c.call_id} not found after insert`);
       const start = isoToSql(c.start);
-      c.streams.forEach((s, idx) => rtp.push(rtpRow(id, start, idx, s, this.truncator, this.ip)));
+      c.streams.forEach((s, idx) => {
+        pushRtpRow(rtp, id, start, idx, s, this.truncator, this.ip);
+      });
       c.sip_responses.forEach((x, idx) =>
-        sip.push([id, start, idx, x.code, this.truncator.cut(x.reason, 128), isoToSql(x.time), this.truncator.cut(x.cseq_method, 32), x.from_side]),
+        sip.push(id, start, idx, x.code, this.truncator.cut(x.reason, 128), isoToSql(x.time), this.truncator.cut(x.cseq_method, 32), x.from_side),
       );
-      c.dtmf.forEach((d, idx) => dtmf.push([id, start, idx, this.truncator.cut(d.digit, 4), isoToSql(d.ts), d.method, d.duration_ms]));
+      c.dtmf.forEach((d, idx) => dtmf.push(id, start, idx, this.truncator.cut(d.digit, 4), isoToSql(d.ts), d.method, d.duration_ms));
     }
     await this.insertRows(conn, this.inserts.rtp, rtp);
     await this.insertRows(conn, this.inserts.sip, sip);
     await this.insertRows(conn, this.inserts.dtmf, dtmf);
   }
 
-  /** Runs a prepared multi-row INSERT over `rows`; returns the rows of its RETURNING clause, if any. */
-  private async insertRows(conn: PoolConnection, insert: PreparedInsert, rows: SqlValue[][]): Promise<IdRow[]> {
+  /**
+   * Runs a prepared multi-row INSERT over `values` (the rows' values one after another); returns
+   * the rows of its RETURNING clause, if any.
+   */
+  private async insertRows(conn: PoolConnection, insert: PreparedInsert, values: SqlValue[]): Promise<IdRow[]> {
     const out: IdRow[] = [];
-    for (const [sql, values] of insert.statements(rows)) {
-      const [result] = await conn.execute<IdRow[] | ResultSetHeader>(this.q(sql), values);
+    for (const [sql, chunk] of insert.flatStatements(values)) {
+      const [result] = await conn.execute<IdRow[] | ResultSetHeader>(this.q(sql), chunk);
       if (Array.isArray(result)) for (const row of result) out.push(row);
     }
     return out;

@@ -60,6 +60,22 @@ describe('PreparedInsert', () => {
     expect([...insert.statements([])]).toEqual([]);
   });
 
+  it('cuts flat values into the same statement shapes, passing a one-statement batch on uncopied', () => {
+    const insert = new PreparedInsert('INSERT INTO t (a,b) VALUES', 2, '', 4);
+    const full = [1, 'a', 2, 'b', 3, 'c', 4, 'd'];
+    const [only, ...rest] = [...insert.flatStatements(full)];
+    expect(rest).toEqual([]);
+    expect(only?.[1]).toBe(full);
+    expect(only?.[0]).toBe(insert.sql(4));
+    // 7 rows = 4 + 2 + 1, exactly as statements() cuts the row arrays.
+    const rows = Array.from({ length: 7 }, (_, i) => [i, `r${i}`]);
+    const flat = [...insert.flatStatements(rows.flat())];
+    expect(flat).toEqual([...insert.statements(rows)]);
+    expect(flat.map(([, values]) => values.length)).toEqual([8, 4, 2]);
+    expect([...insert.flatStatements([])]).toEqual([]);
+    expect(() => [...insert.flatStatements([1, 2, 3])]).toThrow(/not a whole number of 2-value rows/);
+  });
+
   it('lowers maxRows so a statement stays within the placeholder limit', () => {
     const insert = new PreparedInsert('INSERT INTO t VALUES', 53, '', 5000);
     expect(insert.maxRows).toBe(Math.floor(MAX_PLACEHOLDERS / 53));

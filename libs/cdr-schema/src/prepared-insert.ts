@@ -92,4 +92,28 @@ export class PreparedInsert {
       yield [this.sql(size), values];
     }
   }
+
+  /**
+   * Flat values (`columns` per row, rows one after another) cut into statements of the same
+   * shapes as {@link PreparedInsert.statements}. When the rows make exactly one statement (a full
+   * batch), `values` is passed on as is: no per-row arrays and no copy on the writer's hot path.
+   *
+   * @throws RangeError if `values.length` is not a multiple of `columns`.
+   */
+  *flatStatements<T>(values: T[]): Generator<[string, T[]]> {
+    if (values.length % this.columns !== 0) {
+      throw new RangeError(`${values.length} values are not a whole number of ${this.columns}-value rows`);
+    }
+    const sizes = chunkSizes(values.length / this.columns, this.maxRows);
+    if (sizes.length === 1) {
+      // A full batch (or a power of two): one statement of one of the bounded shapes, no copy.
+      yield [this.sql(sizes[0]!), values];
+      return;
+    }
+    let at = 0;
+    for (const size of sizes) {
+      yield [this.sql(size), values.slice(at, at + size * this.columns)];
+      at += size * this.columns;
+    }
+  }
 }
