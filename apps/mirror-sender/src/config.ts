@@ -1,4 +1,4 @@
-import { loadConfig, logConfigSchema } from '@callscope/runtime';
+import { loadConfig, logConfigSchema, sensorConfigSchema } from '@callscope/runtime';
 import type { ConfigCheckFailure, ConfigSchema, LoadedConfig, LogLevel } from '@callscope/runtime';
 
 /** App name: it names the env variables (`CALLSCOPE_MIRROR_SENDER_*`) and the log lines. */
@@ -33,15 +33,7 @@ export const mirrorSenderConfigSchema: ConfigSchema<MirrorSenderConfig> = {
   additionalProperties: false,
   required: ['sensor', 'interfaces', 'bpfFilter', 'target', 'secret', 'tls', 'batch', 'buffer', 'compression', 'log'],
   properties: {
-    sensor: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['id', 'name'],
-      properties: {
-        id: { type: 'integer', minimum: 0, maximum: 65535, default: 1, description: 'Sensor id the receiving sniffer records for these packets.' },
-        name: { type: 'string', minLength: 1, maxLength: 64, default: 'sensor1', description: 'Human name sent in the handshake.' },
-      },
-    },
+    sensor: sensorConfigSchema('Sensor id the receiving sniffer records for these packets.', 'Human name sent in the handshake.'),
     interfaces: {
       type: 'array',
       items: { type: 'string', minLength: 1 },

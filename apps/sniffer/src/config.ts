@@ -1,4 +1,4 @@
-import { DEFAULT_DB_URL, HOST_PORT_PATTERN, loadConfig, parseHostPort, logConfigSchema } from '@callscope/runtime';
+import { DEFAULT_DB_URL, HOST_PORT_PATTERN, loadConfig, parseHostPort, logConfigSchema, sensorConfigSchema } from '@callscope/runtime';
 import type { ConfigCheckFailure, ConfigSchema, LoadedConfig, LogLevel } from '@callscope/runtime';
 
 /** App name: it names the env variables (`CALLSCOPE_SNIFFER_*`) and the log lines. */
@@ -58,15 +58,7 @@ export const snifferConfigSchema: ConfigSchema<SnifferConfig> = {
   additionalProperties: false,
   required: ['sensor', 'interfaces', 'bpfFilter', 'sip', 'rtp', 'decode', 'calls', 'db', 'spool', 'mirror', 'hep', 'manager', 'log'],
   properties: {
-    sensor: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['id', 'name'],
-      properties: {
-        id: { type: 'integer', minimum: 0, maximum: 65535, default: 1, description: 'Sensor id stored in every CDR (id_sensor).' },
-        name: { type: 'string', minLength: 1, maxLength: 64, default: 'sensor1', description: 'Human name of this sensor.' },
-      },
-    },
+    sensor: sensorConfigSchema('Sensor id stored in every CDR (id_sensor).', 'Human name of this sensor.'),
     interfaces: {
       type: 'array',
       items: { type: 'string', minLength: 1 },

@@ -36,3 +36,22 @@ export function listenConfigSchema(defaultHost: string, defaultPort: number, hos
     },
   };
 }
+
+/** A `sensor` section: which sensor the records or packets are attributed to. */
+export interface SensorConfig {
+  id: number;
+  name: string;
+}
+
+/** Schema of a `sensor` section; the descriptions say what each app does with it. */
+export function sensorConfigSchema(idDescription: string, nameDescription: string): ConfigSchema<SensorConfig> {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['id', 'name'],
+    properties: {
+      id: { type: 'integer', minimum: 0, maximum: 65535, default: 1, description: idDescription },
+      name: { type: 'string', minLength: 1, maxLength: 64, default: 'sensor1', description: nameDescription },
+    },
+  };
+}

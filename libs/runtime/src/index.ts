@@ -21,5 +21,5 @@ export { parseHostPort, HOST_PORT_PATTERN } from './host-port.js';
 export type { HostPort } from './host-port.js';
 export { runService } from './run-service.js';
 export type { RunServiceOptions, StopService } from './run-service.js';
-export { logConfigSchema, listenConfigSchema } from './config-fragments.js';
-export type { LogConfig, ListenConfig } from './config-fragments.js';
+export { logConfigSchema, listenConfigSchema, sensorConfigSchema } from './config-fragments.js';
+export type { LogConfig, ListenConfig, SensorConfig } from './config-fragments.js';
