@@ -323,7 +323,6 @@ export class CallTable {
         if (existing !== undefined) existing.lastUs = this.lastUsOf(existing);
         this.endpoints4.set(key, ep);
       } else this.endpoints6.set(key, ep);
-      if (!call.endpointKeys.includes(key)) call.endpointKeys.push(key);
     }
     this.hooks.onEndpoint?.(call, key);
   }
@@ -376,10 +375,11 @@ export class CallTable {
 
   private close(call: Call, reason: EndReason): void {
     this.calls.delete(call.callId);
-    for (const key of call.endpointKeys) {
-      if (typeof key === 'number') {
-        if (this.endpoints4.get(key)?.call === call) this.endpoints4.delete(key);
-      } else if (this.endpoints6.get(key)?.call === call) this.endpoints6.delete(key);
+    // Only the addresses still pointing at this call: a later call may have taken one over.
+    for (const ep of call.endpoints) {
+      if (typeof ep.key === 'number') {
+        if (this.endpoints4.get(ep.key) === ep) this.endpoints4.delete(ep.key);
+      } else if (this.endpoints6.get(ep.key) === ep) this.endpoints6.delete(ep.key);
     }
     this.counters.callsClosed++;
     this.onCall(buildCallRecord(call, reason, this.options.sensor));

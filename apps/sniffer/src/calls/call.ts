@@ -78,8 +78,6 @@ export class Call {
   rtcp: RtcpSessionStats | null = null;
   /** The call as the pcap spool knows it: Call-ID and start, exactly what the CDR stores. */
   readonly spool: SpoolCallRef;
-  /** Keys of the media endpoints this call registered, removed when the call is dropped. */
-  readonly endpointKeys: (number | string)[] = [];
   /** The media endpoints this call announced (their packet times tell its media activity). */
   readonly endpoints: MediaEndpoint[] = [];
 
