@@ -29,6 +29,7 @@ export {
   JitterBufferIndex,
   PDV_BUCKET_EDGES_MS,
   RtpStreamStats,
+  rtpStreamStateMemory,
   type RtpPacketFields,
   type RtpStreamStatsOptions,
 } from './rtp-stream-stats.js';

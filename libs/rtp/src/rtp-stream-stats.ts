@@ -9,6 +9,7 @@ import {
   playoutGroupLength,
   playoutGroupMeanDepthMs,
 } from './playout-buffer.js';
+import { StateSlabs } from './state-slabs.js';
 import { WIRESHARK_STATE_LENGTH, WiresharkRtpAnalysis, initWiresharkState, updateWiresharkState } from './wireshark-rtp-analysis.js';
 
 /** The header fields the statistics read (an {@link RtpHeader} qualifies). */
@@ -172,6 +173,24 @@ const I_T_LOST_TO_OK = I_T_FROM_LOST + TRACKS;
 const I32_LENGTH = I_T_LOST_TO_OK + TRACKS;
 /** Bytes of one stream's state block. */
 const STATE_BYTES = F64_BYTES + I32_LENGTH * 4;
+/** Distance between blocks in a slab: the next block's doubles stay 8-byte aligned. */
+const BLOCK_STRIDE = Math.ceil(STATE_BYTES / 8) * 8;
+/** 256 blocks (~330 KB) per slab: few slabs, so their typed-array objects stay in cache. */
+const BLOCKS_PER_SLAB = 256;
+/** Where every stream's state block lives (see {@link StateSlabs}). */
+const slabs = new StateSlabs(BLOCK_STRIDE, BLOCKS_PER_SLAB);
+
+/**
+ * Memory held by the state blocks of all {@link RtpStreamStats} in this process: blocks in use
+ * and the bytes of their slabs (free blocks included). The slabs are shared, so a stream's
+ * state does not show up as an ArrayBuffer of its own: memory accounting must count it here.
+ */
+export function rtpStreamStateMemory(): { blocksInUse: number; blockBytes: number; slabBytes: number } {
+  return { blocksInUse: slabs.blocksInUse, blockBytes: slabs.blockBytes, slabBytes: slabs.bytesAllocated };
+}
+
+/** Key of the hidden property by which a view of a state block keeps its stream alive. */
+const OWNER = Symbol('RtpStreamStats');
 
 /** Float32 rounding of interval MOS values, stored as bits in the Int32 ring. */
 const f32 = new Float32Array(1);
@@ -210,8 +229,13 @@ interface Facades {
 export class RtpStreamStats {
   /** The session's payload-type map. */
   readonly payloadTypes: PayloadTypeMap;
+  /** The slab holding this stream's state block (shared with the other blocks of the slab). */
   private readonly f64: Float64Array;
   private readonly i32: Int32Array;
+  /** Index of the block's first double in `f64`. */
+  private readonly o: number;
+  /** Index of the block's first integer in `i32`. */
+  private readonly q: number;
   /** Interval ring once it outgrew the block (`null`: the block's own BLOCK_INTERVALS slots). */
   private ring: Int32Array | null = null;
   /** Slot interval numbers once one left the 12-bit range (rare; see I_SLOTS). */
@@ -224,27 +248,31 @@ export class RtpStreamStats {
     if (!Number.isInteger(cap) || cap < 1) throw new RangeError(`intervalCapacity ${cap} must be a positive integer`);
     const intervalMs = options.intervalMs ?? 10_000;
     if (!(intervalMs > 0)) throw new RangeError(`intervalMs ${intervalMs} must be > 0`);
-    const block = new ArrayBuffer(STATE_BYTES);
-    const f = new Float64Array(block, 0, F64_LENGTH);
+    const block = slabs.allocate(this);
+    const f = slabs.f64Of(block);
+    const byteBase = slabs.byteBase(block);
+    const o = byteBase / 8;
     this.f64 = f;
-    this.i32 = new Int32Array(block, F64_BYTES, I32_LENGTH);
-    f[S_PAYLOAD_TYPE] = -1;
-    f[S_LOOKUP_PT] = -1;
-    f[S_CODEC] = Codec.Unknown;
-    f[S_FRAME_MS] = 20;
-    f[S_BAD_SEQ] = -1;
-    f[S_PREV_STATE] = -1;
-    f[S_CUR_START_PREV] = -1;
-    f[S_NETWORK_DELAY] = options.networkDelayMs ?? 0;
-    f[S_INTERVAL_CAPACITY] = cap;
-    f[S_INTERVAL_MS] = intervalMs;
-    f[S_G711_PLC] = (options.g711Plc ?? true) ? 1 : 0;
-    f[S_RING_LENGTH] = Math.min(cap, BLOCK_INTERVALS);
-    f.fill(Number.NaN, S_MIN_INTERVAL_MOS, S_MIN_INTERVAL_MOS + BUFFERS);
-    initWiresharkState(f, S_WIRESHARK);
-    initPlayoutGroupBuffer(f, S_BUFFERS, JitterBufferIndex.Fixed50, PlayoutBufferKind.Fixed, 50, 50);
-    initPlayoutGroupBuffer(f, S_BUFFERS, JitterBufferIndex.Fixed200, PlayoutBufferKind.Fixed, 200, 200);
-    initPlayoutGroupBuffer(f, S_BUFFERS, JitterBufferIndex.Adaptive500, PlayoutBufferKind.Adaptive, 50, 500);
+    this.i32 = slabs.i32Of(block);
+    this.o = o;
+    this.q = (byteBase + F64_BYTES) / 4;
+    f[o + S_PAYLOAD_TYPE] = -1;
+    f[o + S_LOOKUP_PT] = -1;
+    f[o + S_CODEC] = Codec.Unknown;
+    f[o + S_FRAME_MS] = 20;
+    f[o + S_BAD_SEQ] = -1;
+    f[o + S_PREV_STATE] = -1;
+    f[o + S_CUR_START_PREV] = -1;
+    f[o + S_NETWORK_DELAY] = options.networkDelayMs ?? 0;
+    f[o + S_INTERVAL_CAPACITY] = cap;
+    f[o + S_INTERVAL_MS] = intervalMs;
+    f[o + S_G711_PLC] = (options.g711Plc ?? true) ? 1 : 0;
+    f[o + S_RING_LENGTH] = Math.min(cap, BLOCK_INTERVALS);
+    f.fill(Number.NaN, o + S_MIN_INTERVAL_MOS, o + S_MIN_INTERVAL_MOS + BUFFERS);
+    initWiresharkState(f, o + S_WIRESHARK);
+    initPlayoutGroupBuffer(f, o + S_BUFFERS, JitterBufferIndex.Fixed50, PlayoutBufferKind.Fixed, 50, 50);
+    initPlayoutGroupBuffer(f, o + S_BUFFERS, JitterBufferIndex.Fixed200, PlayoutBufferKind.Fixed, 200, 200);
+    initPlayoutGroupBuffer(f, o + S_BUFFERS, JitterBufferIndex.Adaptive500, PlayoutBufferKind.Adaptive, 50, 500);
   }
 
   /** Wireshark-compatible analysis (packets, lost, sequence errors, delta, jitter). */
@@ -270,82 +298,82 @@ export class RtpStreamStats {
 
   /** Capacity of the interval ring. */
   get intervalCapacity(): number {
-    return this.f64[S_INTERVAL_CAPACITY]!;
+    return this.f64[this.o + S_INTERVAL_CAPACITY]!;
   }
   /** Packets received, duplicates included. */
   get packets(): number {
-    return this.f64[S_PACKETS]!;
+    return this.f64[this.o + S_PACKETS]!;
   }
   /** Payload bytes received. */
   get payloadBytes(): number {
-    return this.f64[S_PAYLOAD_BYTES]!;
+    return this.f64[this.o + S_PAYLOAD_BYTES]!;
   }
   /** Packets whose extended sequence number was already received (within the window). */
   get duplicates(): number {
-    return this.f64[S_DUPLICATES]!;
+    return this.f64[this.o + S_DUPLICATES]!;
   }
   /** Packets arriving after a higher sequence number (late/reordered, duplicates excluded). */
   get reordered(): number {
-    return this.f64[S_REORDERED]!;
+    return this.f64[this.o + S_REORDERED]!;
   }
   /** Reordered packets so late that their slot had already been judged lost. */
   get tooLate(): number {
-    return this.f64[S_TOO_LATE]!;
+    return this.f64[this.o + S_TOO_LATE]!;
   }
   /** Sequence jumps beyond RFC 3550 MAX_DROPOUT; two in a row re-synchronise the numbering. */
   get sequenceJumps(): number {
-    return this.f64[S_SEQUENCE_JUMPS]!;
+    return this.f64[this.o + S_SEQUENCE_JUMPS]!;
   }
   /** Packets left out of the sequence accounting: the first packet of each out-of-range jump. */
   get unplaced(): number {
-    return this.f64[S_UNPLACED]!;
+    return this.f64[this.o + S_UNPLACED]!;
   }
   /** First extended sequence number (RFC 3550 A.1 base_seq). */
   get baseExtSeq(): number {
-    return this.f64[S_BASE_EXT_SEQ]!;
+    return this.f64[this.o + S_BASE_EXT_SEQ]!;
   }
   /** Highest extended sequence number received (RFC 3550 A.1). */
   get highestExtSeq(): number {
-    return this.f64[S_HIGHEST_EXT_SEQ]!;
+    return this.f64[this.o + S_HIGHEST_EXT_SEQ]!;
   }
   /** Arrival time of the first packet (capture seconds / nanoseconds). */
   get firstSec(): number {
-    return this.f64[S_FIRST_SEC]!;
+    return this.f64[this.o + S_FIRST_SEC]!;
   }
   /** Nanoseconds part of the first arrival. */
   get firstNsec(): number {
-    return this.f64[S_FIRST_NSEC]!;
+    return this.f64[this.o + S_FIRST_NSEC]!;
   }
   /** Arrival of the last packet, seconds. */
   get lastSec(): number {
-    return this.f64[S_LAST_SEC]!;
+    return this.f64[this.o + S_LAST_SEC]!;
   }
   /** Nanoseconds part of the last arrival. */
   get lastNsec(): number {
-    return this.f64[S_LAST_NSEC]!;
+    return this.f64[this.o + S_LAST_NSEC]!;
   }
   /** Payload type of the last packet (-1 before any). */
   get payloadType(): number {
-    return this.f64[S_PAYLOAD_TYPE]!;
+    return this.f64[this.o + S_PAYLOAD_TYPE]!;
   }
   /** Codec of the last audio packet (telephone-event and CN do not change it). */
   get codec(): Codec {
-    return this.f64[S_CODEC] as Codec;
+    return this.f64[this.o + S_CODEC] as Codec;
   }
   /** Packetisation time estimated from consecutive packets, ms. */
   get frameMs(): number {
-    return this.f64[S_FRAME_MS]!;
+    return this.f64[this.o + S_FRAME_MS]!;
   }
   /** Intervals rated so far (the ring keeps the last `intervalCapacity`). */
   get intervalCount(): number {
-    return this.f64[S_INTERVAL_COUNT]!;
+    return this.f64[this.o + S_INTERVAL_COUNT]!;
   }
   /** Assumed one-way network delay, ms (settable, e.g. from RTCP RTT / 2). */
   get networkDelayMs(): number {
-    return this.f64[S_NETWORK_DELAY]!;
+    return this.f64[this.o + S_NETWORK_DELAY]!;
   }
   set networkDelayMs(ms: number) {
-    this.f64[S_NETWORK_DELAY] = ms;
+    this.f64[this.o + S_NETWORK_DELAY] = ms;
   }
   /**
    * Interval MOS ring: `[slot * 3 + buffer]`; its first 8 slots live in the state block, then it
@@ -354,21 +382,21 @@ export class RtpStreamStats {
    */
   get intervalMos(): Float32Array {
     const v = this.views();
-    const len = this.f64[S_RING_LENGTH]!;
+    const len = this.f64[this.o + S_RING_LENGTH]!;
     if (v.intervalMos === null || v.intervalMos.length !== len * BUFFERS) {
       const ring = this.ring ?? this.i32;
-      v.intervalMos = new Float32Array(ring.buffer, ring.byteOffset + this.ringBase() * 4, len * BUFFERS);
+      v.intervalMos = this.owned(new Float32Array(ring.buffer, ring.byteOffset + this.ringBase() * 4, len * BUFFERS));
     }
     return v.intervalMos;
   }
   /** Interval number (from stream start) of each ring slot (a view like `intervalMos`). */
   get intervalIndex(): Int32Array {
     const v = this.views();
-    const len = this.f64[S_RING_LENGTH]!;
+    const len = this.f64[this.o + S_RING_LENGTH]!;
     if (v.intervalIndex === null || v.intervalIndex.length !== len) {
       const ring = this.ring ?? this.i32;
       const start = this.ringBase() + len * BUFFERS;
-      v.intervalIndex = ring.subarray(start, start + len);
+      v.intervalIndex = this.owned(ring.subarray(start, start + len));
     }
     return v.intervalIndex;
   }
@@ -381,15 +409,17 @@ export class RtpStreamStats {
    */
   update(h: RtpPacketFields, tsSec: number, tsNsec: number, payloadLength: number): void {
     const f = this.f64;
+    const o = this.o;
     const n = this.i32;
-    if (f[S_PACKETS] === 0) {
-      f[S_FIRST_SEC] = tsSec;
-      f[S_FIRST_NSEC] = tsNsec;
+    const q = this.q;
+    if (f[o + S_PACKETS] === 0) {
+      f[o + S_FIRST_SEC] = tsSec;
+      f[o + S_FIRST_NSEC] = tsNsec;
     }
-    f[S_LAST_SEC] = tsSec;
-    f[S_LAST_NSEC] = tsNsec;
+    f[o + S_LAST_SEC] = tsSec;
+    f[o + S_LAST_NSEC] = tsNsec;
     // Relative to the stream's first packet: exact integers in, well inside double precision.
-    const arrivalMs = (tsSec - f[S_FIRST_SEC]!) * 1000 + (tsNsec - f[S_FIRST_NSEC]!) / 1e6;
+    const arrivalMs = (tsSec - f[o + S_FIRST_SEC]!) * 1000 + (tsNsec - f[o + S_FIRST_NSEC]!) / 1e6;
     const seq = h.sequenceNumber & 0xffff;
     const ts = h.timestamp >>> 0;
     const pt = h.payloadType & 0x7f;
@@ -398,67 +428,67 @@ export class RtpStreamStats {
     const pts = this.payloadTypes;
     let clock: number;
     let codec: Codec;
-    if (pt === f[S_LOOKUP_PT] && pts.version === f[S_LOOKUP_VERSION]) {
-      clock = f[S_LOOKUP_CLOCK]!;
-      codec = f[S_LOOKUP_CODEC] as Codec;
+    if (pt === f[o + S_LOOKUP_PT] && pts.version === f[o + S_LOOKUP_VERSION]) {
+      clock = f[o + S_LOOKUP_CLOCK]!;
+      codec = f[o + S_LOOKUP_CODEC] as Codec;
     } else {
       clock = pts.statsClockRate(pt);
       codec = pts.codec[pt]! as Codec;
-      f[S_LOOKUP_PT] = pt;
-      f[S_LOOKUP_VERSION] = pts.version;
-      f[S_LOOKUP_CLOCK] = clock;
-      f[S_LOOKUP_CODEC] = codec;
+      f[o + S_LOOKUP_PT] = pt;
+      f[o + S_LOOKUP_VERSION] = pts.version;
+      f[o + S_LOOKUP_CLOCK] = clock;
+      f[o + S_LOOKUP_CODEC] = codec;
     }
-    updateWiresharkState(f, S_WIRESHARK, seq, ts, pt, marker, arrivalMs, clock);
-    const packets = f[S_PACKETS]! + 1;
-    f[S_PACKETS] = packets;
-    f[S_PAYLOAD_BYTES]! += payloadLength;
-    f[S_PAYLOAD_TYPE] = pt;
-    if (codec !== Codec.TelephoneEvent && codec !== Codec.CN) f[S_CODEC] = codec;
+    updateWiresharkState(f, o + S_WIRESHARK, seq, ts, pt, marker, arrivalMs, clock);
+    const packets = f[o + S_PACKETS]! + 1;
+    f[o + S_PACKETS] = packets;
+    f[o + S_PAYLOAD_BYTES]! += payloadLength;
+    f[o + S_PAYLOAD_TYPE] = pt;
+    if (codec !== Codec.TelephoneEvent && codec !== Codec.CN) f[o + S_CODEC] = codec;
 
     // Timestamp unwrapping by signed 32-bit steps; packetisation from consecutive packets.
     const first = packets === 1;
     if (first) {
-      f[S_LAST_TS] = ts;
-      f[S_EXT_TS] = 0;
+      f[o + S_LAST_TS] = ts;
+      f[o + S_EXT_TS] = 0;
     } else {
-      const step = (ts - f[S_LAST_TS]!) | 0;
-      if (step > 0 && clock > 0 && seq === ((f[S_LAST_SEQ]! + 1) & 0xffff) && codec !== Codec.TelephoneEvent) {
-        f[S_FRAME_MS] = (step * 1000) / clock;
+      const step = (ts - f[o + S_LAST_TS]!) | 0;
+      if (step > 0 && clock > 0 && seq === ((f[o + S_LAST_SEQ]! + 1) & 0xffff) && codec !== Codec.TelephoneEvent) {
+        f[o + S_FRAME_MS] = (step * 1000) / clock;
       }
-      f[S_EXT_TS]! += step;
-      f[S_LAST_TS] = ts;
+      f[o + S_EXT_TS]! += step;
+      f[o + S_LAST_TS] = ts;
     }
-    f[S_LAST_SEQ] = seq;
+    f[o + S_LAST_SEQ] = seq;
 
     const ext = this.extendSequence(seq, first);
     if (ext < 0) return; // a first out-of-range jump: counted, not placed
-    const interval = Math.floor(arrivalMs / f[S_INTERVAL_MS]!);
+    const interval = Math.floor(arrivalMs / f[o + S_INTERVAL_MS]!);
 
     const idx = ext & WINDOW_MASK;
-    const word = I_SLOTS + (idx >> 1);
+    const word = q + I_SLOTS + (idx >> 1);
     const shift = (idx & 1) << 4;
-    if (ext > f[S_HIGHEST_EXT_SEQ]! || first) {
-      f[S_HIGHEST_EXT_SEQ] = ext;
+    if (ext > f[o + S_HIGHEST_EXT_SEQ]! || first) {
+      f[o + S_HIGHEST_EXT_SEQ] = ext;
       const upTo = ext - WINDOW;
-      const judgedUpTo = f[S_JUDGED_UP_TO]!;
+      const judgedUpTo = f[o + S_JUDGED_UP_TO]!;
       if (upTo === judgedUpTo + 1 && this.wideIntervals === null) {
         // In sequence with a full window: exactly one slot leaves it, the one this packet is
         // about to reuse (same index), so it needs no clearing (the store below masks it).
         // judgeUpTo + judgeSlot inlined for the common slot (received, same state as the one
         // before, no loss run to close, interval not past the current one); V8 does not
         // inline judgeUpTo here and the call plus its loop was ~20% of a packet.
-        f[S_JUDGED_UP_TO] = upTo;
+        f[o + S_JUDGED_UP_TO] = upTo;
         const old = (n[word]! >>> shift) & 0xffff;
         const state = old & TRACK_MASK;
         if ((old & RECEIVED_BIT) === 0) {
-          this.judgeSlot(state, f[S_LAST_INTERVAL]!);
+          this.judgeSlot(state, f[o + S_LAST_INTERVAL]!);
         } else {
           const slotInterval = (old << 16) >> 20; // sign-extend the 12-bit field
-          if (state === f[S_PREV_STATE] && f[S_NET_RUN] === 0 && slotInterval <= f[S_CURRENT_INTERVAL]!) {
-            f[S_LAST_INTERVAL] = slotInterval;
-            f[S_CUR_EXPECTED]!++;
-            n[I_HISTOGRAM + ((state + 1) >> 1)]!++;
+          if (state === f[o + S_PREV_STATE] && f[o + S_NET_RUN] === 0 && slotInterval <= f[o + S_CURRENT_INTERVAL]!) {
+            f[o + S_LAST_INTERVAL] = slotInterval;
+            f[o + S_CUR_EXPECTED]!++;
+            n[q + I_HISTOGRAM + ((state + 1) >> 1)]!++;
           } else {
             this.judgeSlot(state, slotInterval);
           }
@@ -466,16 +496,16 @@ export class RtpStreamStats {
       } else if (upTo > judgedUpTo) {
         this.judgeUpTo(upTo);
       }
-    } else if (ext <= f[S_JUDGED_UP_TO]!) {
-      f[S_REORDERED]!++;
-      f[S_TOO_LATE]!++;
+    } else if (ext <= f[o + S_JUDGED_UP_TO]!) {
+      f[o + S_REORDERED]!++;
+      f[o + S_TOO_LATE]!++;
       return;
     } else {
       if (((n[word]! >>> shift) & RECEIVED_BIT) !== 0) {
-        f[S_DUPLICATES]!++;
+        f[o + S_DUPLICATES]!++;
         return;
       }
-      f[S_REORDERED]!++;
+      f[o + S_REORDERED]!++;
     }
     let entry = 0;
     if (this.wideIntervals === null && interval >= NARROW_INTERVAL_MIN && interval <= NARROW_INTERVAL_MAX) {
@@ -485,12 +515,12 @@ export class RtpStreamStats {
     }
     let flags = RECEIVED_BIT;
     if (clock > 0) {
-      const transitMs = arrivalMs - (f[S_EXT_TS]! * 1000) / clock;
+      const transitMs = arrivalMs - (f[o + S_EXT_TS]! * 1000) / clock;
       // Bit b + 1 = played on time by buffer b.
-      flags |= offerPlayoutGroup(f, S_BUFFERS, BUFFERS, transitMs, arrivalMs, marker) << 1;
-      const latenessMs = playoutGroupLatenessMs(f, S_BUFFERS);
+      flags |= offerPlayoutGroup(f, o + S_BUFFERS, BUFFERS, transitMs, arrivalMs, marker) << 1;
+      const latenessMs = playoutGroupLatenessMs(f, o + S_BUFFERS);
       // Nearly every packet lands in the first bucket: skip the edge scan for it.
-      if (latenessMs < PDV_FIRST_EDGE_MS) n[I_PDV]!++;
+      if (latenessMs < PDV_FIRST_EDGE_MS) n[q + I_PDV]!++;
       else this.countPdv(latenessMs);
     } else {
       // telephone-event / unknown clock: no timeline to judge; never played as audio anyway.
@@ -505,16 +535,18 @@ export class RtpStreamStats {
    */
   finish(): void {
     const f = this.f64;
-    if (f[S_FINISHED] !== 0 || f[S_PACKETS] === 0) return;
-    f[S_FINISHED] = 1;
-    this.judgeUpTo(f[S_HIGHEST_EXT_SEQ]!);
+    const o = this.o;
+    if (f[o + S_FINISHED] !== 0 || f[o + S_PACKETS] === 0) return;
+    f[o + S_FINISHED] = 1;
+    this.judgeUpTo(f[o + S_HIGHEST_EXT_SEQ]!);
     this.closeInterval();
   }
 
   /** RFC 3550 A.1 expected packets: highest - base + 1 (0 before any packet). */
   get expected(): number {
     const f = this.f64;
-    return f[S_PACKETS]! > 0 ? f[S_HIGHEST_EXT_SEQ]! - f[S_BASE_EXT_SEQ]! + 1 : 0;
+    const o = this.o;
+    return f[o + S_PACKETS]! > 0 ? f[o + S_HIGHEST_EXT_SEQ]! - f[o + S_BASE_EXT_SEQ]! + 1 : 0;
   }
 
   /**
@@ -527,7 +559,7 @@ export class RtpStreamStats {
 
   /** Slots judged so far (equals {@link RtpStreamStats.expected} after finish). */
   get judged(): number {
-    return this.f64[S_T_EXPECTED]! + this.f64[S_CUR_EXPECTED]!;
+    return this.f64[this.o + S_T_EXPECTED]! + this.f64[this.o + S_CUR_EXPECTED]!;
   }
 
   /** Packets lost for a loss track after finish: 0 = network, 1..3 = buffer index + 1. */
@@ -580,13 +612,15 @@ export class RtpStreamStats {
   private views(): Facades {
     if (this.facades === null) {
       const f = this.f64;
+      const o = this.o;
       const block = f.buffer;
+      const i32Bytes = this.q * 4;
       this.facades = {
-        wireshark: new WiresharkRtpAnalysis(f, S_WIRESHARK),
-        buffers: [0, 1, 2].map((b) => new PlayoutBuffer(f, S_BUFFERS, b)),
-        lossBursts: new Uint32Array(block, F64_BYTES + I_LOSS_BURSTS * 4, LOSS_BURST_BUCKETS),
-        pdvBuckets: new Uint32Array(block, F64_BYTES + I_PDV * 4, PDV_BUCKETS),
-        minIntervalMos: new Float64Array(block, S_MIN_INTERVAL_MOS * 8, BUFFERS),
+        wireshark: this.owned(new WiresharkRtpAnalysis(f, o + S_WIRESHARK)),
+        buffers: [0, 1, 2].map((b) => this.owned(new PlayoutBuffer(f, o + S_BUFFERS, b))),
+        lossBursts: this.owned(new Uint32Array(block, i32Bytes + I_LOSS_BURSTS * 4, LOSS_BURST_BUCKETS)),
+        pdvBuckets: this.owned(new Uint32Array(block, i32Bytes + I_PDV * 4, PDV_BUCKETS)),
+        minIntervalMos: this.owned(new Float64Array(block, (o + S_MIN_INTERVAL_MOS) * 8, BUFFERS)),
         intervalMos: null,
         intervalIndex: null,
       };
@@ -594,8 +628,18 @@ export class RtpStreamStats {
     return this.facades;
   }
 
+  /**
+   * A view of this stream's block that keeps the stream reachable (a hidden property): the block
+   * goes back to the slab when the stream is collected, so a view kept longer than its stream
+   * must not see the block reused by another stream.
+   */
+  private owned<T extends object>(view: T): T {
+    Object.defineProperty(view, OWNER, { value: this });
+    return view;
+  }
+
   private meanDepthMs(buffer: number): number {
-    return playoutGroupMeanDepthMs(this.f64, S_BUFFERS, buffer);
+    return playoutGroupMeanDepthMs(this.f64, this.o + S_BUFFERS, buffer);
   }
 
   /**
@@ -606,8 +650,10 @@ export class RtpStreamStats {
    */
   private trackCounts(k: number, withClosed: boolean, out: Float64Array): void {
     const f = this.f64;
+    const o = this.o;
     const n = this.i32;
-    const m = f[S_CUR_EXPECTED]!;
+    const q = this.q;
+    const m = f[o + S_CUR_EXPECTED]!;
     let lost = 0;
     let fromOk = 0;
     let okToLost = 0;
@@ -616,23 +662,23 @@ export class RtpStreamStats {
     if (m > 0) {
       for (let j = 0; j < STATE_HISTOGRAM; j++) {
         const state = j === 0 ? 0 : 2 * j - 1;
-        if (((state >> k) & 1) === 0) lost += n[I_HISTOGRAM + j]! >>> 0;
+        if (((state >> k) & 1) === 0) lost += n[q + I_HISTOGRAM + j]! >>> 0;
       }
-      const before = f[S_CUR_START_PREV]!;
-      const last = f[S_PREV_STATE]!;
+      const before = f[o + S_CUR_START_PREV]!;
+      const last = f[o + S_PREV_STATE]!;
       const pairs = before < 0 ? m - 1 : m;
       fromOk = m - lost - ((last >> k) & 1) + (before < 0 ? 0 : (before >> k) & 1);
       fromLost = pairs - fromOk;
-      okToLost = n[I_OK_TO_LOST + k]! >>> 0;
-      lostToOk = n[I_LOST_TO_OK + k]! >>> 0;
+      okToLost = n[q + I_OK_TO_LOST + k]! >>> 0;
+      lostToOk = n[q + I_LOST_TO_OK + k]! >>> 0;
     }
     if (withClosed) {
-      out[C_EXPECTED] = f[S_T_EXPECTED]! + m;
-      out[C_LOST] = (n[I_T_LOST + k]! >>> 0) + lost;
-      out[C_FROM_OK] = (n[I_T_FROM_OK + k]! >>> 0) + fromOk;
-      out[C_OK_TO_LOST] = (n[I_T_OK_TO_LOST + k]! >>> 0) + okToLost;
-      out[C_FROM_LOST] = (n[I_T_FROM_LOST + k]! >>> 0) + fromLost;
-      out[C_LOST_TO_OK] = (n[I_T_LOST_TO_OK + k]! >>> 0) + lostToOk;
+      out[C_EXPECTED] = f[o + S_T_EXPECTED]! + m;
+      out[C_LOST] = (n[q + I_T_LOST + k]! >>> 0) + lost;
+      out[C_FROM_OK] = (n[q + I_T_FROM_OK + k]! >>> 0) + fromOk;
+      out[C_OK_TO_LOST] = (n[q + I_T_OK_TO_LOST + k]! >>> 0) + okToLost;
+      out[C_FROM_LOST] = (n[q + I_T_FROM_LOST + k]! >>> 0) + fromLost;
+      out[C_LOST_TO_OK] = (n[q + I_T_LOST_TO_OK + k]! >>> 0) + lostToOk;
     } else {
       out[C_EXPECTED] = m;
       out[C_LOST] = lost;
@@ -650,7 +696,7 @@ export class RtpStreamStats {
     if (expected === 0) return Number.NaN;
     const loss = (scratch[C_LOST]! * 100) / expected;
     const codec = this.codec;
-    const imp = codec === Codec.PCMU || codec === Codec.PCMA ? (this.f64[S_G711_PLC] !== 0 ? codecImpairment(codec) : G711_NO_PLC) : codecImpairment(codec);
+    const imp = codec === Codec.PCMU || codec === Codec.PCMA ? (this.f64[this.o + S_G711_PLC] !== 0 ? codecImpairment(codec) : G711_NO_PLC) : codecImpairment(codec);
     const delay = this.networkDelayMs + this.meanDepthMs(buffer) + this.frameMs;
     return rToMos(eModelR(imp, loss, countsBurstRatio(scratch), delay));
   }
@@ -658,40 +704,41 @@ export class RtpStreamStats {
   /** RFC 3550 A.1 update_seq, without probation: returns the extended number, or -1 for a jump. */
   private extendSequence(seq: number, first: boolean): number {
     const f = this.f64;
+    const o = this.o;
     if (first) {
-      f[S_MAX_SEQ] = seq;
-      f[S_CYCLES] = 0;
-      f[S_BASE_EXT_SEQ] = seq;
-      f[S_HIGHEST_EXT_SEQ] = seq;
-      f[S_JUDGED_UP_TO] = seq - 1;
+      f[o + S_MAX_SEQ] = seq;
+      f[o + S_CYCLES] = 0;
+      f[o + S_BASE_EXT_SEQ] = seq;
+      f[o + S_HIGHEST_EXT_SEQ] = seq;
+      f[o + S_JUDGED_UP_TO] = seq - 1;
       return seq;
     }
-    const maxSeq = f[S_MAX_SEQ]!;
+    const maxSeq = f[o + S_MAX_SEQ]!;
     const udelta = (seq - maxSeq + SEQ_MOD) & 0xffff;
     if (udelta < MAX_DROPOUT) {
-      if (seq < maxSeq) f[S_CYCLES]! += SEQ_MOD;
-      f[S_MAX_SEQ] = seq;
-      f[S_BAD_SEQ] = -1;
-      return f[S_CYCLES]! + seq;
+      if (seq < maxSeq) f[o + S_CYCLES]! += SEQ_MOD;
+      f[o + S_MAX_SEQ] = seq;
+      f[o + S_BAD_SEQ] = -1;
+      return f[o + S_CYCLES]! + seq;
     }
     if (udelta <= SEQ_MOD - MAX_MISORDER) {
-      f[S_SEQUENCE_JUMPS]!++;
-      if (seq !== f[S_BAD_SEQ]) {
-        f[S_BAD_SEQ] = (seq + 1) & 0xffff;
-        f[S_UNPLACED]!++;
+      f[o + S_SEQUENCE_JUMPS]!++;
+      if (seq !== f[o + S_BAD_SEQ]) {
+        f[o + S_BAD_SEQ] = (seq + 1) & 0xffff;
+        f[o + S_UNPLACED]!++;
         return -1;
       }
       // Two sequential packets after a jump: the source restarted its numbering. Judge what is
       // pending, then continue the extended numbering right after the highest seen.
-      this.judgeUpTo(f[S_HIGHEST_EXT_SEQ]!);
-      const cycles = f[S_HIGHEST_EXT_SEQ]! + 1 - seq;
-      f[S_CYCLES] = cycles;
-      f[S_MAX_SEQ] = seq;
-      f[S_BAD_SEQ] = -1;
+      this.judgeUpTo(f[o + S_HIGHEST_EXT_SEQ]!);
+      const cycles = f[o + S_HIGHEST_EXT_SEQ]! + 1 - seq;
+      f[o + S_CYCLES] = cycles;
+      f[o + S_MAX_SEQ] = seq;
+      f[o + S_BAD_SEQ] = -1;
       return cycles + seq;
     }
     // Duplicate or reordered within MAX_MISORDER behind maxSeq.
-    let ext = f[S_CYCLES]! + seq;
+    let ext = f[o + S_CYCLES]! + seq;
     if (seq > maxSeq) ext -= SEQ_MOD;
     return ext;
   }
@@ -699,102 +746,108 @@ export class RtpStreamStats {
   /** Judge slots up to `upTo` inclusive, in sequence order. */
   private judgeUpTo(upTo: number): void {
     const f = this.f64;
+    const o = this.o;
     const n = this.i32;
-    const judgedUpTo = f[S_JUDGED_UP_TO]!;
+    const q = this.q;
+    const judgedUpTo = f[o + S_JUDGED_UP_TO]!;
     // Only (judgedUpTo, judgedUpTo + WINDOW] can hold received packets; beyond is a plain gap.
     const ringEnd = Math.min(upTo, judgedUpTo + WINDOW);
     let s = judgedUpTo + 1;
     for (; s <= ringEnd; s++) {
       const idx = s & WINDOW_MASK;
-      const word = I_SLOTS + (idx >> 1);
+      const word = q + I_SLOTS + (idx >> 1);
       const shift = (idx & 1) << 4;
       const w = n[word]!;
       const entry = (w >>> shift) & 0xffff;
       n[word] = w & ~(0xffff << shift);
-      let interval = f[S_LAST_INTERVAL]!;
+      let interval = f[o + S_LAST_INTERVAL]!;
       if ((entry & RECEIVED_BIT) !== 0) {
         // Sign-extend the 12-bit interval field.
         interval = this.wideIntervals === null ? (entry << 16) >> 20 : this.wideIntervals[idx]!;
       }
       this.judgeSlot(entry & TRACK_MASK, interval);
     }
-    for (; s <= upTo; s++) this.judgeSlot(0, f[S_LAST_INTERVAL]!);
-    if (upTo > judgedUpTo) f[S_JUDGED_UP_TO] = upTo;
+    for (; s <= upTo; s++) this.judgeSlot(0, f[o + S_LAST_INTERVAL]!);
+    if (upTo > judgedUpTo) f[o + S_JUDGED_UP_TO] = upTo;
   }
 
   private judgeSlot(flags: number, interval: number): void {
     const f = this.f64;
+    const o = this.o;
     const n = this.i32;
-    if (interval > f[S_CURRENT_INTERVAL]!) {
+    const q = this.q;
+    if (interval > f[o + S_CURRENT_INTERVAL]!) {
       this.closeInterval();
-      f[S_CURRENT_INTERVAL] = interval;
+      f[o + S_CURRENT_INTERVAL] = interval;
     }
-    f[S_LAST_INTERVAL] = interval;
+    f[o + S_LAST_INTERVAL] = interval;
     if ((flags & RECEIVED_BIT) === 0) {
-      f[S_NET_RUN]!++;
+      f[o + S_NET_RUN]!++;
     } else {
-      const run = f[S_NET_RUN]!;
+      const run = f[o + S_NET_RUN]!;
       if (run > 0) {
-        n[I_LOSS_BURSTS + Math.min(run, LOSS_BURST_BUCKETS) - 1]!++;
-        f[S_NET_RUN] = 0;
+        n[q + I_LOSS_BURSTS + Math.min(run, LOSS_BURST_BUCKETS) - 1]!++;
+        f[o + S_NET_RUN] = 0;
       }
     }
     const state = flags & TRACK_MASK;
-    const prev = f[S_PREV_STATE]!;
-    f[S_CUR_EXPECTED]!++;
-    n[I_HISTOGRAM + ((state + 1) >> 1)]!++;
+    const prev = f[o + S_PREV_STATE]!;
+    f[o + S_CUR_EXPECTED]!++;
+    n[q + I_HISTOGRAM + ((state + 1) >> 1)]!++;
     if (prev !== state && prev >= 0) {
       // Rare (a loss, a late packet, the end of one): count each track's ok/lost transition.
       const wentLost = prev & ~state;
       const recovered = ~prev & state;
       for (let k = 0; k < TRACKS; k++) {
-        n[I_OK_TO_LOST + k]! += (wentLost >> k) & 1;
-        n[I_LOST_TO_OK + k]! += (recovered >> k) & 1;
+        n[q + I_OK_TO_LOST + k]! += (wentLost >> k) & 1;
+        n[q + I_LOST_TO_OK + k]! += (recovered >> k) & 1;
       }
     }
-    f[S_PREV_STATE] = state;
+    f[o + S_PREV_STATE] = state;
   }
 
   private closeInterval(): void {
     const f = this.f64;
-    const m = f[S_CUR_EXPECTED]!;
+    const o = this.o;
+    const m = f[o + S_CUR_EXPECTED]!;
     if (m >= MIN_INTERVAL_SLOTS) {
-      const count = f[S_INTERVAL_COUNT]!;
+      const count = f[o + S_INTERVAL_COUNT]!;
       const slot = count % this.intervalCapacity;
-      if (slot >= f[S_RING_LENGTH]!) this.growRing();
+      if (slot >= f[o + S_RING_LENGTH]!) this.growRing();
       const ring = this.ring ?? this.i32;
       const base = this.ringBase();
-      ring[base + f[S_RING_LENGTH]! * BUFFERS + slot] = f[S_CURRENT_INTERVAL]!;
+      ring[base + f[o + S_RING_LENGTH]! * BUFFERS + slot] = f[o + S_CURRENT_INTERVAL]!;
       for (let b = 0; b < BUFFERS; b++) {
         const mos = this.rate(false, b);
         f32[0] = mos;
         ring[base + slot * BUFFERS + b] = f32Bits[0]!;
-        const min = f[S_MIN_INTERVAL_MOS + b]!;
-        if (Number.isNaN(min) || mos < min) f[S_MIN_INTERVAL_MOS + b] = mos;
+        const min = f[o + S_MIN_INTERVAL_MOS + b]!;
+        if (Number.isNaN(min) || mos < min) f[o + S_MIN_INTERVAL_MOS + b] = mos;
       }
-      f[S_INTERVAL_COUNT] = count + 1;
+      f[o + S_INTERVAL_COUNT] = count + 1;
     }
     if (m > 0) {
       // Fold the interval's counts into the stream totals, then start the next one empty.
       const n = this.i32;
+      const q = this.q;
       for (let k = 0; k < TRACKS; k++) {
         this.trackCounts(k, false, scratch);
-        n[I_T_LOST + k]! += scratch[C_LOST]!;
-        n[I_T_FROM_OK + k]! += scratch[C_FROM_OK]!;
-        n[I_T_OK_TO_LOST + k]! += scratch[C_OK_TO_LOST]!;
-        n[I_T_FROM_LOST + k]! += scratch[C_FROM_LOST]!;
-        n[I_T_LOST_TO_OK + k]! += scratch[C_LOST_TO_OK]!;
+        n[q + I_T_LOST + k]! += scratch[C_LOST]!;
+        n[q + I_T_FROM_OK + k]! += scratch[C_FROM_OK]!;
+        n[q + I_T_OK_TO_LOST + k]! += scratch[C_OK_TO_LOST]!;
+        n[q + I_T_FROM_LOST + k]! += scratch[C_FROM_LOST]!;
+        n[q + I_T_LOST_TO_OK + k]! += scratch[C_LOST_TO_OK]!;
       }
-      f[S_T_EXPECTED]! += m;
-      f[S_CUR_EXPECTED] = 0;
-      this.i32.fill(0, I_HISTOGRAM, I_LOST_TO_OK + TRACKS);
+      f[o + S_T_EXPECTED]! += m;
+      f[o + S_CUR_EXPECTED] = 0;
+      this.i32.fill(0, this.q + I_HISTOGRAM, this.q + I_LOST_TO_OK + TRACKS);
     }
-    f[S_CUR_START_PREV] = f[S_PREV_STATE]!;
+    f[o + S_CUR_START_PREV] = f[o + S_PREV_STATE]!;
   }
 
   /** Index of the interval ring's first value in `ring ?? i32`. */
   private ringBase(): number {
-    return this.ring === null ? I_RING : 0;
+    return this.ring === null ? this.q + I_RING : 0;
   }
 
   /**
@@ -804,7 +857,8 @@ export class RtpStreamStats {
    */
   private growRing(): void {
     const f = this.f64;
-    const len = f[S_RING_LENGTH]!;
+    const o = this.o;
+    const len = f[o + S_RING_LENGTH]!;
     const grown = Math.min(this.intervalCapacity, len * 2);
     const old = this.ring ?? this.i32;
     const base = this.ringBase();
@@ -812,7 +866,7 @@ export class RtpStreamStats {
     ring.set(old.subarray(base, base + len * BUFFERS), 0);
     ring.set(old.subarray(base + len * BUFFERS, base + len * (BUFFERS + 1)), grown * BUFFERS);
     this.ring = ring;
-    f[S_RING_LENGTH] = grown;
+    f[o + S_RING_LENGTH] = grown;
   }
 
   /**
@@ -823,8 +877,9 @@ export class RtpStreamStats {
     if (this.wideIntervals === null) {
       const wide = new Int32Array(WINDOW);
       const n = this.i32;
+      const q = this.q;
       for (let idx = 0; idx < WINDOW; idx++) {
-        const entry = (n[I_SLOTS + (idx >> 1)]! >>> ((idx & 1) << 4)) & 0xffff;
+        const entry = (n[q + I_SLOTS + (idx >> 1)]! >>> ((idx & 1) << 4)) & 0xffff;
         wide[idx] = (entry << 16) >> 20;
       }
       this.wideIntervals = wide;
@@ -836,7 +891,7 @@ export class RtpStreamStats {
     const edges = PDV_BUCKET_EDGES_MS;
     let i = 0;
     while (i < edges.length && latenessMs >= edges[i]!) i++;
-    this.i32[I_PDV + i]!++;
+    this.i32[this.q + I_PDV + i]!++;
   }
 }
 

@@ -175,3 +175,33 @@ describe('the embedded Wireshark analysis', () => {
     expect(fields(w)).toEqual(fields(alone));
   });
 });
+
+describe('state blocks shared in slabs', () => {
+  it('streams side by side in one slab keep their own figures (regression: a write outside its block)', () => {
+    const alone = new RtpStreamStats();
+    clean(alone, 700);
+    alone.finish();
+    // 300 streams span two slabs; each gets its own pattern, interleaved packet by packet.
+    const streams = Array.from({ length: 300 }, () => new RtpStreamStats());
+    const h = { sequenceNumber: 0, timestamp: 0, payloadType: 8, marker: false };
+    for (let i = 0; i < 700; i++) {
+      streams.forEach((st, k) => {
+        if (k % 2 === 1 && i % 50 === 1 + (k % 48)) return; // odd streams lose 14 packets, none the first or last
+        h.sequenceNumber = i & 0xffff;
+        h.timestamp = (i * 160) >>> 0;
+        const ns = i * 20_000_000;
+        st.update(h, 1000 + Math.floor(ns / 1e9), ns % 1e9, 160);
+      });
+    }
+    streams.forEach((st, k) => {
+      st.finish();
+      if (k % 2 === 0) {
+        expect([st.packets, st.lost, st.mos(F1), st.wireshark.maxJitterMs, Array.from(st.pdvBuckets)]).toEqual([alone.packets, alone.lost, alone.mos(F1), alone.wireshark.maxJitterMs, Array.from(alone.pdvBuckets)]);
+      } else {
+        expect(st.packets).toBe(700 - 14);
+        expect(st.lost).toBe(14);
+        expect(st.lossBursts[0]).toBe(14);
+      }
+    });
+  });
+});
