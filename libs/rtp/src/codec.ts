@@ -94,12 +94,25 @@ export function codecFromEncodingName(name: string): Codec {
  *
  * @see https://www.rfc-editor.org/rfc/rfc3551#section-6
  */
+/** Incremented whenever a map that statistics have read from changes (see {@link payloadTypeMapsEpoch}). */
+let mapsEpoch = 0;
+
+/**
+ * A number that changes whenever any {@link PayloadTypeMap} already read by stream statistics
+ * gets a new entry. `RtpStreamStats` caches its last payload type's lookup under it, so the
+ * per-packet check reads neither the stream's map nor the stream object.
+ */
+export function payloadTypeMapsEpoch(): number {
+  return mapsEpoch;
+}
+
 export class PayloadTypeMap {
   /** Codec per payload type. */
   readonly codec = new Uint8Array(128);
   /** RTP clock rate per payload type (0 = unknown). */
   readonly clockRate = new Int32Array(128);
   private changes = 0;
+  private inUse = false;
 
   constructor() {
     for (const [pt, clock, codec] of STATIC_PAYLOAD_TYPES) {
@@ -121,6 +134,15 @@ export class PayloadTypeMap {
     this.codec[payloadType] = codec;
     if (payloadType >= 96 || this.clockRate[payloadType] === 0) this.clockRate[payloadType] = clockRate;
     this.changes++;
+    if (this.inUse) mapsEpoch++;
+  }
+
+  /**
+   * Note that a lookup from this map is being cached (by `RtpStreamStats`): from now on its
+   * changes move {@link payloadTypeMapsEpoch}, invalidating every cached lookup.
+   */
+  markInUse(): void {
+    this.inUse = true;
   }
 
   /**

@@ -22,13 +22,16 @@ export {
 } from './rtcp-compound.js';
 export { parseRtcpCompound } from './rtcp-parser.js';
 export { RtcpSessionStats } from './rtcp-session-stats.js';
-export { CODEC_NAMES, Codec, PayloadTypeMap, codecFromEncodingName } from './codec.js';
+export { CODEC_NAMES, Codec, PayloadTypeMap, codecFromEncodingName, payloadTypeMapsEpoch } from './codec.js';
 export { WiresharkRtpAnalysis } from './wireshark-rtp-analysis.js';
 export { PlayoutBuffer, PlayoutBufferKind } from './playout-buffer.js';
 export {
   JitterBufferIndex,
   PDV_BUCKET_EDGES_MS,
+  RTP_STREAM_OWNER_WORDS,
   RtpStreamStats,
+  rtpStreamOwnerIndex,
+  rtpStreamSlab,
   rtpStreamStateMemory,
   type RtpPacketFields,
   type RtpStreamStatsOptions,

@@ -1,4 +1,4 @@
-import { Codec, PayloadTypeMap } from './codec.js';
+import { Codec, PayloadTypeMap, payloadTypeMapsEpoch } from './codec.js';
 import { G711_NO_PLC, burstRatio, codecImpairment, eModelR, rToMos } from './e-model.js';
 import {
   PlayoutBuffer,
@@ -54,6 +54,9 @@ export interface RtpStreamStatsOptions {
   g711Plc?: boolean;
 }
 
+/** Doubles of a stream's state block reserved for its owner (see {@link RtpStreamStats.stateBlock}). */
+export const RTP_STREAM_OWNER_WORDS = 8;
+const OWNER_WORDS = RTP_STREAM_OWNER_WORDS;
 /** Reordering window in packets: slots are judged once they are this far behind the highest. */
 const WINDOW = 128;
 const WINDOW_MASK = WINDOW - 1;
@@ -112,8 +115,11 @@ const S_TOO_LATE = S_RING_LENGTH + 3;
 const S_SEQUENCE_JUMPS = S_RING_LENGTH + 4;
 const S_UNPLACED = S_RING_LENGTH + 5;
 const S_BASE_EXT_SEQ = S_RING_LENGTH + 6;
+// Words the stream's owner may use for its own per-packet fields (see RTP_STREAM_OWNER_WORDS):
+// first in the hot run, so that matching a packet to its stream reads the line the update reads.
+const S_OWNER = S_RING_LENGTH + 7;
 // Hot: every packet of a stream in sequence reads or writes these.
-const S_HOT = S_RING_LENGTH + 7;
+const S_HOT = S_OWNER + OWNER_WORDS;
 const S_PACKETS = S_HOT;
 const S_FIRST_SEC = S_HOT + 1;
 const S_FIRST_NSEC = S_HOT + 2;
@@ -144,7 +150,9 @@ const S_CURRENT_INTERVAL = S_HOT + 23;
 const S_NET_RUN = S_HOT + 24;
 const S_PREV_STATE = S_HOT + 25;
 const S_CUR_EXPECTED = S_HOT + 26;
-const S_WIRESHARK = S_HOT + 27;
+/** 1 once the slot interval numbers moved to `wideIntervals` (see I_SLOTS). */
+const S_WIDE = S_HOT + 27;
+const S_WIRESHARK = S_HOT + 28;
 const S_BUFFERS = S_WIRESHARK + WIRESHARK_STATE_LENGTH;
 const F64_LENGTH = S_BUFFERS + playoutGroupLength(BUFFERS);
 const F64_BYTES = F64_LENGTH * 8;
@@ -175,10 +183,23 @@ const I32_LENGTH = I_T_LOST_TO_OK + TRACKS;
 const STATE_BYTES = F64_BYTES + I32_LENGTH * 4;
 /** Distance between blocks in a slab: the next block's doubles stay 8-byte aligned. */
 const BLOCK_STRIDE = Math.ceil(STATE_BYTES / 8) * 8;
-/** 256 blocks (~330 KB) per slab: few slabs, so their typed-array objects stay in cache. */
-const BLOCKS_PER_SLAB = 256;
+/** 256 blocks (~350 KB) per slab: few slabs, so their typed-array objects stay in cache. */
+const BLOCKS_PER_SLAB_SHIFT = 8;
 /** Where every stream's state block lives (see {@link StateSlabs}). */
-const slabs = new StateSlabs(BLOCK_STRIDE, BLOCKS_PER_SLAB);
+const slabs = new StateSlabs(BLOCK_STRIDE, BLOCKS_PER_SLAB_SHIFT);
+
+/**
+ * The slab (a Float64Array shared by 256 streams) holding state block `block`, for reading a
+ * stream's owner words without its object: `rtpStreamSlab(b)[rtpStreamOwnerIndex(b) + i]`.
+ */
+export function rtpStreamSlab(block: number): Float64Array {
+  return slabs.f64Of(block);
+}
+
+/** Index in {@link rtpStreamSlab} of owner word 0 of state block `block`. */
+export function rtpStreamOwnerIndex(block: number): number {
+  return slabs.byteBase(block) / 8 + S_OWNER;
+}
 
 /**
  * Memory held by the state blocks of all {@link RtpStreamStats} in this process: blocks in use
@@ -236,6 +257,8 @@ export class RtpStreamStats {
   private readonly o: number;
   /** Index of the block's first integer in `i32`. */
   private readonly q: number;
+  /** The state block's number (see {@link RtpStreamStats.stateBlock}). */
+  private readonly block: number;
   /** Interval ring once it outgrew the block (`null`: the block's own BLOCK_INTERVALS slots). */
   private ring: Int32Array | null = null;
   /** Slot interval numbers once one left the 12-bit range (rare; see I_SLOTS). */
@@ -249,6 +272,7 @@ export class RtpStreamStats {
     const intervalMs = options.intervalMs ?? 10_000;
     if (!(intervalMs > 0)) throw new RangeError(`intervalMs ${intervalMs} must be > 0`);
     const block = slabs.allocate(this);
+    this.block = block;
     const f = slabs.f64Of(block);
     const byteBase = slabs.byteBase(block);
     const o = byteBase / 8;
@@ -408,10 +432,32 @@ export class RtpStreamStats {
    * capacity) and, once, the wide interval table of a stream whose interval numbers outgrow 12 bits.
    */
   update(h: RtpPacketFields, tsSec: number, tsNsec: number, payloadLength: number): void {
-    const f = this.f64;
-    const o = this.o;
-    const n = this.i32;
-    const q = this.q;
+    RtpStreamStats.updateAt(this, this.block, h, tsSec, tsNsec, payloadLength);
+  }
+
+  /**
+   * The state block of this stream: with {@link RtpStreamStats.updateAt}, {@link rtpStreamSlab}
+   * and {@link rtpStreamOwnerIndex}, a caller that keeps the number beside its own index (the
+   * sniffer's endpoint table) reaches the stream's state without first reading the object — one
+   * dependent cache miss less per packet at tens of thousands of streams. Valid while the stream
+   * is reachable.
+   */
+  get stateBlock(): number {
+    return this.block;
+  }
+
+  /**
+   * {@link RtpStreamStats.update} of `stream`, whose {@link RtpStreamStats.stateBlock} is `block`
+   * (a programmer error otherwise). A packet in sequence with a known payload type reads only
+   * the state block: the object is read on the rarer paths (payload-type change, loss, reordering,
+   * interval end). Returns the packet's codec (`Codec`).
+   */
+  static updateAt(stream: RtpStreamStats, block: number, h: RtpPacketFields, tsSec: number, tsNsec: number, payloadLength: number): Codec {
+    const f = slabs.f64Of(block);
+    const n = slabs.i32Of(block);
+    const byteBase = slabs.byteBase(block);
+    const o = byteBase / 8;
+    const q = (byteBase + F64_BYTES) / 4;
     if (f[o + S_PACKETS] === 0) {
       f[o + S_FIRST_SEC] = tsSec;
       f[o + S_FIRST_NSEC] = tsNsec;
@@ -424,18 +470,21 @@ export class RtpStreamStats {
     const ts = h.timestamp >>> 0;
     const pt = h.payloadType & 0x7f;
     const marker = h.marker;
-    // One map lookup per payload-type change instead of four cache lines per packet.
-    const pts = this.payloadTypes;
+    // One map lookup per payload-type change (or change of any map in use) instead of four
+    // cache lines per packet; the check reads neither the stream object nor its map.
     let clock: number;
     let codec: Codec;
-    if (pt === f[o + S_LOOKUP_PT] && pts.version === f[o + S_LOOKUP_VERSION]) {
+    const epoch = payloadTypeMapsEpoch();
+    if (pt === f[o + S_LOOKUP_PT] && epoch === f[o + S_LOOKUP_VERSION]) {
       clock = f[o + S_LOOKUP_CLOCK]!;
       codec = f[o + S_LOOKUP_CODEC] as Codec;
     } else {
+      const pts = stream.payloadTypes;
+      pts.markInUse();
       clock = pts.statsClockRate(pt);
       codec = pts.codec[pt]! as Codec;
       f[o + S_LOOKUP_PT] = pt;
-      f[o + S_LOOKUP_VERSION] = pts.version;
+      f[o + S_LOOKUP_VERSION] = epoch;
       f[o + S_LOOKUP_CLOCK] = clock;
       f[o + S_LOOKUP_CODEC] = codec;
     }
@@ -461,8 +510,19 @@ export class RtpStreamStats {
     }
     f[o + S_LAST_SEQ] = seq;
 
-    const ext = this.extendSequence(seq, first);
-    if (ext < 0) return; // a first out-of-range jump: counted, not placed
+    // extendSequence's common case inline (V8 does not inline the method here).
+    let ext: number;
+    const maxSeq = f[o + S_MAX_SEQ]!;
+    const udelta = (seq - maxSeq + SEQ_MOD) & 0xffff;
+    if (!first && udelta < MAX_DROPOUT) {
+      if (seq < maxSeq) f[o + S_CYCLES]! += SEQ_MOD;
+      f[o + S_MAX_SEQ] = seq;
+      f[o + S_BAD_SEQ] = -1;
+      ext = f[o + S_CYCLES]! + seq;
+    } else {
+      ext = stream.extendSequence(seq, first);
+      if (ext < 0) return codec; // a first out-of-range jump: counted, not placed
+    }
     const interval = Math.floor(arrivalMs / f[o + S_INTERVAL_MS]!);
 
     const idx = ext & WINDOW_MASK;
@@ -472,7 +532,7 @@ export class RtpStreamStats {
       f[o + S_HIGHEST_EXT_SEQ] = ext;
       const upTo = ext - WINDOW;
       const judgedUpTo = f[o + S_JUDGED_UP_TO]!;
-      if (upTo === judgedUpTo + 1 && this.wideIntervals === null) {
+      if (upTo === judgedUpTo + 1 && f[o + S_WIDE] === 0) {
         // In sequence with a full window: exactly one slot leaves it, the one this packet is
         // about to reuse (same index), so it needs no clearing (the store below masks it).
         // judgeUpTo + judgeSlot inlined for the common slot (received, same state as the one
@@ -482,7 +542,7 @@ export class RtpStreamStats {
         const old = (n[word]! >>> shift) & 0xffff;
         const state = old & TRACK_MASK;
         if ((old & RECEIVED_BIT) === 0) {
-          this.judgeSlot(state, f[o + S_LAST_INTERVAL]!);
+          stream.judgeSlot(state, f[o + S_LAST_INTERVAL]!);
         } else {
           const slotInterval = (old << 16) >> 20; // sign-extend the 12-bit field
           if (state === f[o + S_PREV_STATE] && f[o + S_NET_RUN] === 0 && slotInterval <= f[o + S_CURRENT_INTERVAL]!) {
@@ -490,28 +550,28 @@ export class RtpStreamStats {
             f[o + S_CUR_EXPECTED]!++;
             n[q + I_HISTOGRAM + ((state + 1) >> 1)]!++;
           } else {
-            this.judgeSlot(state, slotInterval);
+            stream.judgeSlot(state, slotInterval);
           }
         }
       } else if (upTo > judgedUpTo) {
-        this.judgeUpTo(upTo);
+        stream.judgeUpTo(upTo);
       }
     } else if (ext <= f[o + S_JUDGED_UP_TO]!) {
       f[o + S_REORDERED]!++;
       f[o + S_TOO_LATE]!++;
-      return;
+      return codec;
     } else {
       if (((n[word]! >>> shift) & RECEIVED_BIT) !== 0) {
         f[o + S_DUPLICATES]!++;
-        return;
+        return codec;
       }
       f[o + S_REORDERED]!++;
     }
     let entry = 0;
-    if (this.wideIntervals === null && interval >= NARROW_INTERVAL_MIN && interval <= NARROW_INTERVAL_MAX) {
+    if (f[o + S_WIDE] === 0 && interval >= NARROW_INTERVAL_MIN && interval <= NARROW_INTERVAL_MAX) {
       entry = (interval << 4) & 0xfff0;
     } else {
-      this.widenIntervals()[idx] = interval;
+      stream.widenIntervals()[idx] = interval;
     }
     let flags = RECEIVED_BIT;
     if (clock > 0) {
@@ -521,12 +581,13 @@ export class RtpStreamStats {
       const latenessMs = playoutGroupLatenessMs(f, o + S_BUFFERS);
       // Nearly every packet lands in the first bucket: skip the edge scan for it.
       if (latenessMs < PDV_FIRST_EDGE_MS) n[q + I_PDV]!++;
-      else this.countPdv(latenessMs);
+      else stream.countPdv(latenessMs);
     } else {
       // telephone-event / unknown clock: no timeline to judge; never played as audio anyway.
       flags |= ALL_PLAYED;
     }
     n[word] = (n[word]! & ~(0xffff << shift)) | ((entry | flags) << shift);
+    return codec;
   }
 
   /**
@@ -883,6 +944,7 @@ export class RtpStreamStats {
         wide[idx] = (entry << 16) >> 20;
       }
       this.wideIntervals = wide;
+      this.f64[this.o + S_WIDE] = 1;
     }
     return this.wideIntervals;
   }

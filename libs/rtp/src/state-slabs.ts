@@ -14,8 +14,10 @@
 export class StateSlabs {
   /** Bytes of one block (a multiple of 8). */
   readonly blockBytes: number;
-  /** Blocks per slab. */
+  /** Blocks per slab (a power of two). */
   readonly blocksPerSlab: number;
+  private readonly shift: number;
+  private readonly mask: number;
   private readonly slabsF64: Float64Array[] = [];
   private readonly slabsI32: Int32Array[] = [];
   /** Free block numbers (LIFO: the most recently freed block is the likeliest still in cache). */
@@ -26,11 +28,14 @@ export class StateSlabs {
     this.release(block);
   });
 
-  constructor(blockBytes: number, blocksPerSlab: number) {
+  /** `blockBytes` a positive multiple of 8; `2 ** slabShift` blocks per slab. */
+  constructor(blockBytes: number, slabShift: number) {
     if (!(Number.isInteger(blockBytes) && blockBytes > 0 && blockBytes % 8 === 0)) throw new RangeError(`block size ${blockBytes} must be a positive multiple of 8`);
-    if (!(Number.isInteger(blocksPerSlab) && blocksPerSlab > 0)) throw new RangeError(`blocks per slab ${blocksPerSlab} must be a positive integer`);
+    if (!(Number.isInteger(slabShift) && slabShift >= 0 && slabShift <= 16)) throw new RangeError(`slab shift ${slabShift} outside 0..16`);
     this.blockBytes = blockBytes;
-    this.blocksPerSlab = blocksPerSlab;
+    this.shift = slabShift;
+    this.blocksPerSlab = 1 << slabShift;
+    this.mask = this.blocksPerSlab - 1;
   }
 
   /**
@@ -57,17 +62,17 @@ export class StateSlabs {
 
   /** The slab's Float64Array holding `block` (shared by every block of that slab). */
   f64Of(block: number): Float64Array {
-    return this.slabsF64[Math.floor(block / this.blocksPerSlab)]!;
+    return this.slabsF64[block >> this.shift]!;
   }
 
   /** The slab's Int32Array holding `block`. */
   i32Of(block: number): Int32Array {
-    return this.slabsI32[Math.floor(block / this.blocksPerSlab)]!;
+    return this.slabsI32[block >> this.shift]!;
   }
 
   /** Byte offset of `block` inside its slab. */
   byteBase(block: number): number {
-    return (block % this.blocksPerSlab) * this.blockBytes;
+    return (block & this.mask) * this.blockBytes;
   }
 
   /** Blocks in use (allocated, owner not yet collected). */

@@ -1,6 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { Codec, PayloadTypeMap } from './codec.js';
+import { Codec, PayloadTypeMap, payloadTypeMapsEpoch } from './codec.js';
 import { PlayoutBuffer, PlayoutBufferKind, initPlayoutGroupBuffer, offerPlayoutGroup, playoutGroupLength } from './playout-buffer.js';
 import { JitterBufferIndex, RtpStreamStats } from './rtp-stream-stats.js';
 import { WiresharkRtpAnalysis } from './wireshark-rtp-analysis.js';
@@ -42,6 +42,19 @@ describe('payload-type lookups cached per stream', () => {
     expect(st.wireshark.clockRate).toBe(48000);
     expect(st.codec).toBe(Codec.Opus);
     expect(st.frameMs).toBe(20);
+  });
+});
+
+describe('payload-type lookups keyed by the maps epoch', () => {
+  it('a map being built moves no epoch; a map read by a stream does, so every cached lookup is redone', () => {
+    const e0 = payloadTypeMapsEpoch();
+    const fresh = new PayloadTypeMap();
+    fresh.setRtpmap(96, 'opus', 48000);
+    expect(payloadTypeMapsEpoch()).toBe(e0);
+    const st = new RtpStreamStats({ payloadTypes: fresh });
+    st.update({ sequenceNumber: 1, timestamp: 0, payloadType: 96, marker: false }, 10, 0, 80);
+    fresh.setRtpmap(97, 'telephone-event', 8000);
+    expect(payloadTypeMapsEpoch()).toBe(e0 + 1);
   });
 });
 

@@ -32,24 +32,28 @@ test('keys near 2^48 (IPv4 255.255.255.255:65535) are exact', () => {
   }).toThrow(RangeError);
 });
 
-test('a slot hint and stamp belong to the value: kept when it is stored again, reset for a new one, moved on rehash', () => {
+test('a slot hint, its tag and the stamp belong to the value: kept when it is stored again, reset for a new one, moved on rehash', () => {
   const index = new NumericKeyIndex<string, string>(4);
   const a = { v: 'a' };
   index.set(1000, a.v);
   let slot = index.find(1000);
-  index.setHintAt(slot, 'stream-a');
+  expect(index.tagAt(slot)).toBe(-1);
+  index.setHintAt(slot, 'stream-a', 77);
   index.setStampAt(slot, 1.5e15);
   index.set(1000, a.v); // same value again (re-INVITE): state kept
-  expect([index.hintAt(slot), index.stampAt(slot)]).toEqual(['stream-a', 1.5e15]);
+  expect([index.hintAt(slot), index.tagAt(slot), index.stampAt(slot)]).toEqual(['stream-a', 77, 1.5e15]);
   for (let k = 0; k < 200; k++) index.set(2 ** 40 + k, `x${k}`); // several rehashes
   slot = index.find(1000);
-  expect([index.valueAt(slot), index.hintAt(slot), index.stampAt(slot)]).toEqual(['a', 'stream-a', 1.5e15]);
+  expect([index.valueAt(slot), index.hintAt(slot), index.tagAt(slot), index.stampAt(slot)]).toEqual(['a', 'stream-a', 77, 1.5e15]);
   index.set(1000, 'b'); // another value under the key: fresh state
-  expect([index.hintAt(index.find(1000)), index.stampAt(index.find(1000))]).toEqual([null, 0]);
-  index.setHintAt(index.find(1000), 'stream-b');
+  expect([index.hintAt(index.find(1000)), index.tagAt(index.find(1000)), index.stampAt(index.find(1000))]).toEqual([null, -1, 0]);
+  index.setHintAt(index.find(1000), 'stream-b', 5);
+  index.setHintAt(index.find(1000), null); // a hint cleared clears its tag
+  expect(index.tagAt(index.find(1000))).toBe(-1);
+  index.setHintAt(index.find(1000), 'stream-b', 5);
   index.delete(1000);
   expect(index.find(1000)).toBe(-1);
   index.set(1000, 'c'); // a deleted slot reused: no stale hint
-  expect(index.hintAt(index.find(1000))).toBeNull();
+  expect([index.hintAt(index.find(1000)), index.tagAt(index.find(1000))]).toEqual([null, -1]);
   expect(index.find(7)).toBe(-1);
 });

@@ -175,12 +175,11 @@ export class PacketPipeline {
         return;
       }
     }
-    const call = this.calls.onUdp(p);
-    if (call === null) {
+    if (!this.calls.acceptUdp(p)) {
       this.counters.udpUnmatched++;
       // RTP-looking: may be early media of a call whose SDP is still to come.
       if (this.spool !== null && len >= 12 && (buf[off]! & 0xc0) === 0x80) this.spool.holdUnmatched(rec, p);
-    } else if (this.spool !== null) this.keep(call, this.calls.lastWasRtcp ? 'rtcp' : 'rtp', rec, p);
+    } else if (this.spool !== null) this.keep(this.calls.lastUdpCall(), this.calls.lastWasRtcp ? 'rtcp' : 'rtp', rec, p);
   }
 
   /** The call of the SIP message(s) parsed since `sipCall` was cleared (read through a call, so
