@@ -2,8 +2,8 @@
  * Whole-sniffer benchmarks, each figure next to a baseline measured in the same run:
  * - issue 3: decoding every frame vs the bare pcap record walk;
  * - issue 4: `analyze` packets/s with 1,000 and 10,000 concurrent calls vs `tshark -q -z
- *   rtp,streams` on the same file, and the heap held per concurrent call at 10,000 open calls
- *   (in total, and without the RTP statistics objects);
+ *   rtp,streams` on the same file, and the memory held per concurrent call at 10,000 open calls
+ *   (in total, per stream with its RTP statistics, and per call without its streams);
  * - issue 7: `analyze` with the per-call spool vs without, and spool throughput.
  *
  * Run through `npm run bench` (bundled by scripts/bench.mjs, node --expose-gc).
@@ -13,9 +13,9 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { PacketDecoder, createDecodedPacket } from '@callscope/packet';
+import { PacketDecoder, createDecodedPacket, formatIp } from '@callscope/packet';
 import { readCaptureFile } from '@callscope/pcap-store';
-import { PayloadTypeMap } from '@callscope/rtp';
+import { PayloadTypeMap, RtpHeader, rtpStreamStateMemory } from '@callscope/rtp';
 import { MediaStream } from '../src/calls/media-stream.js';
 import { CallSpool } from '../src/pipeline/call-spool.js';
 import { DEFAULT_PIPELINE_OPTIONS, PacketPipeline } from '../src/pipeline/packet-pipeline.js';
@@ -56,49 +56,108 @@ async function walkDecode(file: string): Promise<{ packets: number; seconds: num
   return { packets, seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
 }
 
-/** Heap held by the RTP statistics of `n` streams (MediaStream with its RtpStreamStats). */
-function rtpStatsBytes(n: number): number {
-  gc?.();
-  const before = process.memoryUsage();
-  const keep: MediaStream[] = [];
-  const types = new PayloadTypeMap();
-  const w = new Uint32Array(4);
-  for (let i = 0; i < n; i++) keep.push(new MediaStream(i, 'caller', 4, i, i + 1, w, w, 20000, 40000, '192.0.2.1', '198.51.100.1', types));
-  gc?.();
-  const after = process.memoryUsage();
-  const bytes = after.heapUsed + after.arrayBuffers - before.heapUsed - before.arrayBuffers;
-  return keep.length > 0 ? bytes : 0;
+/**
+ * Memory held by live objects: JS heap plus ArrayBuffers, with the RTP statistics' shared state
+ * slabs counted as the blocks in use. A slab outlives the streams that used it (its blocks are
+ * reused), so counting slab bytes would charge one measurement for blocks another one freed —
+ * and a measurement taken after an earlier run would see its streams' state for free.
+ */
+function liveBytes(): number {
+  const m = process.memoryUsage();
+  const slabs = rtpStreamStateMemory();
+  return m.heapUsed + m.arrayBuffers - slabs.slabBytes + slabs.blocksInUse * slabs.blockBytes;
 }
 
-async function analyze(file: string, sampleAtPacket: number | null, spoolDir: string | null = null): Promise<{ packets: number; seconds: number; calls: number; bytesPerCall: number | null; peakOpen: number; openStreams: number; spoolPackets: number }> {
+/**
+ * Collect until the figure settles: full GCs with turns of the event loop between them, so that
+ * FinalizationRegistry callbacks (a collected stream's block back to its slab) and ArrayBuffer
+ * frees have run before memory is read.
+ */
+async function settledLiveBytes(): Promise<number> {
+  if (gc === undefined) throw new Error('run with --expose-gc (npm run bench does)');
+  for (let i = 0; i < 4; i++) {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  gc();
+  return liveBytes();
+}
+
+/**
+ * Memory of `n` streams (MediaStream with its RTP statistics) built and fed as the pipeline
+ * does: own address strings, a shared payload-type map, a first packet each.
+ */
+async function bytesPerStream(n: number): Promise<number> {
+  const types = new PayloadTypeMap();
+  const w = new Uint32Array(4);
+  const h = new RtpHeader();
+  h.payloadType = 8;
+  const before = await settledLiveBytes();
+  const keep: MediaStream[] = [];
+  for (let i = 0; i < n; i++) {
+    const src = 0xc0000200 + i;
+    const s = new MediaStream(i, 'caller', 4, src, src + 1, w, w, 20000, 40000, formatIp(4, src, w), formatIp(4, src + 1, w), types);
+    s.onPacket(h, 1_700_000_000, i, new Uint8Array(0), 0, 160);
+    keep.push(s);
+  }
+  const after = await settledLiveBytes();
+  return keep.length > 0 ? (after - before) / n : 0;
+}
+
+/**
+ * Memory held mid-capture by the open calls: a pipeline fed the capture up to `samplePacket`
+ * (every call set up and in its RTP phase), measured against the same pipeline before its first
+ * packet (the reader's buffers already allocated), then stopped. A pass of its own, so that the
+ * timed pass carries no forced GC.
+ */
+async function memoryAtOpenCalls(file: string, samplePacket: number): Promise<{ bytes: number; calls: number; streams: number }> {
+  const pipeline = new PacketPipeline(DEFAULT_PIPELINE_OPTIONS, { onCall: () => undefined, onRegister: () => undefined }, null);
+  const stop = new AbortController();
+  let base = 0;
+  const sample = { bytes: 0, calls: 0, streams: 0, taken: false };
+  try {
+    await readCaptureFile(
+      file,
+      (rec): Promise<void> | undefined => {
+        if (rec.index === 0) {
+          return settledLiveBytes().then((b) => {
+            base = b;
+            pipeline.onPacket(rec);
+          });
+        }
+        pipeline.onPacket(rec);
+        if (rec.index !== samplePacket) return undefined;
+        return settledLiveBytes().then((b) => {
+          sample.bytes = b - base;
+          sample.calls = pipeline.calls.openCalls;
+          sample.streams = pipeline.calls.openStreams();
+          sample.taken = true;
+          stop.abort();
+        });
+      },
+      { signal: stop.signal },
+    );
+  } catch (err) {
+    if (!stop.signal.aborted) throw err;
+  }
+  if (!sample.taken) throw new Error(`${file} has no packet ${samplePacket}`);
+  return sample;
+}
+
+async function analyze(file: string, spoolDir: string | null = null): Promise<{ packets: number; seconds: number; calls: number; spoolPackets: number }> {
   let calls = 0;
   const spool = spoolDir === null ? null : new CallSpool({ dir: spoolDir, mode: 'sip_rtp', compress: false, maxSizeBytes: 50 * 1024 ** 3, maxAgeDays: 365, maxOpenFiles: 4096 });
   const pipeline = new PacketPipeline(DEFAULT_PIPELINE_OPTIONS, { onCall: () => calls++, onRegister: () => undefined }, spool);
-  gc?.();
-  const memBefore = process.memoryUsage();
-  const heapBefore = memBefore.heapUsed + memBefore.arrayBuffers;
-  let peakOpen = 0;
-  let openStreams = 0;
-  let bytesPerCall: number | null = null;
   const t0 = process.hrtime.bigint();
   await readCaptureFile(file, (rec): Promise<void> | undefined => {
     pipeline.onPacket(rec);
     if (spool?.needsPause === true) return spool.drain();
-    // Once, mid-capture (every call set up and in its RTP phase), measure what the open calls
-    // hold on the heap and in typed-array buffers.
-    if (rec.index === sampleAtPacket) {
-      gc?.();
-      peakOpen = pipeline.calls.openCalls;
-      openStreams = pipeline.calls.openStreams();
-      const m = process.memoryUsage();
-      bytesPerCall = (m.heapUsed + m.arrayBuffers - heapBefore) / peakOpen;
-    }
     return undefined;
   });
   pipeline.finish();
   await spool?.close();
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  return { packets: pipeline.counters.packets, seconds, calls, bytesPerCall, peakOpen, openStreams, spoolPackets: spool?.stats().packetsWritten ?? 0 };
+  return { packets: pipeline.counters.packets, seconds, calls, spoolPackets: spool?.stats().packetsWritten ?? 0 };
 }
 
 function tshark(file: string): number | null {
@@ -124,9 +183,9 @@ for (const c of cases) {
   await walk(file); // warm the page cache so every pass below reads from memory alike
   const w = await walk(file);
   const d = await walkDecode(file);
-  const a = await analyze(file, c.memory ? Math.floor(w.packets / 2) : null);
+  const a = await analyze(file);
   const spoolDir = mkdtempSync(join(tmpdir(), 'callscope-bench-spool-'));
-  const s = await analyze(file, null, spoolDir);
+  const s = await analyze(file, spoolDir);
   rmSync(spoolDir, { recursive: true, force: true });
   const t = tshark(file);
   const pps = a.packets / a.seconds;
@@ -137,15 +196,16 @@ for (const c of cases) {
   console.log(`  analyze --spool    ${fmt(s.packets / s.seconds)} packets/s (${s.seconds.toFixed(2)} s) = ${(s.seconds / a.seconds).toFixed(2)}x analyze; ${fmt(s.spoolPackets)} packets spooled, ${fmt(a.calls / s.seconds)} calls/s`);
   if (t !== null) console.log(`  tshark rtp,streams ${fmt(a.packets / t)} packets/s (${t.toFixed(2)} s) -> analyze is ${(t / a.seconds).toFixed(1)}x tshark`);
   else console.log('  tshark not installed: no baseline (apt-get install tshark)');
-  if (a.bytesPerCall !== null) {
-    // Mid-capture some calls are still in setup (no streams yet): split the total into what the
-    // streams hold (measured alone below) and what each call holds without them.
-    const perStream = rtpStatsBytes(20_000) / 20_000;
-    const total = a.bytesPerCall * a.peakOpen;
-    const perCall = (total - a.openStreams * perStream) / a.peakOpen;
+  if (c.memory) {
+    // Measured the same way (live bytes after settled GCs, state blocks as blocks in use): the
+    // open calls mid-capture, and streams alone; a call without its streams is the difference.
+    const m = await memoryAtOpenCalls(file, Math.floor(w.packets / 2));
+    const perStream = await bytesPerStream(20_000);
+    const perCall = (m.bytes - m.streams * perStream) / m.calls;
+    const block = rtpStreamStateMemory().blockBytes;
     console.log(
-      `  memory at ${fmt(a.peakOpen)} open calls with ${fmt(a.openStreams)} streams: ${fmt(a.bytesPerCall)} bytes per call in all; ` +
-        `a stream with its RTP statistics ${fmt(perStream)} bytes; a call without its streams ${fmt(perCall)} bytes`,
+      `  memory at ${fmt(m.calls)} open calls with ${fmt(m.streams)} streams: ${fmt(m.bytes / m.calls)} bytes per call in all; ` +
+        `a stream with its RTP statistics ${fmt(perStream)} bytes (${fmt(block)} of them its state block); a call without its streams ${fmt(perCall)} bytes`,
     );
   }
 }
