@@ -26,6 +26,8 @@ const { values } = parseArgs({
     load: { type: 'string', default: process.env.CDR_BENCH_LOAD ?? '200000' },
     db: { type: 'string', default: process.env.CALLSCOPE_DB_URL ?? 'mysql://root@127.0.0.1:3306/' },
     keep: { type: 'boolean', default: false },
+    batch: { type: 'string', default: '500' },
+    concurrency: { type: 'string', default: '2' },
   },
 });
 const INSERT = Number(values.insert);
@@ -175,7 +177,7 @@ async function main(): Promise<void> {
   await admin.query(`CREATE DATABASE \`${name}\``);
   const url = new URL(values.db);
   url.pathname = `/${name}`;
-  const pool = createPool({ uri: url.toString(), connectionLimit: 2, dateStrings: true });
+  const pool = createPool({ uri: url.toString(), connectionLimit: Number(values.concurrency) + 1, dateStrings: true });
   const queueDir = mkdtempSync(join(tmpdir(), 'cdr-bench-'));
   try {
     await migrate(pool);
@@ -185,7 +187,7 @@ async function main(): Promise<void> {
     } catch {
       serverPid = null; // not local or not readable: report rates only
     }
-    const writer = await CdrWriter.open({ db: pool, queueDir });
+    const writer = await CdrWriter.open({ db: pool, queueDir, batchSize: Number(values.batch), concurrency: Number(values.concurrency) });
     const day = 86_400_000;
     // Warm-up, not reported: JIT, the day partitions, each connection's prepared statements.
     const WARMUP = 5000;

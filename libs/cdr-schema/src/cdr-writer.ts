@@ -31,6 +31,7 @@ import {
 import type { SqlValue } from './cdr-row.js';
 import { openPool } from './db-pool.js';
 import { PreparedInsert } from './prepared-insert.js';
+import { enableLeanExecute, markLean } from './binary-execute.js';
 import { IpBytesCache } from './ip-address.js';
 import type { DbTarget } from './db-pool.js';
 import { errorText, isRetryableDbError } from './db-errors.js';
@@ -299,6 +300,8 @@ export class CdrWriter {
       ...(options.maxDiskBytes !== undefined ? { maxBytes: options.maxDiskBytes } : {}),
       ...(options.segmentBytes !== undefined ? { segmentBytes: options.segmentBytes } : {}),
     });
+    const lean = enableLeanExecute();
+    if (!lean.enabled) log('warn', 'cdr writer: lean statement encoder unavailable; using mysql2\'s (slower)', { reason: lean.reason });
     const writer = new CdrWriter(options, disk, log);
     if (disk.hasBacklog()) {
       log('info', 'cdr writer: replaying on-disk queue left by a previous run', { bytes: disk.stats().bytes });
@@ -755,7 +758,7 @@ export class CdrWriter {
   private async insertRows(conn: PoolConnection, insert: PreparedInsert, values: SqlValue[]): Promise<IdRow[]> {
     const out: IdRow[] = [];
     for (const [sql, chunk] of insert.flatStatements(values)) {
-      const [result] = await conn.execute<IdRow[] | ResultSetHeader>(this.q(sql), chunk);
+      const [result] = await conn.execute<IdRow[] | ResultSetHeader>(this.q(sql), markLean(chunk));
       if (Array.isArray(result)) for (const row of result) out.push(row);
     }
     return out;
