@@ -198,7 +198,7 @@ export function rtpStreamSlab(block: number): Float64Array {
 
 /** Index in {@link rtpStreamSlab} of owner word 0 of state block `block`. */
 export function rtpStreamOwnerIndex(block: number): number {
-  return slabs.byteBase(block) / 8 + S_OWNER;
+  return slabs.f64Base(block) + S_OWNER;
 }
 
 /**
@@ -274,12 +274,11 @@ export class RtpStreamStats {
     const block = slabs.allocate(this);
     this.block = block;
     const f = slabs.f64Of(block);
-    const byteBase = slabs.byteBase(block);
-    const o = byteBase / 8;
+    const o = slabs.f64Base(block);
     this.f64 = f;
     this.i32 = slabs.i32Of(block);
     this.o = o;
-    this.q = (byteBase + F64_BYTES) / 4;
+    this.q = o * 2 + F64_LENGTH * 2;
     f[o + S_PAYLOAD_TYPE] = -1;
     f[o + S_LOOKUP_PT] = -1;
     f[o + S_CODEC] = Codec.Unknown;
@@ -455,9 +454,9 @@ export class RtpStreamStats {
   static updateAt(stream: RtpStreamStats, block: number, h: RtpPacketFields, tsSec: number, tsNsec: number, payloadLength: number): Codec {
     const f = slabs.f64Of(block);
     const n = slabs.i32Of(block);
-    const byteBase = slabs.byteBase(block);
-    const o = byteBase / 8;
-    const q = (byteBase + F64_BYTES) / 4;
+    const o = slabs.f64Base(block);
+    // The block's integers follow its F64_LENGTH doubles: two int32 per double.
+    const q = o * 2 + F64_LENGTH * 2;
     if (f[o + S_PACKETS] === 0) {
       f[o + S_FIRST_SEC] = tsSec;
       f[o + S_FIRST_NSEC] = tsNsec;

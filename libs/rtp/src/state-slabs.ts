@@ -18,6 +18,7 @@ export class StateSlabs {
   readonly blocksPerSlab: number;
   private readonly shift: number;
   private readonly mask: number;
+  private readonly blockDoubles: number;
   private readonly slabsF64: Float64Array[] = [];
   private readonly slabsI32: Int32Array[] = [];
   /** Free block numbers (LIFO: the most recently freed block is the likeliest still in cache). */
@@ -33,6 +34,7 @@ export class StateSlabs {
     if (!(Number.isInteger(blockBytes) && blockBytes > 0 && blockBytes % 8 === 0)) throw new RangeError(`block size ${blockBytes} must be a positive multiple of 8`);
     if (!(Number.isInteger(slabShift) && slabShift >= 0 && slabShift <= 16)) throw new RangeError(`slab shift ${slabShift} outside 0..16`);
     this.blockBytes = blockBytes;
+    this.blockDoubles = blockBytes / 8;
     this.shift = slabShift;
     this.blocksPerSlab = 1 << slabShift;
     this.mask = this.blocksPerSlab - 1;
@@ -41,7 +43,7 @@ export class StateSlabs {
   /**
    * A zeroed block for `owner`, returned to the free list once `owner` is garbage-collected.
    * Returns the block number: its state is {@link f64Of}/{@link i32Of} from
-   * {@link f64Base}/{@link byteBase}.
+   * {@link f64Base} (the block's integers are the same bytes through {@link i32Of}).
    */
   allocate(owner: object): number {
     let block: number;
@@ -70,9 +72,9 @@ export class StateSlabs {
     return this.slabsI32[block >> this.shift]!;
   }
 
-  /** Byte offset of `block` inside its slab. */
-  byteBase(block: number): number {
-    return (block & this.mask) * this.blockBytes;
+  /** Index of `block`'s first double in its slab's Float64Array (integer arithmetic only). */
+  f64Base(block: number): number {
+    return (block & this.mask) * this.blockDoubles;
   }
 
   /** Blocks in use (allocated, owner not yet collected). */
@@ -86,8 +88,8 @@ export class StateSlabs {
   }
 
   private release(block: number): void {
-    const base = this.byteBase(block) / 8;
-    this.f64Of(block).fill(0, base, base + this.blockBytes / 8);
+    const base = this.f64Base(block);
+    this.f64Of(block).fill(0, base, base + this.blockDoubles);
     if (this.freeCount === this.free.length) {
       const grown = new Int32Array(this.free.length * 2);
       grown.set(this.free);

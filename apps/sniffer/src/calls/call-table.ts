@@ -63,7 +63,8 @@ export interface MediaEndpoint {
   /**
    * Last packet time through this endpoint (µs): media activity for the RTP timeout. While an
    * IPv4 endpoint is in the index the time is its slot's stamp; it is copied here when the
-   * endpoint leaves the index (see {@link lastUsOf}).
+   * endpoint leaves the index (see {@link lastUsOf}). Packets of the slot's last stream on the
+   * fast path leave their time in that stream's statistics instead (`lastActivityOf` reads both).
    */
   lastUs: number;
 }
@@ -128,9 +129,12 @@ export class CallTable {
 
   /** Whether the last packet `onUdp` attributed to a call was RTCP (else RTP or other media). */
   lastWasRtcp = false;
-  /** The last accepted UDP packet's call, or the stream whose call it is (see lastUdpCall). */
+  /**
+   * The last accepted UDP packet's call; null when it is the call of the stream hinted at
+   * endpoint slot `udpSlot` (a number: no pointer stored per packet, see lastUdpCall).
+   */
   private udpCall: Call | null = null;
-  private udpStream: MediaStream | null = null;
+  private udpSlot = -1;
 
   constructor(
     private readonly options: CallTableOptions,
@@ -205,7 +209,6 @@ export class CallTable {
     // The last stream's state block, from the slot's line (-1: none, or not IPv4).
     let block = -1;
     let rtcp: boolean;
-    this.udpStream = null;
     this.udpCall = null;
     if (pkt.ipVersion === 4) {
       const index = this.endpoints4;
@@ -215,14 +218,16 @@ export class CallTable {
         sentByOwner = true;
       }
       if (slot < 0) return this.noCall(buf, off, len);
-      // Media activity is read by the sweep; writing it here would touch the call object.
-      index.setStampAt(slot, tsUs);
+      // Media activity is read by the sweep; writing it here would touch the call object. A
+      // packet of the slot's last stream (the fast path below) leaves its time in the stream's
+      // statistics instead, so the stamp is written only off that path.
       block = index.tagAt(slot);
+      if (block < 0) index.setStampAt(slot, tsUs);
       last = index.hintAt(slot);
       if (last !== null) {
         // A hint is only set on the RTP path, which an RTCP endpoint never reaches. The call is
         // the hint's: resolved only when asked for (lastUdpCall).
-        this.udpStream = last;
+        this.udpSlot = slot;
         rtcp = false;
       } else {
         ep = index.valueAt(slot);
@@ -244,11 +249,12 @@ export class CallTable {
       rtcp = ep.rtcp;
     }
     this.lastWasRtcp = rtcp;
-    if (len < 8 || (buf[off]! & 0xc0) !== 0x80) return true; // on a media port but not RTP/RTCP: still the call's
+    if (len < 8 || (buf[off]! & 0xc0) !== 0x80) return this.stampedLate(block, slot, tsUs); // on a media port but not RTP/RTCP: still the call's
     const secondByte = buf[off + 1]!;
     // RFC 5761 §4: with rtcp-mux, payload types 64-95 (byte 192-223 with marker) are RTCP.
     if (rtcp || (secondByte >= 192 && secondByte <= 223)) {
       this.lastWasRtcp = true;
+      this.stampedLate(block, slot, tsUs);
       if (parseRtcpCompound(buf, off, len, this.rtcp) !== RtcpStatus.Ok) {
         this.counters.rtcpMalformed++;
         return true;
@@ -262,7 +268,7 @@ export class CallTable {
     const h = this.rtp;
     if (parseRtpHeader(buf, off, len, h) !== RtpStatus.Ok) {
       this.counters.rtpMalformed++;
-      return true;
+      return this.stampedLate(block, slot, tsUs);
     }
     this.counters.rtpPackets++;
     // The common case: the slot's last stream, matched and updated through its state block
@@ -271,6 +277,7 @@ export class CallTable {
       MediaStream.onPacketAt(last!, block, h, pkt.tsSec, pkt.tsNsec, buf, h.payloadOffset, h.payloadLength);
       return true;
     }
+    this.stampedLate(block, slot, tsUs);
     const call = this.lastUdpCall();
     let stream = last;
     if (stream === null || !stream.matches(h.ssrc, pkt.ipVersion, pkt.src4, pkt.dst4, pkt.src6, pkt.dst6, pkt.srcPort, pkt.dstPort)) {
@@ -284,9 +291,15 @@ export class CallTable {
     return true;
   }
 
+  /** The slot stamp a packet with a hinted slot (`block` >= 0) skipped, written when it left the fast path. */
+  private stampedLate(block: number, slot: number, tsUs: number): true {
+    if (block >= 0) this.endpoints4.setStampAt(slot, tsUs);
+    return true;
+  }
+
   /** The call of the last packet {@link CallTable.acceptUdp} accepted (only valid right after it returned true). */
   lastUdpCall(): Call {
-    return this.udpCall ?? this.udpStream!.call!;
+    return this.udpCall ?? this.endpoints4.hintAt(this.udpSlot)!.call!;
   }
 
   /** UDP on no call's media address. */
@@ -377,7 +390,11 @@ export class CallTable {
       } else if (now - call.startUs >= o.absoluteTimeoutS * 1e6) reason = 'absolute_timeout';
       else if (call.phase === CallPhase.Setup) {
         if (now - call.lastSipUs >= o.noAnswerTimeoutS * 1e6) reason = 'no_answer_timeout';
-      } else if (call.phase === CallPhase.Answered && now - this.lastActivityOf(call) >= o.rtpTimeoutS * 1e6) reason = 'rtp_timeout';
+      } else if (call.phase === CallPhase.Answered && now - call.mediaActivityUs >= o.rtpTimeoutS * 1e6) {
+        // mediaActivityUs is a lower bound of the last activity: recomputed only when it is old.
+        call.mediaActivityUs = this.lastActivityOf(call);
+        if (now - call.mediaActivityUs >= o.rtpTimeoutS * 1e6) reason = 'rtp_timeout';
+      }
       if (reason !== null) this.close(call, reason);
     }
   }
@@ -387,6 +404,12 @@ export class CallTable {
     let last = call.lastActivityUs;
     for (const ep of call.endpoints) {
       const t = this.lastUsOf(ep);
+      if (t > last) last = t;
+    }
+    // Packets of a stream on the fast path stamp no endpoint: their time is the stream's.
+    for (const s of call.streams) {
+      if (s.packets === 0) continue;
+      const t = toMicros(s.lastSec, s.lastNsec);
       if (t > last) last = t;
     }
     return last;

@@ -65,8 +65,13 @@ export class Call {
   byeResponseCode: number | null = null;
   byeResponseReason: string | null = null;
   lastSipUs: number;
-  /** Last SIP packet (media activity is kept by the endpoints, see CallTable). */
+  /** Last SIP packet (media activity is kept by the endpoints and streams, see CallTable). */
   lastActivityUs: number;
+  /**
+   * Last SIP or media activity the sweep found (µs), a lower bound of the true one: the sweep
+   * recomputes it from the endpoints and streams only once it is older than the RTP timeout.
+   */
+  mediaActivityUs = 0;
   /** Set when the call is over and only lingers for late RTP and retransmissions. */
   closeAtUs: number | null = null;
   callerUserAgent: string | null = null;
