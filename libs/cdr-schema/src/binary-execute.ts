@@ -91,7 +91,16 @@ export function encodeStmtExecute(statementId: number, values: readonly SqlValue
     } else if (typeof v === 'string') {
       b[typeAt] = TYPE_VAR_STRING;
       if (v.length <= SHORT_STRING_UNITS) {
-        const len = b.write(v, at + 1);
+        // Most values are short ASCII (numbers, codecs, enum names, timestamps): copied by hand
+        // they skip Buffer#write's argument handling, which cost more than the copy itself.
+        const units = v.length;
+        let j = 0;
+        for (; j < units; j++) {
+          const c = v.charCodeAt(j);
+          if (c >= 0x80) break;
+          b[at + 1 + j] = c;
+        }
+        const len = j === units ? units : b.write(v, at + 1);
         b[at] = len;
         at += 1 + len;
       } else {
