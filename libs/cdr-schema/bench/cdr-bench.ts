@@ -5,13 +5,14 @@
 //   or, on the bundled file: node dist/bench/libs/cdr-schema/cdr-bench.mjs --insert N --load N --db URL
 //
 // Creates and drops its own database `callscope_bench_<pid>`. After an unreported warm-up of 5 000
-// CDRs, the insert rate is measured twice: CDRs with 2 stream rows each, then CDRs that also carry
-// 3 SIP responses and 1 DTMF digit; each line also gives the CPU that mariadbd (when local) and
-// this process spent per CDR, the steadier figure on a shared machine. --load is the number of
-// CDRs (spread over the last 24 h) the query latencies are measured on, each query with the
-// EXPLAIN of its key-finding step; the target is 1 000 000 — the default is smaller to stay
-// polite on a shared machine. Compare runs back to back: the wall-clock rate follows whatever
-// else the machine is doing.
+// CDRs, the insert rate is measured for CDRs with 2 stream rows each, next to its baseline: the same
+// writer on mysql2's own statement encoder (`leanExecute: false`), the two alternating in halves so
+// the machine's load hits both alike; then for CDRs that also carry 3 SIP responses and 1 DTMF
+// digit. Each line also gives the CPU that mariadbd (when local) and this process spent per CDR,
+// the steadier figure on a shared machine. --load is the number of CDRs (spread over the last 24 h)
+// the query latencies are measured on, each query with the EXPLAIN of its key-finding step (the
+// issue's figure is at 1 000 000; the default is smaller to stay polite on a shared machine).
+// --batch and --concurrency set the writer's batch size and batches in flight (defaults 500, 2).
 import { createPool } from 'mysql2/promise';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -130,6 +131,7 @@ function processCpuS(pid: number | null): number | null {
 let serverPid: number | null = null;
 
 interface InsertResult {
+  count: number;
   rate: number;
   /** mariadbd CPU per CDR, µs (null if unreadable). */
   serverUs: number | null;
@@ -168,7 +170,15 @@ async function insert(writer: CdrWriter, count: number, from: number, spreadMs: 
     const server1 = processCpuS(serverPid);
     serverS = serverS === null || server0 === null || server1 === null ? null : serverS + server1 - server0;
   }
-  return { rate: count / seconds, serverUs: serverS === null ? null : (serverS / count) * 1e6, nodeUs: nodeUs / count };
+  return { count, rate: count / seconds, serverUs: serverS === null ? null : (serverS / count) * 1e6, nodeUs: nodeUs / count };
+}
+
+/** Two measurements of `a.count` and `b.count` CDRs as one. */
+function merge(a: InsertResult, b: InsertResult): InsertResult {
+  const n = a.count + b.count;
+  const seconds = a.count / a.rate + b.count / b.rate;
+  const server = a.serverUs === null || b.serverUs === null ? null : (a.serverUs * a.count + b.serverUs * b.count) / n;
+  return { count: n, rate: n / seconds, serverUs: server, nodeUs: (a.nodeUs * a.count + b.nodeUs * b.count) / n };
 }
 
 async function main(): Promise<void> {
@@ -187,21 +197,36 @@ async function main(): Promise<void> {
     } catch {
       serverPid = null; // not local or not readable: report rates only
     }
-    const writer = await CdrWriter.open({ db: pool, queueDir, batchSize: Number(values.batch), concurrency: Number(values.concurrency) });
+    const writerOptions = { db: pool, batchSize: Number(values.batch), concurrency: Number(values.concurrency) };
+    const writer = await CdrWriter.open({ ...writerOptions, queueDir });
+    // The baseline: the same writer on mysql2's own statement encoder.
+    const baseline = await CdrWriter.open({ ...writerOptions, queueDir: join(queueDir, 'baseline'), leanExecute: false });
     const day = 86_400_000;
     // Warm-up, not reported: JIT, the day partitions, each connection's prepared statements.
     const WARMUP = 5000;
-    await insert(writer, WARMUP, 10_000_000, day, true);
-    const plain = await insert(writer, INSERT, 0, day, false);
+    await insert(writer, WARMUP / 2, 10_000_000, day, true);
+    await insert(baseline, WARMUP / 2, 10_100_000, day, true);
+    // Writer and baseline alternate in halves, so a change in the machine's load hits both alike.
+    const half = Math.floor(INSERT / 2);
+    const plainA = await insert(writer, half, 0, day, false);
+    const baseA = await insert(baseline, half, 20_000_000, day, false);
+    const plainB = await insert(writer, INSERT - half, half, day, false);
+    const baseB = await insert(baseline, INSERT - half, 20_000_000 + half, day, false);
+    const plain = merge(plainA, plainB);
+    const base = merge(baseA, baseB);
     console.log(`insert: ${INSERT} CDRs with 2 stream rows each at ${cpuText(plain)}`);
+    console.log(`  baseline, mysql2's own encoder: ${INSERT} CDRs at ${cpuText(base)} -> the writer is ${(plain.rate / base.rate).toFixed(2)}x`);
     const full = await insert(writer, INSERT, INSERT, day, true);
     console.log(`insert: ${INSERT} CDRs with 2 streams, 3 SIP responses, 1 DTMF each at ${cpuText(full)}`);
-    if (LOAD > 2 * INSERT + WARMUP) {
-      const load = await insert(writer, LOAD - 2 * INSERT - WARMUP, 2 * INSERT, day, false);
-      console.log(`load: ${LOAD - 2 * INSERT - WARMUP} more CDRs at ${cpuText(load)} (total ${LOAD})`);
+    const written = WARMUP + 2 * INSERT + INSERT;
+    if (LOAD > written) {
+      const load = await insert(writer, LOAD - written, 2 * INSERT, day, false);
+      console.log(`load: ${LOAD - written} more CDRs at ${cpuText(load)} (total ${LOAD})`);
     }
+    await baseline.close();
     await writer.close();
     console.log('writer stats', JSON.stringify(writer.stats()));
+    console.log('baseline stats', JSON.stringify(baseline.stats()));
     await pool.query('ANALYZE TABLE cdr');
     const now = Date.now();
     const [sample] = await pool.query('SELECT call_id, caller FROM cdr ORDER BY id DESC LIMIT 1');
