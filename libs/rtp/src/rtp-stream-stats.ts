@@ -55,7 +55,7 @@ export interface RtpStreamStatsOptions {
 }
 
 /** Doubles of a stream's state block reserved for its owner (see {@link RtpStreamStats.stateBlock}). */
-export const RTP_STREAM_OWNER_WORDS = 8;
+export const RTP_STREAM_OWNER_WORDS = 5;
 const OWNER_WORDS = RTP_STREAM_OWNER_WORDS;
 /** Reordering window in packets: slots are judged once they are this far behind the highest. */
 const WINDOW = 128;

@@ -11,7 +11,7 @@ const W_PORTS = 1;
 const W_SRC4 = 2;
 const W_DST4 = 3;
 const W_AUDIO_PT = 4;
-// 5 of the RTP_STREAM_OWNER_WORDS (8) words in use.
+// All 5 of the RTP_STREAM_OWNER_WORDS in use.
 
 /**
  * One RTP stream of a call: (src, dst, ports, SSRC) as in Wireshark's RTP stream analysis. It *is*
@@ -64,7 +64,7 @@ export class MediaStream extends RtpStreamStats {
     const block = this.stateBlock;
     const s = rtpStreamSlab(block);
     const w = rtpStreamOwnerIndex(block);
-    s[w + W_SSRC] = ssrc;
+    s[w + W_SSRC] = ssrc | 0;
     s[w + W_AUDIO_PT] = -1;
     if (ipVersion === 6) {
       this.src6 = Uint32Array.from(src6);
@@ -74,8 +74,8 @@ export class MediaStream extends RtpStreamStats {
       this.src6 = null;
       this.dst6 = null;
       s[w + W_PORTS] = srcPort * 65536 + dstPort;
-      s[w + W_SRC4] = src4;
-      s[w + W_DST4] = dst4;
+      s[w + W_SRC4] = src4 | 0;
+      s[w + W_DST4] = dst4 | 0;
     }
   }
 
@@ -86,20 +86,21 @@ export class MediaStream extends RtpStreamStats {
   }
 
   /**
-   * Whether an IPv4 packet with these unsigned addresses, ports and SSRC belongs to the IPv4
-   * stream whose state block is `block`; reads the block only.
+   * Whether an IPv4 packet with these addresses, ports and SSRC belongs to the IPv4 stream whose
+   * state block is `block`; reads the block only. 32-bit values are compared as their signed bit
+   * patterns (`| 0`), so signed or unsigned inputs match alike.
    */
   static matchesAt(block: number, ssrc: number, src4: number, dst4: number, srcPort: number, dstPort: number): boolean {
     const s = rtpStreamSlab(block);
     const w = rtpStreamOwnerIndex(block);
-    return s[w + W_SSRC] === ssrc && s[w + W_PORTS] === srcPort * 65536 + dstPort && s[w + W_SRC4] === src4 && s[w + W_DST4] === dst4;
+    return s[w + W_SSRC] === (ssrc | 0) && s[w + W_PORTS] === srcPort * 65536 + dstPort && s[w + W_SRC4] === (src4 | 0) && s[w + W_DST4] === (dst4 | 0);
   }
 
   /** Whether a packet with these addresses (unsigned IPv4 or IPv6 words), ports and SSRC belongs to this stream. */
   matches(ssrc: number, ipVersion: number, src4: number, dst4: number, src6: Uint32Array, dst6: Uint32Array, srcPort: number, dstPort: number): boolean {
     if (ipVersion !== this.ipVersion) return false;
     if (ipVersion === 4) return MediaStream.matchesAt(this.stateBlock, ssrc, src4, dst4, srcPort, dstPort);
-    if (ssrc !== this.ssrc || srcPort !== this.srcPort || dstPort !== this.dstPort) return false;
+    if ((ssrc | 0) !== (this.ssrc | 0) || srcPort !== this.srcPort || dstPort !== this.dstPort) return false;
     for (let i = 0; i < 4; i++) if (src6[i] !== this.src6![i] || dst6[i] !== this.dst6![i]) return false;
     return true;
   }
