@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CallRecord, CdrSearchFilter, StreamRecord } from '../src/index.js';
-import { CdrWriter, buildCallSearch, formatIsoMicros, migrate, searchCalls } from '../src/index.js';
+import { CdrWriter, adviceText, adviseServerSettings, buildCallSearch, formatBytes, formatIsoMicros, migrate, readServerSettings, searchCalls } from '../src/index.js';
 
 const { values } = parseArgs({
   options: {
@@ -191,6 +191,11 @@ async function main(): Promise<void> {
   const queueDir = mkdtempSync(join(tmpdir(), 'cdr-bench-'));
   try {
     await migrate(pool);
+    // The figures depend on the server's sizing (src/server-check.ts): print it with them.
+    const settings = await readServerSettings(pool);
+    const size = (v: number | null): string => (v === null ? '?' : formatBytes(v));
+    console.log(`server: innodb_buffer_pool_size ${size(settings.innodb_buffer_pool_size)}, innodb_log_file_size ${size(settings.innodb_log_file_size)}`);
+    for (const a of adviseServerSettings(settings)) console.log(`  warning: ${adviceText(a)}`);
     const [pidRows] = await pool.query('SELECT @@pid_file AS f');
     try {
       serverPid = Number(readFileSync((pidRows as { f: string }[])[0]!.f, 'utf8').trim());

@@ -32,6 +32,7 @@ import type { SqlValue } from './cdr-row.js';
 import { openPool } from './db-pool.js';
 import { PreparedInsert } from './prepared-insert.js';
 import { enableLeanExecute, markLean } from './binary-execute.js';
+import { adviceText, adviseServerSettings, readServerSettings } from './server-check.js';
 import { IpBytesCache } from './ip-address.js';
 import type { DbTarget } from './db-pool.js';
 import { errorText, isRetryableDbError } from './db-errors.js';
@@ -251,6 +252,8 @@ export class CdrWriter {
   /** Address text -> bytes through {@link CdrWriter.ipCache}. */
   private readonly ip = (text: string): Buffer | null => this.ipCache.bytes(text);
   private aheadCheckedDay = -1;
+  /** The server's settings were checked (once per writer; see server-check.ts). */
+  private serverChecked = false;
   private running: Promise<void> | null = null;
   private readonly concurrency: number;
   private readonly lean: boolean;
@@ -685,6 +688,16 @@ export class CdrWriter {
     const conn = await this.pool.getConnection();
     let broken = false;
     try {
+      if (!this.serverChecked) {
+        this.serverChecked = true;
+        for (const advice of adviseServerSettings(await readServerSettings(conn))) {
+          this.log('warn', `cdr writer: database server setting too small: ${adviceText(advice)}`, {
+            setting: advice.setting,
+            value: advice.value,
+            minimum: advice.minimum,
+          });
+        }
+      }
       if (this.returning === null) {
         const [rows] = await conn.query<VersionRow[]>(this.q('SELECT VERSION() AS v'));
         this.returning = supportsInsertReturning(rows[0]?.v ?? '');

@@ -41,5 +41,7 @@ export { DiskQueue } from './disk-queue.js';
 export type { CdrSearchFilter, CdrSummary, RegisterSearchFilter, SqlQuery } from './cdr-queries.js';
 export { buildCallSearch, getCall, searchCalls, searchRegistrations } from './cdr-queries.js';
 export { mainStream, worstMos } from './cdr-row.js';
+export type { ServerAdvice, ServerSettings } from './server-check.js';
+export { SERVER_MINIMUMS, adviceText, adviseServerSettings, formatBytes, readServerSettings } from './server-check.js';
 export type { MigrateCliIo } from './cli/migrate.js';
 export { runMigrateCli } from './cli/migrate.js';

@@ -6,8 +6,10 @@ import {
   migrate,
   migrationStatus,
   readPartitions,
+  adviseServerSettings,
   runMigrateCli,
 } from '../src/index.js';
+import type { ServerSettings } from '../src/index.js';
 import { createTestDb } from './helpers.js';
 import type { TestDb } from './helpers.js';
 
@@ -115,7 +117,16 @@ describe('migrations on a real MariaDB', () => {
     const err: string[] = [];
     const io = { out: (l: string) => out.push(l), err: (l: string) => err.push(l), dbUrl: db.url };
     expect(await runMigrateCli(['status'], io)).toBe(0);
-    expect(JSON.parse(out.pop()!)).toEqual({ current: LATEST_SCHEMA_VERSION, latest: LATEST_SCHEMA_VERSION, pending: [], too_new: false });
+    const status = JSON.parse(out.pop()!) as Record<string, unknown> & { server_settings: ServerSettings };
+    expect(status).toMatchObject({ current: LATEST_SCHEMA_VERSION, latest: LATEST_SCHEMA_VERSION, pending: [], too_new: false });
+    // The server's own values, and advice exactly for those below the minimums (whatever this
+    // server is set to), each also printed as a warning.
+    const [vars] = await db.pool.query('SELECT @@innodb_buffer_pool_size AS bp, @@innodb_log_file_size AS lf');
+    const { bp, lf } = (vars as { bp: number | string; lf: number | string }[])[0]!;
+    expect(status.server_settings).toEqual({ innodb_buffer_pool_size: Number(bp), innodb_log_file_size: Number(lf) });
+    const advised = adviseServerSettings(status.server_settings).map((a) => a.setting);
+    expect(status['server_advice']).toEqual(advised);
+    expect(err.filter((l) => l.startsWith('warning: ')).map((l) => l.split(' ')[1])).toEqual(advised);
     expect(await runMigrateCli(['migrate'], io)).toBe(0);
     expect(JSON.parse(out.pop()!)).toMatchObject({ applied: [], current: LATEST_SCHEMA_VERSION });
     expect(await runMigrateCli(['retention', '--keep-days', '30'], io)).toBe(0);

@@ -7,6 +7,7 @@
 import { openPool } from '../db-pool.js';
 import { LATEST_SCHEMA_VERSION, MigrationError, migrate, migrationStatus } from '../migrations.js';
 import { applyRetention } from '../partitions.js';
+import { adviceText, adviseServerSettings, readServerSettings } from '../server-check.js';
 
 /** Where the CLI reads its database URL and writes its output. */
 export interface MigrateCliIo {
@@ -57,22 +58,35 @@ export async function runMigrateCli(argv: readonly string[], io: MigrateCliIo): 
     return 2;
   }
   try {
-    if (command === 'status') {
-      const status = await migrationStatus(url);
-      io.out(JSON.stringify({ current: status.current, latest: status.latest, pending: status.pending, too_new: status.too_new }));
-      return status.too_new ? 1 : 0;
-    }
-    if (command === 'migrate') {
-      const result = await migrate(url, {
-        logger: (level, msg, fields) => {
-          io.err(`${level}: ${msg} ${JSON.stringify(fields)}`);
-        },
-      });
-      io.out(JSON.stringify(result));
-      return 0;
-    }
     const { pool } = openPool(url);
     try {
+      if (command === 'status') {
+        const status = await migrationStatus(pool);
+        const settings = await readServerSettings(pool);
+        const advice = adviseServerSettings(settings);
+        for (const a of advice) io.err(`warning: ${adviceText(a)}`);
+        io.out(
+          JSON.stringify({
+            current: status.current,
+            latest: status.latest,
+            pending: status.pending,
+            too_new: status.too_new,
+            server_settings: settings,
+            server_advice: advice.map((a) => a.setting),
+          }),
+        );
+        return status.too_new ? 1 : 0;
+      }
+      if (command === 'migrate') {
+        const result = await migrate(pool, {
+          logger: (level, msg, fields) => {
+            io.err(`${level}: ${msg} ${JSON.stringify(fields)}`);
+          },
+        });
+        for (const a of adviseServerSettings(await readServerSettings(pool))) io.err(`warning: ${adviceText(a)}`);
+        io.out(JSON.stringify(result));
+        return 0;
+      }
       const status = await migrationStatus(pool);
       if (status.current !== LATEST_SCHEMA_VERSION) {
         io.err(`schema version ${status.current}, expected ${LATEST_SCHEMA_VERSION}: run migrate first`);
