@@ -87,11 +87,12 @@ const PDV_BUCKETS = PDV_BUCKET_EDGES_MS.length + 1;
 const PDV_FIRST_EDGE_MS = PDV_BUCKET_EDGES_MS[0]!;
 
 // ---------------------------------------------------------------------------------------------
-// Per-stream state block: one ArrayBuffer (1300 bytes), 87 doubles then 151 32-bit integers:
-//   [cold doubles | hot doubles: stream, Wireshark analysis, jitter-buffer group | hot integers:
-//    loss-track histogram, PDV buckets, reordering window | cold integers]
-// so that a packet in sequence touches one run of ~11 adjacent cache lines (plus the stream
-// object and its two views). With 20 000 interleaved streams each packet finds its stream cold
+// Per-stream state block (1348 bytes, 1352 apart in a slab shared by 256 streams), 93 doubles
+// then 151 32-bit integers:
+//   [cold doubles | owner words | hot doubles: stream, Wireshark analysis, jitter-buffer group |
+//    hot integers: loss-track histogram, PDV buckets, reordering window | cold integers]
+// so that a packet in sequence touches one run of ~12 adjacent cache lines (updateAt reads
+// nothing else on that path). With 20 000 interleaved streams each packet finds its stream cold
 // in cache: the number of distinct lines and objects touched is what costs, not the arithmetic.
 // Every value that was a JS number before stays a double (same arithmetic, same results);
 // integers are the former typed-array counters, slot flags and interval numbers.
@@ -236,9 +237,9 @@ interface Facades {
  * buffers, for the whole stream and per 10-second interval.
  *
  * Memory layout (README "Memory layout"): all per-packet state of a stream lives in one
- * 1.3 KB ArrayBuffer seen through one Float64Array and one Int32Array, so that a packet touches
- * a run of adjacent cache lines instead of ~15 separately allocated objects — what keeps the
- * cost nearly flat at 20 000 interleaved streams. The interval MOS ring keeps its first 8
+ * 1.35 KB block of a slab shared by 256 streams, seen through the slab's Float64Array and
+ * Int32Array, so that a packet touches a run of adjacent cache lines instead of ~15 separately
+ * allocated objects — what keeps the cost nearly flat at 20 000 interleaved streams. The interval MOS ring keeps its first 8
  * intervals in the block, then moves out and doubles up to `intervalCapacity`. The read-side
  * objects (`wireshark`, `buffers`, `lossBursts`, `pdvBuckets`, `minIntervalMos`, `intervalMos`)
  * are views of the same state, created on first access. {@link RtpStreamStats.update} allocates
