@@ -253,17 +253,8 @@ export class CallTable {
     const secondByte = buf[off + 1]!;
     // RFC 5761 §4: with rtcp-mux, payload types 64-95 (byte 192-223 with marker) are RTCP.
     if (rtcp || (secondByte >= 192 && secondByte <= 223)) {
-      this.lastWasRtcp = true;
       this.stampedLate(block, slot, tsUs);
-      if (parseRtcpCompound(buf, off, len, this.rtcp) !== RtcpStatus.Ok) {
-        this.counters.rtcpMalformed++;
-        return true;
-      }
-      this.counters.rtcpPackets++;
-      const call = this.lastUdpCall();
-      call.rtcp ??= new RtcpSessionStats();
-      call.rtcp.update(this.rtcp, pkt.tsSec, pkt.tsNsec);
-      return true;
+      return this.onRtcp(pkt);
     }
     const h = this.rtp;
     if (parseRtpHeader(buf, off, len, h) !== RtpStatus.Ok) {
@@ -278,16 +269,36 @@ export class CallTable {
       return true;
     }
     this.stampedLate(block, slot, tsUs);
-    const call = this.lastUdpCall();
+    return this.onRtpOffFastPath(pkt, ep ?? this.endpoints4.valueAt(slot), slot, sentByOwner, last);
+  }
+
+  // The rarer paths of acceptUdp, kept out of it so that the per-packet code stays small.
+
+  /** RTP of a stream other than the endpoint's last one, or of an endpoint without one yet. */
+  private onRtpOffFastPath(pkt: DecodedPacket, ep: MediaEndpoint, slot: number, sentByOwner: boolean, last: MediaStream | null): true {
+    const h = this.rtp;
     let stream = last;
     if (stream === null || !stream.matches(h.ssrc, pkt.ipVersion, pkt.src4, pkt.dst4, pkt.src6, pkt.dst6, pkt.srcPort, pkt.dstPort)) {
-      ep ??= this.endpoints4.valueAt(slot);
       const side: CallSide = sentByOwner ? ep.owner : ep.owner === 'caller' ? 'callee' : 'caller';
-      stream = this.streamOf(call, pkt, h.ssrc, side, ep.payloadTypes);
+      stream = this.streamOf(this.lastUdpCall(), pkt, h.ssrc, side, ep.payloadTypes);
       ep.last = stream;
       if (slot >= 0) this.endpoints4.setHintAt(slot, stream, stream === null ? -1 : stream.stateBlock);
     }
-    if (stream !== null) stream.onPacket(h, pkt.tsSec, pkt.tsNsec, buf, h.payloadOffset, h.payloadLength);
+    if (stream !== null) stream.onPacket(h, pkt.tsSec, pkt.tsNsec, pkt.payload, h.payloadOffset, h.payloadLength);
+    return true;
+  }
+
+  /** An RTCP compound on a call's media address (its own port, or muxed with RTP). */
+  private onRtcp(pkt: DecodedPacket): true {
+    this.lastWasRtcp = true;
+    if (parseRtcpCompound(pkt.payload, pkt.payloadOffset, pkt.payloadLength, this.rtcp) !== RtcpStatus.Ok) {
+      this.counters.rtcpMalformed++;
+      return true;
+    }
+    this.counters.rtcpPackets++;
+    const call = this.lastUdpCall();
+    call.rtcp ??= new RtcpSessionStats();
+    call.rtcp.update(this.rtcp, pkt.tsSec, pkt.tsNsec);
     return true;
   }
 
