@@ -9,9 +9,10 @@
 // writer on mysql2's own statement encoder (`leanExecute: false`), the two alternating in halves so
 // the machine's load hits both alike; then for CDRs that also carry 3 SIP responses and 1 DTMF
 // digit. Each line also gives the CPU that mariadbd (when local) and this process spent per CDR,
-// the steadier figure on a shared machine. --load is the number of CDRs (spread over the last 24 h)
-// the query latencies are measured on, each query with the EXPLAIN of its key-finding step (the
-// issue's figure is at 1 000 000; the default is smaller to stay polite on a shared machine).
+// the steadier figure on a shared machine. --load is the number of CDRs the query latencies are
+// measured on (the issue's figure is at 1 000 000; the default is smaller to stay polite on a
+// shared machine), each query with the EXPLAIN of its key-finding step. The CDRs' starts march
+// through the last 24 h in write order, as a sensor writes calls when they end.
 // --batch and --concurrency set the writer's batch size and batches in flight (defaults 500, 2).
 import { createPool } from 'mysql2/promise';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -142,21 +143,35 @@ interface InsertResult {
 const cpuText = (r: InsertResult): string =>
   `${r.rate.toFixed(0)} CDR/s; CPU per CDR: mariadbd ${r.serverUs === null ? '?' : r.serverUs.toFixed(0)} µs, node ${r.nodeUs.toFixed(0)} µs`;
 
+const DAY_MS = 86_400_000;
+/** CDRs written so far, by every writer of the run: the position on the bench's day. */
+let sequence = 0;
+const dayEnd = Date.now();
+
+/**
+ * The start of the next CDR. A sensor writes a CDR when its call ends, so starts arrive roughly in
+ * time order: the run's CDRs march through the last 24 hours in write order (the total is at least
+ * --load), each within a minute of its place. Numbers and Call-IDs stay random, as in real traffic.
+ */
+function nextStartMs(): number {
+  const total = Math.max(LOAD, 2 * INSERT + INSERT + 5000);
+  return dayEnd - DAY_MS + Math.floor((sequence++ * DAY_MS) / total + (rand() - 0.5) * 60_000);
+}
+
 /**
  * Writes `count` CDRs and measures the writer alone: records are generated in chunks of 20 000
  * outside the timed (and CPU-counted) part, so the figures are the writer's and the server's, not
  * the generator's. Each chunk waits for its last acknowledgement, so the rate includes draining
  * the pipeline 1 + count / 20 000 times (a slight underestimate of the sustained rate).
  */
-async function insert(writer: CdrWriter, count: number, from: number, spreadMs: number, full: boolean): Promise<InsertResult> {
+async function insert(writer: CdrWriter, count: number, from: number, full: boolean): Promise<InsertResult> {
   const CHUNK = 20_000;
   let seconds = 0;
   let serverS: number | null = 0;
   let nodeUs = 0;
   for (let i = 0; i < count; i += CHUNK) {
     const n = Math.min(CHUNK, count - i);
-    const now = Date.now();
-    const records = Array.from({ length: n }, (_, k) => call(from + i + k, now - Math.floor(rand() * spreadMs), full));
+    const records = Array.from({ length: n }, (_, k) => call(from + i + k, nextStartMs(), full));
     // The generator's garbage is not the writer's: collect it before the clock starts
     // (scripts/bench.mjs runs node with --expose-gc; without it this is skipped).
     (globalThis as { gc?: () => void }).gc?.();
@@ -206,26 +221,25 @@ async function main(): Promise<void> {
     const writer = await CdrWriter.open({ ...writerOptions, queueDir });
     // The baseline: the same writer on mysql2's own statement encoder.
     const baseline = await CdrWriter.open({ ...writerOptions, queueDir: join(queueDir, 'baseline'), leanExecute: false });
-    const day = 86_400_000;
     // Warm-up, not reported: JIT, the day partitions, each connection's prepared statements.
     const WARMUP = 5000;
-    await insert(writer, WARMUP / 2, 10_000_000, day, true);
-    await insert(baseline, WARMUP / 2, 10_100_000, day, true);
+    await insert(writer, WARMUP / 2, 10_000_000, true);
+    await insert(baseline, WARMUP / 2, 10_100_000, true);
     // Writer and baseline alternate in halves, so a change in the machine's load hits both alike.
     const half = Math.floor(INSERT / 2);
-    const plainA = await insert(writer, half, 0, day, false);
-    const baseA = await insert(baseline, half, 20_000_000, day, false);
-    const plainB = await insert(writer, INSERT - half, half, day, false);
-    const baseB = await insert(baseline, INSERT - half, 20_000_000 + half, day, false);
+    const plainA = await insert(writer, half, 0, false);
+    const baseA = await insert(baseline, half, 20_000_000, false);
+    const plainB = await insert(writer, INSERT - half, half, false);
+    const baseB = await insert(baseline, INSERT - half, 20_000_000 + half, false);
     const plain = merge(plainA, plainB);
     const base = merge(baseA, baseB);
     console.log(`insert: ${INSERT} CDRs with 2 stream rows each at ${cpuText(plain)}`);
     console.log(`  baseline, mysql2's own encoder: ${INSERT} CDRs at ${cpuText(base)} -> the writer is ${(plain.rate / base.rate).toFixed(2)}x`);
-    const full = await insert(writer, INSERT, INSERT, day, true);
+    const full = await insert(writer, INSERT, INSERT, true);
     console.log(`insert: ${INSERT} CDRs with 2 streams, 3 SIP responses, 1 DTMF each at ${cpuText(full)}`);
     const written = WARMUP + 2 * INSERT + INSERT;
     if (LOAD > written) {
-      const load = await insert(writer, LOAD - written, 2 * INSERT, day, false);
+      const load = await insert(writer, LOAD - written, 2 * INSERT, false);
       console.log(`load: ${LOAD - written} more CDRs at ${cpuText(load)} (total ${LOAD})`);
     }
     await baseline.close();
@@ -236,7 +250,7 @@ async function main(): Promise<void> {
     const now = Date.now();
     const [sample] = await pool.query('SELECT call_id, caller FROM cdr ORDER BY id DESC LIMIT 1');
     const { call_id: callId, caller } = (sample as { call_id: string; caller: string }[])[0]!;
-    const lastDay = { from: iso(now - day - 60_000), to: iso(now + 60_000) };
+    const lastDay = { from: iso(now - DAY_MS - 60_000), to: iso(now + 60_000) };
     const queries: [string, CdrSearchFilter][] = [
       ['last hour (newest 100)', { from: iso(now - 3_600_000), to: iso(now + 60_000) }],
       [`caller prefix ${caller.slice(0, 6)}, 1 day`, { ...lastDay, caller_prefix: caller.slice(0, 6) }],
