@@ -13,7 +13,7 @@
 // measured on (the issue's figure is at 1 000 000; the default is smaller to stay polite on a
 // shared machine), each query with the EXPLAIN of its key-finding step. The CDRs' starts march
 // through the last 24 h in write order, as a sensor writes calls when they end.
-// --batch and --concurrency set the writer's batch size and batches in flight (defaults 500, 2).
+// --batch and --concurrency set the writer's batch size and batches in flight (defaults 500, 3).
 import { createPool } from 'mysql2/promise';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,7 +29,7 @@ const { values } = parseArgs({
     db: { type: 'string', default: process.env.CALLSCOPE_DB_URL ?? 'mysql://root@127.0.0.1:3306/' },
     keep: { type: 'boolean', default: false },
     batch: { type: 'string', default: '500' },
-    concurrency: { type: 'string', default: '2' },
+    concurrency: { type: 'string', default: '3' },
   },
 });
 const INSERT = Number(values.insert);

