@@ -34,6 +34,10 @@ const { values } = parseArgs({
 });
 const INSERT = Number(values.insert);
 const LOAD = Number(values.load);
+/** Unreported warm-up CDRs (JIT, the day partitions, each connection's prepared statements). */
+const WARMUP = 5000;
+/** CDRs written before the load phase: warm-up, plain (writer and baseline), full. */
+const MEASURED = WARMUP + 3 * INSERT;
 
 let seed = 12345;
 const rand = (): number => {
@@ -154,7 +158,7 @@ const dayEnd = Date.now();
  * --load), each within a minute of its place. Numbers and Call-IDs stay random, as in real traffic.
  */
 function nextStartMs(): number {
-  const total = Math.max(LOAD, 2 * INSERT + INSERT + 5000);
+  const total = Math.max(LOAD, MEASURED);
   return dayEnd - DAY_MS + Math.floor((sequence++ * DAY_MS) / total + (rand() - 0.5) * 60_000);
 }
 
@@ -221,8 +225,6 @@ async function main(): Promise<void> {
     const writer = await CdrWriter.open({ ...writerOptions, queueDir });
     // The baseline: the same writer on mysql2's own statement encoder.
     const baseline = await CdrWriter.open({ ...writerOptions, queueDir: join(queueDir, 'baseline'), leanExecute: false });
-    // Warm-up, not reported: JIT, the day partitions, each connection's prepared statements.
-    const WARMUP = 5000;
     await insert(writer, WARMUP / 2, 10_000_000, true);
     await insert(baseline, WARMUP / 2, 10_100_000, true);
     // Writer and baseline alternate in halves, so a change in the machine's load hits both alike.
@@ -237,10 +239,9 @@ async function main(): Promise<void> {
     console.log(`  baseline, mysql2's own encoder: ${INSERT} CDRs at ${cpuText(base)} -> the writer is ${(plain.rate / base.rate).toFixed(2)}x`);
     const full = await insert(writer, INSERT, INSERT, true);
     console.log(`insert: ${INSERT} CDRs with 2 streams, 3 SIP responses, 1 DTMF each at ${cpuText(full)}`);
-    const written = WARMUP + 2 * INSERT + INSERT;
-    if (LOAD > written) {
-      const load = await insert(writer, LOAD - written, 2 * INSERT, false);
-      console.log(`load: ${LOAD - written} more CDRs at ${cpuText(load)} (total ${LOAD})`);
+    if (LOAD > MEASURED) {
+      const load = await insert(writer, LOAD - MEASURED, 2 * INSERT, false);
+      console.log(`load: ${LOAD - MEASURED} more CDRs at ${cpuText(load)} (total ${LOAD})`);
     }
     await baseline.close();
     await writer.close();

@@ -297,7 +297,9 @@ export class CdrWriter {
     this.queryTimeoutMs = positive('queryTimeoutMs', options.queryTimeoutMs ?? 30_000);
     this.currentDelay = this.retryDelayMs;
     this.returning = options.insertReturning ?? null;
-    this.lean = options.leanExecute !== false && enableLeanExecute().enabled;
+    const lean = options.leanExecute === false ? null : enableLeanExecute();
+    this.lean = lean?.enabled === true;
+    if (lean !== null && !lean.enabled) log('warn', "cdr writer: lean statement encoder unavailable; using mysql2's (slower)", { reason: lean.reason });
     this.inserts = writerInserts(this.batchSize);
   }
 
@@ -313,8 +315,6 @@ export class CdrWriter {
       ...(options.maxDiskBytes !== undefined ? { maxBytes: options.maxDiskBytes } : {}),
       ...(options.segmentBytes !== undefined ? { segmentBytes: options.segmentBytes } : {}),
     });
-    const lean = enableLeanExecute();
-    if (!lean.enabled && options.leanExecute !== false) log('warn', 'cdr writer: lean statement encoder unavailable; using mysql2\'s (slower)', { reason: lean.reason });
     const writer = new CdrWriter(options, disk, log);
     if (disk.hasBacklog()) {
       log('info', 'cdr writer: replaying on-disk queue left by a previous run', { bytes: disk.stats().bytes });

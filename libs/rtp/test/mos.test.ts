@@ -1,21 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { JitterBufferIndex, RtpStreamStats } from '../src/index.js';
+import { rng } from './stream-stats-scenarios.js';
 
 const F1 = JitterBufferIndex.Fixed50;
 const F2 = JitterBufferIndex.Fixed200;
 const AD = JitterBufferIndex.Adaptive500;
-
-/** Deterministic PRNG (mulberry32) so generated streams are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface GenOptions {
   seconds: number;
