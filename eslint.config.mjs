@@ -11,17 +11,22 @@ const NODE_IO = [
   'worker_threads', 'os', 'process', 'readline', 'zlib', 'dns',
 ].flatMap((m) => [m, `node:${m}`]);
 
-/** Roots of the projects tagged `type:protocol`, read from their project.json so tags stay the source. */
-const PROTOCOL_ROOTS = ['libs', 'apps'].flatMap((dir) =>
-  readdirSync(new URL(dir, import.meta.url)).flatMap((name) => {
-    try {
-      const project = JSON.parse(readFileSync(new URL(`${dir}/${name}/project.json`, import.meta.url), 'utf8'));
-      return project.tags?.includes('type:protocol') ? [`${dir}/${name}`] : [];
-    } catch {
-      return []; // a folder without project.json is not a project
-    }
-  }),
-);
+/** Roots of the projects carrying one of `tags`, read from their project.json so tags stay the source. */
+const rootsTagged = (...tags) =>
+  ['libs', 'apps'].flatMap((dir) =>
+    readdirSync(new URL(dir, import.meta.url)).flatMap((name) => {
+      try {
+        const project = JSON.parse(readFileSync(new URL(`${dir}/${name}/project.json`, import.meta.url), 'utf8'));
+        return tags.some((t) => project.tags?.includes(t)) ? [`${dir}/${name}`] : [];
+      } catch {
+        return []; // a folder without project.json is not a project
+      }
+    }),
+  );
+/** Pure projects: the protocol libs and the call engine (domain) above them. */
+const PURE_ROOTS = rootsTagged('type:protocol', 'type:domain');
+/** Banned for pure projects: service frameworks, the database driver, loggers, the capture binding. */
+const PURE_BANNED = ['fastify', '@fastify/*', 'mysql2', 'mysql2/*', 'pino', 'cap', ...NODE_IO];
 
 export default tseslint.config(
   {
@@ -41,20 +46,21 @@ export default tseslint.config(
           enforceBuildableLibDependency: false,
           allow: [],
           depConstraints: [
-            // Apps depend on libs, never on each other.
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:protocol', 'type:data', 'type:util'] },
+            // Apps depend on libs, never on each other. (`type:test` is allowed everywhere for test
+            // files; a rule below keeps it out of every `src/` but test files.)
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:domain', 'type:protocol', 'type:data', 'type:util', 'type:test'] },
             // e2e drives built apps as processes; it may use any lib to build fixtures and check results.
-            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:protocol', 'type:data', 'type:util'] },
+            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:domain', 'type:protocol', 'type:data', 'type:util', 'type:test'] },
             // Data libs do I/O (files, MySQL) on top of the protocol libs.
-            { sourceTag: 'type:data', onlyDependOnLibsWithTags: ['type:protocol', 'type:data', 'type:util'] },
+            { sourceTag: 'type:data', onlyDependOnLibsWithTags: ['type:protocol', 'type:data', 'type:util', 'type:test'] },
             // Service plumbing (config, logging) knows nothing of the protocols.
-            { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'] },
+            { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util', 'type:test'] },
+            // The call engine: pure like the protocol libs it builds on; apps attach its outputs.
+            { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:protocol', 'type:test'], bannedExternalImports: PURE_BANNED },
             // Pure protocol libs: no I/O, no env, no logger, no service frameworks.
-            {
-              sourceTag: 'type:protocol',
-              onlyDependOnLibsWithTags: ['type:protocol'],
-              bannedExternalImports: ['fastify', '@fastify/*', 'mysql2', 'mysql2/*', 'pino', 'cap', ...NODE_IO],
-            },
+            { sourceTag: 'type:protocol', onlyDependOnLibsWithTags: ['type:protocol', 'type:test'], bannedExternalImports: PURE_BANNED },
+            // Test helpers read fixtures from disk; they build on the pure libs only.
+            { sourceTag: 'type:test', onlyDependOnLibsWithTags: ['type:protocol'] },
           ],
         },
       ],
@@ -68,11 +74,26 @@ export default tseslint.config(
   {
     // Nx tags cover workspace and npm imports; Node built-ins are not graph nodes, so the
     // "no I/O in protocol libs" half of the rule is enforced here for the same tagged projects.
-    files: PROTOCOL_ROOTS.map((root) => `${root}/src/**/*.ts`),
+    files: PURE_ROOTS.map((root) => `${root}/src/**/*.ts`),
+    ignores: ['**/*.test.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: NODE_IO.map((name) => ({ name, message: 'Protocol libs are pure: no I/O (STYLE.md).' })) }],
-      'no-restricted-globals': ['error', { name: 'process', message: 'Protocol libs read no env and touch no process state.' }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            ...NODE_IO.map((name) => ({ name, message: 'Protocol and domain libs are pure: no I/O (STYLE.md).' })),
+            { name: '@callscope/testing', message: 'Test helpers are for tests only.' },
+          ],
+        },
+      ],
+      'no-restricted-globals': ['error', { name: 'process', message: 'Protocol and domain libs read no env and touch no process state.' }],
     },
+  },
+  {
+    // The corpus loader and truth types serve tests, never shipped code.
+    files: ['apps/*/src/**/*.ts', 'libs/*/src/**/*.ts'],
+    ignores: ['**/*.test.ts', 'libs/testing/**'],
+    rules: { 'no-restricted-imports': ['error', { paths: [{ name: '@callscope/testing', message: 'Test helpers are for tests only.' }] }] },
   },
   {
     // Command-line front ends and scripts talk to the terminal on purpose.

@@ -41,6 +41,28 @@ describe('module boundaries', () => {
 
   test('allowed imports pass: an app using its libs, a protocol lib using another', async () => {
     expect(await ruleIds('apps/sniffer', "import { PacketDecoder } from '@callscope/packet';\nexport const probe = PacketDecoder;\n")).toEqual([]);
-    expect(await ruleIds('libs/pcap-store', "import { LinkType } from '@callscope/packet';\nexport const probe = LinkType;\n")).toEqual([]);
+    expect(await ruleIds('libs/pcap-store', "import { LinkType } from '@callscope/pcap-format';\nexport const probe = LinkType;\n")).toEqual([]);
+    expect(await ruleIds('libs/call-engine', "import { PacketDecoder } from '@callscope/packet';\nexport const probe = PacketDecoder;\n")).toEqual([]);
+    expect(await ruleIds('apps/sniffer', "import { PacketPipeline } from '@callscope/call-engine';\nexport const probe = PacketPipeline;\n")).toEqual([]);
+  });
+
+  test('the call engine knows nothing of MySQL, files or the spool', async () => {
+    const db = await ruleIds('libs/call-engine', "import { CdrWriter } from '@callscope/cdr-schema';\nexport const probe = CdrWriter;\n");
+    expect(db.join('\n')).toMatch(/@nx\/enforce-module-boundaries: .*type:domain/);
+    const store = await ruleIds('libs/call-engine', "import { SpoolWriter } from '@callscope/pcap-store';\nexport const probe = SpoolWriter;\n");
+    expect(store.join('\n')).toMatch(/@nx\/enforce-module-boundaries: .*type:domain/);
+    const io = await ruleIds('libs/call-engine', "import { writeFileSync } from 'node:fs';\nimport mysql from 'mysql2';\nexport const probe = [writeFileSync, mysql];\n");
+    expect(io.join('\n')).toMatch(/no-restricted-imports: 'node:fs'/);
+    expect(io.join('\n')).toMatch(/@nx\/enforce-module-boundaries: .*mysql2/);
+  });
+
+  test('a protocol lib may not depend on the call engine above it', async () => {
+    const ids = await ruleIds('libs/rtp', "import { PacketPipeline } from '@callscope/call-engine';\nexport const probe = PacketPipeline;\n");
+    expect(ids.join('\n')).toMatch(/@nx\/enforce-module-boundaries: .*type:protocol/);
+  });
+
+  test('test helpers stay out of shipped code', async () => {
+    const ids = await ruleIds('apps/sniffer', "import { corpusCaptures } from '@callscope/testing';\nexport const probe = corpusCaptures;\n");
+    expect(ids.join('\n')).toMatch(/no-restricted-imports: .*@callscope\/testing/);
   });
 });

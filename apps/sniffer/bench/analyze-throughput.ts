@@ -16,9 +16,9 @@ import { tmpdir } from 'node:os';
 import { PacketDecoder, createDecodedPacket, formatIp } from '@callscope/packet';
 import { readCaptureFile } from '@callscope/pcap-store';
 import { PayloadTypeMap, RtpHeader, rtpStreamStateMemory } from '@callscope/rtp';
-import { MediaStream } from '../src/calls/media-stream.js';
-import { CallSpool } from '../src/pipeline/call-spool.js';
-import { DEFAULT_PIPELINE_OPTIONS, PacketPipeline } from '../src/pipeline/packet-pipeline.js';
+import { MediaStream } from '@callscope/call-engine/internal';
+import { CallSpool } from '../src/output/call-spool.js';
+import { DEFAULT_PIPELINE_OPTIONS, PacketPipeline } from '@callscope/call-engine';
 
 const root = process.env['CALLSCOPE_ROOT'] ?? process.cwd();
 const benchDir = join(root, 'var/bench');

@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
-import type { CallRecord, RegisterRecord } from '@callscope/cdr-schema';
 import { readCaptureFile } from '@callscope/pcap-store';
-import { DEFAULT_PIPELINE_OPTIONS, PacketPipeline } from '../src/pipeline/packet-pipeline.js';
+import { DEFAULT_PIPELINE_OPTIONS, PacketPipeline } from '@callscope/call-engine';
+import type { CallRecord, RegisterRecord } from '@callscope/cdr-model';
 
 /** The reference corpus (real sipp captures + tshark truth), copied into the repo's fixtures. */
 export const CORPUS_DIR = new URL('../../../fixtures/corpus/', import.meta.url);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readCaptureFile } from '@callscope/pcap-store';
 import { CdrSink } from '../src/output/cdr-sink.js';
-import { DEFAULT_PIPELINE_OPTIONS, PacketPipeline } from '../src/pipeline/packet-pipeline.js';
+import { DEFAULT_PIPELINE_OPTIONS, PacketPipeline } from '@callscope/call-engine';
 import { corpusCaptures, isoFromEpoch } from './analyze-corpus.js';
 
 const serverUrl = process.env['CALLSCOPE_DB_URL'] ?? 'mysql://root@127.0.0.1:3306/callscope';

@@ -19,8 +19,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { CallRecord, CdrSearchFilter, StreamRecord } from '../src/index.js';
-import { CdrWriter, adviceText, adviseServerSettings, buildCallSearch, formatBytes, formatIsoMicros, migrate, readServerSettings, searchCalls } from '../src/index.js';
+import type { CdrSearchFilter } from '../src/index.js';
+import { CdrWriter, adviceText, adviseServerSettings, buildCallSearch, formatBytes, migrate, readServerSettings, searchCalls } from '../src/index.js';
+import { type CallRecord, type StreamRecord, formatIsoMicros } from '@callscope/cdr-model';
 
 const { values } = parseArgs({
   options: {

@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 import type { Pool, RowDataPacket } from 'mysql2/promise';
-import type { CallRecord, EndReason, IsoMicros, RegisterRecord, StreamRecord } from './cdr-model.js';
+import type { CallRecord, EndReason, IsoMicros, RegisterRecord, StreamRecord } from '@callscope/cdr-model';
 import { ipFromBytes } from './ip-address.js';
 import { isoToSql, reverseText, sqlToIso, ssrcToText } from './cdr-row.js';
 

@@ -5,8 +5,8 @@
  *
  * @packageDocumentation
  */
-import type { CallRecord, IsoMicros, RegisterRecord, StreamRecord } from './cdr-model.js';
-import { isIsoMicros } from './cdr-model.js';
+import type { CallRecord, IsoMicros, RegisterRecord, StreamRecord } from '@callscope/cdr-model';
+import { isIsoMicros } from '@callscope/cdr-model';
 import { ipToBytes } from './ip-address.js';
 
 /** Text address -> 4/16 bytes or null: {@link ipToBytes} or a memo of it (`IpBytesCache.bytes`). */

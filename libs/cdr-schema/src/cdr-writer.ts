@@ -11,7 +11,7 @@
  * @packageDocumentation
  */
 import type { Pool, PoolConnection, QueryOptions, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
-import type { CallRecord, RegisterRecord } from './cdr-model.js';
+import type { CallRecord, RegisterRecord } from '@callscope/cdr-model';
 import {
   CDR_COLUMNS,
   DTMF_COLUMNS,

@@ -1,19 +1,3 @@
-export type {
-  AnalyzeRecord,
-  CallRecord,
-  CallSide,
-  DtmfMethod,
-  DtmfRecord,
-  EndReason,
-  IsoMicros,
-  RegisterRecord,
-  RegisterResult,
-  RtcpSummary,
-  SipResponseRecord,
-  SipTransport,
-  StreamRecord,
-} from './cdr-model.js';
-export { END_REASONS, REGISTER_RESULTS, SIP_TRANSPORTS, formatIsoMicros, isIsoMicros } from './cdr-model.js';
 export type { DbTarget } from './db-pool.js';
 export type { LogCallback, LogLevel, LoggerOption, PinoLikeLogger } from './logger.js';
 export { IpBytesCache, ipFromBytes, ipToBytes } from './ip-address.js';

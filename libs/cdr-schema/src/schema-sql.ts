@@ -15,7 +15,7 @@
  *
  * @packageDocumentation
  */
-import { END_REASONS, REGISTER_RESULTS, SIP_TRANSPORTS } from './cdr-model.js';
+import { END_REASONS, REGISTER_RESULTS, SIP_TRANSPORTS } from '@callscope/cdr-model';
 
 const enumOf = (values: readonly string[]): string => `ENUM(${values.map((v) => `'${v}'`).join(',')})`;
 

@@ -5,8 +5,7 @@ import type { Pool } from 'mysql2/promise';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CallRecord, RegisterRecord, StreamRecord } from '../src/index.js';
-import { formatIsoMicros } from '../src/index.js';
+import { type CallRecord, type RegisterRecord, type StreamRecord, formatIsoMicros } from '@callscope/cdr-model';
 
 /** Server URL without a database; tests take it from the environment like CI would. */
 export const SERVER_URL = process.env.CALLSCOPE_DB_URL ?? 'mysql://root@127.0.0.1:3306/';

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readdirSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CallRecord } from '../src/index.js';
 import {
   CDR_WRITE_ERROR,
   CdrWriter,
@@ -15,6 +14,7 @@ import {
 } from '../src/index.js';
 import { countRows, createTestDb, isoAt, makeBareCall, makeCall, makeRegister, removeTempDirs, tempDir } from './helpers.js';
 import type { TestDb } from './helpers.js';
+import type { CallRecord } from '@callscope/cdr-model';
 
 let db: TestDb;
 const NOW = Date.now();

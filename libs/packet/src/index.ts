@@ -5,7 +5,6 @@ export type { PacketDecoderOptions, ResolvedPacketDecoderOptions } from './decod
 export { decodeHep, HEP3_MAGIC } from './hep.js';
 export { formatIp, formatIpv4, formatIpv6, ipv4PortKey, ipv6PortHash, ipv6PortKey } from './ip-address.js';
 export { ReassemblyCounters } from './ip-reassembler.js';
-export { LinkType } from './link-type.js';
 export { PacketDecoder } from './packet-decoder.js';
 export { Transport } from './transport.js';
 export { TunnelType, TUNNEL_TYPE_NAMES } from './tunnel-type.js';

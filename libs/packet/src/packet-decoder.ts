@@ -3,7 +3,7 @@ import { MAX_VLAN_TAGS, type DecodedPacket } from './decoded-packet.js';
 import { resolveDecoderOptions, type PacketDecoderOptions, type ResolvedPacketDecoderOptions } from './decoder-options.js';
 import { decodeHep, HEP3_MAGIC } from './hep.js';
 import { IpReassembler, REASM_BAD, REASM_HELD, REASM_TOO_BIG, type ReassemblyCounters } from './ip-reassembler.js';
-import { LinkType } from './link-type.js';
+import { LinkType } from '@callscope/pcap-format';
 import { Transport } from './transport.js';
 import { TunnelType } from './tunnel-type.js';
 
@@ -196,11 +196,11 @@ export class PacketDecoder {
       case LT.Ethernet:
         return this.ethernet(buf, off, end, out);
       case LT.LinuxSll:
-        // https://www.tcpdump.org/linktypes/LINKTYPE_LINUX_SLL.html: protocol at bytes 14..15.
+        // https://www.tcpdump.org/linktypes/LinkType.LinuxSll.html: protocol at bytes 14..15.
         if (end - off < 16) return S.TruncatedLink;
         return this.etherType(u16(buf, off + 14), buf, off + 16, end, out);
       case LT.LinuxSll2:
-        // https://www.tcpdump.org/linktypes/LINKTYPE_LINUX_SLL2.html: protocol first, 20-byte header.
+        // https://www.tcpdump.org/linktypes/LinkType.LinuxSll2.html: protocol first, 20-byte header.
         if (end - off < 20) return S.TruncatedLink;
         return this.etherType(u16(buf, off), buf, off + 20, end, out);
       case LT.Raw:

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect } from 'vitest';
 import { test, fc } from '@fast-check/vitest';
-import { createDecodedPacket, DECODE_STATUS_COUNT, DecodeStatus, LinkType, PacketDecoder, Transport } from '../src/index.js';
+import { createDecodedPacket, DECODE_STATUS_COUNT, DecodeStatus, PacketDecoder, Transport } from '../src/index.js';
 import { walkPcap } from './pcap-records.js';
 import { SYNTHETIC_FRAMES } from './synthetic-frames.js';
+import { LinkType } from '@callscope/pcap-format';
 
 const LINK_TYPES = [...Object.values(LinkType), 999];
 const decoder = new PacketDecoder({ maxReassemblyDatagrams: 64 });

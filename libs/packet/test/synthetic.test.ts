@@ -1,12 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import {
-  createDecodedPacket, DecodeStatus, formatIp, formatIpv4, formatIpv6, LinkType, PacketDecoder, Transport, TunnelType,
-  type DecodedPacket,
-} from '../src/index.js';
+import { createDecodedPacket, DecodeStatus, formatIp, formatIpv4, formatIpv6, PacketDecoder, Transport, TunnelType, type DecodedPacket } from '../src/index.js';
 import { ip4n } from './frame-builder.js';
 import { walkPcap } from './pcap-records.js';
 import { SYNTHETIC_FRAMES } from './synthetic-frames.js';
+import { LinkType } from '@callscope/pcap-format';
 
 const FIXTURES = new URL('./fixtures/', import.meta.url);
 

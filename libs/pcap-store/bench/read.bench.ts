@@ -10,13 +10,13 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { bench, describe } from 'vitest';
-import { CaptureParser, LINKTYPE_ETHERNET, PcapWriter, readCaptureFile } from '../src/index.js';
-import type { PacketRecord } from '../src/index.js';
+import { PcapWriter, readCaptureFile } from '../src/index.js';
+import { CaptureParser, type PacketRecord, LinkType } from '@callscope/pcap-format';
 
 const PACKETS = 200_000;
 
 async function generate(path: string): Promise<void> {
-  const writer = PcapWriter.toFile(path, { linkType: LINKTYPE_ETHERNET, resolution: 'us' });
+  const writer = PcapWriter.toFile(path, { linkType: LinkType.Ethernet, resolution: 'us' });
   const rtp = new Uint8Array(214).fill(0x55);
   const sip = new Uint8Array(900).fill(0x41);
   const start = 1_795_976_000;
@@ -94,7 +94,7 @@ describe(`read ${packets} packets`, () => {
   bench(
     'read + PcapWriter to a null sink (copy through)',
     async () => {
-      const writer = new PcapWriter(new NullSink(), { linkType: LINKTYPE_ETHERNET });
+      const writer = new PcapWriter(new NullSink(), { linkType: LinkType.Ethernet });
       await readCaptureFile(path, (r) => writer.write(r));
       await writer.close();
     },

@@ -10,8 +10,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bench, describe } from 'vitest';
-import { LINKTYPE_ETHERNET, SpoolMode, SpoolWriter } from '../src/index.js';
+import { SpoolMode, SpoolWriter } from '../src/index.js';
 import type { SpoolCallRef } from '../src/index.js';
+import { LinkType } from '@callscope/pcap-format';
 
 const CALLS = 10_000;
 const PACKETS_PER_CALL = 50;
@@ -48,7 +49,7 @@ async function writeRound(name: string, writer: SpoolWriter, calls: SpoolCallRef
   syncMs.set(name, t);
   for (let p = 0; p < PACKETS_PER_CALL; p++) {
     const started = performance.now();
-    for (let i = 0; i < CALLS; i++) writer.write(calls[i]!, 'rtp', sec, p * 20_000_000 + i, frame, 214, LINKTYPE_ETHERNET);
+    for (let i = 0; i < CALLS; i++) writer.write(calls[i]!, 'rtp', sec, p * 20_000_000 + i, frame, 214, LinkType.Ethernet);
     t.ms += performance.now() - started;
     t.packets += CALLS;
     // A sniffer returns to the event loop between capture batches; so does the bench, letting I/O
@@ -86,7 +87,7 @@ describe('call churn', () => {
     async () => {
       const calls = Array.from({ length: CALLS }, (_, i): SpoolCallRef => ({ callId: `churn-${next}-${i}`, startSec: t0 + next, startUsec: i }));
       next++;
-      for (let p = 0; p < 10; p++) for (const c of calls) churn.writer.write(c, 'rtp', t0 + next, p, frame, 214, LINKTYPE_ETHERNET);
+      for (let p = 0; p < 10; p++) for (const c of calls) churn.writer.write(c, 'rtp', t0 + next, p, frame, 214, LinkType.Ethernet);
       await Promise.all(calls.map((c) => churn.writer.endCall(c)));
     },
     { time: 0, warmupTime: 0, warmupIterations: 0, iterations: 2 },

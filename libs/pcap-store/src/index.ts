@@ -1,35 +1,8 @@
 /**
- * @callscope/pcap-store: capture-file reading and writing (classic pcap, pcapng, gzip) and the
+ * @callscope/pcap-store: capture files on disk (reading pcap, pcapng and gzip files through `@callscope/pcap-format`, writing pcap files) and the
  * per-call spool (writer, retrieval, retention).
  * This file is the package's only public surface.
  */
-export { CaptureError, CaptureErrorCode } from './capture-error.js';
-export { CaptureParser, DEFAULT_MAX_BLOCK_LENGTH, MAX_INTERFACES, ParseStatus } from './capture-parser.js';
-export type { CaptureParserOptions } from './capture-parser.js';
-export { CaptureFormat } from './capture-summary.js';
-export type { CaptureCounters, CaptureInterface, CaptureSummary, CaptureTimestamp } from './capture-summary.js';
-export {
-  LINKTYPE_ETHERNET,
-  LINKTYPE_IPV4,
-  LINKTYPE_IPV6,
-  LINKTYPE_LINUX_SLL,
-  LINKTYPE_LINUX_SLL2,
-  LINKTYPE_LOOP,
-  LINKTYPE_NULL,
-  LINKTYPE_RAW,
-} from './link-type.js';
-export { createPacketRecord } from './packet-record.js';
-export type { PacketRecord } from './packet-record.js';
-export {
-  MAX_CAPTURE_LENGTH,
-  PCAP_GLOBAL_HEADER_LENGTH,
-  PCAP_MAGIC_MICROSECONDS,
-  PCAP_MAGIC_NANOSECONDS,
-  PCAP_RECORD_HEADER_LENGTH,
-  PcapResolution,
-  serializePcapGlobalHeader,
-  serializePcapRecordHeader,
-} from './pcap-format.js';
 export { PcapWriter } from './pcap-writer.js';
 export type { PcapWriterOptions } from './pcap-writer.js';
 export { DEFAULT_CHUNK_SIZE, readCaptureFile, readCaptureStream } from './read-capture.js';

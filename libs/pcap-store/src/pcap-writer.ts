@@ -8,7 +8,7 @@ import {
   PcapResolution,
   serializePcapGlobalHeader,
   serializePcapRecordHeader,
-} from './pcap-format.js';
+} from '@callscope/pcap-format';
 
 /** Options of {@link PcapWriter}. */
 export interface PcapWriterOptions {

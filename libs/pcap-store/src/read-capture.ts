@@ -1,11 +1,11 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
-import { CaptureError, CaptureErrorCode } from './capture-error.js';
-import { CaptureParser, ParseStatus } from './capture-parser.js';
-import type { CaptureParserOptions } from './capture-parser.js';
-import type { CaptureSummary } from './capture-summary.js';
-import type { PacketRecord } from './packet-record.js';
+import { CaptureError, CaptureErrorCode } from '@callscope/pcap-format';
+import { CaptureParser, ParseStatus } from '@callscope/pcap-format';
+import type { CaptureParserOptions } from '@callscope/pcap-format';
+import type { CaptureSummary } from '@callscope/pcap-format';
+import type { PacketRecord } from '@callscope/pcap-format';
 
 /**
  * Called once per packet with the parser's reused record (copy `data` before keeping it). Return

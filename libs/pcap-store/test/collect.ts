@@ -1,5 +1,4 @@
-import { CaptureParser, ParseStatus } from '../src/index.js';
-import type { CaptureError, CaptureParserOptions, CaptureSummary } from '../src/index.js';
+import { CaptureParser, ParseStatus, type CaptureError, type CaptureParserOptions, type CaptureSummary } from '@callscope/pcap-format';
 
 /** A delivered record with its bytes copied (the parser's record is reused). */
 export interface CopiedRecord {

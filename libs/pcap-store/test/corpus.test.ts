@@ -6,14 +6,8 @@ import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  CaptureFormat,
-  LINKTYPE_ETHERNET,
-  LINKTYPE_LINUX_SLL,
-  readCaptureFile,
-  readCaptureStream,
-} from '../src/index.js';
-import type { CaptureSummary, PacketRecord } from '../src/index.js';
+import { readCaptureFile, readCaptureStream } from '../src/index.js';
+import { CaptureFormat, type CaptureSummary, type PacketRecord, LinkType } from '@callscope/pcap-format';
 
 const CORPUS = fileURLToPath(new URL('../../../fixtures/corpus/', import.meta.url));
 
@@ -26,7 +20,7 @@ interface TruthCapture {
   last_packet_time: string;
 }
 
-const ENCAPSULATION: Record<string, number> = { ether: LINKTYPE_ETHERNET, 'linux-sll': LINKTYPE_LINUX_SLL };
+const ENCAPSULATION: Record<string, number> = { ether: LinkType.Ethernet, 'linux-sll': LinkType.LinuxSll };
 const FILE_TYPE: Record<string, string> = {
   pcap: CaptureFormat.PCAP,
   nsecpcap: CaptureFormat.PCAP_NSEC,

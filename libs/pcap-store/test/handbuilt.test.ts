@@ -3,19 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  CaptureFormat,
-  CaptureParser,
-  LINKTYPE_ETHERNET,
-  LINKTYPE_LINUX_SLL,
-  LINKTYPE_LINUX_SLL2,
-  LINKTYPE_RAW,
-  ParseStatus,
-  readCaptureFile,
-} from '../src/index.js';
-import type { PacketRecord } from '../src/index.js';
+import { readCaptureFile } from '../src/index.js';
 import { block, bytes, concat, epb, idb, opb, pcapHeader, pcapRecord, shb, spb, tsoffset, tsresol } from './build-capture.js';
 import { parseBytes } from './collect.js';
+import { CaptureFormat, CaptureParser, ParseStatus, type PacketRecord, LinkType } from '@callscope/pcap-format';
 
 const tmp = mkdtempSync(join(tmpdir(), 'pcap-store-hand-'));
 afterAll(() => {
@@ -40,7 +31,7 @@ describe('classic pcap', () => {
     const a = bytes(60, 1);
     const b = bytes(1514, 2);
     const file = concat(
-      pcapHeader({ le, ns, linkType: LINKTYPE_RAW, snaplen: 262144 }),
+      pcapHeader({ le, ns, linkType: LinkType.Raw, snaplen: 262144 }),
       pcapRecord(le, 1_795_976_244, ns ? 194_584_589 : 194_584, a),
       pcapRecord(le, 4_294_967_295, ns ? 999_999_999 : 999_999, b, 4000),
     );
@@ -48,8 +39,8 @@ describe('classic pcap', () => {
     expect(out.status).toBe(ParseStatus.END);
     expect(out.summary.format).toBe(format);
     expect(out.records).toEqual([
-      { linkType: LINKTYPE_RAW, tsSec: 1_795_976_244, tsNsec: ns ? 194_584_589 : 194_584_000, capLen: 60, origLen: 60, data: a, interfaceId: 0, index: 0, fileOffset: 24 },
-      { linkType: LINKTYPE_RAW, tsSec: 4_294_967_295, tsNsec: 999_999_999 - (ns ? 0 : 999), capLen: 1514, origLen: 4000, data: b, interfaceId: 0, index: 1, fileOffset: 24 + 16 + 60 },
+      { linkType: LinkType.Raw, tsSec: 1_795_976_244, tsNsec: ns ? 194_584_589 : 194_584_000, capLen: 60, origLen: 60, data: a, interfaceId: 0, index: 0, fileOffset: 24 },
+      { linkType: LinkType.Raw, tsSec: 4_294_967_295, tsNsec: 999_999_999 - (ns ? 0 : 999), capLen: 1514, origLen: 4000, data: b, interfaceId: 0, index: 1, fileOffset: 24 + 16 + 60 },
     ]);
     expect(out.summary.capturedBytes).toBe(1574);
     expect(out.summary.originalBytes).toBe(4060);
@@ -59,16 +50,16 @@ describe('classic pcap', () => {
   it('masks the FCS flags out of the link type and counts anomalies per reason', () => {
     const le = true;
     const file = concat(
-      pcapHeader({ le, linkType: 0x1000_0000 | LINKTYPE_ETHERNET, snaplen: 64 }),
+      pcapHeader({ le, linkType: 0x1000_0000 | LinkType.Ethernet, snaplen: 64 }),
       pcapRecord(le, 10, 1_000_000, bytes(10)), // usec == 1e6: carried into the seconds
       pcapRecord(le, 10, 0, bytes(100)), // capLen 100 > snaplen 64
       pcapRecord(le, 10, 0, bytes(20), 5), // origLen < capLen
     );
     const out = parseBytes(file);
     expect(out.records.map((r) => [r.linkType, r.tsSec, r.tsNsec])).toEqual([
-      [LINKTYPE_ETHERNET, 11, 0],
-      [LINKTYPE_ETHERNET, 10, 0],
-      [LINKTYPE_ETHERNET, 10, 0],
+      [LinkType.Ethernet, 11, 0],
+      [LinkType.Ethernet, 10, 0],
+      [LinkType.Ethernet, 10, 0],
     ]);
     expect(out.summary.counters).toEqual({ capLenOverSnaplen: 1, origLenBelowCapLen: 1, fractionOverflow: 1, skippedBlocks: 0 });
   });
@@ -85,10 +76,10 @@ describe('pcapng', () => {
   // Interface 0: Ethernet, default resolution (µs). Interface 1: Linux SLL, ns, offset +100 s.
   // Interface 2: raw IP, 2^-20 s. Interface 3: SLL2, 10^-12 s (ps, truncated to ns), offset -5 s.
   const ifaces = [
-    idb(le, LINKTYPE_ETHERNET, 65535),
-    idb(le, LINKTYPE_LINUX_SLL, 262144, [tsresol(9, le), tsoffset(100n, le)]),
-    idb(le, LINKTYPE_RAW, 0, [tsresol(0x80 | 20, le)]),
-    idb(le, LINKTYPE_LINUX_SLL2, 1500, [tsresol(12, le), tsoffset(-5n, le)]),
+    idb(le, LinkType.Ethernet, 65535),
+    idb(le, LinkType.LinuxSll, 262144, [tsresol(9, le), tsoffset(100n, le)]),
+    idb(le, LinkType.Raw, 0, [tsresol(0x80 | 20, le)]),
+    idb(le, LinkType.LinuxSll2, 1500, [tsresol(12, le), tsoffset(-5n, le)]),
   ];
   const ticks = [
     1_795_976_230_340_286n, // µs
@@ -111,13 +102,13 @@ describe('pcapng', () => {
     expect(out.records.map((r) => ({ sec: r.tsSec, nsec: r.tsNsec }))).toEqual(expected);
     expect(expected[1]).toEqual({ sec: 1_795_976_330, nsec: 340_286_255 });
     expect(out.records.map((r) => [r.linkType, r.interfaceId, r.capLen, r.origLen])).toEqual([
-      [LINKTYPE_ETHERNET, 0, 42, 42],
-      [LINKTYPE_LINUX_SLL, 1, 43, 44],
-      [LINKTYPE_RAW, 2, 44, 46],
-      [LINKTYPE_LINUX_SLL2, 3, 45, 48],
+      [LinkType.Ethernet, 0, 42, 42],
+      [LinkType.LinuxSll, 1, 43, 44],
+      [LinkType.Raw, 2, 44, 46],
+      [LinkType.LinuxSll2, 3, 45, 48],
     ]);
     expect(out.records.map((r) => r.data)).toEqual(data);
-    expect(out.summary.linkTypes).toEqual([LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_RAW, LINKTYPE_LINUX_SLL2]);
+    expect(out.summary.linkTypes).toEqual([LinkType.Ethernet, LinkType.LinuxSll, LinkType.Raw, LinkType.LinuxSll2]);
     expect(out.summary.interfaces.map((i) => [i.tsBase, i.tsExponent, i.tsOffsetSec])).toEqual([
       [10, 6, 0],
       [10, 9, 100],
@@ -142,16 +133,16 @@ describe('pcapng', () => {
   it('reads SPB (interface 0, length from snaplen and original length) and OPB', () => {
     const file = concat(
       shb(le),
-      idb(le, LINKTYPE_RAW, 64),
+      idb(le, LinkType.Raw, 64),
       spb(le, 100, bytes(64, 5)), // cut by snaplen
       spb(le, 10, bytes(10, 6)), // padded to 12 in the block
       opb(le, 0, 1_000_000n, bytes(7, 7)),
     );
     const out = parseBytes(file);
     expect(out.records.map((r) => [r.linkType, r.interfaceId, r.capLen, r.origLen, r.tsSec, r.tsNsec])).toEqual([
-      [LINKTYPE_RAW, 0, 64, 100, 0, 0],
-      [LINKTYPE_RAW, 0, 10, 10, 0, 0],
-      [LINKTYPE_RAW, 0, 7, 7, 1, 0],
+      [LinkType.Raw, 0, 64, 100, 0, 0],
+      [LinkType.Raw, 0, 10, 10, 0, 0],
+      [LinkType.Raw, 0, 7, 7, 1, 0],
     ]);
     expect(out.records[0]!.data).toEqual(bytes(64, 5));
     expect(out.records[1]!.data).toEqual(bytes(10, 6));
@@ -177,30 +168,30 @@ describe('pcapng', () => {
   it('handles several sections with different byte orders; interface ids restart per section', () => {
     const file = concat(
       shb(true),
-      idb(true, LINKTYPE_ETHERNET, 0),
-      idb(true, LINKTYPE_RAW, 0),
+      idb(true, LinkType.Ethernet, 0),
+      idb(true, LinkType.Raw, 0),
       epb(true, 1, 1_000_000n, bytes(5)),
       shb(false),
-      idb(false, LINKTYPE_LINUX_SLL, 0, [tsresol(9, false)]),
+      idb(false, LinkType.LinuxSll, 0, [tsresol(9, false)]),
       epb(false, 0, 2_000_000_001n, bytes(6)),
     );
     const out = parseBytes(file);
     expect(out.status).toBe(ParseStatus.END);
     expect(out.records.map((r) => [r.linkType, r.interfaceId, r.tsSec, r.tsNsec, r.index])).toEqual([
-      [LINKTYPE_RAW, 1, 1, 0, 0],
-      [LINKTYPE_LINUX_SLL, 0, 2, 1, 1],
+      [LinkType.Raw, 1, 1, 0, 0],
+      [LinkType.LinuxSll, 0, 2, 1, 1],
     ]);
     expect(out.summary.sections).toBe(2);
     expect(out.summary.interfaces.map((i) => [i.section, i.interfaceId, i.linkType])).toEqual([
-      [0, 0, LINKTYPE_ETHERNET],
-      [0, 1, LINKTYPE_RAW],
-      [1, 0, LINKTYPE_LINUX_SLL],
+      [0, 0, LinkType.Ethernet],
+      [0, 1, LinkType.Raw],
+      [1, 0, LinkType.LinuxSll],
     ]);
   });
 
   it('reads a big-endian section byte by byte like in one piece', () => {
     const be = false;
-    const file = concat(shb(be), idb(be, LINKTYPE_ETHERNET, 0, [tsresol(9, be)]), epb(be, 0, 123_456_789_012n, bytes(61)), epb(be, 0, 223_456_789_012n, bytes(3)));
+    const file = concat(shb(be), idb(be, LinkType.Ethernet, 0, [tsresol(9, be)]), epb(be, 0, 123_456_789_012n, bytes(61)), epb(be, 0, 223_456_789_012n, bytes(3)));
     const whole = parseBytes(file);
     const bytewise = parseBytes(file, 1);
     expect(whole.records).toHaveLength(2);
@@ -209,7 +200,7 @@ describe('pcapng', () => {
   });
 
   it('gzip: readCaptureFile decompresses pcapng and pcap by magic', async () => {
-    const ng = concat(shb(false), idb(false, LINKTYPE_RAW, 0), epb(false, 0, 7_000_001n, bytes(99)));
+    const ng = concat(shb(false), idb(false, LinkType.Raw, 0), epb(false, 0, 7_000_001n, bytes(99)));
     const classic = concat(pcapHeader({ le: false, ns: true }), pcapRecord(false, 8, 9, bytes(77)));
     for (const [name, content] of [['a.pcapng.gz', ng], ['b.pcap.gz', classic]] as const) {
       const path = join(tmp, name);

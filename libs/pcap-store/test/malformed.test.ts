@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CaptureError, CaptureErrorCode, CaptureParser, MAX_INTERFACES, ParseStatus, readCaptureFile } from '../src/index.js';
-import type { CaptureErrorCode as Code } from '../src/index.js';
+import { readCaptureFile } from '../src/index.js';
 import { block, bytes, concat, epb, idb, option, pcapHeader, pcapRecord, shb, spb, tsresol, u16, u32 } from './build-capture.js';
 import { parseBytes } from './collect.js';
+import { CaptureError, CaptureErrorCode, CaptureParser, MAX_INTERFACES, ParseStatus, type CaptureErrorCode as Code } from '@callscope/pcap-format';
 
 const tmp = mkdtempSync(join(tmpdir(), 'pcap-store-bad-'));
 afterAll(() => {

@@ -5,17 +5,9 @@ import { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { fc, test } from '@fast-check/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  LINKTYPE_ETHERNET,
-  LINKTYPE_LINUX_SLL,
-  PcapResolution,
-  PcapWriter,
-  readCaptureFile,
-  readCaptureStream,
-  serializePcapGlobalHeader,
-  serializePcapRecordHeader,
-} from '../src/index.js';
+import { PcapWriter, readCaptureFile, readCaptureStream } from '../src/index.js';
 import { bytes } from './build-capture.js';
+import { PcapResolution, serializePcapGlobalHeader, serializePcapRecordHeader, LinkType } from '@callscope/pcap-format';
 
 const CORPUS = fileURLToPath(new URL('../../../fixtures/corpus/', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'pcap-store-writer-'));
@@ -42,7 +34,7 @@ class MemorySink extends Writable {
 describe('pure serializers', () => {
   it('write the exact little-endian bytes of the pcap draft', () => {
     const out = new Uint8Array(44).fill(0xee);
-    expect(serializePcapGlobalHeader(out, 2, LINKTYPE_LINUX_SLL, 262144, PcapResolution.MICROSECONDS)).toBe(24);
+    expect(serializePcapGlobalHeader(out, 2, LinkType.LinuxSll, 262144, PcapResolution.MICROSECONDS)).toBe(24);
     expect(Buffer.from(out.subarray(0, 26)).toString('hex')).toBe('eeee' + 'd4c3b2a1' + '0200' + '0400' + '00000000' + '00000000' + '00000400' + '71000000');
     serializePcapGlobalHeader(out, 0, 1, 65535, PcapResolution.NANOSECONDS);
     expect(Buffer.from(out.subarray(0, 4)).toString('hex')).toBe('4d3cb2a1');
@@ -90,7 +82,7 @@ describe('PcapWriter', () => {
 
   it('cuts packets to the snaplen and keeps the original length', async () => {
     const sink = new MemorySink(1 << 20);
-    const w = new PcapWriter(sink, { linkType: LINKTYPE_ETHERNET, snaplen: 100, resolution: 'ns' });
+    const w = new PcapWriter(sink, { linkType: LinkType.Ethernet, snaplen: 100, resolution: 'ns' });
     expect(w.writePacket(5, 6, bytes(300))).toBeUndefined();
     await w.close();
     const got: Array<[number, number, number]> = [];
@@ -101,7 +93,7 @@ describe('PcapWriter', () => {
 
   it('applies back-pressure from a slow sink and delivers every byte in order', async () => {
     const sink = new MemorySink(1024, true);
-    const w = new PcapWriter(sink, { linkType: LINKTYPE_ETHERNET, batchSize: 512 });
+    const w = new PcapWriter(sink, { linkType: LinkType.Ethernet, batchSize: 512 });
     let waits = 0;
     for (let i = 0; i < 200; i++) {
       const pending = w.writePacket(i, i * 1000, bytes(200, i));

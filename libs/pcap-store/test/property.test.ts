@@ -3,9 +3,10 @@ import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
-import { CaptureError, ParseStatus, readCaptureStream } from '../src/index.js';
+import { readCaptureStream } from '../src/index.js';
 import { bytes, concat, epb, idb, pcapHeader, shb, spb, tsresol } from './build-capture.js';
 import { parseBytes } from './collect.js';
+import { CaptureError, ParseStatus } from '@callscope/pcap-format';
 
 const CORPUS = new URL('../../../fixtures/corpus/', import.meta.url);
 const REAL = [

@@ -1,11 +1,11 @@
 import { readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CaptureErrorCode, ParseStatus, readCaptureFile, SpoolWriter } from '../src/index.js';
-import type { CaptureSummary } from '../src/index.js';
+import { readCaptureFile, SpoolWriter } from '../src/index.js';
 import { parseBytes } from './collect.js';
 import { loadFrames, retrieve, sameRecords, tempSpool, walk } from './spool-fixtures.js';
 import type { Frame } from './spool-fixtures.js';
+import { CaptureErrorCode, ParseStatus, type CaptureSummary } from '@callscope/pcap-format';
 
 const dirs: string[] = [];
 afterAll(() => {

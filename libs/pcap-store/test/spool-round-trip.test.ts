@@ -1,21 +1,11 @@
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  LINKTYPE_ETHERNET,
-  LINKTYPE_LINUX_SLL,
-  MergedCaptureFormat,
-  ParseStatus,
-  SpoolError,
-  SpoolErrorCode,
-  SpoolMode,
-  SpoolWriter,
-  spoolCallName,
-  spoolMinuteDir,
-} from '../src/index.js';
+import { MergedCaptureFormat, SpoolError, SpoolErrorCode, SpoolMode, SpoolWriter, spoolCallName, spoolMinuteDir } from '../src/index.js';
 import type { SpoolWriterOptions } from '../src/index.js';
 import { loadFrames, retrieve, sameRecords, shift, tempSpool, walk, writeInterleaved } from './spool-fixtures.js';
 import type { Frame, TestCall } from './spool-fixtures.js';
+import { ParseStatus, LinkType } from '@callscope/pcap-format';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -155,7 +145,7 @@ describe('spool round trip (basic-caller-bye-pcma.pcap, 3 interleaved calls)', (
 
   it('a call seen on two link types gets a variant file and merges into a pcapng with two interfaces', async () => {
     const sll = await loadFrames('basic-call-linux-sll.pcap');
-    expect(sll[0]!.linkType).toBe(LINKTYPE_LINUX_SLL);
+    expect(sll[0]!.linkType).toBe(LinkType.LinuxSll);
     const dir = tempSpool('mixed');
     dirs.push(dir);
     const writer = new SpoolWriter({ spoolDir: dir });
@@ -173,7 +163,7 @@ describe('spool round trip (basic-caller-bye-pcma.pcap, 3 interleaved calls)', (
     const want = [...call.frames].sort((a, b) => a.tsSec - b.tsSec || a.tsNsec - b.tsNsec);
     expect(sameRecords(got.records, want)).toBeNull();
     expect(new Set(got.records.map((r) => r.interfaceId))).toEqual(new Set([0, 1]));
-    expect(got.records.filter((r) => r.linkType === LINKTYPE_ETHERNET)).toHaveLength(eth.length);
+    expect(got.records.filter((r) => r.linkType === LinkType.Ethernet)).toHaveLength(eth.length);
   });
 
   it('never appends to a file left by an earlier run: a new variant is opened', async () => {

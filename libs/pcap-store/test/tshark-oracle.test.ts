@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_LINUX_SLL, LINKTYPE_RAW, readCaptureFile } from '../src/index.js';
+import { readCaptureFile } from '../src/index.js';
+import { LinkType } from '@callscope/pcap-format';
 
 const FIXTURES = new URL('./fixtures/', import.meta.url);
 /** wiretap WTAP_ENCAP_* (what tshark's frame.encap_type prints) -> LINKTYPE_*. */
-const WTAP_TO_LINKTYPE: Record<string, number> = { '1': LINKTYPE_ETHERNET, '25': LINKTYPE_LINUX_SLL, '7': LINKTYPE_RAW, '129': LINKTYPE_IPV4 };
+const WTAP_TO_LINKTYPE: Record<string, number> = { '1': LinkType.Ethernet, '25': LinkType.LinuxSll, '7': LinkType.Raw, '129': LinkType.Ipv4 };
 
 describe('hand-built multi-section pcapng against tshark 4.0.17 (saved oracle)', () => {
   it('matches tshark on timestamps, interface ids, lengths and link types of every packet', async () => {
@@ -25,7 +26,7 @@ describe('hand-built multi-section pcapng against tshark 4.0.17 (saved oracle)',
     expect(got).toEqual(oracle);
     expect(summary.sections).toBe(2);
     expect(summary.counters.skippedBlocks).toBe(2);
-    expect(summary.linkTypes).toEqual([LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_RAW, LINKTYPE_IPV4]);
+    expect(summary.linkTypes).toEqual([LinkType.Ethernet, LinkType.LinuxSll, LinkType.Raw, LinkType.Ipv4]);
   });
 });
 

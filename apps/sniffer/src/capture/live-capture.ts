@@ -1,6 +1,5 @@
 import { createRequire } from 'node:module';
-import { LinkType } from '@callscope/packet';
-import { createPacketRecord, type PacketRecord } from '@callscope/pcap-store';
+import { LinkType, createPacketRecord, type PacketRecord } from '@callscope/pcap-format';
 
 /** The part of the `cap` binding (libpcap) the sniffer uses. */
 interface CapHandle {
@@ -21,7 +20,7 @@ export class LiveCaptureUnavailable extends Error {
 const LINK_TYPES: Record<string, number> = {
   ETHERNET: LinkType.Ethernet,
   NULL: LinkType.Null,
-  LINKTYPE_LINUX_SLL: LinkType.LinuxSll,
+  LINUX_SLL: LinkType.LinuxSll,
   RAW: LinkType.RawDlt,
 };
 

@@ -1,17 +1,19 @@
 import { stat } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
-import type { CallRecord, PinoLikeLogger, RegisterRecord } from '@callscope/cdr-schema';
+import type { PinoLikeLogger } from '@callscope/cdr-schema';
 import { DECODE_STATUS_NAMES } from '@callscope/packet';
-import { CaptureError, readCaptureFile, type PacketRecord } from '@callscope/pcap-store';
+import { readCaptureFile } from '@callscope/pcap-store';
 import { ConfigError, createLogger, redactUrlPassword, type DeepReadonly } from '@callscope/runtime';
 import { CdrSink } from '../output/cdr-sink.js';
-import { CallSpool } from '../pipeline/call-spool.js';
+import { CallSpool } from '../output/call-spool.js';
 import { loadSnifferConfig, type SnifferConfig } from '../config.js';
-import { PacketPipeline, type PipelineOptions } from '../pipeline/packet-pipeline.js';
+import { PacketPipeline, type PipelineOptions } from '@callscope/call-engine';
 import { ANALYZE_USAGE, UsageError, parseAnalyzeArgs } from './analyze-args.js';
 import { LineOutput } from '../output/line-output.js';
 import { ProgressBar } from './progress-bar.js';
 import { formatTable } from './table-format.js';
+import { CaptureError, type PacketRecord } from '@callscope/pcap-format';
+import type { CallRecord, RegisterRecord } from '@callscope/cdr-model';
 
 /** Exit codes of `sniffer analyze` (documented in its usage text). */
 export const ANALYZE_EXIT = { ok: 0, internal: 1, usage: 2, unreadable: 3, sinkFailed: 4 } as const;

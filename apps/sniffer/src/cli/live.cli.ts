@@ -1,11 +1,11 @@
-import type { CallRecord, RegisterRecord } from '@callscope/cdr-schema';
 import { ConfigError, createLogger, redactUrlPassword } from '@callscope/runtime';
 import { LiveCapture, LiveCaptureUnavailable, loadCap } from '../capture/live-capture.js';
 import { loadSnifferConfig } from '../config.js';
 import type { CdrSink } from '../output/cdr-sink.js';
 import { LineOutput } from '../output/line-output.js';
-import { PacketPipeline } from '../pipeline/packet-pipeline.js';
+import { PacketPipeline } from '@callscope/call-engine';
 import { openCdrSink, openSpool, pipelineOptionsFrom, type AnalyzeIo } from './analyze.cli.js';
+import type { CallRecord, RegisterRecord } from '@callscope/cdr-model';
 
 export const LIVE_USAGE = `usage: sniffer live [-i <interface>]... [options]
 

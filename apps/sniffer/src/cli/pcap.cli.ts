@@ -1,6 +1,7 @@
 import { SpoolError, SpoolErrorCode, readCallPcap, type SpoolGroup } from '@callscope/pcap-store';
 import { loadSnifferConfig } from '../config.js';
 import type { AnalyzeIo } from './analyze.cli.js';
+import { parseIsoMicros } from '@callscope/cdr-model';
 
 export const PCAP_USAGE = `usage: sniffer pcap --call-id <Call-ID> --start <ISO time with microseconds> [options] > call.pcap
 
@@ -14,15 +15,6 @@ options:
   --config <file>  sniffer configuration file (JSON)
 
 exit codes: 0 written; 2 bad usage; 6 no such call in the spool`;
-
-/** Parses `2026-11-29T17:00:00.123456Z` into whole seconds and microseconds, or null. */
-export function parseStart(text: string): { sec: number; usec: number } | null {
-  const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?Z$/.exec(text);
-  if (m === null) return null;
-  const ms = Date.parse(`${m[1]!}Z`);
-  if (Number.isNaN(ms)) return null;
-  return { sec: ms / 1000, usec: Number((m[2] ?? '').padEnd(6, '0')) };
-}
 
 /** `sniffer pcap`: one call out of the spool, found from what its CDR stores. */
 export async function runPcap(argv: readonly string[], io: AnalyzeIo): Promise<number> {
@@ -50,7 +42,7 @@ export async function runPcap(argv: readonly string[], io: AnalyzeIo): Promise<n
       return 2;
     }
   }
-  const when = start === null ? null : parseStart(start);
+  const when = start === null ? null : parseIsoMicros(start);
   if (callId === null || when === null) {
     say(`sniffer pcap: ${callId === null ? '--call-id is required' : '--start must be an ISO UTC time like 2026-11-29T17:00:00.123456Z'}\n\n${PCAP_USAGE}`);
     return 2;

@@ -1,4 +1,4 @@
-import type { CallRecord, RegisterRecord } from '@callscope/cdr-schema';
+import type { CallRecord, RegisterRecord } from '@callscope/cdr-model';
 
 const pad = (s: string, n: number) => (s.length >= n ? s.slice(0, n) : s + ' '.repeat(n - s.length));
 const num = (v: number | null, digits = 2) => (v === null ? '-' : v.toFixed(digits));

@@ -1,6 +1,6 @@
-import type { AnalyzeRecord } from '@callscope/cdr-schema';
 import { CdrWriter, migrate, type CdrWriterStats, type PinoLikeLogger } from '@callscope/cdr-schema';
 import { createConnection } from 'mysql2/promise';
+import type { AnalyzeRecord } from '@callscope/cdr-model';
 
 /** What the sniffer needs to write CDRs: the database, where the outage queue lives, batching. */
 export interface CdrSinkOptions {

@@ -4,7 +4,7 @@ import {
   PcapResolution,
   serializePcapGlobalHeader,
   serializePcapRecordHeader,
-} from '../pcap-format.js';
+} from '@callscope/pcap-format';
 
 /** Format of a merged call capture. */
 export const MergedCaptureFormat = {

@@ -12,7 +12,7 @@ import {
   PcapResolution,
   serializePcapGlobalHeader,
   serializePcapRecordHeader,
-} from '../pcap-format.js';
+} from '@callscope/pcap-format';
 import { locateCallFiles } from './locate-call.js';
 import type { SpoolCallLocation } from './locate-call.js';
 import { rtpHeaderCutLength } from './rtp-header-cut.js';

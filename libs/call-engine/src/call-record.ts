@@ -1,8 +1,7 @@
-import type { CallRecord, DtmfRecord, EndReason, RtcpSummary, StreamRecord } from '@callscope/cdr-schema';
 import { CODEC_NAMES, Codec, JitterBufferIndex, dtmfDigit, type RtcpSessionStats } from '@callscope/rtp';
 import type { Call } from './call.js';
 import type { MediaStream } from './media-stream.js';
-import { isoFromMicros, secondsBetween, toMicros } from './time.js';
+import { isoFromMicros, secondsBetween, toMicros, type CallRecord, type DtmfRecord, type EndReason, type RtcpSummary, type StreamRecord } from '@callscope/cdr-model';
 
 /** The CDR of a closed call, by the field rules of DESIGN.md's `analyze` contract. */
 export function buildCallRecord(call: Call, closedBy: EndReason, sensor: string): CallRecord {

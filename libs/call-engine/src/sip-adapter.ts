@@ -1,4 +1,3 @@
-import type { SipTransport } from '@callscope/cdr-schema';
 import {
   SdpDirection,
   SdpStatus,
@@ -9,6 +8,7 @@ import {
   type SipMessage,
 } from '@callscope/sip-parser';
 import type { SdpInfo, SdpMediaInfo, SdpPayload, SipEvent } from './sip-event.js';
+import type { SipTransport } from '@callscope/cdr-model';
 
 type Range = SipMessage['callId'];
 const UTF8 = new TextDecoder();

@@ -1,6 +1,6 @@
-import type { CallSide } from '@callscope/cdr-schema';
 import { Codec, DtmfDetector, RtpStreamStats, rtpStreamOwnerIndex, rtpStreamSlab, type PayloadTypeMap, type RtpHeader } from '@callscope/rtp';
 import type { Call } from './call.js';
+import type { CallSide } from '@callscope/cdr-model';
 
 // The stream's own per-packet fields, kept in the owner words of its RTP statistics state block
 // (the first line of what every packet of the stream updates), so that matching a packet to its

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fc, test } from '@fast-check/vitest';
-import { formatIsoMicros, isIsoMicros } from './cdr-model.js';
-import { toLogCallback } from './logger.js';
+import { formatIsoMicros, isIsoMicros, isoFromMicros, parseIsoMicros, toMicros } from './iso-micros.js';
 
 describe('IsoMicros', () => {
   it('formats pcap seconds + microseconds exactly', () => {
@@ -26,18 +25,25 @@ describe('IsoMicros', () => {
   );
 });
 
-describe('toLogCallback', () => {
-  it('routes levels to a pino-like object as (fields, msg)', () => {
-    const seen: string[] = [];
-    const log = toLogCallback({
-      info: (f, m) => seen.push(`info ${m} ${JSON.stringify(f)}`),
-      warn: (f, m) => seen.push(`warn ${m} ${JSON.stringify(f)}`),
-      error: (f, m) => seen.push(`error ${m} ${JSON.stringify(f)}`),
-    });
-    log('debug', 'a', { x: 1 });
-    log('warn', 'b', {});
-    log('error', 'c', { y: 'z' });
-    expect(seen).toEqual(['info a {"x":1}', 'warn b {}', 'error c {"y":"z"}']);
-    expect(() => { toLogCallback(undefined)('error', 'ignored', {}); }).not.toThrow();
+describe('microsecond helpers', () => {
+  it('rounds nanosecond capture times to the nearest microsecond', () => {
+    expect(toMicros(10, 1_499)).toBe(10_000_001);
+    expect(toMicros(10, 1_500)).toBe(10_000_002);
+    expect(isoFromMicros(1_795_971_600_123_456)).toBe('2026-11-29T17:00:00.123456Z');
+  });
+
+  it.each([
+    ['2026-11-29T17:00:00.123456Z', { sec: 1_795_971_600, usec: 123_456 }],
+    ['2026-11-29T17:00:00.1Z', { sec: 1_795_971_600, usec: 100_000 }],
+    ['2026-11-29T17:00:00Z', { sec: 1_795_971_600, usec: 0 }],
+    ['2026-11-29T17:00:00.123456', null],
+    ['2026-11-29T17:00:00.1234567Z', null],
+    ['2026-13-29T17:00:00Z', null],
+  ])('parses %j', (text, expected) => {
+    expect(parseIsoMicros(text)).toEqual(expected);
+  });
+
+  test.prop([fc.integer({ min: 0, max: 4_102_444_799 }), fc.integer({ min: 0, max: 999_999 })])('parse inverts format', (sec, usec) => {
+    expect(parseIsoMicros(formatIsoMicros(sec, usec))).toEqual({ sec, usec });
   });
 });

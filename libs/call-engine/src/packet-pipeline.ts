@@ -1,4 +1,3 @@
-import type { CallRecord, RegisterRecord, SipTransport } from '@callscope/cdr-schema';
 import {
   DECODE_STATUS_COUNT,
   DecodeStatus,
@@ -9,15 +8,15 @@ import {
   type DecodedPacket,
   type PacketDecoderOptions,
 } from '@callscope/packet';
-import type { PacketRecord } from '@callscope/pcap-store';
 import { SessionDescription, SipMessage, SipStatus, parseSipMessage, isSipMessageUsable } from '@callscope/sip-parser';
-import { CallTable, DEFAULT_CALL_TABLE_OPTIONS, type CallTableOptions } from '../calls/call-table.js';
-import { DEFAULT_REGISTER_TABLE_OPTIONS, RegisterTable, type RegisterTableOptions } from '../calls/register-table.js';
-import { toSipEvent } from '../calls/sip-adapter.js';
-import type { Call } from '../calls/call.js';
-import { toMicros } from '../calls/time.js';
-import type { CallSpool } from './call-spool.js';
+import { CallTable, DEFAULT_CALL_TABLE_OPTIONS, type CallTableOptions } from './call-table.js';
+import { DEFAULT_REGISTER_TABLE_OPTIONS, RegisterTable, type RegisterTableOptions } from './register-table.js';
+import { toSipEvent } from './sip-adapter.js';
+import type { Call } from './call.js';
+import { toMicros, type SipTransport } from '@callscope/cdr-model';
+import type { CallPacketKind, CallPacketObserver, RecordObserver } from './call-observers.js';
 import { SipTcpStreams } from './sip-tcp-streams.js';
+import type { PacketRecord } from '@callscope/pcap-format';
 
 /** How the pipeline recognises and follows SIP; everything else has its own options object. */
 export interface PipelineOptions {
@@ -34,12 +33,6 @@ export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = {
   registers: DEFAULT_REGISTER_TABLE_OPTIONS,
   decoder: {},
 };
-
-/** Where finished records go. */
-export interface PipelineSink {
-  onCall(record: CallRecord): void;
-  onRegister(record: RegisterRecord): void;
-}
 
 /** SIP methods counted without a dialog of their own (STYLE: count, never silently drop). */
 const COUNTED_METHODS = ['OPTIONS', 'MESSAGE', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'REFER', 'INFO', 'UPDATE', 'PRACK'] as const;
@@ -94,36 +87,37 @@ export class PacketPipeline {
   private readonly sdp = new SessionDescription();
   private readonly sipPort = new Uint8Array(65536);
   private readonly tcpStreams: SipTcpStreams;
-  /** The call the SIP message just parsed belongs to (set by onSipBytes), for the spool. */
+  /** The call the SIP message just parsed belongs to (set by onSipBytes), for the packet observer. */
   private sipCall: Call | null = null;
 
   /**
-   * @param spool where each call's packets are kept (`--spool`), or null to keep none.
+   * @param records where finished call and registration records go.
+   * @param packets where each call's packets are kept (the sniffer's `--spool`), or null to keep none.
    */
   constructor(
     options: PipelineOptions,
-    sink: PipelineSink,
-    private readonly spool: CallSpool | null = null,
+    records: RecordObserver,
+    private readonly packets: CallPacketObserver | null = null,
   ) {
     this.decoder = new PacketDecoder(options.decoder);
     this.calls = new CallTable(
       options.calls,
       (r) => {
-        sink.onCall(r);
+        records.onCall(r);
       },
-      spool === null
+      packets === null
         ? {}
         : {
             onEndpoint: (call, key) => {
-              spool.claimEarlyMedia(call.spool, key, Math.floor(call.lastSipUs / 1e6));
+              packets.claimEarlyMedia(call.key, key, Math.floor(call.lastSipUs / 1e6));
             },
             onClose: (call) => {
-              spool.endCall(call.spool);
+              packets.onCallEnd(call.key);
             },
           },
     );
     this.registers = new RegisterTable(options.registers, (r) => {
-      sink.onRegister(r);
+      records.onRegister(r);
     });
     for (const p of options.sipPorts) this.sipPort[p] = 1;
     this.tcpStreams = new SipTcpStreams((buf, off, len, pkt) => this.onSipBytes(buf, off, len, pkt, 'tcp'));
@@ -145,7 +139,7 @@ export class PacketPipeline {
     const status = this.decoder.decode(rec.data, 0, rec.capLen, rec.linkType, rec.tsSec, rec.tsNsec, p);
     if (status !== DecodeStatus.Ok) {
       this.counters.decodeStatus[status]!++;
-      if (status === DecodeStatus.Fragment) this.spool?.holdFragment(rec, p);
+      if (status === DecodeStatus.Fragment) this.packets?.holdFragment(rec, p);
       return;
     }
     if (p.transport === Transport.Udp) {
@@ -158,7 +152,7 @@ export class PacketPipeline {
         this.tcpStreams.onSegment(p);
         // The segment that completed a message is kept with its call (see README: TCP in the spool).
         const call = this.takeSipCall();
-        if (call !== null) this.spool?.write(call.spool, 'sip', rec);
+        if (call !== null) this.packets?.onPacket(call.key, 'sip', rec, p);
       }
     } else this.counters.otherL4++;
   }
@@ -171,15 +165,15 @@ export class PacketPipeline {
       this.sipCall = null;
       if (this.onSipBytes(buf, off, len, p, 'udp')) {
         const call = this.takeSipCall();
-        if (call !== null && this.spool !== null) this.keep(call, 'sip', rec, p);
+        if (call !== null && this.packets !== null) this.keep(call, 'sip', rec, p);
         return;
       }
     }
     if (!this.calls.acceptUdp(p)) {
       this.counters.udpUnmatched++;
       // RTP-looking: may be early media of a call whose SDP is still to come.
-      if (this.spool !== null && len >= 12 && (buf[off]! & 0xc0) === 0x80) this.spool.holdUnmatched(rec, p);
-    } else if (this.spool !== null) this.keep(this.calls.lastUdpCall(), this.calls.lastWasRtcp ? 'rtcp' : 'rtp', rec, p);
+      if (this.packets !== null && len >= 12 && (buf[off]! & 0xc0) === 0x80) this.packets.holdUnmatched(rec, p);
+    } else if (this.packets !== null) this.keep(this.calls.lastUdpCall(), this.calls.lastWasRtcp ? 'rtcp' : 'rtp', rec, p);
   }
 
   /** The call of the SIP message(s) parsed since `sipCall` was cleared (read through a call, so
@@ -188,11 +182,11 @@ export class PacketPipeline {
     return this.sipCall;
   }
 
-  /** A packet of `call` into the spool, preceded by its fragments when it was reassembled. */
-  private keep(call: Call, kind: 'sip' | 'rtp' | 'rtcp', rec: PacketRecord, p: DecodedPacket): void {
-    const spool = this.spool!;
-    if (p.reassembled) spool.writeFragmentsOf(call.spool, kind, p);
-    spool.write(call.spool, kind, rec);
+  /** A packet of `call` to the packet observer, preceded by its fragments when it was reassembled. */
+  private keep(call: Call, kind: CallPacketKind, rec: PacketRecord, p: DecodedPacket): void {
+    const packets = this.packets!;
+    if (p.reassembled) packets.releaseFragments(call.key, kind, p);
+    packets.onPacket(call.key, kind, rec, p);
   }
 
   /** Parse one SIP message and route it; false when the bytes were not SIP. */

@@ -1,4 +1,4 @@
-import type { SipTransport } from '@callscope/cdr-schema';
+import type { SipTransport } from '@callscope/cdr-model';
 
 /**
  * One SIP message as the call table sees it: the few fields a dialog keeps, decoded to strings.

@@ -1,10 +1,10 @@
-import type { CallRecord, RegisterRecord } from '@callscope/cdr-schema';
 import { createDecodedPacket, type DecodedPacket } from '@callscope/packet';
 import { describe, expect, test } from 'vitest';
 import { CallTable, DEFAULT_CALL_TABLE_OPTIONS, type CallTableOptions } from './call-table.js';
 import { DEFAULT_REGISTER_TABLE_OPTIONS, RegisterTable } from './register-table.js';
 import { parseIpv4 } from './endpoint-key.js';
 import type { SdpInfo, SipEvent } from './sip-event.js';
+import type { CallRecord, RegisterRecord } from '@callscope/cdr-model';
 
 const T0 = 1_795_975_892_000_000; // µs
 const A = { ip: '192.0.2.10', port: 5060, tag: 'caller-tag' };

@@ -1,14 +1,7 @@
 import { ipv4PortKey, ipv6PortKey, type DecodedPacket } from '@callscope/packet';
-import {
-  SpoolRetention,
-  SpoolWriter,
-  type SpoolCallRef,
-  type SpoolLogger,
-  type SpoolMode,
-  type SpoolPacketKind,
-  type SpoolWriterStats,
-  type PacketRecord,
-} from '@callscope/pcap-store';
+import { SpoolRetention, SpoolWriter, type SpoolCallRef, type SpoolLogger, type SpoolMode, type SpoolPacketKind, type SpoolWriterStats } from '@callscope/pcap-store';
+import type { PacketRecord } from '@callscope/pcap-format';
+import type { CallPacketObserver } from '@callscope/call-engine';
 
 /** The spool as the sniffer's config describes it. */
 export interface CallSpoolOptions {
@@ -85,7 +78,7 @@ const addressKey = (p: DecodedPacket, src: boolean): number | string =>
  * RTP that arrives before the SDP naming its address (known once the call learns that address).
  * Both wait, copied, in small bounded holding areas.
  */
-export class CallSpool {
+export class CallSpool implements CallPacketObserver {
   readonly writer: SpoolWriter;
   private readonly retention: SpoolRetention;
   private readonly fragments = new HeldFrames();
@@ -114,7 +107,7 @@ export class CallSpool {
   }
 
   /** One packet of a known call. */
-  write(call: SpoolCallRef, kind: SpoolPacketKind, rec: PacketRecord): void {
+  onPacket(call: SpoolCallRef, kind: SpoolPacketKind, rec: PacketRecord): void {
     this.writer.write(call, kind, rec.tsSec, rec.tsNsec, rec.data.subarray(0, rec.capLen), rec.origLen, rec.linkType);
   }
 
@@ -124,7 +117,7 @@ export class CallSpool {
   }
 
   /** The datagram `p` was reassembled and belongs to `call`: its earlier fragments go first. */
-  writeFragmentsOf(call: SpoolCallRef, kind: SpoolPacketKind, p: DecodedPacket): void {
+  releaseFragments(call: SpoolCallRef, kind: SpoolPacketKind, p: DecodedPacket): void {
     const src = addressKey(p, true);
     const dst = addressKey(p, false);
     for (const f of this.fragments.take(p.tsSec, (h) => h.a === src && h.b === dst)) {
@@ -157,7 +150,7 @@ export class CallSpool {
   }
 
   /** The call's CDR was written: flush and close its files. Failures are counted by the writer. */
-  endCall(call: SpoolCallRef): void {
+  onCallEnd(call: SpoolCallRef): void {
     void this.writer.endCall(call);
     void this.maybeRunRetention();
   }

@@ -1,6 +1,5 @@
-import type { RegisterRecord, RegisterResult } from '@callscope/cdr-schema';
 import type { SipEvent } from './sip-event.js';
-import { isoFromMicros } from './time.js';
+import { isoFromMicros, type RegisterRecord, type RegisterResult } from '@callscope/cdr-model';
 
 /** Limits of the registration table, in packet time. */
 export interface RegisterTableOptions {

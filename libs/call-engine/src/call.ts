@@ -1,10 +1,9 @@
-import type { CallSide, DtmfRecord, EndReason, SipResponseRecord, SipTransport } from '@callscope/cdr-schema';
-import type { SpoolCallRef } from '@callscope/pcap-store';
 import type { RtcpSessionStats } from '@callscope/rtp';
 import type { MediaEndpoint } from './call-table.js';
 import type { MediaStream } from './media-stream.js';
+import type { CallKey } from './call-observers.js';
 import type { SipEvent } from './sip-event.js';
-import { isoFromMicros } from './time.js';
+import { isoFromMicros, type CallSide, type DtmfRecord, type EndReason, type SipResponseRecord, type SipTransport } from '@callscope/cdr-model';
 
 /**
  * Where a call is in its life. Only `applySip` moves it forward; the call table reads it to decide
@@ -81,8 +80,8 @@ export class Call {
   readonly streams: MediaStream[] = [];
   /** RTCP reports seen on the call's media addresses, per reported SSRC; created on the first. */
   rtcp: RtcpSessionStats | null = null;
-  /** The call as the pcap spool knows it: Call-ID and start, exactly what the CDR stores. */
-  readonly spool: SpoolCallRef;
+  /** Call-ID and start, exactly what the CDR stores: how observers name the call. */
+  readonly key: CallKey;
   /** The media endpoints this call announced (their packet times tell its media activity). */
   readonly endpoints: MediaEndpoint[] = [];
 
@@ -103,7 +102,7 @@ export class Call {
     this.callerTag = invite.fromTag;
     this.inviteCseq = invite.cseq;
     const startSec = Math.floor(invite.tsUs / 1_000_000);
-    this.spool = { callId: invite.callId, startSec, startUsec: invite.tsUs - startSec * 1_000_000 };
+    this.key = { callId: invite.callId, startSec, startUsec: invite.tsUs - startSec * 1_000_000 };
     this.lastSipUs = invite.tsUs;
     this.lastActivityUs = invite.tsUs;
   }

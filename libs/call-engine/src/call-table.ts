@@ -1,4 +1,3 @@
-import type { CallRecord, CallSide, EndReason } from '@callscope/cdr-schema';
 import { formatIp, ipv4PortKey, ipv6PortKey, type DecodedPacket } from '@callscope/packet';
 import { PayloadTypeMap, RtcpCompound, RtcpSessionStats, RtcpStatus, RtpHeader, RtpStatus, parseRtcpCompound, parseRtpHeader } from '@callscope/rtp';
 import { buildCallRecord } from './call-record.js';
@@ -7,7 +6,7 @@ import { NumericKeyIndex } from './endpoint-index.js';
 import { endpointKeyFromText } from './endpoint-key.js';
 import { MediaStream } from './media-stream.js';
 import type { SdpInfo, SdpPayload, SipEvent } from './sip-event.js';
-import { toMicros } from './time.js';
+import { toMicros, type CallRecord, type CallSide, type EndReason } from '@callscope/cdr-model';
 
 /** Limits and timeouts of the call table; all times are packet time, so offline and live agree. */
 export interface CallTableOptions {

@@ -10,11 +10,7 @@
  * @packageDocumentation
  */
 
-/**
- * An ISO-8601 UTC timestamp with exactly 6 fractional digits, e.g. `"2026-11-29T17:00:00.123456Z"`.
- * See {@link isIsoMicros} for the exact grammar.
- */
-export type IsoMicros = string;
+import type { IsoMicros } from './iso-micros.js';
 
 /** SIP transport the call's signalling used (RFC 3261 §18, RFC 7118 for WebSocket). */
 export type SipTransport = 'udp' | 'tcp' | 'tls' | 'ws';
@@ -279,27 +275,3 @@ export interface RegisterRecord {
 
 /** Any line of the `sniffer analyze` jsonl output. */
 export type AnalyzeRecord = CallRecord | RegisterRecord;
-
-const ISO_MICROS_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
-
-/**
- * Whether `value` is an {@link IsoMicros} timestamp: `YYYY-MM-DDTHH:MM:SS.ffffffZ`, exactly six
- * fractional digits, UTC designator `Z`.
- */
-export function isIsoMicros(value: string): boolean {
-  return ISO_MICROS_RE.test(value);
-}
-
-/**
- * Formats a capture timestamp (seconds + microseconds since the Unix epoch, as in pcap record
- * headers) as {@link IsoMicros}. `Date` cannot hold microseconds, so they are appended as text.
- *
- * @throws RangeError if `micros` is not an integer in 0..999999.
- */
-export function formatIsoMicros(seconds: number, micros: number): IsoMicros {
-  if (!Number.isInteger(micros) || micros < 0 || micros > 999_999) {
-    throw new RangeError(`micros must be an integer 0..999999, got ${micros}`);
-  }
-  const base = new Date(seconds * 1000).toISOString(); // "YYYY-MM-DDTHH:MM:SS.mmmZ"
-  return `${base.slice(0, 19)}.${String(micros).padStart(6, '0')}Z`;
-}

@@ -1,0 +1,23 @@
+/**
+ * @callscope/cdr-model: the records of the CDR contract (DESIGN.md "`sniffer analyze`"): one call
+ * or registration per jsonl line, the same objects the MySQL writer stores, and the microsecond
+ * time text they carry. Pure: no I/O, no database.
+ * This file is the package's only public surface.
+ */
+export type {
+  AnalyzeRecord,
+  CallRecord,
+  CallSide,
+  DtmfMethod,
+  DtmfRecord,
+  EndReason,
+  RegisterRecord,
+  RegisterResult,
+  RtcpSummary,
+  SipResponseRecord,
+  SipTransport,
+  StreamRecord,
+} from './cdr-record.js';
+export { END_REASONS, REGISTER_RESULTS, SIP_TRANSPORTS } from './cdr-record.js';
+export type { IsoMicros } from './iso-micros.js';
+export { formatIsoMicros, isIsoMicros, isoFromMicros, parseIsoMicros, secondsBetween, toMicros } from './iso-micros.js';

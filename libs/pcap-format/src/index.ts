@@ -1,0 +1,24 @@
+/**
+ * @callscope/pcap-format: pure parsing and writing of capture formats over buffers: classic pcap
+ * (µs and ns, both byte orders), pcapng (sections, interfaces, resolutions), the one link-type
+ * table. No file system: `@callscope/pcap-store` reads files (and gunzips) on top of it.
+ * This file is the package's only public surface.
+ */
+export { CaptureError, CaptureErrorCode } from './capture-error.js';
+export { CaptureParser, DEFAULT_MAX_BLOCK_LENGTH, MAX_INTERFACES, ParseStatus } from './capture-parser.js';
+export type { CaptureParserOptions } from './capture-parser.js';
+export { CaptureFormat } from './capture-summary.js';
+export type { CaptureCounters, CaptureInterface, CaptureSummary, CaptureTimestamp } from './capture-summary.js';
+export { LinkType } from './link-type.js';
+export { createPacketRecord } from './packet-record.js';
+export type { PacketRecord } from './packet-record.js';
+export {
+  MAX_CAPTURE_LENGTH,
+  PCAP_GLOBAL_HEADER_LENGTH,
+  PCAP_MAGIC_MICROSECONDS,
+  PCAP_MAGIC_NANOSECONDS,
+  PCAP_RECORD_HEADER_LENGTH,
+  PcapResolution,
+  serializePcapGlobalHeader,
+  serializePcapRecordHeader,
+} from './pcap-format.js';
