@@ -9,31 +9,18 @@
  * Run through `npm run bench` (bundled by scripts/bench.mjs, node --expose-gc).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { PacketDecoder, createDecodedPacket, formatIp } from '@callscope/packet';
 import { readCaptureFile } from '@callscope/pcap-store';
 import { PayloadTypeMap, RtpHeader, rtpStreamStateMemory } from '@callscope/rtp';
 import { MediaStream } from '@callscope/call-engine/internal';
 import { CallSpool } from '../src/output/call-spool.js';
+import { CONCURRENCY_CASES, fmt, synth } from './lib/synth-captures.js';
 import { DEFAULT_PIPELINE_OPTIONS, PacketPipeline } from '@callscope/call-engine';
 
-const root = process.env['CALLSCOPE_ROOT'] ?? process.cwd();
-const benchDir = join(root, 'var/bench');
 const gc = (globalThis as { gc?: () => void }).gc;
-
-/** A synth-pcap capture, generated once and reused (same arguments, same bytes). */
-function synth(name: string, args: string[]): string {
-  const out = join(benchDir, `${name}.pcap`);
-  if (!existsSync(out)) {
-    mkdirSync(benchDir, { recursive: true });
-    const r = spawnSync('python3', [join(root, 'tools/synth-pcap.py'), ...args, '--seed', '7', '--out', out], { stdio: ['ignore', 'ignore', 'inherit'] });
-    if (r.status !== 0) throw new Error(`synth-pcap.py failed for ${name}`);
-  }
-  return out;
-}
 
 async function walk(file: string): Promise<{ packets: number; seconds: number }> {
   let packets = 0;
@@ -169,15 +156,9 @@ function tshark(file: string): number | null {
   return Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-
-const cases = [
-  { name: 'synth-1k-concurrent', args: ['--calls', '1000', '--concurrent', '1000', '--duration', '20', '--codec', 'pcma'], memory: false },
-  { name: 'synth-10k-concurrent', args: ['--calls', '10000', '--concurrent', '10000', '--duration', '4', '--codec', 'pcma'], memory: true },
-];
 
 console.log('sniffer analyze throughput (one core, in-process; tshark in the same run)');
-for (const c of cases) {
+for (const c of CONCURRENCY_CASES) {
   const file = synth(c.name, c.args);
   const mb = statSync(file).size / 1e6;
   await walk(file); // warm the page cache so every pass below reads from memory alike

@@ -1,0 +1,26 @@
+/** The synth-pcap captures the sniffer benchmarks share, generated once into var/bench and reused. */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const root = process.env['CALLSCOPE_ROOT'] ?? process.cwd();
+export const benchDir = join(root, 'var/bench');
+
+/** The two load shapes of issue 4: many calls at once, with RTP dominating. */
+export const CONCURRENCY_CASES = [
+  { name: 'synth-1k-concurrent', args: ['--calls', '1000', '--concurrent', '1000', '--duration', '20', '--codec', 'pcma'], memory: false },
+  { name: 'synth-10k-concurrent', args: ['--calls', '10000', '--concurrent', '10000', '--duration', '4', '--codec', 'pcma'], memory: true },
+] as const;
+
+/** A synth-pcap capture, generated once and reused (same arguments, same bytes). */
+export function synth(name: string, args: readonly string[]): string {
+  const out = join(benchDir, `${name}.pcap`);
+  if (!existsSync(out)) {
+    mkdirSync(benchDir, { recursive: true });
+    const r = spawnSync('python3', [join(root, 'tools/synth-pcap.py'), ...args, '--seed', '7', '--out', out], { stdio: ['ignore', 'ignore', 'inherit'] });
+    if (r.status !== 0) throw new Error(`synth-pcap.py failed for ${name}`);
+  }
+  return out;
+}
+
+export const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
