@@ -1,7 +1,7 @@
 import { formatIp, ipv4PortKey, ipv6PortKey, type DecodedPacket } from '@callscope/packet';
 import { PayloadTypeMap, RtcpCompound, RtcpSessionStats, RtcpStatus, RtpHeader, RtpStatus, parseRtcpCompound, parseRtpHeader } from '@callscope/rtp';
 import { buildCallRecord } from './call-record.js';
-import { Call, CallPhase } from './call.js';
+import { Call, CallPhase, type CallStream, type MediaEndpoint } from './call.js';
 import { NumericKeyIndex } from './endpoint-index.js';
 import { endpointKeyFromText } from './endpoint-key.js';
 import { MediaStream } from './media-stream.js';
@@ -43,31 +43,6 @@ export const DEFAULT_CALL_TABLE_OPTIONS: CallTableOptions = {
   acceptRtpFromSipSource: false,
 };
 
-/** A media address announced in SDP: RTP or RTCP to or from it belongs to `call`. */
-export interface MediaEndpoint {
-  call: Call;
-  /** Its key in the endpoint index (`ipv4PortKey` number or `ipv6PortKey` text). */
-  key: number | string;
-  /** The side that announced the address (it receives RTP there and usually sends from it). */
-  owner: CallSide;
-  rtcp: boolean;
-  /** The payload types of the announcing SDP m= line (static table + its rtpmaps). */
-  payloadTypes: PayloadTypeMap;
-  /**
-   * The stream the last packet through this endpoint belonged to: nearly every packet repeats
-   * it, so the common case skips the call's stream list (fewer cache misses at 10k calls).
-   * For IPv4 endpoints the index slot's hint mirrors it, and is what the packet path reads.
-   */
-  last: MediaStream | null;
-  /**
-   * Last packet time through this endpoint (µs): media activity for the RTP timeout. While an
-   * IPv4 endpoint is in the index the time is its slot's stamp; it is copied here when the
-   * endpoint leaves the index (see {@link lastUsOf}). Packets of the slot's last stream on the
-   * fast path leave their time in that stream's statistics instead (`lastActivityOf` reads both).
-   */
-  lastUs: number;
-}
-
 /** Optional observers of the table (the pcap spool uses them). */
 export interface CallTableHooks {
   /** A call learned a media address from SDP (offer, answer, re-INVITE). */
@@ -103,7 +78,7 @@ const SWEEP_INTERVAL_US = 1_000_000;
 export class CallTable {
   private readonly calls = new Map<string, Call>();
   /** IPv4 media endpoints by `ipv4PortKey`: the per-packet lookup. */
-  private readonly endpoints4 = new NumericKeyIndex<MediaEndpoint, MediaStream>();
+  private readonly endpoints4 = new NumericKeyIndex<MediaEndpoint, CallStream>();
   /** IPv6 media endpoints by `ipv6PortKey` text. */
   private readonly endpoints6 = new Map<string, MediaEndpoint>();
   private nextSweepUs = 0;
@@ -204,7 +179,7 @@ export class CallTable {
     let ep: MediaEndpoint | undefined;
     let slot = -1;
     let sentByOwner = false;
-    let last: MediaStream | null;
+    let last: CallStream | null;
     // The last stream's state block, from the slot's line (-1: none, or not IPv4).
     let block = -1;
     let rtcp: boolean;
@@ -274,7 +249,7 @@ export class CallTable {
   // The rarer paths of acceptUdp, kept out of it so that the per-packet code stays small.
 
   /** RTP of a stream other than the endpoint's last one, or of an endpoint without one yet. */
-  private onRtpOffFastPath(pkt: DecodedPacket, ep: MediaEndpoint, slot: number, sentByOwner: boolean, last: MediaStream | null): true {
+  private onRtpOffFastPath(pkt: DecodedPacket, ep: MediaEndpoint, slot: number, sentByOwner: boolean, last: CallStream | null): true {
     const h = this.rtp;
     let stream = last;
     if (stream === null || !stream.matches(h.ssrc, pkt.ipVersion, pkt.src4, pkt.dst4, pkt.src6, pkt.dst6, pkt.srcPort, pkt.dstPort)) {
@@ -325,7 +300,7 @@ export class CallTable {
     return slot >= 0 && this.endpoints4.valueAt(slot) === ep ? this.endpoints4.stampAt(slot) : ep.lastUs;
   }
 
-  private streamOf(call: Call, pkt: DecodedPacket, ssrc: number, side: CallSide, payloadTypes: PayloadTypeMap): MediaStream | null {
+  private streamOf(call: Call, pkt: DecodedPacket, ssrc: number, side: CallSide, payloadTypes: PayloadTypeMap): CallStream | null {
     const streams = call.streams;
     for (let i = 0; i < streams.length; i++) {
       const s = streams[i]!;
@@ -335,7 +310,7 @@ export class CallTable {
       this.counters.streamsOverCap++;
       return null;
     }
-    const s = new MediaStream(
+    const s: CallStream = new MediaStream(
       ssrc, side, pkt.ipVersion, pkt.src4, pkt.dst4, pkt.src6, pkt.dst6, pkt.srcPort, pkt.dstPort,
       formatIp(pkt.ipVersion, pkt.src4, pkt.src6), formatIp(pkt.ipVersion, pkt.dst4, pkt.dst6), payloadTypes,
     );

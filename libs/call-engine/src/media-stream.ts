@@ -1,5 +1,4 @@
 import { Codec, DtmfDetector, RtpStreamStats, rtpStreamOwnerIndex, rtpStreamSlab, type PayloadTypeMap, type RtpHeader } from '@callscope/rtp';
-import type { Call } from './call.js';
 import type { CallSide } from '@callscope/cdr-model';
 
 // The stream's own per-packet fields, kept in the owner words of its RTP statistics state block
@@ -21,7 +20,7 @@ const W_AUDIO_PT = 4;
  * fields and the statistics from the block, and the object only on rarer paths (DTMF, loss,
  * payload-type change) — one dependent cache miss less per packet at 20,000 streams.
  */
-export class MediaStream extends RtpStreamStats {
+export class MediaStream<Owner = unknown> extends RtpStreamStats {
   /** SSRC (RFC 3550 §5.1), unsigned. */
   readonly ssrc: number;
   readonly srcPort: number;
@@ -29,8 +28,11 @@ export class MediaStream extends RtpStreamStats {
   readonly ipVersion: number;
   /** RFC 4733 events of this stream, created on its first telephone-event packet. */
   dtmf: DtmfDetector | null = null;
-  /** The call whose stream list holds this stream (set by the call table when it adds it). */
-  call: Call | null = null;
+  /**
+   * The call whose stream list holds this stream (set by the call table when it adds it). A type
+   * parameter rather than `Call`, so that this module and the call's do not import each other.
+   */
+  call: Owner | null = null;
   readonly side: CallSide;
   readonly srcIp: string;
   readonly dstIp: string;
