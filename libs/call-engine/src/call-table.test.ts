@@ -1,8 +1,7 @@
-import { createDecodedPacket, type DecodedPacket } from '@callscope/packet';
+import { createDecodedPacket, parseIpv4Text, type DecodedPacket } from '@callscope/packet';
 import { describe, expect, test } from 'vitest';
 import { CallTable, DEFAULT_CALL_TABLE_OPTIONS, type CallTableOptions } from './call-table.js';
 import { DEFAULT_REGISTER_TABLE_OPTIONS, RegisterTable } from './register-table.js';
-import { parseIpv4 } from './endpoint-key.js';
 import type { SdpInfo, SipEvent } from './sip-event.js';
 import type { CallRecord, RegisterRecord } from '@callscope/cdr-model';
 
@@ -243,7 +242,7 @@ describe('media on SDP addresses', () => {
     view.setUint32(8, ssrc);
     const us = T0 + ms * 1000;
     Object.assign(p, {
-      ipVersion: 4, src4: parseIpv4(src), dst4: parseIpv4(dst), srcPort, dstPort,
+      ipVersion: 4, src4: parseIpv4Text(src), dst4: parseIpv4Text(dst), srcPort, dstPort,
       payload: buf, payloadOffset: 0, payloadLength: buf.length, tsSec: Math.floor(us / 1e6), tsNsec: (us % 1e6) * 1000,
     });
     return p;

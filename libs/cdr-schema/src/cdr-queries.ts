@@ -7,8 +7,9 @@
  */
 import type { Pool, RowDataPacket } from 'mysql2/promise';
 import type { CallRecord, EndReason, IsoMicros, RegisterRecord, StreamRecord } from '@callscope/cdr-model';
-import { ipFromBytes } from './ip-address.js';
-import { isoToSql, reverseText, sqlToIso, ssrcToText } from './cdr-row.js';
+import { ssrcToText } from '@callscope/cdr-model';
+import { formatIpBytes } from '@callscope/packet';
+import { isoToSql, reverseText, sqlToIso } from './cdr-row.js';
 
 /** Filters of {@link searchCalls}; text filters match case-insensitively. */
 export interface CdrSearchFilter {
@@ -143,8 +144,8 @@ export async function searchCalls(pool: Pool, filter: CdrSearchFilter): Promise<
     call_id: r.call_id as string,
     caller: r.caller as string,
     called: r.called as string,
-    caller_ip: ipFromBytes(r.caller_ip as Buffer),
-    callee_ip: ipFromBytes(r.callee_ip as Buffer),
+    caller_ip: formatIpBytes(r.caller_ip as Buffer),
+    callee_ip: formatIpBytes(r.callee_ip as Buffer),
     last_sip_code: r.last_sip_code as number | null,
     end_reason: r.end_reason as EndReason,
     mos_worst: r.mos_worst as number | null,
@@ -187,9 +188,9 @@ export async function getCall(pool: Pool, id: number, start?: IsoMicros): Promis
     caller_domain: c.caller_domain as string,
     called_domain: c.called_domain as string,
     caller_name: c.caller_name as string | null,
-    caller_ip: ipFromBytes(c.caller_ip as Buffer),
+    caller_ip: formatIpBytes(c.caller_ip as Buffer),
     caller_port: c.caller_port as number,
-    callee_ip: ipFromBytes(c.callee_ip as Buffer),
+    callee_ip: formatIpBytes(c.callee_ip as Buffer),
     callee_port: c.callee_port as number,
     transport: c.transport as CallRecord['transport'],
     start: sqlToIso(c.start_s as string),
@@ -227,9 +228,9 @@ function streamOf(s: RowDataPacket): StreamRecord {
   return {
     ssrc: ssrcToText(s.ssrc as number),
     side: s.side as StreamRecord['side'],
-    src_ip: ipFromBytes(s.src_ip as Buffer),
+    src_ip: formatIpBytes(s.src_ip as Buffer),
     src_port: s.src_port as number,
-    dst_ip: ipFromBytes(s.dst_ip as Buffer),
+    dst_ip: formatIpBytes(s.dst_ip as Buffer),
     dst_port: s.dst_port as number,
     payload_type: s.payload_type as number,
     codec: s.codec as string | null,
@@ -306,9 +307,9 @@ export async function searchRegistrations(pool: Pool, filter: RegisterSearchFilt
     last_sip_code: r.last_sip_code as number | null,
     first: sqlToIso(r.first_s as string),
     last: sqlToIso(r.last_s as string),
-    client_ip: ipFromBytes(r.client_ip as Buffer),
+    client_ip: formatIpBytes(r.client_ip as Buffer),
     client_port: r.client_port as number,
-    registrar_ip: ipFromBytes(r.registrar_ip as Buffer),
+    registrar_ip: formatIpBytes(r.registrar_ip as Buffer),
     registrar_port: r.registrar_port as number,
     user_agent: r.user_agent as string | null,
     challenged: r.challenged === 1,

@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 import type { CallRecord, IsoMicros, RegisterRecord, StreamRecord } from '@callscope/cdr-model';
-import { isIsoMicros } from '@callscope/cdr-model';
+import { ssrcToNumber } from '@callscope/cdr-model';
 import { ipToBytes } from './ip-address.js';
 
 /** Text address -> 4/16 bytes or null: {@link ipToBytes} or a memo of it (`IpBytesCache.bytes`). */
@@ -61,16 +61,6 @@ export function reverseText(text: string): string {
   return Array.from(text).reverse().join('');
 }
 
-/** `"0x1a2b3c4d"` -> 0x1a2b3c4d; `NaN` if not 1-8 hex digits after `0x`. */
-export function ssrcToNumber(ssrc: string): number {
-  return /^0x[0-9a-fA-F]{1,8}$/.test(ssrc) ? parseInt(ssrc.slice(2), 16) : Number.NaN;
-}
-
-/** 0x1a2b3c4d -> `"0x1a2b3c4d"` (8 lowercase hex digits). */
-export function ssrcToText(ssrc: number): string {
-  return `0x${ssrc.toString(16).padStart(8, '0')}`;
-}
-
 /** Cuts strings to column widths (in characters, as `VARCHAR(n)` counts) and counts the cuts. */
 export class Truncator {
   /** Strings cut so far. */
@@ -105,35 +95,6 @@ export function mainStream(streams: readonly StreamRecord[], side: 'caller' | 'c
   let best: StreamRecord | null = null;
   for (const s of streams) if (s.side === side && (best === null || s.packets > best.packets)) best = s;
   return best;
-}
-
-/** Problems that make a record unwritable: programmer errors of the producer. */
-export function validateCallRecord(r: CallRecord, ip: IpToBytes = ipToBytes): string | null {
-  // Records may come from JSON (the on-disk queue, another process): check the tag at run time.
-  if ((r.type as string) !== 'call') return 'type must be "call"';
-  for (const key of ['start', 'end'] as const) if (!isIsoMicros(r[key])) return `${key} is not an IsoMicros timestamp`;
-  if (r.answer !== null && !isIsoMicros(r.answer)) return 'answer is not an IsoMicros timestamp';
-  if (ip(r.caller_ip) === null) return `caller_ip ${r.caller_ip} is not an IP address`;
-  if (ip(r.callee_ip) === null) return `callee_ip ${r.callee_ip} is not an IP address`;
-  if (r.sensor.length === 0) return 'sensor is empty';
-  for (const s of r.streams) {
-    if (Number.isNaN(ssrcToNumber(s.ssrc))) return `stream ssrc ${s.ssrc} is not 0x + hex`;
-    if (ip(s.src_ip) === null || ip(s.dst_ip) === null) return 'stream address is not an IP address';
-    if (!isIsoMicros(s.first) || !isIsoMicros(s.last)) return 'stream first/last is not an IsoMicros timestamp';
-    if (s.loss_bursts.length !== 10) return 'stream loss_bursts must have 10 counts';
-  }
-  for (const d of r.dtmf) if (!isIsoMicros(d.ts)) return 'dtmf ts is not an IsoMicros timestamp';
-  for (const x of r.sip_responses) if (!isIsoMicros(x.time)) return 'sip response time is not an IsoMicros timestamp';
-  return null;
-}
-
-/** Problems that make a register record unwritable. */
-export function validateRegisterRecord(r: RegisterRecord, ip: IpToBytes = ipToBytes): string | null {
-  if ((r.type as string) !== 'register') return 'type must be "register"';
-  if (!isIsoMicros(r.first) || !isIsoMicros(r.last)) return 'first/last is not an IsoMicros timestamp';
-  if (ip(r.client_ip) === null || ip(r.registrar_ip) === null) return 'address is not an IP address';
-  if (r.sensor.length === 0) return 'sensor is empty';
-  return null;
 }
 
 /** Appends the 12 `a_*`/`b_*` values of a side's main stream (all null without one). */

@@ -12,6 +12,7 @@
  */
 import type { Pool, PoolConnection, QueryOptions, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { CallRecord, RegisterRecord } from '@callscope/cdr-model';
+import { validateCallRecord, validateRegisterRecord } from '@callscope/cdr-model';
 import {
   CDR_COLUMNS,
   DTMF_COLUMNS,
@@ -25,8 +26,6 @@ import {
   registerRow,
   sqlToIso,
   storedCallId,
-  validateCallRecord,
-  validateRegisterRecord,
 } from './cdr-row.js';
 import type { SqlValue } from './cdr-row.js';
 import { openPool } from './db-pool.js';

@@ -1,6 +1,6 @@
 export type { DbTarget } from './db-pool.js';
 export type { LogCallback, LogLevel, LoggerOption, PinoLikeLogger } from './logger.js';
-export { IpBytesCache, ipFromBytes, ipToBytes } from './ip-address.js';
+export { IpBytesCache, ipToBytes } from './ip-address.js';
 export type { AppliedMigration, MigrateOptions, MigrateResult, Migration, MigrationStatus } from './migrations.js';
 export {
   LATEST_SCHEMA_VERSION,

@@ -3,7 +3,8 @@ export { DecodedPacket, createDecodedPacket, MAX_VLAN_TAGS, MAX_TUNNEL_LAYERS } 
 export { DEFAULT_DECODER_OPTIONS, resolveDecoderOptions } from './decoder-options.js';
 export type { PacketDecoderOptions, ResolvedPacketDecoderOptions } from './decoder-options.js';
 export { decodeHep, HEP3_MAGIC } from './hep.js';
-export { formatIp, formatIpv4, formatIpv6, ipv4PortKey, ipv6PortHash, ipv6PortKey } from './ip-address.js';
+export { formatIp, formatIpBytes, formatIpv4, formatIpv6, ipv4PortKey, ipv6PortHash, ipv6PortKey } from './ip-address.js';
+export { parseIpText, parseIpv4, parseIpv4Text, parseIpv6, parseIpv6Text } from './ip-address-parse.js';
 export { ReassemblyCounters } from './ip-reassembler.js';
 export { PacketDecoder } from './packet-decoder.js';
 export { Transport } from './transport.js';

@@ -45,6 +45,24 @@ export function formatIp(version: number, v4: number, v6: ArrayLike<number>): st
   return '';
 }
 
+/** Words of {@link formatIpBytes}: one conversion buffer, no allocation per call besides the text. */
+const bytesWords = new Uint32Array(4);
+
+/**
+ * Text of an address held as network-order bytes (4: dotted quad; 16: RFC 5952 text as
+ * {@link formatIpv6}), e.g. a `VARBINARY(16)` column or the result of `parseIpText`.
+ *
+ * @throws RangeError if `bytes` is neither 4 nor 16 bytes long.
+ */
+export function formatIpBytes(bytes: Uint8Array): string {
+  if (bytes.length === 4) return `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`;
+  if (bytes.length !== 16) throw new RangeError(`an IP address has 4 or 16 bytes, got ${bytes.length}`);
+  for (let i = 0; i < 4; i++) {
+    bytesWords[i] = ((bytes[4 * i]! << 24) | (bytes[4 * i + 1]! << 16) | (bytes[4 * i + 2]! << 8) | bytes[4 * i + 3]!) >>> 0;
+  }
+  return formatIpv6(bytesWords);
+}
+
 /**
  * Exact numeric map key for an IPv4 endpoint: `ip * 65536 + port` (below 2^48, so a safe integer;
  * no allocation, no collision).

@@ -8,7 +8,6 @@ export { Via, parseVia } from './via.js';
 export { SipStatus, SIP_STATUS_NAMES, SIP_MAX_HEADERS, isSipMessageUsable } from './sip-status.js';
 export { SipMessage, SipMessageKind, SipCredentials, SipReason } from './sip-message.js';
 export { parseSipMessage } from './parse-sip-message.js';
-export { parseIpv4, parseIpv6 } from './ip-address.js';
 export {
   SessionDescription, SdpMedia, SdpRtpMap, SdpAddress, SdpDirection,
   SDP_MAX_MEDIA, SDP_MAX_RTPMAPS, SDP_MAX_FORMATS,

@@ -1,5 +1,5 @@
+import { parseIpv4, parseIpv6 } from '@callscope/packet';
 import { CR, LF, SLASH, SP, ascii, equalsBytes, equalsLower, isDigit, parseDecimal } from './bytes.js';
-import { parseIpv4, parseIpv6 } from './ip-address.js';
 import { SDP_MAX_FORMATS, SDP_MAX_MEDIA, SDP_MAX_RTPMAPS, SdpDirection } from './session-description.js';
 import type { SdpAddress, SdpMedia, SdpRtpMap, SessionDescription } from './session-description.js';
 import { SdpStatus } from './sdp-status.js';

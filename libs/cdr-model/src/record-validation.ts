@@ -1,0 +1,48 @@
+/**
+ * Checks that a record keeps the contract before anyone stores it. Records may arrive from JSON
+ * (an on-disk queue, another process), so the checks run on values, not on types. A problem is a
+ * programmer error of the producer: the answer is text naming the field, never an exception.
+ */
+import { parseIpText } from '@callscope/packet';
+import type { CallRecord, RegisterRecord } from './cdr-record.js';
+import { isIsoMicros } from './iso-micros.js';
+import { ssrcToNumber } from './ssrc-text.js';
+
+/**
+ * Address text -> its 4 or 16 bytes, or null when it is not an address: `parseIpText` of
+ * @callscope/packet by default, or a memo of it (a writer converts the same few addresses again
+ * and again, and needs the bytes anyway).
+ */
+export type IpTextParser = (text: string) => Uint8Array | null;
+
+/**
+ * What makes a call record unwritable, or null when there is nothing: the tag, every timestamp
+ * (`IsoMicros`), every address, the sensor name, stream SSRC text and loss-burst histogram.
+ */
+export function validateCallRecord(r: CallRecord, ip: IpTextParser = parseIpText): string | null {
+  // Records may come from JSON (the on-disk queue, another process): check the tag at run time.
+  if ((r.type as string) !== 'call') return 'type must be "call"';
+  for (const key of ['start', 'end'] as const) if (!isIsoMicros(r[key])) return `${key} is not an IsoMicros timestamp`;
+  if (r.answer !== null && !isIsoMicros(r.answer)) return 'answer is not an IsoMicros timestamp';
+  if (ip(r.caller_ip) === null) return `caller_ip ${r.caller_ip} is not an IP address`;
+  if (ip(r.callee_ip) === null) return `callee_ip ${r.callee_ip} is not an IP address`;
+  if (r.sensor.length === 0) return 'sensor is empty';
+  for (const s of r.streams) {
+    if (Number.isNaN(ssrcToNumber(s.ssrc))) return `stream ssrc ${s.ssrc} is not 0x + hex`;
+    if (ip(s.src_ip) === null || ip(s.dst_ip) === null) return 'stream address is not an IP address';
+    if (!isIsoMicros(s.first) || !isIsoMicros(s.last)) return 'stream first/last is not an IsoMicros timestamp';
+    if (s.loss_bursts.length !== 10) return 'stream loss_bursts must have 10 counts';
+  }
+  for (const d of r.dtmf) if (!isIsoMicros(d.ts)) return 'dtmf ts is not an IsoMicros timestamp';
+  for (const x of r.sip_responses) if (!isIsoMicros(x.time)) return 'sip response time is not an IsoMicros timestamp';
+  return null;
+}
+
+/** What makes a register record unwritable (tag, times, addresses, sensor), or null. */
+export function validateRegisterRecord(r: RegisterRecord, ip: IpTextParser = parseIpText): string | null {
+  if ((r.type as string) !== 'register') return 'type must be "register"';
+  if (!isIsoMicros(r.first) || !isIsoMicros(r.last)) return 'first/last is not an IsoMicros timestamp';
+  if (ip(r.client_ip) === null || ip(r.registrar_ip) === null) return 'address is not an IP address';
+  if (r.sensor.length === 0) return 'sensor is empty';
+  return null;
+}
