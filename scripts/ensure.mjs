@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // Makes a fresh Debian machine (only Node 20 + npm) ready for `npm start` and `npm test`:
-//   --system  libpcap-dev (for live capture through `cap`) and mariadb-server, via apt-get as root
-//   --npm     npm dependencies, installed when missing or older than package-lock.json
+//   --system  the build tools native addons need (make, g++, python3 for node-gyp), libpcap-dev
+//             (live capture through `cap`) and mariadb-server, via apt-get as root
+//   --npm     npm dependencies, installed with `npm ci` when missing or older than package-lock.json
+//   --cap     the libpcap binding `cap` installed and loading; (re)built when it does not
 //   --db      a MariaDB answering at CALLSCOPE_DB_URL; when nothing answers on a local URL and
 //             mariadbd is installed, a private instance with its data under var/mariadb
 // Everything it does is said on stderr; stdout stays free for the programs run after it.
 import { spawnSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, statSync, openSync, readFileSync, utimesSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, openSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,20 +37,38 @@ const hasLibpcap = () =>
   existsSync('/usr/include/pcap/pcap.h') || existsSync('/usr/include/pcap.h');
 
 /**
- * System packages: libpcap-dev (live capture) and mariadb-server (CDR database); with
- * `forTests`, also the tools the test suite uses as independent oracles and test hosts: tshark
- * (reads the spool's pcaps) and iproute2 (network namespaces for the live-capture test).
+ * What node-gyp needs to compile a native addon such as `cap` (command -> Debian package).
+ * npm ships node-gyp itself; without these the addon's install script fails and npm silently
+ * leaves the optional dependency out.
+ */
+const BUILD_TOOLS = [
+  { cmd: 'make', pkg: 'make' },
+  { cmd: 'g++', pkg: 'g++' },
+  { cmd: 'python3', pkg: 'python3' },
+];
+
+/** Debian packages missing for building `cap`: the build tools and the libpcap headers. */
+function missingForCapBuild() {
+  const missing = BUILD_TOOLS.filter((t) => !have(t.cmd)).map((t) => t.pkg);
+  if (!hasLibpcap()) missing.push('libpcap-dev');
+  return missing;
+}
+
+/**
+ * System packages: the native build tools and libpcap-dev (live capture) and mariadb-server (CDR
+ * database); with `forTests`, also the tools the test suite uses as independent oracles and test
+ * hosts: tshark (reads the spool's pcaps) and iproute2 (network namespaces for the live-capture
+ * test). As root with apt-get they are installed; otherwise the exact command is printed.
  */
 export function ensureSystem({ forTests = false } = {}) {
-  const missing = [];
-  if (!hasLibpcap()) missing.push('libpcap-dev');
+  const missing = missingForCapBuild();
   if (!findMariadbd() && !have('mariadb')) missing.push('mariadb-server');
   if (forTests && !have('tshark')) missing.push('tshark');
   if (forTests && !have('ip')) missing.push('iproute2');
   if (missing.length === 0) return;
   if (!isRoot || !have('apt-get')) {
     say(`missing system packages: ${missing.join(', ')}. Install them (Debian/Ubuntu: sudo apt-get install -y ${missing.join(' ')}).`);
-    say('Without libpcap-dev everything but live capture works; without MariaDB, set CALLSCOPE_DB_URL to a reachable server.');
+    say('make, g++, python3 and libpcap-dev build the live-capture binding "cap"; without them everything but live capture works. Without MariaDB, set CALLSCOPE_DB_URL to a reachable server.');
     return;
   }
   say(`installing system packages: ${missing.join(' ')}`);
@@ -57,26 +77,113 @@ export function ensureSystem({ forTests = false } = {}) {
   if (run('apt-get', ['install', '-y', '-qq', ...missing], { env }) !== 0) {
     say(`apt-get install ${missing.join(' ')} failed; continuing without them`);
   }
-  // `cap` compiles against libpcap at install time: rebuild it now that the headers exist.
-  if (missing.includes('libpcap-dev') && existsSync(join(ROOT, 'node_modules/cap'))) run('npm', ['rebuild', 'cap']);
 }
 
-/** npm dependencies: install when node_modules is missing or older than the lockfile. */
+/**
+ * npm dependencies: `npm ci` (exactly the locked tree, never a rewrite of package-lock.json) when
+ * node_modules is missing or older than the lockfile.
+ */
 export function ensureNpm() {
   const marker = join(ROOT, 'node_modules/.package-lock.json');
   const lock = join(ROOT, 'package-lock.json');
   const fresh = existsSync(marker) && (!existsSync(lock) || statSync(marker).mtimeMs >= statSync(lock).mtimeMs);
   if (fresh) return;
-  say('installing npm dependencies');
-  // `npm install`, not `npm ci`: ci rejects lockfiles in which npm left out platform-specific
-  // optional packages (seen with npm 11), and install still honours the locked versions.
-  const args = ['install', '--no-audit', '--no-fund'];
-  if (run('npm', args) !== 0) {
-    say(`npm ${args[0]} failed`);
+  say('installing npm dependencies (npm ci)');
+  if (run('npm', ['ci', '--no-audit', '--no-fund']) !== 0) {
+    say('npm ci failed (see above). If it says package.json and package-lock.json are out of sync, run "npm install" and commit package-lock.json.');
     process.exit(1);
   }
-  // npm may rewrite package-lock.json after its marker: stamp the marker so the next run is fresh.
-  if (existsSync(marker)) utimesSync(marker, new Date(), new Date());
+}
+
+const CAP_CONSUMER = join(ROOT, 'apps/sniffer');
+
+/**
+ * Where `cap` stands, seen from the sniffer's folder by a child process (a fresh build is then
+ * loaded, and a crash while loading cannot take this script down):
+ * `{ state: 'ok' | 'not-installed' | 'not-built' | 'load-failed', dir?, detail? }`.
+ */
+function capStatus() {
+  const probe = `
+    const { existsSync } = require('node:fs');
+    const { dirname, join } = require('node:path');
+    const out = (o) => process.stdout.write(JSON.stringify(o));
+    let main;
+    try { main = require.resolve('cap'); } catch { out({ state: 'not-installed' }); process.exit(0); }
+    const dir = dirname(dirname(main));
+    if (!existsSync(join(dir, 'build/Release/cap.node'))) { out({ state: 'not-built', dir }); process.exit(0); }
+    try { require('cap'); out({ state: 'ok', dir, version: require(join(dir, 'package.json')).version }); }
+    catch (e) { out({ state: 'load-failed', dir, detail: String(e && e.message).split('\\n')[0] }); }`;
+  const r = spawnSync(process.execPath, ['-e', probe], { cwd: CAP_CONSUMER, encoding: 'utf8' });
+  try {
+    return JSON.parse(r.stdout);
+  } catch {
+    return { state: 'load-failed', detail: `loading cap crashed node (${r.signal ?? `exit ${r.status}`}): ${(r.stderr || '').trim().split('\n').pop() ?? ''}` };
+  }
+}
+
+/** The locked version of `cap`, so installing it back never changes package-lock.json. */
+function lockedCapVersion() {
+  const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8'));
+  return lock.packages?.['node_modules/cap']?.version ?? null;
+}
+
+function versionOf(cmd, args, pattern) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  const m = pattern.exec(`${r.stdout ?? ''}${r.stderr ?? ''}`);
+  return m ? m[1] : null;
+}
+
+/** One line naming the native build pieces present here, with versions; absent ones are not named. */
+function buildLine() {
+  const found = [];
+  if (have('make')) found.push(`make ${versionOf('make', ['--version'], /GNU Make (\S+)/) ?? ''}`.trim());
+  if (have('g++')) found.push(`g++ ${versionOf('g++', ['-dumpfullversion'], /^(\S+)/) ?? ''}`.trim());
+  if (have('python3')) found.push(`python3 ${versionOf('python3', ['--version'], /Python (\S+)/) ?? ''}`.trim());
+  if (hasLibpcap()) {
+    const v = have('dpkg-query') ? versionOf('dpkg-query', ['-W', '-f=${Version}', 'libpcap-dev'], /^(\S+)/) : null;
+    found.push(v ? `libpcap-dev ${v}` : 'libpcap headers');
+  }
+  return found.length > 0 ? found.join(', ') : 'none of make, g++, python3, libpcap-dev';
+}
+
+const CAP_STATE_TEXT = {
+  'not-installed': 'is not installed (npm leaves out an optional dependency whose native build failed)',
+  'not-built': 'is installed but its native part was never built',
+  'load-failed': 'is built but does not load',
+};
+
+/**
+ * The libpcap binding `cap` (live capture) installed and loading. When it is missing it is
+ * installed at its locked version, when unbuilt or unloadable rebuilt; when that cannot work or
+ * fails, what is missing is said exactly. Returns whether `cap` loads.
+ */
+export function ensureCap() {
+  let status = capStatus();
+  if (status.state === 'ok') {
+    say(`live capture: cap ${status.version} loads (native build tools here: ${buildLine()})`);
+    return true;
+  }
+  say(`the libpcap binding "cap" ${CAP_STATE_TEXT[status.state]}${status.detail ? `: ${status.detail}` : ''}`);
+  const missing = missingForCapBuild();
+  if (missing.length > 0) {
+    say(`cannot build cap: missing ${missing.join(', ')} (present: ${buildLine()}). Install them (Debian/Ubuntu: sudo apt-get install -y ${missing.join(' ')}), then run npm start or npm test again. Live capture is off until then; everything else works.`);
+    return false;
+  }
+  say(`building cap with ${buildLine()}`);
+  if (status.state === 'not-installed') {
+    const version = lockedCapVersion();
+    // --no-save: package.json and package-lock.json already name cap; only node_modules changes.
+    run('npm', ['install', '--no-save', '--no-audit', '--no-fund', `cap@${version ?? '^0.2.1'}`]);
+  } else {
+    run('npm', ['rebuild', 'cap']);
+  }
+  status = capStatus();
+  if (status.state === 'ok') {
+    say(`live capture: cap ${status.version} built and loads`);
+    return true;
+  }
+  say(`cap still ${CAP_STATE_TEXT[status.state]}${status.detail ? `: ${status.detail}` : ''}. The build tools and libpcap headers are present (${buildLine()}); the node-gyp output above says what failed${/libpcap\.so/.test(status.detail ?? '') ? ' (the libpcap shared library is missing: apt-get install -y libpcap0.8)' : ''}.`);
+  return false;
 }
 
 function parseDbUrl(url) {
@@ -162,6 +269,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   try {
     if (all || args.has('--system')) ensureSystem({ forTests: args.has('--test-tools') });
     if (all || args.has('--npm')) ensureNpm();
+    if ((all || args.has('--cap')) && !ensureCap()) process.exitCode = 1;
     if (all || args.has('--db')) await ensureDb();
   } catch (err) {
     say(err instanceof Error ? err.message : String(err));

@@ -3,11 +3,13 @@
 // it on the bundled demo capture, printing the calls it found (and writing their CDRs).
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { ensureDb, ensureNpm, ensureSystem, ROOT, DEFAULT_DB_URL } from './ensure.mjs';
+import { ensureCap, ensureDb, ensureNpm, ensureSystem, ROOT, DEFAULT_DB_URL } from './ensure.mjs';
 
 const say = (msg) => process.stderr.write(`[callscope] ${msg}\n`);
 ensureSystem();
 ensureNpm();
+// The demo reads a capture file; live capture needs cap, so its state is said here, not fatal.
+ensureCap();
 const dbUrl = process.env.CALLSCOPE_DB_URL || DEFAULT_DB_URL;
 let dbArgs = [];
 try {

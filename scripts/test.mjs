@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureDb, ensureNpm, ensureSystem, ROOT } from './ensure.mjs';
+import { ensureCap, ensureDb, ensureNpm, ensureSystem, ROOT } from './ensure.mjs';
 
 const say = (msg) => process.stderr.write(`[callscope] ${msg}\n`);
 const step = (name, cmd, args) => {
@@ -16,6 +16,8 @@ const step = (name, cmd, args) => {
 
 ensureSystem({ forTests: true });
 ensureNpm();
+// When cap cannot load, ensureCap says exactly why and the live-capture e2e test fails with it.
+ensureCap();
 try {
   await ensureDb();
 } catch (err) {
