@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { LinkType, createPacketRecord, type PacketRecord } from '@callscope/pcap-format';
 
 /** The part of the `cap` binding (libpcap) the sniffer uses. */
@@ -24,18 +26,47 @@ const LINK_TYPES: Record<string, number> = {
   RAW: LinkType.RawDlt,
 };
 
-/** Loads the `cap` binding, or explains what is missing. */
+/** What makes the binding build and load on Debian/Ubuntu (node-gyp needs make, g++, python3). */
+const CAP_BUILD_NEEDS = 'make, g++, python3 and libpcap-dev (Debian/Ubuntu: apt-get install -y make g++ python3 libpcap-dev)';
+const OFFLINE_WORKS = 'Offline analysis works without it.';
+
+/** The first line of what a failed require said. */
+const firstLine = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
+
+/**
+ * Loads the `cap` binding, or explains which piece is missing: the package itself (npm leaves
+ * out an optional dependency whose native build failed), its native build, or a library the
+ * build links against (libpcap).
+ */
 export function loadCap(): CapModule {
+  const require = createRequire(import.meta.url);
+  let main: string;
   try {
-    const require = createRequire(import.meta.url);
+    main = require.resolve('cap');
+  } catch {
+    throw new LiveCaptureUnavailable(
+      'live capture needs the libpcap binding "cap", which is not installed: npm leaves this optional ' +
+        `dependency out when its native build fails. Install ${CAP_BUILD_NEEDS}, then run "npm start" ` +
+        `(or "npm install" in the deployed sniffer folder). ${OFFLINE_WORKS}`,
+    );
+  }
+  const dir = dirname(dirname(main));
+  const addon = join(dir, 'build', 'Release', 'cap.node');
+  if (!existsSync(addon)) {
+    throw new LiveCaptureUnavailable(
+      `live capture needs the libpcap binding "cap", which is installed in ${dir} but not built (no ${addon}). ` +
+        `Install ${CAP_BUILD_NEEDS}, then run "npm rebuild cap". ${OFFLINE_WORKS}`,
+    );
+  }
+  try {
     return require('cap') as CapModule;
   } catch (err) {
-    const detail = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    throw new LiveCaptureUnavailable(
-      `live capture needs the libpcap binding "cap", which did not load (${detail}). ` +
-        'Install libpcap (Debian/Ubuntu: apt-get install -y libpcap-dev), then run "npm rebuild cap" ' +
-        '(or "npm install" in the deployed sniffer folder). Offline analysis works without it.',
-    );
+    const detail = firstLine(err);
+    let cause: string;
+    if (/libpcap\.so/.test(detail)) cause = 'the libpcap shared library is missing (Debian/Ubuntu: apt-get install -y libpcap0.8)';
+    else if (/NODE_MODULE_VERSION|was compiled against a different Node\.js version/.test(detail)) cause = `it was built for another Node.js version: run "npm rebuild cap" with this one (${process.version})`;
+    else cause = `rebuild it with "npm rebuild cap" (needs ${CAP_BUILD_NEEDS})`;
+    throw new LiveCaptureUnavailable(`live capture needs the libpcap binding "cap", which is built but did not load (${detail}): ${cause}. ${OFFLINE_WORKS}`);
   }
 }
 
@@ -57,6 +88,14 @@ export interface LiveCaptureStats {
 export class LiveCapture {
   readonly stats: LiveCaptureStats;
   private readonly handle: CapHandle;
+  /**
+   * The buffer libpcap copies every packet into. `cap` 0.2.1 keeps only a raw pointer to it
+   * (`Buffer::Data`, no reference): if nothing on the JavaScript side held it, garbage collection
+   * would free it while libpcap still writes there. Held here for as long as the capture lives,
+   * not only by the packet listener's closure (tested in e2e/src/live-capture.test.ts with forced
+   * garbage collection).
+   */
+  private readonly buffer: Buffer;
   private readonly record: PacketRecord = createPacketRecord();
   private readonly epochMs: number;
   private readonly hrStart: bigint;
@@ -64,10 +103,10 @@ export class LiveCapture {
   constructor(iface: string, filter: string, snaplen: number, bufferBytes: number, onPacket: (rec: PacketRecord) => void, cap: CapModule = loadCap()) {
     this.stats = { interface: iface, packets: 0, bytes: 0, truncated: 0 };
     this.handle = new cap.Cap();
-    const buffer = Buffer.alloc(snaplen);
+    this.buffer = Buffer.alloc(snaplen);
     let linkName: string;
     try {
-      linkName = this.handle.open(iface, filter, bufferBytes, buffer);
+      linkName = this.handle.open(iface, filter, bufferBytes, this.buffer);
     } catch (err) {
       throw new LiveCaptureUnavailable(`cannot capture on "${iface}": ${err instanceof Error ? err.message : String(err)} (needs root or CAP_NET_RAW, and an existing interface)`);
     }
@@ -87,7 +126,7 @@ export class LiveCapture {
       rec.tsNsec = Number(ns % 1_000_000_000n);
       rec.capLen = nbytes;
       rec.origLen = nbytes;
-      rec.data = buffer.subarray(0, nbytes);
+      rec.data = this.buffer.subarray(0, nbytes);
       rec.index = this.stats.packets;
       this.stats.packets++;
       this.stats.bytes += nbytes;
