@@ -1,9 +1,11 @@
 import { PassThrough } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createLogger, LOG_REDACT_PATHS } from './create-logger.js';
 
-function capture(): { stream: PassThrough; lines: () => Record<string, unknown>[]; text: () => string } {
+function capture(isTTY = false): { stream: PassThrough; lines: () => Record<string, unknown>[]; text: () => string } {
   const stream = new PassThrough();
+  // What a tty.WriteStream (process.stderr on a console) says about itself.
+  if (isTTY) Object.assign(stream, { isTTY: true });
   const chunks: string[] = [];
   stream.on('data', (c: Buffer) => chunks.push(c.toString()));
   return {
@@ -67,5 +69,52 @@ describe('createLogger', () => {
         resolve();
       });
     });
+  });
+
+  /** Lets the pretty stream (a Writable fed by pino) pass its lines on. */
+  const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+  const PRETTY_LINE = /^\d\d:\d\d:\d\d\.\d{3} INFO {2}\[cli\] started files=2\n$/;
+
+  it('writes human-readable lines by default when the destination is a terminal', async () => {
+    const out = capture(true);
+    createLogger({ app: 'demo', level: 'info', destination: out.stream }).child({ component: 'cli' }).info({ files: 2 }, 'started');
+    await settle();
+    expect(out.text()).toMatch(PRETTY_LINE);
+  });
+
+  it('writes JSON by default when the destination is not a terminal', async () => {
+    const out = capture(false);
+    createLogger({ app: 'demo', level: 'info', destination: out.stream }).child({ component: 'cli' }).info({ files: 2 }, 'started');
+    await settle();
+    expect(out.lines()).toEqual([expect.objectContaining({ component: 'cli', msg: 'started', files: 2 })]);
+  });
+
+  it('keeps JSON on a terminal when pretty is false, and pretty lines off a terminal when it is true', async () => {
+    const tty = capture(true);
+    createLogger({ app: 'demo', level: 'info', pretty: false, destination: tty.stream }).child({ component: 'cli' }).info({ files: 2 }, 'started');
+    const pipe = capture(false);
+    createLogger({ app: 'demo', level: 'info', pretty: true, destination: pipe.stream }).child({ component: 'cli' }).info({ files: 2 }, 'started');
+    await settle();
+    expect(tty.lines()).toEqual([expect.objectContaining({ msg: 'started', files: 2 })]);
+    expect(pipe.text()).toMatch(PRETTY_LINE);
+  });
+
+  it('writes human-readable lines to STDERR, the default destination, when STDERR is a terminal', async () => {
+    const written: string[] = [];
+    const wasTty = Object.getOwnPropertyDescriptor(process.stderr, 'isTTY');
+    Object.defineProperty(process.stderr, 'isTTY', { value: true, configurable: true });
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written.push(chunk.toString());
+      return true;
+    });
+    try {
+      createLogger({ app: 'demo', level: 'info' }).child({ component: 'cli' }).info({ files: 2 }, 'started');
+      await settle();
+    } finally {
+      write.mockRestore();
+      if (wasTty) Object.defineProperty(process.stderr, 'isTTY', wasTty);
+      else delete (process.stderr as { isTTY?: boolean }).isTTY;
+    }
+    expect(written.join('')).toMatch(PRETTY_LINE);
   });
 });

@@ -39,7 +39,11 @@ export interface CreateLoggerOptions {
   readonly app: string;
   /** Minimum level (usually `config.log.level`). */
   readonly level: LogLevel | LevelWithSilent;
-  /** Human-readable lines instead of JSON (for a person at a terminal). */
+  /**
+   * Human-readable lines (`true`) or one JSON object per line (`false`). Left out: human-readable
+   * when the destination is a terminal (a person reads it), JSON otherwise (a file, a pipe, a log
+   * collector reads it).
+   */
   readonly pretty?: boolean;
   /**
    * Where lines go; default STDERR, because STDOUT belongs to program output (the sniffer's
@@ -48,16 +52,20 @@ export interface CreateLoggerOptions {
   readonly destination?: NodeJS.WritableStream;
 }
 
+/** Whether a stream writes to a terminal (`tty.WriteStream`, as `process.stderr` is on a console). */
+function isTerminal(stream: NodeJS.WritableStream): boolean {
+  return (stream as { isTTY?: unknown }).isTTY === true;
+}
+
 /**
  * Creates the one root pino logger of an app. Components take `logger.child({ component })`.
  * Secrets are redacted by {@link LOG_REDACT_PATHS}; STDERR is written synchronously so the last
  * lines before a crash are not lost in a buffer.
  */
 export function createLogger(options: CreateLoggerOptions): Logger {
-  const stream =
-    options.pretty === true
-      ? createPrettyStream(options.destination ?? process.stderr)
-      : (options.destination ?? pino.destination({ dest: 2, sync: true }));
+  const out = options.destination ?? process.stderr;
+  const pretty = options.pretty ?? isTerminal(out);
+  const stream = pretty ? createPrettyStream(out) : (options.destination ?? pino.destination({ dest: 2, sync: true }));
   return pino(
     {
       level: options.level,
