@@ -1,7 +1,7 @@
 // Hot path of the mirror receiver: framing + envelope decode of realistic batches (50 packets of
 // 214 bytes, a G.711 20 ms RTP packet on Ethernet), delivered in 64 KiB socket-sized chunks.
 import { bench, describe } from 'vitest';
-import { FRAME_STATUS, FrameDecoder, createDecodedFrame, encodeFrame, type Packet } from '../src/index.js';
+import { FrameStatus, FrameDecoder, createDecodedFrame, encodeFrame, type Packet } from '../src/index.js';
 
 const PACKETS_PER_BATCH = 50;
 const BATCHES = 200;
@@ -28,7 +28,7 @@ describe(`decode ${BATCHES} batches x ${PACKETS_PER_BATCH} packets (${(stream.le
     let n = 0;
     for (let i = 0; i < stream.length; i += CHUNK) {
       decoder.push(stream.subarray(i, i + CHUNK));
-      while (decoder.next(out) === FRAME_STATUS.Frame) n += out.envelope!.batch!.packets!.length;
+      while (decoder.next(out) === FrameStatus.Frame) n += out.envelope!.batch!.packets!.length;
     }
     if (n !== BATCHES * PACKETS_PER_BATCH) throw new Error(`decoded ${n} packets`);
   });

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { test as fcTest, fc } from '@fast-check/vitest';
-import { AUTH_TRANSCRIPT_LABEL, CHALLENGE_STATUS, HELLO_STATUS, authTranscript, checkChallenge, checkHello } from './auth-transcript.js';
+import { AUTH_TRANSCRIPT_LABEL, ChallengeStatus, HelloStatus, authTranscript, checkChallenge, checkHello } from './auth-transcript.js';
 import type { Challenge, Hello } from './messages.js';
 
 const nonce = (b: number): Uint8Array => new Uint8Array(32).fill(b);
@@ -65,19 +65,19 @@ describe('authTranscript', () => {
 
 describe('checkHello', () => {
   const rows: [string, Hello, number][] = [
-    ['valid', HELLO, HELLO_STATUS.Ok],
-    ['newer client version is accepted', { ...HELLO, protocolVersion: 9 }, HELLO_STATUS.Ok],
-    ['version absent', { ...HELLO, protocolVersion: 0 }, HELLO_STATUS.UnsupportedVersion],
-    ['nonce missing', { ...HELLO, clientNonce: undefined }, HELLO_STATUS.BadNonce],
-    ['nonce 31 bytes', { ...HELLO, clientNonce: new Uint8Array(31) }, HELLO_STATUS.BadNonce],
-    ['nonce 33 bytes', { ...HELLO, clientNonce: new Uint8Array(33) }, HELLO_STATUS.BadNonce],
-    ['empty sensor id', { ...HELLO, sensorId: '' }, HELLO_STATUS.BadSensorId],
-    ['sensor id of 65 bytes', { ...HELLO, sensorId: 'x'.repeat(65) }, HELLO_STATUS.BadSensorId],
-    ['sensor id of 64 bytes', { ...HELLO, sensorId: 'x'.repeat(64) }, HELLO_STATUS.Ok],
-    ['sensor id of 33 two-byte chars (66 bytes)', { ...HELLO, sensorId: 'é'.repeat(33) }, HELLO_STATUS.BadSensorId],
-    ['sensor id with newline', { ...HELLO, sensorId: 'a\nb' }, HELLO_STATUS.BadSensorId],
-    ['sensor name of 257 bytes', { ...HELLO, sensorName: 'n'.repeat(257) }, HELLO_STATUS.BadSensorName],
-    ['clock nsec 1e9', { ...HELLO, clockNsec: 1e9 }, HELLO_STATUS.BadClock],
+    ['valid', HELLO, HelloStatus.Ok],
+    ['newer client version is accepted', { ...HELLO, protocolVersion: 9 }, HelloStatus.Ok],
+    ['version absent', { ...HELLO, protocolVersion: 0 }, HelloStatus.UnsupportedVersion],
+    ['nonce missing', { ...HELLO, clientNonce: undefined }, HelloStatus.BadNonce],
+    ['nonce 31 bytes', { ...HELLO, clientNonce: new Uint8Array(31) }, HelloStatus.BadNonce],
+    ['nonce 33 bytes', { ...HELLO, clientNonce: new Uint8Array(33) }, HelloStatus.BadNonce],
+    ['empty sensor id', { ...HELLO, sensorId: '' }, HelloStatus.BadSensorId],
+    ['sensor id of 65 bytes', { ...HELLO, sensorId: 'x'.repeat(65) }, HelloStatus.BadSensorId],
+    ['sensor id of 64 bytes', { ...HELLO, sensorId: 'x'.repeat(64) }, HelloStatus.Ok],
+    ['sensor id of 33 two-byte chars (66 bytes)', { ...HELLO, sensorId: 'é'.repeat(33) }, HelloStatus.BadSensorId],
+    ['sensor id with newline', { ...HELLO, sensorId: 'a\nb' }, HelloStatus.BadSensorId],
+    ['sensor name of 257 bytes', { ...HELLO, sensorName: 'n'.repeat(257) }, HelloStatus.BadSensorName],
+    ['clock nsec 1e9', { ...HELLO, clockNsec: 1e9 }, HelloStatus.BadClock],
   ];
   it.each(rows)('%s', (_name, hello, status) => {
     expect(checkHello(hello)).toBe(status);
@@ -86,11 +86,11 @@ describe('checkHello', () => {
 
 describe('checkChallenge', () => {
   const rows: [string, Challenge, number][] = [
-    ['valid', CHALLENGE, CHALLENGE_STATUS.Ok],
-    ['version 0', { ...CHALLENGE, protocolVersion: 0 }, CHALLENGE_STATUS.UnsupportedVersion],
-    ['version above ours', { ...CHALLENGE, protocolVersion: 2 }, CHALLENGE_STATUS.UnsupportedVersion],
-    ['nonce short', { ...CHALLENGE, serverNonce: new Uint8Array(16) }, CHALLENGE_STATUS.BadNonce],
-    ['clock nsec 1e9', { ...CHALLENGE, clockNsec: 1_000_000_000 }, CHALLENGE_STATUS.BadClock],
+    ['valid', CHALLENGE, ChallengeStatus.Ok],
+    ['version 0', { ...CHALLENGE, protocolVersion: 0 }, ChallengeStatus.UnsupportedVersion],
+    ['version above ours', { ...CHALLENGE, protocolVersion: 2 }, ChallengeStatus.UnsupportedVersion],
+    ['nonce short', { ...CHALLENGE, serverNonce: new Uint8Array(16) }, ChallengeStatus.BadNonce],
+    ['clock nsec 1e9', { ...CHALLENGE, clockNsec: 1_000_000_000 }, ChallengeStatus.BadClock],
   ];
   it.each(rows)('%s', (_name, challenge, status) => {
     expect(checkChallenge(challenge)).toBe(status);

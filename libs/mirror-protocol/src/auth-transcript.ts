@@ -77,7 +77,7 @@ export function authTranscript(hello: Hello, challenge: Challenge): Uint8Array {
 }
 
 /** Outcome of {@link checkHello}, by rejection reason. */
-export const HELLO_STATUS = {
+export const HelloStatus = {
   Ok: 0,
   /** `protocolVersion` is 0 (absent) or below the oldest version this library speaks. */
   UnsupportedVersion: 1,
@@ -90,8 +90,8 @@ export const HELLO_STATUS = {
   /** `clockNsec` is 1e9 or more. */
   BadClock: 5,
 } as const;
-/** A value of {@link HELLO_STATUS}. */
-export type HelloStatus = (typeof HELLO_STATUS)[keyof typeof HELLO_STATUS];
+/** A value of {@link HelloStatus}. */
+export type HelloStatus = (typeof HelloStatus)[keyof typeof HelloStatus];
 
 // Control characters (C0, DEL) would corrupt logs and file names derived from the sensor id.
 // eslint-disable-next-line no-control-regex
@@ -104,19 +104,19 @@ const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
  */
 export function checkHello(hello: Hello): HelloStatus {
   const version = hello.protocolVersion ?? 0;
-  if (version < PROTOCOL_VERSION) return HELLO_STATUS.UnsupportedVersion;
-  if (hello.clientNonce?.length !== NONCE_LENGTH) return HELLO_STATUS.BadNonce;
+  if (version < PROTOCOL_VERSION) return HelloStatus.UnsupportedVersion;
+  if (hello.clientNonce?.length !== NONCE_LENGTH) return HelloStatus.BadNonce;
   const sensorId = hello.sensorId ?? '';
   if (sensorId.length === 0 || utf8.encode(sensorId).length > MAX_SENSOR_ID_LENGTH || CONTROL_CHARS.test(sensorId)) {
-    return HELLO_STATUS.BadSensorId;
+    return HelloStatus.BadSensorId;
   }
-  if (utf8.encode(hello.sensorName ?? '').length > MAX_SENSOR_NAME_LENGTH) return HELLO_STATUS.BadSensorName;
-  if ((hello.clockNsec ?? 0) >= 1e9) return HELLO_STATUS.BadClock;
-  return HELLO_STATUS.Ok;
+  if (utf8.encode(hello.sensorName ?? '').length > MAX_SENSOR_NAME_LENGTH) return HelloStatus.BadSensorName;
+  if ((hello.clockNsec ?? 0) >= 1e9) return HelloStatus.BadClock;
+  return HelloStatus.Ok;
 }
 
 /** Outcome of {@link checkChallenge}. */
-export const CHALLENGE_STATUS = {
+export const ChallengeStatus = {
   Ok: 0,
   /** The server chose a version this client does not speak (0, or above {@link PROTOCOL_VERSION}). */
   UnsupportedVersion: 1,
@@ -125,14 +125,14 @@ export const CHALLENGE_STATUS = {
   /** `clockNsec` is 1e9 or more. */
   BadClock: 3,
 } as const;
-/** A value of {@link CHALLENGE_STATUS}. */
-export type ChallengeStatus = (typeof CHALLENGE_STATUS)[keyof typeof CHALLENGE_STATUS];
+/** A value of {@link ChallengeStatus}. */
+export type ChallengeStatus = (typeof ChallengeStatus)[keyof typeof ChallengeStatus];
 
 /** Validates a received Challenge on the client before it MACs the transcript. */
 export function checkChallenge(challenge: Challenge): ChallengeStatus {
   const version = challenge.protocolVersion ?? 0;
-  if (version < 1 || version > PROTOCOL_VERSION) return CHALLENGE_STATUS.UnsupportedVersion;
-  if (challenge.serverNonce?.length !== NONCE_LENGTH) return CHALLENGE_STATUS.BadNonce;
-  if ((challenge.clockNsec ?? 0) >= 1e9) return CHALLENGE_STATUS.BadClock;
-  return CHALLENGE_STATUS.Ok;
+  if (version < 1 || version > PROTOCOL_VERSION) return ChallengeStatus.UnsupportedVersion;
+  if (challenge.serverNonce?.length !== NONCE_LENGTH) return ChallengeStatus.BadNonce;
+  if ((challenge.clockNsec ?? 0) >= 1e9) return ChallengeStatus.BadClock;
+  return ChallengeStatus.Ok;
 }

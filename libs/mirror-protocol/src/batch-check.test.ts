@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BATCH_STATUS, PACKET_STATUS, checkBatch, checkPacket } from './batch-check.js';
-import { FRAME_STATUS, FrameDecoder, createDecodedFrame } from './frame-decoder.js';
+import { BatchStatus, PacketStatus, checkBatch, checkPacket } from './batch-check.js';
+import { FrameStatus, FrameDecoder, createDecodedFrame } from './frame-decoder.js';
 import { Compression, type Packet, type PacketBatch } from './messages.js';
 
 /** Decodes PacketBatch bytes the way the receiver does: inside an Envelope frame (field 5). */
@@ -8,7 +8,7 @@ function fromWire(batch: number[]): PacketBatch {
   const decoder = new FrameDecoder();
   decoder.push(Uint8Array.from([0, 0, 0, batch.length + 2, 0x2a, batch.length, ...batch]));
   const out = createDecodedFrame();
-  expect(decoder.next(out)).toBe(FRAME_STATUS.Frame);
+  expect(decoder.next(out)).toBe(FrameStatus.Frame);
   return out.envelope!.batch!;
 }
 
@@ -16,17 +16,17 @@ const PKT: Packet = { linkType: 1, tsSec: 1, tsNsec: 2, origLen: 60, data: new U
 
 describe('checkBatch', () => {
   const rows: [string, PacketBatch, number][] = [
-    ['raw packets', { sequence: 1, packets: [PKT] }, BATCH_STATUS.Ok],
-    ['empty raw flush', { sequence: 1 }, BATCH_STATUS.Ok],
-    ['deflate payload', { sequence: 2, compression: Compression.COMPRESSION_DEFLATE, compressedPackets: Uint8Array.of(1) }, BATCH_STATUS.Ok],
-    ['brotli payload', { sequence: 2, compression: Compression.COMPRESSION_BROTLI, compressedPackets: Uint8Array.of(1) }, BATCH_STATUS.Ok],
-    ['sequence 0', { sequence: 0, packets: [PKT] }, BATCH_STATUS.BadSequence],
-    ['sequence 2^53', { sequence: 2 ** 53, packets: [PKT] }, BATCH_STATUS.BadSequence],
+    ['raw packets', { sequence: 1, packets: [PKT] }, BatchStatus.Ok],
+    ['empty raw flush', { sequence: 1 }, BatchStatus.Ok],
+    ['deflate payload', { sequence: 2, compression: Compression.COMPRESSION_DEFLATE, compressedPackets: Uint8Array.of(1) }, BatchStatus.Ok],
+    ['brotli payload', { sequence: 2, compression: Compression.COMPRESSION_BROTLI, compressedPackets: Uint8Array.of(1) }, BatchStatus.Ok],
+    ['sequence 0', { sequence: 0, packets: [PKT] }, BatchStatus.BadSequence],
+    ['sequence 2^53', { sequence: 2 ** 53, packets: [PKT] }, BatchStatus.BadSequence],
     // As it arrives from a newer peer: sequence 1, compression 3 (unknown), compressed_packets [1].
-    ['unknown compression 3 (from the wire)', fromWire([0x08, 0x01, 0x10, 0x03, 0x22, 0x01, 0x01]), BATCH_STATUS.UnknownCompression],
-    ['none with compressed bytes', { sequence: 1, compressedPackets: Uint8Array.of(1) }, BATCH_STATUS.MixedPayload],
-    ['deflate with raw packets', { sequence: 1, compression: Compression.COMPRESSION_DEFLATE, packets: [PKT], compressedPackets: Uint8Array.of(1) }, BATCH_STATUS.MixedPayload],
-    ['deflate with nothing', { sequence: 1, compression: Compression.COMPRESSION_DEFLATE }, BATCH_STATUS.EmptyCompressed],
+    ['unknown compression 3 (from the wire)', fromWire([0x08, 0x01, 0x10, 0x03, 0x22, 0x01, 0x01]), BatchStatus.UnknownCompression],
+    ['none with compressed bytes', { sequence: 1, compressedPackets: Uint8Array.of(1) }, BatchStatus.MixedPayload],
+    ['deflate with raw packets', { sequence: 1, compression: Compression.COMPRESSION_DEFLATE, packets: [PKT], compressedPackets: Uint8Array.of(1) }, BatchStatus.MixedPayload],
+    ['deflate with nothing', { sequence: 1, compression: Compression.COMPRESSION_DEFLATE }, BatchStatus.EmptyCompressed],
   ];
   it.each(rows)('%s', (_name, batch, status) => {
     expect(checkBatch(batch)).toBe(status);
@@ -35,12 +35,12 @@ describe('checkBatch', () => {
 
 describe('checkPacket', () => {
   const rows: [string, Packet, number][] = [
-    ['full capture', PKT, PACKET_STATUS.Ok],
-    ['snapped capture', { ...PKT, data: new Uint8Array(10) }, PACKET_STATUS.Ok],
-    ['origLen 0 means as captured', { ...PKT, origLen: 0 }, PACKET_STATUS.Ok],
-    ['no data', { ...PKT, data: new Uint8Array(0) }, PACKET_STATUS.Empty],
-    ['data longer than origLen', { ...PKT, origLen: 59 }, PACKET_STATUS.LongerThanOriginal],
-    ['nsec 1e9', { ...PKT, tsNsec: 1e9 }, PACKET_STATUS.BadTimestamp],
+    ['full capture', PKT, PacketStatus.Ok],
+    ['snapped capture', { ...PKT, data: new Uint8Array(10) }, PacketStatus.Ok],
+    ['origLen 0 means as captured', { ...PKT, origLen: 0 }, PacketStatus.Ok],
+    ['no data', { ...PKT, data: new Uint8Array(0) }, PacketStatus.Empty],
+    ['data longer than origLen', { ...PKT, origLen: 59 }, PacketStatus.LongerThanOriginal],
+    ['nsec 1e9', { ...PKT, tsNsec: 1e9 }, PacketStatus.BadTimestamp],
   ];
   it.each(rows)('%s', (_name, packet, status) => {
     expect(checkPacket(packet)).toBe(status);

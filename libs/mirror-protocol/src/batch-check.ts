@@ -1,7 +1,7 @@
 import { Compression, type Packet, type PacketBatch } from './messages.js';
 
 /** Outcome of {@link checkBatch}, by rejection reason. */
-export const BATCH_STATUS = {
+export const BatchStatus = {
   Ok: 0,
   /** `sequence` is 0 (sequences start at 1) or not a safe integer. */
   BadSequence: 1,
@@ -12,8 +12,8 @@ export const BATCH_STATUS = {
   /** Compressed, but `compressedPackets` is empty. */
   EmptyCompressed: 4,
 } as const;
-/** A value of {@link BATCH_STATUS}. */
-export type BatchStatus = (typeof BATCH_STATUS)[keyof typeof BATCH_STATUS];
+/** A value of {@link BatchStatus}. */
+export type BatchStatus = (typeof BatchStatus)[keyof typeof BatchStatus];
 
 /**
  * Checks the shape of a received PacketBatch before it is decompressed or its packets are used:
@@ -22,24 +22,24 @@ export type BatchStatus = (typeof BATCH_STATUS)[keyof typeof BATCH_STATUS];
  */
 export function checkBatch(batch: PacketBatch): BatchStatus {
   const sequence = batch.sequence ?? 0;
-  if (sequence < 1 || !Number.isSafeInteger(sequence)) return BATCH_STATUS.BadSequence;
+  if (sequence < 1 || !Number.isSafeInteger(sequence)) return BatchStatus.BadSequence;
   const compression = batch.compression ?? Compression.COMPRESSION_NONE;
   const packets = batch.packets?.length ?? 0;
   const compressed = batch.compressedPackets?.length ?? 0;
   switch (compression) {
     case Compression.COMPRESSION_NONE:
-      return compressed === 0 ? BATCH_STATUS.Ok : BATCH_STATUS.MixedPayload;
+      return compressed === 0 ? BatchStatus.Ok : BatchStatus.MixedPayload;
     case Compression.COMPRESSION_DEFLATE:
     case Compression.COMPRESSION_BROTLI:
-      if (packets !== 0) return BATCH_STATUS.MixedPayload;
-      return compressed === 0 ? BATCH_STATUS.EmptyCompressed : BATCH_STATUS.Ok;
+      if (packets !== 0) return BatchStatus.MixedPayload;
+      return compressed === 0 ? BatchStatus.EmptyCompressed : BatchStatus.Ok;
     default:
-      return BATCH_STATUS.UnknownCompression;
+      return BatchStatus.UnknownCompression;
   }
 }
 
 /** Outcome of {@link checkPacket}, by rejection reason. */
-export const PACKET_STATUS = {
+export const PacketStatus = {
   Ok: 0,
   /** `data` is empty. */
   Empty: 1,
@@ -48,8 +48,8 @@ export const PACKET_STATUS = {
   /** `tsNsec` is 1e9 or more. */
   BadTimestamp: 3,
 } as const;
-/** A value of {@link PACKET_STATUS}. */
-export type PacketStatus = (typeof PACKET_STATUS)[keyof typeof PACKET_STATUS];
+/** A value of {@link PacketStatus}. */
+export type PacketStatus = (typeof PacketStatus)[keyof typeof PacketStatus];
 
 /**
  * Checks one received packet before it enters the decode pipeline (as pcap would: caplen <=
@@ -57,9 +57,9 @@ export type PacketStatus = (typeof PACKET_STATUS)[keyof typeof PACKET_STATUS];
  */
 export function checkPacket(packet: Packet): PacketStatus {
   const length = packet.data?.length ?? 0;
-  if (length === 0) return PACKET_STATUS.Empty;
+  if (length === 0) return PacketStatus.Empty;
   const origLen = packet.origLen ?? 0;
-  if (origLen !== 0 && length > origLen) return PACKET_STATUS.LongerThanOriginal;
-  if ((packet.tsNsec ?? 0) >= 1e9) return PACKET_STATUS.BadTimestamp;
-  return PACKET_STATUS.Ok;
+  if (origLen !== 0 && length > origLen) return PacketStatus.LongerThanOriginal;
+  if ((packet.tsNsec ?? 0) >= 1e9) return PacketStatus.BadTimestamp;
+  return PacketStatus.Ok;
 }
