@@ -2,13 +2,13 @@ import { createNumberReader } from './number-reader.js';
 import { PacketList } from './messages.js';
 
 /** Outcome of {@link PacketListDecoder.decode}. */
-export const PacketListStatus = {
+export const PACKET_LIST_STATUS = {
   Ok: 0,
   /** The (decompressed) bytes are not a PacketList protobuf. */
   Malformed: 1,
 } as const;
-/** A value of {@link PacketListStatus}. */
-export type PacketListStatus = (typeof PacketListStatus)[keyof typeof PacketListStatus];
+/** A value of {@link PACKET_LIST_STATUS}. */
+export type PacketListStatus = (typeof PACKET_LIST_STATUS)[keyof typeof PACKET_LIST_STATUS];
 
 /** Caller-owned result of {@link PacketListDecoder.decode}. */
 export interface DecodedPacketList {
@@ -37,9 +37,9 @@ export class PacketListDecoder {
       // protobufjs signals bad input by throwing; counted and reported as a status.
       out.list = null;
       this.stats.malformed++;
-      return PacketListStatus.Malformed;
+      return PACKET_LIST_STATUS.Malformed;
     }
     this.stats.lists++;
-    return PacketListStatus.Ok;
+    return PACKET_LIST_STATUS.Ok;
   }
 }

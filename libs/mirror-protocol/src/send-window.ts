@@ -1,5 +1,5 @@
 /** Outcome of {@link SendWindow.ack}. */
-export const AckStatus = {
+export const ACK_STATUS = {
   /** The acknowledgement advanced; batches up to it were released. */
   Advanced: 0,
   /** At or below an earlier acknowledgement (a repeat, or a receiver that lost its state). No-op. */
@@ -7,8 +7,8 @@ export const AckStatus = {
   /** Above anything sent, or not a safe integer: a peer bug. Ignored and counted. */
   Invalid: 2,
 } as const;
-/** A value of {@link AckStatus}. */
-export type AckStatus = (typeof AckStatus)[keyof typeof AckStatus];
+/** A value of {@link ACK_STATUS}. */
+export type AckStatus = (typeof ACK_STATUS)[keyof typeof ACK_STATUS];
 
 /** One retained batch of a {@link SendWindow}. */
 export interface SendWindowEntry<T> {
@@ -131,18 +131,18 @@ export class SendWindow<T> {
   ack(sequence: number): AckStatus {
     if (!Number.isSafeInteger(sequence) || sequence >= this.next) {
       this.stats.invalidAcks++;
-      return AckStatus.Invalid;
+      return ACK_STATUS.Invalid;
     }
     if (sequence <= this.acked) {
       this.stats.staleAcks++;
-      return AckStatus.Stale;
+      return ACK_STATUS.Stale;
     }
     this.acked = sequence;
     while (this.head < this.sequences.length && this.sequences[this.head]! <= sequence) {
       this.stats.acked++;
       this.shift();
     }
-    return AckStatus.Advanced;
+    return ACK_STATUS.Advanced;
   }
 
   /** The retained batches in sequence order: what to resend after a reconnect. Allocates (once per reconnect). */
