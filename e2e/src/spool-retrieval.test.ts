@@ -4,27 +4,21 @@
  * RTP streams in the retrieved pcap — the counts of the truth file.
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, test } from 'vitest';
+import { corpusCaptures, corpusPath } from '@callscope/testing';
 
 const run = promisify(execFile);
 const root = new URL('../../', import.meta.url).pathname;
 const sniffer = join(root, 'dist/apps/sniffer/main.js');
-const corpus = join(root, 'fixtures/corpus');
 /** busy-hour-a has 200 calls; a sample keeps the suite fast. */
 const MAX_CALLS_PER_CAPTURE = 6;
 
-interface TruthCall { call_id: string; sip_messages: number; invite_time: number }
-interface TruthStream { ssrc: string; src_port: number; dst_port: number; packets: number; call_id: string | null }
-interface Truth { file: string; calls: TruthCall[]; rtp_streams: TruthStream[] }
-
-const truths = readdirSync(corpus)
-  .filter((f) => f.endsWith('.truth.json'))
-  .sort()
-  .map((f) => JSON.parse(readFileSync(join(corpus, f), 'utf8')) as Truth)
+const truths = corpusCaptures()
+  .map((c) => c.truth)
   .filter((t) => t.calls.length > 0);
 
 /** tshark's view of a pcap: SIP messages per Call-ID and RTP streams decoded from its SDP. */
@@ -48,7 +42,7 @@ describe('spool retrieval read back by tshark', () => {
 
   test.each(truths.map((t) => [t.file, t] as const))('%s', async (file, truth) => {
     const spool = mkdtempSync(join(tmpdir(), 'callscope-spool-'));
-    const analyzed = spawnSync(process.execPath, [sniffer, 'analyze', join(corpus, file), '--spool', spool], { encoding: 'utf8' });
+    const analyzed = spawnSync(process.execPath, [sniffer, 'analyze', corpusPath(file), '--spool', spool], { encoding: 'utf8' });
     expect(analyzed.status).toBe(0);
     const records = analyzed.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; call_id: string; start: string });
     const calls = truth.calls.slice(0, MAX_CALLS_PER_CAPTURE);

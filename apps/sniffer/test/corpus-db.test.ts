@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { readCaptureFile } from '@callscope/pcap-store';
 import { CdrSink } from '../src/output/cdr-sink.js';
 import { DEFAULT_PIPELINE_OPTIONS, PacketPipeline } from '@callscope/call-engine';
-import { corpusCaptures, isoFromEpoch } from './analyze-corpus.js';
+import { corpusCaptures, isoFromEpoch } from '@callscope/testing';
 
 const serverUrl = process.env['CALLSCOPE_DB_URL'] ?? 'mysql://root@127.0.0.1:3306/callscope';
 const dbName = `callscope_t_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;

@@ -4,7 +4,8 @@
  * registrations.
  */
 import { describe, expect, test } from 'vitest';
-import { analyzeFile, corpusCaptures, isoFromEpoch, isoToMicros } from './analyze-corpus.js';
+import { corpusCaptures, isoFromEpoch, isoToMicros } from '@callscope/testing';
+import { analyzeFile } from './analyze-corpus.js';
 
 const STATE_OF_REASON: Record<string, string> = {
   bye_confirmed: 'COMPLETED',

@@ -1,9 +1,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { CORPUS_DIR, readCorpusRecords } from '@callscope/testing';
 import { createDecodedPacket, DecodeStatus, formatIp, PacketDecoder, Transport, TunnelType } from '../src/index.js';
-import { walkPcap } from './pcap-records.js';
 
-const CORPUS = new URL('../../../fixtures/corpus/', import.meta.url);
 const FIXTURES = new URL('./fixtures/', import.meta.url);
 
 /**
@@ -13,18 +12,17 @@ const FIXTURES = new URL('./fixtures/', import.meta.url);
 const oracles = readdirSync(FIXTURES).filter((n) => n.endsWith('.tshark.tsv') && n !== 'synthetic.tshark.tsv');
 
 function decodeCapture(name: string): { rows: string[]; statuses: Map<number, number>; tunnels: Set<string> } {
-  const file = readdirSync(CORPUS).find((n) => n === `${name}.pcap` || n === `${name}.pcapng`);
+  const file = readdirSync(CORPUS_DIR).find((n) => n === `${name}.pcap` || n === `${name}.pcapng`);
   if (file === undefined) throw new Error(`capture ${name} missing from fixtures/corpus`);
-  const buf = new Uint8Array(readFileSync(new URL(file, CORPUS)));
   const decoder = new PacketDecoder();
   const out = createDecodedPacket();
   const rows: string[] = [];
   const statuses = new Map<number, number>();
   const tunnels = new Set<string>();
   let frame = 0;
-  walkPcap(buf, (r) => {
+  readCorpusRecords(file).forEach((r) => {
     frame++;
-    const st = decoder.decode(buf, r.offset, r.length, r.linkType, r.tsSec, r.tsNsec, out);
+    const st = decoder.decode(r.data, 0, r.data.length, r.linkType, r.tsSec, r.tsNsec, out);
     statuses.set(st, (statuses.get(st) ?? 0) + 1);
     if (st !== DecodeStatus.Ok || (out.transport !== Transport.Udp && out.transport !== Transport.Tcp)) return;
     tunnels.add(Array.from(out.tunnelTypes.subarray(0, out.tunnelDepth)).join('/'));

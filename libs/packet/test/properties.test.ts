@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect } from 'vitest';
 import { test, fc } from '@fast-check/vitest';
 import { createDecodedPacket, DECODE_STATUS_COUNT, DecodeStatus, PacketDecoder, Transport } from '../src/index.js';
-import { walkPcap } from './pcap-records.js';
 import { SYNTHETIC_FRAMES } from './synthetic-frames.js';
 import { LinkType } from '@callscope/pcap-format';
+import { readCorpusRecords } from '@callscope/testing';
 
 const LINK_TYPES = [...Object.values(LinkType), 999];
 const decoder = new PacketDecoder({ maxReassemblyDatagrams: 64 });
@@ -13,10 +12,8 @@ const out = createDecodedPacket();
 /** A few real frames of each encapsulation in the corpus, plus every synthetic frame. */
 const REAL: { linkType: number; bytes: Uint8Array }[] = SYNTHETIC_FRAMES.map((f) => ({ linkType: f.linkType, bytes: f.bytes }));
 for (const name of ['encap-erspan2-dtmf.pcap', 'encap-vxlan-reinvite-hold.pcap', 'encap-qinq-cancel-487.pcap', 'basic-call-linux-sll.pcap', 'sip-tcp.pcap', 'ipv6-call.pcap']) {
-  const buf = new Uint8Array(readFileSync(new URL(`../../../fixtures/corpus/${name}`, import.meta.url)));
-  let n = 0;
-  walkPcap(buf, (r) => {
-    if (n++ % 50 === 0) REAL.push({ linkType: r.linkType, bytes: buf.slice(r.offset, r.offset + r.length) });
+  readCorpusRecords(name).forEach((r, n) => {
+    if (n % 50 === 0) REAL.push({ linkType: r.linkType, bytes: r.data });
   });
 }
 

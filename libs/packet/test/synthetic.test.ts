@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createDecodedPacket, DecodeStatus, formatIp, formatIpv4, formatIpv6, PacketDecoder, Transport, TunnelType, type DecodedPacket } from '../src/index.js';
 import { ip4n } from './frame-builder.js';
-import { walkPcap } from './pcap-records.js';
 import { SYNTHETIC_FRAMES } from './synthetic-frames.js';
 import { LinkType } from '@callscope/pcap-format';
+import { readCaptureRecords } from '@callscope/testing';
 
 const FIXTURES = new URL('./fixtures/', import.meta.url);
 
@@ -34,9 +34,7 @@ function decodeAll(): Map<string, { status: number; out: DecodedPacket }> {
 
 describe('hand-built frames of every layer against tshark (fixtures/synthetic.pcapng)', () => {
   it('the pcapng tshark read holds exactly the frames the builders make', () => {
-    const buf = new Uint8Array(readFileSync(new URL('synthetic.pcapng', FIXTURES)));
-    const frames: { linkType: number; bytes: Uint8Array }[] = [];
-    walkPcap(buf, (r) => frames.push({ linkType: r.linkType, bytes: buf.slice(r.offset, r.offset + r.length) }));
+    const frames = readCaptureRecords(readFileSync(new URL('synthetic.pcapng', FIXTURES))).map((r) => ({ linkType: r.linkType, bytes: r.data }));
     expect(frames.length).toBe(SYNTHETIC_FRAMES.length);
     frames.forEach((f, i) => {
       expect(f.linkType).toBe(SYNTHETIC_FRAMES[i]!.linkType);
@@ -46,14 +44,13 @@ describe('hand-built frames of every layer against tshark (fixtures/synthetic.pc
 
   it('yields the same innermost UDP/TCP packets as tshark', () => {
     const expected = readFileSync(new URL('synthetic.tshark.tsv', FIXTURES), 'utf8').split('\n').filter((l) => l !== '');
-    const buf = new Uint8Array(readFileSync(new URL('synthetic.pcapng', FIXTURES)));
     const decoder = new PacketDecoder();
     const out = createDecodedPacket();
     const rows: string[] = [];
     let n = 0;
-    walkPcap(buf, (r) => {
+    readCaptureRecords(readFileSync(new URL('synthetic.pcapng', FIXTURES))).forEach((r) => {
       n++;
-      const st = decoder.decode(buf, r.offset, r.length, r.linkType, r.tsSec, r.tsNsec, out);
+      const st = decoder.decode(r.data, 0, r.data.length, r.linkType, r.tsSec, r.tsNsec, out);
       if (st === DecodeStatus.Ok && (out.transport === Transport.Udp || out.transport === Transport.Tcp)) rows.push(row(n, out));
     });
     expect(rows).toEqual(expected);

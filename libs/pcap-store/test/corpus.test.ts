@@ -1,24 +1,13 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readCaptureFile, readCaptureStream } from '../src/index.js';
 import { CaptureFormat, type CaptureSummary, type PacketRecord, LinkType } from '@callscope/pcap-format';
-
-const CORPUS = fileURLToPath(new URL('../../../fixtures/corpus/', import.meta.url));
-
-interface TruthCapture {
-  file_type: string;
-  encapsulation: string;
-  timestamp_precision: string;
-  packets: number;
-  first_packet_time: string;
-  last_packet_time: string;
-}
+import { corpusCaptures, corpusPath, parseCapinfosTime } from '@callscope/testing';
 
 const ENCAPSULATION: Record<string, number> = { ether: LinkType.Ethernet, 'linux-sll': LinkType.LinuxSll };
 const FILE_TYPE: Record<string, string> = {
@@ -27,23 +16,7 @@ const FILE_TYPE: Record<string, string> = {
   pcapng: CaptureFormat.PCAPNG,
 };
 
-/** capinfos prints UTC "YYYY-MM-DD HH:MM:SS.fraction"; turned into exact integers. */
-function parseTruthTime(text: string): { sec: number; nsec: number } {
-  const m = /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)\.(\d+)$/.exec(text);
-  if (m === null) throw new Error(`unexpected time ${text}`);
-  const [, y, mo, d, h, mi, s, frac] = m;
-  const sec = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)) / 1000;
-  return { sec, nsec: Number(frac!.padEnd(9, '0')) };
-}
-
-const captures = readdirSync(CORPUS)
-  .filter((f) => f.endsWith('.truth.json'))
-  .map((f) => {
-    const name = f.replace(/\.truth\.json$/, '');
-    const file = readdirSync(CORPUS).find((c) => c === `${name}.pcap` || c === `${name}.pcapng`)!;
-    const truth = (JSON.parse(readFileSync(join(CORPUS, f), 'utf8')) as { capture: TruthCapture }).capture;
-    return { file, truth };
-  });
+const captures = corpusCaptures().map((c) => ({ file: c.name, truth: c.truth.capture }));
 
 /** Hash of everything a record carries except the buffer identity. */
 function recordHasher(): { add: (r: PacketRecord) => void; digest: () => string } {
@@ -85,7 +58,7 @@ describe('reference corpus (truth: capinfos via tshark 4.0)', () => {
     let expectedIndex = 0;
     let lastOffset = -1;
     let badRecords = 0;
-    const summary = await readCaptureFile(join(CORPUS, file), (r) => {
+    const summary = await readCaptureFile(corpusPath(file), (r) => {
       if (r.index !== expectedIndex++ || r.fileOffset <= lastOffset || r.data.length !== r.capLen) badRecords++;
       if (r.tsNsec < 0 || r.tsNsec > 999_999_999 || !Number.isInteger(r.tsNsec)) badRecords++;
       lastOffset = r.fileOffset;
@@ -94,8 +67,8 @@ describe('reference corpus (truth: capinfos via tshark 4.0)', () => {
     expect(summary.packets).toBe(truth.packets);
     expect(summary.linkTypes).toEqual([ENCAPSULATION[truth.encapsulation]]);
     expect(summary.format).toBe(FILE_TYPE[truth.file_type]);
-    expect(summary.first).toEqual(parseTruthTime(truth.first_packet_time));
-    expect(summary.last).toEqual(parseTruthTime(truth.last_packet_time));
+    expect(summary.first).toEqual(parseCapinfosTime(truth.first_packet_time));
+    expect(summary.last).toEqual(parseCapinfosTime(truth.last_packet_time));
     const digits = Number(/\((\d+)\)/.exec(truth.timestamp_precision)![1]);
     expect(summary.interfaces.map((i) => i.tsExponent)).toEqual(summary.interfaces.map(() => digits));
     expect(summary.truncation).toBeNull();
@@ -104,9 +77,9 @@ describe('reference corpus (truth: capinfos via tshark 4.0)', () => {
 
   it('gives identical records whatever the chunk size (records spanning chunks are carried)', async () => {
     for (const file of ['register-auth.pcapng', 'ipv6-call.pcap', 'basic-call-linux-sll.pcap']) {
-      const whole = await digestFile(join(CORPUS, file));
+      const whole = await digestFile(corpusPath(file));
       for (const chunkSize of [64, 1000, 4099]) {
-        const split = await digestFile(join(CORPUS, file), chunkSize);
+        const split = await digestFile(corpusPath(file), chunkSize);
         expect(split.digest, `${file} chunk ${chunkSize}`).toBe(whole.digest);
         expect(split.summary).toEqual(whole.summary);
       }
@@ -115,9 +88,9 @@ describe('reference corpus (truth: capinfos via tshark 4.0)', () => {
 
   it('reads gzip-compressed pcap and pcapng identically, flagged compressed', async () => {
     for (const file of ['register-auth.pcapng', 'cancel-487.pcap']) {
-      const plain = await digestFile(join(CORPUS, file));
+      const plain = await digestFile(corpusPath(file));
       const gz = join(tmp, `${file}.gz`);
-      writeFileSync(gz, gzipSync(readFileSync(join(CORPUS, file))));
+      writeFileSync(gz, gzipSync(readFileSync(corpusPath(file))));
       const packed = await digestFile(gz, 128);
       expect(packed.digest).toBe(plain.digest);
       expect(packed.summary).toEqual({ ...plain.summary, compressed: true });
@@ -125,7 +98,7 @@ describe('reference corpus (truth: capinfos via tshark 4.0)', () => {
   });
 
   it('waits for a promise-returning callback before touching the buffer again', async () => {
-    const path = join(CORPUS, 'cancel-487.pcap');
+    const path = corpusPath('cancel-487.pcap');
     const expected = await digestFile(path, 100);
     const h = recordHasher();
     let inFlight = 0;
@@ -145,7 +118,7 @@ describe('reference corpus (truth: capinfos via tshark 4.0)', () => {
   });
 
   it('readCaptureStream reads a Readable of uneven chunks like the file reader', async () => {
-    const path = join(CORPUS, 'register-auth.pcapng');
+    const path = corpusPath('register-auth.pcapng');
     const bytes = readFileSync(path);
     const chunks: Buffer[] = [];
     for (let i = 0, n = 1; i < bytes.length; i += n, n = (n * 7) % 997 + 1) chunks.push(bytes.subarray(i, i + n));
@@ -162,7 +135,7 @@ describe('reference corpus (truth: capinfos via tshark 4.0)', () => {
     const controller = new AbortController();
     let seen = 0;
     const reading = readCaptureFile(
-      join(CORPUS, 'basic-callee-bye-pcmu.pcap'),
+      corpusPath('basic-callee-bye-pcmu.pcap'),
       () => {
         if (++seen === 10) controller.abort(new Error('enough'));
       },

@@ -2,14 +2,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { fc, test } from '@fast-check/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PcapWriter, readCaptureFile, readCaptureStream } from '../src/index.js';
 import { bytes } from './build-capture.js';
 import { PcapResolution, serializePcapGlobalHeader, serializePcapRecordHeader, LinkType } from '@callscope/pcap-format';
+import { corpusPath } from '@callscope/testing';
 
-const CORPUS = fileURLToPath(new URL('../../../fixtures/corpus/', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'pcap-store-writer-'));
 afterAll(() => {
   rmSync(tmp, { recursive: true, force: true });
@@ -62,7 +61,7 @@ describe('PcapWriter', () => {
   it.each(['basic-call-linux-sll.pcap', 'ipv6-call.pcap', 'cancel-487.pcap'])(
     'copies %s byte for byte (reader -> writer, same header parameters)',
     async (file) => {
-      const source = join(CORPUS, file);
+      const source = corpusPath(file);
       const original = readFileSync(source);
       const target = join(tmp, file);
       let writer: PcapWriter | null = null;

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { readCaptureFile } from '../src/index.js';
 import { LinkType } from '@callscope/pcap-format';
+import { corpusPath } from '@callscope/testing';
 
 const FIXTURES = new URL('./fixtures/', import.meta.url);
 /** wiretap WTAP_ENCAP_* (what tshark's frame.encap_type prints) -> LINKTYPE_*. */
@@ -41,7 +42,7 @@ describe('every packet of corpus captures against tshark 4.0.17 (saved oracle)',
         return `${sec}.${frac!.padEnd(9, '0')} ${len} ${capLen}`;
       });
     const got: string[] = [];
-    await readCaptureFile(fileURLToPath(new URL(`../../../fixtures/corpus/${file}`, import.meta.url)), (r) => {
+    await readCaptureFile(corpusPath(file), (r) => {
       got.push(`${r.tsSec}.${String(r.tsNsec).padStart(9, '0')} ${r.origLen} ${r.capLen}`);
     });
     expect(got.length).toBeGreaterThan(20);

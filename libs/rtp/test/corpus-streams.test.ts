@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Codec, DtmfDetector, JitterBufferIndex, PayloadTypeMap, RtpStreamStats, dtmfDigit } from '../src/index.js';
-import { FIXTURE_CAPTURES, readStreamFixture, readTruthStreams, type FixtureStream, type TruthStream } from './stream-fixture.js';
+import { readTruth, type TruthRtpStream } from '@callscope/testing';
+import { FIXTURE_CAPTURES, readStreamFixture, type FixtureStream } from './stream-fixture.js';
 
 /** The corpus SDP offers PCMU/PCMA/G.729 and telephone-event on 101 (see the truth files' sdp). */
 function sessionMap(): PayloadTypeMap {
@@ -23,7 +24,7 @@ function run(stream: FixtureStream): RtpStreamStats {
   return stats;
 }
 
-function findTruth(truth: TruthStream[], s: FixtureStream): TruthStream {
+function findTruth(truth: TruthRtpStream[], s: FixtureStream): TruthRtpStream {
   const t = truth.find((x) => x.ssrc === s.ssrc && x.src === s.src && x.src_port === s.srcPort && x.dst === s.dst && x.dst_port === s.dstPort);
   if (t === undefined) throw new Error(`no truth row for ${s.ssrc} ${s.src}:${s.srcPort}`);
   return t;
@@ -32,7 +33,7 @@ function findTruth(truth: TruthStream[], s: FixtureStream): TruthStream {
 describe('issue 5 oracle: every corpus stream agrees with tshark/sharkd 4.0.17', () => {
   for (const name of FIXTURE_CAPTURES) {
     it(name, () => {
-      const truth = readTruthStreams(name);
+      const truth = readTruth(name).rtp_streams;
       const streams = readStreamFixture(name);
       // busy-hour-a is sampled (2 of its 128 streams); the others carry every stream.
       if (name !== 'busy-hour-a') expect(streams.length).toBe(truth.length);

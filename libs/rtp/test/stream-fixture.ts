@@ -23,33 +23,8 @@ export interface FixtureStream {
   packets: FixturePacket[];
 }
 
-/** Truth row of `tshark -z rtp,streams` + sharkd, as in fixtures/corpus/*.truth.json. */
-export interface TruthStream {
-  ssrc: string;
-  src: string;
-  src_port: number;
-  dst: string;
-  dst_port: number;
-  packets: number;
-  lost: number;
-  seq_errors: number | null;
-  min_delta_ms: number;
-  mean_delta_ms: number;
-  max_delta_ms: number;
-  min_jitter_ms: number;
-  mean_jitter_ms: number;
-  max_jitter_ms: number;
-  sharkd_max_jitter_ms?: number | null;
-  sharkd_mean_jitter_ms?: number | null;
-  sharkd_max_delta_ms?: number | null;
-  sharkd_expected?: number | null;
-  problem: boolean;
-}
-
 /** Directory of the per-stream fixtures. */
 export const STREAM_FIXTURES = new URL('./fixtures/streams/', import.meta.url);
-/** The shared reference corpus (truth files). */
-export const CORPUS = new URL('../../../fixtures/corpus/', import.meta.url);
 
 /** Read one `<capture>.rtp.txt` fixture, undoing its delta encoding exactly (integers only). */
 export function readStreamFixture(name: string): FixtureStream[] {
@@ -91,12 +66,6 @@ export function readStreamFixture(name: string): FixtureStream[] {
     });
   }
   return streams;
-}
-
-/** Truth rows of one capture. */
-export function readTruthStreams(name: string): TruthStream[] {
-  const truth = JSON.parse(readFileSync(new URL(`${name}.truth.json`, CORPUS), 'utf8')) as { rtp_streams: TruthStream[] };
-  return truth.rtp_streams;
 }
 
 /** Names of the captures that have a stream fixture. */

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { readTruth, type TruthSdp } from '@callscope/testing';
 import {
   SIP_METHOD_NAMES, SdpDirection, SdpStatus, SessionDescription, SipMessage, SipMessageKind, SipStatus, parseSdp,
   parseSipMessage,
@@ -113,15 +113,8 @@ describe('every SIP message of every corpus capture agrees with tshark 4.0', () 
 
 // Second oracle: the corpus truth files list every SDP body of every call (address, ports,
 // direction attribute) as computed from tshark's dissection by the corpus tooling.
-interface TruthSdp {
-  ip: string;
-  ports: number[];
-  direction: string;
-  cseq: number;
-}
-interface Truth {
-  calls: { call_id: string; sdp: TruthSdp[] }[];
-}
+/** The truth fields this parser's output is compared on. */
+type SdpSummary = Pick<TruthSdp, 'ip' | 'ports' | 'direction' | 'cseq'>;
 
 const DIRECTIONS: Record<number, string> = {
   [SdpDirection.SendRecv]: 'sendrecv',
@@ -133,11 +126,10 @@ const DIRECTIONS: Record<number, string> = {
 describe('SDP of every call agrees with the corpus truth files', () => {
   for (const fx of fixtures) {
     it(fx.capture, () => {
-      const base = fx.capture.replace(/\.pcap(ng)?$/, '');
-      const truth = JSON.parse(readFileSync(new URL(`../../../fixtures/corpus/${base}.truth.json`, import.meta.url), 'utf8')) as Truth;
+      const truth = readTruth(fx.capture);
       const msg = new SipMessage();
       const sdp = new SessionDescription();
-      const ours = new Map<string, TruthSdp[]>();
+      const ours = new Map<string, SdpSummary[]>();
       for (const m of fx.messages) {
         const b = hexToBytes(m.payload);
         expect(parseSipMessage(b, 0, b.length, msg)).toBe(SipStatus.Ok);
