@@ -2,9 +2,9 @@
 // PacketList -> deflate/brotli (node:zlib, as mirror-sender does) -> PacketBatch -> frames ->
 // arbitrary TCP chunking -> FrameDecoder -> inflate -> PacketListDecoder. Checked against the
 // capinfos values in the corpus truth files (an independent oracle).
-import { readFileSync } from 'node:fs';
 import { brotliCompressSync, brotliDecompressSync, deflateSync, inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { parseCapinfosTime, readCorpusRecords, readTruth } from '@callscope/testing';
 import {
   Compression,
   FRAME_STATUS,
@@ -22,40 +22,6 @@ import {
   type Packet,
 } from '../src/index.js';
 
-interface Capture {
-  linkType: number;
-  packets: Packet[];
-}
-
-/** Minimal classic-pcap reader (both byte orders, µs and ns magic); enough for the corpus. */
-function readPcap(bytes: Uint8Array): Capture {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const magicLe = view.getUint32(0, true);
-  const little = magicLe === 0xa1b2c3d4 || magicLe === 0xa1b23c4d;
-  const magic = view.getUint32(0, little);
-  const nanos = magic === 0xa1b23c4d;
-  const linkType = view.getUint32(20, little);
-  const packets: Packet[] = [];
-  for (let at = 24; at + 16 <= bytes.length; ) {
-    const tsSec = view.getUint32(at, little);
-    const frac = view.getUint32(at + 4, little);
-    const capLen = view.getUint32(at + 8, little);
-    const origLen = view.getUint32(at + 12, little);
-    packets.push({ linkType, tsSec, tsNsec: nanos ? frac : frac * 1000, origLen, data: bytes.slice(at + 16, at + 16 + capLen) });
-    at += 16 + capLen;
-  }
-  return { linkType, packets };
-}
-
-function truthTime(text: string): [number, number] {
-  // "2026-11-29 18:17:24.194584589" (UTC) -> [seconds, nanoseconds]
-  const [date, time] = text.split(' ') as [string, string];
-  const [hms, frac = '0'] = time.split('.') as [string, string?];
-  const seconds = Date.parse(`${date}T${hms}Z`) / 1000;
-  return [seconds, Number(frac.padEnd(9, '0').slice(0, 9))];
-}
-
-const CORPUS = new URL('../../../fixtures/corpus/', import.meta.url);
 const CODECS = [
   { compression: Compression.COMPRESSION_NONE, name: 'none' },
   { compression: Compression.COMPRESSION_DEFLATE, name: 'deflate', pack: deflateSync, unpack: inflateSync },
@@ -63,10 +29,10 @@ const CODECS = [
 ] as const;
 
 describe.each(['ipv6-call.pcap', 'basic-call-linux-sll.pcap'])('real capture %s', (file) => {
-  const capture = readPcap(new Uint8Array(readFileSync(new URL(file, CORPUS))));
-  const truth = JSON.parse(readFileSync(new URL(file.replace(/\.pcap$/, '.truth.json'), CORPUS), 'utf8')) as {
-    capture: { packets: number; first_packet_time: string; last_packet_time: string };
+  const capture: { packets: Packet[] } = {
+    packets: readCorpusRecords(file).map((r) => ({ linkType: r.linkType, tsSec: r.tsSec, tsNsec: r.tsNsec, origLen: r.origLen, data: r.data })),
   };
+  const truth = readTruth(file);
 
   it('the pcap reader agrees with capinfos', () => {
     expect(capture.packets).toHaveLength(truth.capture.packets);
@@ -121,8 +87,8 @@ describe.each(['ipv6-call.pcap', 'basic-call-linux-sll.pcap'])('real capture %s'
     }
     const first = received[0]!;
     const last = received[received.length - 1]!;
-    expect([first.tsSec, first.tsNsec]).toEqual(truthTime(truth.capture.first_packet_time));
-    expect([last.tsSec, last.tsNsec]).toEqual(truthTime(truth.capture.last_packet_time));
+    expect({ sec: first.tsSec, nsec: first.tsNsec }).toEqual(parseCapinfosTime(truth.capture.first_packet_time));
+    expect({ sec: last.tsSec, nsec: last.tsNsec }).toEqual(parseCapinfosTime(truth.capture.last_packet_time));
   });
 });
 
