@@ -4,7 +4,7 @@ import { createNumberReader } from './number-reader.js';
 import { DEFAULT_MAX_FRAME_LENGTH, FRAME_HEADER_LENGTH } from './protocol-constants.js';
 
 /** Outcome of {@link FrameDecoder.next}. */
-export const FRAME_STATUS = {
+export const FrameStatus = {
   /** No complete frame buffered yet: push more bytes. */
   NeedMore: 0,
   /** A frame was decoded into `out.envelope`. */
@@ -14,11 +14,11 @@ export const FRAME_STATUS = {
   /** The frame was consumed but its content is not a usable envelope (`out.reason` says why). */
   Malformed: 3,
 } as const;
-/** A value of {@link FRAME_STATUS}. */
-export type FrameStatus = (typeof FRAME_STATUS)[keyof typeof FRAME_STATUS];
+/** A value of {@link FrameStatus}. */
+export type FrameStatus = (typeof FrameStatus)[keyof typeof FrameStatus];
 
-/** Why a frame was {@link FRAME_STATUS.Malformed}; also the index into the malformed counters. */
-export const MALFORMED_REASON = {
+/** Why a frame was {@link FrameStatus.Malformed}; also the index into the malformed counters. */
+export const MalformedReason = {
   /** Not malformed. */
   None: 0,
   /** Length prefix 0: an envelope always carries one message, so it is never empty. */
@@ -26,8 +26,8 @@ export const MALFORMED_REASON = {
   /** The protobuf bytes do not parse (truncated field, bad wire type, bad varint, too deep). */
   Protobuf: 2,
 } as const;
-/** A value of {@link MALFORMED_REASON}. */
-export type MalformedReason = (typeof MALFORMED_REASON)[keyof typeof MALFORMED_REASON];
+/** A value of {@link MalformedReason}. */
+export type MalformedReason = (typeof MalformedReason)[keyof typeof MalformedReason];
 
 /** Caller-owned result of {@link FrameDecoder.next}, reused across calls. */
 export interface DecodedFrame {
@@ -40,13 +40,13 @@ export interface DecodedFrame {
   envelope: Envelope | null;
   /** Length of the envelope bytes (prefix excluded) of the last consumed frame. */
   length: number;
-  /** Why the last frame was malformed, {@link MALFORMED_REASON.None} otherwise. */
+  /** Why the last frame was malformed, {@link MalformedReason.None} otherwise. */
   reason: MalformedReason;
 }
 
 /** Creates an empty {@link DecodedFrame} for reuse. */
 export function createDecodedFrame(): DecodedFrame {
-  return { envelope: null, length: 0, reason: MALFORMED_REASON.None };
+  return { envelope: null, length: 0, reason: MalformedReason.None };
 }
 
 /** Counters of a {@link FrameDecoder}; every rejected frame is counted by reason. */
@@ -55,7 +55,7 @@ export interface FrameDecoderStats {
   frames: number;
   /** Bytes pushed in total. */
   bytes: number;
-  /** Malformed frames by {@link MALFORMED_REASON} (index 0 unused). */
+  /** Malformed frames by {@link MalformedReason} (index 0 unused). */
   malformed: number[];
   /** Length prefixes above the bound (at most 1: the state is sticky). */
   tooLarge: number;
@@ -77,7 +77,7 @@ export interface FrameDecoderOptions {
  * TCP delivers arbitrary chunks, so a frame may arrive in pieces or several frames in one chunk.
  * Chunks are appended to one growable buffer (compacted in place, doubled when a frame does not
  * fit), so steady-state decoding allocates only what protobufjs allocates for the message itself.
- * Wire input never throws: protobufjs errors become {@link FRAME_STATUS.Malformed}. The buffer is
+ * Wire input never throws: protobufjs errors become {@link FrameStatus.Malformed}. The buffer is
  * bounded by the frame bound: a length prefix above it is refused before any of it is buffered.
  *
  * Usage: after each `push(chunk)`, call `next(out)` until it answers `NeedMore` or `TooLarge`.
@@ -137,10 +137,10 @@ export class FrameDecoder {
    */
   next(out: DecodedFrame): FrameStatus {
     out.envelope = null;
-    out.reason = MALFORMED_REASON.None;
-    if (this.broken) return FRAME_STATUS.TooLarge;
+    out.reason = MalformedReason.None;
+    if (this.broken) return FrameStatus.TooLarge;
     const available = this.end - this.start;
-    if (available < FRAME_HEADER_LENGTH) return FRAME_STATUS.NeedMore;
+    if (available < FRAME_HEADER_LENGTH) return FrameStatus.NeedMore;
     const length = this.view.getUint32(this.start, false);
     if (length > this.maxFrameLength) {
       this.broken = true;
@@ -148,15 +148,15 @@ export class FrameDecoder {
       this.stats.discardedBytes += available;
       this.start = this.end = 0;
       out.length = length;
-      return FRAME_STATUS.TooLarge;
+      return FrameStatus.TooLarge;
     }
-    if (available - FRAME_HEADER_LENGTH < length) return FRAME_STATUS.NeedMore;
+    if (available - FRAME_HEADER_LENGTH < length) return FrameStatus.NeedMore;
     const bodyStart = this.start + FRAME_HEADER_LENGTH;
     // The frame is consumed whatever its content: the length prefix keeps the stream in sync.
     this.start = bodyStart + length;
     if (this.start === this.end) this.start = this.end = 0;
     out.length = length;
-    if (length === 0) return this.malformed(out, MALFORMED_REASON.EmptyFrame);
+    if (length === 0) return this.malformed(out, MalformedReason.EmptyFrame);
     const reader = this.reader;
     reader.buf = this.buf;
     reader.pos = bodyStart;
@@ -166,17 +166,17 @@ export class FrameDecoder {
     } catch {
       // protobufjs reports bad input by throwing (RangeError "index out of range", Error "invalid
       // wire type ..."); that is wire input, so it becomes a counted status, never an exception.
-      return this.malformed(out, MALFORMED_REASON.Protobuf);
+      return this.malformed(out, MalformedReason.Protobuf);
     }
     this.stats.frames++;
-    return FRAME_STATUS.Frame;
+    return FrameStatus.Frame;
   }
 
   private malformed(out: DecodedFrame, reason: MalformedReason): FrameStatus {
     out.envelope = null;
     out.reason = reason;
     this.stats.malformed[reason] = (this.stats.malformed[reason] ?? 0) + 1;
-    return FRAME_STATUS.Malformed;
+    return FrameStatus.Malformed;
   }
 
   /** Makes room for `extra` bytes after `end`: compact first, grow (doubling) only if needed. */

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { test as fcTest, fc } from '@fast-check/vitest';
 import { encodeFrame } from './frame-encoder.js';
-import { FRAME_STATUS, FrameDecoder, MALFORMED_REASON, createDecodedFrame } from './frame-decoder.js';
+import { FrameStatus, FrameDecoder, MalformedReason, createDecodedFrame } from './frame-decoder.js';
 import { AuthFailure, Compression, Envelope, PacketList, type EnvelopeInit } from './messages.js';
-import { PACKET_LIST_STATUS, PacketListDecoder, type DecodedPacketList } from './packet-list-decoder.js';
+import { PacketListStatus, PacketListDecoder, type DecodedPacketList } from './packet-list-decoder.js';
 
 const nonce = (seed: number): Uint8Array => Uint8Array.from({ length: 32 }, (_, i) => (seed + i * 7) & 0xff);
 
@@ -48,10 +48,10 @@ function decodeAll(decoder: FrameDecoder): { statuses: number[]; envelopes: Enve
   const envelopes: Envelope[] = [];
   for (;;) {
     const status = decoder.next(out);
-    if (status === FRAME_STATUS.NeedMore) break;
+    if (status === FrameStatus.NeedMore) break;
     statuses.push(status);
-    if (status === FRAME_STATUS.Frame) envelopes.push(out.envelope!);
-    if (status === FRAME_STATUS.TooLarge) break;
+    if (status === FrameStatus.Frame) envelopes.push(out.envelope!);
+    if (status === FrameStatus.TooLarge) break;
   }
   return { statuses, envelopes };
 }
@@ -74,12 +74,12 @@ describe('encodeFrame / FrameDecoder round trip', () => {
     const decoder = new FrameDecoder();
     decoder.push(frame);
     const out = createDecodedFrame();
-    expect(decoder.next(out)).toBe(FRAME_STATUS.Frame);
+    expect(decoder.next(out)).toBe(FrameStatus.Frame);
     expect(out.length).toBe(length);
     expect(plain(out.envelope!)).toEqual(plainInit(env));
     // Re-encoding the decoded envelope gives the same bytes (deterministic serialisation).
     expect(encodeFrame(out.envelope!)).toEqual(frame);
-    expect(decoder.next(out)).toBe(FRAME_STATUS.NeedMore);
+    expect(decoder.next(out)).toBe(FrameStatus.NeedMore);
     expect(decoder.pendingBytes).toBe(0);
   });
 
@@ -87,14 +87,14 @@ describe('encodeFrame / FrameDecoder round trip', () => {
     const decoder = new FrameDecoder();
     decoder.push(encodeFrame({ ack: { sequence: 2 ** 53 - 1 } }));
     const out = createDecodedFrame();
-    expect(decoder.next(out)).toBe(FRAME_STATUS.Frame);
+    expect(decoder.next(out)).toBe(FrameStatus.Frame);
     expect(out.envelope!.ack!.sequence).toBe(2 ** 53 - 1);
   });
 
   it('round-trips a PacketList (the compressed payload before compression)', () => {
     const list = { packets: [{ linkType: 1, tsSec: 10, tsNsec: 20, origLen: 60, data: Uint8Array.of(0xde, 0xad) }] };
     const out: DecodedPacketList = { list: null };
-    expect(new PacketListDecoder().decode(PacketList.encode(list).finish(), out)).toBe(PACKET_LIST_STATUS.Ok);
+    expect(new PacketListDecoder().decode(PacketList.encode(list).finish(), out)).toBe(PacketListStatus.Ok);
     const decoded = out.list!;
     expect(decoded.packets![0]!.tsSec).toBe(10);
     expect(decoded.packets![0]!.tsNsec).toBe(20);
@@ -110,7 +110,7 @@ describe('encodeFrame / FrameDecoder round trip', () => {
       for (const part of [stream.subarray(0, cut), stream.subarray(cut)]) {
         decoder.push(part);
         const { statuses, envelopes } = decodeAll(decoder);
-        expect(statuses.every((s) => s === FRAME_STATUS.Frame)).toBe(true);
+        expect(statuses.every((s) => s === FrameStatus.Frame)).toBe(true);
         got.push(...envelopes.map(plain));
       }
       expect(got).toEqual(expected);
@@ -143,18 +143,18 @@ describe('malformed input', () => {
   const rows: { name: string; bytes: number[]; max?: number; statuses: number[]; pending: number }[] = [
     { name: 'empty stream', bytes: [], statuses: [], pending: 0 },
     { name: 'partial length prefix', bytes: [0, 0, 0], statuses: [], pending: 3 },
-    { name: 'zero length', bytes: be32(0), statuses: [FRAME_STATUS.Malformed], pending: 0 },
-    { name: 'zero length then a good frame', bytes: [...be32(0), ...ackFrame], statuses: [FRAME_STATUS.Malformed, FRAME_STATUS.Frame], pending: 0 },
+    { name: 'zero length', bytes: be32(0), statuses: [FrameStatus.Malformed], pending: 0 },
+    { name: 'zero length then a good frame', bytes: [...be32(0), ...ackFrame], statuses: [FrameStatus.Malformed, FrameStatus.Frame], pending: 0 },
     { name: 'length lies long (waits for more, keeps bytes)', bytes: [...be32(100), 0x32, 0x02, 0x08, 0x05], statuses: [], pending: 8 },
-    { name: 'over the default 16 MiB limit', bytes: [...be32(16 * 1024 * 1024 + 1), 0x32], statuses: [FRAME_STATUS.TooLarge], pending: 0 },
-    { name: 'over a custom limit', bytes: [...be32(11), ...new Array<number>(11).fill(0)], max: 10, statuses: [FRAME_STATUS.TooLarge], pending: 0 },
-    { name: 'exactly the custom limit', bytes: [...be32(10), 0x32, 0x08, ...new Array<number>(8).fill(0)], max: 10, statuses: [FRAME_STATUS.Malformed], pending: 0 },
-    { name: 'length 0xffffffff', bytes: [0xff, 0xff, 0xff, 0xff], statuses: [FRAME_STATUS.TooLarge], pending: 0 },
-    { name: 'truncated protobuf: submessage length past frame end', bytes: [...be32(3), 0x32, 0x05, 0x08], statuses: [FRAME_STATUS.Malformed], pending: 0 },
-    { name: 'truncated protobuf: unterminated varint', bytes: [...be32(3), 0x32, 0x01, 0x80], statuses: [FRAME_STATUS.Malformed], pending: 0 },
-    { name: 'invalid wire type 7', bytes: [...be32(2), 0x0f, 0x00], statuses: [FRAME_STATUS.Malformed], pending: 0 },
-    { name: 'length lies short: frame cut inside a field, next prefix garbage', bytes: [...be32(3), ...ackFrame.slice(4)], statuses: [FRAME_STATUS.Malformed], pending: 1 },
-    { name: 'malformed frame then a good frame', bytes: [...be32(2), 0x0f, 0x00, ...ackFrame], statuses: [FRAME_STATUS.Malformed, FRAME_STATUS.Frame], pending: 0 },
+    { name: 'over the default 16 MiB limit', bytes: [...be32(16 * 1024 * 1024 + 1), 0x32], statuses: [FrameStatus.TooLarge], pending: 0 },
+    { name: 'over a custom limit', bytes: [...be32(11), ...new Array<number>(11).fill(0)], max: 10, statuses: [FrameStatus.TooLarge], pending: 0 },
+    { name: 'exactly the custom limit', bytes: [...be32(10), 0x32, 0x08, ...new Array<number>(8).fill(0)], max: 10, statuses: [FrameStatus.Malformed], pending: 0 },
+    { name: 'length 0xffffffff', bytes: [0xff, 0xff, 0xff, 0xff], statuses: [FrameStatus.TooLarge], pending: 0 },
+    { name: 'truncated protobuf: submessage length past frame end', bytes: [...be32(3), 0x32, 0x05, 0x08], statuses: [FrameStatus.Malformed], pending: 0 },
+    { name: 'truncated protobuf: unterminated varint', bytes: [...be32(3), 0x32, 0x01, 0x80], statuses: [FrameStatus.Malformed], pending: 0 },
+    { name: 'invalid wire type 7', bytes: [...be32(2), 0x0f, 0x00], statuses: [FrameStatus.Malformed], pending: 0 },
+    { name: 'length lies short: frame cut inside a field, next prefix garbage', bytes: [...be32(3), ...ackFrame.slice(4)], statuses: [FrameStatus.Malformed], pending: 1 },
+    { name: 'malformed frame then a good frame', bytes: [...be32(2), 0x0f, 0x00, ...ackFrame], statuses: [FrameStatus.Malformed, FrameStatus.Frame], pending: 0 },
   ];
 
   it.each(rows)('$name', ({ bytes, max, statuses, pending }) => {
@@ -168,23 +168,23 @@ describe('malformed input', () => {
     const decoder = new FrameDecoder();
     decoder.push(Uint8Array.from([...be32(0), ...be32(2), 0x0f, 0x00, ...be32(0)]));
     const out = createDecodedFrame();
-    expect(decoder.next(out)).toBe(FRAME_STATUS.Malformed);
-    expect(out.reason).toBe(MALFORMED_REASON.EmptyFrame);
-    expect(decoder.next(out)).toBe(FRAME_STATUS.Malformed);
-    expect(out.reason).toBe(MALFORMED_REASON.Protobuf);
-    expect(decoder.next(out)).toBe(FRAME_STATUS.Malformed);
-    expect(decoder.stats.malformed[MALFORMED_REASON.EmptyFrame]).toBe(2);
-    expect(decoder.stats.malformed[MALFORMED_REASON.Protobuf]).toBe(1);
+    expect(decoder.next(out)).toBe(FrameStatus.Malformed);
+    expect(out.reason).toBe(MalformedReason.EmptyFrame);
+    expect(decoder.next(out)).toBe(FrameStatus.Malformed);
+    expect(out.reason).toBe(MalformedReason.Protobuf);
+    expect(decoder.next(out)).toBe(FrameStatus.Malformed);
+    expect(decoder.stats.malformed[MalformedReason.EmptyFrame]).toBe(2);
+    expect(decoder.stats.malformed[MalformedReason.Protobuf]).toBe(1);
   });
 
   it('TooLarge is sticky and discards later input, counted', () => {
     const decoder = new FrameDecoder({ maxFrameLength: 100 });
     decoder.push(Uint8Array.from(be32(101)));
     const out = createDecodedFrame();
-    expect(decoder.next(out)).toBe(FRAME_STATUS.TooLarge);
+    expect(decoder.next(out)).toBe(FrameStatus.TooLarge);
     expect(out.length).toBe(101);
     decoder.push(Uint8Array.from(ackFrame));
-    expect(decoder.next(out)).toBe(FRAME_STATUS.TooLarge);
+    expect(decoder.next(out)).toBe(FrameStatus.TooLarge);
     expect(decoder.stats.tooLarge).toBe(1);
     expect(decoder.stats.discardedBytes).toBe(4 + ackFrame.length);
     expect(decoder.pendingBytes).toBe(0);
@@ -195,7 +195,7 @@ describe('malformed input', () => {
     const decoder = new FrameDecoder();
     decoder.push(Uint8Array.from([...be32(2), 0x7a, 0x00]));
     const out = createDecodedFrame();
-    expect(decoder.next(out)).toBe(FRAME_STATUS.Frame);
+    expect(decoder.next(out)).toBe(FrameStatus.Frame);
     expect(out.envelope!.body).toBeUndefined();
   });
 
@@ -217,7 +217,7 @@ describe('properties', () => {
         for (;;) {
           const status = decoder.next(out);
           expect([0, 1, 2, 3]).toContain(status);
-          if (status === FRAME_STATUS.NeedMore || status === FRAME_STATUS.TooLarge) break;
+          if (status === FrameStatus.NeedMore || status === FrameStatus.TooLarge) break;
           expect(++guard).toBeLessThan(1000);
         }
       }

@@ -29,15 +29,13 @@ export {
   PROTOCOL_VERSION,
 } from './protocol-constants.js';
 export { encodeFrame } from './frame-encoder.js';
-export { FRAME_STATUS, FrameDecoder, MALFORMED_REASON, createDecodedFrame } from './frame-decoder.js';
-export type { DecodedFrame, FrameDecoderOptions, FrameDecoderStats, FrameStatus, MalformedReason } from './frame-decoder.js';
-export { PACKET_LIST_STATUS, PacketListDecoder } from './packet-list-decoder.js';
-export type { DecodedPacketList, PacketListStatus } from './packet-list-decoder.js';
-export { AUTH_TRANSCRIPT_LABEL, CHALLENGE_STATUS, HELLO_STATUS, authTranscript, checkChallenge, checkHello } from './auth-transcript.js';
-export type { ChallengeStatus, HelloStatus } from './auth-transcript.js';
-export { BATCH_STATUS, PACKET_STATUS, checkBatch, checkPacket } from './batch-check.js';
-export type { BatchStatus, PacketStatus } from './batch-check.js';
-export { ACK_STATUS, SendWindow } from './send-window.js';
-export type { AckStatus, SendWindowEntry, SendWindowOptions, SendWindowStats } from './send-window.js';
-export { RECEIVE_STATUS, ReceiveWindow } from './receive-window.js';
-export type { ReceiveStatus, ReceiveWindowOptions, ReceiveWindowStats } from './receive-window.js';
+export { FrameDecoder, FrameStatus, MalformedReason, createDecodedFrame } from './frame-decoder.js';
+export type { DecodedFrame, FrameDecoderOptions, FrameDecoderStats } from './frame-decoder.js';
+export { PacketListDecoder, PacketListStatus } from './packet-list-decoder.js';
+export type { DecodedPacketList } from './packet-list-decoder.js';
+export { AUTH_TRANSCRIPT_LABEL, ChallengeStatus, HelloStatus, authTranscript, checkChallenge, checkHello } from './auth-transcript.js';
+export { BatchStatus, PacketStatus, checkBatch, checkPacket } from './batch-check.js';
+export { AckStatus, SendWindow } from './send-window.js';
+export type { SendWindowEntry, SendWindowOptions, SendWindowStats } from './send-window.js';
+export { ReceiveStatus, ReceiveWindow } from './receive-window.js';
+export type { ReceiveWindowOptions, ReceiveWindowStats } from './receive-window.js';

@@ -2,13 +2,13 @@ import { createNumberReader } from './number-reader.js';
 import { PacketList } from './messages.js';
 
 /** Outcome of {@link PacketListDecoder.decode}. */
-export const PACKET_LIST_STATUS = {
+export const PacketListStatus = {
   Ok: 0,
   /** The (decompressed) bytes are not a PacketList protobuf. */
   Malformed: 1,
 } as const;
-/** A value of {@link PACKET_LIST_STATUS}. */
-export type PacketListStatus = (typeof PACKET_LIST_STATUS)[keyof typeof PACKET_LIST_STATUS];
+/** A value of {@link PacketListStatus}. */
+export type PacketListStatus = (typeof PacketListStatus)[keyof typeof PacketListStatus];
 
 /** Caller-owned result of {@link PacketListDecoder.decode}. */
 export interface DecodedPacketList {
@@ -37,9 +37,9 @@ export class PacketListDecoder {
       // protobufjs signals bad input by throwing; counted and reported as a status.
       out.list = null;
       this.stats.malformed++;
-      return PACKET_LIST_STATUS.Malformed;
+      return PacketListStatus.Malformed;
     }
     this.stats.lists++;
-    return PACKET_LIST_STATUS.Ok;
+    return PacketListStatus.Ok;
   }
 }

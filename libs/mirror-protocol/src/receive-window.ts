@@ -1,5 +1,5 @@
 /** Outcome of {@link ReceiveWindow.receive}. */
-export const RECEIVE_STATUS = {
+export const ReceiveStatus = {
   /** First time this sequence is seen: process the batch. */
   New: 0,
   /** Already received (a resend after a reconnect): drop it, counted. */
@@ -7,8 +7,8 @@ export const RECEIVE_STATUS = {
   /** Sequence 0 or not a safe integer: a peer bug, counted. */
   Invalid: 2,
 } as const;
-/** A value of {@link RECEIVE_STATUS}. */
-export type ReceiveStatus = (typeof RECEIVE_STATUS)[keyof typeof RECEIVE_STATUS];
+/** A value of {@link ReceiveStatus}. */
+export type ReceiveStatus = (typeof ReceiveStatus)[keyof typeof ReceiveStatus];
 
 /** Counters of a {@link ReceiveWindow}. */
 export interface ReceiveWindowStats {
@@ -90,12 +90,12 @@ export class ReceiveWindow {
   receive(sequence: number): ReceiveStatus {
     if (!Number.isSafeInteger(sequence) || sequence < 1) {
       this.stats.invalid++;
-      return RECEIVE_STATUS.Invalid;
+      return ReceiveStatus.Invalid;
     }
     this.acked ??= sequence - 1;
     if (sequence <= this.acked || this.ahead.has(sequence)) {
       this.stats.duplicates++;
-      return RECEIVE_STATUS.Duplicate;
+      return ReceiveStatus.Duplicate;
     }
     this.stats.accepted++;
     if (sequence === this.acked + 1) {
@@ -109,7 +109,7 @@ export class ReceiveWindow {
         this.skipTo(lowest - 1);
       }
     }
-    return RECEIVE_STATUS.New;
+    return ReceiveStatus.New;
   }
 
   /** Moves the contiguous mark up to `target`, counting never-received sequences as lost. */

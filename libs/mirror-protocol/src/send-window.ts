@@ -1,5 +1,5 @@
 /** Outcome of {@link SendWindow.ack}. */
-export const ACK_STATUS = {
+export const AckStatus = {
   /** The acknowledgement advanced; batches up to it were released. */
   Advanced: 0,
   /** At or below an earlier acknowledgement (a repeat, or a receiver that lost its state). No-op. */
@@ -7,8 +7,8 @@ export const ACK_STATUS = {
   /** Above anything sent, or not a safe integer: a peer bug. Ignored and counted. */
   Invalid: 2,
 } as const;
-/** A value of {@link ACK_STATUS}. */
-export type AckStatus = (typeof ACK_STATUS)[keyof typeof ACK_STATUS];
+/** A value of {@link AckStatus}. */
+export type AckStatus = (typeof AckStatus)[keyof typeof AckStatus];
 
 /** One retained batch of a {@link SendWindow}. */
 export interface SendWindowEntry<T> {
@@ -131,18 +131,18 @@ export class SendWindow<T> {
   ack(sequence: number): AckStatus {
     if (!Number.isSafeInteger(sequence) || sequence >= this.next) {
       this.stats.invalidAcks++;
-      return ACK_STATUS.Invalid;
+      return AckStatus.Invalid;
     }
     if (sequence <= this.acked) {
       this.stats.staleAcks++;
-      return ACK_STATUS.Stale;
+      return AckStatus.Stale;
     }
     this.acked = sequence;
     while (this.head < this.sequences.length && this.sequences[this.head]! <= sequence) {
       this.stats.acked++;
       this.shift();
     }
-    return ACK_STATUS.Advanced;
+    return AckStatus.Advanced;
   }
 
   /** The retained batches in sequence order: what to resend after a reconnect. Allocates (once per reconnect). */

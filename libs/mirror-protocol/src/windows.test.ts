@@ -1,22 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import { test as fcTest, fc } from '@fast-check/vitest';
-import { ACK_STATUS, SendWindow } from './send-window.js';
-import { RECEIVE_STATUS, ReceiveWindow } from './receive-window.js';
+import { AckStatus, SendWindow } from './send-window.js';
+import { ReceiveStatus, ReceiveWindow } from './receive-window.js';
 
 describe('SendWindow', () => {
   it('assigns sequences from 1, releases on cumulative ack, lists the rest in order', () => {
     const w = new SendWindow<string>({ maxBytes: 100 });
     expect(w.nextSequence).toBe(1);
     expect(['a', 'b', 'c', 'd'].map((s) => w.push(s, 10))).toEqual([1, 2, 3, 4]);
-    expect(w.ack(2)).toBe(ACK_STATUS.Advanced);
+    expect(w.ack(2)).toBe(AckStatus.Advanced);
     expect(w.unacked().map((e) => [e.sequence, e.item])).toEqual([[3, 'c'], [4, 'd']]);
     expect(w.resumeSequence).toBe(3);
     expect(w.retainedBytes).toBe(20);
-    expect(w.ack(2)).toBe(ACK_STATUS.Stale);
-    expect(w.ack(1)).toBe(ACK_STATUS.Stale);
-    expect(w.ack(5)).toBe(ACK_STATUS.Invalid);
+    expect(w.ack(2)).toBe(AckStatus.Stale);
+    expect(w.ack(1)).toBe(AckStatus.Stale);
+    expect(w.ack(5)).toBe(AckStatus.Invalid);
     expect(w.stats).toMatchObject({ pushed: 4, acked: 2, staleAcks: 2, invalidAcks: 1, droppedBatches: 0 });
-    expect(w.ack(4)).toBe(ACK_STATUS.Advanced);
+    expect(w.ack(4)).toBe(AckStatus.Advanced);
     expect(w.unacked()).toEqual([]);
     expect(w.resumeSequence).toBe(5);
   });
@@ -85,7 +85,7 @@ describe('SendWindow', () => {
           if (next === 1) continue;
           const seq = o.k % next; // 0..next-1: sent sequences, plus 0
           const status = w.ack(seq);
-          expect(status).toBe(seq > acked ? ACK_STATUS.Advanced : ACK_STATUS.Stale);
+          expect(status).toBe(seq > acked ? AckStatus.Advanced : AckStatus.Stale);
           acked = Math.max(acked, seq);
           while (model.length > 0 && model[0]!.seq <= acked) model.shift();
         } else {
@@ -108,11 +108,11 @@ describe('ReceiveWindow', () => {
     const r = new ReceiveWindow();
     expect(r.ackSequence).toBe(0);
     expect(r.resume(1)).toBe(0);
-    expect([1, 2, 3].map((s) => r.receive(s))).toEqual([RECEIVE_STATUS.New, RECEIVE_STATUS.New, RECEIVE_STATUS.New]);
+    expect([1, 2, 3].map((s) => r.receive(s))).toEqual([ReceiveStatus.New, ReceiveStatus.New, ReceiveStatus.New]);
     expect(r.ackSequence).toBe(3);
     // Reconnect: the sender never saw the ack for 2..3 and resends them, then 4.
     expect(r.resume(2)).toBe(0);
-    expect([2, 3, 4].map((s) => r.receive(s))).toEqual([RECEIVE_STATUS.Duplicate, RECEIVE_STATUS.Duplicate, RECEIVE_STATUS.New]);
+    expect([2, 3, 4].map((s) => r.receive(s))).toEqual([ReceiveStatus.Duplicate, ReceiveStatus.Duplicate, ReceiveStatus.New]);
     expect(r.ackSequence).toBe(4);
     expect(r.stats).toEqual({ accepted: 4, duplicates: 2, lost: 0, invalid: 0 });
   });
@@ -121,36 +121,36 @@ describe('ReceiveWindow', () => {
     const r = new ReceiveWindow({ ackedSequence: 10 });
     expect(r.resume(15)).toBe(4); // 11..14 never arrive
     expect(r.ackSequence).toBe(14);
-    expect(r.receive(15)).toBe(RECEIVE_STATUS.New);
+    expect(r.receive(15)).toBe(ReceiveStatus.New);
     expect(r.stats.lost).toBe(4);
   });
 
   it('a fresh receiver adopts the first sequence without inventing losses', () => {
     const r = new ReceiveWindow();
-    expect(r.receive(500)).toBe(RECEIVE_STATUS.New);
+    expect(r.receive(500)).toBe(ReceiveStatus.New);
     expect(r.ackSequence).toBe(500);
     expect(r.stats.lost).toBe(0);
   });
 
   it('holds out-of-order sequences within the bound, then gives up on the gap (counted)', () => {
     const r = new ReceiveWindow({ ackedSequence: 0, maxAhead: 2 });
-    expect(r.receive(3)).toBe(RECEIVE_STATUS.New);
-    expect(r.receive(3)).toBe(RECEIVE_STATUS.Duplicate);
-    expect(r.receive(4)).toBe(RECEIVE_STATUS.New);
+    expect(r.receive(3)).toBe(ReceiveStatus.New);
+    expect(r.receive(3)).toBe(ReceiveStatus.Duplicate);
+    expect(r.receive(4)).toBe(ReceiveStatus.New);
     expect(r.ackSequence).toBe(0);
-    expect(r.receive(1)).toBe(RECEIVE_STATUS.New);
+    expect(r.receive(1)).toBe(ReceiveStatus.New);
     expect(r.ackSequence).toBe(1);
-    expect(r.receive(6)).toBe(RECEIVE_STATUS.New);
-    expect(r.receive(7)).toBe(RECEIVE_STATUS.New); // 3 held above the gap at 2: stop waiting for 2
+    expect(r.receive(6)).toBe(ReceiveStatus.New);
+    expect(r.receive(7)).toBe(ReceiveStatus.New); // 3 held above the gap at 2: stop waiting for 2
     expect(r.ackSequence).toBe(4);
     expect(r.stats.lost).toBe(1);
-    expect(r.receive(2)).toBe(RECEIVE_STATUS.Duplicate);
+    expect(r.receive(2)).toBe(ReceiveStatus.Duplicate);
   });
 
   it('counts invalid sequences', () => {
     const r = new ReceiveWindow();
-    expect(r.receive(0)).toBe(RECEIVE_STATUS.Invalid);
-    expect(r.receive(1.5)).toBe(RECEIVE_STATUS.Invalid);
+    expect(r.receive(0)).toBe(ReceiveStatus.Invalid);
+    expect(r.receive(1.5)).toBe(ReceiveStatus.Invalid);
     expect(r.resume(0)).toBe(0);
     expect(r.stats.invalid).toBe(3);
     expect(() => new ReceiveWindow({ maxAhead: 0 })).toThrow(RangeError);
@@ -175,14 +175,14 @@ describe('ReceiveWindow', () => {
       if (o === 'push') inFlight.push(sender.push(0, 1));
       else if (o === 'deliver' && inFlight.length > 0) {
         const seq = inFlight.shift()!;
-        if (receiver.receive(seq) === RECEIVE_STATUS.New) delivered.push(seq);
+        if (receiver.receive(seq) === ReceiveStatus.New) delivered.push(seq);
         sender.ack(receiver.ackSequence);
       } else if (o === 'cut') connect(); // in-flight bytes are lost with the connection
     }
     connect();
     while (inFlight.length > 0) {
       const seq = inFlight.shift()!;
-      if (receiver.receive(seq) === RECEIVE_STATUS.New) delivered.push(seq);
+      if (receiver.receive(seq) === ReceiveStatus.New) delivered.push(seq);
     }
     sender.ack(receiver.ackSequence);
     const pushed = sender.nextSequence - 1;

@@ -7,13 +7,13 @@ import { describe, expect, it } from 'vitest';
 import { parseCapinfosTime, readCorpusRecords, readTruth } from '@callscope/testing';
 import {
   Compression,
-  FRAME_STATUS,
+  FrameStatus,
   FrameDecoder,
-  PACKET_LIST_STATUS,
+  PacketListStatus,
   PacketList,
   PacketListDecoder,
-  BATCH_STATUS,
-  PACKET_STATUS,
+  BatchStatus,
+  PacketStatus,
   checkBatch,
   checkPacket,
   createDecodedFrame,
@@ -36,7 +36,7 @@ describe.each(['ipv6-call.pcap', 'basic-call-linux-sll.pcap'])('real capture %s'
 
   it('the pcap reader agrees with capinfos', () => {
     expect(capture.packets).toHaveLength(truth.capture.packets);
-    expect(capture.packets.every((p) => checkPacket(p) === PACKET_STATUS.Ok)).toBe(true);
+    expect(capture.packets.every((p) => checkPacket(p) === PacketStatus.Ok)).toBe(true);
   });
 
   it.each(CODECS)('survives batching, $name, framing and 1..1500-byte TCP chunks byte for byte', (codec) => {
@@ -64,14 +64,14 @@ describe.each(['ipv6-call.pcap', 'basic-call-linux-sll.pcap'])('real capture %s'
       const size = 1 + (state % 1500);
       decoder.push(stream.subarray(at, at + size));
       at += size;
-      for (let status = decoder.next(out); status !== FRAME_STATUS.NeedMore; status = decoder.next(out)) {
-        expect(status).toBe(FRAME_STATUS.Frame);
+      for (let status = decoder.next(out); status !== FrameStatus.NeedMore; status = decoder.next(out)) {
+        expect(status).toBe(FrameStatus.Frame);
         const batch = out.envelope!.batch!;
-        expect(checkBatch(batch)).toBe(BATCH_STATUS.Ok);
+        expect(checkBatch(batch)).toBe(BatchStatus.Ok);
         expect(batch.sequence).toBe(expectedSeq++);
         let packets = batch.packets ?? [];
         if ('unpack' in codec) {
-          expect(lists.decode(new Uint8Array(codec.unpack(batch.compressedPackets!)), listOut)).toBe(PACKET_LIST_STATUS.Ok);
+          expect(lists.decode(new Uint8Array(codec.unpack(batch.compressedPackets!)), listOut)).toBe(PacketListStatus.Ok);
           packets = listOut.list!.packets!;
         }
         // Bytes alias the decoder's buffer until the next push: copy what is kept (README invariant).
@@ -96,7 +96,7 @@ describe('PacketListDecoder on bad payloads', () => {
   it('reports a corrupt decompressed payload as Malformed, counted, without throwing', () => {
     const lists = new PacketListDecoder();
     const out: DecodedPacketList = { list: null };
-    expect(lists.decode(Uint8Array.of(0x0a, 0x10, 0x08), out)).toBe(PACKET_LIST_STATUS.Malformed);
+    expect(lists.decode(Uint8Array.of(0x0a, 0x10, 0x08), out)).toBe(PacketListStatus.Malformed);
     expect(out.list).toBeNull();
     expect(lists.stats.malformed).toBe(1);
   });

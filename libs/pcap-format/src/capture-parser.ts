@@ -31,21 +31,21 @@ import {
 import { TimestampResolution } from './timestamp-resolution.js';
 
 /** Result of {@link CaptureParser.next} and {@link CaptureParser.finish}. */
-export const ParseStatus = {
+export const CaptureParseStatus = {
   /** A packet is in {@link CaptureParser.record}. */
-  RECORD: 1,
+  Record: 1,
   /** The pushed chunk is used up (its tail, if any, was copied to the carry): push more. */
-  NEED_MORE: 2,
+  NeedMore: 2,
   /** `finish()`: the stream ended on a record boundary. */
-  END: 3,
+  End: 3,
   /** `finish()`: the stream ended inside a record/block; see {@link CaptureParser.truncation}. */
-  TRUNCATED: 4,
+  Truncated: 4,
   /** Unreadable input; see {@link CaptureParser.error}. Sticky: later calls return it again. */
-  ERROR: 5,
+  Error: 5,
 } as const;
 
-/** One of the {@link ParseStatus} values. */
-export type ParseStatus = (typeof ParseStatus)[keyof typeof ParseStatus];
+/** One of the {@link CaptureParseStatus} values. */
+export type CaptureParseStatus = (typeof CaptureParseStatus)[keyof typeof CaptureParseStatus];
 
 /** Options of {@link CaptureParser}. */
 export interface CaptureParserOptions {
@@ -66,7 +66,7 @@ const MAX_PACKET_BLOCK_LENGTH = PCAPNG_MIN_EPB_LENGTH + MAX_CAPTURE_LENGTH + MAX
 const TWO_POW_32 = 4_294_967_296;
 
 /** What the parser expects next. */
-const Phase = { FILE_HEADER: 0, PCAP_RECORD: 1, PCAPNG_BLOCK: 2 } as const;
+const Phase = { FileHeader: 0, PcapRecord: 1, PcapngBlock: 2 } as const;
 type Phase = (typeof Phase)[keyof typeof Phase];
 
 /** `parseUnit` results besides a positive consumed length. */
@@ -90,8 +90,8 @@ function readU32(b: Uint8Array, o: number, le: boolean): number {
  * internal carry buffer). It never throws on input bytes: failures are statuses with a
  * {@link CaptureError} in {@link CaptureParser.error}.
  *
- * Pull protocol: `push(chunk)`, then call `next()` until it returns NEED_MORE (chunk consumed,
- * may be reused) or ERROR; at end of input call `finish()`. `feed(chunk, onRecord)` wraps that.
+ * Pull protocol: `push(chunk)`, then call `next()` until it returns `NeedMore` (chunk consumed,
+ * may be reused) or `Error`; at end of input call `finish()`. `feed(chunk, onRecord)` wraps that.
  *
  * Memory is bounded: only an incomplete record/block is copied (the carry), and its size is
  * validated first (256 KiB per packet, `maxBlockLength` per other block).
@@ -100,15 +100,15 @@ function readU32(b: Uint8Array, o: number, le: boolean): number {
  * @see https://datatracker.ietf.org/doc/draft-ietf-opsawg-pcapng/
  */
 export class CaptureParser {
-  /** The reused packet record filled by `next()` when it returns RECORD. */
+  /** The reused packet record filled by `next()` when it returns `Record`. */
   readonly record: PacketRecord = createPacketRecord();
-  /** The error behind an ERROR status (null otherwise). */
+  /** The error behind an `Error` status (null otherwise). */
   error: CaptureError | null = null;
   /** Set by `finish()` when the stream ended inside a record or block. */
   truncation: CaptureError | null = null;
 
   private readonly maxBlockLength: number;
-  private phase: Phase = Phase.FILE_HEADER;
+  private phase: Phase = Phase.FileHeader;
   private format: CaptureFormat | null = null;
   private littleEndian = true;
   private nanoseconds = false;
@@ -162,7 +162,7 @@ export class CaptureParser {
 
   /**
    * Hands the parser the next chunk of the stream. The previous chunk must have been consumed
-   * (`next()` returned NEED_MORE); after that the caller may overwrite it.
+   * (`next()` returned `NeedMore`); after that the caller may overwrite it.
    */
   push(chunk: Uint8Array): void {
     if (this.chunkPos < this.chunk.length && this.error === null) {
@@ -175,10 +175,10 @@ export class CaptureParser {
 
   /**
    * Parses up to the next packet.
-   * @returns RECORD (packet in `record`), NEED_MORE (push another chunk) or ERROR (see `error`)
+   * @returns `Record` (packet in `record`), `NeedMore` (push another chunk) or `Error` (see `error`)
    */
-  next(): ParseStatus {
-    if (this.error !== null) return ParseStatus.ERROR;
+  next(): CaptureParseStatus {
+    if (this.error !== null) return CaptureParseStatus.Error;
     const chunk = this.chunk;
     const end = chunk.length;
     for (;;) {
@@ -187,7 +187,7 @@ export class CaptureParser {
         if (r === UNIT_ERROR) return this.fail();
         if (r === UNIT_NEED_MORE) {
           const take = Math.min(this.needed - this.carryLen, end - this.chunkPos);
-          if (take <= 0) return ParseStatus.NEED_MORE;
+          if (take <= 0) return CaptureParseStatus.NeedMore;
           this.appendToCarry(chunk, this.chunkPos, take);
           this.chunkPos += take;
           continue;
@@ -195,54 +195,54 @@ export class CaptureParser {
         // The carry only ever receives bytes the pending unit asked for, so r === carryLen.
         this.carryLen = 0;
         this.unitOffset += r;
-        if (this.produced) return ParseStatus.RECORD;
+        if (this.produced) return CaptureParseStatus.Record;
         continue;
       }
-      if (this.chunkPos >= end) return ParseStatus.NEED_MORE;
+      if (this.chunkPos >= end) return CaptureParseStatus.NeedMore;
       const r = this.parseUnit(chunk, this.chunkPos, end);
       if (r === UNIT_ERROR) return this.fail();
       if (r === UNIT_NEED_MORE) {
         this.appendToCarry(chunk, this.chunkPos, end - this.chunkPos);
         this.chunkPos = end;
-        return ParseStatus.NEED_MORE;
+        return CaptureParseStatus.NeedMore;
       }
       this.chunkPos += r;
       this.unitOffset += r;
-      if (this.produced) return ParseStatus.RECORD;
+      if (this.produced) return CaptureParseStatus.Record;
     }
   }
 
   /**
    * Convenience push loop: pushes `chunk` and calls `onRecord` for each packet, synchronously.
-   * @returns NEED_MORE when the chunk is consumed, ERROR when the stream is unreadable
+   * @returns `NeedMore` when the chunk is consumed, `Error` when the stream is unreadable
    */
-  feed(chunk: Uint8Array, onRecord: (record: PacketRecord) => void): ParseStatus {
+  feed(chunk: Uint8Array, onRecord: (record: PacketRecord) => void): CaptureParseStatus {
     this.push(chunk);
     for (;;) {
       const status = this.next();
-      if (status !== ParseStatus.RECORD) return status;
+      if (status !== CaptureParseStatus.Record) return status;
       onRecord(this.record);
     }
   }
 
   /**
-   * Declares the end of the stream (call after `next()` returned NEED_MORE).
-   * @returns END, TRUNCATED (tail in `truncation`, everything before was delivered), or ERROR
+   * Declares the end of the stream (call after `next()` returned `NeedMore`).
+   * @returns `End`, `Truncated` (tail in `truncation`, everything before was delivered), or `Error`
    *   (an earlier error, or the stream ended inside the file header)
    */
-  finish(): ParseStatus {
-    if (this.error !== null) return ParseStatus.ERROR;
-    if (this.phase === Phase.FILE_HEADER) {
+  finish(): CaptureParseStatus {
+    if (this.error !== null) return CaptureParseStatus.Error;
+    if (this.phase === Phase.FileHeader) {
       this.error = new CaptureError(
         CaptureErrorCode.TRUNCATED_FILE_HEADER,
         0,
         `stream ended after ${this.carryLen} bytes, inside the file header`,
       );
-      return ParseStatus.ERROR;
+      return CaptureParseStatus.Error;
     }
-    if (this.carryLen === 0) return ParseStatus.END;
+    if (this.carryLen === 0) return CaptureParseStatus.End;
     let code: CaptureErrorCode = CaptureErrorCode.TRUNCATED_BLOCK;
-    if (this.phase === Phase.PCAP_RECORD) {
+    if (this.phase === Phase.PcapRecord) {
       code =
         this.carryLen < PCAP_RECORD_HEADER_LENGTH
           ? CaptureErrorCode.TRUNCATED_RECORD_HEADER
@@ -253,7 +253,7 @@ export class CaptureParser {
       this.unitOffset,
       `stream ended ${this.carryLen} bytes into a unit that needs ${this.needed}`,
     );
-    return ParseStatus.TRUNCATED;
+    return CaptureParseStatus.Truncated;
   }
 
   /**
@@ -279,9 +279,9 @@ export class CaptureParser {
     };
   }
 
-  private fail(): ParseStatus {
+  private fail(): CaptureParseStatus {
     this.chunkPos = this.chunk.length; // nothing more will be read from it
-    return ParseStatus.ERROR;
+    return CaptureParseStatus.Error;
   }
 
   private appendToCarry(src: Uint8Array, from: number, length: number): void {
@@ -309,9 +309,9 @@ export class CaptureParser {
   private parseUnit(b: Uint8Array, off: number, end: number): number {
     this.produced = false;
     switch (this.phase) {
-      case Phase.PCAP_RECORD:
+      case Phase.PcapRecord:
         return this.parsePcapRecord(b, off, end);
-      case Phase.PCAPNG_BLOCK:
+      case Phase.PcapngBlock:
         return this.parsePcapngBlock(b, off, end);
       default:
         return this.parseFileHeader(b, off, end);
@@ -360,7 +360,7 @@ export class CaptureParser {
       tsExponent: ns ? 9 : 6,
       tsOffsetSec: 0,
     });
-    this.phase = Phase.PCAP_RECORD;
+    this.phase = Phase.PcapRecord;
     return PCAP_GLOBAL_HEADER_LENGTH;
   }
 
@@ -454,7 +454,7 @@ export class CaptureParser {
     }
     this.littleEndian = le;
     this.format ??= CaptureFormat.PCAPNG;
-    this.phase = Phase.PCAPNG_BLOCK;
+    this.phase = Phase.PcapngBlock;
     this.section++;
     this.ifCount = 0; // interface ids are per section (pcapng section 4.2)
     return length;

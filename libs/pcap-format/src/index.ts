@@ -5,7 +5,7 @@
  * This file is the package's only public surface.
  */
 export { CaptureError, CaptureErrorCode } from './capture-error.js';
-export { CaptureParser, DEFAULT_MAX_BLOCK_LENGTH, MAX_INTERFACES, ParseStatus } from './capture-parser.js';
+export { CaptureParser, DEFAULT_MAX_BLOCK_LENGTH, MAX_INTERFACES, CaptureParseStatus } from './capture-parser.js';
 export type { CaptureParserOptions } from './capture-parser.js';
 export { CaptureFormat } from './capture-summary.js';
 export type { CaptureCounters, CaptureInterface, CaptureSummary, CaptureTimestamp } from './capture-summary.js';

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { CaptureError, CaptureErrorCode } from '@callscope/pcap-format';
-import { CaptureParser, ParseStatus } from '@callscope/pcap-format';
+import { CaptureParser, CaptureParseStatus } from '@callscope/pcap-format';
 import type { CaptureParserOptions } from '@callscope/pcap-format';
 import type { CaptureSummary } from '@callscope/pcap-format';
 import type { PacketRecord } from '@callscope/pcap-format';
@@ -40,8 +40,8 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
 function drain(parser: CaptureParser, onPacket: PacketCallback, signal: AbortSignal | undefined): Promise<void> | undefined {
   for (;;) {
     const status = parser.next();
-    if (status === ParseStatus.NEED_MORE) return undefined;
-    if (status !== ParseStatus.RECORD) throw parser.error!;
+    if (status === CaptureParseStatus.NeedMore) return undefined;
+    if (status !== CaptureParseStatus.Record) throw parser.error!;
     const result = onPacket(parser.record);
     if (isPromiseLike(result)) return drainAfter(result, parser, onPacket, signal);
     if (signal?.aborted === true) throw signal.reason;
@@ -58,8 +58,8 @@ async function drainAfter(
   for (;;) {
     signal?.throwIfAborted();
     const status = parser.next();
-    if (status === ParseStatus.NEED_MORE) return;
-    if (status !== ParseStatus.RECORD) throw parser.error!;
+    if (status === CaptureParseStatus.NeedMore) return;
+    if (status !== CaptureParseStatus.Record) throw parser.error!;
     const result = onPacket(parser.record);
     if (isPromiseLike(result)) await result;
   }
@@ -67,8 +67,8 @@ async function drainAfter(
 
 function finishParser(parser: CaptureParser, strict: boolean, compressed: boolean): CaptureSummary {
   const status = parser.finish();
-  if (status === ParseStatus.ERROR) throw parser.error!;
-  if (status === ParseStatus.TRUNCATED && strict) throw parser.truncation!;
+  if (status === CaptureParseStatus.Error) throw parser.error!;
+  if (status === CaptureParseStatus.Truncated && strict) throw parser.truncation!;
   return parser.summary(compressed);
 }
 

@@ -1,4 +1,4 @@
-import { CaptureParser, ParseStatus, type CaptureError, type CaptureParserOptions, type CaptureSummary } from '@callscope/pcap-format';
+import { CaptureParser, CaptureParseStatus, type CaptureError, type CaptureParserOptions, type CaptureSummary } from '@callscope/pcap-format';
 
 /** A delivered record with its bytes copied (the parser's record is reused). */
 export interface CopiedRecord {
@@ -14,7 +14,7 @@ export interface CopiedRecord {
 }
 
 export interface Collected {
-  /** Final status: END, TRUNCATED or ERROR. */
+  /** Final status: End, Truncated or Error. */
   status: number;
   records: CopiedRecord[];
   error: CaptureError | null;
@@ -30,19 +30,19 @@ export function parseBytes(input: Uint8Array, chunkSize: number | number[] = Mat
   const sizes = typeof chunkSize === 'number' ? [chunkSize] : chunkSize;
   const records: CopiedRecord[] = [];
   let steps = 0;
-  let status: number = ParseStatus.NEED_MORE;
-  for (let at = 0, i = 0; at < input.length && status !== ParseStatus.ERROR; i++) {
+  let status: number = CaptureParseStatus.NeedMore;
+  for (let at = 0, i = 0; at < input.length && status !== CaptureParseStatus.Error; i++) {
     const n = sizes[i % sizes.length]!;
     parser.push(input.subarray(at, at + n));
     at += n;
     for (;;) {
       steps++;
       status = parser.next();
-      if (status !== ParseStatus.RECORD) break;
+      if (status !== CaptureParseStatus.Record) break;
       const r = parser.record;
       records.push({ ...r, data: Uint8Array.from(r.data) });
     }
   }
-  if (status !== ParseStatus.ERROR) status = parser.finish();
+  if (status !== CaptureParseStatus.Error) status = parser.finish();
   return { status, records, error: parser.error, truncation: parser.truncation, summary: parser.summary(), steps };
 }

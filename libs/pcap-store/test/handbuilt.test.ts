@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readCaptureFile } from '../src/index.js';
 import { block, bytes, concat, epb, idb, opb, pcapHeader, pcapRecord, shb, spb, tsoffset, tsresol } from './build-capture.js';
 import { parseBytes } from './collect.js';
-import { CaptureFormat, CaptureParser, ParseStatus, type PacketRecord, LinkType } from '@callscope/pcap-format';
+import { CaptureFormat, CaptureParser, CaptureParseStatus, type PacketRecord, LinkType } from '@callscope/pcap-format';
 
 const tmp = mkdtempSync(join(tmpdir(), 'pcap-store-hand-'));
 afterAll(() => {
@@ -36,7 +36,7 @@ describe('classic pcap', () => {
       pcapRecord(le, 4_294_967_295, ns ? 999_999_999 : 999_999, b, 4000),
     );
     const out = parseBytes(file);
-    expect(out.status).toBe(ParseStatus.END);
+    expect(out.status).toBe(CaptureParseStatus.End);
     expect(out.summary.format).toBe(format);
     expect(out.records).toEqual([
       { linkType: LinkType.Raw, tsSec: 1_795_976_244, tsNsec: ns ? 194_584_589 : 194_584_000, capLen: 60, origLen: 60, data: a, interfaceId: 0, index: 0, fileOffset: 24 },
@@ -92,7 +92,7 @@ describe('pcapng', () => {
     const data = [bytes(42, 1), bytes(43, 2), bytes(44, 3), bytes(45, 4)];
     const file = concat(shb(le), ...ifaces, ...data.map((d, i) => epb(le, i, ticks[i]!, d, d.length + i)));
     const out = parseBytes(file);
-    expect(out.status).toBe(ParseStatus.END);
+    expect(out.status).toBe(CaptureParseStatus.End);
     const expected = [
       reference(ticks[0]!, 10, 6),
       { ...reference(ticks[1]!, 10, 9), sec: reference(ticks[1]!, 10, 9).sec + 100 },
@@ -160,7 +160,7 @@ describe('pcapng', () => {
       epb(le, 0, 6_000_000n, bytes(31)),
     );
     const out = parseBytes(file);
-    expect(out.status).toBe(ParseStatus.END);
+    expect(out.status).toBe(CaptureParseStatus.End);
     expect(out.records.map((r) => r.tsSec)).toEqual([5, 6]);
     expect(out.summary.counters.skippedBlocks).toBe(4);
   });
@@ -176,7 +176,7 @@ describe('pcapng', () => {
       epb(false, 0, 2_000_000_001n, bytes(6)),
     );
     const out = parseBytes(file);
-    expect(out.status).toBe(ParseStatus.END);
+    expect(out.status).toBe(CaptureParseStatus.End);
     expect(out.records.map((r) => [r.linkType, r.interfaceId, r.tsSec, r.tsNsec, r.index])).toEqual([
       [LinkType.Raw, 1, 1, 0, 0],
       [LinkType.LinuxSll, 0, 2, 1, 1],
@@ -219,8 +219,8 @@ describe('pcapng', () => {
     const file = concat(shb(le), idb(le, 1, 0), epb(le, 0, 1n, bytes(4)), epb(le, 0, 2n, bytes(4)));
     const parser = new CaptureParser();
     const seen: PacketRecord[] = [];
-    expect(parser.feed(file, (r) => seen.push(r))).toBe(ParseStatus.NEED_MORE);
-    expect(parser.finish()).toBe(ParseStatus.END);
+    expect(parser.feed(file, (r) => seen.push(r))).toBe(CaptureParseStatus.NeedMore);
+    expect(parser.finish()).toBe(CaptureParseStatus.End);
     expect(seen).toHaveLength(2);
     expect(seen[0]).toBe(seen[1]);
     expect(seen[0]).toBe(parser.record);

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readCaptureFile } from '../src/index.js';
 import { block, bytes, concat, epb, idb, option, pcapHeader, pcapRecord, shb, spb, tsresol, u16, u32 } from './build-capture.js';
 import { parseBytes } from './collect.js';
-import { CaptureError, CaptureErrorCode, CaptureParser, MAX_INTERFACES, ParseStatus, type CaptureErrorCode as Code } from '@callscope/pcap-format';
+import { CaptureError, CaptureErrorCode, CaptureParser, MAX_INTERFACES, CaptureParseStatus, type CaptureErrorCode as Code } from '@callscope/pcap-format';
 
 const tmp = mkdtempSync(join(tmpdir(), 'pcap-store-bad-'));
 afterAll(() => {
@@ -84,7 +84,7 @@ describe('malformed input table: exact code and offset, records before it delive
   it.each(cases)('$name -> $code @ $offset', ({ input, code, offset, packets, maxBlockLength }) => {
     for (const chunkSize of [input.length || 1, 7]) {
       const out = parseBytes(input, chunkSize, maxBlockLength === undefined ? {} : { maxBlockLength });
-      expect(out.status).toBe(ParseStatus.ERROR);
+      expect(out.status).toBe(CaptureParseStatus.Error);
       expect(out.error).toBeInstanceOf(CaptureError);
       expect(out.error).toMatchObject({ code, offset });
       expect(out.records).toHaveLength(packets ?? 0);
@@ -93,9 +93,9 @@ describe('malformed input table: exact code and offset, records before it delive
 
   it('keeps the error sticky: more input after an error changes nothing', () => {
     const parser = new CaptureParser();
-    expect(parser.feed(new TextEncoder().encode('nonsense'), () => undefined)).toBe(ParseStatus.ERROR);
-    expect(parser.feed(pcapHeader(), () => undefined)).toBe(ParseStatus.ERROR);
-    expect(parser.finish()).toBe(ParseStatus.ERROR);
+    expect(parser.feed(new TextEncoder().encode('nonsense'), () => undefined)).toBe(CaptureParseStatus.Error);
+    expect(parser.feed(pcapHeader(), () => undefined)).toBe(CaptureParseStatus.Error);
+    expect(parser.finish()).toBe(CaptureParseStatus.Error);
     expect(parser.error?.code).toBe(CaptureErrorCode.BAD_MAGIC);
   });
 });
@@ -126,12 +126,12 @@ describe('truncation at every byte (every header boundary included)', () => {
       const out = parseBytes(file.subarray(0, cut), 5);
       expect(out.records.length, `cut ${cut}`).toBe(want.packets);
       if (want.code === CaptureErrorCode.TRUNCATED_FILE_HEADER) {
-        expect(out.status).toBe(ParseStatus.ERROR);
+        expect(out.status).toBe(CaptureParseStatus.Error);
         expect(out.error).toMatchObject({ code: want.code, offset: 0 });
       } else if (want.code === null) {
-        expect(out.status, `cut ${cut}`).toBe(ParseStatus.END);
+        expect(out.status, `cut ${cut}`).toBe(CaptureParseStatus.End);
       } else {
-        expect(out.status, `cut ${cut}`).toBe(ParseStatus.TRUNCATED);
+        expect(out.status, `cut ${cut}`).toBe(CaptureParseStatus.Truncated);
         expect(out.truncation, `cut ${cut}`).toMatchObject({ code: want.code, offset: want.offset });
         expect(out.summary.truncation).toBe(out.truncation);
       }
@@ -150,7 +150,7 @@ describe('truncation at every byte (every header boundary included)', () => {
       if (want.code === CaptureErrorCode.TRUNCATED_FILE_HEADER) {
         expect(out.error).toMatchObject({ code: want.code, offset: 0 });
       } else if (want.code === null) {
-        expect(out.status, `cut ${cut}`).toBe(ParseStatus.END);
+        expect(out.status, `cut ${cut}`).toBe(CaptureParseStatus.End);
       } else {
         expect(out.truncation, `cut ${cut}`).toMatchObject({ code: want.code, offset: want.offset });
       }

@@ -6,7 +6,7 @@ import { describe, expect } from 'vitest';
 import { readCaptureStream } from '../src/index.js';
 import { bytes, concat, epb, idb, pcapHeader, shb, spb, tsresol } from './build-capture.js';
 import { parseBytes } from './collect.js';
-import { CaptureError, ParseStatus } from '@callscope/pcap-format';
+import { CaptureError, CaptureParseStatus } from '@callscope/pcap-format';
 
 const CORPUS = new URL('../../../fixtures/corpus/', import.meta.url);
 const REAL = [
@@ -22,7 +22,7 @@ const HANDMADE_NG = concat(
   idb(true, 113, 0),
   epb(true, 0, 5n, bytes(9)),
 );
-const FINAL = new Set<number>([ParseStatus.END, ParseStatus.TRUNCATED, ParseStatus.ERROR]);
+const FINAL = new Set<number>([CaptureParseStatus.End, CaptureParseStatus.Truncated, CaptureParseStatus.Error]);
 
 /**
  * Each `next()` step either consumes a unit (>= 12 bytes; 16 for pcap records) or ends the chunk,
@@ -34,11 +34,11 @@ function stepBound(length: number, chunkSize: number): number {
 
 describe('never throws, never hangs', () => {
   test.prop([fc.uint8Array({ maxLength: 3000 }), fc.integer({ min: 1, max: 4096 })], { numRuns: 300 })(
-    'arbitrary bytes end in END/TRUNCATED/ERROR with a CaptureError, never an exception',
+    'arbitrary bytes end in End/Truncated/Error with a CaptureError, never an exception',
     (input, chunkSize) => {
       const out = parseBytes(input, chunkSize);
       expect(FINAL.has(out.status)).toBe(true);
-      if (out.status === ParseStatus.ERROR) expect(out.error).toBeInstanceOf(CaptureError);
+      if (out.status === CaptureParseStatus.Error) expect(out.error).toBeInstanceOf(CaptureError);
       expect(out.steps).toBeLessThanOrEqual(stepBound(input.length, chunkSize));
     },
   );
@@ -50,7 +50,7 @@ describe('never throws, never hangs', () => {
       const input = concat(header, tail);
       const out = parseBytes(input, chunkSize);
       expect(FINAL.has(out.status)).toBe(true);
-      if (out.status === ParseStatus.ERROR) expect(out.error).toBeInstanceOf(CaptureError);
+      if (out.status === CaptureParseStatus.Error) expect(out.error).toBeInstanceOf(CaptureError);
       expect(out.steps).toBeLessThanOrEqual(stepBound(input.length, chunkSize));
       for (const r of out.records) {
         expect(r.data.length).toBe(r.capLen);

@@ -5,7 +5,7 @@ import { readCaptureFile, SpoolWriter } from '../src/index.js';
 import { parseBytes } from './collect.js';
 import { loadFrames, retrieve, sameRecords, tempSpool, walk } from './spool-fixtures.js';
 import type { Frame } from './spool-fixtures.js';
-import { CaptureErrorCode, ParseStatus, type CaptureSummary } from '@callscope/pcap-format';
+import { CaptureErrorCode, CaptureParseStatus, type CaptureSummary } from '@callscope/pcap-format';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -61,7 +61,7 @@ describe.each([false, true])('a writer abandoned mid-run (gzip %s)', (gzip) => {
     const size = readFileSync(rtpPath).length;
     truncateSync(rtpPath, size - (gzip ? 100 : 5)); // gzip: into the deflate data, past the 8-byte trailer
     const torn = await retrieve(dir, { callId: ref.callId, startSec: ref.startSec, startUsec: 0 });
-    expect(torn.status).toBe(ParseStatus.END); // the merged output itself is clean
+    expect(torn.status).toBe(CaptureParseStatus.End); // the merged output itself is clean
     expect(torn.summary.truncated).toEqual([{ path: rtpPath, code: gzip ? CaptureErrorCode.GZIP_ERROR : CaptureErrorCode.TRUNCATED_RECORD_DATA }]);
     const rtpWritten = base.slice(0, half).filter((f) => f.kind === 'rtp').length;
     const lost = half - torn.records.length;
@@ -95,6 +95,6 @@ describe('a corrupt spool file', () => {
     const path = join(dir, walk(dir)[0]!.rel);
     writeFileSync(path, Buffer.from('not a capture file at all'));
     await expect(retrieve(dir, { callId: 'c', startSec: ref.startSec, startUsec: 0 })).rejects.toMatchObject({ code: 'SPOOL_CORRUPT_FILE' });
-    expect(parseBytes(readFileSync(path)).status).toBe(ParseStatus.ERROR);
+    expect(parseBytes(readFileSync(path)).status).toBe(CaptureParseStatus.Error);
   });
 });

@@ -5,7 +5,7 @@ import { MergedCaptureFormat, SpoolError, SpoolErrorCode, SpoolMode, SpoolWriter
 import type { SpoolWriterOptions } from '../src/index.js';
 import { loadFrames, retrieve, sameRecords, shift, tempSpool, walk, writeInterleaved } from './spool-fixtures.js';
 import type { Frame, TestCall } from './spool-fixtures.js';
-import { ParseStatus, LinkType } from '@callscope/pcap-format';
+import { CaptureParseStatus, LinkType } from '@callscope/pcap-format';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -64,7 +64,7 @@ describe('spool round trip (basic-caller-bye-pcma.pcap, 3 interleaved calls)', (
     expect(s.bytesWritten).toBe(walk(dir).reduce((a, f) => a + f.size, 0));
     for (const c of calls) {
       const got = await retrieve(dir, query(c));
-      expect(got.status).toBe(ParseStatus.END);
+      expect(got.status).toBe(CaptureParseStatus.End);
       expect(got.summary.format).toBe(MergedCaptureFormat.PCAP);
       expect(got.summary.packets).toBe(base.length);
       expect(got.summary.bytes).toBe(got.bytes.length);
@@ -180,7 +180,7 @@ describe('spool round trip (basic-caller-bye-pcma.pcap, 3 interleaved calls)', (
     expect(names.sort()).toEqual(['.rtp.1.pcap', '.rtp.pcap', '.sip.1.pcap', '.sip.pcap']);
     const got = await retrieve(dir, query(c));
     expect(got.records).toHaveLength(2 * c.frames.length); // both runs, each file intact
-    expect(got.status).toBe(ParseStatus.END);
+    expect(got.status).toBe(CaptureParseStatus.End);
   });
 });
 

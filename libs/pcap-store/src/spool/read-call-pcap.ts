@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { CaptureError, CaptureErrorCode } from '@callscope/pcap-format';
-import { CaptureParser, ParseStatus } from '@callscope/pcap-format';
+import { CaptureParser, CaptureParseStatus } from '@callscope/pcap-format';
 import type { PacketRecord } from '@callscope/pcap-format';
 import { locateCallFiles } from './locate-call.js';
 import type { SpoolCallFile } from './locate-call.js';
@@ -83,8 +83,8 @@ class FileCursor {
     if (this.done) return false;
     for (;;) {
       const status = this.parser.next();
-      if (status === ParseStatus.RECORD) return true;
-      if (status === ParseStatus.ERROR) throw this.corrupt(this.parser.error);
+      if (status === CaptureParseStatus.Record) return true;
+      if (status === CaptureParseStatus.Error) throw this.corrupt(this.parser.error);
       const more = await this.read();
       if (more === null) return this.end();
       this.parser.push(more);
@@ -120,8 +120,8 @@ class FileCursor {
   private end(): boolean {
     this.done = true;
     const status = this.parser.finish();
-    if (status === ParseStatus.ERROR) throw this.corrupt(this.parser.error);
-    if (status === ParseStatus.TRUNCATED && this.truncation === null) this.truncation = this.parser.truncation!.code;
+    if (status === CaptureParseStatus.Error) throw this.corrupt(this.parser.error);
+    if (status === CaptureParseStatus.Truncated && this.truncation === null) this.truncation = this.parser.truncation!.code;
     return false;
   }
 
