@@ -35,6 +35,13 @@ describe('DtmfDetector (RFC 4733)', () => {
     const d = new DtmfDetector();
     d.update(1, 0, 0, Uint8Array.from([1, 2]), 0, 2);
     expect(d.malformed).toBe(1);
+    // A range outside the buffer is the caller's bug, not a malformed payload: it throws.
+    expect(() => {
+      d.update(1, 0, 0, Uint8Array.from([1, 2]), 0, 4);
+    }).toThrow(
+      new RangeError('DtmfDetector.update: range 0+4 outside a buffer of length 2'),
+    );
+    expect(d.malformed).toBe(1);
     for (let i = 0; i < MAX_DTMF_EVENTS + 6; i++) d.update(i * 1000, i, 0, ev(i % 12, true, 160), 0, 4);
     expect(d.count).toBe(MAX_DTMF_EVENTS + 6);
     expect(d.kept).toBe(MAX_DTMF_EVENTS);

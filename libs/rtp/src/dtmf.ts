@@ -1,3 +1,5 @@
+import { checkRange } from './buffer-range.js';
+
 /** RFC 4733 §3.2 event payload: event(8) E(1) R(1) volume(6) duration(16). */
 const EVENT_PAYLOAD_LENGTH = 4;
 const END_BIT = 0x80;
@@ -64,10 +66,14 @@ export class DtmfDetector {
 
   /**
    * Account one telephone-event packet: its RTP timestamp, arrival time, and the payload at
-   * `buf[offset .. offset + length)`.
+   * `buf[offset .. offset + length)`. A payload shorter than the 4-byte event is counted in
+   * {@link DtmfDetector.malformed}.
+   *
+   * @throws RangeError when offset/length lie outside `buf` (a programmer error, not wire input).
    */
   update(timestamp: number, tsSec: number, tsNsec: number, buf: Uint8Array, offset: number, length: number): void {
-    if (length < EVENT_PAYLOAD_LENGTH || offset + length > buf.length) {
+    checkRange('DtmfDetector.update', buf.length, offset, length);
+    if (length < EVENT_PAYLOAD_LENGTH) {
       this.malformed++;
       return;
     }

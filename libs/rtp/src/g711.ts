@@ -1,3 +1,5 @@
+import { checkRange } from './buffer-range.js';
+
 /**
  * G.711 decoding to 16-bit linear PCM through two 256-entry tables built once at load.
  *
@@ -39,9 +41,13 @@ export function decodeAlawSample(octet: number): number {
 /**
  * Decode PCMU (mu-law) octets `buf[offset .. offset + length)` into `out` starting at
  * `outOffset`. Returns the number of samples written (limited by the room in `out`).
+ *
+ * @throws RangeError when offset/length lie outside `buf` or `outOffset` outside `out` (a programmer error).
  */
 export function decodePcmu(buf: Uint8Array, offset: number, length: number, out: Int16Array, outOffset = 0): number {
-  const n = Math.max(0, Math.min(length, buf.length - offset, out.length - outOffset));
+  checkRange('decodePcmu', buf.length, offset, length);
+  checkRange('decodePcmu out', out.length, outOffset, 0);
+  const n = Math.min(length, out.length - outOffset);
   for (let i = 0; i < n; i++) out[outOffset + i] = ULAW[buf[offset + i]!]!;
   return n;
 }
@@ -49,9 +55,13 @@ export function decodePcmu(buf: Uint8Array, offset: number, length: number, out:
 /**
  * Decode PCMA (A-law) octets `buf[offset .. offset + length)` into `out` starting at
  * `outOffset`. Returns the number of samples written (limited by the room in `out`).
+ *
+ * @throws RangeError when offset/length lie outside `buf` or `outOffset` outside `out` (a programmer error).
  */
 export function decodePcma(buf: Uint8Array, offset: number, length: number, out: Int16Array, outOffset = 0): number {
-  const n = Math.max(0, Math.min(length, buf.length - offset, out.length - outOffset));
+  checkRange('decodePcma', buf.length, offset, length);
+  checkRange('decodePcma out', out.length, outOffset, 0);
+  const n = Math.min(length, out.length - outOffset);
   for (let i = 0; i < n; i++) out[outOffset + i] = ALAW[buf[offset + i]!]!;
   return n;
 }

@@ -82,6 +82,18 @@ describe('parseRtcpCompound', () => {
     expect(parseRtcpCompound(buf, 0, buf.length, new RtcpCompound())).toBe(status);
   });
 
+  // A range outside the buffer is the caller's bug, not wire input (STYLE.md): it throws.
+  it('throws RangeError for a range outside the buffer', () => {
+    const buf = hex('80c90001 33333333');
+    expect(() => parseRtcpCompound(buf, 4, 8, new RtcpCompound())).toThrow(
+      new RangeError('parseRtcpCompound: range 4+8 outside a buffer of length 8'),
+    );
+    expect(() => parseRtcpCompound(buf, -4, 8, new RtcpCompound())).toThrow(
+      new RangeError('parseRtcpCompound: range -4+8 outside a buffer of length 8'),
+    );
+    expect(parseRtcpCompound(buf, 4, 4, new RtcpCompound())).toBe(RtcpStatus.TooShort);
+  });
+
   it('accepts padding on the last packet and other packet types as generic', () => {
     const buf = hex('80c90001 33333333' + '81cd0002 11111111 22222222' + 'a1cb0002 11111111 00000004');
     const c = new RtcpCompound();

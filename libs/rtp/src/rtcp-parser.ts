@@ -7,6 +7,7 @@ import {
   type RtcpCompound,
 } from './rtcp-compound.js';
 import { RtcpStatus } from './rtcp-status.js';
+import { checkRange } from './buffer-range.js';
 
 const HEADER = 4;
 const REPORT_BLOCK = 24;
@@ -36,10 +37,12 @@ const XR_VOIP_METRICS_WORDS = 8;
  * @see https://www.rfc-editor.org/rfc/rfc3550#section-6.4
  * @see https://www.rfc-editor.org/rfc/rfc3550#appendix-A.2
  * @see https://www.rfc-editor.org/rfc/rfc3611#section-3
+ * @throws RangeError when offset/length lie outside `buf` (a programmer error, not wire input).
  */
 export function parseRtcpCompound(buf: Uint8Array, offset: number, length: number, out: RtcpCompound): RtcpStatus {
   out.reset();
-  if (length < 8 || offset + length > buf.length) return RtcpStatus.TooShort;
+  checkRange('parseRtcpCompound', buf.length, offset, length);
+  if (length < 8) return RtcpStatus.TooShort;
   const end = offset + length;
   let pos = offset;
   while (pos < end) {

@@ -11,6 +11,8 @@
  * @see https://www.rfc-editor.org/rfc/rfc7983#section-7
  */
 
+import { checkRange } from './buffer-range.js';
+
 const RTCP_PT_MIN = 192;
 const RTCP_PT_MAX = 223;
 
@@ -18,10 +20,12 @@ const RTCP_PT_MAX = 223;
  * True when the bytes look like an RTCP packet: version 2, second octet in 192..223, at least
  * the 8-byte common header (SSRC included) and a length field that fits the datagram.
  *
+ * @throws RangeError when offset/length lie outside `buf` (a programmer error, not wire input).
  * @see https://www.rfc-editor.org/rfc/rfc5761#section-4
  */
 export function isRtcp(buf: Uint8Array, offset: number, length: number): boolean {
-  if (length < 8 || offset + length > buf.length) return false;
+  checkRange('isRtcp', buf.length, offset, length);
+  if (length < 8) return false;
   if (buf[offset]! >>> 6 !== 2) return false;
   const pt = buf[offset + 1]!;
   if (pt < RTCP_PT_MIN || pt > RTCP_PT_MAX) return false;
@@ -34,10 +38,12 @@ export function isRtcp(buf: Uint8Array, offset: number, length: number): boolean
  * payload type outside 64..95 (reserved by RFC 5761 §4 so that RTP cannot be mistaken for RTCP).
  * A heuristic, as no RTP field is self-checking; the session's SDP is the real authority.
  *
+ * @throws RangeError when offset/length lie outside `buf` (a programmer error, not wire input).
  * @see https://www.rfc-editor.org/rfc/rfc5761#section-4
  */
 export function isLikelyRtp(buf: Uint8Array, offset: number, length: number): boolean {
-  if (length < 12 || offset + length > buf.length) return false;
+  checkRange('isLikelyRtp', buf.length, offset, length);
+  if (length < 12) return false;
   const b0 = buf[offset]!;
   if (b0 >>> 6 !== 2) return false;
   const pt = buf[offset + 1]! & 0x7f;

@@ -1,3 +1,5 @@
+import { checkRange } from './buffer-range.js';
+
 /** RFC 8285 §4.2 "defined by profile" value announcing one-byte extension elements. */
 export const ONE_BYTE_EXTENSION_PROFILE = 0xbede;
 /** RFC 8285 §4.3: two-byte elements use 0x100 in the upper 12 bits (low 4 bits app-defined). */
@@ -48,6 +50,8 @@ export class HeaderExtensionElement {
  * ```
  *
  * @see https://www.rfc-editor.org/rfc/rfc8285#section-4.2
+ * @throws RangeError when `offset .. end` is not a range inside `buf` (a programmer error: the
+ *   header's extension range and `out.nextOffset` always are).
  * @see https://www.rfc-editor.org/rfc/rfc8285#section-4.3
  */
 export function nextHeaderExtensionElement(
@@ -57,12 +61,13 @@ export function nextHeaderExtensionElement(
   end: number,
   out: HeaderExtensionElement,
 ): HeaderExtensionStatus {
+  checkRange('nextHeaderExtensionElement', buf.length, offset, end - offset);
   const oneByte = profile === ONE_BYTE_EXTENSION_PROFILE;
   if (!oneByte && (profile & TWO_BYTE_PROFILE_MASK) !== TWO_BYTE_EXTENSION_PROFILE) {
     return HeaderExtensionStatus.NotRfc8285;
   }
   let pos = offset;
-  const limit = Math.min(end, buf.length);
+  const limit = end;
   while (pos < limit && buf[pos] === 0) pos++; // padding octets
   if (pos >= limit) return HeaderExtensionStatus.End;
   if (oneByte) {

@@ -60,6 +60,19 @@ describe('parseRtpHeader', () => {
     expect(nextHeaderExtensionElement(hex('bede0001 3f000000'), 0xbede, 4, 8, el)).toBe(HeaderExtensionStatus.Truncated);
   });
 
+  it('throws RangeError when the extension range is not inside the buffer (programmer error)', () => {
+    const buf = hex('bede0001 10aa0000');
+    const el = new HeaderExtensionElement();
+    expect(() => nextHeaderExtensionElement(buf, 0xbede, 4, 12, el)).toThrow(
+      new RangeError('nextHeaderExtensionElement: range 4+8 outside a buffer of length 8'),
+    );
+    expect(() => nextHeaderExtensionElement(buf, 0xbede, 6, 4, el)).toThrow(
+      new RangeError('nextHeaderExtensionElement: range 6+-2 outside a buffer of length 8'),
+    );
+    // The end of the block (offset === end) is a valid, empty range.
+    expect(nextHeaderExtensionElement(buf, 0xbede, 8, 8, el)).toBe(HeaderExtensionStatus.End);
+  });
+
   const malformed: [string, string, RtpStatus][] = [
     ['11 bytes', '80000001000000020000000', RtpStatus.TooShort],
     ['version 1', '40000001 00000002 00000003', RtpStatus.BadVersion],
@@ -76,8 +89,21 @@ describe('parseRtpHeader', () => {
     expect(parseRtpHeader(buf, 0, len, new RtpHeader())).toBe(status);
   });
 
-  it('rejects a length that runs past the buffer', () => {
-    expect(parseRtpHeader(new Uint8Array(12), 4, 12, new RtpHeader())).toBe(RtpStatus.TooShort);
+  // A range outside the buffer is the caller's bug, not wire input (STYLE.md): it throws with the
+  // numbers instead of hiding behind TooShort, as sip-parser and packet do.
+  it.each([
+    ['length past the end', 4, 12, 'parseRtpHeader: range 4+12 outside a buffer of length 12'],
+    ['offset past the end', 13, 0, 'parseRtpHeader: range 13+0 outside a buffer of length 12'],
+    ['negative offset', -1, 12, 'parseRtpHeader: range -1+12 outside a buffer of length 12'],
+    ['negative length', 0, -1, 'parseRtpHeader: range 0+-1 outside a buffer of length 12'],
+    ['fractional offset', 0.5, 11, 'parseRtpHeader: range 0.5+11 outside a buffer of length 12'],
+  ])('throws RangeError for a range outside the buffer: %s', (_name, offset, length, message) => {
+    expect(() => parseRtpHeader(new Uint8Array(12), offset, length, new RtpHeader())).toThrow(new RangeError(message));
+  });
+
+  it('keeps a short range inside the buffer a status (wire input)', () => {
+    expect(parseRtpHeader(new Uint8Array(20), 4, 11, new RtpHeader())).toBe(RtpStatus.TooShort);
+    expect(parseRtpHeader(new Uint8Array(12), 12, 0, new RtpHeader())).toBe(RtpStatus.TooShort);
   });
 
   test.prop([fc.uint8Array({ maxLength: 200 }), fc.nat(8)])('never throws on random bytes, and Ok keeps regions inside', (bytes, off) => {
@@ -106,6 +132,11 @@ describe('isRtcp / isLikelyRtp (RFC 5761 §4)', () => {
     expect(isLikelyRtp(hex('80080001'), 0, 4)).toBe(false);
     expect(isLikelyRtp(hex('80480001 00000002 00000003'), 0, 12)).toBe(false); // PT 72
     expect(isRtcp(hex('80c80006 00000001'), 0, 8)).toBe(false);
+  });
+  it('throws RangeError for a range outside the buffer (programmer error)', () => {
+    const b = hex('80080001 00000002 00000003');
+    expect(() => isRtcp(b, 4, 12)).toThrow(new RangeError('isRtcp: range 4+12 outside a buffer of length 12'));
+    expect(() => isLikelyRtp(b, 4, 12)).toThrow(new RangeError('isLikelyRtp: range 4+12 outside a buffer of length 12'));
   });
   test.prop([fc.uint8Array({ maxLength: 64 })])('never throws', (b) => {
     expect(typeof isRtcp(b, 0, b.length)).toBe('boolean');

@@ -1,3 +1,4 @@
+import { checkRange } from './buffer-range.js';
 import { RtpStatus } from './rtp-status.js';
 
 /** Fixed part of the RTP header (RFC 3550 §5.1). */
@@ -80,10 +81,12 @@ export class RtpHeader {
  *
  * @returns {@link RtpStatus.Ok} or the reason for rejection; `out` is only valid on `Ok`.
  * @see https://www.rfc-editor.org/rfc/rfc3550#section-5.1
+ * @throws RangeError when offset/length lie outside `buf` (a programmer error, not wire input).
  * @see https://www.rfc-editor.org/rfc/rfc3550#section-5.3.1
  */
 export function parseRtpHeader(buf: Uint8Array, offset: number, length: number, out: RtpHeader): RtpStatus {
-  if (length < RTP_FIXED_HEADER_LENGTH || offset + length > buf.length) return RtpStatus.TooShort;
+  checkRange('parseRtpHeader', buf.length, offset, length);
+  if (length < RTP_FIXED_HEADER_LENGTH) return RtpStatus.TooShort;
   const b0 = buf[offset]!;
   const version = b0 >>> VERSION_SHIFT;
   if (version !== 2) return RtpStatus.BadVersion;

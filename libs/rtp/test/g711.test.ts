@@ -19,7 +19,15 @@ describe('G.711 decoding', () => {
     expect(Array.from(out)).toEqual([0, 0, oracle.ulaw[0xd5]]);
     expect(decodePcma(buf, 3, 2, out, 1)).toBe(2);
     expect(Array.from(out.subarray(1))).toEqual([8, -8]);
-    expect(decodePcma(buf, 10, 4, out)).toBe(0);
+  });
+
+  it('throws RangeError for a range outside the input or an outOffset outside out (programmer error)', () => {
+    const buf = Uint8Array.from([0x00, 0xff, 0x7f, 0xd5, 0x55]);
+    const out = new Int16Array(3);
+    expect(() => decodePcma(buf, 10, 4, out)).toThrow(new RangeError('decodePcma: range 10+4 outside a buffer of length 5'));
+    expect(() => decodePcmu(buf, 2, 4, out)).toThrow(new RangeError('decodePcmu: range 2+4 outside a buffer of length 5'));
+    expect(() => decodePcmu(buf, 0, 1, out, 4)).toThrow(new RangeError('decodePcmu out: range 4+0 outside a buffer of length 3'));
+    expect(decodePcmu(buf, 0, 5, out, 3)).toBe(0); // no room left is not an error
   });
 });
 
