@@ -1,4 +1,5 @@
-import { Codec, DtmfDetector, RtpStreamStats, rtpStreamOwnerIndex, rtpStreamSlab, type PayloadTypeMap, type RtpHeader } from '@callscope/rtp';
+import { Codec, DtmfDetector, RtpStreamStats, type PayloadTypeMap, type RtpHeader } from '@callscope/rtp';
+import { rtpStreamOwnerIndex, rtpStreamSlab } from '@callscope/rtp/internal';
 import type { CallSide } from '@callscope/cdr-model';
 
 // The stream's own per-packet fields, kept in the owner words of its RTP statistics state block

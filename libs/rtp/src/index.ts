@@ -1,4 +1,5 @@
-// Public surface of @callscope/rtp: explicit named exports only (STYLE.md).
+// Public surface of @callscope/rtp: explicit named exports only (STYLE.md). The state-slab layout
+// (owner words, slab access, slab memory) is behind `@callscope/rtp/internal` (internal.ts).
 export { RtpStatus, RTP_STATUS_COUNT } from './rtp-status.js';
 export { RtpHeader, RTP_FIXED_HEADER_LENGTH, parseRtpHeader } from './rtp-header.js';
 export {
@@ -28,11 +29,7 @@ export { PlayoutBuffer, PlayoutBufferKind } from './playout-buffer.js';
 export {
   JitterBufferIndex,
   PDV_BUCKET_EDGES_MS,
-  RTP_STREAM_OWNER_WORDS,
   RtpStreamStats,
-  rtpStreamOwnerIndex,
-  rtpStreamSlab,
-  rtpStreamStateMemory,
   type RtpPacketFields,
   type RtpStreamStatsOptions,
 } from './rtp-stream-stats.js';
