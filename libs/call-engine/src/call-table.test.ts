@@ -1,6 +1,7 @@
 import { createDecodedPacket, parseIpv4Text, type DecodedPacket } from '@callscope/packet';
 import { describe, expect, test } from 'vitest';
 import { CallTable, DEFAULT_CALL_TABLE_OPTIONS, type CallTableOptions } from './call-table.js';
+import { endpointKeyFromText } from './endpoint-key.js';
 import { DEFAULT_REGISTER_TABLE_OPTIONS, RegisterTable } from './register-table.js';
 import type { SdpInfo, SipEvent } from './sip-event.js';
 import type { CallRecord, RegisterRecord } from '@callscope/cdr-model';
@@ -228,7 +229,18 @@ describe('DTMF in SIP INFO', () => {
 
 describe('media on SDP addresses', () => {
   const sdp = (ip: string, port: number): SdpInfo => ({
-    media: [{ media: 'audio', ip, port, rtcpPort: port + 1, rtcpMux: false, direction: 'sendrecv', payloads: [{ pt: 8, codec: 'PCMA', clockRate: 8000 }] }],
+    media: [
+      {
+        media: 'audio',
+        rtpKey: endpointKeyFromText(ip, port),
+        rtcpKey: endpointKeyFromText(ip, port + 1),
+        port,
+        rtcpPort: port + 1,
+        rtcpMux: false,
+        direction: 'sendrecv',
+        payloads: [{ pt: 8, codec: 'PCMA', clockRate: 8000 }],
+      },
+    ],
   });
   /** One 20 ms PCMA packet (RFC 3550 §5.1 header, 160 payload bytes) `ms` after T0. */
   function rtp(ms: number, src: string, srcPort: number, dst: string, dstPort: number, seq: number, ssrc: number): DecodedPacket {

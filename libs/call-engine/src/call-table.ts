@@ -325,14 +325,19 @@ export class CallTable {
     for (const m of sdp.media) {
       if (m.port === 0) continue; // a disabled stream (RFC 3264 §6)
       const types = payloadTypeMapOf(m.payloads, this.payloadMaps);
-      this.addEndpoint(call, m.ip, m.port, owner, false, types);
-      if (!m.rtcpMux && m.rtcpPort !== m.port) this.addEndpoint(call, m.ip, m.rtcpPort, owner, true, types);
-      if (this.options.acceptRtpFromSipSource && ev.srcIp !== m.ip) this.addEndpoint(call, ev.srcIp, m.port, owner, false, types);
+      this.addEndpoint(call, m.rtpKey, owner, false, types);
+      if (!m.rtcpMux && m.rtcpPort !== m.port) this.addEndpoint(call, m.rtcpKey, owner, true, types);
+      if (this.options.acceptRtpFromSipSource) {
+        // The SIP source as well, unless it is the SDP's address (compared as keys: the same
+        // address written differently in the SDP is the same endpoint).
+        const srcKey = endpointKeyFromText(ev.srcIp, m.port);
+        if (srcKey !== m.rtpKey) this.addEndpoint(call, srcKey, owner, false, types);
+      }
     }
   }
 
-  private addEndpoint(call: Call, ip: string, port: number, owner: CallSide, rtcp: boolean, payloadTypes: PayloadTypeMap): void {
-    const key = endpointKeyFromText(ip, port);
+  /** Map `key` (an endpoint key of endpoint-key.ts; null: not an IP address, nothing to map) to the call. */
+  private addEndpoint(call: Call, key: number | string | null, owner: CallSide, rtcp: boolean, payloadTypes: PayloadTypeMap): void {
     if (key === null) return;
     const existing = typeof key === 'number' ? this.endpoints4.get(key) : this.endpoints6.get(key);
     if (existing?.call === call) {

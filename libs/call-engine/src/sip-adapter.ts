@@ -7,6 +7,8 @@ import {
   type SessionDescription,
   type SipMessage,
 } from '@callscope/sip-parser';
+import { ipv4PortKey } from '@callscope/packet';
+import { endpointKeyFromIpv6Groups, endpointKeyFromText } from './endpoint-key.js';
 import type { SdpInfo, SdpMediaInfo, SdpPayload, SipEvent } from './sip-event.js';
 import type { SipTransport } from '@callscope/cdr-model';
 
@@ -63,7 +65,16 @@ export interface SipEnvelope {
   vlan: number | null;
 }
 
-const addressText = (a: SdpAddress): string => (a.present ? sdpText.get(a.address) : '');
+/**
+ * The endpoint key of an SDP address and a port, from the numbers parseSdp read out of the message
+ * bytes. Only when the address did not parse as its type token says (an FQDN, or `IN IP4` with an
+ * IPv6 address) is its text decoded and tried as either family, as the call table always has.
+ */
+function sdpEndpointKey(a: SdpAddress, port: number): number | string | null {
+  if (a.family === 4) return ipv4PortKey(a.ipv4, port);
+  if (a.family === 6) return endpointKeyFromIpv6Groups(a.ipv6, port);
+  return endpointKeyFromText(sdpText.get(a.address), port);
+}
 
 /**
  * Decodes the fields a dialog keeps from a parsed message into a {@link SipEvent}: the one place
@@ -127,8 +138,8 @@ function toSdpInfo(sdp: SessionDescription): SdpInfo {
   const media: SdpMediaInfo[] = [];
   for (let i = 0; i < sdp.mediaCount; i++) {
     const m = sdp.media[i]!;
-    const ip = addressText(m.connection);
-    if (ip === '') continue; // no c= anywhere: nothing to match RTP against
+    const c = m.connection;
+    if (!c.present || c.address.length <= 0) continue; // no c= anywhere: nothing to match RTP against
     const payloads: SdpPayload[] = [];
     for (let p = 0; p < m.payloadTypeCount; p++) {
       const pt = m.payloadTypes[p]!;
@@ -139,11 +150,13 @@ function toSdpInfo(sdp: SessionDescription): SdpInfo {
         clockRate: map !== undefined && map.clockRate > 0 ? map.clockRate : 0,
       });
     }
+    const rtcpPort = m.rtcpMux ? m.port : m.rtcpPort >= 0 ? m.rtcpPort : m.port + 1;
     media.push({
       media: sdpText.get(m.media),
-      ip,
+      rtpKey: sdpEndpointKey(c, m.port),
+      rtcpKey: sdpEndpointKey(c, rtcpPort),
       port: m.port,
-      rtcpPort: m.rtcpMux ? m.port : m.rtcpPort >= 0 ? m.rtcpPort : m.port + 1,
+      rtcpPort,
       rtcpMux: m.rtcpMux,
       direction: DIRECTIONS[m.direction] ?? 'sendrecv',
       payloads,

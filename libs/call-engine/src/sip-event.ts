@@ -52,8 +52,14 @@ export interface SipEvent {
 /** One m= section of an SDP body, with the address it is reached at. */
 export interface SdpMediaInfo {
   media: string;
-  /** Connection address (media-level c= or the session-level one). */
-  ip: string;
+  /**
+   * Endpoint key (see endpoint-key.ts) of the connection address (media-level c= or the
+   * session-level one) and `port`, made from the address parseSdp read out of the message bytes;
+   * null when the address is not an IP address (an FQDN). No record keeps the SDP address text.
+   */
+  rtpKey: number | string | null;
+  /** Endpoint key of the same address and `rtcpPort` (null like {@link SdpMediaInfo.rtpKey}). */
+  rtcpKey: number | string | null;
   port: number;
   /** RTCP port: a=rtcp, else port + 1 (RFC 3605); equal to `port` with rtcp-mux. */
   rtcpPort: number;

@@ -1,0 +1,54 @@
+import { ipv4PortKey } from '@callscope/packet';
+import { SessionDescription, SipMessage, SipStatus, parseSipMessage } from '@callscope/sip-parser';
+import { describe, expect, test } from 'vitest';
+import { endpointKeyFromText } from './endpoint-key.js';
+import { toSipEvent, type SipEnvelope } from './sip-adapter.js';
+
+const ENV: SipEnvelope = { tsUs: 0, srcIp: '192.0.2.10', srcPort: 5060, dstIp: '198.51.100.20', dstPort: 5060, transport: 'udp', vlan: null };
+
+/** The SdpMediaInfo list of an INVITE carrying `sdpLines` (CRLF added). */
+function mediaOf(...sdpLines: string[]) {
+  const body = sdpLines.map((l) => `${l}\r\n`).join('');
+  const text =
+    'INVITE sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK1\r\n' +
+    'From: <sip:alice@example.com>;tag=a\r\nTo: <sip:bob@example.com>\r\nCall-ID: c1\r\nCSeq: 1 INVITE\r\n' +
+    `Content-Type: application/sdp\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+  const buf = new TextEncoder().encode(text);
+  const msg = new SipMessage();
+  expect(parseSipMessage(buf, 0, buf.length, msg)).toBe(SipStatus.Ok);
+  const ev = toSipEvent(msg, ENV, new SessionDescription());
+  return ev?.sdp?.media ?? [];
+}
+
+const HEAD = ['v=0', 'o=- 1 1 IN IP4 192.0.2.10', 's=-', 't=0 0'];
+
+// The endpoint key of an SDP address comes from the numbers parseSdp read out of the message bytes
+// (no address text in between); it must be the key the text path (endpointKeyFromText) gives, which
+// the call table used before, so that the call table behaves the same.
+describe('toSipEvent: SDP endpoint keys from the SDP bytes', () => {
+  test('IPv4 c= (media level over session level): RTP and RTCP keys', () => {
+    const [m] = mediaOf(...HEAD, 'c=IN IP4 192.0.2.99', 'm=audio 40000 RTP/AVP 8', 'c=IN IP4 203.0.113.7');
+    expect(m?.rtpKey).toBe(ipv4PortKey(0xcb007107, 40000));
+    expect(m?.rtcpKey).toBe(endpointKeyFromText('203.0.113.7', 40001));
+    expect([m?.port, m?.rtcpPort]).toEqual([40000, 40001]);
+  });
+
+  test('IPv6 c= with a=rtcp: the same keys as the text of the address', () => {
+    const [m] = mediaOf(...HEAD, 'c=IN IP6 2001:DB8::a:1', 'm=audio 40002 RTP/AVP 0', 'a=rtcp:40010');
+    expect(m?.rtpKey).toBe(endpointKeyFromText('2001:db8::a:1', 40002));
+    expect(m?.rtcpKey).toBe(endpointKeyFromText('2001:db8::a:1', 40010));
+  });
+
+  test('an address that does not match its type token is still tried as either family', () => {
+    const [v6in4] = mediaOf(...HEAD, 'c=IN IP4 2001:db8::5', 'm=audio 40004 RTP/AVP 0');
+    expect(v6in4?.rtpKey).toBe(endpointKeyFromText('2001:db8::5', 40004));
+    const [v4in6] = mediaOf(...HEAD, 'c=IN IP6 192.0.2.5', 'm=audio 40006 RTP/AVP 0');
+    expect(v4in6?.rtpKey).toBe(ipv4PortKey(0xc0000205, 40006));
+  });
+
+  test('an FQDN gives a media entry without keys; no c= at all gives no entry', () => {
+    const [fqdn] = mediaOf(...HEAD, 'c=IN IP4 media.example.com', 'm=audio 40008 RTP/AVP 0');
+    expect(fqdn).toMatchObject({ rtpKey: null, rtcpKey: null, port: 40008 });
+    expect(mediaOf(...HEAD, 'm=audio 40008 RTP/AVP 0')).toEqual([]);
+  });
+});
