@@ -1,3 +1,4 @@
+import { readU16BE, readU32BE, readU32LE } from '@callscope/pcap-format';
 import { DecodeStatus } from './decode-status.js';
 import type { DecodedPacket } from './decoded-packet.js';
 import { Transport } from './transport.js';
@@ -33,21 +34,15 @@ const HAS_PAYLOAD = 32;
 const HAS_TS = 64;
 const REQUIRED = HAS_FAMILY | HAS_PROTO | HAS_SRC | HAS_DST | HAS_PORTS | HAS_PAYLOAD;
 
-/** Local aliases: module runners that turn imports into getters make each `DecodeStatus.X` a call. */
+/**
+ * Local aliases: module runners that turn imports into getters make each `DecodeStatus.X` (and each
+ * imported byte reader) a call.
+ */
 const S = DecodeStatus;
 const TR = Transport;
-
-function u16(b: Uint8Array, o: number): number {
-  return (b[o]! << 8) | b[o + 1]!;
-}
-
-function u32(b: Uint8Array, o: number): number {
-  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
-}
-
-function u32le(b: Uint8Array, o: number): number {
-  return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
-}
+const u16 = readU16BE;
+const u32 = readU32BE;
+const u32le = readU32LE;
 
 function transportOf(proto: number): Transport {
   return proto === 17 ? TR.Udp : proto === 6 ? TR.Tcp : TR.Other;

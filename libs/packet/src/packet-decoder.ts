@@ -3,7 +3,7 @@ import { MAX_VLAN_TAGS, type DecodedPacket } from './decoded-packet.js';
 import { resolveDecoderOptions, type PacketDecoderOptions, type ResolvedPacketDecoderOptions } from './decoder-options.js';
 import { decodeHep, HEP3_MAGIC } from './hep.js';
 import { IpReassembler, REASM_BAD, REASM_HELD, REASM_TOO_BIG, type ReassemblyCounters } from './ip-reassembler.js';
-import { LinkType } from '@callscope/pcap-format';
+import { LinkType, readU16BE, readU32BE } from '@callscope/pcap-format';
 import { Transport } from './transport.js';
 import { TunnelType } from './tunnel-type.js';
 
@@ -56,23 +56,18 @@ const TZSP_TAG_PADDING = 0;
 const TZSP_TAG_END = 1;
 const TZSP_ENCAP_ETHERNET = 1;
 
-function u16(b: Uint8Array, o: number): number {
-  return (b[o]! << 8) | b[o + 1]!;
-}
-
-function u32(b: Uint8Array, o: number): number {
-  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
-}
-
 /**
- * Module-local aliases of the status/enum tables: under module runners that turn imports into
- * getters (vitest), `DecodeStatus.Ok` costs a getter call per use; a local binding does not.
+ * Module-local aliases of the status/enum tables and byte readers: under module runners that turn
+ * imports into getters (vitest), `DecodeStatus.Ok` costs a getter call per use; a local binding
+ * does not.
  */
 const S = DecodeStatus;
 const TR = Transport;
 const TT = TunnelType;
 const LT = LinkType;
 const MAX_VLANS = MAX_VLAN_TAGS;
+const u16 = readU16BE;
+const u32 = readU32BE;
 
 /**
  * Stateful packet decoder: link layer -> VLAN/MPLS -> IP (with reassembly) -> tunnels* -> UDP/TCP.

@@ -1,3 +1,4 @@
+import { readU16 as readU16Of, readU32 as readU32Of } from './byte-order.js';
 import { CaptureError, CaptureErrorCode } from './capture-error.js';
 import type { CaptureCounters, CaptureInterface, CaptureSummary } from './capture-summary.js';
 import { CaptureFormat } from './capture-summary.js';
@@ -65,6 +66,10 @@ const MAX_PACKET_OPTIONS_LENGTH = 65_536;
 const MAX_PACKET_BLOCK_LENGTH = PCAPNG_MIN_EPB_LENGTH + MAX_CAPTURE_LENGTH + MAX_PACKET_OPTIONS_LENGTH;
 const TWO_POW_32 = 4_294_967_296;
 
+/** Local bindings: under module runners that turn imports into getters (vitest) each call would pay one. */
+const readU16 = readU16Of;
+const readU32 = readU32Of;
+
 /** What the parser expects next. */
 const Phase = { FileHeader: 0, PcapRecord: 1, PcapngBlock: 2 } as const;
 type Phase = (typeof Phase)[keyof typeof Phase];
@@ -72,16 +77,6 @@ type Phase = (typeof Phase)[keyof typeof Phase];
 /** `parseUnit` results besides a positive consumed length. */
 const UNIT_NEED_MORE = 0;
 const UNIT_ERROR = -1;
-
-function readU16(b: Uint8Array, o: number, le: boolean): number {
-  return le ? b[o]! | (b[o + 1]! << 8) : (b[o]! << 8) | b[o + 1]!;
-}
-
-function readU32(b: Uint8Array, o: number, le: boolean): number {
-  return le
-    ? (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0
-    : ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
-}
 
 /**
  * Synchronous, push-style reader of classic pcap and pcapng byte streams. Feed it chunks of any

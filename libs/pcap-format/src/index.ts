@@ -1,9 +1,11 @@
 /**
  * @callscope/pcap-format: pure parsing and writing of capture formats over buffers: classic pcap
  * (µs and ns, both byte orders), pcapng (sections, interfaces, resolutions), the one link-type
- * table. No file system: `@callscope/pcap-store` reads files (and gunzips) on top of it.
+ * table, and the byte-order readers every parser of the workspace shares (`readU16BE`...). No file
+ * system: `@callscope/pcap-store` reads files (and gunzips) on top of it.
  * This file is the package's only public surface.
  */
+export { readU16, readU16BE, readU16LE, readU32, readU32BE, readU32LE } from './byte-order.js';
 export { CaptureError, CaptureErrorCode } from './capture-error.js';
 export { CaptureParser, DEFAULT_MAX_BLOCK_LENGTH, MAX_INTERFACES, CaptureParseStatus } from './capture-parser.js';
 export type { CaptureParserOptions } from './capture-parser.js';

@@ -1,3 +1,4 @@
+import { readU16BE, readU32BE } from '@callscope/pcap-format';
 import {
   MAX_BYE_SSRCS,
   MAX_CNAMES,
@@ -8,6 +9,10 @@ import {
 } from './rtcp-compound.js';
 import { RtcpStatus } from './rtcp-status.js';
 import { checkRange } from './buffer-range.js';
+
+/** Local bindings: under module runners that turn imports into getters (vitest) each call would pay one. */
+const u16 = readU16BE;
+const u32 = readU32BE;
 
 const HEADER = 4;
 const REPORT_BLOCK = 24;
@@ -269,12 +274,4 @@ function parseXr(buf: Uint8Array, pos: number, end: number, out: RtcpCompound): 
     pos = blockEnd;
   }
   return RtcpStatus.Ok;
-}
-
-function u32(buf: Uint8Array, at: number): number {
-  return ((buf[at]! << 24) | (buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!) >>> 0;
-}
-
-function u16(buf: Uint8Array, at: number): number {
-  return (buf[at]! << 8) | buf[at + 1]!;
 }
