@@ -182,7 +182,7 @@ export function ensureCap() {
     say(`live capture: cap ${status.version} built and loads`);
     return true;
   }
-  say(`cap still ${CAP_STATE_TEXT[status.state]}${status.detail ? `: ${status.detail}` : ''}. The build tools and libpcap headers are present (${buildLine()}); the node-gyp output above says what failed${/libpcap\.so/.test(status.detail ?? '') ? ' (the libpcap shared library is missing: apt-get install -y libpcap0.8)' : ''}.`);
+  say(`cap still ${CAP_STATE_TEXT[status.state]}${status.detail ? `: ${status.detail}` : ''}. The build tools and libpcap headers are present (${buildLine()}); the node-gyp output above says what failed${/libpcap\.so/.test(status.detail ?? '') ? ' (the libpcap shared library is missing or broken: apt-get install --reinstall -y libpcap0.8)' : ''}.`);
   return false;
 }
 

@@ -63,7 +63,7 @@ export function loadCap(): CapModule {
   } catch (err) {
     const detail = firstLine(err);
     let cause: string;
-    if (/libpcap\.so/.test(detail)) cause = 'the libpcap shared library is missing (Debian/Ubuntu: apt-get install -y libpcap0.8)';
+    if (/libpcap\.so/.test(detail)) cause = 'the libpcap shared library is missing or broken (Debian/Ubuntu: apt-get install --reinstall -y libpcap0.8)';
     else if (/NODE_MODULE_VERSION|was compiled against a different Node\.js version/.test(detail)) cause = `it was built for another Node.js version: run "npm rebuild cap" with this one (${process.version})`;
     else cause = `rebuild it with "npm rebuild cap" (needs ${CAP_BUILD_NEEDS})`;
     throw new LiveCaptureUnavailable(`live capture needs the libpcap binding "cap", which is built but did not load (${detail}): ${cause}. ${OFFLINE_WORKS}`);
