@@ -3,6 +3,8 @@ export { DecodedPacket, createDecodedPacket, MAX_VLAN_TAGS, MAX_TUNNEL_LAYERS } 
 export { DEFAULT_DECODER_OPTIONS, resolveDecoderOptions } from './decoder-options.js';
 export type { PacketDecoderOptions, ResolvedPacketDecoderOptions } from './decoder-options.js';
 export { decodeHep, HEP3_MAGIC } from './hep.js';
+export { buildIpFrame, ipFrameHeaderLength } from './ip-frame.js';
+export type { IpFrameFields } from './ip-frame.js';
 export { formatIp, formatIpBytes, formatIpv4, formatIpv6, ipv4PortKey, ipv6PortHash, ipv6PortKey } from './ip-address.js';
 export { parseIpText, parseIpv4, parseIpv4Text, parseIpv6, parseIpv6Text } from './ip-address-parse.js';
 export { ReassemblyCounters } from './ip-reassembler.js';

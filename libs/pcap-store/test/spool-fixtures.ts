@@ -18,6 +18,22 @@ export interface Frame {
   data: Uint8Array;
   origLen: number;
   linkType: number;
+  /**
+   * End of the RTP header in `data` (what the sniffer's decode hands `SpoolWriter.write` for the
+   * `rtp_headers` cut), 0 when the frame is not RTP version 2 with a whole header.
+   */
+  rtpHeaderEnd: number;
+}
+
+/** Test-side RTP header length (RFC 3550 5.1, 5.3.1): 12 + 4·CC (+ 4 + 4·extension words); 0 when not provable. */
+function rtpHeaderLength(b: Uint8Array, at: number, len: number): number {
+  if (len < 12 || b[at]! >> 6 !== 2) return 0;
+  let header = 12 + 4 * (b[at]! & 0x0f);
+  if ((b[at]! & 0x10) !== 0) {
+    if (header + 4 > len) return 0;
+    header += 4 + 4 * ((b[at + header + 2]! << 8) | b[at + header + 3]!);
+  }
+  return header > len ? 0 : header;
 }
 
 /** UDP packets of a corpus capture, split into SIP (port 5060) and RTP (other UDP ports). */
@@ -29,7 +45,9 @@ export async function loadFrames(name: string): Promise<Frame[]> {
     if (decoder.decode(r.data, 0, r.data.length, r.linkType, r.tsSec, r.tsNsec, out) !== DecodeStatus.Ok) return;
     if (out.transport !== Transport.Udp) return;
     const kind = out.srcPort === 5060 || out.dstPort === 5060 ? 'sip' : 'rtp';
-    frames.push({ kind, tsSec: r.tsSec, tsNsec: r.tsNsec, data: r.data.slice(), origLen: r.origLen, linkType: r.linkType });
+    const rtpHeader = kind === 'rtp' && out.payload === r.data ? rtpHeaderLength(r.data, out.payloadOffset, out.payloadLength) : 0;
+    const rtpHeaderEnd = rtpHeader === 0 ? 0 : out.payloadOffset + rtpHeader;
+    frames.push({ kind, tsSec: r.tsSec, tsNsec: r.tsNsec, data: r.data.slice(), origLen: r.origLen, linkType: r.linkType, rtpHeaderEnd });
   });
   return frames;
 }
@@ -52,7 +70,7 @@ export interface TestCall {
 export function writeInterleaved(writer: SpoolWriter, calls: TestCall[]): void {
   const all = calls.flatMap((c) => c.frames.map((f) => ({ c, f })));
   all.sort((a, b) => a.f.tsSec - b.f.tsSec || a.f.tsNsec - b.f.tsNsec);
-  for (const { c, f } of all) writer.write(c.ref, f.kind, f.tsSec, f.tsNsec, f.data, f.origLen, f.linkType);
+  for (const { c, f } of all) writer.write(c.ref, f.kind, f.tsSec, f.tsNsec, f.data, f.origLen, f.linkType, f.rtpHeaderEnd);
 }
 
 /** Retrieves a call through `readCallPcap` and parses the output with the lib's own parser. */

@@ -1,6 +1,7 @@
-import { ipv4PortKey, ipv6PortKey, type DecodedPacket } from '@callscope/packet';
-import { SpoolRetention, SpoolWriter, type SpoolCallRef, type SpoolLogger, type SpoolMode, type SpoolPacketKind, type SpoolWriterStats } from '@callscope/pcap-store';
-import type { PacketRecord } from '@callscope/pcap-format';
+import { buildIpFrame, ipFrameHeaderLength, ipv4PortKey, ipv6PortKey, Transport, TunnelType, type DecodedPacket, type IpFrameFields } from '@callscope/packet';
+import { SpoolMode, SpoolRetention, SpoolWriter, type SpoolCallRef, type SpoolLogger, type SpoolPacketKind, type SpoolWriterStats } from '@callscope/pcap-store';
+import { LinkType, type PacketRecord } from '@callscope/pcap-format';
+import { parseRtpHeader, RtpHeader, RtpStatus } from '@callscope/rtp';
 import type { CallPacketObserver } from '@callscope/call-engine';
 
 /** The spool as the sniffer's config describes it. */
@@ -12,6 +13,11 @@ export interface CallSpoolOptions {
   maxAgeDays: number;
   /** Most open spool files (descriptor pool of the writer). */
   maxOpenFiles: number;
+  /**
+   * Delete by age and size (`maxAgeDays`, `maxSizeBytes`); default true. Offline analysis passes
+   * false unless asked: it must not delete what it has just written.
+   */
+  retention?: boolean;
   logger?: SpoolLogger;
 }
 
@@ -22,6 +28,8 @@ interface HeldFrame {
   linkType: number;
   origLen: number;
   data: Uint8Array;
+  /** End of the RTP header in `data` for the `rtp_headers` cut; 0 = keep whole. */
+  rtpHeaderEnd: number;
   /** Endpoint keys of source and destination (RTP ring) or the IP pair (fragments). */
   a: number | string;
   b: number | string;
@@ -31,8 +39,21 @@ interface HeldFrame {
 const MAX_HELD = 2048;
 const MAX_HELD_BYTES = 4 * 1024 * 1024;
 const HOLD_SECONDS = 5;
-/** Retention runs at most this often (wall clock). */
+/**
+ * Retention runs at most this often, on the wall clock: the throttle bounds the cost of a pass
+ * (sorting the minute account, file-system calls), which is paid in real time. Packet time would be
+ * wrong for that: `analyze` replays hours of capture per wall-clock second and would start a pass
+ * per packet-minute, back to back. What a pass deletes is measured on the capture's clock instead
+ * (see `capturedNowMs`).
+ */
 const RETENTION_EVERY_MS = 60_000;
+/** Largest rebuilt HEP inner packet: IPv6 header + a 16-bit payload length (UDP or TCP inside). */
+const MAX_REBUILT_FRAME = 40 + 0xffff;
+/** TCP flags of a rebuilt HEP-over-TCP segment: ACK + PSH (data of an established connection). */
+const REBUILT_TCP_FLAGS = 0x18;
+const REBUILT_TCP_WINDOW = 0xffff;
+/** Most TCP directions per call whose synthetic sequence numbers are kept (SIP over TCP uses 1-2). */
+const MAX_TCP_FLOWS_PER_CALL = 16;
 
 /** A bounded FIFO of copied frames, dropping the oldest (counted) when full or stale. */
 class HeldFrames {
@@ -72,71 +93,240 @@ class HeldFrames {
 const addressKey = (p: DecodedPacket, src: boolean): number | string =>
   p.ipVersion === 4 ? (src ? p.src4 : p.dst4) : ipv6PortKey(src ? p.src6 : p.dst6, 0);
 
+/** True when the packet arrived as HEP (v2/v3): its record holds the HEP datagram, not the packet. */
+function isHep(p: DecodedPacket): boolean {
+  if (p.tunnelDepth === 0) return false;
+  const t = p.tunnelTypes[p.tunnelDepth - 1];
+  return t === TunnelType.Hep2 || t === TunnelType.Hep3;
+}
+
+/** What is written for one packet: the record as captured, or the rebuilt inner packet of HEP. */
+interface SpoolFrame {
+  tsSec: number;
+  tsNsec: number;
+  data: Uint8Array;
+  origLen: number;
+  linkType: number;
+  rtpHeaderEnd: number;
+}
+
+/** TCP numbers of a rebuilt HEP-over-TCP segment (HEP carries none; see `CallSpool.tcpFieldsFor`). */
+interface RebuiltTcp extends IpFrameFields {
+  tcpSeq: number;
+  tcpAck: number;
+  tcpFlags: number;
+  tcpWindow: number;
+}
+
 /**
  * Every packet of every call into the per-call pcap spool (@callscope/pcap-store), including the
  * two kinds of packet the pipeline only recognises later: IP fragments (known once reassembled) and
  * RTP that arrives before the SDP naming its address (known once the call learns that address).
  * Both wait, copied, in small bounded holding areas.
+ *
+ * A packet received as HEP is stored as the packet HEP describes, not as the HEP datagram: a raw
+ * IP frame (LINKTYPE_RAW) rebuilt from the inner addresses, ports and payload, stamped with the HEP
+ * timestamp, so that Wireshark opening the call's pcap sees its SIP (and RTP) messages.
+ *
+ * In `rtp_headers` mode the cut point comes from the pipeline's decode (the payload offset it
+ * found), so the writer never decodes a frame again.
  */
 export class CallSpool implements CallPacketObserver {
   readonly writer: SpoolWriter;
-  private readonly retention: SpoolRetention;
+  private readonly retention: SpoolRetention | null;
+  private readonly cutRtp: boolean;
   private readonly fragments = new HeldFrames();
   private readonly early = new HeldFrames();
   private lastRetention = 0;
   private retentionRun: Promise<void> | null = null;
+  /** Newest packet time seen, epoch seconds: the capture's clock, for retention by age. */
+  private newestPacketSec = 0;
+  private readonly rtp = new RtpHeader();
+  /** Reused output of the HEP frame builder (the writer copies what it keeps). */
+  private rebuilt: Uint8Array | null = null;
+  private readonly frame: SpoolFrame = { tsSec: 0, tsNsec: 0, data: new Uint8Array(0), origLen: 0, linkType: 0, rtpHeaderEnd: 0 };
+  /**
+   * Next synthetic TCP sequence number per direction of each call's HEP-over-TCP segments. HEP
+   * carries no TCP numbers; Wireshark takes segments with a repeated sequence number for
+   * retransmissions and does not dissect them. Forgotten with the call (WeakMap on its key).
+   */
+  private readonly tcpSeq = new WeakMap<SpoolCallRef, Map<string, number>>();
 
   constructor(options: CallSpoolOptions) {
-    this.retention = new SpoolRetention({
-      spoolDir: options.dir,
-      maxBytes: options.maxSizeBytes,
-      maxAgeDays: options.maxAgeDays,
-      openMinutes: () => this.writer.openMinuteDirectories(),
-      ...(options.logger !== undefined ? { logger: options.logger } : {}),
-    });
+    this.cutRtp = options.mode === SpoolMode.RTP_HEADERS;
+    const retention =
+      options.retention === false
+        ? null
+        : new SpoolRetention({
+            spoolDir: options.dir,
+            maxBytes: options.maxSizeBytes,
+            maxAgeDays: options.maxAgeDays,
+            openMinutes: () => this.writer.openMinuteDirectories(),
+            now: () => this.capturedNowMs(),
+            ...(options.logger !== undefined ? { logger: options.logger } : {}),
+          });
+    this.retention = retention;
     this.writer = new SpoolWriter({
       spoolDir: options.dir,
       mode: options.mode,
       gzip: options.compress,
       maxOpenFiles: options.maxOpenFiles,
-      onBytesWritten: (minute, bytes) => {
-        this.retention.recordWrite(minute, bytes);
-      },
+      ...(retention !== null
+        ? {
+            onBytesWritten: (minute: string, bytes: number) => {
+              retention.recordWrite(minute, bytes);
+            },
+          }
+        : {}),
       ...(options.logger !== undefined ? { logger: options.logger } : {}),
     });
   }
 
+  /**
+   * "Now" for retention by age, epoch ms: the newest packet time seen, so that analysing last
+   * month's capture does not measure its calls against today. Never later than the wall clock: a
+   * packet stamped in the future (a HEP sender's wrong clock) must not age out everything else.
+   * Before any packet, 0: nothing is old yet.
+   */
+  private capturedNowMs(): number {
+    return Math.min(this.newestPacketSec * 1000, Date.now());
+  }
+
   /** One packet of a known call. */
-  onPacket(call: SpoolCallRef, kind: SpoolPacketKind, rec: PacketRecord): void {
-    this.writer.write(call, kind, rec.tsSec, rec.tsNsec, rec.data.subarray(0, rec.capLen), rec.origLen, rec.linkType);
+  onPacket(call: SpoolCallRef, kind: SpoolPacketKind, rec: PacketRecord, p: DecodedPacket): void {
+    if (p.tsSec > this.newestPacketSec) this.newestPacketSec = p.tsSec;
+    const f = this.frameOf(call, rec, p, kind === 'rtp');
+    this.writer.write(call, kind, f.tsSec, f.tsNsec, f.data, f.origLen, f.linkType, f.rtpHeaderEnd);
   }
 
   /** A fragment whose datagram is still incomplete: keep a copy until it is reassembled. */
   holdFragment(rec: PacketRecord, p: DecodedPacket): void {
-    this.fragments.add(copyOf(rec, addressKey(p, true), addressKey(p, false)));
+    this.fragments.add(copyOf(rec, 0, addressKey(p, true), addressKey(p, false)));
   }
 
   /** The datagram `p` was reassembled and belongs to `call`: its earlier fragments go first. */
   releaseFragments(call: SpoolCallRef, kind: SpoolPacketKind, p: DecodedPacket): void {
     const src = addressKey(p, true);
     const dst = addressKey(p, false);
-    for (const f of this.fragments.take(p.tsSec, (h) => h.a === src && h.b === dst)) {
-      this.writer.write(call, kind, f.tsSec, f.tsNsec, f.data, f.origLen, f.linkType);
-    }
+    const held = this.fragments.take(p.tsSec, (h) => h.a === src && h.b === dst);
+    // HEP in a fragmented datagram: the fragments carry the HEP datagram, whose whole content the
+    // rebuilt inner packet written next by onPacket holds. Writing them too would bring HEP back.
+    if (isHep(p)) return;
+    for (const f of held) this.writer.write(call, kind, f.tsSec, f.tsNsec, f.data, f.origLen, f.linkType);
   }
 
   /** RTP-looking UDP that matched no call yet: it may be early media of a call being set up. */
   holdUnmatched(rec: PacketRecord, p: DecodedPacket): void {
+    if (p.tsSec > this.newestPacketSec) this.newestPacketSec = p.tsSec;
     const a = p.ipVersion === 4 ? ipv4PortKey(p.src4, p.srcPort) : ipv6PortKey(p.src6, p.srcPort);
     const b = p.ipVersion === 4 ? ipv4PortKey(p.dst4, p.dstPort) : ipv6PortKey(p.dst6, p.dstPort);
-    this.early.add(copyOf(rec, a, b));
+    if (!isHep(p)) {
+      this.early.add(copyOf(rec, this.cutRtp ? this.rtpHeaderEnd(p, rec.data) : 0, a, b));
+      return;
+    }
+    // Only UDP is held as early media, so no call's TCP numbers are involved.
+    const f = this.rebuild(null, rec, p, this.cutRtp);
+    this.early.add({ tsSec: f.tsSec, tsNsec: f.tsNsec, linkType: f.linkType, origLen: f.origLen, data: f.data.slice(), rtpHeaderEnd: f.rtpHeaderEnd, a, b });
   }
 
   /** A call learned a media address (SDP): held packets to or from it are that call's. */
   claimEarlyMedia(call: SpoolCallRef, endpointKey: number | string, nowSec: number): void {
     for (const f of this.early.take(nowSec, (h) => h.a === endpointKey || h.b === endpointKey)) {
-      this.writer.write(call, 'rtp', f.tsSec, f.tsNsec, f.data, f.origLen, f.linkType);
+      this.writer.write(call, 'rtp', f.tsSec, f.tsNsec, f.data, f.origLen, f.linkType, f.rtpHeaderEnd);
     }
+  }
+
+  /** The frame to store for `p`: the record itself, or for HEP the rebuilt inner packet. */
+  private frameOf(call: SpoolCallRef, rec: PacketRecord, p: DecodedPacket, rtp: boolean): SpoolFrame {
+    if (isHep(p)) return this.rebuild(call, rec, p, rtp && this.cutRtp);
+    const f = this.frame;
+    f.tsSec = rec.tsSec;
+    f.tsNsec = rec.tsNsec;
+    f.data = rec.data.subarray(0, rec.capLen);
+    f.origLen = rec.origLen;
+    f.linkType = rec.linkType;
+    f.rtpHeaderEnd = rtp && this.cutRtp ? this.rtpHeaderEnd(p, rec.data) : 0;
+    return f;
+  }
+
+  /**
+   * End of the RTP header in the stored frame, for the `rtp_headers` cut: where the payload starts
+   * in that frame + the RTP header length. `at` is the captured frame (the payload must lie in it,
+   * `p.payload === at`, not in a reassembly buffer: then the decoder's offset is a frame offset) or
+   * the payload offset in a rebuilt frame. 0 when the cut cannot be proven (reassembled, not UDP,
+   * not RTP version 2, header running past the payload): the frame is kept whole.
+   */
+  private rtpHeaderEnd(p: DecodedPacket, at: Uint8Array | number): number {
+    if (p.transport !== Transport.Udp || (typeof at !== 'number' && p.payload !== at)) return 0;
+    const rtp = this.rtp;
+    if (parseRtpHeader(p.payload, p.payloadOffset, p.payloadLength, rtp) !== RtpStatus.Ok) return 0;
+    return (typeof at === 'number' ? at : p.payloadOffset) + rtp.headerLength;
+  }
+
+  /**
+   * The packet a HEP message describes, as a raw IP frame (LINKTYPE_RAW) from the decoded inner
+   * addresses, ports and payload, with the HEP timestamp (the DecodedPacket's time, which HEP
+   * overrides when it carries one). Falls back to the record as captured when no frame can be
+   * built (inner protocol neither UDP nor TCP): storing the datagram beats storing nothing.
+   *
+   * @param call - the call whose TCP numbers to continue, or null for UDP held as early media
+   */
+  private rebuild(call: SpoolCallRef | null, rec: PacketRecord, p: DecodedPacket, cut: boolean): SpoolFrame {
+    const f = this.frame;
+    const header = ipFrameHeaderLength(p, p.payloadLength);
+    if (header === 0) {
+      f.tsSec = p.tsSec;
+      f.tsNsec = p.tsNsec;
+      f.data = rec.data.subarray(0, rec.capLen);
+      f.origLen = rec.origLen;
+      f.linkType = rec.linkType;
+      f.rtpHeaderEnd = 0;
+      return f;
+    }
+    this.rebuilt ??= new Uint8Array(MAX_REBUILT_FRAME);
+    const fields = p.transport === Transport.Tcp ? this.tcpFieldsFor(call, p) : p;
+    const n = buildIpFrame(fields, p.payload, p.payloadOffset, p.payloadLength, this.rebuilt, 0);
+    f.tsSec = p.tsSec;
+    f.tsNsec = p.tsNsec;
+    f.data = this.rebuilt.subarray(0, n);
+    f.origLen = n;
+    f.linkType = LinkType.Raw;
+    f.rtpHeaderEnd = cut ? this.rtpHeaderEnd(p, header) : 0;
+    return f;
+  }
+
+  /**
+   * TCP numbers for a rebuilt HEP-over-TCP segment: sequence numbers continuing per direction
+   * within the call (from 1), ACK + PSH. The decoder's TCP fields belong to no inner segment here
+   * (HEP has none), so they are not used.
+   */
+  private tcpFieldsFor(call: SpoolCallRef | null, p: DecodedPacket): RebuiltTcp {
+    const src = p.ipVersion === 4 ? ipv4PortKey(p.src4, p.srcPort) : ipv6PortKey(p.src6, p.srcPort);
+    const dst = p.ipVersion === 4 ? ipv4PortKey(p.dst4, p.dstPort) : ipv6PortKey(p.dst6, p.dstPort);
+    const direction = `${src}>${dst}`;
+    let flows = call === null ? undefined : this.tcpSeq.get(call);
+    if (call !== null && flows === undefined) {
+      flows = new Map();
+      this.tcpSeq.set(call, flows);
+    }
+    const seq = flows?.get(direction) ?? 1;
+    if (flows !== undefined && (flows.has(direction) || flows.size < MAX_TCP_FLOWS_PER_CALL)) {
+      flows.set(direction, (seq + p.payloadLength) >>> 0);
+    }
+    return {
+      ipVersion: p.ipVersion,
+      src4: p.src4,
+      dst4: p.dst4,
+      src6: p.src6,
+      dst6: p.dst6,
+      transport: Transport.Tcp,
+      srcPort: p.srcPort,
+      dstPort: p.dstPort,
+      tcpSeq: seq,
+      tcpAck: 1,
+      tcpFlags: REBUILT_TCP_FLAGS,
+      tcpWindow: REBUILT_TCP_WINDOW,
+    };
   }
 
   /** True when the writer holds half its memory bound: a reader that can wait should `drain()`. */
@@ -155,12 +345,17 @@ export class CallSpool implements CallPacketObserver {
     void this.maybeRunRetention();
   }
 
-  /** Retention in the background, at most once a minute, never two at once. */
+  /**
+   * Retention in the background, at most once a minute (wall clock, see RETENTION_EVERY_MS),
+   * never two at once; nothing when the spool was opened with `retention: false`.
+   */
   maybeRunRetention(force = false): Promise<void> {
+    const retention = this.retention;
+    if (retention === null) return Promise.resolve();
     const now = Date.now();
     if (this.retentionRun === null && (force || now - this.lastRetention >= RETENTION_EVERY_MS)) {
       this.lastRetention = now;
-      this.retentionRun = this.retention.run().finally(() => {
+      this.retentionRun = retention.run().finally(() => {
         this.retentionRun = null;
       });
     }
@@ -171,12 +366,18 @@ export class CallSpool implements CallPacketObserver {
     return { ...this.writer.stats(), fragmentsDropped: this.fragments.dropped, earlyDropped: this.early.dropped };
   }
 
+  /**
+   * Closes every call's files, then runs one last retention pass. A pass started earlier (by a
+   * call's end) saw calls still open and skipped their minutes: it is awaited first, so the final
+   * pass always sees the spool as closed.
+   */
   async close(): Promise<void> {
     await this.writer.close();
+    if (this.retentionRun !== null) await this.retentionRun;
     await this.maybeRunRetention(true);
   }
 }
 
-function copyOf(rec: PacketRecord, a: number | string, b: number | string): HeldFrame {
-  return { tsSec: rec.tsSec, tsNsec: rec.tsNsec, linkType: rec.linkType, origLen: rec.origLen, data: rec.data.slice(0, rec.capLen), a, b };
+function copyOf(rec: PacketRecord, rtpHeaderEnd: number, a: number | string, b: number | string): HeldFrame {
+  return { tsSec: rec.tsSec, tsNsec: rec.tsNsec, linkType: rec.linkType, origLen: rec.origLen, data: rec.data.slice(0, rec.capLen), rtpHeaderEnd, a, b };
 }

@@ -5,8 +5,11 @@ export const SpoolMode = {
   /** SIP only; RTP/RTCP packets are not stored (counted as `packetsFiltered`). */
   SIP: 'sip',
   /**
-   * SIP whole; RTP/RTCP cut right after the RTP header (12 + 4·CC bytes + header extension), i.e.
-   * link + IP + UDP + RTP header. The record's original length stays that of the wire packet, so
+   * SIP whole; RTP cut right after the RTP header (12 + 4·CC bytes + header extension), i.e.
+   * link + tunnels + IP + UDP + RTP header, at the length the caller found while decoding (the
+   * `rtpHeaderEnd` argument of `SpoolWriter.write`: the writer does not decode frames). RTCP and
+   * RTP whose cut point the caller could not prove are kept whole (storing too much is safe, a
+   * guessed cut is not). The record's original length stays that of the wire packet, so
    * Wireshark shows "[Packet size limited during capture]" and sequence/timing analysis still works.
    */
   RTP_HEADERS: 'rtp_headers',

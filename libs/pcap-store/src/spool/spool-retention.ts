@@ -16,7 +16,11 @@ export interface SpoolRetentionOptions {
    * the oldest: pass `() => writer.openMinuteDirectories()`.
    */
   openMinutes?: () => Iterable<string>;
-  /** Clock in epoch milliseconds (default `Date.now`), for the age limit. */
+  /**
+   * Clock in epoch milliseconds for the age limit (default `Date.now`). For captured data pass the
+   * capture's clock (newest packet time seen): minutes are named by packet time, and measuring
+   * them against the wall clock deletes everything of an older capture as soon as it is written.
+   */
   now?: () => number;
   /** Optional log callback. */
   logger?: SpoolLogger;

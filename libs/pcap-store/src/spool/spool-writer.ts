@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import type { ZlibOptions } from 'node:zlib';
-import { createDecodedPacket, PacketDecoder } from '@callscope/packet';
 import {
   MAX_CAPTURE_LENGTH,
   PCAP_GLOBAL_HEADER_LENGTH,
@@ -15,7 +14,6 @@ import {
 } from '@callscope/pcap-format';
 import { locateCallFiles } from './locate-call.js';
 import type { SpoolCallLocation } from './locate-call.js';
-import { rtpHeaderCutLength } from './rtp-header-cut.js';
 import { resolveSpoolWriterOptions, SpoolMode } from './spool-options.js';
 import type { ResolvedSpoolWriterOptions, SpoolWriterOptions } from './spool-options.js';
 import { MAX_FILE_VARIANTS, SpoolGroup, spoolCallName, spoolFileName, spoolMinuteDir } from './spool-path.js';
@@ -141,8 +139,6 @@ export class SpoolWriter {
   /** The validated, frozen options. */
   readonly options: ResolvedSpoolWriterOptions;
 
-  private readonly decoder = new PacketDecoder({ reassemble: false });
-  private readonly decoded = createDecodedPacket();
   private readonly dropped = countersZero();
   private packetsWritten = 0;
   private bytesWritten = 0;
@@ -194,8 +190,22 @@ export class SpoolWriter {
    * @param frame - whole captured frame, starting at the link header
    * @param origLen - length on the wire (≥ frame.length)
    * @param linkType - LINKTYPE_* of the frame
+   * @param rtpHeaderEnd - `rtp_headers` mode, kind `rtp`: bytes of `frame` up to the end of its RTP
+   *   header (link + tunnels + IP + UDP + RTP header, from the caller's decode; see
+   *   {@link SpoolMode.RTP_HEADERS}); the packet is stored cut there. 0 (the default) when the cut
+   *   point is not known: the frame is stored whole. Ignored in the other modes and for SIP/RTCP.
+   *   Not an integer in 0..frame.length: the packet is dropped as `bad_packet`.
    */
-  write(call: SpoolCallRef, kind: SpoolPacketKind, tsSec: number, tsNsec: number, frame: Uint8Array, origLen: number, linkType: number): void {
+  write(
+    call: SpoolCallRef,
+    kind: SpoolPacketKind,
+    tsSec: number,
+    tsNsec: number,
+    frame: Uint8Array,
+    origLen: number,
+    linkType: number,
+    rtpHeaderEnd = 0,
+  ): void {
     if (this.closed) {
       this.dropped[SpoolDropReason.CLOSED]++;
       return;
@@ -214,7 +224,9 @@ export class SpoolWriter {
       origLen >>> 0 !== origLen ||
       origLen < capLen ||
       linkType >>> 0 !== linkType ||
-      linkType > 0xffff
+      linkType > 0xffff ||
+      rtpHeaderEnd >>> 0 !== rtpHeaderEnd ||
+      rtpHeaderEnd > capLen
     ) {
       this.dropped[SpoolDropReason.BAD_PACKET]++;
       return;
@@ -237,12 +249,9 @@ export class SpoolWriter {
       this.dropped[SpoolDropReason.WRITE_ERROR]++;
       return;
     }
-    if (kind === 'rtp' && mode === SpoolMode.RTP_HEADERS) {
-      const cut = rtpHeaderCutLength(frame, linkType, this.decoder, this.decoded);
-      if (cut < capLen) {
-        capLen = cut;
-        this.packetsCut++;
-      }
+    if (kind === 'rtp' && mode === SpoolMode.RTP_HEADERS && rtpHeaderEnd > 0 && rtpHeaderEnd < capLen) {
+      capLen = rtpHeaderEnd;
+      this.packetsCut++;
     }
     const recordLen = PCAP_RECORD_HEADER_LENGTH + capLen;
     if (this.memoryBytes + recordLen > this.options.maxBufferedBytes) {
