@@ -36,8 +36,8 @@ import { IpBytesCache } from './ip-address.js';
 import type { DbTarget } from './db-pool.js';
 import { errorText, isRetryableDbError } from './db-errors.js';
 import { DiskQueue } from './disk-queue.js';
-import { toLogCallback } from './logger.js';
-import type { LogCallback, LoggerOption } from './logger.js';
+import { toLogCallback } from '@callscope/runtime';
+import type { LogCallback, LoggerOption } from '@callscope/runtime';
 import { toDaysOfIso, toDaysOfMs } from './partition-plan.js';
 import { ensurePartitions } from './partitions.js';
 

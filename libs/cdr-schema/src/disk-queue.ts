@@ -34,7 +34,7 @@ import { crc32 } from 'node:zlib';
 import { mkdir, open, readFile, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { LogCallback } from './logger.js';
+import type { LogCallback } from '@callscope/runtime';
 
 /** Record magic: "CSDQ". */
 export const DISK_QUEUE_MAGIC = 0x43534451;

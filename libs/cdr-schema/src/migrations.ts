@@ -10,8 +10,8 @@ import { createHash } from 'node:crypto';
 import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
 import { openPool } from './db-pool.js';
 import type { DbTarget } from './db-pool.js';
-import { toLogCallback } from './logger.js';
-import type { LoggerOption } from './logger.js';
+import { toLogCallback } from '@callscope/runtime';
+import type { LoggerOption } from '@callscope/runtime';
 import { ensurePartitions } from './partitions.js';
 import { SCHEMA_V1, SCHEMA_V2 } from './schema-sql.js';
 

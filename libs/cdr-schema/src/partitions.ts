@@ -7,7 +7,7 @@
  */
 import type { Pool, RowDataPacket } from 'mysql2/promise';
 import { isRetryableDbError, errorText } from './db-errors.js';
-import type { LogCallback } from './logger.js';
+import type { LogCallback } from '@callscope/runtime';
 import {
   PARTITION_OLD,
   isoDateOfDays,

@@ -13,6 +13,8 @@ export { findConfigPath, parseServiceArgs } from './cli-args.js';
 export type { ServiceArgs } from './cli-args.js';
 export { createLogger, LOG_LEVELS, LOG_REDACT_PATHS } from './create-logger.js';
 export type { CreateLoggerOptions, LogLevel, Logger } from './create-logger.js';
+export { toLogCallback } from './log-callback.js';
+export type { LogCallback, LogCallbackLevel, LoggerOption, PinoLikeLogger } from './log-callback.js';
 export { createPrettyStream, formatPrettyLine } from './pretty-stream.js';
 export { onShutdown, EXIT_CODES } from './on-shutdown.js';
 export type { OnShutdownOptions, ShutdownControl, ShutdownProcess } from './on-shutdown.js';

@@ -1,3 +1,5 @@
+import type { LogCallback } from '@callscope/runtime';
+
 /** What a sensor keeps of each call (per-sensor setting). */
 export const SpoolMode = {
   /** Every SIP, RTP and RTCP packet whole. */
@@ -17,12 +19,6 @@ export const SpoolMode = {
 
 /** One of the {@link SpoolMode} values. */
 export type SpoolMode = (typeof SpoolMode)[keyof typeof SpoolMode];
-
-/** Log levels the spool reports at (the app maps them to its pino logger). */
-export type SpoolLogLevel = 'debug' | 'info' | 'warn' | 'error';
-
-/** Optional log callback: never called per packet, only on errors and state changes. */
-export type SpoolLogger = (level: SpoolLogLevel, message: string, fields?: Record<string, unknown>) => void;
 
 /** Options of `SpoolWriter`, validated once by {@link resolveSpoolWriterOptions}. */
 export interface SpoolWriterOptions {
@@ -50,8 +46,8 @@ export interface SpoolWriterOptions {
   maxBufferedBytes?: number;
   /** Called with the bytes each write put on disk, by minute directory (feeds `SpoolRetention`). */
   onBytesWritten?: (minuteDir: string, bytes: number) => void;
-  /** Optional log callback. */
-  logger?: SpoolLogger;
+  /** Optional log callback (the libraries' contract of @callscope/runtime): errors and state changes only. */
+  logger?: LogCallback;
 }
 
 /** {@link SpoolWriterOptions} with defaults filled in, frozen. */

@@ -1,6 +1,6 @@
 import { lstat, readdir, rmdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { SpoolLogger } from './spool-options.js';
+import type { LogCallback } from '@callscope/runtime';
 import { parseSpoolMinuteDir } from './spool-path.js';
 
 /** Options of {@link SpoolRetention}, validated once by its constructor. */
@@ -23,7 +23,7 @@ export interface SpoolRetentionOptions {
    */
   now?: () => number;
   /** Optional log callback. */
-  logger?: SpoolLogger;
+  logger?: LogCallback;
 }
 
 /** Counters of a {@link SpoolRetention} since it was created. */
@@ -68,7 +68,7 @@ export class SpoolRetention {
   private readonly maxAgeSec: number;
   private readonly openMinutes: () => Iterable<string>;
   private readonly now: () => number;
-  private readonly logger: SpoolLogger | undefined;
+  private readonly logger: LogCallback | undefined;
   private readonly minutes = new Map<string, number>();
   private totalBytes = 0;
   private seeded = false;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toLogCallback } from './logger.js';
+import { toLogCallback } from './log-callback.js';
 
 describe('toLogCallback', () => {
   it('routes levels to a pino-like object as (fields, msg)', () => {

@@ -1,17 +1,22 @@
 /**
- * The lib never picks a logger: callers pass a callback or a pino-compatible object, and this
- * module folds both into one function.
+ * The one logger contract of the libraries (STYLE.md: "libs take an optional logger or
+ * callback"). A lib never picks a logger: it takes a {@link LogCallback}, or a
+ * {@link LoggerOption} (a callback or a pino-compatible object) that {@link toLogCallback} folds
+ * into one. Apps pass `logger.child({ component })` of their root pino logger.
  *
  * @packageDocumentation
  */
 
-/** Severity of a log event. */
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+/** Severity of an event a library reports (pino's `trace`/`fatal` are the app's business). */
+export type LogCallbackLevel = 'debug' | 'info' | 'warn' | 'error';
 
-/** Callback form of a logger: `(level, msg, fields) => void`. */
-export type LogCallback = (level: LogLevel, msg: string, fields: Record<string, unknown>) => void;
+/**
+ * Callback form of a logger: `(level, msg, fields) => void`. Libraries call it on state changes
+ * and errors, never per packet.
+ */
+export type LogCallback = (level: LogCallbackLevel, msg: string, fields: Record<string, unknown>) => void;
 
-/** The subset of a pino logger the lib uses (`logger.warn({ fields }, 'message')`). */
+/** The subset of a pino logger a library uses (`logger.warn({ fields }, 'message')`). */
 export interface PinoLikeLogger {
   /** Informational event. */
   info(fields: Record<string, unknown>, msg: string): void;
