@@ -7,6 +7,11 @@ import { LinkType, readU16BE, readU32BE } from '@callscope/pcap-format';
 import { Transport } from './transport.js';
 import { TunnelType } from './tunnel-type.js';
 
+/** Values of the decoder's port table: which tunnel a UDP/TCP destination port carries. */
+const PORT_VXLAN = 1;
+const PORT_TZSP = 2;
+const PORT_HEP = 3;
+
 /** EtherType values (IEEE registry) the decoder follows. */
 const ETH_IPV4 = 0x0800;
 const ETH_IPV6 = 0x86dd;
@@ -77,7 +82,7 @@ const u32 = readU32BE;
  * throws on wire input: every outcome is a {@link DecodeStatus}, counted in {@link counts}.
  *
  * ```ts
- * const decoder = new PacketDecoder({ vxlanPort: 4789 });
+ * const decoder = new PacketDecoder({ vxlanPorts: [4789, 8472] });
  * const out = createDecodedPacket();
  * if (decoder.decode(frame, 0, frame.length, LT.Ethernet, sec, nsec, out) === S.Ok
  *     && out.transport === TR.Udp) { ... out.payload, out.payloadOffset, out.payloadLength ... }
@@ -95,9 +100,11 @@ export class PacketDecoder {
   private readonly fragKey = new Uint32Array(9);
   private readonly decodeTunnels: boolean;
   private readonly maxDepth: number;
-  private readonly vxlanPort: number;
-  private readonly tzspPort: number;
-  private readonly hepPort: number;
+  /**
+   * Tunnel decoded on each UDP/TCP destination port ({@link PORT_VXLAN}, ...; 0 none): one indexed
+   * load per datagram however many ports are configured.
+   */
+  private readonly tunnelPorts = new Uint8Array(65536);
   private readonly pwEthernet: boolean;
   private readonly reassemble: boolean;
   /** Packet time of the current call, seconds (reassembly timeouts). */
@@ -110,9 +117,9 @@ export class PacketDecoder {
     this.reassemblyCounters = this.reassembler.counters;
     this.decodeTunnels = this.options.decodeTunnels;
     this.maxDepth = this.options.maxTunnelDepth;
-    this.vxlanPort = this.options.vxlanPort;
-    this.tzspPort = this.options.tzspPort;
-    this.hepPort = this.options.hepPort;
+    for (const p of this.options.vxlanPorts) this.tunnelPorts[p] = PORT_VXLAN;
+    for (const p of this.options.tzspPorts) this.tunnelPorts[p] = PORT_TZSP;
+    for (const p of this.options.hepPorts) this.tunnelPorts[p] = PORT_HEP;
     this.pwEthernet = this.options.mplsPseudowireEthernet;
     this.reassemble = this.options.reassemble;
   }
@@ -492,9 +499,10 @@ export class PacketDecoder {
     out.payloadOffset = off + 8;
     out.payloadLength = ulen - 8;
     if (this.decodeTunnels) {
-      if (dp === this.vxlanPort) return this.vxlan(buf, off + 8, off + ulen, out);
-      if (dp === this.tzspPort) return this.tzsp(buf, off + 8, off + ulen, out);
-      if (dp === this.hepPort) {
+      const tunnel = this.tunnelPorts[dp]!;
+      if (tunnel === PORT_VXLAN) return this.vxlan(buf, off + 8, off + ulen, out);
+      if (tunnel === PORT_TZSP) return this.tzsp(buf, off + 8, off + ulen, out);
+      if (tunnel === PORT_HEP) {
         if (!this.pushTunnel(out, buf[off + 8] === 0x48 ? TT.Hep3 : TT.Hep2, 0)) {
           return S.TunnelDepthExceeded;
         }
@@ -529,7 +537,7 @@ export class PacketDecoder {
     const p = off + hlen;
     if (
       this.decodeTunnels &&
-      out.dstPort === this.hepPort &&
+      this.tunnelPorts[out.dstPort] === PORT_HEP &&
       avail - hlen >= 6 &&
       u32(buf, p) === HEP3_MAGIC &&
       u16(buf, p + 4) <= avail - hlen

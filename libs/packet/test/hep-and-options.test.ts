@@ -3,7 +3,7 @@ import {
   createDecodedPacket, decodeHep, DecodeStatus, DEFAULT_DECODER_OPTIONS, formatIpv4, formatIpv6, PacketDecoder, Transport, TunnelType,
   type DecodedPacket, type PacketDecoderOptions,
 } from '../src/index.js';
-import { ascii, concat, ethernet, gre, hep2, hep3, ipv4, tcp, udp, vxlan, type Bytes, type HepFields } from './frame-builder.js';
+import { ascii, concat, ethernet, gre, hep2, hep3, ipv4, tcp, tzsp, udp, vxlan, type Bytes, type HepFields } from './frame-builder.js';
 
 const T1 = '203.0.113.1';
 const T2 = '203.0.113.2';
@@ -71,15 +71,36 @@ describe('HEP', () => {
 });
 
 describe('options', () => {
-  it('tunnel ports are configurable and 0 disables a tunnel', () => {
+  it('tunnel ports are configurable and an empty list disables a tunnel', () => {
     const onLinuxPort = ethernet(0x0800, ipv4(17, T1, T2, udp(1, 8472, vxlan(9, inner))));
     expect(decode(onLinuxPort).out.tunnelDepth).toBe(0);
-    const r = decode(onLinuxPort, { vxlanPort: 8472 });
+    const r = decode(onLinuxPort, { vxlanPorts: [8472] });
     expect([r.st, r.out.tunnelTypes[0], r.out.tunnelIds[0], r.out.dstPort]).toEqual([DecodeStatus.Ok, TunnelType.Vxlan, 9, 4002]);
-    const off = decode(ethernet(0x0800, ipv4(17, T1, T2, udp(1, 4789, vxlan(9, inner)))), { vxlanPort: 0 });
+    const off = decode(ethernet(0x0800, ipv4(17, T1, T2, udp(1, 4789, vxlan(9, inner)))), { vxlanPorts: [] });
     expect([off.st, off.out.transport, off.out.dstPort]).toEqual([DecodeStatus.Ok, Transport.Udp, 4789]);
-    const hepOff = decode(ethernet(0x0800, ipv4(17, T1, T2, udp(1, 9060, [1, 2, 3]))), { hepPort: 0 });
+    const hepOff = decode(ethernet(0x0800, ipv4(17, T1, T2, udp(1, 9060, [1, 2, 3]))), { hepPorts: [] });
     expect([hepOff.st, hepOff.out.dstPort]).toEqual([DecodeStatus.Ok, 9060]);
+  });
+
+  // Regression (issue 11): the sniffer passed only the first port of each configured list.
+  it('every port of each tunnel list decodes, the second as well as the first', () => {
+    const ports = { vxlanPorts: [4789, 8472], tzspPorts: [37008, 37009], hepPorts: [9060, 9061] };
+    const hepMsg = hep3({ family: 4, proto: 17, src: '10.1.1.1', dst: '10.2.2.2', sport: 5060, dport: 5070, tsSec: 1_700_000_123, tsUsec: 1, captureId: 7, payload: sip });
+    const cases = [
+      { payload: vxlan(9, inner), ports: ports.vxlanPorts, tunnel: TunnelType.Vxlan, dstPort: 4002 },
+      { payload: tzsp(1, [1], inner), ports: ports.tzspPorts, tunnel: TunnelType.Tzsp, dstPort: 4002 },
+      { payload: hepMsg, ports: ports.hepPorts, tunnel: TunnelType.Hep3, dstPort: 5070 },
+    ];
+    for (const c of cases) {
+      for (const port of c.ports) {
+        const r = decode(ethernet(0x0800, ipv4(17, T1, T2, udp(1, port, c.payload))), ports);
+        expect([port, r.st, r.out.tunnelDepth, r.out.tunnelTypes[0], r.out.dstPort]).toEqual([port, DecodeStatus.Ok, 1, c.tunnel, c.dstPort]);
+      }
+    }
+    const hepTcp = decode(ethernet(0x0800, ipv4(6, T1, T2, tcp(40000, 9061, 1, 0, 0x18, hepMsg))), ports);
+    expect([hepTcp.st, hepTcp.out.tunnelTypes[0], hepTcp.out.dstPort]).toEqual([DecodeStatus.Ok, TunnelType.Hep3, 5070]);
+    const notListed = decode(ethernet(0x0800, ipv4(17, T1, T2, udp(1, 8473, vxlan(9, inner)))), ports);
+    expect([notListed.out.tunnelDepth, notListed.out.dstPort]).toEqual([0, 8473]);
   });
 
   it('decodeTunnels: false returns the outer packet', () => {
@@ -93,11 +114,18 @@ describe('options', () => {
 
   it('rejects out-of-range options as programmer errors', () => {
     expect(() => new PacketDecoder({ maxTunnelDepth: 9 })).toThrow(RangeError);
-    expect(() => new PacketDecoder({ vxlanPort: 70000 })).toThrow(RangeError);
+    expect(() => new PacketDecoder({ vxlanPorts: [4789, 70000] })).toThrow(/vxlanPorts\[1\] must be an integer in \[1, 65535\], got 70000/);
+    expect(() => new PacketDecoder({ tzspPorts: [0] })).toThrow(RangeError);
+    expect(() => new PacketDecoder({ vxlanPorts: [4789], hepPorts: [9060, 4789] })).toThrow(/port 4789 is in both vxlanPorts and hepPorts/);
     expect(() => new PacketDecoder({ maxReassemblyDatagrams: 0 })).toThrow(RangeError);
     expect(() => new PacketDecoder({ reassemblyTimeoutSec: -1 })).toThrow(RangeError);
     expect(new PacketDecoder().options).toEqual(DEFAULT_DECODER_OPTIONS);
-    expect(Object.isFrozen(new PacketDecoder({ hepPort: 9061 }).options)).toBe(true);
+    const given = [9061];
+    const frozen = new PacketDecoder({ hepPorts: given }).options;
+    expect(Object.isFrozen(frozen)).toBe(true);
+    expect(Object.isFrozen(frozen.hepPorts)).toBe(true);
+    given.push(9062);
+    expect(frozen.hepPorts).toEqual([9061]);
   });
 });
 
