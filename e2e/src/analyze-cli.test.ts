@@ -14,9 +14,13 @@ const root = new URL('../../', import.meta.url).pathname;
 const sniffer = join(root, 'dist/apps/sniffer/main.js');
 const corpus = (name: string) => join(root, 'fixtures/corpus', name);
 
-function analyze(...args: string[]) {
-  const r = spawnSync(process.execPath, [sniffer, 'analyze', ...args], { encoding: 'utf8', env: { ...process.env, CALLSCOPE_SNIFFER_CONFIG: '' } });
+function run(...args: string[]) {
+  const r = spawnSync(process.execPath, [sniffer, ...args], { encoding: 'utf8', env: { ...process.env, CALLSCOPE_SNIFFER_CONFIG: '' } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function analyze(...args: string[]) {
+  return run('analyze', ...args);
 }
 
 describe('sniffer analyze (built bundle)', () => {
@@ -75,5 +79,58 @@ describe('sniffer analyze (built bundle)', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('6 call(s)');
     expect(r.stdout).toMatch(/walter\s+ivan\s+200 bye_confirmed/);
+  });
+
+  test('--name=value and --name value mean the same in every command', () => {
+    const demo = join(root, 'fixtures/demo/demo-calls.pcap');
+    const spaced = analyze('--format', 'table', demo);
+    const joined = analyze(demo, '--format=table');
+    expect(joined.code).toBe(0);
+    expect(joined.stdout).toBe(spaced.stdout);
+    const dir = mkdtempSync(join(tmpdir(), 'callscope-e2e-'));
+    // Both forms reach the spool lookup: exit 6 (no such call), not a usage error.
+    for (const args of [['--spool', dir, '--call-id', 'x'], [`--spool=${dir}`, '--call-id=x']]) {
+      const r = run('pcap', ...args, '--start=2026-11-29T18:11:32.745046Z');
+      expect([r.code, r.stderr]).toEqual([6, expect.stringContaining(`no packets of call "x"`) as unknown]);
+    }
+  });
+
+  // Regression (issue 11): `pcap --spool` with no value used the current directory; live rejected --x=v.
+  test.each([
+    [['pcap', '--call-id', 'x', '--start', '2026-11-29T18:11:32.745046Z', '--spool'], 'sniffer pcap: --spool needs a value'],
+    [['pcap', '--spool', '--sip', '--call-id', 'x'], 'sniffer pcap: --spool needs a value, got the option "--sip"'],
+    [['live', '-i'], 'sniffer live: -i/--interface needs a value'],
+    [['live', '--interface=lo', '--duration=0'], 'sniffer live: --duration must be a positive number of seconds'],
+    [['live', '--interface=lo', '--bogus'], 'sniffer live: unknown option --bogus'],
+    [['analyze', 'x.pcap', '--db'], 'sniffer analyze: --db needs a value'],
+    [['analyze', 'x.pcap', '--spool='], 'sniffer analyze: --spool needs a non-empty value'],
+    [['analyze', 'x.pcap', '--progress=yes'], 'sniffer analyze: --progress takes no value'],
+    [['config', '--bogus'], 'sniffer config: unknown option --bogus'],
+    [['nonsense'], 'sniffer: unknown command "nonsense"'],
+  ])('usage error, exit 2: %j', (args, message) => {
+    const r = run(...args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(r.stdout).toBe('');
+  });
+
+  test('live: config bpfFilter is the capture filter when no --filter is given', (ctx) => {
+    const live = (filter: string) => {
+      const r = spawnSync(process.execPath, [sniffer, 'live', '-i', 'lo', '--duration=0.2', '--quiet'], {
+        encoding: 'utf8',
+        env: { ...process.env, CALLSCOPE_SNIFFER_CONFIG: '', CALLSCOPE_SNIFFER_BPF_FILTER: filter },
+      });
+      return r.stderr;
+    };
+    const good = live('udp port 5060');
+    if (/binding "cap"|needs root/.test(good)) ctx.skip();
+    expect(good).not.toContain('filter');
+    expect(live('not a ( filter')).toContain("can't parse filter expression");
+  });
+
+  test.each([['analyze'], ['live'], ['pcap'], ['config']])('%s --help: usage on stdout, exit 0', (command) => {
+    const r = run(command, '--help');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^usage: sniffer ${command}`));
   });
 });

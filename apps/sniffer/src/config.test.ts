@@ -18,17 +18,15 @@ function configError(fn: () => unknown): ConfigError {
 describe('sniffer config', () => {
   it('is valid with defaults only, with the values a VoIP engineer expects', () => {
     const { config } = loadSnifferConfig([], {});
-    expect(config.sensor).toEqual({ id: 1, name: 'sensor1' });
+    expect(config.sensor).toEqual({ name: 'sensor1' });
     expect(config.interfaces).toEqual([]);
     expect(config.bpfFilter).toBe(DEFAULT_BPF_FILTER);
-    expect(config.sip).toEqual({ ports: [5060, 5061, 5080], tcp: true });
+    expect(config.sip).toEqual({ ports: [5060, 5061, 5080] });
     expect(config.rtp.acceptFromSipSource).toBe(false);
     expect(config.decode).toEqual({ vxlanPorts: [4789], tzspPorts: [37008], hepPorts: [9060], maxTunnelDepth: 4 });
     expect(config.calls).toEqual({ maxOpen: 200_000, noAnswerTimeoutS: 300, rtpTimeoutS: 300, absoluteTimeoutS: 14_400, byeTimeoutS: 20 });
     expect(config.db).toEqual({ url: 'mysql://root@127.0.0.1:3306/callscope', batchSize: 500, batchMs: 200, queueDir: 'var/cdr-queue', queueMaxMb: 1024 });
     expect(config.spool).toEqual({ dir: 'var/spool', mode: 'sip_rtp', maxSizeGb: 50, maxAgeDays: 14, compress: false });
-    expect(config.mirror).toEqual({ listen: null, secret: null });
-    expect(config.hep.listen).toBeNull();
     expect(config.log).toEqual({ level: 'info', pretty: false });
   });
 
@@ -51,8 +49,10 @@ describe('sniffer config', () => {
   it.each([
     [{ CALLSCOPE_SNIFFER_SPOOL_MODE: 'all' }, 'spool.mode: must be one of "sip_rtp", "sip", "rtp_headers", got "all" (from env CALLSCOPE_SNIFFER_SPOOL_MODE)'],
     [{ CALLSCOPE_SNIFFER_SIP_PORTS: '5060,70000' }, 'sip.ports[1]: must be <= 65535, got 70000 (from env CALLSCOPE_SNIFFER_SIP_PORTS)'],
-    [{ CALLSCOPE_SNIFFER_MIRROR_LISTEN: '0.0.0.0:5030' }, 'mirror.listen: needs mirror.secret: mirror streams are always authenticated (from env CALLSCOPE_SNIFFER_MIRROR_LISTEN)'],
-    [{ CALLSCOPE_SNIFFER_HEP_LISTEN: '0.0.0.0:99999' }, 'hep.listen: port of "0.0.0.0:99999" must be 1..65535 (from env CALLSCOPE_SNIFFER_HEP_LISTEN)'],
+    [{ CALLSCOPE_SNIFFER_DECODE_HEP_PORTS: '9060,4789' }, 'decode.hepPorts[1]: port 4789 is already in decode.vxlanPorts (from env CALLSCOPE_SNIFFER_DECODE_HEP_PORTS)'],
+    // Settings removed in issue 11 because nothing read them: naming one is an error, not a no-op.
+    [{ CALLSCOPE_SNIFFER_MIRROR_LISTEN: '0.0.0.0:5030' }, 'unknown setting: CALLSCOPE_SNIFFER_MIRROR_LISTEN'],
+    [{ CALLSCOPE_SNIFFER_SENSOR_ID: '3' }, 'unknown setting: CALLSCOPE_SNIFFER_SENSOR_ID'],
     [{ CALLSCOPE_SNIFFER_DB_URL: 'postgres://x@y/z' }, 'db.url: must match pattern "^(mysql|mariadb)://", got "postgres://x@y/z"'],
     [{ CALLSCOPE_SNIFFER_CALLS_ABSOLUTE_TIMEOUT_S: '60' }, 'calls.absoluteTimeoutS: must be at least calls.noAnswerTimeoutS (300)'],
     [{ CALLSCOPE_SNIFFER_SPOOL_MAXSIZE: '1' }, 'unknown setting: CALLSCOPE_SNIFFER_SPOOL_MAXSIZE'],
@@ -60,16 +60,24 @@ describe('sniffer config', () => {
     expect(configError(() => loadSnifferConfig([], env)).message).toContain(message);
   });
 
-  it('redacts the mirror secret and the database password when the config is logged', () => {
-    const { config } = loadSnifferConfig([], {
-      CALLSCOPE_SNIFFER_MIRROR_LISTEN: '[::]:5030',
-      CALLSCOPE_SNIFFER_MIRROR_SECRET: 'a-long-shared-secret',
-      CALLSCOPE_DB_URL: 'mysql://cdr:pw-123@db/callscope',
-    });
+  it('redacts the database password when the config is logged', () => {
+    const { config } = loadSnifferConfig([], { CALLSCOPE_DB_URL: 'mysql://cdr:pw-123@db/callscope' });
     const text = JSON.stringify(redactConfig(config, snifferConfigSchema));
-    expect(text).not.toContain('a-long-shared-secret');
     expect(text).not.toContain('pw-123');
-    expect(text).toContain('"secret":"[redacted]"');
+    expect(text).toContain('mysql://cdr:');
+  });
+
+  it('tells settings given by the file or environment from built-in defaults', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sniffer-config-'));
+    const file = join(dir, 'sniffer.json');
+    writeFileSync(file, JSON.stringify({ spool: { dir: 'var/spool' }, calls: { maxOpen: 10 } }));
+    expect([...loadSnifferConfig([], {}).explicit]).toEqual([]);
+    const fromFile = loadSnifferConfig(['--config', file], {});
+    // The file repeats the default spool.dir: still explicit, the user asked for it.
+    expect([...fromFile.explicit].sort()).toEqual(['calls.maxOpen', 'spool.dir']);
+    expect(loadSnifferConfig([], { CALLSCOPE_DB_URL: 'mysql://x@db/cs' }).explicit.has('db.url')).toBe(true);
+    expect(loadSnifferConfig([], { CALLSCOPE_SNIFFER_DB_URL: 'mysql://x@db/cs' }).explicit.has('db.url')).toBe(true);
+    expect(loadSnifferConfig([], { CALLSCOPE_SNIFFER_CONFIG: file }).explicit.has('spool.dir')).toBe(true);
   });
 
   it('documents every setting with its variable for --help', () => {

@@ -1,4 +1,5 @@
-import { DEFAULT_DB_URL, HOST_PORT_PATTERN, loadConfig, parseHostPort, logConfigSchema, sensorConfigSchema } from '@callscope/runtime';
+import { readFileSync } from 'node:fs';
+import { DEFAULT_DB_URL, SHARED_DB_URL_ENV, listConfigLeaves, loadConfig, logConfigSchema } from '@callscope/runtime';
 import type { ConfigCheckFailure, ConfigSchema, LoadedConfig, LogLevel } from '@callscope/runtime';
 
 /** App name: it names the env variables (`CALLSCOPE_SNIFFER_*`) and the log lines. */
@@ -12,18 +13,15 @@ export type SpoolMode = (typeof SPOOL_MODES)[number];
 
 /** The sniffer's configuration, validated once at start (see {@link snifferConfigSchema}). */
 export interface SnifferConfig {
-  sensor: { id: number; name: string };
+  sensor: { name: string };
   interfaces: string[];
   bpfFilter: string;
-  sip: { ports: number[]; tcp: boolean };
+  sip: { ports: number[] };
   rtp: { acceptFromSipSource: boolean };
   decode: { vxlanPorts: number[]; tzspPorts: number[]; hepPorts: number[]; maxTunnelDepth: number };
   calls: { maxOpen: number; noAnswerTimeoutS: number; rtpTimeoutS: number; absoluteTimeoutS: number; byeTimeoutS: number };
   db: { url: string; batchSize: number; batchMs: number; queueDir: string; queueMaxMb: number };
   spool: { dir: string; mode: SpoolMode; maxSizeGb: number; maxAgeDays: number; compress: boolean };
-  mirror: { listen: string | null; secret: string | null };
-  hep: { listen: string | null };
-  manager: { stateSocket: string | null };
   log: { level: LogLevel; pretty: boolean };
 }
 
@@ -44,21 +42,27 @@ const portList = (defaults: number[], description: string): ConfigSchema<number[
   description,
 });
 const seconds = (value: number, description: string): ConfigSchema<number> => ({ type: 'integer', minimum: 1, default: value, description });
-const listen = (description: string): ConfigSchema<string | null> => ({
-  type: 'string',
-  nullable: true,
-  pattern: HOST_PORT_PATTERN,
-  default: null,
-  description,
-});
 
 /** The sniffer's one config schema: defaults a VoIP engineer expects, every object closed. */
 export const snifferConfigSchema: ConfigSchema<SnifferConfig> = {
   type: 'object',
   additionalProperties: false,
-  required: ['sensor', 'interfaces', 'bpfFilter', 'sip', 'rtp', 'decode', 'calls', 'db', 'spool', 'mirror', 'hep', 'manager', 'log'],
+  required: ['sensor', 'interfaces', 'bpfFilter', 'sip', 'rtp', 'decode', 'calls', 'db', 'spool', 'log'],
   properties: {
-    sensor: sensorConfigSchema('Sensor id stored in every CDR (id_sensor).', 'Human name of this sensor.'),
+    sensor: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['name'],
+      properties: {
+        name: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 64,
+          default: 'sensor1',
+          description: 'Sensor name written into every record; the database numbers sensors by name.',
+        },
+      },
+    },
     interfaces: {
       type: 'array',
       items: { type: 'string', minLength: 1 },
@@ -70,10 +74,12 @@ export const snifferConfigSchema: ConfigSchema<SnifferConfig> = {
     sip: {
       type: 'object',
       additionalProperties: false,
-      required: ['ports', 'tcp'],
+      required: ['ports'],
       properties: {
-        ports: { ...portList([5060, 5061, 5080], 'UDP/TCP ports carrying SIP.'), minItems: 1 },
-        tcp: { type: 'boolean', default: true, description: 'Reassemble SIP over TCP on the SIP ports.' },
+        ports: {
+          ...portList([5060, 5061, 5080], 'Ports carrying SIP: TCP on them is reassembled as SIP; UDP is read as SIP on them or when it starts like SIP.'),
+          minItems: 1,
+        },
       },
     },
     rtp: {
@@ -93,9 +99,9 @@ export const snifferConfigSchema: ConfigSchema<SnifferConfig> = {
       additionalProperties: false,
       required: ['vxlanPorts', 'tzspPorts', 'hepPorts', 'maxTunnelDepth'],
       properties: {
-        vxlanPorts: portList([4789], 'UDP ports decapsulated as VXLAN (RFC 7348).'),
-        tzspPorts: portList([37008], 'UDP ports decapsulated as TZSP.'),
-        hepPorts: portList([9060], 'UDP ports decoded as HEP v2/v3 when seen in captured traffic.'),
+        vxlanPorts: portList([4789], 'UDP ports decapsulated as VXLAN (RFC 7348); empty disables.'),
+        tzspPorts: portList([37008], 'UDP ports decapsulated as TZSP; empty disables.'),
+        hepPorts: portList([9060], 'UDP/TCP ports decoded as HEP v2/v3 when seen in captured traffic; empty disables.'),
         maxTunnelDepth: { type: 'integer', minimum: 0, maximum: 16, default: 4, description: 'Nested encapsulations unwrapped before giving up.' },
       },
     },
@@ -116,7 +122,12 @@ export const snifferConfigSchema: ConfigSchema<SnifferConfig> = {
       additionalProperties: false,
       required: ['url', 'batchSize', 'batchMs', 'queueDir', 'queueMaxMb'],
       properties: {
-        url: { type: 'string', pattern: '^(mysql|mariadb)://', default: DEFAULT_DB_URL, description: 'CDR database (MySQL/MariaDB).' },
+        url: {
+          type: 'string',
+          pattern: '^(mysql|mariadb)://',
+          default: DEFAULT_DB_URL,
+          description: 'CDR database (MySQL/MariaDB) of analyze and live without --db, when set in the config file or environment (the default alone writes nowhere).',
+        },
         batchSize: { type: 'integer', minimum: 1, maximum: 10_000, default: 500, description: 'CDRs per multi-row INSERT.' },
         batchMs: { type: 'integer', minimum: 1, default: 200, description: 'Flush a partial batch after this many ms.' },
         queueDir: { type: 'string', minLength: 1, default: 'var/cdr-queue', description: 'On-disk queue used while the database is down.' },
@@ -128,47 +139,27 @@ export const snifferConfigSchema: ConfigSchema<SnifferConfig> = {
       additionalProperties: false,
       required: ['dir', 'mode', 'maxSizeGb', 'maxAgeDays', 'compress'],
       properties: {
-        dir: { type: 'string', minLength: 1, default: 'var/spool', description: 'Root of the per-call pcap spool.' },
-        mode: { type: 'string', enum: [...SPOOL_MODES], default: 'sip_rtp', description: 'What each call pcap keeps.' },
-        maxSizeGb: { type: 'number', exclusiveMinimum: 0, default: 50, description: 'Delete oldest calls beyond this total size.' },
-        maxAgeDays: { type: 'number', exclusiveMinimum: 0, default: 14, description: 'Delete calls older than this.' },
-        compress: { type: 'boolean', default: false, description: 'gzip the call pcaps.' },
-      },
-    },
-    mirror: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['listen', 'secret'],
-      properties: {
-        listen: listen('host:port to receive mirror-sender streams on; null disables it.'),
-        secret: {
+        dir: {
           type: 'string',
-          nullable: true,
-          minLength: 16,
-          default: null,
-          'x-secret': true,
-          description: 'Shared secret of the mirror handshake (at least 16 characters).',
-        },
-      },
-    },
-    hep: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['listen'],
-      properties: { listen: listen('UDP host:port to receive HEP v3 on; null disables it.') },
-    },
-    manager: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['stateSocket'],
-      properties: {
-        stateSocket: {
-          type: 'string',
-          nullable: true,
           minLength: 1,
-          default: 'var/run/sniffer.sock',
-          description: 'Unix socket where the local manager-api reads live state; null disables it.',
+          default: 'var/spool',
+          description:
+            'Root of the per-call pcap spool: read by pcap; analyze and live spool there without --spool when it is set in the config file or environment (the default alone spools nothing).',
         },
+        mode: { type: 'string', enum: [...SPOOL_MODES], default: 'sip_rtp', description: 'What each call pcap keeps.' },
+        maxSizeGb: {
+          type: 'number',
+          exclusiveMinimum: 0,
+          default: 50,
+          description: 'Retention (live; analyze with --spool-retention): delete the oldest calls beyond this total size.',
+        },
+        maxAgeDays: {
+          type: 'number',
+          exclusiveMinimum: 0,
+          default: 14,
+          description: 'Retention (live; analyze with --spool-retention): delete calls older than this, on packet time.',
+        },
+        compress: { type: 'boolean', default: false, description: 'gzip the call pcaps.' },
       },
     },
     log: logConfigSchema,
@@ -178,19 +169,38 @@ export const snifferConfigSchema: ConfigSchema<SnifferConfig> = {
 /** Cross-field rules of the sniffer config (see {@link loadSnifferConfig}). */
 export function checkSnifferConfig(config: SnifferConfig): ConfigCheckFailure[] {
   const failures: ConfigCheckFailure[] = [];
-  for (const [path, value] of [
-    [['mirror', 'listen'], config.mirror.listen],
-    [['hep', 'listen'], config.hep.listen],
-  ] as const) {
-    if (value !== null && parseHostPort(value) === null) failures.push({ path, message: `port of "${value}" must be 1..65535` });
-  }
-  if (config.mirror.listen !== null && config.mirror.secret === null) {
-    failures.push({ path: ['mirror', 'listen'], message: 'needs mirror.secret: mirror streams are always authenticated' });
-  }
   if (config.calls.absoluteTimeoutS < config.calls.noAnswerTimeoutS) {
     failures.push({ path: ['calls', 'absoluteTimeoutS'], message: `must be at least calls.noAnswerTimeoutS (${config.calls.noAnswerTimeoutS})` });
   }
+  // A port decodes as one tunnel: the decoder refuses a port in two lists as a programmer error.
+  const owner = new Map<number, string>();
+  for (const list of ['vxlanPorts', 'tzspPorts', 'hepPorts'] as const) {
+    config.decode[list].forEach((port, i) => {
+      const first = owner.get(port);
+      if (first !== undefined) failures.push({ path: ['decode', list, i], message: `port ${port} is already in decode.${first}` });
+      else owner.set(port, list);
+    });
+  }
   return failures;
+}
+
+/** The sniffer's config with what the user set explicitly (see {@link loadSnifferConfig}). */
+export interface LoadedSnifferConfig extends LoadedConfig<SnifferConfig> {
+  /**
+   * Dotted paths (`db.url`, `spool.dir`) of the settings given by the config file or the
+   * environment, as opposed to built-in defaults. Some settings act only when given: a default
+   * database URL must not make `analyze file.pcap` write to a database.
+   */
+  readonly explicit: ReadonlySet<string>;
+}
+
+function valueAt(doc: unknown, path: readonly string[]): unknown {
+  let node = doc;
+  for (const key of path) {
+    if (typeof node !== 'object' || node === null || Array.isArray(node)) return undefined;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node;
 }
 
 /**
@@ -199,6 +209,17 @@ export function checkSnifferConfig(config: SnifferConfig): ConfigCheckFailure[] 
  *
  * @throws ConfigError naming each bad value's source, path and expectation.
  */
-export function loadSnifferConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): LoadedConfig<SnifferConfig> {
-  return loadConfig({ app: SNIFFER_APP, schema: snifferConfigSchema, argv, env, check: checkSnifferConfig });
+export function loadSnifferConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): LoadedSnifferConfig {
+  const loaded = loadConfig({ app: SNIFFER_APP, schema: snifferConfigSchema, argv, env, check: checkSnifferConfig });
+  // loadConfig reports the file it read and the variables it used, not where each value came
+  // from: read the (already validated) file once more for the keys it sets.
+  const fileDoc: unknown = loaded.file === null ? null : JSON.parse(readFileSync(loaded.file, 'utf8'));
+  const fromEnv = new Set(loaded.envOverrides);
+  const explicit = new Set<string>();
+  for (const leaf of listConfigLeaves(SNIFFER_APP, snifferConfigSchema)) {
+    const dotted = leaf.path.join('.');
+    const envSet = fromEnv.has(leaf.envName) || (dotted === 'db.url' && fromEnv.has(SHARED_DB_URL_ENV));
+    if (envSet || valueAt(fileDoc, leaf.path) !== undefined) explicit.add(dotted);
+  }
+  return { ...loaded, explicit };
 }

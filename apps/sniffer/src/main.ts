@@ -1,11 +1,13 @@
 /**
- * callscope sniffer: `analyze` reads capture files (the offline reference), `migrate` manages the
- * CDR schema. Program output goes to stdout, logs and diagnostics to stderr.
+ * callscope sniffer: `analyze` reads capture files (the offline reference), `live` captures through
+ * libpcap, `pcap` fetches one call from the spool, `config` prints the settings. Program output
+ * goes to stdout, logs and diagnostics to stderr; exit codes come from {@link ExitCode}.
  */
 import { runAnalyze } from './cli/analyze.cli.js';
 import { runConfig } from './cli/config.cli.js';
 import { runLive } from './cli/live.cli.js';
 import { runPcap } from './cli/pcap.cli.js';
+import { ExitCode } from './cli/exit-code.js';
 
 const USAGE = `usage: sniffer <command> [options]
 
@@ -17,9 +19,12 @@ commands:
   config              every setting (type, default, environment variable) and the effective,
                       redacted configuration
 
-Run a command with --help for its options.`;
+Run a command with --help for its options. Every option takes --name=value or --name value.
 
-async function main(argv: readonly string[]): Promise<number> {
+exit codes (all commands): 0 ok; 1 internal error; 2 bad usage or configuration; 3 a capture file
+could not be read; 4 the database or spool failed; 5 live capture unavailable; 6 no such call`;
+
+async function main(argv: readonly string[]): Promise<ExitCode> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'analyze':
@@ -31,14 +36,16 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'pcap':
       return runPcap(rest, { stdout: process.stdout, stderr: process.stderr, env: process.env });
     case undefined:
+      process.stderr.write(`sniffer: no command given\n\n${USAGE}\n`);
+      return ExitCode.Usage;
     case '--help':
     case '-h':
     case 'help':
       process.stdout.write(`${USAGE}\n`);
-      return command === undefined ? 2 : 0;
+      return ExitCode.Ok;
     default:
       process.stderr.write(`sniffer: unknown command "${command}"\n\n${USAGE}\n`);
-      return 2;
+      return ExitCode.Usage;
   }
 }
 
@@ -48,7 +55,7 @@ let finished = false;
 process.once('beforeExit', () => {
   if (!finished) {
     process.stderr.write('sniffer: internal error: the command stopped before finishing (a pending operation never completed)\n');
-    process.exitCode = 1;
+    process.exitCode = ExitCode.InternalError;
   }
 });
 
@@ -60,6 +67,6 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     finished = true;
     process.stderr.write(`sniffer: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exitCode = 1;
+    process.exitCode = ExitCode.InternalError;
   },
 );

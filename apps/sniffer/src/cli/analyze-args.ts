@@ -1,17 +1,21 @@
+import { UsageError, lastOfPair, flagOption, parseCommandArgs, stringOption, type OptionSpecs } from './command-args.js';
+
 /** `sniffer analyze` command line: files plus options, validated into a plain object. */
 export interface AnalyzeArgs {
   files: string[];
   format: 'jsonl' | 'table';
+  /** `--db <url>`, else null (then config `db.url` applies when set, unless {@link noDb}). */
   db: string | null;
+  noDb: boolean;
+  /** `--spool <dir>`, else null (then config `spool.dir` applies when set, unless {@link noSpool}). */
   spool: string | null;
+  noSpool: boolean;
+  /** `--spool-retention`: apply config spool.maxSizeGb/maxAgeDays to the spool (off by default). */
+  spoolRetention: boolean;
   /** Show a progress bar on stderr (default: when stderr is a TTY). */
   progress: boolean | null;
   config: string | null;
   sensor: string | null;
-}
-
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
 }
 
 export const ANALYZE_USAGE = `usage: sniffer analyze <file.pcap|.pcapng|.gz>... [options]
@@ -19,66 +23,58 @@ export const ANALYZE_USAGE = `usage: sniffer analyze <file.pcap|.pcapng|.gz>... 
 Reads capture files (pcap, pcapng, gzip-compressed; any link type and tunnel callscope decodes),
 follows every SIP call and registration and prints one record per line.
 
-options:
+options (--name=value and --name value both work):
   --format jsonl|table   jsonl (default): one JSON object per call/registration on stdout
                          table: a readable summary for people
-  --db <mysql-url>       also write the records to MySQL/MariaDB (e.g. mysql://root@127.0.0.1/callscope)
-  --spool <dir>          also keep each call's packets as pcap under <dir>
+  --db <mysql-url>       also write the records to MySQL/MariaDB (e.g. mysql://root@127.0.0.1/callscope);
+                         default: config db.url when the config file or environment sets it
+  --no-db                write no database even if the config sets db.url
+  --spool <dir>          also keep each call's packets as pcap under <dir>;
+                         default: config spool.dir when the config file or environment sets it
+  --no-spool             keep no packets even if the config sets spool.dir
+  --spool-retention      delete the oldest spooled calls beyond config spool.maxSizeGb/maxAgeDays
+                         (age on packet time); off by default: analyze keeps all it writes
   --sensor <name>        sensor name written into the records (default from config: sensor1)
   --config <file>        sniffer configuration file (JSON)
   --progress / --no-progress   force the progress bar on stderr on or off (default: on a TTY)
 
-exit codes: 0 done; 1 internal error on some packets (skipped, reported); 2 bad usage; 3 a file could not be read (the others were still analysed);
-            4 the database or spool failed`;
+exit codes: 0 done; 1 internal error on some packets (skipped, reported); 2 bad usage or configuration;
+            3 a file could not be read (the others were still analysed); 4 the database or spool failed`;
+
+const ANALYZE_OPTIONS: OptionSpecs = {
+  help: { type: 'boolean', short: 'h' },
+  format: { type: 'string' },
+  db: { type: 'string' },
+  'no-db': { type: 'boolean' },
+  spool: { type: 'string' },
+  'no-spool': { type: 'boolean' },
+  'spool-retention': { type: 'boolean' },
+  sensor: { type: 'string' },
+  config: { type: 'string' },
+  progress: { type: 'boolean' },
+  'no-progress': { type: 'boolean' },
+};
 
 /** Parses `analyze` arguments (after the subcommand); throws {@link UsageError} with a message. */
 export function parseAnalyzeArgs(argv: readonly string[]): AnalyzeArgs {
-  const out: AnalyzeArgs = { files: [], format: 'jsonl', db: null, spool: null, progress: null, config: null, sensor: null };
-  const value = (i: number, name: string): string => {
-    const v = argv[i + 1];
-    if (v === undefined || v.startsWith('--')) throw new UsageError(`${name} needs a value`);
-    return v;
+  const parsed = parseCommandArgs('analyze', argv, ANALYZE_OPTIONS, true);
+  const format = stringOption(parsed, 'format') ?? 'jsonl';
+  if (format !== 'jsonl' && format !== 'table') throw new UsageError(`--format must be jsonl or table, not "${format}"`);
+  const out: AnalyzeArgs = {
+    files: [...parsed.positionals],
+    format,
+    db: stringOption(parsed, 'db'),
+    noDb: flagOption(parsed, 'no-db'),
+    spool: stringOption(parsed, 'spool'),
+    noSpool: flagOption(parsed, 'no-spool'),
+    spoolRetention: flagOption(parsed, 'spool-retention'),
+    progress: lastOfPair(parsed, 'progress', 'no-progress'),
+    config: stringOption(parsed, 'config'),
+    sensor: stringOption(parsed, 'sensor'),
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const eq = a.indexOf('=');
-    const [name, inline] = a.startsWith('--') && eq > 0 ? [a.slice(0, eq), a.slice(eq + 1)] : [a, null];
-    const take = (): string => {
-      if (inline !== null) return inline;
-      const v = value(i, name);
-      i++;
-      return v;
-    };
-    switch (name) {
-      case '--format': {
-        const f = take();
-        if (f !== 'jsonl' && f !== 'table') throw new UsageError(`--format must be jsonl or table, not "${f}"`);
-        out.format = f;
-        break;
-      }
-      case '--db':
-        out.db = take();
-        break;
-      case '--spool':
-        out.spool = take();
-        break;
-      case '--sensor':
-        out.sensor = take();
-        break;
-      case '--config':
-        out.config = take();
-        break;
-      case '--progress':
-        out.progress = true;
-        break;
-      case '--no-progress':
-        out.progress = false;
-        break;
-      default:
-        if (name.startsWith('-') && name !== '-') throw new UsageError(`unknown option ${name}`);
-        out.files.push(a);
-    }
-  }
+  if (out.db !== null && out.noDb) throw new UsageError('--db and --no-db contradict each other');
+  if (out.spool !== null && out.noSpool) throw new UsageError('--spool and --no-spool contradict each other');
+  if (out.spoolRetention && out.noSpool) throw new UsageError('--spool-retention needs a spool, not --no-spool');
   if (out.files.length === 0) throw new UsageError('no capture file given');
   return out;
 }

@@ -6,17 +6,17 @@ import { readCaptureFile } from '@callscope/pcap-store';
 import { ConfigError, createLogger, redactUrlPassword, type DeepReadonly } from '@callscope/runtime';
 import { CdrSink } from '../output/cdr-sink.js';
 import { CallSpool } from '../output/call-spool.js';
-import { loadSnifferConfig, type SnifferConfig } from '../config.js';
+import { loadSnifferConfig, type LoadedSnifferConfig, type SnifferConfig } from '../config.js';
 import { PacketPipeline, type PipelineOptions } from '@callscope/call-engine';
-import { ANALYZE_USAGE, UsageError, parseAnalyzeArgs } from './analyze-args.js';
+import { ANALYZE_USAGE, parseAnalyzeArgs } from './analyze-args.js';
+import { UsageError, wantsHelp } from './command-args.js';
+import { ExitCode } from './exit-code.js';
+import { describeConfigTarget, resolveOutputTarget } from './output-targets.js';
 import { LineOutput } from '../output/line-output.js';
 import { ProgressBar } from './progress-bar.js';
 import { formatTable } from './table-format.js';
 import { CaptureError, type PacketRecord } from '@callscope/pcap-format';
 import type { CallRecord, RegisterRecord } from '@callscope/cdr-model';
-
-/** Exit codes of `sniffer analyze` (documented in its usage text). */
-export const ANALYZE_EXIT = { ok: 0, internal: 1, usage: 2, unreadable: 3, sinkFailed: 4 } as const;
 
 export interface AnalyzeIo {
   stdout: Writable;
@@ -42,9 +42,9 @@ export function pipelineOptionsFrom(config: DeepReadonly<SnifferConfig>, sensor:
     registers: { sensor, maxOpen: 100_000, idleS: 10, transactionTimeoutS: 32 },
     decoder: {
       maxTunnelDepth: config.decode.maxTunnelDepth,
-      vxlanPort: config.decode.vxlanPorts[0] ?? 0,
-      tzspPort: config.decode.tzspPorts[0] ?? 0,
-      hepPort: config.decode.hepPorts[0] ?? 0,
+      vxlanPorts: config.decode.vxlanPorts,
+      tzspPorts: config.decode.tzspPorts,
+      hepPorts: config.decode.hepPorts,
     },
   };
 }
@@ -61,18 +61,27 @@ export function openCdrSink(config: DeepReadonly<SnifferConfig>, url: string, lo
   });
 }
 
-/** The per-call pcap spool of `--spool <dir>`, with the config's mode, compression and limits. */
-export function openSpool(config: DeepReadonly<SnifferConfig>, dir: string, logger: { child(b: object): { info(o: object, m: string): void; warn(o: object, m: string): void; error(o: object, m: string): void; debug(o: object, m: string): void } }): CallSpool {
+/**
+ * The per-call pcap spool under `dir`, with the config's mode and compression; `retention` applies
+ * the config's size and age limits (live always, analyze only with `--spool-retention`).
+ */
+export function openSpool(
+  config: DeepReadonly<SnifferConfig>,
+  dir: string,
+  retention: boolean,
+  logger: { child(b: object): { info(o: object, m: string): void; warn(o: object, m: string): void; error(o: object, m: string): void; debug(o: object, m: string): void } },
+): CallSpool {
   const log = logger.child({ component: 'spool' });
   return new CallSpool({
     dir,
     mode: config.spool.mode,
     compress: config.spool.compress,
+    retention,
     maxSizeBytes: Math.round(config.spool.maxSizeGb * 1024 ** 3),
     maxAgeDays: config.spool.maxAgeDays,
     maxOpenFiles: 1024,
     logger: (level, message, fields) => {
-      log[level](fields ?? {}, message);
+      log[level](fields, message);
     },
   });
 }
@@ -91,37 +100,48 @@ function describeReadError(file: string, err: unknown): string {
  * `sniffer analyze <file...>`: the offline reference. Every file goes through the same
  * {@link PacketPipeline} as live capture, in the order given, as one continuous capture.
  */
-export async function runAnalyze(argv: readonly string[], io: AnalyzeIo): Promise<number> {
+export async function runAnalyze(argv: readonly string[], io: AnalyzeIo): Promise<ExitCode> {
   const say = (msg: string) => io.stderr.write(`${msg}\n`);
-  if (argv.includes('--help') || argv.includes('-h')) {
+  if (wantsHelp(argv)) {
     io.stdout.write(`${ANALYZE_USAGE}\n`);
-    return ANALYZE_EXIT.ok;
+    return ExitCode.Ok;
   }
   let args;
-  let config: DeepReadonly<SnifferConfig>;
+  let loaded: LoadedSnifferConfig;
   try {
     args = parseAnalyzeArgs(argv);
-    config = loadSnifferConfig(args.config === null ? [] : ['--config', args.config], io.env).config;
+    loaded = loadSnifferConfig(args.config === null ? [] : ['--config', args.config], io.env);
   } catch (err) {
     if (err instanceof UsageError || err instanceof ConfigError) {
       say(`sniffer analyze: ${err.message}\n\n${ANALYZE_USAGE}`);
-      return ANALYZE_EXIT.usage;
+      return ExitCode.Usage;
     }
     throw err;
   }
+  const config = loaded.config;
   const sensor = args.sensor ?? config.sensor.name;
   // People reading a terminal get readable log lines; pipes and files get JSON.
   const logger = createLogger({ app: 'sniffer', level: config.log.level, pretty: config.log.pretty || io.stderr.isTTY === true, destination: io.stderr });
+  const dbTarget = resolveOutputTarget(args.db, args.noDb, 'db.url', loaded);
+  const spoolTarget = resolveOutputTarget(args.spool, args.noSpool, 'spool.dir', loaded);
+  if (args.spoolRetention && spoolTarget === null) {
+    say(`sniffer analyze: --spool-retention needs a spool (--spool <dir> or config spool.dir)\n\n${ANALYZE_USAGE}`);
+    return ExitCode.Usage;
+  }
+  if (dbTarget?.from === 'config') say(`sniffer analyze: ${describeConfigTarget('db.url', dbTarget)}`);
+  if (spoolTarget?.from === 'config') say(`sniffer analyze: ${describeConfigTarget('spool.dir', spoolTarget)}`);
   let db: CdrSink | null = null;
-  if (args.db !== null) {
+  if (dbTarget !== null) {
     try {
-      db = await openCdrSink(config, args.db, logger);
+      db = await openCdrSink(config, dbTarget.value, logger);
     } catch (err) {
-      say(`sniffer analyze: database ${redactUrlPassword(args.db)}: ${err instanceof Error ? err.message : String(err)}`);
-      return ANALYZE_EXIT.sinkFailed;
+      say(`sniffer analyze: database ${redactUrlPassword(dbTarget.value)}: ${err instanceof Error ? err.message : String(err)}`);
+      return ExitCode.Storage;
     }
   }
-  const spool = args.spool === null ? null : openSpool(config, args.spool, logger);
+  // Offline analysis keeps everything it writes unless asked: retention would delete the calls of
+  // an old capture (or of a large one) as soon as they are written.
+  const spool = spoolTarget === null ? null : openSpool(config, spoolTarget.value, args.spoolRetention, logger);
   const out = new LineOutput(io.stdout);
   const calls: CallRecord[] = [];
   const registers: RegisterRecord[] = [];
@@ -140,7 +160,7 @@ export async function runAnalyze(argv: readonly string[], io: AnalyzeIo): Promis
   }, spool);
 
   const showProgress = args.progress ?? io.stderr.isTTY === true;
-  let exit: number = ANALYZE_EXIT.ok;
+  let exit: ExitCode = ExitCode.Ok;
   for (const file of args.files) {
     let size = 0;
     try {
@@ -149,7 +169,7 @@ export async function runAnalyze(argv: readonly string[], io: AnalyzeIo): Promis
       size = st.size;
     } catch (err) {
       say(`sniffer analyze: ${describeReadError(file, err)}`);
-      exit = ANALYZE_EXIT.unreadable;
+      exit = ExitCode.InputFile;
       continue;
     }
     const bar = showProgress ? new ProgressBar(io.stderr, file, size) : null;
@@ -169,20 +189,20 @@ export async function runAnalyze(argv: readonly string[], io: AnalyzeIo): Promis
     } catch (err) {
       bar?.done();
       say(`sniffer analyze: ${describeReadError(file, err)}`);
-      exit = ANALYZE_EXIT.unreadable;
+      exit = ExitCode.InputFile;
     }
   }
   pipeline.finish();
   if (table) out.push(formatTable(calls, registers));
   await out.flush();
   say(summarize(pipeline));
-  if (pipeline.counters.internalErrors > 0 && exit === ANALYZE_EXIT.ok) exit = ANALYZE_EXIT.internal;
+  if (pipeline.counters.internalErrors > 0 && exit === ExitCode.Ok) exit = ExitCode.InternalError;
   if (spool !== null) {
     await spool.close();
     const st = spool.stats();
     const dropped = Object.values(st.packetsDropped).reduce((a, b) => a + b, 0) + st.fragmentsDropped;
-    say(`spool: ${st.packetsWritten} packets written to ${args.spool} in ${st.filesCreated} files (${st.bytesWritten} bytes)` + (dropped > 0 ? `, ${dropped} packets dropped: ${JSON.stringify(st.packetsDropped)}` : ''));
-    if (st.writeErrors > 0) exit = ANALYZE_EXIT.sinkFailed;
+    say(`spool: ${st.packetsWritten} packets written to ${spoolTarget?.value ?? ''} in ${st.filesCreated} files (${st.bytesWritten} bytes)` + (dropped > 0 ? `, ${dropped} packets dropped: ${JSON.stringify(st.packetsDropped)}` : ''));
+    if (st.writeErrors > 0) exit = ExitCode.Storage;
   }
   if (db !== null) {
     const stats = await db.close();
@@ -192,7 +212,7 @@ export async function runAnalyze(argv: readonly string[], io: AnalyzeIo): Promis
         (stats.disk_backlog ? ', some are still queued on disk (the database was unreachable) and will be replayed by the next run' : '') +
         (db.failed > 0 ? `, ${db.failed} could not be stored: ${db.lastError?.message ?? ''}` : ''),
     );
-    if (db.failed > 0) exit = ANALYZE_EXIT.sinkFailed;
+    if (db.failed > 0) exit = ExitCode.Storage;
   }
   return exit;
 }

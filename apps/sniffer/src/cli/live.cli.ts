@@ -1,10 +1,13 @@
 import { ConfigError, createLogger, redactUrlPassword } from '@callscope/runtime';
 import { LiveCapture, LiveCaptureUnavailable, loadCap } from '../capture/live-capture.js';
-import { loadSnifferConfig } from '../config.js';
+import { loadSnifferConfig, type LoadedSnifferConfig } from '../config.js';
 import type { CdrSink } from '../output/cdr-sink.js';
 import { LineOutput } from '../output/line-output.js';
 import { PacketPipeline } from '@callscope/call-engine';
 import { openCdrSink, openSpool, pipelineOptionsFrom, type AnalyzeIo } from './analyze.cli.js';
+import { UsageError, flagOption, parseCommandArgs, stringListOption, stringOption, wantsHelp, type OptionSpecs } from './command-args.js';
+import { ExitCode } from './exit-code.js';
+import { describeConfigTarget, resolveOutputTarget } from './output-targets.js';
 import type { CallRecord, RegisterRecord } from '@callscope/cdr-model';
 
 export const LIVE_USAGE = `usage: sniffer live [-i <interface>]... [options]
@@ -13,101 +16,100 @@ Captures live (libpcap) and runs the same analysis as "analyze": one JSON record
 call/registration on stdout, CDRs to MySQL with --db. Stops on SIGINT/SIGTERM (or --duration),
 closing every open call.
 
-options:
+options (--name=value and --name value both work):
   -i, --interface <name>   interface to capture on (repeatable; default: config "interfaces")
-  --filter <bpf>           capture filter (default: config "bpfFilter")
-  --db <mysql-url>         write CDRs to MySQL/MariaDB
-  --spool <dir>            keep each call's packets as pcap under <dir> (mode, compression and
-                           limits from config spool.*; live capture never waits: drops are counted)
+  --filter <bpf>           capture filter (default: config "bpfFilter"; --filter= captures everything)
+  --db <mysql-url>         write CDRs to MySQL/MariaDB (default: config db.url when the config file
+                           or environment sets it)
+  --no-db                  write no database even if the config sets db.url
+  --spool <dir>            keep each call's packets as pcap under <dir> (default: config spool.dir
+                           when set there; mode, compression and retention limits from config
+                           spool.*; live capture never waits: drops are counted)
+  --no-spool               keep no packets even if the config sets spool.dir
   --sensor <name>          sensor name (default: config sensor.name)
   --config <file>          sniffer configuration file (JSON)
   --duration <seconds>     stop by itself after this long
   --quiet                  no jsonl on stdout (with --db)
 
-exit codes: 0 stopped; 2 bad usage or configuration; 5 live capture unavailable (says why);
-            4 the database failed`;
+exit codes: 0 stopped; 2 bad usage or configuration; 4 the database failed;
+            5 live capture unavailable (says why)`;
 
 interface LiveArgs {
   interfaces: string[];
   filter: string | null;
   db: string | null;
+  noDb: boolean;
   spool: string | null;
+  noSpool: boolean;
   sensor: string | null;
   config: string | null;
   durationS: number | null;
   quiet: boolean;
 }
 
-function parseLiveArgs(argv: readonly string[]): LiveArgs {
-  const a: LiveArgs = { interfaces: [], filter: null, db: null, spool: null, sensor: null, config: null, durationS: null, quiet: false };
-  for (let i = 0; i < argv.length; i++) {
-    const name = argv[i]!;
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new ConfigErrorLike(`${name} needs a value`);
-      return v;
-    };
-    switch (name) {
-      case '-i':
-      case '--interface':
-        a.interfaces.push(value());
-        break;
-      case '--filter':
-        a.filter = value();
-        break;
-      case '--db':
-        a.db = value();
-        break;
-      case '--spool':
-        a.spool = value();
-        break;
-      case '--sensor':
-        a.sensor = value();
-        break;
-      case '--config':
-        a.config = value();
-        break;
-      case '--duration': {
-        const d = Number(value());
-        if (!(d > 0)) throw new ConfigErrorLike('--duration must be a positive number of seconds');
-        a.durationS = d;
-        break;
-      }
-      case '--quiet':
-        a.quiet = true;
-        break;
-      default:
-        throw new ConfigErrorLike(`unknown argument ${name}`);
-    }
+const LIVE_OPTIONS: OptionSpecs = {
+  help: { type: 'boolean', short: 'h' },
+  interface: { type: 'string', short: 'i', multiple: true },
+  filter: { type: 'string', allowEmpty: true },
+  db: { type: 'string' },
+  'no-db': { type: 'boolean' },
+  spool: { type: 'string' },
+  'no-spool': { type: 'boolean' },
+  sensor: { type: 'string' },
+  config: { type: 'string' },
+  duration: { type: 'string' },
+  quiet: { type: 'boolean' },
+};
+
+/** Parses `live` arguments (after the subcommand); throws {@link UsageError} with a message. */
+export function parseLiveArgs(argv: readonly string[]): LiveArgs {
+  const parsed = parseCommandArgs('live', argv, LIVE_OPTIONS, false);
+  const duration = stringOption(parsed, 'duration');
+  const durationS = duration === null ? null : Number(duration);
+  if (durationS !== null && !(durationS > 0 && Number.isFinite(durationS))) {
+    throw new UsageError(`--duration must be a positive number of seconds, not "${duration ?? ''}"`);
   }
+  const a: LiveArgs = {
+    interfaces: stringListOption(parsed, 'interface'),
+    filter: stringOption(parsed, 'filter'),
+    db: stringOption(parsed, 'db'),
+    noDb: flagOption(parsed, 'no-db'),
+    spool: stringOption(parsed, 'spool'),
+    noSpool: flagOption(parsed, 'no-spool'),
+    sensor: stringOption(parsed, 'sensor'),
+    config: stringOption(parsed, 'config'),
+    durationS,
+    quiet: flagOption(parsed, 'quiet'),
+  };
+  if (a.db !== null && a.noDb) throw new UsageError('--db and --no-db contradict each other');
+  if (a.spool !== null && a.noSpool) throw new UsageError('--spool and --no-spool contradict each other');
   return a;
 }
 
-class ConfigErrorLike extends Error {}
-
 /** `sniffer live`: libpcap capture into the same pipeline as `analyze`. */
-export async function runLive(argv: readonly string[], io: AnalyzeIo & { signals?: NodeJS.EventEmitter }): Promise<number> {
+export async function runLive(argv: readonly string[], io: AnalyzeIo & { signals?: NodeJS.EventEmitter }): Promise<ExitCode> {
   const say = (msg: string) => io.stderr.write(`${msg}\n`);
-  if (argv.includes('--help') || argv.includes('-h')) {
+  if (wantsHelp(argv)) {
     io.stdout.write(`${LIVE_USAGE}\n`);
-    return 0;
+    return ExitCode.Ok;
   }
   let args: LiveArgs;
-  let config;
+  let loaded: LoadedSnifferConfig;
   try {
     args = parseLiveArgs(argv);
-    config = loadSnifferConfig(args.config === null ? [] : ['--config', args.config], io.env).config;
+    loaded = loadSnifferConfig(args.config === null ? [] : ['--config', args.config], io.env);
   } catch (err) {
-    if (err instanceof ConfigErrorLike || err instanceof ConfigError) {
+    if (err instanceof UsageError || err instanceof ConfigError) {
       say(`sniffer live: ${err.message}\n\n${LIVE_USAGE}`);
-      return 2;
+      return ExitCode.Usage;
     }
     throw err;
   }
+  const config = loaded.config;
   const interfaces = args.interfaces.length > 0 ? args.interfaces : [...config.interfaces];
   if (interfaces.length === 0) {
     say(`sniffer live: no interface given (-i <name> or config "interfaces")\n\n${LIVE_USAGE}`);
-    return 2;
+    return ExitCode.Usage;
   }
   const logger = createLogger({ app: 'sniffer', level: config.log.level, pretty: config.log.pretty || io.stderr.isTTY === true, destination: io.stderr });
   let cap;
@@ -115,16 +117,20 @@ export async function runLive(argv: readonly string[], io: AnalyzeIo & { signals
     cap = loadCap();
   } catch (err) {
     say(`sniffer live: ${(err as Error).message}`);
-    return 5;
+    return ExitCode.LiveUnavailable;
   }
   const sensor = args.sensor ?? config.sensor.name;
+  const dbTarget = resolveOutputTarget(args.db, args.noDb, 'db.url', loaded);
+  const spoolTarget = resolveOutputTarget(args.spool, args.noSpool, 'spool.dir', loaded);
+  if (dbTarget?.from === 'config') say(`sniffer live: ${describeConfigTarget('db.url', dbTarget)}`);
+  if (spoolTarget?.from === 'config') say(`sniffer live: ${describeConfigTarget('spool.dir', spoolTarget)}`);
   let db: CdrSink | null = null;
-  if (args.db !== null) {
+  if (dbTarget !== null) {
     try {
-      db = await openCdrSink(config, args.db, logger);
+      db = await openCdrSink(config, dbTarget.value, logger);
     } catch (err) {
-      say(`sniffer live: database ${redactUrlPassword(args.db)}: ${err instanceof Error ? err.message : String(err)}`);
-      return 4;
+      say(`sniffer live: database ${redactUrlPassword(dbTarget.value)}: ${err instanceof Error ? err.message : String(err)}`);
+      return ExitCode.Storage;
     }
   }
   const out = args.quiet ? null : new LineOutput(io.stdout);
@@ -132,7 +138,8 @@ export async function runLive(argv: readonly string[], io: AnalyzeIo & { signals
     db?.push(r);
     out?.push(JSON.stringify(r));
   };
-  const spool = args.spool === null ? null : openSpool(config, args.spool, logger);
+  // A sensor runs for months: retention keeps the spool within the config's size and age limits.
+  const spool = spoolTarget === null ? null : openSpool(config, spoolTarget.value, true, logger);
   const pipeline = new PacketPipeline(pipelineOptionsFrom(config, sensor), { onCall: emit, onRegister: emit }, spool);
   const captures: LiveCapture[] = [];
   try {
@@ -146,9 +153,9 @@ export async function runLive(argv: readonly string[], io: AnalyzeIo & { signals
   } catch (err) {
     for (const c of captures) c.close();
     say(`sniffer live: ${err instanceof LiveCaptureUnavailable ? err.message : String(err)}`);
-    return 5;
+    return ExitCode.LiveUnavailable;
   }
-  logger.info({ interfaces, sensor, db: args.db === null ? null : redactUrlPassword(args.db) }, 'live capture started');
+  logger.info({ interfaces, sensor, db: dbTarget === null ? null : redactUrlPassword(dbTarget.value), spool: spoolTarget?.value ?? null }, 'live capture started');
 
   // Calls time out on packet time; on an idle link the wall clock moves it on. Output is flushed
   // on the same beat so records appear within a second of their call closing.
@@ -187,7 +194,7 @@ export async function runLive(argv: readonly string[], io: AnalyzeIo & { signals
   if (db !== null) {
     const stats = await db.close();
     say(`database: ${stats.written} records written` + (db.failed > 0 ? `, ${db.failed} could not be stored` : ''));
-    if (db.failed > 0) return 4;
+    if (db.failed > 0) return ExitCode.Storage;
   }
-  return 0;
+  return ExitCode.Ok;
 }

@@ -1,0 +1,23 @@
+/**
+ * Exit codes of every `sniffer` command, one table (README "The sniffer"). A command never
+ * exits with a number that is not here.
+ */
+export const ExitCode = {
+  /** Done (analyze), stopped cleanly (live), pcap written (pcap), help printed. */
+  Ok: 0,
+  /** An internal error: packets skipped and reported by analyze, or a crash of the command. */
+  InternalError: 1,
+  /** Bad usage or configuration: unknown flag, missing value, invalid setting. */
+  Usage: 2,
+  /** A capture file could not be read (analyze goes on with the other files). */
+  InputFile: 3,
+  /** The database or the spool failed. */
+  Storage: 4,
+  /** `live`: capture through libpcap is not available here (the message says why). */
+  LiveUnavailable: 5,
+  /** `pcap`: the spool holds no packets of the requested call. */
+  NoSuchCall: 6,
+} as const;
+
+/** One of the values of {@link ExitCode}. */
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
