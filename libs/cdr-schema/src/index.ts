@@ -19,7 +19,7 @@ export { PARTITION_MAX, PARTITION_OLD, planAhead, planPartitionSplit, partitions
 export type { PartitionedTable } from './schema-sql.js';
 export { PARTITIONED_TABLES } from './schema-sql.js';
 export type { CdrWriterOptions, CdrWriterRecord, CdrWriterStats } from './cdr-writer.js';
-export { CDR_WRITE_ERROR, CdrWriteError, CdrWriter, supportsInsertReturning } from './cdr-writer.js';
+export { CDR_WRITE_ERROR, CdrWriteError, CdrWriter } from './cdr-writer.js';
 export { MAX_PLACEHOLDERS, PreparedInsert, chunkSizes } from './prepared-insert.js';
 export type { DiskQueueOptions, DiskQueueStats } from './disk-queue.js';
 export { DiskQueue } from './disk-queue.js';

@@ -10,8 +10,9 @@ import {
   readPartitions,
   searchCalls,
   searchRegistrations,
-  supportsInsertReturning,
 } from '../src/index.js';
+// A detail of the writer, tested here but not part of the package's surface.
+import { supportsInsertReturning } from '../src/cdr-writer.js';
 import { countRows, createTestDb, isoAt, makeBareCall, makeCall, makeRegister, removeTempDirs, tempDir } from './helpers.js';
 import type { TestDb } from './helpers.js';
 import type { CallRecord } from '@callscope/cdr-model';
