@@ -7,8 +7,8 @@ import {
   RtcpPacketType,
   type RtcpCompound,
 } from './rtcp-compound.js';
-import { RtcpStatus } from './rtcp-status.js';
 import { checkRange } from './buffer-range.js';
+import { RtcpStatus } from './rtcp-status.js';
 
 /** Local bindings: under module runners that turn imports into getters (vitest) each call would pay one. */
 const u16 = readU16BE;
@@ -41,12 +41,12 @@ const XR_VOIP_METRICS_WORDS = 8;
  *
  * @see https://www.rfc-editor.org/rfc/rfc3550#section-6.4
  * @see https://www.rfc-editor.org/rfc/rfc3550#appendix-A.2
- * @see https://www.rfc-editor.org/rfc/rfc3611#section-3
  * @throws RangeError when offset/length lie outside `buf` (a programmer error, not wire input).
+ * @see https://www.rfc-editor.org/rfc/rfc3611#section-3
  */
 export function parseRtcpCompound(buf: Uint8Array, offset: number, length: number, out: RtcpCompound): RtcpStatus {
-  out.reset();
   checkRange('parseRtcpCompound', buf.length, offset, length);
+  out.reset();
   if (length < 8) return RtcpStatus.TooShort;
   const end = offset + length;
   let pos = offset;

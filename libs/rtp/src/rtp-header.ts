@@ -84,8 +84,8 @@ export class RtpHeader {
  * requires of the last octet). Never throws on wire input and allocates nothing.
  *
  * @returns {@link RtpStatus.Ok} or the reason for rejection; `out` is only valid on `Ok`.
- * @see https://www.rfc-editor.org/rfc/rfc3550#section-5.1
  * @throws RangeError when offset/length lie outside `buf` (a programmer error, not wire input).
+ * @see https://www.rfc-editor.org/rfc/rfc3550#section-5.1
  * @see https://www.rfc-editor.org/rfc/rfc3550#section-5.3.1
  */
 export function parseRtpHeader(buf: Uint8Array, offset: number, length: number, out: RtpHeader): RtpStatus {
