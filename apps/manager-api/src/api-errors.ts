@@ -1,4 +1,4 @@
-import type { FastifyReply } from 'fastify';
+import { apiErrorSender } from '@callscope/runtime';
 
 /**
  * The one catalogue of manager-api error codes. Every error response is `{ code, message }`
@@ -16,15 +16,5 @@ export const API_ERRORS = {
 /** One of the {@link API_ERRORS} codes. */
 export type ApiErrorCode = keyof typeof API_ERRORS;
 
-/** Body of every error response. */
-export interface ApiErrorBody {
-  readonly code: ApiErrorCode;
-  readonly message: string;
-}
-
 /** Sends a catalogue error; `detail` replaces the generic message when it helps the client. */
-export function sendApiError(reply: FastifyReply, code: ApiErrorCode, detail?: string): FastifyReply {
-  const entry = API_ERRORS[code];
-  const body: ApiErrorBody = { code, message: detail ?? entry.message };
-  return reply.code(entry.statusCode).type('application/json; charset=utf-8').send(body);
-}
+export const sendApiError = apiErrorSender(API_ERRORS);

@@ -1,7 +1,8 @@
 import { fastify, LogController } from 'fastify';
 import type { FastifyInstance, FastifyRequest, FastifyReply, FastifyError } from 'fastify';
+import { httpErrorCode } from '@callscope/runtime';
 import type { DeepReadonly, Logger } from '@callscope/runtime';
-import { sendApiError } from './api-errors.js';
+import { API_ERRORS, sendApiError } from './api-errors.js';
 import { BearerAuth } from './bearer-auth.js';
 import type { ManagerApiConfig } from './config.js';
 import { MANAGER_API_APP } from './config.js';
@@ -52,14 +53,9 @@ export function buildServer(config: DeepReadonly<ManagerApiConfig>, deps: Manage
 
   app.setNotFoundHandler((_request, reply) => sendApiError(reply, 'NOT_FOUND'));
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    if (error.validation !== undefined) return sendApiError(reply, 'BAD_REQUEST', error.message);
-    if (error.statusCode === 413) return sendApiError(reply, 'PAYLOAD_TOO_LARGE');
-    if (error.statusCode === 405) return sendApiError(reply, 'METHOD_NOT_ALLOWED');
-    if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
-      return sendApiError(reply, 'BAD_REQUEST', error.message);
-    }
-    request.log.error({ err: error }, 'request failed');
-    return sendApiError(reply, 'INTERNAL');
+    const { code, detail } = httpErrorCode(API_ERRORS, error);
+    if (code === 'INTERNAL') request.log.error({ err: error }, 'request failed');
+    return sendApiError(reply, code, detail);
   });
 
   app.get('/metrics', (_request, reply) =>

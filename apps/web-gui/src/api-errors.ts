@@ -1,4 +1,4 @@
-import type { FastifyReply } from 'fastify';
+import { apiErrorSender } from '@callscope/runtime';
 
 /**
  * The one catalogue of web-gui error codes. Every error response is `{ code, message }` with the
@@ -15,7 +15,4 @@ export const API_ERRORS = {
 export type ApiErrorCode = keyof typeof API_ERRORS;
 
 /** Sends a catalogue error; `detail` replaces the generic message when it helps the client. */
-export function sendApiError(reply: FastifyReply, code: ApiErrorCode, detail?: string): FastifyReply {
-  const entry = API_ERRORS[code];
-  return reply.code(entry.statusCode).type('application/json; charset=utf-8').send({ code, message: detail ?? entry.message });
-}
+export const sendApiError = apiErrorSender(API_ERRORS);

@@ -1,25 +1,18 @@
-import { runService } from '@callscope/runtime';
+import { runHttpService } from '@callscope/runtime';
 import { loadWebGuiConfig, WEB_GUI_APP, webGuiConfigSchema } from './config.js';
 import { resolvePublicDir } from './public-dir.js';
 import { buildServer } from './server.js';
 import { WEB_GUI_VERSION } from './version.js';
 
 // Entry point: `web-gui [--config <file>] [--check-config] [--help]`.
-void runService({
+void runHttpService({
   app: WEB_GUI_APP,
   summary: 'web GUI (landing page, health and sensor list now; CDR search and call detail follow)',
   schema: webGuiConfigSchema,
   load: loadWebGuiConfig,
-  logSettings: (config) => config.log,
-  start: async (config, logger) => {
+  build: (config, logger) => {
     const publicDir = resolvePublicDir(config.publicDir, import.meta.url);
     const server = buildServer(config, { logger, version: WEB_GUI_VERSION, publicDir });
-    const address = await server.listen({ host: config.listen.host, port: config.listen.port });
-    logger.info({ address, publicDir, sensors: config.sensors.length }, 'web-gui listening');
-    return async () => {
-      await server.close();
-    };
+    return { server, fields: { publicDir, sensors: config.sensors.length } };
   },
-}).then((code) => {
-  if (code !== null) process.exitCode = code;
 });

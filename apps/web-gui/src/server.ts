@@ -1,9 +1,9 @@
 import { fastify, LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance } from 'fastify';
 import { fastifyStatic } from '@fastify/static';
-import { redactUrlPassword } from '@callscope/runtime';
+import { httpErrorCode, redactUrlPassword } from '@callscope/runtime';
 import type { DeepReadonly, Logger } from '@callscope/runtime';
-import { sendApiError } from './api-errors.js';
+import { API_ERRORS, sendApiError } from './api-errors.js';
 import type { WebGuiConfig } from './config.js';
 
 /** What {@link buildServer} needs besides the config. */
@@ -65,12 +65,9 @@ export function buildServer(config: DeepReadonly<WebGuiConfig>, deps: WebGuiDeps
   });
   app.setNotFoundHandler((_request, reply) => sendApiError(reply, 'NOT_FOUND'));
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error.statusCode === 413) return sendApiError(reply, 'PAYLOAD_TOO_LARGE');
-    if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
-      return sendApiError(reply, 'BAD_REQUEST', error.message);
-    }
-    request.log.error({ err: error }, 'request failed');
-    return sendApiError(reply, 'INTERNAL');
+    const { code, detail } = httpErrorCode(API_ERRORS, error);
+    if (code === 'INTERNAL') request.log.error({ err: error }, 'request failed');
+    return sendApiError(reply, code, detail);
   });
 
   void app.register(fastifyStatic, { root: deps.publicDir, index: ['index.html'], dotfiles: 'ignore', wildcard: true });
