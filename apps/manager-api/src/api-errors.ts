@@ -1,16 +1,14 @@
-import { apiErrorSender } from '@callscope/runtime';
+import { apiErrorSender, COMMON_API_ERRORS } from '@callscope/runtime';
 
 /**
- * The one catalogue of manager-api error codes. Every error response is `{ code, message }`
- * with the status below; clients match on `code`, never on the message text.
+ * The one catalogue of manager-api error codes: the common ones of @callscope/runtime and its own.
+ * Every error response is `{ code, message }` with the status below; clients match on `code`,
+ * never on the message text.
  */
 export const API_ERRORS = {
+  ...COMMON_API_ERRORS,
   UNAUTHORIZED: { statusCode: 401, message: 'missing or invalid bearer token' },
-  NOT_FOUND: { statusCode: 404, message: 'no such resource' },
   METHOD_NOT_ALLOWED: { statusCode: 405, message: 'method not allowed' },
-  BAD_REQUEST: { statusCode: 400, message: 'invalid request' },
-  PAYLOAD_TOO_LARGE: { statusCode: 413, message: 'request body too large' },
-  INTERNAL: { statusCode: 500, message: 'internal error' },
 } as const;
 
 /** One of the {@link API_ERRORS} codes. */

@@ -1,15 +1,11 @@
-import { apiErrorSender } from '@callscope/runtime';
+import { apiErrorSender, COMMON_API_ERRORS } from '@callscope/runtime';
 
 /**
- * The one catalogue of web-gui error codes. Every error response is `{ code, message }` with the
- * status below; the browser code matches on `code`, never on the message text.
+ * The one catalogue of web-gui error codes: for now the common ones of @callscope/runtime (not
+ * found, bad request, payload too large, internal). Every error response is `{ code, message }`;
+ * the browser code matches on `code`, never on the message text.
  */
-export const API_ERRORS = {
-  NOT_FOUND: { statusCode: 404, message: 'no such resource' },
-  BAD_REQUEST: { statusCode: 400, message: 'invalid request' },
-  PAYLOAD_TOO_LARGE: { statusCode: 413, message: 'request body too large' },
-  INTERNAL: { statusCode: 500, message: 'internal error' },
-} as const;
+export const API_ERRORS = COMMON_API_ERRORS;
 
 /** One of the {@link API_ERRORS} codes. */
 export type ApiErrorCode = keyof typeof API_ERRORS;

@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { apiErrorSender, httpErrorCode } from './api-error.js';
+import { apiErrorSender, COMMON_API_ERRORS, httpErrorCode } from './api-error.js';
 import type { ApiErrorReply } from './api-error.js';
 
-const CATALOGUE = {
-  NOT_FOUND: { statusCode: 404, message: 'no such resource' },
-  BAD_REQUEST: { statusCode: 400, message: 'invalid request' },
-  PAYLOAD_TOO_LARGE: { statusCode: 413, message: 'request body too large' },
-  INTERNAL: { statusCode: 500, message: 'internal error' },
-} as const;
+const CATALOGUE = COMMON_API_ERRORS;
 const WITH_405 = { ...CATALOGUE, METHOD_NOT_ALLOWED: { statusCode: 405, message: 'method not allowed' } } as const;
 
 /** Records the calls a sender makes, as fastify's reply would receive them. */

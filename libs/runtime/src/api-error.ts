@@ -25,6 +25,17 @@ export type ApiErrorCatalogue = Readonly<Record<string, ApiErrorEntry>> & {
   readonly INTERNAL: ApiErrorEntry;
 };
 
+/**
+ * The codes every catalogue has, with their generic messages: the ones {@link httpErrorCode} maps
+ * framework errors to. An app spreads them into its own catalogue.
+ */
+export const COMMON_API_ERRORS = {
+  NOT_FOUND: { statusCode: 404, message: 'no such resource' },
+  BAD_REQUEST: { statusCode: 400, message: 'invalid request' },
+  PAYLOAD_TOO_LARGE: { statusCode: 413, message: 'request body too large' },
+  INTERNAL: { statusCode: 500, message: 'internal error' },
+} as const satisfies ApiErrorCatalogue;
+
 /** Body of every error response. */
 export interface ApiErrorBody<Code extends string = string> {
   readonly code: Code;

@@ -25,7 +25,7 @@ export { runService } from './run-service.js';
 export type { RunServiceOptions, StopService } from './run-service.js';
 export { runHttpService } from './run-http-service.js';
 export type { BuiltHttpServer, HttpServer, RunHttpServiceOptions } from './run-http-service.js';
-export { apiErrorSender, httpErrorCode } from './api-error.js';
+export { apiErrorSender, COMMON_API_ERRORS, httpErrorCode } from './api-error.js';
 export type { ApiErrorBody, ApiErrorCatalogue, ApiErrorEntry, ApiErrorReply, ApiErrorSender, HttpErrorLike } from './api-error.js';
 export { logConfigSchema, listenConfigSchema, sensorConfigSchema } from './config-fragments.js';
 export type { LogConfig, ListenConfig, SensorConfig } from './config-fragments.js';
