@@ -1,8 +1,12 @@
 import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { listenConfigSchema, logConfigSchema } from './config-fragments.js';
+import type { ListenConfig, LogConfig } from './config-fragments.js';
 import type { ConfigSchema } from './config-schema.js';
 import { loadConfig } from './load-config.js';
+import { runHttpService } from './run-http-service.js';
+import type { HttpServer } from './run-http-service.js';
 import { runService } from './run-service.js';
 import type { StopService } from './run-service.js';
 
@@ -126,5 +130,77 @@ describe('runService', () => {
     expect(await r.result).toBe(1);
     expect(r.logs.text()).toContain('EADDRINUSE 5029');
     expect(r.proc.listenerCount('SIGTERM')).toBe(0);
+  });
+});
+
+interface Web {
+  listen: ListenConfig;
+  log: LogConfig;
+}
+
+const webSchema: ConfigSchema<Web> = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['listen', 'log'],
+  properties: { listen: listenConfigSchema('127.0.0.1', 5030, 'Address.'), log: logConfigSchema },
+};
+
+/** A server that records what the service did with it. */
+class FakeServer implements HttpServer {
+  readonly calls: string[] = [];
+  constructor(private readonly fail = false) {}
+  listen(options: { host: string; port: number }): Promise<string> {
+    this.calls.push(`listen ${options.host} ${options.port}`);
+    return this.fail ? Promise.reject(new Error(`EADDRINUSE ${options.port}`)) : Promise.resolve(`http://${options.host}:${options.port}`);
+  }
+  close(): Promise<void> {
+    this.calls.push('close');
+    return Promise.resolve();
+  }
+}
+
+function runHttp(server: FakeServer, env: Record<string, string>) {
+  const logs = sink();
+  const proc = new FakeProcess();
+  const result = runHttpService<Web>({
+    app: 'web',
+    summary: 'test web service',
+    schema: webSchema,
+    load: (a, e) => loadConfig({ app: 'web', schema: webSchema, argv: a, env: e }),
+    build: (config) => ({ server, fields: { port: config.listen.port, extra: 'x' } }),
+    argv: [],
+    env,
+    stdout: new PassThrough(),
+    stderr: new PassThrough(),
+    logDestination: logs.stream,
+    process: proc,
+  });
+  const lines = (): Record<string, unknown>[] => logs.text().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+  return { result, proc, logs: lines };
+}
+
+describe('runHttpService', () => {
+  const exitCodeBefore = process.exitCode;
+  afterEach(() => {
+    process.exitCode = exitCodeBefore;
+  });
+
+  it('listens on config.listen, logs "<app> listening" with the address and fields, closes on SIGTERM', async () => {
+    const server = new FakeServer();
+    const r = runHttp(server, { CALLSCOPE_WEB_LISTEN_PORT: '6001' });
+    expect(await r.result).toBeNull();
+    expect(server.calls).toEqual(['listen 127.0.0.1 6001']);
+    expect(r.logs().find((l) => l.msg === 'web listening')).toMatchObject({ address: 'http://127.0.0.1:6001', port: 6001, extra: 'x' });
+    r.proc.emit('SIGTERM', 'SIGTERM');
+    await new Promise((res) => setTimeout(res, 10));
+    expect(server.calls).toEqual(['listen 127.0.0.1 6001', 'close']);
+    expect(r.proc.exits).toEqual([0]);
+  });
+
+  it('a failed listen ends the service with code 1 in process.exitCode', async () => {
+    const r = runHttp(new FakeServer(true), {});
+    expect(await r.result).toBe(1);
+    expect(process.exitCode).toBe(1);
+    expect(r.logs().find((l) => l.msg === 'failed to start')).toBeDefined();
   });
 });
