@@ -72,6 +72,14 @@ export default tseslint.config(
     },
   },
   {
+    // The corpus loader and truth types serve tests, never shipped code. (Before the pure-lib
+    // block below: a later block's rule options replace an earlier one's, and that block repeats
+    // this ban next to its I/O ban.)
+    files: ['apps/*/src/**/*.ts', 'libs/*/src/**/*.ts'],
+    ignores: ['**/*.test.ts', 'libs/testing/**'],
+    rules: { 'no-restricted-imports': ['error', { paths: [{ name: '@callscope/testing', message: 'Test helpers are for tests only.' }] }] },
+  },
+  {
     // Nx tags cover workspace and npm imports; Node built-ins are not graph nodes, so the
     // "no I/O in protocol libs" half of the rule is enforced here for the same tagged projects.
     files: PURE_ROOTS.map((root) => `${root}/src/**/*.ts`),
@@ -88,12 +96,6 @@ export default tseslint.config(
       ],
       'no-restricted-globals': ['error', { name: 'process', message: 'Protocol and domain libs read no env and touch no process state.' }],
     },
-  },
-  {
-    // The corpus loader and truth types serve tests, never shipped code.
-    files: ['apps/*/src/**/*.ts', 'libs/*/src/**/*.ts'],
-    ignores: ['**/*.test.ts', 'libs/testing/**'],
-    rules: { 'no-restricted-imports': ['error', { paths: [{ name: '@callscope/testing', message: 'Test helpers are for tests only.' }] }] },
   },
   {
     // Command-line front ends and scripts talk to the terminal on purpose.
