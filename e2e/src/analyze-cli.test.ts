@@ -133,4 +133,15 @@ describe('sniffer analyze (built bundle)', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^usage: sniffer ${command}`));
   });
+
+  test('a reader that closes early (| head) ends the command quietly, not with an EPIPE stack', () => {
+    for (const args of [['config'], ['analyze', corpus('busy-hour-a.pcap'), '--format', 'jsonl']]) {
+      const r = spawnSync('bash', ['-c', 'set -o pipefail; node "$@" | head -c 10 > /dev/null', 'pipe', sniffer, ...args], {
+        encoding: 'utf8',
+        env: { ...process.env, CALLSCOPE_SNIFFER_CONFIG: '' },
+      });
+      expect(r.stderr).not.toMatch(/EPIPE|Unhandled|at .*\.js:\d+/);
+      expect(r.status).toBe(0);
+    }
+  });
 });

@@ -11,7 +11,7 @@ export interface ManagerApiConfig {
   tls: { cert: string | null; key: string | null };
   spool: { dir: string };
   sniffer: { stateSocket: string | null };
-  log: { level: LogLevel; pretty: boolean };
+  log: { level: LogLevel; pretty: boolean | null };
 }
 
 const nullablePath = (description: string): ConfigSchema<string | null> => ({ type: 'string', nullable: true, minLength: 1, default: null, description });

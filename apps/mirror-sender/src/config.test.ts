@@ -14,7 +14,7 @@ describe('mirror-sender config', () => {
       batch: { maxPackets: 1000, maxMs: 50, maxBytes: 1_048_576 },
       buffer: { maxMb: 256 },
       compression: 'deflate',
-      log: { level: 'info', pretty: false },
+      log: { level: 'info', pretty: null },
     });
     expect(config.bpfFilter).toContain('udp or tcp');
   });

@@ -24,7 +24,7 @@ export interface MirrorSenderConfig {
   batch: { maxPackets: number; maxMs: number; maxBytes: number };
   buffer: { maxMb: number };
   compression: MirrorCompression;
-  log: { level: LogLevel; pretty: boolean };
+  log: { level: LogLevel; pretty: boolean | null };
 }
 
 /** The mirror-sender's one config schema; every object closed. */
@@ -52,7 +52,7 @@ export const mirrorSenderConfigSchema: ConfigSchema<MirrorSenderConfig> = {
       additionalProperties: false,
       required: ['host', 'port'],
       properties: {
-        host: { type: 'string', nullable: true, minLength: 1, default: null, description: 'Sniffer receiving the stream (its mirror.listen).' },
+        host: { type: 'string', nullable: true, minLength: 1, default: null, description: 'Sniffer receiving the stream (its mirror receiver, see DESIGN.md "Mirror stream").' },
         port: { type: 'integer', minimum: 1, maximum: 65535, default: 5030, description: 'TCP port of the sniffer mirror receiver.' },
       },
     },

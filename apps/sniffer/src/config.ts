@@ -22,7 +22,7 @@ export interface SnifferConfig {
   calls: { maxOpen: number; noAnswerTimeoutS: number; rtpTimeoutS: number; absoluteTimeoutS: number; byeTimeoutS: number };
   db: { url: string; batchSize: number; batchMs: number; queueDir: string; queueMaxMb: number };
   spool: { dir: string; mode: SpoolMode; maxSizeGb: number; maxAgeDays: number; compress: boolean };
-  log: { level: LogLevel; pretty: boolean };
+  log: { level: LogLevel; pretty: boolean | null };
 }
 
 /**

@@ -49,6 +49,14 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
   }
 }
 
+// The reader of stdout went away (`sniffer config | head`, `analyze ... | head -1`): what it
+// wanted it has, so stop quietly, as Unix tools do on SIGPIPE, instead of dying on an unhandled
+// EPIPE stack. Any other stdout error is a real failure and stays loud.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(ExitCode.Ok);
+});
+
 // A promise that never settles would let Node exit with status 0 and nothing said: if the event
 // loop empties before the command finished, say so and fail.
 let finished = false;

@@ -19,7 +19,7 @@ export interface WebGuiConfig {
   sessionSecret: string | null;
   sensors: SensorEntry[];
   publicDir: string | null;
-  log: { level: LogLevel; pretty: boolean };
+  log: { level: LogLevel; pretty: boolean | null };
 }
 
 /** The web GUI's one config schema; every object closed. */

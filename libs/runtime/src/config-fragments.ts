@@ -4,7 +4,8 @@ import { LOG_LEVELS, type LogLevel } from './create-logger.js';
 /** The `log` section every app has. */
 export interface LogConfig {
   level: LogLevel;
-  pretty: boolean;
+  /** `null` (the default): human-readable on a terminal, JSON otherwise (see `createLogger`). */
+  pretty: boolean | null;
 }
 
 /** Schema of the `log` section, the same in every app's config. */
@@ -14,7 +15,12 @@ export const logConfigSchema: ConfigSchema<LogConfig> = {
   required: ['level', 'pretty'],
   properties: {
     level: { type: 'string', enum: [...LOG_LEVELS], default: 'info', description: 'Minimum log level.' },
-    pretty: { type: 'boolean', default: false, description: 'Human-readable log lines instead of JSON.' },
+    pretty: {
+      type: 'boolean',
+      nullable: true,
+      default: null,
+      description: 'Human-readable log lines (true) or JSON (false); null: human-readable on a terminal, JSON otherwise.',
+    },
   },
 };
 

@@ -24,7 +24,7 @@ export interface RunServiceOptions<T> {
   /** The app's `loadXConfig(argv, env)`. */
   readonly load: (argv: readonly string[], env: Readonly<Record<string, string | undefined>>) => LoadedConfig<T>;
   /** Picks the log settings out of the validated config. */
-  readonly logSettings: (config: DeepReadonly<T>) => { readonly level: LogLevel; readonly pretty: boolean };
+  readonly logSettings: (config: DeepReadonly<T>) => { readonly level: LogLevel; readonly pretty: boolean | null };
   /** Starts the service; resolves with its stop function once it is serving. */
   readonly start: (config: DeepReadonly<T>, logger: Logger) => Promise<StopService>;
   /** Arguments after the script name; default `process.argv.slice(2)`. */
@@ -80,7 +80,7 @@ export async function runService<T>(options: RunServiceOptions<T>): Promise<numb
     throw err;
   }
   const settings = options.logSettings(loaded.config);
-  const logger = createLogger({ app: options.app, level: settings.level, pretty: settings.pretty, destination: options.logDestination });
+  const logger = createLogger({ app: options.app, level: settings.level, ...(settings.pretty !== null ? { pretty: settings.pretty } : {}), destination: options.logDestination });
   logger.info(
     { config: redactConfig(loaded.config, options.schema), file: loaded.file, envOverrides: loaded.envOverrides },
     'effective configuration',

@@ -121,7 +121,7 @@ export async function runAnalyze(argv: readonly string[], io: AnalyzeIo): Promis
   const config = loaded.config;
   const sensor = args.sensor ?? config.sensor.name;
   // People reading a terminal get readable log lines; pipes and files get JSON.
-  const logger = createLogger({ app: 'sniffer', level: config.log.level, pretty: config.log.pretty || io.stderr.isTTY === true, destination: io.stderr });
+  const logger = createLogger({ app: 'sniffer', level: config.log.level, ...(config.log.pretty !== null ? { pretty: config.log.pretty } : {}), destination: io.stderr });
   const dbTarget = resolveOutputTarget(args.db, args.noDb, 'db.url', loaded);
   const spoolTarget = resolveOutputTarget(args.spool, args.noSpool, 'spool.dir', loaded);
   if (args.spoolRetention && spoolTarget === null) {

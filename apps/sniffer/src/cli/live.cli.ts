@@ -111,7 +111,7 @@ export async function runLive(argv: readonly string[], io: AnalyzeIo & { signals
     say(`sniffer live: no interface given (-i <name> or config "interfaces")\n\n${LIVE_USAGE}`);
     return ExitCode.Usage;
   }
-  const logger = createLogger({ app: 'sniffer', level: config.log.level, pretty: config.log.pretty || io.stderr.isTTY === true, destination: io.stderr });
+  const logger = createLogger({ app: 'sniffer', level: config.log.level, ...(config.log.pretty !== null ? { pretty: config.log.pretty } : {}), destination: io.stderr });
   let cap;
   try {
     cap = loadCap();
