@@ -1,6 +1,5 @@
 export type { DbTarget } from './db-pool.js';
 // The logger contract is @callscope/runtime's; re-exported for callers that configure the writer.
-export type { LogCallback, LoggerOption, PinoLikeLogger } from '@callscope/runtime';
 export { IpBytesCache, ipToBytes } from './ip-address.js';
 export type { AppliedMigration, MigrateOptions, MigrateResult, Migration, MigrationStatus } from './migrations.js';
 export {

@@ -16,7 +16,6 @@ export { SpoolError, SpoolErrorCode } from './spool/spool-error.js';
 export { DEFAULT_SPOOL_WRITER_OPTIONS, resolveSpoolWriterOptions, SpoolMode } from './spool/spool-options.js';
 export type { ResolvedSpoolWriterOptions, SpoolWriterOptions } from './spool/spool-options.js';
 /** The spool's `logger` option: @callscope/runtime's `LogCallback`, under the name the sniffer imports. */
-export type { LogCallback as SpoolLogger } from '@callscope/runtime';
 export {
   CALL_HASH_HEX_LENGTH,
   MAX_FILE_VARIANTS,

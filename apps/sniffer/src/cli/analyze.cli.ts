@@ -1,9 +1,8 @@
 import { stat } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
-import type { PinoLikeLogger } from '@callscope/cdr-schema';
 import { DECODE_STATUS_NAMES } from '@callscope/packet';
 import { readCaptureFile } from '@callscope/pcap-store';
-import { ConfigError, createLogger, redactUrlPassword, type DeepReadonly } from '@callscope/runtime';
+import { ConfigError, createLogger, redactUrlPassword, type DeepReadonly, type PinoLikeLogger } from '@callscope/runtime';
 import { CdrSink } from '../output/cdr-sink.js';
 import { CallSpool } from '../output/call-spool.js';
 import { loadSnifferConfig, type LoadedSnifferConfig, type SnifferConfig } from '../config.js';

@@ -1,8 +1,9 @@
 import { buildIpFrame, ipFrameHeaderLength, ipv4PortKey, ipv6PortKey, Transport, TunnelType, type DecodedPacket, type IpFrameFields } from '@callscope/packet';
-import { SpoolMode, SpoolRetention, SpoolWriter, type SpoolCallRef, type SpoolLogger, type SpoolPacketKind, type SpoolWriterStats } from '@callscope/pcap-store';
+import { SpoolMode, SpoolRetention, SpoolWriter, type SpoolCallRef, type SpoolPacketKind, type SpoolWriterStats } from '@callscope/pcap-store';
 import { LinkType, type PacketRecord } from '@callscope/pcap-format';
 import { parseRtpHeader, RtpHeader, RtpStatus } from '@callscope/rtp';
 import type { CallPacketObserver } from '@callscope/call-engine';
+import type { LogCallback } from '@callscope/runtime';
 
 /** The spool as the sniffer's config describes it. */
 export interface CallSpoolOptions {
@@ -18,7 +19,7 @@ export interface CallSpoolOptions {
    * false unless asked: it must not delete what it has just written.
    */
   retention?: boolean;
-  logger?: SpoolLogger;
+  logger?: LogCallback;
 }
 
 /** A frame copied aside until we know which call it belongs to. */

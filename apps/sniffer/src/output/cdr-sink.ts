@@ -1,4 +1,5 @@
-import { CdrWriter, migrate, type CdrWriterStats, type PinoLikeLogger } from '@callscope/cdr-schema';
+import { CdrWriter, migrate, type CdrWriterStats } from '@callscope/cdr-schema';
+import type { PinoLikeLogger } from '@callscope/runtime';
 import { createConnection } from 'mysql2/promise';
 import type { AnalyzeRecord } from '@callscope/cdr-model';
 
