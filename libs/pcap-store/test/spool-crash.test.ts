@@ -2,7 +2,7 @@ import { readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCaptureFile, SpoolWriter } from '../src/index.js';
-import { parseBytes } from './collect.js';
+import { parseCapture } from './parse-capture.js';
 import { loadFrames, retrieve, sameRecords, tempSpool, walk } from './spool-fixtures.js';
 import type { Frame } from './spool-fixtures.js';
 import { CaptureErrorCode, CaptureParseStatus, type CaptureSummary } from '@callscope/pcap-format';
@@ -95,6 +95,6 @@ describe('a corrupt spool file', () => {
     const path = join(dir, walk(dir)[0]!.rel);
     writeFileSync(path, Buffer.from('not a capture file at all'));
     await expect(retrieve(dir, { callId: 'c', startSec: ref.startSec, startUsec: 0 })).rejects.toMatchObject({ code: 'SPOOL_CORRUPT_FILE' });
-    expect(parseBytes(readFileSync(path)).status).toBe(CaptureParseStatus.Error);
+    expect(parseCapture(readFileSync(path)).status).toBe(CaptureParseStatus.Error);
   });
 });

@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { createDecodedPacket, DecodeStatus, PacketDecoder, Transport } from '@callscope/packet';
 import { readCallPcap, readCaptureFile } from '../src/index.js';
 import type { CallPcapQuery, CallPcapSummary, SpoolCallRef, SpoolWriter } from '../src/index.js';
-import { parseBytes } from './collect.js';
-import type { CopiedRecord } from './collect.js';
+import type { PacketRecord } from '@callscope/pcap-format';
+import { parseCapture } from './parse-capture.js';
 
 export const CORPUS = fileURLToPath(new URL('../../../fixtures/corpus/', import.meta.url));
 
@@ -74,13 +74,13 @@ export function writeInterleaved(writer: SpoolWriter, calls: TestCall[]): void {
 }
 
 /** Retrieves a call through `readCallPcap` and parses the output with the lib's own parser. */
-export async function retrieve(spoolDir: string, query: CallPcapQuery): Promise<{ summary: CallPcapSummary; records: CopiedRecord[]; status: number; bytes: Buffer }> {
+export async function retrieve(spoolDir: string, query: CallPcapQuery): Promise<{ summary: CallPcapSummary; records: PacketRecord[]; status: number; bytes: Buffer }> {
   const chunks: Buffer[] = [];
   const summary = await readCallPcap(spoolDir, query, (chunk) => {
     chunks.push(Buffer.from(chunk));
   });
   const bytes = Buffer.concat(chunks);
-  const parsed = parseBytes(bytes, 7001);
+  const parsed = parseCapture(bytes, 7001);
   return { summary, records: parsed.records, status: parsed.status, bytes };
 }
 
@@ -102,7 +102,7 @@ export function walk(dir: string, prefix = ''): { rel: string; size: number }[] 
 }
 
 /** Compares retrieved records with the frames written (exact bytes, timestamps, lengths, link type). */
-export function sameRecords(records: CopiedRecord[], frames: Frame[]): string | null {
+export function sameRecords(records: PacketRecord[], frames: Frame[]): string | null {
   if (records.length !== frames.length) return `count ${records.length} != ${frames.length}`;
   for (let i = 0; i < frames.length; i++) {
     const r = records[i]!;

@@ -1,22 +1,10 @@
-import { CaptureParser, CaptureParseStatus, type CaptureError, type CaptureParserOptions, type CaptureSummary } from '@callscope/pcap-format';
-
-/** A delivered record with its bytes copied (the parser's record is reused). */
-export interface CopiedRecord {
-  linkType: number;
-  tsSec: number;
-  tsNsec: number;
-  capLen: number;
-  origLen: number;
-  data: Uint8Array;
-  interfaceId: number;
-  index: number;
-  fileOffset: number;
-}
+import { CaptureParser, CaptureParseStatus, type CaptureError, type CaptureParserOptions, type CaptureSummary, type PacketRecord } from '../src/index.js';
 
 export interface Collected {
   /** Final status: End, Truncated or Error. */
   status: number;
-  records: CopiedRecord[];
+  /** Every delivered record, copied with its bytes (the parser reuses one record and aliases its input). */
+  records: PacketRecord[];
   error: CaptureError | null;
   truncation: CaptureError | null;
   summary: CaptureSummary;
@@ -28,7 +16,7 @@ export interface Collected {
 export function parseBytes(input: Uint8Array, chunkSize: number | number[] = Math.max(input.length, 1), options: CaptureParserOptions = {}): Collected {
   const parser = new CaptureParser(options);
   const sizes = typeof chunkSize === 'number' ? [chunkSize] : chunkSize;
-  const records: CopiedRecord[] = [];
+  const records: PacketRecord[] = [];
   let steps = 0;
   let status: number = CaptureParseStatus.NeedMore;
   for (let at = 0, i = 0; at < input.length && status !== CaptureParseStatus.Error; i++) {
