@@ -244,6 +244,8 @@ export class CdrWriter {
   private readonly pending: PendingItem[] = [];
   private readonly spaceWaiters: (() => void)[] = [];
   private readonly readyDays = new Set<number>();
+  /** The partition work of the batches in flight, one after the other (see `ensureDays`). */
+  private partitionWork: Promise<void> = Promise.resolve();
   /** Sensors by name, as last committed; forgotten after any database failure. */
   private readonly sensors = new Map<string, SensorEntry>();
   /** `INSERT ... RETURNING` usable; `null` until the first batch asks the server. */
@@ -669,8 +671,17 @@ export class CdrWriter {
     return commits;
   }
 
-  /** Gives each day of the batch its partition (and keeps days ahead ready) before inserting. */
-  private async ensureDays(records: CdrWriterRecord[]): Promise<void> {
+  /**
+   * Gives each day of the batch its partition (and keeps days ahead ready) before inserting. The
+   * batches in flight share one queue for this, so two of them never race to split the same day.
+   */
+  private ensureDays(records: CdrWriterRecord[]): Promise<void> {
+    const run = this.partitionWork.then(() => this.ensureDaysNow(records));
+    this.partitionWork = run.catch(() => undefined);
+    return run;
+  }
+
+  private async ensureDaysNow(records: CdrWriterRecord[]): Promise<void> {
     const today = toDaysOfMs(Date.now());
     const fresh = new Set<number>();
     for (const r of records) {

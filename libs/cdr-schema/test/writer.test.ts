@@ -54,6 +54,29 @@ describe('supportsInsertReturning', () => {
 });
 
 describe('CdrWriter on a real MariaDB', () => {
+  it('batches in flight on a new day split its partition once, without a false warning', async () => {
+    // Regression: three batches of the same new day raced to split its partition; the losers
+    // logged "partition split failed; rows stay in the catch-all partition" though the day had
+    // its partition (seen on every `npm start` of a fresh database).
+    const warnings: string[] = [];
+    const writer = await CdrWriter.open({
+      db: db.pool,
+      queueDir: tempDir('days'),
+      batchSize: 4,
+      concurrency: 3,
+      flushIntervalMs: 10_000,
+      logger: (level, msg) => {
+        if (msg.includes('partition')) warnings.push(msg);
+      },
+    });
+    const day = Date.UTC(2026, 10, 20, 12); // a past day no other test writes, so no partition yet
+    await Promise.all(Array.from({ length: 24 }, (_, i) => writer.write(makeCall(7000 + i, day + i * 1000))));
+    await writer.close();
+    expect(warnings).toEqual([]);
+    const parts = (await readPartitions(db.pool)).get('cdr')!;
+    expect(parts.filter((p) => p.name === 'p20261120')).toHaveLength(1);
+  });
+
   it('round-trips every field of a call, with and without optional parts', async () => {
     const writer = await CdrWriter.open({ db: db.pool, queueDir: tempDir('rt'), flushIntervalMs: 20 });
     const full = makeCall(1, NOW - 3_600_000);
