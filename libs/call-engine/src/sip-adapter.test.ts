@@ -2,7 +2,8 @@ import { ipv4PortKey } from '@callscope/packet';
 import { SessionDescription, SipMessage, SipStatus, parseSipMessage } from '@callscope/sip-parser';
 import { describe, expect, test } from 'vitest';
 import { endpointKeyFromText } from './endpoint-key.js';
-import { toSipEvent, type SipEnvelope } from './sip-adapter.js';
+import { toSipEvent } from './sip-adapter.js';
+import type { SipEnvelope } from './sip-event.js';
 
 const ENV: SipEnvelope = { tsUs: 0, srcIp: '192.0.2.10', srcPort: 5060, dstIp: '198.51.100.20', dstPort: 5060, transport: 'udp', vlan: null };
 

@@ -9,8 +9,7 @@ import {
 } from '@callscope/sip-parser';
 import { ipv4PortKey } from '@callscope/packet';
 import { endpointKeyFromIpv6Groups, endpointKeyFromText } from './endpoint-key.js';
-import type { SdpInfo, SdpMediaInfo, SdpPayload, SipEvent } from './sip-event.js';
-import type { SipTransport } from '@callscope/cdr-model';
+import type { SdpInfo, SdpMediaInfo, SdpPayload, SipEnvelope, SipEvent } from './sip-event.js';
 
 type Range = SipMessage['callId'];
 const UTF8 = new TextDecoder();
@@ -54,16 +53,6 @@ const DIRECTIONS: Record<number, SdpMediaInfo['direction']> = {
 /** Largest non-SDP body kept as text (SIP INFO DTMF bodies are a few dozen bytes). */
 const MAX_BODY_TEXT = 512;
 
-/** Where the packet came from and went to: what the parser cannot know. */
-export interface SipEnvelope {
-  tsUs: number;
-  srcIp: string;
-  srcPort: number;
-  dstIp: string;
-  dstPort: number;
-  transport: SipTransport;
-  vlan: number | null;
-}
 
 /**
  * The endpoint key of an SDP address and a port, from the numbers parseSdp read out of the message

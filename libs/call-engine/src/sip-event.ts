@@ -1,11 +1,7 @@
 import type { SipTransport } from '@callscope/cdr-model';
 
-/**
- * One SIP message as the call table sees it: the few fields a dialog keeps, decoded to strings.
- * The packet pipeline builds it from `@callscope/sip-parser`'s byte ranges (see sip-adapter.ts);
- * keeping the call logic on this small shape lets tests drive it with hand-written dialogs.
- */
-export interface SipEvent {
+/** Where a SIP message came from and went to: what the parser cannot know. */
+export interface SipEnvelope {
   /** Capture time, microseconds since the Unix epoch (an exact integer up to year 2255). */
   tsUs: number;
   srcIp: string;
@@ -15,6 +11,14 @@ export interface SipEvent {
   transport: SipTransport;
   /** Outermost VLAN id, or null when untagged. */
   vlan: number | null;
+}
+
+/**
+ * One SIP message as the call table sees it: the few fields a dialog keeps, decoded to strings.
+ * The packet pipeline builds it from `@callscope/sip-parser`'s byte ranges (see sip-adapter.ts);
+ * keeping the call logic on this small shape lets tests drive it with hand-written dialogs.
+ */
+export interface SipEvent extends SipEnvelope {
   isRequest: boolean;
   /** Request method; for a response, the method of its CSeq. */
   method: string;
