@@ -286,8 +286,8 @@ describe('a call received as HEP is spooled as its inner packets with the HEP ti
 
 describe('HEP over TCP: rebuilt segments carry sequence numbers that continue per direction', () => {
   // HEP carries no TCP numbers. Segments all numbered alike would be retransmissions to Wireshark,
-  // which then does not dissect them. (The engine is bypassed here: it relies on the decoder's TCP
-  // sequence numbers, which a HEP message does not have; see the report of issue 11.)
+  // which then does not dissect them. (The engine is bypassed here to test the spool alone; the
+  // engine's records for HEP-delivered TCP are tested in libs/call-engine/test/hep-tcp.test.ts.)
   test('every SIP message of sip-tcp.pcap sent as HEP3/TCP is dissected by tshark, none a retransmission', async () => {
     const dir = tempDir('heptcp');
     const spool = new CallSpool({ ...SPOOL_DEFAULTS, dir });

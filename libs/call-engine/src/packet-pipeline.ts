@@ -61,8 +61,8 @@ export interface PipelineCounters {
 
 /**
  * The sniffer's per-packet path, shared by `analyze` (files) and the live daemon:
- * decode -> SIP (UDP, TCP reassembly) -> call/register tables; UDP on a call's SDP address -> its
- * streams. One instance per capture thread; not reentrant.
+ * decode -> SIP (UDP, TCP reassembly; TCP received as HEP framed per message) -> call/register
+ * tables; UDP on a call's SDP address -> its streams. One instance per capture thread; not reentrant.
  */
 export class PacketPipeline {
   readonly decoder: PacketDecoder;
@@ -149,7 +149,9 @@ export class PacketPipeline {
       this.counters.tcp++;
       if (this.sipPort[p.srcPort] === 1 || this.sipPort[p.dstPort] === 1) {
         this.sipCall = null;
-        this.tcpStreams.onSegment(p);
+        // HEP carries whole messages and no TCP numbers: frame them, do not follow a stream.
+        if (p.fromHep) this.tcpStreams.onWholeMessages(p);
+        else this.tcpStreams.onSegment(p);
         // The segment that completed a message is kept with its call (see README: TCP in the spool).
         const call = this.takeSipCall();
         if (call !== null) this.packets?.onPacket(call.key, 'sip', rec, p);

@@ -1,5 +1,5 @@
 import { formatIp, type DecodedPacket } from '@callscope/packet';
-import { SipTcpReassembler, TcpFlag } from '@callscope/sip-parser';
+import { SipFrame, SipFraming, SipTcpReassembler, TcpFlag, frameSipMessage } from '@callscope/sip-parser';
 
 /** TCP flag bits as the decoder reports them (RFC 9293 §3.1). */
 const TCP_FIN = 0x01;
@@ -10,11 +10,16 @@ const TCP_RST = 0x04;
  * SIP over TCP: one byte stream per direction of a connection, framed into whole messages by
  * @callscope/sip-parser's reassembler. Each message is handed on with the packet that completed
  * it (addresses, ports, time) — every message a push emits belongs to that packet's flow.
+ *
+ * TCP received as HEP ({@link DecodedPacket.fromHep}) has no sequence numbers: HEP senders
+ * (Kamailio, OpenSIPS, heplify) send whole messages, so such a payload goes through
+ * {@link SipTcpStreams.onWholeMessages} instead, with no stream state.
  */
 export class SipTcpStreams {
   private readonly reassembler: SipTcpReassembler<string>;
   private current: DecodedPacket | null = null;
   private lastExpireMs = 0;
+  private readonly frame = new SipFrame();
 
   constructor(private readonly onMessage: (buf: Uint8Array, offset: number, length: number, pkt: DecodedPacket) => void) {
     this.reassembler = new SipTcpReassembler<string>((_key, buf, offset, length) => {
@@ -39,6 +44,29 @@ export class SipTcpStreams {
     if (nowMs - this.lastExpireMs >= 1000) {
       this.lastExpireMs = nowMs;
       this.reassembler.expire(nowMs);
+    }
+  }
+
+  /**
+   * A payload that holds whole SIP messages (HEP): each message framed by Content-Length
+   * (RFC 3261 §18.3) goes on with `p`, in order, without sequence-based reassembly. Bytes that do
+   * not frame as a complete message (not SIP, or cut short) go on as they are, so the SIP parser
+   * rejects and counts them; leading CRLF keepalives are skipped.
+   */
+  onWholeMessages(p: DecodedPacket): void {
+    const buf = p.payload;
+    const end = p.payloadOffset + p.payloadLength;
+    const frame = this.frame;
+    let off = p.payloadOffset;
+    while (off < end) {
+      const framing = frameSipMessage(buf, off, end - off, frame);
+      if (framing === SipFraming.Complete || framing === SipFraming.Multiple) {
+        this.onMessage(buf, frame.offset, frame.length, p);
+        off = frame.offset + frame.length;
+      } else {
+        if (frame.offset < end) this.onMessage(buf, frame.offset, end - frame.offset, p);
+        return;
+      }
     }
   }
 }

@@ -79,6 +79,14 @@ export class DecodedPacket {
   srcPort = 0;
   /** UDP/TCP destination port. */
   dstPort = 0;
+  /**
+   * True when HEP (v2/v3) supplied the transport result: addresses, ports, protocol and payload
+   * are those the HEP sender reported. For TCP the payload is whole SIP messages as the sender
+   * (Kamailio, OpenSIPS, heplify) framed them, not a segment: HEP has no TCP numbers, so the TCP
+   * fields (sequence, acknowledgement, flags, window, header length) are 0 and must not drive
+   * stream reassembly.
+   */
+  fromHep = false;
   /** TCP sequence number. */
   tcpSeq = 0;
   /** TCP acknowledgement number. */

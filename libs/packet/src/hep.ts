@@ -51,7 +51,8 @@ function transportOf(proto: number): Transport {
 /**
  * Decode one HEP v2 or v3 message at `buf[off..end)` and rebuild the inner packet in `out`: the
  * addresses, ports, IP protocol, transport and payload become those HEP reports, and a HEP
- * timestamp replaces the capture time (`tsOverridden`). Outer fields are left alone.
+ * timestamp replaces the capture time (`tsOverridden`). `fromHep` is set and the TCP fields are
+ * zeroed (HEP carries none). Outer fields are left alone.
  *
  * HEP v3 (https://github.com/sipcapture/HEP/blob/master/docs/HEP3_Network_Protocol_Specification_REV_36.pdf):
  * ```
@@ -102,10 +103,24 @@ export function decodeHep(buf: Uint8Array, off: number, end: number, out: Decode
   }
   out.ipProtocol = proto;
   out.transport = transportOf(proto);
+  markFromHep(out);
   out.payload = buf;
   out.payloadOffset = off + hdrLen + timeLen;
   out.payloadLength = end - out.payloadOffset;
   return S.Ok;
+}
+
+/**
+ * The transport result now comes from HEP: flag it, and clear the TCP fields, which belonged to the
+ * outer segment (HEP over TCP) or to an earlier packet, never to the inner message.
+ */
+function markFromHep(out: DecodedPacket): void {
+  out.fromHep = true;
+  out.tcpSeq = 0;
+  out.tcpAck = 0;
+  out.tcpFlags = 0;
+  out.tcpHeaderLength = 0;
+  out.tcpWindow = 0;
 }
 
 function decodeHep3(buf: Uint8Array, off: number, end: number, out: DecodedPacket): DecodeStatus {
@@ -227,6 +242,7 @@ function decodeHep3(buf: Uint8Array, off: number, end: number, out: DecodedPacke
   if (out.tunnelDepth > 0) out.tunnelIds[out.tunnelDepth - 1] = captureId;
   out.ipProtocol = proto;
   out.transport = transportOf(proto);
+  markFromHep(out);
   out.srcPort = srcPort;
   out.dstPort = dstPort;
   out.payload = buf;

@@ -156,6 +156,7 @@ export class PacketDecoder {
     out.ipProtocol = 0;
     out.reassembled = false;
     out.transport = TR.None;
+    out.fromHep = false;
     out.srcPort = 0;
     out.dstPort = 0;
     out.payload = frame;

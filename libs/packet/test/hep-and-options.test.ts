@@ -49,6 +49,24 @@ describe('HEP', () => {
     expect([half.st, half.out.transport, half.out.dstPort, half.out.payloadLength, half.out.tunnelDepth]).toEqual([DecodeStatus.Ok, Transport.Tcp, 9060, 30, 0]);
   });
 
+  it('HEP-delivered TCP is marked fromHep with zero TCP fields (HEP has none; the outer segment\'s are not the inner one\'s)', () => {
+    const tcpInner: HepFields = { ...v4, proto: 6 };
+    const d = new PacketDecoder();
+    const out = createDecodedPacket();
+    const overTcp = Uint8Array.from(ethernet(0x0800, ipv4(6, T1, T2, tcp(40000, 9060, 0x12345678, 0x9abcdef0, 0x18, hep3(tcpInner)))));
+    expect(d.decode(overTcp, 0, overTcp.length, 1, 1_000, 0, out)).toBe(DecodeStatus.Ok);
+    expect([out.fromHep, out.transport, out.tcpSeq, out.tcpAck, out.tcpFlags, out.tcpWindow, out.tcpHeaderLength]).toEqual([true, Transport.Tcp, 0, 0, 0, 0, 0]);
+    for (const frame of [hep3(tcpInner), hep2(tcpInner)]) {
+      const overUdp = Uint8Array.from(ethernet(0x0800, ipv4(17, T1, T2, udp(40000, 9060, frame))));
+      expect(d.decode(overUdp, 0, overUdp.length, 1, 1_000, 0, out)).toBe(DecodeStatus.Ok);
+      expect([out.fromHep, out.transport, out.tcpSeq, out.tcpFlags]).toEqual([true, Transport.Tcp, 0, 0]);
+    }
+    // The next packet, captured directly, is not marked.
+    const direct = Uint8Array.from(ethernet(0x0800, ipv4(6, T1, T2, tcp(5060, 5060, 7, 8, 0x18, sip))));
+    expect(d.decode(direct, 0, direct.length, 1, 1_000, 0, out)).toBe(DecodeStatus.Ok);
+    expect([out.fromHep, out.tcpSeq, out.tcpFlags]).toEqual([false, 7, 0x18]);
+  });
+
   it('HEP2 with its little-endian time header', () => {
     const { st, out } = decode(ethernet(0x0800, ipv4(17, T1, T2, udp(40000, 9060, hep2(v4)))));
     expect(st).toBe(DecodeStatus.Ok);
