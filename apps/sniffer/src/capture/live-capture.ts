@@ -70,6 +70,18 @@ export function loadCap(): CapModule {
   }
 }
 
+/**
+ * Handles whose `open()` failed, with the buffer given to it, kept reachable until the process
+ * ends. `cap` 0.2.1 leaves such a handle half-open: libpcap's handle is set, but the poll watcher
+ * was never initialised and the object never `Ref()`ed. Its `close()` — called by `close()` from
+ * JavaScript, by a later `open()`, and by the destructor when garbage collection takes the handle —
+ * then stops that uninitialised watcher and `Unref()`s once too often: libuv asserts (SIGABRT) or
+ * the process faults (SIGSEGV) after the reason was printed, instead of exiting 5. So a failed
+ * handle is never closed nor collected; its libpcap handle goes when the process does. Only a
+ * failed open adds here, and a failed open ends `sniffer live`.
+ */
+const failedOpens: { handle: CapHandle; buffer: Buffer }[] = [];
+
 /** Counters of one live capture. */
 export interface LiveCaptureStats {
   interface: string;
@@ -108,6 +120,7 @@ export class LiveCapture {
     try {
       linkName = this.handle.open(iface, filter, bufferBytes, this.buffer);
     } catch (err) {
+      failedOpens.push({ handle: this.handle, buffer: this.buffer });
       throw new LiveCaptureUnavailable(`cannot capture on "${iface}": ${err instanceof Error ? err.message : String(err)} (needs root or CAP_NET_RAW, and an existing interface)`);
     }
     const linkType = LINK_TYPES[linkName];
