@@ -65,7 +65,7 @@ describe('CdrWriter on a real MariaDB', () => {
       batchSize: 4,
       concurrency: 3,
       flushIntervalMs: 10_000,
-      logger: (level, msg) => {
+      logger: (_level, msg) => {
         if (msg.includes('partition')) warnings.push(msg);
       },
     });
