@@ -135,7 +135,7 @@ describe('manager-api config', () => {
       tls: { cert: null, key: null },
       spool: { dir: 'var/spool' },
       sniffer: { stateSocket: 'var/run/sniffer.sock' },
-      log: { level: 'info', pretty: false },
+      log: { level: 'info', pretty: null },
     });
   });
 

@@ -74,7 +74,7 @@ describe('web-gui config', () => {
       sessionSecret: null,
       sensors: [],
       publicDir: null,
-      log: { level: 'info', pretty: false },
+      log: { level: 'info', pretty: null },
     });
   });
 
