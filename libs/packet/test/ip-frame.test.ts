@@ -16,7 +16,9 @@ import {
 } from '../src/index.js';
 import { ascii, ethernet, hep2, hep3, ip4n, ip6, ipv4, udp, type HepFields } from './frame-builder.js';
 
-const decoder = new PacketDecoder({ reassemble: false });
+// Tunnels off: the frames built here are plain datagrams on any port, and a UDP port such as 4789
+// (VXLAN), 37008 (TZSP) or 9060 (HEP) must read back as plain UDP, not as a tunnel to open.
+const decoder = new PacketDecoder({ reassemble: false, vxlanPorts: [], tzspPorts: [], hepPorts: [] });
 
 function words(text: string): Uint32Array {
   const b = ip6(text);
@@ -100,6 +102,13 @@ describe('buildIpFrame', () => {
     if (f.ipVersion === 4) expect(onesSum([Array.from(frame.subarray(0, 20))])).toBe(0xffff);
     const { l4, pseudo } = pseudoHeader(frame);
     expect(onesSum([pseudo, l4])).toBe(0xffff);
+  });
+
+  it.each([4789, 37008, 9060])('an empty UDP datagram to tunnel port %i reads back as plain UDP (property counterexample, seed 1199141910)', (port) => {
+    const frame = build(fields({ dstPort: port }), new Uint8Array(0));
+    const { st, p } = decodeRaw(frame);
+    expect(st).toBe(DecodeStatus.Ok);
+    expect([p.transport, p.dstPort, p.payloadLength]).toEqual([Transport.Udp, port, 0]);
   });
 
   it.each([
