@@ -1,7 +1,7 @@
 import { CODEC_NAMES, Codec, JitterBufferIndex, dtmfDigit, type RtcpSessionStats } from '@callscope/rtp';
-import type { Call } from './call.js';
+import type { Call, CallDropCounts } from './call.js';
 import type { MediaStream } from './media-stream.js';
-import { isoFromMicros, secondsBetween, toMicros, type CallRecord, type DtmfRecord, type EndReason, type RtcpSummary, type StreamRecord } from '@callscope/cdr-model';
+import { isoFromMicros, secondsBetween, toMicros, type CallDropped, type CallRecord, type DtmfRecord, type EndReason, type RtcpSummary, type StreamRecord } from '@callscope/cdr-model';
 
 /** The CDR of a closed call, by the field rules of DESIGN.md's `analyze` contract. */
 export function buildCallRecord(call: Call, closedBy: EndReason, sensor: string): CallRecord {
@@ -39,6 +39,19 @@ export function buildCallRecord(call: Call, closedBy: EndReason, sensor: string)
     dtmf: collectDtmf(call),
     sip_responses: call.sipResponses,
     streams: call.streams.map((s) => buildStreamRecord(s, call.rtcp)),
+    dropped: droppedRecord(call.dropped),
+  };
+}
+
+/** The record's `dropped` object, or null when the call lost nothing inside the sniffer. */
+function droppedRecord(d: CallDropCounts | null): CallDropped | null {
+  if (d === null) return null;
+  return {
+    rtp_streams_over_cap: d.rtpStreamsOverCap,
+    rtp_packets_over_cap: d.rtpPacketsOverCap,
+    rtp_malformed: d.rtpMalformed,
+    rtcp_malformed: d.rtcpMalformed,
+    sip_oversize: d.sipOversize,
   };
 }
 

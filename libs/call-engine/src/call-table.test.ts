@@ -281,6 +281,32 @@ describe('media on SDP addresses', () => {
     expect(calls[0]!.streams.map((s) => [s.ssrc, s.packets])).toEqual([['0x9abcdef0', 400], ['0x12345678', 400]]);
   });
 
+  test('streams past the per-call cap and malformed media are marked on the call record (issue 12 finding 4)', () => {
+    // The reproducer: 1,000 RTP packets of 50 streams (20 each) on one call with a cap of 16;
+    // before, the summary said 1,000 RTP in calls and the record held 320 with no trace of the rest.
+    const { calls, table } = run(callWithMedia('call-1', 0, 50000), { maxStreamsPerCall: 16 }, false);
+    for (let i = 0; i < 1000; i++) table.onUdp(rtp(1100 + i, A.ip, 40000, B.ip, 50000, Math.floor(i / 50), 1 + (i % 50)));
+    const bad = rtp(3000, A.ip, 40000, B.ip, 50000, 99, 7);
+    bad.payload[0] = 0x90; // version 2 with the extension bit but no extension header
+    bad.payloadLength = 12;
+    table.onUdp(bad);
+    const rtcp = rtp(3001, A.ip, 40001, B.ip, 50001, 0, 7);
+    rtcp.payload[1] = 200; // a sender report type whose length does not match the packet
+    table.onUdp(rtcp);
+    table.flush();
+    const c = calls[0]!;
+    expect(c.streams.reduce((n, s) => n + s.packets, 0)).toBe(320);
+    expect(c.dropped).toEqual({ rtp_streams_over_cap: 34, rtp_packets_over_cap: 680, rtp_malformed: 1, rtcp_malformed: 1, sip_oversize: 0 });
+    expect(table.counters.streamsOverCap).toBe(680);
+  });
+
+  test('a call that lost nothing has dropped null', () => {
+    const { calls, table } = run(callWithMedia('call-1', 0, 50000), {}, false);
+    for (let i = 0; i < 10; i++) table.onUdp(rtp(1100 + i * 20, A.ip, 40000, B.ip, 50000, i, 1));
+    table.flush();
+    expect(calls[0]!.dropped).toBeNull();
+  });
+
   test('a media port taken over by a new call keeps the old call timing out from its own last packet', () => {
     const { calls, table } = run(callWithMedia('old', 0, 50000), { rtpTimeoutS: 5 }, false);
     for (let i = 0; i < 100; i++) table.onUdp(rtp(1000 + i * 20, A.ip, 40000, B.ip, 50000, i, 1)); // last at 2.98 s

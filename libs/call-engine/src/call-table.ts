@@ -1,7 +1,7 @@
 import { formatIp, ipv4PortKey, ipv6PortKey, type DecodedPacket } from '@callscope/packet';
 import { PayloadTypeMap, RtcpCompound, RtcpSessionStats, RtcpStatus, RtpHeader, RtpStatus, parseRtcpCompound, parseRtpHeader } from '@callscope/rtp';
 import { buildCallRecord } from './call-record.js';
-import { Call, CallPhase, type CallStream, type MediaEndpoint } from './call.js';
+import { Call, CallDropCounts, CallPhase, type CallStream, type MediaEndpoint } from './call.js';
 import { NumericKeyIndex } from './endpoint-index.js';
 import { endpointKeyFromText } from './endpoint-key.js';
 import { MediaStream } from './media-stream.js';
@@ -63,10 +63,14 @@ export interface CallTableCounters {
   rtcpPackets: number;
   /** UDP that looked like RTP (version 2) but matched no call's SDP. */
   rtpWithoutCall: number;
+  /** RTP packets of streams past the per-call stream cap (not tracked; marked on the call's record). */
   streamsOverCap: number;
-  /** RTP/RTCP on a call's media address whose header did not parse. */
+  /** RTP on a call's media address whose header did not parse. */
   rtpMalformed: number;
+  /** RTCP on a call's media address (or muxed) that did not parse as a compound. */
   rtcpMalformed: number;
+  /** UDP on a call's media address that is neither RTP nor RTCP (STUN, keepalives, shorter than 8 bytes). */
+  mediaNotRtp: number;
 }
 
 const SWEEP_INTERVAL_US = 1_000_000;
@@ -95,6 +99,7 @@ export class CallTable {
     streamsOverCap: 0,
     rtpMalformed: 0,
     rtcpMalformed: 0,
+    mediaNotRtp: 0,
   };
   /** Payload-type maps shared by identical rtpmap sets (read-only once built). */
   private readonly payloadMaps = new Map<string, PayloadTypeMap>();
@@ -223,7 +228,11 @@ export class CallTable {
       rtcp = ep.rtcp;
     }
     this.lastWasRtcp = rtcp;
-    if (len < 8 || (buf[off]! & 0xc0) !== 0x80) return this.stampedLate(block, slot, tsUs); // on a media port but not RTP/RTCP: still the call's
+    if (len < 8 || (buf[off]! & 0xc0) !== 0x80) {
+      // On a media port but not RTP/RTCP (ICE/STUN, NAT keepalives): still the call's, counted.
+      this.counters.mediaNotRtp++;
+      return this.stampedLate(block, slot, tsUs);
+    }
     const secondByte = buf[off + 1]!;
     // RFC 5761 §4: with rtcp-mux, payload types 64-95 (byte 192-223 with marker) are RTCP.
     if (rtcp || (secondByte >= 192 && secondByte <= 223)) {
@@ -233,6 +242,7 @@ export class CallTable {
     const h = this.rtp;
     if (parseRtpHeader(buf, off, len, h) !== RtpStatus.Ok) {
       this.counters.rtpMalformed++;
+      dropsOf(this.lastUdpCall()).rtpMalformed++;
       return this.stampedLate(block, slot, tsUs);
     }
     this.counters.rtpPackets++;
@@ -254,7 +264,10 @@ export class CallTable {
     let stream = last;
     if (stream === null || !stream.matches(h.ssrc, pkt.ipVersion, pkt.src4, pkt.dst4, pkt.src6, pkt.dst6, pkt.srcPort, pkt.dstPort)) {
       const side: CallSide = sentByOwner ? ep.owner : ep.owner === 'caller' ? 'callee' : 'caller';
-      stream = this.streamOf(this.lastUdpCall(), pkt, h.ssrc, side, ep.payloadTypes);
+      // Resolved now: the hint that names the call may be replaced below (by null past the stream cap).
+      const call = this.lastUdpCall();
+      this.udpCall = call;
+      stream = this.streamOf(call, pkt, h.ssrc, side, ep.payloadTypes);
       ep.last = stream;
       if (slot >= 0) this.endpoints4.setHintAt(slot, stream, stream === null ? -1 : stream.stateBlock);
     }
@@ -267,6 +280,7 @@ export class CallTable {
     this.lastWasRtcp = true;
     if (parseRtcpCompound(pkt.payload, pkt.payloadOffset, pkt.payloadLength, this.rtcp) !== RtcpStatus.Ok) {
       this.counters.rtcpMalformed++;
+      dropsOf(this.lastUdpCall()).rtcpMalformed++;
       return true;
     }
     this.counters.rtcpPackets++;
@@ -308,6 +322,9 @@ export class CallTable {
     }
     if (streams.length >= this.options.maxStreamsPerCall) {
       this.counters.streamsOverCap++;
+      const src = formatIp(pkt.ipVersion, pkt.src4, pkt.src6);
+      const dst = formatIp(pkt.ipVersion, pkt.dst4, pkt.dst6);
+      dropsOf(call).addOverCap(`${ssrc}/${src}/${pkt.srcPort}/${dst}/${pkt.dstPort}`);
       return null;
     }
     const s: CallStream = new MediaStream(
@@ -431,6 +448,11 @@ export class CallTable {
   }
 }
 
+
+/** The call's drop counts, created on its first drop (most calls never have one). */
+function dropsOf(call: Call): CallDropCounts {
+  return (call.dropped ??= new CallDropCounts());
+}
 
 /** Distinct rtpmap sets kept shared; past this many, maps are built per m= line (still correct). */
 const MAX_SHARED_PAYLOAD_MAPS = 1024;

@@ -105,6 +105,8 @@ export class Call {
   readonly sipResponses: SipResponseRecord[] = [];
   readonly dtmf: DtmfRecord[] = [];
   readonly streams: CallStream[] = [];
+  /** What this call lost inside the sniffer (stream cap, malformed media, oversize SIP); created on the first loss. */
+  dropped: CallDropCounts | null = null;
   /** RTCP reports seen on the call's media addresses, per reported SSRC; created on the first. */
   rtcp: RtcpSessionStats | null = null;
   /** Call-ID and start, exactly what the CDR stores: how observers name the call. */
@@ -285,3 +287,33 @@ export class Call {
     return { endUs: this.lastSipUs, reason: closedBy ?? 'capture_end' };
   }
 }
+
+/** Most distinct over-cap streams remembered per call to count them (their packets are counted past it too). */
+const MAX_OVER_CAP_STREAMS_REMEMBERED = 1024;
+
+/**
+ * A call's own losses inside the sniffer: the per-call side of the table's counters, so that a
+ * limit that cuts a call's data is marked on that call's record (`dropped`).
+ */
+export class CallDropCounts {
+  rtpPacketsOverCap = 0;
+  rtpMalformed = 0;
+  rtcpMalformed = 0;
+  sipOversize = 0;
+  /** Over-cap streams seen, by (SSRC, addresses) text; capped so a flood cannot grow it without bound. */
+  private readonly overCapStreams = new Set<string>();
+  private overCapStreamsUncounted = false;
+
+  /** One RTP packet of a stream the per-call cap refused. */
+  addOverCap(streamKey: string): void {
+    this.rtpPacketsOverCap++;
+    if (this.overCapStreams.size < MAX_OVER_CAP_STREAMS_REMEMBERED) this.overCapStreams.add(streamKey);
+    else if (!this.overCapStreams.has(streamKey)) this.overCapStreamsUncounted = true;
+  }
+
+  /** Distinct streams refused (a lower bound once more than MAX_OVER_CAP_STREAMS_REMEMBERED were). */
+  get rtpStreamsOverCap(): number {
+    return this.overCapStreams.size + (this.overCapStreamsUncounted ? 1 : 0);
+  }
+}
+

@@ -225,7 +225,32 @@ export interface CallRecord {
   sip_responses: SipResponseRecord[];
   /** Every RTP stream of the call. */
   streams: StreamRecord[];
+  /**
+   * Packets of this call that were seen but could not be used, by reason; `null` when none. A
+   * limit that cuts a call's data is marked here, so a CDR never looks complete when it is not.
+   */
+  dropped: CallDropped | null;
 }
+
+/**
+ * What a call lost inside the sniffer (not on the network: that is a stream's `lost`). Every key
+ * is present when the object is; counts are packets unless the name says otherwise.
+ */
+export interface CallDropped {
+  /** RTP streams (distinct SSRC and addresses) past the per-call stream cap: not tracked. */
+  rtp_streams_over_cap: number;
+  /** RTP packets of those streams. */
+  rtp_packets_over_cap: number;
+  /** Packets on the call's RTP address whose RTP header did not parse. */
+  rtp_malformed: number;
+  /** Packets on the call's RTCP address (or RTCP muxed with RTP) that did not parse as RTCP. */
+  rtcp_malformed: number;
+  /** SIP messages of this call over TCP that exceeded the reassembly bound and were not parsed. */
+  sip_oversize: number;
+}
+
+/** The keys of {@link CallDropped}, in the order the database columns and summaries use. */
+export const CALL_DROPPED_KEYS = ['rtp_streams_over_cap', 'rtp_packets_over_cap', 'rtp_malformed', 'rtcp_malformed', 'sip_oversize'] as const satisfies readonly (keyof CallDropped)[];
 
 /** Outcome of a registration dialog. */
 export type RegisterResult = 'ok' | 'auth_failed' | 'failed' | 'timeout';

@@ -7,6 +7,7 @@
  */
 export type {
   AnalyzeRecord,
+  CallDropped,
   CallRecord,
   CallSide,
   DtmfMethod,
@@ -19,7 +20,7 @@ export type {
   SipTransport,
   StreamRecord,
 } from './cdr-record.js';
-export { END_REASONS, REGISTER_RESULTS, SIP_TRANSPORTS } from './cdr-record.js';
+export { CALL_DROPPED_KEYS, END_REASONS, REGISTER_RESULTS, SIP_TRANSPORTS } from './cdr-record.js';
 export type { IsoMicros } from './iso-micros.js';
 export { formatIsoMicros, isIsoMicros, isoFromMicros, parseIsoMicros, secondsBetween, toMicros } from './iso-micros.js';
 export { validateCallRecord, validateRegisterRecord } from './record-validation.js';

@@ -4,7 +4,7 @@
  * programmer error of the producer: the answer is text naming the field, never an exception.
  */
 import { parseIpText } from '@callscope/packet';
-import type { CallRecord, RegisterRecord } from './cdr-record.js';
+import { CALL_DROPPED_KEYS, type CallRecord, type RegisterRecord } from './cdr-record.js';
 import { isIsoMicros } from './iso-micros.js';
 import { ssrcToNumber } from './ssrc-text.js';
 
@@ -35,6 +35,14 @@ export function validateCallRecord(r: CallRecord, ip: IpTextParser = parseIpText
   }
   for (const d of r.dtmf) if (!isIsoMicros(d.ts)) return 'dtmf ts is not an IsoMicros timestamp';
   for (const x of r.sip_responses) if (!isIsoMicros(x.time)) return 'sip response time is not an IsoMicros timestamp';
+  // Records queued on disk by a version before `dropped` existed have no such key: none dropped.
+  const dropped = r.dropped as CallRecord['dropped'] | undefined;
+  if (dropped !== null && dropped !== undefined) {
+    for (const key of CALL_DROPPED_KEYS) {
+      const n = dropped[key];
+      if (!Number.isSafeInteger(n) || n < 0) return `dropped.${key} must be a count`;
+    }
+  }
   return null;
 }
 
