@@ -32,7 +32,8 @@ const scratch = new ByteRange();
  * ```
  * Accepts bare LF line ends and leading CRLF keepalives (RFC 5626 §3.5.1). For a datagram, a body
  * without Content-Length runs to the end (§18.3); a shorter-than-promised body gives
- * {@link SipStatus.BodyTruncated}, not a failure. Never throws on wire input; allocates nothing.
+ * {@link SipStatus.BodyTruncated}, not a failure. Header fields past `SIP_MAX_HEADERS` are
+ * read but not indexed (`out.headersOverCap`). Never throws on wire input; allocates nothing.
  *
  * @throws RangeError when offset/length lie outside `buf` (a programmer error).
  */
@@ -106,13 +107,17 @@ export function parseSipMessage(buf: Uint8Array, offset: number, length: number,
     const valueStart = skipLws(buf, j + 1, valueLineEnd);
     const valueEnd = trimEnd(buf, valueStart, valueLineEnd);
     const id = sipHeaderFromBytes(buf, nameStart, nameEnd);
-    if (!out.addHeader(id, nameStart, nameEnd, valueStart, valueEnd)) return SipStatus.TooManyHeaders;
+    // Past the table's cap the header is only counted (headersOverCap), but still applied: a long
+    // Record-Route/Via/P- list before Call-ID must not lose the call.
+    out.addHeader(id, nameStart, nameEnd, valueStart, valueEnd);
     const headerStatus = applyHeader(buf, id, valueStart, valueEnd, out);
     if (headerStatus !== SipStatus.Ok) return headerStatus;
     i = k + 1;
   }
   if (bodyStart < 0) return SipStatus.HeadersTruncated;
   if (!out.callId.present) return SipStatus.MissingCallId;
+  // The value is trimmed of LWS, so a blank (even folded) Call-ID is empty here (RFC 3261 §25.1).
+  if (out.callId.length === 0) return SipStatus.BadCallId;
   if (out.cseq < 0) return SipStatus.BadCSeq;
 
   // ---- body ----

@@ -70,7 +70,9 @@ export type SipMessageKind = (typeof SipMessageKind)[keyof typeof SipMessageKind
  *
  * All headers, known or not, are in the header table (`headerCount`, {@link SipMessage.headerId},
  * {@link SipMessage.headerName}, {@link SipMessage.headerValue}) in message order, so the ranges
- * reproduce every header value byte for byte.
+ * reproduce every header value byte for byte — up to {@link SIP_MAX_HEADERS} of them. Header
+ * fields past that cap are counted in {@link SipMessage.headersOverCap} and left out of the table,
+ * but every field above (Call-ID, CSeq, From, To, Via, Contact, ...) is still taken from them.
  */
 export class SipMessage {
   /** The buffer the ranges refer to (the last one parsed). */
@@ -150,7 +152,13 @@ export class SipMessage {
   /** Known headers whose value could not be parsed (left absent, not fatal). */
   malformedHeaders = 0;
 
-  /** Number of header fields in the table. */
+  /**
+   * Header fields past {@link SIP_MAX_HEADERS}: not in the header table (the message is still
+   * parsed and its known fields read from them). Non-zero means the table is incomplete; count it
+   * (a sensor counter `sipHeadersOverCap`, summing this per message) rather than treat it as an error.
+   */
+  headersOverCap = 0;
+  /** Number of header fields in the table (at most {@link SIP_MAX_HEADERS}). */
   headerCount = 0;
   // [nameStart, nameEnd, valueStart, valueEnd] per header; valueEnd excludes the line end.
   private readonly headerBounds = new Int32Array(SIP_MAX_HEADERS * 4);
@@ -196,12 +204,19 @@ export class SipMessage {
     this.trailingBytes = 0;
     this.malformedHeaders = 0;
     this.headerCount = 0;
+    this.headersOverCap = 0;
   }
 
-  /** Appends a header to the table; returns false when the table is full. */
+  /**
+   * Appends a header to the table; when the table is full, counts it in
+   * {@link SipMessage.headersOverCap} instead and returns false.
+   */
   addHeader(id: SipHeader, nameStart: number, nameEnd: number, valueStart: number, valueEnd: number): boolean {
     const n = this.headerCount;
-    if (n >= SIP_MAX_HEADERS) return false;
+    if (n >= SIP_MAX_HEADERS) {
+      this.headersOverCap++;
+      return false;
+    }
     const b = n * 4;
     this.headerBounds[b] = nameStart;
     this.headerBounds[b + 1] = nameEnd;

@@ -20,7 +20,12 @@ export const SipStatus = {
   HeaderWithoutColon: 6,
   /** Empty header name or a name with non-token bytes. */
   BadHeaderName: 7,
-  /** More header fields than {@link SIP_MAX_HEADERS}. */
+  /**
+   * Retired: no longer returned. A message with more header fields than {@link SIP_MAX_HEADERS}
+   * is parsed; the fields past the cap are left out of the header table and counted in
+   * `SipMessage.headersOverCap` (rejecting it lost the call). The value is kept so that status
+   * numbers, and counters keyed by them, stay stable.
+   */
   TooManyHeaders: 8,
   /** The header section does not end with an empty line (message cut inside the headers). */
   HeadersTruncated: 9,
@@ -32,6 +37,12 @@ export const SipStatus = {
   BadCSeq: 12,
   /** No Call-ID header (RFC 3261 §8.1.1: mandatory; a dialog cannot be followed without it). */
   MissingCallId: 13,
+  /**
+   * Call-ID present but empty or blank (only whitespace, folded or not). RFC 3261 §25.1:
+   * `callid = word [ "@" word ]`, at least one character; such a value names no dialog, and two
+   * such messages must not be taken for one call.
+   */
+  BadCallId: 14,
 } as const;
 /** A value of {@link SipStatus}. */
 export type SipStatus = (typeof SipStatus)[keyof typeof SipStatus];
@@ -40,7 +51,7 @@ export type SipStatus = (typeof SipStatus)[keyof typeof SipStatus];
 export const SIP_STATUS_NAMES: readonly string[] = [
   'Ok', 'BodyTruncated', 'Empty', 'NoStartLine', 'BadStatusCode', 'BadVersion', 'HeaderWithoutColon',
   'BadHeaderName', 'TooManyHeaders', 'HeadersTruncated', 'NulByte', 'BadContentLength', 'BadCSeq',
-  'MissingCallId',
+  'MissingCallId', 'BadCallId',
 ];
 
 /** True when `out` holds a message a call table may use (Ok or BodyTruncated). */
@@ -48,5 +59,9 @@ export function isSipMessageUsable(status: SipStatus): boolean {
   return status === SipStatus.Ok || status === SipStatus.BodyTruncated;
 }
 
-/** Cap on header fields per message: bounds the work a hostile message can cause. */
+/**
+ * Size of the header table of a {@link SipMessage}: bounds its memory. Header fields past it are
+ * still read for the fields the message keeps (Call-ID, CSeq, From, To, Via, Contact, ...) but are
+ * not indexed; the work per message stays linear in its bytes, which framing bounds.
+ */
 export const SIP_MAX_HEADERS = 256;
