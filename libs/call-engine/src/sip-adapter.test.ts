@@ -53,3 +53,14 @@ describe('toSipEvent: SDP endpoint keys from the SDP bytes', () => {
     expect(mediaOf(...HEAD, 'm=audio 40008 RTP/AVP 0')).toEqual([]);
   });
 });
+
+// Regression (callscope issue 12, finding 6): one invalid m= line (port 99999) made the whole SDP
+// fail, so the call got no media endpoint at all.
+describe('toSipEvent: a bad media section costs that section only', () => {
+  test('an extra m=audio 99999 section first: the valid audio section still gives its endpoint', () => {
+    const media = mediaOf(...HEAD, 'c=IN IP4 192.0.2.10', 'm=audio 99999 RTP/AVP 0', 'a=sendonly', 'm=audio 20000 RTP/AVP 8', 'a=rtpmap:8 PCMA/8000');
+    expect(media).toHaveLength(1);
+    expect(media[0]).toMatchObject({ port: 20000, rtpKey: ipv4PortKey(0xc000020a, 20000), direction: 'sendrecv' });
+    expect(media[0]?.payloads).toEqual([{ pt: 8, codec: 'PCMA', clockRate: 8000 }]);
+  });
+});

@@ -12,7 +12,7 @@ export {
   SessionDescription, SdpMedia, SdpRtpMap, SdpAddress, SdpDirection,
   SDP_MAX_MEDIA, SDP_MAX_RTPMAPS, SDP_MAX_FORMATS,
 } from './session-description.js';
-export { SdpStatus, SDP_STATUS_NAMES } from './sdp-status.js';
+export { SdpStatus, SDP_STATUS_COUNT, SDP_STATUS_NAMES } from './sdp-status.js';
 export { parseSdp } from './parse-sdp.js';
 export { SipFraming, SipFrame, SIP_MAX_HEADER_BYTES, frameSipMessage, isSipStartLine } from './sip-framing.js';
 export { SipTcpReassembler, SipTcpReassemblerStats, TcpFlag } from './sip-tcp-reassembler.js';

@@ -33,7 +33,12 @@ const tokEnd = new Int32Array(8);
  * ```
  * Session-level `c=` and direction are inherited by media sections that lack their own
  * (RFC 8866 §5.7; RFC 3264 §5.1). Unknown lines and attributes are skipped; caps are counted.
- * Never throws on wire input; allocates nothing.
+ *
+ * Failures stay as local as the grammar allows, so that one bad line never costs a call its
+ * media: only a body that does not start with `v=0` is refused whole ({@link SdpStatus.NotSdp}).
+ * An invalid `m=` line (port 99999, no format, NUL byte) or an invalid media-level `c=` loses that
+ * one section (`out.mediaRejected`); any other bad line is skipped. Each rejected line is counted
+ * by reason in `out.rejectedLines`. Never throws on wire input; allocates nothing.
  *
  * @throws RangeError when offset/length lie outside `buf` (a programmer error).
  */
@@ -48,11 +53,13 @@ export function parseSdp(buf: Uint8Array, offset: number, length: number, out: S
   if (i >= end) return SdpStatus.Empty;
   let first = true;
   let media: SdpMedia | undefined;
-  let droppedSection = false;
+  // Lines after an m= line that was rejected or over the cap belong to that section: skipped unread.
+  let skipSection = false;
   while (i < end) {
     let lf = i;
+    let nul = false;
     while (lf < end && buf[lf] !== LF) {
-      if (buf[lf] === 0) return SdpStatus.NulByte;
+      if (buf[lf] === 0) nul = true;
       lf++;
     }
     const lineEnd = lf > i && buf[lf - 1] === CR ? lf - 1 : lf;
@@ -61,19 +68,46 @@ export function parseSdp(buf: Uint8Array, offset: number, length: number, out: S
       i = next; // blank lines are tolerated (some stacks end the body with an extra CRLF)
       continue;
     }
-    if (lineEnd - i < 2 || buf[i + 1] !== 0x3d) return first ? SdpStatus.NotSdp : SdpStatus.BadLine;
-    const type = buf[i]!;
+    // <type>=<value> with a lower-case letter type (RFC 8866 §5); 0 when the line is not even that.
+    const type = lineEnd - i >= 2 && buf[i + 1] === 0x3d && buf[i]! >= 0x61 && buf[i]! <= 0x7a ? buf[i]! : 0;
     const vs = i + 2;
+    i = next;
     if (first) {
-      if (type !== 0x76 || lineEnd - vs !== 1 || buf[vs] !== 0x30) return SdpStatus.NotSdp;
+      // Only v=0 first makes a body SDP: anything else (another body type, garbage) is refused whole.
+      if (nul || type !== 0x76 || lineEnd - vs !== 1 || buf[vs] !== 0x30) return SdpStatus.NotSdp;
       first = false;
-      i = next;
+      continue;
+    }
+    if (type === 0x6d) {
+      // m= opens a new section whatever state the previous one was in.
+      const before = out.mediaCount;
+      const status = nul ? SdpStatus.NulByte : startMedia(buf, vs, lineEnd, out);
+      if (status !== SdpStatus.Ok) {
+        out.rejectedLines[status]!++;
+        out.mediaRejected++;
+      }
+      skipSection = out.mediaCount === before; // rejected, or over the cap (counted in mediaDropped)
+      media = skipSection ? undefined : out.media[before];
+      continue;
+    }
+    if (skipSection) continue;
+    if (nul || type === 0) {
+      out.rejectedLines[nul ? SdpStatus.NulByte : SdpStatus.BadLine]!++;
+      // A media-level c= we cannot read would leave the section on the session address: drop it.
+      if (type === 0x63 && media !== undefined) {
+        rejectMedia(out);
+        media = undefined;
+        skipSection = true;
+      }
       continue;
     }
     switch (type) {
       case 0x6f: {
-        // o=
-        if (splitTokens(buf, vs, lineEnd, 6) !== 6) return SdpStatus.BadOrigin;
+        // o= : not needed to follow media, so a bad one is counted and the body goes on.
+        if (splitTokens(buf, vs, lineEnd, 6) !== 6) {
+          out.rejectedLines[SdpStatus.BadOrigin]!++;
+          break;
+        }
         out.originUsername.set(tokStart[0]!, tokEnd[0]!);
         out.sessionId.set(tokStart[1]!, tokEnd[1]!);
         out.sessionVersion.set(tokStart[2]!, tokEnd[2]!);
@@ -81,32 +115,35 @@ export function parseSdp(buf: Uint8Array, offset: number, length: number, out: S
         break;
       }
       case 0x63: {
-        // c=
-        if (splitTokens(buf, vs, lineEnd, 3) !== 3) return SdpStatus.BadConnection;
+        // c= : a bad session-level one leaves the session address absent (sections with their
+        // own c= still work); a bad media-level one loses its section, which has no address then.
+        if (splitTokens(buf, vs, lineEnd, 3) !== 3) {
+          out.rejectedLines[SdpStatus.BadConnection]!++;
+          if (media !== undefined) {
+            rejectMedia(out);
+            media = undefined;
+            skipSection = true;
+          }
+          break;
+        }
         setAddress(buf, tokStart[1]!, tokEnd[1]!, tokStart[2]!, tokEnd[2]!, media ? media.connection : out.connection);
         break;
       }
-      case 0x6d: {
-        // m=
-        const before = out.mediaCount;
-        const status = startMedia(buf, vs, lineEnd, out);
-        if (status !== SdpStatus.Ok) return status;
-        droppedSection = out.mediaCount === before;
-        media = droppedSection ? undefined : out.media[before];
-        break;
-      }
       case 0x61:
-        // a= ; attributes of a dropped (over-cap) media section are ignored with it.
-        if (!droppedSection) parseAttribute(buf, vs, lineEnd, out, media);
+        parseAttribute(buf, vs, lineEnd, out, media);
         break;
       default:
-        if (type < 0x61 || type > 0x7a) return SdpStatus.BadLine;
         break; // s=, t=, b=, k=, ... are not needed to follow media
     }
-    i = next;
   }
   if (first) return SdpStatus.NotSdp;
   return SdpStatus.Ok;
+}
+
+/** Takes back the media section being parsed (the last one stored) and counts it as rejected. */
+function rejectMedia(out: SessionDescription): void {
+  out.mediaCount--;
+  out.mediaRejected++;
 }
 
 /** Splits [start, end) on single/multiple spaces into up to `max` tokens; the last token takes the rest. */

@@ -1,4 +1,5 @@
 import { ByteRange, decodeRange } from './byte-range.js';
+import { SDP_STATUS_COUNT } from './sdp-status.js';
 
 /** Media direction attributes (RFC 8866 §6.7; RFC 3264 §5.1 for the session-level default). */
 export const SdpDirection = {
@@ -179,6 +180,17 @@ export class SessionDescription {
   mediaCount = 0;
   /** m= sections beyond {@link SDP_MAX_MEDIA} (not stored). */
   mediaDropped = 0;
+  /**
+   * m= sections skipped because their `m=` line or their media-level `c=` line was invalid (the
+   * reason is counted in {@link SessionDescription.rejectedLines}); the other sections are kept.
+   */
+  mediaRejected = 0;
+  /**
+   * Lines rejected, indexed by {@link SdpStatus} reason (`BadLine`, `BadOrigin`, `BadConnection`,
+   * `BadMedia`, `NulByte`); the rest of the body is still parsed. Lines of a rejected or over-cap
+   * media section after its `m=` line are skipped unread, not counted here.
+   */
+  readonly rejectedLines = new Uint32Array(SDP_STATUS_COUNT);
   /** rtpmap/fmtp entries beyond {@link SDP_MAX_RTPMAPS} or formats beyond {@link SDP_MAX_FORMATS} (not stored). */
   rtpmapDropped = 0;
   /** Known attributes whose value did not parse (ignored, not fatal). */
@@ -195,6 +207,8 @@ export class SessionDescription {
     this.direction = SdpDirection.SendRecv;
     this.mediaCount = 0;
     this.mediaDropped = 0;
+    this.mediaRejected = 0;
+    this.rejectedLines.fill(0);
     this.rtpmapDropped = 0;
     this.malformedAttributes = 0;
   }
