@@ -9,8 +9,17 @@ export const CaptureErrorCode = {
   BAD_MAGIC: 'BAD_MAGIC',
   /** gzip magic (1f 8b) fed to the synchronous parser: decompress first (`readCaptureFile` does). */
   COMPRESSED_INPUT: 'COMPRESSED_INPUT',
-  /** The gzip stream is corrupt or ends early (zlib's message is kept as the cause). */
+  /**
+   * The gzip data is corrupt (bad deflate data, a member header that is not gzip's) (zlib's message
+   * is kept as the cause). Fatal only before the capture's file header decompressed; after it,
+   * reported in `summary.gzip.damage` with every packet decompressed before it delivered.
+   */
   GZIP_ERROR: 'GZIP_ERROR',
+  /**
+   * The gzip file ends inside a member (header, deflate data or 8-byte trailer): a cut-off .gz.
+   * Reported like a truncated record (`summary.truncation`, `summary.gzip.damage`), not fatal.
+   */
+  GZIP_TRUNCATED: 'GZIP_TRUNCATED',
   /** pcap major version is not 2, or pcapng section major version is not 1. */
   UNSUPPORTED_VERSION: 'UNSUPPORTED_VERSION',
   /** A Section Header Block whose byte-order magic is not 0x1A2B3C4D in either byte order. */

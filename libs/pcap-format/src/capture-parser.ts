@@ -260,6 +260,7 @@ export class CaptureParser {
     return {
       format: this.format ?? CaptureFormat.PCAP,
       compressed,
+      gzip: null,
       sections: Math.max(this.section + 1, this.format === null ? 0 : 1),
       interfaces: this.interfaces.map((i) => ({ ...i })),
       linkTypes: [...this.linkTypes],

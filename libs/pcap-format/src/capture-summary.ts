@@ -53,12 +53,40 @@ export interface CaptureCounters {
   skippedBlocks: number;
 }
 
+/**
+ * The gzip container of a compressed capture, as `@callscope/pcap-store`'s `readCaptureFile` read
+ * it (RFC 1952). Members are read one after the other like `gzip -d` does (`cat a.gz b.gz`).
+ */
+export interface GzipSummary {
+  /** Members decompressed whole (header, deflate data and trailer). */
+  members: number;
+  /** Compressed bytes read, trailing garbage included. */
+  compressedBytes: number;
+  /**
+   * Bytes after the last complete member that do not start another member (gzip's "trailing
+   * garbage ignored"; zero padding counts too). Not an error: every packet before them was read.
+   */
+  trailingGarbageBytes: number;
+  /** Members whose CRC-32 or length trailer does not match the data (their packets were delivered). */
+  crcMismatches: number;
+  /**
+   * Why decompression stopped early, or null: `GZIP_TRUNCATED` (the file ends inside a member) or
+   * `GZIP_ERROR` (corrupt deflate data or member header). `offset` is the decompressed stream
+   * offset where the readable data ends; the message gives the compressed offset. Every packet
+   * decompressed before it was delivered (zlib may withhold the last output chunk, at most the
+   * reader's chunk size, before corrupt deflate data).
+   */
+  damage: CaptureError | null;
+}
+
 /** What a whole capture stream contained. */
 export interface CaptureSummary {
   /** Container format (of the first section for pcapng). */
   format: CaptureFormat;
   /** True when the file was gzip-compressed (only `readCaptureFile` sets it). */
   compressed: boolean;
+  /** The gzip container when `compressed` (set by `readCaptureFile`), else null. */
+  gzip: GzipSummary | null;
   /** Number of pcapng sections (1 for classic pcap). */
   sections: number;
   /** Every interface described, in file order, across sections. */
@@ -82,7 +110,8 @@ export interface CaptureSummary {
   /**
    * Set when the stream ended inside a record/block after the file header: every complete record
    * before it was delivered. Code is TRUNCATED_RECORD_HEADER, TRUNCATED_RECORD_DATA or
-   * TRUNCATED_BLOCK; `offset` is where the incomplete unit starts.
+   * TRUNCATED_BLOCK; `offset` is where the incomplete unit starts. For a gzip file cut off (or
+   * corrupt) on a record boundary of the decompressed stream, it is `gzip.damage`.
    */
   truncation: CaptureError | null;
 }

@@ -10,7 +10,7 @@ export { CaptureError, CaptureErrorCode } from './capture-error.js';
 export { CaptureParser, DEFAULT_MAX_BLOCK_LENGTH, MAX_INTERFACES, CaptureParseStatus } from './capture-parser.js';
 export type { CaptureParserOptions } from './capture-parser.js';
 export { CaptureFormat } from './capture-summary.js';
-export type { CaptureCounters, CaptureInterface, CaptureSummary, CaptureTimestamp } from './capture-summary.js';
+export type { CaptureCounters, CaptureInterface, CaptureSummary, CaptureTimestamp, GzipSummary } from './capture-summary.js';
 export { LinkType } from './link-type.js';
 export { createPacketRecord } from './packet-record.js';
 export type { PacketRecord } from './packet-record.js';

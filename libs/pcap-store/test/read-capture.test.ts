@@ -134,17 +134,20 @@ describe('file-level errors', () => {
     expect(seen).toBe(1);
   });
 
-  it('corrupt and truncated gzip give GZIP_ERROR after the packets that decompressed', async () => {
+  it('a truncated gzip resolves with the packets that decompressed and GZIP_TRUNCATED; corrupt gzip data before the file header rejects with GZIP_ERROR', async () => {
     const content = await writePcap('us', Array.from({ length: 50 }, (_, i) => [i, 0, bytes(100, i)] as [number, number, Uint8Array]));
     const gz = gzipSync(content);
     const cutPath = join(tmp, 'cut.pcap.gz');
     writeFileSync(cutPath, gz.subarray(0, gz.length - 20));
     let seen = 0;
-    await expect(readCaptureFile(cutPath, () => {
+    const summary = await readCaptureFile(cutPath, () => {
       seen++;
-    }, { chunkSize: 256 })).rejects.toMatchObject({ code: CaptureErrorCode.GZIP_ERROR });
+    }, { chunkSize: 256 });
     expect(seen).toBeGreaterThan(0);
     expect(seen).toBeLessThanOrEqual(50);
+    expect(summary.packets).toBe(seen);
+    expect(summary.gzip?.damage).toMatchObject({ code: CaptureErrorCode.GZIP_TRUNCATED });
+    expect(summary.truncation).not.toBeNull();
     const badPath = join(tmp, 'bad.pcap.gz');
     const bad = Buffer.from(gz);
     bad.fill(0xff, 10, 40);
