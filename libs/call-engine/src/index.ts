@@ -6,8 +6,8 @@
  * This file is the package's only public surface.
  */
 export type { CallKey, CallPacketKind, CallPacketObserver, RecordObserver } from './call-observers.js';
-export { DEFAULT_PIPELINE_OPTIONS, PacketPipeline } from './packet-pipeline.js';
-export type { PipelineCounters, PipelineOptions } from './packet-pipeline.js';
+export { DEFAULT_PIPELINE_OPTIONS, PACKET_FATE_NAMES, PacketFate, PacketPipeline } from './packet-pipeline.js';
+export type { PipelineCounters, PipelineOptions, PipelineStats } from './packet-pipeline.js';
 export { DEFAULT_CALL_TABLE_OPTIONS } from './call-table.js';
 export type { CallTableCounters, CallTableOptions } from './call-table.js';
 export { DEFAULT_REGISTER_TABLE_OPTIONS } from './register-table.js';

@@ -1,5 +1,6 @@
 import {
   DECODE_STATUS_COUNT,
+  DECODE_STATUS_NAMES,
   DecodeStatus,
   PacketDecoder,
   Transport,
@@ -33,6 +34,78 @@ export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = {
   registers: DEFAULT_REGISTER_TABLE_OPTIONS,
   decoder: {},
 };
+
+/**
+ * What became of one captured packet: every packet the pipeline is given gets exactly one fate,
+ * so the fates add up to the packets (the accounting the summary and the fuzz harness check).
+ * Packets that did not decode have their fate in `decodeStatus` instead (one per status).
+ */
+export const PacketFate = {
+  /** A SIP message over UDP (or one framed HEP message) of an INVITE dialog the table follows. */
+  SipCall: 0,
+  /** A SIP message of a REGISTER dialog. */
+  SipRegister: 1,
+  /** A SIP message of no dialog the table follows (OPTIONS, mid-dialog without INVITE...). */
+  SipOutOfDialog: 2,
+  /** CRLF keepalives on a SIP port (RFC 5626 §3.5.1). */
+  SipKeepalive: 3,
+  /** Parsed as SIP but without a usable Call-ID or CSeq. */
+  SipNoDialogId: 4,
+  /** UDP accepted by a call's media address: split further by the call table's counters. */
+  Media: 5,
+  /** RTP-looking UDP (version 2) on no call's media address. */
+  RtpWithoutCall: 6,
+  /** Any other UDP. */
+  UdpOther: 7,
+  /** TCP on a SIP port: its bytes go to the SIP reassembler (messages are counted by `sip`). */
+  TcpSip: 8,
+  /** TCP on no SIP port. */
+  TcpOther: 9,
+  /** IP protocols other than UDP and TCP (ICMP, SCTP, ESP...). */
+  OtherL4: 10,
+  /** Processing threw: a bug, counted and skipped (see `internalErrors`). */
+  InternalError: 11,
+} as const;
+
+/** One of the {@link PacketFate} values. */
+export type PacketFate = (typeof PacketFate)[keyof typeof PacketFate];
+
+/** Names of the fates in stats, indexed by {@link PacketFate} value. */
+export const PACKET_FATE_NAMES: readonly string[] = [
+  'sip_call', 'sip_register', 'sip_out_of_dialog', 'sip_keepalive', 'sip_no_dialog_id', 'media',
+  'rtp_without_call', 'udp_other', 'tcp_sip', 'tcp_other', 'other_l4', 'internal_error',
+];
+
+/**
+ * Every counter of a pipeline as one JSON object (snake_case keys), for `analyze --stats`, the
+ * daemon's stats and the closing summary. Built on demand: allocates, never call it per packet.
+ */
+export interface PipelineStats {
+  /** Frames given to {@link PacketPipeline.onPacket}. */
+  packets: number;
+  /**
+   * What became of them: each packet counted once, so the values add up to `packets`. Keys:
+   * `not_decoded.<DecodeStatus name>`, `ip_fragment_held` (a fragment waiting for the rest of its
+   * datagram; the datagram's last fragment takes the datagram's fate), the sip_* / udp / tcp fates,
+   * and media split into `rtp_in_call`, `rtp_over_stream_cap`, `rtp_malformed`, `rtcp_in_call`,
+   * `rtcp_malformed`, `media_not_rtp`.
+   */
+  fates: Record<string, number>;
+  /** SIP messages (a TCP segment may carry several, a message may span segments). */
+  sip: { messages: number; rejected: Record<string, number>; methods: Record<string, number> };
+  /** The call table's counters (snake_case) plus `open` and `open_streams`. */
+  calls: Record<string, number>;
+  /** The registration table's counters plus `open`. */
+  registrations: Record<string, number>;
+  /** SIP-over-TCP reassembly counters. */
+  tcp: Record<string, number>;
+  /** IP fragment reassembly counters. */
+  ip_reassembly: Record<string, number>;
+  /** Packets whose processing threw (a bug): skipped and counted. */
+  internal_errors: number;
+  /** The first internal error's message, or null. */
+  first_internal_error: string | null;
+}
 
 /** SIP methods counted without a dialog of their own (STYLE: count, never silently drop). */
 const COUNTED_METHODS = ['OPTIONS', 'MESSAGE', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'REFER', 'INFO', 'UPDATE', 'PRACK'] as const;
@@ -82,6 +155,12 @@ export class PacketPipeline {
   };
   /** The first internal error (with its stack), for the summary; null while there is none. */
   firstInternalError: Error | null = null;
+  /** Packets per {@link PacketFate} (decode failures are in `counters.decodeStatus`). */
+  readonly fates = new Float64Array(PACKET_FATE_NAMES.length);
+  /** The fate of the packet being dispatched (written on each path, counted once in onPacket). */
+  private fate: PacketFate = PacketFate.UdpOther;
+  /** The fate of the last SIP message onSipBytes handled (for a UDP datagram, the packet's fate). */
+  private sipFate: PacketFate = PacketFate.SipOutOfDialog;
   private readonly decoded: DecodedPacket = createDecodedPacket();
   private readonly msg = new SipMessage();
   private readonly sdp = new SessionDescription();
@@ -127,27 +206,32 @@ export class PacketPipeline {
   onPacket(rec: PacketRecord): void {
     this.counters.packets++;
     try {
-      this.dispatch(rec);
+      // false: the packet did not decode; its fate is its decode status.
+      if (this.dispatch(rec)) this.fates[this.fate]!++;
     } catch (err) {
+      this.fates[PacketFate.InternalError]!++;
       this.counters.internalErrors++;
       this.firstInternalError ??= err instanceof Error ? err : new Error(String(err));
     }
   }
 
-  private dispatch(rec: PacketRecord): void {
+  /** False when the packet did not decode (counted by status), true when `fate` says what became of it. */
+  private dispatch(rec: PacketRecord): boolean {
     const p = this.decoded;
     const status = this.decoder.decode(rec.data, 0, rec.capLen, rec.linkType, rec.tsSec, rec.tsNsec, p);
     if (status !== DecodeStatus.Ok) {
       this.counters.decodeStatus[status]!++;
       if (status === DecodeStatus.Fragment) this.packets?.holdFragment(rec, p);
-      return;
+      return false;
     }
     if (p.transport === Transport.Udp) {
       this.counters.udp++;
       this.onUdp(rec, p);
     } else if (p.transport === Transport.Tcp) {
       this.counters.tcp++;
+      this.fate = PacketFate.TcpOther;
       if (this.sipPort[p.srcPort] === 1 || this.sipPort[p.dstPort] === 1) {
+        this.fate = PacketFate.TcpSip;
         this.sipCall = null;
         // HEP carries whole messages and no TCP numbers: frame them, do not follow a stream.
         if (p.fromHep) this.tcpStreams.onWholeMessages(p);
@@ -156,7 +240,11 @@ export class PacketPipeline {
         const call = this.takeSipCall();
         if (call !== null) this.packets?.onPacket(call.key, 'sip', rec, p);
       }
-    } else this.counters.otherL4++;
+    } else {
+      this.counters.otherL4++;
+      this.fate = PacketFate.OtherL4;
+    }
+    return true;
   }
 
   private onUdp(rec: PacketRecord, p: DecodedPacket): void {
@@ -166,6 +254,7 @@ export class PacketPipeline {
     if (this.sipPort[p.srcPort] === 1 || this.sipPort[p.dstPort] === 1 || looksLikeSip(buf, off, len)) {
       this.sipCall = null;
       if (this.onSipBytes(buf, off, len, p, 'udp')) {
+        this.fate = this.sipFate;
         const call = this.takeSipCall();
         if (call !== null && this.packets !== null) this.keep(call, 'sip', rec, p);
         return;
@@ -173,9 +262,15 @@ export class PacketPipeline {
     }
     if (!this.calls.acceptUdp(p)) {
       this.counters.udpUnmatched++;
-      // RTP-looking: may be early media of a call whose SDP is still to come.
-      if (this.packets !== null && len >= 12 && (buf[off]! & 0xc0) === 0x80) this.packets.holdUnmatched(rec, p);
-    } else if (this.packets !== null) this.keep(this.calls.lastUdpCall(), this.calls.lastWasRtcp ? 'rtcp' : 'rtp', rec, p);
+      // RTP-looking (the call table's rtpWithoutCall test): may be early media of a call whose SDP is still to come.
+      if (len >= 12 && (buf[off]! & 0xc0) === 0x80) {
+        this.fate = PacketFate.RtpWithoutCall;
+        this.packets?.holdUnmatched(rec, p);
+      } else this.fate = PacketFate.UdpOther;
+      return;
+    }
+    this.fate = PacketFate.Media;
+    if (this.packets !== null) this.keep(this.calls.lastUdpCall(), this.calls.lastWasRtcp ? 'rtcp' : 'rtp', rec, p);
   }
 
   /** The call of the SIP message(s) parsed since `sipCall` was cleared (read through a call, so
@@ -200,6 +295,7 @@ export class PacketPipeline {
         const name = String(status);
         this.counters.sipRejected[name] = (this.counters.sipRejected[name] ?? 0) + 1;
       }
+      this.sipFate = PacketFate.SipKeepalive;
       return status === SipStatus.Empty; // keepalive CRLFs are SIP's, nothing more to do
     }
     this.counters.sipMessages++;
@@ -219,15 +315,52 @@ export class PacketPipeline {
     );
     if (ev === null) {
       this.counters.sipRejected['NoCallIdOrCSeq'] = (this.counters.sipRejected['NoCallIdOrCSeq'] ?? 0) + 1;
+      this.sipFate = PacketFate.SipNoDialogId;
       return true;
     }
     this.registers.advance(tsUs);
-    if (ev.method === 'REGISTER') this.registers.onSip(ev);
-    else {
+    if (ev.method === 'REGISTER') {
+      this.registers.onSip(ev);
+      this.sipFate = PacketFate.SipRegister;
+    } else {
       if (ev.isRequest && ev.method in this.counters.sipMethods) this.counters.sipMethods[ev.method]!++;
       this.sipCall = this.calls.onSip(ev);
+      this.sipFate = this.sipCall === null ? PacketFate.SipOutOfDialog : PacketFate.SipCall;
     }
     return true;
+  }
+
+  /**
+   * Every counter as one JSON object; `fates` adds up to `packets`. The media fates come from the
+   * call table's own counters, so the sum closing is a real cross-check of two counting points.
+   */
+  stats(): PipelineStats {
+    const c = this.counters;
+    const fates: Record<string, number> = {};
+    c.decodeStatus.forEach((n, status) => {
+      if (n > 0) fates[status === DecodeStatus.Fragment ? 'ip_fragment_held' : `not_decoded.${DECODE_STATUS_NAMES[status] ?? status}`] = n;
+    });
+    this.fates.forEach((n, fate) => {
+      if (fate !== PacketFate.Media) fates[PACKET_FATE_NAMES[fate]!] = n;
+    });
+    const t = this.calls.counters;
+    fates['rtp_in_call'] = t.rtpPackets - t.streamsOverCap;
+    fates['rtp_over_stream_cap'] = t.streamsOverCap;
+    fates['rtp_malformed'] = t.rtpMalformed;
+    fates['rtcp_in_call'] = t.rtcpPackets;
+    fates['rtcp_malformed'] = t.rtcpMalformed;
+    fates['media_not_rtp'] = t.mediaNotRtp;
+    return {
+      packets: c.packets,
+      fates,
+      sip: { messages: c.sipMessages, rejected: { ...c.sipRejected }, methods: { ...c.sipMethods } },
+      calls: { ...snakeCase(t), open: this.calls.openCalls, open_streams: this.calls.openStreams() },
+      registrations: { ...snakeCase(this.registers.counters), open: this.registers.openDialogs },
+      tcp: snakeCase(this.tcpStreams.stats),
+      ip_reassembly: snakeCase(this.decoder.reassemblyCounters),
+      internal_errors: c.internalErrors,
+      first_internal_error: this.firstInternalError === null ? null : (this.firstInternalError.stack ?? this.firstInternalError.message),
+    };
   }
 
   /**
@@ -244,6 +377,13 @@ export class PacketPipeline {
     this.calls.flush();
     this.registers.flush();
   }
+}
+
+/** The numeric fields of a counters object, keys in snake_case (`streamsOverCap` -> `streams_over_cap`). */
+function snakeCase(counters: object): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(counters)) if (typeof v === 'number') out[k.replace(/[A-Z]/g, (m) => `_${m.toLowerCase()}`)] = v;
+  return out;
 }
 
 /** Cheap first-bytes test for SIP on a non-SIP port: `SIP/2.0 ` or an upper-case method and a space. */

@@ -1,3 +1,4 @@
+import { PacketClock } from './packet-clock.js';
 import type { SipEvent } from './sip-event.js';
 import { isoFromMicros, type RegisterRecord, type RegisterResult } from '@callscope/cdr-model';
 
@@ -19,8 +20,19 @@ export const DEFAULT_REGISTER_TABLE_OPTIONS: RegisterTableOptions = {
   transactionTimeoutS: 32,
 };
 
+/**
+ * One REGISTER dialog: the few fields its record needs, copied out of its first request (keeping
+ * the whole event would keep its parse results alive for the dialog's life).
+ */
 interface RegisterDialog {
-  first: SipEvent;
+  callId: string;
+  firstUs: number;
+  user: string;
+  domain: string;
+  clientIp: string;
+  clientPort: number;
+  registrarIp: string;
+  registrarPort: number;
   lastUs: number;
   /** CSeq numbers seen, in order. */
   cseqs: number[];
@@ -40,21 +52,59 @@ interface RegisterDialog {
  */
 export class RegisterTable {
   private readonly dialogs = new Map<string, RegisterDialog>();
-  private nextSweepUs = 0;
-  readonly counters = { registers: 0, evicted: 0, responsesWithoutRequest: 0 };
+  /** Packet time of the last sweep: the next one runs a second later (or after a backward step). */
+  private lastSweepUs = 0;
+  /** Packet time (see PacketClock): pass the call table's to give both tables one time. */
+  readonly clock: PacketClock;
+  /**
+   * `registers`: records written; `evicted`: dialogs written early because `maxOpen` were open;
+   * `responsesWithoutRequest`: REGISTER responses of no open dialog; `clockOutliers` and
+   * `clockSteps`: the clock's (see CallTableCounters), shared with the call table when the clock is.
+   */
+  readonly counters: {
+    registers: number;
+    evicted: number;
+    responsesWithoutRequest: number;
+    readonly clockOutliers: number;
+    readonly clockSteps: number;
+  };
+
+  /** Registration dialogs open now. */
+  get openDialogs(): number {
+    return this.dialogs.size;
+  }
 
   constructor(
     private readonly options: RegisterTableOptions,
     private readonly onRegister: (record: RegisterRecord) => void,
-  ) {}
+    clock: PacketClock = new PacketClock(),
+  ) {
+    this.clock = clock;
+    this.counters = {
+      registers: 0,
+      evicted: 0,
+      responsesWithoutRequest: 0,
+      get clockOutliers() {
+        return clock.outliers;
+      },
+      get clockSteps() {
+        return clock.steps;
+      },
+    };
+  }
 
+  /** One REGISTER request or response; its timestamp goes to the clock (dialogs time out on packet time). */
   onSip(ev: SipEvent): void {
+    this.clock.observe(ev.tsUs);
+    this.sweepIfDue();
     let d = this.dialogs.get(ev.callId);
     if (ev.isRequest) {
       if (d === undefined) {
         if (this.dialogs.size >= this.options.maxOpen) this.evictOldest();
         d = {
-          first: ev, lastUs: ev.tsUs, cseqs: [], lastCseq: -1, lastFinal: null, challenged: false,
+          callId: ev.callId, firstUs: ev.tsUs, user: ev.toUser, domain: ev.toDomain,
+          clientIp: ev.srcIp, clientPort: ev.srcPort, registrarIp: ev.dstIp, registrarPort: ev.dstPort,
+          lastUs: ev.tsUs, cseqs: [], lastCseq: -1, lastFinal: null, challenged: false,
           contact: null, requestExpires: null, grantedExpires: null, userAgent: ev.userAgent,
         };
         this.dialogs.set(ev.callId, d);
@@ -82,10 +132,26 @@ export class RegisterTable {
     if (ev.statusCode < 300) d.grantedExpires = ev.expires;
   }
 
-  /** Write out dialogs that went quiet or whose last REGISTER timed out. */
+  /**
+   * Trusted time (the live daemon's wall-clock tick, a test): moves packet time forward without
+   * confirmation and writes out dialogs that went quiet or whose last REGISTER timed out. Packet
+   * timestamps go through {@link RegisterTable.onSip} (or the shared clock) instead.
+   */
   advance(nowUs: number): void {
-    if (nowUs < this.nextSweepUs) return;
-    this.nextSweepUs = nowUs + 1_000_000;
+    this.clock.trust(nowUs);
+    this.sweepIfDue();
+  }
+
+  /**
+   * Every second of packet time (and right after a backward step of the clock), write out the
+   * dialogs that went quiet or whose last REGISTER timed out. For a clock shared with the call
+   * table: the pipeline calls it per SIP message, so that dialogs time out without REGISTERs.
+   */
+  sweepIfDue(): void {
+    const nowUs = this.clock.nowUs;
+    const since = nowUs - this.lastSweepUs;
+    if (since < 1_000_000 && since >= 0) return;
+    this.lastSweepUs = nowUs;
     for (const [callId, d] of this.dialogs) {
       const quietUs = nowUs - d.lastUs;
       const limitS = d.lastFinal === null ? this.options.transactionTimeoutS : this.options.idleS;
@@ -118,23 +184,22 @@ export class RegisterTable {
     else if (code < 300) result = 'ok';
     else if (code === 401 || code === 407 || code === 403) result = 'auth_failed';
     else result = 'failed';
-    const f = d.first;
     this.onRegister({
       type: 'register',
       sensor: this.options.sensor,
-      call_id: f.callId,
-      user: f.toUser,
-      domain: f.toDomain,
+      call_id: d.callId,
+      user: d.user,
+      domain: d.domain,
       contact: d.contact,
       expires: d.grantedExpires ?? d.requestExpires,
       result,
       last_sip_code: code,
-      first: isoFromMicros(f.tsUs),
+      first: isoFromMicros(d.firstUs),
       last: isoFromMicros(d.lastUs),
-      client_ip: f.srcIp,
-      client_port: f.srcPort,
-      registrar_ip: f.dstIp,
-      registrar_port: f.dstPort,
+      client_ip: d.clientIp,
+      client_port: d.clientPort,
+      registrar_ip: d.registrarIp,
+      registrar_port: d.registrarPort,
       user_agent: d.userAgent,
       challenged: d.challenged,
       transactions: d.cseqs.length,

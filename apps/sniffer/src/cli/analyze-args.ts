@@ -16,6 +16,8 @@ export interface AnalyzeArgs {
   progress: boolean | null;
   config: string | null;
   sensor: string | null;
+  /** `--stats <file>`: write every counter of the run as one JSON object there (`-`: stderr). */
+  stats: string | null;
 }
 
 export const ANALYZE_USAGE = `usage: sniffer analyze <file.pcap|.pcapng|.gz>... [options]
@@ -37,6 +39,8 @@ options (--name=value and --name value both work):
   --sensor <name>        sensor name written into the records (default from config: sensor1)
   --config <file>        sniffer configuration file (JSON)
   --progress / --no-progress   force the progress bar on stderr on or off (default: on a TTY)
+  --stats <file>         write every counter of the run (what became of each packet, by reason;
+                         capture damage; spool and database) as one JSON object to <file> (- : stderr)
 
 exit codes: 0 done; 1 internal error on some packets (skipped, reported); 2 bad usage or configuration;
             3 a file could not be read (the others were still analysed); 4 the database or spool failed`;
@@ -53,6 +57,7 @@ const ANALYZE_OPTIONS: OptionSpecs = {
   config: { type: 'string' },
   progress: { type: 'boolean' },
   'no-progress': { type: 'boolean' },
+  stats: { type: 'string' },
 };
 
 /** Parses `analyze` arguments (after the subcommand); throws {@link UsageError} with a message. */
@@ -71,6 +76,7 @@ export function parseAnalyzeArgs(argv: readonly string[]): AnalyzeArgs {
     progress: lastOfPair(parsed, 'progress', 'no-progress'),
     config: stringOption(parsed, 'config'),
     sensor: stringOption(parsed, 'sensor'),
+    stats: stringOption(parsed, 'stats'),
   };
   if (out.db !== null && out.noDb) throw new UsageError('--db and --no-db contradict each other');
   if (out.spool !== null && out.noSpool) throw new UsageError('--spool and --no-spool contradict each other');

@@ -1,12 +1,11 @@
-import { stat } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
-import { DECODE_STATUS_NAMES } from '@callscope/packet';
 import { readCaptureFile } from '@callscope/pcap-store';
 import { ConfigError, createLogger, redactUrlPassword, type DeepReadonly, type PinoLikeLogger } from '@callscope/runtime';
 import { CdrSink } from '../output/cdr-sink.js';
 import { CallSpool } from '../output/call-spool.js';
 import { loadSnifferConfig, type LoadedSnifferConfig, type SnifferConfig } from '../config.js';
-import { PacketPipeline, type PipelineOptions } from '@callscope/call-engine';
+import { PacketPipeline, type PipelineOptions, type PipelineStats } from '@callscope/call-engine';
 import { ANALYZE_USAGE, parseAnalyzeArgs } from './analyze-args.js';
 import { UsageError, wantsHelp } from './command-args.js';
 import { ExitCode } from './exit-code.js';
@@ -14,7 +13,7 @@ import { describeConfigTarget, resolveOutputTarget } from './output-targets.js';
 import { LineOutput } from '../output/line-output.js';
 import { ProgressBar } from './progress-bar.js';
 import { formatTable } from './table-format.js';
-import { CaptureError, type PacketRecord } from '@callscope/pcap-format';
+import { CaptureError, type CaptureSummary, type PacketRecord } from '@callscope/pcap-format';
 import type { CallRecord, RegisterRecord } from '@callscope/cdr-model';
 
 export interface AnalyzeIo {
@@ -160,19 +159,24 @@ export async function runAnalyze(argv: readonly string[], io: AnalyzeIo): Promis
 
   const showProgress = args.progress ?? io.stderr.isTTY === true;
   let exit: ExitCode = ExitCode.Ok;
+  const files: FileStats[] = [];
   for (const file of args.files) {
     let size = 0;
+    const fileStats: FileStats = { file, packets: 0, summary: null, error: null };
+    files.push(fileStats);
     try {
       const st = await stat(file);
       if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
       size = st.size;
     } catch (err) {
-      say(`sniffer analyze: ${describeReadError(file, err)}`);
+      fileStats.error = describeReadError(file, err);
+      say(`sniffer analyze: ${fileStats.error}`);
       exit = ExitCode.InputFile;
       continue;
     }
     const bar = showProgress ? new ProgressBar(io.stderr, file, size) : null;
     const onPacket = (rec: PacketRecord): Promise<void> | undefined => {
+      fileStats.packets++;
       pipeline.onPacket(rec);
       bar?.update(rec.fileOffset, pipeline.counters.packets, pipeline.calls.openCalls);
       if (db?.needsPause === true) return db.drainSome();
@@ -181,30 +185,37 @@ export async function runAnalyze(argv: readonly string[], io: AnalyzeIo): Promis
     };
     try {
       const summary = await readCaptureFile(file, onPacket);
+      fileStats.summary = summary;
       bar?.done();
       if (summary.truncation !== null) {
         say(`sniffer analyze: ${file}: the last record is cut short (${summary.truncation.message}); every complete packet before it was analysed`);
       }
     } catch (err) {
       bar?.done();
-      say(`sniffer analyze: ${describeReadError(file, err)}`);
+      fileStats.error = describeReadError(file, err);
+      say(`sniffer analyze: ${fileStats.error}`);
       exit = ExitCode.InputFile;
     }
   }
   pipeline.finish();
   if (table) out.push(formatTable(calls, registers));
   await out.flush();
-  say(summarize(pipeline));
+  const pipelineStats = pipeline.stats();
+  say(summarize(pipelineStats));
   if (pipeline.counters.internalErrors > 0 && exit === ExitCode.Ok) exit = ExitCode.InternalError;
+  let spoolStats: ReturnType<CallSpool['stats']> | null = null;
   if (spool !== null) {
     await spool.close();
     const st = spool.stats();
+    spoolStats = st;
     const dropped = Object.values(st.packetsDropped).reduce((a, b) => a + b, 0) + st.fragmentsDropped;
     say(`spool: ${st.packetsWritten} packets written to ${spoolTarget?.value ?? ''} in ${st.filesCreated} files (${st.bytesWritten} bytes)` + (dropped > 0 ? `, ${dropped} packets dropped: ${JSON.stringify(st.packetsDropped)}` : ''));
     if (st.writeErrors > 0) exit = ExitCode.Storage;
   }
+  let dbStats: Awaited<ReturnType<CdrSink['close']>> | null = null;
   if (db !== null) {
     const stats = await db.close();
+    dbStats = stats;
     say(
       `database: ${stats.written} records written in ${stats.batches} transactions` +
         (stats.queued_to_disk > 0 ? `, ${stats.queued_to_disk} went through the on-disk queue` : '') +
@@ -213,25 +224,87 @@ export async function runAnalyze(argv: readonly string[], io: AnalyzeIo): Promis
     );
     if (db.failed > 0) exit = ExitCode.Storage;
   }
+  if (args.stats !== null) {
+    const doc = {
+      files: files.map((f) => ({ file: f.file, packets: f.packets, error: f.error, capture: f.summary === null ? null : captureStats(f.summary) })),
+      packets_read: files.reduce((a, f) => a + f.packets, 0),
+      ...pipelineStats,
+      spool: spoolStats,
+      database: dbStats,
+      exit_code: exit,
+    };
+    const text = `${JSON.stringify(doc)}\n`;
+    if (args.stats === '-') io.stderr.write(text);
+    else {
+      try {
+        await writeFile(args.stats, text);
+      } catch (err) {
+        say(`sniffer analyze: --stats ${args.stats}: ${err instanceof Error ? err.message : String(err)}`);
+        if (exit === ExitCode.Ok) exit = ExitCode.Storage;
+      }
+    }
+  }
   return exit;
 }
 
-/** One stderr line of what was seen and refused, so nothing is dropped silently. */
-function summarize(p: PacketPipeline): string {
-  const c = p.counters;
-  const decodeErrors = c.decodeStatus.reduce((a, b) => a + b, 0);
-  const byStatus = [...c.decodeStatus]
-    .map((n, status) => (n > 0 ? `${DECODE_STATUS_NAMES[status] ?? status} ${n}` : ''))
-    .filter((x) => x !== '')
+/** A capture summary as JSON: counters as they are, the truncation as its message. */
+function captureStats(s: CaptureSummary): object {
+  return { ...s, truncation: s.truncation === null ? null : { code: s.truncation.code, offset: s.truncation.offset, message: s.truncation.message } };
+}
+
+/** What a file held and what it lacked, for `--stats`. */
+interface FileStats {
+  file: string;
+  /** Read and handed to the pipeline. */
+  packets: number;
+  /** Null when the file could not be read at all (then `error` says why). */
+  summary: CaptureSummary | null;
+  error: string | null;
+}
+
+/** Keys of the first summary line; every other non-zero counter follows on the next lines. */
+const MAIN_FATES = new Set(['rtp_in_call', 'rtcp_in_call', 'rtp_without_call', 'udp_other', 'sip_call', 'sip_register', 'sip_out_of_dialog']);
+const MAIN_CALL_COUNTERS = new Set(['calls_opened', 'calls_closed', 'calls_evicted', 'sip_messages', 'sip_out_of_dialog', 'rtp_packets', 'rtcp_packets', 'rtp_without_call', 'open', 'open_streams']);
+
+/** `name n, name n` of the non-zero entries not in `skip`, or '' when there are none. */
+function nonZero(counters: Record<string, number>, skip: ReadonlySet<string> = new Set()): string {
+  return Object.entries(counters)
+    .filter(([k, n]) => n !== 0 && !skip.has(k))
+    .map(([k, n]) => `${k} ${n}`)
     .join(', ');
-  const sipRejected = Object.values(c.sipRejected).reduce((a, b) => a + b, 0);
-  const t = p.calls.counters;
-  return (
-    `analyzed ${c.packets} packets: ${t.callsClosed} calls, ${p.registers.counters.registers} registrations, ` +
-    `${c.sipMessages} SIP messages (${sipRejected} unparsable, ${t.sipOutOfDialog} outside a known dialog), ` +
-    `${t.rtpPackets} RTP + ${t.rtcpPackets} RTCP in calls, ${t.rtpWithoutCall} RTP-like without call, ` +
-    `${decodeErrors} not decoded${decodeErrors > 0 ? ` (${byStatus})` : ''}, ${c.udpUnmatched} other UDP` +
-    (t.callsEvicted > 0 ? `, ${t.callsEvicted} calls evicted by the table cap` : '') +
-    (c.internalErrors > 0 ? `\nINTERNAL ERROR on ${c.internalErrors} packet(s) (skipped; please report): ${p.firstInternalError?.stack ?? ''}` : '')
-  );
+}
+
+/**
+ * What was seen and refused, for stderr: a first line as before, then every other non-zero
+ * counter (packet fates, call table, registrations, TCP, IP reassembly): nothing is dropped silently.
+ */
+export function summarize(st: PipelineStats): string {
+  const f = st.fates;
+  const notDecoded = Object.entries(f).filter(([k]) => k.startsWith('not_decoded.'));
+  const decodeErrors = notDecoded.reduce((a, [, n]) => a + n, 0);
+  const byStatus = notDecoded.map(([k, n]) => `${k.slice('not_decoded.'.length)} ${n}`).join(', ');
+  const sipRejected = Object.values(st.sip.rejected).reduce((a, b) => a + b, 0);
+  const c = st.calls;
+  const lines = [
+    `analyzed ${st.packets} packets: ${c['calls_closed']} calls, ${st.registrations['registers']} registrations, ` +
+      `${st.sip.messages} SIP messages (${sipRejected} unparsable, ${c['sip_out_of_dialog']} outside a known dialog), ` +
+      `${f['rtp_in_call']} RTP + ${f['rtcp_in_call']} RTCP in calls, ${f['rtp_without_call']} RTP-like without call, ` +
+      `${decodeErrors} not decoded${decodeErrors > 0 ? ` (${byStatus})` : ''}, ${f['udp_other']} other UDP` +
+      (c['calls_evicted']! > 0 ? `, ${c['calls_evicted']} calls evicted by the table cap` : ''),
+  ];
+  const otherFates = nonZero(Object.fromEntries(Object.entries(f).filter(([k]) => !k.startsWith('not_decoded.'))), MAIN_FATES);
+  if (otherFates !== '') lines.push(`  other packets: ${otherFates}`);
+  if (sipRejected > 0) lines.push(`  SIP refused: ${nonZero(st.sip.rejected)}`);
+  const sections: [string, Record<string, number>, ReadonlySet<string>?][] = [
+    ['calls', c, MAIN_CALL_COUNTERS],
+    ['registrations', st.registrations, new Set(['registers', 'open'])],
+    ['SIP over TCP', st.tcp, new Set(['messages'])],
+    ['IP reassembly', st.ip_reassembly],
+  ];
+  for (const [name, counters, skip] of sections) {
+    const text = nonZero(counters, skip);
+    if (text !== '') lines.push(`  ${name}: ${text}`);
+  }
+  if (st.internal_errors > 0) lines.push(`INTERNAL ERROR on ${st.internal_errors} packet(s) (skipped; please report): ${st.first_internal_error ?? ''}`);
+  return lines.join('\n');
 }

@@ -65,8 +65,9 @@ describe('parseCommandArgs', () => {
 
 describe('command parsers keep every flag', () => {
   it('analyze', () => {
-    expect(parseAnalyzeArgs(['a.pcap', '--format=table', '--db', 'mysql://x@y/z', '--spool=/s', '--spool-retention', '--sensor=s1', '--config', 'c.json', '--no-progress', 'b.pcap'])).toEqual({
+    expect(parseAnalyzeArgs(['a.pcap', '--format=table', '--db', 'mysql://x@y/z', '--spool=/s', '--spool-retention', '--sensor=s1', '--config', 'c.json', '--no-progress', 'b.pcap', '--stats', 's.json'])).toEqual({
       files: ['a.pcap', 'b.pcap'], format: 'table', db: 'mysql://x@y/z', noDb: false, spool: '/s', noSpool: false, spoolRetention: true, progress: false, config: 'c.json', sensor: 's1',
+      stats: 's.json',
     });
     expect(usageError(() => parseAnalyzeArgs(['--format', 'xml', 'a.pcap']))).toBe('--format must be jsonl or table, not "xml"');
     expect(usageError(() => parseAnalyzeArgs(['--format=table']))).toBe('no capture file given');

@@ -173,7 +173,7 @@ export async function runLive(argv: readonly string[], io: AnalyzeIo & { signals
   const statsTimer = setInterval(() => {
     statsBeat++;
     logger.info(
-      { captures: captures.map((c) => c.stats), openCalls: pipeline.calls.openCalls, counters: pipeline.calls.counters, spool: spool?.stats() ?? null },
+      { captures: captures.map((c) => c.stats), pipeline: pipeline.stats(), spool: spool?.stats() ?? null },
       'capture stats',
     );
   }, 10_000);
@@ -190,7 +190,7 @@ export async function runLive(argv: readonly string[], io: AnalyzeIo & { signals
   if (pipeline.counters.internalErrors > 0) {
     logger.error({ count: pipeline.counters.internalErrors, err: pipeline.firstInternalError }, 'internal errors while processing packets (packets skipped)');
   }
-  logger.info({ captures: captures.map((c) => c.stats), statsBeat, counters: pipeline.calls.counters }, 'live capture stopped');
+  logger.info({ captures: captures.map((c) => c.stats), statsBeat, pipeline: pipeline.stats() }, 'live capture stopped');
   if (db !== null) {
     const stats = await db.close();
     say(`database: ${stats.written} records written` + (db.failed > 0 ? `, ${db.failed} could not be stored` : ''));
