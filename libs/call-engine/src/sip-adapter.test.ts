@@ -2,7 +2,7 @@ import { ipv4PortKey } from '@callscope/packet';
 import { SessionDescription, SipMessage, SipStatus, parseSipMessage } from '@callscope/sip-parser';
 import { describe, expect, test } from 'vitest';
 import { endpointKeyFromText } from './endpoint-key.js';
-import { toSipEvent } from './sip-adapter.js';
+import { SipAdapterStats, toSipEvent } from './sip-adapter.js';
 import type { SipEnvelope } from './sip-event.js';
 
 const ENV: SipEnvelope = { tsUs: 0, srcIp: '192.0.2.10', srcPort: 5060, dstIp: '198.51.100.20', dstPort: 5060, transport: 'udp', vlan: null };
@@ -62,5 +62,62 @@ describe('toSipEvent: a bad media section costs that section only', () => {
     expect(media).toHaveLength(1);
     expect(media[0]).toMatchObject({ port: 20000, rtpKey: ipv4PortKey(0xc000020a, 20000), direction: 'sendrecv' });
     expect(media[0]?.payloads).toEqual([{ pt: 8, codec: 'PCMA', clockRate: 8000 }]);
+  });
+});
+
+/** toSipEvent of a BYE whose Call-ID, From tag and To tag are the given raw bytes. */
+function identityOf(callId: number[], fromTag: number[] = [0x61], toTag: number[] = [0x62]) {
+  const parts: (string | number[])[] = [
+    'BYE sip:bob@example.com SIP/2.0\r\nFrom: <sip:alice@example.com>;tag=', fromTag,
+    '\r\nTo: <sip:bob@example.com>;tag=', toTag, '\r\nCall-ID: ', callId, '\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n',
+  ];
+  const bytes = parts.flatMap((p) => (typeof p === 'string' ? Array.from(p, (c) => c.charCodeAt(0)) : p));
+  const buf = Uint8Array.from(bytes);
+  const msg = new SipMessage();
+  expect(parseSipMessage(buf, 0, buf.length, msg)).toBe(SipStatus.Ok);
+  const stats = new SipAdapterStats();
+  const ev = toSipEvent(msg, ENV, new SessionDescription(), stats)!;
+  return { callId: ev.callId, fromTag: ev.fromTag, toTag: ev.toTag, stats };
+}
+const bytesOf = (s: string): number[] => Array.from(new TextEncoder().encode(s));
+
+// Regression (callscope issue 12, finding 5): Call-IDs that differ only in bytes that are not
+// UTF-8 were both decoded to U+FFFD and merged into one call. Identity is the exact bytes.
+describe('toSipEvent: identity fields keep their exact bytes', () => {
+  test('abc\\xff@h and abc\\xfe@h give distinct Call-ID texts, \\xNN escaped', () => {
+    const ff = identityOf([...bytesOf('abc'), 0xff, ...bytesOf('@h')]);
+    const fe = identityOf([...bytesOf('abc'), 0xfe, ...bytesOf('@h')]);
+    expect(ff.callId).toBe('abc\\xff@h');
+    expect(fe.callId).toBe('abc\\xfe@h');
+    expect(ff.stats.identityEscaped).toBe(1);
+  });
+
+  test('ASCII and valid UTF-8 Call-IDs are the text as written (a literal backslash included)', () => {
+    expect(identityOf(bytesOf('a1b2@example.com')).callId).toBe('a1b2@example.com');
+    expect(identityOf(bytesOf('caf\u00e9-\u{1f600}@h')).callId).toBe('caf\u00e9-\u{1f600}@h');
+    expect(identityOf(bytesOf('x\\y@h')).callId).toBe('x\\y@h');
+    expect(identityOf(bytesOf('x\\y@h')).stats.identityEscaped).toBe(0);
+  });
+
+  test('in the escaped form a backslash is doubled, so escaped forms never collide with each other', () => {
+    // "\xff" written as text then a raw 0xfe, against raw 0xff then raw 0xfe.
+    const literal = identityOf([...bytesOf('\\xff'), 0xfe]).callId;
+    const raw = identityOf([0xff, 0xfe]).callId;
+    expect(literal).toBe('\\\\xff\\xfe');
+    expect(raw).toBe('\\xff\\xfe');
+  });
+
+  test('only the bytes outside valid sequences are escaped: truncated, overlong, surrogate, > U+10FFFF', () => {
+    // é (C3 A9) kept; C3 alone, overlong C0 80, CESU surrogate ED A0 80, F5 .. escaped byte by byte.
+    expect(identityOf([0xc3, 0xa9, 0xc3, 0x41]).callId).toBe('\u00e9\\xc3A');
+    expect(identityOf([0xc0, 0x80]).callId).toBe('\\xc0\\x80');
+    expect(identityOf([0xed, 0xa0, 0x80, 0x41]).callId).toBe('\\xed\\xa0\\x80A');
+    expect(identityOf([0xf5, 0x80, 0x80, 0x80]).callId).toBe('\\xf5\\x80\\x80\\x80');
+    expect(identityOf([0xf0, 0x9f, 0x98, 0x80, 0xff]).callId).toBe('\u{1f600}\\xff');
+  });
+
+  test('tags follow the same rule', () => {
+    const a = identityOf(bytesOf('c@h'), [0x74, 0xff], [0x74, 0xfe]);
+    expect([a.fromTag, a.toTag]).toEqual(['t\\xff', 't\\xfe']);
   });
 });

@@ -1,4 +1,5 @@
 import {
+  SDP_STATUS_COUNT,
   SdpDirection,
   SdpStatus,
   SipMessageKind,
@@ -43,6 +44,115 @@ class RegionText {
 const headerText = new RegionText();
 const sdpText = new RegionText();
 
+const BACKSLASH = 0x5c;
+const HEX = '0123456789abcdef';
+
+/**
+ * Length of the valid UTF-8 sequence starting at `i` (RFC 3629 §4: no overlong forms, no
+ * surrogates, nothing above U+10FFFF), or 0 when the byte at `i` starts none.
+ */
+function utf8SequenceLength(buf: Uint8Array, i: number, end: number): number {
+  const b = buf[i]!;
+  if (b < 0x80) return 1;
+  let n: number;
+  let lo = 0x80;
+  let hi = 0xbf;
+  if (b >= 0xc2 && b <= 0xdf) n = 2;
+  else if (b >= 0xe0 && b <= 0xef) {
+    n = 3;
+    if (b === 0xe0) lo = 0xa0; // overlong
+    else if (b === 0xed) hi = 0x9f; // UTF-16 surrogates
+  } else if (b >= 0xf0 && b <= 0xf4) {
+    n = 4;
+    if (b === 0xf0) lo = 0x90; // overlong
+    else if (b === 0xf4) hi = 0x8f; // above U+10FFFF
+  } else return 0;
+  if (i + n > end) return 0;
+  const b1 = buf[i + 1]!;
+  if (b1 < lo || b1 > hi) return 0;
+  for (let k = 2; k < n; k++) {
+    const c = buf[i + k]!;
+    if (c < 0x80 || c > 0xbf) return 0;
+  }
+  return n;
+}
+
+/**
+ * The text of an identity field (Call-ID, From/To tag): two fields get the same text only when
+ * their bytes are the same, so distinct dialogs never merge into one call record. ASCII and valid
+ * UTF-8 are the text as written; decoding bytes that are not UTF-8 would map them all to U+FFFD
+ * (`abc\xff@h` and `abc\xfe@h` would be one call), so then every byte outside a valid sequence is
+ * written `\xNN` (lower-case hex) and, in that escaped form only, a backslash as `\\`: escaped forms
+ * decode back to their bytes, hence never collide with each other. Residual: an escaped form equals
+ * a valid Call-ID that literally contains the same `\xNN` text (e.g. the ASCII `abc\xff@h`) —
+ * both would have to appear in one capture; escaping backslashes in valid text too would change
+ * Call-IDs as users search for them, for a theoretical case.
+ * Returns null for an absent range. The common case (pure ASCII) costs one scan of the field.
+ */
+function identityText(buf: Uint8Array, r: Range, stats: SipAdapterStats | undefined): string | null {
+  if (!r.present) return null;
+  const start = r.offset;
+  const end = start + r.length;
+  let i = start;
+  while (i < end && buf[i]! < 0x80) i++;
+  if (i === end) return headerText.get(r);
+  let valid = true;
+  while (i < end) {
+    const n = utf8SequenceLength(buf, i, end);
+    if (n === 0) {
+      valid = false;
+      break;
+    }
+    i += n;
+  }
+  if (valid) return UTF8.decode(buf.subarray(start, end));
+  // Rare: allocation per byte is fine here, never taken by well-formed traffic.
+  if (stats !== undefined) stats.identityEscaped++;
+  let out = '';
+  i = start;
+  while (i < end) {
+    const b = buf[i]!;
+    const n = utf8SequenceLength(buf, i, end);
+    if (n === 0) {
+      out += '\\x' + HEX[b >> 4]! + HEX[b & 0xf]!;
+      i++;
+    } else if (b === BACKSLASH) {
+      out += '\\\\';
+      i++;
+    } else {
+      out += n === 1 ? String.fromCharCode(b) : UTF8.decode(buf.subarray(i, i + n));
+      i += n;
+    }
+  }
+  return out;
+}
+
+/**
+ * What {@link toSipEvent} met, summed over messages: give one per pipeline and surface it in its
+ * stats (the SIP message and SDP scratch objects hold these per message; this keeps the totals).
+ */
+export class SipAdapterStats {
+  /**
+   * Identity fields (Call-ID, From tag, To tag) holding bytes that are not valid UTF-8: kept exact
+   * with `\xNN` escapes (see identityText) rather than merged through U+FFFD.
+   */
+  identityEscaped = 0;
+  /**
+   * Header fields past `SIP_MAX_HEADERS` (sum of `SipMessage.headersOverCap`): not indexed, the
+   * message was still used and its known headers read.
+   */
+  headersOverCap = 0;
+  /**
+   * Bodies labelled `application/sdp` that were not SDP at all (`SdpStatus.NotSdp`/`Empty`): no
+   * media learnt from that message.
+   */
+  sdpRejected = 0;
+  /** SDP media sections skipped for an invalid `m=` or media-level `c=` line (sum of `mediaRejected`); the others were kept. */
+  sdpMediaRejected = 0;
+  /** SDP lines skipped, per `SdpStatus` reason (sum of `SessionDescription.rejectedLines`). */
+  readonly sdpLinesRejected = new Uint32Array(SDP_STATUS_COUNT);
+}
+
 const DIRECTIONS: Record<number, SdpMediaInfo['direction']> = {
   [SdpDirection.SendRecv]: 'sendrecv',
   [SdpDirection.SendOnly]: 'sendonly',
@@ -68,10 +178,12 @@ function sdpEndpointKey(a: SdpAddress, port: number): number | string | null {
 /**
  * Decodes the fields a dialog keeps from a parsed message into a {@link SipEvent}: the one place
  * where SIP bytes become strings (per SIP message, never per RTP packet). Returns null when the
- * message lacks what a dialog needs (Call-ID, CSeq).
+ * message lacks what a dialog needs (a non-empty Call-ID, CSeq): parseSipMessage already rejects
+ * those (MissingCallId, BadCallId, BadCSeq). The Call-ID and tags are identity: their text differs
+ * whenever their bytes do (see identityText). `stats`, when given, sums what was met.
  */
-export function toSipEvent(msg: SipMessage, env: SipEnvelope, sdpScratch: SessionDescription): SipEvent | null {
-  if (!msg.callId.present || msg.cseq < 0) return null;
+export function toSipEvent(msg: SipMessage, env: SipEnvelope, sdpScratch: SessionDescription, stats?: SipAdapterStats): SipEvent | null {
+  if (!msg.callId.present || msg.callId.length === 0 || msg.cseq < 0) return null;
   const isRequest = msg.kind === SipMessageKind.Request;
   headerText.reset(msg.buf, msg.offset, msg.headerLength);
   const text = (r: Range) => headerText.get(r);
@@ -79,12 +191,15 @@ export function toSipEvent(msg: SipMessage, env: SipEnvelope, sdpScratch: Sessio
   const contentType = msg.contentType.present ? text(msg.contentType).toLowerCase() : '';
   let sdp: SdpInfo | null = null;
   let bodyText: string | null = null;
+  if (stats !== undefined) stats.headersOverCap += msg.headersOverCap;
   if (msg.body.present && msg.body.length > 0) {
-    if (contentType.startsWith('application/sdp') || contentType === '') {
+    const isSdp = contentType.startsWith('application/sdp');
+    if (isSdp || contentType === '') {
       if (parseSdp(msg.buf, msg.body.offset, msg.body.length, sdpScratch) === SdpStatus.Ok) {
         sdpText.reset(msg.buf, msg.body.offset, msg.body.length);
         sdp = toSdpInfo(sdpScratch);
-      }
+        if (stats !== undefined) countSdp(sdpScratch, stats);
+      } else if (isSdp && stats !== undefined) stats.sdpRejected++; // without Content-Type, a body need not be SDP
     } else if (msg.body.length <= MAX_BODY_TEXT) bodyText = UTF8.decode(msg.buf.subarray(msg.body.offset, msg.body.offset + msg.body.length));
   }
   const contactExpires = msg.contact.present ? msg.contact.expires : -1;
@@ -103,15 +218,15 @@ export function toSipEvent(msg: SipMessage, env: SipEnvelope, sdpScratch: Sessio
     method: isRequest ? text(msg.methodText) : text(msg.cseqMethodText),
     statusCode: isRequest ? 0 : msg.statusCode,
     reason: isRequest ? '' : text(msg.reasonPhrase),
-    callId: text(msg.callId),
+    callId: identityText(msg.buf, msg.callId, stats)!,
     cseq: msg.cseq,
     fromUser: text(msg.from.uri.user),
     fromDomain: text(msg.from.uri.host),
     fromName: opt(msg.from.displayName),
-    fromTag: opt(msg.from.tag),
+    fromTag: identityText(msg.buf, msg.from.tag, stats),
     toUser: text(msg.to.uri.user),
     toDomain: text(msg.to.uri.host),
-    toTag: opt(msg.to.tag),
+    toTag: identityText(msg.buf, msg.to.tag, stats),
     ruriUser: isRequest ? opt(msg.requestUri.user) : null,
     userAgent: opt(msg.userAgent) ?? opt(msg.server),
     contact: msg.contact.present && !msg.contact.star ? text(msg.contact.uri.uri) : null,
@@ -121,6 +236,11 @@ export function toSipEvent(msg: SipMessage, env: SipEnvelope, sdpScratch: Sessio
     contentType,
     bodyText,
   };
+}
+
+function countSdp(sdp: SessionDescription, stats: SipAdapterStats): void {
+  stats.sdpMediaRejected += sdp.mediaRejected;
+  for (let k = 0; k < SDP_STATUS_COUNT; k++) stats.sdpLinesRejected[k]! += sdp.rejectedLines[k]!;
 }
 
 function toSdpInfo(sdp: SessionDescription): SdpInfo {
