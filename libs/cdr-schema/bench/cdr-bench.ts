@@ -116,6 +116,7 @@ function call(i: number, startMs: number, full: boolean): CallRecord {
       { code: 200, reason: 'OK', time: iso(startMs + 62_000), cseq_method: 'BYE', from_side: 'callee' },
     ],
     streams: [stream('caller', startMs, mos), stream('callee', startMs, mos + 0.2)],
+    dropped: null,
   };
 }
 

@@ -6,10 +6,11 @@
  * @packageDocumentation
  */
 import type { Pool, RowDataPacket } from 'mysql2/promise';
-import type { CallRecord, EndReason, IsoMicros, RegisterRecord, StreamRecord } from '@callscope/cdr-model';
-import { ssrcToText } from '@callscope/cdr-model';
+import type { CallDropped, CallRecord, EndReason, IsoMicros, RegisterRecord, StreamRecord } from '@callscope/cdr-model';
+import { CALL_DROPPED_KEYS, ssrcToText } from '@callscope/cdr-model';
 import { formatIpBytes } from '@callscope/packet';
-import { isoToSql, reverseText, sqlToIso } from './cdr-row.js';
+import { callIdHash, isoToSql, reverseText, sqlToIso } from './cdr-row.js';
+import { droppedColumn } from './schema-sql.js';
 
 /** Filters of {@link searchCalls}; text filters match case-insensitively. */
 export interface CdrSearchFilter {
@@ -25,7 +26,7 @@ export interface CdrSearchFilter {
   called_prefix?: string;
   /** Called number/user ends with this. */
   called_suffix?: string;
-  /** Exact Call-ID. */
+  /** Exact Call-ID, whole (found through `call_id_hash`, whatever its length). */
   call_id?: string;
   /** Sensor name. */
   sensor?: string;
@@ -35,6 +36,11 @@ export interface CdrSearchFilter {
   end_reason?: EndReason;
   /** Last SIP code. */
   last_sip_code?: number;
+  /**
+   * `true`: only calls whose data is incomplete (the sniffer dropped some of their packets, see
+   * `CallRecord.dropped`); `false`: only complete ones. Tested on `idx_start_quality` entries.
+   */
+  incomplete?: boolean;
   /** Rows returned, newest first (default 100, at most 10 000). */
   limit?: number;
 }
@@ -67,6 +73,8 @@ export interface CdrSummary {
   end_reason: EndReason;
   /** Lowest MOS of the main streams. */
   mos_worst: number | null;
+  /** The sniffer dropped some of this call's packets (`CallRecord.dropped` has a count above 0). */
+  incomplete: boolean;
 }
 
 const likeEscape = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\${c}`);
@@ -77,7 +85,7 @@ export interface SqlQuery {
   /** Statement text with `?` placeholders. */
   sql: string;
   /** Placeholder values, in order. */
-  args: (string | number)[];
+  args: (string | number | Buffer)[];
 }
 
 /**
@@ -86,8 +94,8 @@ export interface SqlQuery {
  * Two steps ("deferred join"): the derived table finds the keys `(id, start)` of the newest
  * `limit` matches, then only those rows are read. Every secondary index ends in the primary key,
  * so for the start range, caller/called and MOS filters the first step reads index entries only.
- * That matters for "MOS below x": `idx_start_mos (start, mos_worst)` is walked backwards testing
- * `mos_worst` on the entry itself; reading each row to test it (what a one-step query does, since
+ * That matters for "MOS below x": `idx_start_quality (start, mos_worst, incomplete)` is walked
+ * backwards testing `mos_worst` (and `incomplete`) on the entry itself; reading each row to test it (what a one-step query does, since
  * MariaDB applies no index condition pushdown to a backward scan) took 45 s on a day of 1M CDRs
  * with few matches, against 0.3 s for the whole day's index entries.
  *
@@ -101,8 +109,8 @@ export function buildCallSearch(filter: CdrSearchFilter): SqlQuery {
   const limit = filter.limit ?? 100;
   if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new RangeError(`limit must be 1..10000, got ${limit}`);
   const where = ['c.start >= ?', 'c.start < ?'];
-  const args: (string | number)[] = [isoToSql(filter.from), isoToSql(filter.to)];
-  const add = (sql: string, value: string | number | undefined): void => {
+  const args: (string | number | Buffer)[] = [isoToSql(filter.from), isoToSql(filter.to)];
+  const add = (sql: string, value: string | number | Buffer | undefined): void => {
     if (value === undefined) return;
     where.push(sql);
     args.push(value);
@@ -111,14 +119,15 @@ export function buildCallSearch(filter: CdrSearchFilter): SqlQuery {
   add('c.caller_reverse LIKE ?', filter.caller_suffix === undefined ? undefined : `${likeEscape(reverseText(filter.caller_suffix))}%`);
   add('c.called LIKE ?', filter.called_prefix === undefined ? undefined : `${likeEscape(filter.called_prefix)}%`);
   add('c.called_reverse LIKE ?', filter.called_suffix === undefined ? undefined : `${likeEscape(reverseText(filter.called_suffix))}%`);
-  add('c.call_id = ?', filter.call_id);
+  add('c.call_id_hash = ?', filter.call_id === undefined ? undefined : callIdHash(filter.call_id));
   add('c.sensor_id = (SELECT id FROM sensors WHERE name = ?)', filter.sensor);
   add('c.mos_worst < ?', filter.mos_below);
   add('c.end_reason = ?', filter.end_reason);
   add('c.last_sip_code = ?', filter.last_sip_code);
+  add('c.incomplete = ?', filter.incomplete === undefined ? undefined : Number(filter.incomplete));
   return {
     sql: `SELECT r.id, ${ISO('r.start')} AS start, ${ISO('r.`end`')} AS end_, r.duration, s.name AS sensor, r.call_id,
-       r.caller, r.called, r.caller_ip, r.callee_ip, r.last_sip_code, r.end_reason, r.mos_worst
+       r.caller, r.called, r.caller_ip, r.callee_ip, r.last_sip_code, r.end_reason, r.mos_worst, r.incomplete
      FROM (SELECT c.id, c.start FROM cdr c WHERE ${where.join(' AND ')} ORDER BY c.start DESC LIMIT ${limit}) k
      STRAIGHT_JOIN cdr r ON r.id = k.id AND r.start = k.start
      STRAIGHT_JOIN sensors s ON s.id = r.sensor_id
@@ -149,6 +158,7 @@ export async function searchCalls(pool: Pool, filter: CdrSearchFilter): Promise<
     last_sip_code: r.last_sip_code as number | null,
     end_reason: r.end_reason as EndReason,
     mos_worst: r.mos_worst as number | null,
+    incomplete: r.incomplete === 1,
   }));
 }
 
@@ -221,7 +231,16 @@ export async function getCall(pool: Pool, id: number, start?: IsoMicros): Promis
       from_side: x.from_side as 'caller' | 'callee',
     })),
     streams: streams.map((s) => streamOf(s)),
+    dropped: droppedOfRow(c),
   };
+}
+
+/** `dropped_*` columns -> `CallRecord.dropped`; all `NULL` (as the writer stores `null`) -> `null`. */
+function droppedOfRow(c: RowDataPacket): CallDropped | null {
+  if (c[droppedColumn(CALL_DROPPED_KEYS[0])] === null) return null;
+  const out = {} as CallDropped;
+  for (const key of CALL_DROPPED_KEYS) out[key] = Number(c[droppedColumn(key)] ?? 0);
+  return out;
 }
 
 function streamOf(s: RowDataPacket): StreamRecord {

@@ -5,9 +5,11 @@
  *
  * @packageDocumentation
  */
-import type { CallRecord, IsoMicros, RegisterRecord, StreamRecord } from '@callscope/cdr-model';
-import { ssrcToNumber } from '@callscope/cdr-model';
+import { createHash } from 'node:crypto';
+import type { CallDropped, CallRecord, IsoMicros, RegisterRecord, StreamRecord } from '@callscope/cdr-model';
+import { CALL_DROPPED_KEYS, ssrcToNumber } from '@callscope/cdr-model';
 import { ipToBytes } from './ip-address.js';
+import { CALL_ID_MAX_CHARS, droppedColumn } from './schema-sql.js';
 
 /** Text address -> 4/16 bytes or null: {@link ipToBytes} or a memo of it (`IpBytesCache.bytes`). */
 export type IpToBytes = (text: string) => Buffer | null;
@@ -17,13 +19,14 @@ export type SqlValue = string | number | Buffer | null;
 
 /** Columns of `cdr` written by the writer, in row order (`id` comes from AUTO_INCREMENT). */
 export const CDR_COLUMNS = [
-  'start', 'answer', 'end', 'duration', 'connect_duration', 'pdd_ms', 'sensor_id', 'call_id',
+  'start', 'answer', 'end', 'duration', 'connect_duration', 'pdd_ms', 'sensor_id', 'call_id', 'call_id_hash',
   'caller', 'caller_reverse', 'called', 'called_reverse', 'caller_name', 'caller_domain', 'called_domain',
   'caller_ip', 'caller_port', 'callee_ip', 'callee_port', 'transport', 'last_sip_code', 'last_sip_reason',
   'bye_by', 'end_reason', 'sip_packets', 'vlan', 'caller_user_agent', 'callee_user_agent', 'mos_worst',
   ...(['a', 'b'] as const).flatMap((p) =>
     ['ssrc', 'payload_type', 'codec', 'packets', 'lost', 'lost_pct', 'jitter_max_ms', 'jitter_mean_ms',
       'mos_f1', 'mos_f2', 'mos_adapt', 'mos_min'].map((c) => `${p}_${c}`)),
+  ...CALL_DROPPED_KEYS.map(droppedColumn),
 ] as const;
 
 /** Columns of `cdr_rtp`. */
@@ -42,7 +45,7 @@ export const DTMF_COLUMNS = ['cdr_id', 'start', 'idx', 'digit', 'ts', 'method', 
 
 /** Columns of `register` and `register_failed`. */
 export const REGISTER_COLUMNS = [
-  'first', 'last', 'sensor_id', 'call_id', 'user', 'domain', 'contact', 'expires', 'result', 'last_sip_code',
+  'first', 'last', 'sensor_id', 'call_id', 'call_id_hash', 'user', 'domain', 'contact', 'expires', 'result', 'last_sip_code',
   'client_ip', 'client_port', 'registrar_ip', 'registrar_port', 'user_agent', 'challenged', 'transactions',
 ] as const;
 
@@ -65,6 +68,16 @@ export function reverseText(text: string): string {
 export class Truncator {
   /** Strings cut so far. */
   truncated = 0;
+  /** Of those, Call-IDs longer than {@link CALL_ID_MAX_CHARS} (their key still holds the whole Call-ID). */
+  callIdsCut = 0;
+
+  /** A Call-ID as stored in `call_id`: cut to {@link CALL_ID_MAX_CHARS}, counted in both counters. */
+  callId(text: string): string {
+    const before = this.truncated;
+    const out = this.cut(text, CALL_ID_MAX_CHARS);
+    if (this.truncated !== before) this.callIdsCut++;
+    return out;
+  }
 
   /** `text` cut to `max` code points. */
   cut(text: string, max: number): string {
@@ -82,9 +95,28 @@ export class Truncator {
   }
 }
 
-/** The natural key `call_id` as stored (cut to 255), used to match ids after insert. */
+/** The text `call_id` as stored (cut to {@link CALL_ID_MAX_CHARS}). */
 export function storedCallId(callId: string): string {
-  return new Truncator().cut(callId, 255);
+  return new Truncator().cut(callId, CALL_ID_MAX_CHARS);
+}
+
+/**
+ * `call_id_hash`, the Call-ID part of the natural keys: the first 16 bytes of the SHA-256 of the
+ * whole Call-ID's UTF-8 text, so Call-IDs of any length that differ anywhere are two keys (see
+ * `SCHEMA_V3`). Equal to the server's `UNHEX(LEFT(SHA2(call_id, 256), 32))` for a Call-ID that
+ * fits its column, which is how rows stored before version 3 got theirs.
+ */
+export function callIdHash(callId: string): Buffer {
+  return createHash('sha256').update(callId, 'utf8').digest().subarray(0, 16);
+}
+
+/**
+ * The record's `dropped`, `null` when absent: records queued on disk by a version before the
+ * field existed have no such key.
+ */
+export function droppedOf(r: CallRecord): CallDropped | null {
+  const dropped: CallDropped | null | undefined = r.dropped;
+  return dropped ?? null;
 }
 
 /**
@@ -120,7 +152,7 @@ export function worstMos(a: StreamRecord | null, b: StreamRecord | null): number
 /** Row values of `cdr` for a validated record. */
 export function cdrRow(r: CallRecord, sensorId: number, t: Truncator, ip: IpToBytes = ipToBytes): SqlValue[] {
   const out: SqlValue[] = [];
-  pushCdrRow(out, r, sensorId, t, ip);
+  pushCdrRow(out, r, sensorId, t, ip, callIdHash(r.call_id));
   return out;
 }
 
@@ -129,14 +161,14 @@ export function cdrRow(r: CallRecord, sensorId: number, t: Truncator, ip: IpToBy
  * the writer fills one array per table and batch instead of one array per row that would then be
  * copied into the statement's values (two allocations and a copy per row on the writer's hot path).
  */
-export function pushCdrRow(out: SqlValue[], r: CallRecord, sensorId: number, t: Truncator, ip: IpToBytes = ipToBytes): void {
+export function pushCdrRow(out: SqlValue[], r: CallRecord, sensorId: number, t: Truncator, ip: IpToBytes, hash: Buffer): void {
   const caller = t.cut(r.caller, 128);
   const called = t.cut(r.called, 128);
   const a = mainStream(r.streams, 'caller');
   const b = mainStream(r.streams, 'callee');
   out.push(
     isoToSql(r.start), r.answer === null ? null : isoToSql(r.answer), isoToSql(r.end), r.duration, r.connect_duration,
-    r.pdd_ms, sensorId, t.cut(r.call_id, 255), caller, reverseText(caller), called, reverseText(called),
+    r.pdd_ms, sensorId, t.callId(r.call_id), hash, caller, reverseText(caller), called, reverseText(called),
     t.cutOrNull(r.caller_name, 128), t.cut(r.caller_domain, 128), t.cut(r.called_domain, 128),
     ip(r.caller_ip), r.caller_port, ip(r.callee_ip), r.callee_port, r.transport, r.last_sip_code,
     t.cutOrNull(r.last_sip_reason, 128), r.bye_by, r.end_reason, r.sip_packets, r.vlan,
@@ -144,6 +176,8 @@ export function pushCdrRow(out: SqlValue[], r: CallRecord, sensorId: number, t: 
   );
   pushSide(out, a);
   pushSide(out, b);
+  const dropped = droppedOf(r);
+  for (const key of CALL_DROPPED_KEYS) out.push(dropped === null ? null : dropped[key]);
 }
 
 /** Row values of `cdr_rtp` for stream `idx` of a call. */
@@ -169,7 +203,7 @@ export function pushRtpRow(out: SqlValue[], cdrId: number, start: string, idx: n
 /** Row values of `register` / `register_failed`. */
 export function registerRow(r: RegisterRecord, sensorId: number, t: Truncator, ip: IpToBytes = ipToBytes): SqlValue[] {
   return [
-    isoToSql(r.first), isoToSql(r.last), sensorId, t.cut(r.call_id, 255), t.cut(r.user, 128), t.cut(r.domain, 128),
+    isoToSql(r.first), isoToSql(r.last), sensorId, t.callId(r.call_id), callIdHash(r.call_id), t.cut(r.user, 128), t.cut(r.domain, 128),
     t.cutOrNull(r.contact, 255), r.expires, r.result, r.last_sip_code, ip(r.client_ip), r.client_port,
     ip(r.registrar_ip), r.registrar_port, t.cutOrNull(r.user_agent, 255), r.challenged ? 1 : 0, r.transactions,
   ];

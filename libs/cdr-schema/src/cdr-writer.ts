@@ -4,8 +4,10 @@
  * `write()` resolves once the record is durable: committed to MariaDB, or fsync'd to the on-disk
  * queue when the database is unreachable. Records are batched by count and time into one
  * transaction of multi-row INSERTs (parent and child rows together). Idempotency comes from the
- * natural key `(call_id, sensor_id, start)` and child keys `(cdr_id, start, idx)`: a batch replayed
- * after a lost COMMIT acknowledgement inserts nothing twice. While the on-disk queue holds anything,
+ * natural key `(call_id_hash, sensor_id, start)` (the hash of the whole Call-ID, see `SCHEMA_V3`)
+ * and child keys `(cdr_id, start, idx)`: a batch replayed after a lost COMMIT acknowledgement
+ * inserts nothing twice, and the stats tell the rows the database inserted (`written`) from those
+ * it already held (`already_present`). While the on-disk queue holds anything,
  * new batches are appended behind it, so records reach the database in the order they were written.
  *
  * @packageDocumentation
@@ -20,12 +22,12 @@ import {
   RTP_COLUMNS,
   SIP_RESPONSE_COLUMNS,
   Truncator,
+  callIdHash,
   isoToSql,
   pushCdrRow,
   pushRtpRow,
   registerRow,
   sqlToIso,
-  storedCallId,
 } from './cdr-row.js';
 import type { SqlValue } from './cdr-row.js';
 import { openPool } from './db-pool.js';
@@ -94,8 +96,18 @@ export interface CdrWriterOptions {
 
 /** Counters of a {@link CdrWriter}; all are totals since `open` except the gauges noted. */
 export interface CdrWriterStats {
-  /** Records committed to the database (directly or by replay). */
+  /**
+   * Records the database stored as new rows (directly or by replay): what its affected rows /
+   * `RETURNING` confirmed, not what was sent.
+   */
   written: number;
+  /**
+   * Records whose row the database already held (same Call-ID, sensor and start): a batch
+   * replayed after a lost COMMIT acknowledgement or from the on-disk queue, or the same record
+   * written twice. Nothing was inserted for them; `written + already_present` is every record
+   * the database accepted.
+   */
+  already_present: number;
   /** Database transactions committed. */
   batches: number;
   /** Failed database attempts whose batch stays queued and is tried again later. */
@@ -110,6 +122,11 @@ export interface CdrWriterStats {
   db_errors: number;
   /** Strings cut to their column width. */
   truncated_fields: number;
+  /**
+   * Of `truncated_fields`, Call-IDs longer than `CALL_ID_MAX_CHARS` (1024) whose stored text was
+   * cut; their row's key still holds the whole Call-ID (hash), so no two calls merged.
+   */
+  long_call_ids: number;
   /** Torn/corrupt on-disk queue records skipped. */
   torn_records: number;
   /** Gauge: records in memory waiting for a batch. */
@@ -167,9 +184,19 @@ interface VersionRow extends RowDataPacket {
 interface IdRow extends RowDataPacket {
   /** BIGINT: a string beyond 2^53 under `supportBigNumbers`. */
   id: number | string;
-  call_id: string;
+  call_id_hash: Buffer;
   sensor_id: number;
   start: string;
+  /** Only from RETURNING: 0 for a row inserted by this statement, more for one already stored. */
+  replays?: number;
+}
+
+/** What one batch did in the database, per record. */
+interface BatchOutcome {
+  /** Records inserted as new rows. */
+  fresh: number;
+  /** Records whose row was already stored. */
+  present: number;
 }
 
 /** Payload of one on-disk queue record. */
@@ -180,8 +207,20 @@ interface DiskBatch {
 
 const columnList = (cols: readonly string[]): string => cols.map((c) => `\`${c}\``).join(',');
 const insertHead = (table: string, cols: readonly string[]): string => `INSERT INTO \`${table}\` (${columnList(cols)}) VALUES`;
-const ID_COLUMNS = "id, call_id, sensor_id, DATE_FORMAT(start, '%Y-%m-%d %H:%i:%s.%f') AS start";
-const SQL_SELECT_IDS = `SELECT ${ID_COLUMNS} FROM cdr WHERE call_id IN (?) AND start BETWEEN ? AND ?`;
+const ID_COLUMNS = "id, call_id_hash, sensor_id, DATE_FORMAT(start, '%Y-%m-%d %H:%i:%s.%f') AS start";
+const SQL_SELECT_IDS = `SELECT ${ID_COLUMNS} FROM cdr WHERE call_id_hash IN (?) AND start BETWEEN ? AND ?`;
+/**
+ * A duplicate natural key raises `replays` (see `SCHEMA_V3`): the row changes, so the server
+ * reports 2 affected rows for it against 1 for a new row (with or without `CLIENT_FOUND_ROWS`),
+ * and `RETURNING replays` is 0 only for rows this statement inserted. Capped so a row replayed
+ * 65 535 times never fails the batch under strict mode.
+ */
+const ON_DUPLICATE = 'ON DUPLICATE KEY UPDATE replays = LEAST(replays + 1, 65535)';
+/** Affected rows of an upsert of `rows` rows under {@link ON_DUPLICATE} -> the counts. */
+function upsertOutcome(rows: number, affected: number): BatchOutcome {
+  const present = Math.min(rows, Math.max(0, affected - rows));
+  return { fresh: rows - present, present };
+}
 
 /** The prepared multi-row INSERTs of one writer, sized so a full batch is one statement per table. */
 interface WriterInserts {
@@ -199,11 +238,10 @@ function writerInserts(batchSize: number): WriterInserts {
   const child = (table: string, cols: readonly string[], perCall: number): PreparedInsert =>
     new PreparedInsert(insertHead(table, cols), cols.length, 'ON DUPLICATE KEY UPDATE cdr_id = cdr_id', batchSize * perCall);
   const register = (table: string): PreparedInsert =>
-    new PreparedInsert(insertHead(table, REGISTER_COLUMNS), REGISTER_COLUMNS.length, 'ON DUPLICATE KEY UPDATE id = id', batchSize);
-  const cdrTail = 'ON DUPLICATE KEY UPDATE id = id';
+    new PreparedInsert(insertHead(table, REGISTER_COLUMNS), REGISTER_COLUMNS.length, ON_DUPLICATE, batchSize);
   return {
-    cdr: new PreparedInsert(insertHead('cdr', CDR_COLUMNS), CDR_COLUMNS.length, cdrTail, batchSize),
-    cdrReturning: new PreparedInsert(insertHead('cdr', CDR_COLUMNS), CDR_COLUMNS.length, `${cdrTail} RETURNING ${ID_COLUMNS}`, batchSize),
+    cdr: new PreparedInsert(insertHead('cdr', CDR_COLUMNS), CDR_COLUMNS.length, ON_DUPLICATE, batchSize),
+    cdrReturning: new PreparedInsert(insertHead('cdr', CDR_COLUMNS), CDR_COLUMNS.length, `${ON_DUPLICATE} RETURNING ${ID_COLUMNS}, replays`, batchSize),
     // Sized for the common call: two streams, a few final responses, a digit or two.
     rtp: child('cdr_rtp', RTP_COLUMNS, 2),
     sip: child('cdr_sip_response', SIP_RESPONSE_COLUMNS, 4),
@@ -274,6 +312,7 @@ export class CdrWriter {
   private currentDelay: number;
   private readonly counters = {
     written: 0,
+    already_present: 0,
     batches: 0,
     retries: 0,
     queued_to_disk: 0,
@@ -330,6 +369,7 @@ export class CdrWriter {
     return {
       ...this.counters,
       truncated_fields: this.truncator.truncated,
+      long_call_ids: this.truncator.callIdsCut,
       torn_records: disk.torn,
       pending: this.pending.length,
       disk_bytes: disk.bytes,
@@ -496,9 +536,8 @@ export class CdrWriter {
   private async flight(items: PendingItem[]): Promise<void> {
     const records = items.map((i) => i.record);
     try {
-      await this.insertBatch(records);
+      this.count(await this.insertBatch(records));
       this.dbSucceeded();
-      this.counters.written += items.length;
       for (const i of items) i.resolve();
     } catch (err) {
       if (isRetryableDbError(err)) {
@@ -534,8 +573,7 @@ export class CdrWriter {
         continue;
       }
       try {
-        await this.insertBatch([record]);
-        this.counters.written++;
+        this.count(await this.insertBatch([record]));
         out.push('ok');
       } catch (err) {
         if (isRetryableDbError(err)) {
@@ -597,8 +635,9 @@ export class CdrWriter {
       await this.withDisk(() => this.disk.ack());
       return;
     }
+    let outcome: BatchOutcome;
     try {
-      await this.insertBatch(batch.records);
+      outcome = await this.insertBatch(batch.records);
       this.dbSucceeded();
     } catch (err) {
       if (isRetryableDbError(err)) {
@@ -613,9 +652,15 @@ export class CdrWriter {
       await this.withDisk(() => this.disk.ack());
       return;
     }
-    this.counters.written += batch.records.length;
+    this.count(outcome);
     this.counters.replayed += batch.records.length;
     await this.withDisk(() => this.disk.ack());
+  }
+
+  /** Adds what a committed batch did to the counters. */
+  private count(outcome: BatchOutcome): void {
+    this.counters.written += outcome.fresh;
+    this.counters.already_present += outcome.present;
   }
 
   /**
@@ -694,8 +739,11 @@ export class CdrWriter {
     this.aheadCheckedDay = today;
   }
 
-  /** One transaction: sensors, cdr rows, their ids, child rows, registrations. */
-  private async insertBatch(records: CdrWriterRecord[]): Promise<void> {
+  /**
+   * One transaction: sensors, cdr rows, their ids, child rows, registrations. Returns how many
+   * records the database inserted and how many it already held, once committed.
+   */
+  private async insertBatch(records: CdrWriterRecord[]): Promise<BatchOutcome> {
     await this.ensureDays(records);
     const conn = await this.pool.getConnection();
     let broken = false;
@@ -718,17 +766,28 @@ export class CdrWriter {
       const sensors = await this.sensorIds(conn, spans);
       await conn.query(this.q('START TRANSACTION'));
       const calls = records.filter((r): r is CallRecord => r.type === 'call');
-      if (calls.length > 0) await this.insertCalls(conn, calls, sensors);
+      const outcome: BatchOutcome = calls.length > 0 ? await this.insertCalls(conn, calls, sensors) : { fresh: 0, present: 0 };
       const regs = records.filter((r): r is RegisterRecord => r.type === 'register');
       const ok: SqlValue[] = [];
       const failed: SqlValue[] = [];
-      for (const r of regs) (r.result === 'ok' ? ok : failed).push(...registerRow(r, sensors.get(r.sensor)!, this.truncator, this.ip));
-      await this.insertRows(conn, this.inserts.register, ok);
-      await this.insertRows(conn, this.inserts.registerFailed, failed);
+      let okRows = 0;
+      for (const r of regs) {
+        (r.result === 'ok' ? ok : failed).push(...registerRow(r, sensors.get(r.sensor)!, this.truncator, this.ip));
+        if (r.result === 'ok') okRows++;
+      }
+      for (const [insert, values, rows] of [
+        [this.inserts.register, ok, okRows],
+        [this.inserts.registerFailed, failed, regs.length - okRows],
+      ] as const) {
+        const { fresh, present } = upsertOutcome(rows, (await this.insertRows(conn, insert, values)).affected);
+        outcome.fresh += fresh;
+        outcome.present += present;
+      }
       const widened = await this.widenSensors(conn, spans);
       await conn.query(this.q('COMMIT'));
       for (const apply of widened) apply();
       this.counters.batches++;
+      return outcome;
     } catch (err) {
       broken = isRetryableDbError(err);
       if (!broken) await conn.query(this.q('ROLLBACK')).catch((rollbackErr: unknown) => {
@@ -743,32 +802,41 @@ export class CdrWriter {
     }
   }
 
-  private async insertCalls(conn: PoolConnection, calls: CallRecord[], sensors: Map<string, number>): Promise<void> {
+  private async insertCalls(conn: PoolConnection, calls: CallRecord[], sensors: Map<string, number>): Promise<BatchOutcome> {
     const rows: SqlValue[] = [];
-    for (const r of calls) pushCdrRow(rows, r, sensors.get(r.sensor)!, this.truncator, this.ip);
+    const hashes = calls.map((c) => callIdHash(c.call_id));
+    calls.forEach((r, n) => {
+      pushCdrRow(rows, r, sensors.get(r.sensor)!, this.truncator, this.ip, hashes[n]!);
+    });
     // Ids of inserted and already-present rows alike: RETURNING hands them back with the INSERT
     // (one statement, no second lookup of every natural key); otherwise read them through the key.
     let idRows: IdRow[];
+    let outcome: BatchOutcome;
     if (this.returning === true) {
-      idRows = await this.insertRows(conn, this.inserts.cdrReturning, rows);
+      idRows = (await this.insertRows(conn, this.inserts.cdrReturning, rows)).rows;
+      outcome = { fresh: 0, present: 0 };
+      for (const row of idRows) {
+        if (row.replays === 0) outcome.fresh++;
+        else outcome.present++;
+      }
     } else {
-      await this.insertRows(conn, this.inserts.cdr, rows);
+      outcome = upsertOutcome(calls.length, (await this.insertRows(conn, this.inserts.cdr, rows)).affected);
       let minStart = calls[0]!.start;
       let maxStart = minStart;
       for (const c of calls) {
         if (c.start < minStart) minStart = c.start;
         if (c.start > maxStart) maxStart = c.start;
       }
-      const callIds = [...new Set(calls.map((c) => storedCallId(c.call_id)))];
-      [idRows] = await conn.query<IdRow[]>(this.q(SQL_SELECT_IDS), [callIds, isoToSql(minStart), isoToSql(maxStart)]);
+      [idRows] = await conn.query<IdRow[]>(this.q(SQL_SELECT_IDS), [hashes, isoToSql(minStart), isoToSql(maxStart)]);
     }
+    // The hash as a string key (latin1: one character per byte, no decoding cost).
     const idByKey = new Map<string, number>();
-    for (const row of idRows) idByKey.set(`${row.sensor_id}\u0000${row.call_id}\u0000${sqlToIso(row.start)}`, Number(row.id));
+    for (const row of idRows) idByKey.set(`${row.sensor_id}\u0000${row.call_id_hash.toString('latin1')}\u0000${sqlToIso(row.start)}`, Number(row.id));
     const rtp: SqlValue[] = [];
     const sip: SqlValue[] = [];
     const dtmf: SqlValue[] = [];
-    for (const c of calls) {
-      const id = idByKey.get(`${sensors.get(c.sensor)!}\u0000${storedCallId(c.call_id)}\u0000${c.start}`);
+    for (const [n, c] of calls.entries()) {
+      const id = idByKey.get(`${sensors.get(c.sensor)!}\u0000${hashes[n]!.toString('latin1')}\u0000${c.start}`);
       if (id === undefined) throw new Error(`cdr row for ${c.call_id} not found after insert`);
       const start = isoToSql(c.start);
       c.streams.forEach((s, idx) => {
@@ -782,19 +850,22 @@ export class CdrWriter {
     await this.insertRows(conn, this.inserts.rtp, rtp);
     await this.insertRows(conn, this.inserts.sip, sip);
     await this.insertRows(conn, this.inserts.dtmf, dtmf);
+    return outcome;
   }
 
   /**
    * Runs a prepared multi-row INSERT over `values` (the rows' values one after another); returns
-   * the rows of its RETURNING clause, if any.
+   * the rows of its RETURNING clause, if any, and the affected rows of the others.
    */
-  private async insertRows(conn: PoolConnection, insert: PreparedInsert, values: SqlValue[]): Promise<IdRow[]> {
-    const out: IdRow[] = [];
+  private async insertRows(conn: PoolConnection, insert: PreparedInsert, values: SqlValue[]): Promise<{ rows: IdRow[]; affected: number }> {
+    const rows: IdRow[] = [];
+    let affected = 0;
     for (const [sql, chunk] of insert.flatStatements(values)) {
       const [result] = await conn.execute<IdRow[] | ResultSetHeader>(this.q(sql), this.lean ? markLean(chunk) : chunk);
-      if (Array.isArray(result)) for (const row of result) out.push(row);
+      if (Array.isArray(result)) for (const row of result) rows.push(row);
+      else affected += result.affectedRows;
     }
-    return out;
+    return { rows, affected };
   }
 }
 

@@ -13,7 +13,7 @@ import type { DbTarget } from './db-pool.js';
 import { toLogCallback } from '@callscope/runtime';
 import type { LoggerOption } from '@callscope/runtime';
 import { ensurePartitions } from './partitions.js';
-import { SCHEMA_V1, SCHEMA_V2 } from './schema-sql.js';
+import { SCHEMA_V1, SCHEMA_V2, SCHEMA_V3 } from './schema-sql.js';
 
 /** One migration step. */
 export interface Migration {
@@ -29,6 +29,7 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial schema', statements: SCHEMA_V1 },
   { version: 2, name: 'secondary indexes cut to what the GUI searches use', statements: SCHEMA_V2 },
+  { version: 3, name: 'whole Call-IDs in the natural keys (hash), replay counts, dropped packet counts', statements: SCHEMA_V3 },
 ];
 
 /** Latest schema version this code knows. */

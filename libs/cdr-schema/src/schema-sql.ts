@@ -9,13 +9,14 @@
  * - `UNIQUE (call_id, sensor_id, start)`: the natural key that makes replays idempotent, and also
  *   the Call-ID search index. `call_id` is `utf8mb4_bin` because Call-IDs compare byte-exact
  *   (RFC 3261 §20.8): two calls differing only in case are two calls.
+ *   Version 3 replaced it by `UNIQUE (call_id_hash, sensor_id, start)`: see {@link SCHEMA_V3}.
  * - child tables: `PRIMARY KEY (cdr_id, start, idx)` where `idx` is the position in the record's
  *   array, so a replayed batch hits the same keys and inserts nothing new. They have no secondary
  *   index: they are read only through their call, and every index costs insert throughput.
  *
  * @packageDocumentation
  */
-import { END_REASONS, REGISTER_RESULTS, SIP_TRANSPORTS } from '@callscope/cdr-model';
+import { CALL_DROPPED_KEYS, END_REASONS, REGISTER_RESULTS, SIP_TRANSPORTS } from '@callscope/cdr-model';
 
 const enumOf = (values: readonly string[]): string => `ENUM(${values.map((v) => `'${v}'`).join(',')})`;
 
@@ -201,6 +202,72 @@ export const SCHEMA_V2: readonly string[] = [
   DROP INDEX IF EXISTS idx_start, DROP INDEX IF EXISTS idx_mos, DROP INDEX IF EXISTS idx_sensor`,
   'ALTER TABLE `register` DROP INDEX IF EXISTS idx_sensor',
   'ALTER TABLE register_failed DROP INDEX IF EXISTS idx_sensor',
+];
+
+/**
+ * Longest Call-ID text stored, in characters. RFC 3261 sets no limit; real ones are 20-100
+ * characters. A longer one is stored cut to this many characters (counted in the writer's
+ * `long_call_ids` and `truncated_fields`), while its `call_id_hash` is of the whole Call-ID: two
+ * calls never merge because their Call-IDs share a long prefix, and a search by the exact whole
+ * Call-ID still finds the row.
+ */
+export const CALL_ID_MAX_CHARS = 1024;
+
+/**
+ * SQL of `call_id_hash` computed by the server from a column or value (the first 16 bytes of the
+ * SHA-256 of its UTF-8 text), identical to the writer's `callIdHash`. Only the default of the
+ * column and the migration of existing rows use it; the writer sends the hash of the whole Call-ID.
+ */
+const CALL_ID_HASH_SQL = (expr: string): string => `UNHEX(LEFT(SHA2(${expr}, 256), 32))`;
+
+/** `cdr` column holding `CallDropped` key `key` (`dropped_rtp_malformed`...). */
+export const droppedColumn = (key: (typeof CALL_DROPPED_KEYS)[number]): string => `dropped_${key}`;
+
+/** The Call-ID columns of version 3, for `cdr`, `register` and `register_failed`. */
+const callIdColumnsV3 = `MODIFY call_id VARCHAR(${CALL_ID_MAX_CHARS}) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  ADD COLUMN IF NOT EXISTS call_id_hash BINARY(16) NOT NULL DEFAULT (${CALL_ID_HASH_SQL('call_id')}) AFTER call_id,
+  ADD COLUMN IF NOT EXISTS replays SMALLINT UNSIGNED NOT NULL DEFAULT 0`;
+
+/**
+ * Statements of schema version 3 (issue 12 finding 7, and the CDR's `dropped` field).
+ *
+ * Whole Call-IDs in the natural keys. Version 1 keyed calls and registrations on a
+ * `VARCHAR(255)` Call-ID the writer cut to 255 characters, so two calls whose Call-IDs shared
+ * their first 255 characters and their start merged into one row (and the second call's streams
+ * were dropped as "replayed"). A unique key cannot hold a 1024-character utf8mb4 column (InnoDB's
+ * 3072-byte key limit), so the keys hold `call_id_hash BINARY(16)` (first 16 bytes of the SHA-256
+ * of the whole Call-ID: no accidental or crafted collision is known at that width) and the text
+ * column grows to {@link CALL_ID_MAX_CHARS}. The hash also serves the search by exact Call-ID, with
+ * a 16-byte key instead of the text. Existing rows get the hash of their stored text through the
+ * column's default, computed while the table is rebuilt (one pass, no separate UPDATE).
+ *
+ * `replays`: how many times a writer offered a row that was already stored (a batch replayed
+ * after a lost COMMIT acknowledgement, or the on-disk queue's at-least-once replay). The
+ * `ON DUPLICATE KEY UPDATE` raises it, which is how the writer tells new rows from rows already
+ * present, both through `RETURNING` (0 = inserted now) and through affected rows (1 per new row,
+ * 2 per updated one, whatever the connection's `CLIENT_FOUND_ROWS` flag).
+ *
+ * `dropped_*`: one nullable `INT UNSIGNED` per {@link CALL_DROPPED_KEYS} key, all `NULL` when the
+ * record's `dropped` is `null`. Columns rather than one JSON value so each count can be read,
+ * summed and compared in SQL by the GUI and reports without JSON functions. `incomplete` is
+ * derived from them by the server (a stored generated column, so no writer can get it wrong) and
+ * appended to the start index as `idx_start_quality (start, mos_worst, incomplete)`: "calls whose
+ * data is incomplete" in a range is then tested on the index entries alone, like "MOS below x",
+ * for one byte per entry instead of a separate index (a B-tree write per inserted row).
+ *
+ * One `ALTER` per table so a big table is rebuilt once; every clause has `IF [NOT] EXISTS` or is
+ * a no-op when repeated, so the step re-runs after an interruption.
+ */
+export const SCHEMA_V3: readonly string[] = [
+  `ALTER TABLE cdr ${callIdColumnsV3},
+  ${CALL_DROPPED_KEYS.map((k) => `ADD COLUMN IF NOT EXISTS ${droppedColumn(k)} INT UNSIGNED NULL`).join(',\n  ')},
+  ADD COLUMN IF NOT EXISTS incomplete TINYINT(1) AS (GREATEST(${CALL_DROPPED_KEYS.map((k) => `COALESCE(${droppedColumn(k)}, 0)`).join(', ')}) > 0) PERSISTENT,
+  DROP INDEX IF EXISTS uk_call, ADD UNIQUE KEY IF NOT EXISTS uk_call_hash (call_id_hash, sensor_id, start),
+  DROP INDEX IF EXISTS idx_start_mos, ADD INDEX IF NOT EXISTS idx_start_quality (start, mos_worst, incomplete)`,
+  ...['register', 'register_failed'].map(
+    (t) => `ALTER TABLE \`${t}\` ${callIdColumnsV3},
+  DROP INDEX IF EXISTS uk_register, ADD UNIQUE KEY IF NOT EXISTS uk_register_hash (call_id_hash, sensor_id, \`first\`)`,
+  ),
 ];
 
 /** A partitioned table and the `DATETIME(6)` column its daily partitions follow. */

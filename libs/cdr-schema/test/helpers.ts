@@ -128,6 +128,7 @@ export function makeCall(i: number, baseMs: number, overrides: Partial<CallRecor
       { code: 200, reason: 'OK', time: isoAt(baseMs, 32, 999_999), cseq_method: 'BYE', from_side: 'caller' },
     ],
     streams: [makeStream('caller', i * 2, baseMs, 1500), makeStream('callee', i * 2 + 1, baseMs, 1490)],
+    dropped: { rtp_streams_over_cap: 1, rtp_packets_over_cap: 250 + i, rtp_malformed: 3, rtcp_malformed: 0, sip_oversize: 0 },
     ...overrides,
   };
 }
@@ -150,6 +151,7 @@ export function makeBareCall(i: number, baseMs: number): CallRecord {
     dtmf: [],
     sip_responses: [],
     streams: [],
+    dropped: null,
   });
 }
 
