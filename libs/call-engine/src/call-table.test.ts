@@ -321,3 +321,140 @@ describe('media on SDP addresses', () => {
     expect(calls.map((c) => [c.call_id, c.end_reason])).toEqual([['old', 'rtp_timeout']]);
   });
 });
+
+describe('packet time is robust to a lone bad timestamp (callscope issue 12, finding 1)', () => {
+  const sdpAt = (ip: string, port: number): SdpInfo => ({
+    media: [
+      {
+        media: 'audio', rtpKey: endpointKeyFromText(ip, port), rtcpKey: endpointKeyFromText(ip, port + 1), port, rtcpPort: port + 1,
+        rtcpMux: false, direction: 'sendrecv', payloads: [{ pt: 8, codec: 'PCMA', clockRate: 8000 }],
+      },
+    ],
+  });
+  /** One 20 ms PCMA packet at `us` (absolute µs). */
+  function rtpAt(us: number, src: string, srcPort: number, dst: string, dstPort: number, seq: number, ssrc: number): DecodedPacket {
+    const p = createDecodedPacket();
+    const buf = new Uint8Array(172);
+    const view = new DataView(buf.buffer);
+    buf[0] = 0x80;
+    buf[1] = 8;
+    view.setUint16(2, seq);
+    view.setUint32(4, seq * 160);
+    view.setUint32(8, ssrc);
+    Object.assign(p, {
+      ipVersion: 4, src4: parseIpv4Text(src), dst4: parseIpv4Text(dst), srcPort, dstPort,
+      payload: buf, payloadOffset: 0, payloadLength: buf.length, tsSec: Math.floor(us / 1e6), tsNsec: (us % 1e6) * 1000,
+    });
+    return p;
+  }
+  /** INVITE/200/ACK with SDP on both sides, `callId` starting `atMs` after T0. */
+  const setup = (callId: string, atMs: number, callerPort: number, calleePort: number): SipEvent[] => [
+    sip(atMs, A, B, { method: 'INVITE', callId, sdp: sdpAt(A.ip, callerPort) }),
+    sip(atMs + 1000, B, A, { method: 'INVITE', callId, statusCode: 200, reason: 'OK', toTag: B.tag, sdp: sdpAt(B.ip, calleePort) }),
+    sip(atMs + 1001, A, B, { method: 'ACK', callId, toTag: B.tag }),
+  ];
+  const bye = (callId: string, atMs: number): SipEvent[] => [
+    sip(atMs, A, B, { method: 'BYE', callId, cseq: 2, toTag: B.tag }),
+    sip(atMs + 1, B, A, { method: 'BYE', callId, cseq: 2, statusCode: 200, reason: 'OK', toTag: B.tag }),
+  ];
+
+  // Before the fix the table took the latest timestamp ever seen as "now": the call below ended
+  // at the outlier as rtp_timeout (+1 h) or absolute_timeout (+10 days), its BYE an orphan.
+  test.each([
+    ['+1 h', 3600e6],
+    ['+10 days', 10 * 86400e6],
+  ])('one RTP packet dated %s in an 8.9 s call: the call ends by its BYE, the packet is an outlier', (_, offsetUs) => {
+    const calls: CallRecord[] = [];
+    const table = new CallTable(DEFAULT_CALL_TABLE_OPTIONS, (c) => calls.push(c));
+    for (const ev of setup('call-1', 0, 40000, 50000)) table.onSip(ev);
+    let n = 0;
+    for (let ms = 1020; ms < 8880; ms += 20, n++) {
+      const us = T0 + ms * 1000 + (n === 200 ? offsetUs : 0);
+      expect(table.onUdp(rtpAt(us, A.ip, 40000, B.ip, 50000, n, 0x1111))?.callId).toBe('call-1');
+      expect(table.onUdp(rtpAt(T0 + ms * 1000 + 1, B.ip, 50000, A.ip, 40000, n, 0x2222))?.callId).toBe('call-1');
+    }
+    for (const ev of bye('call-1', 8899)) table.onSip(ev);
+    table.advance(T0 + 20_000_000);
+    expect(calls).toHaveLength(1);
+    const c = calls[0]!;
+    expect(c).toMatchObject({ end_reason: 'bye_confirmed', duration: 8.9 });
+    // The outlier is the call's packet (counted, kept with the call) but not its stream's: a
+    // jitter of minutes and a duration of hours would be the stream's figures otherwise.
+    expect(c.streams.map((s) => [s.ssrc, s.packets])).toEqual([['0x00001111', n - 1], ['0x00002222', n]]);
+    expect(c.streams[0]!.jitter_max_ms).toBeLessThan(1);
+    expect(c.streams[0]!.last < c.end).toBe(true);
+    expect(table.counters).toMatchObject({ rtpPackets: 2 * n, clockOutliers: 1, clockSteps: 0, rtpClockOutliers: 1 });
+  });
+
+  test('one SIP message dated +1 h (another call) does not end the open calls', () => {
+    const calls: CallRecord[] = [];
+    const table = new CallTable(DEFAULT_CALL_TABLE_OPTIONS, (c) => calls.push(c));
+    for (const ev of setup('call-1', 0, 40000, 50000)) table.onSip(ev);
+    table.onSip(sip(3600_000 + 2000, A, B, { method: 'OPTIONS', callId: 'ping' }));
+    for (let i = 0; i < 10; i++) table.onUdp(rtpAt(T0 + 2_000_000 + i * 20_000, A.ip, 40000, B.ip, 50000, i, 1));
+    for (const ev of bye('call-1', 5000)) table.onSip(ev);
+    table.advance(T0 + 20_000_000);
+    expect(calls.map((c) => [c.end_reason, c.duration])).toEqual([['bye_confirmed', 5.001]]);
+    expect(table.counters.clockOutliers).toBe(1);
+  });
+
+  test('a real jump (every packet after it +2 h) is taken once the traffic confirms it: idle calls time out then, active ones go on', () => {
+    const calls: CallRecord[] = [];
+    const table = new CallTable(DEFAULT_CALL_TABLE_OPTIONS, (c) => calls.push(c));
+    // idle: answered, 1 s of RTP, then nothing. active: RTP every 20 ms across the jump.
+    for (const ev of [...setup('idle', 0, 40000, 50000), ...setup('active', 10, 40010, 50010)]) table.onSip(ev);
+    for (let i = 0; i < 50; i++) table.onUdp(rtpAt(T0 + 1_100_000 + i * 20_000, A.ip, 40000, B.ip, 50000, i, 1));
+    const JUMP = 7200e6;
+    let seq = 0;
+    const activeRtp = (ms: number) => table.onUdp(rtpAt(T0 + ms * 1000 + (ms >= 10_000 ? JUMP : 0), A.ip, 40010, B.ip, 50010, seq++, 2));
+    for (let ms = 1100; ms < 10_000; ms += 20) activeRtp(ms);
+    expect(calls).toHaveLength(0);
+    // The first packet after the jump and the next two: held, nothing closes yet.
+    for (let k = 0; k < 3; k++) {
+      activeRtp(10_000 + k * 20);
+      expect(calls).toHaveLength(0);
+    }
+    // The fourth confirms the step: the idle call is 2 h without media, the active one is not.
+    activeRtp(10_060);
+    expect(calls.map((c) => [c.call_id, c.end_reason])).toEqual([['idle', 'rtp_timeout']]);
+    for (let ms = 10_080; ms < 12_000; ms += 20) activeRtp(ms);
+    for (const ev of bye('active', 12_000)) table.onSip({ ...ev, tsUs: ev.tsUs + JUMP });
+    table.advance(T0 + JUMP + 20_000_000);
+    expect(calls.map((c) => [c.call_id, c.end_reason])).toEqual([['idle', 'rtp_timeout'], ['active', 'bye_confirmed']]);
+    expect(table.counters).toMatchObject({ clockOutliers: 0, clockSteps: 1 });
+  });
+
+  test('a confirmed backward step (capture clock reset) does not freeze timeouts of the new timeline', () => {
+    const calls: CallRecord[] = [];
+    const table = new CallTable({ ...DEFAULT_CALL_TABLE_OPTIONS, noAnswerTimeoutS: 10 }, (c) => calls.push(c));
+    table.onSip(sip(0, A, B, { method: 'INVITE', callId: 'before' }));
+    // The capture continues a day earlier: an unanswered INVITE, then traffic for 30 s.
+    const back = -86_400_000;
+    table.onSip(sip(back + 1000, A, B, { method: 'INVITE', callId: 'after' }));
+    for (let s = 2; s <= 30; s++) table.onSip(sip(back + s * 1000, A, B, { method: 'OPTIONS', callId: `ping-${s}` }));
+    expect(calls.map((c) => [c.call_id, c.end_reason])).toEqual([['after', 'no_answer_timeout']]);
+    expect(table.counters).toMatchObject({ clockSteps: 1, clockOutliers: 0 });
+  });
+});
+
+describe('registrations run on robust packet time (callscope issue 12, finding 1)', () => {
+  const reg = (ms: number, cseq: number, callId = 'reg-1') =>
+    sip(ms, A, B, { method: 'REGISTER', callId, cseq, expires: 600, contact: 'sip:1001@192.0.2.10' });
+  const resp = (ms: number, cseq: number, code: number, callId = 'reg-1') =>
+    sip(ms, B, A, { method: 'REGISTER', callId, cseq, statusCode: code, reason: String(code), expires: 600 });
+
+  test('a REGISTER dated +1 h does not time out a challenged registration; quiet dialogs are written on packet time', () => {
+    const out: RegisterRecord[] = [];
+    const t = new RegisterTable(DEFAULT_REGISTER_TABLE_OPTIONS, (r) => out.push(r));
+    t.onSip(reg(0, 1));
+    t.onSip(resp(1, 1, 401));
+    t.onSip(reg(3600_000 + 5, 1, 'reg-outlier'));
+    t.onSip(reg(2000, 2));
+    t.onSip(resp(2001, 2, 200));
+    expect(out).toHaveLength(0);
+    // The table keeps its own time: 30 s of traffic later the quiet dialog is written out.
+    t.onSip(reg(32_000, 1, 'reg-2'));
+    expect(out.map((r) => [r.call_id, r.result, r.transactions, r.challenged])).toEqual([['reg-1', 'ok', 2, true]]);
+    expect(t.counters).toMatchObject({ clockOutliers: 1, clockSteps: 0 });
+  });
+});

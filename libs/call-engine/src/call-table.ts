@@ -5,6 +5,7 @@ import { Call, CallDropCounts, CallPhase, type CallStream, type MediaEndpoint } 
 import { NumericKeyIndex } from './endpoint-index.js';
 import { endpointKeyFromText } from './endpoint-key.js';
 import { MediaStream } from './media-stream.js';
+import { PacketClock } from './packet-clock.js';
 import type { SdpInfo, SdpPayload, SipEvent } from './sip-event.js';
 import { toMicros, type CallRecord, type CallSide, type EndReason } from '@callscope/cdr-model';
 
@@ -71,6 +72,20 @@ export interface CallTableCounters {
   rtcpMalformed: number;
   /** UDP on a call's media address that is neither RTP nor RTCP (STUN, keepalives, shorter than 8 bytes). */
   mediaNotRtp: number;
+  /**
+   * Packets (SIP or UDP) dated more than the clock's `maxStepS` away from packet time that the
+   * traffic did not confirm: lone bad timestamps, which do not drive timeouts (see PacketClock).
+   * Read from the table's clock: shared with the register table when the pipeline shares one.
+   */
+  readonly clockOutliers: number;
+  /** Steps of packet time (forward or backward) the traffic confirmed: the capture clock itself jumped. */
+  readonly clockSteps: number;
+  /**
+   * RTP packets of a call (counted in `rtpPackets`, kept with the call) left out of their
+   * stream's statistics: off the clock and more than `maxStepS` from the stream's previous
+   * packet, a jitter or duration they would make absurd.
+   */
+  rtpClockOutliers: number;
 }
 
 const SWEEP_INTERVAL_US = 1_000_000;
@@ -85,22 +100,11 @@ export class CallTable {
   private readonly endpoints4 = new NumericKeyIndex<MediaEndpoint, CallStream>();
   /** IPv6 media endpoints by `ipv6PortKey` text. */
   private readonly endpoints6 = new Map<string, MediaEndpoint>();
-  private nextSweepUs = 0;
-  private nowUs = 0;
-  readonly counters: CallTableCounters = {
-    callsOpened: 0,
-    callsClosed: 0,
-    callsEvicted: 0,
-    sipMessages: 0,
-    sipOutOfDialog: 0,
-    rtpPackets: 0,
-    rtcpPackets: 0,
-    rtpWithoutCall: 0,
-    streamsOverCap: 0,
-    rtpMalformed: 0,
-    rtcpMalformed: 0,
-    mediaNotRtp: 0,
-  };
+  /** Packet time of the last sweep: the next one runs a second later (or after a backward step). */
+  private lastSweepUs = 0;
+  /** Packet time (see PacketClock): may be shared with the register table. */
+  readonly clock: PacketClock;
+  readonly counters: CallTableCounters;
   /** Payload-type maps shared by identical rtpmap sets (read-only once built). */
   private readonly payloadMaps = new Map<string, PayloadTypeMap>();
   private readonly rtp = new RtpHeader();
@@ -115,11 +119,40 @@ export class CallTable {
   private udpCall: Call | null = null;
   private udpSlot = -1;
 
+  /**
+   * @param clock packet time; pass the register table's to give both tables one time (then each
+   *   packet is observed once, by the table it goes to). Default: a clock of the table's own.
+   */
   constructor(
     private readonly options: CallTableOptions,
     private readonly onCall: (record: CallRecord) => void,
     private readonly hooks: CallTableHooks = {},
-  ) {}
+    clock: PacketClock = new PacketClock(),
+  ) {
+    this.clock = clock;
+    this.counters = {
+      callsOpened: 0,
+      callsClosed: 0,
+      callsEvicted: 0,
+      sipMessages: 0,
+      sipOutOfDialog: 0,
+      rtpPackets: 0,
+      rtcpPackets: 0,
+      rtpWithoutCall: 0,
+      streamsOverCap: 0,
+      rtpMalformed: 0,
+      rtcpMalformed: 0,
+      mediaNotRtp: 0,
+      // Enumerable getters: stats that copy the counters (Object.entries) read the clock's values.
+      get clockOutliers() {
+        return clock.outliers;
+      },
+      get clockSteps() {
+        return clock.steps;
+      },
+      rtpClockOutliers: 0,
+    };
+  }
 
   /** Calls open now (including finished ones lingering for late packets). */
   get openCalls(): number {
@@ -139,7 +172,7 @@ export class CallTable {
    */
   onSip(ev: SipEvent): Call | null {
     this.counters.sipMessages++;
-    this.advance(ev.tsUs);
+    this.observe(ev.tsUs);
     let call = this.calls.get(ev.callId);
     if (call === undefined) {
       if (!(ev.isRequest && ev.method === 'INVITE' && ev.toTag === null)) {
@@ -173,7 +206,11 @@ export class CallTable {
    */
   acceptUdp(pkt: DecodedPacket): boolean {
     const tsUs = toMicros(pkt.tsSec, pkt.tsNsec);
-    this.advance(tsUs);
+    // Off the clock (a lone bad timestamp, or a step the traffic has not confirmed yet): still the
+    // call's packet, and its time still stamps the endpoint (the sweep takes the latest activity,
+    // so a call whose RTP goes on across a real step is not timed out by it); only its stream's
+    // statistics may refuse it (onRtpOffFastPath).
+    const onClock = this.observe(tsUs);
     const buf = pkt.payload;
     const off = pkt.payloadOffset;
     const len = pkt.payloadLength;
@@ -248,18 +285,18 @@ export class CallTable {
     this.counters.rtpPackets++;
     // The common case: the slot's last stream, matched and updated through its state block
     // without reading the stream object first (its state block number came with the slot).
-    if (block >= 0 && MediaStream.matchesAt(block, h.ssrc, pkt.src4, pkt.dst4, pkt.srcPort, pkt.dstPort)) {
+    if (block >= 0 && onClock && MediaStream.matchesAt(block, h.ssrc, pkt.src4, pkt.dst4, pkt.srcPort, pkt.dstPort)) {
       MediaStream.onPacketAt(last!, block, h, pkt.tsSec, pkt.tsNsec, buf, h.payloadOffset, h.payloadLength);
       return true;
     }
     this.stampedLate(block, slot, tsUs);
-    return this.onRtpOffFastPath(pkt, ep ?? this.endpoints4.valueAt(slot), slot, sentByOwner, last);
+    return this.onRtpOffFastPath(pkt, ep ?? this.endpoints4.valueAt(slot), slot, sentByOwner, last, onClock);
   }
 
   // The rarer paths of acceptUdp, kept out of it so that the per-packet code stays small.
 
   /** RTP of a stream other than the endpoint's last one, or of an endpoint without one yet. */
-  private onRtpOffFastPath(pkt: DecodedPacket, ep: MediaEndpoint, slot: number, sentByOwner: boolean, last: CallStream | null): true {
+  private onRtpOffFastPath(pkt: DecodedPacket, ep: MediaEndpoint, slot: number, sentByOwner: boolean, last: CallStream | null, onClock: boolean): true {
     const h = this.rtp;
     let stream = last;
     if (stream === null || !stream.matches(h.ssrc, pkt.ipVersion, pkt.src4, pkt.dst4, pkt.src6, pkt.dst6, pkt.srcPort, pkt.dstPort)) {
@@ -271,8 +308,21 @@ export class CallTable {
       ep.last = stream;
       if (slot >= 0) this.endpoints4.setHintAt(slot, stream, stream === null ? -1 : stream.stateBlock);
     }
-    if (stream !== null) stream.onPacket(h, pkt.tsSec, pkt.tsNsec, pkt.payload, h.payloadOffset, h.payloadLength);
+    if (stream === null) return true;
+    if (!onClock && stream.packets > 0 && this.farFromStream(stream, pkt)) {
+      // Off the clock and off its own stream's time: a lone bad timestamp. A stream on a clock of
+      // its own (a HEP agent set minutes off) is near its previous packet and still measured.
+      this.counters.rtpClockOutliers++;
+      return true;
+    }
+    stream.onPacket(h, pkt.tsSec, pkt.tsNsec, pkt.payload, h.payloadOffset, h.payloadLength);
     return true;
+  }
+
+  /** Whether `pkt` is more than the clock's step limit from `stream`'s previous packet. */
+  private farFromStream(stream: CallStream, pkt: DecodedPacket): boolean {
+    const d = toMicros(pkt.tsSec, pkt.tsNsec) - toMicros(stream.lastSec, stream.lastNsec);
+    return d > this.clock.maxStepUs || d < -this.clock.maxStepUs;
   }
 
   /** An RTCP compound on a call's media address (its own port, or muxed with RTP). */
@@ -378,12 +428,33 @@ export class CallTable {
     this.hooks.onEndpoint?.(call, key);
   }
 
-  /** Move packet time forward; every second of it, close calls whose time has come. */
-  advance(tsUs: number): void {
-    if (tsUs > this.nowUs) this.nowUs = tsUs;
-    if (this.nowUs < this.nextSweepUs) return;
-    this.nextSweepUs = this.nowUs + SWEEP_INTERVAL_US;
-    this.sweep(this.nowUs);
+  /**
+   * Trusted time (the live daemon's wall-clock tick on an idle link, a test): moves packet time
+   * forward without confirmation and closes the calls whose time has come. Packet timestamps go
+   * through the clock instead (see PacketClock): never pass one here.
+   */
+  advance(nowUs: number): void {
+    this.clock.trust(nowUs);
+    this.sweepIfDue();
+  }
+
+  /** A packet's timestamp to the clock, then the sweep if due; false when the time is off the clock. */
+  private observe(tsUs: number): boolean {
+    const onClock = this.clock.observe(tsUs);
+    this.sweepIfDue();
+    return onClock;
+  }
+
+  /**
+   * Every second of packet time, close calls whose time has come. Also right after a backward
+   * step of the clock (the time since the last sweep is then negative).
+   */
+  sweepIfDue(): void {
+    const now = this.clock.nowUs;
+    // Math.abs: one compare for both a second passed and a backward step of the clock.
+    if (Math.abs(now - this.lastSweepUs) < SWEEP_INTERVAL_US) return;
+    this.lastSweepUs = now;
+    this.sweep(now);
   }
 
   private sweep(now: number): void {

@@ -149,8 +149,7 @@ export class RegisterTable {
    */
   sweepIfDue(): void {
     const nowUs = this.clock.nowUs;
-    const since = nowUs - this.lastSweepUs;
-    if (since < 1_000_000 && since >= 0) return;
+    if (Math.abs(nowUs - this.lastSweepUs) < 1_000_000) return;
     this.lastSweepUs = nowUs;
     for (const [callId, d] of this.dialogs) {
       const quietUs = nowUs - d.lastUs;
