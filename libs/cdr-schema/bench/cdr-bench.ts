@@ -116,7 +116,8 @@ function call(i: number, startMs: number, full: boolean): CallRecord {
       { code: 200, reason: 'OK', time: iso(startMs + 62_000), cseq_method: 'BYE', from_side: 'callee' },
     ],
     streams: [stream('caller', startMs, mos), stream('callee', startMs, mos + 0.2)],
-    dropped: null,
+    // About 1% of calls lost packets inside the sniffer, so the `incomplete` filter is selective.
+    dropped: rand() < 0.01 ? { rtp_streams_over_cap: 0, rtp_packets_over_cap: 0, rtp_malformed: 1 + Math.floor(rand() * 9), rtcp_malformed: 0, sip_oversize: 0 } : null,
   };
 }
 
@@ -259,6 +260,7 @@ async function main(): Promise<void> {
       [`caller prefix ${caller.slice(0, 6)}, 1 day`, { ...lastDay, caller_prefix: caller.slice(0, 6) }],
       [`caller suffix ${caller.slice(-5)}, 1 day`, { ...lastDay, caller_suffix: caller.slice(-5) }],
       ['MOS below 3.5 in a day (100)', { ...lastDay, mos_below: 3.5 }],
+      ['incomplete calls in a day (100)', { ...lastDay, incomplete: true }],
       ['one Call-ID, 1 day', { ...lastDay, call_id: callId }],
     ];
     for (const [label, filter] of queries) {

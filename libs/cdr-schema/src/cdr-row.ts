@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { CallDropped, CallRecord, IsoMicros, RegisterRecord, StreamRecord } from '@callscope/cdr-model';
 import { CALL_DROPPED_KEYS, ssrcToNumber } from '@callscope/cdr-model';
 import { ipToBytes } from './ip-address.js';
@@ -107,7 +107,8 @@ export function storedCallId(callId: string): string {
  * fits its column, which is how rows stored before version 3 got theirs.
  */
 export function callIdHash(callId: string): Buffer {
-  return createHash('sha256').update(callId, 'utf8').digest().subarray(0, 16);
+  // One-shot `hash` (Node 20.12+): about 3x cheaper than a `createHash` object per record.
+  return hash('sha256', callId, 'buffer').subarray(0, 16);
 }
 
 /**
