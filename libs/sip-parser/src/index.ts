@@ -16,7 +16,7 @@ export { SdpStatus, SDP_STATUS_COUNT, SDP_STATUS_NAMES } from './sdp-status.js';
 export { parseSdp } from './parse-sdp.js';
 export { SipFraming, SipFrame, SIP_MAX_HEADER_BYTES, frameSipMessage, isSipStartLine } from './sip-framing.js';
 export { SipTcpReassembler, SipTcpReassemblerStats, TcpFlag } from './sip-tcp-reassembler.js';
-export type { SipTcpReassemblerOptions, SipTcpMessageSink } from './sip-tcp-reassembler.js';
+export type { SipTcpReassemblerOptions, SipTcpMessageSink, SipTcpOversizeSink } from './sip-tcp-reassembler.js';
 export {
   WebSocketFrame, WebSocketOpcode, WebSocketStatus, parseWebSocketFrame, unmaskWebSocketPayload,
   webSocketHandshakeLength, takeSipFromWebSocket,
