@@ -1,7 +1,7 @@
 import { formatIp, ipv4PortKey, ipv6PortKey, type DecodedPacket } from '@callscope/packet';
 import { PayloadTypeMap, RtcpCompound, RtcpSessionStats, RtcpStatus, RtpHeader, RtpStatus, parseRtcpCompound, parseRtpHeader } from '@callscope/rtp';
 import { buildCallRecord } from './call-record.js';
-import { Call, CallDropCounts, CallPhase, type CallStream, type MediaEndpoint } from './call.js';
+import { Call, CallDropCounts, CallPhase, appended, type CallStream, type MediaEndpoint } from './call.js';
 import { NumericKeyIndex } from './endpoint-index.js';
 import { endpointKeyFromText } from './endpoint-key.js';
 import { MediaStream } from './media-stream.js';
@@ -181,7 +181,8 @@ export class CallTable {
       }
       if (this.calls.size >= this.options.maxOpenCalls) this.evictOldest();
       call = new Call(ev);
-      this.calls.set(ev.callId, call);
+      // The call's own copy of the Call-ID: the event's is cut out of the whole SIP header.
+      this.calls.set(call.callId, call);
       this.counters.callsOpened++;
     }
     const ended = call.applySip(ev);
@@ -382,7 +383,7 @@ export class CallTable {
       formatIp(pkt.ipVersion, pkt.src4, pkt.src6), formatIp(pkt.ipVersion, pkt.dst4, pkt.dst6), payloadTypes,
     );
     s.call = call;
-    streams.push(s);
+    call.streams = appended(streams, s);
     return s;
   }
 
@@ -418,7 +419,7 @@ export class CallTable {
     } else {
       // The newest SDP wins: a port reused by a new call belongs to it from now on.
       const ep: MediaEndpoint = { call, key, owner, rtcp, payloadTypes, last: null, lastUs: 0 };
-      call.endpoints.push(ep);
+      call.endpoints = appended(call.endpoints, ep);
       if (typeof key === 'number') {
         // The endpoint it replaces keeps its last packet time for its own call's RTP timeout.
         if (existing !== undefined) existing.lastUs = this.lastUsOf(existing);

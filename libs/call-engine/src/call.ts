@@ -22,6 +22,60 @@ export const CallPhase = {
 } as const;
 export type CallPhase = (typeof CallPhase)[keyof typeof CallPhase];
 
+/**
+ * A copy of `text` that shares no memory with the string it was cut from. V8 keeps a substring of
+ * 13 or more characters as a slice of its parent: the SIP adapter cuts every field out of the
+ * message's decoded header, so a Call-ID or User-Agent kept as is would keep that whole header
+ * (0.3-2 KB) alive for the call's life — the largest part of an open call's memory before
+ * (callscope issue 12, finding 9). Not per packet: once per string a call or registration keeps.
+ */
+export function ownText(text: string): string {
+  return text.length < 13 ? text : (' ' + text).slice(1);
+}
+
+/** Most distinct strings {@link sharedText} keeps; past it, values are owned copies (still correct). */
+const SHARED_TEXT_MAX = 4096;
+/** The shared copies: immutable strings, so one table serves every call table of the process. */
+const sharedTexts = new Map<string, string>();
+
+/**
+ * {@link ownText} for values that repeat across calls (domains, addresses, User-Agents, reason
+ * phrases): one copy for all the calls that carry it, instead of one 32+ byte string per call.
+ * Bounded: the first {@link SHARED_TEXT_MAX} distinct values are shared, later ones copied.
+ */
+export function sharedText(text: string): string {
+  const known = sharedTexts.get(text);
+  if (known !== undefined) return known;
+  const own = ownText(text);
+  if (sharedTexts.size < SHARED_TEXT_MAX) sharedTexts.set(own, own);
+  return own;
+}
+
+/** {@link sharedText} of a nullable string. */
+export function sharedTextOrNull(text: string | null): string | null {
+  return text === null ? null : sharedText(text);
+}
+
+/** {@link ownText} of a nullable string. */
+export function ownTextOrNull(text: string | null): string | null {
+  return text === null ? null : ownText(text);
+}
+
+/**
+ * `list` with `item` appended, in a new array of exactly that length. A call's lists (endpoints,
+ * streams, responses) grow a few times in its life; `push` would give each a backing store of 17
+ * or more slots on the first element, most of them never used.
+ */
+export function appended<T>(list: readonly T[], item: T): T[] {
+  const out = new Array<T>(list.length + 1);
+  for (let i = 0; i < list.length; i++) out[i] = list[i]!;
+  out[list.length] = item;
+  return out;
+}
+
+/** Shared by every call without SIP INFO DTMF (nearly all): never written. */
+const NO_DTMF: readonly DtmfRecord[] = Object.freeze([]);
+
 /** 401/407 to an INVITE is an authentication round, not the call's outcome: the UA retries. */
 const isChallenge = (code: number) => code === 401 || code === 407;
 
@@ -102,36 +156,40 @@ export class Call {
   closeAtUs: number | null = null;
   callerUserAgent: string | null = null;
   calleeUserAgent: string | null = null;
-  readonly sipResponses: SipResponseRecord[] = [];
-  readonly dtmf: DtmfRecord[] = [];
-  readonly streams: CallStream[] = [];
+  /** Final responses (a new exact-size array per response, see {@link appended}). */
+  sipResponses: SipResponseRecord[] = [];
+  /** DTMF from SIP INFO; a shared empty list until the first. */
+  dtmf: readonly DtmfRecord[] = NO_DTMF;
+  /** Media streams (a new exact-size array per stream, see {@link appended}). */
+  streams: CallStream[] = [];
   /** What this call lost inside the sniffer (stream cap, malformed media, oversize SIP); created on the first loss. */
   dropped: CallDropCounts | null = null;
   /** RTCP reports seen on the call's media addresses, per reported SSRC; created on the first. */
   rtcp: RtcpSessionStats | null = null;
   /** Call-ID and start, exactly what the CDR stores: how observers name the call. */
   readonly key: CallKey;
-  /** The media endpoints this call announced (their packet times tell its media activity). */
-  readonly endpoints: MediaEndpoint[] = [];
+  /** The media endpoints this call announced (their packet times tell its media activity); exact-size, see {@link appended}. */
+  endpoints: MediaEndpoint[] = [];
 
   constructor(invite: SipEvent) {
-    this.callId = invite.callId;
+    // Every string a call keeps is owned (see ownText): none may keep the message text alive.
+    this.callId = ownText(invite.callId);
     this.startUs = invite.tsUs;
     this.transport = invite.transport;
     this.vlan = invite.vlan;
-    this.callerIp = invite.srcIp;
+    this.callerIp = sharedText(invite.srcIp);
     this.callerPort = invite.srcPort;
-    this.calleeIp = invite.dstIp;
+    this.calleeIp = sharedText(invite.dstIp);
     this.calleePort = invite.dstPort;
-    this.caller = invite.fromUser;
-    this.callerDomain = invite.fromDomain;
-    this.callerName = invite.fromName;
-    this.called = invite.toUser || invite.ruriUser || '';
-    this.calledDomain = invite.toDomain;
-    this.callerTag = invite.fromTag;
+    this.caller = ownText(invite.fromUser);
+    this.callerDomain = sharedText(invite.fromDomain);
+    this.callerName = ownTextOrNull(invite.fromName);
+    this.called = ownText(invite.toUser || invite.ruriUser || '');
+    this.calledDomain = sharedText(invite.toDomain);
+    this.callerTag = ownTextOrNull(invite.fromTag);
     this.inviteCseq = invite.cseq;
     const startSec = Math.floor(invite.tsUs / 1_000_000);
-    this.key = { callId: invite.callId, startSec, startUsec: invite.tsUs - startSec * 1_000_000 };
+    this.key = { callId: this.callId, startSec, startUsec: invite.tsUs - startSec * 1_000_000 };
     this.lastSipUs = invite.tsUs;
     this.lastActivityUs = invite.tsUs;
   }
@@ -160,8 +218,8 @@ export class Call {
 
   private applyRequest(ev: SipEvent): boolean {
     const side = this.sideOf(ev);
-    if (side === 'caller' && ev.userAgent !== null && this.callerUserAgent === null) this.callerUserAgent = ev.userAgent;
-    if (side === 'callee' && ev.userAgent !== null && this.calleeUserAgent === null) this.calleeUserAgent = ev.userAgent;
+    if (side === 'caller' && ev.userAgent !== null && this.callerUserAgent === null) this.callerUserAgent = sharedText(ev.userAgent);
+    if (side === 'callee' && ev.userAgent !== null && this.calleeUserAgent === null) this.calleeUserAgent = sharedText(ev.userAgent);
     switch (ev.method) {
       case 'INVITE':
         if (ev.toTag === null && this.phase === CallPhase.Setup) {
@@ -209,20 +267,20 @@ export class Call {
       const m = /^\s*([0-9A-Da-d*#])\s*$/.exec(ev.bodyText);
       digit = m?.[1]?.toUpperCase() ?? null;
     }
-    if (digit !== null) this.dtmf.push({ digit, ts: isoFromMicros(ev.tsUs), method: 'info', duration_ms: duration });
+    if (digit !== null) this.dtmf = appended(this.dtmf, { digit, ts: isoFromMicros(ev.tsUs), method: 'info', duration_ms: duration });
   }
 
   private applyResponse(ev: SipEvent): boolean {
     const side = this.sideOf(ev);
-    if (side === 'callee' && ev.userAgent !== null && this.calleeUserAgent === null) this.calleeUserAgent = ev.userAgent;
-    if (side === 'caller' && ev.userAgent !== null && this.callerUserAgent === null) this.callerUserAgent = ev.userAgent;
+    if (side === 'callee' && ev.userAgent !== null && this.calleeUserAgent === null) this.calleeUserAgent = sharedText(ev.userAgent);
+    if (side === 'caller' && ev.userAgent !== null && this.callerUserAgent === null) this.callerUserAgent = sharedText(ev.userAgent);
     const code = ev.statusCode;
     if (code >= 200) {
       const last = this.sipResponses[this.sipResponses.length - 1];
       // Retransmitted finals (same code, method, CSeq) are one response for the CDR.
       const retransmit = last !== undefined && last.code === code && last.cseq_method === ev.method && this.lastResponseCseq === ev.cseq;
       if (!retransmit) {
-        this.sipResponses.push({ code, reason: ev.reason, time: isoFromMicros(ev.tsUs), cseq_method: ev.method, from_side: side });
+        this.sipResponses = appended(this.sipResponses, { code, reason: sharedText(ev.reason), time: isoFromMicros(ev.tsUs), cseq_method: sharedText(ev.method), from_side: side });
         this.lastResponseCseq = ev.cseq;
       }
     }
@@ -230,7 +288,7 @@ export class Call {
     if (ev.method === 'BYE' && this.byeUs !== null && ev.cseq === this.byeCseq && code >= 200 && this.byeResponseUs === null) {
       this.byeResponseUs = ev.tsUs;
       this.byeResponseCode = code;
-      this.byeResponseReason = ev.reason;
+      this.byeResponseReason = sharedText(ev.reason);
       this.phase = CallPhase.ByeAnswered;
       return true;
     }
@@ -253,7 +311,7 @@ export class Call {
     if (isChallenge(code) && this.cancelUs === null) {
       // Remember it: if no authenticated retry follows, it stays the outcome (see CallTable timeouts).
       this.challengeCode = code;
-      this.challengeReason = ev.reason;
+      this.challengeReason = sharedText(ev.reason);
       this.challengeUs = ev.tsUs;
       return false;
     }
@@ -268,7 +326,7 @@ export class Call {
 
   private setFinal(ev: SipEvent): void {
     this.finalCode = ev.statusCode;
-    this.finalReason = ev.reason;
+    this.finalReason = sharedText(ev.reason);
     this.finalUs = ev.tsUs;
   }
 

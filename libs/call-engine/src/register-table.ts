@@ -1,3 +1,4 @@
+import { ownText, ownTextOrNull, sharedText, sharedTextOrNull } from './call.js';
 import { PacketClock } from './packet-clock.js';
 import type { SipEvent } from './sip-event.js';
 import { isoFromMicros, type RegisterRecord, type RegisterResult } from '@callscope/cdr-model';
@@ -34,8 +35,8 @@ interface RegisterDialog {
   registrarIp: string;
   registrarPort: number;
   lastUs: number;
-  /** CSeq numbers seen, in order. */
-  cseqs: number[];
+  /** Transactions seen (distinct CSeq in a row): a count, so a refresh flood on one Call-ID grows nothing. */
+  transactions: number;
   lastCseq: number;
   /** Final response to the last REGISTER, or null while it is pending. */
   lastFinal: number | null;
@@ -101,21 +102,22 @@ export class RegisterTable {
     if (ev.isRequest) {
       if (d === undefined) {
         if (this.dialogs.size >= this.options.maxOpen) this.evictOldest();
+        // Owned strings (see ownText): the event's are cut out of the whole SIP header.
         d = {
-          callId: ev.callId, firstUs: ev.tsUs, user: ev.toUser, domain: ev.toDomain,
-          clientIp: ev.srcIp, clientPort: ev.srcPort, registrarIp: ev.dstIp, registrarPort: ev.dstPort,
-          lastUs: ev.tsUs, cseqs: [], lastCseq: -1, lastFinal: null, challenged: false,
-          contact: null, requestExpires: null, grantedExpires: null, userAgent: ev.userAgent,
+          callId: ownText(ev.callId), firstUs: ev.tsUs, user: ownText(ev.toUser), domain: sharedText(ev.toDomain),
+          clientIp: sharedText(ev.srcIp), clientPort: ev.srcPort, registrarIp: sharedText(ev.dstIp), registrarPort: ev.dstPort,
+          lastUs: ev.tsUs, transactions: 0, lastCseq: -1, lastFinal: null, challenged: false,
+          contact: null, requestExpires: null, grantedExpires: null, userAgent: sharedTextOrNull(ev.userAgent),
         };
-        this.dialogs.set(ev.callId, d);
+        this.dialogs.set(d.callId, d);
       }
       d.lastUs = Math.max(d.lastUs, ev.tsUs);
       if (ev.cseq !== d.lastCseq) {
         // A new transaction (a retransmission repeats the CSeq).
-        d.cseqs.push(ev.cseq);
+        d.transactions++;
         d.lastCseq = ev.cseq;
         d.lastFinal = null;
-        d.contact = ev.contact;
+        d.contact = ownTextOrNull(ev.contact);
         d.requestExpires = ev.expires;
         d.grantedExpires = null;
       }
@@ -201,7 +203,7 @@ export class RegisterTable {
       registrar_port: d.registrarPort,
       user_agent: d.userAgent,
       challenged: d.challenged,
-      transactions: d.cseqs.length,
+      transactions: d.transactions,
     });
   }
 }
