@@ -1,5 +1,5 @@
 import { ipv4PortKey } from '@callscope/packet';
-import { SessionDescription, SipMessage, SipStatus, parseSipMessage } from '@callscope/sip-parser';
+import { SdpStatus, SessionDescription, SipMessage, SipStatus, parseSipMessage } from '@callscope/sip-parser';
 import { describe, expect, test } from 'vitest';
 import { endpointKeyFromText } from './endpoint-key.js';
 import { SipAdapterStats, toSipEvent } from './sip-adapter.js';
@@ -119,5 +119,31 @@ describe('toSipEvent: identity fields keep their exact bytes', () => {
   test('tags follow the same rule', () => {
     const a = identityOf(bytesOf('c@h'), [0x74, 0xff], [0x74, 0xfe]);
     expect([a.fromTag, a.toTag]).toEqual(['t\\xff', 't\\xfe']);
+  });
+});
+
+describe('toSipEvent: SipAdapterStats sums what was met', () => {
+  const run = (text: string, stats: SipAdapterStats) => {
+    const buf = new TextEncoder().encode(text);
+    const msg = new SipMessage();
+    expect(parseSipMessage(buf, 0, buf.length, msg)).toBe(SipStatus.Ok);
+    return toSipEvent(msg, ENV, new SessionDescription(), stats);
+  };
+  const head = 'INVITE sip:b@h SIP/2.0\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n';
+
+  test('headers past the cap, a non-SDP application/sdp body, rejected SDP sections and lines', () => {
+    const stats = new SipAdapterStats();
+    run(`${head}${'X-P: 1\r\n'.repeat(300)}\r\n`, stats);
+    expect(stats.headersOverCap).toBe(302 - 256);
+    run(`${head}Content-Type: application/sdp\r\n\r\nhello`, stats);
+    expect(stats.sdpRejected).toBe(1);
+    run(`${head}\r\nhello`, stats); // no Content-Type: the body need not be SDP, nothing counted
+    expect(stats.sdpRejected).toBe(1);
+    const ev = run(`${head}Content-Type: application/sdp\r\n\r\nv=0\r\no=short\r\nc=IN IP4 192.0.2.1\r\nm=audio 99999 RTP/AVP 0\r\nm=audio 4000 RTP/AVP 0\r\n`, stats);
+    expect(ev?.sdp?.media.map((m) => m.port)).toEqual([4000]);
+    expect(stats.sdpMediaRejected).toBe(1);
+    expect(stats.sdpLinesRejected[SdpStatus.BadMedia]).toBe(1);
+    expect(stats.sdpLinesRejected[SdpStatus.BadOrigin]).toBe(1);
+    expect(stats.identityEscaped).toBe(0);
   });
 });

@@ -26,14 +26,21 @@ export interface SipEvent extends SipEnvelope {
   statusCode: number;
   /** Response reason phrase; '' for requests. */
   reason: string;
+  /**
+   * The call's identity: the Call-ID as written when it is ASCII or valid UTF-8, otherwise with
+   * every byte outside a valid UTF-8 sequence as `\xNN` (and `\` as `\\`), so that distinct
+   * Call-ID bytes always give distinct texts (sip-adapter.ts, identityText). Never empty.
+   */
   callId: string;
   cseq: number;
   fromUser: string;
   fromDomain: string;
   fromName: string | null;
+  /** From tag, by the same exact-bytes rule as {@link SipEvent.callId}; null when absent. */
   fromTag: string | null;
   toUser: string;
   toDomain: string;
+  /** To tag, by the same exact-bytes rule as {@link SipEvent.callId}; null when absent. */
   toTag: string | null;
   /** User part of the Request-URI (requests only). */
   ruriUser: string | null;
