@@ -26,6 +26,11 @@ export const CaptureErrorCode = {
   BAD_BYTE_ORDER_MAGIC: 'BAD_BYTE_ORDER_MAGIC',
   /** A record's captured length exceeds 256 KiB (`MAX_CAPTURE_LENGTH`): the header lies. */
   CAPLEN_TOO_LARGE: 'CAPLEN_TOO_LARGE',
+  /**
+   * A classic pcap record header with two anomalies at once (fraction >= 1 s, original < captured
+   * length, captured length > snaplen, clock step > 1 day): damage, resynchronised over.
+   */
+  IMPLAUSIBLE_RECORD_HEADER: 'IMPLAUSIBLE_RECORD_HEADER',
   /** pcapng block total length below 12 or below its type's fixed part (also stops zero-length loops). */
   BLOCK_TOO_SHORT: 'BLOCK_TOO_SHORT',
   /** pcapng block total length is not a multiple of 4. */

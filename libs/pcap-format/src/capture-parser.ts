@@ -70,13 +70,61 @@ const TWO_POW_32 = 4_294_967_296;
 const readU16 = readU16Of;
 const readU32 = readU32Of;
 
-/** What the parser expects next. */
-const Phase = { FileHeader: 0, PcapRecord: 1, PcapngBlock: 2 } as const;
+/** What the parser expects next (`Resync`: scanning for a plausible unit after a damaged one). */
+const Phase = { FileHeader: 0, PcapRecord: 1, PcapngBlock: 2, Resync: 3 } as const;
 type Phase = (typeof Phase)[keyof typeof Phase];
 
 /** `parseUnit` results besides a positive consumed length. */
 const UNIT_NEED_MORE = 0;
 const UNIT_ERROR = -1;
+
+/*
+ * Resynchronisation (what pcapfix does; tshark and libpcap stop at the first bad header).
+ *
+ * A classic pcap record header is IMPLAUSIBLE, and resync starts, when its captured length is
+ * above MAX_CAPTURE_LENGTH (256 KiB), or when it shows two of these anomalies at once: µs/ns field
+ * >= 1 s, original length < captured length, captured length > snaplen (snaplen != 0), original
+ * length > RESYNC_MAX_ORIGINAL_LENGTH, seconds more than RESYNC_CLOCK_WINDOW away from the last
+ * CLEAN record (delivered with none of these anomalies; the last record when none was clean yet). One anomaly alone is tolerated and
+ * counted as before (writers that round µs up to 1e6, clocks set from 1970 to today mid-capture).
+ *
+ * The scan then moves one byte at a time from the byte after the damaged header and stops at the
+ * first position where a header is PLAUSIBLE: captured length <= 256 KiB, captured length <=
+ * original length <= RESYNC_MAX_ORIGINAL_LENGTH, µs/ns field < 1 s, seconds within
+ * RESYNC_CLOCK_WINDOW of the last clean record (no check before the first one, nor after
+ * RESYNC_CLOCK_SCAN_LIMIT bytes of fruitless scan: that record's clock may be wrong); AND the
+ * RESYNC_PCAP_FOLLOWERS headers that follow it (after its data) are plausible too, each within the
+ * window of the one before, or the stream ends right after a complete candidate record.
+ *
+ * pcapng: a block with a bad total length (below its type's fixed part, unaligned, above the
+ * bound, trailing copy different) or a packet block whose captured length does not fit starts a
+ * resync. A PLAUSIBLE block has a known type, a total length that is aligned, within the type's
+ * fixed part and RESYNC_MAX_BLOCK_LENGTH, the same trailing length, and for an EPB/OPB a known
+ * interface and a fitting captured length; the block after it must be plausible too (or the
+ * stream ends right after it).
+ *
+ * Each position costs O(1) (at most three headers read), the lookahead is bounded (three headers
+ * and two 256 KiB records, or two 320 KiB blocks) and a rejected position is never looked at again,
+ * so the scan is linear in the bytes skipped. Skipped bytes and resyncs are counted.
+ */
+/** Largest clock step between neighbouring records the scan accepts (and beyond which a jump is an anomaly). */
+const RESYNC_CLOCK_WINDOW = 86_400;
+/** Bytes scanned with the clock check before it is dropped (the last clean record may have lied). */
+const RESYNC_CLOCK_SCAN_LIMIT = 256 * 1024;
+/** Largest original length a resync candidate may claim (jumbo, GSO and TSO frames included). */
+const RESYNC_MAX_ORIGINAL_LENGTH = 16 * 1024 * 1024;
+/** Record headers after the candidate that must be plausible too. */
+const RESYNC_PCAP_FOLLOWERS = 2;
+/** Known pcapng block types a resync may land on: SHB, IDB, OPB, SPB, NRB, ISB, EPB, DSB, custom. */
+const RESYNC_BLOCK_TYPES = new Set<number>([PCAPNG_BLOCK_SHB, PCAPNG_BLOCK_IDB, PCAPNG_BLOCK_OPB, PCAPNG_BLOCK_SPB, 4, 5, PCAPNG_BLOCK_EPB, 0x0a, 0x0bad, 0x40000bad]);
+/** Blocks larger than this are not resync candidates (bounds the lookahead). */
+const RESYNC_MAX_BLOCK_LENGTH = MAX_PACKET_BLOCK_LENGTH;
+/** Bytes at least moved into the carry per step while scanning (keeps the scan O(1) per byte). */
+const RESYNC_APPEND = 65_536;
+/** `chainPcap`/`chainPcapng` verdicts. */
+const CHAIN_BAD = 0;
+const CHAIN_OK = 1;
+const CHAIN_NEED = 2;
 
 /**
  * Synchronous, push-style reader of classic pcap and pcapng byte streams. Feed it chunks of any
@@ -121,7 +169,24 @@ export class CaptureParser {
   private chunk: Uint8Array = new Uint8Array(0);
   private chunkPos = 0;
   private carry: Uint8Array = new Uint8Array(0);
+  /** Pending carry bytes are `carry[carryStart..carryLen)` (after a resync it may hold several units). */
+  private carryStart = 0;
   private carryLen = 0;
+  /** The phase a resync returns to. */
+  private resumePhase: Phase = Phase.PcapRecord;
+  /** Set by `finish()`: a resync may accept a candidate that the stream's end cuts short of followers. */
+  private atEof = false;
+  /** First damaged record header / block (where the first resync started). */
+  private firstDamage: CaptureError | null = null;
+  /** Byte order of the block a pcapng plausibility check looked at (an SHB carries its own). */
+  private scanLe = true;
+  /** Seconds of the last classic pcap record delivered without any anomaly: the resync clock. */
+  private refSec = 0;
+  private hasRef = false;
+  /** Whether the previous classic pcap record was clean. */
+  private lastClean = true;
+  /** Stream offset where the current resync started. */
+  private resyncFrom = 0;
   /** Total bytes `parseUnit` says the pending unit needs (set with UNIT_NEED_MORE). */
   private needed = 0;
   /** True when the last `parseUnit` delivered a packet into `record`. */
@@ -144,6 +209,8 @@ export class CaptureParser {
     origLenBelowCapLen: 0,
     fractionOverflow: 0,
     skippedBlocks: 0,
+    resyncs: 0,
+    skippedBytes: 0,
   };
 
   /** @param options - bounds; see {@link CaptureParserOptions} */
@@ -177,19 +244,29 @@ export class CaptureParser {
     const chunk = this.chunk;
     const end = chunk.length;
     for (;;) {
-      if (this.carryLen > 0) {
-        const r = this.parseUnit(this.carry, 0, this.carryLen);
+      const start = this.carryStart;
+      if (this.carryLen > start) {
+        const r = this.parseUnit(this.carry, start, this.carryLen);
         if (r === UNIT_ERROR) return this.fail();
         if (r === UNIT_NEED_MORE) {
-          const take = Math.min(this.needed - this.carryLen, end - this.chunkPos);
+          let want = this.needed - (this.carryLen - start);
+          // A scan asks for a few bytes at a time: hand it a block, not byte by byte.
+          if (this.phase === Phase.Resync && want < RESYNC_APPEND) want = RESYNC_APPEND;
+          const take = Math.min(want, end - this.chunkPos);
           if (take <= 0) return CaptureParseStatus.NeedMore;
           this.appendToCarry(chunk, this.chunkPos, take);
           this.chunkPos += take;
           continue;
         }
-        // The carry only ever receives bytes the pending unit asked for, so r === carryLen.
-        this.carryLen = 0;
+        // The carry receives only bytes the pending unit asked for, so r is all of it, except
+        // after a resync, whose lookahead may hold several units.
         this.unitOffset += r;
+        if (start + r >= this.carryLen) {
+          this.carryStart = 0;
+          this.carryLen = 0;
+        } else {
+          this.carryStart = start + r;
+        }
         if (this.produced) return CaptureParseStatus.Record;
         continue;
       }
@@ -222,11 +299,27 @@ export class CaptureParser {
 
   /**
    * Declares the end of the stream (call after `next()` returned `NeedMore`).
-   * @returns `End`, `Truncated` (tail in `truncation`, everything before was delivered), or `Error`
-   *   (an earlier error, or the stream ended inside the file header)
+   *
+   * Only when a resync was under way at the end of the stream, records may still be waiting (a
+   * candidate that only the end of the stream confirms): then `finish()` returns `Record` with the
+   * packet in `record`; call it again until it returns something else.
+   * @returns `End`, `Truncated` (tail in `truncation`, everything before was delivered), `Record`
+   *   (see above), or `Error` (an earlier error, or the stream ended inside the file header)
    */
   finish(): CaptureParseStatus {
     if (this.error !== null) return CaptureParseStatus.Error;
+    if (this.atEof || this.phase === Phase.Resync) {
+      this.atEof = true;
+      const status = this.next();
+      if (status !== CaptureParseStatus.NeedMore) return status;
+      if (this.phase === Phase.Resync) {
+        // No plausible unit before the end: the rest was skipped.
+        this.counters.skippedBytes += this.carryLen - this.carryStart;
+        this.carryStart = 0;
+        this.carryLen = 0;
+        return CaptureParseStatus.End;
+      }
+    }
     if (this.phase === Phase.FileHeader) {
       this.error = new CaptureError(
         CaptureErrorCode.TRUNCATED_FILE_HEADER,
@@ -235,18 +328,19 @@ export class CaptureParser {
       );
       return CaptureParseStatus.Error;
     }
-    if (this.carryLen === 0) return CaptureParseStatus.End;
+    const pending = this.carryLen - this.carryStart;
+    if (pending === 0) return CaptureParseStatus.End;
     let code: CaptureErrorCode = CaptureErrorCode.TRUNCATED_BLOCK;
     if (this.phase === Phase.PcapRecord) {
       code =
-        this.carryLen < PCAP_RECORD_HEADER_LENGTH
+        pending < PCAP_RECORD_HEADER_LENGTH
           ? CaptureErrorCode.TRUNCATED_RECORD_HEADER
           : CaptureErrorCode.TRUNCATED_RECORD_DATA;
     }
     this.truncation = new CaptureError(
       code,
       this.unitOffset,
-      `stream ended ${this.carryLen} bytes into a unit that needs ${this.needed}`,
+      `stream ended ${pending} bytes into a unit that needs ${this.needed}`,
     );
     return CaptureParseStatus.Truncated;
   }
@@ -272,6 +366,7 @@ export class CaptureParser {
       originalBytes: this.originalBytes,
       counters: { ...this.counters },
       truncation: this.truncation,
+      firstDamage: this.firstDamage,
     };
   }
 
@@ -281,14 +376,153 @@ export class CaptureParser {
   }
 
   private appendToCarry(src: Uint8Array, from: number, length: number): void {
-    const need = this.carryLen + length;
-    if (need > this.carry.length) {
-      const grown = new Uint8Array(Math.max(need, this.carry.length * 2, 4096));
-      grown.set(this.carry.subarray(0, this.carryLen));
-      this.carry = grown;
+    if (this.carryLen + length > this.carry.length) {
+      const start = this.carryStart;
+      const pending = this.carryLen - start;
+      // Compact only when that frees half the buffer, else grow: amortised O(1) per byte.
+      if (start > 0 && pending + length <= this.carry.length >>> 1) {
+        this.carry.copyWithin(0, start, this.carryLen);
+      } else {
+        const grown = new Uint8Array(Math.max(pending + length, this.carry.length * 2, 4096));
+        grown.set(this.carry.subarray(start, this.carryLen));
+        this.carry = grown;
+      }
+      this.carryStart = 0;
+      this.carryLen = pending;
     }
     this.carry.set(src.subarray(from, from + length), this.carryLen);
-    this.carryLen = need;
+    this.carryLen += length;
+  }
+
+  /**
+   * A damaged record header or block: before the first unit it is an error; after it, a resync
+   * starts (see the comment on RESYNC_CLOCK_WINDOW), skipping the unit's first byte.
+   */
+  private damaged(code: CaptureErrorCode, detail: string): number {
+    if (this.phase === Phase.FileHeader) return this.setError(code, detail);
+    this.firstDamage ??= new CaptureError(code, this.unitOffset, detail);
+    this.resyncFrom = this.unitOffset;
+    this.counters.resyncs++;
+    this.counters.skippedBytes++;
+    this.resumePhase = this.phase;
+    this.phase = Phase.Resync;
+    return 1;
+  }
+
+  /** Scans `b[off..end)` for the next plausible unit: bytes skipped, the unit itself, or UNIT_NEED_MORE. */
+  private parseResync(b: Uint8Array, off: number, end: number): number {
+    const pcap = this.resumePhase === Phase.PcapRecord;
+    // Past RESYNC_CLOCK_SCAN_LIMIT bytes the reference clock itself may be wrong: scan without it.
+    const clockEnd = this.hasRef ? this.resyncFrom + RESYNC_CLOCK_SCAN_LIMIT - (this.unitOffset - off) : 0;
+    let p = off;
+    for (; p < end; p++) {
+      const verdict = pcap ? this.chainPcap(b, p, end, p < clockEnd) : this.chainPcapng(b, p, end);
+      if (verdict === CHAIN_BAD) continue;
+      if (verdict === CHAIN_OK) {
+        this.phase = this.resumePhase;
+        if (p === off) return this.parseUnit(b, off, end);
+        break;
+      }
+      // CHAIN_NEED: keep the bytes from p on (this.needed counts from p).
+      if (p === off) return UNIT_NEED_MORE;
+      break;
+    }
+    this.counters.skippedBytes += p - off;
+    return p - off;
+  }
+
+  /** Whether a classic pcap record header at `at` is plausible after a record of second `refSec`. */
+  private pcapHeaderPlausible(b: Uint8Array, at: number, hasRef: boolean, refSec: number): boolean {
+    const le = this.littleEndian;
+    const capLen = readU32(b, at + 8, le);
+    if (capLen > MAX_CAPTURE_LENGTH) return false;
+    const origLen = readU32(b, at + 12, le);
+    if (origLen < capLen || origLen > RESYNC_MAX_ORIGINAL_LENGTH) return false;
+    if (readU32(b, at + 4, le) >= (this.nanoseconds ? 1_000_000_000 : 1_000_000)) return false;
+    if (!hasRef) return true;
+    const sec = readU32(b, at, le);
+    return sec <= refSec + RESYNC_CLOCK_WINDOW && sec + RESYNC_CLOCK_WINDOW >= refSec;
+  }
+
+  /** Candidate record at `p` and its followers: CHAIN_OK, CHAIN_BAD or CHAIN_NEED (`needed` from p). */
+  private chainPcap(b: Uint8Array, p: number, end: number, useClock: boolean): number {
+    const le = this.littleEndian;
+    let hasRef = useClock;
+    let refSec = this.refSec;
+    let at = p;
+    for (let k = 0; k <= RESYNC_PCAP_FOLLOWERS; k++) {
+      if (at + PCAP_RECORD_HEADER_LENGTH > end) {
+        if (!this.atEof) {
+          this.needed = at + PCAP_RECORD_HEADER_LENGTH - p;
+          return CHAIN_NEED;
+        }
+        // The stream ends here: fine after a complete candidate record.
+        return k > 0 && at <= end ? CHAIN_OK : CHAIN_BAD;
+      }
+      if (!this.pcapHeaderPlausible(b, at, hasRef, refSec)) return CHAIN_BAD;
+      hasRef = true;
+      refSec = readU32(b, at, le);
+      at += PCAP_RECORD_HEADER_LENGTH + readU32(b, at + 8, le);
+    }
+    return CHAIN_OK;
+  }
+
+  /**
+   * Length of a plausible, complete pcapng block at `at` (its byte order left in `scanLe`),
+   * CHAIN_BAD (0) when it is not one, or -1 when more bytes are needed (`needed` from `from`).
+   */
+  private pcapngBlockPlausible(b: Uint8Array, at: number, end: number, from: number): number {
+    if (at + 12 > end) {
+      this.needed = at + 12 - from;
+      return -1;
+    }
+    let le = this.littleEndian;
+    const type = readU32(b, at, le);
+    if (!RESYNC_BLOCK_TYPES.has(type)) return CHAIN_BAD;
+    let min = PCAPNG_MIN_BLOCK_LENGTH;
+    if (type === PCAPNG_BLOCK_SHB) {
+      if (readU32(b, at + 8, true) === PCAPNG_BYTE_ORDER_MAGIC) le = true;
+      else if (readU32(b, at + 8, false) === PCAPNG_BYTE_ORDER_MAGIC) le = false;
+      else return CHAIN_BAD;
+      min = PCAPNG_MIN_SHB_LENGTH;
+    } else if (type === PCAPNG_BLOCK_EPB || type === PCAPNG_BLOCK_OPB) {
+      min = PCAPNG_MIN_EPB_LENGTH;
+    } else if (type === PCAPNG_BLOCK_IDB) {
+      min = PCAPNG_MIN_IDB_LENGTH;
+    } else if (type === PCAPNG_BLOCK_SPB) {
+      min = PCAPNG_MIN_SPB_LENGTH;
+    }
+    const length = readU32(b, at + 4, le);
+    if (length < min || (length & 3) !== 0 || length > RESYNC_MAX_BLOCK_LENGTH || length > this.maxBlockLength) return CHAIN_BAD;
+    if (at + length > end) {
+      this.needed = at + length - from;
+      return -1;
+    }
+    if (readU32(b, at + length - 4, le) !== length) return CHAIN_BAD;
+    if (type === PCAPNG_BLOCK_EPB || type === PCAPNG_BLOCK_OPB) {
+      const ifId = type === PCAPNG_BLOCK_EPB ? readU32(b, at + 8, le) : readU16(b, at + 8, le);
+      const capLen = readU32(b, at + 20, le);
+      if (ifId >= this.ifCount || capLen > MAX_CAPTURE_LENGTH || 28 + capLen + 4 > length) return CHAIN_BAD;
+    } else if (type === PCAPNG_BLOCK_SPB && this.ifCount === 0) {
+      return CHAIN_BAD;
+    }
+    this.scanLe = le;
+    return length;
+  }
+
+  /** Candidate block at `p` and the block after it: CHAIN_OK, CHAIN_BAD or CHAIN_NEED (`needed` from p). */
+  private chainPcapng(b: Uint8Array, p: number, end: number): number {
+    const saved = this.littleEndian;
+    const first = this.pcapngBlockPlausible(b, p, end, p);
+    if (first <= 0) return first === CHAIN_BAD || this.atEof ? CHAIN_BAD : CHAIN_NEED;
+    const at = p + first;
+    if (at + 12 > end && this.atEof) return CHAIN_OK; // the stream ends right after (or inside) the next block
+    this.littleEndian = this.scanLe; // the follower is in the candidate's byte order
+    const second = this.pcapngBlockPlausible(b, at, end, p);
+    this.littleEndian = saved;
+    if (second > 0) return CHAIN_OK;
+    if (second === CHAIN_BAD) return CHAIN_BAD;
+    return this.atEof ? CHAIN_OK : CHAIN_NEED;
   }
 
   private setError(code: CaptureErrorCode, detail: string): number {
@@ -309,6 +543,8 @@ export class CaptureParser {
         return this.parsePcapRecord(b, off, end);
       case Phase.PcapngBlock:
         return this.parsePcapngBlock(b, off, end);
+      case Phase.Resync:
+        return this.parseResync(b, off, end);
       default:
         return this.parseFileHeader(b, off, end);
     }
@@ -366,21 +602,59 @@ export class CaptureParser {
     const le = this.littleEndian;
     const capLen = readU32(b, off + 8, le);
     if (capLen > MAX_CAPTURE_LENGTH) {
-      return this.setError(CaptureErrorCode.CAPLEN_TOO_LARGE, `captured length ${capLen} > ${MAX_CAPTURE_LENGTH}`);
+      return this.damaged(CaptureErrorCode.CAPLEN_TOO_LARGE, `captured length ${capLen} > ${MAX_CAPTURE_LENGTH}`);
+    }
+    let sec = readU32(b, off, le);
+    let frac = readU32(b, off + 4, le);
+    const origLen = readU32(b, off + 12, le);
+    const perSecond = this.nanoseconds ? 1_000_000_000 : 1_000_000;
+    const snaplen = this.pcapSnaplen;
+    const refSec = this.refSec;
+    let clean = true;
+    if (
+      frac >= perSecond ||
+      origLen < capLen ||
+      (capLen > snaplen && snaplen !== 0) ||
+      origLen > RESYNC_MAX_ORIGINAL_LENGTH ||
+      (this.hasRef && (sec > refSec + RESYNC_CLOCK_WINDOW || sec + RESYNC_CLOCK_WINDOW < refSec))
+    ) {
+      // Rare path. One anomaly is a writer's quirk (counted below); two at once is not a header.
+      // A jump is a step away from both the last clean record and the record just before.
+      const ref = this.hasRef ? refSec : this.lastSec;
+      const last = this.lastSec;
+      const jump =
+        this.packets > 0 &&
+        (sec > ref + RESYNC_CLOCK_WINDOW || sec + RESYNC_CLOCK_WINDOW < ref) &&
+        (sec > last + RESYNC_CLOCK_WINDOW || sec + RESYNC_CLOCK_WINDOW < last);
+      const structural =
+        (frac >= perSecond ? 1 : 0) +
+        (origLen < capLen ? 1 : 0) +
+        (capLen > snaplen && snaplen !== 0 ? 1 : 0) +
+        (origLen > RESYNC_MAX_ORIGINAL_LENGTH ? 1 : 0);
+      const anomalies = structural + (jump ? 1 : 0);
+      if (anomalies >= 2) {
+        return this.damaged(
+          CaptureErrorCode.IMPLAUSIBLE_RECORD_HEADER,
+          `seconds ${sec}, fraction ${frac}, captured length ${capLen}, original length ${origLen} (snaplen ${snaplen}): ${anomalies} anomalies`,
+        );
+      }
+      // A clock that jumped is believed once a second record agrees with the first one after it.
+      clean = structural === 0 && !this.lastClean && this.packets > 0 && sec <= this.lastSec + RESYNC_CLOCK_WINDOW && sec + RESYNC_CLOCK_WINDOW >= this.lastSec;
     }
     const total = PCAP_RECORD_HEADER_LENGTH + capLen;
     if (avail < total) return this.needMore(total);
-    let sec = readU32(b, off, le);
-    let frac = readU32(b, off + 4, le);
-    const perSecond = this.nanoseconds ? 1_000_000_000 : 1_000_000;
     if (frac >= perSecond) {
       // Some writers emit usec == 1000000 after rounding: carry it rather than break the invariant.
       this.counters.fractionOverflow++;
       sec += Math.floor(frac / perSecond);
       frac %= perSecond;
     }
-    const origLen = readU32(b, off + 12, le);
-    if (capLen > this.pcapSnaplen && this.pcapSnaplen !== 0) this.counters.capLenOverSnaplen++;
+    if (capLen > snaplen && snaplen !== 0) this.counters.capLenOverSnaplen++;
+    if (clean) {
+      this.refSec = sec;
+      this.hasRef = true;
+    }
+    this.lastClean = clean;
     this.emit(b, off + PCAP_RECORD_HEADER_LENGTH, capLen, origLen, this.pcapLinkType, 0, sec, this.nanoseconds ? frac : frac * 1000);
     return total;
   }
@@ -418,13 +692,13 @@ export class CaptureParser {
       default:
         break;
     }
-    if (length < min) return this.setError(CaptureErrorCode.BLOCK_TOO_SHORT, `block type 0x${type.toString(16)} length ${length} < ${min}`);
-    if ((length & 3) !== 0) return this.setError(CaptureErrorCode.BLOCK_LENGTH_UNALIGNED, `block length ${length} is not a multiple of 4`);
-    if (length > max) return this.setError(CaptureErrorCode.BLOCK_TOO_LARGE, `block type 0x${type.toString(16)} length ${length} > ${max}`);
+    if (length < min) return this.damaged(CaptureErrorCode.BLOCK_TOO_SHORT, `block type 0x${type.toString(16)} length ${length} < ${min}`);
+    if ((length & 3) !== 0) return this.damaged(CaptureErrorCode.BLOCK_LENGTH_UNALIGNED, `block length ${length} is not a multiple of 4`);
+    if (length > max) return this.damaged(CaptureErrorCode.BLOCK_TOO_LARGE, `block type 0x${type.toString(16)} length ${length} > ${max}`);
     if (avail < length) return this.needMore(length);
     const trailer = readU32(b, off + length - 4, le);
     if (trailer !== length) {
-      return this.setError(CaptureErrorCode.BLOCK_LENGTH_MISMATCH, `leading length ${length}, trailing length ${trailer}`);
+      return this.damaged(CaptureErrorCode.BLOCK_LENGTH_MISMATCH, `leading length ${length}, trailing length ${trailer}`);
     }
     switch (type) {
       case PCAPNG_BLOCK_SHB:
@@ -511,10 +785,10 @@ export class CaptureParser {
     }
     const capLen = readU32(b, off + 20, le);
     if (capLen > MAX_CAPTURE_LENGTH) {
-      return this.setError(CaptureErrorCode.CAPLEN_TOO_LARGE, `captured length ${capLen} > ${MAX_CAPTURE_LENGTH}`);
+      return this.damaged(CaptureErrorCode.CAPLEN_TOO_LARGE, `captured length ${capLen} > ${MAX_CAPTURE_LENGTH}`);
     }
     if (28 + capLen + 4 > length) {
-      return this.setError(CaptureErrorCode.CAPLEN_EXCEEDS_BLOCK, `captured length ${capLen} does not fit a ${length}-byte block`);
+      return this.damaged(CaptureErrorCode.CAPLEN_EXCEEDS_BLOCK, `captured length ${capLen} does not fit a ${length}-byte block`);
     }
     const origLen = readU32(b, off + 24, le);
     const ts = this.ifTs[ifId]!;

@@ -51,6 +51,13 @@ export interface CaptureCounters {
   fractionOverflow: number;
   /** pcapng blocks skipped by their length (NRB, ISB, DSB, custom, unknown...). */
   skippedBlocks: number;
+  /**
+   * Damaged record headers / pcapng blocks after which the parser scanned forward to the next
+   * plausible one (see `CaptureSummary.firstDamage`; the rule is in the package README).
+   */
+  resyncs: number;
+  /** Bytes skipped by those resyncs (the damaged units and whatever was not plausible after them). */
+  skippedBytes: number;
 }
 
 /**
@@ -114,4 +121,10 @@ export interface CaptureSummary {
    * corrupt) on a record boundary of the decompressed stream, it is `gzip.damage`.
    */
   truncation: CaptureError | null;
+  /**
+   * The first damaged record header or block, where the first resync started (`offset` is its
+   * stream offset; code CAPLEN_TOO_LARGE, IMPLAUSIBLE_RECORD_HEADER, BLOCK_*...), or null.
+   * `counters.resyncs` and `counters.skippedBytes` say how much damage there was in all.
+   */
+  firstDamage: CaptureError | null;
 }

@@ -31,6 +31,13 @@ export function parseBytes(input: Uint8Array, chunkSize: number | number[] = Mat
       records.push({ ...r, data: Uint8Array.from(r.data) });
     }
   }
-  if (status !== CaptureParseStatus.Error) status = parser.finish();
+  if (status !== CaptureParseStatus.Error) {
+    // finish() may still deliver records that only the end of the stream confirmed (resync).
+    while ((status = parser.finish()) === CaptureParseStatus.Record) {
+      steps++;
+      const r = parser.record;
+      records.push({ ...r, data: Uint8Array.from(r.data) });
+    }
+  }
   return { status, records, error: parser.error, truncation: parser.truncation, summary: parser.summary(), steps };
 }

@@ -51,7 +51,7 @@ describe('classic pcap', () => {
       [LinkType.Ethernet, 10, 0],
       [LinkType.Ethernet, 10, 0],
     ]);
-    expect(out.summary.counters).toEqual({ capLenOverSnaplen: 1, origLenBelowCapLen: 1, fractionOverflow: 1, skippedBlocks: 0 });
+    expect(out.summary.counters).toEqual({ capLenOverSnaplen: 1, origLenBelowCapLen: 1, fractionOverflow: 1, skippedBlocks: 0, resyncs: 0, skippedBytes: 0 });
   });
 
   it('reads a zero-length record (header only) and moves on', () => {

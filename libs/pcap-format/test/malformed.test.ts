@@ -18,6 +18,8 @@ interface Case {
   /** Complete packets delivered before the error. */
   packets?: number;
   maxBlockLength?: number;
+  /** Damage after the file header: no error, a resync from there (`summary.firstDamage` has the code and offset). */
+  resync?: boolean;
 }
 
 const cases: Case[] = [
@@ -27,14 +29,14 @@ const cases: Case[] = [
   { name: 'modified-pcap (Kuznetzov) magic is not accepted', input: concat(u32(0xa1b2cd34, true), new Uint8Array(20)), code: CaptureErrorCode.BAD_MAGIC, offset: 0 },
   { name: 'pcap major version 3', input: pcapHeader({ major: 3 }), code: CaptureErrorCode.UNSUPPORTED_VERSION, offset: 0 },
   {
-    name: 'pcap caplen 0x7fffffff in the 2nd record',
+    name: 'pcap caplen 0x7fffffff in the 2nd record', resync: true,
     input: concat(pcapHeader(), pcapRecord(le, 1, 0, bytes(10)), pcapRecord(le, 1, 0, new Uint8Array(0), 0, 0x7fffffff)),
     code: CaptureErrorCode.CAPLEN_TOO_LARGE,
     offset: 24 + 26,
     packets: 1,
   },
   {
-    name: 'pcap caplen 262145 (one past the bound), big-endian',
+    name: 'pcap caplen 262145 (one past the bound), big-endian', resync: true,
     input: concat(pcapHeader({ le: false }), pcapRecord(false, 1, 0, new Uint8Array(0), 0, 262_145)),
     code: CaptureErrorCode.CAPLEN_TOO_LARGE,
     offset: 24,
@@ -43,17 +45,17 @@ const cases: Case[] = [
   { name: 'SHB major version 2', input: shb(le, 2), code: CaptureErrorCode.UNSUPPORTED_VERSION, offset: 0 },
   { name: 'SHB length lies (24 < 28)', input: shb(le, 1, { length: 24 }), code: CaptureErrorCode.BLOCK_TOO_SHORT, offset: 0 },
   { name: 'second SHB with a bad version', input: concat(HEAD, EPB, shb(le, 9)), code: CaptureErrorCode.UNSUPPORTED_VERSION, offset: 48 + EPB.length, packets: 1 },
-  { name: 'zero block length (would loop forever)', input: concat(HEAD, u32(0x0bad, le), u32(0, le), u32(0, le)), code: CaptureErrorCode.BLOCK_TOO_SHORT, offset: 48 },
-  { name: 'block length 8 (< 12)', input: concat(HEAD, u32(0x0bad, le), u32(8, le), u32(8, le)), code: CaptureErrorCode.BLOCK_TOO_SHORT, offset: 48 },
-  { name: 'block length 13 (unaligned)', input: concat(HEAD, u32(0x0bad, le), u32(13, le), new Uint8Array(9)), code: CaptureErrorCode.BLOCK_LENGTH_UNALIGNED, offset: 48 },
-  { name: 'EPB length 24 (< 32)', input: concat(HEAD, block(6, new Uint8Array(12), le)), code: CaptureErrorCode.BLOCK_TOO_SHORT, offset: 48 },
-  { name: 'IDB length 16 (< 20)', input: concat(SHB, block(1, new Uint8Array(4), le)), code: CaptureErrorCode.BLOCK_TOO_SHORT, offset: 28 },
-  { name: 'unknown block length 0xfffffffc', input: concat(HEAD, u32(0x0bad, le), u32(0xfffffffc, le)), code: CaptureErrorCode.BLOCK_TOO_LARGE, offset: 48 },
-  { name: 'EPB length above the packet bound', input: concat(HEAD, u32(6, le), u32(400_000, le)), code: CaptureErrorCode.BLOCK_TOO_LARGE, offset: 48 },
-  { name: 'unknown block above maxBlockLength', input: concat(HEAD, block(0x0bad, bytes(200), le)), code: CaptureErrorCode.BLOCK_TOO_LARGE, offset: 48, maxBlockLength: 128 },
-  { name: 'trailing length differs', input: concat(HEAD, EPB, epb(le, 0, 1n, bytes(4), 4, { trailer: 40 })), code: CaptureErrorCode.BLOCK_LENGTH_MISMATCH, offset: 48 + EPB.length, packets: 1 },
-  { name: 'EPB caplen larger than its block', input: concat(HEAD, epb(le, 0, 1n, bytes(8), 8, { capLen: 9 })), code: CaptureErrorCode.CAPLEN_EXCEEDS_BLOCK, offset: 48 },
-  { name: 'EPB caplen 300000 (> 256 KiB)', input: concat(HEAD, epb(le, 0, 1n, bytes(300_000), 300_000, { capLen: 300_000, length: 300_032 })), code: CaptureErrorCode.CAPLEN_TOO_LARGE, offset: 48 },
+  { name: 'zero block length (would loop forever)', resync: true, input: concat(HEAD, u32(0x0bad, le), u32(0, le), u32(0, le)), code: CaptureErrorCode.BLOCK_TOO_SHORT, offset: 48 },
+  { name: 'block length 8 (< 12)', resync: true, input: concat(HEAD, u32(0x0bad, le), u32(8, le), u32(8, le)), code: CaptureErrorCode.BLOCK_TOO_SHORT, offset: 48 },
+  { name: 'block length 13 (unaligned)', resync: true, input: concat(HEAD, u32(0x0bad, le), u32(13, le), new Uint8Array(9)), code: CaptureErrorCode.BLOCK_LENGTH_UNALIGNED, offset: 48 },
+  { name: 'EPB length 24 (< 32)', resync: true, input: concat(HEAD, block(6, new Uint8Array(12), le)), code: CaptureErrorCode.BLOCK_TOO_SHORT, offset: 48 },
+  { name: 'IDB length 16 (< 20)', resync: true, input: concat(SHB, block(1, new Uint8Array(4), le)), code: CaptureErrorCode.BLOCK_TOO_SHORT, offset: 28 },
+  { name: 'unknown block length 0xfffffffc', resync: true, input: concat(HEAD, u32(0x0bad, le), u32(0xfffffffc, le)), code: CaptureErrorCode.BLOCK_TOO_LARGE, offset: 48 },
+  { name: 'EPB length above the packet bound', resync: true, input: concat(HEAD, u32(6, le), u32(400_000, le)), code: CaptureErrorCode.BLOCK_TOO_LARGE, offset: 48 },
+  { name: 'unknown block above maxBlockLength', resync: true, input: concat(HEAD, block(0x0bad, bytes(200), le)), code: CaptureErrorCode.BLOCK_TOO_LARGE, offset: 48, maxBlockLength: 128 },
+  { name: 'trailing length differs', resync: true, input: concat(HEAD, EPB, epb(le, 0, 1n, bytes(4), 4, { trailer: 40 })), code: CaptureErrorCode.BLOCK_LENGTH_MISMATCH, offset: 48 + EPB.length, packets: 1 },
+  { name: 'EPB caplen larger than its block', resync: true, input: concat(HEAD, epb(le, 0, 1n, bytes(8), 8, { capLen: 9 })), code: CaptureErrorCode.CAPLEN_EXCEEDS_BLOCK, offset: 48 },
+  { name: 'EPB caplen 300000 (> 256 KiB)', resync: true, input: concat(HEAD, epb(le, 0, 1n, bytes(300_000), 300_000, { capLen: 300_000, length: 300_032 })), code: CaptureErrorCode.CAPLEN_TOO_LARGE, offset: 48 },
   { name: 'EPB before any IDB', input: concat(SHB, EPB), code: CaptureErrorCode.UNKNOWN_INTERFACE, offset: 28 },
   { name: 'EPB names interface 1 of 1', input: concat(HEAD, epb(le, 1, 1n, bytes(4))), code: CaptureErrorCode.UNKNOWN_INTERFACE, offset: 48 },
   { name: 'interface of a previous section', input: concat(HEAD, shb(le), epb(le, 0, 1n, bytes(4))), code: CaptureErrorCode.UNKNOWN_INTERFACE, offset: 76 },
@@ -72,12 +74,24 @@ const cases: Case[] = [
 ];
 
 describe('malformed input table: exact code and offset, records before it delivered', () => {
-  it.each(cases)('$name -> $code @ $offset', ({ input, code, offset, packets, maxBlockLength }) => {
+  it.each(cases.filter((c) => c.resync !== true))('$name -> $code @ $offset', ({ input, code, offset, packets, maxBlockLength }) => {
     for (const chunkSize of [input.length || 1, 7]) {
       const out = parseBytes(input, chunkSize, maxBlockLength === undefined ? {} : { maxBlockLength });
       expect(out.status).toBe(CaptureParseStatus.Error);
       expect(out.error).toBeInstanceOf(CaptureError);
       expect(out.error).toMatchObject({ code, offset });
+      expect(out.records).toHaveLength(packets ?? 0);
+    }
+  });
+
+  it.each(cases.filter((c) => c.resync === true))('$name -> resync after $code @ $offset (no error)', ({ input, code, offset, packets, maxBlockLength }) => {
+    for (const chunkSize of [input.length || 1, 7]) {
+      const out = parseBytes(input, chunkSize, maxBlockLength === undefined ? {} : { maxBlockLength });
+      expect(out.status).not.toBe(CaptureParseStatus.Error);
+      expect(out.summary.firstDamage).toBeInstanceOf(CaptureError);
+      expect(out.summary.firstDamage).toMatchObject({ code, offset });
+      expect(out.summary.counters.resyncs).toBeGreaterThanOrEqual(1);
+      expect(out.summary.counters.skippedBytes).toBe(input.length - offset);
       expect(out.records).toHaveLength(packets ?? 0);
     }
   });

@@ -65,8 +65,23 @@ async function drainAfter(
   }
 }
 
-function finishParser(parser: CaptureParser, strict: boolean, compressed: boolean): CaptureSummary {
-  const status = parser.finish();
+/**
+ * Ends the parse: `finish()` may still deliver records that only the end of the stream confirmed
+ * (after a resync near the end), then End / Truncated / Error.
+ */
+async function finishRecords(parser: CaptureParser, onPacket: PacketCallback, signal: AbortSignal | undefined): Promise<CaptureParseStatus> {
+  for (;;) {
+    const status = parser.finish();
+    if (status !== CaptureParseStatus.Record) return status;
+    const result = onPacket(parser.record);
+    if (isPromiseLike(result)) await result;
+    signal?.throwIfAborted();
+  }
+}
+
+async function finishParser(parser: CaptureParser, onPacket: PacketCallback, options: ReadCaptureOptions, compressed: boolean): Promise<CaptureSummary> {
+  const strict = options.strictTruncation === true;
+  const status = await finishRecords(parser, onPacket, options.signal);
   if (status === CaptureParseStatus.Error) throw parser.error!;
   if (status === CaptureParseStatus.Truncated && strict) throw parser.truncation!;
   return parser.summary(compressed);
@@ -102,7 +117,7 @@ export async function readCaptureStream(
     const pending = drain(parser, onPacket, signal);
     if (pending !== undefined) await pending;
   }
-  return finishParser(parser, options.strictTruncation === true, false);
+  return await finishParser(parser, onPacket, options, false);
 }
 
 /**
@@ -142,7 +157,7 @@ export async function readCaptureFile(
       if (pending !== undefined) await pending;
       ({ bytesRead } = await handle.read(buffer, 0, chunkSize, null));
     }
-    return finishParser(parser, options.strictTruncation === true, false);
+    return await finishParser(parser, onPacket, options, false);
   } finally {
     await handle.close().catch(() => undefined); // already closed on the gzip path
   }
@@ -372,7 +387,7 @@ async function readGzipFile(
   }
   const decompressed = parser.summary(true).bytes;
   const damage = st.damage === null ? null : new CaptureError(st.damage.code, decompressed, st.damage.detail, st.damage.cause === undefined ? undefined : { cause: st.damage.cause });
-  const status = parser.finish();
+  const status = await finishRecords(parser, onPacket, signal);
   if (status === CaptureParseStatus.Error) {
     // Nothing readable came out of the gzip data: its damage is the error, not the cut file header.
     if (damage !== null && parser.error?.code === CaptureErrorCode.TRUNCATED_FILE_HEADER) {

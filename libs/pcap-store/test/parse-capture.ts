@@ -23,6 +23,9 @@ export function parseCapture(input: Uint8Array, chunkSize = Math.max(input.lengt
   for (let at = 0; at < input.length && status !== CaptureParseStatus.Error; at += chunkSize) {
     status = parser.feed(input.subarray(at, at + chunkSize), keep);
   }
-  if (status !== CaptureParseStatus.Error) status = parser.finish();
+  if (status !== CaptureParseStatus.Error) {
+    // finish() may still deliver records that only the end of the stream confirmed (resync).
+    while ((status = parser.finish()) === CaptureParseStatus.Record) keep(parser.record);
+  }
   return { status, records };
 }

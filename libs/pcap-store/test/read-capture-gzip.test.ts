@@ -125,3 +125,21 @@ describe('gzip captures with damage', () => {
     await expect(readCaptureFile(path, () => undefined)).rejects.toMatchObject({ code: CaptureErrorCode.GZIP_ERROR });
   });
 });
+
+describe('damaged record headers through readCaptureFile (issue 12, finding 3)', () => {
+  it('a flipped caplen bit (bit 20) costs one packet, plain and gzip alike; a damaged second-to-last record too', async () => {
+    for (const k of [Math.floor(STARTS.length / 2), STARTS.length - 2]) {
+      const damaged = Buffer.from(PLAIN);
+      damaged[STARTS[k]! + 8 + 2]! ^= 0x10;
+      for (const [name, content] of [['flip.pcap', damaged], ['flip.pcap.gz', gzipSync(damaged)]] as const) {
+        for (const chunkSize of [undefined, 500]) {
+          const out = await readAll(name, content, chunkSize);
+          expect(out.offsets).toEqual(STARTS.filter((_, i) => i !== k));
+          expect(out.summary.counters).toMatchObject({ resyncs: 1, skippedBytes: STARTS[k + 1]! - STARTS[k]! });
+          expect(out.summary.firstDamage).toMatchObject({ code: CaptureErrorCode.CAPLEN_TOO_LARGE, offset: STARTS[k] });
+          expect(out.summary.truncation).toBeNull();
+        }
+      }
+    }
+  });
+});

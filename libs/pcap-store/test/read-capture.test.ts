@@ -96,18 +96,36 @@ describe('readCaptureFile', () => {
 describe('file-level errors', () => {
   it('rejects with CaptureError, having delivered the packets before the fault', async () => {
     const path = join(tmp, 'lying.pcapng');
-    // register-auth.pcapng (little-endian) cut after its 2nd packet, then a block of length 0
+    // register-auth.pcapng (little-endian) cut after its 2nd packet, then an EPB naming interface 7
     const fault = endOfPacketBlock(REGISTER_AUTH, 2);
-    const zeroLengthBlock = Buffer.alloc(12);
-    zeroLengthBlock.writeUInt32LE(0x0bad, 0);
-    writeFileSync(path, Buffer.concat([REGISTER_AUTH.subarray(0, fault), zeroLengthBlock]));
+    const strayEpb = Buffer.alloc(32);
+    strayEpb.writeUInt32LE(6, 0);
+    strayEpb.writeUInt32LE(32, 4);
+    strayEpb.writeUInt32LE(7, 8);
+    strayEpb.writeUInt32LE(32, 28);
+    writeFileSync(path, Buffer.concat([REGISTER_AUTH.subarray(0, fault), strayEpb]));
     let seen = 0;
     const reading = readCaptureFile(path, () => {
       seen++;
     });
     await expect(reading).rejects.toBeInstanceOf(CaptureError);
-    await expect(reading).rejects.toMatchObject({ code: CaptureErrorCode.BLOCK_TOO_SHORT, offset: fault });
+    await expect(reading).rejects.toMatchObject({ code: CaptureErrorCode.UNKNOWN_INTERFACE, offset: fault });
     expect(seen).toBe(2);
+  });
+
+  it('a block with a lying length is resynchronised over, not fatal (issue 12 finding 3)', async () => {
+    const path = join(tmp, 'lying-length.pcapng');
+    const fault = endOfPacketBlock(REGISTER_AUTH, 2);
+    const zeroLengthBlock = Buffer.alloc(12);
+    zeroLengthBlock.writeUInt32LE(0x0bad, 0);
+    writeFileSync(path, Buffer.concat([REGISTER_AUTH.subarray(0, fault), zeroLengthBlock, REGISTER_AUTH.subarray(fault)]));
+    let seen = 0;
+    const summary = await readCaptureFile(path, () => {
+      seen++;
+    });
+    expect(summary.firstDamage).toMatchObject({ code: CaptureErrorCode.BLOCK_TOO_SHORT, offset: fault });
+    expect(summary.counters).toMatchObject({ resyncs: 1, skippedBytes: 12 });
+    expect(seen).toBe(parseCapture(REGISTER_AUTH).records.length);
   });
 
   it('truncated last record: flag by default, rejection with strictTruncation', async () => {
