@@ -458,3 +458,38 @@ describe('registrations run on robust packet time (callscope issue 12, finding 1
     expect(t.counters).toMatchObject({ clockOutliers: 1, clockSteps: 0 });
   });
 });
+
+describe('a call keeps a bounded set of media addresses (callscope issue 12, finding 9)', () => {
+  test('200 re-INVITEs each on a new port: the call keeps its 64 newest addresses, the others are counted', () => {
+    const sdpAt = (ip: string, port: number): SdpInfo => ({
+      media: [
+        {
+          media: 'audio', rtpKey: endpointKeyFromText(ip, port), rtcpKey: endpointKeyFromText(ip, port + 1), port, rtcpPort: port + 1,
+          rtcpMux: true, direction: 'sendrecv', payloads: [{ pt: 8, codec: 'PCMA', clockRate: 8000 }],
+        },
+      ],
+    });
+    const calls: CallRecord[] = [];
+    const table = new CallTable(DEFAULT_CALL_TABLE_OPTIONS, (c) => calls.push(c));
+    table.onSip(sip(0, A, B, { method: 'INVITE', sdp: sdpAt(A.ip, 40000) }));
+    table.onSip(sip(100, B, A, { method: 'INVITE', statusCode: 200, reason: 'OK', toTag: B.tag, sdp: sdpAt(B.ip, 50000) }));
+    // Before the bound every one of these stayed in the call and in the endpoint index until the call closed.
+    for (let i = 1; i <= 200; i++) table.onSip(sip(100 + i, A, B, { method: 'INVITE', cseq: 1 + i, toTag: B.tag, sdp: sdpAt(A.ip, 40000 + 2 * i) }));
+    expect(table.counters.endpointsEvicted).toBe(202 - 64);
+    const udp = (dstPort: number, srcPort = 50000): DecodedPacket => {
+      const p = createDecodedPacket();
+      const buf = new Uint8Array(172);
+      buf[0] = 0x80;
+      buf[1] = 8;
+      Object.assign(p, {
+        ipVersion: 4, src4: parseIpv4Text(B.ip), dst4: parseIpv4Text(A.ip), srcPort, dstPort,
+        payload: buf, payloadOffset: 0, payloadLength: buf.length, tsSec: Math.floor(T0 / 1e6) + 1, tsNsec: 0,
+      });
+      return p;
+    };
+    // The newest address is the call's; the first one was dropped (50000, the callee's, was too,
+    // so the packet is matched by its destination only).
+    expect(table.onUdp(udp(40000 + 400))?.callId).toBe('call-1');
+    expect(table.onUdp(udp(40000, 1))).toBeNull();
+  });
+});

@@ -86,9 +86,20 @@ export interface CallTableCounters {
    * packet, a jitter or duration they would make absurd.
    */
   rtpClockOutliers: number;
+  /**
+   * Media endpoints a call dropped past MAX_ENDPOINTS_PER_CALL new addresses (its oldest first):
+   * re-INVITEs with a new port each time would otherwise grow a call and the index without bound.
+   */
+  endpointsEvicted: number;
 }
 
 const SWEEP_INTERVAL_US = 1_000_000;
+
+/**
+ * Most media addresses one call keeps (RTP and RTCP of each m= line of offer and answer, and those
+ * re-INVITEs add: a few to a few dozen in real calls). Past it the call's oldest address goes.
+ */
+const MAX_ENDPOINTS_PER_CALL = 64;
 
 /**
  * Calls by Call-ID, media endpoints from their SDP, and the timeouts that close them. Consumers
@@ -151,6 +162,7 @@ export class CallTable {
         return clock.steps;
       },
       rtpClockOutliers: 0,
+      endpointsEvicted: 0,
     };
   }
 
@@ -419,6 +431,7 @@ export class CallTable {
     } else {
       // The newest SDP wins: a port reused by a new call belongs to it from now on.
       const ep: MediaEndpoint = { call, key, owner, rtcp, payloadTypes, last: null, lastUs: 0 };
+      if (call.endpoints.length >= MAX_ENDPOINTS_PER_CALL) this.dropOldestEndpoint(call);
       call.endpoints = appended(call.endpoints, ep);
       if (typeof key === 'number') {
         // The endpoint it replaces keeps its last packet time for its own call's RTP timeout.
@@ -427,6 +440,17 @@ export class CallTable {
       } else this.endpoints6.set(key, ep);
     }
     this.hooks.onEndpoint?.(call, key);
+  }
+
+  /** Forget a call's oldest media address (counted); its last packet time stays the call's activity. */
+  private dropOldestEndpoint(call: Call): void {
+    const old = call.endpoints[0]!;
+    call.lastActivityUs = Math.max(call.lastActivityUs, this.lastUsOf(old));
+    if (typeof old.key === 'number') {
+      if (this.endpoints4.get(old.key) === old) this.endpoints4.delete(old.key);
+    } else if (this.endpoints6.get(old.key) === old) this.endpoints6.delete(old.key);
+    call.endpoints = call.endpoints.slice(1);
+    this.counters.endpointsEvicted++;
   }
 
   /**
