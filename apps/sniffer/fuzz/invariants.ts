@@ -82,7 +82,7 @@ export function checkStdout(stdout: string): Breach[] {
       return;
     }
     const problem = validateRecord(value);
-    if (problem !== null) breaches.push({ invariant: 'record-invalid', message: `stdout line ${i + 1}: ${problem}` });
+    if (problem !== null) breaches.push({ invariant: 'record-invalid', message: `stdout line ${i + 1}: ${problem}\n${line.slice(0, 600)}` });
   });
   return breaches;
 }

@@ -4,7 +4,7 @@
  * findings and reports each case to the parent over IPC (the parent's watchdog kills a worker
  * stuck on one input and saves that input as a hang). Without a parent it prints a summary.
  *
- *   main.mjs --root R --seed S --stream K [--deadline EPOCH_MS] [--count N] --findings DIR
+ *   main.mjs --root R --seed S --stream K [--deadline EPOCH_MS] [--count N] --findings DIR [--hang-at N]
  *   main.mjs --root R --replay FILE...
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,6 +20,7 @@ export type WorkerMessage =
   | { t: 'start'; index: number; at: number }
   | { t: 'done'; index: number; mutator: string; mode: string; seed: string; prngSeed: number; ms: number; packets: number; rss: number; heap: number; breaches: Breach[]; saved: string | null }
   | { t: 'breach'; breaches: Breach[] }
+  | { t: 'gc'; heap: number }
   | { t: 'end'; cases: number };
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -32,7 +33,7 @@ function send(m: WorkerMessage): void {
   if (process.send !== undefined) process.send(m);
 }
 
-async function fuzz(opts: { root: string; seed: number; stream: number; deadline: number; count: number; findings: string }): Promise<number> {
+async function fuzz(opts: { root: string; seed: number; stream: number; deadline: number; count: number; findings: string; hangAt: number }): Promise<number> {
   const seeds = loadSeeds(opts.root);
   const workDir = mkdtempSync(join(tmpdir(), `callscope-fuzz-${opts.stream}-`));
   send({ t: 'ready', workDir, seeds: seeds.length });
@@ -45,6 +46,8 @@ async function fuzz(opts: { root: string; seed: number; stream: number; deadline
     for (; i < opts.count && Date.now() < opts.deadline; i++) {
       const c = planCase(opts.seed, opts.stream, i, seeds);
       send({ t: 'start', index: i, at: Date.now() });
+      // `--hang-at N`: a self-test of the parent's watchdog (case N never ends).
+      if (i === opts.hangAt) for (;;) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
       const r = await runCase(c, seeds, workDir);
       let path: string | null = null;
       if (r.breaches.length > 0) {
@@ -60,6 +63,7 @@ async function fuzz(opts: { root: string; seed: number; stream: number; deadline
       if (gc !== undefined && (i + 1) % GC_EVERY === 0) {
         gc();
         const heap = process.memoryUsage().heapUsed;
+        send({ t: 'gc', heap });
         if (baseline === null) baseline = heap;
         else if (!growthReported) {
           const growth = checkHeapGrowth(baseline, heap);
@@ -110,6 +114,7 @@ const { values, positionals } = parseArgs({
     count: { type: 'string' },
     findings: { type: 'string' },
     replay: { type: 'boolean' },
+    'hang-at': { type: 'string' },
   },
 });
 const root = values.root ?? process.env['CALLSCOPE_ROOT'] ?? process.cwd();
@@ -123,6 +128,7 @@ if (values.replay === true) {
     deadline: values.deadline === undefined ? Number.POSITIVE_INFINITY : Number(values.deadline),
     count: values.count === undefined ? Number.POSITIVE_INFINITY : Number(values.count),
     findings: values.findings ?? join(root, 'apps/sniffer/fuzz/findings-open'),
+    hangAt: values['hang-at'] === undefined ? -1 : Number(values['hang-at']),
   });
   process.exitCode = found > 0 ? 1 : 0;
 }

@@ -7,7 +7,8 @@
  *   record headers (caplen/origlen/ts), protocol fields at the offsets of the packet's headers
  *   (Ethernet type, IP lengths and fragment fields, UDP length, TCP offset/flags/seq, RTP/RTCP),
  *   SIP/SDP text with lengths fixed up so the text reaches the parser, records duplicated,
- *   dropped, reordered or spliced from other seeds, timestamps shifted;
+ *   dropped, reordered or spliced from other seeds, timestamps shifted, pcap rewritten as pcapng
+ *   under various timestamp resolutions;
  * - gzip: the input compressed, with garbage after it, cut short, two members, a corrupt byte.
  */
 import { gzipSync } from 'node:zlib';
@@ -532,6 +533,76 @@ const shiftTime: Mutate = (input, rng) =>
     }
   });
 
+/** A pcapng block: type, total length, body padded to 32 bits, total length again (little-endian). */
+function pcapngBlock(type: number, body: Uint8Array): Uint8Array {
+  const padded = (body.length + 3) & ~3;
+  const out = new Uint8Array(12 + padded);
+  setU32(out, 0, type, true);
+  setU32(out, 4, out.length, true);
+  out.set(body, 8);
+  setU32(out, out.length - 4, out.length, true);
+  return out;
+}
+
+/**
+ * A classic pcap rewritten as pcapng (SHB, one IDB, one EPB per record), so the corpus's calls
+ * also reach the pcapng paths: if_tsresol of µs, ns, ms or 2^-10 (timestamps converted, or, now
+ * and then, left in µs under a resolution that says otherwise), sometimes an if_tsoffset.
+ */
+const toPcapng: Mutate = (input, rng) => {
+  const l = parseLayout(input);
+  if (l === null || l.format !== 'pcap') return bitFlip(input, rng, []);
+  const le = l.littleEndian;
+  const nano = getU32(l.header, 0, le) === 0xa1b23c4d;
+  const shbBody = new Uint8Array(16);
+  setU32(shbBody, 0, 0x1a2b3c4d, true);
+  shbBody[4] = 1; // major 1, minor 0
+  shbBody.fill(0xff, 8, 16); // section length unknown
+  const tsresol = rng.pick([6, 9, 3, 0x8a, 0, 0x80, 19]);
+  const lie = rng.chance(0.3); // µs counts whatever the resolution says
+  const tsoffset = rng.chance(0.2) ? BigInt(rng.pick([-86400, 3600, -(2 ** 31), 2 ** 40])) : null;
+  const opts: number[] = [9, 0, 1, 0, tsresol, 0, 0, 0];
+  if (tsoffset !== null) {
+    const o = new Uint8Array(12);
+    o[0] = 14; // if_tsoffset: signed 64-bit seconds
+    o[2] = 8;
+    new DataView(o.buffer).setBigInt64(4, tsoffset, true);
+    opts.push(...o);
+  }
+  opts.push(0, 0, 0, 0);
+  const idbBody = new Uint8Array(8 + opts.length);
+  new DataView(idbBody.buffer).setUint16(0, getU32(l.header, 20, le) & 0xffff, true);
+  setU32(idbBody, 4, getU32(l.header, 16, le), true);
+  idbBody.set(opts, 8);
+  const units = (sec: number, frac: number): bigint => {
+    const ns = BigInt(sec) * 1_000_000_000n + BigInt(nano ? frac : frac * 1000);
+    if (lie) return ns / 1000n;
+    if (tsresol & 0x80) return (ns << BigInt(tsresol & 0x7f)) / 1_000_000_000n;
+    const exp = tsresol;
+    return exp >= 9 ? ns * 10n ** BigInt(exp - 9) : ns / 10n ** BigInt(9 - exp);
+  };
+  const blocks: Uint8Array[] = [pcapngBlock(0x0a0d0d0a, shbBody), pcapngBlock(PCAPNG_IDB, idbBody)];
+  for (const r of l.records) {
+    const b = r.bytes;
+    const capLen = b.length - 16;
+    const t = BigInt.asUintN(64, units(getU32(b, 0, le), getU32(b, 4, le)));
+    const body = new Uint8Array(20 + capLen);
+    setU32(body, 4, Number(t >> 32n), true);
+    setU32(body, 8, Number(t & 0xffffffffn), true);
+    setU32(body, 12, capLen, true);
+    setU32(body, 16, getU32(b, 12, le), true);
+    body.set(b.subarray(16), 20);
+    blocks.push(pcapngBlock(6, body));
+  }
+  const out = new Uint8Array(blocks.reduce((a, x) => a + x.length, 0));
+  let off = 0;
+  for (const x of blocks) {
+    out.set(x, off);
+    off += x.length;
+  }
+  return out;
+};
+
 // ---------------------------------------------------------------- gzip
 
 /** The input gzip-compressed, whole, with garbage after it, cut short, twice, or with a bad byte. */
@@ -577,6 +648,7 @@ const BASIC: readonly Mutator[] = [
   { name: 'reorder-records', mutate: reorderRecords },
   { name: 'splice-records', mutate: spliceRecords },
   { name: 'shift-time', mutate: shiftTime },
+  { name: 'to-pcapng', mutate: toPcapng },
   { name: 'gzip', mutate: gzip },
 ];
 

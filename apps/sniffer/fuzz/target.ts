@@ -28,6 +28,8 @@ export interface TargetResult {
   /** Packets the pipeline was given (from stats), or -1 when unknown. */
   packets: number;
   exit: number | null;
+  /** What the run wrote to stdout (pipeline mode: the records serialized as the CLI does). */
+  stdout: string;
 }
 
 /** A Writable keeping its text (stderr is capped: a flood of warnings is not the point here). */
@@ -88,11 +90,12 @@ async function runCli(file: string, spoolDir: string | null, workDir: string): P
   try {
     exit = await runAnalyze(args, { stdout, stderr, env: {} });
   } catch (err) {
-    return { breaches: [{ invariant: 'exception', message: `runAnalyze threw: ${describe(err)}` }], packets: -1, exit: null };
+    return { breaches: [{ invariant: 'exception', message: `runAnalyze threw: ${describe(err)}` }], packets: -1, exit: null, stdout: stdout.text };
   } finally {
     if (spoolDir !== null) rmSync(spoolDir, { recursive: true, force: true });
   }
-  const breaches = [...checkExitCode(exit), ...checkStdout(stdout.text)];
+  const text = stdout.text;
+  const breaches = [...checkExitCode(exit), ...checkStdout(text)];
   let stats: StatsDocument | null = null;
   try {
     stats = JSON.parse(readFileSync(statsFile, 'utf8')) as StatsDocument;
@@ -104,7 +107,7 @@ async function runCli(file: string, spoolDir: string | null, workDir: string): P
     if (stats.exit_code !== exit) breaches.push({ invariant: 'exit-code', message: `--stats says exit ${String(stats.exit_code)}, runAnalyze returned ${exit}` });
   }
   // The exit code and the stats both report internal errors: one breach is enough.
-  return { breaches: dedupe(breaches), packets: typeof stats?.packets === 'number' ? stats.packets : -1, exit };
+  return { breaches: dedupe(breaches), packets: typeof stats?.packets === 'number' ? stats.packets : -1, exit, stdout: text };
 }
 
 async function runPipeline(file: string): Promise<Omit<TargetResult, 'ms'>> {
@@ -122,15 +125,16 @@ async function runPipeline(file: string): Promise<Omit<TargetResult, 'ms'>> {
     });
   } catch (err) {
     // A capture the reader refuses is an answer (exit 3 in the CLI); anything else escaped.
-    if (!(err instanceof CaptureError)) return { breaches: [{ invariant: 'exception', message: `readCaptureFile threw: ${describe(err)}` }], packets: read, exit: null };
+    if (!(err instanceof CaptureError)) return { breaches: [{ invariant: 'exception', message: `readCaptureFile threw: ${describe(err)}` }], packets: read, exit: null, stdout: lines.join('') };
   }
   try {
     pipeline.finish();
     const stats = pipeline.stats();
     const doc: StatsDocument = { ...stats, packets_read: read, files: [{ file, packets: read, capture }] };
-    return { breaches: [...checkStdout(lines.join('')), ...checkAccounting(doc, read)], packets: stats.packets, exit: null };
+    const text = lines.join('');
+    return { breaches: [...checkStdout(text), ...checkAccounting(doc, read)], packets: stats.packets, exit: null, stdout: text };
   } catch (err) {
-    return { breaches: [{ invariant: 'exception', message: `pipeline finish/stats threw: ${describe(err)}` }], packets: read, exit: null };
+    return { breaches: [{ invariant: 'exception', message: `pipeline finish/stats threw: ${describe(err)}` }], packets: read, exit: null, stdout: lines.join('') };
   }
 }
 

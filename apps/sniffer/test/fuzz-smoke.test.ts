@@ -32,11 +32,11 @@ afterAll(() => {
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 describe('fuzz smoke round', () => {
-  test('150 inputs of run seed 12 keep every invariant', async () => {
+  test('150 inputs of run seed 14 keep every invariant', async () => {
     const broken: string[] = [];
     const results: CaseResult[] = [];
     for (let i = 0; i < 150; i++) {
-      const r = await runCase(planCase(12, 0, i, seeds), seeds, work);
+      const r = await runCase(planCase(14, 0, i, seeds), seeds, work);
       results.push(r);
       if (r.breaches.length > 0) {
         const c = r.case;
@@ -79,7 +79,7 @@ describe('the invariant checks report breaches', () => {
     expect(checkStdout('')).toEqual([]);
     expect(checkStdout('{"type":"call"\n').map((b) => b.invariant)).toEqual(['stdout-json']);
     expect(checkStdout('analyzed 3 packets\n').map((b) => b.invariant)).toEqual(['stdout-json']);
-    expect(checkStdout('{"type":"cdr"}\n')).toEqual([{ invariant: 'record-invalid', message: 'stdout line 1: type "cdr" is neither "call" nor "register"' }]);
+    expect(checkStdout('{"type":"cdr"}\n')).toEqual([{ invariant: 'record-invalid', message: 'stdout line 1: type "cdr" is neither "call" nor "register"\n{"type":"cdr"}' }]);
     expect(checkStdout('[1]\n')[0]?.message).toContain('not a JSON object');
     // A call record without its arrays makes validateCallRecord throw: still a breach, not a crash.
     const noStreams = { type: 'call', start: '2024-01-01T00:00:00.000000Z', end: '2024-01-01T00:00:01.000000Z', answer: null, caller_ip: '10.0.0.1', callee_ip: '10.0.0.2', sensor: 's' };
@@ -153,6 +153,26 @@ describe('mutators', () => {
     const c = planCase(99, 3, 17, seeds);
     expect(sha(buildInput(c, seeds))).toBe(sha(buildInput({ seed: c.seed, mutator: c.mutator, prngSeed: c.prngSeed }, seeds)));
     expect(planCase(99, 3, 17, seeds)).toEqual(c);
+  });
+
+  test("to-pcapng: a pcap rewritten as pcapng under an honest µs or ns resolution gives the pcap's own records", async () => {
+    const seed = seeds.find((s) => s.name.endsWith('basic-caller-bye-pcma.pcap'))!;
+    const stdoutOf = async (bytes: Uint8Array) => {
+      const r = await runTarget(bytes, 'cli', work);
+      expect(r.breaches).toEqual([]);
+      return r;
+    };
+    const ref = await stdoutOf(seed.bytes);
+    // PRNG seeds 7 and 8 draw if_tsresol 6 (µs) and 9 (ns) with converted timestamps.
+    for (const prngSeed of [7, 8]) {
+      const bytes = mutateInput(seed.bytes, 'to-pcapng', prngSeed, donors);
+      expect(parseLayout(bytes)?.format).toBe('pcapng');
+      expect(bytes[48]).toBe(prngSeed === 7 ? 6 : 9); // the IDB's if_tsresol value
+      const r = await stdoutOf(bytes);
+      expect(r.packets).toBe(ref.packets);
+      expect(r.stdout).toBe(ref.stdout);
+    }
+    expect(ref.stdout.split('\n')).toHaveLength(2); // one call record
   });
 
   test.each(seeds.map((s) => s.name))('framing: %s is written back byte for byte', (name) => {
