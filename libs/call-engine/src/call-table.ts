@@ -167,6 +167,17 @@ export class CallTable {
   }
 
   /** Calls open now (including finished ones lingering for late packets). */
+  /**
+   * A SIP message of call `callId` was too large to reassemble (TCP): marked on that call's record.
+   * False when no open call has that Call-ID.
+   */
+  markSipOversize(callId: string): boolean {
+    const call = this.calls.get(callId);
+    if (call === undefined) return false;
+    dropsOf(call).sipOversize++;
+    return true;
+  }
+
   get openCalls(): number {
     return this.calls.size;
   }

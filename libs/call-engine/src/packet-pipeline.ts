@@ -9,10 +9,10 @@ import {
   type DecodedPacket,
   type PacketDecoderOptions,
 } from '@callscope/packet';
-import { SessionDescription, SipMessage, SipStatus, parseSipMessage, isSipMessageUsable } from '@callscope/sip-parser';
+import { SIP_STATUS_NAMES, SessionDescription, SipMessage, SipStatus, parseSipMessage, isSipMessageUsable } from '@callscope/sip-parser';
 import { CallTable, DEFAULT_CALL_TABLE_OPTIONS, type CallTableOptions } from './call-table.js';
 import { DEFAULT_REGISTER_TABLE_OPTIONS, RegisterTable, type RegisterTableOptions } from './register-table.js';
-import { toSipEvent } from './sip-adapter.js';
+import { SipAdapterStats, toSipEvent } from './sip-adapter.js';
 import type { Call } from './call.js';
 import { toMicros, type SipTransport } from '@callscope/cdr-model';
 import type { CallPacketKind, CallPacketObserver, RecordObserver } from './call-observers.js';
@@ -65,7 +65,15 @@ export const PacketFate = {
   OtherL4: 10,
   /** Processing threw: a bug, counted and skipped (see `internalErrors`). */
   InternalError: 11,
+  /**
+   * A capture time outside 1970-01-01 .. 9999-12-31 (a damaged record, a mislabelled pcapng
+   * if_tsresol): no CDR time can hold it, so the packet is refused before anything reads its time.
+   */
+  TimeOutOfRange: 12,
 } as const;
+
+/** Last capture second a record time can express (9999-12-31T23:59:59Z). */
+const MAX_CAPTURE_SECOND = 253_402_300_799;
 
 /** One of the {@link PacketFate} values. */
 export type PacketFate = (typeof PacketFate)[keyof typeof PacketFate];
@@ -74,6 +82,7 @@ export type PacketFate = (typeof PacketFate)[keyof typeof PacketFate];
 export const PACKET_FATE_NAMES: readonly string[] = [
   'sip_call', 'sip_register', 'sip_out_of_dialog', 'sip_keepalive', 'sip_no_dialog_id', 'media',
   'rtp_without_call', 'udp_other', 'tcp_sip', 'tcp_other', 'other_l4', 'internal_error',
+  'time_out_of_range',
 ];
 
 /**
@@ -92,7 +101,7 @@ export interface PipelineStats {
    */
   fates: Record<string, number>;
   /** SIP messages (a TCP segment may carry several, a message may span segments). */
-  sip: { messages: number; rejected: Record<string, number>; methods: Record<string, number> };
+  sip: { messages: number; rejected: Record<string, number>; methods: Record<string, number>; [counter: string]: number | Record<string, number> };
   /** The call table's counters (snake_case) plus `open` and `open_streams`. */
   calls: Record<string, number>;
   /** The registration table's counters plus `open`. */
@@ -130,6 +139,8 @@ export interface PipelineCounters {
    * one bad packet cannot stop a sensor; the first error is kept for the report.
    */
   internalErrors: number;
+  /** SIP messages over TCP too large to reassemble whose call is not open (or whose Call-ID was not in the head). */
+  sipOversizeWithoutCall: number;
 }
 
 /**
@@ -152,6 +163,7 @@ export class PacketPipeline {
     sipMethods: Object.fromEntries(COUNTED_METHODS.map((m) => [m, 0])),
     udpUnmatched: 0,
     internalErrors: 0,
+    sipOversizeWithoutCall: 0,
   };
   /** The first internal error (with its stack), for the summary; null while there is none. */
   firstInternalError: Error | null = null;
@@ -166,6 +178,8 @@ export class PacketPipeline {
   private readonly sdp = new SessionDescription();
   private readonly sipPort = new Uint8Array(65536);
   private readonly tcpStreams: SipTcpStreams;
+  /** What the SIP adapter skipped inside usable messages (headers past the cap, SDP sections...). */
+  readonly adapterStats = new SipAdapterStats();
   /** The call the SIP message just parsed belongs to (set by onSipBytes), for the packet observer. */
   private sipCall: Call | null = null;
 
@@ -199,12 +213,22 @@ export class PacketPipeline {
       records.onRegister(r);
     });
     for (const p of options.sipPorts) this.sipPort[p] = 1;
-    this.tcpStreams = new SipTcpStreams((buf, off, len, pkt) => this.onSipBytes(buf, off, len, pkt, 'tcp'));
+    this.tcpStreams = new SipTcpStreams(
+      (buf, off, len, pkt) => this.onSipBytes(buf, off, len, pkt, 'tcp'),
+      (buf, off, len) => {
+        const callId = callIdOfHead(buf, off, len);
+        if (callId === null || !this.calls.markSipOversize(callId)) this.counters.sipOversizeWithoutCall++;
+      },
+    );
   }
 
   /** One captured frame. The record's bytes are only borrowed for the call. */
   onPacket(rec: PacketRecord): void {
     this.counters.packets++;
+    if (!(rec.tsSec >= 0 && rec.tsSec <= MAX_CAPTURE_SECOND)) {
+      this.fates[PacketFate.TimeOutOfRange]!++;
+      return;
+    }
     try {
       // false: the packet did not decode; its fate is its decode status.
       if (this.dispatch(rec)) this.fates[this.fate]!++;
@@ -292,7 +316,7 @@ export class PacketPipeline {
     const status = parseSipMessage(buf, off, len, msg);
     if (!isSipMessageUsable(status)) {
       if (status !== SipStatus.Empty) {
-        const name = String(status);
+        const name = SIP_STATUS_NAMES[status] ?? String(status);
         this.counters.sipRejected[name] = (this.counters.sipRejected[name] ?? 0) + 1;
       }
       this.sipFate = PacketFate.SipKeepalive;
@@ -312,6 +336,7 @@ export class PacketPipeline {
         vlan: p.vlanCount > 0 ? p.vlanIds[0]! : null,
       },
       this.sdp,
+      this.adapterStats,
     );
     if (ev === null) {
       this.counters.sipRejected['NoCallIdOrCSeq'] = (this.counters.sipRejected['NoCallIdOrCSeq'] ?? 0) + 1;
@@ -353,10 +378,20 @@ export class PacketPipeline {
     return {
       packets: c.packets,
       fates,
-      sip: { messages: c.sipMessages, rejected: { ...c.sipRejected }, methods: { ...c.sipMethods } },
+      sip: {
+        messages: c.sipMessages,
+        rejected: { ...c.sipRejected },
+        methods: { ...c.sipMethods },
+        oversize_without_call: c.sipOversizeWithoutCall,
+        identity_escaped: this.adapterStats.identityEscaped,
+        headers_over_cap: this.adapterStats.headersOverCap,
+        sdp_rejected: this.adapterStats.sdpRejected,
+        sdp_media_rejected: this.adapterStats.sdpMediaRejected,
+        sdp_lines_rejected: this.adapterStats.sdpLinesRejected.reduce((a, b) => a + b, 0),
+      },
       calls: { ...snakeCase(t), open: this.calls.openCalls, open_streams: this.calls.openStreams() },
       registrations: { ...snakeCase(this.registers.counters), open: this.registers.openDialogs },
-      tcp: snakeCase(this.tcpStreams.stats),
+      tcp: { ...snakeCase(this.tcpStreams.stats), dropped_without_packet: this.tcpStreams.droppedWithoutPacket },
       ip_reassembly: snakeCase(this.decoder.reassemblyCounters),
       internal_errors: c.internalErrors,
       first_internal_error: this.firstInternalError === null ? null : (this.firstInternalError.stack ?? this.firstInternalError.message),
@@ -374,9 +409,32 @@ export class PacketPipeline {
 
   /** The input ended: write out every open call and registration. */
   finish(): void {
-    this.calls.flush();
-    this.registers.flush();
+    // Guarded like onPacket: a bug in writing out one call must not lose the others' records.
+    try {
+      this.calls.flush();
+    } catch (err) {
+      this.counters.internalErrors++;
+      this.firstInternalError ??= err instanceof Error ? err : new Error(String(err));
+    }
+    try {
+      this.registers.flush();
+    } catch (err) {
+      this.counters.internalErrors++;
+      this.firstInternalError ??= err instanceof Error ? err : new Error(String(err));
+    }
   }
+}
+
+/**
+ * The Call-ID of a SIP message head (start line and headers, possibly cut mid-header), or null.
+ * Only for the rare oversize message: allocates.
+ */
+function callIdOfHead(buf: Uint8Array, off: number, len: number): string | null {
+  const text = Buffer.from(buf.buffer, buf.byteOffset + off, len).toString('latin1');
+  const m = /(?:^|\r?\n)(?:call-id|i)[ \t]*:[ \t]*([^\r\n]*?)[ \t]*\r?\n/i.exec(text);
+  if (m === null || m[1] === '') return null;
+  // The table keys ASCII Call-IDs by their text (sip-adapter); other bytes are escaped there.
+  return /^[\x21-\x7e]+$/.test(m[1]!) ? m[1]! : null;
 }
 
 /** The numeric fields of a counters object, keys in snake_case (`streamsOverCap` -> `streams_over_cap`). */

@@ -13,6 +13,7 @@ import { describeConfigTarget, resolveOutputTarget } from './output-targets.js';
 import { LineOutput } from '../output/line-output.js';
 import { ProgressBar } from './progress-bar.js';
 import { formatTable } from './table-format.js';
+import { describeCaptureDamage } from './capture-report.js';
 import { CaptureError, type CaptureSummary, type PacketRecord } from '@callscope/pcap-format';
 import type { CallRecord, RegisterRecord } from '@callscope/cdr-model';
 
@@ -187,9 +188,7 @@ export async function runAnalyze(argv: readonly string[], io: AnalyzeIo): Promis
       const summary = await readCaptureFile(file, onPacket);
       fileStats.summary = summary;
       bar?.done();
-      if (summary.truncation !== null) {
-        say(`sniffer analyze: ${file}: the last record is cut short (${summary.truncation.message}); every complete packet before it was analysed`);
-      }
+      for (const line of describeCaptureDamage(file, summary)) say(line);
     } catch (err) {
       bar?.done();
       fileStats.error = describeReadError(file, err);
@@ -217,7 +216,8 @@ export async function runAnalyze(argv: readonly string[], io: AnalyzeIo): Promis
     const stats = await db.close();
     dbStats = stats;
     say(
-      `database: ${stats.written} records written in ${stats.batches} transactions` +
+      `database: ${stats.written} new rows, ${stats.already_present} already present, in ${stats.batches} transactions` +
+        (stats.long_call_ids > 0 ? `, ${stats.long_call_ids} Call-IDs over 1024 characters stored cut (keyed by the whole Call-ID's hash)` : '') +
         (stats.queued_to_disk > 0 ? `, ${stats.queued_to_disk} went through the on-disk queue` : '') +
         (stats.disk_backlog ? ', some are still queued on disk (the database was unreachable) and will be replayed by the next run' : '') +
         (db.failed > 0 ? `, ${db.failed} could not be stored: ${db.lastError?.message ?? ''}` : ''),
@@ -295,6 +295,9 @@ export function summarize(st: PipelineStats): string {
   const otherFates = nonZero(Object.fromEntries(Object.entries(f).filter(([k]) => !k.startsWith('not_decoded.'))), MAIN_FATES);
   if (otherFates !== '') lines.push(`  other packets: ${otherFates}`);
   if (sipRejected > 0) lines.push(`  SIP refused: ${nonZero(st.sip.rejected)}`);
+  const sipCounters = Object.fromEntries(Object.entries(st.sip).filter((e): e is [string, number] => typeof e[1] === 'number'));
+  const sipText = nonZero(sipCounters, new Set(['messages']));
+  if (sipText !== '') lines.push(`  SIP: ${sipText}`);
   const sections: [string, Record<string, number>, ReadonlySet<string>?][] = [
     ['calls', c, MAIN_CALL_COUNTERS],
     ['registrations', st.registrations, new Set(['registers', 'open'])],

@@ -193,7 +193,7 @@ export async function runLive(argv: readonly string[], io: AnalyzeIo & { signals
   logger.info({ captures: captures.map((c) => c.stats), statsBeat, pipeline: pipeline.stats() }, 'live capture stopped');
   if (db !== null) {
     const stats = await db.close();
-    say(`database: ${stats.written} records written` + (db.failed > 0 ? `, ${db.failed} could not be stored` : ''));
+    say(`database: ${stats.written} new rows, ${stats.already_present} already present` + (db.failed > 0 ? `, ${db.failed} could not be stored` : ''));
     if (db.failed > 0) return ExitCode.Storage;
   }
   return ExitCode.Ok;
