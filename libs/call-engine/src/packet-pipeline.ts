@@ -17,6 +17,7 @@ import type { Call } from './call.js';
 import { toMicros, type SipTransport } from '@callscope/cdr-model';
 import type { CallPacketKind, CallPacketObserver, RecordObserver } from './call-observers.js';
 import { SipTcpStreams } from './sip-tcp-streams.js';
+import { PacketClock } from './packet-clock.js';
 import type { PacketRecord } from '@callscope/pcap-format';
 
 /** How the pipeline recognises and follows SIP; everything else has its own options object. */
@@ -193,6 +194,9 @@ export class PacketPipeline {
     private readonly packets: CallPacketObserver | null = null,
   ) {
     this.decoder = new PacketDecoder(options.decoder);
+    // One packet clock for both tables: a lone SIP timestamp far off the capture's time is an
+    // outlier for registrations as it is for calls, never trusted time.
+    const clock = new PacketClock();
     this.calls = new CallTable(
       options.calls,
       (r) => {
@@ -208,10 +212,15 @@ export class PacketPipeline {
               packets.onCallEnd(call.key);
             },
           },
+      clock,
     );
-    this.registers = new RegisterTable(options.registers, (r) => {
-      records.onRegister(r);
-    });
+    this.registers = new RegisterTable(
+      options.registers,
+      (r) => {
+        records.onRegister(r);
+      },
+      clock,
+    );
     for (const p of options.sipPorts) this.sipPort[p] = 1;
     this.tcpStreams = new SipTcpStreams(
       (buf, off, len, pkt) => this.onSipBytes(buf, off, len, pkt, 'tcp'),
@@ -343,7 +352,7 @@ export class PacketPipeline {
       this.sipFate = PacketFate.SipNoDialogId;
       return true;
     }
-    this.registers.advance(tsUs);
+    this.registers.sweepIfDue();
     if (ev.method === 'REGISTER') {
       this.registers.onSip(ev);
       this.sipFate = PacketFate.SipRegister;
