@@ -67,14 +67,15 @@ export const PacketFate = {
   /** Processing threw: a bug, counted and skipped (see `internalErrors`). */
   InternalError: 11,
   /**
-   * A capture time outside 1970-01-01 .. 9999-12-31 (a damaged record, a mislabelled pcapng
-   * if_tsresol): no CDR time can hold it, so the packet is refused before anything reads its time.
+   * A capture time before 1970 or past 2106-02-07 (a damaged record, a mislabelled pcapng
+   * if_tsresol): the spool's pcap records hold unsigned 32-bit seconds, so such a packet could be
+   * neither kept nor dated in a CDR; it is refused before anything reads its time.
    */
   TimeOutOfRange: 12,
 } as const;
 
-/** Last capture second a record time can express (9999-12-31T23:59:59Z). */
-const MAX_CAPTURE_SECOND = 253_402_300_799;
+/** Last capture second a pcap record can hold (u32 seconds: 2106-02-07T06:28:15Z). */
+const MAX_CAPTURE_SECOND = 0xffff_ffff;
 
 /** One of the {@link PacketFate} values. */
 export type PacketFate = (typeof PacketFate)[keyof typeof PacketFate];
