@@ -166,7 +166,6 @@ export class CallTable {
     };
   }
 
-  /** Calls open now (including finished ones lingering for late packets). */
   /**
    * A SIP message of call `callId` was too large to reassemble (TCP): marked on that call's record.
    * False when no open call has that Call-ID.
@@ -178,6 +177,7 @@ export class CallTable {
     return true;
   }
 
+  /** Calls open now (including finished ones lingering for late packets). */
   get openCalls(): number {
     return this.calls.size;
   }

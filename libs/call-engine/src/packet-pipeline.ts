@@ -12,7 +12,7 @@ import {
 import { SIP_STATUS_NAMES, SessionDescription, SipMessage, SipStatus, parseSipMessage, isSipMessageUsable } from '@callscope/sip-parser';
 import { CallTable, DEFAULT_CALL_TABLE_OPTIONS, type CallTableOptions } from './call-table.js';
 import { DEFAULT_REGISTER_TABLE_OPTIONS, RegisterTable, type RegisterTableOptions } from './register-table.js';
-import { SipAdapterStats, toSipEvent } from './sip-adapter.js';
+import { SipAdapterStats, callIdOf, toSipEvent } from './sip-adapter.js';
 import type { Call } from './call.js';
 import { toMicros, type SipTransport } from '@callscope/cdr-model';
 import type { CallPacketKind, CallPacketObserver, RecordObserver } from './call-observers.js';
@@ -226,7 +226,10 @@ export class PacketPipeline {
     this.tcpStreams = new SipTcpStreams(
       (buf, off, len, pkt) => this.onSipBytes(buf, off, len, pkt, 'tcp'),
       (buf, off, len) => {
-        const callId = callIdOfHead(buf, off, len);
+        // The head is cut mid-headers (HeadersTruncated), but the header lines before the cut
+        // are parsed: its Call-ID, when among them, names the call the message belonged to.
+        parseSipMessage(buf, off, len, this.msg);
+        const callId = callIdOf(this.msg);
         if (callId === null || !this.calls.markSipOversize(callId)) this.counters.sipOversizeWithoutCall++;
       },
     );
@@ -400,7 +403,8 @@ export class PacketPipeline {
         sdp_lines_rejected: this.adapterStats.sdpLinesRejected.reduce((a, b) => a + b, 0),
       },
       calls: { ...snakeCase(t), open: this.calls.openCalls, open_streams: this.calls.openStreams() },
-      registrations: { ...snakeCase(this.registers.counters), open: this.registers.openDialogs },
+      // The clock is shared: its counters (clock_outliers, clock_steps) are listed once, under calls.
+      registrations: { ...withoutClock(snakeCase(this.registers.counters)), open: this.registers.openDialogs },
       tcp: { ...snakeCase(this.tcpStreams.stats), dropped_without_packet: this.tcpStreams.droppedWithoutPacket },
       ip_reassembly: snakeCase(this.decoder.reassemblyCounters),
       internal_errors: c.internalErrors,
@@ -435,16 +439,10 @@ export class PacketPipeline {
   }
 }
 
-/**
- * The Call-ID of a SIP message head (start line and headers, possibly cut mid-header), or null.
- * Only for the rare oversize message: allocates.
- */
-function callIdOfHead(buf: Uint8Array, off: number, len: number): string | null {
-  const text = Buffer.from(buf.buffer, buf.byteOffset + off, len).toString('latin1');
-  const m = /(?:^|\r?\n)(?:call-id|i)[ \t]*:[ \t]*([^\r\n]*?)[ \t]*\r?\n/i.exec(text);
-  if (m === null || m[1] === '') return null;
-  // The table keys ASCII Call-IDs by their text (sip-adapter); other bytes are escaped there.
-  return /^[\x21-\x7e]+$/.test(m[1]!) ? m[1]! : null;
+/** Counters without the shared clock's, which another table already lists. */
+function withoutClock(counters: Record<string, number>): Record<string, number> {
+  const { clock_outliers: _outliers, clock_steps: _steps, ...rest } = counters;
+  return rest;
 }
 
 /** The numeric fields of a counters object, keys in snake_case (`streamsOverCap` -> `streams_over_cap`). */

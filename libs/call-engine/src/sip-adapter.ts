@@ -176,6 +176,17 @@ function sdpEndpointKey(a: SdpAddress, port: number): number | string | null {
 }
 
 /**
+ * The Call-ID of a parsed (possibly header-truncated) message as the call table keys it (see
+ * identityText), or null when it has none: for a message the pipeline cannot use whole, such as
+ * the head of one too large to reassemble.
+ */
+export function callIdOf(msg: SipMessage): string | null {
+  if (!msg.callId.present || msg.callId.length === 0) return null;
+  headerText.reset(msg.buf, msg.offset, msg.headerLength);
+  return identityText(msg.buf, msg.callId, undefined);
+}
+
+/**
  * Decodes the fields a dialog keeps from a parsed message into a {@link SipEvent}: the one place
  * where SIP bytes become strings (per SIP message, never per RTP packet). Returns null when the
  * message lacks what a dialog needs (a non-empty Call-ID, CSeq): parseSipMessage already rejects
