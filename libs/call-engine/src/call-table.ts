@@ -1,7 +1,8 @@
 import { formatIp, ipv4PortKey, ipv6PortKey, type DecodedPacket } from '@callscope/packet';
 import { PayloadTypeMap, RtcpCompound, RtcpSessionStats, RtcpStatus, RtpHeader, RtpStatus, parseRtcpCompound, parseRtpHeader } from '@callscope/rtp';
 import { buildCallRecord } from './call-record.js';
-import { Call, CallDropCounts, CallPhase, appended, type CallStream, type MediaEndpoint } from './call.js';
+import { Call, CallDropCounts, CallPhase, type CallStream, type MediaEndpoint } from './call.js';
+import { appended } from './compact-values.js';
 import { NumericKeyIndex } from './endpoint-index.js';
 import { endpointKeyFromText } from './endpoint-key.js';
 import { MediaStream } from './media-stream.js';
@@ -396,9 +397,7 @@ export class CallTable {
     }
     if (streams.length >= this.options.maxStreamsPerCall) {
       this.counters.streamsOverCap++;
-      const src = formatIp(pkt.ipVersion, pkt.src4, pkt.src6);
-      const dst = formatIp(pkt.ipVersion, pkt.dst4, pkt.dst6);
-      dropsOf(call).addOverCap(`${ssrc}/${src}/${pkt.srcPort}/${dst}/${pkt.dstPort}`);
+      dropsOf(call).addOverCap(streamHash(pkt, ssrc));
       return null;
     }
     const s: CallStream = new MediaStream(
@@ -555,6 +554,17 @@ export class CallTable {
   }
 }
 
+
+/**
+ * A 32-bit hash of a stream's identity (SSRC, addresses, ports): tells over-cap streams apart for
+ * counting without building a text key per packet (a collision only undercounts by one).
+ */
+function streamHash(pkt: DecodedPacket, ssrc: number): number {
+  let h = Math.imul(ssrc ^ 0x9e3779b9, 0x85ebca6b) ^ ((pkt.srcPort << 16) | pkt.dstPort);
+  if (pkt.ipVersion === 4) h = Math.imul(h ^ pkt.src4, 0xc2b2ae35) ^ Math.imul(pkt.dst4, 0x27d4eb2f);
+  else for (let i = 0; i < 4; i++) h = Math.imul(h ^ pkt.src6[i]!, 0xc2b2ae35) ^ Math.imul(pkt.dst6[i]!, 0x27d4eb2f);
+  return h >>> 0;
+}
 
 /** The call's drop counts, created on its first drop (most calls never have one). */
 function dropsOf(call: Call): CallDropCounts {

@@ -1,4 +1,5 @@
 import type { PayloadTypeMap, RtcpSessionStats } from '@callscope/rtp';
+import { appended, ownText, ownTextOrNull, sharedText } from './compact-values.js';
 import type { MediaStream } from './media-stream.js';
 import type { CallKey } from './call-observers.js';
 import type { SipEvent } from './sip-event.js';
@@ -21,57 +22,6 @@ export const CallPhase = {
   Failed: 4,
 } as const;
 export type CallPhase = (typeof CallPhase)[keyof typeof CallPhase];
-
-/**
- * A copy of `text` that shares no memory with the string it was cut from. V8 keeps a substring of
- * 13 or more characters as a slice of its parent: the SIP adapter cuts every field out of the
- * message's decoded header, so a Call-ID or User-Agent kept as is would keep that whole header
- * (0.3-2 KB) alive for the call's life — the largest part of an open call's memory before
- * (callscope issue 12, finding 9). Not per packet: once per string a call or registration keeps.
- */
-export function ownText(text: string): string {
-  return text.length < 13 ? text : (' ' + text).slice(1);
-}
-
-/** Most distinct strings {@link sharedText} keeps; past it, values are owned copies (still correct). */
-const SHARED_TEXT_MAX = 4096;
-/** The shared copies: immutable strings, so one table serves every call table of the process. */
-const sharedTexts = new Map<string, string>();
-
-/**
- * {@link ownText} for values that repeat across calls (domains, addresses, User-Agents, reason
- * phrases): one copy for all the calls that carry it, instead of one 32+ byte string per call.
- * Bounded: the first {@link SHARED_TEXT_MAX} distinct values are shared, later ones copied.
- */
-export function sharedText(text: string): string {
-  const known = sharedTexts.get(text);
-  if (known !== undefined) return known;
-  const own = ownText(text);
-  if (sharedTexts.size < SHARED_TEXT_MAX) sharedTexts.set(own, own);
-  return own;
-}
-
-/** {@link sharedText} of a nullable string. */
-export function sharedTextOrNull(text: string | null): string | null {
-  return text === null ? null : sharedText(text);
-}
-
-/** {@link ownText} of a nullable string. */
-export function ownTextOrNull(text: string | null): string | null {
-  return text === null ? null : ownText(text);
-}
-
-/**
- * `list` with `item` appended, in a new array of exactly that length. A call's lists (endpoints,
- * streams, responses) grow a few times in its life; `push` would give each a backing store of 17
- * or more slots on the first element, most of them never used.
- */
-export function appended<T>(list: readonly T[], item: T): T[] {
-  const out = new Array<T>(list.length + 1);
-  for (let i = 0; i < list.length; i++) out[i] = list[i]!;
-  out[list.length] = item;
-  return out;
-}
 
 /** Shared by every call without SIP INFO DTMF (nearly all): never written. */
 const NO_DTMF: readonly DtmfRecord[] = Object.freeze([]);
@@ -346,8 +296,11 @@ export class Call {
   }
 }
 
-/** Most distinct over-cap streams remembered per call to count them (their packets are counted past it too). */
-const MAX_OVER_CAP_STREAMS_REMEMBERED = 1024;
+/**
+ * Most distinct over-cap streams remembered per call to count them (a number each, so a call's
+ * drop counts stay small); their packets are counted past it too.
+ */
+const MAX_OVER_CAP_STREAMS_REMEMBERED = 256;
 
 /**
  * A call's own losses inside the sniffer: the per-call side of the table's counters, so that a
@@ -358,15 +311,15 @@ export class CallDropCounts {
   rtpMalformed = 0;
   rtcpMalformed = 0;
   sipOversize = 0;
-  /** Over-cap streams seen, by (SSRC, addresses) text; capped so a flood cannot grow it without bound. */
-  private readonly overCapStreams = new Set<string>();
+  /** Over-cap streams seen, by a hash of (SSRC, addresses, ports); capped so a flood cannot grow it without bound. */
+  private readonly overCapStreams = new Set<number>();
   private overCapStreamsUncounted = false;
 
-  /** One RTP packet of a stream the per-call cap refused. */
-  addOverCap(streamKey: string): void {
+  /** One RTP packet of a stream the per-call cap refused, named by its identity hash. */
+  addOverCap(streamHash: number): void {
     this.rtpPacketsOverCap++;
-    if (this.overCapStreams.size < MAX_OVER_CAP_STREAMS_REMEMBERED) this.overCapStreams.add(streamKey);
-    else if (!this.overCapStreams.has(streamKey)) this.overCapStreamsUncounted = true;
+    if (this.overCapStreams.size < MAX_OVER_CAP_STREAMS_REMEMBERED) this.overCapStreams.add(streamHash);
+    else if (!this.overCapStreams.has(streamHash)) this.overCapStreamsUncounted = true;
   }
 
   /** Distinct streams refused (a lower bound once more than MAX_OVER_CAP_STREAMS_REMEMBERED were). */
@@ -374,4 +327,3 @@ export class CallDropCounts {
     return this.overCapStreams.size + (this.overCapStreamsUncounted ? 1 : 0);
   }
 }
-

@@ -1,4 +1,4 @@
-import { ownText, ownTextOrNull, sharedText, sharedTextOrNull } from './call.js';
+import { ownText, ownTextOrNull, sharedText, sharedTextOrNull } from './compact-values.js';
 import { PacketClock } from './packet-clock.js';
 import type { SipEvent } from './sip-event.js';
 import { isoFromMicros, type RegisterRecord, type RegisterResult } from '@callscope/cdr-model';
