@@ -121,21 +121,19 @@ export interface PipelineStats {
 /** SIP methods counted without a dialog of their own (STYLE: count, never silently drop). */
 const COUNTED_METHODS = ['OPTIONS', 'MESSAGE', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'REFER', 'INFO', 'UPDATE', 'PRACK'] as const;
 
-/** Counters of everything the pipeline saw or refused, for stats and the closing summary. */
+/**
+ * Counters of what the pipeline saw or refused beyond the packet fates (`fates`, one per packet:
+ * UDP/TCP/other-L4 and unmatched UDP are read from there), for stats and the closing summary.
+ */
 export interface PipelineCounters {
   packets: number;
   /** Per {@link DecodeStatus} value: packets that did not decode to UDP/TCP. */
   decodeStatus: Uint32Array;
-  udp: number;
-  tcp: number;
-  otherL4: number;
   sipMessages: number;
   /** Per {@link SipStatus} value: SIP-looking payloads that did not parse. */
   sipRejected: Record<string, number>;
   /** Requests by method name outside INVITE/REGISTER handling. */
   sipMethods: Record<string, number>;
-  /** UDP that was neither SIP nor a call's media. */
-  udpUnmatched: number;
   /**
    * Packets whose processing threw: a bug, never expected. The packet is skipped and counted so
    * one bad packet cannot stop a sensor; the first error is kept for the report.
@@ -157,13 +155,9 @@ export class PacketPipeline {
   readonly counters: PipelineCounters = {
     packets: 0,
     decodeStatus: new Uint32Array(DECODE_STATUS_COUNT),
-    udp: 0,
-    tcp: 0,
-    otherL4: 0,
     sipMessages: 0,
     sipRejected: {},
     sipMethods: Object.fromEntries(COUNTED_METHODS.map((m) => [m, 0])),
-    udpUnmatched: 0,
     internalErrors: 0,
     sipOversizeWithoutCall: 0,
   };
@@ -261,11 +255,8 @@ export class PacketPipeline {
       if (status === DecodeStatus.Fragment) this.packets?.holdFragment(rec, p);
       return false;
     }
-    if (p.transport === Transport.Udp) {
-      this.counters.udp++;
-      this.onUdp(rec, p);
-    } else if (p.transport === Transport.Tcp) {
-      this.counters.tcp++;
+    if (p.transport === Transport.Udp) this.onUdp(rec, p);
+    else if (p.transport === Transport.Tcp) {
       this.fate = PacketFate.TcpOther;
       if (this.sipPort[p.srcPort] === 1 || this.sipPort[p.dstPort] === 1) {
         this.fate = PacketFate.TcpSip;
@@ -277,10 +268,7 @@ export class PacketPipeline {
         const call = this.takeSipCall();
         if (call !== null) this.packets?.onPacket(call.key, 'sip', rec, p);
       }
-    } else {
-      this.counters.otherL4++;
-      this.fate = PacketFate.OtherL4;
-    }
+    } else this.fate = PacketFate.OtherL4;
     return true;
   }
 
@@ -298,7 +286,6 @@ export class PacketPipeline {
       }
     }
     if (!this.calls.acceptUdp(p)) {
-      this.counters.udpUnmatched++;
       // RTP-looking (the call table's rtpWithoutCall test): may be early media of a call whose SDP is still to come.
       if (len >= 12 && (buf[off]! & 0xc0) === 0x80) {
         this.fate = PacketFate.RtpWithoutCall;
