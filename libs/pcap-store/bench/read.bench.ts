@@ -11,7 +11,7 @@ import { Writable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { bench, describe } from 'vitest';
 import { PcapWriter, readCaptureFile } from '../src/index.js';
-import { CaptureParser, type PacketRecord, LinkType } from '@callscope/pcap-format';
+import { CaptureParseStatus, CaptureParser, type PacketRecord, LinkType } from '@callscope/pcap-format';
 
 const PACKETS = 200_000;
 
@@ -59,7 +59,7 @@ describe(`read ${packets} packets`, () => {
     () => {
       const parser = new CaptureParser();
       parser.feed(inMemory, onPacket);
-      parser.finish();
+      while (parser.finish() === CaptureParseStatus.Record) onPacket(parser.record);
     },
     options,
   );

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { CaptureParser, type PacketRecord } from '@callscope/pcap-format';
+import { CaptureParseStatus, CaptureParser, type PacketRecord } from '@callscope/pcap-format';
 import { corpusPath } from './corpus.js';
 
 /**
@@ -16,7 +16,8 @@ export function readCaptureRecords(bytes: Uint8Array): PacketRecord[] {
   parser.feed(bytes, (r) => {
     records.push({ ...r, data: r.data.slice() });
   });
-  parser.finish();
+  // After a resync near the end, finish() gives the records the end of the stream confirmed.
+  while (parser.finish() === CaptureParseStatus.Record) records.push({ ...parser.record, data: parser.record.data.slice() });
   const failure = parser.error ?? parser.truncation;
   if (failure !== null) throw new Error(`capture of ${bytes.length} bytes after ${records.length} records: ${failure.message}`, { cause: failure });
   return records;

@@ -51,6 +51,8 @@ class FileCursor {
   truncation: CaptureErrorCode | null = null;
   private handle: FileHandle | null = null;
   private gunzip: AsyncIterator<Buffer> | null = null;
+  /** The file has no more bytes: only `finish()` may still give records (see CaptureParser.finish). */
+  private atEof = false;
   private destroyGzip: (() => void) | null = null;
   private readonly chunk = new Uint8Array(READ_BYTES);
   private done = false;
@@ -81,12 +83,16 @@ class FileCursor {
   /** Advances to the next record; false at the end of the file (complete or torn). */
   async next(): Promise<boolean> {
     if (this.done) return false;
+    if (this.atEof) return this.end();
     for (;;) {
       const status = this.parser.next();
       if (status === CaptureParseStatus.Record) return true;
       if (status === CaptureParseStatus.Error) throw this.corrupt(this.parser.error);
       const more = await this.read();
-      if (more === null) return this.end();
+      if (more === null) {
+        this.atEof = true;
+        return this.end();
+      }
       this.parser.push(more);
     }
   }
@@ -117,9 +123,11 @@ class FileCursor {
     }
   }
 
+  /** The stream ended: records a resync left waiting come out one per call, then the end. */
   private end(): boolean {
-    this.done = true;
     const status = this.parser.finish();
+    if (status === CaptureParseStatus.Record) return true;
+    this.done = true;
     if (status === CaptureParseStatus.Error) throw this.corrupt(this.parser.error);
     if (status === CaptureParseStatus.Truncated && this.truncation === null) this.truncation = this.parser.truncation!.code;
     return false;
