@@ -29,6 +29,8 @@ export type CallSide = 'caller' | 'callee';
  * - `absolute_timeout`: the call exceeded the maximum call duration.
  * - `capture_end`: the input ended with the call still open.
  * - `evicted`: the call table cap pushed it out.
+ * - `sensor_shutdown`: the sensor daemon stopped (SIGTERM/SIGINT) with the call still open; its
+ *   CDR holds what was seen until then.
  */
 export type EndReason =
   | 'bye_confirmed'
@@ -39,7 +41,8 @@ export type EndReason =
   | 'rtp_timeout'
   | 'absolute_timeout'
   | 'capture_end'
-  | 'evicted';
+  | 'evicted'
+  | 'sensor_shutdown';
 
 /** Every {@link EndReason}, in the order used by the `cdr.end_reason` ENUM column. */
 export const END_REASONS = [
@@ -52,6 +55,7 @@ export const END_REASONS = [
   'absolute_timeout',
   'capture_end',
   'evicted',
+  'sensor_shutdown',
 ] as const satisfies readonly EndReason[];
 
 /** Every {@link SipTransport}, in the order used by the `transport` ENUM columns. */

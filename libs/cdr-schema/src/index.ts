@@ -29,3 +29,5 @@ export type { ServerAdvice, ServerSettings } from './server-check.js';
 export { SERVER_MINIMUMS, adviceText, adviseServerSettings, formatBytes, readServerSettings } from './server-check.js';
 export type { MigrateCliIo } from './cli/migrate.js';
 export { runMigrateCli } from './cli/migrate.js';
+export { SensorHeartbeatWriter } from './sensor-heartbeat.js';
+export type { SensorHeartbeatRow } from './sensor-heartbeat.js';

@@ -18,6 +18,13 @@
  */
 import { CALL_DROPPED_KEYS, END_REASONS, REGISTER_RESULTS, SIP_TRANSPORTS } from '@callscope/cdr-model';
 
+/**
+ * `cdr.end_reason` values of schema version 1. Frozen: a migration's statements never change once
+ * released (their checksum is stored), so reasons added later reach the column through their own
+ * migration (`SCHEMA_V4`) while version 1 keeps creating the column it always created.
+ */
+const END_REASONS_V1 = ['bye_confirmed', 'bye_unconfirmed', 'cancelled', 'rejected', 'no_answer_timeout', 'rtp_timeout', 'absolute_timeout', 'capture_end', 'evicted'] as const;
+
 const enumOf = (values: readonly string[]): string => `ENUM(${values.map((v) => `'${v}'`).join(',')})`;
 
 const TABLE_OPTIONS = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci';
@@ -101,7 +108,7 @@ export const SCHEMA_V1: readonly string[] = [
   last_sip_code SMALLINT UNSIGNED NULL,
   last_sip_reason VARCHAR(128) NULL,
   bye_by ENUM('caller','callee') NULL,
-  end_reason ${enumOf(END_REASONS)} NOT NULL,
+  end_reason ${enumOf(END_REASONS_V1)} NOT NULL,
   sip_packets INT UNSIGNED NOT NULL,
   vlan SMALLINT UNSIGNED NULL,
   caller_user_agent VARCHAR(255) NULL,
@@ -268,6 +275,24 @@ export const SCHEMA_V3: readonly string[] = [
     (t) => `ALTER TABLE \`${t}\` ${callIdColumnsV3},
   DROP INDEX IF EXISTS uk_register, ADD UNIQUE KEY IF NOT EXISTS uk_register_hash (call_id_hash, sensor_id, \`first\`)`,
   ),
+];
+
+/**
+ * Statements of schema version 4 (issue 13, the sensor daemon):
+ * - `cdr.end_reason` gains `sensor_shutdown` (a call still open when the daemon stopped): the
+ *   ENUM is widened to every current {@link END_REASONS} value, appended after the version-1 ones
+ *   so existing rows keep their values (MariaDB rewrites no row for an ENUM extended at its end).
+ * - `sensors` gets the daemon's heartbeat: `version`, `started`, `heartbeat` (UTC), `state`
+ *   (`running`/`stopped`) and the latest `stats` document (JSON), so the GUI shows which sensors
+ *   are alive without asking each one.
+ */
+export const SCHEMA_V4: readonly string[] = [
+  `ALTER TABLE cdr MODIFY end_reason ${enumOf(END_REASONS)} NOT NULL`,
+  `ALTER TABLE sensors ADD COLUMN IF NOT EXISTS version VARCHAR(32) NULL,
+  ADD COLUMN IF NOT EXISTS started DATETIME(6) NULL,
+  ADD COLUMN IF NOT EXISTS heartbeat DATETIME(6) NULL,
+  ADD COLUMN IF NOT EXISTS state VARCHAR(16) NULL,
+  ADD COLUMN IF NOT EXISTS stats LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL CHECK (stats IS NULL OR JSON_VALID(stats))`,
 ];
 
 /** A partitioned table and the `DATETIME(6)` column its daily partitions follow. */

@@ -12,6 +12,7 @@ import {
   readPartitions,
   adviseServerSettings,
   runMigrateCli,
+  SensorHeartbeatWriter,
 } from '../src/index.js';
 import type { ServerSettings } from '../src/index.js';
 // Details of the row mapping, tested here but not part of the package's surface.
@@ -31,13 +32,13 @@ describe('migrations on a real MariaDB', () => {
   it('reports an empty database as version 0 with every step pending', async () => {
     const status = await migrationStatus(db.pool);
     expect(status).toMatchObject({ current: 0, latest: LATEST_SCHEMA_VERSION, too_new: false });
-    expect(status.pending).toEqual([1, 2, 3]);
+    expect(status.pending).toEqual([1, 2, 3, 4]);
   });
 
   it('migrates from empty, creating every table and daily partitions ahead', async () => {
     const now = Date.parse('2026-11-29T12:00:00Z');
     const result = await migrate(db.pool, { now: () => now, partitionDaysAhead: 3 });
-    expect(result.applied).toEqual([1, 2, 3]);
+    expect(result.applied).toEqual([1, 2, 3, 4]);
     expect(result.current).toBe(LATEST_SCHEMA_VERSION);
     const [tables] = await db.pool.query('SHOW TABLES');
     const names = (tables as Record<string, string>[]).map((r) => Object.values(r)[0]).sort();
@@ -194,7 +195,7 @@ describe('upgrade to version 3 of a version 2 database holding data', () => {
 
   it('keeps every row, gives each the hash of its Call-ID, and a replay of the same records after it adds nothing', async () => {
     expect((await migrationStatus(old.pool)).current).toBe(2);
-    expect((await migrate(old.pool)).applied).toEqual([3]);
+    expect((await migrate(old.pool)).applied).toEqual([3, 4]);
     // The server's hash of a stored Call-ID is the writer's hash of it: replays still hit the key.
     const [rows] = await old.pool.query('SELECT call_id_hash h, replays, incomplete, dropped_rtp_malformed d FROM cdr');
     expect(rows).toEqual([{ h: callIdHash(call.call_id), replays: 0, incomplete: 0, d: null }]);
@@ -211,5 +212,25 @@ describe('upgrade to version 3 of a version 2 database holding data', () => {
     expect(await countRows(old.pool, 'register')).toBe(1);
     const [replays] = await old.pool.query('SELECT call_id, replays FROM cdr ORDER BY id');
     expect(replays).toEqual([{ call_id: call.call_id, replays: 1 }, { call_id: fresh.call_id, replays: 0 }]);
+  }, 20_000);
+
+  it('version 4 stores sensor_shutdown next to the old end reasons, and the sensor heartbeat', async () => {
+    // The old row's reason keeps its value after the ENUM grew at its end.
+    const [before] = await old.pool.query('SELECT end_reason FROM cdr ORDER BY id LIMIT 1');
+    expect(before).toEqual([{ end_reason: call.end_reason }]);
+    const writer = await CdrWriter.open({ db: old.pool, queueDir: tempDir('v4'), flushIntervalMs: 10 });
+    const stopped = { ...makeBareCall(3, base), end_reason: 'sensor_shutdown' as const };
+    await writer.write(stopped);
+    await writer.close();
+    expect(writer.stats()).toMatchObject({ written: 1, dropped: 0 });
+    const [rows] = await old.pool.query('SELECT end_reason FROM cdr WHERE call_id = ?', [stopped.call_id]);
+    expect(rows).toEqual([{ end_reason: 'sensor_shutdown' }]);
+    const hb = new SensorHeartbeatWriter(old.pool);
+    const id = await hb.beat({ name: stopped.sensor, version: '9.9.9', state: 'running', started: '2026-12-04T10:00:00.5Z', stats: { calls_open: 3 } });
+    expect(await hb.beat({ name: stopped.sensor, version: '9.9.9', state: 'stopped', started: '2026-12-04T10:00:00.5Z', stats: { calls_open: 0 } })).toBe(id);
+    expect(await hb.read(stopped.sensor)).toMatchObject({ id, version: '9.9.9', state: 'stopped', stats: { calls_open: 0 } });
+    const [started] = await old.pool.query("SELECT DATE_FORMAT(started, '%Y-%m-%d %H:%i:%s.%f') s FROM sensors WHERE id = ?", [id]);
+    expect(started).toEqual([{ s: '2026-12-04 10:00:00.500000' }]);
+    expect(await hb.read('no-such-sensor')).toBeNull();
   }, 20_000);
 });
