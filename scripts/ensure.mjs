@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Makes a fresh Debian machine (only Node 20 + npm) ready for `npm start` and `npm test`:
 //   --system  the build tools native addons need (make, g++, python3 for node-gyp), libpcap-dev
-//             (live capture through `cap`) and mariadb-server, via apt-get as root
+//             (live capture through libs/live-capture) and mariadb-server, via apt-get as root
 //   --npm     npm dependencies, installed with `npm ci` when missing or older than package-lock.json
-//   --cap     the libpcap binding `cap` installed and loading; (re)built when it does not
+//   --cap     callscope's libpcap addon (libs/live-capture) built and loading; (re)built when it is
+//             missing, older than its source or built by another Node.js
 //   --db      a MariaDB answering at CALLSCOPE_DB_URL; when nothing answers on a local URL and
 //             mariadbd is installed, a private instance with its data under var/mariadb
 // Everything it does is said on stderr; stdout stays free for the programs run after it.
@@ -12,6 +13,7 @@ import { existsSync, mkdirSync, statSync, openSync, readFileSync } from 'node:fs
 import { connect } from 'node:net';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as addon from '../libs/live-capture/native/build.mjs';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const DEFAULT_DB_URL = 'mysql://root@127.0.0.1:3306/callscope';
@@ -37,9 +39,8 @@ const hasLibpcap = () =>
   existsSync('/usr/include/pcap/pcap.h') || existsSync('/usr/include/pcap.h');
 
 /**
- * What node-gyp needs to compile a native addon such as `cap` (command -> Debian package).
- * npm ships node-gyp itself; without these the addon's install script fails and npm silently
- * leaves the optional dependency out.
+ * What node-gyp needs to compile the libpcap addon (command -> Debian package). npm ships
+ * node-gyp itself; without these live capture is off (the addon's install step says so).
  */
 const BUILD_TOOLS = [
   { cmd: 'make', pkg: 'make' },
@@ -47,7 +48,7 @@ const BUILD_TOOLS = [
   { cmd: 'python3', pkg: 'python3' },
 ];
 
-/** Debian packages missing for building `cap`: the build tools and the libpcap headers. */
+/** Debian packages missing for building the libpcap addon: the build tools and the libpcap headers. */
 function missingForCapBuild() {
   const missing = BUILD_TOOLS.filter((t) => !have(t.cmd)).map((t) => t.pkg);
   if (!hasLibpcap()) missing.push('libpcap-dev');
@@ -68,7 +69,7 @@ export function ensureSystem({ forTests = false } = {}) {
   if (missing.length === 0) return;
   if (!isRoot || !have('apt-get')) {
     say(`missing system packages: ${missing.join(', ')}. Install them (Debian/Ubuntu: sudo apt-get install -y ${missing.join(' ')}).`);
-    say('make, g++, python3 and libpcap-dev build the live-capture binding "cap"; without them everything but live capture works. Without MariaDB, set CALLSCOPE_DB_URL to a reachable server.');
+    say('make, g++, python3 and libpcap-dev build the live-capture addon (libs/live-capture); without them everything but live capture works. Without MariaDB, set CALLSCOPE_DB_URL to a reachable server.');
     return;
   }
   say(`installing system packages: ${missing.join(' ')}`);
@@ -95,38 +96,6 @@ export function ensureNpm() {
   }
 }
 
-const CAP_CONSUMER = join(ROOT, 'apps/sniffer');
-
-/**
- * Where `cap` stands, seen from the sniffer's folder by a child process (a fresh build is then
- * loaded, and a crash while loading cannot take this script down):
- * `{ state: 'ok' | 'not-installed' | 'not-built' | 'load-failed', dir?, detail? }`.
- */
-function capStatus() {
-  const probe = `
-    const { existsSync } = require('node:fs');
-    const { dirname, join } = require('node:path');
-    const out = (o) => process.stdout.write(JSON.stringify(o));
-    let main;
-    try { main = require.resolve('cap'); } catch { out({ state: 'not-installed' }); process.exit(0); }
-    const dir = dirname(dirname(main));
-    if (!existsSync(join(dir, 'build/Release/cap.node'))) { out({ state: 'not-built', dir }); process.exit(0); }
-    try { require('cap'); out({ state: 'ok', dir, version: require(join(dir, 'package.json')).version }); }
-    catch (e) { out({ state: 'load-failed', dir, detail: String(e && e.message).split('\\n')[0] }); }`;
-  const r = spawnSync(process.execPath, ['-e', probe], { cwd: CAP_CONSUMER, encoding: 'utf8' });
-  try {
-    return JSON.parse(r.stdout);
-  } catch {
-    return { state: 'load-failed', detail: `loading cap crashed node (${r.signal ?? `exit ${r.status}`}): ${(r.stderr || '').trim().split('\n').pop() ?? ''}` };
-  }
-}
-
-/** The locked version of `cap`, so installing it back never changes package-lock.json. */
-function lockedCapVersion() {
-  const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8'));
-  return lock.packages?.['node_modules/cap']?.version ?? null;
-}
-
 function versionOf(cmd, args, pattern) {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
   const m = pattern.exec(`${r.stdout ?? ''}${r.stderr ?? ''}`);
@@ -146,43 +115,37 @@ function buildLine() {
   return found.length > 0 ? found.join(', ') : 'none of make, g++, python3, libpcap-dev';
 }
 
-const CAP_STATE_TEXT = {
-  'not-installed': 'is not installed (npm leaves out an optional dependency whose native build failed)',
-  'not-built': 'is installed but its native part was never built',
-  'load-failed': 'is built but does not load',
-};
-
 /**
- * The libpcap binding `cap` (live capture) installed and loading. When it is missing it is
- * installed at its locked version, when unbuilt or unloadable rebuilt; when that cannot work or
- * fails, what is missing is said exactly. Returns whether `cap` loads.
+ * callscope's libpcap addon (libs/live-capture, live capture) built and loading: (re)built with
+ * node-gyp when build/Release/live_capture.node is missing, older than its C source or
+ * binding.gyp, or built by another Node.js; when that cannot work or fails, what is missing is
+ * said exactly. Returns whether the addon loads. Offline analysis never needs it.
  */
 export function ensureCap() {
-  let status = capStatus();
-  if (status.state === 'ok') {
-    say(`live capture: cap ${status.version} loads (native build tools here: ${buildLine()})`);
-    return true;
+  const stale = addon.staleReason();
+  if (stale === null) {
+    const p = addon.probe();
+    if (p.ok) {
+      say(`live capture: the libpcap addon loads (${p.libpcap}; native build tools here: ${buildLine()})`);
+      return true;
+    }
+    say(`the libpcap addon is built but does not load: ${p.detail}; rebuilding it`);
+  } else {
+    say(`the libpcap addon (libs/live-capture) needs building: ${stale}`);
   }
-  say(`the libpcap binding "cap" ${CAP_STATE_TEXT[status.state]}${status.detail ? `: ${status.detail}` : ''}`);
-  const missing = missingForCapBuild();
+  const missing = addon.missingForBuild();
   if (missing.length > 0) {
-    say(`cannot build cap: missing ${missing.join(', ')} (present: ${buildLine()}). Install them (Debian/Ubuntu: sudo apt-get install -y ${missing.join(' ')}), then run npm start or npm test again. Live capture is off until then; everything else works.`);
+    say(`cannot build the libpcap addon: missing ${missing.join(', ')} (present: ${buildLine()}). Install them (Debian/Ubuntu: sudo apt-get install -y ${missing.join(' ')}), then run npm start or npm test again. Live capture is off until then; everything else works.`);
     return false;
   }
-  say(`building cap with ${buildLine()}`);
-  if (status.state === 'not-installed') {
-    const version = lockedCapVersion();
-    // --no-save: package.json and package-lock.json already name cap; only node_modules changes.
-    run('npm', ['install', '--no-save', '--no-audit', '--no-fund', `cap@${version ?? '^0.2.1'}`]);
-  } else {
-    run('npm', ['rebuild', 'cap']);
-  }
-  status = capStatus();
-  if (status.state === 'ok') {
-    say(`live capture: cap ${status.version} built and loads`);
+  say(`building the libpcap addon with ${buildLine()}`);
+  const failed = addon.build();
+  const p = failed === null ? addon.probe() : { ok: false, detail: failed };
+  if (p.ok) {
+    say(`live capture: the libpcap addon is built and loads (${p.libpcap})`);
     return true;
   }
-  say(`cap still ${CAP_STATE_TEXT[status.state]}${status.detail ? `: ${status.detail}` : ''}. The build tools and libpcap headers are present (${buildLine()}); the node-gyp output above says what failed${/libpcap\.so/.test(status.detail ?? '') ? ' (the libpcap shared library is missing or broken: apt-get install --reinstall -y libpcap0.8)' : ''}.`);
+  say(`the libpcap addon does not work: ${p.detail}${/libpcap\.so/.test(p.detail ?? '') ? ' (the libpcap shared library is missing or broken: apt-get install --reinstall -y libpcap0.8)' : ''}. Build tools and headers present: ${buildLine()}.`);
   return false;
 }
 

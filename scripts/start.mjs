@@ -8,7 +8,7 @@ import { ensureCap, ensureDb, ensureNpm, ensureSystem, ROOT, DEFAULT_DB_URL } fr
 const say = (msg) => process.stderr.write(`[callscope] ${msg}\n`);
 ensureSystem();
 ensureNpm();
-// The demo reads a capture file; live capture needs cap, so its state is said here, not fatal.
+// The demo reads a capture file; live capture needs the libpcap addon, so its state is said here, not fatal.
 ensureCap();
 const dbUrl = process.env.CALLSCOPE_DB_URL || DEFAULT_DB_URL;
 let dbArgs = [];

@@ -16,7 +16,7 @@ const step = (name, cmd, args) => {
 
 ensureSystem({ forTests: true });
 ensureNpm();
-// When cap cannot load, ensureCap says exactly why and the live-capture e2e test fails with it.
+// When the libpcap addon cannot load, ensureCap says exactly why and the live-capture e2e tests fail with it.
 ensureCap();
 try {
   await ensureDb();

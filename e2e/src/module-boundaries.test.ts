@@ -46,6 +46,12 @@ describe('module boundaries', () => {
     expect(await ruleIds('apps/sniffer', "import { PacketPipeline } from '@callscope/call-engine';\nexport const probe = PacketPipeline;\n")).toEqual([]);
   });
 
+  test('the libpcap addon (a data lib) stays out of protocol and domain libs, apps may use it', async () => {
+    const ids = await ruleIds('libs/packet', "import { LiveCapture } from '@callscope/live-capture';\nexport const probe = LiveCapture;\n");
+    expect(ids.join('\n')).toMatch(/@nx\/enforce-module-boundaries: .*type:protocol/);
+    expect(await ruleIds('apps/sniffer', "import { LiveCapture } from '@callscope/live-capture';\nexport const probe = LiveCapture;\n")).toEqual([]);
+  });
+
   test('the call engine knows nothing of MySQL, files or the spool', async () => {
     const db = await ruleIds('libs/call-engine', "import { CdrWriter } from '@callscope/cdr-schema';\nexport const probe = CdrWriter;\n");
     expect(db.join('\n')).toMatch(/@nx\/enforce-module-boundaries: .*type:domain/);

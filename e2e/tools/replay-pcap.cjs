@@ -1,10 +1,19 @@
 #!/usr/bin/env node
 // Test tool: sends the frames of a classic Ethernet pcap out of an interface through libpcap
-// (cap's pcap_inject), keeping the capture's inter-packet gaps divided by --speed.
+// (pcap_inject of callscope's own addon, libs/live-capture), keeping the capture's inter-packet
+// gaps divided by --speed (0: as fast as possible).
 // usage: node replay-pcap.cjs <iface> <file.pcap> [speed]
 'use strict';
 const { readFileSync } = require('node:fs');
-const { Cap } = require('cap');
+const { join } = require('node:path');
+
+const addonPath = join(__dirname, '../../libs/live-capture/build/Release/live_capture.node');
+let binding;
+try {
+  binding = require(addonPath);
+} catch (err) {
+  throw new Error(`replay-pcap needs the libpcap addon ${addonPath} (node scripts/ensure.mjs --cap): ${err.message}`);
+}
 
 const [iface, file, speedArg] = process.argv.slice(2);
 const speed = Number(speedArg ?? '1');
@@ -22,22 +31,19 @@ for (let off = 24; off + 16 <= buf.length; ) {
   frames.push({ t, data: buf.subarray(off + 16, off + 16 + len) });
   off += 16 + len;
 }
-const cap = new Cap();
-// libpcap writes received packets into this buffer: it must stay referenced while cap is open.
-const rxBuffer = Buffer.alloc(65535);
-cap.open(iface, 'less 1', 10 * 1024 * 1024, rxBuffer);
+// Opened for sending only: a filter nothing matches and the smallest ring, so nothing is delivered.
+const handle = binding.open({ device: iface, filter: 'less 1', bufferBytes: 1024 * 1024, snaplen: 64, promisc: false }, () => {});
 const t0 = frames[0].t;
 const start = Date.now();
 let i = 0;
 (function next() {
-  while (i < frames.length && (frames[i].t - t0) * 1000 / speed <= Date.now() - start) {
-    cap.send(Buffer.from(frames[i].data), frames[i].data.length);
+  while (i < frames.length && (speed === 0 || ((frames[i].t - t0) * 1000) / speed <= Date.now() - start)) {
+    handle.inject(frames[i].data);
     i++;
   }
   if (i < frames.length) setTimeout(next, 1);
   else {
-    cap.close();
-    void rxBuffer;
+    handle.close();
     process.stdout.write(`sent ${frames.length} frames\n`);
   }
 })();

@@ -1,5 +1,5 @@
 import { ConfigError, createLogger, redactUrlPassword } from '@callscope/runtime';
-import { LiveCapture, LiveCaptureUnavailable, loadCap } from '../capture/live-capture.js';
+import { LiveCapture, LiveCaptureUnavailable, loadLiveCaptureBinding } from '@callscope/live-capture';
 import { loadSnifferConfig, type LoadedSnifferConfig } from '../config.js';
 import type { CdrSink } from '../output/cdr-sink.js';
 import { LineOutput } from '../output/line-output.js';
@@ -112,9 +112,9 @@ export async function runLive(argv: readonly string[], io: AnalyzeIo & { signals
     return ExitCode.Usage;
   }
   const logger = createLogger({ app: 'sniffer', level: config.log.level, ...(config.log.pretty !== null ? { pretty: config.log.pretty } : {}), destination: io.stderr });
-  let cap;
+  let binding;
   try {
-    cap = loadCap();
+    binding = loadLiveCaptureBinding();
   } catch (err) {
     say(`sniffer live: ${(err as Error).message}`);
     return ExitCode.LiveUnavailable;
@@ -145,14 +145,27 @@ export async function runLive(argv: readonly string[], io: AnalyzeIo & { signals
   try {
     for (const iface of interfaces) {
       captures.push(
-        new LiveCapture(iface, args.filter ?? config.bpfFilter, 262_144, 64 * 1024 * 1024, (rec) => {
-          pipeline.onPacket(rec);
-        }, cap),
+        new LiveCapture(
+          {
+            device: iface,
+            filter: args.filter ?? config.capture.filters.find((f) => f.interface === iface)?.filter ?? config.bpfFilter,
+            snaplen: config.capture.snaplen,
+            bufferBytes: config.capture.bufferMb * 1024 * 1024,
+            timeoutMs: config.capture.timeoutMs,
+            onError: (err) => {
+              logger.error({ interface: iface, err: err.message }, 'capture failed; this interface is closed');
+            },
+          },
+          (rec) => {
+            pipeline.onPacket(rec);
+          },
+          binding,
+        ),
       );
     }
   } catch (err) {
     for (const c of captures) c.close();
-    say(`sniffer live: ${err instanceof LiveCaptureUnavailable ? err.message : String(err)}`);
+    say(`sniffer live: ${err instanceof LiveCaptureUnavailable || err instanceof Error ? err.message : String(err)}`);
     return ExitCode.LiveUnavailable;
   }
   logger.info({ interfaces, sensor, db: dbTarget === null ? null : redactUrlPassword(dbTarget.value), spool: spoolTarget?.value ?? null }, 'live capture started');
@@ -173,7 +186,7 @@ export async function runLive(argv: readonly string[], io: AnalyzeIo & { signals
   const statsTimer = setInterval(() => {
     statsBeat++;
     logger.info(
-      { captures: captures.map((c) => c.stats), pipeline: pipeline.stats(), spool: spool?.stats() ?? null },
+      { captures: captures.map((c) => c.stats()), pipeline: pipeline.stats(), spool: spool?.stats() ?? null },
       'capture stats',
     );
   }, 10_000);
@@ -190,7 +203,7 @@ export async function runLive(argv: readonly string[], io: AnalyzeIo & { signals
   if (pipeline.counters.internalErrors > 0) {
     logger.error({ count: pipeline.counters.internalErrors, err: pipeline.firstInternalError }, 'internal errors while processing packets (packets skipped)');
   }
-  logger.info({ captures: captures.map((c) => c.stats), statsBeat, pipeline: pipeline.stats() }, 'live capture stopped');
+  logger.info({ captures: captures.map((c) => c.stats()), statsBeat, pipeline: pipeline.stats() }, 'live capture stopped');
   if (db !== null) {
     const stats = await db.close();
     say(`database: ${stats.written} new rows, ${stats.already_present} already present` + (db.failed > 0 ? `, ${db.failed} could not be stored` : ''));
