@@ -108,7 +108,7 @@ chmodSync(join(outDir, 'main.js'), 0o755);
 // The libpcap addon (libs/live-capture, native) cannot be inlined: it travels beside the bundle,
 // where its loader looks second. Unbuilt, the app still runs and says how to build it.
 const addon = join(root, 'libs/live-capture/build/Release/live_capture.node');
-if (Object.keys(result.metafile.inputs).some((i) => i.startsWith('libs/live-capture/')) && existsSync(addon)) cpSync(addon, join(outDir, 'live_capture.node'));
+if (Object.keys(result.metafile.inputs).some((i) => i.includes('libs/live-capture/src/')) && existsSync(addon)) cpSync(addon, join(outDir, 'live_capture.node'));
 // Static assets (the web GUI's browser files) travel with the bundle.
 if (existsSync(join(root, projectRoot, 'public'))) cpSync(join(root, projectRoot, 'public'), join(outDir, 'public'), { recursive: true });
 console.log(`built ${projectRoot} -> dist/${projectRoot} (runtime deps: ${Object.keys(dependencies).concat(Object.keys(optionalDependencies)).join(', ') || 'none'})`);

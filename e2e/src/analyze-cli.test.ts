@@ -123,7 +123,7 @@ describe('sniffer analyze (built bundle)', () => {
       return r.stderr;
     };
     const good = live('udp port 5060');
-    if (/binding "cap"|needs root/.test(good)) ctx.skip();
+    if (/libpcap addon|needs root/.test(good)) ctx.skip();
     expect(good).not.toContain('filter');
     expect(live('not a ( filter')).toContain("can't parse filter expression");
   });

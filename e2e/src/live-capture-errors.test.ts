@@ -1,11 +1,12 @@
 /**
  * `sniffer live` when libpcap refuses the capture: a filter that does not compile, an interface
  * that does not exist, no permission to capture. Each must print the reason and exit 5
- * (ExitCode.LiveUnavailable) — not die afterwards. Regression guard: cap 0.2.1 leaves a handle
+ * (ExitCode.LiveUnavailable) — not die afterwards. Regression guard: cap 0.2.1 (the binding used
+ * before libs/live-capture) left a handle
  * whose open() failed half-open, and its destructor (run when garbage collection takes the handle)
  * stopped a libuv watcher that was never started: SIGSEGV (exit 139) or SIGABRT (134) after the
  * message. Garbage collection is forced throughout and once more before exit, so a collectable
- * failed handle is always collected and the crash does not depend on timing. Needs root and cap.
+ * failed handle is always collected and the crash does not depend on timing. Needs root and the libpcap addon.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';

@@ -2,8 +2,8 @@
  * Live capture gives the same answer as offline analysis: two network namespaces joined by a veth
  * pair; real captures are replayed into one end (libpcap inject) while `sniffer live` captures on
  * the other, and its records must equal `sniffer analyze` of the same files in everything that
- * does not depend on the clock. Needs root (namespaces) and libpcap (`cap`): npm test installs
- * libpcap-dev and the build tools, makes sure cap loads, and CI runs as root.
+ * does not depend on the clock. Needs root (namespaces) and the libpcap addon (libs/live-capture):
+ * npm test installs libpcap-dev and the build tools, builds the addon, and CI runs as root.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -123,9 +123,9 @@ describe('sniffer live', () => {
     expectSameAsAnalyze(await captureLive([]));
   }, 60_000);
 
-  // Regression guard: cap 0.2.1 keeps only a raw pointer to the Buffer given to open(), so a
-  // collected buffer would be freed while libpcap still copies packets into it (LiveCapture holds
-  // it in a field). Full collections every few milliseconds during the capture: a buffer that
+  // Regression guard: cap 0.2.1 (the binding used before libs/live-capture) kept only a raw
+  // pointer to the Buffer given to open(), so a collected buffer was freed while libpcap still
+  // copied packets into it; our addon creates and holds its buffers itself. Full collections every few milliseconds during the capture: a buffer that
   // nothing held would be gone, and the calls' records or the spooled packets would differ.
   test('gives the same records while garbage collection runs throughout the capture', async () => {
     const hook = join(mkdtempSync(join(tmpdir(), 'callscope-gc-hook-')), 'force-gc.mjs');

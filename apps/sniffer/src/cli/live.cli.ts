@@ -1,5 +1,5 @@
 import { ConfigError, createLogger, redactUrlPassword } from '@callscope/runtime';
-import { LiveCapture, LiveCaptureUnavailable, loadLiveCaptureBinding } from '@callscope/live-capture';
+import { LiveCapture, loadLiveCaptureBinding } from '@callscope/live-capture';
 import { loadSnifferConfig, type LoadedSnifferConfig } from '../config.js';
 import type { CdrSink } from '../output/cdr-sink.js';
 import { LineOutput } from '../output/line-output.js';
@@ -148,10 +148,9 @@ export async function runLive(argv: readonly string[], io: AnalyzeIo & { signals
         new LiveCapture(
           {
             device: iface,
-            filter: args.filter ?? config.capture.filters.find((f) => f.interface === iface)?.filter ?? config.bpfFilter,
-            snaplen: config.capture.snaplen,
-            bufferBytes: config.capture.bufferMb * 1024 * 1024,
-            timeoutMs: config.capture.timeoutMs,
+            // Ring, snap length and block timeout: the library's defaults (64 MiB, 65535, 100 ms);
+            // `sniffer run` takes them from config capture.*.
+            filter: args.filter ?? config.bpfFilter,
             onError: (err) => {
               logger.error({ interface: iface, err: err.message }, 'capture failed; this interface is closed');
             },
@@ -165,7 +164,7 @@ export async function runLive(argv: readonly string[], io: AnalyzeIo & { signals
     }
   } catch (err) {
     for (const c of captures) c.close();
-    say(`sniffer live: ${err instanceof LiveCaptureUnavailable || err instanceof Error ? err.message : String(err)}`);
+    say(`sniffer live: ${err instanceof Error ? err.message : String(err)}`);
     return ExitCode.LiveUnavailable;
   }
   logger.info({ interfaces, sensor, db: dbTarget === null ? null : redactUrlPassword(dbTarget.value), spool: spoolTarget?.value ?? null }, 'live capture started');
