@@ -94,14 +94,16 @@ let cached: LiveCaptureBinding | null = null;
 /**
  * Loads callscope's libpcap addon, or explains which piece is missing: the build itself, the
  * libpcap shared library it links against, or a build for another Node.js.
+ * @param candidates - where to look, first found wins (default {@link addonCandidates}; a bundle
+ *   of a bench or tool that does not sit beside the addon names the path)
  * @throws LiveCaptureUnavailable with the reason and the command that fixes it
  */
-export function loadLiveCaptureBinding(): LiveCaptureBinding {
+export function loadLiveCaptureBinding(candidates: readonly string[] = addonCandidates()): LiveCaptureBinding {
   if (cached !== null) return cached;
-  const path = addonCandidates().find((p) => existsSync(p));
+  const path = candidates.find((p) => existsSync(p));
   if (path === undefined) {
     throw new LiveCaptureUnavailable(
-      `live capture needs callscope's libpcap addon, which is not built (no ${addonCandidates().join(' nor ')}). ` +
+      `live capture needs callscope's libpcap addon, which is not built (no ${candidates.join(' nor ')}). ` +
         `Install ${BUILD_NEEDS}, then run "${BUILD_COMMAND}" (npm start and npm test run it). ${OFFLINE_WORKS}`,
     );
   }
