@@ -18,8 +18,12 @@ function configError(fn: () => unknown): ConfigError {
 describe('sniffer config', () => {
   it('is valid with defaults only, with the values a VoIP engineer expects', () => {
     const { config } = loadSnifferConfig([], {});
-    expect(config.sensor).toEqual({ name: 'sensor1' });
+    expect(config.sensor).toEqual({ id: 1, name: 'sensor1' });
     expect(config.interfaces).toEqual([]);
+    expect(config.capture).toEqual({ snaplen: 65_535, bufferMb: 128, timeoutMs: 100, filters: [] });
+    expect(config.hep).toEqual({ listen: null, maxConnections: 256, maxMessageBytes: 65_535, idleTimeoutS: 300 });
+    expect(config.replay).toEqual({ files: [], speed: 1, loop: false, shiftToNow: false });
+    expect(config.daemon).toEqual({ control: 'var/run/sniffer.sock', statusIntervalS: 10, heartbeatS: 30, memoryLimitMb: 2048, stopTimeoutS: 10 });
     expect(config.bpfFilter).toBe(DEFAULT_BPF_FILTER);
     expect(config.sip).toEqual({ ports: [5060, 5061, 5080] });
     expect(config.rtp.acceptFromSipSource).toBe(false);
@@ -52,7 +56,10 @@ describe('sniffer config', () => {
     [{ CALLSCOPE_SNIFFER_DECODE_HEP_PORTS: '9060,4789' }, 'decode.hepPorts[1]: port 4789 is already in decode.vxlanPorts (from env CALLSCOPE_SNIFFER_DECODE_HEP_PORTS)'],
     // Settings removed in issue 11 because nothing read them: naming one is an error, not a no-op.
     [{ CALLSCOPE_SNIFFER_MIRROR_LISTEN: '0.0.0.0:5030' }, 'unknown setting: CALLSCOPE_SNIFFER_MIRROR_LISTEN'],
-    [{ CALLSCOPE_SNIFFER_SENSOR_ID: '3' }, 'unknown setting: CALLSCOPE_SNIFFER_SENSOR_ID'],
+    [{ CALLSCOPE_SNIFFER_SENSOR_ID: '-1' }, 'sensor.id: must be >= 0, got -1'],
+    [{ CALLSCOPE_SNIFFER_HEP_LISTEN: '0.0.0.0:4789' }, "hep.listen: port 4789 is in decode.vxlanPorts: the HEP collector's port must decode as HEP"],
+    [{ CALLSCOPE_SNIFFER_HEP_LISTEN: 'everywhere' }, 'hep.listen: must match pattern'],
+    [{ CALLSCOPE_SNIFFER_CAPTURE_BUFFER_MB: '0' }, 'capture.bufferMb: must be >= 1, got 0'],
     [{ CALLSCOPE_SNIFFER_DB_URL: 'postgres://x@y/z' }, 'db.url: must match pattern "^(mysql|mariadb)://", got "postgres://x@y/z"'],
     [{ CALLSCOPE_SNIFFER_CALLS_ABSOLUTE_TIMEOUT_S: '60' }, 'calls.absoluteTimeoutS: must be at least calls.noAnswerTimeoutS (300)'],
     [{ CALLSCOPE_SNIFFER_SPOOL_MAXSIZE: '1' }, 'unknown setting: CALLSCOPE_SNIFFER_SPOOL_MAXSIZE'],

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { DEFAULT_DB_URL, SHARED_DB_URL_ENV, listConfigLeaves, loadConfig, logConfigSchema } from '@callscope/runtime';
+import { DEFAULT_DB_URL, HOST_PORT_PATTERN, SHARED_DB_URL_ENV, listConfigLeaves, loadConfig, logConfigSchema, sensorConfigSchema } from '@callscope/runtime';
 import type { ConfigCheckFailure, ConfigSchema, LoadedConfig, LogLevel } from '@callscope/runtime';
 
 /** App name: it names the env variables (`CALLSCOPE_SNIFFER_*`) and the log lines. */
@@ -13,9 +13,13 @@ export type SpoolMode = (typeof SPOOL_MODES)[number];
 
 /** The sniffer's configuration, validated once at start (see {@link snifferConfigSchema}). */
 export interface SnifferConfig {
-  sensor: { name: string };
+  sensor: { id: number; name: string };
   interfaces: string[];
   bpfFilter: string;
+  capture: CaptureConfig;
+  hep: { listen: string | null; maxConnections: number; maxMessageBytes: number; idleTimeoutS: number };
+  replay: { files: string[]; speed: number; loop: boolean; shiftToNow: boolean };
+  daemon: DaemonConfig;
   sip: { ports: number[] };
   rtp: { acceptFromSipSource: boolean };
   decode: { vxlanPorts: number[]; tzspPorts: number[]; hepPorts: number[]; maxTunnelDepth: number };
@@ -23,6 +27,24 @@ export interface SnifferConfig {
   db: { url: string; batchSize: number; batchMs: number; queueDir: string; queueMaxMb: number };
   spool: { dir: string; mode: SpoolMode; maxSizeGb: number; maxAgeDays: number; compress: boolean };
   log: { level: LogLevel; pretty: boolean | null };
+}
+
+/** How live interfaces are captured (libpcap through @callscope/live-capture). */
+export interface CaptureConfig {
+  snaplen: number;
+  bufferMb: number;
+  timeoutMs: number;
+  /** Per-interface filters overriding `bpfFilter`. */
+  filters: { interface: string; filter: string }[];
+}
+
+/** The long-running sensor (`sniffer run`): control socket, status line, heartbeat, bounds. */
+export interface DaemonConfig {
+  control: string;
+  statusIntervalS: number;
+  heartbeatS: number;
+  memoryLimitMb: number;
+  stopTimeoutS: number;
 }
 
 /**
@@ -47,22 +69,12 @@ const seconds = (value: number, description: string): ConfigSchema<number> => ({
 export const snifferConfigSchema: ConfigSchema<SnifferConfig> = {
   type: 'object',
   additionalProperties: false,
-  required: ['sensor', 'interfaces', 'bpfFilter', 'sip', 'rtp', 'decode', 'calls', 'db', 'spool', 'log'],
+  required: ['sensor', 'interfaces', 'bpfFilter', 'capture', 'hep', 'replay', 'daemon', 'sip', 'rtp', 'decode', 'calls', 'db', 'spool', 'log'],
   properties: {
-    sensor: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['name'],
-      properties: {
-        name: {
-          type: 'string',
-          minLength: 1,
-          maxLength: 64,
-          default: 'sensor1',
-          description: 'Sensor name written into every record; the database numbers sensors by name.',
-        },
-      },
-    },
+    sensor: sensorConfigSchema(
+      'Sensor number, reported by `sniffer stats` and the heartbeat; the database keys sensors by name and warns when its number differs.',
+      'Sensor name written into every record; the database numbers sensors by name.',
+    ),
     interfaces: {
       type: 'array',
       items: { type: 'string', minLength: 1 },
@@ -71,6 +83,93 @@ export const snifferConfigSchema: ConfigSchema<SnifferConfig> = {
       description: 'Network interfaces to capture live (empty: none; offline analysis still works).',
     },
     bpfFilter: { type: 'string', default: DEFAULT_BPF_FILTER, description: 'libpcap capture filter; empty captures everything.' },
+    capture: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['snaplen', 'bufferMb', 'timeoutMs', 'filters'],
+      properties: {
+        snaplen: {
+          type: 'integer',
+          minimum: 128,
+          maximum: 262_144,
+          default: 65_535,
+          description: 'Bytes kept of each live packet; longer ones are cut and counted (truncated).',
+        },
+        bufferMb: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 4096,
+          default: 128,
+          description: 'Kernel capture ring per interface (TPACKET_V3); at 100,000 packets/s of 200 bytes, 128 MiB holds about 6 s.',
+        },
+        timeoutMs: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 1000,
+          default: 100,
+          description: 'Block timeout: the longest a captured packet waits in a partly filled ring block before delivery.',
+        },
+        filters: {
+          type: 'array',
+          default: [],
+          description: 'Per-interface capture filters overriding bpfFilter, e.g. [{"interface":"eth1","filter":"udp port 5060"}].',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['interface', 'filter'],
+            properties: {
+              interface: { type: 'string', minLength: 1 },
+              filter: { type: 'string' },
+            },
+          },
+        },
+      },
+    },
+    hep: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['listen', 'maxConnections', 'maxMessageBytes', 'idleTimeoutS'],
+      properties: {
+        listen: {
+          type: 'string',
+          nullable: true,
+          pattern: HOST_PORT_PATTERN,
+          default: null,
+          description: 'HEP v2/v3 collector (UDP and TCP on the same HOST:PORT, e.g. 0.0.0.0:9060); null: off.',
+        },
+        maxConnections: { type: 'integer', minimum: 1, maximum: 65_535, default: 256, description: 'Concurrent HEP TCP connections; more are refused and counted.' },
+        maxMessageBytes: { type: 'integer', minimum: 64, maximum: 65_535, default: 65_535, description: 'Largest HEP message accepted; larger ones are counted and (on TCP) end the connection.' },
+        idleTimeoutS: { type: 'integer', minimum: 1, default: 300, description: 'Close a HEP TCP connection silent for this long.' },
+      },
+    },
+    replay: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['files', 'speed', 'loop', 'shiftToNow'],
+      properties: {
+        files: { type: 'array', items: { type: 'string', minLength: 1 }, default: [], description: 'Capture files the daemon plays as a source (demos, tests).' },
+        speed: { type: 'number', minimum: 0, default: 1, description: 'Replay speed factor: 1 = recorded pace, 2 = twice as fast, 0 = as fast as possible.' },
+        loop: { type: 'boolean', default: false, description: 'Play the files again when they end (with shiftToNow, each round gets fresh times).' },
+        shiftToNow: { type: 'boolean', default: false, description: 'Move packet times so the replay starts now (live-looking demo) instead of keeping the recorded times.' },
+      },
+    },
+    daemon: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['control', 'statusIntervalS', 'heartbeatS', 'memoryLimitMb', 'stopTimeoutS'],
+      properties: {
+        control: { type: 'string', minLength: 1, default: 'var/run/sniffer.sock', description: 'Unix socket of the control endpoint (stats, active calls) that `sniffer stats` and manager-api read.' },
+        statusIntervalS: { type: 'integer', minimum: 1, default: 10, description: 'Seconds between status lines on the log.' },
+        heartbeatS: { type: 'integer', minimum: 1, default: 30, description: 'Seconds between heartbeats (version, stats) in the database `sensors` row.' },
+        memoryLimitMb: {
+          type: 'integer',
+          minimum: 64,
+          default: 2048,
+          description: 'Resident memory at which the sensor sheds load (stops tracking new RTP, then new calls; counted) instead of dying.',
+        },
+        stopTimeoutS: { type: 'integer', minimum: 1, maximum: 300, default: 10, description: 'On SIGTERM, the longest the flush of CDRs and spool may take before exit.' },
+      },
+    },
     sip: {
       type: 'object',
       additionalProperties: false,
@@ -174,6 +273,14 @@ export function checkSnifferConfig(config: SnifferConfig): ConfigCheckFailure[] 
   }
   // A port decodes as one tunnel: the decoder refuses a port in two lists as a programmer error.
   const owner = new Map<number, string>();
+  // The HEP collector's port is decoded as HEP: it cannot also be a VXLAN or TZSP port.
+  const hepListen = config.hep.listen === null ? null : /:(\d+)$/.exec(config.hep.listen);
+  if (hepListen !== null) {
+    const port = Number(hepListen[1]);
+    for (const list of ['vxlanPorts', 'tzspPorts'] as const) {
+      if (config.decode[list].includes(port)) failures.push({ path: ['hep', 'listen'], message: `port ${port} is in decode.${list}: the HEP collector's port must decode as HEP` });
+    }
+  }
   for (const list of ['vxlanPorts', 'tzspPorts', 'hepPorts'] as const) {
     config.decode[list].forEach((port, i) => {
       const first = owner.get(port);

@@ -15,8 +15,10 @@ export const ExitCode = {
   Storage: 4,
   /** `live`: capture through libpcap is not available here (the message says why). */
   LiveUnavailable: 5,
-  /** `pcap`: the spool holds no packets of the requested call. */
+  /** `pcap`: the spool holds no packets of the requested call; `stats --call`: no such call in progress. */
   NoSuchCall: 6,
+  /** `stats`: no sensor daemon answers on the control socket (the message says what to check). */
+  NoDaemon: 7,
 } as const;
 
 /** One of the values of {@link ExitCode}. */

@@ -1,5 +1,6 @@
 import { ConfigError, createLogger, redactUrlPassword } from '@callscope/runtime';
 import { LiveCapture, loadLiveCaptureBinding } from '@callscope/live-capture';
+import { interfaceFilter } from '../sources/interface-source.js';
 import { loadSnifferConfig, type LoadedSnifferConfig } from '../config.js';
 import type { CdrSink } from '../output/cdr-sink.js';
 import { LineOutput } from '../output/line-output.js';
@@ -148,9 +149,10 @@ export async function runLive(argv: readonly string[], io: AnalyzeIo & { signals
         new LiveCapture(
           {
             device: iface,
-            // Ring, snap length and block timeout: the library's defaults (64 MiB, 65535, 100 ms);
-            // `sniffer run` takes them from config capture.*.
-            filter: args.filter ?? config.bpfFilter,
+            filter: args.filter ?? interfaceFilter(config, iface),
+            snaplen: config.capture.snaplen,
+            bufferBytes: config.capture.bufferMb * 1024 * 1024,
+            timeoutMs: config.capture.timeoutMs,
             onError: (err) => {
               logger.error({ interface: iface, err: err.message }, 'capture failed; this interface is closed');
             },
