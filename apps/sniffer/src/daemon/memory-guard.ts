@@ -44,10 +44,11 @@ export class MemoryGuard {
     const rss = this.rss();
     this.lastRss = rss;
     const limit = this.options.limitBytes;
-    let next = this.level;
+    let next: 0 | 1 | 2;
     if (rss >= limit) next = 2;
-    else if (rss >= limit * NEAR_SHARE) next = this.level === 2 && rss >= limit * NEAR_SHARE ? 2 : 1;
-    else if (rss < limit * RELEASE_SHARE) next = 0;
+    else if (rss >= limit * NEAR_SHARE) next = this.level === 2 ? 2 : 1;
+    else if (rss >= limit * RELEASE_SHARE) next = this.level > 0 ? 1 : 0;
+    else next = 0;
     if (next > 0) this.shedChecks++;
     if (next !== this.level) {
       this.level = next;
