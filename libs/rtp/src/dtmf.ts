@@ -99,6 +99,30 @@ export class DtmfDetector {
     }
   }
 
+  /**
+   * A copy with the same events and the same event in progress: a live view can `finish` the
+   * copy without closing the event this detector is still receiving.
+   */
+  clone(): DtmfDetector {
+    const c = new DtmfDetector(this.clockRate);
+    c.count = this.count;
+    c.malformed = this.malformed;
+    c.event.set(this.event);
+    c.startSec.set(this.startSec);
+    c.startNsec.set(this.startNsec);
+    c.durationMs.set(this.durationMs);
+    c.volume.set(this.volume);
+    c.ended.set(this.ended);
+    c.curEvent = this.curEvent;
+    c.curTimestamp = this.curTimestamp;
+    c.curSec = this.curSec;
+    c.curNsec = this.curNsec;
+    c.curDuration = this.curDuration;
+    c.curVolume = this.curVolume;
+    c.curEnded = this.curEnded;
+    return c;
+  }
+
   /** Close an event whose end packet never came (stream end). */
   finish(): void {
     if (this.curEvent !== NONE && !this.curEnded) {

@@ -10,7 +10,15 @@ import {
   playoutGroupMeanDepthMs,
 } from './playout-buffer.js';
 import { StateSlabs } from './state-slabs.js';
-import { WIRESHARK_STATE_LENGTH, WiresharkRtpAnalysis, initWiresharkState, updateWiresharkState } from './wireshark-rtp-analysis.js';
+import {
+  WIRESHARK_STATE_LENGTH,
+  WiresharkRtpAnalysis,
+  initWiresharkState,
+  updateWiresharkState,
+  wiresharkJitterMs,
+  wiresharkLost,
+  wiresharkMaxJitterMs,
+} from './wireshark-rtp-analysis.js';
 
 /** The header fields the statistics read (an {@link RtpHeader} qualifies). */
 export interface RtpPacketFields {
@@ -318,6 +326,47 @@ export class RtpStreamStats {
   /** Lowest interval MOS per buffer (NaN until one interval is rated; a view of the state). */
   get minIntervalMos(): Float64Array {
     return this.views().minIntervalMos;
+  }
+
+  /**
+   * Current Wireshark jitter, ms, read from the state block without making the `wireshark` view:
+   * for live views that poll every stream of a sensor, where a view per stream would stay
+   * allocated for the stream's life.
+   */
+  get jitterMs(): number {
+    return wiresharkJitterMs(this.f64, this.o + S_WIRESHARK);
+  }
+  /** Largest Wireshark jitter so far, ms (as {@link RtpStreamStats.jitterMs}: no view made). */
+  get maxJitterMs(): number {
+    return wiresharkMaxJitterMs(this.f64, this.o + S_WIRESHARK);
+  }
+  /** Wireshark's lost count so far (negative with duplicates; no view made). */
+  get wiresharkLost(): number {
+    return wiresharkLost(this.f64, this.o + S_WIRESHARK);
+  }
+  /** Lowest interval MOS behind one buffer so far (NaN until an interval is rated; no view made). */
+  lowestIntervalMos(buffer: JitterBufferIndex): number {
+    return this.f64[this.o + S_MIN_INTERVAL_MOS + buffer]!;
+  }
+
+  /**
+   * Make this stream's statistics a copy of `source`'s: its state block, interval ring and wide
+   * interval numbers (owner words included). A snapshot for a live view: {@link RtpStreamStats.finish}
+   * on the copy judges the copy's window only, so `source` goes on, and ends, exactly as if no
+   * snapshot had been taken. Both must use the same interval capacity (the copy's constructor
+   * options); the copy's payload-type map is its own constructor's.
+   */
+  copyStateFrom(source: RtpStreamStats): void {
+    if (source === this) return;
+    this.f64.set(source.f64.subarray(source.o, source.o + F64_LENGTH), this.o);
+    this.i32.set(source.i32.subarray(source.q, source.q + I32_LENGTH), this.q);
+    this.ring = source.ring === null ? null : source.ring.slice();
+    this.wideIntervals = source.wideIntervals === null ? null : source.wideIntervals.slice();
+    // Views of the interval ring point at the old arrays: remade on the next read.
+    if (this.facades !== null) {
+      this.facades.intervalMos = null;
+      this.facades.intervalIndex = null;
+    }
   }
 
   /** Capacity of the interval ring. */

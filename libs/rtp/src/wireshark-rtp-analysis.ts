@@ -45,6 +45,24 @@ export function initWiresharkState(s: Float64Array, o: number): void {
   s[o + W_MIN_JITTER] = -1;
 }
 
+/** Current jitter (ms) of the state at `s[o]`, without a view object. */
+export function wiresharkJitterMs(s: Float64Array, o: number): number {
+  return s[o + W_JITTER]!;
+}
+
+/** Largest jitter (ms) of the state at `s[o]`, without a view object. */
+export function wiresharkMaxJitterMs(s: Float64Array, o: number): number {
+  return s[o + W_MAX_JITTER]!;
+}
+
+/** Wireshark's lost count of the state at `s[o]` (see {@link WiresharkRtpAnalysis.lost}), without a view object. */
+export function wiresharkLost(s: Float64Array, o: number): number {
+  const packets = s[o + W_PACKETS]!;
+  if (packets === 0) return 0;
+  const n = s[o + W_STOP_SEQ]! + s[o + W_CYCLES]! * 0x10000 - s[o + W_START_SEQ]! + 1;
+  return (n > 0 ? n : 0) - packets;
+}
+
 /**
  * Account one packet into the state at `s[o]` (Wireshark `rtppacket_analyse`, see
  * {@link WiresharkRtpAnalysis}). `arrivalMs` on any fixed origin, `clockRate` the payload's
@@ -277,14 +295,12 @@ export class WiresharkRtpAnalysis {
    * arithmetic underflows to ~4.29e9; callscope reports 0 instead of that garbage.
    */
   get expected(): number {
-    if (this.packets === 0) return 0;
-    const n = this.stopSeq + this.cycles * 0x10000 - this.startSeq + 1;
-    return n > 0 ? n : 0;
+    return this.packets + wiresharkLost(this.s, this.o);
   }
 
   /** Wireshark's lost count (negative with duplicates). */
   get lost(): number {
-    return this.expected - this.packets;
+    return wiresharkLost(this.s, this.o);
   }
 
   /**
