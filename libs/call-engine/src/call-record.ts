@@ -3,8 +3,12 @@ import type { Call, CallDropCounts } from './call.js';
 import type { MediaStream } from './media-stream.js';
 import { isoFromMicros, secondsBetween, toMicros, type CallDropped, type CallRecord, type DtmfRecord, type EndReason, type RtcpSummary, type StreamRecord } from '@callscope/cdr-model';
 
-/** The CDR of a closed call, by the field rules of DESIGN.md's `analyze` contract. */
-export function buildCallRecord(call: Call, closedBy: EndReason, sensor: string): CallRecord {
+/**
+ * The CDR of a closed call, by the field rules of DESIGN.md's `analyze` contract. Finishes the
+ * statistics and DTMF of `streams`: the call's own when it closes, snapshots of them for a live
+ * view of an open call (see {@link MediaStream.snapshot}), which must not finish the real ones.
+ */
+export function buildCallRecord(call: Call, closedBy: EndReason, sensor: string, streams: readonly MediaStream[] = call.streams): CallRecord {
   const { endUs, reason } = call.outcome(closedBy);
   const finalCode = call.finalCode ?? call.challengeCode;
   const finalReason = call.finalCode !== null ? call.finalReason : call.challengeReason;
@@ -36,15 +40,15 @@ export function buildCallRecord(call: Call, closedBy: EndReason, sensor: string)
     vlan: call.vlan,
     caller_user_agent: call.callerUserAgent,
     callee_user_agent: call.calleeUserAgent,
-    dtmf: collectDtmf(call),
+    dtmf: collectDtmf(call, streams),
     sip_responses: call.sipResponses,
-    streams: call.streams.map((s) => buildStreamRecord(s, call.rtcp)),
+    streams: streams.map((s) => buildStreamRecord(s, call.rtcp)),
     dropped: droppedRecord(call.dropped),
   };
 }
 
 /** The record's `dropped` object, or null when the call lost nothing inside the sniffer. */
-function droppedRecord(d: CallDropCounts | null): CallDropped | null {
+export function droppedRecord(d: CallDropCounts | null): CallDropped | null {
   if (d === null) return null;
   return {
     rtp_streams_over_cap: d.rtpStreamsOverCap,
@@ -56,9 +60,9 @@ function droppedRecord(d: CallDropCounts | null): CallDropped | null {
 }
 
 /** SIP INFO digits and every stream's RFC 4733 events, in time order. */
-function collectDtmf(call: Call): DtmfRecord[] {
+function collectDtmf(call: Call, streams: readonly MediaStream[]): DtmfRecord[] {
   const out = [...call.dtmf];
-  for (const s of call.streams) {
+  for (const s of streams) {
     const d = s.dtmf;
     if (d === null) continue;
     d.finish();

@@ -92,7 +92,26 @@ export interface CallTableCounters {
    * re-INVITEs with a new port each time would otherwise grow a call and the index without bound.
    */
   endpointsEvicted: number;
+  /**
+   * INVITEs that would have opened a call while memory shedding refused new calls (level 2, see
+   * {@link CallTable.shedLoad}): no record is written for them, and their later messages count as
+   * out of dialog.
+   */
+  callsRefusedMemory: number;
+  /**
+   * RTP packets of streams not created while memory shedding held every call at the streams it
+   * had (level 1 or more); marked on the call's record as over the stream cap.
+   */
+  rtpShedMemory: number;
 }
+
+/**
+ * How much the table sheds under memory pressure (the daemon's memory watchdog sets it): 0 tracks
+ * everything; 1 creates no new RTP streams (packets of new streams are counted, the call marked);
+ * 2 also opens no new calls (counted). Calls and streams already tracked go on being tracked: the
+ * point is to stop growth, not to lose what is measured.
+ */
+export type ShedLevel = 0 | 1 | 2;
 
 const SWEEP_INTERVAL_US = 1_000_000;
 
@@ -130,6 +149,8 @@ export class CallTable {
    */
   private udpCall: Call | null = null;
   private udpSlot = -1;
+  /** See {@link ShedLevel}; read on the rare paths only (a new call, a new stream). */
+  private shed: ShedLevel = 0;
 
   /**
    * @param clock packet time; pass the register table's to give both tables one time (then each
@@ -164,6 +185,8 @@ export class CallTable {
       },
       rtpClockOutliers: 0,
       endpointsEvicted: 0,
+      callsRefusedMemory: 0,
+      rtpShedMemory: 0,
     };
   }
 
@@ -176,6 +199,29 @@ export class CallTable {
     if (call === undefined) return false;
     dropsOf(call).sipOversize++;
     return true;
+  }
+
+  /**
+   * Memory pressure (the daemon's watchdog): see {@link ShedLevel}. Takes effect from the next
+   * packet; level 0 tracks new calls and streams again.
+   */
+  shedLoad(level: ShedLevel): void {
+    this.shed = level;
+  }
+
+  /** The current {@link ShedLevel}. */
+  get shedLevel(): ShedLevel {
+    return this.shed;
+  }
+
+  /** The open calls, oldest first (the live view reads them; never per packet). */
+  openCallList(): IterableIterator<Call> {
+    return this.calls.values();
+  }
+
+  /** The open call with this Call-ID, or undefined. */
+  openCall(callId: string): Call | undefined {
+    return this.calls.get(callId);
   }
 
   /** Calls open now (including finished ones lingering for late packets). */
@@ -201,6 +247,10 @@ export class CallTable {
     if (call === undefined) {
       if (!(ev.isRequest && ev.method === 'INVITE' && ev.toTag === null)) {
         this.counters.sipOutOfDialog++;
+        return null;
+      }
+      if (this.shed >= 2) {
+        this.counters.callsRefusedMemory++;
         return null;
       }
       if (this.calls.size >= this.options.maxOpenCalls) this.evictOldest();
@@ -400,6 +450,12 @@ export class CallTable {
       dropsOf(call).addOverCap(streamHash(pkt, ssrc));
       return null;
     }
+    if (this.shed >= 1) {
+      // Memory shedding caps the call at the streams it has: on its record like the stream cap.
+      this.counters.rtpShedMemory++;
+      dropsOf(call).addOverCap(streamHash(pkt, ssrc));
+      return null;
+    }
     const s: CallStream = new MediaStream(
       ssrc, side, pkt.ipVersion, pkt.src4, pkt.dst4, pkt.src6, pkt.dst6, pkt.srcPort, pkt.dstPort,
       formatIp(pkt.ipVersion, pkt.src4, pkt.src6), formatIp(pkt.ipVersion, pkt.dst4, pkt.dst6), payloadTypes,
@@ -528,9 +584,12 @@ export class CallTable {
     return last;
   }
 
-  /** The input ended: every open call gets its CDR now. */
-  flush(): void {
-    for (const call of [...this.calls.values()]) this.close(call, 'capture_end');
+  /**
+   * Every open call gets its CDR now: `capture_end` when the input ended, `sensor_shutdown` when
+   * the daemon stops. Calls that already ended (BYE, final response) keep their own outcome.
+   */
+  flush(reason: 'capture_end' | 'sensor_shutdown' = 'capture_end'): void {
+    for (const call of [...this.calls.values()]) this.close(call, reason);
   }
 
   private evictOldest(): void {

@@ -104,6 +104,8 @@ export class Call {
   mediaActivityUs = 0;
   /** Set when the call is over and only lingers for late RTP and retransmissions. */
   closeAtUs: number | null = null;
+  /** Status code of the last SIP response of the dialog (provisional ones too): the live view's `last_sip_code`. */
+  lastResponseCode: number | null = null;
   callerUserAgent: string | null = null;
   calleeUserAgent: string | null = null;
   /** Final responses (a new exact-size array per response, see {@link appended}). */
@@ -225,6 +227,7 @@ export class Call {
     if (side === 'callee' && ev.userAgent !== null && this.calleeUserAgent === null) this.calleeUserAgent = sharedText(ev.userAgent);
     if (side === 'caller' && ev.userAgent !== null && this.callerUserAgent === null) this.callerUserAgent = sharedText(ev.userAgent);
     const code = ev.statusCode;
+    this.lastResponseCode = code;
     if (code >= 200) {
       const last = this.sipResponses[this.sipResponses.length - 1];
       // Retransmitted finals (same code, method, CSeq) are one response for the CDR.
@@ -315,7 +318,10 @@ export class CallDropCounts {
   private readonly overCapStreams = new Set<number>();
   private overCapStreamsUncounted = false;
 
-  /** One RTP packet of a stream the per-call cap refused, named by its identity hash. */
+  /**
+   * One RTP packet of a stream the per-call cap refused (or memory shedding, which caps a call at
+   * the streams it already has), named by its identity hash.
+   */
   addOverCap(streamHash: number): void {
     this.rtpPacketsOverCap++;
     if (this.overCapStreams.size < MAX_OVER_CAP_STREAMS_REMEMBERED) this.overCapStreams.add(streamHash);

@@ -9,6 +9,8 @@ export type { CallKey, CallPacketKind, CallPacketObserver, RecordObserver } from
 export { DEFAULT_PIPELINE_OPTIONS, PACKET_FATE_NAMES, PacketFate, PacketPipeline } from './packet-pipeline.js';
 export type { PipelineCounters, PipelineOptions, PipelineStats } from './packet-pipeline.js';
 export { DEFAULT_CALL_TABLE_OPTIONS } from './call-table.js';
-export type { CallTableCounters, CallTableOptions } from './call-table.js';
+export type { CallTableCounters, CallTableOptions, ShedLevel } from './call-table.js';
+export { DEFAULT_ACTIVE_CALLS_LIMIT } from './active-calls.js';
+export type { ActiveCallDetail, ActiveCallState, ActiveCallSummary, ActiveCallsOptions, ActiveStreamSummary } from './active-calls.js';
 export { DEFAULT_REGISTER_TABLE_OPTIONS } from './register-table.js';
 export type { RegisterTableOptions } from './register-table.js';

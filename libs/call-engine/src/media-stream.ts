@@ -13,6 +13,9 @@ const W_DST4 = 3;
 const W_AUDIO_PT = 4;
 // All 5 of the RTP_STREAM_OWNER_WORDS in use.
 
+/** Stand-in IPv6 addresses of a snapshot (never matched, see {@link MediaStream.snapshot}). */
+const NO_IPV6 = new Uint32Array(4);
+
 /**
  * One RTP stream of a call: (src, dst, ports, SSRC) as in Wireshark's RTP stream analysis. It *is*
  * its @callscope/rtp statistics (a subclass, not a member). The packet path of an IPv4 stream
@@ -80,6 +83,22 @@ export class MediaStream<Owner = unknown> extends RtpStreamStats {
       s[w + W_SRC4] = src4 | 0;
       s[w + W_DST4] = dst4 | 0;
     }
+  }
+
+  /**
+   * A copy of this stream's statistics and DTMF events, for a live view: finishing the copy (what
+   * a record needs) leaves this stream, and so the call's final record, untouched. The copy is
+   * never matched against packets (its IPv6 addresses are not copied; IPv4 ones are owner words
+   * of the state, which are). Allocates a state block, freed when the copy is collected.
+   */
+  snapshot(): MediaStream<Owner> {
+    const copy = new MediaStream<Owner>(
+      this.ssrc, this.side, this.ipVersion, 0, 0, NO_IPV6, NO_IPV6, this.srcPort, this.dstPort, this.srcIp, this.dstIp, this.payloadTypes,
+    );
+    copy.copyStateFrom(this);
+    copy.dtmf = this.dtmf === null ? null : this.dtmf.clone();
+    copy.call = this.call;
+    return copy;
   }
 
   /** Payload type of the first audio packet (telephone-event and CN do not define the stream); -1 until one. */

@@ -10,7 +10,8 @@ import {
   type PacketDecoderOptions,
 } from '@callscope/packet';
 import { SIP_STATUS_NAMES, SessionDescription, SipMessage, SipStatus, parseSipMessage, isSipMessageUsable } from '@callscope/sip-parser';
-import { CallTable, DEFAULT_CALL_TABLE_OPTIONS, type CallTableOptions } from './call-table.js';
+import { CallTable, DEFAULT_CALL_TABLE_OPTIONS, type CallTableOptions, type ShedLevel } from './call-table.js';
+import { DEFAULT_ACTIVE_CALLS_LIMIT, detailCall, summarizeCall, type ActiveCallDetail, type ActiveCallSummary, type ActiveCallsOptions } from './active-calls.js';
 import { DEFAULT_REGISTER_TABLE_OPTIONS, RegisterTable, type RegisterTableOptions } from './register-table.js';
 import { SipAdapterStats, callIdOf, toSipEvent } from './sip-adapter.js';
 import type { Call } from './call.js';
@@ -72,6 +73,11 @@ export const PacketFate = {
    * neither kept nor dated in a CDR; it is refused before anything reads its time.
    */
   TimeOutOfRange: 12,
+  /**
+   * An INVITE that would have opened a call while memory shedding refused new calls (level 2,
+   * see {@link PacketPipeline.shedLoad}).
+   */
+  SipCallRefusedMemory: 13,
 } as const;
 
 /** Last capture second a pcap record can hold (u32 seconds: 2106-02-07T06:28:15Z). */
@@ -84,7 +90,7 @@ export type PacketFate = (typeof PacketFate)[keyof typeof PacketFate];
 export const PACKET_FATE_NAMES: readonly string[] = [
   'sip_call', 'sip_register', 'sip_out_of_dialog', 'sip_keepalive', 'sip_no_dialog_id', 'media',
   'rtp_without_call', 'udp_other', 'tcp_sip', 'tcp_other', 'other_l4', 'internal_error',
-  'time_out_of_range',
+  'time_out_of_range', 'sip_call_refused_memory',
 ];
 
 /**
@@ -98,8 +104,8 @@ export interface PipelineStats {
    * What became of them: each packet counted once, so the values add up to `packets`. Keys:
    * `not_decoded.<DecodeStatus name>`, `ip_fragment_held` (a fragment waiting for the rest of its
    * datagram; the datagram's last fragment takes the datagram's fate), the sip_* / udp / tcp fates,
-   * and media split into `rtp_in_call`, `rtp_over_stream_cap`, `rtp_malformed`, `rtcp_in_call`,
-   * `rtcp_malformed`, `media_not_rtp`.
+   * and media split into `rtp_in_call`, `rtp_over_stream_cap`, `rtp_shed_memory`, `rtp_malformed`,
+   * `rtcp_in_call`, `rtcp_malformed`, `media_not_rtp`.
    */
   fates: Record<string, number>;
   /** SIP messages (a TCP segment may carry several, a message may span segments). */
@@ -161,6 +167,8 @@ export class PacketPipeline {
     internalErrors: 0,
     sipOversizeWithoutCall: 0,
   };
+  /** The sensor name of the records (the detail view builds one). */
+  private readonly sensor: string;
   /** The first internal error (with its stack), for the summary; null while there is none. */
   firstInternalError: Error | null = null;
   /** Packets per {@link PacketFate} (decode failures are in `counters.decodeStatus`). */
@@ -189,6 +197,7 @@ export class PacketPipeline {
     private readonly packets: CallPacketObserver | null = null,
   ) {
     this.decoder = new PacketDecoder(options.decoder);
+    this.sensor = options.calls.sensor;
     // One packet clock for both tables: a lone SIP timestamp far off the capture's time is an
     // outlier for registrations as it is for calls, never trusted time.
     const clock = new PacketClock();
@@ -349,8 +358,10 @@ export class PacketPipeline {
       this.sipFate = PacketFate.SipRegister;
     } else {
       if (ev.isRequest && ev.method in this.counters.sipMethods) this.counters.sipMethods[ev.method]!++;
+      const refused = this.calls.counters.callsRefusedMemory;
       this.sipCall = this.calls.onSip(ev);
-      this.sipFate = this.sipCall === null ? PacketFate.SipOutOfDialog : PacketFate.SipCall;
+      this.sipFate =
+        this.sipCall !== null ? PacketFate.SipCall : this.calls.counters.callsRefusedMemory !== refused ? PacketFate.SipCallRefusedMemory : PacketFate.SipOutOfDialog;
     }
     return true;
   }
@@ -369,8 +380,9 @@ export class PacketPipeline {
       if (fate !== PacketFate.Media) fates[PACKET_FATE_NAMES[fate]!] = n;
     });
     const t = this.calls.counters;
-    fates['rtp_in_call'] = t.rtpPackets - t.streamsOverCap;
+    fates['rtp_in_call'] = t.rtpPackets - t.streamsOverCap - t.rtpShedMemory;
     fates['rtp_over_stream_cap'] = t.streamsOverCap;
+    fates['rtp_shed_memory'] = t.rtpShedMemory;
     fates['rtp_malformed'] = t.rtpMalformed;
     fates['rtcp_in_call'] = t.rtcpPackets;
     fates['rtcp_malformed'] = t.rtcpMalformed;
@@ -408,11 +420,60 @@ export class PacketPipeline {
     this.registers.advance(nowUs);
   }
 
-  /** The input ended: write out every open call and registration. */
-  finish(): void {
+  /**
+   * Memory pressure, from the daemon's watchdog (0 normal, 1 near the limit, 2 at it): level 1
+   * creates no new RTP streams (their packets are counted as the fate `rtp_shed_memory` and the
+   * call's record is marked in `dropped`, as over the stream cap); level 2 also opens no new call
+   * (its INVITE is the fate `sip_call_refused_memory`, counted in `calls.calls_refused_memory`).
+   * What is tracked already stays tracked. Costs nothing per packet: only new calls and new
+   * streams read the level.
+   */
+  shedLoad(level: ShedLevel): void {
+    this.calls.shedLoad(level);
+  }
+
+  /**
+   * The open calls, oldest first, as plain JSON for the daemon's control socket: a page of
+   * `limit` (default 1000) after `offset`. Allocates one small object per listed call and stream
+   * and reads each stream's state block; nothing is computed per packet for it.
+   */
+  activeCalls(options: ActiveCallsOptions = {}): ActiveCallSummary[] {
+    const limit = options.limit ?? DEFAULT_ACTIVE_CALLS_LIMIT;
+    let skip = options.offset ?? 0;
+    const now = this.calls.clock.nowUs;
+    const out: ActiveCallSummary[] = [];
+    if (!(limit > 0)) return out;
+    for (const call of this.calls.openCallList()) {
+      if (skip > 0) {
+        skip--;
+        continue;
+      }
+      out.push(summarizeCall(call, now));
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
+  /**
+   * One open call with the CDR it would get if the sensor stopped now (full stream figures), or
+   * null when no open call has this Call-ID. Built on copies of its streams' statistics: the
+   * call's final CDR is the same whether or not this was asked.
+   */
+  activeCall(callId: string): ActiveCallDetail | null {
+    const call = this.calls.openCall(callId);
+    return call === undefined ? null : detailCall(call, this.calls.clock.nowUs, this.sensor);
+  }
+
+  /**
+   * Write out every open call and registration: the input ended (`capture_end`, the default), or
+   * the sensor daemon stops (`sensor_shutdown`). Calls whose own outcome is known (BYE, final
+   * response) keep it. Registration records have no end reason: they are written as at the end
+   * of a capture.
+   */
+  finish(reason: 'capture_end' | 'sensor_shutdown' = 'capture_end'): void {
     // Guarded like onPacket: a bug in writing out one call must not lose the others' records.
     try {
-      this.calls.flush();
+      this.calls.flush(reason);
     } catch (err) {
       this.counters.internalErrors++;
       this.firstInternalError ??= err instanceof Error ? err : new Error(String(err));
