@@ -493,3 +493,30 @@ describe('a call keeps a bounded set of media addresses (callscope issue 12, fin
     expect(table.onUdp(udp(40000, 1))).toBeNull();
   });
 });
+
+describe('a call keeps a bounded list of responses and INFO digits (issue 13: every per-call list has a cap)', () => {
+  test('300 answered re-INVITEs and 300 INFO digits: 64 responses and 256 digits kept, the rest counted', () => {
+    const events = [...answered()];
+    for (let i = 1; i <= 300; i++) {
+      events.push(sip(1000 + 2 * i, A, B, { method: 'INVITE', cseq: 1 + i, toTag: B.tag }));
+      events.push(sip(1001 + 2 * i, B, A, { method: 'INVITE', cseq: 1 + i, statusCode: 200, reason: 'OK', toTag: B.tag }));
+    }
+    for (let i = 0; i < 300; i++) {
+      events.push(sip(5000 + i, A, B, { method: 'INFO', cseq: 1000 + i, toTag: B.tag, contentType: 'application/dtmf-relay', bodyText: 'Signal=5\r\nDuration=160\r\n' }));
+    }
+    const { calls, table } = run(events);
+    const c = calls[0]!;
+    // The first final response (the answer) and 63 re-INVITE answers; 300 - 63 counted.
+    expect(c.sip_responses).toHaveLength(64);
+    expect(c.sip_responses[0]!.time).toBe('2026-11-29T18:11:33.000000Z');
+    expect(table.counters.sipResponsesOverCap).toBe(301 - 64);
+    expect(c.dtmf).toHaveLength(256);
+    expect(table.counters.infoDtmfOverCap).toBe(300 - 256);
+  });
+
+  test('a call under the caps counts nothing', () => {
+    const { calls, table } = run([...answered(), sip(5000, A, B, { method: 'INFO', cseq: 2, toTag: B.tag, contentType: 'application/dtmf', bodyText: '7' })]);
+    expect(calls[0]!.dtmf.map((d) => d.digit)).toEqual(['7']);
+    expect(table.counters).toMatchObject({ sipResponsesOverCap: 0, infoDtmfOverCap: 0 });
+  });
+});

@@ -103,6 +103,10 @@ export interface CallTableCounters {
    * had (level 1 or more); marked on the call's record as over the stream cap.
    */
   rtpShedMemory: number;
+  /** Final responses a call did not keep past MAX_SIP_RESPONSES_PER_CALL (re-INVITE floods). */
+  sipResponsesOverCap: number;
+  /** SIP INFO digits a call did not keep past MAX_INFO_DTMF_PER_CALL. */
+  infoDtmfOverCap: number;
 }
 
 /**
@@ -187,6 +191,8 @@ export class CallTable {
       endpointsEvicted: 0,
       callsRefusedMemory: 0,
       rtpShedMemory: 0,
+      sipResponsesOverCap: 0,
+      infoDtmfOverCap: 0,
     };
   }
 
@@ -259,7 +265,11 @@ export class CallTable {
       this.calls.set(call.callId, call);
       this.counters.callsOpened++;
     }
+    const responses = call.sipResponsesOverCap;
+    const digits = call.infoDtmfOverCap;
     const ended = call.applySip(ev);
+    this.counters.sipResponsesOverCap += call.sipResponsesOverCap - responses;
+    this.counters.infoDtmfOverCap += call.infoDtmfOverCap - digits;
     if (ev.sdp !== null) this.learnSdp(call, ev, ev.sdp);
     if (ended) call.closeAtUs = ev.tsUs + this.options.lingerS * 1e6;
     return call;

@@ -23,8 +23,19 @@ export const CallPhase = {
 } as const;
 export type CallPhase = (typeof CallPhase)[keyof typeof CallPhase];
 
+/** Shared by every call with nothing over its caps (nearly all): never written. */
+const NO_OVER_CAP = Object.freeze({ sipResponses: 0, infoDtmf: 0 }) as { sipResponses: number; infoDtmf: number };
+
 /** Shared by every call without SIP INFO DTMF (nearly all): never written. */
 const NO_DTMF: readonly DtmfRecord[] = Object.freeze([]);
+
+/**
+ * Most final responses a call keeps for its record, and most SIP INFO digits: each re-INVITE's
+ * 200 or INFO would otherwise grow one Call-ID without bound (a flood, a looping UA). Past them
+ * the items are counted (the table's `sipResponsesOverCap`, `infoDtmfOverCap`), not kept.
+ */
+export const MAX_SIP_RESPONSES_PER_CALL = 64;
+export const MAX_INFO_DTMF_PER_CALL = 256;
 
 /** 401/407 to an INVITE is an authentication round, not the call's outcome: the UA retries. */
 const isChallenge = (code: number) => code === 401 || code === 407;
@@ -146,6 +157,29 @@ export class Call {
     this.lastActivityUs = invite.tsUs;
   }
 
+  /**
+   * Items past {@link MAX_SIP_RESPONSES_PER_CALL} / {@link MAX_INFO_DTMF_PER_CALL} not kept, for
+   * the table's counters (which add the change each SIP message makes). One object shared by
+   * every call until the first item over a cap, which gives the call its own.
+   */
+  private overCapCounts: { sipResponses: number; infoDtmf: number } = NO_OVER_CAP;
+
+  /** Final responses past {@link MAX_SIP_RESPONSES_PER_CALL}, not kept. */
+  get sipResponsesOverCap(): number {
+    return this.overCapCounts.sipResponses;
+  }
+
+  /** SIP INFO digits past {@link MAX_INFO_DTMF_PER_CALL}, not kept. */
+  get infoDtmfOverCap(): number {
+    return this.overCapCounts.infoDtmf;
+  }
+
+  /** The call's own over-cap counts, made on the first item over a cap. */
+  private get overCap(): { sipResponses: number; infoDtmf: number } {
+    if (this.overCapCounts === NO_OVER_CAP) this.overCapCounts = { sipResponses: 0, infoDtmf: 0 };
+    return this.overCapCounts;
+  }
+
   /** Which side sent a message: by From-tag for requests, the opposite side for responses. */
   sideOf(ev: SipEvent): CallSide {
     const fromCaller =
@@ -219,7 +253,12 @@ export class Call {
       const m = /^\s*([0-9A-Da-d*#])\s*$/.exec(ev.bodyText);
       digit = m?.[1]?.toUpperCase() ?? null;
     }
-    if (digit !== null) this.dtmf = appended(this.dtmf, { digit, ts: isoFromMicros(ev.tsUs), method: 'info', duration_ms: duration });
+    if (digit === null) return;
+    if (this.dtmf.length >= MAX_INFO_DTMF_PER_CALL) {
+      this.overCap.infoDtmf++;
+      return;
+    }
+    this.dtmf = appended(this.dtmf, { digit, ts: isoFromMicros(ev.tsUs), method: 'info', duration_ms: duration });
   }
 
   private applyResponse(ev: SipEvent): boolean {
@@ -232,7 +271,8 @@ export class Call {
       const last = this.sipResponses[this.sipResponses.length - 1];
       // Retransmitted finals (same code, method, CSeq) are one response for the CDR.
       const retransmit = last !== undefined && last.code === code && last.cseq_method === ev.method && this.lastResponseCseq === ev.cseq;
-      if (!retransmit) {
+      if (!retransmit && this.sipResponses.length >= MAX_SIP_RESPONSES_PER_CALL) this.overCap.sipResponses++;
+      else if (!retransmit) {
         this.sipResponses = appended(this.sipResponses, { code, reason: sharedText(ev.reason), time: isoFromMicros(ev.tsUs), cseq_method: sharedText(ev.method), from_side: side });
         this.lastResponseCseq = ev.cseq;
       }
