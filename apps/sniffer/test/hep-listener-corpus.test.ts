@@ -124,7 +124,7 @@ function analyze(records: readonly PacketRecord[], port: number) {
 const CALL_FIELDS = ['call_id', 'caller', 'called', 'caller_domain', 'called_domain', 'caller_ip', 'caller_port', 'callee_ip', 'callee_port', 'transport', 'start', 'answer', 'end', 'duration', 'pdd_ms', 'last_sip_code', 'last_sip_reason', 'bye_by', 'end_reason', 'sip_packets'] as const;
 const REGISTER_FIELDS = ['call_id', 'user', 'domain', 'contact', 'expires', 'result', 'last_sip_code', 'first', 'last'] as const;
 
-function pick<T extends object>(rows: readonly T[], fields: readonly string[]): Record<string, unknown>[] {
+function pick(rows: readonly object[], fields: readonly string[]): Record<string, unknown>[] {
   return rows
     .map((r) => Object.fromEntries(fields.map((f) => [f, (r as Record<string, unknown>)[f]])))
     .sort((a, b) => String(a.call_id).localeCompare(String(b.call_id)) || String(a.start ?? a.first).localeCompare(String(b.start ?? b.first)));
