@@ -11,10 +11,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fc, test as fcTest } from '@fast-check/vitest';
 import { DecodeStatus, PacketDecoder, Transport, buildIpFrame, createDecodedPacket } from '@callscope/packet';
 import { LinkType, PcapResolution, serializePcapGlobalHeader, serializePcapRecordHeader, type PacketRecord } from '@callscope/pcap-format';
+import { createLogger } from '@callscope/runtime';
 import { HepListener, hepListenerPort, type HepListenerOptions } from '../src/sources/hep-listener.js';
 import { HepFramingStatus, HepStreamFramer } from '../src/sources/hep-stream-framer.js';
 import { concat, encodeHep2, encodeHep3, sipOptions, type HepInner } from './hep-encode.js';
@@ -408,6 +410,25 @@ describe('HepListener on loopback', () => {
     d.write(encodeHep3(inner('d', { proto: 6 })));
     await waitFor('3 messages', () => recs.length === 3);
     expect(l.stats().connections_refused).toBe(1);
+  });
+
+  it('logs a refusal once per reason per 10 s (with the count not logged), never per packet', async () => {
+    const lines: { msg: string; reason?: string; level: number }[] = [];
+    const destination = new PassThrough();
+    destination.on('data', (b: Buffer) => {
+      for (const l of b.toString().split('\n')) if (l.trim() !== '') lines.push(JSON.parse(l) as { msg: string; reason?: string; level: number });
+    });
+    const { l, port } = await listen({ logger: createLogger({ app: 'test', level: 'info', pretty: false, destination }) });
+    await sendUdp(port, Array.from({ length: 20 }, () => new TextEncoder().encode('garbage')));
+    const a = await tcp(port);
+    a.write('also garbage');
+    await closed(a);
+    await waitFor('20 datagrams', () => l.stats().udp_datagrams === 20);
+    await new Promise((r) => setImmediate(r));
+    const warns = lines.filter((x) => x.level === 40);
+    expect(l.stats().bad_not_hep).toBe(21);
+    expect(warns.map((w) => w.reason)).toEqual(['bad_not_hep']); // the TCP one falls in the same 10 s
+    expect(lines.some((x) => x.level === 30 && x.msg.includes(`HEP listener on 127.0.0.1:${port} (UDP and TCP)`))).toBe(true);
   });
 
   it('a sink that throws is counted, the listener goes on', async () => {
