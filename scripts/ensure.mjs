@@ -58,14 +58,18 @@ function missingForCapBuild() {
 /**
  * System packages: the native build tools and libpcap-dev (live capture) and mariadb-server (CDR
  * database); with `forTests`, also the tools the test suite uses as independent oracles and test
- * hosts: tshark (reads the spool's pcaps) and iproute2 (network namespaces for the live-capture
- * test). As root with apt-get they are installed; otherwise the exact command is printed.
+ * hosts: tshark (reads the spool's pcaps), iproute2 (network namespaces for the live-capture
+ * tests), tcpreplay and tcpdump (the sensor daemon's live tests). As root with apt-get they are installed; otherwise the exact command is printed.
  */
 export function ensureSystem({ forTests = false } = {}) {
   const missing = missingForCapBuild();
   if (!findMariadbd() && !have('mariadb')) missing.push('mariadb-server');
   if (forTests && !have('tshark')) missing.push('tshark');
   if (forTests && !have('ip')) missing.push('iproute2');
+  // The sensor daemon's live tests: tcpreplay sends real captures into a veth, and its count of
+  // packets sent and a tcpdump of the same link are the oracles.
+  if (forTests && !have('tcpreplay')) missing.push('tcpreplay');
+  if (forTests && !have('tcpdump')) missing.push('tcpdump');
   if (missing.length === 0) return;
   if (!isRoot || !have('apt-get')) {
     say(`missing system packages: ${missing.join(', ')}. Install them (Debian/Ubuntu: sudo apt-get install -y ${missing.join(' ')}).`);

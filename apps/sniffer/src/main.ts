@@ -1,12 +1,15 @@
 /**
- * callscope sniffer: `analyze` reads capture files (the offline reference), `live` captures through
- * libpcap, `pcap` fetches one call from the spool, `config` prints the settings. Program output
+ * callscope sniffer: `analyze` reads capture files (the offline reference), `run` is the sensor
+ * daemon, `stats` asks it how it does, `live` captures through libpcap in the foreground, `pcap`
+ * fetches one call from the spool, `config` prints the settings. Program output
  * goes to stdout, logs and diagnostics to stderr; exit codes come from {@link ExitCode}.
  */
 import { runAnalyze } from './cli/analyze.cli.js';
 import { runConfig } from './cli/config.cli.js';
 import { runLive } from './cli/live.cli.js';
 import { runPcap } from './cli/pcap.cli.js';
+import { runDaemon } from './cli/run.cli.js';
+import { runStats } from './cli/stats.cli.js';
 import { ExitCode } from './cli/exit-code.js';
 
 const USAGE = `usage: sniffer <command> [options]
@@ -14,6 +17,10 @@ const USAGE = `usage: sniffer <command> [options]
 commands:
   analyze <file...>   follow the SIP calls and RTP streams of capture files; one JSON record per
                       call/registration on stdout (sniffer analyze --help)
+  run                 the sensor daemon: interfaces, HEP collector, replayed files -> CDRs, spool,
+                      control socket; stops cleanly on SIGTERM (sniffer run --help)
+  stats               one JSON object from the running daemon: sources, drops, calls, queues
+                      (sniffer stats --help)
   live -i <iface>     capture live through libpcap into the same analysis (sniffer live --help)
   pcap --call-id ...  one call's packets from the spool as a pcap on stdout (sniffer pcap --help)
   config              every setting (type, default, environment variable) and the effective,
@@ -22,7 +29,8 @@ commands:
 Run a command with --help for its options. Every option takes --name=value or --name value.
 
 exit codes (all commands): 0 ok; 1 internal error; 2 bad usage or configuration; 3 a capture file
-could not be read; 4 the database or spool failed; 5 live capture unavailable; 6 no such call`;
+could not be read; 4 the database or spool failed; 5 live capture unavailable; 6 no such call;
+7 no daemon answers on the control socket`;
 
 async function main(argv: readonly string[]): Promise<ExitCode> {
   const [command, ...rest] = argv;
@@ -31,6 +39,10 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
       return runAnalyze(rest, { stdout: process.stdout, stderr: process.stderr, env: process.env });
     case 'live':
       return runLive(rest, { stdout: process.stdout, stderr: process.stderr, env: process.env });
+    case 'run':
+      return runDaemon(rest, { stdout: process.stdout, stderr: process.stderr, env: process.env });
+    case 'stats':
+      return runStats(rest, { stdout: process.stdout, stderr: process.stderr, env: process.env });
     case 'config':
       return runConfig(rest, { stdout: process.stdout, stderr: process.stderr, env: process.env });
     case 'pcap':

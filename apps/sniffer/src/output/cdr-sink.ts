@@ -59,6 +59,16 @@ export class CdrSink {
     );
   }
 
+  /** Records pushed and not yet settled (stored, queued on disk, or failed). */
+  get inFlightCount(): number {
+    return this.inFlight;
+  }
+
+  /** The writer's counters now (the daemon's stats and heartbeat read them while it runs). */
+  stats(): CdrWriterStats {
+    return this.writer.stats();
+  }
+
   get needsPause(): boolean {
     return this.inFlight >= MAX_IN_FLIGHT;
   }

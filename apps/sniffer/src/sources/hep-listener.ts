@@ -24,7 +24,10 @@ export interface HepListenerOptions {
    * or 65,527 (IPv6) they are oversize whatever this says.
    */
   maxMessageBytes?: number;
-  /** A TCP connection silent for this long is closed (`idle_closed`); slowloris defence. Default 300 s. */
+  /**
+   * A TCP connection silent for this long is closed (`idle_closed`), and so is one whose message
+   * takes longer than this to arrive (`slow_closed`: a sender trickling bytes). Default 300 s.
+   */
   idleTimeoutMs?: number;
   /** Receive buffer asked for the UDP socket (the kernel caps it at net.core.rmem_max). Default 4 MiB. */
   udpReceiveBufferBytes?: number;
@@ -59,6 +62,8 @@ export interface HepListenerStats extends SourceStats {
   connections_refused: number;
   /** TCP connections closed for silence (`idleTimeoutMs`). */
   idle_closed: number;
+  /** TCP connections closed because a message took longer than the idle timeout to arrive (a trickling sender). */
+  slow_closed: number;
   /** Socket errors (resets...): the connection ends, the listener goes on. */
   socket_errors: number;
   /** The sink threw: a bug downstream, counted and logged (rate-limited), the listener goes on. */
@@ -111,6 +116,8 @@ interface Conn {
   socket: Socket;
   ends: Endpoints;
   framer: HepStreamFramer;
+  /** performance.now() when the message now pending began; 0 when none is. */
+  partialSinceMs: number;
   closed: boolean;
 }
 
@@ -211,6 +218,7 @@ export class HepListener implements PacketSource {
     udp_trailing_dropped: 0,
     connections_refused: 0,
     idle_closed: 0,
+    slow_closed: 0,
     socket_errors: 0,
     sink_errors: 0,
     internal_errors: 0,
@@ -298,6 +306,14 @@ export class HepListener implements PacketSource {
   }
 
   /** Closes the sockets and every connection (a message still incomplete is counted as truncated); idempotent. */
+  /**
+   * The wall clock: HEP senders stamp messages with their own capture time, which is close to it
+   * (a sender whose clock is far off is what the pipeline's clock-outlier counter catches).
+   */
+  clockUs(): number {
+    return Date.now() * 1000;
+  }
+
   stop(): Promise<void> {
     this.stopping ??= this.closeSockets();
     return this.stopping;
@@ -327,6 +343,7 @@ export class HepListener implements PacketSource {
       udp_trailing_dropped: c.udp_trailing_dropped,
       connections_refused: c.connections_refused,
       idle_closed: c.idle_closed,
+      slow_closed: c.slow_closed,
       socket_errors: c.socket_errors,
       sink_errors: c.sink_errors,
       internal_errors: c.internal_errors,
@@ -543,6 +560,7 @@ export class HepListener implements PacketSource {
       socket,
       ends,
       closed: false,
+      partialSinceMs: 0,
       framer: new HepStreamFramer(maxMessage, (buf, off, len) => {
         this.c.tcp_messages++;
         this.deliver(ends, buf, off, len);
@@ -581,12 +599,38 @@ export class HepListener implements PacketSource {
     if (conn.closed) return;
     this.c.tcp_bytes += chunk.length;
     this.stampNow();
+    const messagesBefore = this.c.tcp_messages;
     const st = conn.framer.push(chunk);
-    if (st === HepFramingStatus.Ok || st === HepFramingStatus.Stopped) return;
+    if (st === HepFramingStatus.Ok) {
+      this.checkSlowMessage(conn, messagesBefore);
+      return;
+    }
+    if (st === HepFramingStatus.Stopped) return;
     const reason = FRAMING_FAULT[st];
     this.c[reason]++;
     const lengthField = st === HepFramingStatus.BadLength || st === HepFramingStatus.Oversize ? { length_field: conn.framer.badLengthField } : {};
     this.logLimited(reason, { from: conn.socket.remoteAddress, ...lengthField }, `HEP listener: TCP stream with ${FRAMING_FAULT_TEXT[reason]}: connection closed`);
+    this.endConn(conn);
+  }
+
+  /**
+   * Slowloris defence beyond the idle timeout: a peer that trickles a byte now and then is never
+   * idle, so a message begun must also be complete within `idleTimeoutMs` (checked as bytes arrive).
+   */
+  private checkSlowMessage(conn: Conn, messagesBefore: number): void {
+    if (conn.framer.pending === 0) {
+      conn.partialSinceMs = 0;
+      return;
+    }
+    const now = performance.now();
+    // A message was completed by this chunk: the pending bytes start a new one.
+    if (conn.partialSinceMs === 0 || this.c.tcp_messages !== messagesBefore) {
+      conn.partialSinceMs = now;
+      return;
+    }
+    if (now - conn.partialSinceMs <= this.idleTimeoutMs) return;
+    this.c.slow_closed++;
+    this.logLimited('slow_closed', { from: conn.socket.remoteAddress, pending_bytes: conn.framer.pending, limit_ms: this.idleTimeoutMs }, 'HEP listener: TCP message not complete within the idle timeout (slow sender): connection closed');
     this.endConn(conn);
   }
 

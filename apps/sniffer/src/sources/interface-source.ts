@@ -57,6 +57,11 @@ export class InterfaceSource implements PacketSource {
     this.options.filter = filter;
   }
 
+  /** Live packets carry the kernel's wall-clock time. */
+  clockUs(): number {
+    return Date.now() * 1000;
+  }
+
   stop(): Promise<void> {
     this.capture?.close();
     return Promise.resolve();

@@ -38,6 +38,13 @@ export interface PacketSource {
   /** Stops delivering and releases everything; idempotent. Packets already delivered stay delivered. */
   stop(): Promise<void>;
   stats(): SourceStats;
+  /**
+   * The source's "now" on the capture clock, in µs since the epoch, or null when it has none
+   * (nothing playing). Calls time out on packet time; when no packet comes the daemon moves that
+   * time on with this: the wall clock for live sources, the replay's schedule for a replay that
+   * keeps its recorded times (the wall clock would time every replayed call out at once).
+   */
+  clockUs(): number | null;
   /** Resolves when the source has nothing more to deliver (a replay's last file); never for live ones. */
   readonly ended?: Promise<void>;
 }

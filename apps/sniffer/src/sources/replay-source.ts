@@ -38,6 +38,8 @@ export class ReplaySource implements PacketSource {
   private running: Promise<void> | null = null;
   private readonly counters = { received: 0, rounds: 0, file_errors: 0, behind_ms: 0 };
   private currentFile: string | null = null;
+  /** The playing round's schedule: first packet's time (µs, after any shift) at wall time `wallStartMs`. */
+  private schedule: { firstUs: number; wallStartMs: number } | null = null;
 
   constructor(
     private readonly options: ReplaySourceOptions,
@@ -86,6 +88,7 @@ export class ReplaySource implements PacketSource {
     const now = this.options.now ?? Date.now;
     do {
       this.counters.rounds++;
+      this.schedule = null;
       // Schedule of this round: the first packet's capture time plays at the round's start.
       let firstUs = -1;
       let wallStart = 0;
@@ -106,6 +109,7 @@ export class ReplaySource implements PacketSource {
           }
         }
         if (shiftSec !== 0 || shiftNsec !== 0) shiftRecord(rec, shiftSec, shiftNsec);
+        if (this.schedule === null) this.schedule = { firstUs: rec.tsSec * 1e6 + rec.tsNsec / 1e3, wallStartMs: wallStart };
         if (this.options.speed > 0) {
           const dueMs = wallStart + (tUs - firstUs) / 1000 / this.options.speed;
           const ahead = dueMs - now();
@@ -141,6 +145,13 @@ export class ReplaySource implements PacketSource {
   /** Whether stop() was called (a method: the flag changes across awaits). */
   private stopped(): boolean {
     return this.abort.signal.aborted;
+  }
+
+  clockUs(): number | null {
+    // Flat out (speed 0) has no schedule: packets alone drive the clock.
+    if (this.schedule === null || this.options.speed === 0 || this.currentFile === null) return null;
+    const now = (this.options.now ?? Date.now)();
+    return this.schedule.firstUs + (now - this.schedule.wallStartMs) * 1000 * this.options.speed;
   }
 
   private deliver(rec: PacketRecord): void {

@@ -1,0 +1,389 @@
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { PacketPipeline, type PipelineStats } from '@callscope/call-engine';
+import type { PacketRecord } from '@callscope/pcap-format';
+import type { DeepReadonly, Logger } from '@callscope/runtime';
+import type { SnifferConfig } from '../config.js';
+import type { CallSpool } from '../output/call-spool.js';
+import type { CdrSink } from '../output/cdr-sink.js';
+import type { PacketSource, SourceStats } from '../sources/packet-source.js';
+import { ControlServer } from './control-server.js';
+import { MemoryGuard, type MemoryGuardStats } from './memory-guard.js';
+import type { SensorHeartbeat } from './sensor-heartbeat.js';
+
+/** What a {@link SensorDaemon} runs with; the CLI builds it from the config and the command line. */
+export interface SensorDaemonOptions {
+  config: DeepReadonly<SnifferConfig>;
+  /** Sensor name written into every record. */
+  sensor: string;
+  /** Sensor number (`sensor.id`), reported by stats and the heartbeat. */
+  sensorId: number;
+  version: string;
+  logger: Logger;
+  pipeline: PacketPipeline;
+  /** Builds the sources once the packet path exists (they deliver into it). */
+  sources: (sink: (rec: PacketRecord) => void) => PacketSource[];
+  db: CdrSink | null;
+  spool: CallSpool | null;
+  /** Control socket path, or null for none (tests). */
+  control: string | null;
+  heartbeat: SensorHeartbeat | null;
+  /** Wall clock in ms (tests). */
+  now?: () => number;
+}
+
+/** The `cdr_queue` part of the stats: where CDRs are between the call table and the database. */
+export interface CdrQueueStats {
+  /** Records handed to the writer and not yet settled (stored, queued on disk, or failed). */
+  in_flight: number;
+  /** Records waiting in memory for a batch. */
+  pending: number;
+  /** Bytes in the on-disk outage queue. */
+  disk_bytes: number;
+  disk_backlog: boolean;
+  written: number;
+  already_present: number;
+  queued_to_disk: number;
+  dropped: number;
+  failed: number;
+  db_errors: number;
+}
+
+/** `sniffer stats`: one JSON object (DESIGN.md "Sensor daemon"). */
+export interface SensorStats {
+  sensor_id: number;
+  sensor: string;
+  version: string;
+  started: string;
+  uptime_s: number;
+  state: 'running' | 'stopping';
+  sources: SourceStats[];
+  packets: number;
+  packets_per_s: number;
+  calls_open: number;
+  registrations_open: number;
+  cdr_queue: CdrQueueStats | null;
+  spool: Record<string, unknown> | null;
+  memory: MemoryGuardStats;
+  event_loop_lag_ms: { mean: number; p99: number; max: number };
+  /** Every drop and refusal by reason, flattened (`capture.kernel_drops`, `packets.not_decoded.BadIp`...). */
+  counters: Record<string, number>;
+  pipeline: PipelineStats;
+}
+
+/**
+ * The long-running sensor: sources -> call engine -> CDR writer and spool, with a control socket,
+ * a status line, a database heartbeat and a memory guard. One instance per process; everything
+ * runs on the event loop, so the sources, the timers and the control requests never race.
+ */
+export class SensorDaemon {
+  private readonly log: Logger;
+  private readonly pipeline: PacketPipeline;
+  private sources: PacketSource[] = [];
+  private readonly control: ControlServer | null;
+  private readonly memory: MemoryGuard;
+  private readonly lag: IntervalHistogram;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly startedMs: number;
+  private readonly now: () => number;
+  private state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
+  private stopping: Promise<void> | null = null;
+  /** Packets and wall time at the previous status line, for packets/s. */
+  private rateMark = { packets: 0, atMs: 0, perS: 0 };
+  private statusInterval: number;
+
+  constructor(private readonly options: SensorDaemonOptions) {
+    this.log = options.logger;
+    this.pipeline = options.pipeline;
+    this.now = options.now ?? Date.now;
+    this.startedMs = this.now();
+    this.statusInterval = options.config.daemon.statusIntervalS;
+    this.control =
+      options.control === null
+        ? null
+        : new ControlServer(options.control, {
+            stats: () => this.stats(),
+            activeCalls: (limit) => this.pipeline.activeCalls({ limit }),
+            activeCall: (callId) => this.pipeline.activeCall(callId),
+          });
+    this.memory = new MemoryGuard({
+      limitBytes: options.config.daemon.memoryLimitMb * 1024 * 1024,
+      onLevel: (level, rss) => {
+        this.pipeline.shedLoad(level);
+        const mb = Math.round(rss / 1048576);
+        if (level === 0) this.log.info({ rss_mb: mb }, 'memory back under the limit: tracking everything again');
+        else this.log.warn({ rss_mb: mb, limit_mb: options.config.daemon.memoryLimitMb, level }, level === 1 ? 'memory near the limit: not tracking RTP of new streams (counted)' : 'memory at the limit: refusing new calls (counted)');
+      },
+    });
+    this.lag = monitorEventLoopDelay({ resolution: 20 });
+  }
+
+  /** Opens the control socket, then the sources; rejects (with everything closed again) if one fails. */
+  async start(): Promise<void> {
+    if (this.state !== 'idle') throw new Error('the daemon was started already');
+    this.state = 'running';
+    this.lag.enable();
+    try {
+      await this.control?.start();
+      await this.options.heartbeat?.beat(this.stats(), 'running');
+      const sink = (rec: PacketRecord) => {
+        this.pipeline.onPacket(rec);
+      };
+      this.sources = this.options.sources(sink);
+      for (const source of this.sources) {
+        await source.start();
+        this.log.info({ kind: source.kind, name: source.name }, 'source started');
+      }
+    } catch (err) {
+      await this.closeAll('start failed');
+      this.state = 'stopped';
+      throw err;
+    }
+    this.rateMark = { packets: 0, atMs: this.now(), perS: 0 };
+    // Calls time out on packet time; when no packet comes, the sources' clocks move it on.
+    this.every(1000, () => {
+      const now = this.sourceClockUs();
+      if (now !== null) this.pipeline.tick(now);
+      this.memory.check();
+    });
+    this.scheduleStatus();
+    if (this.options.heartbeat !== null) {
+      this.every(this.options.config.daemon.heartbeatS * 1000, () => {
+        void this.options.heartbeat?.beat(this.stats(), 'running');
+      });
+    }
+  }
+
+  /** The latest "now" any source gives (wall clock for live ones, the schedule for a replay). */
+  private sourceClockUs(): number | null {
+    let now: number | null = null;
+    for (const s of this.sources) {
+      const t = s.clockUs();
+      if (t !== null && (now === null || t > now)) now = t;
+    }
+    return now;
+  }
+
+  /** Resolves once every source has ended (replay-only runs stop by themselves then). */
+  sourcesEnded(): Promise<void> | null {
+    const ends: Promise<void>[] = [];
+    for (const s of this.sources) {
+      if (s.ended === undefined) return null;
+      ends.push(s.ended);
+    }
+    return ends.length === 0 ? null : Promise.all(ends).then(() => undefined);
+  }
+
+  /**
+   * Stops the sources, closes every open call with `sensor_shutdown`, flushes the spool and the
+   * CDR writer (or its disk queue), closes the control socket. Idempotent.
+   */
+  stop(reason: string): Promise<void> {
+    this.stopping ??= this.closeAll(reason);
+    return this.stopping;
+  }
+
+  /** Status interval after a reload (`daemon.statusIntervalS` can change without a restart). */
+  setStatusInterval(seconds: number): void {
+    this.statusInterval = seconds;
+    this.scheduleStatus();
+  }
+
+  /** The sources, for a reload that changes what they can change (filters). */
+  get activeSources(): readonly PacketSource[] {
+    return this.sources;
+  }
+
+  private statusTimer: NodeJS.Timeout | null = null;
+
+  private scheduleStatus(): void {
+    if (this.statusTimer !== null) clearInterval(this.statusTimer);
+    if (this.state !== 'running') return;
+    this.statusTimer = setInterval(() => {
+      this.logStatus();
+    }, this.statusInterval * 1000);
+  }
+
+  private every(ms: number, fn: () => void): void {
+    this.timers.push(
+      setInterval(() => {
+        try {
+          fn();
+        } catch (err) {
+          this.log.error({ err }, 'periodic task failed');
+        }
+      }, ms),
+    );
+  }
+
+  private async closeAll(reason: string): Promise<void> {
+    const wasRunning = this.state === 'running';
+    this.state = 'stopping';
+    this.log.info({ reason }, 'sensor stopping');
+    for (const t of this.timers) clearInterval(t);
+    if (this.statusTimer !== null) clearInterval(this.statusTimer);
+    for (const source of this.sources) {
+      try {
+        await source.stop();
+      } catch (err) {
+        this.log.error({ err, source: source.name }, 'source did not stop cleanly');
+      }
+    }
+    if (wasRunning) this.pipeline.finish('sensor_shutdown');
+    const spool = this.options.spool;
+    if (spool !== null) {
+      try {
+        await spool.close();
+      } catch (err) {
+        this.log.error({ err }, 'spool did not close cleanly');
+      }
+    }
+    const final = this.stats();
+    if (this.options.db !== null) {
+      const st = await this.options.db.close();
+      this.log.info({ cdr: st }, `database: ${st.written} new rows, ${st.already_present} already present` + (st.disk_backlog ? `, ${st.disk_bytes} bytes still queued on disk for the next start` : ''));
+    }
+    await this.options.heartbeat?.beat(final, 'stopped');
+    await this.options.heartbeat?.close();
+    await this.control?.stop();
+    this.lag.disable();
+    this.log.info({ stats: withoutPipeline(final) }, 'sensor stopped');
+    this.state = 'stopped';
+  }
+
+  /** The stats document of `sniffer stats` and the control socket's `/stats`. */
+  stats(): SensorStats {
+    const now = this.now();
+    const pipeline = this.pipeline.stats();
+    const sources = this.sources.map((s) => s.stats());
+    const db = this.options.db;
+    const cdrQueue: CdrQueueStats | null =
+      db === null
+        ? null
+        : (() => {
+            const w = db.stats();
+            return {
+              in_flight: db.inFlightCount,
+              pending: w.pending,
+              disk_bytes: w.disk_bytes,
+              disk_backlog: w.disk_backlog,
+              written: w.written,
+              already_present: w.already_present,
+              queued_to_disk: w.queued_to_disk,
+              dropped: w.dropped,
+              failed: db.failed,
+              db_errors: w.db_errors,
+            };
+          })();
+    const spool = this.options.spool?.stats() ?? null;
+    const counters = collectCounters(sources, pipeline, cdrQueue, spool, this.memory.stats());
+    return {
+      sensor_id: this.options.sensorId,
+      sensor: this.options.sensor,
+      version: this.options.version,
+      started: new Date(this.startedMs).toISOString(),
+      uptime_s: Math.round((now - this.startedMs) / 1000),
+      state: this.state === 'running' || this.state === 'idle' ? 'running' : 'stopping',
+      sources,
+      packets: pipeline.packets,
+      packets_per_s: this.rateMark.perS,
+      calls_open: this.pipeline.calls.openCalls,
+      registrations_open: this.pipeline.registers.openDialogs,
+      cdr_queue: cdrQueue,
+      spool: spool === null ? null : { ...spool },
+      memory: this.memory.stats(),
+      event_loop_lag_ms: {
+        mean: round1(this.lag.mean / 1e6),
+        p99: round1(this.lag.percentile(99) / 1e6),
+        max: round1(this.lag.max / 1e6),
+      },
+      counters,
+      pipeline,
+    };
+  }
+
+  /** One status line on the log (text for people, the same figures as fields for machines). */
+  private logStatus(): void {
+    const now = this.now();
+    const packets = this.pipeline.counters.packets;
+    const dt = (now - this.rateMark.atMs) / 1000;
+    this.rateMark = { packets, atMs: now, perS: dt > 0 ? Math.round((packets - this.rateMark.packets) / dt) : 0 };
+    const st = this.stats();
+    this.lag.reset();
+    const drops = st.sources.reduce((a, s) => a + s.kernel_drops + s.if_drops + s.queue_drops, 0);
+    const cdr = st.cdr_queue;
+    const spool = this.options.spool?.stats() ?? null;
+    const text =
+      `status: ${st.calls_open} calls open, ${st.packets_per_s} packets/s, ${drops} capture drops, ` +
+      (cdr === null ? 'no database, ' : `CDR queue ${cdr.in_flight}${cdr.disk_backlog ? ` (+${cdr.disk_bytes} bytes on disk)` : ''}, `) +
+      (spool === null ? 'no spool, ' : `spool buffer ${Math.round(spool.bufferedBytes / 1024)} KiB, `) +
+      `event-loop lag max ${st.event_loop_lag_ms.max} ms, rss ${st.memory.rss_mb} MB` +
+      (st.memory.level > 0 ? ` (shedding load, level ${st.memory.level})` : '');
+    this.log.info({ status: withoutPipeline(st) }, text);
+  }
+}
+
+function round1(x: number): number {
+  return Number.isFinite(x) ? Math.round(x * 10) / 10 : 0;
+}
+
+function withoutPipeline(st: SensorStats): Omit<SensorStats, 'pipeline' | 'counters'> & { counters: Record<string, number> } {
+  const { pipeline: _pipeline, counters, ...rest } = st;
+  const nonZero: Record<string, number> = {};
+  for (const [k, v] of Object.entries(counters)) if (v !== 0) nonZero[k] = v;
+  return { ...rest, counters: nonZero };
+}
+
+/** Fates that are a packet's use in a call or registration: the others are listed as not used, by reason. */
+const NORMAL_FATES = new Set(['sip_call', 'sip_register', 'sip_keepalive', 'media', 'rtp_in_call', 'rtcp_in_call', 'tcp_sip', 'ip_fragment_held']);
+
+/**
+ * Every drop and refusal by reason, as one flat map: capture drops per source kind, packet fates
+ * that are not normal use, SIP rejections, the tables' evictions and refusals, spool and CDR
+ * losses, memory shedding. Zeros included: a monitoring system wants stable keys.
+ */
+function collectCounters(
+  sources: readonly SourceStats[],
+  pipeline: PipelineStats,
+  cdr: CdrQueueStats | null,
+  spool: { packetsDropped: Record<string, number>; fragmentsDropped: number; earlyDropped: number; writeErrors: number } | null,
+  memory: MemoryGuardStats,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  const add = (key: string, v: number) => {
+    out[key] = (out[key] ?? 0) + v;
+  };
+  for (const s of sources) {
+    add('capture.kernel_drops', s.kernel_drops);
+    add('capture.if_drops', s.if_drops);
+    add('capture.queue_drops', s.queue_drops);
+    for (const [k, v] of Object.entries(s)) {
+      if (typeof v === 'number' && /(^bad_|_refused|_dropped|oversize|errors?$|truncated)/.test(k)) add(`${s.kind}.${k}`, v);
+    }
+  }
+  for (const [k, v] of Object.entries(pipeline.fates)) if (!NORMAL_FATES.has(k)) add(`packets.${k}`, v);
+  for (const [k, v] of Object.entries(pipeline.sip.rejected)) add(`sip.rejected.${k}`, v);
+  for (const [k, v] of Object.entries(pipeline.sip)) if (typeof v === 'number' && k !== 'messages') add(`sip.${k}`, v);
+  for (const [table, counters] of [
+    ['calls', pipeline.calls],
+    ['registrations', pipeline.registrations],
+    ['tcp', pipeline.tcp],
+    ['ip_reassembly', pipeline.ip_reassembly],
+  ] as const) {
+    for (const [k, v] of Object.entries(counters)) if (/evict|drop|refus|over|outlier|orphan|timeout|without|reject|cap|shed/.test(k)) add(`${table}.${k}`, v);
+  }
+  add('internal_errors', pipeline.internal_errors);
+  if (spool !== null) {
+    for (const [k, v] of Object.entries(spool.packetsDropped)) add(`spool.dropped.${k}`, v);
+    add('spool.fragments_dropped', spool.fragmentsDropped);
+    add('spool.early_dropped', spool.earlyDropped);
+    add('spool.write_errors', spool.writeErrors);
+  }
+  if (cdr !== null) {
+    add('cdr.dropped', cdr.dropped);
+    add('cdr.failed', cdr.failed);
+    add('cdr.db_errors', cdr.db_errors);
+  }
+  add('memory.shed_seconds', memory.shed_seconds);
+  return out;
+}
+
