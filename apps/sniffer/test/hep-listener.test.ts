@@ -393,6 +393,27 @@ describe('HepListener on loopback', () => {
     expect(recs.length).toBeGreaterThan(3);
   });
 
+  it('TCP: a sender trickling one message byte by byte (never idle) is closed once the message takes longer than the timeout', async () => {
+    const { l, recs, port } = await listen({ idleTimeoutMs: 300 });
+    const slow = await tcp(port);
+    const m = encodeHep3(inner('slow', { proto: 6 }));
+    slow.write(m); // whole messages are fine
+    const t0 = Date.now();
+    let i = 0;
+    const timer = setInterval(() => {
+      if (!slow.destroyed) slow.write(m.subarray(i, ++i));
+    }, 40);
+    try {
+      await closed(slow);
+    } finally {
+      clearInterval(timer);
+    }
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(300);
+    expect(Date.now() - t0).toBeLessThan(1500);
+    expect(recs.length).toBe(1);
+    expect(l.stats()).toMatchObject({ slow_closed: 1, idle_closed: 0, bad_truncated_at_close: 1, tcp_connections_open: 0 });
+  });
+
   it('TCP: connections over maxConnections are closed at once and counted; the others go on', async () => {
     const { l, recs, port } = await listen({ maxConnections: 2 });
     const a = await tcp(port);
