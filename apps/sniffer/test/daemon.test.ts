@@ -48,7 +48,7 @@ function replayDaemon(files: string[], speed: number, opts: { control?: string; 
     version: 'test',
     logger: silent,
     pipeline,
-    sources: (sink) => [new ReplaySource({ files, speed, loop: false, shiftToNow: false }, sink)],
+    sources: (sinkFor) => [new ReplaySource({ files, speed, loop: false, shiftToNow: false }, sinkFor('replay', files.join(',')))],
     db: null,
     spool,
     control: opts.control ?? null,
@@ -69,11 +69,16 @@ describe('sensor daemon with a replay source', () => {
     await daemon.stop('test');
     const expected: (CallRecord | RegisterRecord)[] = [];
     let packets = 0;
+    let notDecoded = 0;
     for (const f of files) {
       const r = await analyzeFile(f);
       expected.push(...r.calls, ...r.registers);
       packets += r.pipeline.counters.packets;
+      for (const [k, v] of Object.entries(r.pipeline.stats().fates)) if (k.startsWith('not_decoded.')) notDecoded += v;
     }
+    // Decode failures are counted per source too (here: the one replay source has them all).
+    expect(stats.sources[0]!['not_decoded']).toBe(notDecoded);
+    expect(notDecoded).toBeGreaterThan(0);
     expect(stats.sources).toMatchObject([{ kind: 'replay', received: packets, kernel_drops: 0, if_drops: 0, queue_drops: 0, rounds: 1, file_errors: 0 }]);
     expect(stats.packets).toBe(packets);
     expect(records.length).toBe(expected.length);

@@ -175,6 +175,12 @@ export class PacketPipeline {
   readonly fates = new Float64Array(PACKET_FATE_NAMES.length);
   /** The fate of the packet being dispatched (written on each path, counted once in onPacket). */
   private fate: PacketFate = PacketFate.UdpOther;
+  /**
+   * The decode status of the last packet given to {@link onPacket} (`DecodeStatus.Ok` when it
+   * decoded): a caller with several inputs counts decode failures per input from it (the sensor
+   * daemon's per-source counters) without a second decode.
+   */
+  lastDecodeStatus: DecodeStatus = DecodeStatus.Ok;
   /** The fate of the last SIP message onSipBytes handled (for a UDP datagram, the packet's fate). */
   private sipFate: PacketFate = PacketFate.SipOutOfDialog;
   private readonly decoded: DecodedPacket = createDecodedPacket();
@@ -241,6 +247,7 @@ export class PacketPipeline {
   /** One captured frame. The record's bytes are only borrowed for the call. */
   onPacket(rec: PacketRecord): void {
     this.counters.packets++;
+    this.lastDecodeStatus = DecodeStatus.Ok;
     if (!(rec.tsSec >= 0 && rec.tsSec <= MAX_CAPTURE_SECOND)) {
       this.fates[PacketFate.TimeOutOfRange]!++;
       return;
@@ -259,6 +266,7 @@ export class PacketPipeline {
   private dispatch(rec: PacketRecord): boolean {
     const p = this.decoded;
     const status = this.decoder.decode(rec.data, 0, rec.capLen, rec.linkType, rec.tsSec, rec.tsNsec, p);
+    this.lastDecodeStatus = status;
     if (status !== DecodeStatus.Ok) {
       this.counters.decodeStatus[status]!++;
       if (status === DecodeStatus.Fragment) this.packets?.holdFragment(rec, p);

@@ -9,7 +9,7 @@ import type { CdrSink } from '../output/cdr-sink.js';
 import { LineOutput } from '../output/line-output.js';
 import { HepListener, hepListenerPort } from '../sources/hep-listener.js';
 import { InterfaceSource, interfaceFilter } from '../sources/interface-source.js';
-import type { PacketSink, PacketSource } from '../sources/packet-source.js';
+import type { PacketSink, PacketSource, SourceKind } from '../sources/packet-source.js';
 import { ReplaySource } from '../sources/replay-source.js';
 import { SNIFFER_VERSION } from '../version.js';
 import { openCdrSink, openSpool, pipelineOptionsFrom, type AnalyzeIo } from './analyze.cli.js';
@@ -151,7 +151,7 @@ export function applyRunArgs(config: DeepReadonly<SnifferConfig>, a: RunArgs): S
 }
 
 /** Builds the sources a config names, delivering into `sink`. */
-export function buildSources(config: DeepReadonly<SnifferConfig>, sink: PacketSink, logger: Logger): PacketSource[] {
+export function buildSources(config: DeepReadonly<SnifferConfig>, sinkFor: (kind: SourceKind, name: string) => PacketSink, logger: Logger): PacketSource[] {
   const sources: PacketSource[] = [];
   for (const iface of config.interfaces) {
     sources.push(
@@ -166,7 +166,7 @@ export function buildSources(config: DeepReadonly<SnifferConfig>, sink: PacketSi
             logger.error({ interface: iface, err: err.message }, 'capture failed; this interface is closed (the other sources go on)');
           },
         },
-        sink,
+        sinkFor('pcap', iface),
       ),
     );
   }
@@ -183,7 +183,7 @@ export function buildSources(config: DeepReadonly<SnifferConfig>, sink: PacketSi
           idleTimeoutMs: config.hep.idleTimeoutS * 1000,
           logger: logger.child({ component: 'hep' }),
         },
-        sink,
+        sinkFor('hep', config.hep.listen),
       ),
     );
   }
@@ -200,7 +200,7 @@ export function buildSources(config: DeepReadonly<SnifferConfig>, sink: PacketSi
             log.error({ file, err: err.message }, 'replay: cannot read this capture file (skipped)');
           },
         },
-        sink,
+        sinkFor('replay', config.replay.files.join(',')),
       ),
     );
   }
@@ -276,7 +276,7 @@ export async function runDaemon(argv: readonly string[], io: AnalyzeIo & { signa
     version: SNIFFER_VERSION,
     logger,
     pipeline,
-    sources: (sink) => buildSources(config, sink, logger),
+    sources: (sinkFor) => buildSources(config, sinkFor, logger),
     db,
     spool,
     control: config.daemon.control,

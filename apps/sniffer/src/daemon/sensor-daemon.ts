@@ -5,7 +5,8 @@ import type { DeepReadonly, Logger } from '@callscope/runtime';
 import type { SnifferConfig } from '../config.js';
 import type { CallSpool } from '../output/call-spool.js';
 import type { CdrSink } from '../output/cdr-sink.js';
-import type { PacketSource, SourceStats } from '../sources/packet-source.js';
+import type { PacketSink, PacketSource, SourceKind, SourceStats } from '../sources/packet-source.js';
+import { DECODE_STATUS_COUNT, DECODE_STATUS_NAMES, DecodeStatus } from '@callscope/packet';
 import { ControlServer } from './control-server.js';
 import { MemoryGuard, type MemoryGuardStats } from './memory-guard.js';
 import type { SensorHeartbeat } from './sensor-heartbeat.js';
@@ -20,8 +21,11 @@ export interface SensorDaemonOptions {
   version: string;
   logger: Logger;
   pipeline: PacketPipeline;
-  /** Builds the sources once the packet path exists (they deliver into it). */
-  sources: (sink: (rec: PacketRecord) => void) => PacketSource[];
+  /**
+   * Builds the sources once the packet path exists: each source delivers into the sink
+   * `sinkFor(kind, name)` gives it (one per source: its decode failures are counted apart).
+   */
+  sources: (sinkFor: (kind: SourceKind, name: string) => PacketSink) => PacketSource[];
   db: CdrSink | null;
   spool: CallSpool | null;
   /** Control socket path, or null for none (tests). */
@@ -90,6 +94,8 @@ export class SensorDaemon {
   /** Packets and wall time at the previous status line, for packets/s. */
   private rateMark = { packets: 0, atMs: 0, perS: 0 };
   private statusInterval: number;
+  /** Per source (`kind\0name`): packets that did not decode, by DecodeStatus. */
+  private readonly notDecoded = new Map<string, Float64Array>();
 
   constructor(private readonly options: SensorDaemonOptions) {
     this.log = options.logger;
@@ -125,10 +131,17 @@ export class SensorDaemon {
     try {
       await this.control?.start();
       await this.options.heartbeat?.beat(this.stats(), 'running');
-      const sink = (rec: PacketRecord) => {
-        this.pipeline.onPacket(rec);
-      };
-      this.sources = this.options.sources(sink);
+      const pipeline = this.pipeline;
+      const ok = DecodeStatus.Ok;
+      this.sources = this.options.sources((kind, name) => {
+        const notDecoded = new Float64Array(DECODE_STATUS_COUNT);
+        this.notDecoded.set(`${kind}\0${name}`, notDecoded);
+        return (rec: PacketRecord) => {
+          pipeline.onPacket(rec);
+          const status = pipeline.lastDecodeStatus;
+          if (status !== ok) notDecoded[status]!++;
+        };
+      });
       for (const source of this.sources) {
         await source.start();
         this.log.info({ kind: source.kind, name: source.name }, 'source started');
@@ -254,7 +267,7 @@ export class SensorDaemon {
   stats(): SensorStats {
     const now = this.now();
     const pipeline = this.pipeline.stats();
-    const sources = this.sources.map((s) => s.stats());
+    const sources = this.sources.map((s) => this.withDecodeCounts(s));
     const db = this.options.db;
     const cdrQueue: CdrQueueStats | null =
       db === null
@@ -299,6 +312,29 @@ export class SensorDaemon {
       counters,
       pipeline,
     };
+  }
+
+  /** A source's stats plus its packets that did not decode, by status (`not_decoded.<Status>`, non-zero only). */
+  private withDecodeCounts(source: PacketSource): SourceStats {
+    const st = source.stats();
+    // A listener may name itself after the address it bound (port 0, a resolved host): the one
+    // sink of its kind is then its own.
+    let counts = this.notDecoded.get(`${source.kind}\0${source.name}`);
+    if (counts === undefined) {
+      const ofKind = [...this.notDecoded].filter(([key]) => key.startsWith(`${source.kind}\0`));
+      if (ofKind.length === 1) counts = ofKind[0]![1];
+    }
+    let total = 0;
+    if (counts !== undefined) {
+      for (let i = 0; i < counts.length; i++) {
+        const n = counts[i]!;
+        if (n === 0) continue;
+        total += n;
+        st[`not_decoded.${DECODE_STATUS_NAMES[i] ?? i}`] = n;
+      }
+    }
+    st['not_decoded'] = total;
+    return st;
   }
 
   /** One status line on the log (text for people, the same figures as fields for machines). */
@@ -357,7 +393,7 @@ function collectCounters(
     add('capture.if_drops', s.if_drops);
     add('capture.queue_drops', s.queue_drops);
     for (const [k, v] of Object.entries(s)) {
-      if (typeof v === 'number' && /(^bad_|_refused|_dropped|oversize|errors?$|truncated)/.test(k)) add(`${s.kind}.${k}`, v);
+      if (typeof v === 'number' && /(^bad_|_refused|_dropped|_closed|oversize|errors?$|truncated|overflow|^not_decoded)/.test(k)) add(`${s.kind}.${k}`, v);
     }
   }
   for (const [k, v] of Object.entries(pipeline.fates)) if (!NORMAL_FATES.has(k)) add(`packets.${k}`, v);
