@@ -72,6 +72,32 @@ async function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms 
   throw new Error(`timed out waiting for ${what}`);
 }
 
+/** One HEP3 message (vendor 0 chunks: family, protocol, IPv4 addresses, ports, time, capture id, payload). */
+function hep3(m: { sec: number; usec: number; src: string; dst: string; sport: number; dport: number; payload: Buffer }): Buffer {
+  const chunk = (type: number, value: Buffer) => {
+    const head = Buffer.alloc(6);
+    head.writeUInt16BE(0, 0);
+    head.writeUInt16BE(type, 2);
+    head.writeUInt16BE(6 + value.length, 4);
+    return Buffer.concat([head, value]);
+  };
+  const u8 = (v: number) => Buffer.from([v]);
+  const u16 = (v: number) => Buffer.from([v >> 8, v & 0xff]);
+  const u32 = (v: number) => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32BE(v);
+    return b;
+  };
+  const ip4 = (a: string) => Buffer.from(a.split('.').map(Number));
+  const body = Buffer.concat([
+    chunk(1, u8(2)), chunk(2, u8(17)), chunk(3, ip4(m.src)), chunk(4, ip4(m.dst)), chunk(7, u16(m.sport)), chunk(8, u16(m.dport)),
+    chunk(9, u32(m.sec)), chunk(10, u32(m.usec)), chunk(11, u8(1)), chunk(12, u32(2001)), chunk(15, m.payload),
+  ]);
+  const head = Buffer.from('HEP3\0\0');
+  head.writeUInt16BE(6 + body.length, 4);
+  return Buffer.concat([head, body]);
+}
+
 function stats(control: string, ...extra: string[]) {
   const r = spawnSync(process.execPath, [sniffer, 'stats', '--control', control, ...extra], { env, encoding: 'utf8' });
   return { code: r.status, body: r.stdout.trim() === '' ? null : (JSON.parse(r.stdout) as Record<string, unknown>), stderr: r.stderr };
@@ -146,6 +172,55 @@ describe('sniffer run (built bundle, MariaDB)', () => {
     expect(recs.filter((x) => x.type === 'call').map((x) => x.end_reason).sort()).toEqual(['cancelled', 'rejected']);
     expect(r.stderr).toMatch(/replay finished/);
   });
+
+  test('--hep-listen: the SIP of real captures sent as HEP3 over TCP and UDP gives the calls analyze gives', async () => {
+    // The SIP messages as tshark reads them from the captures (time, addresses, ports, payload).
+    const files = ['basic-caller-bye-pcma.pcap', 'reject-486-busy.pcap', 'cancel-487.pcap'].map(corpus);
+    const messages = files.flatMap((f) =>
+      spawnSync('tshark', ['-r', f, '-Y', 'sip && udp', '-T', 'fields', '-e', 'frame.time_epoch', '-e', 'ip.src', '-e', 'ip.dst', '-e', 'udp.srcport', '-e', 'udp.dstport', '-e', 'udp.payload'], { encoding: 'utf8' })
+        .stdout.trim().split('\n').map((line) => {
+          const [t, src, dst, sport, dport, hex] = line.split('\t') as [string, string, string, string, string, string];
+          const [sec, frac] = t.split('.') as [string, string];
+          return hep3({ sec: Number(sec), usec: Math.round(Number(`0.${frac}`) * 1e6), src, dst, sport: Number(sport), dport: Number(dport), payload: Buffer.from(hex, 'hex') });
+        }),
+    );
+    expect(messages.length).toBeGreaterThan(15);
+    const essence = (r: Record<string, unknown>) => [r['call_id'], r['caller'], r['called'], r['start'], r['end'], r['last_sip_code'], r['end_reason'], r['sip_packets']].join(' ');
+    const offline = spawnSync(process.execPath, [sniffer, 'analyze', ...files], { env, encoding: 'utf8' });
+    const expected = offline.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r['type'] === 'call').map(essence).sort();
+    expect(expected).toHaveLength(3);
+    for (const transport of ['tcp', 'udp'] as const) {
+      const port = 19_000 + (process.pid % 1000) + (transport === 'udp' ? 1000 : 0);
+      const control = join(dir, `hep-${transport}.sock`);
+      const jsonl = join(dir, `hep-${transport}.jsonl`);
+      const run = start(['--hep-listen', `127.0.0.1:${port}`, '--control', control, '--jsonl', jsonl]);
+      await waitFor('the control socket', () => stats(control).code === 0);
+      if (transport === 'tcp') {
+        const { connect } = await import('node:net');
+        const sock = connect(port, '127.0.0.1');
+        await new Promise<void>((resolve, reject) => sock.once('connect', resolve).once('error', reject));
+        // One write: several HEP messages per TCP segment, messages across segments.
+        await new Promise<void>((resolve) => sock.end(Buffer.concat(messages), resolve));
+      } else {
+        const { createSocket } = await import('node:dgram');
+        const udp = createSocket('udp4');
+        for (const m of messages) {
+          await new Promise<void>((resolve, reject) => udp.send(m, port, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
+        }
+        udp.close();
+      }
+      await waitFor('every message', () => {
+        const src = (stats(control).body?.['sources'] as { kind: string; received: number }[] | undefined)?.[0];
+        return src?.received === messages.length;
+      });
+      run.signalAt.ms = Date.now();
+      run.child.kill('SIGTERM');
+      expect((await run.exited).code, run.stderr()).toBe(0);
+      const got = readFileSync(jsonl, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r['type'] === 'call');
+      // The calls closed at the stop keep the outcome their SIP gave them.
+      expect(got.map(essence).sort(), transport).toEqual(expected);
+    }
+  }, 60_000);
 
   test('bad usage and an unusable source say why', () => {
     const none = spawnSync(process.execPath, [sniffer, 'run'], { env, encoding: 'utf8' });
