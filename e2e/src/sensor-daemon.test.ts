@@ -205,7 +205,12 @@ describe('sniffer run (built bundle, MariaDB)', () => {
         const { createSocket } = await import('node:dgram');
         const udp = createSocket('udp4');
         for (const m of messages) {
-          await new Promise<void>((resolve, reject) => { udp.send(m, port, '127.0.0.1', (err) => { err ? reject(err) : resolve(); }); });
+          await new Promise<void>((resolve, reject) => {
+            udp.send(m, port, '127.0.0.1', (err) => {
+              if (err) reject(err);
+              else resolve();
+            });
+          });
         }
         udp.close();
       }
