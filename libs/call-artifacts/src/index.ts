@@ -1,0 +1,11 @@
+/**
+ * @callscope/call-artifacts: what the GUI shows of one call, read back from the sniffer's spool
+ * (libs/pcap-store): its SIP messages for a ladder, and per-second series of its RTP streams.
+ * This file is the package's only public surface.
+ */
+export type { CallArtifactQuery } from './spool-records.js';
+export { DEFAULT_MAX_SIP_MESSAGES, readCallSip } from './read-call-sip.js';
+export type { CallSipLadder, ReadCallSipOptions, SipLadderMessage } from './read-call-sip.js';
+export type { SipLadderTransport, SipWalkCounters } from './sip-walker.js';
+export { MAX_SERIES_STREAMS, SERIES_BUCKET_MS, readCallStreamSeries } from './read-call-stream-series.js';
+export type { CallStreamSeries, SeriesSide, StreamBucket, StreamSeries } from './read-call-stream-series.js';

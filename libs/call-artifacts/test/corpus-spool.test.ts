@@ -1,0 +1,72 @@
+/**
+ * Every corpus capture analysed by the built sniffer (`analyze --spool`, the real spool writer),
+ * then each call read back with this lib: the SIP ladder has exactly the truth's SIP message
+ * count, and each stream's series adds up to the CDR's packets and lost.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { corpusCaptures, corpusPath } from '@callscope/testing';
+import { parseIsoMicros } from '@callscope/cdr-model';
+import { readCallSip, readCallStreamSeries } from '../src/index.js';
+
+const root = new URL('../../../', import.meta.url).pathname;
+const sniffer = join(root, 'dist/apps/sniffer/main.js');
+/** busy-hour-a has 200 calls; a sample keeps the suite fast. */
+const MAX_CALLS_PER_CAPTURE = 8;
+
+interface CdrStream { ssrc: string; src_ip: string; src_port: number; dst_ip: string; dst_port: number; side: string; codec: string | null; packets: number; lost: number }
+interface Cdr { type: string; call_id: string; start: string; streams: CdrStream[] }
+
+const truths = corpusCaptures()
+  .map((c) => c.truth)
+  .filter((t) => t.calls.length > 0);
+const spools: string[] = [];
+afterAll(() => {
+  for (const s of spools) rmSync(s, { recursive: true, force: true });
+});
+
+describe('call artifacts read back from a spool the sniffer wrote', () => {
+  test('the sniffer bundle is built', () => {
+    expect(existsSync(sniffer)).toBe(true);
+  });
+
+  test.each(truths.map((t) => [t.file, t] as const))('%s', async (file, truth) => {
+    const spool = mkdtempSync(join(tmpdir(), 'hE-call-artifacts-'));
+    spools.push(spool);
+    const analyzed = spawnSync(process.execPath, [sniffer, 'analyze', corpusPath(file), '--spool', spool, '--format', 'jsonl'], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+    expect(analyzed.status, analyzed.stderr).toBe(0);
+    const cdrs = analyzed.stdout.trim().split('\n').map((l) => JSON.parse(l) as Cdr).filter((r) => r.type === 'call');
+    for (const t of truth.calls.slice(0, MAX_CALLS_PER_CAPTURE)) {
+      const cdr = cdrs.find((r) => r.call_id === t.call_id)!;
+      expect(cdr, t.call_id).toBeDefined();
+      const start = parseIsoMicros(cdr.start)!;
+      const query = { callId: cdr.call_id, startSec: start.sec, startUsec: start.usec };
+
+      const ladder = (await readCallSip(spool, query))!;
+      expect(ladder.count, `SIP messages of ${t.call_id}`).toBe(t.sip_messages);
+      expect(ladder.truncated).toBe(false);
+      expect(ladder.messages.map((m) => m.time)).toEqual([...ladder.messages.map((m) => m.time)].sort());
+      expect(ladder.messages[0]!.firstLine).toMatch(/^INVITE /);
+      for (const m of ladder.messages) expect(m.raw.startsWith(m.firstLine)).toBe(true);
+      // A retransmission repeats an earlier message; the first INVITE is never one.
+      expect(ladder.messages[0]!.retransmission).toBe(false);
+      expect(ladder.messages.filter((m) => m.firstLine.startsWith('INVITE ') && m.cseq === ladder.messages[0]!.cseq).length).toBe(t.invite_requests);
+
+      const series = await readCallStreamSeries(spool, query);
+      expect(series.sipMissing).toBe(false);
+      const key = (s: { ssrc: string; src_port: number; dst_port: number }): string => `${s.ssrc} ${s.src_port} ${s.dst_port}`;
+      const got = series.streams.map((s) => ({
+        key: key({ ssrc: s.ssrc, src_port: s.src.port, dst_port: s.dst.port }),
+        side: s.side,
+        codec: s.codec,
+        packets: s.buckets.reduce((a, b) => a + b.packets, 0),
+        lost: s.buckets.reduce((a, b) => a + b.lost, 0),
+      }));
+      const want = cdr.streams.map((s) => ({ key: key(s), side: s.side, codec: s.codec, packets: s.packets, lost: s.lost }));
+      expect(got.sort((a, b) => a.key.localeCompare(b.key)), `streams of ${t.call_id}`).toEqual(want.sort((a, b) => a.key.localeCompare(b.key)));
+    }
+  });
+});
