@@ -47,3 +47,20 @@ export {
 export { DtmfDetector, MAX_DTMF_EVENTS, dtmfDigit } from './dtmf.js';
 export { decodeAlawSample, decodePcma, decodePcmu, decodeUlawSample } from './g711.js';
 export { WAV_HEADER_LENGTH, writeWav } from './wav-writer.js';
+// Call audio (issue 14): G.711 onto the call's timeline, leg layouts, WAV header, codec refusal.
+export {
+  AUDIO_SAMPLE_RATE,
+  AudioStreamRenderer,
+  MAX_PACKET_SAMPLES,
+  US_PER_SAMPLE,
+  type AudioRtpFields,
+} from './audio/stream-renderer.js';
+export {
+  AudioLeg,
+  AudioLegsLayout,
+  CallAudioRenderer,
+  mixSaturating,
+  type CallAudioRendererOptions,
+} from './audio/call-audio-renderer.js';
+export { WAV_PCM_HEADER_LENGTH, WAV_STREAMING_DATA_BYTES, writeWavHeader } from './audio/wav-header.js';
+export { UnsupportedCodecError, assertAudioDecodable, isDecodableAudio } from './audio/unsupported-codec.js';

@@ -1,3 +1,5 @@
+import { writeWavHeader } from './audio/wav-header.js';
+
 /** Size of the canonical RIFF/WAVE header written by {@link writeWav}. */
 export const WAV_HEADER_LENGTH = 44;
 
@@ -17,22 +19,7 @@ export function writeWav(samples: Int16Array, sampleRate: number, channels = 1):
   const dataBytes = samples.length * 2;
   const out = new Uint8Array(WAV_HEADER_LENGTH + dataBytes);
   const v = new DataView(out.buffer);
-  const ascii = (at: number, s: string): void => {
-    for (let i = 0; i < 4; i++) out[at + i] = s.charCodeAt(i);
-  };
-  ascii(0, 'RIFF');
-  v.setUint32(4, 36 + dataBytes, true);
-  ascii(8, 'WAVE');
-  ascii(12, 'fmt ');
-  v.setUint32(16, 16, true);
-  v.setUint16(20, 1, true); // PCM
-  v.setUint16(22, channels, true);
-  v.setUint32(24, sampleRate, true);
-  v.setUint32(28, sampleRate * channels * 2, true); // byte rate
-  v.setUint16(32, channels * 2, true); // block align
-  v.setUint16(34, 16, true); // bits per sample
-  ascii(36, 'data');
-  v.setUint32(40, dataBytes, true);
+  writeWavHeader(out, 0, dataBytes, sampleRate, channels);
   for (let i = 0; i < samples.length; i++) v.setInt16(WAV_HEADER_LENGTH + i * 2, samples[i]!, true);
   return out;
 }
