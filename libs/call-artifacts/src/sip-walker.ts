@@ -17,7 +17,7 @@ export type SipWalkSink = (msg: SipMessage, packet: DecodedPacket, transport: Si
 export interface SipWalkCounters {
   /** Records that did not decode to IP (truncated frames, unknown link types...). */
   notDecoded: number;
-  /** IP fragments waiting for the rest of their datagram when the walk ended. */
+  /** IP fragments taken in by the decoder's reassembly (a datagram's last fragment decodes as the datagram). */
   fragments: number;
   /** UDP or reassembled TCP payloads that did not parse as a usable SIP message. */
   notSip: number;
@@ -63,8 +63,6 @@ export class SipWalker {
       this.counters.notDecoded++;
       return;
     }
-    // A fragment counted above turned into this datagram: it is no longer waiting.
-    if (p.reassembled) this.counters.fragments = 0;
     if (p.transport === Transport.Udp) this.onSip(p.payload, p.payloadOffset, p.payloadLength, p, 'udp');
     else if (p.transport === Transport.Tcp) this.onTcp(p);
   }
