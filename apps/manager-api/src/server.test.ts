@@ -1,153 +1,312 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { afterEach, describe, expect, it } from 'vitest';
+import type { IncomingHttpHeaders } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
+import { readCallPcap, spoolCallName, spoolFileName, spoolFilePath, spoolMinuteDir } from '@callscope/pcap-store';
 import { ConfigError } from '@callscope/runtime';
 import { API_ERRORS } from './api-errors.js';
 import { loadManagerApiConfig } from './config.js';
-import { PROMETHEUS_CONTENT_TYPE } from './process-metrics.js';
-import { buildServer } from './server.js';
+import { buildServer, reloadTls } from './server.js';
+import { hashToken } from './token-hash.js';
 import { MANAGER_API_VERSION } from './version.js';
 
 const TOKEN = 'test-token-0123456789';
+const TOKENS = JSON.stringify([{ name: 'gui', hash: hashToken(TOKEN) }]);
+const AUTH = { authorization: `Bearer ${TOKEN}` };
+const CORPUS = new URL('../../../fixtures/corpus/', import.meta.url);
 
-/** Self-signed P-256 certificate for localhost, made with openssl for this test only. */
-const TEST_CERT = `-----BEGIN CERTIFICATE-----
-MIIBmjCCAUGgAwIBAgIUSEGDpQNgOFqQK7LgVXb6n3xVfgUwCgYIKoZIzj0EAwIw
-FDESMBAGA1UEAwwJbG9jYWxob3N0MCAXDTI2MTEyOTE5NTY1NVoYDzIxMjYxMTA1
-MTk1NjU1WjAUMRIwEAYDVQQDDAlsb2NhbGhvc3QwWTATBgcqhkjOPQIBBggqhkjO
-PQMBBwNCAAQ/MAlpBwmLUKozhxMl0MIVlQ4y3MiNCL1PI9ee1TLPalNlbJ4I5V3z
-jIaWSAr4QOrsICM9F8gd0gyVV46rCeOlo28wbTAdBgNVHQ4EFgQU7U3EKudYxQme
-AT350waXQkF7gNwwHwYDVR0jBBgwFoAU7U3EKudYxQmeAT350waXQkF7gNwwDwYD
-VR0TAQH/BAUwAwEB/zAaBgNVHREEEzARgglsb2NhbGhvc3SHBH8AAAEwCgYIKoZI
-zj0EAwIDRwAwRAIgfOzzdKbI3vZNMDCJB3nGX7FB9yv6ReCLJh5wDvu1vGECIBPR
-WL4OhxRw3TvAX8+ft4oB2M1rUCPWh6hWFodi80Pi
------END CERTIFICATE-----
-`;
-const TEST_KEY = `-----BEGIN PRIVATE KEY-----
-MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg2MYKpZ0801ECAI9p
-8jr23Sdj93Lu5cwVWFS4ll2tz7WhRANCAAQ/MAlpBwmLUKozhxMl0MIVlQ4y3MiN
-CL1PI9ee1TLPalNlbJ4I5V3zjIaWSAr4QOrsICM9F8gd0gyVV46rCeOl
------END PRIVATE KEY-----
-`;
+const CALL_ID = 'spooled-call@192.0.2.1';
+const START = '2026-11-29T17:00:00.123456Z';
+const START_SEC = Date.parse('2026-11-29T17:00:00Z') / 1000;
 
+let work: string;
+let spool: string;
 let server: FastifyInstance | undefined;
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'hD-manager-api-'));
+  spool = join(work, 'spool');
+  // A spooled call: a corpus capture stored under the name the spool gives (Call-ID, start).
+  const name = spoolCallName(CALL_ID, START_SEC, 123456);
+  const path = spoolFilePath(spool, spoolMinuteDir(START_SEC), spoolFileName(name, 'sip', 0, false));
+  mkdirSync(dirname(path), { recursive: true });
+  copyFileSync(new URL('basic-callee-bye-pcmu.pcap', CORPUS), path);
+  // A call whose file is not a capture.
+  const bad = spoolFilePath(spool, spoolMinuteDir(START_SEC), spoolFileName(spoolCallName('corrupt', START_SEC, 123456), 'sip', 0, false));
+  writeFileSync(bad, 'this is not a pcap file, just text long enough to have a header');
+  // A file outside the spool that traversal attempts aim at.
+  writeFileSync(join(work, 'secret.pcap'), readFileSync(new URL('basic-callee-bye-pcmu.pcap', CORPUS)));
+});
+afterAll(() => {
+  rmSync(work, { recursive: true, force: true });
+});
 afterEach(async () => {
   await server?.close();
   server = undefined;
 });
 
 function build(env: Record<string, string> = {}, tls: { cert: Buffer; key: Buffer } | null = null): FastifyInstance {
-  server = buildServer(loadManagerApiConfig([], env).config, { version: MANAGER_API_VERSION, tls });
+  const base = { CALLSCOPE_MANAGER_API_SPOOL_DIR: spool, CALLSCOPE_MANAGER_API_CONTROL: join(work, 'no-daemon.sock') };
+  server = buildServer(loadManagerApiConfig([], { ...base, ...env }).config, { version: MANAGER_API_VERSION, tls });
   return server;
 }
 
-describe('manager-api server', () => {
-  it('GET /api/v1/health reports status, version and uptime (no token configured)', async () => {
-    const res = await build().inject({ method: 'GET', url: '/api/v1/health' });
+async function expectError(app: FastifyInstance, url: string, status: number, code: string, headers: Record<string, string> = {}): Promise<void> {
+  const res = await app.inject({ method: 'GET', url, headers });
+  expect(res.statusCode, url).toBe(status);
+  expect(res.json<{ code: string; message: string }>(), url).toMatchObject({ code });
+  expect(Object.keys(API_ERRORS), url).toContain(code);
+}
+
+describe('manager-api routes (inject)', () => {
+  it('GET /api/v1/health: status, version and uptime, without a token even when tokens are set', async () => {
+    const res = await build({ CALLSCOPE_MANAGER_API_TOKENS: TOKENS }).inject({ method: 'GET', url: '/api/v1/health' });
     expect(res.statusCode).toBe(200);
     const body = res.json<{ status: string; version: string; uptimeS: number }>();
-    expect(body.status).toBe('ok');
-    expect(body.version).toBe(MANAGER_API_VERSION);
+    expect(body).toMatchObject({ status: 'ok', version: MANAGER_API_VERSION });
     expect(body.uptimeS).toBeGreaterThan(0);
   });
 
-  it('requires the bearer token on /api/* when one is configured', async () => {
-    const app = build({ CALLSCOPE_MANAGER_API_TOKEN: TOKEN });
-    const missing = await app.inject({ method: 'GET', url: '/api/v1/health' });
+  it('requires a valid named token everywhere else, unknown paths included', async () => {
+    const app = build({ CALLSCOPE_MANAGER_API_TOKENS: TOKENS });
+    const missing = await app.inject({ method: 'GET', url: '/api/v1/stats' });
     expect(missing.statusCode).toBe(401);
     expect(missing.json()).toEqual({ code: 'UNAUTHORIZED', message: API_ERRORS.UNAUTHORIZED.message });
     expect(missing.headers['www-authenticate']).toBe('Bearer realm="callscope"');
-
     for (const header of [`Bearer ${TOKEN}x`, `Bearer ${TOKEN.slice(0, -1)}`, `Basic ${TOKEN}`, 'Bearer', TOKEN]) {
-      const res = await app.inject({ method: 'GET', url: '/api/v1/health', headers: { authorization: header } });
+      const res = await app.inject({ method: 'GET', url: '/api/v1/stats', headers: { authorization: header } });
       expect(res.statusCode, header).toBe(401);
+      expect(res.headers['www-authenticate']).toContain('error="invalid_token"');
     }
-    const wrong = await app.inject({ method: 'GET', url: '/api/v1/health', headers: { authorization: 'Bearer nope' } });
-    expect(wrong.headers['www-authenticate']).toContain('error="invalid_token"');
-
-    const ok = await app.inject({ method: 'GET', url: '/api/v1/health', headers: { authorization: `bearer ${TOKEN}` } });
-    expect(ok.statusCode).toBe(200);
-    // Unknown routes are checked too, so probing does not bypass the token; /metrics stays open.
-    for (const url of ['/api/v1/calls/active', '/API/v1/health', '//api/v1/health', '/nope']) {
+    for (const url of ['/api/v1/calls/active', `/api/v1/calls/x/pcap?start=${START}`, '/API/v1/stats', '/nope']) {
       expect((await app.inject({ method: 'GET', url })).statusCode, url).toBe(401);
     }
+    expect((await app.inject({ method: 'GET', url: '/api/v1/stats', headers: AUTH })).statusCode).toBe(200);
+    // Once verified, the token also reaches unknown paths' 404.
+    await expectError(app, '/nope', 404, 'NOT_FOUND', AUTH);
     expect((await app.inject({ method: 'GET', url: '/metrics?x=1' })).statusCode).toBe(200);
+    expect((await app.inject({ method: 'GET', url: '/openapi.json' })).statusCode).toBe(200);
   });
 
-  it('answers unknown routes and wrong methods with catalogue errors', async () => {
+  it('GET /api/v1/stats without a daemon: 200, daemon unreachable, what the spool looks like', async () => {
+    const res = await build().inject({ method: 'GET', url: '/api/v1/stats' });
+    expect(res.statusCode).toBe(200);
+    const body = res.json<{ daemon: string; reason: string; sensor: unknown; spool: unknown }>();
+    expect(body).toMatchObject({ daemon: 'unreachable', sensor: null, spool: { dir: spool, exists: true } });
+    expect(body.reason).toContain('ENOENT');
+    const gone = await build({ CALLSCOPE_MANAGER_API_SPOOL_DIR: join(work, 'nowhere') }).inject({ method: 'GET', url: '/api/v1/stats' });
+    expect(gone.json()).toMatchObject({ spool: { exists: false } });
+  });
+
+  it('live-call routes without a daemon: 503 DAEMON_UNREACHABLE; bad input 400 before asking', async () => {
     const app = build();
-    const notFound = await app.inject({ method: 'GET', url: '/nope' });
-    expect(notFound.statusCode).toBe(404);
-    expect(notFound.json()).toEqual({ code: 'NOT_FOUND', message: 'no such resource' });
+    await expectError(app, '/api/v1/calls/active', 503, 'DAEMON_UNREACHABLE');
+    await expectError(app, '/api/v1/calls/active/abc%40host', 503, 'DAEMON_UNREACHABLE');
+    await expectError(app, '/api/v1/calls/active?limit=0', 400, 'BAD_REQUEST');
+    await expectError(app, '/api/v1/calls/active?limit=10001', 400, 'BAD_REQUEST');
+    await expectError(app, '/api/v1/calls/active?limit=abc', 400, 'BAD_REQUEST');
+    await expectError(app, '/api/v1/calls/active/a%00b', 400, 'BAD_CALL_ID');
+    await expectError(app, '/api/v1/calls/active/a%0Db', 400, 'BAD_CALL_ID');
+  });
+
+  it('GET calls/{callId}/pcap streams the merged capture with a safe attachment name', async () => {
+    const res = await build().inject({ method: 'GET', url: `/api/v1/calls/${encodeURIComponent(CALL_ID)}/pcap?start=${START}` });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('application/vnd.tcpdump.pcap');
+    expect(res.headers['content-disposition']).toBe('attachment; filename="spooled-call_192.0.2.1_20261129T170000.123456Z.pcap"');
+    const expected: Buffer[] = [];
+    const summary = await readCallPcap(spool, { callId: CALL_ID, startSec: START_SEC, startUsec: 123456 }, (c) => {
+      expected.push(Buffer.from(c));
+    });
+    expect(summary.packets).toBeGreaterThan(10);
+    expect(res.rawPayload.equals(Buffer.concat(expected))).toBe(true);
+    // ns-resolution classic pcap magic, little-endian.
+    expect(res.rawPayload.readUInt32LE(0)).toBe(0xa1b23c4d);
+    const sipOnly = await server!.inject({ method: 'GET', url: `/api/v1/calls/${encodeURIComponent(CALL_ID)}/pcap?start=${START}&parts=sip` });
+    expect(sipOnly.rawPayload.equals(res.rawPayload)).toBe(true);
+    // The call has no RTP file stored.
+    await expectError(server!, `/api/v1/calls/${encodeURIComponent(CALL_ID)}/pcap?start=${START}&parts=rtp`, 404, 'CALL_NOT_FOUND');
+  });
+
+  it.each([
+    [`/api/v1/calls/unknown/pcap?start=${START}`, 404, 'CALL_NOT_FOUND'],
+    [`/api/v1/calls/${encodeURIComponent(CALL_ID)}/pcap?start=2026-11-29T17:00:00.123457Z`, 404, 'CALL_NOT_FOUND'],
+    [`/api/v1/calls/corrupt/pcap?start=${START}`, 500, 'SPOOL_CORRUPT'],
+    ['/api/v1/calls/x/pcap', 400, 'BAD_REQUEST'],
+    ['/api/v1/calls/x/pcap?start=yesterday', 400, 'BAD_START'],
+    ['/api/v1/calls/x/pcap?start=2026-11-29T17:00:00', 400, 'BAD_START'],
+    ['/api/v1/calls/x/pcap?start=1969-12-31T23:59:59Z', 400, 'BAD_START'],
+    ['/api/v1/calls/x/pcap?start=2200-01-01T00:00:00Z', 400, 'BAD_START'],
+    ['/api/v1/calls/x/pcap?start=2026-02-30T00:00:00Z', 400, 'BAD_START'],
+    [`/api/v1/calls/x/pcap?start=${'9'.repeat(41)}`, 400, 'BAD_REQUEST'],
+    [`/api/v1/calls/x/pcap?start=${START}&parts=audio`, 400, 'BAD_PARTS'],
+    [`/api/v1/calls/x/pcap?start=${START}&parts=sip,sip`, 400, 'BAD_PARTS'],
+    [`/api/v1/calls/x/pcap?start=${START}&parts=`, 400, 'BAD_PARTS'],
+    [`/api/v1/calls/a%00b/pcap?start=${START}`, 400, 'BAD_CALL_ID'],
+    [`/api/v1/calls/${'a'.repeat(1025)}/pcap?start=${START}`, 400, 'BAD_REQUEST'],
+    // Traversal: an encoded path is a Call-ID the spool hashes, so nothing outside it is read (dot
+    // segments are refused with BAD_PATH: tested over a real socket, inject() normalises them).
+    [`/api/v1/calls/..%2F..%2Fsecret.pcap/pcap?start=${START}`, 404, 'CALL_NOT_FOUND'],
+    [`/api/v1/calls/..%2F..%2Fsecret/pcap?start=${START}&parts=sip`, 404, 'CALL_NOT_FOUND'],
+    [`/api/v1/calls/%2Fetc%2Fpasswd/pcap?start=${START}`, 404, 'CALL_NOT_FOUND'],
+    [`/api/v1/calls/x/pcap?start=${START}&q=${'x'.repeat(5000)}`, 414, 'URL_TOO_LONG'],
+    ['/api/v1/calls/x/audio', 404, 'NOT_FOUND'],
+  ])('GET %s -> %i %s', async (url, status, code) => {
+    await expectError(build(), url, status, code);
+  });
+
+  it('rate-limits with 429 RATE_LIMITED and Retry-After, per client before a token is verified', async () => {
+    const app = build({ CALLSCOPE_MANAGER_API_RATE_LIMIT_MAX: '3' });
+    for (let i = 0; i < 3; i++) expect((await app.inject({ method: 'GET', url: '/api/v1/health' })).statusCode).toBe(200);
+    const res = await app.inject({ method: 'GET', url: '/api/v1/health' });
+    expect(res.statusCode).toBe(429);
+    expect(res.json<{ code: string }>().code).toBe('RATE_LIMITED');
+    expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+    await expectError(app, '/nope', 429, 'RATE_LIMITED');
+    // Another client address has its own bucket.
+    expect((await app.inject({ method: 'GET', url: '/api/v1/health', remoteAddress: '127.0.0.2' })).statusCode).toBe(200);
+  });
+
+  it('a verified token has its own bucket, whatever address it comes from', async () => {
+    const app = build({ CALLSCOPE_MANAGER_API_TOKENS: TOKENS, CALLSCOPE_MANAGER_API_RATE_LIMIT_MAX: '2' });
+    // First request verifies the token (counted against the address), the next two against the token.
+    expect((await app.inject({ method: 'GET', url: '/api/v1/stats', headers: AUTH })).statusCode).toBe(200);
+    expect((await app.inject({ method: 'GET', url: '/api/v1/stats', headers: AUTH, remoteAddress: '127.0.0.3' })).statusCode).toBe(200);
+    expect((await app.inject({ method: 'GET', url: '/api/v1/stats', headers: AUTH, remoteAddress: '127.0.0.4' })).statusCode).toBe(200);
+    expect((await app.inject({ method: 'GET', url: '/api/v1/stats', headers: AUTH, remoteAddress: '127.0.0.5' })).statusCode).toBe(429);
+    // The address still has one request left for others.
+    expect((await app.inject({ method: 'GET', url: '/api/v1/health' })).statusCode).toBe(200);
+  });
+
+  it('answers wrong methods and bodies with catalogue errors', async () => {
+    const app = build();
+    await expectError(app, '/nope', 404, 'NOT_FOUND');
     const post = await app.inject({ method: 'POST', url: '/api/v1/health', payload: { a: 1 } });
     expect(post.statusCode).toBe(404);
-    expect(post.json<{ code: string }>().code).toBe('NOT_FOUND');
     const bad = await app.inject({ method: 'POST', url: '/api/v1/health', headers: { 'content-type': 'application/json' }, payload: '{' });
-    expect(bad.statusCode).toBe(400);
     expect(bad.json<{ code: string }>().code).toBe('BAD_REQUEST');
     const big = await app.inject({ method: 'POST', url: '/api/v1/health', headers: { 'content-type': 'application/json' }, payload: `"${'x'.repeat(70_000)}"` });
     expect(big.statusCode).toBe(413);
     expect(big.json()).toEqual({ code: 'PAYLOAD_TOO_LARGE', message: 'request body too large' });
   });
 
-  it('serves Prometheus text on /metrics with uptime, memory and response counts', async () => {
-    const app = build({ CALLSCOPE_MANAGER_API_TOKEN: TOKEN });
+  it('serves /openapi.json generated from the route schemas', async () => {
+    const res = await build().inject({ method: 'GET', url: '/openapi.json' });
+    expect(res.statusCode).toBe(200);
+    const doc = res.json<{ openapi: string; paths: Record<string, { get: { parameters?: { name: string; in: string }[]; responses: Record<string, unknown> } }> }>();
+    expect(doc.openapi).toBe('3.0.3');
+    expect(Object.keys(doc.paths).sort()).toEqual(['/api/v1/calls/active', '/api/v1/calls/active/{callId}', '/api/v1/calls/{callId}/pcap', '/api/v1/health', '/api/v1/stats']);
+    const pcap = doc.paths['/api/v1/calls/{callId}/pcap']!.get;
+    expect(pcap.parameters!.map((p) => `${p.in}:${p.name}`).sort()).toEqual(['path:callId', 'query:parts', 'query:start']);
+    expect(Object.keys(pcap.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '404', '429']));
+    for (const [path, item] of Object.entries(doc.paths)) expect(Object.keys(item.get.responses), path).toContain('200');
+  });
+
+  it('serves Prometheus text on /metrics: process, responses by route and status, daemon reachability', async () => {
+    const app = build({ CALLSCOPE_MANAGER_API_TOKENS: TOKENS });
+    await app.inject({ method: 'GET', url: '/api/v1/stats' });
     await app.inject({ method: 'GET', url: '/api/v1/health' });
     const res = await app.inject({ method: 'GET', url: '/metrics' });
     expect(res.statusCode).toBe(200);
-    expect(res.headers['content-type']).toBe(PROMETHEUS_CONTENT_TYPE);
+    expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
     const lines = res.body.split('\n');
-    expect(lines).toContain('# TYPE process_uptime_seconds gauge');
     expect(lines.find((l) => l.startsWith('process_resident_memory_bytes '))).toMatch(/^process_resident_memory_bytes \d+$/);
     expect(lines).toContain(`callscope_build_info{app="manager-api",version="${MANAGER_API_VERSION}"} 1`);
-    expect(lines).toContain('callscope_http_responses_total{code="401"} 1');
-    // Every sample line is `name{labels} value` or `name value` (text format 0.0.4).
-    for (const line of lines.filter((l) => l !== '' && !l.startsWith('#'))) expect(line).toMatch(/^[a-z_]+(\{[^}]*\})? [0-9.e+-]+$/);
+    expect(lines).toContain('callscope_http_responses_total{route="/api/v1/stats",code="401"} 1');
+    expect(lines).toContain('callscope_http_responses_total{route="/api/v1/health",code="200"} 1');
+    expect(lines).toContain('callscope_daemon_up 0');
+  });
+});
+
+describe('manager-api over a real TLS socket', () => {
+  let pki: string;
+  const pem = (name: string): Buffer => readFileSync(join(pki, name));
+  beforeAll(() => {
+    pki = mkdtempSync(join(tmpdir(), 'hD-manager-api-pki-'));
+    for (const n of ['a', 'b']) {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-days', '2', '-keyout', join(pki, `${n}.key`), '-out', join(pki, `${n}.crt`)], { stdio: 'ignore' });
+    }
+  });
+  afterAll(() => {
+    rmSync(pki, { recursive: true, force: true });
   });
 
-  it('serves HTTPS when TLS files are configured', async () => {
-    const app = build({}, { cert: Buffer.from(TEST_CERT), key: Buffer.from(TEST_KEY) });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const address = app.server.address();
-    const port = typeof address === 'object' && address !== null ? address.port : 0;
-    const body = await new Promise<string>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, path: '/api/v1/health', ca: TEST_CERT, servername: 'localhost' }, (res) => {
-        let text = '';
-        res.on('data', (c: Buffer) => (text += c.toString()));
+  function get(port: number, path: string, ca: Buffer, headers: Record<string, string> = {}): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer; fingerprint: string }> {
+    return new Promise((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path, ca, servername: 'localhost', headers, agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        const fingerprint = (res.socket as unknown as { getPeerCertificate(): { fingerprint256: string } }).getPeerCertificate().fingerprint256;
+        res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
-          resolve(text);
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), fingerprint });
         });
       });
       req.on('error', reject);
       req.end();
     });
-    expect(JSON.parse(body)).toMatchObject({ status: 'ok' });
+  }
+
+  it('401 without or with a wrong token, 400 on traversal, a pcap with the token, 429 past the limit; SIGHUP reload swaps the certificate', async () => {
+    const app = build({ CALLSCOPE_MANAGER_API_TOKENS: TOKENS, CALLSCOPE_MANAGER_API_RATE_LIMIT_MAX: '6' }, { cert: pem('a.crt'), key: pem('a.key') });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    const ca = pem('a.crt');
+
+    const none = await get(port, '/api/v1/stats', ca);
+    expect([none.status, JSON.parse(none.body.toString()).code]).toEqual([401, 'UNAUTHORIZED']);
+    const wrong = await get(port, '/api/v1/stats', ca, { authorization: 'Bearer wrong-token-0123456789' });
+    expect([wrong.status, JSON.parse(wrong.body.toString()).code]).toEqual([401, 'UNAUTHORIZED']);
+    for (const path of ['/api/v1/calls/../../../etc/passwd/pcap', `/api/v1/calls/%2e%2e/pcap?start=${START}`, '/api/v1/./stats', '/api/v1/calls/x/%2E./y']) {
+      const traversal = await get(port, path, ca, AUTH);
+      expect([traversal.status, JSON.parse(traversal.body.toString()).code], path).toEqual([400, 'BAD_PATH']);
+    }
+    const pcap = await get(port, `/api/v1/calls/${encodeURIComponent(CALL_ID)}/pcap?start=${START}`, ca, AUTH);
+    expect(pcap.status).toBe(200);
+    expect(pcap.headers['content-type']).toBe('application/vnd.tcpdump.pcap');
+    expect(pcap.body.readUInt32LE(0)).toBe(0xa1b23c4d);
+
+    // Swap to certificate b: new connections must present it (and a client trusting only a fails).
+    reloadTls(app, { cert: pem('b.crt'), key: pem('b.key') });
+    const after = await get(port, '/api/v1/health', pem('b.crt'));
+    expect(after.status).toBe(200);
+    expect(after.fingerprint).not.toBe(pcap.fingerprint);
+    await expect(get(port, '/api/v1/health', ca)).rejects.toThrow(/self[- ]signed|certificate/i);
+
+    let limited = 0;
+    for (let i = 0; i < 8; i++) if ((await get(port, '/api/v1/stats', pem('b.crt'), AUTH)).status === 429) limited++;
+    expect(limited).toBeGreaterThan(0);
   });
 });
 
 describe('manager-api config', () => {
-  it('is valid with defaults: loopback 127.0.0.1:5029, no token, no TLS', () => {
-    const { config } = loadManagerApiConfig([], {});
-    expect(config).toEqual({
+  it('is valid with defaults: loopback 127.0.0.1:5029, no tokens, no TLS', () => {
+    expect(loadManagerApiConfig([], {}).config).toEqual({
       listen: { host: '127.0.0.1', port: 5029 },
-      token: null,
+      tokens: [],
       tls: { cert: null, key: null },
       spool: { dir: 'var/spool' },
-      sniffer: { stateSocket: 'var/run/sniffer.sock' },
+      control: 'var/run/sniffer.sock',
+      rateLimit: { max: 600, windowS: 60 },
       log: { level: 'info', pretty: null },
     });
   });
 
-  it('takes env overrides', () => {
-    const { config } = loadManagerApiConfig([], { CALLSCOPE_MANAGER_API_LISTEN_PORT: '6029', CALLSCOPE_MANAGER_API_LOG_LEVEL: 'debug' });
-    expect(config.listen.port).toBe(6029);
-    expect(config.log.level).toBe('debug');
+  it('takes tokens as JSON from the environment and allows a routable address with them', () => {
+    const { config } = loadManagerApiConfig([], { CALLSCOPE_MANAGER_API_TOKENS: TOKENS, CALLSCOPE_MANAGER_API_LISTEN_HOST: '0.0.0.0' });
+    expect(config.tokens.map((t) => t.name)).toEqual(['gui']);
   });
 
   it.each([
-    [{ CALLSCOPE_MANAGER_API_LISTEN_HOST: '0.0.0.0' }, 'listen.host: 0.0.0.0 is not a loopback address, so a token must be set (the API serves call pcaps) (from env CALLSCOPE_MANAGER_API_LISTEN_HOST)'],
-    [{ CALLSCOPE_MANAGER_API_TOKEN: 'short' }, 'token: must NOT have fewer than 16 characters, got a secret value'],
+    [{ CALLSCOPE_MANAGER_API_LISTEN_HOST: '0.0.0.0' }, 'listen.host: 0.0.0.0 is not a loopback address, so tokens must be set'],
+    [{ CALLSCOPE_MANAGER_API_TOKENS: '[{"name":"gui","hash":"plain-token-0123456789"}]' }, 'tokens[0].hash: not a stored token hash'],
+    [{ CALLSCOPE_MANAGER_API_TOKENS: JSON.stringify([{ name: 'a', hash: hashToken(TOKEN) }, { name: 'a', hash: hashToken(TOKEN) }]) }, 'token name a is used twice'],
+    [{ CALLSCOPE_MANAGER_API_TOKENS: '[{"name":"has space","hash":"x"}]' }, 'tokens'],
+    [{ CALLSCOPE_MANAGER_API_TOKEN: 'old-single-token-0123' }, 'TOKEN'],
     [{ CALLSCOPE_MANAGER_API_TLS_CERT: '/etc/cert.pem' }, 'tls.key: tls.cert and tls.key must be set together'],
     [{ CALLSCOPE_MANAGER_API_LISTEN_PORT: '0' }, 'listen.port: must be >= 1, got 0 (from env CALLSCOPE_MANAGER_API_LISTEN_PORT)'],
   ])('rejects %j', (env, message) => {

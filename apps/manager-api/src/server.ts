@@ -1,12 +1,22 @@
+import { stat } from 'node:fs/promises';
+import type { Server as HttpsServer } from 'node:https';
+import { Readable } from 'node:stream';
 import { fastify, LogController } from 'fastify';
 import type { FastifyInstance, FastifyRequest, FastifyReply, FastifyError } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import { MergedCaptureFormat, openCallPcap, SpoolError, SpoolErrorCode } from '@callscope/pcap-store';
+import type { CallPcapStream } from '@callscope/pcap-store';
 import { httpErrorCode } from '@callscope/runtime';
 import type { DeepReadonly, Logger } from '@callscope/runtime';
-import { API_ERRORS, sendApiError } from './api-errors.js';
-import { BearerAuth } from './bearer-auth.js';
+import { API_ERROR_SCHEMA, API_ERRORS, sendApiError } from './api-errors.js';
+import type { ApiErrorCode } from './api-errors.js';
+import { isAcceptableCallId, MAX_CALL_ID_LENGTH, MAX_URL_LENGTH, parseCallStart, parseParts, pcapFileName } from './call-input.js';
 import type { ManagerApiConfig } from './config.js';
 import { MANAGER_API_APP } from './config.js';
-import { PROMETHEUS_CONTENT_TYPE, renderProcessMetrics } from './process-metrics.js';
+import { ControlClient, controlError, ControlUnreachableError } from './control-client.js';
+import { ManagerApiMetrics } from './metrics.js';
+import { TokenVerifier } from './token-hash.js';
 
 /** What {@link buildServer} needs besides the config. */
 export interface ManagerApiDeps {
@@ -25,13 +35,58 @@ export interface HealthBody {
   readonly uptimeS: number;
 }
 
+/** Body of `GET /api/v1/stats`. */
+export interface StatsBody {
+  /** `ok`: `sensor` is the daemon's `/stats`; `unreachable`: no daemon answers (pcaps are still served). */
+  readonly daemon: 'ok' | 'unreachable';
+  /** Why the daemon could not be asked (only when unreachable). */
+  readonly reason?: string;
+  readonly sensor: unknown;
+  readonly spool: { readonly dir: string; readonly exists: boolean };
+}
+
+/** Daemon `limit` bound (sniffer control-server MAX_ACTIVE_CALLS_LISTED). */
+const MAX_ACTIVE_LIMIT = 10_000;
+/** Paths served without a token: liveness, the scraper's metrics and the API description. */
+const OPEN_PATHS = new Set(['/api/v1/health', '/metrics', '/openapi.json']);
+const PCAP_CONTENT_TYPE = 'application/vnd.tcpdump.pcap';
+const PCAPNG_CONTENT_TYPE = 'application/x-pcapng';
+
+const errors = (...statuses: number[]): Record<number, typeof API_ERROR_SCHEMA> => Object.fromEntries(statuses.map((s) => [s, API_ERROR_SCHEMA]));
+const callIdParams = {
+  type: 'object',
+  required: ['callId'],
+  additionalProperties: false,
+  properties: { callId: { type: 'string', minLength: 1, maxLength: MAX_CALL_ID_LENGTH, description: 'Call-ID as stored in the CDR (percent-encoded in the URL).' } },
+} as const;
+const passThrough = { type: 'object', additionalProperties: true, description: "The sensor daemon's JSON, unchanged." } as const;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Name of the verified token (null on open paths or when no tokens are configured). */
+    tokenName: string | null;
+  }
+}
+
+/** Whether a raw request path has `.` or `..` segments (also percent-encoded). */
+function hasDotSegment(path: string): boolean {
+  for (const segment of path.split('/')) {
+    const s = segment.toLowerCase().replace(/%2e/g, '.');
+    if (s === '.' || s === '..') return true;
+  }
+  return false;
+}
+
 /**
- * Builds the manager-api HTTP server (not listening yet):
- * - `GET /api/v1/health`: `{ status, version, uptimeS }`;
- * - `GET /metrics`: Prometheus text of process uptime, memory and HTTP responses;
- * - when `config.token` is set, every path but `/metrics` (so all of `/api/*`, known or not)
- *   requires `Authorization: Bearer <token>`;
- * - every error is `{ code, message }` from {@link API_ERRORS}.
+ * Builds the manager-api HTTP server (not listening yet). Routes under `/api/v1`: `health`
+ * (open), `stats`, `calls/active`, `calls/active/{callId}`, `calls/{callId}/pcap`; plus `/metrics`
+ * (open, Prometheus) and `/openapi.json` (open, generated from the route schemas). When tokens
+ * are configured every other path, known or not, needs `Authorization: Bearer <token>`. Every
+ * request is rate-limited per verified token, else per client address. Every error is
+ * `{ code, message }` from {@link API_ERRORS}.
+ *
+ * Per-call SIP, audio and stream routes (`calls/{callId}/sip|audio|streams`) are not here yet:
+ * they are registered in {@link callRoutes} beside `pcap` once libs/call-artifacts exists.
  */
 export function buildServer(config: DeepReadonly<ManagerApiConfig>, deps: ManagerApiDeps): FastifyInstance {
   const tls = deps.tls ?? null;
@@ -41,45 +96,292 @@ export function buildServer(config: DeepReadonly<ManagerApiConfig>, deps: Manage
     // One debug line per request from the onResponse hook instead of two info lines.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024,
+    // Call-IDs are long (up to 1024 characters, x3 percent-encoded); the URL check below bounds it.
+    routerOptions: { maxParamLength: MAX_CALL_ID_LENGTH * 3 },
     ...(tls === null ? {} : { https: { cert: tls.cert, key: tls.key } }),
   }) as unknown as FastifyInstance;
 
-  const responses = new Map<number, number>();
+  const control = new ControlClient(config.control);
+  const metrics = new ManagerApiMetrics({
+    app: MANAGER_API_APP,
+    version: deps.version,
+    daemonUp: () =>
+      control.get('/stats').then(
+        (a) => a.status === 200,
+        () => false,
+      ),
+  });
+  const verifier = config.tokens.length > 0 ? new TokenVerifier(config.tokens) : null;
+  app.decorateRequest('tokenName', null);
+
   app.addHook('onResponse', (request, reply, done) => {
-    responses.set(reply.statusCode, (responses.get(reply.statusCode) ?? 0) + 1);
-    request.log.debug({ method: request.method, url: request.url, statusCode: reply.statusCode, ms: reply.elapsedTime }, 'request');
+    metrics.countResponse(request.routeOptions.url, reply.statusCode);
+    request.log.debug({ method: request.method, url: request.url, statusCode: reply.statusCode, ms: reply.elapsedTime, token: request.tokenName }, 'request');
     done();
   });
 
-  app.setNotFoundHandler((_request, reply) => sendApiError(reply, 'NOT_FOUND'));
+  // First, before any work: bound the URL and refuse dot segments (a traversal probe).
+  app.addHook('onRequest', (request, reply, next) => {
+    const url = request.url;
+    if (url.length > MAX_URL_LENGTH) {
+      void sendApiError(reply, 'URL_TOO_LONG', `request URL over ${MAX_URL_LENGTH} characters`);
+      return;
+    }
+    if (hasDotSegment(url.split('?', 1)[0]!)) {
+      request.log.info({ ip: request.ip, url }, 'refused a path with dot segments');
+      void sendApiError(reply, 'BAD_PATH');
+      return;
+    }
+    next();
+  });
+
+  if (verifier !== null) {
+    // preParsing, not onRequest: the rate limiter (route-level onRequest) runs first, so wrong
+    // tokens are rate-limited before they cost an scrypt. Unknown paths are refused too, so
+    // probing does not bypass the token.
+    app.addHook('preParsing', async (request, reply) => {
+      if (OPEN_PATHS.has(request.url.split('?', 1)[0]!)) return;
+      // Unmatched paths are rate-limited only after this hook (fastify runs not-found hooks from
+      // preValidation on), so they accept a token this process already verified and never pay an
+      // scrypt: a flood of guesses at unknown paths costs a SHA-256 each.
+      const cached = request.routeOptions.url === undefined ? verifier.cachedName(request.headers.authorization) : null;
+      const outcome =
+        request.routeOptions.url !== undefined
+          ? await verifier.check(request.headers.authorization)
+          : cached !== null
+            ? ({ ok: true, name: cached } as const)
+            : ({ ok: false, reason: request.headers.authorization === undefined ? 'missing' : 'invalid' } as const);
+      if (outcome.ok) {
+        request.tokenName = outcome.name;
+        return;
+      }
+      request.log.info({ outcome: outcome.reason, ip: request.ip, url: request.url }, 'rejected unauthenticated request');
+      // RFC 6750 §3: tell the client which scheme to use and why it failed.
+      void reply.header('www-authenticate', outcome.reason === 'missing' ? 'Bearer realm="callscope"' : 'Bearer realm="callscope", error="invalid_token"');
+      return sendApiError(reply, 'UNAUTHORIZED');
+    });
+  }
+
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    if (error.statusCode === 429) return sendApiError(reply, 'RATE_LIMITED', error.message);
     const { code, detail } = httpErrorCode(API_ERRORS, error);
     if (code === 'INTERNAL') request.log.error({ err: error }, 'request failed');
     return sendApiError(reply, code, detail);
   });
 
-  app.get('/metrics', (_request, reply) =>
-    reply.type(PROMETHEUS_CONTENT_TYPE).send(renderProcessMetrics({ app: MANAGER_API_APP, version: deps.version, responses })),
-  );
+  void app.register(rateLimit, {
+    global: true,
+    max: config.rateLimit.max,
+    timeWindow: config.rateLimit.windowS * 1000,
+    // A verified token has its own bucket; anything else (no token, a wrong one, a token not yet
+    // verified by this process) counts against the client address.
+    keyGenerator: (request) => {
+      const name = verifier?.cachedName(request.headers.authorization) ?? null;
+      return name === null ? `ip:${request.ip}` : `token:${name}`;
+    },
+    errorResponseBuilder: (_request, context) => ({
+      statusCode: 429,
+      message: `${API_ERRORS.RATE_LIMITED.message}: at most ${context.max} per ${context.after}`,
+    }),
+  });
+  void app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'callscope manager-api', version: deps.version, description: 'Per-sensor API: live state from the sensor daemon, call pcaps from the spool.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
 
-  if (config.token !== null) {
-    const auth = new BearerAuth(config.token);
-    // A root hook (not one scoped to the /api routes) so unknown paths are refused before they
-    // can be probed; only /metrics stays open, for scrapers, and shows no call data.
-    app.addHook('onRequest', (request, reply, next) => {
-      const path = request.url.split('?', 1)[0];
-      const outcome = path === '/metrics' ? 'ok' : auth.check(request.headers.authorization);
-      if (outcome === 'ok') {
-        next();
-        return;
-      }
-      request.log.info({ outcome, ip: request.ip, url: request.url }, 'rejected unauthenticated request');
-      // RFC 6750 §3: tell the client which scheme to use and why it failed.
-      void reply.header('www-authenticate', outcome === 'missing' ? 'Bearer realm="callscope"' : 'Bearer realm="callscope", error="invalid_token"');
-      void sendApiError(reply, 'UNAUTHORIZED');
+  void app.register((api: FastifyInstance, _opts, done) => {
+    api.setNotFoundHandler({ preValidation: api.rateLimit() }, (_request, reply) => sendApiError(reply, 'NOT_FOUND'));
+
+    api.get('/openapi.json', { schema: { hide: true } }, () => api.swagger());
+
+    api.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+      const { contentType, text } = await metrics.render();
+      return reply.type(contentType).send(text);
     });
+
+    api.get(
+      '/api/v1/health',
+      {
+        schema: {
+          summary: 'Liveness (no token needed)',
+          security: [],
+          response: {
+            200: { type: 'object', required: ['status', 'version', 'uptimeS'], additionalProperties: false, properties: { status: { type: 'string', enum: ['ok'] }, version: { type: 'string' }, uptimeS: { type: 'number' } } },
+            ...errors(429),
+          },
+        },
+      },
+      (): HealthBody => ({ status: 'ok', version: deps.version, uptimeS: Math.round(process.uptime() * 1000) / 1000 }),
+    );
+
+    api.get(
+      '/api/v1/stats',
+      {
+        schema: {
+          summary: "The sensor daemon's counters, or daemon: unreachable (then pcaps are still served from the spool)",
+          response: {
+            200: {
+              type: 'object',
+              required: ['daemon', 'sensor', 'spool'],
+              additionalProperties: false,
+              properties: {
+                daemon: { type: 'string', enum: ['ok', 'unreachable'] },
+                reason: { type: 'string' },
+                sensor: { ...passThrough, nullable: true },
+                spool: { type: 'object', required: ['dir', 'exists'], additionalProperties: false, properties: { dir: { type: 'string' }, exists: { type: 'boolean' } } },
+              },
+            },
+            ...errors(401, 429, 502),
+          },
+        },
+      },
+      async (request, reply): Promise<StatsBody | FastifyReply> => {
+        const spool = { dir: config.spool.dir, exists: await isDirectory(config.spool.dir) };
+        let answer;
+        try {
+          answer = await control.get('/stats');
+        } catch (err) {
+          if (!(err instanceof ControlUnreachableError)) throw err;
+          request.log.debug({ reason: err.message }, 'sensor daemon unreachable');
+          return { daemon: 'unreachable', reason: err.message, sensor: null, spool };
+        }
+        if (answer.status !== 200) return daemonError(reply, answer.body);
+        return { daemon: 'ok', sensor: answer.body, spool };
+      },
+    );
+
+    api.get<{ Querystring: { limit: number } }>(
+      '/api/v1/calls/active',
+      {
+        schema: {
+          summary: 'Open calls on the sensor, from the daemon',
+          querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: MAX_ACTIVE_LIMIT, default: 1000 } } },
+          response: {
+            200: { type: 'object', required: ['calls'], additionalProperties: false, properties: { calls: { type: 'array', items: passThrough } } },
+            ...errors(400, 401, 429, 502, 503),
+          },
+        },
+      },
+      async (request, reply) => {
+        const answer = await askDaemon(reply, `/calls/active?limit=${request.query.limit}`);
+        if (answer === null) return reply;
+        if (!Array.isArray(answer)) return daemonError(reply, answer);
+        return { calls: answer as unknown[] };
+      },
+    );
+
+    api.get<{ Params: { callId: string } }>(
+      '/api/v1/calls/active/:callId',
+      { schema: { summary: 'One open call with its provisional CDR, from the daemon', params: callIdParams, response: { 200: passThrough, ...errors(400, 401, 404, 429, 502, 503) } } },
+      async (request, reply) => {
+        const { callId } = request.params;
+        if (!isAcceptableCallId(callId)) return sendApiError(reply, 'BAD_CALL_ID');
+        const answer = await askDaemon(reply, `/calls/active/${encodeURIComponent(callId)}`);
+        return answer ?? reply;
+      },
+    );
+
+    api.get<{ Params: { callId: string }; Querystring: { start: string; parts?: string } }>(
+      '/api/v1/calls/:callId/pcap',
+      {
+        schema: {
+          summary: "The call's packets from the spool as one time-ordered capture (pcap, or pcapng over several link types)",
+          params: callIdParams,
+          querystring: {
+            type: 'object',
+            required: ['start'],
+            additionalProperties: false,
+            properties: {
+              start: { type: 'string', maxLength: 40, description: 'Call start as stored in the CDR, ISO UTC with microseconds.' },
+              parts: { type: 'string', maxLength: 16, description: 'sip, rtp or sip,rtp (default).' },
+            },
+          },
+          response: {
+            200: { description: 'application/vnd.tcpdump.pcap or application/x-pcapng, streamed', type: 'string', format: 'binary' },
+            ...errors(400, 401, 404, 429, 500),
+          },
+        },
+      },
+      async (request, reply) => {
+        const { callId } = request.params;
+        if (!isAcceptableCallId(callId)) return sendApiError(reply, 'BAD_CALL_ID');
+        const start = parseCallStart(request.query.start);
+        if (start === null) return sendApiError(reply, 'BAD_START');
+        const kinds = parseParts(request.query.parts);
+        if (kinds === null) return sendApiError(reply, 'BAD_PARTS');
+        let capture: CallPcapStream;
+        try {
+          capture = await openCallPcap(config.spool.dir, { callId, startSec: start.sec, startUsec: start.usec, kinds });
+        } catch (err) {
+          if (err instanceof SpoolError) {
+            if (err.code === SpoolErrorCode.CorruptFile) request.log.error({ err }, 'corrupt spool file');
+            return sendApiError(reply, err.code === SpoolErrorCode.CallNotFound ? 'CALL_NOT_FOUND' : 'SPOOL_CORRUPT');
+          }
+          throw err;
+        }
+        const pcapng = capture.format === MergedCaptureFormat.PCAPNG;
+        // Readable.from ends the generator when the client goes away, which closes the files.
+        const body = Readable.from(capture.chunks(), { objectMode: false });
+        body.on('error', (err) => {
+          request.log.error({ err, callId }, 'pcap stream failed after the headers were sent');
+        });
+        body.on('end', () => {
+          request.log.debug({ callId, ...capture.summary }, 'pcap sent');
+        });
+        return reply
+          .type(pcapng ? PCAPNG_CONTENT_TYPE : PCAP_CONTENT_TYPE)
+          .header('content-disposition', `attachment; filename="${pcapFileName(callId, start, pcapng ? 'pcapng' : 'pcap')}"`)
+          .header('cache-control', 'no-store')
+          .send(body);
+      },
+    );
+    // calls/{callId}/sip, /audio and /streams go here, beside pcap, on libs/call-artifacts.
+    done();
+  });
+
+  /** GETs from the daemon; on failure sends the error and returns null. CALL_NOT_ACTIVE passes through. */
+  async function askDaemon(reply: FastifyReply, path: string): Promise<unknown> {
+    let answer;
+    try {
+      answer = await control.get(path);
+    } catch (err) {
+      if (!(err instanceof ControlUnreachableError)) throw err;
+      void sendApiError(reply, 'DAEMON_UNREACHABLE', `${API_ERRORS.DAEMON_UNREACHABLE.message} (${config.control}: ${err.message})`);
+      return null;
+    }
+    if (answer.status === 200) return answer.body;
+    daemonError(reply, answer.body);
+    return null;
   }
 
-  app.get('/api/v1/health', (): HealthBody => ({ status: 'ok', version: deps.version, uptimeS: Math.round(process.uptime() * 1000) / 1000 }));
+  /** Maps a daemon error answer onto the catalogue. */
+  function daemonError(reply: FastifyReply, body: unknown): FastifyReply {
+    const error = controlError(body);
+    const passed: readonly ApiErrorCode[] = ['CALL_NOT_ACTIVE', 'BAD_CALL_ID'];
+    const code = error !== null && (passed as readonly string[]).includes(error.code) ? (error.code as ApiErrorCode) : 'DAEMON_ERROR';
+    reply.log.warn({ daemonError: error }, 'sensor daemon answered with an error');
+    return sendApiError(reply, code, error?.message);
+  }
+
   return app;
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Replaces the TLS certificate and key of a listening HTTPS server (SIGHUP): new connections get
+ * them, open ones keep theirs. Throws when the pair does not load, leaving the old one in use.
+ */
+export function reloadTls(app: FastifyInstance, tls: { readonly cert: Buffer; readonly key: Buffer }): void {
+  (app.server as unknown as HttpsServer).setSecureContext({ cert: tls.cert, key: tls.key });
 }
