@@ -84,14 +84,23 @@ class StreamState {
   readonly stats: RtpStreamStats;
   readonly buckets: StreamBucket[] = [];
   readonly byIndex = new Map<number, StreamBucket>();
-  firstNs = -1n;
-  lastNs = 0n;
+  /** Arrival of the first packet (capture seconds, nanoseconds); -1 before it. */
+  firstSec = -1;
+  firstNsec = 0;
+  /** Arrival of the previous packet, ns from the first (a double: exact for ~104 days). */
+  lastNs = 0;
   lastLost = 0;
   intervalsRead = 0;
   packets = 0;
   constructor(
     readonly series: StreamSeries,
     payloadTypes: PayloadTypeMap,
+    /** IPv4 identity for the per-packet match without building the map key (0 ports: IPv6). */
+    readonly ssrc: number,
+    readonly src4: number,
+    readonly dst4: number,
+    readonly srcPort: number,
+    readonly dstPort: number,
   ) {
     this.stats = new RtpStreamStats({ payloadTypes, intervalMs: SERIES_BUCKET_MS, intervalCapacity: INTERVAL_RING });
   }
@@ -182,6 +191,36 @@ export async function readCallStreamSeries(spoolDir: string, query: CallArtifact
   const decoder = new PacketDecoder({});
   const p = createDecodedPacket();
   const h = new RtpHeader();
+  let last: StreamState | null = null;
+  /** The stream of the packet in `p` (SSRC `ssrc`), created on its first packet; null past the cap. */
+  const streamOf = (ssrc: number): StreamState | null => {
+    const srcIp = formatIp(p.ipVersion, p.src4, p.src6);
+    const dstIp = formatIp(p.ipVersion, p.dst4, p.dst6);
+    const key = `${ssrc} ${srcIp} ${p.srcPort} ${dstIp} ${p.dstPort}`;
+    let st = states.get(key);
+    if (st !== undefined) return st;
+    if (states.size >= MAX_SERIES_STREAMS) return null;
+    const to = announced?.get(`${dstIp}:${p.dstPort}`);
+    const from = announced?.get(`${srcIp}:${p.srcPort}`);
+    const side: SeriesSide = to !== undefined ? (to.side === 'caller' ? 'callee' : 'caller') : (from?.side ?? null);
+    const payloadTypes = to?.payloadTypes ?? from?.payloadTypes ?? new PayloadTypeMap();
+    const codec = payloadTypes.codec[h.payloadType]!;
+    const series: StreamSeries = {
+      ssrc: `0x${(ssrc >>> 0).toString(16).padStart(8, '0')}`,
+      src: { ip: srcIp, port: p.srcPort },
+      dst: { ip: dstIp, port: p.dstPort },
+      side,
+      payloadType: h.payloadType,
+      codec: codec === 0 ? null : (CODEC_NAMES[codec] ?? null),
+      packets: 0,
+      lost: 0,
+      buckets: [],
+    };
+    st = new StreamState(series, payloadTypes, ssrc, p.src4, p.dst4, p.srcPort, p.dstPort);
+    states.set(key, st);
+    result.streams.push(series);
+    return st;
+  };
   const issues = await forEachCallRecord(spoolDir, query, [SpoolGroup.RTP], (rec) => {
     const status = decoder.decode(rec.data, 0, rec.capLen, rec.linkType, rec.tsSec, rec.tsNsec, p);
     if (status === DecodeStatus.Fragment) return;
@@ -194,49 +233,30 @@ export async function readCallStreamSeries(spoolDir: string, query: CallArtifact
       result.skippedPackets++;
       return;
     }
-    const srcIp = formatIp(p.ipVersion, p.src4, p.src6);
-    const dstIp = formatIp(p.ipVersion, p.dst4, p.dst6);
-    const key = `${h.ssrc} ${srcIp} ${p.srcPort} ${dstIp} ${p.dstPort}`;
-    let st = states.get(key);
-    if (st === undefined) {
-      if (states.size >= MAX_SERIES_STREAMS) {
+    // Consecutive packets mostly belong to the same stream: compared as numbers, no key built.
+    let st = last;
+    if (st === null || p.ipVersion !== 4 || st.ssrc !== h.ssrc || st.src4 !== p.src4 || st.dst4 !== p.dst4 || st.srcPort !== p.srcPort || st.dstPort !== p.dstPort) {
+      st = streamOf(h.ssrc);
+      if (st === null) {
         result.untrackedPackets++;
         return;
       }
-      const to = announced?.get(`${dstIp}:${p.dstPort}`);
-      const from = announced?.get(`${srcIp}:${p.srcPort}`);
-      const side: SeriesSide = to !== undefined ? (to.side === 'caller' ? 'callee' : 'caller') : (from?.side ?? null);
-      const payloadTypes = to?.payloadTypes ?? from?.payloadTypes ?? new PayloadTypeMap();
-      const codec = payloadTypes.codec[h.payloadType]!;
-      const series: StreamSeries = {
-        ssrc: `0x${(h.ssrc >>> 0).toString(16).padStart(8, '0')}`,
-        src: { ip: srcIp, port: p.srcPort },
-        dst: { ip: dstIp, port: p.dstPort },
-        side,
-        payloadType: h.payloadType,
-        codec: codec === 0 ? null : (CODEC_NAMES[codec] ?? null),
-        packets: 0,
-        lost: 0,
-        buckets: [],
-      };
-      st = new StreamState(series, payloadTypes);
-      states.set(key, st);
-      result.streams.push(series);
+      last = p.ipVersion === 4 ? st : null;
     }
-    const nowNs = BigInt(rec.tsSec) * 1_000_000_000n + BigInt(rec.tsNsec);
-    if (st.firstNs < 0n) {
-      st.firstNs = nowNs;
-      st.lastNs = nowNs;
+    if (st.firstSec < 0) {
+      st.firstSec = rec.tsSec;
+      st.firstNsec = rec.tsNsec;
     }
+    const nowNs = (rec.tsSec - st.firstSec) * 1e9 + (rec.tsNsec - st.firstNsec);
     const s = st.stats;
     s.update(h, rec.tsSec, rec.tsNsec, h.payloadLength);
-    const index = nowNs < st.firstNs ? 0 : Number((nowNs - st.firstNs) / 1_000_000n / BigInt(SERIES_BUCKET_MS));
+    const index = nowNs < 0 ? 0 : Math.floor(nowNs / (SERIES_BUCKET_MS * 1e6));
     let bucket = st.byIndex.get(index);
     if (bucket === undefined) {
-      const startNs = st.firstNs + BigInt(index) * BigInt(SERIES_BUCKET_MS) * 1_000_000n;
+      const startNs = st.firstNsec + index * SERIES_BUCKET_MS * 1e6;
       bucket = {
         index,
-        start: formatIsoMicros(Number(startNs / 1_000_000_000n), Number((startNs % 1_000_000_000n) / 1000n)),
+        start: formatIsoMicros(st.firstSec + Math.floor(startNs / 1e9), Math.floor((startNs % 1e9) / 1000)),
         packets: 0,
         lost: 0,
         jitterMaxMs: 0,
@@ -251,7 +271,7 @@ export async function readCallStreamSeries(spoolDir: string, query: CallArtifact
     bucket.lost += lost - st.lastLost;
     st.lastLost = lost;
     bucket.jitterMaxMs = Math.max(bucket.jitterMaxMs, round(s.jitterMs));
-    if (nowNs > st.lastNs) bucket.maxDeltaMs = Math.max(bucket.maxDeltaMs, round(Number(nowNs - st.lastNs) / 1e6));
+    if (nowNs > st.lastNs) bucket.maxDeltaMs = Math.max(bucket.maxDeltaMs, round((nowNs - st.lastNs) / 1e6));
     st.lastNs = nowNs;
     st.readIntervals();
   });
