@@ -1,0 +1,205 @@
+/**
+ * Issue 14 (part 1): the built manager-api bundle as an operator runs it, over HTTPS with a named
+ * token: every corpus call's pcap download equals `sniffer pcap` byte for byte; stats and live calls
+ * come from a real `sniffer run --replay` daemon over its control socket, and say "unreachable"
+ * / 503 once it is gone; SIGHUP re-reads the certificate files; the config log shows the token
+ * names, never their hashes.
+ */
+import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { corpusCaptures, corpusPath } from '@callscope/testing';
+
+const run = promisify(execFile);
+const root = new URL('../../', import.meta.url).pathname;
+const sniffer = join(root, 'dist/apps/sniffer/main.js');
+const managerApi = join(root, 'dist/apps/manager-api/main.js');
+const dir = mkdtempSync(join(tmpdir(), 'hD-manager-api-e2e-'));
+const spool = join(dir, 'spool');
+const control = join(dir, 'sniffer.sock');
+const TOKEN = 'e2e-gui-token-0123456789abcdef';
+/** busy-hour-a has 200 calls; a sample per capture keeps the suite fast. */
+const MAX_CALLS_PER_CAPTURE = 4;
+
+let api: ChildProcess | undefined;
+let apiLog = '';
+let port = 0;
+let ca: Buffer = Buffer.alloc(0);
+
+function makeCert(name: string): { cert: string; key: string } {
+  const cert = join(dir, `${name}.crt`);
+  const key = join(dir, `${name}.key`);
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-days', '2', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+  return { cert, key };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => {
+        resolve(typeof a === 'object' && a !== null ? a.port : 0);
+      });
+    });
+    s.on('error', reject);
+  });
+}
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+  fingerprint: string;
+}
+
+function get(path: string, token: string | null = TOKEN, trust: Buffer = ca): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const headers = token === null ? {} : { authorization: `Bearer ${token}` };
+    const req = request({ host: '127.0.0.1', port, path, ca: trust, servername: 'localhost', headers, agent: false }, (res) => {
+      const fingerprint = (res.socket as unknown as { getPeerCertificate(): { fingerprint256: string } }).getPeerCertificate().fingerprint256;
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), fingerprint });
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the JSON shape it expects
+const json = <T>(a: Answer): T => JSON.parse(a.body.toString('utf8')) as T;
+
+async function waitFor(what: string, cond: () => Promise<boolean>, ms = 20_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (await cond().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+const tls = { cert: join(dir, 'server.crt'), key: join(dir, 'server.key') };
+let first: { cert: string; key: string };
+
+beforeAll(async () => {
+  first = makeCert('a');
+  copyFileSync(first.cert, tls.cert);
+  copyFileSync(first.key, tls.key);
+  ca = Buffer.from(execFileSync('cat', [first.cert]));
+  const hash = execFileSync(process.execPath, [managerApi, 'hash-token'], { input: `${TOKEN}\n`, encoding: 'utf8' }).trim();
+  port = await freePort();
+  const config = join(dir, 'manager-api.json');
+  writeFileSync(
+    config,
+    JSON.stringify({ listen: { host: '127.0.0.1', port }, tokens: [{ name: 'e2e-gui', hash }], tls, spool: { dir: spool }, control, rateLimit: { max: 100_000, windowS: 60 } }),
+  );
+  api = spawn(process.execPath, [managerApi, '--config', config], { env: { ...process.env, CALLSCOPE_MANAGER_API_LOG_LEVEL: 'debug' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  api.stdout!.on('data', (c: Buffer) => (apiLog += c.toString()));
+  api.stderr!.on('data', (c: Buffer) => (apiLog += c.toString()));
+  await waitFor('manager-api health', async () => (await get('/api/v1/health', null)).status === 200);
+}, 30_000);
+
+afterAll(async () => {
+  if (api !== undefined && api.exitCode === null) {
+    const exited = new Promise((r) => api!.once('exit', r));
+    api.kill('SIGTERM');
+    await exited;
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('manager-api (built bundle, HTTPS, named token)', () => {
+  test('logs the token names and never the stored hashes', () => {
+    expect(apiLog).toContain('"tokens":["e2e-gui"]');
+    expect(apiLog).not.toMatch(/scrypt\$/);
+  });
+
+  test('refuses missing and wrong tokens with 401', async () => {
+    expect((await get('/api/v1/stats', null)).status).toBe(401);
+    expect(json<{ code: string }>(await get('/api/v1/stats', 'wrong-token-0123456789abcdef')).code).toBe('UNAUTHORIZED');
+  });
+
+  const truths = corpusCaptures()
+    .map((c) => c.truth)
+    .filter((t) => t.calls.length > 0);
+
+  test.each(truths.map((t) => [t.file, t] as const))('pcap of %s equals `sniffer pcap` byte for byte', async (file, truth) => {
+    const analyzed = spawnSync(process.execPath, [sniffer, 'analyze', corpusPath(file), '--spool', spool, '--format', 'jsonl'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    expect(analyzed.status, analyzed.stderr).toBe(0);
+    const records = analyzed.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; call_id: string; start: string });
+    for (const t of truth.calls.slice(0, MAX_CALLS_PER_CAPTURE)) {
+      const rec = records.find((r) => r.type === 'call' && r.call_id === t.call_id)!;
+      const cli = await run(process.execPath, [sniffer, 'pcap', '--spool', spool, '--call-id', rec.call_id, '--start', rec.start], { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 });
+      const http = await get(`/api/v1/calls/${encodeURIComponent(rec.call_id)}/pcap?start=${encodeURIComponent(rec.start)}`);
+      expect(http.status, rec.call_id).toBe(200);
+      expect(http.headers['content-disposition']).toMatch(/^attachment; filename="[A-Za-z0-9._-]+\.pcap(ng)?"$/);
+      expect(http.body.length, rec.call_id).toBe(cli.stdout.length);
+      expect(http.body.equals(cli.stdout), rec.call_id).toBe(true);
+      // SIP only is the SIP group of the same merge: never larger, still a capture.
+      const sip = await get(`/api/v1/calls/${encodeURIComponent(rec.call_id)}/pcap?start=${encodeURIComponent(rec.start)}&parts=sip`);
+      expect(sip.status).toBe(200);
+      expect(sip.body.length).toBeLessThanOrEqual(http.body.length);
+    }
+  }, 120_000);
+
+  test('stats and live calls come from a running `sniffer run --replay` daemon, then say it is gone', async () => {
+    const before = json<{ daemon: string }>(await get('/api/v1/stats'));
+    expect(before.daemon).toBe('unreachable');
+    expect((await get('/api/v1/calls/active')).status).toBe(503);
+
+    const daemon = spawn(process.execPath, [sniffer, 'run', '--replay', corpusPath('basic-caller-bye-pcma.pcap'), '--speed', '1', '--control', control, '--jsonl=-'], {
+      env: { ...process.env, CALLSCOPE_SNIFFER_CONFIG: '' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let daemonErr = '';
+    daemon.stderr.on('data', (c: Buffer) => (daemonErr += c.toString()));
+    const exited = new Promise((r) => daemon.once('exit', r));
+    try {
+      await waitFor('a call in progress', async () => {
+        const a = await get('/api/v1/calls/active');
+        return a.status === 200 && json<{ calls: unknown[] }>(a).calls.length >= 1;
+      });
+      const stats = json<{ daemon: string; sensor: { calls_open: number; version: string; sources: { kind: string }[] }; spool: { exists: boolean } }>(await get('/api/v1/stats'));
+      expect(stats.daemon).toBe('ok');
+      expect(stats.sensor.calls_open).toBeGreaterThanOrEqual(1);
+      expect(stats.sensor.sources[0]!.kind).toBe('replay');
+      expect(stats.spool.exists).toBe(true);
+      const list = json<{ calls: { call_id: string }[] }>(await get('/api/v1/calls/active?limit=5')).calls;
+      const one = await get(`/api/v1/calls/active/${encodeURIComponent(list[0]!.call_id)}`);
+      expect(one.status).toBe(200);
+      const detail = json<{ call_id: string; record: { call_id: string } }>(one);
+      expect([detail.call_id, detail.record.call_id]).toEqual([list[0]!.call_id, list[0]!.call_id]);
+      const none = await get('/api/v1/calls/active/no-such-call%40nowhere');
+      expect([none.status, json<{ code: string }>(none).code]).toEqual([404, 'CALL_NOT_ACTIVE']);
+      const metrics = (await get('/metrics', null)).body.toString();
+      expect(metrics).toContain('callscope_daemon_up 1');
+    } finally {
+      daemon.kill('SIGTERM');
+      await exited;
+    }
+    expect(daemonErr).not.toMatch(/"level":50/);
+    const after = json<{ daemon: string; sensor: unknown }>(await get('/api/v1/stats'));
+    expect(after).toMatchObject({ daemon: 'unreachable', sensor: null });
+    const gone = await get('/api/v1/calls/active');
+    expect([gone.status, json<{ code: string }>(gone).code]).toEqual([503, 'DAEMON_UNREACHABLE']);
+  }, 60_000);
+
+  test('SIGHUP re-reads the certificate files', async () => {
+    const before = await get('/api/v1/health', null);
+    const second = makeCert('b');
+    copyFileSync(second.cert, tls.cert);
+    copyFileSync(second.key, tls.key);
+    api!.kill('SIGHUP');
+    const trustB = Buffer.from(execFileSync('cat', [second.cert]));
+    await waitFor('the new certificate', async () => (await get('/api/v1/health', null, trustB)).fingerprint !== before.fingerprint, 10_000);
+    expect(apiLog).toContain('TLS certificate and key reloaded');
+    ca = trustB;
+  });
+});
