@@ -1,35 +1,39 @@
 /**
- * Behaviour and malformed-input table of readCallSip / readCallStreamSeries, on spools written by
- * the built sniffer (`analyze --spool`) from corpus captures, then damaged on purpose.
+ * readCallSip / readCallStreamSeries on spools written with pcap-store's SpoolWriter from the
+ * corpus's one-call captures (test/spool-from-capture.ts): counts against the truth files, then
+ * the malformed-input table (files cut, missing, not a capture). The spool the sniffer itself
+ * writes, and the CDR comparison, are in e2e/src/call-artifacts.test.ts.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { parseIsoMicros } from '@callscope/cdr-model';
 import { locateCallFiles, SpoolError, SpoolErrorCode, SpoolGroup } from '@callscope/pcap-store';
-import { corpusCaptures, corpusPath } from '@callscope/testing';
+import { corpusCaptures, corpusPath, type CorpusTruth } from '@callscope/testing';
+import { spoolFromCapture } from '../test/spool-from-capture.js';
 import { readCallSip, readCallStreamSeries, type CallArtifactQuery } from './index.js';
 
-const root = new URL('../../../', import.meta.url).pathname;
-const sniffer = join(root, 'dist/apps/sniffer/main.js');
 const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
+const tempDir = (): string => {
+  const d = mkdtempSync(join(tmpdir(), 'hE-call-artifacts-'));
+  dirs.push(d);
+  return d;
+};
 
-interface Cdr { type: string; call_id: string; start: string; sip_packets: number; streams: { packets: number; lost: number }[] }
+const truthOf = (file: string): CorpusTruth => corpusCaptures().find((c) => c.truth.file === file)!.truth;
 
-/** Analyses `capture` into a fresh spool; its first call's query and CDR. */
-function spoolOf(capture: string): { spool: string; query: CallArtifactQuery; cdr: Cdr } {
-  const spool = mkdtempSync(join(tmpdir(), 'hE-call-artifacts-'));
-  dirs.push(spool);
-  const run = spawnSync(process.execPath, [sniffer, 'analyze', capture, '--spool', spool, '--format', 'jsonl'], { encoding: 'utf8' });
-  if (run.status !== 0) throw new Error(`sniffer analyze ${capture}: ${run.stderr}`);
-  const cdr = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as Cdr).find((r) => r.type === 'call')!;
-  const start = parseIsoMicros(cdr.start)!;
-  return { spool, query: { callId: cdr.call_id, startSec: start.sec, startUsec: start.usec }, cdr };
+/** Spools the one call of `file` (a corpus name or a path) under its truth's Call-ID and INVITE time. */
+async function spoolOf(file: string, truth: CorpusTruth, gzip = false): Promise<{ spool: string; query: CallArtifactQuery }> {
+  const spool = tempDir();
+  const call = truth.calls[0]!;
+  const us = Math.round(call.invite_time * 1e6);
+  const query = { callId: call.call_id, startSec: Math.floor(us / 1e6), startUsec: us % 1e6 };
+  await spoolFromCapture(file.includes('/') ? file : corpusPath(file), spool, query, gzip);
+  return { spool, query };
 }
 
 async function fileOf(spool: string, query: CallArtifactQuery, group: SpoolGroup): Promise<string> {
@@ -38,34 +42,62 @@ async function fileOf(spool: string, query: CallArtifactQuery, group: SpoolGroup
   return loc.files[0]!.path;
 }
 
-const truthOf = (file: string) => corpusCaptures().find((c) => c.truth.file === file)!.truth;
+const oneCall = corpusCaptures()
+  .map((c) => c.truth)
+  .filter((t) => t.calls.length === 1);
+
+describe('one-call corpus captures: counts as the truth', () => {
+  test.each(oneCall.map((t) => [t.file, t] as const))('%s', async (file, truth) => {
+    const { spool, query } = await spoolOf(file, truth, file.startsWith('basic-caller'));
+    const call = truth.calls[0]!;
+    const ladder = (await readCallSip(spool, query))!;
+    expect(ladder.count).toBe(call.sip_messages);
+    expect(ladder.messages[0]!.firstLine).toMatch(/^INVITE /);
+    expect(ladder.messages.filter((m) => m.firstLine.startsWith('INVITE ') && m.cseq === ladder.messages[0]!.cseq)).toHaveLength(call.invite_requests);
+    expect(ladder.messages.every((m) => m.transport === (call.transport.toLowerCase() === 'tcp' ? 'tcp' : 'udp'))).toBe(true);
+
+    const series = await readCallStreamSeries(spool, query);
+    expect(series.rtpMissing).toBe(truth.rtp_streams.length === 0);
+    const got = series.streams.map((s) => `${s.ssrc} ${s.src.port}>${s.dst.port} ${s.buckets.reduce((a, b) => a + b.packets, 0)} ${s.buckets.reduce((a, b) => a + b.lost, 0)}`);
+    const want = truth.rtp_streams.map((s) => `${s.ssrc} ${s.src_port}>${s.dst_port} ${s.packets} ${s.lost}`);
+    expect(got.sort()).toEqual(want.sort());
+    for (const s of series.streams) {
+      const t = truth.rtp_streams.find((r) => r.ssrc === s.ssrc && r.src_port === s.src.port)!;
+      // Sides from the SDP: the stream sent from the INVITE's source address is the caller's.
+      expect(s.side).toBe(t.src === call.caller_ip ? 'caller' : 'callee');
+      expect(s.payloadType).toBe(t.payload_type);
+    }
+  });
+});
 
 describe('readCallSip', () => {
   test('an unknown call gives null; the series say both files are missing', async () => {
-    const { spool, query } = spoolOf(corpusPath('cancel-487.pcap'));
+    const { spool, query } = await spoolOf('cancel-487.pcap', truthOf('cancel-487.pcap'));
     const other = { ...query, callId: `${query.callId}x` };
     expect(await readCallSip(spool, other)).toBeNull();
-    const series = await readCallStreamSeries(spool, other);
-    expect(series).toMatchObject({ rtpMissing: true, sipMissing: true, streams: [] });
+    expect(await readCallStreamSeries(spool, other)).toMatchObject({ rtpMissing: true, sipMissing: true, streams: [] });
   });
 
-  test('a message shape: time with µs, addresses, transport, headers in order, body, raw', async () => {
-    const { spool, query } = spoolOf(corpusPath('basic-callee-bye-pcmu.pcap'));
+  test('a message: time with µs, addresses, transport, headers in order, body, raw', async () => {
+    const truth = truthOf('basic-callee-bye-pcmu.pcap');
+    const { spool, query } = await spoolOf('basic-callee-bye-pcmu.pcap', truth);
     const ladder = (await readCallSip(spool, query))!;
     const invite = ladder.messages[0]!;
     expect(invite.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
     const t = parseIsoMicros(invite.time)!;
-    expect(Math.abs(t.sec + t.usec / 1e6 - truthOf('basic-callee-bye-pcmu.pcap').calls[0]!.invite_time)).toBeLessThan(2e-6);
+    expect(Math.abs(t.sec + t.usec / 1e6 - truth.calls[0]!.invite_time)).toBeLessThan(2e-6);
     expect(invite).toMatchObject({ transport: 'udp', method: 'INVITE', statusCode: null, retransmission: false });
-    expect(invite.src.ip).toBe(truthOf('basic-callee-bye-pcmu.pcap').calls[0]!.caller_ip);
-    expect(invite.dst.ip).toBe(truthOf('basic-callee-bye-pcmu.pcap').calls[0]!.callee_ip);
-    expect(invite.headers.map((h) => h.name.toLowerCase())).toContain('call-id');
+    expect(invite.src).toEqual({ ip: truth.calls[0]!.caller_ip, port: truth.calls[0]!.caller_port });
+    expect(invite.dst).toEqual({ ip: truth.calls[0]!.callee_ip, port: truth.calls[0]!.callee_port });
     expect(invite.headers.find((h) => /^(call-id|i)$/i.test(h.name))!.value).toBe(query.callId);
+    // Headers in message order: the raw text holds their names in the same order.
+    const positions = invite.headers.map((h) => invite.raw.indexOf(`\r\n${h.name}:`));
+    expect(positions.every((p) => p > 0)).toBe(true);
+    expect(positions).toEqual([...positions].sort((a, b) => a - b));
     expect(invite.body).toMatch(/^v=0\r\n/);
     expect(invite.raw.endsWith(invite.body)).toBe(true);
     const ok = ladder.messages.find((m) => m.statusCode === 200)!;
-    expect(ok.firstLine).toBe('SIP/2.0 200 OK');
-    expect(ok.method).toBe('INVITE');
+    expect(ok).toMatchObject({ firstLine: 'SIP/2.0 200 OK', method: 'INVITE', src: invite.dst, dst: invite.src });
   });
 
   test('a resent INVITE (same first line, CSeq, branch, direction) is flagged as a retransmission', async () => {
@@ -81,11 +113,9 @@ describe('readCallSip', () => {
     again.writeUInt32LE(first.readUInt32LE(0) + Math.floor(usec / 1_000_000), 0);
     again.writeUInt32LE(usec % 1_000_000, 4);
     const end = at + first.length;
-    const dir = mkdtempSync(join(tmpdir(), 'hE-call-artifacts-'));
-    dirs.push(dir);
-    const file = join(dir, 'resent.pcap');
+    const file = join(tempDir(), 'resent.pcap');
     writeFileSync(file, Buffer.concat([pcap.subarray(0, end), again, pcap.subarray(end)]));
-    const { spool, query } = spoolOf(file);
+    const { spool, query } = await spoolOf(file, truthOf('cancel-487.pcap'));
     const ladder = (await readCallSip(spool, query))!;
     expect(ladder.count).toBe(truthOf('cancel-487.pcap').calls[0]!.sip_messages + 1);
     const invites = ladder.messages.filter((m) => m.method === 'INVITE' && m.statusCode === null);
@@ -94,7 +124,7 @@ describe('readCallSip', () => {
   });
 
   test('maxMessages cuts the list and says so', async () => {
-    const { spool, query } = spoolOf(corpusPath('cancel-487.pcap'));
+    const { spool, query } = await spoolOf('cancel-487.pcap', truthOf('cancel-487.pcap'));
     const ladder = (await readCallSip(spool, query, { maxMessages: 3 }))!;
     expect(ladder).toMatchObject({ count: 3, truncated: true, messagesSeen: truthOf('cancel-487.pcap').calls[0]!.sip_messages });
     expect(ladder.messages).toHaveLength(3);
@@ -102,7 +132,7 @@ describe('readCallSip', () => {
   });
 
   test('a SIP file cut mid-record: the complete messages, and the file named as truncated', async () => {
-    const { spool, query } = spoolOf(corpusPath('cancel-487.pcap'));
+    const { spool, query } = await spoolOf('cancel-487.pcap', truthOf('cancel-487.pcap'));
     const path = await fileOf(spool, query, SpoolGroup.SIP);
     truncateSync(path, readFileSync(path).length - 10);
     const ladder = (await readCallSip(spool, query))!;
@@ -110,8 +140,18 @@ describe('readCallSip', () => {
     expect(ladder.filesTruncated.map((t) => t.path)).toEqual([path]);
   });
 
+  test('a torn gzip SIP file: the complete messages, and the file named as truncated', async () => {
+    const { spool, query } = await spoolOf('cancel-487.pcap', truthOf('cancel-487.pcap'), true);
+    const path = await fileOf(spool, query, SpoolGroup.SIP);
+    expect(path.endsWith('.pcap.gz')).toBe(true);
+    truncateSync(path, readFileSync(path).length - 12);
+    const ladder = (await readCallSip(spool, query))!;
+    expect(ladder.count).toBeLessThan(truthOf('cancel-487.pcap').calls[0]!.sip_messages);
+    expect(ladder.filesTruncated.map((t) => t.path)).toEqual([path]);
+  });
+
   test('a spool file that is not a capture is a CorruptFile SpoolError', async () => {
-    const { spool, query } = spoolOf(corpusPath('cancel-487.pcap'));
+    const { spool, query } = await spoolOf('cancel-487.pcap', truthOf('cancel-487.pcap'));
     writeFileSync(await fileOf(spool, query, SpoolGroup.SIP), 'not a capture at all, just text');
     const err = await readCallSip(spool, query).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SpoolError);
@@ -120,17 +160,19 @@ describe('readCallSip', () => {
 });
 
 describe('readCallStreamSeries', () => {
-  test('1 s buckets: jitter peaks as the truth, MOS per full bucket, totals as the CDR', async () => {
-    const { spool, query, cdr } = spoolOf(corpusPath('rtp-jitter-20ms.pcap'));
+  test('1 s buckets: jitter peaks as the truth, MOS per full bucket, totals add up', async () => {
+    const truth = truthOf('rtp-jitter-20ms.pcap');
+    const { spool, query } = await spoolOf('rtp-jitter-20ms.pcap', truth);
     const series = await readCallStreamSeries(spool, query);
     expect(series.bucketMs).toBe(1000);
     expect(series.streams).toHaveLength(2);
     for (const s of series.streams) {
-      const truth = truthOf('rtp-jitter-20ms.pcap').rtp_streams.find((t) => t.ssrc === s.ssrc)!;
+      const t = truth.rtp_streams.find((r) => r.ssrc === s.ssrc)!;
+      expect(s.codec).toBe(t.payload_type === 8 ? 'PCMA' : 'PCMU');
       // Wireshark's jitter after every packet: the highest bucket peak is the stream's max jitter.
-      expect(Math.max(...s.buckets.map((b) => b.jitterMaxMs))).toBeCloseTo(truth.max_jitter_ms, 2);
-      expect(Math.max(...s.buckets.map((b) => b.maxDeltaMs))).toBeGreaterThanOrEqual(truth.max_delta_ms - 0.01);
-      expect(s.buckets.length).toBeGreaterThanOrEqual(Math.floor(truth.end_time - truth.start_time));
+      expect(Math.max(...s.buckets.map((b) => b.jitterMaxMs))).toBeCloseTo(t.max_jitter_ms, 2);
+      expect(Math.max(...s.buckets.map((b) => b.maxDeltaMs))).toBeGreaterThanOrEqual(t.max_delta_ms - 0.01);
+      expect(s.buckets.length).toBeGreaterThanOrEqual(Math.floor(t.end_time - t.start_time));
       expect(s.buckets.map((b) => b.index)).toEqual([...s.buckets.map((b) => b.index)].sort((a, b) => a - b));
       // Every bucket but the last (partial) has 50 packets of 20 ms and a MOS.
       for (const b of s.buckets.slice(0, -1)) {
@@ -138,44 +180,50 @@ describe('readCallStreamSeries', () => {
         expect(b.mos!.f1).toBeGreaterThan(1);
         expect(b.mos!.f1).toBeLessThanOrEqual(4.5);
       }
-      expect(s.packets).toBe(s.buckets.reduce((a, b) => a + b.packets, 0));
+      expect(s.packets).toBe(t.packets);
     }
-    expect(series.streams.map((s) => s.packets).sort()).toEqual(cdr.streams.map((s) => s.packets).sort());
+    // The impaired stream (jitter 10 ms) rates lower behind the 50 ms buffer than the clean one.
+    const [impaired, clean] = [...series.streams].sort((a, b) => b.buckets[0]!.jitterMaxMs - a.buckets[0]!.jitterMaxMs);
+    const meanF1 = (s: typeof clean): number => s!.buckets.filter((b) => b.mos !== null).reduce((a, b) => a + b.mos!.f1, 0) / s!.buckets.filter((b) => b.mos !== null).length;
+    expect(meanF1(impaired)).toBeLessThanOrEqual(meanF1(clean));
   });
 
-  test('a lossy stream: lost spread over the buckets adds up to the CDR', async () => {
-    const { spool, query, cdr } = spoolOf(corpusPath('rtp-loss-1pct.pcap'));
+  test('a lossy stream: lost spread over the buckets adds up to the truth', async () => {
+    const truth = truthOf('rtp-loss-1pct.pcap');
+    const { spool, query } = await spoolOf('rtp-loss-1pct.pcap', truth);
     const series = await readCallStreamSeries(spool, query);
     const lossy = series.streams.find((s) => s.lost > 0)!;
-    expect(lossy.buckets.filter((b) => b.lost > 0).length).toBeGreaterThan(0);
+    expect(lossy.buckets.filter((b) => b.lost > 0).length).toBeGreaterThan(1);
     expect(lossy.buckets.reduce((a, b) => a + b.lost, 0)).toBe(lossy.lost);
-    expect(cdr.streams.map((s) => s.lost).sort()).toEqual(series.streams.map((s) => s.lost).sort());
+    expect(lossy.lost).toBe(truth.rtp_streams.find((s) => s.ssrc === lossy.ssrc)!.lost);
   });
 
   test('a missing RTP file: no streams, flagged; the SIP is still read', async () => {
-    const { spool, query } = spoolOf(corpusPath('basic-callee-bye-pcmu.pcap'));
+    const truth = truthOf('basic-callee-bye-pcmu.pcap');
+    const { spool, query } = await spoolOf('basic-callee-bye-pcmu.pcap', truth);
     unlinkSync(await fileOf(spool, query, SpoolGroup.RTP));
-    const series = await readCallStreamSeries(spool, query);
-    expect(series).toMatchObject({ rtpMissing: true, sipMissing: false, streams: [] });
-    expect((await readCallSip(spool, query))!.count).toBe(truthOf('basic-callee-bye-pcmu.pcap').calls[0]!.sip_messages);
+    expect(await readCallStreamSeries(spool, query)).toMatchObject({ rtpMissing: true, sipMissing: false, streams: [] });
+    expect((await readCallSip(spool, query))!.count).toBe(truth.calls[0]!.sip_messages);
   });
 
   test('an RTP file cut mid-record: one packet fewer, the file named as truncated', async () => {
-    const { spool, query, cdr } = spoolOf(corpusPath('basic-callee-bye-pcmu.pcap'));
+    const truth = truthOf('basic-callee-bye-pcmu.pcap');
+    const { spool, query } = await spoolOf('basic-callee-bye-pcmu.pcap', truth);
     const path = await fileOf(spool, query, SpoolGroup.RTP);
     truncateSync(path, readFileSync(path).length - 7);
     const series = await readCallStreamSeries(spool, query);
     expect(series.filesTruncated.map((t) => t.path)).toEqual([path]);
-    const total = (xs: { packets: number }[]): number => xs.reduce((a, s) => a + s.packets, 0);
-    expect(total(series.streams)).toBe(total(cdr.streams) - 1);
+    const total = (xs: readonly { packets: number }[]): number => xs.reduce((a, s) => a + s.packets, 0);
+    expect(total(series.streams)).toBe(total(truth.rtp_streams) - 1);
   });
 
   test('a missing SIP file: streams still computed, sides unknown, flagged', async () => {
-    const { spool, query, cdr } = spoolOf(corpusPath('basic-callee-bye-pcmu.pcap'));
+    const truth = truthOf('basic-callee-bye-pcmu.pcap');
+    const { spool, query } = await spoolOf('basic-callee-bye-pcmu.pcap', truth);
     unlinkSync(await fileOf(spool, query, SpoolGroup.SIP));
     const series = await readCallStreamSeries(spool, query);
     expect(series.sipMissing).toBe(true);
     expect(series.streams.map((s) => s.side)).toEqual([null, null]);
-    expect(series.streams.map((s) => s.packets).sort()).toEqual(cdr.streams.map((s) => s.packets).sort());
+    expect(series.streams.map((s) => s.packets).sort()).toEqual(truth.rtp_streams.map((s) => s.packets).sort());
   });
 });

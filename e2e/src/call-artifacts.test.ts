@@ -1,6 +1,6 @@
 /**
- * Every corpus capture analysed by the built sniffer (`analyze --spool`, the real spool writer),
- * then each call read back with this lib: the SIP ladder has exactly the truth's SIP message
+ * Issue 14 (libs/call-artifacts): every corpus capture analysed by the built sniffer
+ * (`analyze --spool`, the real spool writer), then each call read back with the lib: the SIP ladder has exactly the truth's SIP message
  * count, and each stream's series adds up to the CDR's packets and lost.
  */
 import { spawnSync } from 'node:child_process';
@@ -9,10 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { corpusCaptures, corpusPath } from '@callscope/testing';
-import { parseIsoMicros } from '@callscope/cdr-model';
-import { readCallSip, readCallStreamSeries } from '../src/index.js';
+import { readCallSip, readCallStreamSeries } from '@callscope/call-artifacts';
 
-const root = new URL('../../../', import.meta.url).pathname;
+const root = new URL('../../', import.meta.url).pathname;
 const sniffer = join(root, 'dist/apps/sniffer/main.js');
 /** busy-hour-a has 200 calls; a sample keeps the suite fast. */
 const MAX_CALLS_PER_CAPTURE = 8;
@@ -28,7 +27,7 @@ afterAll(() => {
   for (const s of spools) rmSync(s, { recursive: true, force: true });
 });
 
-describe('call artifacts read back from a spool the sniffer wrote', () => {
+describe('call artifacts (ladder, stream series) read back from the spool the sniffer wrote', () => {
   test('the sniffer bundle is built', () => {
     expect(existsSync(sniffer)).toBe(true);
   });
@@ -42,8 +41,8 @@ describe('call artifacts read back from a spool the sniffer wrote', () => {
     for (const t of truth.calls.slice(0, MAX_CALLS_PER_CAPTURE)) {
       const cdr = cdrs.find((r) => r.call_id === t.call_id)!;
       expect(cdr, t.call_id).toBeDefined();
-      const start = parseIsoMicros(cdr.start)!;
-      const query = { callId: cdr.call_id, startSec: start.sec, startUsec: start.usec };
+      // `start` is ISO with µs (YYYY-MM-DDTHH:MM:SS.uuuuuuZ): the spool's key, as the CDR stores it.
+      const query = { callId: cdr.call_id, startSec: Date.parse(`${cdr.start.slice(0, 19)}Z`) / 1000, startUsec: Number(cdr.start.slice(20, 26)) };
 
       const ladder = (await readCallSip(spool, query))!;
       expect(ladder.count, `SIP messages of ${t.call_id}`).toBe(t.sip_messages);

@@ -1,0 +1,51 @@
+/**
+ * Test helper: writes every SIP, RTP and RTCP packet of a single-call capture into a spool with
+ * pcap-store's `SpoolWriter`, as the sniffer's spool would hold them (SIP-port UDP and TCP and IP
+ * fragments to the SIP file; other RTP-version UDP to the RTP file; the rest left out). No call
+ * engine: the lib cannot use it (a data lib may not depend on the domain lib), and a one-call
+ * capture needs no call matching. The sniffer's own spool is read in e2e/src/call-artifacts.test.ts.
+ */
+import { DecodeStatus, PacketDecoder, Transport, createDecodedPacket } from '@callscope/packet';
+import { SpoolWriter, readCaptureFile, type SpoolCallRef, type SpoolPacketKind } from '@callscope/pcap-store';
+import { isRtcp } from '@callscope/rtp';
+import type { CallArtifactQuery } from '../src/index.js';
+
+const SIP_PORTS = new Set([5060, 5061, 5080]);
+
+/** Packets written per kind. */
+export interface WrittenSpool {
+  sip: number;
+  rtp: number;
+  rtcp: number;
+}
+
+/**
+ * @param capture - a capture holding one call
+ * @param spoolDir - spool root to write
+ * @param query - the key to file the call under
+ * @param gzip - write `.pcap.gz` files
+ */
+export async function spoolFromCapture(capture: string, spoolDir: string, query: CallArtifactQuery, gzip = false): Promise<WrittenSpool> {
+  const writer = new SpoolWriter({ spoolDir, gzip });
+  const call: SpoolCallRef = { callId: query.callId, startSec: query.startSec, startUsec: query.startUsec };
+  const decoder = new PacketDecoder({});
+  const p = createDecodedPacket();
+  const written: WrittenSpool = { sip: 0, rtp: 0, rtcp: 0 };
+  await readCaptureFile(capture, (rec) => {
+    const status = decoder.decode(rec.data, 0, rec.capLen, rec.linkType, rec.tsSec, rec.tsNsec, p);
+    let kind: SpoolPacketKind | null = null;
+    if (status === DecodeStatus.Fragment) kind = 'sip';
+    else if (status !== DecodeStatus.Ok) kind = null;
+    else if (p.transport === Transport.Tcp) kind = SIP_PORTS.has(p.srcPort) || SIP_PORTS.has(p.dstPort) ? 'sip' : null;
+    else if (p.transport === Transport.Udp) {
+      if (SIP_PORTS.has(p.srcPort) || SIP_PORTS.has(p.dstPort)) kind = 'sip';
+      else if (p.payloadLength >= 12 && (p.payload[p.payloadOffset]! & 0xc0) === 0x80) kind = isRtcp(p.payload, p.payloadOffset, p.payloadLength) ? 'rtcp' : 'rtp';
+    }
+    if (kind === null) return;
+    written[kind]++;
+    writer.write(call, kind, rec.tsSec, rec.tsNsec, rec.data.subarray(0, rec.capLen), rec.origLen, rec.linkType);
+  });
+  await writer.endCall(call);
+  await writer.close();
+  return written;
+}
