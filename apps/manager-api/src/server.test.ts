@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { request } from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -130,6 +131,73 @@ describe('manager-api routes (inject)', () => {
     expect(sipOnly.rawPayload.equals(res.rawPayload)).toBe(true);
     // The call has no RTP file stored.
     await expectError(server!, `/api/v1/calls/${encodeURIComponent(CALL_ID)}/pcap?start=${START}&parts=rtp`, 404, 'CALL_NOT_FOUND');
+  });
+
+  it('HEAD calls/{callId}/pcap: 200 with the headers and no body for a stored call, 404 otherwise; no CORS headers', async () => {
+    const app = build();
+    const head = await app.inject({ method: 'HEAD', url: `/api/v1/calls/${encodeURIComponent(CALL_ID)}/pcap?start=${START}`, headers: { origin: 'https://elsewhere.example' } });
+    expect(head.statusCode).toBe(200);
+    expect(head.headers['content-type']).toBe('application/vnd.tcpdump.pcap');
+    expect(head.headers['content-disposition']).toMatch(/^attachment; filename=/);
+    expect(head.rawPayload.length).toBe(0);
+    expect(head.headers['access-control-allow-origin']).toBeUndefined();
+    expect((await app.inject({ method: 'HEAD', url: `/api/v1/calls/unknown/pcap?start=${START}` })).statusCode).toBe(404);
+  });
+
+  it('streams a large call in chunks and closes its file when the client goes away mid-download', async () => {
+    // 12 MiB of records: served in 64 KiB chunks, so the client sees bytes long before the end.
+    const callId = 'large-call@192.0.2.9';
+    const name = spoolCallName(callId, START_SEC, 0);
+    const path = spoolFilePath(spool, spoolMinuteDir(START_SEC), spoolFileName(name, 'rtp', 0, false));
+    const header = Buffer.alloc(24);
+    header.writeUInt32LE(0xa1b2c3d4, 0);
+    header.writeUInt16LE(2, 4);
+    header.writeUInt16LE(4, 6);
+    header.writeUInt32LE(65535, 16);
+    header.writeUInt32LE(1, 20);
+    const record = Buffer.alloc(16 + 200);
+    record.writeUInt32LE(200, 8);
+    record.writeUInt32LE(200, 12);
+    const records: Buffer[] = [header];
+    for (let i = 0; i < 60_000; i++) {
+      const r = Buffer.from(record);
+      r.writeUInt32LE(START_SEC + Math.floor(i / 50), 0);
+      r.writeUInt32LE((i % 50) * 20_000, 4);
+      records.push(r);
+    }
+    writeFileSync(path, Buffer.concat(records));
+    const app = build();
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    const openFds = (): number => readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === path;
+      } catch {
+        return false;
+      }
+    }).length;
+    const got = await new Promise<{ status: number; chunked: string | undefined; firstChunk: number; openAtFirst: number }>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port, path: `/api/v1/calls/${encodeURIComponent(callId)}/pcap?start=2026-11-29T17:00:00Z` }, (res) => {
+        res.once('data', (c: Buffer) => {
+          resolve({ status: res.statusCode ?? 0, chunked: res.headers['transfer-encoding'], firstChunk: c.length, openAtFirst: openFds() });
+          req.destroy();
+        });
+      });
+      req.on('error', (err) => {
+        if ((err as NodeJS.ErrnoException).code !== 'ECONNRESET') reject(err);
+      });
+      req.end();
+    });
+    expect(got.status).toBe(200);
+    expect(got.chunked).toBe('chunked');
+    expect(got.firstChunk).toBeLessThan(1024 * 1024);
+    // Still reading when the client has its first bytes (streamed, not read whole first)...
+    expect(got.openAtFirst).toBe(1);
+    // ...and the file is closed once the client has gone.
+    const until = Date.now() + 5000;
+    while (openFds() > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    expect(openFds()).toBe(0);
   });
 
   it.each([

@@ -324,6 +324,15 @@ export function buildServer(config: DeepReadonly<ManagerApiConfig>, deps: Manage
           throw err;
         }
         const pcapng = capture.format === MergedCaptureFormat.PCAPNG;
+        void reply
+          .type(pcapng ? PCAPNG_CONTENT_TYPE : PCAP_CONTENT_TYPE)
+          .header('content-disposition', `attachment; filename="${pcapFileName(callId, start, pcapng ? 'pcapng' : 'pcap')}"`)
+          .header('cache-control', 'no-store');
+        if (request.method === 'HEAD') {
+          // fastify's HEAD route would drain a streamed body; the call exists, which is all HEAD asks.
+          await capture.close();
+          return reply.send('');
+        }
         // Readable.from ends the generator when the client goes away, which closes the files.
         const body = Readable.from(capture.chunks(), { objectMode: false });
         body.on('error', (err) => {
@@ -332,11 +341,7 @@ export function buildServer(config: DeepReadonly<ManagerApiConfig>, deps: Manage
         body.on('end', () => {
           request.log.debug({ callId, ...capture.summary }, 'pcap sent');
         });
-        return reply
-          .type(pcapng ? PCAPNG_CONTENT_TYPE : PCAP_CONTENT_TYPE)
-          .header('content-disposition', `attachment; filename="${pcapFileName(callId, start, pcapng ? 'pcapng' : 'pcap')}"`)
-          .header('cache-control', 'no-store')
-          .send(body);
+        return reply.send(body);
       },
     );
     // calls/{callId}/sip, /audio and /streams go here, beside pcap, on libs/call-artifacts.
