@@ -69,6 +69,12 @@ describe('module boundaries', () => {
     expect(ids.join('\n')).toMatch(/@nx\/enforce-module-boundaries: .*type:protocol/);
   });
 
+  test('call-artifacts (a data lib) reads the spool and the protocol libs, not the call engine', async () => {
+    expect(await ruleIds('libs/call-artifacts', "import { openCallPcap } from '@callscope/pcap-store';\nimport { RtpStreamStats } from '@callscope/rtp';\nexport const probe = [openCallPcap, RtpStreamStats];\n")).toEqual([]);
+    const ids = await ruleIds('libs/call-artifacts', "import { PacketPipeline } from '@callscope/call-engine';\nexport const probe = PacketPipeline;\n");
+    expect(ids.join('\n')).toMatch(/@nx\/enforce-module-boundaries: .*type:data/);
+  });
+
   test('test helpers stay out of shipped code', async () => {
     const ids = await ruleIds('apps/sniffer', "import { corpusCaptures } from '@callscope/testing';\nexport const probe = corpusCaptures;\n");
     expect(ids.join('\n')).toMatch(/no-restricted-imports: .*@callscope\/testing/);
