@@ -2,7 +2,7 @@ import { formatIsoMicros, type IsoMicros } from '@callscope/cdr-model';
 import { DecodeStatus, PacketDecoder, Transport, createDecodedPacket, formatIp } from '@callscope/packet';
 import { SpoolGroup } from '@callscope/pcap-store';
 import { CODEC_NAMES, JitterBufferIndex, PayloadTypeMap, RtpHeader, RtpStatus, RtpStreamStats, isRtcp, parseRtpHeader } from '@callscope/rtp';
-import { SdpStatus, SessionDescription, SipHeader, SipMessageKind, SipMethod, decodeRange, parseSdp } from '@callscope/sip-parser';
+import { SdpStatus, SessionDescription, type SdpAddress, SipHeader, SipMessageKind, SipMethod, decodeRange, parseSdp } from '@callscope/sip-parser';
 import { forEachCallRecord, type CallArtifactQuery } from './spool-records.js';
 import { SipWalker } from './sip-walker.js';
 
@@ -129,6 +129,18 @@ class StreamState {
 
 const round = (x: number, digits = 3): number => Math.round(x * 10 ** digits) / 10 ** digits;
 
+const words6 = new Uint32Array(4);
+
+/**
+ * An SDP connection address as `formatIp` writes packet addresses, so that the two compare as
+ * text: IPv6 in SDP may be written in any valid form (leading zeros, no `::`).
+ */
+function sdpAddressText(sdp: SessionDescription, conn: SdpAddress): string {
+  if (conn.family !== 6) return decodeRange(sdp.buf, conn.address);
+  for (let i = 0; i < 4; i++) words6[i] = ((conn.ipv6[2 * i]! << 16) | conn.ipv6[2 * i + 1]!) >>> 0;
+  return formatIp(6, 0, words6);
+}
+
 /**
  * Which side sent each SIP message (the caller is the source of the call's first INVITE) and the
  * media addresses their SDP bodies announced.
@@ -153,7 +165,7 @@ async function readAnnouncements(spoolDir: string, query: CallArtifactQuery): Pr
         const map = media.rtpmaps[r]!;
         if (map.payloadType >= 0 && map.payloadType <= 127 && map.clockRate >= 0) payloadTypes.setRtpmap(map.payloadType, decodeRange(sdp.buf, map.encoding), map.clockRate);
       }
-      announced.set(`${decodeRange(sdp.buf, conn.address)}:${media.port}`, { side, payloadTypes });
+      announced.set(`${sdpAddressText(sdp, conn)}:${media.port}`, { side, payloadTypes });
     }
   });
   const issues = await forEachCallRecord(spoolDir, query, [SpoolGroup.SIP], (rec) => {
