@@ -200,6 +200,8 @@ describe('manager-api (built bundle, HTTPS, named token)', () => {
     const trustB = Buffer.from(execFileSync('cat', [second.cert]));
     await waitFor('the new certificate', async () => (await get('/api/v1/health', null, trustB)).fingerprint !== before.fingerprint, 10_000);
     expect(apiLog).toContain('TLS certificate and key reloaded');
+    // Each request's log line names the token that made it.
+    expect(apiLog).toMatch(/"tokenName":"e2e-gui"[^\n]*"msg":"request"/);
     ca = trustB;
   });
 });

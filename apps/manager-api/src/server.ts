@@ -116,7 +116,7 @@ export function buildServer(config: DeepReadonly<ManagerApiConfig>, deps: Manage
 
   app.addHook('onResponse', (request, reply, done) => {
     metrics.countResponse(request.routeOptions.url, reply.statusCode);
-    request.log.debug({ method: request.method, url: request.url, statusCode: reply.statusCode, ms: reply.elapsedTime, token: request.tokenName }, 'request');
+    request.log.debug({ method: request.method, url: request.url, statusCode: reply.statusCode, ms: reply.elapsedTime, tokenName: request.tokenName }, 'request');
     done();
   });
 
@@ -368,7 +368,7 @@ export function buildServer(config: DeepReadonly<ManagerApiConfig>, deps: Manage
     const error = controlError(body);
     const passed: readonly ApiErrorCode[] = ['CALL_NOT_ACTIVE', 'BAD_CALL_ID'];
     const code = error !== null && (passed as readonly string[]).includes(error.code) ? (error.code as ApiErrorCode) : 'DAEMON_ERROR';
-    reply.log.warn({ daemonError: error }, 'sensor daemon answered with an error');
+    if (code === 'DAEMON_ERROR') reply.log.warn({ daemonError: error }, 'sensor daemon answered with an error');
     return sendApiError(reply, code, error?.message);
   }
 
