@@ -1,10 +1,8 @@
 import { formatIsoMicros, type IsoMicros } from '@callscope/cdr-model';
-import { DecodeStatus, PacketDecoder, Transport, createDecodedPacket, formatIp } from '@callscope/packet';
-import { SpoolGroup } from '@callscope/pcap-store';
-import { CODEC_NAMES, JitterBufferIndex, PayloadTypeMap, RtpHeader, RtpStatus, RtpStreamStats, isRtcp, parseRtpHeader } from '@callscope/rtp';
-import { SdpStatus, SessionDescription, type SdpAddress, SipHeader, SipMessageKind, SipMethod, decodeRange, parseSdp } from '@callscope/sip-parser';
-import { forEachCallRecord, type CallArtifactQuery } from './spool-records.js';
-import { SipWalker } from './sip-walker.js';
+import { formatIp, type DecodedPacket } from '@callscope/packet';
+import { CODEC_NAMES, JitterBufferIndex, type PayloadTypeMap, type RtpHeader, RtpStreamStats } from '@callscope/rtp';
+import { forEachCallRtp, readAnnouncements, streamMedia, type MediaSide } from './call-media.js';
+import type { CallArtifactQuery } from './spool-records.js';
 
 /** Most streams followed per call; packets of further streams are counted in `untrackedPackets`. */
 export const MAX_SERIES_STREAMS = 64;
@@ -14,7 +12,7 @@ export const SERIES_BUCKET_MS = 1000;
 const INTERVAL_RING = 64;
 
 /** Which party sent a stream, from the SDP that announced its addresses; null when no SDP names them. */
-export type SeriesSide = 'caller' | 'callee' | null;
+export type SeriesSide = MediaSide;
 
 /** One second of one stream. */
 export interface StreamBucket {
@@ -74,12 +72,6 @@ export interface CallStreamSeries {
   filesTruncated: { path: string; code: string }[];
 }
 
-/** A media address an SDP announced: who announced it and the payload types it receives. */
-interface Announced {
-  side: 'caller' | 'callee';
-  payloadTypes: PayloadTypeMap;
-}
-
 class StreamState {
   readonly stats: RtpStreamStats;
   readonly buckets: StreamBucket[] = [];
@@ -129,51 +121,6 @@ class StreamState {
 
 const round = (x: number, digits = 3): number => Math.round(x * 10 ** digits) / 10 ** digits;
 
-const words6 = new Uint32Array(4);
-
-/**
- * An SDP connection address as `formatIp` writes packet addresses, so that the two compare as
- * text: IPv6 in SDP may be written in any valid form (leading zeros, no `::`).
- */
-function sdpAddressText(sdp: SessionDescription, conn: SdpAddress): string {
-  if (conn.family !== 6) return decodeRange(sdp.buf, conn.address);
-  for (let i = 0; i < 4; i++) words6[i] = ((conn.ipv6[2 * i]! << 16) | conn.ipv6[2 * i + 1]!) >>> 0;
-  return formatIp(6, 0, words6);
-}
-
-/**
- * Which side sent each SIP message (the caller is the source of the call's first INVITE) and the
- * media addresses their SDP bodies announced.
- */
-async function readAnnouncements(spoolDir: string, query: CallArtifactQuery): Promise<Map<string, Announced> | null> {
-  const announced = new Map<string, Announced>();
-  const sdp = new SessionDescription();
-  let callerIp: string | null = null;
-  const walker = new SipWalker(query.callId, (msg, p) => {
-    const src = formatIp(p.ipVersion, p.src4, p.src6);
-    if (callerIp === null && msg.kind === SipMessageKind.Request && msg.method === SipMethod.Invite) callerIp = src;
-    if (msg.body.length <= 0 || msg.findHeader(SipHeader.ContentType) < 0 || !/sdp/i.test(decodeRange(msg.buf, msg.contentType))) return;
-    if (parseSdp(msg.buf, msg.body.offset, msg.body.length, sdp) !== SdpStatus.Ok) return;
-    const side = src === callerIp ? 'caller' : 'callee';
-    for (let m = 0; m < sdp.mediaCount; m++) {
-      const media = sdp.media[m]!;
-      if (media.port <= 0) continue;
-      const conn = media.connection.present ? media.connection : sdp.connection;
-      if (!conn.present) continue;
-      const payloadTypes = new PayloadTypeMap();
-      for (let r = 0; r < media.rtpmapCount; r++) {
-        const map = media.rtpmaps[r]!;
-        if (map.payloadType >= 0 && map.payloadType <= 127 && map.clockRate >= 0) payloadTypes.setRtpmap(map.payloadType, decodeRange(sdp.buf, map.encoding), map.clockRate);
-      }
-      announced.set(`${sdpAddressText(sdp, conn)}:${media.port}`, { side, payloadTypes });
-    }
-  });
-  const issues = await forEachCallRecord(spoolDir, query, [SpoolGroup.SIP], (rec) => {
-    walker.onRecord(rec);
-  });
-  return issues === null ? null : announced;
-}
-
 /**
  * Per-second series of every RTP stream of one call, computed from the spooled RTP with
  * @callscope/rtp's `RtpStreamStats` as packets stream by: memory is one record, one statistics
@@ -200,22 +147,17 @@ export async function readCallStreamSeries(spoolDir: string, query: CallArtifact
     filesTruncated: [],
   };
   const states = new Map<string, StreamState>();
-  const decoder = new PacketDecoder({});
-  const p = createDecodedPacket();
-  const h = new RtpHeader();
   let last: StreamState | null = null;
   /** The stream of the packet in `p` (SSRC `ssrc`), created on its first packet; null past the cap. */
-  const streamOf = (ssrc: number): StreamState | null => {
+  const streamOf = (p: DecodedPacket, h: RtpHeader): StreamState | null => {
+    const ssrc = h.ssrc;
     const srcIp = formatIp(p.ipVersion, p.src4, p.src6);
     const dstIp = formatIp(p.ipVersion, p.dst4, p.dst6);
     const key = `${ssrc} ${srcIp} ${p.srcPort} ${dstIp} ${p.dstPort}`;
     let st = states.get(key);
     if (st !== undefined) return st;
     if (states.size >= MAX_SERIES_STREAMS) return null;
-    const to = announced?.get(`${dstIp}:${p.dstPort}`);
-    const from = announced?.get(`${srcIp}:${p.srcPort}`);
-    const side: SeriesSide = to !== undefined ? (to.side === 'caller' ? 'callee' : 'caller') : (from?.side ?? null);
-    const payloadTypes = to?.payloadTypes ?? from?.payloadTypes ?? new PayloadTypeMap();
+    const { side, payloadTypes } = streamMedia(announced, srcIp, p.srcPort, dstIp, p.dstPort);
     const codec = payloadTypes.codec[h.payloadType]!;
     const series: StreamSeries = {
       ssrc: `0x${(ssrc >>> 0).toString(16).padStart(8, '0')}`,
@@ -233,22 +175,11 @@ export async function readCallStreamSeries(spoolDir: string, query: CallArtifact
     result.streams.push(series);
     return st;
   };
-  const issues = await forEachCallRecord(spoolDir, query, [SpoolGroup.RTP], (rec) => {
-    const status = decoder.decode(rec.data, 0, rec.capLen, rec.linkType, rec.tsSec, rec.tsNsec, p);
-    if (status === DecodeStatus.Fragment) return;
-    if (status !== DecodeStatus.Ok || p.transport !== Transport.Udp) {
-      result.skippedPackets++;
-      return;
-    }
-    if (isRtcp(p.payload, p.payloadOffset, p.payloadLength)) return;
-    if (parseRtpHeader(p.payload, p.payloadOffset, p.payloadLength, h) !== RtpStatus.Ok) {
-      result.skippedPackets++;
-      return;
-    }
+  const issues = await forEachCallRtp(spoolDir, query, result, (rec, p, h) => {
     // Consecutive packets mostly belong to the same stream: compared as numbers, no key built.
     let st = last;
     if (st === null || p.ipVersion !== 4 || st.ssrc !== h.ssrc || st.src4 !== p.src4 || st.dst4 !== p.dst4 || st.srcPort !== p.srcPort || st.dstPort !== p.dstPort) {
-      st = streamOf(h.ssrc);
+      st = streamOf(p, h);
       if (st === null) {
         result.untrackedPackets++;
         return;

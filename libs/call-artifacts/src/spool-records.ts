@@ -23,7 +23,8 @@ export interface SpoolReadIssues {
  * The merge (k-way over the call's files, gzip, variants) is pcap-store's `openCallPcap`; its
  * output is parsed again by pcap-format's `CaptureParser`, so memory stays one 64 KiB chunk plus
  * one record whatever the call's length. `onRecord` gets the parser's reused record: it must copy
- * what it keeps.
+ * what it keeps. When it returns a promise (a consumer asking to slow down), the next record is
+ * parsed only after it settles: the walk's pace follows the consumer's.
  *
  * @returns null when the call has no file of these groups (`CallNotFound`), else the issues met
  * @throws SpoolError `CorruptFile` when a file is not a readable capture
@@ -32,7 +33,7 @@ export async function forEachCallRecord(
   spoolDir: string,
   query: CallArtifactQuery,
   groups: readonly SpoolGroup[],
-  onRecord: (record: PacketRecord) => void,
+  onRecord: (record: PacketRecord) => void | Promise<void>,
 ): Promise<SpoolReadIssues | null> {
   const pcapQuery: CallPcapQuery = { callId: query.callId, startSec: query.startSec, startUsec: query.startUsec, kinds: groups };
   let stream;
@@ -47,12 +48,17 @@ export async function forEachCallRecord(
     parser.push(chunk);
     for (;;) {
       const status = parser.next();
-      if (status === CaptureParseStatus.Record) onRecord(parser.record);
-      else if (status === CaptureParseStatus.NeedMore) break;
+      if (status === CaptureParseStatus.Record) {
+        const wait = onRecord(parser.record);
+        if (wait !== undefined) await wait;
+      } else if (status === CaptureParseStatus.NeedMore) break;
       else throw new SpoolError(SpoolErrorCode.CorruptFile, `merged capture of ${JSON.stringify(query.callId)}: ${parser.error?.message ?? 'unreadable'}`);
     }
   }
   // The merged output is written by pcap-store itself: it always ends on a record boundary.
-  for (let status = parser.finish(); status === CaptureParseStatus.Record; status = parser.finish()) onRecord(parser.record);
+  for (let status = parser.finish(); status === CaptureParseStatus.Record; status = parser.finish()) {
+    const wait = onRecord(parser.record);
+    if (wait !== undefined) await wait;
+  }
   return { truncated: stream.summary.truncated.map((t) => ({ path: t.path, code: t.code })) };
 }
