@@ -114,6 +114,24 @@ describe('manager-api routes (inject)', () => {
     await expectError(app, '/api/v1/calls/active/a%0Db', 400, 'BAD_CALL_ID');
   });
 
+  it('GET calls/{callId}/sip and /streams: the spooled call read back; unknown call 404, bad start 400, corrupt file 500', async () => {
+    const app = build();
+    // The spooled file holds a corpus call under another Call-ID: every message is someone else's.
+    const ladder = await app.inject({ method: 'GET', url: `/api/v1/calls/${encodeURIComponent(CALL_ID)}/sip?start=${START}` });
+    expect(ladder.statusCode).toBe(200);
+    expect(ladder.json()).toMatchObject({ callId: CALL_ID, count: 0, truncated: false, messages: [], skipped: { otherCallId: 7 } });
+    const series = await app.inject({ method: 'GET', url: `/api/v1/calls/${encodeURIComponent(CALL_ID)}/streams?start=${START}` });
+    expect(series.statusCode).toBe(200);
+    expect(series.json()).toMatchObject({ callId: CALL_ID, bucketMs: 1000, rtpMissing: true, sipMissing: false });
+    for (const route of ['sip', 'streams']) {
+      await expectError(app, `/api/v1/calls/unknown/${route}?start=${START}`, 404, 'CALL_NOT_FOUND');
+      await expectError(app, `/api/v1/calls/corrupt/${route}?start=${START}`, 500, 'SPOOL_CORRUPT');
+      await expectError(app, `/api/v1/calls/${encodeURIComponent(CALL_ID)}/${route}?start=2026-02-30T00:00:00Z`, 400, 'BAD_START');
+      await expectError(app, `/api/v1/calls/${encodeURIComponent(CALL_ID)}/${route}`, 400, 'BAD_REQUEST');
+      await expectError(app, `/api/v1/calls/a%00b/${route}?start=${START}`, 400, 'BAD_CALL_ID');
+    }
+  });
+
   it('GET calls/{callId}/pcap streams the merged capture with a safe attachment name', async () => {
     const res = await build().inject({ method: 'GET', url: `/api/v1/calls/${encodeURIComponent(CALL_ID)}/pcap?start=${START}` });
     expect(res.statusCode).toBe(200);
@@ -267,7 +285,9 @@ describe('manager-api routes (inject)', () => {
     expect(res.statusCode).toBe(200);
     const doc = res.json<{ openapi: string; paths: Record<string, { get: { parameters?: { name: string; in: string }[]; responses: Record<string, unknown> } }> }>();
     expect(doc.openapi).toBe('3.0.3');
-    expect(Object.keys(doc.paths).sort()).toEqual(['/api/v1/calls/active', '/api/v1/calls/active/{callId}', '/api/v1/calls/{callId}/pcap', '/api/v1/health', '/api/v1/stats']);
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/api/v1/calls/active', '/api/v1/calls/active/{callId}', '/api/v1/calls/{callId}/pcap', '/api/v1/calls/{callId}/sip', '/api/v1/calls/{callId}/streams', '/api/v1/health', '/api/v1/stats',
+    ]);
     const pcap = doc.paths['/api/v1/calls/{callId}/pcap']!.get;
     expect(pcap.parameters!.map((p) => `${p.in}:${p.name}`).sort()).toEqual(['path:callId', 'query:parts', 'query:start']);
     expect(Object.keys(pcap.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '404', '429']));

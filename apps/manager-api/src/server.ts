@@ -7,6 +7,8 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import { MergedCaptureFormat, openCallPcap, SpoolError, SpoolErrorCode } from '@callscope/pcap-store';
 import type { CallPcapStream } from '@callscope/pcap-store';
+import { readCallSip, readCallStreamSeries, type CallSipLadder, type CallStreamSeries } from '@callscope/call-artifacts';
+import { SIP_LADDER_SCHEMA, STREAM_SERIES_SCHEMA } from './artifact-schemas.js';
 import { httpErrorCode } from '@callscope/runtime';
 import type { DeepReadonly, Logger } from '@callscope/runtime';
 import { API_ERROR_SCHEMA, API_ERRORS, sendApiError } from './api-errors.js';
@@ -59,6 +61,14 @@ const callIdParams = {
   additionalProperties: false,
   properties: { callId: { type: 'string', minLength: 1, maxLength: MAX_CALL_ID_LENGTH, description: 'Call-ID as stored in the CDR (percent-encoded in the URL).' } },
 } as const;
+/** `?start=` of the per-call artifact routes. */
+const startQuery = {
+  type: 'object',
+  required: ['start'],
+  additionalProperties: false,
+  properties: { start: { type: 'string', maxLength: 40, description: 'Call start as stored in the CDR, ISO UTC with microseconds.' } },
+} as const;
+
 const passThrough = { type: 'object', additionalProperties: true, description: "The sensor daemon's JSON, unchanged." } as const;
 
 declare module 'fastify' {
@@ -344,7 +354,75 @@ export function buildServer(config: DeepReadonly<ManagerApiConfig>, deps: Manage
         return reply.send(body);
       },
     );
-    // calls/{callId}/sip, /audio and /streams go here, beside pcap, on libs/call-artifacts.
+    /** Call-ID and start of a per-call artifact request, checked; on failure the error is sent and null returned. */
+    const callQuery = (reply: FastifyReply, callId: string, startText: string): { callId: string; startSec: number; startUsec: number } | null => {
+      if (!isAcceptableCallId(callId)) {
+        void sendApiError(reply, 'BAD_CALL_ID');
+        return null;
+      }
+      const start = parseCallStart(startText);
+      if (start === null) {
+        void sendApiError(reply, 'BAD_START');
+        return null;
+      }
+      return { callId, startSec: start.sec, startUsec: start.usec };
+    };
+    /** Maps the spool's errors of a per-call read onto the catalogue; rethrows anything else. */
+    const spoolFailure = (request: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply => {
+      if (!(err instanceof SpoolError)) throw err;
+      if (err.code === SpoolErrorCode.CorruptFile) request.log.error({ err }, 'corrupt spool file');
+      return sendApiError(reply, err.code === SpoolErrorCode.CallNotFound ? 'CALL_NOT_FOUND' : 'SPOOL_CORRUPT');
+    };
+
+    api.get<{ Params: { callId: string }; Querystring: { start: string } }>(
+      '/api/v1/calls/:callId/sip',
+      {
+        schema: {
+          summary: "The call's SIP messages from the spool, for a ladder: time (µs), addresses, transport, first line, headers, body, retransmission flag, raw text",
+          params: callIdParams,
+          querystring: startQuery,
+          response: { 200: SIP_LADDER_SCHEMA, ...errors(400, 401, 404, 429, 500) },
+        },
+      },
+      async (request, reply) => {
+        const query = callQuery(reply, request.params.callId, request.query.start);
+        if (query === null) return reply;
+        let ladder: CallSipLadder | null;
+        try {
+          ladder = await readCallSip(config.spool.dir, query);
+        } catch (err) {
+          return spoolFailure(request, reply, err);
+        }
+        if (ladder === null) return sendApiError(reply, 'CALL_NOT_FOUND', 'no SIP of this call in the spool');
+        void reply.header('cache-control', 'no-store');
+        return ladder;
+      },
+    );
+
+    api.get<{ Params: { callId: string }; Querystring: { start: string } }>(
+      '/api/v1/calls/:callId/streams',
+      {
+        schema: {
+          summary: "Per RTP stream of the call, 1-second series (packets, lost, max jitter, max delta, MOS) computed from the spooled RTP with libs/rtp",
+          params: callIdParams,
+          querystring: startQuery,
+          response: { 200: STREAM_SERIES_SCHEMA, ...errors(400, 401, 404, 429, 500) },
+        },
+      },
+      async (request, reply) => {
+        const query = callQuery(reply, request.params.callId, request.query.start);
+        if (query === null) return reply;
+        let series: CallStreamSeries;
+        try {
+          series = await readCallStreamSeries(config.spool.dir, query);
+        } catch (err) {
+          return spoolFailure(request, reply, err);
+        }
+        if (series.rtpMissing && series.sipMissing) return sendApiError(reply, 'CALL_NOT_FOUND');
+        void reply.header('cache-control', 'no-store');
+        return series;
+      },
+    );
     done();
   });
 
