@@ -22,16 +22,16 @@ afterAll(() => {
 let dirCount = 0;
 
 /** Spools `capture` under (callId, start): the SIP file is only read for that Call-ID. */
-async function spool(capture: string, callId: string, startUs: number): Promise<{ dir: string; query: CallArtifactQuery }> {
+async function spool(capture: string, callId: string, startUs: number, retime?: Parameters<typeof spoolFromCapture>[4]): Promise<{ dir: string; query: CallArtifactQuery }> {
   const dir = join(work, `spool-${dirCount++}`);
   const query = { callId, startSec: Math.floor(startUs / 1e6), startUsec: startUs % 1e6 };
-  await spoolFromCapture(capture, dir, query);
+  await spoolFromCapture(capture, dir, query, false, retime);
   return { dir, query };
 }
 
-async function spoolCorpus(file: string): Promise<{ dir: string; query: CallArtifactQuery }> {
+async function spoolCorpus(file: string, retime?: Parameters<typeof spoolFromCapture>[4]): Promise<{ dir: string; query: CallArtifactQuery }> {
   const call = corpusCaptures().find((c) => c.truth.file === file)!.truth.calls[0]!;
-  return spool(corpusPath(file), call.call_id, Math.round(call.invite_time * 1e6));
+  return spool(corpusPath(file), call.call_id, Math.round(call.invite_time * 1e6), retime);
 }
 
 /** The WAV as rendered, with its header checked field by field. */
@@ -214,6 +214,20 @@ describe('malformed input and refusals', () => {
     const loc = await locateCallFiles(dir, query.callId, query.startSec, query.startUsec, [SpoolGroup.SIP]);
     for (const f of loc.files) unlinkSync(f.path);
     await expect(openCallAudio(dir, query, { layout: 'stereo' })).rejects.toMatchObject({ code: 'NO_AUDIO', reason: NoCallAudioReason.NoPlacedStream });
+  });
+
+  test('a hostile spool (last RTP packet 10 h after the rest) gives 4 h, flagged, not 10 h of silence', async () => {
+    const truth = corpusCaptures().find((c) => c.truth.file === 'basic-caller-bye-pcma.pcap')!.truth;
+    const last = truth.rtp_streams.reduce((a, s) => a + s.packets, 0) - 1;
+    const { dir, query } = await spoolCorpus('basic-caller-bye-pcma.pcap', (kind, i, sec) => (kind === 'rtp' && i === last ? sec + 36_000 : sec));
+    const audio = await openCallAudio(dir, query, { layout: 'caller' });
+    expect(audio.plan).toMatchObject({ durationCapped: true, frames: (MAX_CALL_AUDIO_MS / 1000) * 8000, wavBytes: 44 + (MAX_CALL_AUDIO_MS / 1000) * 16000 });
+    let bytes = 0;
+    const summary = await audio.render((c) => {
+      bytes += c.length;
+    });
+    expect(bytes).toBe(audio.plan.wavBytes);
+    expect(summary.bytes).toBe(bytes);
   });
 
   test('the timeline is capped (maxDurationMs): exact smaller WAV, flagged; options checked', async () => {

@@ -24,8 +24,16 @@ export interface WrittenSpool {
  * @param spoolDir - spool root to write
  * @param query - the key to file the call under
  * @param gzip - write `.pcap.gz` files
+ * @param retime - moves a packet in time (hostile-spool tests): its kind, index among the
+ *   packets of that kind, and capture seconds; returns the seconds to write
  */
-export async function spoolFromCapture(capture: string, spoolDir: string, query: CallArtifactQuery, gzip = false): Promise<WrittenSpool> {
+export async function spoolFromCapture(
+  capture: string,
+  spoolDir: string,
+  query: CallArtifactQuery,
+  gzip = false,
+  retime?: (kind: SpoolPacketKind, index: number, tsSec: number) => number,
+): Promise<WrittenSpool> {
   const writer = new SpoolWriter({ spoolDir, gzip });
   const call: SpoolCallRef = { callId: query.callId, startSec: query.startSec, startUsec: query.startUsec };
   const decoder = new PacketDecoder({});
@@ -42,8 +50,9 @@ export async function spoolFromCapture(capture: string, spoolDir: string, query:
       else if (p.payloadLength >= 12 && (p.payload[p.payloadOffset]! & 0xc0) === 0x80) kind = isRtcp(p.payload, p.payloadOffset, p.payloadLength) ? 'rtcp' : 'rtp';
     }
     if (kind === null) return;
+    const tsSec = retime === undefined ? rec.tsSec : retime(kind, written[kind], rec.tsSec);
     written[kind]++;
-    writer.write(call, kind, rec.tsSec, rec.tsNsec, rec.data.subarray(0, rec.capLen), rec.origLen, rec.linkType);
+    writer.write(call, kind, tsSec, rec.tsNsec, rec.data.subarray(0, rec.capLen), rec.origLen, rec.linkType);
   });
   await writer.endCall(call);
   await writer.close();
