@@ -6,23 +6,13 @@
  *   npx esbuild libs/call-artifacts/bench/one-hour-audio.ts --bundle --platform=node --format=esm --outfile=/tmp/one-hour-audio.mjs
  *   node /tmp/one-hour-audio.mjs /tmp/h-spool /tmp/h.jsonl
  */
-import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { parseIsoMicros } from '@callscope/cdr-model';
 import { openCallAudio } from '../src/index.js';
+import { benchCall, rssSampler } from './bench-call.js';
 
-const [spool, cdrFile] = process.argv.slice(2);
-if (spool === undefined || cdrFile === undefined) throw new Error('usage: one-hour-audio.ts SPOOL CDR.jsonl');
-const cdr = JSON.parse(readFileSync(cdrFile, 'utf8').split('\n')[0]!) as { call_id: string; start: string };
-const start = parseIsoMicros(cdr.start)!;
-const query = { callId: cdr.call_id, startSec: start.sec, startUsec: start.usec };
-
-let peakRss = 0;
-const sampler = setInterval(() => {
-  peakRss = Math.max(peakRss, process.memoryUsage().rss);
-}, 20);
-const rss0 = process.memoryUsage().rss;
+const { spool, query } = benchCall('one-hour-audio.ts');
+const rss = rssSampler();
 let t = performance.now();
 const audio = await openCallAudio(spool, query, { layout: 'stereo' });
 const planMs = performance.now() - t;
@@ -32,7 +22,7 @@ const summary = await audio.render((c) => {
   bytes += c.length;
 });
 const renderMs = performance.now() - t;
-const peakSink = Math.max(peakRss, process.memoryUsage().rss);
+const peakSinkMb = rss.peakMb();
 // A consumer at ~64 MB/s (1 ms per 64 KiB write): the walk must wait for it, memory stay flat.
 t = performance.now();
 let streamed = 0;
@@ -45,8 +35,7 @@ const slow = new Writable({
 });
 await pipeline((await openCallAudio(spool, query, { layout: 'stereo' })).readable(), slow);
 const streamMs = performance.now() - t;
-clearInterval(sampler);
-peakRss = Math.max(peakRss, process.memoryUsage().rss);
+const peakMb = rss.stop();
 console.log(
   JSON.stringify({
     frames: audio.plan.frames,
@@ -59,8 +48,8 @@ console.log(
     render_ms: Math.round(renderMs),
     render_mb_per_s: Math.round(bytes / 2 ** 20 / (renderMs / 1000)),
     readable_slow_ms: Math.round(streamMs),
-    rss_start_mb: Math.round(rss0 / 2 ** 20),
-    rss_peak_sink_mb: Math.round(peakSink / 2 ** 20),
-    rss_peak_mb: Math.round(peakRss / 2 ** 20),
+    rss_start_mb: rss.startMb,
+    rss_peak_sink_mb: peakSinkMb,
+    rss_peak_mb: peakMb,
   }),
 );
