@@ -153,6 +153,36 @@ describe('call audio against tshark RTP payload export + sox (independent decode
   });
 });
 
+describe('every one-call corpus capture', () => {
+  const oneCall = corpusCaptures()
+    .map((c) => c.truth)
+    .filter((t) => t.calls.length === 1);
+  test.each(oneCall.map((t) => [t.file, t] as const))('%s: duration = media span, each stream on its side, or NO_AUDIO without RTP', async (file, truth) => {
+    const { dir, query } = await spoolCorpus(file);
+    const call = truth.calls[0]!;
+    if (truth.rtp_streams.length === 0) {
+      await expect(openCallAudio(dir, query, { layout: 'stereo' })).rejects.toMatchObject({ code: 'NO_AUDIO', reason: NoCallAudioReason.NoRtpFile });
+      return;
+    }
+    let frames = 0;
+    const r = await readCallAudio(dir, query, {
+      layout: 'caller',
+      onChunk: (c) => {
+        frames += c.length / 2;
+      },
+    });
+    frames -= 22; // the header's 44 bytes
+    const spanS = Math.max(...truth.rtp_streams.map((t) => t.end_time)) - Math.min(...truth.rtp_streams.map((t) => t.start_time)) + 0.02;
+    expect(Math.abs(frames / 8000 - spanS)).toBeLessThan(0.02);
+    expect(r.streams.map((s) => `${s.ssrc} ${s.side} ${s.payloadTypes.join('/')}`).sort()).toEqual(
+      truth.rtp_streams.map((t) => `${t.ssrc} ${t.src === call.caller_ip ? 'caller' : 'callee'} ${t.payload_types.join('/')}`).sort(),
+    );
+    // Every RTP packet reached its leg; none played out late or undecodable.
+    expect(r.caller.packets + r.callee.packets).toBe(truth.rtp_streams.reduce((a, t) => a + t.packets, 0));
+    expect([r.caller.late, r.callee.late, r.caller.unsupported, r.callee.unsupported]).toEqual([0, 0, 0, 0]);
+  });
+});
+
 describe('delivery: Readable and back-pressure give the same bytes', () => {
   test('readable() and a slow sink (a promise per chunk) equal the plain render', async () => {
     const { dir, query } = await spoolCorpus('basic-callee-bye-pcmu.pcap');
