@@ -1,7 +1,10 @@
 /**
  * Issue 14 (libs/call-artifacts): every corpus capture analysed by the built sniffer
  * (`analyze --spool`, the real spool writer), then each call read back with the lib: the SIP ladder has exactly the truth's SIP message
- * count, and each stream's series adds up to the CDR's packets and lost.
+ * count, each stream's series adds up to the CDR's packets and lost, and the call's audio (WAV)
+ * lasts its media span within one packet time with every stream on the CDR's side (calls without
+ * RTP: NO_AUDIO; codecs other than G.711: UNSUPPORTED_CODEC). Sample-exact audio against tshark +
+ * sox is libs/call-artifacts/src/call-audio.test.ts.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -9,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { corpusCaptures, corpusPath } from '@callscope/testing';
-import { readCallSip, readCallStreamSeries } from '@callscope/call-artifacts';
+import { openCallAudio, readCallSip, readCallStreamSeries } from '@callscope/call-artifacts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const sniffer = join(root, 'dist/apps/sniffer/main.js');
@@ -66,6 +69,24 @@ describe('call artifacts (ladder, stream series) read back from the spool the sn
       }));
       const want = cdr.streams.map((s) => ({ key: key(s), side: s.side, codec: s.codec, packets: s.packets, lost: s.lost }));
       expect(got.sort((a, b) => a.key.localeCompare(b.key)), `streams of ${t.call_id}`).toEqual(want.sort((a, b) => a.key.localeCompare(b.key)));
+
+      const media = truth.rtp_streams.filter((r) => r.call_id === t.call_id);
+      const audio = openCallAudio(spool, query, { layout: 'stereo' });
+      if (media.length === 0) {
+        await expect(audio, `audio of ${t.call_id}`).rejects.toMatchObject({ code: 'NO_AUDIO' });
+      } else if (media.some((r) => r.payload_types.some((pt) => pt !== 0 && pt !== 8 && pt !== 13 && pt < 96))) {
+        await expect(audio, `audio of ${t.call_id}`).rejects.toMatchObject({ code: 'UNSUPPORTED_CODEC' });
+      } else {
+        const a = await audio;
+        expect(a.plan.streams.map((x) => `${key({ ssrc: x.ssrc, src_port: x.src.port, dst_port: x.dst.port })} ${x.side}`).sort()).toEqual(want.map((x) => `${x.key} ${x.side}`).sort());
+        let bytes = 0;
+        await a.render((c) => {
+          bytes += c.length;
+        });
+        expect(bytes).toBe(a.plan.wavBytes);
+        const spanS = Math.max(...media.map((r) => r.end_time)) - Math.min(...media.map((r) => r.start_time)) + 0.02;
+        expect(Math.abs(a.plan.frames / 8000 - spanS), `audio duration of ${t.call_id}`).toBeLessThan(0.02);
+      }
     }
   });
 });
