@@ -9,6 +9,7 @@ import { MergedCaptureFormat, openCallPcap, SpoolError, SpoolErrorCode } from '@
 import type { CallPcapStream } from '@callscope/pcap-store';
 import { readCallSip, readCallStreamSeries, type CallSipLadder, type CallStreamSeries } from '@callscope/call-artifacts';
 import { SIP_LADDER_SCHEMA, STREAM_SERIES_SCHEMA } from './artifact-schemas.js';
+import { SharedResults } from './shared-results.js';
 import { httpErrorCode } from '@callscope/runtime';
 import type { DeepReadonly, Logger } from '@callscope/runtime';
 import { API_ERROR_SCHEMA, API_ERRORS, sendApiError } from './api-errors.js';
@@ -61,6 +62,10 @@ const callIdParams = {
   additionalProperties: false,
   properties: { callId: { type: 'string', minLength: 1, maxLength: MAX_CALL_ID_LENGTH, description: 'Call-ID as stored in the CDR (percent-encoded in the URL).' } },
 } as const;
+/** How long a computed stream series is reused, and how many are kept. */
+const SERIES_CACHE_MS = 10_000;
+const SERIES_CACHE_ENTRIES = 32;
+
 /** `?start=` of the per-call artifact routes. */
 const startQuery = {
   type: 'object',
@@ -354,6 +359,11 @@ export function buildServer(config: DeepReadonly<ManagerApiConfig>, deps: Manage
         return reply.send(body);
       },
     );
+    // Series cost a pass over all of a call's RTP (about 1 s for a one-hour call): concurrent
+    // requests for one call share that pass, and the answer is reused for a few seconds (a GUI
+    // opening a call asks for it more than once).
+    const seriesCache = new SharedResults<CallStreamSeries>(SERIES_CACHE_MS, SERIES_CACHE_ENTRIES);
+
     /** Call-ID and start of a per-call artifact request, checked; on failure the error is sent and null returned. */
     const callQuery = (reply: FastifyReply, callId: string, startText: string): { callId: string; startSec: number; startUsec: number } | null => {
       if (!isAcceptableCallId(callId)) {
@@ -414,7 +424,7 @@ export function buildServer(config: DeepReadonly<ManagerApiConfig>, deps: Manage
         if (query === null) return reply;
         let series: CallStreamSeries;
         try {
-          series = await readCallStreamSeries(config.spool.dir, query);
+          series = await seriesCache.get(`${query.callId}\0${query.startSec}.${query.startUsec}`, () => readCallStreamSeries(config.spool.dir, query));
         } catch (err) {
           return spoolFailure(request, reply, err);
         }
