@@ -136,6 +136,8 @@ export interface CallAudio {
 /** A stream's state across both passes. */
 interface Tracked {
   info: CallAudioStream;
+  /** Payload types seen (at most 128). */
+  used: Set<number>;
   leg: AudioLeg | null;
   payloadTypes: PayloadTypeMap;
   ssrc: number;
@@ -154,20 +156,22 @@ class StreamIndex {
   private last: Tracked | null = null;
   untracked = 0;
 
-  /** The packet's stream; created on its first packet when `create`; null past the cap or unknown. */
-  find(p: DecodedPacket, h: RtpHeader, create: ((key: string, srcIp: string, dstIp: string) => Tracked) | null): Tracked | null {
+  constructor(private readonly create: (p: DecodedPacket, h: RtpHeader, srcIp: string, dstIp: string) => Tracked) {}
+
+  /** The packet's stream; created on its first packet when `create` (no closure per packet); null past the cap or unknown. */
+  find(p: DecodedPacket, h: RtpHeader, create: boolean): Tracked | null {
     const l = this.last;
     if (l !== null && p.ipVersion === 4 && l.ssrc === h.ssrc && l.src4 === p.src4 && l.dst4 === p.dst4 && l.srcPort === p.srcPort && l.dstPort === p.dstPort) return l;
     const srcIp = formatIp(p.ipVersion, p.src4, p.src6);
     const dstIp = formatIp(p.ipVersion, p.dst4, p.dst6);
     const key = `${h.ssrc} ${srcIp} ${p.srcPort} ${dstIp} ${p.dstPort}`;
     let t = this.byKey.get(key) ?? null;
-    if (t === null && create !== null) {
+    if (t === null && create) {
       if (this.byKey.size >= MAX_SERIES_STREAMS) {
         this.untracked++;
         return null;
       }
-      t = create(key, srcIp, dstIp);
+      t = this.create(p, h, srcIp, dstIp);
       this.byKey.set(key, t);
     }
     this.last = t !== null && p.ipVersion === 4 ? t : null;
@@ -199,13 +203,11 @@ export async function openCallAudio(spoolDir: string, query: CallArtifactQuery, 
   if (!(Number.isFinite(maxMs) && maxMs > 0 && maxMs <= MAX_CALL_AUDIO_MS)) throw new RangeError(`maxDurationMs ${maxMs} outside (0, ${MAX_CALL_AUDIO_MS}]`);
 
   const announced = await readAnnouncements(spoolDir, query);
-  const index = new StreamIndex();
   const counters = { skippedPackets: 0 };
-  const used = new Map<Tracked, Set<number>>();
   let originUs = Infinity;
   let endUs = -Infinity;
   let rtpPackets = 0;
-  const create = (_key: string, srcIp: string, dstIp: string, p: DecodedPacket, h: RtpHeader): Tracked => {
+  const index = new StreamIndex((p, h, srcIp, dstIp): Tracked => {
     const { side, payloadTypes } = streamMedia(announced, srcIp, p.srcPort, dstIp, p.dstPort);
     const codec = payloadTypes.codec[h.payloadType]!;
     return {
@@ -218,6 +220,7 @@ export async function openCallAudio(spoolDir: string, query: CallArtifactQuery, 
         codec: codec === 0 ? null : (CODEC_NAMES[codec] ?? null),
         packets: 0,
       },
+      used: new Set(),
       leg: side === 'caller' ? AudioLeg.Caller : side === 'callee' ? AudioLeg.Callee : null,
       payloadTypes,
       ssrc: h.ssrc,
@@ -226,15 +229,13 @@ export async function openCallAudio(spoolDir: string, query: CallArtifactQuery, 
       srcPort: p.srcPort,
       dstPort: p.dstPort,
     };
-  };
+  });
   const issues = await forEachCallRtp(spoolDir, query, counters, (rec, p, h) => {
     rtpPackets++;
-    const t = index.find(p, h, (key, srcIp, dstIp) => create(key, srcIp, dstIp, p, h));
+    const t = index.find(p, h, true);
     if (t === null) return;
     t.info.packets++;
-    let pts = used.get(t);
-    if (pts === undefined) used.set(t, (pts = new Set()));
-    pts.add(h.payloadType);
+    t.used.add(h.payloadType);
     if (t.leg === null) return;
     const arrivalUs = arrivalUsOf(rec.tsSec, rec.tsNsec);
     // G.711: one byte per 125 µs sample; other payloads (events, CN) carry no length of their own.
@@ -245,7 +246,7 @@ export async function openCallAudio(spoolDir: string, query: CallArtifactQuery, 
   if (issues === null) throw new NoCallAudioError(query.callId, NoCallAudioReason.NoRtpFile);
   if (rtpPackets === 0) throw new NoCallAudioError(query.callId, NoCallAudioReason.NoRtpPackets);
   const tracked = [...index.byKey.values()];
-  for (const t of tracked) t.info.payloadTypes = [...(used.get(t) ?? [])].sort((a, b) => a - b);
+  for (const t of tracked) t.info.payloadTypes = [...t.used].sort((a, b) => a - b);
   const rendered = tracked.filter((t) => t.leg !== null);
   if (rendered.length === 0) throw new NoCallAudioError(query.callId, NoCallAudioReason.NoPlacedStream);
   // Before any output: a codec without a decoder is refused whole (HTTP 415), naming the codec.
@@ -299,7 +300,7 @@ export async function openCallAudio(spoolDir: string, query: CallArtifactQuery, 
     await take();
     const walk = { skippedPackets: 0 };
     await forEachCallRtp(spoolDir, query, walk, (rec, p, h) => {
-      const t = index.find(p, h, null);
+      const t = index.find(p, h, false);
       if (t === null || t.leg === null) return;
       const arrivalUs = arrivalUsOf(rec.tsSec, rec.tsNsec);
       // Past the (capped) end nothing more can be heard: no pushes, the walk goes on cheaply.
