@@ -168,6 +168,24 @@ describe('manager-api (built bundle, HTTPS, named token)', () => {
         expect(got!.buckets.reduce((a, b) => a + b.packets, 0)).toBe(st.packets);
         expect(got!.buckets.reduce((a, b) => a + b.lost, 0)).toBe(st.lost);
       }
+      // The audio: a WAV of exactly the announced length, stereo, 8 kHz; no RTP: 404 NO_AUDIO.
+      const wav = await get(`/api/v1/calls/${encodeURIComponent(rec.call_id)}/audio?start=${encodeURIComponent(rec.start)}&legs=stereo`);
+      const codecs = (cdrStreams as { codec?: string | null }[]).map((x) => x.codec ?? null);
+      if (cdrStreams.length === 0) {
+        expect(wav.status, rec.call_id).toBe(404);
+        expect(json<{ code: string }>(wav).code).toBe('NO_AUDIO');
+      } else if (codecs.some((c) => c !== 'PCMA' && c !== 'PCMU')) {
+        // A codec without a decoder here (G.729 in busy-hour-a): 415 naming it.
+        expect(wav.status, rec.call_id).toBe(415);
+        expect(json<{ code: string; message: string }>(wav)).toMatchObject({ code: 'UNSUPPORTED_CODEC', message: expect.stringMatching(/G729|payload type/) as string });
+      } else {
+        expect(wav.status, `${rec.call_id}: ${wav.body.toString('utf8', 0, 200)}`).toBe(200);
+        expect(wav.headers['content-type']).toBe('audio/wav');
+        expect(wav.body.length).toBe(Number(wav.headers['content-length']));
+        expect(wav.body.toString('latin1', 0, 4)).toBe('RIFF');
+        expect(wav.body.readUInt32LE(4)).toBe(wav.body.length - 8);
+        expect([wav.body.readUInt16LE(22), wav.body.readUInt32LE(24)]).toEqual([2, 8000]);
+      }
     }
   }, 120_000);
 

@@ -23,6 +23,10 @@ export const API_ERRORS = {
   DAEMON_UNREACHABLE: { statusCode: 503, message: 'the sensor daemon does not answer on its control socket' },
   /** The daemon answered with something this API does not understand (a version mismatch or a bug). */
   DAEMON_ERROR: { statusCode: 502, message: 'the sensor daemon answered with an error' },
+  /** The call has no RTP the audio can be rendered from (no RTP file, no packets, no stream on a leg). */
+  NO_AUDIO: { statusCode: 404, message: 'the spool holds no audio of this call' },
+  /** A stream of the call uses a codec callscope cannot decode (the message names it). */
+  UNSUPPORTED_CODEC: { statusCode: 415, message: 'the call uses a codec callscope cannot decode to audio' },
   SPOOL_CORRUPT: { statusCode: 500, message: 'a spool file of this call is not a readable capture' },
 } as const;
 

@@ -123,6 +123,11 @@ describe('manager-api routes (inject)', () => {
     const series = await app.inject({ method: 'GET', url: `/api/v1/calls/${encodeURIComponent(CALL_ID)}/streams?start=${START}` });
     expect(series.statusCode).toBe(200);
     expect(series.json()).toMatchObject({ callId: CALL_ID, bucketMs: 1000, rtpMissing: true, sipMissing: false });
+    await expectError(app, `/api/v1/calls/unknown/audio?start=${START}`, 404, 'NO_AUDIO');
+    await expectError(app, `/api/v1/calls/${encodeURIComponent(CALL_ID)}/audio?start=${START}&legs=left`, 400, 'BAD_REQUEST');
+    await expectError(app, `/api/v1/calls/${encodeURIComponent(CALL_ID)}/audio?start=${START}&format=mp3`, 400, 'BAD_REQUEST');
+    // The spooled call has SIP but no RTP file.
+    await expectError(app, `/api/v1/calls/${encodeURIComponent(CALL_ID)}/audio?start=${START}`, 404, 'NO_AUDIO');
     for (const route of ['sip', 'streams']) {
       await expectError(app, `/api/v1/calls/unknown/${route}?start=${START}`, 404, 'CALL_NOT_FOUND');
       await expectError(app, `/api/v1/calls/corrupt/${route}?start=${START}`, 500, 'SPOOL_CORRUPT');
@@ -240,7 +245,8 @@ describe('manager-api routes (inject)', () => {
     [`/api/v1/calls/..%2F..%2Fsecret/pcap?start=${START}&parts=sip`, 404, 'CALL_NOT_FOUND'],
     [`/api/v1/calls/%2Fetc%2Fpasswd/pcap?start=${START}`, 404, 'CALL_NOT_FOUND'],
     [`/api/v1/calls/x/pcap?start=${START}&q=${'x'.repeat(5000)}`, 414, 'URL_TOO_LONG'],
-    ['/api/v1/calls/x/audio', 404, 'NOT_FOUND'],
+    ['/api/v1/calls/x/audio', 400, 'BAD_REQUEST'],
+    ['/api/v1/calls/x/video', 404, 'NOT_FOUND'],
   ])('GET %s -> %i %s', async (url, status, code) => {
     await expectError(build(), url, status, code);
   });
@@ -286,7 +292,7 @@ describe('manager-api routes (inject)', () => {
     const doc = res.json<{ openapi: string; paths: Record<string, { get: { parameters?: { name: string; in: string }[]; responses: Record<string, unknown> } }> }>();
     expect(doc.openapi).toBe('3.0.3');
     expect(Object.keys(doc.paths).sort()).toEqual([
-      '/api/v1/calls/active', '/api/v1/calls/active/{callId}', '/api/v1/calls/{callId}/pcap', '/api/v1/calls/{callId}/sip', '/api/v1/calls/{callId}/streams', '/api/v1/health', '/api/v1/stats',
+      '/api/v1/calls/active', '/api/v1/calls/active/{callId}', '/api/v1/calls/{callId}/audio', '/api/v1/calls/{callId}/pcap', '/api/v1/calls/{callId}/sip', '/api/v1/calls/{callId}/streams', '/api/v1/health', '/api/v1/stats',
     ]);
     const pcap = doc.paths['/api/v1/calls/{callId}/pcap']!.get;
     expect(pcap.parameters!.map((p) => `${p.in}:${p.name}`).sort()).toEqual(['path:callId', 'query:parts', 'query:start']);

@@ -7,7 +7,8 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import { MergedCaptureFormat, openCallPcap, SpoolError, SpoolErrorCode } from '@callscope/pcap-store';
 import type { CallPcapStream } from '@callscope/pcap-store';
-import { readCallSip, readCallStreamSeries, type CallSipLadder, type CallStreamSeries } from '@callscope/call-artifacts';
+import { NoCallAudioError, openCallAudio, readCallSip, readCallStreamSeries, type CallAudio, type CallSipLadder, type CallStreamSeries } from '@callscope/call-artifacts';
+import { UnsupportedCodecError, type AudioLegsLayout } from '@callscope/rtp';
 import { SIP_LADDER_SCHEMA, STREAM_SERIES_SCHEMA } from './artifact-schemas.js';
 import { SharedResults } from './shared-results.js';
 import { httpErrorCode } from '@callscope/runtime';
@@ -431,6 +432,51 @@ export function buildServer(config: DeepReadonly<ManagerApiConfig>, deps: Manage
         if (series.rtpMissing && series.sipMissing) return sendApiError(reply, 'CALL_NOT_FOUND');
         void reply.header('cache-control', 'no-store');
         return series;
+      },
+    );
+    api.get<{ Params: { callId: string }; Querystring: { start: string; format?: string; legs?: string } }>(
+      '/api/v1/calls/:callId/audio',
+      {
+        schema: {
+          summary:
+            "The call's audio as WAV (8 kHz, 16-bit) on the call's timeline: silence for loss and gaps, RFC 2833 events skipped, a 500 ms playout buffer (late packets silent). G.711 A/µ-law; other codecs 415",
+          params: callIdParams,
+          querystring: {
+            type: 'object',
+            required: ['start'],
+            additionalProperties: false,
+            properties: {
+              start: { type: 'string', maxLength: 40, description: 'Call start as stored in the CDR, ISO UTC with microseconds.' },
+              format: { type: 'string', enum: ['wav'], default: 'wav' },
+              legs: { type: 'string', enum: ['stereo', 'caller', 'callee', 'mixed'], default: 'stereo', description: 'stereo: caller left, callee right; mixed: both in one channel.' },
+            },
+          },
+          response: { 200: { description: 'audio/wav, streamed', type: 'string', format: 'binary' }, ...errors(400, 401, 404, 415, 429, 500) },
+        },
+      },
+      async (request, reply) => {
+        const query = callQuery(reply, request.params.callId, request.query.start);
+        if (query === null) return reply;
+        const layout = (request.query.legs ?? 'stereo') as AudioLegsLayout;
+        let audio: CallAudio;
+        try {
+          audio = await openCallAudio(config.spool.dir, query, { layout });
+        } catch (err) {
+          if (err instanceof NoCallAudioError) return sendApiError(reply, 'NO_AUDIO', `${API_ERRORS.NO_AUDIO.message} (${err.reason})`);
+          if (err instanceof UnsupportedCodecError) return sendApiError(reply, 'UNSUPPORTED_CODEC', err.message);
+          return spoolFailure(request, reply, err);
+        }
+        void reply
+          .type('audio/wav')
+          .header('content-length', audio.plan.wavBytes)
+          .header('content-disposition', `attachment; filename="${pcapFileName(query.callId, parseCallStart(request.query.start)!, 'wav').replace(/\.wav$/, `_${layout}.wav`)}"`)
+          .header('cache-control', 'no-store');
+        if (request.method === 'HEAD') return reply.send('');
+        const body = audio.readable();
+        body.on('error', (err) => {
+          request.log.error({ err, callId: query.callId }, 'audio stream failed after the headers were sent');
+        });
+        return reply.send(body);
       },
     );
     done();
