@@ -123,7 +123,7 @@ describe('manager-api (built bundle, HTTPS, named token)', () => {
 
   test('refuses missing and wrong tokens with 401', async () => {
     expect((await get('/api/v1/stats', null)).status).toBe(401);
-    expect(json<{ code: string }>(await get('/api/v1/stats', 'wrong-token-0123456789abcdef')).code).toBe('UNAUTHORIZED');
+    expect(json<{ error: { code: string } }>(await get('/api/v1/stats', 'wrong-token-0123456789abcdef')).error.code).toBe('UNAUTHORIZED');
   });
 
   const truths = corpusCaptures()
@@ -173,11 +173,11 @@ describe('manager-api (built bundle, HTTPS, named token)', () => {
       const codecs = (cdrStreams as { codec?: string | null }[]).map((x) => x.codec ?? null);
       if (cdrStreams.length === 0) {
         expect(wav.status, rec.call_id).toBe(404);
-        expect(json<{ code: string }>(wav).code).toBe('NO_AUDIO');
+        expect(json<{ error: { code: string } }>(wav).error.code).toBe('NO_AUDIO');
       } else if (codecs.some((c) => c !== 'PCMA' && c !== 'PCMU')) {
         // A codec without a decoder here (G.729 in busy-hour-a): 415 naming it.
         expect(wav.status, rec.call_id).toBe(415);
-        expect(json<{ code: string; message: string }>(wav)).toMatchObject({ code: 'UNSUPPORTED_CODEC', message: expect.stringMatching(/G729|payload type/) as string });
+        expect(json<{ error: { code: string; message: string } }>(wav).error).toMatchObject({ code: 'UNSUPPORTED_CODEC', message: expect.stringMatching(/G729|payload type/) as string });
       } else {
         expect(wav.status, `${rec.call_id}: ${wav.body.toString('utf8', 0, 200)}`).toBe(200);
         expect(wav.headers['content-type']).toBe('audio/wav');
@@ -193,9 +193,9 @@ describe('manager-api (built bundle, HTTPS, named token)', () => {
     for (const route of ['sip', 'streams']) {
       const missing = await get(`/api/v1/calls/no-such-call/${route}?start=2026-11-29T17:00:00.000000Z`);
       expect(missing.status, route).toBe(404);
-      expect(json<{ code: string }>(missing).code).toBe('CALL_NOT_FOUND');
+      expect(json<{ error: { code: string } }>(missing).error.code).toBe('CALL_NOT_FOUND');
       const bad = await get(`/api/v1/calls/no-such-call/${route}?start=yesterday`);
-      expect(json<{ code: string }>(bad).code).toBe('BAD_START');
+      expect(json<{ error: { code: string } }>(bad).error.code).toBe('BAD_START');
     }
   });
 
@@ -227,7 +227,7 @@ describe('manager-api (built bundle, HTTPS, named token)', () => {
       const detail = json<{ call_id: string; record: { call_id: string } }>(one);
       expect([detail.call_id, detail.record.call_id]).toEqual([list[0]!.call_id, list[0]!.call_id]);
       const none = await get('/api/v1/calls/active/no-such-call%40nowhere');
-      expect([none.status, json<{ code: string }>(none).code]).toEqual([404, 'CALL_NOT_ACTIVE']);
+      expect([none.status, json<{ error: { code: string } }>(none).error.code]).toEqual([404, 'CALL_NOT_ACTIVE']);
       const metrics = (await get('/metrics', null)).body.toString();
       expect(metrics).toContain('callscope_daemon_up 1');
     } finally {
@@ -238,7 +238,7 @@ describe('manager-api (built bundle, HTTPS, named token)', () => {
     const after = json<{ daemon: string; sensor: unknown }>(await get('/api/v1/stats'));
     expect(after).toMatchObject({ daemon: 'unreachable', sensor: null });
     const gone = await get('/api/v1/calls/active');
-    expect([gone.status, json<{ code: string }>(gone).code]).toEqual([503, 'DAEMON_UNREACHABLE']);
+    expect([gone.status, json<{ error: { code: string } }>(gone).error.code]).toEqual([503, 'DAEMON_UNREACHABLE']);
   }, 60_000);
 
   test('SIGHUP re-reads the certificate files', async () => {

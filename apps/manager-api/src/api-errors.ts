@@ -2,7 +2,7 @@ import { apiErrorSender, COMMON_API_ERRORS } from '@callscope/runtime';
 
 /**
  * The one catalogue of manager-api error codes: the common ones of @callscope/runtime and its own.
- * Every error response is `{ code, message }` with the status below; clients match on `code`,
+ * Every error response is `{"error": {"code", "message"}}` with the status below; clients match on `code`,
  * never on the message text. Errors of the sensor daemon's control endpoint are mapped onto these
  * codes (CALL_NOT_ACTIVE passes through as is).
  */
@@ -39,7 +39,14 @@ export const sendApiError = apiErrorSender(API_ERRORS);
 /** JSON schema of every error body (for the OpenAPI document and fast serialisation). */
 export const API_ERROR_SCHEMA = {
   type: 'object',
-  required: ['code', 'message'],
+  required: ['error'],
   additionalProperties: false,
-  properties: { code: { type: 'string', enum: Object.keys(API_ERRORS) }, message: { type: 'string' } },
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      additionalProperties: false,
+      properties: { code: { type: 'string', enum: Object.keys(API_ERRORS) }, message: { type: 'string' } },
+    },
+  },
 } as const;

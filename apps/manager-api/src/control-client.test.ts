@@ -74,14 +74,14 @@ describe('daemon answers the API does not expect', () => {
     for (const url of ['/api/v1/stats', '/api/v1/calls/active', '/api/v1/calls/active/abc']) {
       const res = await app.inject({ method: 'GET', url });
       expect(res.statusCode, url).toBe(502);
-      expect(res.json(), url).toEqual({ code: 'DAEMON_ERROR', message: 'boom' });
+      expect(res.json(), url).toEqual({ error: { code: 'DAEMON_ERROR', message: 'boom' } });
     }
     await app.close();
 
     const html = await listen(createHttpServer((_q, r) => r.end('<html>')), 'html2.sock');
     const app2 = buildServer(loadManagerApiConfig([], { CALLSCOPE_MANAGER_API_CONTROL: html, CALLSCOPE_MANAGER_API_SPOOL_DIR: dir }).config, { version: '0' });
     expect((await app2.inject({ method: 'GET', url: '/api/v1/stats' })).json()).toMatchObject({ daemon: 'unreachable', reason: expect.stringContaining('not JSON') });
-    expect((await app2.inject({ method: 'GET', url: '/api/v1/calls/active' })).json()).toMatchObject({ code: 'DAEMON_UNREACHABLE' });
+    expect((await app2.inject({ method: 'GET', url: '/api/v1/calls/active' })).json()).toMatchObject({ error: { code: 'DAEMON_UNREACHABLE' } });
     await app2.close();
   });
 });

@@ -59,7 +59,7 @@ function build(env: Record<string, string> = {}, tls: { cert: Buffer; key: Buffe
 async function expectError(app: FastifyInstance, url: string, status: number, code: string, headers: Record<string, string> = {}): Promise<void> {
   const res = await app.inject({ method: 'GET', url, headers });
   expect(res.statusCode, url).toBe(status);
-  expect(res.json<{ code: string; message: string }>(), url).toMatchObject({ code });
+  expect(res.json<{ error: { code: string; message: string } }>(), url).toMatchObject({ error: { code } });
   expect(Object.keys(API_ERRORS), url).toContain(code);
 }
 
@@ -76,7 +76,7 @@ describe('manager-api routes (inject)', () => {
     const app = build({ CALLSCOPE_MANAGER_API_TOKENS: TOKENS });
     const missing = await app.inject({ method: 'GET', url: '/api/v1/stats' });
     expect(missing.statusCode).toBe(401);
-    expect(missing.json()).toEqual({ code: 'UNAUTHORIZED', message: API_ERRORS.UNAUTHORIZED.message });
+    expect(missing.json()).toEqual({ error: { code: 'UNAUTHORIZED', message: API_ERRORS.UNAUTHORIZED.message } });
     expect(missing.headers['www-authenticate']).toBe('Bearer realm="callscope"');
     for (const header of [`Bearer ${TOKEN}x`, `Bearer ${TOKEN.slice(0, -1)}`, `Basic ${TOKEN}`, 'Bearer', TOKEN]) {
       const res = await app.inject({ method: 'GET', url: '/api/v1/stats', headers: { authorization: header } });
@@ -256,7 +256,7 @@ describe('manager-api routes (inject)', () => {
     for (let i = 0; i < 3; i++) expect((await app.inject({ method: 'GET', url: '/api/v1/health' })).statusCode).toBe(200);
     const res = await app.inject({ method: 'GET', url: '/api/v1/health' });
     expect(res.statusCode).toBe(429);
-    expect(res.json<{ code: string }>().code).toBe('RATE_LIMITED');
+    expect(res.json<{ error: { code: string } }>().error.code).toBe('RATE_LIMITED');
     expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
     await expectError(app, '/nope', 429, 'RATE_LIMITED');
     // Another client address has its own bucket.
@@ -280,10 +280,10 @@ describe('manager-api routes (inject)', () => {
     const post = await app.inject({ method: 'POST', url: '/api/v1/health', payload: { a: 1 } });
     expect(post.statusCode).toBe(404);
     const bad = await app.inject({ method: 'POST', url: '/api/v1/health', headers: { 'content-type': 'application/json' }, payload: '{' });
-    expect(bad.json<{ code: string }>().code).toBe('BAD_REQUEST');
+    expect(bad.json<{ error: { code: string } }>().error.code).toBe('BAD_REQUEST');
     const big = await app.inject({ method: 'POST', url: '/api/v1/health', headers: { 'content-type': 'application/json' }, payload: `"${'x'.repeat(70_000)}"` });
     expect(big.statusCode).toBe(413);
-    expect(big.json()).toEqual({ code: 'PAYLOAD_TOO_LARGE', message: 'request body too large' });
+    expect(big.json()).toEqual({ error: { code: 'PAYLOAD_TOO_LARGE', message: 'request body too large' } });
   });
 
   it('serves /openapi.json generated from the route schemas', async () => {
@@ -352,12 +352,12 @@ describe('manager-api over a real TLS socket', () => {
     const ca = pem('a.crt');
 
     const none = await get(port, '/api/v1/stats', ca);
-    expect([none.status, JSON.parse(none.body.toString()).code]).toEqual([401, 'UNAUTHORIZED']);
+    expect([none.status, JSON.parse(none.body.toString()).error.code]).toEqual([401, 'UNAUTHORIZED']);
     const wrong = await get(port, '/api/v1/stats', ca, { authorization: 'Bearer wrong-token-0123456789' });
-    expect([wrong.status, JSON.parse(wrong.body.toString()).code]).toEqual([401, 'UNAUTHORIZED']);
+    expect([wrong.status, JSON.parse(wrong.body.toString()).error.code]).toEqual([401, 'UNAUTHORIZED']);
     for (const path of ['/api/v1/calls/../../../etc/passwd/pcap', `/api/v1/calls/%2e%2e/pcap?start=${START}`, '/api/v1/./stats', '/api/v1/calls/x/%2E./y']) {
       const traversal = await get(port, path, ca, AUTH);
-      expect([traversal.status, JSON.parse(traversal.body.toString()).code], path).toEqual([400, 'BAD_PATH']);
+      expect([traversal.status, JSON.parse(traversal.body.toString()).error.code], path).toEqual([400, 'BAD_PATH']);
     }
     const pcap = await get(port, `/api/v1/calls/${encodeURIComponent(CALL_ID)}/pcap?start=${START}`, ca, AUTH);
     expect(pcap.status).toBe(200);

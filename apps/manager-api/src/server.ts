@@ -99,7 +99,7 @@ function hasDotSegment(path: string): boolean {
  * (open, Prometheus) and `/openapi.json` (open, generated from the route schemas). When tokens
  * are configured every other path, known or not, needs `Authorization: Bearer <token>`. Every
  * request is rate-limited per verified token, else per client address. Every error is
- * `{ code, message }` from {@link API_ERRORS}.
+ * `{"error": {"code", "message"}}` from {@link API_ERRORS}.
  *
  * Per-call SIP, audio and stream routes (`calls/{callId}/sip|audio|streams`) are not here yet:
  * they are registered in {@link callRoutes} beside `pcap` once libs/call-artifacts exists.

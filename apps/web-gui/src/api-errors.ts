@@ -2,7 +2,7 @@ import { apiErrorSender, COMMON_API_ERRORS } from '@callscope/runtime';
 
 /**
  * The one catalogue of web-gui error codes: for now the common ones of @callscope/runtime (not
- * found, bad request, payload too large, internal). Every error response is `{ code, message }`;
+ * found, bad request, payload too large, internal). Every error response is `{"error": {"code", "message"}}`;
  * the browser code matches on `code`, never on the message text.
  */
 export const API_ERRORS = COMMON_API_ERRORS;

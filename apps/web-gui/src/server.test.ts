@@ -61,7 +61,7 @@ describe('web-gui server', () => {
     for (const url of ['/api/nope', '/nope.html', '/../package.json', '/%2e%2e/package.json', '/.hidden']) {
       const res = await app.inject({ method: 'GET', url });
       expect(res.statusCode, url).toBe(404);
-      expect(res.json(), url).toEqual({ code: 'NOT_FOUND', message: 'no such resource' });
+      expect(res.json(), url).toEqual({ error: { code: 'NOT_FOUND', message: 'no such resource' } });
     }
   });
 });

@@ -43,7 +43,7 @@ const SECURITY_HEADERS = {
 
 /**
  * Builds the web GUI server (not listening yet): the browser files of `publicDir` at `/`,
- * `GET /api/health` and `GET /api/sensors`; errors are `{ code, message }` from
+ * `GET /api/health` and `GET /api/sensors`; errors are `{"error": {"code", "message"}}` from
  * {@link API_ERRORS}.
  */
 export function buildServer(config: DeepReadonly<WebGuiConfig>, deps: WebGuiDeps): FastifyInstance {

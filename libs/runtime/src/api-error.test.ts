@@ -25,13 +25,13 @@ class RecordingReply implements ApiErrorReply {
 describe('apiErrorSender', () => {
   const send = apiErrorSender(CATALOGUE);
 
-  it('sends { code, message } as JSON with the code status; a detail replaces the message', () => {
+  it('sends {"error": {code, message}} as JSON with the code status; a detail replaces the message', () => {
     const a = new RecordingReply();
     expect(send(a, 'NOT_FOUND')).toBe(a);
-    expect(a.calls).toEqual([['code', 404], ['type', 'application/json; charset=utf-8'], ['send', { code: 'NOT_FOUND', message: 'no such resource' }]]);
+    expect(a.calls).toEqual([['code', 404], ['type', 'application/json; charset=utf-8'], ['send', { error: { code: 'NOT_FOUND', message: 'no such resource' } }]]);
     const b = new RecordingReply();
     send(b, 'BAD_REQUEST', 'body/x must be integer');
-    expect(b.calls.at(-1)).toEqual(['send', { code: 'BAD_REQUEST', message: 'body/x must be integer' }]);
+    expect(b.calls.at(-1)).toEqual(['send', { error: { code: 'BAD_REQUEST', message: 'body/x must be integer' } }]);
   });
 });
 

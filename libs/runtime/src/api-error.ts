@@ -36,10 +36,9 @@ export const COMMON_API_ERRORS = {
   INTERNAL: { statusCode: 500, message: 'internal error' },
 } as const satisfies ApiErrorCatalogue;
 
-/** Body of every error response. */
+/** Body of every error response: `{"error": {"code", "message"}}` (DESIGN.md, manager-api). */
 export interface ApiErrorBody<Code extends string = string> {
-  readonly code: Code;
-  readonly message: string;
+  readonly error: { readonly code: Code; readonly message: string };
 }
 
 /** The members of an HTTP reply an error is sent with (fastify's `FastifyReply` has them). */
@@ -52,11 +51,11 @@ export interface ApiErrorReply {
 /** Sends catalogue errors: `(reply, code, detail?)`; `detail` replaces the generic message. */
 export type ApiErrorSender<Code extends string> = <R extends ApiErrorReply>(reply: R, code: Code, detail?: string) => R;
 
-/** The sender of `catalogue`'s errors: JSON `{ code, message }` with the code's status. */
+/** The sender of `catalogue`'s errors: JSON `{"error": {"code", "message"}}` with the code's status. */
 export function apiErrorSender<C extends ApiErrorCatalogue>(catalogue: C): ApiErrorSender<keyof C & string> {
   return (reply, code, detail) => {
     const entry = catalogue[code]!;
-    const body: ApiErrorBody = { code, message: detail ?? entry.message };
+    const body: ApiErrorBody = { error: { code, message: detail ?? entry.message } };
     return reply.code(entry.statusCode).type('application/json; charset=utf-8').send(body);
   };
 }
