@@ -6,7 +6,8 @@
 import { build } from 'esbuild';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createRequire } from 'node:module';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const projectRoot = process.argv[2];
@@ -109,6 +110,14 @@ chmodSync(join(outDir, 'main.js'), 0o755);
 // where its loader looks second. Unbuilt, the app still runs and says how to build it.
 const addon = join(root, 'libs/live-capture/build/Release/live_capture.node');
 if (Object.keys(result.metafile.inputs).some((i) => i.includes('libs/live-capture/src/')) && existsSync(addon)) cpSync(addon, join(outDir, 'live_capture.node'));
-// Static assets (the web GUI's browser files) travel with the bundle.
+// Static assets travel with the bundle; a browser front end (the web GUI's client/, a Vite
+// project) is built into public/ beside main.js. Vite is resolved from the app's own folder: it is
+// that app's dev dependency, and npm may not hoist it to the root.
 if (existsSync(join(root, projectRoot, 'public'))) cpSync(join(root, projectRoot, 'public'), join(outDir, 'public'), { recursive: true });
+const viteConfig = join(root, projectRoot, 'client/vite.config.ts');
+if (existsSync(viteConfig)) {
+  const require = createRequire(join(root, projectRoot, 'package.json'));
+  const vite = await import(pathToFileURL(require.resolve('vite')).href);
+  await vite.build({ configFile: viteConfig, logLevel: 'warn' });
+}
 console.log(`built ${projectRoot} -> dist/${projectRoot} (runtime deps: ${Object.keys(dependencies).concat(Object.keys(optionalDependencies)).join(', ') || 'none'})`);

@@ -1,4 +1,5 @@
 import { runHttpService } from '@callscope/runtime';
+import { openPool } from '@callscope/cdr-schema';
 import { loadWebGuiConfig, WEB_GUI_APP, webGuiConfigSchema } from './config.js';
 import { resolvePublicDir } from './public-dir.js';
 import { buildServer } from './server.js';
@@ -12,7 +13,11 @@ void runHttpService({
   load: loadWebGuiConfig,
   build: (config, logger) => {
     const publicDir = resolvePublicDir(config.publicDir, import.meta.url);
-    const server = buildServer(config, { logger, version: WEB_GUI_VERSION, publicDir });
+    const { pool: db } = openPool(config.db.url, { connectionLimit: 8 });
+    const server = buildServer(config, { logger, version: WEB_GUI_VERSION, publicDir, db });
+    server.addHook('onClose', async () => {
+      await db.end();
+    });
     return { server, fields: { publicDir, sensors: config.sensors.length } };
   },
 });

@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createPool } from 'mysql2/promise';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { ConfigError } from '@callscope/runtime';
 import { loadWebGuiConfig } from './config.js';
@@ -10,7 +10,16 @@ import { resolvePublicDir } from './public-dir.js';
 import { buildServer } from './server.js';
 import { WEB_GUI_VERSION } from './version.js';
 
-const PUBLIC_DIR = fileURLToPath(new URL('../public/', import.meta.url));
+// The built front end may not exist when unit tests run: serve a stand-in folder.
+const PUBLIC_DIR = mkdtempSync(join(tmpdir(), 'web-gui-public-')) + '/';
+writeFileSync(join(PUBLIC_DIR, 'index.html'), '<!doctype html><title>callscope</title><script type="module" src="/assets/app.js"></script>');
+mkdirSync(join(PUBLIC_DIR, 'assets'));
+writeFileSync(join(PUBLIC_DIR, 'assets/app.js'), 'export {};');
+// Never connected to: the routes these tests call do not touch the database.
+const DB = createPool({ uri: 'mysql://nobody@127.0.0.1:1/none' });
+afterAll(async () => {
+  await DB.end();
+});
 const SENSORS = JSON.stringify([
   { id: 1, name: 'edge-a', managerUrl: 'https://admin:pw-9@sensor-a:5029', token: 'sensor-a-token-0123' },
   { id: 2, name: 'edge-b', managerUrl: 'http://10.0.0.2:5029' },
@@ -23,7 +32,7 @@ afterEach(async () => {
 });
 
 function build(env: Record<string, string> = {}): FastifyInstance {
-  server = buildServer(loadWebGuiConfig([], env).config, { version: WEB_GUI_VERSION, publicDir: PUBLIC_DIR });
+  server = buildServer(loadWebGuiConfig([], env).config, { version: WEB_GUI_VERSION, publicDir: PUBLIC_DIR, db: DB });
   return server;
 }
 
@@ -33,10 +42,10 @@ describe('web-gui server', () => {
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/html/);
     expect(res.body).toContain('<title>callscope</title>');
-    expect(res.body).toContain('<script src="/app.js" defer></script>');
+    expect(res.body).toContain('<script type="module" src="/assets/app.js"></script>');
     expect(res.headers['content-security-policy']).toContain("default-src 'self'");
     expect(res.headers['x-content-type-options']).toBe('nosniff');
-    const js = await server!.inject({ method: 'GET', url: '/app.js' });
+    const js = await server!.inject({ method: 'GET', url: '/assets/app.js' });
     expect(js.statusCode).toBe(200);
     expect(js.headers['content-type']).toMatch(/javascript/);
   });
@@ -116,8 +125,8 @@ describe('web-gui config', () => {
 });
 
 describe('resolvePublicDir', () => {
-  it('finds the source tree public/ from a module in src/, and refuses a folder without index.html', () => {
-    expect(resolvePublicDir(null, import.meta.url)).toBe(PUBLIC_DIR);
+  it('takes the configured folder, and refuses a folder without index.html', () => {
+    expect(resolvePublicDir(PUBLIC_DIR, import.meta.url)).toBe(PUBLIC_DIR);
     expect(() => resolvePublicDir(tmpdir(), import.meta.url)).toThrow(/no index.html/);
   });
 });

@@ -5,6 +5,8 @@ import { httpErrorCode, redactUrlPassword } from '@callscope/runtime';
 import type { DeepReadonly, Logger } from '@callscope/runtime';
 import { API_ERRORS, sendApiError } from './api-errors.js';
 import type { WebGuiConfig } from './config.js';
+import type { Pool } from 'mysql2/promise';
+import { callRoutes } from './calls/call-routes.js';
 
 /** What {@link buildServer} needs besides the config. */
 export interface WebGuiDeps {
@@ -14,6 +16,8 @@ export interface WebGuiDeps {
   readonly version: string;
   /** Absolute path of the folder served at `/` (index.html, app.js, style.css). */
   readonly publicDir: string;
+  /** The CDR database (owned by the caller, which ends it after the server closes). */
+  readonly db: Pool;
 }
 
 /** Body of `GET /api/health`. */
@@ -78,5 +82,6 @@ export function buildServer(config: DeepReadonly<WebGuiConfig>, deps: WebGuiDeps
     (): GuiHealthBody => ({ status: 'ok', version: deps.version, uptimeS: Math.round(process.uptime() * 1000) / 1000, sensors: sensors.length }),
   );
   app.get('/api/sensors', (): readonly SensorSummary[] => sensors);
+  void app.register(callRoutes, { prefix: '/api/v1', db: deps.db });
   return app;
 }
