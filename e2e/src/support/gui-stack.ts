@@ -115,7 +115,7 @@ export async function startGuiStack(options: GuiStackOptions): Promise<GuiStack>
   collect('web-gui', gui);
   const logs = (): string => output;
   const stop = async ({ keep = false } = {}): Promise<void> => {
-    const ended = [manager, gui].map((c) => (c.exitCode !== null ? Promise.resolve() : new Promise<void>((r) => c.once('exit', () => r()))));
+    const ended = [manager, gui].map((c) => (c.exitCode !== null ? Promise.resolve() : new Promise<void>((r) => c.once('exit', () => { r(); }))));
     manager.kill('SIGTERM');
     gui.kill('SIGTERM');
     await Promise.all(ended);
