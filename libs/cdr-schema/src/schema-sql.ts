@@ -295,6 +295,41 @@ export const SCHEMA_V4: readonly string[] = [
   ADD COLUMN IF NOT EXISTS stats LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL CHECK (stats IS NULL OR JSON_VALID(stats))`,
 ];
 
+/**
+ * Statements of schema version 5 (issue 15, the web GUI's logins):
+ * - `users`: one row per GUI account. `name` is byte-exact (`utf8mb4_bin`: `Admin` and `admin`
+ *   are two names, so no collation rule can merge accounts); `password_hash` holds the whole
+ *   scrypt string `scrypt$N$r$p$salt$hash`, parameters and per-user salt included, so the cost
+ *   can be raised later without invalidating stored hashes.
+ * - `gui_sessions`: one row per logged-in browser, keyed by the SHA-256 of the session token (the
+ *   token itself lives only in the browser's cookie, so a copy of this table logs nobody in).
+ *   Sessions are in the database rather than in memory so they survive a GUI restart and are
+ *   shared by several GUI processes behind one address; `created` bounds a session's absolute age
+ *   and `last_seen` its idle time. Deleting a user deletes its sessions (foreign key).
+ */
+export const SCHEMA_V5: readonly string[] = [
+  `CREATE TABLE IF NOT EXISTS users (
+  id INT UNSIGNED NOT NULL AUTO_INCREMENT,
+  name VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  role ENUM('admin','viewer') NOT NULL,
+  password_hash VARCHAR(255) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  created DATETIME(6) NOT NULL,
+  last_login DATETIME(6) NULL,
+  PRIMARY KEY (id),
+  UNIQUE KEY uk_name (name)
+) ${TABLE_OPTIONS}`,
+  `CREATE TABLE IF NOT EXISTS gui_sessions (
+  token_hash BINARY(32) NOT NULL,
+  user_id INT UNSIGNED NOT NULL,
+  created DATETIME(6) NOT NULL,
+  last_seen DATETIME(6) NOT NULL,
+  PRIMARY KEY (token_hash),
+  KEY idx_user (user_id),
+  KEY idx_last_seen (last_seen),
+  CONSTRAINT fk_gui_sessions_user FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
+) ${TABLE_OPTIONS}`,
+];
+
 /** A partitioned table and the `DATETIME(6)` column its daily partitions follow. */
 export interface PartitionedTable {
   /** Table name. */
