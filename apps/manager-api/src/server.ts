@@ -476,6 +476,10 @@ export function buildServer(config: DeepReadonly<ManagerApiConfig>, deps: Manage
         body.on('error', (err) => {
           request.log.error({ err, callId: query.callId }, 'audio stream failed after the headers were sent');
         });
+        // The render is paced by the client's reads; its peak buffer shows it stayed bounded.
+        void audio.done?.then((summary) => {
+          request.log.debug({ callId: query.callId, sent: summary !== null, bytes: summary?.bytes, peakBufferedBytes: audio.peakBufferedBytes, durationCapped: audio.plan.durationCapped }, 'audio sent');
+        });
         return reply.send(body);
       },
     );

@@ -13,7 +13,7 @@ import { locateCallFiles, SpoolGroup } from '@callscope/pcap-store';
 import { UnsupportedCodecError } from '@callscope/rtp';
 import { corpusCaptures, corpusPath } from '@callscope/testing';
 import { spoolFromCapture } from '../test/spool-from-capture.js';
-import { MAX_CALL_AUDIO_MS, NoCallAudioError, NoCallAudioReason, openCallAudio, readCallAudio, type CallArtifactQuery, type CallAudioOptions } from './index.js';
+import { CALL_AUDIO_READABLE_HIGH_WATER_MARK, MAX_CALL_AUDIO_MS, NoCallAudioError, NoCallAudioReason, openCallAudio, readCallAudio, type CallArtifactQuery, type CallAudioOptions } from './index.js';
 
 const work = mkdtempSync(join(tmpdir(), 'hG-call-audio-'));
 afterAll(() => {
@@ -258,6 +258,26 @@ describe('malformed input and refusals', () => {
     });
     expect(bytes).toBe(audio.plan.wavBytes);
     expect(summary.bytes).toBe(bytes);
+  });
+
+  test('readable() of a capped timeline: the silence after the last packet is paced by the reader (bounded buffer)', async () => {
+    const truth = corpusCaptures().find((c) => c.truth.file === 'basic-caller-bye-pcma.pcap')!.truth;
+    const last = truth.rtp_streams.reduce((a, s) => a + s.packets, 0) - 1;
+    const { dir, query } = await spoolCorpus('basic-caller-bye-pcma.pcap', (kind, i, sec) => (kind === 'rtp' && i === last ? sec + 36_000 : sec));
+    // 10 minutes: about 9.5 of them are silence released at the end, before pacing in one go.
+    const audio = await openCallAudio(dir, query, { layout: 'caller', maxDurationMs: 600_000 });
+    expect(audio.plan.durationCapped).toBe(true);
+    let bytes = 0;
+    for await (const c of audio.readable()) {
+      bytes += (c as Buffer).length;
+      // A slow reader: the render must wait for it rather than fill the buffer.
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(bytes).toBe(audio.plan.wavBytes);
+    expect((await audio.done)!.bytes).toBe(bytes);
+    // One 250 ms mono chunk (4000 bytes) past the high-water mark at most (was the whole 9.5 minutes, 9 MB).
+    expect(audio.peakBufferedBytes).toBeGreaterThan(0);
+    expect(audio.peakBufferedBytes).toBeLessThanOrEqual(CALL_AUDIO_READABLE_HIGH_WATER_MARK + 4000);
   });
 
   test('the timeline is capped (maxDurationMs): exact smaller WAV, flagged; options checked', async () => {

@@ -9,5 +9,5 @@ export type { CallSipLadder, ReadCallSipOptions, SipLadderMessage } from './read
 export type { SipLadderTransport, SipWalkCounters } from './sip-walker.js';
 export { MAX_SERIES_STREAMS, SERIES_BUCKET_MS, readCallStreamSeries } from './read-call-stream-series.js';
 export type { CallStreamSeries, SeriesSide, StreamBucket, StreamSeries } from './read-call-stream-series.js';
-export { CALL_AUDIO_SAMPLE_RATE, MAX_CALL_AUDIO_MS, NoCallAudioError, NoCallAudioReason, openCallAudio, readCallAudio } from './read-call-audio.js';
+export { CALL_AUDIO_READABLE_HIGH_WATER_MARK, CALL_AUDIO_SAMPLE_RATE, MAX_CALL_AUDIO_MS, NoCallAudioError, NoCallAudioReason, openCallAudio, readCallAudio } from './read-call-audio.js';
 export type { CallAudio, CallAudioLegCounters, CallAudioOptions, CallAudioPlan, CallAudioSink, CallAudioStream, CallAudioSummary } from './read-call-audio.js';

@@ -131,7 +131,16 @@ export interface CallAudio {
   readable(): Readable;
   /** After {@link readable}: settles when its walk ended, with the summary (null on error or abort); null before. */
   readonly done: Promise<CallAudioSummary | null> | null;
+  /**
+   * After {@link readable}: the most bytes its buffer held at once (measured after each chunk the
+   * render pushed). The walk is paced by the reader, so this stays at most
+   * {@link CALL_AUDIO_READABLE_HIGH_WATER_MARK} plus one chunk, whatever silence a gap releases.
+   */
+  readonly peakBufferedBytes: number;
 }
+
+/** highWaterMark of {@link CallAudio.readable}, bytes: the render pauses once its buffer holds this much. */
+export const CALL_AUDIO_READABLE_HIGH_WATER_MARK = 256 * 1024;
 
 /** A stream's state across both passes. */
 interface Tracked {
@@ -298,6 +307,18 @@ export async function openCallAudio(spoolDir: string, query: CallArtifactQuery, 
     const r = newRenderer(send);
     send(r.wavHeader());
     await take();
+    /**
+     * The rest of a packet whose arrival releases more than one chunk (a gap: silence): one chunk
+     * at a time, each after the sink has taken the one before, then the packet. The walk waits
+     * for it (the decoded packet and header stay valid until the returned promise settles).
+     */
+    const catchUp = async (leg: AudioLeg, h: RtpHeader, payload: Uint8Array, arrivalUs: number): Promise<void> => {
+      do {
+        await take();
+      } while (!r.advanceTo(arrivalUs));
+      r.push(leg, h, payload, arrivalUs);
+      await take();
+    };
     const walk = { skippedPackets: 0 };
     await forEachCallRtp(spoolDir, query, walk, (rec, p, h) => {
       const t = index.find(p, h, false);
@@ -305,22 +326,25 @@ export async function openCallAudio(spoolDir: string, query: CallArtifactQuery, 
       const arrivalUs = arrivalUsOf(rec.tsSec, rec.tsNsec);
       // Past the (capped) end nothing more can be heard: no pushes, the walk goes on cheaply.
       if (arrivalUs > endUs + 10_000_000) return;
+      // Common case: the arrival releases at most one chunk; no promise unless the sink asks to wait.
+      if (!r.advanceTo(arrivalUs)) return catchUp(t.leg, h, p.payload, arrivalUs);
       r.push(t.leg, h, p.payload, arrivalUs);
       return take();
     });
-    r.finish();
+    while (!r.finishStep()) await take();
     await take();
     return { bytes, caller: legCounters(r, AudioLeg.Caller), callee: legCounters(r, AudioLeg.Callee) };
   };
   /** The readable's render: its summary, or null when it failed or the reader went away. */
   let readableDone: Promise<CallAudioSummary | null> | null = null;
+  let peakBuffered = 0;
   const readable = (): Readable => {
     if (started) throw new Error('CallAudio: render or readable called twice');
     /** The paused walk: resumed by the next read, failed when the reader goes away. */
     let paused: { resume: () => void; fail: (err: Error) => void } | null = null;
     const gone = new Error('CallAudio: reader went away');
     const out = new Readable({
-      highWaterMark: 256 * 1024,
+      highWaterMark: CALL_AUDIO_READABLE_HIGH_WATER_MARK,
       read() {
         const p = paused;
         paused = null;
@@ -336,7 +360,9 @@ export async function openCallAudio(spoolDir: string, query: CallArtifactQuery, 
     });
     readableDone = render((chunk) => {
       if (out.destroyed) return Promise.reject(gone);
-      if (out.push(chunk)) return undefined;
+      const more = out.push(chunk);
+      if (out.readableLength > peakBuffered) peakBuffered = out.readableLength;
+      if (more) return undefined;
       return new Promise<void>((resume, fail) => {
         paused = { resume, fail };
       });
@@ -358,6 +384,9 @@ export async function openCallAudio(spoolDir: string, query: CallArtifactQuery, 
     readable,
     get done() {
       return readableDone;
+    },
+    get peakBufferedBytes() {
+      return peakBuffered;
     },
   };
 }

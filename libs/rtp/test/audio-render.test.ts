@@ -282,3 +282,91 @@ describe('unsupported codecs', () => {
     expect(() => { assertAudioDecodable([128], m); }).toThrow(RangeError);
   });
 });
+
+describe('CallAudioRenderer pacing (advanceTo / finishStep)', () => {
+  /** Packets around a gap: 10 in order, then (after `gapMs` of silence, timestamps running on) 10 more. */
+  const aroundGap = (gapMs: number): P[] => [
+    ...inOrder(10),
+    ...Array.from({ length: 10 }, (_, k) => pkt(11 + k, 1000 + 160 * (10 + k) + gapMs * 8, 20 * (10 + k) + gapMs)),
+  ];
+
+  /** Paced render: advanceTo until caught up, counting chunks emitted per call; finishStep likewise. */
+  function renderPaced(packets: readonly P[], endMs: number | null): { pcm: Int16Array; maxChunksPerCall: number; calls: number } {
+    const parts: Uint8Array[] = [];
+    let inCall = 0;
+    let maxChunksPerCall = 0;
+    let calls = 0;
+    const r = new CallAudioRenderer({
+      originUs: ORIGIN,
+      endUs: endMs === null ? null : ORIGIN + endMs * 1000,
+      layout: AudioLegsLayout.Stereo,
+      callerPayloadTypes: map(),
+      reorderWindowMs: 100,
+      chunkFrames: 800,
+      onChunk: (c) => {
+        parts.push(c);
+        inCall++;
+      },
+    });
+    const step = (f: () => boolean): boolean => {
+      inCall = 0;
+      const done = f();
+      calls++;
+      maxChunksPerCall = Math.max(maxChunksPerCall, inCall);
+      return done;
+    };
+    for (const p of packets) {
+      while (!step(() => r.advanceTo(p.at)));
+      step(() => {
+        r.push(AudioLeg.Caller, p.h, p.buf, p.at);
+        return true;
+      });
+    }
+    while (!step(() => r.finishStep()));
+    expect(r.finishStep()).toBe(true);
+    const bytes = Buffer.concat(parts);
+    return { pcm: new Int16Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length)), maxChunksPerCall, calls };
+  }
+
+  it.each([
+    ['a 60 s gap, end known', 60_000, 61_000],
+    ['a 60 s gap, end unknown', 60_000, null],
+    ['no gap', 0, 500],
+  ] as const)('%s: the same bytes as push/finish, never more than one chunk per call', (_name, gapMs, extraEndMs) => {
+    const packets = aroundGap(gapMs);
+    const endMs = extraEndMs === null ? null : extraEndMs;
+    const plain = render(packets, { endMs, layout: AudioLegsLayout.Stereo, chunkFrames: 800 });
+    const paced = renderPaced(packets, endMs);
+    expect(paced.pcm.length).toBe(plain.pcm.length);
+    expect(Buffer.from(paced.pcm.buffer).equals(Buffer.from(plain.pcm.buffer))).toBe(true);
+    expect(paced.maxChunksPerCall).toBe(1);
+    if (gapMs > 0) {
+      // The gap (480 000 frames at 8 kHz) came out as 600 separate 800-frame chunks.
+      expect(paced.calls).toBeGreaterThan((gapMs * 8) / 800);
+      // The talk after the gap sits where its timestamps put it.
+      const pos = 10 * 160 + gapMs * 8;
+      expect(Array.from(paced.pcm.filter((_, i) => i % 2 === 0).subarray(pos, pos + 160))).toEqual(samplesOf(11));
+    }
+  });
+
+  it('a timeline end an hour past the last packet is emitted one chunk per finishStep', () => {
+    const chunks: number[] = [];
+    const r = new CallAudioRenderer({ originUs: ORIGIN, endUs: ORIGIN + 3600 * 1e6, layout: AudioLegsLayout.Caller, callerPayloadTypes: map(), onChunk: (c) => chunks.push(c.length) });
+    for (const p of inOrder(5)) {
+      while (!r.advanceTo(p.at));
+      r.push(AudioLeg.Caller, p.h, p.buf, p.at);
+    }
+    let steps = 0;
+    while (!r.finishStep()) {
+      steps++;
+      expect(chunks.length).toBe(steps);
+      if (steps === 3) break;
+    }
+    // Three steps, three 250 ms chunks: not the hour (57.6 MB) at once.
+    expect(chunks).toEqual([4000, 4000, 4000]);
+    r.finish();
+    expect(chunks.reduce((a, b) => a + b, 0)).toBe(3600 * 8000 * 2);
+    expect(() => r.advanceTo(ORIGIN)).toThrow(/after finish/);
+    expect(() => r.advanceTo(Number.NaN)).toThrow();
+  });
+});

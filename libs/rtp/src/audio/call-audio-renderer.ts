@@ -59,6 +59,13 @@ export interface CallAudioRendererOptions {
  * {@link push}; each arrival releases both legs up to (arrival − window) and emits the released
  * frames through `onChunk` in chunks of exactly `chunkFrames` (the last one shorter); {@link finish} emits the rest (up to
  * the timeline end when known, else up to the last sample written). Output: 8 kHz, 16-bit PCM.
+ *
+ * Pacing: an arrival after a long gap (media stopped for minutes, a capped 4-hour timeline)
+ * releases that whole gap as silence, which `push` and `finish` emit at once. A consumer with
+ * back-pressure calls {@link advanceTo} before `push` (and {@link finishStep} instead of
+ * `finish`) until it returns true, waiting for its sink between calls: each call emits at most
+ * one chunk, so no more than one chunk is produced ahead of the consumer. The output is the same
+ * bytes either way (the playout rule releases exactly up to each arrival − window).
  */
 export class CallAudioRenderer {
   /** Output channels: 2 for stereo, else 1. */
@@ -77,6 +84,8 @@ export class CallAudioRenderer {
   /** Frames released but not yet emitted, at the start of `a` / `b`. */
   private pending = 0;
   private finished = false;
+  /** Where {@link finishStep} releases to, fixed at its first call. */
+  private endTarget = 0;
 
   /** @throws RangeError for invalid options (programmer errors) */
   constructor(private readonly options: CallAudioRendererOptions) {
@@ -132,34 +141,79 @@ export class CallAudioRenderer {
     // The type says 0 | 1; a plain-JS or cast caller may pass anything: a clear error, not a crash inside.
     const r = this.legs[leg] as AudioStreamRenderer | undefined;
     if (r === undefined) throw new RangeError(`leg ${String(leg)} is not 0 (caller) or 1 (callee)`);
-    const arrivalPos = Math.round((arrivalUs - this.options.originUs) / US_PER_SAMPLE);
-    this.releaseTo(arrivalPos - this.window, false);
+    const arrivalPos = this.positionOf(arrivalUs);
+    this.releaseTo(arrivalPos - this.window, false, Infinity);
     r.place(h, buf, arrivalPos);
+  }
+
+  /**
+   * Paced release before a {@link push} of a packet that arrives at `arrivalUs`: emits at most one
+   * chunk of what that arrival releases (both legs up to arrival − window). Call it until it
+   * returns true, waiting for the sink between calls, then `push` the packet (which then has
+   * nothing left to release). Memory stays one chunk ahead of the consumer whatever the gap.
+   *
+   * @returns true when everything the arrival releases has been released (the push emits nothing more)
+   * @throws RangeError for a non-finite arrival; Error after {@link finish} / {@link finishStep}
+   */
+  advanceTo(arrivalUs: number): boolean {
+    if (this.finished) throw new Error('CallAudioRenderer: advanceTo after finish');
+    if (!Number.isFinite(arrivalUs)) throw new RangeError(`arrivalUs ${arrivalUs} invalid`);
+    return this.releaseTo(this.positionOf(arrivalUs) - this.window, false, 1);
   }
 
   /** Emit everything left: up to the timeline end when known, else up to the last sample written. Idempotent. */
   finish(): void {
-    if (this.finished) return;
-    this.finished = true;
-    this.releaseTo(this.totalFrames ?? Math.max(this.legs[0].writtenUpTo, this.legs[1].writtenUpTo, this.released), true);
+    while (!this.finishStep());
+  }
+
+  /**
+   * Paced {@link finish}: emits at most one chunk of what is left (the last, partial chunk
+   * included). No `push` or `advanceTo` after the first call.
+   *
+   * @returns true once everything has been emitted (then idempotent: emits nothing, returns true)
+   */
+  finishStep(): boolean {
+    if (this.finished && this.released === this.endTarget && this.pending === 0) return true;
+    if (!this.finished) {
+      this.finished = true;
+      // Fixed once: nothing is written after the first step, so the end cannot move.
+      this.endTarget = this.totalFrames ?? Math.max(this.legs[0].writtenUpTo, this.legs[1].writtenUpTo, this.released);
+    }
+    return this.releaseTo(this.endTarget, true, 1) && this.pending === 0;
+  }
+
+  /** Output position (sample) of a time on the timeline. */
+  private positionOf(us: number): number {
+    return Math.round((us - this.options.originUs) / US_PER_SAMPLE);
   }
 
   /**
    * Release both legs exactly up to `to` (so the playout rule does not depend on chunking) into
-   * the pending buffers; emit each full chunk, and the partial one too when `flush`.
+   * the pending buffers; emit each full chunk, and the partial one too when `flush`, stopping
+   * after `maxChunks` emissions. Returns true when nothing is left to release (and, with
+   * `flush`, to emit) up to `to`.
    */
-  private releaseTo(to: number, flush: boolean): void {
+  private releaseTo(to: number, flush: boolean, maxChunks: number): boolean {
     const end = this.totalFrames === null ? to : Math.min(to, this.totalFrames);
+    let chunks = 0;
     while (this.released < end) {
+      if (chunks === maxChunks) return false;
       const n = Math.min(this.chunkFrames - this.pending, end - this.released);
       const upTo = this.released + n;
       this.legs[0].read(upTo, this.a, this.pending);
       this.legs[1].read(upTo, this.b, this.pending);
       this.released = upTo;
       this.pending += n;
-      if (this.pending === this.chunkFrames) this.emit();
+      if (this.pending === this.chunkFrames) {
+        this.emit();
+        chunks++;
+      }
     }
-    if (flush && this.pending > 0) this.emit();
+    if (flush && this.pending > 0) {
+      if (chunks === maxChunks) return false;
+      this.emit();
+    }
+    return true;
   }
 
   private emit(): void {
