@@ -12,6 +12,7 @@ import { navigate, useLocation } from './router.ts';
 import { LoginPage } from './pages/login/LoginPage.tsx';
 import { CallListPage } from './pages/call-list/CallListPage.tsx';
 import { CallDetailPage } from './pages/call-detail/CallDetailPage.tsx';
+import { AppHeader } from './components/AppHeader.tsx';
 import './app.css';
 
 function App() {
@@ -46,12 +47,24 @@ function App() {
     );
 
   const detail = /^\/calls\/(\d+)$/.exec(location.path);
-  if (detail) return <CallDetailPage session={session} id={Number(detail[1])} query={location.query} />;
-  if (location.path !== '/calls') {
+  if (!detail && location.path !== '/calls') {
     navigate('/calls', true);
     return null;
   }
-  return <CallListPage session={session} query={location.query} />;
+  const logout = (): void => {
+    setSession(null);
+    setSessionState(null);
+  };
+  return (
+    <>
+      <AppHeader session={session} onLogout={logout} />
+      {detail ? (
+        <CallDetailPage session={session} id={Number(detail[1])} query={location.query} />
+      ) : (
+        <CallListPage session={session} query={location.query} />
+      )}
+    </>
+  );
 }
 
 render(<App />, document.getElementById('app')!);

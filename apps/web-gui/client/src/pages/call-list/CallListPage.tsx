@@ -1,6 +1,222 @@
-import type { SessionBody } from '../../../../src/api-types.ts';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import type { CallSortKey, SessionBody } from '../../../../src/api-types.ts';
+import { apiUrl } from '../../api.ts';
+import { listKeyAction } from '../../components/list-keys.ts';
+import { useSensors } from '../../components/sensors.ts';
+import { formatDuration, formatTime } from '../../lib/format.ts';
+import { navigate } from '../../router.ts';
+import { EMPTY_FILTER, filterFromParams, filterToParams, searchQuery, submitFilter } from './call-filter.ts';
+import type { CallFilter } from './call-filter.ts';
+import { summarizeCalls } from './call-totals.ts';
+import { callHref, CallTable } from './CallTable.tsx';
+import { ColumnChooser } from './ColumnChooser.tsx';
+import { COLUMNS_STORAGE_KEY, nextSort, parseColumns, serializeColumns } from './columns.ts';
+import type { ColumnId } from './columns.ts';
+import { FilterBar } from './FilterBar.tsx';
+import { MAX_ROWS, useCallSearch } from './use-call-search.ts';
 
-/** The call list (to be built: issue 15). */
-export function CallListPage(_props: { session: SessionBody; query: URLSearchParams }) {
-  return <main>calls</main>;
+/** The column choice from localStorage (private windows may refuse storage: then the defaults, unsaved). */
+function loadColumns(): readonly ColumnId[] {
+  try {
+    return parseColumns(window.localStorage.getItem(COLUMNS_STORAGE_KEY));
+  } catch {
+    return parseColumns(null);
+  }
+}
+
+function saveColumns(columns: readonly ColumnId[]): void {
+  try {
+    window.localStorage.setItem(COLUMNS_STORAGE_KEY, serializeColumns(columns));
+  } catch {
+    // Storage refused (private mode, quota): the choice lasts for this page only, which the user sees.
+  }
+}
+
+const isField = (t: EventTarget | null): boolean =>
+  t instanceof HTMLElement && (t.isContentEditable || t instanceof HTMLInputElement || t instanceof HTMLSelectElement || t instanceof HTMLTextAreaElement);
+
+const pct = (v: number | null): string => (v === null ? '–' : `${Math.round(v * 100)} %`);
+
+/**
+ * The call list at `/calls?<filter>`: the filter bar, the virtualised table of matching calls
+ * (keyset pages loaded as the user scrolls), totals of the loaded rows and the server's time.
+ * Keys: `/` filter, j/k or arrows select, Enter opens, Escape leaves the filter.
+ */
+export function CallListPage({ query }: { session: SessionBody; query: URLSearchParams }) {
+  const queryString = query.toString();
+  const filter = useMemo(() => filterFromParams(new URLSearchParams(queryString)), [queryString]);
+  // A preset without its resolved range (a bare /calls, a hand-made ?range=6h): resolve it now and
+  // put it in the URL, so the list is a stable link and paging does not slide with the clock.
+  const unresolved = filter.range !== 'custom' && (filter.from === '' || filter.to === '');
+  useEffect(() => {
+    if (unresolved) navigate(`/calls?${filterToParams(submitFilter(filter, new Date())).toString()}`, true);
+  }, [unresolved, filter]);
+
+  const apiQuery = unresolved ? null : new URLSearchParams(searchQuery(filter) as Record<string, string>).toString();
+  const [reload, setReload] = useState(0);
+  const search = useCallSearch(apiQuery, reload);
+  const { sensors } = useSensors();
+  const [columns, setColumns] = useState(loadColumns);
+  const [selected, setSelected] = useState(-1);
+  const pageRows = useRef(20);
+  const filterInput = useRef<HTMLInputElement>(null);
+
+  useEffect(() => {
+    setSelected(-1);
+  }, [apiQuery, reload]);
+
+  const go = (next: CallFilter): void => {
+    const url = `/calls?${filterToParams(next).toString()}`;
+    // The same search again (Enter on an unchanged custom range) reloads instead of stacking history.
+    if (url === `/calls?${queryString}`) setReload((n) => n + 1);
+    else navigate(url);
+  };
+
+  const open = useCallback(
+    (index: number) => {
+      const row = search.rows[index];
+      if (row) navigate(callHref(row));
+    },
+    [search.rows],
+  );
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent): void => {
+      // Enter on a button or link is that control's own.
+      if (e.key === 'Enter' && e.target instanceof HTMLElement && e.target.closest('button, a')) return;
+      const action = listKeyAction(
+        { key: e.key, ctrlKey: e.ctrlKey, metaKey: e.metaKey, altKey: e.altKey, inField: isField(e.target) },
+        selected,
+        search.rows.length,
+        pageRows.current,
+      );
+      if (!action) return;
+      e.preventDefault();
+      switch (action.kind) {
+        case 'select':
+          setSelected(action.index);
+          break;
+        case 'open':
+          open(action.index);
+          break;
+        case 'focus-filter':
+          filterInput.current?.focus();
+          filterInput.current?.select();
+          break;
+        case 'leave-filter':
+          (e.target as HTMLElement).blur();
+          break;
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => {
+      window.removeEventListener('keydown', onKey);
+    };
+  }, [selected, search.rows.length, open]);
+
+  const onPageRows = useCallback((n: number) => {
+    pageRows.current = n;
+  }, []);
+  const { loadMore } = search;
+  const onNearEnd = useCallback(() => {
+    loadMore();
+  }, [loadMore]);
+
+  const totals = useMemo(() => summarizeCalls(search.rows), [search.rows]);
+  const exportHref = apiUrl('calls/export', { ...searchQuery(filter), format: 'csv' });
+
+  let empty = null;
+  if (search.error && search.rows.length === 0)
+    empty = (
+      <div class="state error" role="alert">
+        <p>
+          Search failed: {search.error.message} <span class="muted">({search.error.code})</span>
+        </p>
+        <button type="button" onClick={search.retry}>
+          Retry
+        </button>
+      </div>
+    );
+  else if (search.loading && search.rows.length === 0) empty = <div class="state muted">Searching…</div>;
+  else if (!search.loading && search.rows.length === 0)
+    empty = (
+      <div class="state">
+        <p>
+          No calls {filter.from ? `from ${formatTime(filter.from, 0)} ` : ''}
+          {filter.to ? `to ${formatTime(filter.to, 0)} UTC ` : ''}match this filter.
+        </p>
+        <p class="muted">Widen the time range or remove a condition.</p>
+      </div>
+    );
+
+  return (
+    <main class="call-list">
+      <FilterBar
+        filter={filter}
+        sensors={sensors}
+        focusRef={filterInput}
+        onSubmit={go}
+        onReset={() => {
+          go(submitFilter(EMPTY_FILTER, new Date()));
+        }}
+      />
+      <div class="list-tools">
+        <span class="totals" aria-live="polite">
+          <strong>{totals.calls.toLocaleString('en')}</strong> calls{search.next !== null ? ' loaded (more below)' : ''}
+          {totals.calls > 0 && (
+            <>
+              {' · '}answered {totals.answered.toLocaleString('en')} ({pct(totals.asr)}) · ACD {formatDuration(totals.acdS) || '–'} ·{' '}
+              <span class={totals.badMos > 0 ? 'q-bad' : undefined}>{totals.badMos.toLocaleString('en')} with MOS &lt; 3.1</span>
+              {totals.incomplete > 0 && ` · ${totals.incomplete.toLocaleString('en')} incomplete`}
+            </>
+          )}
+        </span>
+        <span class="spacer" />
+        <a class="button" href={exportHref} download title="Every call of this filter as CSV (up to 1 M rows)">
+          Export CSV
+        </a>
+        <ColumnChooser
+          columns={columns}
+          onChange={(c) => {
+            setColumns(c);
+            saveColumns(c);
+          }}
+        />
+      </div>
+      <CallTable
+        rows={search.rows}
+        columns={columns}
+        sort={filter.sort}
+        onSort={(key: CallSortKey) => {
+          go({ ...filter, sort: nextSort(filter.sort, key) });
+        }}
+        selected={selected}
+        onSelect={setSelected}
+        onOpen={open}
+        onNearEnd={onNearEnd}
+        onPageRows={onPageRows}
+        empty={empty}
+      />
+      <footer class="list-footer">
+        {search.error && search.rows.length > 0 && (
+          <span class="error" role="alert">
+            Next page failed: {search.error.message}{' '}
+            <button type="button" onClick={search.retry}>
+              Retry
+            </button>
+          </span>
+        )}
+        {search.capped && <span>Showing the first {MAX_ROWS.toLocaleString('en')} calls: narrow the filter or export CSV for all.</span>}
+        {search.loading && search.rows.length > 0 && <span class="muted">Loading more…</span>}
+        <span class="spacer" />
+        <span class="muted keys">/ filter · j k select · Enter open</span>
+        {search.lastPage && (
+          <span class="muted">
+            {search.lastPage.rows} rows in {search.lastPage.tookMs} ms
+            {search.pages > 1 ? ` (page ${search.pages})` : ''}
+          </span>
+        )}
+      </footer>
+    </main>
+  );
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { COLUMNS, DEFAULT_COLUMNS, gridTemplate, moveColumn, nextSort, parseColumns, parseSort, serializeColumns, toggleColumn } from './columns.ts';
+import { COLUMNS, DEFAULT_COLUMNS, gridTemplate, minTableWidth, moveColumn, nextSort, parseColumns, parseSort, serializeColumns, toggleColumn } from './columns.ts';
 import type { ColumnId } from './columns.ts';
 
 describe('column chooser state', () => {
@@ -45,6 +45,7 @@ describe('column chooser state', () => {
 
   it('gives header and rows one grid template', () => {
     expect(gridTemplate(['start', 'mos'])).toBe('176px 92px');
+    expect(minTableWidth(['start', 'caller', 'mos'])).toBe(176 + 110 + 92);
     expect(new Set(COLUMNS.map((c) => c.id)).size).toBe(COLUMNS.length);
   });
 });

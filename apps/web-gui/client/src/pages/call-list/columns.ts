@@ -106,6 +106,17 @@ export function moveColumn(columns: readonly ColumnId[], id: ColumnId, delta: -1
 /** The CSS grid-template-columns of the shown columns (header and rows share it, so they align). */
 export const gridTemplate = (columns: readonly ColumnId[]): string => columns.map((c) => columnDef(c).width).join(' ');
 
+/**
+ * The narrowest the shown columns may get, px: the sum of their fixed widths and minimums. The
+ * header and every row are given at least this width, so they scroll sideways together on a
+ * small screen instead of squeezing a column under its content.
+ */
+export function minTableWidth(columns: readonly ColumnId[]): number {
+  let sum = 0;
+  for (const c of columns) sum += Number(/(\d+)px/.exec(columnDef(c).width)?.[1] ?? 0);
+  return sum;
+}
+
 /** The sort of the list: a column and its direction. */
 export interface SortState {
   readonly key: CallSortKey;

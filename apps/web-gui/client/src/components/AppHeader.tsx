@@ -1,0 +1,73 @@
+import { useState } from 'preact/hooks';
+import type { SessionBody } from '../../../src/api-types.ts';
+import { ApiError, postJson } from '../api.ts';
+import { Link } from './Link.tsx';
+import { sensorStatus, sensorsSummary } from './sensor-status.ts';
+import { forgetSensors, useSensors } from './sensors.ts';
+
+const STATUS_WORDS = { up: 'up', stale: 'no heartbeat for 5 min', down: 'stopped', unknown: 'not reported' } as const;
+
+/** The sensors badge: "Sensors 2/3" (up of all), each sensor's state in its tooltip. */
+function SensorBadge() {
+  const { sensors, error } = useSensors();
+  if (error) return <span class="sensor-badge s-down" title={`Sensors: ${error.message}`}>Sensors ?</span>;
+  if (!sensors) return null;
+  const now = Date.now();
+  const sum = sensorsSummary(sensors, now);
+  const detail = sensors.map((s) => `${s.name} (#${s.id}): ${STATUS_WORDS[sensorStatus(s, now)]}${s.heartbeat ? `, heartbeat ${s.heartbeat}` : ''}`).join('\n');
+  return (
+    <span class={`sensor-badge s-${sum.worst}`} title={detail || 'No sensors known'}>
+      Sensors {sum.up}/{sum.total}
+    </span>
+  );
+}
+
+/**
+ * The app's top bar on every screen: product name (home: the call list), navigation, sensors at a
+ * glance, the user and logout (a POST carrying the CSRF token, so a foreign page cannot log the
+ * user out).
+ */
+export function AppHeader({ session, onLogout }: { session: SessionBody; onLogout: () => void }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const logout = (): void => {
+    setBusy(true);
+    setError(null);
+    postJson('logout', {}).then(
+      () => {
+        forgetSensors();
+        onLogout();
+      },
+      (err: unknown) => {
+        setBusy(false);
+        // 401: the session was already gone; the app shows the login anyway.
+        if (err instanceof ApiError && err.status === 401) onLogout();
+        else setError(err instanceof Error ? err.message : String(err));
+      },
+    );
+  };
+  return (
+    <header class="app-header">
+      <Link href="/calls" class="brand">
+        callscope
+      </Link>
+      <nav>
+        <Link href="/calls">Calls</Link>
+      </nav>
+      <span class="spacer" />
+      <SensorBadge />
+      {error && (
+        <span class="header-error" role="alert">
+          Logout failed: {error}
+        </span>
+      )}
+      <span class="user" title={`Role: ${session.user.role}`}>
+        {session.user.name}
+        {session.user.role === 'admin' ? ' (admin)' : ''}
+      </span>
+      <button type="button" onClick={logout} disabled={busy}>
+        Log out
+      </button>
+    </header>
+  );
+}
