@@ -26,6 +26,33 @@ export type { DiskQueueOptions, DiskQueueStats } from './disk-queue.js';
 export { DiskQueue } from './disk-queue.js';
 export type { CdrSearchFilter, CdrSummary, RegisterSearchFilter, SqlQuery } from './cdr-queries.js';
 export { buildCallSearch, getCall, searchCalls, searchRegistrations } from './cdr-queries.js';
+export type { IpByteRange } from './gui-ip-range.js';
+export { parseIpRange } from './gui-ip-range.js';
+export type {
+  GuiCallDetail,
+  GuiCallFilter,
+  GuiCallPage,
+  GuiCallRow,
+  GuiCallSearch,
+  GuiKeyset,
+  GuiNumberFilter,
+  GuiRelation,
+  GuiSort,
+  GuiSortKey,
+  GuiTextMatch,
+} from './gui-search.js';
+export {
+  GUI_PAGE_MAX,
+  GUI_SORT_KEYS,
+  RELATED_WINDOW_S,
+  buildGuiKeyQuery,
+  buildStartTieKeys,
+  findRelatedCalls,
+  getGuiCall,
+  guiFilterSql,
+  guiRowOf,
+  searchCallPage,
+} from './gui-search.js';
 export { mainStream, worstMos } from './cdr-row.js';
 export type { ServerAdvice, ServerSettings } from './server-check.js';
 export { SERVER_MINIMUMS, adviceText, adviseServerSettings, formatBytes, readServerSettings } from './server-check.js';

@@ -1,0 +1,442 @@
+/**
+ * The web GUI's call list: every filter of its search form, sorting by a few columns, and keyset
+ * pagination (never `OFFSET`, whose cost grows with the page number and which repeats or skips
+ * rows when calls are inserted between two pages).
+ *
+ * Order and keyset. Rows are ordered by `(sort value, start, id)`, all three in the direction the
+ * user asked for; `(start, id)` is unique, so the order is total and a page ends at one exact
+ * position. The next page is "rows strictly after that position", which only depends on the
+ * values of the last row: a call inserted meanwhile lands before or after the position but
+ * cannot move any row that existed across it, so no existing row is repeated or skipped.
+ *
+ * Sorting by `start` (the default, and the only order an index serves over a long range): the
+ * start index is `idx_start_quality (start, mos_worst, incomplete)` plus the primary key, so
+ * `ORDER BY start DESC, id DESC` is not its order and MariaDB would sort every match of the range
+ * before `LIMIT` (2.3 M index entries for a week on 10 M CDRs). Instead the key query orders by
+ * `start` alone, which walks the index backwards and stops after `limit + 1` matches; the rows
+ * tied with the last one on `start` (usually none: starts have microseconds) are then read with a
+ * point range `start = s` and the page is cut in `(start, id)` order. Exact, and both steps read
+ * index entries only for the range, caller/called and MOS filters.
+ *
+ * Other sort keys (`duration`, `mos_worst`, `last_sip_code`, `caller`, `called`) sort the range's
+ * matches (a filesort of the key columns, `LIMIT` kept in a priority queue): fine for an hour or a
+ * filtered day, proportional to the matches for longer ranges (see the README's figures).
+ * `caller`/`called` use their index order when the optimizer finds it cheaper. Nullable sort
+ * columns sort as -1 when NULL (no MOS, no final code), i.e. first ascending, last descending.
+ *
+ * @packageDocumentation
+ */
+import type { Pool, RowDataPacket } from 'mysql2/promise';
+import type { CallRecord, EndReason, IsoMicros } from '@callscope/cdr-model';
+import { formatIpBytes } from '@callscope/packet';
+import { callIdHash, isoToSql, reverseText, sqlToIso } from './cdr-row.js';
+import type { IpByteRange } from './gui-ip-range.js';
+import type { SqlQuery } from './cdr-queries.js';
+import { getCall } from './cdr-queries.js';
+
+/** How a number filter matches the stored caller or called user. */
+export type GuiTextMatch = 'prefix' | 'suffix' | 'contains';
+
+/** A caller/called filter: the text and how it matches (case-insensitively, as the column's collation compares). */
+export interface GuiNumberFilter {
+  /** Text to find; `%`, `_` and `\` are literal. */
+  readonly text: string;
+  /** `prefix` and `suffix` are served by an index, `contains` is tested on every row of the range. */
+  readonly match: GuiTextMatch;
+}
+
+/** Filters of {@link searchCallPage}; every one is optional but the start range. */
+export interface GuiCallFilter {
+  /** Calls starting at or after this instant. */
+  readonly from: IsoMicros;
+  /** Calls starting before this instant. */
+  readonly to: IsoMicros;
+  /** Caller number/user. */
+  readonly caller?: GuiNumberFilter;
+  /** Called number/user. */
+  readonly called?: GuiNumberFilter;
+  /** Either party's signalling address within this range (see `parseIpRange`). */
+  readonly ip?: IpByteRange;
+  /** Exact Call-ID, whole. */
+  readonly call_id?: string;
+  /** `cdr.sensor_id`. */
+  readonly sensor_id?: number;
+  /** Last SIP code within these bounds, included (`486..486` exact, `400..499` the class). */
+  readonly code?: { readonly min: number; readonly max: number };
+  /** Duration in seconds at or above. */
+  readonly duration_min?: number;
+  /** Duration in seconds at or below. */
+  readonly duration_max?: number;
+  /** `mos_worst` below this. */
+  readonly mos_below?: number;
+  /** Loss percentage of either main stream at or above this. */
+  readonly loss_above?: number;
+  /** Max jitter (ms) of either main stream at or above this. */
+  readonly jitter_above?: number;
+  /** Codec of either main stream (case-insensitive). */
+  readonly codec?: string;
+  /** End reason. */
+  readonly end_reason?: EndReason;
+}
+
+/** Sortable columns of the call list. */
+export const GUI_SORT_KEYS = ['start', 'duration', 'mos_worst', 'caller', 'called', 'last_sip_code'] as const;
+
+/** One of {@link GUI_SORT_KEYS}. */
+export type GuiSortKey = (typeof GUI_SORT_KEYS)[number];
+
+/** Sort column and direction. */
+export interface GuiSort {
+  readonly key: GuiSortKey;
+  readonly desc: boolean;
+}
+
+/**
+ * A position in a sorted call list: the last row of a page. `value` is the row's sort value
+ * (`null` when sorting by `start`, which `start` already holds; -1 for a NULL MOS or code).
+ */
+export interface GuiKeyset {
+  readonly value: number | string | null;
+  readonly start: IsoMicros;
+  readonly id: number;
+}
+
+/** One row of the call list (the GUI's `CallListRow`). */
+export interface GuiCallRow {
+  id: number;
+  start: IsoMicros;
+  answer: IsoMicros | null;
+  end: IsoMicros;
+  duration: number;
+  connect_duration: number | null;
+  pdd_ms: number | null;
+  sensor_id: number;
+  sensor: string;
+  call_id: string;
+  caller: string;
+  called: string;
+  caller_ip: string;
+  callee_ip: string;
+  last_sip_code: number | null;
+  last_sip_reason: string | null;
+  end_reason: EndReason;
+  bye_by: 'caller' | 'callee' | null;
+  mos_worst: number | null;
+  a_mos: number | null;
+  b_mos: number | null;
+  a_loss_pct: number | null;
+  b_loss_pct: number | null;
+  a_jitter_max_ms: number | null;
+  b_jitter_max_ms: number | null;
+  a_codec: string | null;
+  b_codec: string | null;
+  incomplete: boolean;
+}
+
+/** A page of {@link searchCallPage}. */
+export interface GuiCallPage {
+  /** At most `limit` rows, in the requested order. */
+  readonly rows: GuiCallRow[];
+  /** Position of the last row when more rows follow; `null` on the last page. */
+  readonly next: GuiKeyset | null;
+}
+
+/** Query of {@link searchCallPage}. */
+export interface GuiCallSearch {
+  readonly filter: GuiCallFilter;
+  /** Default `start` descending. */
+  readonly sort?: GuiSort;
+  /** Rows strictly after this position (from the previous page's `next`). */
+  readonly after?: GuiKeyset | null;
+  /** Rows per page, 1..10 000. */
+  readonly limit: number;
+}
+
+/** Largest page {@link searchCallPage} reads. */
+export const GUI_PAGE_MAX = 10_000;
+
+const likeEscape = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+const ISO = (col: string): string => `DATE_FORMAT(${col}, '%Y-%m-%d %H:%i:%s.%f')`;
+
+/** SQL of each sort key's value; nullable columns as -1 so the keyset compares plain numbers. */
+const SORT_SQL: Readonly<Record<GuiSortKey, string>> = {
+  start: 'c.start',
+  duration: 'c.duration',
+  mos_worst: 'IFNULL(c.mos_worst, -1e0)',
+  caller: 'c.caller',
+  called: 'c.called',
+  last_sip_code: 'CAST(IFNULL(c.last_sip_code, -1) AS SIGNED)',
+};
+
+type Arg = string | number | Buffer;
+
+/**
+ * WHERE conditions (joined with AND) and their arguments for `filter`, on table alias `c`.
+ * Which index serves which condition is in the README; the conditions without an index are tested
+ * on each row the start range (or the index used) yields.
+ */
+export function guiFilterSql(filter: GuiCallFilter): { where: string[]; args: Arg[] } {
+  const where = ['c.start >= ?', 'c.start < ?'];
+  const args: Arg[] = [isoToSql(filter.from), isoToSql(filter.to)];
+  const add = (sql: string, ...values: Arg[]): void => {
+    where.push(sql);
+    args.push(...values);
+  };
+  const text = (col: 'caller' | 'called', f: GuiNumberFilter | undefined): void => {
+    if (f === undefined) return;
+    if (f.match === 'prefix') add(`c.${col} LIKE ?`, `${likeEscape(f.text)}%`);
+    else if (f.match === 'suffix') add(`c.${col}_reverse LIKE ?`, `${likeEscape(reverseText(f.text))}%`);
+    else add(`c.${col} LIKE ?`, `%${likeEscape(f.text)}%`);
+  };
+  text('caller', filter.caller);
+  text('called', filter.called);
+  if (filter.ip !== undefined) {
+    const { lo, hi } = filter.ip;
+    if (lo.length !== hi.length) throw new RangeError(`ip range bounds differ in length: ${lo.length} and ${hi.length}`);
+    add(
+      '((LENGTH(c.caller_ip) = ? AND c.caller_ip BETWEEN ? AND ?) OR (LENGTH(c.callee_ip) = ? AND c.callee_ip BETWEEN ? AND ?))',
+      lo.length, lo, hi, lo.length, lo, hi,
+    );
+  }
+  if (filter.call_id !== undefined) add('c.call_id_hash = ?', callIdHash(filter.call_id));
+  if (filter.sensor_id !== undefined) add('c.sensor_id = ?', filter.sensor_id);
+  if (filter.code !== undefined) {
+    if (filter.code.min === filter.code.max) add('c.last_sip_code = ?', filter.code.min);
+    else add('c.last_sip_code BETWEEN ? AND ?', filter.code.min, filter.code.max);
+  }
+  if (filter.duration_min !== undefined) add('c.duration >= ?', filter.duration_min);
+  if (filter.duration_max !== undefined) add('c.duration <= ?', filter.duration_max);
+  if (filter.mos_below !== undefined) add('c.mos_worst < ?', filter.mos_below);
+  if (filter.loss_above !== undefined) add('(c.a_lost_pct >= ? OR c.b_lost_pct >= ?)', filter.loss_above, filter.loss_above);
+  if (filter.jitter_above !== undefined) add('(c.a_jitter_max_ms >= ? OR c.b_jitter_max_ms >= ?)', filter.jitter_above, filter.jitter_above);
+  if (filter.codec !== undefined) add('(c.a_codec = ? OR c.b_codec = ?)', filter.codec, filter.codec);
+  if (filter.end_reason !== undefined) add('c.end_reason = ?', filter.end_reason);
+  return { where, args };
+}
+
+/** `(expr, start, id)` strictly after `after` in direction `desc`, as SQL on alias `c`. */
+function keysetSql(sort: GuiSort, after: GuiKeyset): { sql: string; args: Arg[] } {
+  const op = sort.desc ? '<' : '>';
+  const start = isoToSql(after.start);
+  const tail = `(c.start ${op} ? OR (c.start = ? AND c.id ${op} ?))`;
+  if (sort.key === 'start') {
+    // The bound `c.start <=|>= s` is stated apart so the range optimizer narrows the index walk.
+    return { sql: `c.start ${op}= ? AND ${tail}`, args: [start, start, start, after.id] };
+  }
+  if (after.value === null) throw new TypeError(`a ${sort.key} keyset needs a value`);
+  const expr = SORT_SQL[sort.key];
+  return { sql: `(${expr} ${op} ? OR (${expr} = ? AND ${tail}))`, args: [after.value, after.value, start, start, after.id] };
+}
+
+/**
+ * The statement that finds the keys of a page (for `EXPLAIN`, and run by {@link searchCallPage}):
+ * `id`, `start` (text) and the sort value `v` of up to `take` matches after `after`, in order.
+ * Sorting by `start`, it orders by `start` alone (see the module doc) and the caller completes the
+ * ties on the last start with {@link buildStartTieKeys}.
+ *
+ * @throws RangeError if `take` is not 1..10001.
+ */
+export function buildGuiKeyQuery(filter: GuiCallFilter, sort: GuiSort, after: GuiKeyset | null, take: number): SqlQuery {
+  if (!Number.isInteger(take) || take < 1 || take > GUI_PAGE_MAX + 1) throw new RangeError(`take must be 1..${GUI_PAGE_MAX + 1}, got ${take}`);
+  const { where, args } = guiFilterSql(filter);
+  if (after !== null) {
+    const k = keysetSql(sort, after);
+    where.push(k.sql);
+    args.push(...k.args);
+  }
+  const dir = sort.desc ? 'DESC' : 'ASC';
+  const order = sort.key === 'start' ? `c.start ${dir}` : `${SORT_SQL[sort.key]} ${dir}, c.start ${dir}, c.id ${dir}`;
+  const value = sort.key === 'start' ? 'NULL' : SORT_SQL[sort.key];
+  return {
+    sql: `SELECT c.id, ${ISO('c.start')} AS start_s, ${value} AS v FROM cdr c WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ${take}`,
+    args,
+  };
+}
+
+/**
+ * Keys of every match whose start is exactly `start` (and after `after`): the rows a `LIMIT` on
+ * `ORDER BY start` may have split. A point range on the start index.
+ */
+export function buildStartTieKeys(filter: GuiCallFilter, start: string, after: GuiKeyset | null, desc: boolean): SqlQuery {
+  const { where, args } = guiFilterSql(filter);
+  where.push('c.start = ?');
+  args.push(start);
+  if (after !== null) {
+    const k = keysetSql({ key: 'start', desc }, after);
+    where.push(k.sql);
+    args.push(...k.args);
+  }
+  return { sql: `SELECT c.id, ${ISO('c.start')} AS start_s, NULL AS v FROM cdr c WHERE ${where.join(' AND ')}`, args };
+}
+
+interface KeyRow {
+  id: number;
+  start_s: string;
+  v: number | string | null;
+}
+
+const toKey = (r: RowDataPacket): KeyRow => ({
+  id: Number(r.id),
+  start_s: r.start_s as string,
+  // Numbers as numbers whatever type the driver chose for the expression (DECIMAL comes as text).
+  v: r.v === null || typeof r.v === 'number' ? (r.v as number | null) : typeof r.v === 'bigint' ? Number(r.v) : (r.v as string),
+});
+
+/** The list columns of `cdr` (alias `r`) and its sensor's name (alias `s`). */
+const ROW_COLUMNS = `r.id, ${ISO('r.start')} AS start_s, ${ISO('r.answer')} AS answer_s, ${ISO('r.`end`')} AS end_s,
+  r.duration, r.connect_duration, r.pdd_ms, r.sensor_id, s.name AS sensor, r.call_id, r.caller, r.called, r.caller_ip, r.callee_ip,
+  r.last_sip_code, r.last_sip_reason, r.end_reason, r.bye_by, r.mos_worst,
+  COALESCE(r.a_mos_adapt, r.a_mos_f2, r.a_mos_f1) AS a_mos, COALESCE(r.b_mos_adapt, r.b_mos_f2, r.b_mos_f1) AS b_mos,
+  r.a_lost_pct, r.b_lost_pct, r.a_jitter_max_ms, r.b_jitter_max_ms, r.a_codec, r.b_codec, r.incomplete`;
+
+/** A `cdr` row of {@link ROW_COLUMNS} as a {@link GuiCallRow}. */
+export function guiRowOf(r: RowDataPacket): GuiCallRow {
+  return {
+    id: Number(r.id),
+    start: sqlToIso(r.start_s as string),
+    answer: r.answer_s === null ? null : sqlToIso(r.answer_s as string),
+    end: sqlToIso(r.end_s as string),
+    duration: r.duration as number,
+    connect_duration: r.connect_duration as number | null,
+    pdd_ms: r.pdd_ms as number | null,
+    sensor_id: r.sensor_id as number,
+    sensor: r.sensor as string,
+    call_id: r.call_id as string,
+    caller: r.caller as string,
+    called: r.called as string,
+    caller_ip: formatIpBytes(r.caller_ip as Buffer),
+    callee_ip: formatIpBytes(r.callee_ip as Buffer),
+    last_sip_code: r.last_sip_code as number | null,
+    last_sip_reason: r.last_sip_reason as string | null,
+    end_reason: r.end_reason as EndReason,
+    bye_by: r.bye_by as 'caller' | 'callee' | null,
+    mos_worst: r.mos_worst as number | null,
+    a_mos: r.a_mos as number | null,
+    b_mos: r.b_mos as number | null,
+    a_loss_pct: r.a_lost_pct as number | null,
+    b_loss_pct: r.b_lost_pct as number | null,
+    a_jitter_max_ms: r.a_jitter_max_ms as number | null,
+    b_jitter_max_ms: r.b_jitter_max_ms as number | null,
+    a_codec: r.a_codec as string | null,
+    b_codec: r.b_codec as string | null,
+    incomplete: Number(r.incomplete) === 1,
+  };
+}
+
+/** Reads the list rows of `keys` (each `(id, start)`), in the order of `keys`. */
+async function readRows(pool: Pool, keys: readonly KeyRow[]): Promise<GuiCallRow[]> {
+  if (keys.length === 0) return [];
+  // `id IN (...) AND start IN (...)`: the start list prunes to the keys' day partitions, the id
+  // list is a primary-key lookup in each; ids are unique table-wide (AUTO_INCREMENT), and the
+  // pairs are checked again below.
+  const [rows] = await pool.query<RowDataPacket[]>(
+    `SELECT ${ROW_COLUMNS} FROM cdr r STRAIGHT_JOIN sensors s ON s.id = r.sensor_id WHERE r.id IN (?) AND r.start IN (?)`,
+    [keys.map((k) => k.id), [...new Set(keys.map((k) => k.start_s))]],
+  );
+  const byKey = new Map(rows.map((r) => [`${String(r.id)} ${r.start_s as string}`, r]));
+  const out: GuiCallRow[] = [];
+  for (const k of keys) {
+    const r = byKey.get(`${k.id} ${k.start_s}`);
+    // A row deleted between the two statements (retention dropping its day) is simply not shown.
+    if (r !== undefined) out.push(guiRowOf(r));
+  }
+  return out;
+}
+
+/** Compares two key rows in `(start, id)` order, descending when `desc`. */
+const byStartId = (desc: boolean) => (a: KeyRow, b: KeyRow): number => {
+  const c = a.start_s < b.start_s ? -1 : a.start_s > b.start_s ? 1 : a.id - b.id;
+  return desc ? -c : c;
+};
+
+/**
+ * One page of the call list: the calls of `search.filter` after `search.after` in `search.sort`
+ * order (default newest first), at most `search.limit`, with the position to continue from.
+ *
+ * @throws RangeError if `limit` is not 1..{@link GUI_PAGE_MAX}.
+ */
+export async function searchCallPage(pool: Pool, search: GuiCallSearch): Promise<GuiCallPage> {
+  const { filter, limit } = search;
+  if (!Number.isInteger(limit) || limit < 1 || limit > GUI_PAGE_MAX) throw new RangeError(`limit must be 1..${GUI_PAGE_MAX}, got ${limit}`);
+  const sort = search.sort ?? { key: 'start', desc: true };
+  const after = search.after ?? null;
+  const q = buildGuiKeyQuery(filter, sort, after, limit + 1);
+  const [found] = await pool.query<RowDataPacket[]>(q.sql, q.args);
+  let keys = found.map(toKey);
+  if (sort.key === 'start') {
+    if (keys.length === limit + 1) {
+      // The limit may have cut through rows sharing the last start: take all of them.
+      const last = keys[keys.length - 1]!.start_s;
+      const t = buildStartTieKeys(filter, last, after, sort.desc);
+      const [ties] = await pool.query<RowDataPacket[]>(t.sql, t.args);
+      keys = [...keys.filter((k) => k.start_s !== last), ...ties.map(toKey)];
+    }
+    // SQL ordered by start only: rows sharing a start come in any order, (start, id) is the page's.
+    keys.sort(byStartId(sort.desc));
+  }
+  const more = keys.length > limit;
+  const page = keys.slice(0, limit);
+  const rows = await readRows(pool, page);
+  const lastKey = page[page.length - 1];
+  return {
+    rows,
+    next: more && lastKey !== undefined ? { value: lastKey.v, start: sqlToIso(lastKey.start_s), id: lastKey.id } : null,
+  };
+}
+
+/** How a related call relates to the one asked about. */
+export type GuiRelation = 'same_numbers';
+
+/** Seconds either side of a call's start searched for its other legs. */
+export const RELATED_WINDOW_S = 10;
+
+/**
+ * Other legs of call `(id, start)`: calls with the same two numbers (either direction: a B2BUA's
+ * legs keep caller and called, a call back swaps them) starting within
+ * ±{@link RELATED_WINDOW_S} s, itself excluded, oldest first. `null` when the call does not exist.
+ * A 20 s range of the start index, so cheap whatever the table's size.
+ */
+export async function findRelatedCalls(
+  pool: Pool,
+  id: number,
+  start: IsoMicros,
+): Promise<(GuiCallRow & { relation: GuiRelation })[] | null> {
+  const at = isoToSql(start);
+  const [self] = await pool.query<RowDataPacket[]>('SELECT caller, called FROM cdr WHERE id = ? AND start = ?', [id, at]);
+  const me = self[0];
+  if (me === undefined) return null;
+  const [rows] = await pool.query<RowDataPacket[]>(
+    `SELECT ${ROW_COLUMNS} FROM cdr r STRAIGHT_JOIN sensors s ON s.id = r.sensor_id
+     WHERE r.start BETWEEN CAST(? AS DATETIME(6)) - INTERVAL ${RELATED_WINDOW_S} SECOND AND CAST(? AS DATETIME(6)) + INTERVAL ${RELATED_WINDOW_S} SECOND
+       AND ((r.caller = ? AND r.called = ?) OR (r.caller = ? AND r.called = ?))
+       AND NOT (r.id = ? AND r.start = ?)
+     ORDER BY r.start, r.id LIMIT 100`,
+    [at, at, me.caller, me.called, me.called, me.caller, id, at],
+  );
+  return rows.map((r) => ({ ...guiRowOf(r), relation: 'same_numbers' as const }));
+}
+
+/** A call as the GUI's detail shows it: the record as written, and its keys. */
+export interface GuiCallDetail {
+  /** `cdr.id`. */
+  readonly id: number;
+  /** `cdr.sensor_id`: the sensor that holds the call's packets. */
+  readonly sensor_id: number;
+  /** The record, without the database's keys. */
+  readonly call: CallRecord;
+}
+
+/**
+ * Call `(id, start)` with its children (`getCall`) and its sensor id; `null` when no call has
+ * that id and start. The start is required so a guessed id alone finds nothing, and so MariaDB
+ * reads one partition.
+ */
+export async function getGuiCall(pool: Pool, id: number, start: IsoMicros): Promise<GuiCallDetail | null> {
+  const [keys] = await pool.query<RowDataPacket[]>('SELECT sensor_id FROM cdr WHERE id = ? AND start = ?', [id, isoToSql(start)]);
+  const sensorId = keys[0]?.sensor_id as number | undefined;
+  if (sensorId === undefined) return null;
+  const found = await getCall(pool, id, start);
+  if (found === null) return null;
+  const { id: _id, ...call } = found;
+  return { id, sensor_id: sensorId, call };
+}
