@@ -82,6 +82,7 @@ export interface RtpBand {
   readonly slots: number;
   /** `RTP PCMA 0x1a2b3c4d 1500 pkts`. */
   readonly label: string;
+  readonly codec: string | null;
 }
 
 /** The whole ladder. */
@@ -223,7 +224,7 @@ export function layoutLadder(messages: readonly LadderMessage[], streams: readon
     pairSeen.set(key, slot + 1);
     const y0 = timeToY(isoToMicros(s.first), timesUs);
     const y1 = Math.max(y0 + 4, timeToY(isoToMicros(s.last), timesUs));
-    return { ssrc: s.ssrc, fromLane, toLane, y0, y1, slot, slots: pairCount.get(key)!, label: `RTP ${s.codec ?? '?'} ${s.ssrc} ${s.packets} pkts` };
+    return { ssrc: s.ssrc, fromLane, toLane, y0, y1, slot, slots: pairCount.get(key)!, codec: s.codec, label: `RTP ${s.codec ?? '?'} ${s.ssrc} ${s.packets} pkts` };
   });
 
   const height = Math.max(rowY(messages.length - 1) + g.rowHeight, ...bands.map((b) => b.y1 + 4));

@@ -1,0 +1,234 @@
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import type { Ref } from 'preact';
+import { ApiError, apiUrl } from '../../api.ts';
+import { formatDuration } from '../../lib/format.ts';
+import { asApiError } from './use-api.ts';
+import { wavPeaks, type WavPeaks } from './wav-peaks.ts';
+
+/** Which legs the WAV carries: stereo (caller left, callee right) or one leg. */
+export type AudioLegs = 'stereo' | 'caller' | 'callee';
+
+/**
+ * Largest WAV held in memory for the waveform and played from there (one download): 48 MB is 25
+ * minutes of stereo 8 kHz 16-bit. A longer call is played by the <audio> element straight from the
+ * server (streamed, not held) and gets the clickable timeline without the waveform.
+ */
+export const WAVEFORM_MAX_BYTES = 48 * 1024 * 1024;
+/** Columns of min/max computed once; the canvas scales them to its width. */
+const PEAK_COLUMNS = 1600;
+
+/** The WAV as loaded: its peaks and a `blob:` URL of its bytes for the player, or neither when it is too long to hold. */
+type WaveState = { state: 'loading' } | { state: 'ok'; peaks: WavPeaks | null; blobUrl: string | null } | { state: 'error'; error: ApiError };
+
+/** Text for an audio refusal: the codec named by UNSUPPORTED_CODEC, the reason of NO_AUDIO. */
+function refusalText(e: ApiError): string {
+  if (e.code === 'UNSUPPORTED_CODEC') return `No audio: ${e.message}`;
+  if (e.code === 'NO_AUDIO') return `No audio: ${e.message}`;
+  return `Audio unavailable (${e.code}): ${e.message}`;
+}
+
+/** Props of {@link AudioPanel}. */
+export interface AudioPanelProps {
+  readonly id: number;
+  readonly start: string;
+  /** Where the WAV's sample 0 lies on the call's timeline, s since the call's start. */
+  readonly offset: number;
+  /** The call's length, s: the timeline's extent when the WAV is not drawn. */
+  readonly callSeconds: number;
+  readonly audioRef: Ref<HTMLAudioElement>;
+  /** Seek requests from elsewhere (charts): call time in s, with a counter so the same time seeks again. */
+  readonly seek: { readonly t: number; readonly n: number } | null;
+}
+
+/**
+ * The call's audio: an <audio> element over `/calls/{id}/audio` with a legs selector, the WAV
+ * download, and a waveform (both channels for stereo) with a playhead where a click seeks. The
+ * sensor's refusals (415 UNSUPPORTED_CODEC naming the codec, 404 NO_AUDIO) are shown as text.
+ */
+export function AudioPanel(props: AudioPanelProps) {
+  const [legs, setLegs] = useState<AudioLegs>('stereo');
+  const [wave, setWave] = useState<WaveState>({ state: 'loading' });
+  const [playerError, setPlayerError] = useState(false);
+  const [position, setPosition] = useState(0);
+  const [duration, setDuration] = useState<number | null>(null);
+  const canvas = useRef<HTMLCanvasElement>(null);
+  const url = apiUrl(`calls/${props.id}/audio`, { start: props.start, legs });
+  const audio = (): HTMLAudioElement | null => (props.audioRef as { current: HTMLAudioElement | null }).current;
+
+  // One GET for the waveform and the player (the CSP allows `blob:` media); it also tells a refusal
+  // apart, where the <audio> element would only say "error".
+  useEffect(() => {
+    const ac = new AbortController();
+    let blobUrl: string | null = null;
+    setWave({ state: 'loading' });
+    setPlayerError(false);
+    (async () => {
+      const res = await fetch(url, { credentials: 'same-origin', signal: ac.signal });
+      if (!res.ok) {
+        let code = `HTTP_${res.status}`;
+        let message = res.statusText;
+        try {
+          const body = (await res.json()) as { error?: { code?: string; message?: string } };
+          code = body.error?.code ?? code;
+          message = body.error?.message ?? message;
+        } catch {
+          // not JSON: the status line says it
+        }
+        setWave({ state: 'error', error: new ApiError(res.status, code, message) });
+        return;
+      }
+      const length = Number(res.headers.get('content-length') ?? 'NaN');
+      if (!(length <= WAVEFORM_MAX_BYTES)) {
+        await res.body?.cancel();
+        setWave({ state: 'ok', peaks: null, blobUrl: null });
+        return;
+      }
+      const bytes = await res.arrayBuffer();
+      blobUrl = URL.createObjectURL(new Blob([bytes], { type: 'audio/wav' }));
+      setWave({ state: 'ok', peaks: wavPeaks(bytes, PEAK_COLUMNS), blobUrl });
+    })().catch((err: unknown) => {
+      if (!ac.signal.aborted) setWave({ state: 'error', error: asApiError(err) });
+    });
+    return () => {
+      ac.abort();
+      if (blobUrl !== null) URL.revokeObjectURL(blobUrl);
+    };
+  }, [url]);
+
+  const peaks = wave.state === 'ok' ? wave.peaks : null;
+  const total = duration ?? peaks?.seconds ?? Math.max(0.001, props.callSeconds - props.offset);
+
+  // Playhead: follows the element while it plays (rAF), and on seeks while paused.
+  useEffect(() => {
+    const el = audio();
+    if (!el) return;
+    let frame = 0;
+    const tick = (): void => {
+      setPosition(el.currentTime);
+      if (!el.paused) frame = requestAnimationFrame(tick);
+    };
+    const onMeta = (): void => {
+      if (Number.isFinite(el.duration)) setDuration(el.duration);
+    };
+    const onError = (): void => {
+      setPlayerError(true);
+    };
+    el.addEventListener('play', tick);
+    el.addEventListener('seeked', tick);
+    el.addEventListener('timeupdate', tick);
+    el.addEventListener('loadedmetadata', onMeta);
+    el.addEventListener('durationchange', onMeta);
+    el.addEventListener('error', onError);
+    return () => {
+      cancelAnimationFrame(frame);
+      el.removeEventListener('play', tick);
+      el.removeEventListener('seeked', tick);
+      el.removeEventListener('timeupdate', tick);
+      el.removeEventListener('loadedmetadata', onMeta);
+      el.removeEventListener('durationchange', onMeta);
+      el.removeEventListener('error', onError);
+    };
+  }, [url]);
+
+  // Seek requests from the charts, in call time.
+  useEffect(() => {
+    const el = audio();
+    if (!el || props.seek === null) return;
+    el.currentTime = Math.max(0, Math.min(total, props.seek.t - props.offset));
+    void el.play().catch(() => undefined);
+  }, [props.seek]);
+
+  useLayoutEffect(() => {
+    const c = canvas.current;
+    if (!c) return;
+    const dpr = devicePixelRatio;
+    const w = c.clientWidth;
+    const h = c.clientHeight;
+    c.width = Math.round(w * dpr);
+    c.height = Math.round(h * dpr);
+    const ctx = c.getContext('2d');
+    if (!ctx) return;
+    ctx.scale(dpr, dpr);
+    ctx.clearRect(0, 0, w, h);
+    const axisH = 14;
+    const plotH = h - axisH;
+    if (peaks) {
+      const channels = peaks.min.length;
+      const rowH = plotH / channels;
+      const names = channels === 2 ? ['caller', 'callee'] : [legs === 'stereo' ? 'mono' : legs];
+      for (let ch = 0; ch < channels; ch++) {
+        const mid = rowH * ch + rowH / 2;
+        ctx.fillStyle = ch === 0 ? '#1f6feb' : '#d46b08';
+        for (let x = 0; x < w; x++) {
+          const col = Math.min(PEAK_COLUMNS - 1, Math.floor((x / w) * PEAK_COLUMNS));
+          const hi = peaks.max[ch]![col]!;
+          const lo = peaks.min[ch]![col]!;
+          ctx.fillRect(x, mid - hi * (rowH / 2 - 1), 1, Math.max(1, (hi - lo) * (rowH / 2 - 1)));
+        }
+        ctx.fillStyle = '#6b7280';
+        ctx.font = '10px system-ui, sans-serif';
+        ctx.fillText(names[ch] ?? '', 3, rowH * ch + 11);
+      }
+    } else {
+      ctx.fillStyle = '#e3e5e8';
+      ctx.fillRect(0, plotH / 2 - 2, w, 4);
+    }
+    // Ticks in call time (s since the call's start), the axis the charts use.
+    ctx.fillStyle = '#6b7280';
+    ctx.font = '10px system-ui, sans-serif';
+    const step = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800].find((s) => (w / total) * s >= 60) ?? 3600;
+    for (let t = 0; t <= total; t += step) {
+      const x = (t / total) * w;
+      ctx.fillRect(x, plotH, 1, 4);
+      ctx.fillText(formatDuration(t + props.offset), x + 2, h - 2);
+    }
+    ctx.fillStyle = '#cf222e';
+    ctx.fillRect(Math.min(w - 2, (position / total) * w), 0, 2, plotH);
+  }, [peaks, position, total, legs, props.offset]);
+
+  const onCanvasClick = (e: MouseEvent): void => {
+    const el = audio();
+    const c = canvas.current;
+    if (!el || !c) return;
+    const r = c.getBoundingClientRect();
+    el.currentTime = Math.max(0, Math.min(total, ((e.clientX - r.left) / r.width) * total));
+    setPosition(el.currentTime);
+  };
+
+  const refused = wave.state === 'error' ? wave.error : null;
+  return (
+    <div class="au">
+      <div class="au-bar">
+        <label>
+          legs{' '}
+          <select value={legs} onChange={(e) => { setLegs((e.currentTarget).value as AudioLegs); }}>
+            <option value="stereo">stereo (caller left, callee right)</option>
+            <option value="caller">caller only</option>
+            <option value="callee">callee only</option>
+          </select>
+        </label>
+        <audio ref={props.audioRef} controls preload="auto" src={wave.state === 'ok' ? (wave.blobUrl ?? url) : undefined} class="au-player" />
+        <a class="cd-button" href={url} download title="download the WAV (w)">
+          WAV
+        </a>
+        <span class="cd-muted mono">
+          {formatDuration(position + props.offset)} / {formatDuration(total + props.offset)}
+        </span>
+      </div>
+      {refused ? (
+        <p class="au-refused" role="status">
+          {refusalText(refused)}
+        </p>
+      ) : (
+        <canvas
+          ref={canvas}
+          class="au-wave"
+          onClick={onCanvasClick}
+          title={peaks === null && wave.state === 'ok' ? 'call too long for a waveform: click to seek' : 'click to seek'}
+        />
+      )}
+      {playerError && !refused ? <p class="au-refused">The player could not load the audio.</p> : null}
+      {wave.state === 'loading' ? <p class="cd-muted au-note">loading waveform…</p> : null}
+    </div>
+  );
+}

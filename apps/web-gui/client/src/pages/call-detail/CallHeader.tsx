@@ -1,0 +1,106 @@
+import type { ComponentChildren } from 'preact';
+import type { CallRecord } from '@callscope/cdr-model';
+import { CALL_DROPPED_KEYS } from '@callscope/cdr-model';
+import { formatDuration, formatTime } from '../../lib/format.ts';
+import { endpointKey } from './ladder-layout.ts';
+import { secondsBetween } from './timeline.ts';
+
+/** Seconds with ms and the clock form: `12.345 s (0:12)`; '–' for null. */
+function seconds(s: number | null): string {
+  return s === null ? '–' : `${s.toFixed(3)} s (${formatDuration(s)})`;
+}
+
+/** Total of the call's in-sensor drops, and the non-zero reasons for the warning's text. */
+export function droppedSummary(call: Pick<CallRecord, 'dropped'>): { total: number; text: string } {
+  const d = call.dropped;
+  if (d === null) return { total: 0, text: '' };
+  const parts = CALL_DROPPED_KEYS.filter((k) => d[k] > 0).map((k) => `${k.replace(/_/g, ' ')}: ${d[k]}`);
+  return { total: CALL_DROPPED_KEYS.reduce((sum, k) => sum + d[k], 0), text: parts.join(', ') };
+}
+
+/** Labelled value of the header grid. */
+function Field(props: { label: string; children: ComponentChildren; title?: string }) {
+  return (
+    <div class="cd-field" title={props.title}>
+      <span class="cd-label">{props.label}</span>
+      <span class="cd-value">{props.children}</span>
+    </div>
+  );
+}
+
+/**
+ * The call's header: who called whom (names, domains, signalling addresses), when (start, answer,
+ * end with ms; PDD, duration, connect time), how it ended (final code, who hung up, end reason),
+ * where it was seen (sensor, VLAN, transport), its Call-ID with a copy button, DTMF, and a warning
+ * when the sensor dropped some of its packets.
+ */
+export function CallHeader(props: { call: CallRecord; onCopyCallId: () => void; copied: boolean }) {
+  const c = props.call;
+  const dropped = droppedSummary(c);
+  const code = c.last_sip_code === null ? '–' : `${c.last_sip_code} ${c.last_sip_reason ?? ''}`;
+  const codeClass = c.last_sip_code === null ? '' : c.last_sip_code >= 400 ? 'cd-code-bad' : 'cd-code-ok';
+  return (
+    <div class="cd-header-body">
+      <div class="cd-parties">
+        <span class="cd-party">
+          {c.caller_name && c.caller_name !== c.caller ? <span class="cd-name">{c.caller_name} </span> : null}
+          <b>{c.caller}</b>
+          <span class="cd-muted">@{c.caller_domain}</span> <span class="mono cd-addr">{endpointKey({ ip: c.caller_ip, port: c.caller_port })}</span>
+        </span>
+        <span class="cd-arrow" aria-label="calls">→</span>
+        <span class="cd-party">
+          <b>{c.called}</b>
+          <span class="cd-muted">@{c.called_domain}</span> <span class="mono cd-addr">{endpointKey({ ip: c.callee_ip, port: c.callee_port })}</span>
+        </span>
+        <span class={`cd-code ${codeClass}`}>{code}</span>
+        <span class="cd-muted">
+          {c.transport.toUpperCase()} · sensor {c.sensor}
+          {c.vlan === null ? '' : ` · VLAN ${c.vlan}`}
+        </span>
+      </div>
+      <div class="cd-fields">
+        <Field label="start">{formatTime(c.start, 3)}</Field>
+        <Field label="answer">{c.answer ? `${formatTime(c.answer, 3)} (+${secondsBetween(c.start, c.answer).toFixed(3)} s)` : '–'}</Field>
+        <Field label="end">{formatTime(c.end, 3)}</Field>
+        <Field label="PDD">{c.pdd_ms === null ? '–' : `${c.pdd_ms.toFixed(0)} ms`}</Field>
+        <Field label="duration">{seconds(c.duration)}</Field>
+        <Field label="connected">{seconds(c.connect_duration)}</Field>
+        <Field label="hung up by">{c.bye_by ?? '–'}</Field>
+        <Field label="end reason">{c.end_reason.replace(/_/g, ' ')}</Field>
+        <Field label="SIP msgs">{c.sip_packets}</Field>
+      </div>
+      <div class="cd-fields">
+        <Field label="Call-ID">
+          <span class="mono cd-callid">{c.call_id}</span>{' '}
+          <button type="button" class="cd-small" onClick={props.onCopyCallId} title="copy the Call-ID (c)">
+            {props.copied ? 'copied' : 'copy'}
+          </button>
+        </Field>
+        <Field label="DTMF" title="digit (+seconds since start, method)">
+          {c.dtmf.length === 0 ? (
+            '–'
+          ) : (
+            <span class="cd-dtmf">
+              {c.dtmf.map((d, i) => (
+                <span key={i} class="cd-digit" title={`${formatTime(d.ts, 6)} ${d.method}${d.duration_ms === null ? '' : `, ${d.duration_ms} ms`}`}>
+                  <b class="mono">{d.digit}</b>
+                  <span class="cd-muted"> +{secondsBetween(c.start, d.ts).toFixed(3)}</span>
+                </span>
+              ))}
+            </span>
+          )}
+        </Field>
+        {c.caller_user_agent || c.callee_user_agent ? (
+          <Field label="UA">
+            <span class="cd-muted">{c.caller_user_agent ?? '?'} → {c.callee_user_agent ?? '?'}</span>
+          </Field>
+        ) : null}
+      </div>
+      {dropped.total > 0 ? (
+        <div class="cd-warning" role="alert">
+          ⚠ Incomplete data: the sensor could not use {dropped.total} of this call's packets ({dropped.text}); figures below miss them.
+        </div>
+      ) : null}
+    </div>
+  );
+}
