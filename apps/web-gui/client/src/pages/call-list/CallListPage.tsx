@@ -35,6 +35,12 @@ function saveColumns(columns: readonly ColumnId[]): void {
 const isField = (t: EventTarget | null): boolean =>
   t instanceof HTMLElement && (t.isContentEditable || t instanceof HTMLInputElement || t instanceof HTMLSelectElement || t instanceof HTMLTextAreaElement);
 
+/** The call last opened from the list, and the search it was opened from (see the restoring effect). */
+let lastOpened: { query: string | null; id: number } | null = null;
+
+/** Server milliseconds: one decimal under 10 ms, whole above (the footer is a hint, not a benchmark). */
+const formatMs = (ms: number): string => (ms < 10 ? ms.toFixed(1) : String(Math.round(ms)));
+
 const pct = (v: number | null): string => (v === null ? '–' : `${Math.round(v * 100)} %`);
 
 /**
@@ -65,6 +71,17 @@ export function CallListPage({ query }: { session: SessionBody; query: URLSearch
     setSelected(-1);
   }, [apiQuery, reload]);
 
+  // Back from a call to the same search: select the call that was opened again, so the user
+  // carries on from where they were (within the rows loaded by then).
+  useEffect(() => {
+    if (lastOpened === null || lastOpened.query !== apiQuery) return;
+    const index = search.rows.findIndex((r) => r.id === lastOpened?.id);
+    if (index >= 0) {
+      setSelected(index);
+      lastOpened = null;
+    }
+  }, [apiQuery, search.rows]);
+
   const go = (next: CallFilter): void => {
     const url = `/calls?${filterToParams(next).toString()}`;
     // The same search again (Enter on an unchanged custom range) reloads instead of stacking history.
@@ -75,9 +92,11 @@ export function CallListPage({ query }: { session: SessionBody; query: URLSearch
   const open = useCallback(
     (index: number) => {
       const row = search.rows[index];
-      if (row) navigate(callHref(row));
+      if (!row) return;
+      lastOpened = { query: apiQuery, id: row.id };
+      navigate(callHref(row));
     },
-    [search.rows],
+    [search.rows, apiQuery],
   );
 
   useEffect(() => {
@@ -94,6 +113,9 @@ export function CallListPage({ query }: { session: SessionBody; query: URLSearch
       e.preventDefault();
       switch (action.kind) {
         case 'select':
+          // Moving through the list takes the focus off a clicked header or button, so the Enter
+          // that follows opens the call instead of pressing that button again.
+          if (e.target instanceof HTMLElement && e.target.closest('button, a')) e.target.blur();
           setSelected(action.index);
           break;
         case 'open':
@@ -212,7 +234,7 @@ export function CallListPage({ query }: { session: SessionBody; query: URLSearch
         <span class="muted keys">/ filter · j k select · Enter open</span>
         {search.lastPage && (
           <span class="muted">
-            {search.lastPage.rows} rows in {search.lastPage.tookMs} ms
+            {search.lastPage.rows} rows in {formatMs(search.lastPage.tookMs)} ms
             {search.pages > 1 ? ` (page ${search.pages})` : ''}
           </span>
         )}

@@ -233,6 +233,9 @@ export function CallTable(props: {
                   class={selected ? 'ct-row sel' : index % 2 ? 'ct-row odd' : 'ct-row'}
                   style={{ gridTemplateColumns: template }}
                   onClick={() => {
+                    // As with j/k: a button focused before (a sort header) must not take the next Enter.
+                    const focused = document.activeElement;
+                    if (focused instanceof HTMLElement && focused.closest('button, a')) focused.blur();
                     props.onSelect(index);
                   }}
                   onDblClick={() => {

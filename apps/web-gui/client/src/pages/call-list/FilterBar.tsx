@@ -79,6 +79,7 @@ export function FilterBar(props: {
 
   const matchSelect = (key: 'callerMatch' | 'calledMatch', label: string) => (
     <select
+      class="w-match"
       aria-label={label}
       value={f[key]}
       onChange={(e) => {
@@ -148,8 +149,8 @@ export function FilterBar(props: {
           <input class="w-num" value={f.called} onInput={text('called')} spellcheck={false} />
         </label>
         <label class="fld">
-          <span>IP/CIDR</span>
-          <input class="mono w-ip" value={f.ip} onInput={text('ip')} placeholder="10.0.0.0/8" spellcheck={false} {...invalid('ip')} />
+          <span>IP</span>
+          <input class="mono w-ip" value={f.ip} onInput={text('ip')} placeholder="addr or CIDR" spellcheck={false} {...invalid('ip')} />
         </label>
         <label class="fld grow">
           <span>Call-ID</span>
@@ -203,6 +204,7 @@ export function FilterBar(props: {
         <label class="fld">
           <span>End reason</span>
           <select
+            class="w-reason"
             value={f.endReason}
             onChange={(e) => {
               set('endReason', e.currentTarget.value as EndReason | '');

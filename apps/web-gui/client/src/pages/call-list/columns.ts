@@ -7,15 +7,15 @@ import type { CallSortKey } from '../../../../src/api-types.ts';
 
 /** Every column the list can show, in catalogue order (the order a re-added column returns to). */
 export const COLUMNS = [
-  { id: 'start', label: 'Start (UTC)', width: '176px', sort: 'start' },
-  { id: 'answer', label: 'Answer', width: '176px' },
-  { id: 'end', label: 'End', width: '176px' },
+  { id: 'start', label: 'Start (UTC)', width: '196px', sort: 'start' },
+  { id: 'answer', label: 'Answer', width: '196px' },
+  { id: 'end', label: 'End', width: '196px' },
   { id: 'caller', label: 'Caller', width: 'minmax(110px, 1fr)', sort: 'caller' },
   { id: 'called', label: 'Called', width: 'minmax(110px, 1fr)', sort: 'called' },
-  { id: 'duration', label: 'Duration', width: '68px', sort: 'duration', numeric: true },
-  { id: 'connect', label: 'Connect', width: '68px', numeric: true },
+  { id: 'duration', label: 'Duration', width: '78px', sort: 'duration', numeric: true },
+  { id: 'connect', label: 'Connect', width: '72px', numeric: true },
   { id: 'pdd', label: 'PDD ms', width: '64px', numeric: true },
-  { id: 'code', label: 'Final code', width: '150px', sort: 'last_sip_code' },
+  { id: 'code', label: 'Final code', width: '170px', sort: 'last_sip_code' },
   { id: 'mos', label: 'MOS a / b', width: '92px', sort: 'mos_worst', numeric: true },
   { id: 'loss', label: 'Loss % a / b', width: '104px', numeric: true },
   { id: 'jitter', label: 'Jitter ms a / b', width: '112px', numeric: true },
