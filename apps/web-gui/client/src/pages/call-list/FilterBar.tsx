@@ -7,6 +7,7 @@ import {
   END_REASON_LABELS,
   formatTimeInput,
   parseTimeInput,
+  resolveTimeRange,
   submitFilter,
   TIME_PRESETS,
 } from './call-filter.ts';
@@ -100,7 +101,13 @@ export function FilterBar(props: {
           <select
             value={f.range}
             onChange={(e) => {
-              set('range', e.currentTarget.value as TimeRange);
+              const range = e.currentTarget.value as TimeRange;
+              // Show what the preset means now; it is resolved again when submitted.
+              setDraft((d) => {
+                if (range === 'custom') return { ...d, filter: { ...d.filter, range } };
+                const r = resolveTimeRange(range, new Date());
+                return { filter: { ...d.filter, range }, fromText: formatTimeInput(r.from), toText: formatTimeInput(r.to) };
+              });
             }}
           >
             {TIME_PRESETS.map((p) => (

@@ -44,8 +44,8 @@ describe('column chooser state', () => {
   });
 
   it('gives header and rows one grid template', () => {
-    expect(gridTemplate(['start', 'mos'])).toBe('196px 92px');
-    expect(minTableWidth(['start', 'caller', 'mos'])).toBe(196 + 110 + 92);
+    expect(gridTemplate(['start', 'mos'])).toBe('196px 104px');
+    expect(minTableWidth(['start', 'caller', 'mos'])).toBe(196 + 110 + 104);
     expect(new Set(COLUMNS.map((c) => c.id)).size).toBe(COLUMNS.length);
   });
 });
