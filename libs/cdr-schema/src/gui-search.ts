@@ -326,12 +326,14 @@ export function guiRowOf(r: RowDataPacket): GuiCallRow {
 /** Reads the list rows of `keys` (each `(id, start)`), in the order of `keys`. */
 async function readRows(pool: Pool, keys: readonly KeyRow[]): Promise<GuiCallRow[]> {
   if (keys.length === 0) return [];
-  // `id IN (...) AND start IN (...)`: the start list prunes to the keys' day partitions, the id
-  // list is a primary-key lookup in each; ids are unique table-wide (AUTO_INCREMENT), and the
-  // pairs are checked again below.
+  // The keys as a table value constructor joined on the whole primary key: one eq_ref probe per
+  // key in its own day's partition. (`id IN (...) AND start IN (...)` made the range optimizer
+  // build every id x start pair, 40 000 ranges for a page of 200, and `id IN (...)` alone probes
+  // every partition: both measured 2-4x slower on 200 000 CDRs.)
   const [rows] = await pool.query<RowDataPacket[]>(
-    `SELECT ${ROW_COLUMNS} FROM cdr r STRAIGHT_JOIN sensors s ON s.id = r.sensor_id WHERE r.id IN (?) AND r.start IN (?)`,
-    [keys.map((k) => k.id), [...new Set(keys.map((k) => k.start_s))]],
+    `WITH k (id, start) AS (VALUES ${keys.map(() => '(?, ?)').join(', ')})
+     SELECT ${ROW_COLUMNS} FROM k STRAIGHT_JOIN cdr r ON r.id = k.id AND r.start = k.start STRAIGHT_JOIN sensors s ON s.id = r.sensor_id`,
+    keys.flatMap((k) => [k.id, k.start_s]),
   );
   const byKey = new Map(rows.map((r) => [`${String(r.id)} ${r.start_s as string}`, r]));
   const out: GuiCallRow[] = [];
