@@ -207,13 +207,18 @@ export function AudioPanel(props: AudioPanelProps) {
             <option value="callee">callee only</option>
           </select>
         </label>
-        <audio ref={props.audioRef} controls preload="auto" src={wave.state === 'ok' ? (wave.blobUrl ?? url) : undefined} class="au-player" />
-        <a class="cd-button" href={url} download title="download the WAV (w)">
-          WAV
-        </a>
-        <span class="cd-muted mono">
-          {formatDuration(position + props.offset)} / {formatDuration(total + props.offset)}
-        </span>
+        {/* Kept in the DOM when refused (space and the charts address it), but hidden: there is nothing to play. */}
+        <audio ref={props.audioRef} controls preload="auto" src={wave.state === 'ok' ? (wave.blobUrl ?? url) : undefined} class="au-player" hidden={wave.state === 'error'} />
+        {wave.state === 'error' ? null : (
+          <a class="cd-button" href={url} download title="download the WAV (w)">
+            WAV
+          </a>
+        )}
+        {wave.state === 'error' ? null : (
+          <span class="cd-muted mono" title="position on the call's timeline">
+            {formatDuration(position + props.offset)} / {formatDuration(total + props.offset)}
+          </span>
+        )}
       </div>
       {refused ? (
         <p class="au-refused" role="status">

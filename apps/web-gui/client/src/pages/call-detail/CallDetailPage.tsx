@@ -9,6 +9,7 @@ import { CallHeader } from './CallHeader.tsx';
 import { detailKeyAction } from './detail-keys.ts';
 import { MessagePane } from './MessagePane.tsx';
 import { RelatedCalls } from './RelatedCalls.tsx';
+import { sortByTime } from './ladder-layout.ts';
 import { SipLadder } from './SipLadder.tsx';
 import { StreamCharts } from './StreamCharts.tsx';
 import { StreamsTable } from './StreamsTable.tsx';
@@ -81,7 +82,8 @@ export function CallDetailPage(props: { session: SessionBody; id: number; query:
   }, [props.id, start]);
 
   const call = detail.state === 'ok' ? detail.data.call : null;
-  const messages = sip.state === 'ok' ? sip.data.messages : null;
+  // Time order, once per ladder: the selection's indexes, the keyboard stepping and the layout all use it.
+  const messages = useMemo(() => (sip.state === 'ok' ? sortByTime(sip.data.messages) : null), [sip]);
 
   const onSelect = useCallback((index: number, add: boolean) => {
     setSelected((cur) => {
@@ -203,9 +205,9 @@ export function CallDetailPage(props: { session: SessionBody; id: number; query:
               ) : null}
               {l.messages.length === 0 ? <p class="cd-muted">No SIP message in the spool for this call.</p> : null}
               <div class="cd-ladder-body">
-                <SipLadder messages={l.messages} streams={call?.streams ?? []} caller={caller} callee={callee} selected={selected} onSelect={onSelect} />
+                <SipLadder messages={messages ?? []} streams={call?.streams ?? []} caller={caller} callee={callee} selected={selected} onSelect={onSelect} />
                 <MessagePane
-                  messages={l.messages}
+                  messages={messages ?? []}
                   selected={selected}
                   onClose={() => {
                     setSelected([]);

@@ -1,21 +1,13 @@
 import type { ComponentChildren } from 'preact';
 import type { CallRecord } from '@callscope/cdr-model';
-import { CALL_DROPPED_KEYS } from '@callscope/cdr-model';
 import { formatDuration, formatTime } from '../../lib/format.ts';
 import { endpointKey } from './ladder-layout.ts';
+import { droppedSummary } from './call-summary.ts';
 import { secondsBetween } from './timeline.ts';
 
 /** Seconds with ms and the clock form: `12.345 s (0:12)`; '–' for null. */
 function seconds(s: number | null): string {
   return s === null ? '–' : `${s.toFixed(3)} s (${formatDuration(s)})`;
-}
-
-/** Total of the call's in-sensor drops, and the non-zero reasons for the warning's text. */
-export function droppedSummary(call: Pick<CallRecord, 'dropped'>): { total: number; text: string } {
-  const d = call.dropped;
-  if (d === null) return { total: 0, text: '' };
-  const parts = CALL_DROPPED_KEYS.filter((k) => d[k] > 0).map((k) => `${k.replace(/_/g, ' ')}: ${d[k]}`);
-  return { total: CALL_DROPPED_KEYS.reduce((sum, k) => sum + d[k], 0), text: parts.join(', ') };
 }
 
 /** Labelled value of the header grid. */

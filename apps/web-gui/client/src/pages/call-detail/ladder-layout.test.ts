@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LadderMessage } from './artifact-types.ts';
-import { LADDER_GEOMETRY, arrowLabel, carriesSdp, endpointKey, layoutLadder, rowY, timeToY, visibleRows, type LadderStream } from './ladder-layout.ts';
+import { LADDER_GEOMETRY, sortByTime, arrowLabel, carriesSdp, endpointKey, layoutLadder, rowY, timeToY, visibleRows, type LadderStream } from './ladder-layout.ts';
 
 const A = { ip: '192.0.2.10', port: 5060 };
 const P = { ip: '203.0.113.5', port: 5060 };
@@ -142,5 +142,25 @@ describe('visibleRows', () => {
     expect(mid).toEqual({ first: 995, last: 1015 });
     expect(visibleRows(LADDER_GEOMETRY.top + 4995 * h, 40 * h, 5000, 5).last).toBe(4999);
     expect(visibleRows(0, 500, 0, 5).last).toBe(-1);
+  });
+});
+
+describe('sortByTime', () => {
+  it('orders messages spooled file after file by time, keeping ties in their order', () => {
+    // The same call in two captures: the second file's copies come after the first file's messages.
+    const first = [ladder[0]!, ladder[1]!, ladder[4]!];
+    const copies = first.map((m) => ({ ...m, retransmission: true }));
+    const sorted = sortByTime([...first, ...copies]);
+    expect(sorted.map((m) => [m.firstLine, m.retransmission])).toEqual([
+      ['INVITE sip:bob@example.com SIP/2.0', false],
+      ['INVITE sip:bob@example.com SIP/2.0', true],
+      ['SIP/2.0 100 Trying', false],
+      ['SIP/2.0 100 Trying', true],
+      ['SIP/2.0 180 Ringing', false],
+      ['SIP/2.0 180 Ringing', true],
+    ]);
+  });
+  it('returns an ordered ladder itself, not a copy', () => {
+    expect(sortByTime(ladder)).toBe(ladder);
   });
 });

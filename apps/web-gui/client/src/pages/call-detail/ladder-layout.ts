@@ -153,6 +153,25 @@ export function timeToY(timeUs: number, timesUs: readonly number[]): number {
   return rowY(lo) + frac * (rowY(lo + 1) - rowY(lo));
 }
 
+/**
+ * The messages in time order, ties kept in their given order (a stable sort). The sensor returns
+ * them as its spool files hold them, which is time order per file only: a call seen by two captures
+ * (or spooled twice) comes back file after file. The ladder, its time offsets and {@link timeToY}
+ * need one time order.
+ *
+ * @returns `messages` itself when already in order (the usual case: no copy)
+ */
+export function sortByTime<M extends Pick<LadderMessage, 'time'>>(messages: readonly M[]): readonly M[] {
+  const us = messages.map((m) => isoToMicros(m.time));
+  let sorted = true;
+  for (let i = 1; i < us.length && sorted; i++) if (us[i]! < us[i - 1]!) sorted = false;
+  if (sorted) return messages;
+  return messages
+    .map((m, i) => ({ m, i }))
+    .sort((a, b) => us[a.i]! - us[b.i]! || a.i - b.i)
+    .map((x) => x.m);
+}
+
 /** Options of {@link layoutLadder}. */
 export interface LadderOptions {
   /** Width available, px: lanes spread over it, never closer than `minLaneGap`. */
