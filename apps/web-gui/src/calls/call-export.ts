@@ -13,13 +13,17 @@
  */
 import { Readable } from 'node:stream';
 import type { Pool } from 'mysql2/promise';
-import { searchCallPage } from '@callscope/cdr-schema';
+import { GUI_PAGE_MAX, searchCallPage } from '@callscope/cdr-schema';
 import type { GuiCallFilter, GuiCallRow, GuiKeyset, GuiSort } from '@callscope/cdr-schema';
 
 /** Most rows one export holds; the answer says so in a header and says whether it was reached in a trailer. */
 export const EXPORT_ROW_CAP = 1_000_000;
-/** Rows read per query while exporting. */
-const EXPORT_PAGE = 1000;
+/**
+ * Rows read per query while exporting. In start order each page is an index walk from the last
+ * position, so pages stay small; in any other order each page sorts every match after the
+ * position again (no index holds that order), so pages are as big as the search allows.
+ */
+const exportPage = (sort: GuiSort): number => (sort.key === 'start' ? 1000 : GUI_PAGE_MAX);
 
 /** Columns of the export, in order: every `CallListRow` field. */
 export const EXPORT_COLUMNS = [
@@ -51,22 +55,29 @@ export interface ExportProgress {
 }
 
 /**
- * The export as a byte stream. Reading pulls one page after the other; destroying the stream
- * (the client went away) stops the reading after the page in flight.
+ * The export as a byte stream, at most `rowCap` rows. Reading pulls one page after the other;
+ * destroying the stream (the client went away) stops the reading after the page in flight.
  */
-export function exportStream(pool: Pool, filter: GuiCallFilter, sort: GuiSort, format: ExportFormat, progress: ExportProgress): Readable {
+export function exportStream(
+  pool: Pool,
+  filter: GuiCallFilter,
+  sort: GuiSort,
+  format: ExportFormat,
+  progress: ExportProgress,
+  rowCap: number = EXPORT_ROW_CAP,
+): Readable {
   async function* lines(): AsyncGenerator<string> {
     if (format === 'csv') yield `${EXPORT_COLUMNS.join(',')}\r\n`;
     let after: GuiKeyset | null = null;
     for (;;) {
-      const take = Math.min(EXPORT_PAGE, EXPORT_ROW_CAP - progress.rows);
+      const take = Math.min(exportPage(sort), rowCap - progress.rows);
       const page = await searchCallPage(pool, { filter, sort, after, limit: take });
       let chunk = '';
       for (const row of page.rows) chunk += format === 'csv' ? csvLine(row) : `${JSON.stringify(row)}\n`;
       progress.rows += page.rows.length;
       if (chunk !== '') yield chunk;
       if (page.next === null) return;
-      if (progress.rows >= EXPORT_ROW_CAP) {
+      if (progress.rows >= rowCap) {
         progress.truncated = true;
         return;
       }

@@ -515,6 +515,17 @@ describe('GET /api/v1/calls/export', () => {
     expect(table.some((r) => r[callerCol] === 'a,"b"\r\nc')).toBe(true);
   });
 
+  it('stops at the row cap and says so in its trailers', async () => {
+    const capped = fastify();
+    await capped.register(callRoutes, { prefix: '/api/v1', db: pool, exportRowCap: 50 });
+    const res = await capped.inject({ method: 'GET', url: `/api/v1/calls/export?${query({ ...ALL, format: 'jsonl' })}` });
+    await capped.close();
+    expect(res.headers['x-export-row-cap']).toBe('50');
+    expect(res.trailers).toEqual({ 'x-export-rows': '50', 'x-export-truncated': 'true' });
+    const lines = res.body.trimEnd().split('\n').map((l) => JSON.parse(l) as CallListRow);
+    expect(lines).toEqual((await getPage({ ...ALL, limit: '50' })).calls);
+  });
+
   it('JSON lines: one CallListRow per line, the same rows and order as the list', async () => {
     const q = { ...ALL, code: '4xx', sort: 'duration' };
     const res = await app.inject({ method: 'GET', url: `/api/v1/calls/export?${query({ ...q, format: 'jsonl' })}` });

@@ -26,6 +26,8 @@ export interface CallRoutesOptions {
    * sensor, i.e. it knows a manager-api for it (`CallDetailBody.artifacts`). Default: never.
    */
   readonly artifactsFor?: (sensorId: number, sensorName: string) => boolean;
+  /** Most rows of one export (default {@link EXPORT_ROW_CAP}, 1 000 000). */
+  readonly exportRowCap?: number;
   /** Clock in microseconds since the epoch, the default end of a search (default: `Date.now()`). */
   readonly nowUs?: () => number;
 }
@@ -82,6 +84,7 @@ export const callRoutes: FastifyPluginAsync<CallRoutesOptions> = (app, options) 
   const { db } = options;
   const artifactsFor = options.artifactsFor ?? ((): boolean => false);
   const nowUs = options.nowUs ?? ((): number => Date.now() * 1000);
+  const exportRowCap = options.exportRowCap ?? EXPORT_ROW_CAP;
 
   /** Parses a search, answering bad input itself; null when it did. */
   const parseSearch = (q: CallSearchQuery, reply: FastifyReply, range?: { from: IsoMicros; to: IsoMicros }): ParsedCallQuery | null => {
@@ -142,12 +145,12 @@ export const callRoutes: FastifyPluginAsync<CallRoutesOptions> = (app, options) 
         .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
         .header('content-disposition', `attachment; filename="calls-${stamp(filter.from)}Z-${stamp(filter.to)}Z.${format}"`)
         .header('cache-control', 'no-store')
-        .header('x-export-row-cap', String(EXPORT_ROW_CAP))
+        .header('x-export-row-cap', String(exportRowCap))
         // Known only once every row is sent: HTTP trailers (announced by `Trailer`), read by
         // scripts; the browser's download just ends at the cap, which the header above states.
         .trailer('x-export-rows', () => Promise.resolve(String(progress.rows)))
         .trailer('x-export-truncated', () => Promise.resolve(String(progress.truncated)));
-      return reply.send(exportStream(db, filter, sort, format, progress));
+      return reply.send(exportStream(db, filter, sort, format, progress, exportRowCap));
     },
   );
 
