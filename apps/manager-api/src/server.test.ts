@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, request as httpRequest, type Server as HttpServer } from 'node:http';
 import { request } from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,7 @@ import { loadManagerApiConfig } from './config.js';
 import { buildServer, reloadTls } from './server.js';
 import { hashToken } from './token-hash.js';
 import { MANAGER_API_VERSION } from './version.js';
+import { spoolSyntheticCall } from '../test/synthetic-call.js';
 
 const TOKEN = 'test-token-0123456789';
 const TOKENS = JSON.stringify([{ name: 'gui', hash: hashToken(TOKEN) }]);
@@ -278,7 +279,8 @@ describe('manager-api routes (inject)', () => {
     const app = build();
     await expectError(app, '/nope', 404, 'NOT_FOUND');
     const post = await app.inject({ method: 'POST', url: '/api/v1/health', payload: { a: 1 } });
-    expect(post.statusCode).toBe(404);
+    expect(post.statusCode).toBe(405);
+    expect(post.json()).toMatchObject({ error: { code: 'METHOD_NOT_ALLOWED' } });
     const bad = await app.inject({ method: 'POST', url: '/api/v1/health', headers: { 'content-type': 'application/json' }, payload: '{' });
     expect(bad.json<{ error: { code: string } }>().error.code).toBe('BAD_REQUEST');
     const big = await app.inject({ method: 'POST', url: '/api/v1/health', headers: { 'content-type': 'application/json' }, payload: `"${'x'.repeat(70_000)}"` });
@@ -411,5 +413,106 @@ describe('manager-api config', () => {
   it('keeps MANAGER_API_VERSION equal to package.json', () => {
     const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
     expect(MANAGER_API_VERSION).toBe(pkg.version);
+  });
+});
+
+describe('the error catalogue, code by code', () => {
+  // A control-socket peer: for a live call it answers what the sensor daemon's control server
+  // (apps/sniffer control-server.ts) answers for a Call-ID with no open call (the real daemon
+  // gives it in e2e/src/manager-api.test.ts; a unit test cannot start the built daemon), for
+  // anything else an error code the API does not know.
+  let daemon: HttpServer;
+  const daemonSocket = (): string => join(work, 'daemon.sock');
+  beforeAll(async () => {
+    daemon = createHttpServer((q, r) => {
+      const live = (q.url ?? '').startsWith('/calls/active/');
+      const body = live ? { error: { code: 'CALL_NOT_ACTIVE', message: 'no open call with this Call-ID (it may have ended: search the CDRs)' } } : { error: { code: 'SOMETHING_NEW', message: 'boom' } };
+      r.writeHead(live ? 404 : 500, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    });
+    await new Promise<void>((resolve) => daemon.listen(daemonSocket(), resolve));
+    // A G.729 call (415), and a call whose SIP file is a symlink loop: stat() fails with ELOOP, not
+    // a spool error the routes know, so the error handler's INTERNAL (logged, no detail sent).
+    await spoolSyntheticCall(spool, { callId: 'g729-call@192.0.2.20', startSec: START_SEC, payloadType: 18, rtpmap: 'G729/8000', payloadBytes: 20, packetsBefore: 50, packetsAfter: 0, gapS: 0 });
+    const loop = spoolFilePath(spool, spoolMinuteDir(START_SEC), spoolFileName(spoolCallName('eloop', START_SEC, 123456), 'sip', 0, false));
+    symlinkSync(loop, loop);
+  });
+  afterAll(async () => {
+    await new Promise((r) => daemon.close(r));
+  });
+
+  /** One request per code: [code, method, url, extra env, headers, body]. */
+  const requests: readonly (readonly [string, string, string, Record<string, string>?, Record<string, string>?, string?])[] = [
+    ['NOT_FOUND', 'GET', '/nope'],
+    ['BAD_REQUEST', 'GET', '/api/v1/calls/active?limit=0'],
+    ['PAYLOAD_TOO_LARGE', 'POST', '/api/v1/health', {}, { 'content-type': 'application/json' }, `"${'x'.repeat(70_000)}"`],
+    ['INTERNAL', 'GET', `/api/v1/calls/eloop/sip?start=${START}`],
+    ['UNAUTHORIZED', 'GET', '/api/v1/stats', { CALLSCOPE_MANAGER_API_TOKENS: TOKENS }],
+    ['METHOD_NOT_ALLOWED', 'DELETE', `/api/v1/calls/${encodeURIComponent(CALL_ID)}/pcap?start=${START}`],
+    // inject() resolves dot segments (WHATWG URL, %2e too) before the server sees them: this one goes over a socket.
+    ['BAD_PATH', 'GET', `/api/v1/calls/%2e%2e/pcap?start=${START}`],
+    ['URL_TOO_LONG', 'GET', `/api/v1/health?q=${'x'.repeat(5000)}`],
+    ['BAD_CALL_ID', 'GET', `/api/v1/calls/a%01b/sip?start=${START}`],
+    ['BAD_START', 'GET', '/api/v1/calls/x/audio?start=2026-13-01T00:00:00Z'],
+    ['BAD_PARTS', 'GET', `/api/v1/calls/x/pcap?start=${START}&parts=rtcp`],
+    ['CALL_NOT_FOUND', 'GET', `/api/v1/calls/unknown/streams?start=${START}`],
+    ['CALL_NOT_ACTIVE', 'GET', '/api/v1/calls/active/gone%40192.0.2.1', { CALLSCOPE_MANAGER_API_CONTROL: 'daemon' }],
+    ['RATE_LIMITED', 'GET', '/api/v1/health', { CALLSCOPE_MANAGER_API_RATE_LIMIT_MAX: '1' }],
+    ['DAEMON_UNREACHABLE', 'GET', '/api/v1/calls/active'],
+    ['DAEMON_ERROR', 'GET', '/api/v1/stats', { CALLSCOPE_MANAGER_API_CONTROL: 'daemon' }],
+    ['NO_AUDIO', 'GET', `/api/v1/calls/${encodeURIComponent(CALL_ID)}/audio?start=${START}`],
+    ['UNSUPPORTED_CODEC', 'GET', `/api/v1/calls/${encodeURIComponent('g729-call@192.0.2.20')}/audio?start=2026-11-29T17:00:00Z&legs=mixed`],
+    ['SPOOL_CORRUPT', 'GET', `/api/v1/calls/corrupt/audio?start=${START}`],
+  ];
+
+  /** A GET over a real socket, the path sent as written. */
+  function rawGet(port: number, path: string): Promise<{ statusCode: number; body: string; headers: Record<string, unknown> }> {
+    return new Promise((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port, path }, (r) => {
+        const chunks: Buffer[] = [];
+        r.on('data', (c: Buffer) => chunks.push(c));
+        r.on('end', () => {
+          resolve({ statusCode: r.statusCode ?? 0, body: Buffer.concat(chunks).toString(), headers: r.headers });
+        });
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  it('lists every code of API_ERRORS exactly once', () => {
+    expect(requests.map((r) => r[0]).sort()).toEqual(Object.keys(API_ERRORS).sort());
+  });
+
+  const cases = requests.map(([code, method, url, env, headers, payload]) => ({ code, method, url, env: env ?? {}, headers: headers ?? {}, payload }));
+  it.each(cases)('$code: $method $url', async ({ code, method, url, env, headers, payload }) => {
+    const resolved = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === 'daemon' ? daemonSocket() : v]));
+    const app = build(resolved);
+    // RATE_LIMITED: the first request uses up the limit of 1.
+    if (code === 'RATE_LIMITED') await app.inject({ method: 'GET', url });
+    let res: { statusCode: number; body: string; headers: Record<string, unknown> };
+    if (code === 'BAD_PATH') {
+      await app.listen({ host: '127.0.0.1', port: 0 });
+      const address = app.server.address();
+      res = await rawGet(typeof address === 'object' && address !== null ? address.port : 0, url);
+    } else {
+      res = await app.inject({ method: method as 'GET', url, headers, ...(payload === undefined ? {} : { payload }) });
+    }
+    const entry = API_ERRORS[code as keyof typeof API_ERRORS];
+    expect(res.statusCode, res.body).toBe(entry.statusCode);
+    const error = (JSON.parse(res.body) as { error: { code: string; message: string } }).error;
+    expect(error.code).toBe(code);
+    if (code === 'METHOD_NOT_ALLOWED') expect(res.headers.allow).toBe('GET, HEAD');
+    if (code === 'UNSUPPORTED_CODEC') expect(error.message).toMatch(/G729 \(payload type 18\)/);
+    if (code === 'INTERNAL') expect(error.message).toBe(API_ERRORS.INTERNAL.message);
+  });
+
+  it('other methods on known paths are 405 with Allow, unknown paths stay 404; GET and HEAD unaffected', async () => {
+    const app = build();
+    for (const method of ['POST', 'PUT', 'PATCH', 'DELETE'] as const) {
+      const res = await app.inject({ method, url: '/api/v1/health' });
+      expect([res.statusCode, res.headers.allow], method).toEqual([405, 'GET, HEAD']);
+    }
+    expect((await app.inject({ method: 'POST', url: '/api/v1/nope' })).statusCode).toBe(404);
+    expect((await app.inject({ method: 'HEAD', url: '/api/v1/health' })).statusCode).toBe(200);
   });
 });

@@ -211,6 +211,13 @@ export function buildServer(config: DeepReadonly<ManagerApiConfig>, deps: Manage
 
   void app.register((api: FastifyInstance, _opts, done) => {
     api.setNotFoundHandler({ preValidation: api.rateLimit() }, (_request, reply) => sendApiError(reply, 'NOT_FOUND'));
+    // Every path here is read-only: another method on a known path is 405 with Allow (RFC 9110
+    // §15.5.6), not the 404 of an unknown path. Collected as the GET routes register.
+    const readOnlyPaths: string[] = [];
+    api.addHook('onRoute', (route) => {
+      const methods = Array.isArray(route.method) ? route.method : [route.method];
+      if (methods.includes('GET')) readOnlyPaths.push(route.url);
+    });
 
     api.get('/openapi.json', { schema: { hide: true } }, () => api.swagger());
 
@@ -483,6 +490,14 @@ export function buildServer(config: DeepReadonly<ManagerApiConfig>, deps: Manage
         return reply.send(body);
       },
     );
+    for (const url of readOnlyPaths) {
+      api.route({
+        method: ['DELETE', 'PATCH', 'POST', 'PUT'],
+        url,
+        schema: { hide: true },
+        handler: (_request, reply) => sendApiError(reply.header('allow', 'GET, HEAD'), 'METHOD_NOT_ALLOWED', `${API_ERRORS.METHOD_NOT_ALLOWED.message}: ${url} answers GET and HEAD only`),
+      });
+    }
     done();
   });
 
