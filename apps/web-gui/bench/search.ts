@@ -19,6 +19,7 @@ import type { RowDataPacket } from 'mysql2/promise';
 import { buildGuiKeyQuery, openPool } from '@callscope/cdr-schema';
 import { callRoutes } from '../src/calls/call-routes.js';
 import { parseCallQuery } from '../src/calls/call-query.js';
+import { decodeCursor, searchFingerprint } from '../src/calls/call-cursor.js';
 import type { CallSearchPage, CallSearchQuery } from '../src/api-types.js';
 import { ensureSearchBenchDb } from './lib/search-db.js';
 
@@ -71,13 +72,14 @@ interface Case {
 
 const cases: Case[] = [
   { name: 'last hour, newest 200', headline: true, query: () => ({}) },
-  { name: 'caller prefix (7 chars) over a day', headline: true, query: () => ({ from: DAY, to: NOW, caller: `${next(plans)}${digit()}${digit()}`.slice(0, 7) }) },
+  { name: 'caller prefix (number plan + 2 digits) over a day', headline: true, query: () => ({ from: DAY, to: NOW, caller: `${next(plans)}${digit()}${digit()}` }) },
+  { name: 'caller prefix = a whole number plan (1/8 of calls) over a day', query: () => ({ from: DAY, to: NOW, caller: next(plans) }) },
   { name: 'MOS < 3.5 over a day', headline: true, query: () => ({ from: DAY, to: NOW, mos_below: '3.5' }) },
   { name: 'one Call-ID over a day', headline: true, query: () => ({ from: DAY, to: NOW, call_id: next(sample).call_id as string }) },
   { name: 'one Call-ID over 30 days', query: () => ({ from: iso(lastMs - 29 * 86_400_000), to: NOW, call_id: next(sample).call_id as string }) },
   { name: 'caller suffix (4 digits) over a day', query: () => ({ from: DAY, to: NOW, caller: `${digit()}${digit()}${digit()}${digit()}`, caller_match: 'suffix' }) },
   { name: 'caller contains (5 digits), last hour', query: () => ({ caller: `${digit()}${digit()}${digit()}${digit()}${digit()}`, caller_match: 'contains' }) },
-  { name: 'called prefix (7 chars) over a day', query: () => ({ from: DAY, to: NOW, called: `${next(plans)}${digit()}${digit()}`.slice(0, 7) }) },
+  { name: 'called prefix (number plan + 2 digits) over a day', query: () => ({ from: DAY, to: NOW, called: `${next(plans)}${digit()}${digit()}` }) },
   { name: 'IP address over a day', query: () => ({ from: DAY, to: NOW, ip: next(sample).ip as string }) },
   { name: 'IP /16 (one sensor), last hour', query: () => ({ ip: `10.${1 + (n++ % 4)}.0.0/16` }) },
   { name: 'code class 4xx, last hour', query: () => ({ code: '4xx' }) },
@@ -94,14 +96,19 @@ const cases: Case[] = [
   { name: 'sort -duration over a day', query: () => ({ from: DAY, to: NOW, sort: '-duration' }) },
   { name: 'sort mos_worst over a day', query: () => ({ from: DAY, to: NOW, sort: 'mos_worst' }) },
   { name: 'sort caller over a day', query: () => ({ from: DAY, to: NOW, sort: 'caller' }) },
+  { name: 'page 2 of the last hour (cursor)', query: () => ({ cursor: firstCursor }) },
 ];
+
+// The cursor of the last hour's first page, for the "page 2" search.
+const firstCursor = (await app.inject({ method: 'GET', url: '/api/v1/calls' })).json<CallSearchPage>().next ?? '';
 
 const pct = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 const f = (v: number): string => (v < 10 ? v.toFixed(2) : v.toFixed(1));
 
 async function explain(q: CallSearchQuery): Promise<string> {
-  const parsed = parseCallQuery(q, nowUs);
-  const k = buildGuiKeyQuery(parsed.filter, parsed.sort, null, parsed.limit + 1);
+  const cursor = q.cursor === undefined ? null : decodeCursor(q.cursor, 'start', searchFingerprint(q));
+  const parsed = parseCallQuery(q, nowUs, cursor === null ? undefined : { from: cursor.from, to: cursor.to });
+  const k = buildGuiKeyQuery(parsed.filter, parsed.sort, cursor?.position ?? null, parsed.limit + 1);
   const [rows] = await pool.query<RowDataPacket[]>(`EXPLAIN ${k.sql}`, k.args);
   const r = rows[0]!;
   return `${String(r.key)} ${String(r.type)} rows~${String(r.rows)} ${String(r.Extra ?? '')}`.trim();

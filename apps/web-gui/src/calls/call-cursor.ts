@@ -37,11 +37,12 @@ export class CallCursorError extends Error {
 }
 
 /**
- * Fingerprint of a search's filters and sort as the client wrote them (defaults included as
- * absent): 12 hex digits of SHA-256, enough to tell searches apart, not a secret.
+ * Fingerprint of a search's filters, range and sort as the client wrote them (an absent key
+ * counts as absent, so a defaulted "last hour" keeps its fingerprint while "now" moves): 12 hex
+ * digits of SHA-256, enough to tell searches apart, not a secret.
  */
 export function searchFingerprint(q: CallSearchQuery): string {
-  const parts = FILTER_KEYS.filter((k) => k !== 'from' && k !== 'to').map((k) => [k, q[k] ?? null]);
+  const parts = FILTER_KEYS.map((k) => [k, q[k] ?? null]);
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 12);
 }
 

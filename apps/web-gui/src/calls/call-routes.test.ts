@@ -438,6 +438,7 @@ describe('bad input gets a 400 with a catalogue code', () => {
     ['cursor of garbage', { cursor: 'bm90LWpzb24' }, 'BAD_CURSOR'],
     ['cursor of another search', async () => ({ ...ALL, caller: '12', cursor: await cursorOf({ ...ALL, caller: '44' }) }), 'BAD_CURSOR'],
     ['cursor of another sort', async () => ({ ...ALL, sort: 'duration', cursor: await cursorOf({ ...ALL, sort: '-duration' }) }), 'BAD_CURSOR'],
+    ['cursor of another range', async () => ({ ...ALL, from: isoQ(BASE_MS), cursor: await cursorOf(ALL) }), 'BAD_CURSOR'],
     ['cursor with a forged position', async () => {
       const c = JSON.parse(Buffer.from(await cursorOf(ALL), 'base64url').toString()) as unknown[];
       c[3] = 'DROP';
