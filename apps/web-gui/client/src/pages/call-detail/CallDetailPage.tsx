@@ -72,7 +72,7 @@ export function CallDetailPage(props: { session: SessionBody; id: number; query:
   const [seek, setSeek] = useState<{ t: number; n: number } | null>(null);
   const audioRef = useRef<HTMLAudioElement>(null);
   const pcapLink = useRef<HTMLAnchorElement>(null);
-  const wavLinkUrl = apiUrl(`calls/${props.id}/audio`, { start, legs: 'stereo' });
+  const wavLink = useRef<HTMLAnchorElement>(null);
   const pcapUrl = apiUrl(`calls/${props.id}/pcap`, { start });
 
   // A new call (related leg) starts with nothing selected.
@@ -106,28 +106,33 @@ export function CallDetailPage(props: { session: SessionBody; id: number; query:
     );
   }, [call]);
 
+  // The key handler reads the latest state through refs: two presses within one frame (before an
+  // effect could re-register a handler) must both count.
+  const selectedRef = useRef(selected);
+  selectedRef.current = selected;
+  const messagesRef = useRef(messages);
+  messagesRef.current = messages;
+  const onCopyRef = useRef(onCopy);
+  onCopyRef.current = onCopy;
+
   useEffect(() => {
     const onKey = (e: KeyboardEvent): void => {
       const t = e.target as HTMLElement | null;
       const action = detailKeyAction({ key: e.key, ctrlKey: e.ctrlKey, metaKey: e.metaKey, altKey: e.altKey, targetTag: t?.tagName ?? '', targetEditable: t?.isContentEditable ?? false });
       if (action === null) return;
       e.preventDefault();
-      const count = messages?.length ?? 0;
+      const count = messagesRef.current?.length ?? 0;
       switch (action) {
         case 'back':
-          if (selected.length) setSelected([]);
+          if (selectedRef.current.length) setSelected([]);
           else goBack();
           break;
         case 'pcap':
           pcapLink.current?.click();
           break;
-        case 'wav': {
-          const a = document.createElement('a');
-          a.href = wavLinkUrl;
-          a.download = '';
-          a.click();
+        case 'wav':
+          wavLink.current?.click();
           break;
-        }
         case 'playPause': {
           const el = audioRef.current;
           if (el) {
@@ -137,15 +142,15 @@ export function CallDetailPage(props: { session: SessionBody; id: number; query:
           break;
         }
         case 'nextMessage':
-        case 'prevMessage': {
+        case 'prevMessage':
           if (count === 0) break;
-          const cur = selected[selected.length - 1];
-          const next = cur === undefined ? 0 : Math.max(0, Math.min(count - 1, cur + (action === 'nextMessage' ? 1 : -1)));
-          setSelected([next]);
+          setSelected((cur) => {
+            const at = cur[cur.length - 1];
+            return [at === undefined ? 0 : Math.max(0, Math.min(count - 1, at + (action === 'nextMessage' ? 1 : -1)))];
+          });
           break;
-        }
         case 'copyCallId':
-          onCopy();
+          onCopyRef.current();
           break;
       }
     };
@@ -153,7 +158,7 @@ export function CallDetailPage(props: { session: SessionBody; id: number; query:
     return () => {
       window.removeEventListener('keydown', onKey);
     };
-  }, [messages, selected, wavLinkUrl, onCopy]);
+  }, []);
 
   const chartData = useMemo(() => (series.state === 'ok' && call ? shapeSeries(series.data, call.start) : null), [series, call]);
   const events = useMemo(() => (call ? timelineEvents(call.start, call.answer, messages ?? [], call.dtmf) : []), [call, messages]);
@@ -187,6 +192,9 @@ export function CallDetailPage(props: { session: SessionBody; id: number; query:
           </button>
           <a ref={pcapLink} class="cd-button cd-primary" href={pcapUrl} download title="download the call's pcap for Wireshark (p)">
             pcap
+          </a>
+          <a ref={wavLink} class="cd-button" href={apiUrl(`calls/${props.id}/audio`, { start, legs: 'stereo' })} download title="download the stereo WAV, caller left (w)">
+            WAV
           </a>
           <span class="cd-muted cd-keys">Esc back · p pcap · w WAV · space play · j/k messages · c copy Call-ID</span>
         </div>

@@ -17,6 +17,8 @@ export interface SipLadderProps {
 }
 
 const ARROW_HEAD = 7;
+/** Distinct row keys: above the most rows a screen plus overscan can show (2160 px / 26 px + 40). */
+const ROW_KEYS = 512;
 
 function Arrow(props: { a: LadderArrow; lanes: readonly LadderLane[]; width: number; selected: boolean; onSelect: (index: number, add: boolean) => void }) {
   const { a, lanes } = props;
@@ -121,7 +123,9 @@ export function SipLadder(props: SipLadderProps) {
   const rows: JSX.Element[] = [];
   for (let i = first; i <= lastRow; i++) {
     const a = layout.arrows[i]!;
-    rows.push(<Arrow key={i} a={a} lanes={layout.lanes} width={layout.width} selected={selected.has(i)} onSelect={props.onSelect} />);
+    // Keys recycle (a row leaving the view hands its DOM nodes to the one entering): scrolling patches
+    // attributes instead of creating and dropping elements. More keys than rows ever visible.
+    rows.push(<Arrow key={i % ROW_KEYS} a={a} lanes={layout.lanes} width={layout.width} selected={selected.has(i)} onSelect={props.onSelect} />);
   }
 
   return (
