@@ -1,27 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { createConnection } from 'mysql2/promise';
 import { runService } from '@callscope/runtime';
-import { migrate, openPool } from '@callscope/cdr-schema';
-import { ensureFirstAdmin, FIRST_ADMIN_NAME } from './auth/first-admin.js';
 import { loadWebGuiConfig, WEB_GUI_APP, webGuiConfigSchema } from './config.js';
-import { resolvePublicDir } from './public-dir.js';
-import { buildServer, listApiRoutes } from './server.js';
-import { SensorRegistry } from './sensors/sensor-registry.js';
-import { WEB_GUI_VERSION } from './version.js';
-
-/** Creates the configured database when the server lacks it (the GUI may start before any sniffer). */
-async function ensureDatabase(url: string): Promise<void> {
-  const u = new URL(url);
-  const name = decodeURIComponent(u.pathname.replace(/^\//, ''));
-  if (name === '') throw new Error(`the database URL names no database: ${u.protocol}//${u.host}/`);
-  u.pathname = '/';
-  const conn = await createConnection({ uri: u.toString(), connectTimeout: 10_000 });
-  try {
-    await conn.query(`CREATE DATABASE IF NOT EXISTS \`${name.replace(/`/g, '``')}\` CHARACTER SET utf8mb4`);
-  } finally {
-    await conn.end();
-  }
-}
+import { startWebGui } from './start.js';
 
 // Entry point: `web-gui [--config <file>] [--check-config] [--help]`.
 void runService({
@@ -30,37 +9,7 @@ void runService({
   schema: webGuiConfigSchema,
   load: loadWebGuiConfig,
   logSettings: (config) => config.log,
-  start: async (config, logger) => {
-    const publicDir = resolvePublicDir(config.publicDir, import.meta.url);
-    const tls = config.tls.cert !== null && config.tls.key !== null ? { cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) } : null;
-    await ensureDatabase(config.db.url);
-    const { pool: db } = openPool(config.db.url, { connectionLimit: 8 });
-    try {
-      const migrated = await migrate(db, { logger: logger.child({ component: 'schema' }) });
-      if (migrated.applied.length > 0) logger.info({ applied: migrated.applied, version: migrated.current }, 'database schema migrated');
-      const admin = await ensureFirstAdmin(db, config.adminPassword);
-      if (admin.created && admin.generatedPassword !== null) {
-        // Shown this once and never stored in clear: the operator needs it for the first login.
-        logger.warn({ user: FIRST_ADMIN_NAME, firstLoginPassword: admin.generatedPassword }, 'first account created with a random password; log in and keep it safe');
-        process.stdout.write(`web GUI login: ${FIRST_ADMIN_NAME} / ${admin.generatedPassword}\n`);
-      } else if (admin.created) {
-        logger.info({ user: FIRST_ADMIN_NAME }, 'first account created with the configured adminPassword');
-      }
-      const sensors = new SensorRegistry(db, config.sensors);
-      await sensors.checkAgainstDatabase(logger);
-      const server = buildServer(config, { logger, version: WEB_GUI_VERSION, publicDir, db, tls, sensors });
-      const address = await server.listen({ host: config.listen.host, port: config.listen.port });
-      logger.debug({ routes: listApiRoutes(server).map((r) => `${r.method} ${r.url}`) }, 'API routes');
-      logger.info({ address, publicDir, tls: tls !== null, sensors: config.sensors.map((s) => s.name) }, `${WEB_GUI_APP} listening`);
-      return async () => {
-        await server.close();
-        await db.end();
-      };
-    } catch (err) {
-      await db.end();
-      throw err;
-    }
-  },
+  start: (config, logger) => startWebGui(config, logger, { stdout: process.stdout, moduleUrl: import.meta.url }),
 }).then((code) => {
   if (code !== null) process.exitCode = code;
 });
