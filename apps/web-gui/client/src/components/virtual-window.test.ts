@@ -57,4 +57,13 @@ describe('scroll to reveal', () => {
     expect(scrollToReveal(2, 240, 240, 24)).toBe(48);
     expect(scrollToReveal(12, 240, 240, 24)).toBe(240);
   });
+
+  it('centres a row a screen or more away', () => {
+    // 10 rows to a screen; row 100 from the top: centred (rows 95..105 around it).
+    expect(scrollToReveal(100, 0, 240, 24)).toBe(100 * 24 - 108);
+    expect(scrollToReveal(3, 2400, 240, 24)).toBe(0);
+    expect(scrollToReveal(50, 2400, 240, 24)).toBe(50 * 24 - 108);
+    // Just past one screen below: still the minimal step.
+    expect(scrollToReveal(15, 0, 240, 24)).toBe(16 * 24 - 240);
+  });
 });

@@ -51,13 +51,16 @@ export function needsMore(view: VirtualViewport, margin: number): boolean {
 }
 
 /**
- * The scrollTop that brings row `index` fully into view, moving as little as possible (keyboard
- * selection walks the list; the view follows only when the row would leave it).
+ * The scrollTop that brings row `index` fully into view. A row just off an edge (j/k walking the
+ * list) scrolls as little as possible, so the view follows the selection a row at a time; a row
+ * a screen or more away (a jump, or the call reselected on return from its detail) is centred,
+ * so the rows around it show too.
  */
 export function scrollToReveal(index: number, scrollTop: number, height: number, rowHeight: number): number {
   const top = index * rowHeight;
   const bottom = top + rowHeight;
-  if (top < scrollTop) return top;
-  if (bottom > scrollTop + height) return Math.max(0, bottom - height);
+  const centred = Math.max(0, Math.round(top - (height - rowHeight) / 2));
+  if (top < scrollTop) return top <= scrollTop - height ? centred : top;
+  if (bottom > scrollTop + height) return bottom >= scrollTop + 2 * height ? centred : Math.max(0, bottom - height);
   return scrollTop;
 }

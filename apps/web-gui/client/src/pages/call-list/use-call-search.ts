@@ -29,6 +29,14 @@ export interface CallSearchState {
 
 const INITIAL: CallSearchState = { rows: [], next: null, loading: true, error: null, pages: 0, lastPage: null, capped: false };
 
+/**
+ * The last search's rows, kept across the page's unmount: back from a call to its list shows the
+ * rows already loaded (however deep the user had scrolled) at once instead of searching again.
+ * Only a settled state is kept (no request in flight, no error). Enter on the filter bar or a
+ * new URL searches afresh.
+ */
+let remembered: { readonly query: string; readonly state: CallSearchState } | null = null;
+
 const asApiError = (err: unknown): ApiError =>
   err instanceof ApiError ? err : new ApiError(0, 'NETWORK', err instanceof Error ? err.message : String(err));
 
@@ -37,7 +45,9 @@ const asApiError = (err: unknown): ApiError =>
  * page is about to replace its URL). `reload` is bumped to run the same search again.
  */
 export function useCallSearch(query: string | null, reload: number): CallSearchState & { loadMore: () => void; retry: () => void } {
-  const [state, setState] = useState<CallSearchState>(INITIAL);
+  const [state, setState] = useState<CallSearchState>(() => (remembered !== null && remembered.query === query ? remembered.state : INITIAL));
+  // Set when the state came from memory: the first search is then skipped.
+  const restored = useRef(state !== INITIAL);
   const inFlight = useRef<AbortController | null>(null);
 
   const fetchPage = useCallback(
@@ -79,9 +89,14 @@ export function useCallSearch(query: string | null, reload: number): CallSearchS
   );
 
   useEffect(() => {
-    fetchPage(null);
+    if (restored.current) restored.current = false;
+    else fetchPage(null);
     return () => inFlight.current?.abort();
   }, [fetchPage, reload]);
+
+  useEffect(() => {
+    if (query !== null && !state.loading && state.error === null) remembered = { query, state };
+  }, [query, state]);
 
   const loadMore = useCallback(() => {
     if (state.loading || state.error !== null || state.next === null) return;
