@@ -324,6 +324,11 @@ describe('every protected route', () => {
     for (const c of ['callscope_session=' + 'A'.repeat(43), 'callscope_session=short', 'other=1']) {
       expect((await app.inject({ method: 'GET', url: '/api/v1/sensors', headers: { cookie: c } })).statusCode, c).toBe(401);
     }
+    // An unknown API path says nothing to a stranger either.
+    for (const url of ['/api/v1/nope', '/api/nope', '/api']) {
+      const res = await app.inject({ method: 'GET', url, headers: { accept: 'text/html' } });
+      expect([res.statusCode, errorCode(res)], url).toEqual([401, 'UNAUTHENTICATED']);
+    }
     for (const url of ['/%61pi/v1/sensors', '/api/v1/%73ensors', '/api/v1/sensors/', '/API/v1/sensors']) {
       const res = await app.inject({ method: 'GET', url });
       expect(res.statusCode === 401 || res.statusCode === 404, url).toBe(true);

@@ -126,7 +126,9 @@ export function installAuth(app: FastifyInstance, options: AuthOptions): void {
   }
 
   app.addHook('onRequest', async (request, reply) => {
-    const path = request.routeOptions.url ?? request.url.split('?', 1)[0]!;
+    // The static files' catch-all route (`/*`) also catches unknown `/api/` paths: judge those by the raw path.
+    const route = request.routeOptions.url;
+    const path = route === undefined || route === '/*' ? request.url.split('?', 1)[0]! : route;
     if (!isApiPath(path) || options.openPaths.has(path)) return;
     const { session, presented } = await loadSession(request);
     if (session === null) {
