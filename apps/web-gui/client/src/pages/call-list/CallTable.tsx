@@ -5,7 +5,8 @@ import { Link } from '../../components/Link.tsx';
 import { computeWindow, needsMore, scrollToReveal } from '../../components/virtual-window.ts';
 import { formatDuration, formatNumber, formatTime } from '../../lib/format.ts';
 import { bandClass, jitterBand, lossBand, mosBand } from '../../lib/quality.ts';
-import type { QualityBand } from '../../lib/quality.ts';
+import type { QualityBand, Thresholds } from '../../lib/quality.ts';
+import { useThresholds } from '../../components/quality-thresholds.ts';
 import { END_REASON_LABELS } from './call-filter.ts';
 import { columnDef, gridTemplate, minTableWidth, parseSort } from './columns.ts';
 import type { ColumnId } from './columns.ts';
@@ -36,8 +37,8 @@ function pair(a: number | null, b: number | null, band: (v: number | null) => Qu
 /** SIP class of a final code, for its colour: 2xx fine, 3xx/4xx notable, 5xx/6xx failures. */
 const codeClass = (code: number | null): string => (code === null ? 'q-none' : code < 300 ? 'code-ok' : code < 500 ? 'code-warn' : 'code-fail');
 
-/** The content of one cell. */
-function cell(id: ColumnId, r: CallListRow): JSX.Element | string {
+/** The content of one cell; loss and jitter coloured by the user's thresholds `t`. */
+function cell(id: ColumnId, r: CallListRow, t: Thresholds): JSX.Element | string {
   switch (id) {
     case 'start':
       return (
@@ -69,9 +70,9 @@ function cell(id: ColumnId, r: CallListRow): JSX.Element | string {
     case 'mos':
       return pair(r.a_mos, r.b_mos, mosBand, 2);
     case 'loss':
-      return pair(r.a_loss_pct, r.b_loss_pct, (v) => lossBand(v), 2);
+      return pair(r.a_loss_pct, r.b_loss_pct, (v) => lossBand(v, t), 2);
     case 'jitter':
-      return pair(r.a_jitter_max_ms, r.b_jitter_max_ms, (v) => jitterBand(v), 1);
+      return pair(r.a_jitter_max_ms, r.b_jitter_max_ms, (v) => jitterBand(v, t), 1);
     case 'codec':
       return r.a_codec === r.b_codec || r.b_codec === null ? (r.a_codec ?? '') : `${r.a_codec ?? '–'} / ${r.b_codec}`;
     case 'sensor':
@@ -126,6 +127,7 @@ export function CallTable(props: {
   empty?: JSX.Element | null;
 }) {
   const scroller = useRef<HTMLDivElement>(null);
+  const thresholds = useThresholds();
   const [view, setView] = useState({ scrollTop: 0, height: 600 });
   const { rows, columns, onNearEnd, onPageRows } = props;
 
@@ -244,7 +246,7 @@ export function CallTable(props: {
                 >
                   {columns.map((id) => (
                     <div key={id} role="gridcell" class={'numeric' in columnDef(id) ? 'num' : undefined} title={cellTitle(id, r)}>
-                      {cell(id, r)}
+                      {cell(id, r, thresholds)}
                     </div>
                   ))}
                 </div>

@@ -1,10 +1,12 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { ThresholdsForm } from '../../components/ThresholdsForm.tsx';
 import { COLUMNS, columnDef, DEFAULT_COLUMNS, moveColumn, toggleColumn } from './columns.ts';
 import type { ColumnId } from './columns.ts';
 
 /**
  * The "Columns" button and its panel: show/hide each column, move the shown ones left or right,
- * back to the defaults. Escape or a click outside closes it.
+ * back to the defaults; below them the loss/jitter colour thresholds. Escape or a click outside
+ * closes it.
  */
 export function ColumnChooser({ columns, onChange }: { columns: readonly ColumnId[]; onChange: (columns: readonly ColumnId[]) => void }) {
   const [open, setOpen] = useState(false);
@@ -91,6 +93,7 @@ export function ColumnChooser({ columns, onChange }: { columns: readonly ColumnI
           >
             Default columns
           </button>
+          <ThresholdsForm />
         </div>
       )}
     </div>
