@@ -3,6 +3,7 @@ import type { Ref } from 'preact';
 import { ApiError, apiUrl } from '../../api.ts';
 import { formatDuration } from '../../lib/format.ts';
 import { asApiError } from './use-api.ts';
+import { peakColumnsAt, tickStep, timeAtX, xOfTime, type PixelAxis } from './timeline.ts';
 import { wavPeaks, type WavPeaks } from './wav-peaks.ts';
 
 /** Which legs the WAV carries: stereo (caller left, callee right) or one leg. */
@@ -38,6 +39,12 @@ export interface AudioPanelProps {
   readonly audioRef: Ref<HTMLAudioElement>;
   /** Seek requests from elsewhere (charts): call time in s, with a counter so the same time seeks again. */
   readonly seek: { readonly t: number; readonly n: number } | null;
+  /**
+   * The charts' time axis: their x range (call seconds) and plot area (px from the left). The
+   * waveform is drawn on it, so the audio lines up under the charts; null (no charts): the
+   * waveform spans the audio alone.
+   */
+  readonly axis: { readonly lo: number; readonly hi: number; readonly left: number; readonly width: number } | null;
 }
 
 /**
@@ -138,6 +145,9 @@ export function AudioPanel(props: AudioPanelProps) {
     void el.play().catch(() => undefined);
   }, [props.seek]);
 
+  /** The canvas' axis in call time: the charts' when given, else the audio's own span. */
+  const axisOf = (w: number): PixelAxis => (props.axis ? { lo: props.axis.lo, hi: props.axis.hi, width: w } : { lo: props.offset, hi: props.offset + total, width: w });
+
   useLayoutEffect(() => {
     const c = canvas.current;
     if (!c) return;
@@ -147,51 +157,65 @@ export function AudioPanel(props: AudioPanelProps) {
     c.width = Math.round(w * dpr);
     c.height = Math.round(h * dpr);
     const ctx = c.getContext('2d');
-    if (!ctx) return;
+    if (!ctx || w === 0) return;
     ctx.scale(dpr, dpr);
     ctx.clearRect(0, 0, w, h);
+    const axis = axisOf(w);
     const axisH = 14;
     const plotH = h - axisH;
+    // Where the audio lies on the axis (silence before and after it is not audio, and not drawn).
+    const a0 = Math.max(0, xOfTime(props.offset, axis));
+    const a1 = Math.min(w, xOfTime(props.offset + total, axis));
+    ctx.fillStyle = '#f6f8fa';
+    ctx.fillRect(a0, 0, Math.max(0, a1 - a0), plotH);
     if (peaks) {
       const channels = peaks.min.length;
       const rowH = plotH / channels;
       const names = channels === 2 ? ['caller', 'callee'] : [legs === 'stereo' ? 'mono' : legs];
       for (let ch = 0; ch < channels; ch++) {
         const mid = rowH * ch + rowH / 2;
+        const mins = peaks.min[ch]!;
+        const maxs = peaks.max[ch]!;
         ctx.fillStyle = ch === 0 ? '#1f6feb' : '#d46b08';
         for (let x = 0; x < w; x++) {
-          const col = Math.min(PEAK_COLUMNS - 1, Math.floor((x / w) * PEAK_COLUMNS));
-          const hi = peaks.max[ch]![col]!;
-          const lo = peaks.min[ch]![col]!;
+          const [first, end] = peakColumnsAt(x, axis, props.offset, peaks.seconds, PEAK_COLUMNS);
+          if (first >= end) continue;
+          let lo = 0;
+          let hi = 0;
+          for (let col = first; col < end; col++) {
+            if (mins[col]! < lo) lo = mins[col]!;
+            if (maxs[col]! > hi) hi = maxs[col]!;
+          }
           ctx.fillRect(x, mid - hi * (rowH / 2 - 1), 1, Math.max(1, (hi - lo) * (rowH / 2 - 1)));
         }
         ctx.fillStyle = '#6b7280';
         ctx.font = '10px system-ui, sans-serif';
-        ctx.fillText(names[ch] ?? '', 3, rowH * ch + 11);
+        ctx.fillText(names[ch] ?? '', a0 + 3, rowH * ch + 11);
       }
     } else {
-      ctx.fillStyle = '#e3e5e8';
-      ctx.fillRect(0, plotH / 2 - 2, w, 4);
+      ctx.fillStyle = '#d0d5dc';
+      ctx.fillRect(a0, plotH / 2 - 2, Math.max(0, a1 - a0), 4);
     }
     // Ticks in call time (s since the call's start), the axis the charts use.
     ctx.fillStyle = '#6b7280';
     ctx.font = '10px system-ui, sans-serif';
-    const step = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800].find((s) => (w / total) * s >= 60) ?? 3600;
-    for (let t = 0; t <= total; t += step) {
-      const x = (t / total) * w;
+    const step = tickStep(axis);
+    for (let t = Math.ceil(axis.lo / step) * step; t <= axis.hi; t += step) {
+      const x = xOfTime(t, axis);
       ctx.fillRect(x, plotH, 1, 4);
-      ctx.fillText(formatDuration(t + props.offset), x + 2, h - 2);
+      ctx.fillText(step < 1 ? `${t.toFixed(1)}s` : `${t}s`, x + 2, h - 2);
     }
     ctx.fillStyle = '#cf222e';
-    ctx.fillRect(Math.min(w - 2, (position / total) * w), 0, 2, plotH);
-  }, [peaks, position, total, legs, props.offset]);
+    ctx.fillRect(Math.max(0, Math.min(w - 2, xOfTime(props.offset + position, axis))), 0, 2, plotH);
+  }, [peaks, position, total, legs, props.offset, props.axis]);
 
   const onCanvasClick = (e: MouseEvent): void => {
     const el = audio();
     const c = canvas.current;
     if (!el || !c) return;
     const r = c.getBoundingClientRect();
-    el.currentTime = Math.max(0, Math.min(total, ((e.clientX - r.left) / r.width) * total));
+    const t = timeAtX(e.clientX - r.left, axisOf(r.width)) - props.offset;
+    el.currentTime = Math.max(0, Math.min(total, t));
     setPosition(el.currentTime);
   };
 
@@ -228,6 +252,7 @@ export function AudioPanel(props: AudioPanelProps) {
         <canvas
           ref={canvas}
           class="au-wave"
+          style={props.axis ? { marginLeft: `${props.axis.left}px`, width: `${props.axis.width}px` } : undefined}
           onClick={onCanvasClick}
           title={peaks === null && wave.state === 'ok' ? 'call too long for a waveform: click to seek' : 'click to seek'}
         />

@@ -169,6 +169,11 @@ export function CallDetailPage(props: { session: SessionBody; id: number; query:
   }, [call, chartData]);
   const lastSelected = selected[selected.length - 1];
   const marker = call && messages && lastSelected !== undefined && messages[lastSelected] ? secondsBetween(call.start, messages[lastSelected].time) : null;
+  const [plotBox, setPlotBox] = useState<{ left: number; width: number } | null>(null);
+  const onPlotBox = useCallback((box: { left: number; width: number }) => {
+    setPlotBox((cur) => (cur && cur.left === box.left && cur.width === box.width ? cur : box));
+  }, []);
+  const waveAxis = useMemo(() => (plotBox && chartData && chartData.x.length > 0 ? { lo: range[0], hi: range[1], ...plotBox } : null), [plotBox, chartData, range]);
   const onPick = useCallback((t: number) => {
     setSeek((s) => ({ t, n: (s?.n ?? 0) + 1 }));
   }, []);
@@ -233,11 +238,11 @@ export function CallDetailPage(props: { session: SessionBody; id: number; query:
         </Part>
         <h2>Quality over time</h2>
         <Part res={series} what="stream series">
-          {() => (chartData && call ? <StreamCharts data={chartData} events={events} range={range} marker={marker} onPick={onPick} syncKey={`call-${props.id}`} /> : <p class="cd-muted cd-loading">loading call…</p>)}
+          {() => (chartData && call ? <StreamCharts data={chartData} events={events} range={range} marker={marker} onPick={onPick} syncKey={`call-${props.id}`} onPlotBox={onPlotBox} /> : <p class="cd-muted cd-loading">loading call…</p>)}
         </Part>
         <h2>Audio</h2>
         {/* Not behind the CDR: the audio request starts with the others; the offset and length follow when the CDR arrives. */}
-        <AudioPanel id={props.id} start={start} offset={call ? audioOffset(call.start, call.streams) : 0} callSeconds={call?.duration ?? 0} audioRef={audioRef} seek={seek} />
+        <AudioPanel id={props.id} start={start} offset={call ? audioOffset(call.start, call.streams) : 0} callSeconds={call?.duration ?? 0} audioRef={audioRef} seek={seek} axis={waveAxis} />
         <h2>Related legs</h2>
         <Part res={related} what="related legs">
           {(r) => <RelatedCalls related={r} />}

@@ -19,6 +19,8 @@ export interface StreamChartsProps {
   readonly onPick: (t: number) => void;
   /** uPlot cursor sync key: the charts of one call move their cursors together. */
   readonly syncKey: string;
+  /** Told where the plot area lies (px from the charts' left edge, and its width), after each layout: the waveform lines up under it. */
+  readonly onPlotBox?: (box: { left: number; width: number }) => void;
 }
 
 type Metric = 'jitter' | 'lost' | 'mos';
@@ -125,6 +127,8 @@ export function StreamCharts(props: StreamChartsProps) {
   markerRef.current = props.marker;
   const pickRef = useRef(props.onPick);
   pickRef.current = props.onPick;
+  const boxRef = useRef(props.onPlotBox);
+  boxRef.current = props.onPlotBox;
 
   useEffect(() => {
     const el = wrap.current;
@@ -161,9 +165,16 @@ export function StreamCharts(props: StreamChartsProps) {
       return u;
     });
     plots.current = made;
+    const tellBox = (): void => {
+      const over = made[0]?.over.getBoundingClientRect();
+      const outer = el.getBoundingClientRect();
+      if (over && over.width > 0) boxRef.current?.({ left: over.left - outer.left, width: over.width });
+    };
+    tellBox();
     const ro = new ResizeObserver(() => {
       const w = Math.max(300, el.clientWidth);
       for (const u of made) if (u.width !== w) u.setSize({ width: w, height: HEIGHT });
+      tellBox();
     });
     ro.observe(el);
     return () => {

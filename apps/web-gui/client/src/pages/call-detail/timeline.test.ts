@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LadderMessage, SeriesBody, SeriesBucket, SeriesStream } from './artifact-types.ts';
-import { audioOffset, secondsBetween, shapeSeries, timelineEvents } from './timeline.ts';
+import { audioOffset, peakColumnsAt, secondsBetween, shapeSeries, tickStep, timeAtX, timelineEvents, xOfTime } from './timeline.ts';
 
 const START = '2026-11-29T17:00:00.250000Z';
 
@@ -93,5 +93,30 @@ describe('times', () => {
   it('starts the audio at the earliest stream', () => {
     expect(audioOffset(START, [{ first: '2026-11-29T17:00:03.000000Z' }, { first: '2026-11-29T17:00:02.500000Z' }])).toBe(2.25);
     expect(audioOffset(START, [])).toBe(0);
+  });
+});
+
+describe('pixel axis', () => {
+  const axis = { lo: -1, hi: 19, width: 1000 };
+  it('maps call time and pixels both ways', () => {
+    expect(xOfTime(-1, axis)).toBe(0);
+    expect(xOfTime(9, axis)).toBe(500);
+    expect(timeAtX(500, axis)).toBe(9);
+    expect(timeAtX(xOfTime(3.7, axis), axis)).toBeCloseTo(3.7, 9);
+  });
+  it('picks a tick step that leaves room for a label', () => {
+    expect(tickStep(axis)).toBe(2); // 50 px per second
+    expect(tickStep({ lo: 0, hi: 3600, width: 1200 })).toBe(300);
+  });
+  it('finds the peak columns under a pixel, none outside the audio', () => {
+    // Audio of 10 s starting 2 s into the call, 1000 columns: 100 per second; a pixel is 0.02 s.
+    expect(peakColumnsAt(xOfTime(2, axis), axis, 2, 10, 1000)).toEqual([0, 2]);
+    expect(peakColumnsAt(xOfTime(7, axis), axis, 2, 10, 1000)).toEqual([500, 502]);
+    expect(peakColumnsAt(xOfTime(1, axis), axis, 2, 10, 1000)).toEqual([0, 0]);
+    expect(peakColumnsAt(xOfTime(12.5, axis), axis, 2, 10, 1000)).toEqual([0, 0]);
+    // Zoomed out (1 h on 1000 px): a pixel covers many columns.
+    const wide = { lo: 0, hi: 3600, width: 1000 };
+    expect(peakColumnsAt(0, wide, 0, 3600, 1600)).toEqual([0, 1]);
+    expect(peakColumnsAt(500, wide, 0, 3600, 1600)).toEqual([800, 801]);
   });
 });

@@ -132,3 +132,40 @@ export function audioOffset(callStart: string, streams: readonly Pick<StreamReco
   for (const s of streams) min = Math.min(min, isoToMicros(s.first));
   return Number.isFinite(min) ? (min - isoToMicros(callStart)) / 1e6 : 0;
 }
+
+/**
+ * A horizontal time axis in pixels: `width` px show call seconds `lo` to `hi`. The waveform uses
+ * the charts' axis (their plot area and x range), so a gap in the audio sits under the loss that
+ * caused it.
+ */
+export interface PixelAxis {
+  readonly lo: number;
+  readonly hi: number;
+  readonly width: number;
+}
+
+/** Call time (s since start) at pixel `x` of the axis. */
+export const timeAtX = (x: number, a: PixelAxis): number => a.lo + (x / a.width) * (a.hi - a.lo);
+
+/** Pixel of call time `t` on the axis (outside 0..width when `t` is outside lo..hi). */
+export const xOfTime = (t: number, a: PixelAxis): number => ((t - a.lo) / (a.hi - a.lo)) * a.width;
+
+/** Tick step (s) for an axis: the smallest usual step that leaves `minPx` between ticks. */
+export function tickStep(a: PixelAxis, minPx = 60): number {
+  const pxPerS = a.width / Math.max(1e-9, a.hi - a.lo);
+  return [0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600].find((s) => pxPerS * s >= minPx) ?? 7200;
+}
+
+/**
+ * The columns of a peaks array (`columns` over `seconds` of audio starting at call time `offset`)
+ * that pixel `x` covers, as [first, end); empty (first >= end) where the pixel lies outside the audio.
+ */
+export function peakColumnsAt(x: number, a: PixelAxis, offset: number, seconds: number, columns: number): [number, number] {
+  if (seconds <= 0) return [0, 0];
+  const t0 = timeAtX(x, a) - offset;
+  const t1 = timeAtX(x + 1, a) - offset;
+  if (t1 <= 0 || t0 >= seconds) return [0, 0];
+  const first = Math.max(0, Math.floor((t0 / seconds) * columns));
+  const end = Math.min(columns, Math.max(first + 1, Math.floor((t1 / seconds) * columns)));
+  return [first, end];
+}
