@@ -184,7 +184,12 @@ export function CallListPage({ query }: { session: SessionBody; query: URLSearch
       />
       <div class="list-tools">
         <span class="totals" aria-live="polite">
-          <strong>{totals.calls.toLocaleString('en')}</strong> calls{search.next !== null ? ' loaded (more below)' : ''}
+          {/* No count while the first page is out or failed: "0 calls" would read as an answer. */}
+          {search.pages > 0 && (
+            <>
+              <strong>{totals.calls.toLocaleString('en')}</strong> calls{search.next !== null ? ' loaded (more below)' : ''}
+            </>
+          )}
           {totals.calls > 0 && (
             <>
               {' · '}answered {totals.answered.toLocaleString('en')} ({pct(totals.asr)}) · ACD {formatDuration(totals.acdS) || '–'} ·{' '}

@@ -181,6 +181,8 @@ export function CallTable(props: {
       ref={scroller}
       role="grid"
       aria-label="Calls"
+      // Reachable with Tab; the keys (j/k, Enter) work from anywhere on the page but the fields.
+      tabIndex={0}
       aria-rowcount={rows.length + 1}
       onScroll={(e) => {
         const el = e.currentTarget;
