@@ -11,7 +11,7 @@ export const callHref = (id: number, start: string): string => `/calls/${id}?sta
 export function RelatedCalls(props: { related: RelatedCallsBody }) {
   if (props.related.calls.length === 0) return <p class="cd-muted">No related legs.</p>;
   return (
-    <table class="st rel">
+    <table class="rel">
       <tbody>
         {props.related.calls.map((r) => (
           <tr key={r.id}>
