@@ -10,7 +10,8 @@ import { ensureNpm, ROOT } from './ensure.mjs';
 
 ensureNpm();
 const only = process.argv[2];
-const projects = ['libs', 'apps'].flatMap((d) => readdirSync(join(ROOT, d)).map((n) => join(d, n)));
+// e2e/bench holds the whole-system benchmarks (the GUI in a browser over the built bundles).
+const projects = ['libs', 'apps'].flatMap((d) => readdirSync(join(ROOT, d)).map((n) => join(d, n))).concat(['e2e']);
 let failed = 0;
 for (const p of projects) {
   if (only && !p.includes(only)) continue;
