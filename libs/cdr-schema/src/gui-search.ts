@@ -18,11 +18,12 @@
  * point range `start = s` and the page is cut in `(start, id)` order. Exact, and both steps read
  * index entries only for the range, caller/called and MOS filters.
  *
- * Other sort keys (`duration`, `mos_worst`, `last_sip_code`, `caller`, `called`) sort the range's
- * matches (a filesort of the key columns, `LIMIT` kept in a priority queue): fine for an hour or a
- * filtered day, proportional to the matches for longer ranges (see the README's figures).
- * `caller`/`called` use their index order when the optimizer finds it cheaper. Nullable sort
- * columns sort as -1 when NULL (no MOS, no final code), i.e. first ascending, last descending.
+ * `caller` and `called` lead their own indexes and are served the same way (ties: the rows equal
+ * under the column's case-insensitive collation, grouped by `WEIGHT_STRING`). The other sort keys
+ * (`duration`, `mos_worst`, `last_sip_code`) are in no index: the range's matches are read and
+ * sorted (`LIMIT` kept in a priority queue), fine for an hour or a filtered day, proportional to
+ * the matches for longer ranges (see the README's figures). Nullable sort columns sort as -1 when
+ * NULL (no MOS, no final code), i.e. first ascending, last descending.
  *
  * @packageDocumentation
  */
@@ -225,14 +226,37 @@ function keysetSql(sort: GuiSort, after: GuiKeyset): { sql: string; args: Arg[] 
   }
   if (after.value === null) throw new TypeError(`a ${sort.key} keyset needs a value`);
   const expr = SORT_SQL[sort.key];
-  return { sql: `(${expr} ${op} ? OR (${expr} = ? AND ${tail}))`, args: [after.value, after.value, start, start, after.id] };
+  return {
+    sql: `${expr} ${op}= ? AND (${expr} ${op} ? OR (${expr} = ? AND ${tail}))`,
+    args: [after.value, after.value, after.value, start, start, after.id],
+  };
 }
 
 /**
+ * Sort keys whose column leads an index (`idx_start_quality`, `idx_caller`, `idx_called`): the
+ * key query orders by the column alone, which MariaDB serves by walking that index and stopping
+ * after `take` rows, and the rows tied on the last value are completed by a point range (see
+ * {@link buildTieKeys}). Ordering by `(column, start, id)` instead makes it sort every match:
+ * "sort by caller over a day" read 533 000 index entries and sorted them (0.9-2 s on 10 M CDRs)
+ * against about 8 ms for the ordered walk.
+ */
+const INDEX_ORDERED: ReadonlySet<GuiSortKey> = new Set(['start', 'caller', 'called']);
+
+/**
+ * What the page is finally cut by, as text that compares bytewise in sort order: the start for
+ * `start`, the collation's sort key (`WEIGHT_STRING`, hex) for `caller`/`called`, so rows equal
+ * under the column's case-insensitive collation are grouped exactly as MariaDB groups them.
+ */
+const WEIGHT_SQL: Readonly<Partial<Record<GuiSortKey, string>>> = {
+  caller: 'HEX(WEIGHT_STRING(c.caller))',
+  called: 'HEX(WEIGHT_STRING(c.called))',
+};
+
+/**
  * The statement that finds the keys of a page (for `EXPLAIN`, and run by {@link searchCallPage}):
- * `id`, `start` (text) and the sort value `v` of up to `take` matches after `after`, in order.
- * Sorting by `start`, it orders by `start` alone (see the module doc) and the caller completes the
- * ties on the last start with {@link buildStartTieKeys}.
+ * `id`, `start` (text), the sort value `v` and weight `w` of up to `take` matches after `after`,
+ * in order. Sorting by `start`, `caller` or `called`, it orders by that column alone (see
+ * `INDEX_ORDERED`) and the caller completes the ties on the last value with {@link buildTieKeys}.
  *
  * @throws RangeError if `take` is not 1..10001.
  */
@@ -245,39 +269,44 @@ export function buildGuiKeyQuery(filter: GuiCallFilter, sort: GuiSort, after: Gu
     args.push(...k.args);
   }
   const dir = sort.desc ? 'DESC' : 'ASC';
-  const order = sort.key === 'start' ? `c.start ${dir}` : `${SORT_SQL[sort.key]} ${dir}, c.start ${dir}, c.id ${dir}`;
-  const value = sort.key === 'start' ? 'NULL' : SORT_SQL[sort.key];
-  return {
-    sql: `SELECT c.id, ${ISO('c.start')} AS start_s, ${value} AS v FROM cdr c WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ${take}`,
-    args,
-  };
+  const order = INDEX_ORDERED.has(sort.key) ? `${SORT_SQL[sort.key]} ${dir}` : `${SORT_SQL[sort.key]} ${dir}, c.start ${dir}, c.id ${dir}`;
+  return { sql: `SELECT ${keyColumns(sort.key)} FROM cdr c WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ${take}`, args };
 }
 
+/** The columns of a key query: `id`, `start_s`, `v` (sort value, NULL for start) and `w` (weight, NULL but for text keys). */
+const keyColumns = (key: GuiSortKey): string =>
+  `c.id, ${ISO('c.start')} AS start_s, ${key === 'start' ? 'NULL' : SORT_SQL[key]} AS v, ${WEIGHT_SQL[key] ?? 'NULL'} AS w`;
+
 /**
- * Keys of every match whose start is exactly `start` (and after `after`): the rows a `LIMIT` on
- * `ORDER BY start` may have split. A point range on the start index.
+ * Keys of every match whose sort column equals `value` (and after `after`): the rows a `LIMIT` on
+ * `ORDER BY column` may have split. A point range on the column's index. `sort.key` must be one
+ * of `start` (`value` as `DATETIME(6)` text), `caller` or `called`.
  */
-export function buildStartTieKeys(filter: GuiCallFilter, start: string, after: GuiKeyset | null, desc: boolean): SqlQuery {
+export function buildTieKeys(filter: GuiCallFilter, sort: GuiSort, value: string, after: GuiKeyset | null): SqlQuery {
+  if (!INDEX_ORDERED.has(sort.key)) throw new TypeError(`no ties to complete when sorting by ${sort.key}`);
   const { where, args } = guiFilterSql(filter);
-  where.push('c.start = ?');
-  args.push(start);
+  where.push(`${SORT_SQL[sort.key]} = ?`);
+  args.push(value);
   if (after !== null) {
-    const k = keysetSql({ key: 'start', desc }, after);
+    const k = keysetSql(sort, after);
     where.push(k.sql);
     args.push(...k.args);
   }
-  return { sql: `SELECT c.id, ${ISO('c.start')} AS start_s, NULL AS v FROM cdr c WHERE ${where.join(' AND ')}`, args };
+  return { sql: `SELECT ${keyColumns(sort.key)} FROM cdr c WHERE ${where.join(' AND ')}`, args };
 }
 
 interface KeyRow {
   id: number;
   start_s: string;
   v: number | string | null;
+  /** Sort weight of index-ordered keys: the start, or the collation key of caller/called. */
+  w: string;
 }
 
 const toKey = (r: RowDataPacket): KeyRow => ({
   id: Number(r.id),
   start_s: r.start_s as string,
+  w: r.w === null ? (r.start_s as string) : (r.w as string),
   // Numbers as numbers whatever type the driver chose for the expression (DECIMAL comes as text).
   v: r.v === null || typeof r.v === 'number' ? (r.v as number | null) : typeof r.v === 'bigint' ? Number(r.v) : (r.v as string),
 });
@@ -345,9 +374,9 @@ async function readRows(pool: Pool, keys: readonly KeyRow[]): Promise<GuiCallRow
   return out;
 }
 
-/** Compares two key rows in `(start, id)` order, descending when `desc`. */
-const byStartId = (desc: boolean) => (a: KeyRow, b: KeyRow): number => {
-  const c = a.start_s < b.start_s ? -1 : a.start_s > b.start_s ? 1 : a.id - b.id;
+/** Compares two key rows in `(weight, start, id)` order, descending when `desc`. */
+const byWeightStartId = (desc: boolean) => (a: KeyRow, b: KeyRow): number => {
+  const c = a.w < b.w ? -1 : a.w > b.w ? 1 : a.start_s < b.start_s ? -1 : a.start_s > b.start_s ? 1 : a.id - b.id;
   return desc ? -c : c;
 };
 
@@ -365,16 +394,16 @@ export async function searchCallPage(pool: Pool, search: GuiCallSearch): Promise
   const q = buildGuiKeyQuery(filter, sort, after, limit + 1);
   const [found] = await pool.query<RowDataPacket[]>(q.sql, q.args);
   let keys = found.map(toKey);
-  if (sort.key === 'start') {
+  if (INDEX_ORDERED.has(sort.key)) {
     if (keys.length === limit + 1) {
-      // The limit may have cut through rows sharing the last start: take all of them.
-      const last = keys[keys.length - 1]!.start_s;
-      const t = buildStartTieKeys(filter, last, after, sort.desc);
+      // The limit may have cut through rows sharing the last value: take all of them.
+      const last = keys[keys.length - 1]!;
+      const t = buildTieKeys(filter, sort, sort.key === 'start' ? last.start_s : String(last.v), after);
       const [ties] = await pool.query<RowDataPacket[]>(t.sql, t.args);
-      keys = [...keys.filter((k) => k.start_s !== last), ...ties.map(toKey)];
+      keys = [...keys.filter((k) => k.w !== last.w), ...ties.map(toKey)];
     }
-    // SQL ordered by start only: rows sharing a start come in any order, (start, id) is the page's.
-    keys.sort(byStartId(sort.desc));
+    // SQL ordered by the column only: tied rows come in any order, (value, start, id) is the page's.
+    keys.sort(byWeightStartId(sort.desc));
   }
   const more = keys.length > limit;
   const page = keys.slice(0, limit);

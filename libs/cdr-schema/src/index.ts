@@ -46,7 +46,7 @@ export {
   GUI_SORT_KEYS,
   RELATED_WINDOW_S,
   buildGuiKeyQuery,
-  buildStartTieKeys,
+  buildTieKeys,
   findRelatedCalls,
   getGuiCall,
   guiFilterSql,

@@ -352,6 +352,30 @@ describe('sorting and keyset pages', () => {
     expect(callers).toEqual([...callers].sort());
   });
 
+  for (const sort of ['caller', '-caller', 'called', '-called']) {
+    it(`${sort}: pages of 3 through ties on the number give every row once, ties in (start, id) order`, async () => {
+      const key = sort.replace('-', '') as 'caller' | 'called';
+      const desc = sort.startsWith('-');
+      const rows = await allRows({ ...ALL, sort, limit: '3' });
+      expect(ids(rows)).toEqual(ids(calls));
+      // Equal numbers (case-insensitively, as the column compares) form one block, in (start, id) order.
+      const blocks = new Map<string, { start: string; id: number }[]>();
+      let prev: string | null = null;
+      for (const r of rows) {
+        const v = r[key].toLowerCase();
+        if (v !== prev) expect(blocks.has(v), `${v} in one block`).toBe(false);
+        blocks.set(v, [...(blocks.get(v) ?? []), { start: r.start, id: r.id }]);
+        prev = v;
+      }
+      // Callers repeat (8 numbers x 10 endings over 300 calls); called numbers repeat only for the hostile ones.
+      expect(Math.max(...[...blocks.values()].map((b) => b.length)), 'the seed has ties').toBeGreaterThan(key === 'caller' ? 3 : 1);
+      for (const b of blocks.values()) {
+        const sorted = [...b].sort((x, y) => (x.start < y.start ? -1 : x.start > y.start ? 1 : x.id - y.id) * (desc ? -1 : 1));
+        expect(b).toEqual(sorted);
+      }
+    });
+  }
+
   it('a page boundary inside 25 calls sharing one start microsecond loses and repeats nothing', async () => {
     const tied = calls.filter((c) => c.start === iso(TIE_MS, 5));
     expect(tied).toHaveLength(25);
