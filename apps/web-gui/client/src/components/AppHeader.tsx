@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { SessionBody } from '../../../src/api-types.ts';
 import { ApiError, postJson } from '../api.ts';
+import { listUrl } from './last-list.ts';
 import { Link } from './Link.tsx';
 import { sensorStatus, sensorsSummary } from './sensor-status.ts';
 import { forgetSensors, useSensors } from './sensors.ts';
@@ -55,7 +56,10 @@ export function AppHeader({ session, onLogout }: { session: SessionBody; onLogou
         callscope
       </Link>
       <nav>
-        <Link href="/calls">Calls</Link>
+        {/* Back to the search the user was on (from a call's detail), not a fresh one. */}
+        <Link href={listUrl()} title="The call list (your last search)">
+          Calls
+        </Link>
       </nav>
       <span class="spacer" />
       <SensorBadge />

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { CallSortKey, SessionBody } from '../../../../src/api-types.ts';
 import { apiUrl } from '../../api.ts';
+import { rememberListUrl } from '../../components/last-list.ts';
 import { listKeyAction } from '../../components/list-keys.ts';
 import { useSensors } from '../../components/sensors.ts';
 import { formatDuration, formatTime } from '../../lib/format.ts';
@@ -56,7 +57,8 @@ export function CallListPage({ query }: { session: SessionBody; query: URLSearch
   const unresolved = filter.range !== 'custom' && (filter.from === '' || filter.to === '');
   useEffect(() => {
     if (unresolved) navigate(`/calls?${filterToParams(submitFilter(filter, new Date())).toString()}`, true);
-  }, [unresolved, filter]);
+    else rememberListUrl(`/calls?${queryString}`);
+  }, [unresolved, filter, queryString]);
 
   const apiQuery = unresolved ? null : new URLSearchParams(searchQuery(filter) as Record<string, string>).toString();
   const [reload, setReload] = useState(0);
