@@ -17,6 +17,9 @@ import { audioOffset, secondsBetween, shapeSeries, timelineEvents } from './time
 import { useApi, type Resource } from './use-api.ts';
 import './call-detail.css';
 
+/** One empty list for "not loaded yet", so memoised layouts do not see a new array each render. */
+const NONE: readonly never[] = [];
+
 /** A section's loading / error line, or its content once the resource is there. */
 function Part<T>(props: { res: Resource<T>; what: string; children: (data: T) => ComponentChildren }) {
   const r = props.res;
@@ -161,7 +164,7 @@ export function CallDetailPage(props: { session: SessionBody; id: number; query:
   }, []);
 
   const chartData = useMemo(() => (series.state === 'ok' && call ? shapeSeries(series.data, call.start) : null), [series, call]);
-  const events = useMemo(() => (call ? timelineEvents(call.start, call.answer, messages ?? [], call.dtmf) : []), [call, messages]);
+  const events = useMemo(() => (call ? timelineEvents(call.start, call.answer, messages ?? NONE, call.dtmf) : []), [call, messages]);
   const range = useMemo((): [number, number] => {
     if (!call) return [0, 1];
     const lastX = chartData?.x[chartData.x.length - 1] ?? 0;
@@ -218,9 +221,9 @@ export function CallDetailPage(props: { session: SessionBody; id: number; query:
               ) : null}
               {l.messages.length === 0 ? <p class="cd-muted">No SIP message in the spool for this call.</p> : null}
               <div class="cd-ladder-body">
-                <SipLadder messages={messages ?? []} streams={call?.streams ?? []} caller={caller} callee={callee} selected={selected} onSelect={onSelect} />
+                <SipLadder messages={messages ?? NONE} streams={call?.streams ?? NONE} caller={caller} callee={callee} selected={selected} onSelect={onSelect} />
                 <MessagePane
-                  messages={messages ?? []}
+                  messages={messages ?? NONE}
                   selected={selected}
                   onClose={() => {
                     setSelected([]);
