@@ -206,11 +206,15 @@ describe('per-call artifacts proxied from the sensor', () => {
     expect(standIn.big.written).toBeLessThan(64 * 1024 * 1024);
   });
 
-  it('passes the SIP ladder JSON through unchanged', async () => {
+  it('passes the SIP ladder JSON through unchanged, and answers HEAD with the headers only', async () => {
     const res = await get(artifactUrl('sip', 'sip'));
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
     expect(res.json()).toEqual({ callId: CALL_IDS.sip, messages: [{ firstLine: 'INVITE sip:bob@example.com SIP/2.0' }] });
+    const head = await gui.inject({ method: 'HEAD', url: artifactUrl('sip', 'sip'), headers: { cookie } });
+    expect(head.statusCode).toBe(200);
+    expect(head.headers['content-type']).toMatch(/^application\/json/);
+    expect(head.body).toBe('');
   });
 
   it('passes the legs of an audio request and the sensor 404/415 codes on', async () => {
