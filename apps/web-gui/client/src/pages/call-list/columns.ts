@@ -12,7 +12,7 @@ export const COLUMNS = [
   { id: 'end', label: 'End', width: '196px' },
   { id: 'caller', label: 'Caller', width: 'minmax(110px, 1fr)', sort: 'caller' },
   { id: 'called', label: 'Called', width: 'minmax(110px, 1fr)', sort: 'called' },
-  { id: 'duration', label: 'Duration', width: '86px', sort: 'duration', numeric: true },
+  { id: 'duration', label: 'Duration', width: '94px', sort: 'duration', numeric: true },
   { id: 'connect', label: 'Connect', width: '72px', numeric: true },
   { id: 'pdd', label: 'PDD ms', width: '64px', numeric: true },
   { id: 'code', label: 'Final code', width: '170px', sort: 'last_sip_code' },
