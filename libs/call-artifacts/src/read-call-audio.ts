@@ -1,6 +1,19 @@
 import { Readable } from 'node:stream';
 import { formatIp, type DecodedPacket } from '@callscope/packet';
-import { AudioLeg, AudioLegsLayout, CODEC_NAMES, CallAudioRenderer, assertAudioDecodable, isDecodableAudio, type PayloadTypeMap, type RtpHeader } from '@callscope/rtp';
+import {
+  AudioLeg,
+  AudioLegsLayout,
+  CODEC_NAMES,
+  CallAudioRenderer,
+  Codec,
+  assertAudioDecodable,
+  createOpusAudioDecoder,
+  isDecodableAudio,
+  opusPacketSamples,
+  type OpusAudioDecoder,
+  type PayloadTypeMap,
+  type RtpHeader,
+} from '@callscope/rtp';
 import { forEachCallRtp, readAnnouncements, streamMedia, type MediaSide } from './call-media.js';
 import { MAX_SERIES_STREAMS } from './read-call-stream-series.js';
 import type { CallArtifactQuery } from './spool-records.js';
@@ -11,7 +24,11 @@ import type { CallArtifactQuery } from './spool-records.js';
  * gigabytes of silence.
  */
 export const MAX_CALL_AUDIO_MS = 4 * 3600 * 1000;
-/** Output sample rate of the call audio (G.711's), Hz. */
+/**
+ * Output sample rate of the call audio, Hz: G.711's 8 kHz, also for calls that carry Opus (libopus
+ * decodes them straight at 8 kHz). One rate for every call keeps the timeline, the exact size and
+ * the mixed layout simple; wideband playback of Opus calls would need the renderer at 16/48 kHz.
+ */
 export const CALL_AUDIO_SAMPLE_RATE = 8000;
 /** Packet time assumed for the last packet of a leg when its payload does not say (events, CN), µs. */
 const DEFAULT_PTIME_US = 20_000;
@@ -102,6 +119,8 @@ export interface CallAudioLegCounters {
   telephoneEvents: number;
   comfortNoise: number;
   unsupported: number;
+  /** Opus payloads that did not parse or decode (silence). */
+  undecodable: number;
   clippedSamples: number;
 }
 
@@ -202,7 +221,7 @@ const arrivalUsOf = (tsSec: number, tsNsec: number): number => tsSec * 1_000_000
  *
  * @throws NoCallAudioError (`NO_AUDIO`) when there is no RTP file, no RTP packet, or no stream on a leg
  * @throws UnsupportedCodecError (libs/rtp, `UNSUPPORTED_CODEC`) when a rendered stream uses a
- *   codec without a decoder (anything but PCMU / PCMA, telephone-event and CN)
+ *   codec without a decoder (anything but PCMU / PCMA, Opus, telephone-event and CN)
  * @throws SpoolError `CorruptFile` when a file is not a readable capture
  */
 export async function openCallAudio(spoolDir: string, query: CallArtifactQuery, options: CallAudioOptions): Promise<CallAudio> {
@@ -247,8 +266,12 @@ export async function openCallAudio(spoolDir: string, query: CallArtifactQuery, 
     t.used.add(h.payloadType);
     if (t.leg === null) return;
     const arrivalUs = arrivalUsOf(rec.tsSec, rec.tsNsec);
-    // G.711: one byte per 125 µs sample; other payloads (events, CN) carry no length of their own.
-    const ptimeUs = isDecodableAudio(h.payloadType, t.payloadTypes) ? h.payloadLength * 125 : DEFAULT_PTIME_US;
+    // G.711: one byte per 125 µs sample; Opus: its TOC says; other payloads (events, CN) carry no length of their own.
+    const ptimeUs = !isDecodableAudio(h.payloadType, t.payloadTypes)
+      ? DEFAULT_PTIME_US
+      : t.payloadTypes.codec[h.payloadType & 0x7f] === Codec.Opus
+        ? opusPacketSamples(p.payload, h.payloadOffset, h.payloadLength, CALL_AUDIO_SAMPLE_RATE) * 125 || DEFAULT_PTIME_US
+        : h.payloadLength * 125;
     if (arrivalUs < originUs) originUs = arrivalUs;
     if (arrivalUs + ptimeUs > endUs) endUs = arrivalUs + ptimeUs;
   });
@@ -265,10 +288,12 @@ export async function openCallAudio(spoolDir: string, query: CallArtifactQuery, 
   if (durationCapped) endUs = originUs + maxMs * 1000;
   // The leg's payload types: those of its first stream (one SDP per direction in a plain call).
   const legMap = (leg: AudioLeg): PayloadTypeMap | undefined => rendered.find((t) => t.leg === leg)?.payloadTypes;
-  const newRenderer = (onChunk: (pcm: Uint8Array) => void): CallAudioRenderer => {
+  const newRenderer = (onChunk: (pcm: Uint8Array) => void, opus: { caller: OpusAudioDecoder; callee: OpusAudioDecoder } | null = null): CallAudioRenderer => {
     const callerPayloadTypes = legMap(AudioLeg.Caller) ?? legMap(AudioLeg.Callee)!;
-    return new CallAudioRenderer({ originUs, endUs, layout, callerPayloadTypes, calleePayloadTypes: legMap(AudioLeg.Callee) ?? callerPayloadTypes, reorderWindowMs: options.reorderWindowMs, onChunk });
+    return new CallAudioRenderer({ originUs, endUs, layout, callerPayloadTypes, calleePayloadTypes: legMap(AudioLeg.Callee) ?? callerPayloadTypes, reorderWindowMs: options.reorderWindowMs, opusDecoders: opus, onChunk });
   };
+  // Opus decoders (libopus in WebAssembly, one per leg: they keep state) only for calls that carry Opus.
+  const usesOpus = rendered.some((t) => t.info.payloadTypes.some((pt) => t.payloadTypes.codec[pt] === Codec.Opus));
   const probe = newRenderer(() => undefined);
   const plan: CallAudioPlan = {
     callId: query.callId,
@@ -304,7 +329,16 @@ export async function openCallAudio(spoolDir: string, query: CallArtifactQuery, 
       const w = sink(chunk);
       if (w !== undefined) pending.wait = w;
     };
-    const r = newRenderer(send);
+    const opus = usesOpus ? { caller: await createOpusAudioDecoder(), callee: await createOpusAudioDecoder() } : null;
+    try {
+      return await renderWith(newRenderer(send, opus), send, take, () => bytes);
+    } finally {
+      opus?.caller.free();
+      opus?.callee.free();
+    }
+  };
+  /** The two passes' second half: header, paced walk, paced end; `send` is the renderer's onChunk. */
+  const renderWith = async (r: CallAudioRenderer, send: (chunk: Uint8Array) => void, take: () => Promise<void> | undefined, sent: () => number): Promise<CallAudioSummary> => {
     send(r.wavHeader());
     await take();
     /**
@@ -333,7 +367,7 @@ export async function openCallAudio(spoolDir: string, query: CallArtifactQuery, 
     });
     while (!r.finishStep()) await take();
     await take();
-    return { bytes, caller: legCounters(r, AudioLeg.Caller), callee: legCounters(r, AudioLeg.Callee) };
+    return { bytes: sent(), caller: legCounters(r, AudioLeg.Caller), callee: legCounters(r, AudioLeg.Callee) };
   };
   /** The readable's render: its summary, or null when it failed or the reader went away. */
   let readableDone: Promise<CallAudioSummary | null> | null = null;
@@ -402,6 +436,7 @@ function legCounters(r: CallAudioRenderer, leg: AudioLeg): CallAudioLegCounters 
     telephoneEvents: l.telephoneEvents,
     comfortNoise: l.comfortNoise,
     unsupported: l.unsupported,
+    undecodable: l.undecodable,
     clippedSamples: l.clippedSamples,
   };
 }

@@ -47,7 +47,7 @@ export {
 export { DtmfDetector, MAX_DTMF_EVENTS, dtmfDigit } from './dtmf.js';
 export { decodeAlawSample, decodePcma, decodePcmu, decodeUlawSample } from './g711.js';
 export { WAV_HEADER_LENGTH, writeWav } from './wav-writer.js';
-// Call audio (issue 14): G.711 onto the call's timeline, leg layouts, WAV header, codec refusal.
+// Call audio (issue 14): G.711 and Opus onto the call's timeline, leg layouts, WAV header, codec refusal.
 export {
   AUDIO_SAMPLE_RATE,
   AudioStreamRenderer,
@@ -64,3 +64,5 @@ export {
 } from './audio/call-audio-renderer.js';
 export { WAV_PCM_HEADER_LENGTH, WAV_STREAMING_DATA_BYTES, writeWavHeader } from './audio/wav-header.js';
 export { UnsupportedCodecError, assertAudioDecodable, isDecodableAudio } from './audio/unsupported-codec.js';
+export { OpusAudioDecoder, createOpusAudioDecoder, type AudioPayloadDecoder } from './audio/opus-audio-decoder.js';
+export { opusPacketSamples } from './audio/opus-packet.js';

@@ -262,11 +262,12 @@ describe('CallAudioRenderer streaming, layouts and WAV', () => {
 });
 
 describe('unsupported codecs', () => {
-  it('assertAudioDecodable accepts G.711 with telephone-event and CN, and names what it refuses', () => {
+  it('assertAudioDecodable accepts G.711 and Opus with telephone-event and CN, and names what it refuses', () => {
     const m = map();
     m.setRtpmap(111, 'opus', 48000);
-    expect(() => { assertAudioDecodable([0, 8, 13, DTMF_PT], m); }).not.toThrow();
-    const cases: [number, string][] = [[18, 'G729'], [9, 'G722'], [111, 'opus'], [96, 'unknown']];
+    m.setRtpmap(97, 'AMR', 8000);
+    expect(() => { assertAudioDecodable([0, 8, 13, DTMF_PT, 111], m); }).not.toThrow();
+    const cases: [number, string][] = [[18, 'G729'], [9, 'G722'], [97, 'AMR'], [96, 'unknown']];
     for (const [pt, name] of cases) {
       let err: unknown;
       try {

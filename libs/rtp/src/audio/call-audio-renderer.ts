@@ -1,4 +1,5 @@
 import type { PayloadTypeMap } from '../codec.js';
+import type { AudioPayloadDecoder } from './opus-audio-decoder.js';
 import { AUDIO_SAMPLE_RATE, AudioStreamRenderer, US_PER_SAMPLE, type AudioRtpFields } from './stream-renderer.js';
 import { WAV_PCM_HEADER_LENGTH, writeWavHeader } from './wav-header.js';
 
@@ -40,6 +41,11 @@ export interface CallAudioRendererOptions {
   callerPayloadTypes: PayloadTypeMap;
   /** Payload types of the callee's leg; the caller's map when omitted. */
   calleePayloadTypes?: PayloadTypeMap;
+  /**
+   * Opus decoders of the caller's and the callee's leg (`createOpusAudioDecoder`, one per leg:
+   * they keep state). Without them Opus packets are skipped as `unsupported`.
+   */
+  opusDecoders?: { caller: AudioPayloadDecoder; callee: AudioPayloadDecoder } | null;
   /** Reorder window = playout delay, ms (default 500, 1..10000). */
   reorderWindowMs?: number;
   /** Frames per emitted chunk, at most (default 2000 = 250 ms). */
@@ -52,7 +58,7 @@ export interface CallAudioRendererOptions {
 }
 
 /**
- * Renders a call's G.711 audio onto its timeline, incrementally and in bounded memory (one
+ * Renders a call's G.711 and Opus audio onto its timeline, incrementally and in bounded memory (one
  * reorder ring per leg, see {@link AudioStreamRenderer} for the playout rule).
  *
  * Feed every RTP packet of both legs in arrival order (as a time-ordered pcap gives them) with
@@ -101,8 +107,8 @@ export class CallAudioRenderer {
     this.totalFrames = endUs === null ? null : Math.round((endUs - originUs) / US_PER_SAMPLE);
     this.window = Math.round((windowMs * AUDIO_SAMPLE_RATE) / 1000);
     this.legs = [
-      new AudioStreamRenderer(options.callerPayloadTypes, this.window, this.totalFrames),
-      new AudioStreamRenderer(options.calleePayloadTypes ?? options.callerPayloadTypes, this.window, this.totalFrames),
+      new AudioStreamRenderer(options.callerPayloadTypes, this.window, this.totalFrames, options.opusDecoders?.caller ?? null),
+      new AudioStreamRenderer(options.calleePayloadTypes ?? options.callerPayloadTypes, this.window, this.totalFrames, options.opusDecoders?.callee ?? null),
     ];
     this.a = new Int16Array(this.chunkFrames);
     this.b = new Int16Array(this.chunkFrames);

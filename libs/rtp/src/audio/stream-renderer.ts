@@ -1,5 +1,7 @@
 import { Codec, type PayloadTypeMap } from '../codec.js';
 import { decodeAlawSample, decodeUlawSample } from '../g711.js';
+import type { AudioPayloadDecoder } from './opus-audio-decoder.js';
+import { opusPacketSamples } from './opus-packet.js';
 
 /** Output sample rate of the renderer: G.711's 8 kHz, so one RTP timestamp unit is one sample. */
 export const AUDIO_SAMPLE_RATE = 8000;
@@ -35,8 +37,12 @@ export interface AudioRtpFields {
  * Playout rule (a jitter buffer with a fixed depth = the reorder window, no time stretching):
  * - Mapping: the first packet's timestamp is placed at its own arrival position (or at the
  *   released point when that is later, e.g. a packet before the origin goes to 0); every later
- *   packet at `anchor + (timestamp − anchorTimestamp)` (32-bit serial difference: wraps are
- *   fine). Network jitter therefore moves nothing; only the first packet's delay shifts the leg.
+ *   packet at `anchor + (timestamp − anchorTimestamp) / (clock / 8000)` (32-bit serial
+ *   difference: wraps are fine; the ratio is 1 for G.711, 6 for Opus's 48 kHz clock). Network
+ *   jitter therefore moves nothing; only the first packet's delay shifts the leg.
+ * - Opus (with a decoder given) is decoded by libopus at 8 kHz in arrival order; its length
+ *   comes from the packet's TOC (`opusPacketSamples`); a payload that does not parse counts as
+ *   `undecodable`, one libopus refuses in the decoder's `errors`: both stay silence.
  * - Playout: the owner releases positions up to (latest arrival − window); a packet whose
  *   samples fall before that point missed its playout and counts as `late` (its samples stay
  *   silence). Reordered packets inside the window are placed.
@@ -46,7 +52,7 @@ export interface AudioRtpFields {
  * - RFC 4733 telephone-event and RFC 3389 comfort-noise packets are skipped (counted); packets
  *   of codecs without a decoder are skipped and counted in `unsupported` (check the call's
  *   payload types up front with `assertAudioDecodable` to refuse such calls).
- * - Restart: an SSRC change, or a packet newer (by sequence number) than all before whose
+ * - Restart: an SSRC change, a change of RTP clock (e.g. G.711 to Opus), or a packet newer (by sequence number) than all before whose
  *   mapped position is before the released point (timestamp stepped back or clock drift beyond
  *   the window) or more than one window ahead of its arrival (timestamp jumped forward), maps
  *   afresh: that packet goes to max(its arrival position, released point).
@@ -73,6 +79,8 @@ export class AudioStreamRenderer {
   lastUnsupportedPayloadType = -1;
   /** Payloads larger than {@link MAX_PACKET_SAMPLES}, dropped. */
   oversize = 0;
+  /** Opus payloads whose TOC gives no valid duration (empty, malformed, over 120 ms), or that did not decode: silence. */
+  undecodable = 0;
   /** Re-mappings after the first packet (SSRC change, timestamp jump). */
   restarts = 0;
   /**
@@ -93,17 +101,23 @@ export class AudioStreamRenderer {
   private anchorPos = 0;
   private anchorTs = 0;
   private highestSeq = 0;
+  /** RTP clock units per output sample of the anchored packets (1 for G.711, 6 for Opus). */
+  private anchorRatio = 1;
+  /** Decoded samples of one packet for decoders that are not per-octet tables (Opus). */
+  private readonly scratch = new Int16Array(MAX_PACKET_SAMPLES);
 
   /**
    * @param payloadTypes the leg's payload-type map (codec per PT, from its SDP)
    * @param windowSamples reorder window (playout delay) in samples
    * @param endSample timeline length in samples (positions ≥ it are dropped), or `null`
+   * @param opus the leg's Opus decoder; without one, Opus packets count as `unsupported`
    * @throws RangeError for a window outside 1..10 s of samples or a negative end (programmer errors)
    */
   constructor(
     private readonly payloadTypes: PayloadTypeMap,
     windowSamples: number,
     endSample: number | null,
+    private readonly opus: AudioPayloadDecoder | null = null,
   ) {
     if (!Number.isInteger(windowSamples) || windowSamples < 1 || windowSamples > 10 * AUDIO_SAMPLE_RATE) {
       throw new RangeError(`reorder window ${windowSamples} samples outside 1..${10 * AUDIO_SAMPLE_RATE}`);
@@ -143,33 +157,46 @@ export class AudioStreamRenderer {
       this.comfortNoise++;
       return;
     }
-    if (codec !== Codec.PCMU && codec !== Codec.PCMA) {
+    const isOpus = codec === Codec.Opus && this.opus !== null;
+    if (codec !== Codec.PCMU && codec !== Codec.PCMA && !isOpus) {
       this.unsupported++;
       this.lastUnsupportedPayloadType = h.payloadType & 0x7f;
       return;
     }
-    const n = h.payloadLength;
-    if (n === 0) return;
-    if (n > MAX_PACKET_SAMPLES) {
-      this.oversize++;
-      return;
+    let n: number;
+    let ratio = 1;
+    if (isOpus) {
+      n = opusPacketSamples(buf, h.payloadOffset, h.payloadLength, AUDIO_SAMPLE_RATE);
+      if (n === 0) {
+        this.undecodable++;
+        return;
+      }
+      // RFC 7587 §4.1: the RTP clock of Opus is 48 kHz whatever the audio bandwidth.
+      ratio = (this.payloadTypes.clockRate[h.payloadType & 0x7f]! || 48_000) / AUDIO_SAMPLE_RATE;
+    } else {
+      n = h.payloadLength;
+      if (n === 0) return;
+      if (n > MAX_PACKET_SAMPLES) {
+        this.oversize++;
+        return;
+      }
     }
     const seq = h.sequenceNumber & 0xffff;
     const ts = h.timestamp >>> 0;
     const ssrc = h.ssrc >>> 0;
     let newest: boolean;
-    if (!this.anchored || ssrc !== this.ssrc) {
+    if (!this.anchored || ssrc !== this.ssrc || ratio !== this.anchorRatio) {
       if (this.anchored) this.restarts++;
-      this.anchor(ssrc, ts, arrivalPos);
+      this.anchor(ssrc, ts, arrivalPos, ratio);
       newest = true;
     } else {
       const d = (seq - this.highestSeq) & 0xffff;
       newest = d !== 0 && d < 0x8000;
     }
-    let pos = this.anchorPos + ((ts - this.anchorTs) | 0);
+    let pos = this.anchorPos + (ratio === 1 ? (ts - this.anchorTs) | 0 : Math.round(((ts - this.anchorTs) | 0) / ratio));
     if (newest && (pos < this.released || pos - arrivalPos > this.window)) {
       this.restarts++;
-      this.anchor(ssrc, ts, arrivalPos);
+      this.anchor(ssrc, ts, arrivalPos, ratio);
       pos = this.anchorPos;
     }
     if (newest) this.highestSeq = seq;
@@ -179,20 +206,40 @@ export class AudioStreamRenderer {
     }
     const lo = Math.max(pos, this.released, 0);
     const hi = Math.min(pos + n, this.released + this.capacity, this.end);
-    const decodeAlaw = codec === Codec.PCMA;
-    const base = h.payloadOffset - pos;
     let written = 0;
     let skipped = 0;
-    for (let p = lo; p < hi; p++) {
-      const i = p % this.capacity;
-      if (this.filled[i] !== 0) {
-        skipped++;
-        continue;
+    if (isOpus) {
+      // Decoded in arrival order (the decoder is stateful), the samples then placed like G.711's.
+      const m = this.opus.decode(buf, h.payloadOffset, h.payloadLength, this.scratch, 0);
+      if (m === 0) {
+        this.undecodable++;
+        return;
       }
-      const octet = buf[base + p]!;
-      this.ring[i] = decodeAlaw ? decodeAlawSample(octet) : decodeUlawSample(octet);
-      this.filled[i] = 1;
-      written++;
+      const top = Math.min(hi, pos + m);
+      for (let p = lo; p < top; p++) {
+        const i = p % this.capacity;
+        if (this.filled[i] !== 0) {
+          skipped++;
+          continue;
+        }
+        this.ring[i] = this.scratch[p - pos]!;
+        this.filled[i] = 1;
+        written++;
+      }
+    } else {
+      const decodeAlaw = codec === Codec.PCMA;
+      const base = h.payloadOffset - pos;
+      for (let p = lo; p < hi; p++) {
+        const i = p % this.capacity;
+        if (this.filled[i] !== 0) {
+          skipped++;
+          continue;
+        }
+        const octet = buf[base + p]!;
+        this.ring[i] = decodeAlaw ? decodeAlawSample(octet) : decodeUlawSample(octet);
+        this.filled[i] = 1;
+        written++;
+      }
     }
     this.clippedSamples += n - Math.max(0, hi - lo);
     if (written === 0 && skipped > 0) {
@@ -225,10 +272,11 @@ export class AudioStreamRenderer {
     this.released = to;
   }
 
-  private anchor(ssrc: number, ts: number, arrivalPos: number): void {
+  private anchor(ssrc: number, ts: number, arrivalPos: number, ratio: number): void {
     this.anchored = true;
     this.ssrc = ssrc;
     this.anchorTs = ts;
+    this.anchorRatio = ratio;
     this.anchorPos = Math.max(arrivalPos, this.released);
   }
 }

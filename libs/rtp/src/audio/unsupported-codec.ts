@@ -1,10 +1,11 @@
 import { CODEC_NAMES, Codec, type PayloadTypeMap } from '../codec.js';
 
 /**
- * Codecs the audio renderer decodes. G.722 is left out (sub-band ADPCM is not trivial to get
- * bit-exact, see README "Codecs and audio"), Opus and the rest have no decoder here.
+ * Codecs the audio renderer decodes: G.711 by table, Opus through `opus-decoder` (libopus in
+ * WebAssembly; the renderer needs `opusDecoders` for it). G.722 is left out (no maintained
+ * decoder package, see README "Codecs and audio"); the rest have no decoder here.
  */
-const DECODABLE: ReadonlySet<Codec> = new Set<Codec>([Codec.PCMU, Codec.PCMA]);
+const DECODABLE: ReadonlySet<Codec> = new Set<Codec>([Codec.PCMU, Codec.PCMA, Codec.Opus]);
 
 /**
  * Payload types that carry no audio of their own and are skipped by the renderer (RFC 4733
@@ -28,19 +29,19 @@ export class UnsupportedCodecError extends Error {
     readonly payloadType: number,
     readonly codecName: string,
   ) {
-    super(`audio codec ${codecName} (payload type ${payloadType}) cannot be decoded; supported: PCMU, PCMA`);
+    super(`audio codec ${codecName} (payload type ${payloadType}) cannot be decoded; supported: PCMU, PCMA, opus`);
     this.name = 'UnsupportedCodecError';
   }
 }
 
-/** True when the renderer decodes this payload type to audio (G.711 µ-law or A-law). */
+/** True when the renderer decodes this payload type to audio (G.711 µ-law or A-law, Opus). */
 export function isDecodableAudio(payloadType: number, payloadTypes: PayloadTypeMap): boolean {
   return DECODABLE.has(payloadTypes.codec[payloadType & 0x7f]! as Codec);
 }
 
 /**
  * Check, before rendering, that every payload type a call's streams use is either decodable
- * (PCMU, PCMA) or skipped (telephone-event, CN).
+ * (PCMU, PCMA, opus) or skipped (telephone-event, CN).
  *
  * @throws UnsupportedCodecError for the first payload type that is neither
  * @throws RangeError for a payload type outside 0..127 (programmer error)
