@@ -59,7 +59,7 @@ function missingForCapBuild() {
  * System packages: the native build tools and libpcap-dev (live capture) and mariadb-server (CDR
  * database); with `forTests`, also the tools the test suite uses as independent oracles and test
  * hosts: tshark (reads the spool's pcaps), iproute2 (network namespaces for the live-capture
- * tests), tcpreplay and tcpdump (the sensor daemon's live tests), sox (the call-audio oracle), chromium (the web GUI's browser tests). As root with apt-get they are installed; otherwise the exact command is printed.
+ * tests), tcpreplay and tcpdump (the sensor daemon's live tests), sox and opus-tools (the call-audio oracles), chromium (the web GUI's browser tests). As root with apt-get they are installed; otherwise the exact command is printed.
  */
 export function ensureSystem({ forTests = false } = {}) {
   const missing = missingForCapBuild();
@@ -72,6 +72,8 @@ export function ensureSystem({ forTests = false } = {}) {
   if (forTests && !have('tcpdump')) missing.push('tcpdump');
   // libs/rtp's call-audio oracle: tshark's RTP payload export decoded by sox.
   if (forTests && !have('sox')) missing.push('sox');
+  // The Opus call-audio tests: opusenc makes the packets, opusdec is the reference decode.
+  if (forTests && !(have('opusenc') && have('opusdec'))) missing.push('opus-tools');
   // The web GUI's browser tests drive Debian's Chromium through playwright-core.
   if (forTests && !have('chromium')) missing.push('chromium');
   if (missing.length === 0) return;
