@@ -142,6 +142,8 @@ export function AudioPanel(props: AudioPanelProps) {
     const el = audio();
     if (!el || props.seek === null) return;
     el.currentTime = Math.max(0, Math.min(total, props.seek.t - props.offset));
+    // A play() interrupted by a pause or a new source rejects (AbortError): nothing to report; a
+    // media that cannot play fires the element's error event, shown below the player.
     void el.play().catch(() => undefined);
   }, [props.seek]);
 

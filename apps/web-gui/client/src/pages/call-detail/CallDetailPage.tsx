@@ -5,7 +5,7 @@ import { apiUrl } from '../../api.ts';
 import { navigate } from '../../router.ts';
 import type { LadderBody, SeriesBody } from './artifact-types.ts';
 import { AudioPanel } from './AudioPanel.tsx';
-import { CallHeader } from './CallHeader.tsx';
+import { CallHeader, type CopyState } from './CallHeader.tsx';
 import { detailKeyAction } from './detail-keys.ts';
 import { MessagePane } from './MessagePane.tsx';
 import { RelatedCalls } from './RelatedCalls.tsx';
@@ -71,7 +71,7 @@ export function CallDetailPage(props: { session: SessionBody; id: number; query:
   const related = useApi<RelatedCallsBody>(`calls/${props.id}/related`, q);
 
   const [selected, setSelected] = useState<number[]>([]);
-  const [copied, setCopied] = useState(false);
+  const [copyState, setCopyState] = useState<CopyState>('idle');
   const [seek, setSeek] = useState<{ t: number; n: number } | null>(null);
   const audioRef = useRef<HTMLAudioElement>(null);
   const pcapLink = useRef<HTMLAnchorElement>(null);
@@ -99,13 +99,20 @@ export function CallDetailPage(props: { session: SessionBody; id: number; query:
 
   const onCopy = useCallback(() => {
     if (!call) return;
+    const show = (state: CopyState): void => {
+      setCopyState(state);
+      setTimeout(() => {
+        setCopyState('idle');
+      }, 2000);
+    };
     copyCallId(call.call_id).then(
       (ok) => {
-        if (!ok) return;
-        setCopied(true);
-        setTimeout(() => { setCopied(false); }, 1500);
+        show(ok ? 'copied' : 'selected');
       },
-      () => undefined,
+      () => {
+        // The browser refused the clipboard (permission): say so; the text can still be selected by hand.
+        show('failed');
+      },
     );
   }, [call]);
 
@@ -139,6 +146,8 @@ export function CallDetailPage(props: { session: SessionBody; id: number; query:
         case 'playPause': {
           const el = audioRef.current;
           if (el) {
+            // play() rejects when a pause or a new source interrupts it (AbortError): nothing to
+            // report; a media that cannot play fires the element's error event, which the panel shows.
             if (el.paused) void el.play().catch(() => undefined);
             else el.pause();
           }
@@ -207,7 +216,7 @@ export function CallDetailPage(props: { session: SessionBody; id: number; query:
           <span class="cd-muted cd-keys">Esc back · p pcap · w WAV · space play · j/k messages · c copy Call-ID</span>
         </div>
         <Part res={detail} what="call">
-          {(d) => <CallHeader call={d.call} onCopyCallId={onCopy} copied={copied} />}
+          {(d) => <CallHeader call={d.call} onCopyCallId={onCopy} copyState={copyState} />}
         </Part>
       </header>
       <section class="cd-ladder" aria-label="SIP ladder">

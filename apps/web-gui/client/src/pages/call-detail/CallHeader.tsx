@@ -10,6 +10,11 @@ function seconds(s: number | null): string {
   return s === null ? '–' : `${s.toFixed(3)} s (${formatDuration(s)})`;
 }
 
+/** Where the last copy of the Call-ID got: on the clipboard, selected for Ctrl+C (no Clipboard API on plain HTTP), or refused. */
+export type CopyState = 'idle' | 'copied' | 'selected' | 'failed';
+
+const COPY_TEXT: Readonly<Record<CopyState, string>> = { idle: 'copy', copied: 'copied', selected: 'selected: Ctrl+C', failed: 'copy refused' };
+
 /** Labelled value of the header grid. */
 function Field(props: { label: string; children: ComponentChildren; title?: string }) {
   return (
@@ -26,7 +31,7 @@ function Field(props: { label: string; children: ComponentChildren; title?: stri
  * where it was seen (sensor, VLAN, transport), its Call-ID with a copy button, DTMF, and a warning
  * when the sensor dropped some of its packets.
  */
-export function CallHeader(props: { call: CallRecord; onCopyCallId: () => void; copied: boolean }) {
+export function CallHeader(props: { call: CallRecord; onCopyCallId: () => void; copyState: CopyState }) {
   const c = props.call;
   const dropped = droppedSummary(c);
   const code = c.last_sip_code === null ? '–' : `${c.last_sip_code} ${c.last_sip_reason ?? ''}`;
@@ -65,7 +70,7 @@ export function CallHeader(props: { call: CallRecord; onCopyCallId: () => void; 
         <Field label="Call-ID">
           <span class="mono cd-callid">{c.call_id}</span>{' '}
           <button type="button" class="cd-small" onClick={props.onCopyCallId} title="copy the Call-ID (c)">
-            {props.copied ? 'copied' : 'copy'}
+            {COPY_TEXT[props.copyState]}
           </button>
         </Field>
         <Field label="DTMF" title="digit (+seconds since start, method)">
