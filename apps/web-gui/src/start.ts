@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createConnection } from 'mysql2/promise';
+import { isLoopbackHost } from '@callscope/runtime';
 import type { DeepReadonly, Logger, StopService } from '@callscope/runtime';
 import { migrate, openPool } from '@callscope/cdr-schema';
 import { ensureFirstAdmin, FIRST_ADMIN_NAME } from './auth/first-admin.js';
@@ -52,6 +53,9 @@ export async function startWebGui(config: DeepReadonly<WebGuiConfig>, logger: Lo
       io.stdout.write(`web GUI login: ${FIRST_ADMIN_NAME} / ${admin.generatedPassword}\n`);
     } else if (admin.created) {
       logger.info({ user: FIRST_ADMIN_NAME }, 'first account created with the configured adminPassword');
+    }
+    if (tls === null && config.session.secureCookie !== true && !isLoopbackHost(config.listen.host)) {
+      logger.warn({ host: config.listen.host }, 'serving the network without TLS: passwords and session cookies travel in clear (set tls.cert/tls.key, or session.secureCookie behind a TLS proxy)');
     }
     const sensors = new SensorRegistry(db, config.sensors);
     await sensors.checkAgainstDatabase(logger);
