@@ -101,8 +101,8 @@ function hasDotSegment(path: string): boolean {
  * request is rate-limited per verified token, else per client address. Every error is
  * `{"error": {"code", "message"}}` from {@link API_ERRORS}.
  *
- * Per-call SIP, audio and stream routes (`calls/{callId}/sip|audio|streams`) are not here yet:
- * they are registered in {@link callRoutes} beside `pcap` once libs/call-artifacts exists.
+ * Per call also `calls/{callId}/sip|streams|audio` (libs/call-artifacts). Another method on a
+ * known path is 405 `METHOD_NOT_ALLOWED` with `Allow: GET, HEAD`.
  */
 export function buildServer(config: DeepReadonly<ManagerApiConfig>, deps: ManagerApiDeps): FastifyInstance {
   const tls = deps.tls ?? null;
@@ -446,7 +446,7 @@ export function buildServer(config: DeepReadonly<ManagerApiConfig>, deps: Manage
       {
         schema: {
           summary:
-            "The call's audio as WAV (8 kHz, 16-bit) on the call's timeline: silence for loss and gaps, RFC 2833 events skipped, a 500 ms playout buffer (late packets silent). G.711 A/µ-law; other codecs 415",
+            "The call's audio as WAV (8 kHz, 16-bit) on the call's timeline: silence for loss and gaps, RFC 2833 events skipped, a 500 ms playout buffer (late packets silent). G.711 A/µ-law and Opus (decoded at 8 kHz); other codecs 415",
           params: callIdParams,
           querystring: {
             type: 'object',
