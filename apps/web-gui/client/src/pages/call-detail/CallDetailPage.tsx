@@ -73,6 +73,7 @@ export function CallDetailPage(props: { session: SessionBody; id: number; query:
   const [selected, setSelected] = useState<number[]>([]);
   const [copyState, setCopyState] = useState<CopyState>('idle');
   const [seek, setSeek] = useState<{ t: number; n: number } | null>(null);
+  const [hover, setHover] = useState<number | null>(null);
   const audioRef = useRef<HTMLAudioElement>(null);
   const pcapLink = useRef<HTMLAnchorElement>(null);
   const wavLink = useRef<HTMLAnchorElement>(null);
@@ -82,6 +83,7 @@ export function CallDetailPage(props: { session: SessionBody; id: number; query:
   useEffect(() => {
     setSelected([]);
     setSeek(null);
+    setHover(null);
   }, [props.id, start]);
 
   const call = detail.state === 'ok' ? detail.data.call : null;
@@ -179,8 +181,10 @@ export function CallDetailPage(props: { session: SessionBody; id: number; query:
     const lastX = chartData?.x[chartData.x.length - 1] ?? 0;
     return [Math.min(0, chartData?.x[0] ?? 0), Math.max(call.duration, lastX + 1, 1)];
   }, [call, chartData]);
-  const lastSelected = selected[selected.length - 1];
-  const marker = call && messages && lastSelected !== undefined && messages[lastSelected] ? secondsBetween(call.start, messages[lastSelected].time) : null;
+  // The charts mark the message under the pointer, else the selected one: its moment on the call's axis.
+  const marked = hover ?? selected[selected.length - 1];
+  const markedMessage = marked === undefined ? undefined : messages?.[marked];
+  const marker = call && markedMessage ? secondsBetween(call.start, markedMessage.time) : null;
   const [plotBox, setPlotBox] = useState<{ left: number; width: number } | null>(null);
   const onPlotBox = useCallback((box: { left: number; width: number }) => {
     setPlotBox((cur) => (cur && cur.left === box.left && cur.width === box.width ? cur : box));
@@ -230,7 +234,7 @@ export function CallDetailPage(props: { session: SessionBody; id: number; query:
               ) : null}
               {l.messages.length === 0 ? <p class="cd-muted">No SIP message in the spool for this call.</p> : null}
               <div class="cd-ladder-body">
-                <SipLadder messages={messages ?? NONE} streams={call?.streams ?? NONE} caller={caller} callee={callee} selected={selected} onSelect={onSelect} />
+                <SipLadder messages={messages ?? NONE} streams={call?.streams ?? NONE} caller={caller} callee={callee} selected={selected} onSelect={onSelect} onHover={setHover} />
                 <MessagePane
                   messages={messages ?? NONE}
                   selected={selected}

@@ -14,13 +14,22 @@ export interface SipLadderProps {
   readonly selected: readonly number[];
   /** A click on message `index`; `add` when Shift/Ctrl/Cmd was held (select a second message to diff). */
   readonly onSelect: (index: number, add: boolean) => void;
+  /** The pointer entered message `index`'s row, or left the ladder (null): the charts mark its time. */
+  readonly onHover?: (index: number | null) => void;
 }
 
 const ARROW_HEAD = 7;
 /** Distinct row keys: above the most rows a screen plus overscan can show (2160 px / 26 px + 40). */
 const ROW_KEYS = 512;
 
-function Arrow(props: { a: LadderArrow; lanes: readonly LadderLane[]; width: number; selected: boolean; onSelect: (index: number, add: boolean) => void }) {
+function Arrow(props: {
+  a: LadderArrow;
+  lanes: readonly LadderLane[];
+  width: number;
+  selected: boolean;
+  onSelect: (index: number, add: boolean) => void;
+  onHover: ((index: number | null) => void) | undefined;
+}) {
   const { a, lanes } = props;
   const x1 = lanes[a.fromLane]!.x;
   const x2 = lanes[a.toLane]!.x;
@@ -38,6 +47,9 @@ function Arrow(props: { a: LadderArrow; lanes: readonly LadderLane[]; width: num
       }}
       onClick={(e) => {
         props.onSelect(a.index, e.shiftKey || e.ctrlKey || e.metaKey);
+      }}
+      onMouseEnter={() => {
+        props.onHover?.(a.index);
       }}
     >
       <rect class="lad-hit" x={0} y={top} width={props.width} height={LADDER_GEOMETRY.rowHeight} />
@@ -125,11 +137,19 @@ export function SipLadder(props: SipLadderProps) {
     const a = layout.arrows[i]!;
     // Keys recycle (a row leaving the view hands its DOM nodes to the one entering): scrolling patches
     // attributes instead of creating and dropping elements. More keys than rows ever visible.
-    rows.push(<Arrow key={i % ROW_KEYS} a={a} lanes={layout.lanes} width={layout.width} selected={selected.has(i)} onSelect={props.onSelect} />);
+    rows.push(<Arrow key={i % ROW_KEYS} a={a} lanes={layout.lanes} width={layout.width} selected={selected.has(i)} onSelect={props.onSelect} onHover={props.onHover} />);
   }
 
   return (
-    <div class="lad-scroll" ref={scroller} onScroll={onScroll} tabIndex={-1}>
+    <div
+      class="lad-scroll"
+      ref={scroller}
+      onScroll={onScroll}
+      tabIndex={-1}
+      onMouseLeave={() => {
+        props.onHover?.(null);
+      }}
+    >
       <div class="lad-lanes" style={{ width: `${layout.width}px` }}>
         {layout.lanes.map((l) => (
           <div key={l.key} class="lad-lane-name" style={{ left: `${l.x}px` }} title={l.port === null ? `${l.ip}: RTP only (no SIP from this address)` : l.key}>
