@@ -7,13 +7,12 @@ import {
   CallAudioRenderer,
   Codec,
   assertAudioDecodable,
-  createOpusAudioDecoder,
   isDecodableAudio,
   opusPacketSamples,
-  type OpusAudioDecoder,
   type PayloadTypeMap,
   type RtpHeader,
 } from '@callscope/rtp';
+import { createOpusAudioDecoder, type OpusAudioDecoder } from '@callscope/rtp/opus';
 import { forEachCallRtp, readAnnouncements, streamMedia, type MediaSide } from './call-media.js';
 import { MAX_SERIES_STREAMS } from './read-call-stream-series.js';
 import type { CallArtifactQuery } from './spool-records.js';

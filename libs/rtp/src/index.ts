@@ -1,5 +1,6 @@
 // Public surface of @callscope/rtp: explicit named exports only (STYLE.md). The state-slab layout
-// (owner words, slab access, slab memory) is behind `@callscope/rtp/internal` (internal.ts).
+// (owner words, slab access, slab memory) is behind `@callscope/rtp/internal` (internal.ts); the
+// Opus decoder (a WebAssembly package only the call audio needs) behind `@callscope/rtp/opus`.
 export { RtpStatus, RTP_STATUS_COUNT } from './rtp-status.js';
 export { RtpHeader, RTP_FIXED_HEADER_LENGTH, parseRtpHeader } from './rtp-header.js';
 export {
@@ -64,5 +65,5 @@ export {
 } from './audio/call-audio-renderer.js';
 export { WAV_PCM_HEADER_LENGTH, WAV_STREAMING_DATA_BYTES, writeWavHeader } from './audio/wav-header.js';
 export { UnsupportedCodecError, assertAudioDecodable, isDecodableAudio } from './audio/unsupported-codec.js';
-export { OpusAudioDecoder, createOpusAudioDecoder, type AudioPayloadDecoder } from './audio/opus-audio-decoder.js';
+export type { AudioPayloadDecoder } from './audio/audio-payload-decoder.js';
 export { opusPacketSamples } from './audio/opus-packet.js';

@@ -17,10 +17,10 @@ import {
   CallAudioRenderer,
   PayloadTypeMap,
   assertAudioDecodable,
-  createOpusAudioDecoder,
   opusPacketSamples,
   type AudioRtpFields,
 } from '../src/index.js';
+import { createOpusAudioDecoder } from '../src/opus.js';
 
 const work = mkdtempSync(join(tmpdir(), 'hA-audio-opus-'));
 afterAll(() => {

@@ -1,5 +1,5 @@
 import type { PayloadTypeMap } from '../codec.js';
-import type { AudioPayloadDecoder } from './opus-audio-decoder.js';
+import type { AudioPayloadDecoder } from './audio-payload-decoder.js';
 import { AUDIO_SAMPLE_RATE, AudioStreamRenderer, US_PER_SAMPLE, type AudioRtpFields } from './stream-renderer.js';
 import { WAV_PCM_HEADER_LENGTH, writeWavHeader } from './wav-header.js';
 

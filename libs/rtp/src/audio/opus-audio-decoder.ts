@@ -1,18 +1,6 @@
 import { OpusDecoder } from 'opus-decoder';
+import type { AudioPayloadDecoder } from './audio-payload-decoder.js';
 import { AUDIO_SAMPLE_RATE } from './stream-renderer.js';
-
-/**
- * A stateful decoder of one stream's payloads to 16-bit samples at {@link AUDIO_SAMPLE_RATE}:
- * what {@link CallAudioRenderer} needs for a codec that is not a per-octet table (Opus). Feed a
- * leg's packets in arrival order; one decoder per leg.
- */
-export interface AudioPayloadDecoder {
-  /**
-   * Decode `buf[offset .. + length)` into `out` from `outOffset`; returns the samples written (0
-   * when the payload does not decode: counted by the decoder, never thrown).
-   */
-  decode(buf: Uint8Array, offset: number, length: number, out: Int16Array, outOffset: number): number;
-}
 
 /**
  * Opus (RFC 6716, RTP payload RFC 7587) decoded by libopus compiled to WebAssembly (npm

@@ -1,6 +1,6 @@
 import { Codec, type PayloadTypeMap } from '../codec.js';
 import { decodeAlawSample, decodeUlawSample } from '../g711.js';
-import type { AudioPayloadDecoder } from './opus-audio-decoder.js';
+import type { AudioPayloadDecoder } from './audio-payload-decoder.js';
 import { opusPacketSamples } from './opus-packet.js';
 
 /** Output sample rate of the renderer: G.711's 8 kHz, so one RTP timestamp unit is one sample. */
