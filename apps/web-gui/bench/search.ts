@@ -15,6 +15,8 @@
  *
  * env: CALLSCOPE_DB_URL (mysql://root@127.0.0.1:3306/), SEARCH_BENCH_ROWS, SEARCH_BENCH_RUNS.
  */
+import { request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { fastify } from 'fastify';
 import type { RowDataPacket } from 'mysql2/promise';
 import { buildGuiKeyQuery, openPool } from '@callscope/cdr-schema';
@@ -148,5 +150,40 @@ for (const c of cases) {
   log(`| ${c.headline === true ? '**' : ''}${c.name}${c.headline === true ? '**' : ''} | ${f(pct(times, 50))} | ${f(p95)} | ${f(times[times.length - 1]!)} | ${f(pct(took, 50))} | ${Math.round(rows / RUNS)} | ${await explain(c.query())} |`);
 }
 log(misses.length === 0 ? '\nheadline searches: p95 < 100 ms' : `\nheadline searches over 100 ms at p95: ${misses.join('; ')}`);
+
+// The export streams: a day of calls as CSV over a real socket, with this process's peak RSS
+// (the whole day in memory would be ~300 MB of rows).
+await app.listen({ host: '127.0.0.1', port: 0 });
+const port = (app.server.address() as AddressInfo).port;
+const rssBefore = process.memoryUsage().rss;
+let rssPeak = rssBefore;
+const sampler = setInterval(() => {
+  rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+}, 50);
+const t0 = performance.now();
+const exported = await new Promise<{ bytes: number; lines: number; trailers: NodeJS.Dict<string> }>((resolve, reject) => {
+  const url = `/api/v1/calls/export?${new URLSearchParams({ from: DAY, to: NOW, format: 'csv' }).toString()}`;
+  request({ host: '127.0.0.1', port, path: url }, (res) => {
+    let bytes = 0;
+    let lines = 0;
+    res.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      for (const b of chunk) if (b === 0x0a) lines++;
+    });
+    res.on('end', () => {
+      resolve({ bytes, lines, trailers: res.trailers });
+    });
+    res.on('error', reject);
+  })
+    .on('error', reject)
+    .end();
+});
+const exportS = (performance.now() - t0) / 1000;
+clearInterval(sampler);
+log(
+  `\nexport of the last day as CSV: ${exported.lines - 1} rows, ${(exported.bytes / 1e6).toFixed(0)} MB in ${exportS.toFixed(1)} s ` +
+    `(${Math.round((exported.lines - 1) / exportS)} rows/s); trailers ${JSON.stringify(exported.trailers)}; ` +
+    `RSS ${(rssBefore / 1e6).toFixed(0)} -> peak ${(rssPeak / 1e6).toFixed(0)} MB`,
+);
 await app.close();
 await pool.end();
