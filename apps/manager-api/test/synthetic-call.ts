@@ -27,6 +27,10 @@ export interface SyntheticCall {
   packetsAfter: number;
   /** Silence between them, s (0: none). */
   gapS: number;
+  /** RTP clock, Hz (default 8000; 48000 for Opus, RFC 7587). */
+  clockRate?: number;
+  /** Payload of packet `k` of a leg (0 caller, 1 callee); default `payloadBytes` of {@link syntheticOctet}. */
+  payload?: (leg: number, k: number) => Uint8Array;
 }
 
 /** First RTP arrival, µs after the INVITE: the audio's origin. */
@@ -69,14 +73,15 @@ function sipMessage(c: SyntheticCall, firstLine: string, from: readonly number[]
 }
 
 function rtpPacket(c: SyntheticCall, leg: number, k: number, seq: number, ts: number): Uint8Array {
-  const p = new Uint8Array(12 + c.payloadBytes);
+  const payload = c.payload?.(leg, k) ?? Uint8Array.from({ length: c.payloadBytes }, (_, i) => syntheticOctet(leg, k, i));
+  const p = new Uint8Array(12 + payload.length);
   const v = new DataView(p.buffer);
   p[0] = 0x80;
   p[1] = c.payloadType;
   v.setUint16(2, seq & 0xffff);
   v.setUint32(4, ts >>> 0);
   v.setUint32(8, 0x1000 + leg);
-  for (let i = 0; i < c.payloadBytes; i++) p[12 + i] = syntheticOctet(leg, k, i);
+  p.set(payload, 12);
   return p;
 }
 
@@ -92,7 +97,8 @@ export async function spoolSyntheticCall(spoolDir: string, c: SyntheticCall): Pr
   for (let k = 0; k < c.packetsBefore + c.packetsAfter; k++) {
     const after = k >= c.packetsBefore ? 1 : 0;
     const tUs = FIRST_RTP_US + k * 20_000 + after * c.gapS * 1e6;
-    const ts = k * 160 + after * c.gapS * 8000;
+    const perMs = (c.clockRate ?? 8000) / 1000;
+    const ts = k * 20 * perMs + after * c.gapS * 1000 * perMs;
     at(tUs, 'rtp', udpFrame(SYNTHETIC_CALLER, 4000, SYNTHETIC_CALLEE, 4002, rtpPacket(c, 0, k, k, ts)));
     at(tUs + CALLEE_LAG_US, 'rtp', udpFrame(SYNTHETIC_CALLEE, 4002, SYNTHETIC_CALLER, 4000, rtpPacket(c, 1, k, 1000 + k, 90_000 + ts)));
   }
