@@ -12,7 +12,7 @@ import {
   type PayloadTypeMap,
   type RtpHeader,
 } from '@callscope/rtp';
-import { createOpusAudioDecoder, type OpusAudioDecoder } from '@callscope/rtp/opus';
+import type { OpusAudioDecoder } from '@callscope/rtp/opus';
 import { forEachCallRtp, readAnnouncements, streamMedia, type MediaSide } from './call-media.js';
 import { MAX_SERIES_STREAMS } from './read-call-stream-series.js';
 import type { CallArtifactQuery } from './spool-records.js';
@@ -328,7 +328,7 @@ export async function openCallAudio(spoolDir: string, query: CallArtifactQuery, 
       const w = sink(chunk);
       if (w !== undefined) pending.wait = w;
     };
-    const opus = usesOpus ? { caller: await createOpusAudioDecoder(), callee: await createOpusAudioDecoder() } : null;
+    const opus = usesOpus ? await opusDecoderPair() : null;
     try {
       return await renderWith(newRenderer(send, opus), send, take, () => bytes);
     } finally {
@@ -422,6 +422,16 @@ export async function openCallAudio(spoolDir: string, query: CallArtifactQuery, 
       return peakBuffered;
     },
   };
+}
+
+/**
+ * One Opus decoder per leg. The WebAssembly package is imported on the first Opus call only: a
+ * sensor whose calls are G.711 never loads it (and bundles that inline it, such as the benches,
+ * evaluate it lazily).
+ */
+async function opusDecoderPair(): Promise<{ caller: OpusAudioDecoder; callee: OpusAudioDecoder }> {
+  const { createOpusAudioDecoder } = await import('@callscope/rtp/opus');
+  return { caller: await createOpusAudioDecoder(), callee: await createOpusAudioDecoder() };
 }
 
 function legCounters(r: CallAudioRenderer, leg: AudioLeg): CallAudioLegCounters {
