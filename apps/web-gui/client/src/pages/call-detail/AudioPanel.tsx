@@ -59,14 +59,18 @@ export function AudioPanel(props: AudioPanelProps) {
   const [position, setPosition] = useState(0);
   const [duration, setDuration] = useState<number | null>(null);
   const canvas = useRef<HTMLCanvasElement>(null);
+  const [canvasWidth, setCanvasWidth] = useState(0);
+  const drawn = useRef<{ peaks: WavPeaks | null; key: string }>({ peaks: null, key: '' });
   const url = apiUrl(`calls/${props.id}/audio`, { start: props.start, legs });
   const audio = (): HTMLAudioElement | null => (props.audioRef as { current: HTMLAudioElement | null }).current;
 
   // One GET for the waveform and the player (the CSP allows `blob:` media); it also tells a refusal
-  // apart, where the <audio> element would only say "error".
-  useEffect(() => {
+  // apart, where the <audio> element would only say "error". A layout effect, as in use-api.ts: the
+  // request leaves with the others, right after the first render.
+  useLayoutEffect(() => {
     const ac = new AbortController();
     let blobUrl: string | null = null;
+    drawn.current = { peaks: null, key: '' };
     setWave({ state: 'loading' });
     setPlayerError(false);
     (async () => {
@@ -103,7 +107,9 @@ export function AudioPanel(props: AudioPanelProps) {
   }, [url]);
 
   const peaks = wave.state === 'ok' ? wave.peaks : null;
-  const total = duration ?? peaks?.seconds ?? Math.max(0.001, props.callSeconds - props.offset);
+  // The WAV's own length when its samples are here (the player's duration says the same a moment
+  // later, and would redraw the waveform for nothing), else the player's, else the call's.
+  const total = peaks?.seconds ?? duration ?? Math.max(0.001, props.callSeconds - props.offset);
 
   // Playhead: follows the element while it plays (rAF), and on seeks while paused.
   useEffect(() => {
@@ -152,15 +158,24 @@ export function AudioPanel(props: AudioPanelProps) {
 
   useLayoutEffect(() => {
     const c = canvas.current;
-    if (!c) return;
+    // Nothing to draw before the answer; and reading the canvas' size forces a layout, which on the
+    // first render would hold back the page's own requests (child effects run before the parent's).
+    if (!c || wave.state !== 'ok') return;
     const dpr = devicePixelRatio;
     const w = c.clientWidth;
     const h = c.clientHeight;
-    c.width = Math.round(w * dpr);
-    c.height = Math.round(h * dpr);
+    // Resizing the backing store reallocates it: only when the size really changed.
+    const bw = Math.round(w * dpr);
+    const bh = Math.round(h * dpr);
+    if (c.width !== bw) c.width = bw;
+    if (c.height !== bh) c.height = bh;
     const ctx = c.getContext('2d');
     if (!ctx || w === 0) return;
-    ctx.scale(dpr, dpr);
+    // Several inputs settle one after the other (peaks, plot box, width): skip a draw of what is already drawn.
+    const key = `${w}x${h}@${dpr} ${total} ${legs} ${props.offset} ${props.axis?.lo} ${props.axis?.hi} ${props.axis?.width}`;
+    if (drawn.current.peaks === peaks && drawn.current.key === key) return;
+    drawn.current = { peaks, key };
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, w, h);
     const axis = axisOf(w);
     const axisH = 14;
@@ -179,6 +194,9 @@ export function AudioPanel(props: AudioPanelProps) {
         const mins = peaks.min[ch]!;
         const maxs = peaks.max[ch]!;
         ctx.fillStyle = ch === 0 ? '#1f6feb' : '#d46b08';
+        // One path of 1 px bars, filled once: a fill per pixel costs far more in software rendering.
+        const amp = rowH / 2 - 1;
+        ctx.beginPath();
         for (let x = 0; x < w; x++) {
           const [first, end] = peakColumnsAt(x, axis, props.offset, peaks.seconds, PEAK_COLUMNS);
           if (first >= end) continue;
@@ -188,8 +206,9 @@ export function AudioPanel(props: AudioPanelProps) {
             if (mins[col]! < lo) lo = mins[col]!;
             if (maxs[col]! > hi) hi = maxs[col]!;
           }
-          ctx.fillRect(x, mid - hi * (rowH / 2 - 1), 1, Math.max(1, (hi - lo) * (rowH / 2 - 1)));
+          ctx.rect(x, mid - hi * amp, 1, Math.max(1, (hi - lo) * amp));
         }
+        ctx.fill();
         ctx.fillStyle = '#6b7280';
         ctx.font = '10px system-ui, sans-serif';
         ctx.fillText(names[ch] ?? '', a0 + 3, rowH * ch + 11);
@@ -207,9 +226,23 @@ export function AudioPanel(props: AudioPanelProps) {
       ctx.fillRect(x, plotH, 1, 4);
       ctx.fillText(step < 1 ? `${t.toFixed(1)}s` : `${t}s`, x + 2, h - 2);
     }
-    ctx.fillStyle = '#cf222e';
-    ctx.fillRect(Math.max(0, Math.min(w - 2, xOfTime(props.offset + position, axis))), 0, 2, plotH);
-  }, [peaks, position, total, legs, props.offset, props.axis]);
+    // The axis by value: a new object with the same numbers must not redraw.
+  }, [wave.state, peaks, total, legs, props.offset, props.axis?.lo, props.axis?.hi, props.axis?.width, canvasWidth]);
+
+  // The canvas is redrawn when its width changes (layout switch, window resize); the playhead is a
+  // separate element, so playing moves one div instead of redrawing the waveform every frame.
+  useLayoutEffect(() => {
+    const c = canvas.current;
+    if (!c) return;
+    const ro = new ResizeObserver(() => {
+      setCanvasWidth(c.clientWidth);
+    });
+    ro.observe(c);
+    return () => {
+      ro.disconnect();
+    };
+  }, [wave.state]);
+  const headX = canvasWidth > 0 ? Math.max(0, Math.min(canvasWidth - 2, xOfTime(props.offset + position, axisOf(canvasWidth)))) : 0;
 
   const onCanvasClick = (e: MouseEvent): void => {
     const el = audio();
@@ -251,13 +284,15 @@ export function AudioPanel(props: AudioPanelProps) {
           {refusalText(refused)}
         </p>
       ) : (
-        <canvas
-          ref={canvas}
-          class="au-wave"
-          style={props.axis ? { marginLeft: `${props.axis.left}px`, width: `${props.axis.width}px` } : undefined}
-          onClick={onCanvasClick}
-          title={peaks === null && wave.state === 'ok' ? 'call too long for a waveform: click to seek' : 'click to seek'}
-        />
+        <div class="au-wave-box" style={props.axis ? { marginLeft: `${props.axis.left}px`, width: `${props.axis.width}px` } : undefined}>
+          <canvas
+            ref={canvas}
+            class="au-wave"
+            onClick={onCanvasClick}
+            title={peaks === null && wave.state === 'ok' ? 'call too long for a waveform: click to seek' : 'click to seek'}
+          />
+          <div class="au-head" style={{ left: `${headX}px` }} />
+        </div>
       )}
       {playerError && !refused ? <p class="au-refused">The player could not load the audio.</p> : null}
       {wave.state === 'loading' ? <p class="cd-muted au-note">loading waveform…</p> : null}

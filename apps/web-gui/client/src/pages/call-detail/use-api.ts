@@ -3,7 +3,7 @@
  * detail loads its own resource, so every request starts at once (no waterfall) and each part
  * shows its own state: the header appears as soon as the CDR arrives, whatever the sensor does.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useLayoutEffect, useState } from 'preact/hooks';
 import { ApiError, getJson } from '../../api.ts';
 
 /** State of one resource. */
@@ -25,7 +25,9 @@ export function asApiError(err: unknown): ApiError {
 export function useApi<T>(path: string, query: Readonly<Record<string, string>>): Resource<T> {
   const [res, setRes] = useState<Resource<T>>({ state: 'loading' });
   const key = `${path}?${new URLSearchParams(query).toString()}`;
-  useEffect(() => {
+  // A layout effect runs right after the render, where an effect waits for the next frame: the
+  // request leaves a frame (or more on a busy machine) earlier.
+  useLayoutEffect(() => {
     const ac = new AbortController();
     setRes({ state: 'loading' });
     getJson<T>(path, query, ac.signal).then(
