@@ -115,12 +115,19 @@ export function SipLadder(props: SipLadderProps) {
     const el = scroller.current;
     if (!el || last === undefined) return;
     const y = rowY(last);
+    // Height of the sticky lane names (.lad-lanes in call-detail.css) above row 0.
     const headerH = 34;
     if (y - LADDER_GEOMETRY.rowHeight < el.scrollTop) el.scrollTop = Math.max(0, y - LADDER_GEOMETRY.rowHeight * 2);
     else if (y + headerH + 8 > el.scrollTop + el.clientHeight) el.scrollTop = y + headerH + LADDER_GEOMETRY.rowHeight * 2 - el.clientHeight;
   }, [last]);
 
   const frame = useRef(0);
+  useEffect(
+    () => () => {
+      cancelAnimationFrame(frame.current);
+    },
+    [],
+  );
   const onScroll = (): void => {
     if (frame.current) return;
     frame.current = requestAnimationFrame(() => {
