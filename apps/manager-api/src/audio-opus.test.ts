@@ -4,11 +4,11 @@
  * the packets came from (opusenc, two different signals; SNR > 30 dB: two builds of libopus,
  * aligned by the Ogg pre-skip that RTP does not carry). G.711 is covered by the oracle tests.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { oggPackets, runTool, snrDb } from '@callscope/testing';
 import { loadManagerApiConfig } from './config.js';
 import { buildServer } from './server.js';
 import { MANAGER_API_VERSION } from './version.js';
@@ -19,57 +19,17 @@ afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-function tool(cmd: string, args: string[]): Buffer {
-  const r = spawnSync(cmd, args, { maxBuffer: 64 * 1024 * 1024 });
-  if (r.error !== undefined) throw new Error(`${cmd} is needed by this test (${r.error.message}); apt-get install -y ${cmd === 'sox' ? 'sox' : 'opus-tools'}`);
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr.toString()}`);
-  return r.stdout;
-}
-
-/** Packets of an Ogg stream (RFC 3533: a lacing segment under 255 bytes ends a packet). */
-function oggPackets(ogg: Buffer): Buffer[] {
-  const packets: Buffer[] = [];
-  let part: Buffer[] = [];
-  let off = 0;
-  while (off < ogg.length) {
-    const segments = ogg[off + 26]!;
-    let p = off + 27 + segments;
-    for (let s = 0; s < segments; s++) {
-      const len = ogg[off + 27 + s]!;
-      part.push(ogg.subarray(p, p + len));
-      p += len;
-      if (len < 255) {
-        packets.push(Buffer.concat(part));
-        part = [];
-      }
-    }
-    off = p;
-  }
-  return packets;
-}
-
-function snrDb(ref: Int16Array, got: Int16Array, lag: number): number {
-  let signal = 0;
-  let noise = 0;
-  for (let i = 0; i < ref.length; i++) {
-    const d = ref[i]! - (got[i + lag] ?? 0);
-    signal += ref[i]! * ref[i]!;
-    noise += d * d;
-  }
-  return 10 * Math.log10(signal / Math.max(noise, 1e-9));
-}
-
 describe('calls/{callId}/audio of an Opus call', () => {
   it('200, the announced length, each leg = opusdec --rate 8000 (SNR > 30 dB)', async () => {
     const legs = ['sine 250-2800', 'sine 1800-300'].map((synth, i) => {
       const wav = join(work, `${i}.wav`);
       const opus = join(work, `${i}.opus`);
       const dec = join(work, `${i}.8k.wav`);
-      tool('sox', ['-n', '-r', '48000', '-c', '1', '-b', '16', wav, 'synth', '2', ...synth.split(' '), 'vol', '0.4']);
-      tool('opusenc', ['--quiet', '--framesize', '20', '--bitrate', '64', wav, opus]);
-      tool('opusdec', ['--quiet', '--no-dither', '--rate', '8000', opus, dec]);
+      runTool('sox', ['-n', '-r', '48000', '-c', '1', '-b', '16', wav, 'synth', '2', ...synth.split(' '), 'vol', '0.4']);
+      runTool('opusenc', ['--quiet', '--framesize', '20', '--bitrate', '64', wav, opus]);
+      runTool('opusdec', ['--quiet', '--no-dither', '--rate', '8000', opus, dec]);
       const all = oggPackets(readFileSync(opus));
-      const raw = tool('sox', [dec, '-t', 's16', '-L', '-']);
+      const raw = runTool('sox', [dec, '-t', 's16', '-L', '-']);
       return { packets: all.slice(2), preSkip8k: all[0]!.readUInt16LE(10) / 6, reference: new Int16Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length)) };
     });
     const n = Math.min(legs[0]!.packets.length, legs[1]!.packets.length);

@@ -6,11 +6,11 @@
  * 30 dB: two builds of libopus; aligned by the Ogg pre-skip RTP does not carry), the WAV must last
  * the media span, and its size be the planned one.
  */
-import { spawnSync } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
+import { oggPackets, pcmOf, runTool, snrDb } from '@callscope/testing';
 import { PcapWriter } from '@callscope/pcap-store';
 import { opusPacketSamples } from '@callscope/rtp';
 import { spoolFromCapture } from '../test/spool-from-capture.js';
@@ -20,35 +20,6 @@ const work = mkdtempSync(join(tmpdir(), 'hA-call-audio-opus-'));
 afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
-
-function tool(cmd: string, args: string[]): Buffer {
-  const r = spawnSync(cmd, args, { maxBuffer: 64 * 1024 * 1024 });
-  if (r.error !== undefined) throw new Error(`${cmd} is needed by this test (${r.error.message}); apt-get install -y ${cmd === 'sox' ? 'sox' : 'opus-tools'}`);
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr.toString()}`);
-  return r.stdout;
-}
-
-/** The packets of an Ogg stream (RFC 3533: a lacing segment shorter than 255 ends a packet). */
-function oggPackets(ogg: Buffer): Buffer[] {
-  const packets: Buffer[] = [];
-  let part: Buffer[] = [];
-  let off = 0;
-  while (off < ogg.length) {
-    const segments = ogg[off + 26]!;
-    let p = off + 27 + segments;
-    for (let s = 0; s < segments; s++) {
-      const len = ogg[off + 27 + s]!;
-      part.push(ogg.subarray(p, p + len));
-      p += len;
-      if (len < 255) {
-        packets.push(Buffer.concat(part));
-        part = [];
-      }
-    }
-    off = p;
-  }
-  return packets;
-}
 
 /** Ethernet II / IPv4 / UDP frame (checksum computed). */
 function udpFrame(src: readonly number[], srcPort: number, dst: readonly number[], dstPort: number, payload: Uint8Array): Buffer {
@@ -93,23 +64,6 @@ function rtp(ssrc: number, seq: number, ts: number, payload: Uint8Array): Buffer
   return Buffer.concat([h, payload]);
 }
 
-/** 16-bit mono samples of an audio file. */
-function pcmOf(file: string): Int16Array {
-  const raw = tool('sox', [file, '-t', 's16', '-L', '-c', '1', '-']);
-  return new Int16Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length));
-}
-
-function snrDb(ref: Int16Array, got: Int16Array, lag: number): number {
-  let signal = 0;
-  let noise = 0;
-  for (let i = 0; i < ref.length - 8; i++) {
-    const d = ref[i]! - (got[i + lag] ?? 0);
-    signal += ref[i]! * ref[i]!;
-    noise += d * d;
-  }
-  return 10 * Math.log10(signal / Math.max(noise, 1e-9));
-}
-
 describe('Opus calls (dynamic PT, rtpmap opus/48000/2) from the spool', () => {
   test('each leg equals opusdec --rate 8000 (SNR > 30 dB), duration = media span, exact WAV size', async () => {
     // Two different signals, one per leg, so a swapped leg would fail.
@@ -121,11 +75,11 @@ describe('Opus calls (dynamic PT, rtpmap opus/48000/2) from the spool', () => {
       const wav = join(work, `${l.name}.wav`);
       const opus = join(work, `${l.name}.opus`);
       const dec = join(work, `${l.name}.8k.wav`);
-      tool('sox', ['-n', '-r', '48000', '-c', '1', '-b', '16', wav, 'synth', '3', ...l.synth, 'vol', '0.4']);
+      runTool('sox', ['-n', '-r', '48000', '-c', '1', '-b', '16', wav, 'synth', '3', ...l.synth, 'vol', '0.4']);
       // 64 kb/s: at 24 kb/s (SILK / hybrid modes) the caller's signal still matched at 72 dB but
       // the callee's fell to 19.5 dB: the two libopus builds' SILK decoders differ there.
-      tool('opusenc', ['--quiet', '--framesize', '20', '--bitrate', '64', wav, opus]);
-      tool('opusdec', ['--quiet', '--no-dither', '--rate', '8000', opus, dec]);
+      runTool('opusenc', ['--quiet', '--framesize', '20', '--bitrate', '64', wav, opus]);
+      runTool('opusdec', ['--quiet', '--no-dither', '--rate', '8000', opus, dec]);
       const packets = oggPackets(readFileSync(opus));
       return { packets: packets.slice(2), preSkip48k: packets[0]!.readUInt16LE(10), reference: pcmOf(dec) };
     });

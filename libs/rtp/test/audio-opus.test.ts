@@ -6,11 +6,11 @@
  * are different builds of libopus, so the comparison is by SNR (> 30 dB stated; measured figures
  * in the README), aligned by the Ogg pre-skip that opusdec applies and RTP does not carry.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { oggPackets, pcmOf, runTool, snrDb } from '@callscope/testing';
 import {
   AudioLeg,
   AudioLegsLayout,
@@ -26,55 +26,6 @@ const work = mkdtempSync(join(tmpdir(), 'hA-audio-opus-'));
 afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
-
-function tool(cmd: string, args: string[]): Buffer {
-  const r = spawnSync(cmd, args, { maxBuffer: 64 * 1024 * 1024 });
-  if (r.error !== undefined) throw new Error(`${cmd} is needed by this test (${r.error.message}); apt-get install -y ${cmd === 'sox' ? 'sox' : 'opus-tools'}`);
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr.toString()}`);
-  return r.stdout;
-}
-
-/** The packets of an Ogg stream (RFC 3533: pages of lacing segments; a segment < 255 ends a packet). */
-function oggPackets(ogg: Buffer): Buffer[] {
-  const packets: Buffer[] = [];
-  let part: Buffer[] = [];
-  let off = 0;
-  while (off < ogg.length) {
-    if (ogg.toString('latin1', off, off + 4) !== 'OggS') throw new Error(`no Ogg page at ${off}`);
-    const segments = ogg[off + 26]!;
-    let p = off + 27 + segments;
-    for (let s = 0; s < segments; s++) {
-      const len = ogg[off + 27 + s]!;
-      part.push(ogg.subarray(p, p + len));
-      p += len;
-      if (len < 255) {
-        packets.push(Buffer.concat(part));
-        part = [];
-      }
-    }
-    off = p;
-  }
-  return packets;
-}
-
-/** 16-bit mono samples of a WAV file sox can read. */
-function pcmOf(file: string): Int16Array {
-  const raw = tool('sox', [file, '-t', 's16', '-L', '-c', '1', '-']);
-  return new Int16Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length));
-}
-
-/** SNR in dB of `got` against `ref` over `ref`'s length, `got` shifted by `lag`. */
-function snrDb(ref: Int16Array, got: Int16Array, lag: number, from: number, to: number): number {
-  let signal = 0;
-  let noise = 0;
-  for (let i = from; i < to; i++) {
-    const r = ref[i]!;
-    const d = r - (got[i + lag] ?? 0);
-    signal += r * r;
-    noise += d * d;
-  }
-  return 10 * Math.log10(signal / Math.max(noise, 1e-9));
-}
 
 const ORIGIN = 1_795_975_893_000_000;
 const OPUS_PT = 111;
@@ -93,9 +44,9 @@ function encode(frameMs: number, name: string): Encoded {
   // Speech-band content that changes over time: a sweep with a second tone. (White noise, with
   // energy up to 24 kHz, brings the two libopus builds' 8 kHz decodes down to ~20 dB apart: they
   // band-limit differently; within the band they agree to ~70 dB.)
-  tool('sox', ['-n', '-r', '48000', '-c', '1', '-b', '16', wav, 'synth', '4', 'sine', '200-3000', 'sine', '440', 'vol', '0.3']);
-  tool('opusenc', ['--quiet', '--framesize', String(frameMs), '--bitrate', '32', wav, opus]);
-  tool('opusdec', ['--quiet', '--no-dither', '--rate', '8000', opus, dec]);
+  runTool('sox', ['-n', '-r', '48000', '-c', '1', '-b', '16', wav, 'synth', '4', 'sine', '200-3000', 'sine', '440', 'vol', '0.3']);
+  runTool('opusenc', ['--quiet', '--framesize', String(frameMs), '--bitrate', '32', wav, opus]);
+  runTool('opusdec', ['--quiet', '--no-dither', '--rate', '8000', opus, dec]);
   const all = oggPackets(readFileSync(opus));
   expect(all[0]!.toString('latin1', 0, 8)).toBe('OpusHead');
   expect(all[1]!.toString('latin1', 0, 8)).toBe('OpusTags');

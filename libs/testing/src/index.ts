@@ -26,4 +26,5 @@ export type {
   TruthTools,
   TruthTsharkRtpStream,
 } from './truth.js';
+export { oggPackets, pcmOf, runTool, snrDb } from './audio-oracle.js';
 export { isoFromEpoch, isoToMicros, parseCapinfosTime } from './truth-time.js';
