@@ -3,7 +3,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import type { CallDetailBody, RelatedCallsBody, SessionBody } from '../../../../src/api-types.ts';
 import { apiUrl } from '../../api.ts';
 import { navigate } from '../../router.ts';
-import type { LadderBody, SeriesBody } from './artifact-types.ts';
+import type { LadderBody, SeriesBody } from '../../../../src/artifact-types.ts';
 import { AudioPanel } from './AudioPanel.tsx';
 import { CallHeader, type CopyState } from './CallHeader.tsx';
 import { detailKeyAction } from './detail-keys.ts';

@@ -1,6 +1,6 @@
 import { useMemo } from 'preact/hooks';
 import { formatTime } from '../../lib/format.ts';
-import type { LadderMessage } from './artifact-types.ts';
+import type { LadderMessage } from '../../../../src/artifact-types.ts';
 import { arrowLabel, endpointKey } from './ladder-layout.ts';
 import { classifySipLines, diffLines } from './sip-text.ts';
 

@@ -1,8 +1,8 @@
 import type { JSX } from 'preact';
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
-import type { LadderMessage } from './artifact-types.ts';
+import type { LadderMessage } from '../../../../src/artifact-types.ts';
 import { LADDER_GEOMETRY, layoutLadder, rowY, visibleRows, type LadderArrow, type LadderLane, type LadderStream } from './ladder-layout.ts';
-import type { Endpoint } from './artifact-types.ts';
+import type { Endpoint } from '../../../../src/artifact-types.ts';
 
 /** Props of {@link SipLadder}. */
 export interface SipLadderProps {

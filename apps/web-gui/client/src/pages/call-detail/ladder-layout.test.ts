@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { LadderMessage } from './artifact-types.ts';
+import type { LadderMessage } from '../../../../src/artifact-types.ts';
 import { LADDER_GEOMETRY, sortByTime, arrowLabel, carriesSdp, endpointKey, layoutLadder, rowY, timeToY, visibleRows, type LadderStream } from './ladder-layout.ts';
 
 const A = { ip: '192.0.2.10', port: 5060 };

@@ -9,7 +9,7 @@
  * ({@link timeToY}), so a stream starts next to the ACK that set it up.
  */
 import { formatOffset, isoToMicros } from '../../lib/format.ts';
-import type { Endpoint, LadderMessage } from './artifact-types.ts';
+import type { Endpoint, LadderMessage } from '../../../../src/artifact-types.ts';
 
 /** Sizes of the ladder drawing, px. */
 export const LADDER_GEOMETRY = {

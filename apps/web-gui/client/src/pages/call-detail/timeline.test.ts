@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { LadderMessage, SeriesBody, SeriesBucket, SeriesStream } from './artifact-types.ts';
+import type { LadderMessage, SeriesBody, SeriesBucket, SeriesStream } from '../../../../src/artifact-types.ts';
 import { audioOffset, peakColumnsAt, secondsBetween, shapeSeries, tickStep, timeAtX, timelineEvents, xOfTime } from './timeline.ts';
 
 const START = '2026-11-29T17:00:00.250000Z';

@@ -6,7 +6,7 @@
  */
 import { isoToMicros } from '../../lib/format.ts';
 import type { DtmfRecord, StreamRecord } from '@callscope/cdr-model';
-import type { LadderMessage, SeriesBody } from './artifact-types.ts';
+import type { LadderMessage, SeriesBody } from '../../../../src/artifact-types.ts';
 
 /** Seconds from `fromIso` to `toIso` (µs exact). */
 export const secondsBetween = (fromIso: string, toIso: string): number => (isoToMicros(toIso) - isoToMicros(fromIso)) / 1e6;

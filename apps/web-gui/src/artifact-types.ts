@@ -7,8 +7,9 @@
  * type-only import still makes the browser's typecheck (`tsc -p client`, bundler resolution, no
  * Node types) walk the library's whole source graph, spool reader, pcap-store and runtime
  * included, and runtime's CommonJS interop does not typecheck there. Every field below has the
- * same name and type as in the library (read-call-sip.ts, read-call-stream-series.ts), so the
- * library's objects are assignable to these; keep them in step when the library changes.
+ * same name and type as in the library (read-call-sip.ts, read-call-stream-series.ts), and
+ * `artifacts/artifact-types.check.ts` (server side, which may import the library) fails the
+ * typecheck when the library's objects stop being assignable to these.
  */
 
 /** An address:port as the artifacts name it. */
