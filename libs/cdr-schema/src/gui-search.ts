@@ -171,12 +171,17 @@ const SORT_SQL: Readonly<Record<GuiSortKey, string>> = {
 
 type Arg = string | number | Buffer;
 
-/**
- * WHERE conditions (joined with AND) and their arguments for `filter`, on table alias `c`.
- * Which index serves which condition is in the README; the conditions without an index are tested
- * on each row the start range (or the index used) yields.
- */
-export function guiFilterSql(filter: GuiCallFilter): { where: string[]; args: Arg[] } {
+/** One party's address condition of an `ip` filter, on table alias `c`. */
+function ipPartySql(col: 'caller_ip' | 'callee_ip', range: IpByteRange): { sql: string; args: Arg[] } {
+  const { lo, hi } = range;
+  if (lo.length !== hi.length) throw new RangeError(`ip range bounds differ in length: ${lo.length} and ${hi.length}`);
+  // The length test keeps a 16-byte IPv6 address whose first bytes fall between two IPv4 bounds
+  // out of an IPv4 range (VARBINARY compares bytewise, shorter first); the BETWEEN is the index range.
+  return { sql: `(LENGTH(c.${col}) = ? AND c.${col} BETWEEN ? AND ?)`, args: [lo.length, lo, hi] };
+}
+
+/** {@link guiFilterSql} without the `ip` condition, which the key query splits by party. */
+function filterSqlWithoutIp(filter: GuiCallFilter): { where: string[]; args: Arg[] } {
   const where = ['c.start >= ?', 'c.start < ?'];
   const args: Arg[] = [isoToSql(filter.from), isoToSql(filter.to)];
   const add = (sql: string, ...values: Arg[]): void => {
@@ -191,14 +196,6 @@ export function guiFilterSql(filter: GuiCallFilter): { where: string[]; args: Ar
   };
   text('caller', filter.caller);
   text('called', filter.called);
-  if (filter.ip !== undefined) {
-    const { lo, hi } = filter.ip;
-    if (lo.length !== hi.length) throw new RangeError(`ip range bounds differ in length: ${lo.length} and ${hi.length}`);
-    add(
-      '((LENGTH(c.caller_ip) = ? AND c.caller_ip BETWEEN ? AND ?) OR (LENGTH(c.callee_ip) = ? AND c.callee_ip BETWEEN ? AND ?))',
-      lo.length, lo, hi, lo.length, lo, hi,
-    );
-  }
   if (filter.call_id !== undefined) add('c.call_id_hash = ?', callIdHash(filter.call_id));
   if (filter.sensor_id !== undefined) add('c.sensor_id = ?', filter.sensor_id);
   if (filter.code !== undefined) {
@@ -212,6 +209,23 @@ export function guiFilterSql(filter: GuiCallFilter): { where: string[]; args: Ar
   if (filter.jitter_above !== undefined) add('(c.a_jitter_max_ms >= ? OR c.b_jitter_max_ms >= ?)', filter.jitter_above, filter.jitter_above);
   if (filter.codec !== undefined) add('(c.a_codec = ? OR c.b_codec = ?)', filter.codec, filter.codec);
   if (filter.end_reason !== undefined) add('c.end_reason = ?', filter.end_reason);
+  return { where, args };
+}
+
+/**
+ * WHERE conditions (joined with AND) and their arguments for `filter`, on table alias `c`.
+ * Which index serves which condition is in the README; the conditions without an index are tested
+ * on each row the start range (or the index used) yields. The `ip` filter is one condition here
+ * ("either party in the range"); {@link buildGuiKeyQuery} splits it into one index range per party.
+ */
+export function guiFilterSql(filter: GuiCallFilter): { where: string[]; args: Arg[] } {
+  const { where, args } = filterSqlWithoutIp(filter);
+  if (filter.ip !== undefined) {
+    const a = ipPartySql('caller_ip', filter.ip);
+    const b = ipPartySql('callee_ip', filter.ip);
+    where.push(`(${a.sql} OR ${b.sql})`);
+    args.push(...a.args, ...b.args);
+  }
   return { where, args };
 }
 
@@ -233,14 +247,27 @@ function keysetSql(sort: GuiSort, after: GuiKeyset): { sql: string; args: Arg[] 
 }
 
 /**
- * Sort keys whose column leads an index (`idx_start_quality`, `idx_caller`, `idx_called`): the
- * key query orders by the column alone, which MariaDB serves by walking that index and stopping
- * after `take` rows, and the rows tied on the last value are completed by a point range (see
+ * Sort keys whose column leads an index (`idx_start_quality`, `idx_caller`, `idx_called`,
+ * `idx_duration`): the key query orders by the index's leading columns only (see
+ * {@link indexOrderSql}), which MariaDB serves by walking that index and stopping after `take`
+ * rows, and the rows tied on the last value are completed by a point range (see
  * {@link buildTieKeys}). Ordering by `(column, start, id)` instead makes it sort every match:
  * "sort by caller over a day" read 533 000 index entries and sorted them (0.9-2 s on 10 M CDRs)
- * against about 8 ms for the ordered walk.
+ * against about 8 ms for the ordered walk. (MariaDB does not use the primary key appended to a
+ * secondary entry for the order of a partitioned table: `ORDER BY duration, start, id` was a
+ * filesort of the day's 526 000 `idx_duration` entries, 0.7 s, `ORDER BY duration, start` a
+ * backward walk of 201 entries.)
  */
-const INDEX_ORDERED: ReadonlySet<GuiSortKey> = new Set(['start', 'caller', 'called']);
+const INDEX_ORDERED: ReadonlySet<GuiSortKey> = new Set(['start', 'caller', 'called', 'duration']);
+
+/**
+ * `ORDER BY` of the key query for an index-ordered key: the column alone, and for `duration` the
+ * column then `start`, both of `idx_duration (duration, start)`: a tie group is then the calls
+ * sharing a duration and a start microsecond, practically never more than one even where many
+ * calls share a duration (a generator, a fixed-length announcement).
+ */
+const indexOrderSql = (key: GuiSortKey, dir: string): string =>
+  key === 'duration' ? `c.duration ${dir}, c.start ${dir}` : `${SORT_SQL[key]} ${dir}`;
 
 /**
  * What the page is finally cut by, as text that compares bytewise in sort order: the start for
@@ -254,23 +281,45 @@ const WEIGHT_SQL: Readonly<Partial<Record<GuiSortKey, string>>> = {
 
 /**
  * The statement that finds the keys of a page (for `EXPLAIN`, and run by {@link searchCallPage}):
- * `id`, `start` (text), the sort value `v` and weight `w` of up to `take` matches after `after`,
+ * `id`, `start_s` (text), the sort value `v` and weight `w` of up to `take` matches after `after`,
  * in order. Sorting by `start`, `caller` or `called`, it orders by that column alone (see
  * `INDEX_ORDERED`) and the caller completes the ties on the last value with {@link buildTieKeys}.
+ *
+ * With an `ip` filter ("caller or callee address in the range") it is a `UNION` of two branches,
+ * one per party, each with every other condition and its own `ORDER BY ... LIMIT take`, merged
+ * and cut again to `take`. An `OR` of the two columns cannot be one index range: MariaDB then
+ * walked the start index and tested the addresses on every row of the range (1.4-1.8 s for an
+ * address over a day on 10 M CDRs). Each branch can use its party's `(ip, start)` index, or the
+ * start index when the range is wide (a /16 over an hour: 200 matches come quickly), as the
+ * optimizer estimates. Exact: a match that is not in its branch's first `take` has `take` rows
+ * before it in that branch alone, so it cannot be in the page; the `UNION` (distinct) keeps a
+ * call whose two parties both match once.
  *
  * @throws RangeError if `take` is not 1..10001.
  */
 export function buildGuiKeyQuery(filter: GuiCallFilter, sort: GuiSort, after: GuiKeyset | null, take: number): SqlQuery {
   if (!Number.isInteger(take) || take < 1 || take > GUI_PAGE_MAX + 1) throw new RangeError(`take must be 1..${GUI_PAGE_MAX + 1}, got ${take}`);
-  const { where, args } = guiFilterSql(filter);
+  const { where, args } = filterSqlWithoutIp(filter);
   if (after !== null) {
     const k = keysetSql(sort, after);
     where.push(k.sql);
     args.push(...k.args);
   }
   const dir = sort.desc ? 'DESC' : 'ASC';
-  const order = INDEX_ORDERED.has(sort.key) ? `${SORT_SQL[sort.key]} ${dir}` : `${SORT_SQL[sort.key]} ${dir}, c.start ${dir}, c.id ${dir}`;
-  return { sql: `SELECT ${keyColumns(sort.key)} FROM cdr c WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ${take}`, args };
+  const order = INDEX_ORDERED.has(sort.key) ? indexOrderSql(sort.key, dir) : `${SORT_SQL[sort.key]} ${dir}, c.start ${dir}, c.id ${dir}`;
+  const select = (extra: string[]): string =>
+    `SELECT ${keyColumns(sort.key)} FROM cdr c WHERE ${[...where, ...extra].join(' AND ')} ORDER BY ${order} LIMIT ${take}`;
+  if (filter.ip === undefined) return { sql: select([]), args };
+  const a = ipPartySql('caller_ip', filter.ip);
+  const b = ipPartySql('callee_ip', filter.ip);
+  // The merged order over the branches' output columns: `w` is the start text (start) or the
+  // collation weight (caller/called), `v` the value of the other keys; then (start, id) as the
+  // page's order, which refines the branches' column-only order for the index-ordered keys.
+  const first = sort.key === 'start' ? '' : WEIGHT_SQL[sort.key] !== undefined ? `u.w ${dir}, ` : `u.v ${dir}, `;
+  return {
+    sql: `SELECT u.id, u.start_s, u.v, u.w FROM ((${select([a.sql])}) UNION (${select([b.sql])})) u ORDER BY ${first}u.start_s ${dir}, u.id ${dir} LIMIT ${take}`,
+    args: [...args, ...a.args, ...args, ...b.args],
+  };
 }
 
 /** The columns of a key query: `id`, `start_s`, `v` (sort value, NULL for start) and `w` (weight, NULL but for text keys). */
@@ -280,13 +329,21 @@ const keyColumns = (key: GuiSortKey): string =>
 /**
  * Keys of every match whose sort column equals `value` (and after `after`): the rows a `LIMIT` on
  * `ORDER BY column` may have split. A point range on the column's index. `sort.key` must be one
- * of `start` (`value` as `DATETIME(6)` text), `caller` or `called`.
+ * of `start` (`value` as `DATETIME(6)` text), `caller`, `called`, or `duration` (`value` the
+ * duration, and `start` the start as `DATETIME(6)` text: its tie group is `(duration, start)`).
+ *
+ * @throws TypeError for another key, or `duration` without `start`.
  */
-export function buildTieKeys(filter: GuiCallFilter, sort: GuiSort, value: string, after: GuiKeyset | null): SqlQuery {
+export function buildTieKeys(filter: GuiCallFilter, sort: GuiSort, value: string | number, after: GuiKeyset | null, start?: string): SqlQuery {
   if (!INDEX_ORDERED.has(sort.key)) throw new TypeError(`no ties to complete when sorting by ${sort.key}`);
   const { where, args } = guiFilterSql(filter);
   where.push(`${SORT_SQL[sort.key]} = ?`);
   args.push(value);
+  if (sort.key === 'duration') {
+    if (start === undefined) throw new TypeError('a duration tie needs the start too');
+    where.push('c.start = ?');
+    args.push(start);
+  }
   if (after !== null) {
     const k = keysetSql(sort, after);
     where.push(k.sql);
@@ -374,11 +431,19 @@ async function readRows(pool: Pool, keys: readonly KeyRow[]): Promise<GuiCallRow
   return out;
 }
 
-/** Compares two key rows in `(weight, start, id)` order, descending when `desc`. */
-const byWeightStartId = (desc: boolean) => (a: KeyRow, b: KeyRow): number => {
-  const c = a.w < b.w ? -1 : a.w > b.w ? 1 : a.start_s < b.start_s ? -1 : a.start_s > b.start_s ? 1 : a.id - b.id;
+/**
+ * Compares two key rows in `(weight, start, id)` order, descending when `desc`; for `duration`
+ * the weight is the numeric value (`w` is the start there).
+ */
+const byWeightStartId = (key: GuiSortKey, desc: boolean) => (a: KeyRow, b: KeyRow): number => {
+  const [x, y] = key === 'duration' ? [a.v as number, b.v as number] : [a.w, b.w];
+  const c = x < y ? -1 : x > y ? 1 : a.start_s < b.start_s ? -1 : a.start_s > b.start_s ? 1 : a.id - b.id;
   return desc ? -c : c;
 };
+
+/** Whether two key rows are in one tie group of an index-ordered key (see {@link indexOrderSql}). */
+const sameTieGroup = (key: GuiSortKey, a: KeyRow, b: KeyRow): boolean =>
+  key === 'duration' ? a.v === b.v && a.start_s === b.start_s : a.w === b.w;
 
 /**
  * One page of the call list: the calls of `search.filter` after `search.after` in `search.sort`
@@ -398,12 +463,15 @@ export async function searchCallPage(pool: Pool, search: GuiCallSearch): Promise
     if (keys.length === limit + 1) {
       // The limit may have cut through rows sharing the last value: take all of them.
       const last = keys[keys.length - 1]!;
-      const t = buildTieKeys(filter, sort, sort.key === 'start' ? last.start_s : String(last.v), after);
+      const t =
+        sort.key === 'duration'
+          ? buildTieKeys(filter, sort, last.v as number, after, last.start_s)
+          : buildTieKeys(filter, sort, sort.key === 'start' ? last.start_s : String(last.v), after);
       const [ties] = await pool.query<RowDataPacket[]>(t.sql, t.args);
-      keys = [...keys.filter((k) => k.w !== last.w), ...ties.map(toKey)];
+      keys = [...keys.filter((k) => !sameTieGroup(sort.key, k, last)), ...ties.map(toKey)];
     }
-    // SQL ordered by the column only: tied rows come in any order, (value, start, id) is the page's.
-    keys.sort(byWeightStartId(sort.desc));
+    // SQL ordered by the index's columns only: tied rows come in any order, (value, start, id) is the page's.
+    keys.sort(byWeightStartId(sort.key, sort.desc));
   }
   const more = keys.length > limit;
   const page = keys.slice(0, limit);

@@ -32,13 +32,13 @@ describe('migrations on a real MariaDB', () => {
   it('reports an empty database as version 0 with every step pending', async () => {
     const status = await migrationStatus(db.pool);
     expect(status).toMatchObject({ current: 0, latest: LATEST_SCHEMA_VERSION, too_new: false });
-    expect(status.pending).toEqual([1, 2, 3, 4, 5]);
+    expect(status.pending).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
   it('migrates from empty, creating every table and daily partitions ahead', async () => {
     const now = Date.parse('2026-11-29T12:00:00Z');
     const result = await migrate(db.pool, { now: () => now, partitionDaysAhead: 3 });
-    expect(result.applied).toEqual([1, 2, 3, 4, 5]);
+    expect(result.applied).toEqual([1, 2, 3, 4, 5, 6]);
     expect(result.current).toBe(LATEST_SCHEMA_VERSION);
     const [tables] = await db.pool.query('SHOW TABLES');
     const names = (tables as Record<string, string>[]).map((r) => Object.values(r)[0]).sort();
@@ -63,7 +63,7 @@ describe('migrations on a real MariaDB', () => {
     expect((rows as { checksum: string }[])[0]!.checksum).toMatch(/^[0-9a-f]{64}$/);
   });
 
-  it('versions 2 and 3 leave exactly the indexes the GUI searches and the natural keys use', async () => {
+  it('versions 2, 3 and 6 leave exactly the indexes the GUI searches and the natural keys use', async () => {
     const [rows] = await db.pool.query(
       `SELECT TABLE_NAME t, INDEX_NAME i, GROUP_CONCAT(COLUMN_NAME ORDER BY SEQ_IN_INDEX) c FROM information_schema.STATISTICS
        WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN ('cdr', 'register', 'register_failed') GROUP BY t, i ORDER BY t, i`,
@@ -71,8 +71,11 @@ describe('migrations on a real MariaDB', () => {
     expect(rows).toEqual([
       { t: 'cdr', i: 'idx_called', c: 'called,start' },
       { t: 'cdr', i: 'idx_called_rev', c: 'called_reverse,start' },
+      { t: 'cdr', i: 'idx_callee_ip', c: 'callee_ip,start' },
       { t: 'cdr', i: 'idx_caller', c: 'caller,start' },
+      { t: 'cdr', i: 'idx_caller_ip', c: 'caller_ip,start' },
       { t: 'cdr', i: 'idx_caller_rev', c: 'caller_reverse,start' },
+      { t: 'cdr', i: 'idx_duration', c: 'duration,start' },
       { t: 'cdr', i: 'idx_start_quality', c: 'start,mos_worst,incomplete' },
       { t: 'cdr', i: 'PRIMARY', c: 'id,start' },
       { t: 'cdr', i: 'uk_call_hash', c: 'call_id_hash,sensor_id,start' },
@@ -104,6 +107,17 @@ describe('migrations on a real MariaDB', () => {
       "SELECT COUNT(*) n FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND INDEX_NAME IN ('idx_start_mos', 'uk_call', 'uk_register')",
     );
     expect(rows).toEqual([{ n: 0 }]);
+  });
+
+  it('a version 6 step interrupted half-way re-runs cleanly', async () => {
+    // As if the process died while building the indexes: one is there, the others and the row are not.
+    await db.pool.query('DELETE FROM schema_migrations WHERE version = 6');
+    await db.pool.query('ALTER TABLE cdr DROP INDEX idx_callee_ip, DROP INDEX idx_duration');
+    expect((await migrate(db.pool)).applied).toEqual([6]);
+    const [rows] = await db.pool.query(
+      "SELECT COUNT(DISTINCT INDEX_NAME) n FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND INDEX_NAME IN ('idx_caller_ip', 'idx_callee_ip', 'idx_duration')",
+    );
+    expect(rows).toEqual([{ n: 3 }]);
   });
 
   it('refuses to run on a checksum mismatch', async () => {
@@ -195,7 +209,7 @@ describe('upgrade to version 3 of a version 2 database holding data', () => {
 
   it('keeps every row, gives each the hash of its Call-ID, and a replay of the same records after it adds nothing', async () => {
     expect((await migrationStatus(old.pool)).current).toBe(2);
-    expect((await migrate(old.pool)).applied).toEqual([3, 4, 5]);
+    expect((await migrate(old.pool)).applied).toEqual([3, 4, 5, 6]);
     // The server's hash of a stored Call-ID is the writer's hash of it: replays still hit the key.
     const [rows] = await old.pool.query('SELECT call_id_hash h, replays, incomplete, dropped_rtp_malformed d FROM cdr');
     expect(rows).toEqual([{ h: callIdHash(call.call_id), replays: 0, incomplete: 0, d: null }]);
