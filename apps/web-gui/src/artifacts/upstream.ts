@@ -52,8 +52,13 @@ export function requestUpstream(options: UpstreamRequest): Promise<IncomingMessa
     if (options.token !== null) headers.authorization = `Bearer ${options.token}`;
     const req = send(options.url, { method: options.method, headers });
     let answered = false;
+    let response: IncomingMessage | null = null;
     const onAbort = (): void => {
-      req.destroy(new UpstreamError('aborted', 'the browser went away'));
+      // Once answered, stop the body without an error: the socket may already be back in the
+      // agent's pool (a HEAD or a short body is complete at once), where req.destroy(err) would
+      // emit the error on a socket nobody listens to, an uncaught exception ending the server.
+      if (response !== null) response.destroy();
+      else req.destroy(new UpstreamError('aborted', 'the browser went away'));
     };
     options.signal.addEventListener('abort', onAbort, { once: true });
     req.setTimeout(options.idleTimeoutMs, () => {
@@ -61,6 +66,12 @@ export function requestUpstream(options: UpstreamRequest): Promise<IncomingMessa
     });
     req.on('response', (res) => {
       answered = true;
+      // The body's readers see its errors (a for-await rejects; Fastify's send of the stream
+      // logs and cuts the reply). A body nobody reads any more (HEAD, an error body already
+      // cut, the browser gone) must not turn a destroyed socket into an uncaught exception
+      // that ends the GUI server: this listener makes 'error' always handled.
+      res.on('error', () => undefined);
+      response = res;
       res.on('close', () => {
         options.signal.removeEventListener('abort', onAbort);
       });
