@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { createConnection } from 'mysql2/promise';
 import { afterAll, describe, expect, it } from 'vitest';
+import { MIGRATIONS } from '@callscope/cdr-schema';
 import { createLogger } from '@callscope/runtime';
 import type { StopService } from '@callscope/runtime';
 import { loadWebGuiConfig } from './config.js';
@@ -79,7 +80,7 @@ describe('startWebGui', () => {
       const line = first.logs.filter((l) => l.firstLoginPassword !== undefined);
       expect(line).toHaveLength(1);
       expect(line[0]).toMatchObject({ user: 'admin', firstLoginPassword: password });
-      expect(first.logs.find((l) => l.msg === 'database schema migrated')).toMatchObject({ applied: [1, 2, 3, 4, 5] });
+      expect(first.logs.find((l) => l.msg === 'database schema migrated')).toMatchObject({ applied: MIGRATIONS.map((m) => m.version) });
       expect((await loginOver(first.address, 'admin', password)).status).toBe(200);
       expect((await loginOver(first.address, 'admin', 'wrong-password')).status).toBe(401);
     } finally {
