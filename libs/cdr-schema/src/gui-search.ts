@@ -19,11 +19,16 @@
  * index entries only for the range, caller/called and MOS filters.
  *
  * `caller` and `called` lead their own indexes and are served the same way (ties: the rows equal
- * under the column's case-insensitive collation, grouped by `WEIGHT_STRING`). The other sort keys
- * (`duration`, `mos_worst`, `last_sip_code`) are in no index: the range's matches are read and
- * sorted (`LIMIT` kept in a priority queue), fine for an hour or a filtered day, proportional to
- * the matches for longer ranges (see the README's figures). Nullable sort columns sort as -1 when
- * NULL (no MOS, no final code), i.e. first ascending, last descending.
+ * under the column's case-insensitive collation, grouped by `WEIGHT_STRING`), and so is `duration`
+ * through `idx_duration (duration, start)` (schema version 6; ties: the same duration and start).
+ * The other sort keys (`mos_worst`, `last_sip_code`) are in no index of their own: the range's
+ * matches are read and sorted (`LIMIT` kept in a priority queue), fine for an hour or a filtered
+ * day, proportional to the matches for longer ranges (see the README's figures; `mos_worst` sorts
+ * index entries of `idx_start_quality`, no row). Nullable sort columns sort as -1 when NULL (no
+ * MOS, no final code), i.e. first ascending, last descending.
+ *
+ * The address filter (either party) is split into one branch per party, merged by a `UNION`, so
+ * each branch can walk its party's `(ip, start)` index (schema version 6): see {@link buildGuiKeyQuery}.
  *
  * @packageDocumentation
  */
