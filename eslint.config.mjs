@@ -45,6 +45,10 @@ export default tseslint.config(
         {
           enforceBuildableLibDependency: false,
           allow: [],
+          // rtp is imported statically everywhere, and lazily for its Opus entry point
+          // (`@callscope/rtp/opus`, a WASM decoder loaded only for calls that carry Opus), so the
+          // sniffer bundle does not load it at start.
+          checkDynamicDependenciesExceptions: ['@callscope/rtp'],
           depConstraints: [
             // Apps depend on libs, never on each other. (`type:test` is allowed everywhere for test
             // files; a rule below keeps it out of every `src/` but test files.)
