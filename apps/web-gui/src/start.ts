@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { createConnection } from 'mysql2/promise';
 import { isLoopbackHost } from '@callscope/runtime';
 import type { DeepReadonly, Logger, StopService } from '@callscope/runtime';
-import { migrate, openPool } from '@callscope/cdr-schema';
+import { ensureDatabase, migrate, openPool } from '@callscope/cdr-schema';
 import { ensureFirstAdmin, FIRST_ADMIN_NAME } from './auth/first-admin.js';
 import { WEB_GUI_APP } from './config.js';
 import type { WebGuiConfig } from './config.js';
@@ -16,20 +15,6 @@ export interface StartIo {
   readonly stdout: NodeJS.WritableStream;
   /** `import.meta.url` of the entry module, to find the bundled front end beside it. */
   readonly moduleUrl: string;
-}
-
-/** Creates the configured database when the server lacks it (the GUI may start before any sniffer). */
-async function ensureDatabase(url: string): Promise<void> {
-  const u = new URL(url);
-  const name = decodeURIComponent(u.pathname.replace(/^\//, ''));
-  if (name === '') throw new Error(`the database URL names no database: ${u.protocol}//${u.host}/`);
-  u.pathname = '/';
-  const conn = await createConnection({ uri: u.toString(), connectTimeout: 10_000 });
-  try {
-    await conn.query(`CREATE DATABASE IF NOT EXISTS \`${name.replace(/`/g, '``')}\` CHARACTER SET utf8mb4`);
-  } finally {
-    await conn.end();
-  }
 }
 
 /**

@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-import { createPool } from 'mysql2/promise';
+import { createConnection, createPool } from 'mysql2/promise';
 import type { Pool } from 'mysql2/promise';
 
 /** A mysql2 promise pool or a MySQL URL. */
@@ -43,4 +43,23 @@ export function openPool(target: DbTarget, options: PoolOptions = {}): OpenedPoo
     charset: 'utf8mb4_unicode_ci',
   });
   return { pool, owned: true };
+}
+
+/**
+ * `CREATE DATABASE IF NOT EXISTS` (utf8mb4) for the database a `mysql://` URL names, so a
+ * sniffer or a GUI pointed at an empty server (a new all-in-one host, a test) can start on it.
+ *
+ * @throws Error when the URL names no database; the driver's error when the server refuses
+ */
+export async function ensureDatabase(url: string): Promise<void> {
+  const u = new URL(url);
+  const name = decodeURIComponent(u.pathname.replace(/^\//, ''));
+  if (name === '') throw new Error(`the database URL names no database: ${u.protocol}//${u.host}/`);
+  u.pathname = '/';
+  const conn = await createConnection({ uri: u.toString(), connectTimeout: 10_000 });
+  try {
+    await conn.query(`CREATE DATABASE IF NOT EXISTS \`${name.replace(/`/g, '``')}\` CHARACTER SET utf8mb4`);
+  } finally {
+    await conn.end();
+  }
 }

@@ -1,6 +1,5 @@
-import { CdrWriter, migrate, type CdrWriterStats } from '@callscope/cdr-schema';
+import { CdrWriter, ensureDatabase, migrate, type CdrWriterStats } from '@callscope/cdr-schema';
 import type { PinoLikeLogger } from '@callscope/runtime';
-import { createConnection } from 'mysql2/promise';
 import type { AnalyzeRecord } from '@callscope/cdr-model';
 
 /** What the sniffer needs to write CDRs: the database, where the outage queue lives, batching. */
@@ -99,16 +98,3 @@ export class CdrSink {
   }
 }
 
-/** `CREATE DATABASE IF NOT EXISTS` for the URL's database, so `--db` works on an empty server. */
-async function ensureDatabase(url: string): Promise<void> {
-  const u = new URL(url);
-  const name = decodeURIComponent(u.pathname.replace(/^\//, ''));
-  if (name === '') throw new Error(`the database URL names no database: ${u.protocol}//${u.host}/`);
-  u.pathname = '/';
-  const conn = await createConnection({ uri: u.toString(), connectTimeout: 10_000 });
-  try {
-    await conn.query(`CREATE DATABASE IF NOT EXISTS \`${name.replace(/`/g, '``')}\` CHARACTER SET utf8mb4`);
-  } finally {
-    await conn.end();
-  }
-}
