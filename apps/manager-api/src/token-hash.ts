@@ -1,62 +1,27 @@
-import { createHash, randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { hashSecretSync, parseScryptHash, scryptMatches, type ScryptHash } from '@callscope/runtime';
 
 /**
  * Stored API tokens: `scrypt$N$r$p$<salt base64url>$<hash base64url>` (RFC 7914 parameters).
  * The config holds only this string, so a leaked config file does not leak a usable token;
  * scrypt rather than a plain digest because operators pick tokens by hand and some are short.
  *
- * @see https://www.rfc-editor.org/rfc/rfc7914
+ * The format and its bounds are the runtime's (`scrypt-hash.ts`), shared with the GUI's passwords.
  */
-const PREFIX = 'scrypt';
-/** Cost parameters of new hashes: ~50 ms and 16 MiB on one core, paid once per token per process (see {@link TokenVerifier}). */
-const NEW_N = 16_384;
-const NEW_R = 8;
-const NEW_P = 1;
-const SALT_BYTES = 16;
-const HASH_BYTES = 32;
-/** Upper bounds on stored parameters so a bad config cannot make one verification take minutes. */
-const MAX_N = 1 << 20;
-const MAX_R = 32;
-const MAX_P = 16;
+
 /** Verified tokens kept in memory (by SHA-256), so each request is not an scrypt. */
 const MAX_CACHED = 1024;
 /** Longest presented token that is hashed at all; longer ones are refused without work. */
 export const MAX_TOKEN_LENGTH = 512;
 
-/** A parsed stored hash. */
-export interface StoredTokenHash {
-  readonly n: number;
-  readonly r: number;
-  readonly p: number;
-  readonly salt: Buffer;
-  readonly hash: Buffer;
-}
+/** A parsed stored token hash (the runtime's scrypt format). */
+export type StoredTokenHash = ScryptHash;
 
 /** Parses a stored hash; null when it is not `scrypt$N$r$p$salt$hash` with sane parameters. */
-export function parseTokenHash(text: string): StoredTokenHash | null {
-  const parts = text.split('$');
-  if (parts.length !== 6 || parts[0] !== PREFIX) return null;
-  const [n, r, p] = [Number(parts[1]), Number(parts[2]), Number(parts[3])];
-  if (!Number.isInteger(n) || n < 2 || n > MAX_N || (n & (n - 1)) !== 0) return null;
-  if (!Number.isInteger(r) || r < 1 || r > MAX_R || !Number.isInteger(p) || p < 1 || p > MAX_P) return null;
-  if (!/^[A-Za-z0-9_-]{16,}$/.test(parts[4]!) || !/^[A-Za-z0-9_-]{22,}$/.test(parts[5]!)) return null;
-  const salt = Buffer.from(parts[4]!, 'base64url');
-  const hash = Buffer.from(parts[5]!, 'base64url');
-  if (salt.length < 8 || hash.length < 16) return null;
-  return { n, r, p, salt, hash };
-}
-
-/** scrypt memory bound for parameters N, r (128·N·r bytes, plus slack). */
-function maxmem(n: number, r: number): number {
-  return 128 * n * r * 2 + 1024 * 1024;
-}
+export const parseTokenHash = parseScryptHash;
 
 /** Hashes a token for the config (`manager-api hash-token`): scrypt with a fresh random salt. */
-export function hashToken(token: string): string {
-  const salt = randomBytes(SALT_BYTES);
-  const hash = scryptSync(token, salt, HASH_BYTES, { N: NEW_N, r: NEW_R, p: NEW_P, maxmem: maxmem(NEW_N, NEW_R) });
-  return [PREFIX, NEW_N, NEW_R, NEW_P, salt.toString('base64url'), hash.toString('base64url')].join('$');
-}
+export const hashToken = hashSecretSync;
 
 /** One configured token: its name (logged) and its stored hash. */
 export interface NamedTokenHash {
@@ -106,14 +71,7 @@ export class TokenVerifier {
     if (known !== undefined) return { ok: true, name: known };
     let name: string | null = null;
     for (const entry of this.entries) {
-      const s = entry.stored;
-      const derived = await new Promise<Buffer>((resolve, reject) => {
-        scrypt(token, s.salt, s.hash.length, { N: s.n, r: s.r, p: s.p, maxmem: maxmem(s.n, s.r) }, (err, key) => {
-          if (err === null) resolve(key);
-          else reject(err);
-        });
-      });
-      if (timingSafeEqual(derived, s.hash) && name === null) name = entry.name;
+      if ((await scryptMatches(token, entry.stored)) && name === null) name = entry.name;
     }
     if (name === null) return { ok: false, reason: 'invalid' };
     if (this.verified.size >= MAX_CACHED) this.verified.clear();

@@ -25,6 +25,8 @@ export { runService } from './run-service.js';
 export type { RunServiceOptions, StopService } from './run-service.js';
 export { runHttpService } from './run-http-service.js';
 export type { BuiltHttpServer, HttpServer, RunHttpServiceOptions } from './run-http-service.js';
+export { deriveScrypt, hashSecret, hashSecretSync, parseScryptHash, scryptMatches } from './scrypt-hash.js';
+export type { ScryptHash } from './scrypt-hash.js';
 export { apiErrorSender, COMMON_API_ERRORS, httpErrorCode } from './api-error.js';
 export type { ApiErrorBody, ApiErrorCatalogue, ApiErrorEntry, ApiErrorReply, ApiErrorSender, HttpErrorLike } from './api-error.js';
 export { logConfigSchema, listenConfigSchema, sensorConfigSchema } from './config-fragments.js';
