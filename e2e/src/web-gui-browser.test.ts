@@ -8,6 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { createConnection } from 'mysql2/promise';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { corpusPath, readTruth } from '@callscope/testing';
@@ -118,4 +119,55 @@ describe('web GUI in Chromium', () => {
     expect(count('udp && !sip && !rtcp')).toBe(rtpPackets);
     expect(errors).toEqual([]);
   }, 90_000);
+
+  test('script- and SQL-looking SIP values are shown as text: no markup runs, the database is intact', async () => {
+    // A copy of a stored call whose caller, display name and user agent are hostile, as a SIP
+    // From header can make them (the sensor stores what it saw).
+    const XSS = '<img src=x onerror="document.title=1">';
+    const SQL = "'; DROP TABLE cdr; --";
+    const conn = await createConnection(stack.dbUrl);
+    try {
+      const [cols] = await conn.query<({ COLUMN_NAME: string } & import('mysql2').RowDataPacket)[]>(
+        "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'cdr' AND EXTRA NOT LIKE '%GENERATED%' AND COLUMN_NAME <> 'id' ORDER BY ORDINAL_POSITION",
+      );
+      const names = cols.map((c) => c.COLUMN_NAME);
+      const override: Record<string, string> = {
+        call_id: "CONCAT(call_id, '-hostile')",
+        call_id_hash: "UNHEX(LEFT(SHA2(CONCAT(call_id, '-hostile'), 256), 32))",
+        caller: '?',
+        caller_reverse: 'REVERSE(?)',
+        caller_name: '?',
+        caller_user_agent: '?',
+      };
+      await conn.query(
+        `INSERT INTO cdr (${names.map((n) => `\`${n}\``).join(', ')}) SELECT ${names.map((n) => override[n] ?? `\`${n}\``).join(', ')} FROM cdr WHERE call_id = ?`,
+        [XSS, XSS, SQL, SQL, call.call_id],
+      );
+    } finally {
+      await conn.end();
+    }
+    const dialogs: string[] = [];
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
+    await page.goto(`${stack.guiUrl}/calls?from=2026-11-29T00:00:00Z&to=2026-11-30T00:00:00Z&caller=${encodeURIComponent('<img')}`);
+    const rows = page.locator('.ct-body [role=row]');
+    await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(1);
+    expect(await rows.first().textContent()).toContain(XSS);
+    await rows.first().click();
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/calls\/\d+\?start=/);
+    await expect.poll(() => page.locator('main').textContent(), { timeout: 10_000 }).toContain(SQL);
+    expect(await page.locator('main').textContent()).toContain(XSS);
+    // The markup stayed text: no element from it, its handler never ran.
+    expect(await page.locator('img[src=x]').count()).toBe(0);
+    expect(await page.title()).not.toBe('1');
+    expect(dialogs).toEqual([]);
+    // And the table it "dropped" still answers.
+    const check = await createConnection(stack.dbUrl);
+    const [[count]] = await check.query<({ n: number } & import('mysql2').RowDataPacket)[]>('SELECT COUNT(*) AS n FROM cdr');
+    await check.end();
+    expect(count!.n).toBe(CAPTURES.length + 1);
+  }, 60_000);
 });
