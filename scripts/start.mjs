@@ -23,7 +23,8 @@ const USAGE = `usage: npm start [-- --replay FILE... | -i IFACE...]
   --replay FILE    replay these captures once, as fast as possible, times moved to the present
   -i IFACE         capture live on this interface (repeatable; needs root or CAP_NET_RAW)
 environment: CALLSCOPE_DB_URL (default ${DEFAULT_DB_URL}), CALLSCOPE_WEB_GUI_LISTEN_PORT (8080),
-             CALLSCOPE_MANAGER_API_LISTEN_PORT (5029)`;
+             CALLSCOPE_MANAGER_API_LISTEN_PORT (5029), CALLSCOPE_ALL_IN_ONE_DIR (var/all-in-one: spool,
+             logs, login)`;
 
 let args;
 try {
@@ -84,7 +85,7 @@ if (built.status !== 0) {
 }
 
 // State of the all-in-one system: spool, control socket, logs, and the login made at first start.
-const home = join(ROOT, 'var/all-in-one');
+const home = resolve(process.env.CALLSCOPE_ALL_IN_ONE_DIR || join(ROOT, 'var/all-in-one'));
 const logs = join(home, 'logs');
 mkdirSync(logs, { recursive: true });
 const spoolDir = join(home, 'spool');

@@ -180,6 +180,30 @@ describe('replay pacing', () => {
     expect(last.ts).toBeGreaterThan(first.ts);
   });
 
+  it('flat out with times moved to now, puts the newest packet of all files at now (no call in the future), keeping the files\' spacing', async () => {
+    const files = [corpus('rtp-loss-1pct.pcap'), corpus('dtmf-rfc2833.pcap')];
+    const recorded: number[] = [];
+    const plain = new ReplaySource({ files, speed: 0, loop: false, shiftToNow: false }, (rec) => {
+      recorded.push(rec.tsSec * 1e6 + rec.tsNsec / 1e3);
+    });
+    await plain.start();
+    await plain.ended;
+    const shifted: number[] = [];
+    const t0 = Date.now();
+    const src = new ReplaySource({ files, speed: 0, loop: false, shiftToNow: true }, (rec) => {
+      shifted.push(rec.tsSec * 1e6 + rec.tsNsec / 1e3);
+    });
+    await src.start();
+    await src.ended;
+    expect(shifted).toHaveLength(recorded.length);
+    const newest = Math.max(...shifted);
+    expect(Math.abs(newest / 1000 - t0)).toBeLessThan(1000);
+    // One shift for every packet: the spacing within and between the files is the recording's.
+    const shift = shifted[0]! - recorded[0]!;
+    for (let i = 0; i < shifted.length; i++) expect(Math.abs(shifted[i]! - recorded[i]! - shift)).toBeLessThan(1);
+    expect(Math.max(...recorded) - Math.min(...recorded)).toBeGreaterThan(60e6);
+  });
+
   it('counts a file it cannot read and goes on with the next', async () => {
     const bad = join(tempDir('bad'), 'not-a-capture.pcap');
     writeFileSync(bad, 'this is not a capture file');

@@ -39,7 +39,8 @@ export interface GuiStackOptions {
   readonly reuseDatabase?: boolean;
 }
 
-async function freePort(): Promise<number> {
+/** A TCP port nothing listens on now (the OS picks it; a race with another process is possible but rare). */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.listen(0, '127.0.0.1', () => {

@@ -10,7 +10,11 @@ export interface ReplaySourceOptions {
   speed: number;
   /** Start again at the first file after the last one ends (until stopped). */
   loop: boolean;
-  /** Shift packet times so each round starts at the wall clock's now. */
+  /**
+   * Move packet times to the present: each round's first packet plays at the wall clock's now
+   * (at speed 0, where the whole round plays at once, its LAST packet is put at now instead, so
+   * no call lands in the future).
+   */
   shiftToNow: boolean;
   /** Told about a file that could not be read (the replay goes on with the next one). */
   onFileError?: (file: string, err: Error) => void;
@@ -95,6 +99,9 @@ export class ReplaySource implements PacketSource {
       let shiftSec = 0;
       let shiftNsec = 0;
       let sinceYield = 0;
+      // Flat out, the whole round is stamped within moments: anchor its newest packet at now.
+      const lastOfRound = this.options.shiftToNow && this.options.speed === 0 ? await this.lastPacketTime(signal) : null;
+      if (this.stopped()) return;
       const onPacket = (rec: PacketRecord): Promise<void> | undefined => {
         const tUs = rec.tsSec * 1e6 + rec.tsNsec / 1e3;
         if (firstUs < 0) {
@@ -102,7 +109,8 @@ export class ReplaySource implements PacketSource {
           wallStart = now();
           if (this.options.shiftToNow) {
             const nowNs = BigInt(Math.round(wallStart)) * 1_000_000n;
-            const recNs = BigInt(rec.tsSec) * 1_000_000_000n + BigInt(rec.tsNsec);
+            const anchor = lastOfRound ?? { sec: rec.tsSec, nsec: rec.tsNsec };
+            const recNs = BigInt(anchor.sec) * 1_000_000_000n + BigInt(anchor.nsec);
             const shift = nowNs - recNs;
             shiftSec = Number(shift / 1_000_000_000n);
             shiftNsec = Number(shift % 1_000_000_000n);
@@ -140,6 +148,29 @@ export class ReplaySource implements PacketSource {
         }
       }
     } while (this.options.loop && !this.stopped());
+  }
+
+  /**
+   * Capture time of the newest packet in the round's files (one read of each; a file that cannot
+   * be read is left out here and counted when the round plays it), null when there is none.
+   */
+  private async lastPacketTime(signal: AbortSignal): Promise<{ sec: number; nsec: number } | null> {
+    let last: { sec: number; nsec: number } | null = null;
+    for (const file of this.options.files) {
+      try {
+        await readCaptureFile(
+          file,
+          (rec: PacketRecord) => {
+            if (last === null || rec.tsSec > last.sec || (rec.tsSec === last.sec && rec.tsNsec > last.nsec)) last = { sec: rec.tsSec, nsec: rec.tsNsec };
+            return undefined;
+          },
+          { signal },
+        );
+      } catch {
+        if (this.stopped()) return null;
+      }
+    }
+    return last;
   }
 
   /** Whether stop() was called (a method: the flag changes across awaits). */
