@@ -117,7 +117,11 @@ if (existsSync(join(root, projectRoot, 'public'))) cpSync(join(root, projectRoot
 const viteConfig = join(root, projectRoot, 'client/vite.config.ts');
 if (existsSync(viteConfig)) {
   const require = createRequire(join(root, projectRoot, 'package.json'));
+  // Always the production bundle: Vite reads NODE_ENV, and a build started under a test runner
+  // (NODE_ENV=test) made a 17 % larger development-flavoured bundle that Nx then cached under
+  // the same key (the environment is not one of its inputs) and served to a later `npm start`.
+  process.env.NODE_ENV = 'production';
   const vite = await import(pathToFileURL(require.resolve('vite')).href);
-  await vite.build({ configFile: viteConfig, logLevel: 'warn' });
+  await vite.build({ configFile: viteConfig, mode: 'production', logLevel: 'warn' });
 }
 console.log(`built ${projectRoot} -> dist/${projectRoot} (runtime deps: ${Object.keys(dependencies).concat(Object.keys(optionalDependencies)).join(', ') || 'none'})`);
