@@ -308,6 +308,26 @@ export function buildServer(config: DeepReadonly<ManagerApiConfig>, deps: Manage
       },
     );
 
+    /** Call-ID and start of a per-call artifact request, checked; on failure the error is sent and null returned. */
+    const callQuery = (reply: FastifyReply, callId: string, startText: string): { callId: string; startSec: number; startUsec: number } | null => {
+      if (!isAcceptableCallId(callId)) {
+        void sendApiError(reply, 'BAD_CALL_ID');
+        return null;
+      }
+      const start = parseCallStart(startText);
+      if (start === null) {
+        void sendApiError(reply, 'BAD_START');
+        return null;
+      }
+      return { callId, startSec: start.sec, startUsec: start.usec };
+    };
+    /** Maps the spool's errors of a per-call read onto the catalogue; rethrows anything else. */
+    const spoolFailure = (request: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply => {
+      if (!(err instanceof SpoolError)) throw err;
+      if (err.code === SpoolErrorCode.CorruptFile) request.log.error({ err }, 'corrupt spool file');
+      return sendApiError(reply, err.code === SpoolErrorCode.CallNotFound ? 'CALL_NOT_FOUND' : 'SPOOL_CORRUPT');
+    };
+
     api.get<{ Params: { callId: string }; Querystring: { start: string; parts?: string } }>(
       '/api/v1/calls/:callId/pcap',
       {
@@ -330,21 +350,17 @@ export function buildServer(config: DeepReadonly<ManagerApiConfig>, deps: Manage
         },
       },
       async (request, reply) => {
-        const { callId } = request.params;
-        if (!isAcceptableCallId(callId)) return sendApiError(reply, 'BAD_CALL_ID');
-        const start = parseCallStart(request.query.start);
-        if (start === null) return sendApiError(reply, 'BAD_START');
+        const query = callQuery(reply, request.params.callId, request.query.start);
+        if (query === null) return reply;
+        const { callId } = query;
+        const start = { sec: query.startSec, usec: query.startUsec };
         const kinds = parseParts(request.query.parts);
         if (kinds === null) return sendApiError(reply, 'BAD_PARTS');
         let capture: CallPcapStream;
         try {
-          capture = await openCallPcap(config.spool.dir, { callId, startSec: start.sec, startUsec: start.usec, kinds });
+          capture = await openCallPcap(config.spool.dir, { ...query, kinds });
         } catch (err) {
-          if (err instanceof SpoolError) {
-            if (err.code === SpoolErrorCode.CorruptFile) request.log.error({ err }, 'corrupt spool file');
-            return sendApiError(reply, err.code === SpoolErrorCode.CallNotFound ? 'CALL_NOT_FOUND' : 'SPOOL_CORRUPT');
-          }
-          throw err;
+          return spoolFailure(request, reply, err);
         }
         const pcapng = capture.format === MergedCaptureFormat.PCAPNG;
         void reply
@@ -371,26 +387,6 @@ export function buildServer(config: DeepReadonly<ManagerApiConfig>, deps: Manage
     // requests for one call share that pass, and the answer is reused for a few seconds (a GUI
     // opening a call asks for it more than once).
     const seriesCache = new SharedResults<CallStreamSeries>(SERIES_CACHE_MS, SERIES_CACHE_ENTRIES);
-
-    /** Call-ID and start of a per-call artifact request, checked; on failure the error is sent and null returned. */
-    const callQuery = (reply: FastifyReply, callId: string, startText: string): { callId: string; startSec: number; startUsec: number } | null => {
-      if (!isAcceptableCallId(callId)) {
-        void sendApiError(reply, 'BAD_CALL_ID');
-        return null;
-      }
-      const start = parseCallStart(startText);
-      if (start === null) {
-        void sendApiError(reply, 'BAD_START');
-        return null;
-      }
-      return { callId, startSec: start.sec, startUsec: start.usec };
-    };
-    /** Maps the spool's errors of a per-call read onto the catalogue; rethrows anything else. */
-    const spoolFailure = (request: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply => {
-      if (!(err instanceof SpoolError)) throw err;
-      if (err.code === SpoolErrorCode.CorruptFile) request.log.error({ err }, 'corrupt spool file');
-      return sendApiError(reply, err.code === SpoolErrorCode.CallNotFound ? 'CALL_NOT_FOUND' : 'SPOOL_CORRUPT');
-    };
 
     api.get<{ Params: { callId: string }; Querystring: { start: string } }>(
       '/api/v1/calls/:callId/sip',
