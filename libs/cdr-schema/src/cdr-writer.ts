@@ -30,14 +30,15 @@ import {
   sqlToIso,
 } from './cdr-row.js';
 import type { SqlValue } from './cdr-row.js';
-import { openPool } from './db-pool.js';
+import { ensureDatabase, openPool } from './db-pool.js';
+import { migrate } from './migrations.js';
 import { PreparedInsert } from './prepared-insert.js';
 import { enableLeanExecute, markLean } from './binary-execute.js';
 import { adviceText, adviseServerSettings, readServerSettings } from './server-check.js';
 import { IpBytesCache } from './ip-address.js';
 import type { DbTarget } from './db-pool.js';
 import { errorText, isRetryableDbError } from './db-errors.js';
-import { DiskQueue } from './disk-queue.js';
+import { DiskQueue, type QueueTarget } from './queue/disk-queue.js';
 import { toLogCallback } from '@callscope/runtime';
 import type { LogCallback, LoggerOption } from '@callscope/runtime';
 import { toDaysOfIso, toDaysOfMs } from './partition-plan.js';
@@ -92,6 +93,40 @@ export interface CdrWriterOptions {
   leanExecute?: boolean;
   /** Logger callback or pino-like object. */
   logger?: LoggerOption;
+  /** Who holds the queue's lock, for another writer's error message (default "cdr writer"). */
+  owner?: string;
+  /**
+   * With a URL: create the database if missing and run the migrations on first contact (and
+   * again after a failed attempt), so a writer can start while the database is down and its
+   * records wait in the queue until it appears (issue 18, finding 5). Default false.
+   */
+  prepareDatabase?: boolean;
+  /** Sensor name recorded in the queue's target (for `sniffer queue status`). */
+  sensor?: string;
+  /**
+   * Replay a queue that belongs to another database (its `target.json`) into this one, and re-bind
+   * it. Without it such a queue is refused: {@link CdrQueueTargetError} at open (another URL) or
+   * no replay (same URL, another database identity).
+   */
+  force?: boolean;
+  /**
+   * How long records that neither the database nor the queue can take (database down and queue
+   * disk failing) wait in memory, ms (default 60 000), before they are given up, counted in
+   * `lost` and their `write()` rejected. While they wait, `write()` applies back-pressure.
+   */
+  holdTimeoutMs?: number;
+}
+
+/** Why records of this writer were lost (not in the database, not in the queue). */
+export interface CdrLostReasons {
+  /** The queue was at `maxDiskBytes` while the database was down. */
+  queue_full: number;
+  /** The database rejected the record itself (bad value). */
+  rejected: number;
+  /** Neither the database nor the queue's disk took it within `holdTimeoutMs` / the close deadline. */
+  not_stored: number;
+  /** Appended to the queue by this writer, then found damaged on replay. */
+  damaged_in_queue: number;
 }
 
 /** Counters of a {@link CdrWriter}; all are totals since `open` except the gauges noted. */
@@ -114,10 +149,42 @@ export interface CdrWriterStats {
   retries: number;
   /** Records appended (fsync'd) to the on-disk queue. */
   queued_to_disk: number;
-  /** Records committed from the on-disk queue. */
+  /** Records committed from the on-disk queue (this writer's and earlier ones'). */
   replayed: number;
-  /** Records lost: on-disk queue full or failed, or rejected by the database one by one. */
+  /** Records of this writer lost: `lost_reasons` says why. */
   dropped: number;
+  /** Records handed to `write()` (and accepted as well-formed). */
+  records: number;
+  /** Of `records`, stored as new rows (directly or through the queue). */
+  this_run_new: number;
+  /** Of `records`, whose row the database already held. */
+  this_run_present: number;
+  /** Records left in the queue by earlier writers and committed now. */
+  earlier_replayed: number;
+  /** Of `earlier_replayed`, new rows. */
+  earlier_new: number;
+  /** Of `earlier_replayed`, rows the database already held. */
+  earlier_present: number;
+  /** Earlier writers' records the database rejected one by one (bad value). */
+  earlier_rejected: number;
+  /** Why `dropped` records were lost. */
+  lost_reasons: CdrLostReasons;
+  /** Gauge: records waiting in the queue (all). */
+  queue_records: number;
+  /** Gauge: of `queue_records`, this writer's. */
+  queue_own_records: number;
+  /** Absolute queue directory. */
+  queue_dir: string;
+  /** Bytes skipped as damaged in the queue. */
+  torn_bytes: number;
+  /** Records known to be in damaged queue records. */
+  torn_lost_records: number;
+  /** Why the queue is not replayed into this database (target mismatch), or null. */
+  target_refused: string | null;
+  /** Last database error, or null once the database took a batch again. */
+  db_error: string | null;
+  /** Last queue (disk) error, or null once an append succeeded again. */
+  disk_error: string | null;
   /** Database operations that failed, for any reason. */
   db_errors: number;
   /** Strings cut to their column width. */
@@ -127,7 +194,7 @@ export interface CdrWriterStats {
    * cut; their row's key still holds the whole Call-ID (hash), so no two calls merged.
    */
   long_call_ids: number;
-  /** Torn/corrupt on-disk queue records skipped. */
+  /** Damaged regions skipped in the on-disk queue. */
   torn_records: number;
   /** Gauge: records in memory waiting for a batch. */
   pending: number;
@@ -147,7 +214,33 @@ export const CDR_WRITE_ERROR = {
   rejected: 'CDR_REJECTED',
   /** `write()` after `close()`. */
   closed: 'CDR_WRITER_CLOSED',
+  /** Neither the database nor the on-disk queue took the record in time. */
+  notStored: 'CDR_NOT_STORED',
 } as const;
+
+/** The queue holds records for another database than the one this writer names. */
+export class CdrQueueTargetError extends Error {
+  readonly code = 'CDR_QUEUE_TARGET';
+  constructor(
+    readonly dir: string,
+    readonly queued: QueueTarget,
+    readonly wanted: string,
+    readonly records: number,
+  ) {
+    super(
+      `the CDR queue ${dir} holds ${records} records that belong to the database ${queued.database}` +
+        (queued.database_uuid === null ? '' : ` (identity ${queued.database_uuid})`) +
+        `, not to ${wanted}: replay them there first (sniffer queue replay), or into this one on purpose (sniffer queue replay --db ... --force), or give this run its own queue directory`,
+    );
+    this.name = 'CdrQueueTargetError';
+  }
+}
+
+/** `host:port/database` of a MySQL URL: the place a queue's records belong to. */
+export function databaseKey(url: string): string {
+  const u = new URL(url);
+  return `${u.hostname}:${u.port === '' ? '3306' : u.port}/${decodeURIComponent(u.pathname.replace(/^\//, ''))}`;
+}
 
 /** Why a record passed to `write()` was not stored; `code` is one of {@link CDR_WRITE_ERROR}. */
 export class CdrWriteError extends Error {
@@ -270,6 +363,7 @@ export function supportsInsertReturning(version: string): boolean {
 export class CdrWriter {
   private readonly pool: Pool;
   private readonly ownsPool: boolean;
+  private readonly url: string | null;
   private readonly disk: DiskQueue;
   private readonly log: LogCallback;
   private readonly batchSize: number;
@@ -277,7 +371,10 @@ export class CdrWriter {
   private readonly maxPending: number;
   private readonly retryDelayMs: number;
   private readonly retryMaxDelayMs: number;
+  private readonly holdTimeoutMs: number;
   private readonly aheadDays: number;
+  private readonly prepareDatabase: boolean;
+  private readonly force: boolean;
   private readonly truncator = new Truncator();
   private readonly pending: PendingItem[] = [];
   private readonly spaceWaiters: (() => void)[] = [];
@@ -295,6 +392,14 @@ export class CdrWriter {
   private aheadCheckedDay = -1;
   /** The server's settings were checked (once per writer; see server-check.ts). */
   private serverChecked = false;
+  /** Database created and migrated (with `prepareDatabase`), once per writer. */
+  private migrated = false;
+  /** The database was checked as the queue's target since the last failure. */
+  private ready: Promise<void> | null = null;
+  /** The queue's target as recorded (null: the writer does not bind it, e.g. a caller's pool). */
+  private target: QueueTarget | null;
+  /** Set when the queue belongs to another database: nothing is replayed, everything queues. */
+  private targetRefused: string | null = null;
   private running: Promise<void> | null = null;
   private readonly concurrency: number;
   private readonly lean: boolean;
@@ -305,11 +410,19 @@ export class CdrWriter {
   private diskChain: Promise<unknown> = Promise.resolve();
   private flushTimer: NodeJS.Timeout | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
+  private retryTimerAt = 0;
   private flushDue = false;
   private closing = false;
   private closed = false;
   private retryAt = 0;
   private currentDelay: number;
+  /** After a queue write error, the queue is not tried again before this time. */
+  private diskRetryAt = 0;
+  private diskDelay: number;
+  /** Since when nothing could be stored while records waited (0: not stalled). */
+  private stalledSince = 0;
+  private lastDbError: string | null = null;
+  private lastDiskError: string | null = null;
   private readonly counters = {
     written: 0,
     already_present: 0,
@@ -319,23 +432,37 @@ export class CdrWriter {
     replayed: 0,
     dropped: 0,
     db_errors: 0,
+    records: 0,
+    this_run_new: 0,
+    this_run_present: 0,
+    earlier_replayed: 0,
+    earlier_new: 0,
+    earlier_present: 0,
+    earlier_rejected: 0,
   };
+  private readonly lost: CdrLostReasons = { queue_full: 0, rejected: 0, not_stored: 0, damaged_in_queue: 0 };
 
-  private constructor(options: CdrWriterOptions, disk: DiskQueue, log: LogCallback) {
+  private constructor(options: CdrWriterOptions, disk: DiskQueue, log: LogCallback, target: QueueTarget | null) {
     const { pool, owned } = openPool(options.db);
     this.pool = pool;
     this.ownsPool = owned;
+    this.url = typeof options.db === 'string' ? options.db : null;
     this.disk = disk;
     this.log = log;
+    this.target = target;
     this.batchSize = positive('batchSize', options.batchSize ?? 500);
     this.flushIntervalMs = positive('flushIntervalMs', options.flushIntervalMs ?? 200);
     this.maxPending = Math.max(positive('maxPending', options.maxPending ?? 10_000), this.batchSize);
     this.retryDelayMs = positive('retryDelayMs', options.retryDelayMs ?? 500);
     this.retryMaxDelayMs = Math.max(options.retryMaxDelayMs ?? 10_000, this.retryDelayMs);
+    this.holdTimeoutMs = positive('holdTimeoutMs', options.holdTimeoutMs ?? 60_000);
     this.aheadDays = options.partitionDaysAhead ?? 7;
+    this.prepareDatabase = options.prepareDatabase === true;
+    this.force = options.force === true;
     this.concurrency = Math.floor(positive('concurrency', options.concurrency ?? 3));
     this.queryTimeoutMs = positive('queryTimeoutMs', options.queryTimeoutMs ?? 30_000);
     this.currentDelay = this.retryDelayMs;
+    this.diskDelay = this.retryDelayMs;
     this.returning = options.insertReturning ?? null;
     const lean = options.leanExecute === false ? null : enableLeanExecute();
     this.lean = lean?.enabled === true;
@@ -344,20 +471,32 @@ export class CdrWriter {
   }
 
   /**
-   * Opens the on-disk queue (finding batches a previous process left) and starts replaying them in
-   * the background if there are any. Does not connect to the database until there is work.
+   * Opens the on-disk queue (taking its lock, finding batches a previous process left, checking
+   * they belong to this database) and starts replaying them in the background if there are any.
+   * Does not connect to the database until there is work.
+   *
+   * @throws QueueLockedError when another live process holds the queue directory.
+   * @throws CdrQueueTargetError when the queue holds records of another database (without `force`).
    */
   static async open(options: CdrWriterOptions): Promise<CdrWriter> {
     const log = toLogCallback(options.logger);
     const disk = await DiskQueue.open({
       dir: options.queueDir,
       log,
+      owner: options.owner ?? 'cdr writer',
       ...(options.maxDiskBytes !== undefined ? { maxBytes: options.maxDiskBytes } : {}),
       ...(options.segmentBytes !== undefined ? { segmentBytes: options.segmentBytes } : {}),
     });
-    const writer = new CdrWriter(options, disk, log);
+    let target: QueueTarget | null = null;
+    try {
+      if (typeof options.db === 'string') target = await bindTarget(disk, databaseKey(options.db), options.sensor ?? null, options.force === true, log);
+    } catch (err) {
+      await disk.close();
+      throw err;
+    }
+    const writer = new CdrWriter(options, disk, log, target);
     if (disk.hasBacklog()) {
-      log('info', 'cdr writer: replaying on-disk queue left by a previous run', { bytes: disk.stats().bytes });
+      log('info', 'cdr writer: replaying the on-disk queue left by a previous run', { dir: disk.dir, records: disk.stats().records, bytes: disk.stats().bytes });
       void writer.kick();
     }
     return writer;
@@ -368,12 +507,22 @@ export class CdrWriter {
     const disk = this.disk.stats();
     return {
       ...this.counters,
+      dropped: this.counters.dropped + disk.torn_own_records,
+      lost_reasons: { ...this.lost, damaged_in_queue: disk.torn_own_records },
       truncated_fields: this.truncator.truncated,
       long_call_ids: this.truncator.callIdsCut,
       torn_records: disk.torn,
+      torn_bytes: disk.torn_bytes,
+      torn_lost_records: disk.torn_records,
       pending: this.pending.length,
       disk_bytes: disk.bytes,
       disk_backlog: this.disk.hasBacklog(),
+      queue_records: disk.records,
+      queue_own_records: disk.own_records,
+      queue_dir: this.disk.dir,
+      target_refused: this.targetRefused,
+      db_error: this.lastDbError,
+      disk_error: this.lastDiskError,
     };
   }
 
@@ -391,6 +540,7 @@ export class CdrWriter {
       await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));
     }
     if (this.closed) throw new CdrWriteError(CDR_WRITE_ERROR.closed, 'CdrWriter is closed');
+    this.counters.records++;
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ record, resolve, reject });
       if (this.pending.length >= this.batchSize) void this.kick();
@@ -410,9 +560,10 @@ export class CdrWriter {
   }
 
   /**
-   * Flushes everything in memory (to the database, or to disk if it is down), replays the on-disk
-   * backlog while the database accepts it (waiting up to `drainTimeoutMs` for it to come back), and
-   * releases resources. What cannot be replayed stays on disk for the next writer.
+   * Flushes everything in memory (to the database, or to the queue if it is down), replays the
+   * queue while the database accepts it (waiting up to `drainTimeoutMs` for it to come back), and
+   * releases resources. Records that neither took by the deadline are lost (counted, their
+   * `write()` rejected); what is in the queue stays there for the next writer.
    */
   async close(options: { drainTimeoutMs?: number } = {}): Promise<void> {
     if (this.closed) return;
@@ -424,22 +575,40 @@ export class CdrWriter {
         await new Promise<void>((resolve) => this.flightWaiters.push(resolve));
         continue;
       }
-      if (this.pending.length > 0 || this.spaceWaiters.length > 0) continue;
-      if (!this.disk.hasBacklog() || Date.now() >= deadline) break;
-      await sleep(Math.max(10, Math.min(this.retryAt - Date.now(), deadline - Date.now(), 200)));
+      const now = Date.now();
+      const wantsDrain = this.disk.hasBacklog() && this.targetRefused === null;
+      if (this.pending.length === 0 && this.spaceWaiters.length === 0 && (!wantsDrain || now >= deadline)) break;
+      if (now >= deadline && this.pending.length > 0) {
+        this.lose(this.pending.splice(0), 'not_stored', this.notStoredText());
+        for (const wake of this.spaceWaiters.splice(0)) wake();
+        continue;
+      }
+      await sleep(Math.max(10, Math.min(this.nextWake() - now, deadline - now, 200)));
     }
     this.closed = true;
     for (const wake of this.spaceWaiters.splice(0)) wake();
     if (this.flushTimer !== null) clearTimeout(this.flushTimer);
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
     await this.diskChain;
+    const backlog = this.disk.stats();
     await this.disk.close();
     if (this.ownsPool) await this.pool.end();
-    if (this.disk.hasBacklog()) {
-      this.log('warn', 'cdr writer closed with an on-disk backlog; the next writer on this queue replays it', {
-        disk_bytes: this.disk.stats().bytes,
+    if (backlog.records > 0 || this.disk.hasBacklog()) {
+      this.log('warn', 'cdr writer closed with records in the on-disk queue; the next writer on this queue replays them', {
+        dir: this.disk.dir,
+        records: backlog.records,
+        bytes: backlog.bytes,
       });
     }
+  }
+
+  /** When the pump has something to try again (database, queue, or a hold running out). */
+  private nextWake(): number {
+    const times = [this.retryAt, this.diskRetryAt];
+    if (this.stalledSince > 0) times.push(this.stalledSince + this.holdTimeoutMs);
+    const now = Date.now();
+    const future = times.filter((t) => t > now);
+    return future.length === 0 ? now : Math.min(...future);
   }
 
   /** Runs the pump unless it is running; every caller gets a promise for the current run. */
@@ -447,65 +616,134 @@ export class CdrWriter {
     this.running ??= this.pump().finally(() => {
       this.running = null;
       // With every flight slot busy, the next finishing flight kicks instead.
-      const ready = this.pending.length >= this.batchSize || (this.flushDue && this.pending.length > 0);
-      if (!this.closed && ready && this.inFlight < this.concurrency) void this.kick();
+      if (!this.closed && this.batchReady() && this.inFlight < this.concurrency && this.stalledSince === 0) void this.kick();
     });
     return this.running;
   }
 
+  private batchReady(): boolean {
+    return this.pending.length >= this.batchSize || (this.pending.length > 0 && (this.flushDue || this.closing));
+  }
+
+  private dbUsable(now: number): boolean {
+    return now >= this.retryAt && this.targetRefused === null;
+  }
+
   /**
-   * The single scheduler: sends full or due batches to the database (up to `concurrency` at once)
-   * or, while the database is down or the on-disk queue is not empty, to the queue; replays the
-   * queue when the database is up.
+   * The single scheduler. A batch goes to the database when the queue is empty and the database
+   * up (up to `concurrency` at once); otherwise to the queue, behind what waits there, so records
+   * reach the database in write order. When the queue cannot take it (full, or its disk failing)
+   * and the database is up, it goes to the database at once: order gives way to delivery. When
+   * neither can, it waits in memory (back-pressure) up to `holdTimeoutMs`, then is lost and
+   * counted. The queue is replayed whenever the database is up.
    */
   private async pump(): Promise<void> {
     for (;;) {
-      if (this.pending.length >= this.batchSize || (this.pending.length > 0 && (this.flushDue || this.closing))) {
-        if (this.disk.hasBacklog() || Date.now() < this.retryAt) {
-          await this.toDisk(this.takeBatch());
-          continue;
-        }
-        if (this.inFlight < this.concurrency) {
+      const now = Date.now();
+      if (this.batchReady()) {
+        const dbUp = this.dbUsable(now);
+        if (dbUp && (!this.disk.hasBacklog() || now < this.diskRetryAt)) {
+          if (this.inFlight >= this.concurrency) return;
           this.startFlight(this.takeBatch());
           continue;
         }
+        if (now >= this.diskRetryAt) {
+          const items = this.takeBatch();
+          const fate = await this.toDisk(items);
+          if (fate === 'ok') continue;
+          if (this.dbUsable(Date.now())) {
+            if (this.inFlight < this.concurrency) {
+              this.startFlight(items);
+              continue;
+            }
+            this.hold(items);
+            return;
+          }
+          if (fate === 'full') {
+            this.lose(items, 'queue_full', `the on-disk CDR queue is full (${this.disk.stats().bytes} bytes) and the database is unreachable`);
+            continue;
+          }
+          this.hold(items);
+        }
+        if (this.stalledSince === 0) this.stalledSince = now;
+        if (now - this.stalledSince >= this.holdTimeoutMs) {
+          this.lose(this.takeBatch(), 'not_stored', this.notStoredText());
+          continue;
+        }
+        this.scheduleRetry(this.nextWake());
         return;
       }
-      if (this.disk.hasBacklog()) {
-        if (Date.now() >= this.retryAt) {
+      if (this.disk.hasBacklog() && this.targetRefused === null) {
+        if (this.dbUsable(now)) {
           await this.replayOne();
           continue;
         }
-        this.scheduleRetry();
+        this.scheduleRetry(this.retryAt);
       }
       return;
     }
   }
 
-  private scheduleRetry(): void {
-    if (this.retryTimer !== null || this.closed) return;
+  /** Records nothing could take go back to the front of the line, due again. */
+  private hold(items: PendingItem[]): void {
+    this.pending.unshift(...items);
+    this.flushDue = true;
+  }
+
+  private notStoredText(): string {
+    return `neither the database (${this.lastDbError ?? 'unreachable'}) nor the on-disk queue (${this.lastDiskError ?? 'unavailable'}) took them`;
+  }
+
+  /** Records lost for good: counted by reason, logged, their `write()` rejected. */
+  private lose(items: PendingItem[], reason: keyof CdrLostReasons, text: string): void {
+    if (items.length === 0) return;
+    this.counters.dropped += items.length;
+    this.lost[reason] += items.length;
+    this.log('error', 'cdr writer: records lost, neither the database nor the on-disk queue could take them', { records: items.length, reason, detail: text });
+    const error = new CdrWriteError(reason === 'queue_full' ? CDR_WRITE_ERROR.queueOverflow : CDR_WRITE_ERROR.notStored, text);
+    for (const i of items) i.reject(error);
+    for (const wake of this.spaceWaiters.splice(0)) wake();
+  }
+
+  /** Something was stored: the writer is not stalled. */
+  private progressed(): void {
+    this.stalledSince = 0;
+  }
+
+  private scheduleRetry(at: number): void {
+    if (this.closed) return;
+    if (this.retryTimer !== null) {
+      if (this.retryTimerAt <= at) return;
+      clearTimeout(this.retryTimer);
+    }
+    this.retryTimerAt = at;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
       void this.kick();
-    }, Math.max(0, this.retryAt - Date.now()));
+    }, Math.max(0, at - Date.now()));
     this.retryTimer.unref();
   }
 
   private dbFailed(err: unknown, what: string): void {
-    // The database may come back restored or recreated: ask it again for sensor ids.
+    // The database may come back restored or recreated: ask it again for sensor ids and identity.
     this.sensors.clear();
+    this.ready = null;
     this.counters.db_errors++;
     this.counters.retries++;
     this.retryAt = Date.now() + this.currentDelay;
+    this.lastDbError = errorText(err);
     this.log('warn', `cdr writer: database unavailable during ${what}; queueing to disk`, {
-      error: errorText(err),
+      error: this.lastDbError,
       retry_in_ms: this.currentDelay,
+      queue: this.disk.dir,
     });
     this.currentDelay = Math.min(this.currentDelay * 2, this.retryMaxDelayMs);
   }
 
   private dbSucceeded(): void {
     this.currentDelay = this.retryDelayMs;
+    this.lastDbError = null;
+    this.progressed();
   }
 
   private takeBatch(): PendingItem[] {
@@ -532,30 +770,36 @@ export class CdrWriter {
     return run;
   }
 
-  /** One batch straight to the database; to disk if the database is unreachable. */
+  /** One batch straight to the database; to the queue if the database is unreachable. */
   private async flight(items: PendingItem[]): Promise<void> {
     const records = items.map((i) => i.record);
     try {
-      this.count(await this.insertBatch(records));
+      this.count(await this.insertBatch(records), true);
       this.dbSucceeded();
       for (const i of items) i.resolve();
     } catch (err) {
       if (isRetryableDbError(err)) {
         this.dbFailed(err, 'batch insert');
-        await this.toDisk(items);
+        if ((await this.toDisk(items)) !== 'ok') this.hold(items);
         return;
       }
       this.counters.db_errors++;
-      const outcome = await this.insertOneByOne(records, err);
+      const outcome = await this.insertOneByOne(records, err, true);
       const requeue: PendingItem[] = [];
+      const rejected: PendingItem[] = [];
       items.forEach((item, n) => {
         const result = outcome[n];
         if (result === 'ok') item.resolve();
         else if (result === 'queue') requeue.push(item);
-        else item.reject(new CdrWriteError(CDR_WRITE_ERROR.rejected, result ?? 'rejected'));
+        else {
+          rejected.push(item);
+          item.reject(new CdrWriteError(CDR_WRITE_ERROR.rejected, result ?? 'rejected'));
+        }
       });
+      this.counters.dropped += rejected.length;
+      this.lost.rejected += rejected.length;
       // The database went away meanwhile: these go first into the next flush, which goes to disk.
-      this.pending.unshift(...requeue);
+      if (requeue.length > 0) this.hold(requeue);
     }
   }
 
@@ -563,7 +807,7 @@ export class CdrWriter {
    * A non-retryable error in a batch: find the culprit(s) by inserting records alone. Returns per
    * record `'ok'`, `'queue'` (the database went away meanwhile) or the rejection text.
    */
-  private async insertOneByOne(records: CdrWriterRecord[], batchErr: unknown): Promise<string[]> {
+  private async insertOneByOne(records: CdrWriterRecord[], batchErr: unknown, own: boolean): Promise<string[]> {
     this.log('warn', 'cdr writer: batch rejected by the database; retrying records one by one', { error: errorText(batchErr) });
     const out: string[] = [];
     let down = false;
@@ -573,7 +817,7 @@ export class CdrWriter {
         continue;
       }
       try {
-        this.count(await this.insertBatch([record]));
+        this.count(await this.insertBatch([record]), own);
         out.push('ok');
       } catch (err) {
         if (isRetryableDbError(err)) {
@@ -583,7 +827,6 @@ export class CdrWriter {
           continue;
         }
         this.counters.db_errors++;
-        this.counters.dropped++;
         const text = errorText(err);
         this.log('error', 'cdr writer: record rejected by the database and dropped', { call_id: record.call_id, type: record.type, error: text });
         out.push(text);
@@ -592,46 +835,57 @@ export class CdrWriter {
     return out;
   }
 
-  private async toDisk(items: PendingItem[]): Promise<void> {
+  /**
+   * Appends a batch to the queue. `'ok'`: durable, the records' `write()` resolved. `'full'`: the
+   * queue is at its bound. `'error'`: the disk failed (nothing of the record stays on it); the
+   * queue is not tried again for a while. On anything but `'ok'` the items are left unsettled.
+   */
+  private async toDisk(items: PendingItem[]): Promise<'ok' | 'full' | 'error'> {
     const batch: DiskBatch = { v: 1, records: items.map((i) => i.record) };
-    let error: CdrWriteError | null = null;
     try {
       const payload = Buffer.from(JSON.stringify(batch));
-      if (await this.withDisk(() => this.disk.append(payload))) {
-        this.counters.queued_to_disk += items.length;
-        for (const i of items) i.resolve();
-        return;
-      }
-      error = new CdrWriteError(CDR_WRITE_ERROR.queueOverflow, 'on-disk CDR queue is full');
+      if (!(await this.withDisk(() => this.disk.append(payload, items.length)))) return 'full';
     } catch (err) {
-      error = new CdrWriteError(CDR_WRITE_ERROR.queueIo, `on-disk CDR queue write failed: ${errorText(err)}`);
+      const text = err instanceof Error ? `${(err as NodeJS.ErrnoException).code ?? 'ERROR'}: ${err.message}` : String(err);
+      if (this.lastDiskError === null) {
+        this.log('error', 'cdr writer: the on-disk queue cannot be written; records wait in memory for the database or for the disk', { error: text, queue: this.disk.dir });
+      }
+      this.lastDiskError = text;
+      this.diskRetryAt = Date.now() + this.diskDelay;
+      this.diskDelay = Math.min(this.diskDelay * 2, this.retryMaxDelayMs);
+      return 'error';
     }
-    this.counters.dropped += items.length;
-    this.log('error', 'cdr writer: records dropped, neither database nor on-disk queue could take them', {
-      records: items.length,
-      reason: error.code,
-      disk_bytes: this.disk.stats().bytes,
-    });
-    for (const i of items) i.reject(error);
+    if (this.lastDiskError !== null) this.log('info', 'cdr writer: the on-disk queue takes records again', { queue: this.disk.dir });
+    this.lastDiskError = null;
+    this.diskDelay = this.retryDelayMs;
+    this.counters.queued_to_disk += items.length;
+    this.progressed();
+    for (const i of items) i.resolve();
+    return 'ok';
   }
 
   private async replayOne(): Promise<void> {
-    let payload: Buffer | null;
+    let entry;
     try {
-      payload = await this.withDisk(() => this.disk.peek());
+      entry = await this.withDisk(() => this.disk.peek());
     } catch (err) {
       this.log('error', 'cdr writer: reading the on-disk queue failed', { error: errorText(err) });
       this.retryAt = Date.now() + this.retryMaxDelayMs;
       return;
     }
-    if (payload === null) return;
+    if (entry === null) return;
     let batch: DiskBatch;
     try {
-      batch = JSON.parse(payload.toString('utf8')) as DiskBatch;
+      batch = JSON.parse(entry.payload.toString('utf8')) as DiskBatch;
+      if (!Array.isArray(batch.records)) throw new Error('no records array');
     } catch (err) {
       // The checksum matched, so this is a writer bug, not a torn write: count and move on.
-      this.counters.dropped++;
-      this.log('error', 'cdr writer: undecodable on-disk batch skipped', { error: errorText(err) });
+      const n = Math.max(entry.records, 0);
+      if (entry.own) {
+        this.counters.dropped += n;
+        this.lost.damaged_in_queue += n;
+      } else this.counters.earlier_rejected += n;
+      this.log('error', 'cdr writer: undecodable on-disk batch skipped', { error: errorText(err), records: n });
       await this.withDisk(() => this.disk.ack());
       return;
     }
@@ -645,22 +899,91 @@ export class CdrWriter {
         return;
       }
       this.counters.db_errors++;
-      const outcome = await this.insertOneByOne(batch.records, err);
-      if (outcome.includes('queue')) return; // the database went away: retry the whole batch later
-      const ok = outcome.filter((o) => o === 'ok').length;
+      const results = await this.insertOneByOne(batch.records, err, entry.own);
+      if (results.includes('queue')) return; // the database went away: retry the whole batch later (idempotent)
+      const ok = results.filter((o) => o === 'ok').length;
+      const rejected = batch.records.length - ok;
       this.counters.replayed += ok;
+      if (entry.own) {
+        this.counters.dropped += rejected;
+        this.lost.rejected += rejected;
+      } else {
+        this.counters.earlier_replayed += ok;
+        this.counters.earlier_rejected += rejected;
+      }
       await this.withDisk(() => this.disk.ack());
       return;
     }
-    this.count(outcome);
+    this.count(outcome, entry.own);
     this.counters.replayed += batch.records.length;
+    if (!entry.own) this.counters.earlier_replayed += batch.records.length;
     await this.withDisk(() => this.disk.ack());
   }
 
-  /** Adds what a committed batch did to the counters. */
-  private count(outcome: BatchOutcome): void {
+  /** Adds what a committed batch did to the counters: this writer's records or earlier ones'. */
+  private count(outcome: BatchOutcome, own: boolean): void {
     this.counters.written += outcome.fresh;
     this.counters.already_present += outcome.present;
+    if (own) {
+      this.counters.this_run_new += outcome.fresh;
+      this.counters.this_run_present += outcome.present;
+    } else {
+      this.counters.earlier_new += outcome.fresh;
+      this.counters.earlier_present += outcome.present;
+    }
+  }
+
+  /**
+   * Before the first batch after a (re)connection: with `prepareDatabase`, create and migrate the
+   * database (once); then check that it is the database the queue belongs to. Any failure counts
+   * as the database being unavailable, so the records wait in the queue.
+   */
+  private ensureReady(): Promise<void> {
+    this.ready ??= this.prepare().catch((err: unknown) => {
+      this.ready = null;
+      if (isRetryableDbError(err)) throw err;
+      // A migration refused (schema too new, checksum) or an identity mismatch: an operator must
+      // act; meanwhile the records are safe in the queue.
+      throw Object.assign(new Error(`database not ready: ${errorText(err)}`), { code: 'CDR_DB_NOT_READY', fatal: true });
+    });
+    return this.ready;
+  }
+
+  private async prepare(): Promise<void> {
+    if (this.prepareDatabase && !this.migrated) {
+      if (this.url !== null) await ensureDatabase(this.url);
+      await migrate(this.pool, { logger: this.log });
+      this.migrated = true;
+      this.log('info', 'cdr writer: database reachable, schema up to date', { queue_records: this.disk.stats().records });
+    }
+    await this.checkIdentity();
+  }
+
+  /** Binds the queue to the database's identity, or refuses to deliver into another database. */
+  private async checkIdentity(): Promise<void> {
+    const target = this.target;
+    if (target === null) return;
+    let uuid: string | null = null;
+    try {
+      const [rows] = await this.pool.query<(RowDataPacket & { uuid: string })[]>(this.q('SELECT uuid FROM instance WHERE id = 1'));
+      uuid = rows[0]?.uuid ?? null;
+    } catch (err) {
+      // A database older than schema version 7 has no identity yet: the URL is all we know.
+      if ((err as { code?: unknown }).code !== 'ER_NO_SUCH_TABLE') throw err;
+    }
+    if (uuid === null || target.database_uuid === uuid) return;
+    if (target.database_uuid !== null && this.disk.hasBacklog() && !this.force) {
+      this.targetRefused =
+        `the queue ${this.disk.dir} holds records of the database with identity ${target.database_uuid}, ` +
+        `but ${target.database} is now the database ${uuid} (restored or recreated?): they are not replayed into it; ` +
+        'replay them on purpose with `sniffer queue replay --force`';
+      this.log('error', `cdr writer: ${this.targetRefused}`, {});
+      throw Object.assign(new Error(this.targetRefused), { code: 'CDR_QUEUE_TARGET' });
+    }
+    target.database_uuid = uuid;
+    await this.disk.writeTarget(target).catch((err: unknown) => {
+      this.log('warn', 'cdr writer: could not record the database identity in the queue', { error: String(err) });
+    });
   }
 
   /**
@@ -744,6 +1067,7 @@ export class CdrWriter {
    * records the database inserted and how many it already held, once committed.
    */
   private async insertBatch(records: CdrWriterRecord[]): Promise<BatchOutcome> {
+    await this.ensureReady();
     await this.ensureDays(records);
     const conn = await this.pool.getConnection();
     let broken = false;
@@ -882,6 +1206,23 @@ function sensorSpans(records: CdrWriterRecord[]): SensorSpans {
     }
   }
   return spans;
+}
+
+/**
+ * The queue's target for a writer to `key`: re-bound when the queue is empty (or `force`),
+ * kept when it already belongs to `key`, refused when it holds records of another database.
+ */
+async function bindTarget(disk: DiskQueue, key: string, sensor: string | null, force: boolean, log: LogCallback): Promise<QueueTarget> {
+  const stored = await disk.readTarget();
+  const backlog = disk.hasBacklog();
+  if (stored !== null && backlog && stored.database === key) return { ...stored, sensor: sensor ?? stored.sensor };
+  if (stored !== null && backlog && !force) throw new CdrQueueTargetError(disk.dir, stored, key, disk.stats().records);
+  if (stored !== null && backlog) log('warn', 'cdr writer: replaying a queue of another database into this one (force)', { queue: stored.database, database: key });
+  const target: QueueTarget = { database: key, database_uuid: null, sensor };
+  await disk.writeTarget(target).catch((err: unknown) => {
+    log('warn', 'cdr writer: could not record the queue target', { error: String(err) });
+  });
+  return target;
 }
 
 function positive(name: string, value: number): number {

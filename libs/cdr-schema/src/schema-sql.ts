@@ -362,6 +362,21 @@ export const SCHEMA_V6: readonly string[] = [
   ADD INDEX IF NOT EXISTS idx_duration (duration, start), ALGORITHM=INPLACE, LOCK=NONE`,
 ];
 
+/**
+ * Version 7 (issue 18): the database's own identity. An on-disk CDR queue records the identity of
+ * the database its records belong to and refuses to replay them into another one (a URL names a
+ * place, not a database: the same host and name may hold a restored or recreated database). The
+ * UUID is made by the server once, when the step runs; a copy of the database keeps it.
+ */
+export const SCHEMA_V7: readonly string[] = [
+  `CREATE TABLE IF NOT EXISTS instance (
+  id TINYINT UNSIGNED NOT NULL PRIMARY KEY,
+  uuid CHAR(36) CHARACTER SET ascii NOT NULL,
+  created DATETIME(6) NOT NULL
+) ${TABLE_OPTIONS}`,
+  'INSERT IGNORE INTO instance (id, uuid, created) VALUES (1, UUID(), UTC_TIMESTAMP(6))',
+];
+
 /** A partitioned table and the `DATETIME(6)` column its daily partitions follow. */
 export interface PartitionedTable {
   /** Table name. */

@@ -174,6 +174,7 @@ describe('CdrWriter on a real MariaDB', () => {
     const dead = await CdrWriter.open({ db: DEAD_URL, queueDir: dir, retryDelayMs: 60_000, flushIntervalMs: 10 });
     await dead.write(legacy);
     expect(dead.stats().queued_to_disk).toBe(1);
+    await dead.close(); // one writer per queue: the next one opens it after this one is gone
     const writer = await CdrWriter.open({ db: db.pool, queueDir: dir, flushIntervalMs: 20 });
     await Promise.all([complete, partial, zeros].map((c) => writer.write(c)));
     await writer.close();
@@ -358,10 +359,12 @@ describe('CdrWriter on a real MariaDB', () => {
     await Promise.all(calls.map((c) => dead.write(c)));
     expect(dead.stats()).toMatchObject({ queued_to_disk: 120, written: 0, dropped: 0, disk_backlog: true });
     expect(dead.stats().db_errors).toBeGreaterThanOrEqual(1);
-    // The writer is abandoned without close(), as if the process were killed.
+    // The writer ends while the database is still down (a killed writer: e2e cdr-delivery tests).
+    await dead.close();
+    expect(dead.stats()).toMatchObject({ queue_records: 120, queue_own_records: 120, records: 120, this_run_new: 0 });
     const revived = await CdrWriter.open({ db: db.pool, queueDir: dir });
     await revived.close();
-    expect(revived.stats()).toMatchObject({ replayed: 120, written: 120, disk_backlog: false });
+    expect(revived.stats()).toMatchObject({ replayed: 120, written: 120, earlier_replayed: 120, earlier_new: 120, records: 0, disk_backlog: false });
     const [rows] = await db.pool.query('SELECT COUNT(*) n, COUNT(DISTINCT call_id) d FROM cdr WHERE call_id LIKE ?', ['call-9___@%']);
     expect(rows).toEqual([{ n: 120, d: 120 }]);
   });
@@ -371,6 +374,7 @@ describe('CdrWriter on a real MariaDB', () => {
     const base = NOW - 1_000_000;
     const dead = await CdrWriter.open({ db: DEAD_URL, queueDir: dir, batchSize: 10, retryDelayMs: 60_000 });
     await Promise.all(Array.from({ length: 30 }, (_, i) => dead.write(makeCall(11_000 + i, base + i))));
+    await dead.close();
     const seg = readdirSync(dir).find((f) => f.endsWith('.seg'))!;
     const size = statSync(join(dir, seg)).size;
     truncateSync(join(dir, seg), size - 100); // the third batch loses its tail mid-write
