@@ -42,7 +42,42 @@ export function openPool(target: DbTarget, options: PoolOptions = {}): OpenedPoo
     enableKeepAlive: true,
     charset: 'utf8mb4_unicode_ci',
   });
+  pool.on('connection', (connection) => {
+    clearStatementTimerOnConnectionLoss(connection);
+  });
   return { pool, owned: true };
+}
+
+/** The parts of mysql2's internal connection and statement objects {@link clearStatementTimerOnConnectionLoss} touches. */
+interface MysqlConnectionInternals {
+  _command?: { queryTimeout?: NodeJS.Timeout | null } | null;
+  _notifyError?: (this: MysqlConnectionInternals, err: Error) => void;
+}
+
+/**
+ * A statement run with `timeout` (the CDR writer's 30 s) arms a timer when it starts. mysql2
+ * (3.24, and its master as of 2026-08) clears it when the result or an error packet arrives, but
+ * not when the connection dies under the statement (server killed, connection reset): its
+ * `_notifyError` fails the statement and forgets it with the timer still armed. That timer keeps
+ * the process alive for the rest of the timeout after everything else has ended (callscope issue
+ * 18, finding 7: a sniffer lingered ~30 s after its summary) and then fails the already failed
+ * statement a second time. Here each connection of the pool clears the timer of the statement it
+ * loses, before mysql2 fails it. If mysql2's internals change shape, nothing is wrapped;
+ * `test/linger.test.ts` then fails.
+ */
+function clearStatementTimerOnConnectionLoss(connection: object): void {
+  const conn = connection as MysqlConnectionInternals;
+  const notifyError = conn._notifyError;
+  if (typeof notifyError !== 'function') return;
+  conn._notifyError = function notifyErrorClearingTimer(this: MysqlConnectionInternals, err: Error): void {
+    const command = this._command;
+    const timer = command?.queryTimeout;
+    if (command && timer) {
+      clearTimeout(timer);
+      command.queryTimeout = null;
+    }
+    notifyError.call(this, err);
+  };
 }
 
 /**
