@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConnection, createPool } from 'mysql2/promise';
 import { CdrWriter, migrate } from '../src/index.js';
 import { makeCall, removeTempDirs, tempDir } from './helpers.js';
-import { PrivateMariaDb } from './private-mariadb.js';
+import { PrivateMariaDb } from '@callscope/testing';
 
 let server: PrivateMariaDb;
 beforeAll(async () => {

@@ -28,3 +28,6 @@ export type {
 } from './truth.js';
 export { oggPackets, pcmOf, runTool, snrDb } from './audio-oracle.js';
 export { isoFromEpoch, isoToMicros, parseCapinfosTime } from './truth-time.js';
+export { PrivateMariaDb } from './private-mariadb.js';
+export { SIP_CALLS_PCAP_START_SEC, sipCallsPcapCallId, writeSipCallsPcap } from './sip-calls-pcap.js';
+export type { SipCallsPcapOptions, SipCallsPcapResult } from './sip-calls-pcap.js';
