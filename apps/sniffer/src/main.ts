@@ -7,6 +7,7 @@
 import { runAnalyze } from './cli/analyze.cli.js';
 import { runConfig } from './cli/config.cli.js';
 import { runLive } from './cli/live.cli.js';
+import { runSchemaCommand } from './cli/migrate.cli.js';
 import { runPcap } from './cli/pcap.cli.js';
 import { runDaemon } from './cli/run.cli.js';
 import { runStats } from './cli/stats.cli.js';
@@ -25,6 +26,10 @@ commands:
   pcap --call-id ...  one call's packets from the spool as a pcap on stdout (sniffer pcap --help)
   config              every setting (type, default, environment variable) and the effective,
                       redacted configuration
+  migrate             create the CDR database if missing and apply pending schema migrations
+                      (--db <mysql-url> or config db.url; sniffer migrate --help)
+  status              the database's schema status as one JSON line (sniffer status --help)
+  retention --keep-days N   drop CDR partitions older than N days (sniffer retention --help)
 
 Run a command with --help for its options. Every option takes --name=value or --name value.
 
@@ -47,6 +52,10 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
       return runConfig(rest, { stdout: process.stdout, stderr: process.stderr, env: process.env });
     case 'pcap':
       return runPcap(rest, { stdout: process.stdout, stderr: process.stderr, env: process.env });
+    case 'migrate':
+    case 'status':
+    case 'retention':
+      return runSchemaCommand(command, rest, { stdout: process.stdout, stderr: process.stderr, env: process.env });
     case undefined:
       process.stderr.write(`sniffer: no command given\n\n${USAGE}\n`);
       return ExitCode.Usage;
