@@ -204,7 +204,7 @@ process.on('SIGTERM', () => void stopAll(0));
 const common = { CALLSCOPE_DB_URL: dbUrl };
 startChild(
   'sniffer',
-  [app('sniffer'), 'run', ...sources, '--db', dbUrl, '--spool', spoolDir, '--control', control, '--sensor', sensorName],
+  [app('sniffer'), 'run', ...sources, '--db', dbUrl, '--queue-dir', join(home, 'cdr-queue'), '--spool', spoolDir, '--control', control, '--sensor', sensorName],
   common,
 );
 startChild('manager-api', [app('manager-api'), '--config', managerConfig], common);

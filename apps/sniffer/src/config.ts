@@ -24,7 +24,7 @@ export interface SnifferConfig {
   rtp: { acceptFromSipSource: boolean };
   decode: { vxlanPorts: number[]; tzspPorts: number[]; hepPorts: number[]; maxTunnelDepth: number };
   calls: { maxOpen: number; noAnswerTimeoutS: number; rtpTimeoutS: number; absoluteTimeoutS: number; byeTimeoutS: number };
-  db: { url: string; batchSize: number; batchMs: number; queueDir: string; queueMaxMb: number };
+  db: { url: string; batchSize: number; batchMs: number; queueDir: string; queueMaxMb: number; waitS: number; holdS: number };
   spool: { dir: string; mode: SpoolMode; maxSizeGb: number; maxAgeDays: number; compress: boolean };
   log: { level: LogLevel; pretty: boolean | null };
 }
@@ -219,7 +219,7 @@ export const snifferConfigSchema: ConfigSchema<SnifferConfig> = {
     db: {
       type: 'object',
       additionalProperties: false,
-      required: ['url', 'batchSize', 'batchMs', 'queueDir', 'queueMaxMb'],
+      required: ['url', 'batchSize', 'batchMs', 'queueDir', 'queueMaxMb', 'waitS', 'holdS'],
       properties: {
         url: {
           type: 'string',
@@ -229,8 +229,25 @@ export const snifferConfigSchema: ConfigSchema<SnifferConfig> = {
         },
         batchSize: { type: 'integer', minimum: 1, maximum: 10_000, default: 500, description: 'CDRs per multi-row INSERT.' },
         batchMs: { type: 'integer', minimum: 1, default: 200, description: 'Flush a partial batch after this many ms.' },
-        queueDir: { type: 'string', minLength: 1, default: 'var/cdr-queue', description: 'On-disk queue used while the database is down.' },
-        queueMaxMb: { type: 'integer', minimum: 1, default: 1024, description: 'Queue cap; CDRs beyond it are counted as dropped.' },
+        queueDir: {
+          type: 'string',
+          minLength: 1,
+          default: 'var/cdr-queue',
+          description: 'On-disk queue of CDRs the database could not take yet (relative paths: from the current directory). One writer per directory; replayed by the next run, or by `sniffer queue replay`.',
+        },
+        queueMaxMb: { type: 'integer', minimum: 1, default: 1024, description: 'Queue cap; CDRs beyond it while the database is down are lost and counted.' },
+        waitS: {
+          type: 'integer',
+          minimum: 0,
+          default: 60,
+          description: 'analyze: how long to wait at the end for the database to take the queued CDRs (--db-wait); also how long CDRs that neither the database nor the queue takes may wait in memory.',
+        },
+        holdS: {
+          type: 'integer',
+          minimum: 1,
+          default: 60,
+          description: 'live/run: how long CDRs that neither the database nor the queue (disk failing) takes wait in memory before they are lost (counted).',
+        },
       },
     },
     spool: {

@@ -21,7 +21,8 @@ const captures = corpusCaptures();
 let conn: Connection;
 
 beforeAll(async () => {
-  const sink = await CdrSink.open({ url, queueDir: mkdtempSync(join(tmpdir(), 'callscope-q-')), batchSize: 500, batchMs: 50, queueMaxMb: 64, logger: silent });
+  const { sink, unreachable } = await CdrSink.open({ url, queueDir: mkdtempSync(join(tmpdir(), 'callscope-q-')), batchSize: 500, batchMs: 50, queueMaxMb: 64, holdS: 10, sensor: 'corpus', owner: 'test', logger: silent });
+  expect(unreachable).toBeNull();
   for (const c of captures) {
     const options = { ...DEFAULT_PIPELINE_OPTIONS, calls: { ...DEFAULT_PIPELINE_OPTIONS.calls, sensor: c.name }, registers: { ...DEFAULT_PIPELINE_OPTIONS.registers, sensor: c.name } };
     const pipeline = new PacketPipeline(options, {
@@ -37,9 +38,11 @@ beforeAll(async () => {
     });
     pipeline.finish();
   }
-  const stats = await sink.close();
+  const { stats, delivery } = await sink.close();
   expect(sink.failed).toBe(0);
   expect(stats.dropped).toBe(0);
+  expect(delivery).toMatchObject({ lost: 0, queued: 0 });
+  expect(delivery.in_database).toBe(delivery.records);
   conn = await createConnection({ uri: url });
 }, 120_000);
 

@@ -260,7 +260,7 @@ describe('db settings (MariaDB)', () => {
     const configured = await analyze([corpus('cancel-487.pcap')], { db: { url }, log: { level: 'error' } });
     expect(configured.code).toBe(ExitCode.Ok);
     expect(configured.stderr).toContain('(config db.url; --no-db to skip)');
-    expect(configured.stderr).toContain('database: 1 new rows, 0 already present');
+    expect(configured.stderr).toMatch(/database: 1 records of this run: 1 in the database \(1 new, 0 already present\), 0 wait in the queue \S+, 0 lost/);
     expect(await countCdrs(url)).toBe(1);
     const skipped = await analyze([corpus('cancel-487.pcap'), '--no-db'], { db: { url } });
     expect(skipped.stderr).not.toMatch(/^database:/m);
@@ -272,7 +272,7 @@ describe('db settings (MariaDB)', () => {
   test('db.url from CALLSCOPE_DB_URL applies too', async () => {
     const url = freshDatabase();
     const r = await analyze([corpus('reject-486-busy.pcap')], { log: { level: 'error' } }, { CALLSCOPE_DB_URL: url });
-    expect(r.stderr).toContain('database: 1 new rows, 0 already present');
+    expect(r.stderr).toContain('1 in the database (1 new, 0 already present)');
     expect(await countCdrs(url)).toBe(1);
   }, 60_000);
 
@@ -280,8 +280,8 @@ describe('db settings (MariaDB)', () => {
     const capture = corpus('busy-hour-a.pcap');
     const batched = await analyze([capture, '--db', freshDatabase()], { log: { level: 'error' } });
     const single = await analyze([capture, '--db', freshDatabase()], { db: { batchSize: 1 }, log: { level: 'error' } });
-    expect(batched.stderr).toMatch(/database: 200 new rows, 0 already present, in ([1-9]|[1-9]\d) transactions/);
-    expect(single.stderr).toContain('database: 200 new rows, 0 already present, in 200 transactions');
+    expect(batched.stderr).toMatch(/database: 200 records of this run: 200 in the database \(200 new, 0 already present\).*; ([1-9]|[1-9]\d) transactions/);
+    expect(single.stderr).toMatch(/200 in the database \(200 new, 0 already present\).*; 200 transactions/);
   }, 120_000);
 
   test('log.level and log.pretty: what the database writer logs reaches stderr as configured', async () => {

@@ -81,7 +81,7 @@ export async function startGuiStack(options: GuiStackOptions): Promise<GuiStack>
     await conn.end();
   }
   if (options.captures.length > 0) {
-    execFileSync(process.execPath, [bundle('sniffer'), 'analyze', ...options.captures, '--db', dbUrl, '--spool', spoolDir, '--sensor', sensorName, '--format', 'jsonl'], {
+    execFileSync(process.execPath, [bundle('sniffer'), 'analyze', ...options.captures, '--db', dbUrl, '--queue-dir', join(dir, 'cdr-queue'), '--spool', spoolDir, '--sensor', sensorName, '--format', 'jsonl'], {
       stdio: ['ignore', 'ignore', 'pipe'],
       maxBuffer: 64 * 1024 * 1024,
     });

@@ -502,6 +502,23 @@ export class CdrWriter {
     return writer;
   }
 
+  /**
+   * Tries the database now (creating and migrating it with `prepareDatabase`, checking it is the
+   * queue's database): `null` when it is ready, else why not. A failure is an outage like any
+   * other: records go to the queue and the database is tried again with backoff. Callers use it
+   * to tell the operator at start that the database is away.
+   */
+  async connect(): Promise<string | null> {
+    try {
+      await this.ensureReady();
+      this.dbSucceeded();
+      return null;
+    } catch (err) {
+      this.dbFailed(err, 'start');
+      return errorText(err);
+    }
+  }
+
   /** Counters and gauges. */
   stats(): CdrWriterStats {
     const disk = this.disk.stats();

@@ -2,7 +2,7 @@
 // and restarted; every acknowledged CDR must be in the database exactly once afterwards.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConnection, createPool } from 'mysql2/promise';
-import { CdrWriter, migrate } from '../src/index.js';
+import { CdrWriter, LATEST_SCHEMA_VERSION, migrate, readQueueTarget } from '../src/index.js';
 import { makeCall, removeTempDirs, tempDir } from './helpers.js';
 import { PrivateMariaDb } from '@callscope/testing';
 
@@ -102,4 +102,22 @@ describe('database outage (private mariadbd, SIGKILL + restart)', () => {
       await pool.end();
     }
   }, 40_000);
+
+  it('starts while the database is down: records wait in the queue; when it appears it is created, migrated, and takes them all (issue 18, finding 5)', async () => {
+    await server.stop();
+    const url = server.url('cdr_born_late');
+    const queueDir = tempDir('late');
+    const writer = await CdrWriter.open({ db: url, queueDir, batchSize: 50, flushIntervalMs: 10, retryDelayMs: 100, retryMaxDelayMs: 300, prepareDatabase: true, sensor: 'late' });
+    expect(await writer.connect()).toMatch(/ECONNREFUSED/);
+    const base = Date.now() - 3_600_000;
+    await Promise.all(Array.from({ length: 300 }, (_, i) => writer.write(makeCall(60_000 + i, base + i))));
+    expect(writer.stats()).toMatchObject({ records: 300, queued_to_disk: 300, queue_own_records: 300, this_run_new: 0 });
+    await server.start();
+    await writer.close({ drainTimeoutMs: 30_000 });
+    expect(writer.stats()).toMatchObject({ records: 300, this_run_new: 300, this_run_present: 0, queue_records: 0, dropped: 0 });
+    expect(await server.query('SELECT COUNT(*) n, COUNT(DISTINCT call_id) d FROM cdr', 'cdr_born_late')).toEqual([{ n: 300, d: 300 }]);
+    expect(await server.query('SELECT MAX(version) v FROM schema_migrations', 'cdr_born_late')).toEqual([{ v: LATEST_SCHEMA_VERSION }]);
+    const uuid = (await server.query('SELECT uuid FROM instance', 'cdr_born_late'))[0]?.['uuid'];
+    expect(await readQueueTarget(queueDir)).toEqual({ database: `127.0.0.1:${server.port}/cdr_born_late`, database_uuid: uuid, sensor: 'late' });
+  }, 60_000);
 });

@@ -18,6 +18,10 @@ export interface AnalyzeArgs {
   sensor: string | null;
   /** `--stats <file>`: write every counter of the run as one JSON object there (`-`: stderr). */
   stats: string | null;
+  /** `--queue-dir <dir>`: the CDR queue, else config `db.queueDir`. */
+  queueDir: string | null;
+  /** `--db-wait <s>`: how long to wait for the database at the end, else config `db.waitS`. */
+  dbWaitS: number | null;
 }
 
 export const ANALYZE_USAGE = `usage: sniffer analyze <file.pcap|.pcapng|.gz>... [options]
@@ -31,6 +35,11 @@ options (--name=value and --name value both work):
   --db <mysql-url>       also write the records to MySQL/MariaDB (e.g. mysql://root@127.0.0.1/callscope);
                          default: config db.url when the config file or environment sets it
   --no-db                write no database even if the config sets db.url
+  --queue-dir <dir>      on-disk queue for records the database cannot take yet (default: config
+                         db.queueDir, var/cdr-queue under the current directory); one run per queue
+  --db-wait <seconds>    at the end, wait this long for the database to take the queued records
+                         (default: config db.waitS, 60; 0: do not wait); the database may also be
+                         down at the start: records wait in the queue and are delivered when it appears
   --spool <dir>          also keep each call's packets as pcap under <dir>;
                          default: config spool.dir when the config file or environment sets it
   --no-spool             keep no packets even if the config sets spool.dir
@@ -42,8 +51,11 @@ options (--name=value and --name value both work):
   --stats <file>         write every counter of the run (what became of each packet, by reason;
                          capture damage; spool and database) as one JSON object to <file> (- : stderr)
 
-exit codes: 0 done; 1 internal error on some packets (skipped, reported); 2 bad usage or configuration;
-            3 a file could not be read (the others were still analysed); 4 the database or spool failed`;
+exit codes: 0 done (with --db: every record in the database); 1 internal error on some packets (skipped,
+            reported); 2 bad usage or configuration; 3 a file could not be read (the others were still
+            analysed); 4 the database or spool failed: records lost (the summary says how many and why),
+            or the queue is another run's or another database's; 8 records wait in the queue (none
+            lost; the summary says how many and where)`;
 
 const ANALYZE_OPTIONS: OptionSpecs = {
   help: { type: 'boolean', short: 'h' },
@@ -58,6 +70,8 @@ const ANALYZE_OPTIONS: OptionSpecs = {
   progress: { type: 'boolean' },
   'no-progress': { type: 'boolean' },
   stats: { type: 'string' },
+  'queue-dir': { type: 'string' },
+  'db-wait': { type: 'string' },
 };
 
 /** Parses `analyze` arguments (after the subcommand); throws {@link UsageError} with a message. */
@@ -77,7 +91,14 @@ export function parseAnalyzeArgs(argv: readonly string[]): AnalyzeArgs {
     config: stringOption(parsed, 'config'),
     sensor: stringOption(parsed, 'sensor'),
     stats: stringOption(parsed, 'stats'),
+    queueDir: stringOption(parsed, 'queue-dir'),
+    dbWaitS: null,
   };
+  const wait = stringOption(parsed, 'db-wait');
+  if (wait !== null) {
+    if (!/^\d+(\.\d+)?$/.test(wait)) throw new UsageError(`--db-wait must be a number of seconds, not "${wait}"`);
+    out.dbWaitS = Number(wait);
+  }
   if (out.db !== null && out.noDb) throw new UsageError('--db and --no-db contradict each other');
   if (out.spool !== null && out.noSpool) throw new UsageError('--spool and --no-spool contradict each other');
   if (out.spoolRetention && out.noSpool) throw new UsageError('--spool-retention needs a spool, not --no-spool');

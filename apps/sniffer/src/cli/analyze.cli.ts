@@ -2,7 +2,9 @@ import { stat, writeFile } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { readCaptureFile } from '@callscope/pcap-store';
 import { ConfigError, createLogger, redactUrlPassword, type DeepReadonly, type PinoLikeLogger } from '@callscope/runtime';
-import { CdrSink } from '../output/cdr-sink.js';
+import { CdrSink, describeDelivery, type CdrDelivery } from '../output/cdr-sink.js';
+import { CdrQueueTargetError, QueueLockedError, type CdrWriterStats } from '@callscope/cdr-schema';
+import { resolve } from 'node:path';
 import { CallSpool } from '../output/call-spool.js';
 import { loadSnifferConfig, type LoadedSnifferConfig, type SnifferConfig } from '../config.js';
 import { PacketPipeline, type PipelineOptions, type PipelineStats } from '@callscope/call-engine';
@@ -48,16 +50,45 @@ export function pipelineOptionsFrom(config: DeepReadonly<SnifferConfig>, sensor:
   };
 }
 
-/** The CDR writer of `--db <url>`, batched and queued as the config's `db` section says. */
-export function openCdrSink(config: DeepReadonly<SnifferConfig>, url: string, logger: { child(b: object): PinoLikeLogger }): Promise<CdrSink> {
-  return CdrSink.open({
-    url,
-    queueDir: config.db.queueDir,
-    batchSize: config.db.batchSize,
-    batchMs: config.db.batchMs,
-    queueMaxMb: config.db.queueMaxMb,
-    logger: logger.child({ component: 'cdr-writer' }),
-  });
+/**
+ * The CDR writer of `--db <url>`, batched and queued as the config's `db` section says, its queue
+ * in `queueDir` (else config `db.queueDir`). The database may be down: then the command is told
+ * (`say`) and records wait in the queue. A queue held by another writer, or holding another
+ * database's records, is refused: `say` gets why and the result is {@link ExitCode.Storage}.
+ */
+export async function openCdrSink(
+  command: 'analyze' | 'live' | 'run',
+  config: DeepReadonly<SnifferConfig>,
+  url: string,
+  opts: { queueDir: string | null; sensor: string; holdS: number },
+  logger: { child(b: object): PinoLikeLogger },
+  say: (msg: string) => void,
+): Promise<CdrSink | ExitCode> {
+  const queueDir = resolve(opts.queueDir ?? config.db.queueDir);
+  try {
+    const { sink, unreachable } = await CdrSink.open({
+      url,
+      queueDir,
+      batchSize: config.db.batchSize,
+      batchMs: config.db.batchMs,
+      queueMaxMb: config.db.queueMaxMb,
+      holdS: opts.holdS,
+      sensor: opts.sensor,
+      owner: `sniffer ${command}`,
+      logger: logger.child({ component: 'cdr-writer' }),
+    });
+    if (unreachable !== null) {
+      say(`sniffer ${command}: database ${redactUrlPassword(url)} unreachable (${unreachable}): records go to the queue ${queueDir} and are delivered when it is back`);
+    }
+    return sink;
+  } catch (err) {
+    if (err instanceof QueueLockedError || err instanceof CdrQueueTargetError) {
+      say(`sniffer ${command}: ${err.message}`);
+      return ExitCode.Storage;
+    }
+    say(`sniffer ${command}: CDR queue ${queueDir}: ${err instanceof Error ? err.message : String(err)}`);
+    return ExitCode.Storage;
+  }
 }
 
 /**
@@ -130,13 +161,12 @@ export async function runAnalyze(argv: readonly string[], io: AnalyzeIo): Promis
   if (dbTarget?.from === 'config') say(`sniffer analyze: ${describeConfigTarget('db.url', dbTarget)}`);
   if (spoolTarget?.from === 'config') say(`sniffer analyze: ${describeConfigTarget('spool.dir', spoolTarget)}`);
   let db: CdrSink | null = null;
+  const dbWaitS = args.dbWaitS ?? config.db.waitS;
   if (dbTarget !== null) {
-    try {
-      db = await openCdrSink(config, dbTarget.value, logger);
-    } catch (err) {
-      say(`sniffer analyze: database ${redactUrlPassword(dbTarget.value)}: ${err instanceof Error ? err.message : String(err)}`);
-      return ExitCode.Storage;
-    }
+    // Records neither the database nor the queue takes wait as long as analyze waits at the end.
+    const opened = await openCdrSink('analyze', config, dbTarget.value, { queueDir: args.queueDir, sensor, holdS: Math.max(dbWaitS, 1) }, logger, say);
+    if (typeof opened === 'number') return opened;
+    db = opened;
   }
   // Offline analysis keeps everything it writes unless asked: retention would delete the calls of
   // an old capture (or of a large one) as soon as they are written.
@@ -211,18 +241,19 @@ export async function runAnalyze(argv: readonly string[], io: AnalyzeIo): Promis
     say(`spool: ${st.packetsWritten} packets written to ${spoolTarget?.value ?? ''} in ${st.filesCreated} files (${st.bytesWritten} bytes)` + (dropped > 0 ? `, ${dropped} packets dropped: ${JSON.stringify(st.packetsDropped)}` : ''));
     if (st.writeErrors > 0) exit = ExitCode.Storage;
   }
-  let dbStats: Awaited<ReturnType<CdrSink['close']>> | null = null;
+  let dbStats: (CdrWriterStats & { this_run: CdrDelivery; earlier: CdrDelivery['earlier']; queue: CdrDelivery['queue'] }) | null = null;
   if (db !== null) {
-    const stats = await db.close();
-    dbStats = stats;
+    const { stats, delivery } = await db.close(dbWaitS * 1000, (st, leftMs) => {
+      say(`waiting for the database to take ${st.queue_records + st.pending} queued records (${Math.ceil(leftMs / 1000)} s left, --db-wait)`);
+    });
+    dbStats = { ...stats, this_run: delivery, earlier: delivery.earlier, queue: delivery.queue };
     say(
-      `database: ${stats.written} new rows, ${stats.already_present} already present, in ${stats.batches} transactions` +
-        (stats.long_call_ids > 0 ? `, ${stats.long_call_ids} Call-IDs over 1024 characters stored cut (keyed by the whole Call-ID's hash)` : '') +
-        (stats.queued_to_disk > 0 ? `, ${stats.queued_to_disk} went through the on-disk queue` : '') +
-        (stats.disk_backlog ? ', some are still queued on disk (the database was unreachable) and will be replayed by the next run' : '') +
-        (db.failed > 0 ? `, ${db.failed} could not be stored: ${db.lastError?.message ?? ''}` : ''),
+      describeDelivery(delivery) +
+        `; ${stats.batches} transactions` +
+        (stats.long_call_ids > 0 ? `; ${stats.long_call_ids} Call-IDs over 1024 characters stored cut (keyed by the whole Call-ID's hash)` : ''),
     );
-    if (db.failed > 0) exit = ExitCode.Storage;
+    if (delivery.lost > 0) exit = ExitCode.Storage;
+    else if (delivery.queue.records > 0 && exit === ExitCode.Ok) exit = ExitCode.Queued;
   }
   if (args.stats !== null) {
     const doc = {

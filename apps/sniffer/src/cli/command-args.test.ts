@@ -65,18 +65,19 @@ describe('parseCommandArgs', () => {
 
 describe('command parsers keep every flag', () => {
   it('analyze', () => {
-    expect(parseAnalyzeArgs(['a.pcap', '--format=table', '--db', 'mysql://x@y/z', '--spool=/s', '--spool-retention', '--sensor=s1', '--config', 'c.json', '--no-progress', 'b.pcap', '--stats', 's.json'])).toEqual({
+    expect(parseAnalyzeArgs(['a.pcap', '--format=table', '--db', 'mysql://x@y/z', '--spool=/s', '--spool-retention', '--sensor=s1', '--config', 'c.json', '--no-progress', 'b.pcap', '--stats', 's.json', '--queue-dir=/q', '--db-wait', '2.5'])).toEqual({
       files: ['a.pcap', 'b.pcap'], format: 'table', db: 'mysql://x@y/z', noDb: false, spool: '/s', noSpool: false, spoolRetention: true, progress: false, config: 'c.json', sensor: 's1',
-      stats: 's.json',
+      stats: 's.json', queueDir: '/q', dbWaitS: 2.5,
     });
+    expect(usageError(() => parseAnalyzeArgs(['a.pcap', '--db-wait=soon']))).toBe('--db-wait must be a number of seconds, not "soon"');
     expect(usageError(() => parseAnalyzeArgs(['--format', 'xml', 'a.pcap']))).toBe('--format must be jsonl or table, not "xml"');
     expect(usageError(() => parseAnalyzeArgs(['--format=table']))).toBe('no capture file given');
     expect(usageError(() => parseAnalyzeArgs(['a.pcap', '--db=mysql://x@y/z', '--no-db']))).toBe('--db and --no-db contradict each other');
   });
 
   it('live', () => {
-    expect(parseLiveArgs(['-i', 'eth0', '--interface=eth1', '--filter=udp', '--db=mysql://x@y/z', '--spool', '/s', '--sensor=s', '--config=c', '--duration=2.5', '--quiet'])).toEqual({
-      interfaces: ['eth0', 'eth1'], filter: 'udp', db: 'mysql://x@y/z', noDb: false, spool: '/s', noSpool: false, sensor: 's', config: 'c', durationS: 2.5, quiet: true,
+    expect(parseLiveArgs(['-i', 'eth0', '--interface=eth1', '--filter=udp', '--db=mysql://x@y/z', '--spool', '/s', '--sensor=s', '--config=c', '--duration=2.5', '--quiet', '--queue-dir', '/q'])).toEqual({
+      interfaces: ['eth0', 'eth1'], filter: 'udp', db: 'mysql://x@y/z', noDb: false, spool: '/s', noSpool: false, sensor: 's', config: 'c', durationS: 2.5, quiet: true, queueDir: '/q',
     });
     expect(usageError(() => parseLiveArgs(['--duration=0']))).toBe('--duration must be a positive number of seconds, not "0"');
     expect(usageError(() => parseLiveArgs(['--duration', 'soon']))).toBe('--duration must be a positive number of seconds, not "soon"');

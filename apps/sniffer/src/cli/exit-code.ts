@@ -11,7 +11,10 @@ export const ExitCode = {
   Usage: 2,
   /** A capture file could not be read (analyze goes on with the other files). */
   InputFile: 3,
-  /** The database or the spool failed. */
+  /**
+   * The database or the spool failed: records of this run were lost (not in the database, not
+   * in the queue), or the CDR queue is held by another writer or belongs to another database.
+   */
   Storage: 4,
   /** `live`: capture through libpcap is not available here (the message says why). */
   LiveUnavailable: 5,
@@ -19,6 +22,12 @@ export const ExitCode = {
   NoSuchCall: 6,
   /** `stats`: no sensor daemon answers on the control socket (the message says what to check). */
   NoDaemon: 7,
+  /**
+   * Records wait in the on-disk CDR queue: nothing is lost, but the database did not take every
+   * record of this run (or of the queue) in time; the next run on the queue or
+   * `sniffer queue replay` delivers them.
+   */
+  Queued: 8,
 } as const;
 
 /** One of the values of {@link ExitCode}. */

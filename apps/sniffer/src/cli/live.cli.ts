@@ -2,7 +2,7 @@ import { ConfigError, createLogger, redactUrlPassword } from '@callscope/runtime
 import { LiveCapture, loadLiveCaptureBinding } from '@callscope/live-capture';
 import { interfaceFilter } from '../sources/interface-source.js';
 import { loadSnifferConfig, type LoadedSnifferConfig } from '../config.js';
-import type { CdrSink } from '../output/cdr-sink.js';
+import { describeDelivery, type CdrSink } from '../output/cdr-sink.js';
 import { LineOutput } from '../output/line-output.js';
 import { PacketPipeline } from '@callscope/call-engine';
 import { openCdrSink, openSpool, pipelineOptionsFrom, type AnalyzeIo } from './analyze.cli.js';
@@ -23,6 +23,8 @@ options (--name=value and --name value both work):
   --db <mysql-url>         write CDRs to MySQL/MariaDB (default: config db.url when the config file
                            or environment sets it)
   --no-db                  write no database even if the config sets db.url
+  --queue-dir <dir>        on-disk queue for CDRs the database cannot take yet (default: config
+                           db.queueDir); the database may be down at start: CDRs wait there
   --spool <dir>            keep each call's packets as pcap under <dir> (default: config spool.dir
                            when set there; mode, compression and retention limits from config
                            spool.*; live capture never waits: drops are counted)
@@ -32,7 +34,8 @@ options (--name=value and --name value both work):
   --duration <seconds>     stop by itself after this long
   --quiet                  no jsonl on stdout (with --db)
 
-exit codes: 0 stopped; 2 bad usage or configuration; 4 the database failed;
+exit codes: 0 stopped; 2 bad usage or configuration; 4 CDRs lost, or the queue is another
+            writer's or another database's;
             5 live capture unavailable (says why)`;
 
 interface LiveArgs {
@@ -46,6 +49,7 @@ interface LiveArgs {
   config: string | null;
   durationS: number | null;
   quiet: boolean;
+  queueDir: string | null;
 }
 
 const LIVE_OPTIONS: OptionSpecs = {
@@ -60,6 +64,7 @@ const LIVE_OPTIONS: OptionSpecs = {
   config: { type: 'string' },
   duration: { type: 'string' },
   quiet: { type: 'boolean' },
+  'queue-dir': { type: 'string' },
 };
 
 /** Parses `live` arguments (after the subcommand); throws {@link UsageError} with a message. */
@@ -81,6 +86,7 @@ export function parseLiveArgs(argv: readonly string[]): LiveArgs {
     config: stringOption(parsed, 'config'),
     durationS,
     quiet: flagOption(parsed, 'quiet'),
+    queueDir: stringOption(parsed, 'queue-dir'),
   };
   if (a.db !== null && a.noDb) throw new UsageError('--db and --no-db contradict each other');
   if (a.spool !== null && a.noSpool) throw new UsageError('--spool and --no-spool contradict each other');
@@ -127,12 +133,9 @@ export async function runLive(argv: readonly string[], io: AnalyzeIo & { signals
   if (spoolTarget?.from === 'config') say(`sniffer live: ${describeConfigTarget('spool.dir', spoolTarget)}`);
   let db: CdrSink | null = null;
   if (dbTarget !== null) {
-    try {
-      db = await openCdrSink(config, dbTarget.value, logger);
-    } catch (err) {
-      say(`sniffer live: database ${redactUrlPassword(dbTarget.value)}: ${err instanceof Error ? err.message : String(err)}`);
-      return ExitCode.Storage;
-    }
+    const opened = await openCdrSink('live', config, dbTarget.value, { queueDir: args.queueDir, sensor, holdS: config.db.holdS }, logger, say);
+    if (typeof opened === 'number') return opened;
+    db = opened;
   }
   const out = args.quiet ? null : new LineOutput(io.stdout);
   const emit = (r: CallRecord | RegisterRecord) => {
@@ -206,9 +209,9 @@ export async function runLive(argv: readonly string[], io: AnalyzeIo & { signals
   }
   logger.info({ captures: captures.map((c) => c.stats()), statsBeat, pipeline: pipeline.stats() }, 'live capture stopped');
   if (db !== null) {
-    const stats = await db.close();
-    say(`database: ${stats.written} new rows, ${stats.already_present} already present` + (db.failed > 0 ? `, ${db.failed} could not be stored` : ''));
-    if (db.failed > 0) return ExitCode.Storage;
+    const { delivery } = await db.close();
+    say(describeDelivery(delivery));
+    if (delivery.lost > 0) return ExitCode.Storage;
   }
   return ExitCode.Ok;
 }

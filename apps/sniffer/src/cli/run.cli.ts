@@ -36,6 +36,8 @@ options (--name=value and --name value both work; each has a config key and CALL
   --replay-now             move replayed packet times to the present       config: replay.shiftToNow
   --db <mysql-url>         CDR database                                    config: db.url
   --no-db                  no database even if the config names one
+  --queue-dir <dir>        on-disk queue for CDRs the database cannot take  config: db.queueDir
+                           yet (the database may be down at start: CDRs wait there)
   --spool <dir>            keep each call's packets under <dir>            config: spool.dir
   --no-spool               keep no packets even if the config says so
   --jsonl <file>           also write each record as a JSON line (--jsonl=- : stdout)
@@ -47,8 +49,8 @@ options (--name=value and --name value both work; each has a config key and CALL
 
 A run with only --replay sources stops by itself when the files end (unless --loop).
 
-exit codes: 0 stopped; 1 internal error; 2 bad usage or configuration; 4 the database or spool
-            failed; 5 a capture source could not start (says why)`;
+exit codes: 0 stopped; 1 internal error; 2 bad usage or configuration; 4 the spool failed, CDRs
+            were lost, or the CDR queue is another writer's or another database's; 5 a capture source could not start (says why)`;
 
 const RUN_OPTIONS: OptionSpecs = {
   help: { type: 'boolean', short: 'h' },
@@ -69,6 +71,7 @@ const RUN_OPTIONS: OptionSpecs = {
   sensor: { type: 'string' },
   config: { type: 'string' },
   duration: { type: 'string' },
+  'queue-dir': { type: 'string' },
 };
 
 /** `run` arguments after the subcommand. */
@@ -90,6 +93,7 @@ export interface RunArgs {
   sensor: string | null;
   config: string | null;
   durationS: number | null;
+  queueDir: string | null;
 }
 
 /** Parses `run` arguments; throws {@link UsageError} with a message. */
@@ -122,6 +126,7 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
     sensor: stringOption(p, 'sensor'),
     config: stringOption(p, 'config'),
     durationS: num('duration', (n) => Number.isFinite(n) && n > 0, 'a positive number of seconds'),
+    queueDir: stringOption(p, 'queue-dir'),
   };
   if (a.db !== null && a.noDb) throw new UsageError('--db and --no-db contradict each other');
   if (a.spool !== null && a.noSpool) throw new UsageError('--spool and --no-spool contradict each other');
@@ -249,12 +254,9 @@ export async function runDaemon(argv: readonly string[], io: AnalyzeIo & { signa
   if (dbTarget === null && args.jsonl === null) logger.warn('no database and no --jsonl: CDRs are counted but written nowhere');
   let db: CdrSink | null = null;
   if (dbTarget !== null) {
-    try {
-      db = await openCdrSink(config, dbTarget.value, logger);
-    } catch (err) {
-      say(`sniffer run: database ${redactUrlPassword(dbTarget.value)}: ${err instanceof Error ? err.message : String(err)}`);
-      return ExitCode.Storage;
-    }
+    const opened = await openCdrSink('run', config, dbTarget.value, { queueDir: args.queueDir, sensor: config.sensor.name, holdS: config.db.holdS }, logger, say);
+    if (typeof opened === 'number') return opened;
+    db = opened;
   }
   const jsonlFile = args.jsonl === null || args.jsonl === '-' ? null : createWriteStream(args.jsonl);
   const jsonl = args.jsonl === null ? null : new LineOutput(jsonlFile ?? io.stdout);
@@ -330,7 +332,7 @@ export async function runDaemon(argv: readonly string[], io: AnalyzeIo & { signa
   clearTimeout(deadline);
   if (flushTimer !== null) clearInterval(flushTimer);
   await closeJsonl();
-  if (db !== null && db.failed > 0) return ExitCode.Storage;
+  if (db !== null && db.stats().dropped > 0) return ExitCode.Storage;
   if (pipeline.counters.internalErrors > 0) return ExitCode.InternalError;
   return ExitCode.Ok;
 }

@@ -4,7 +4,7 @@ import type { PacketRecord } from '@callscope/pcap-format';
 import type { DeepReadonly, Logger } from '@callscope/runtime';
 import type { SnifferConfig } from '../config.js';
 import type { CallSpool } from '../output/call-spool.js';
-import type { CdrSink } from '../output/cdr-sink.js';
+import { describeDelivery, type CdrSink } from '../output/cdr-sink.js';
 import type { PacketSink, PacketSource, SourceKind, SourceStats } from '../sources/packet-source.js';
 import { DECODE_STATUS_COUNT, DECODE_STATUS_NAMES, DecodeStatus } from '@callscope/packet';
 import { ControlServer } from './control-server.js';
@@ -252,8 +252,11 @@ export class SensorDaemon {
     }
     const final = this.stats();
     if (this.options.db !== null) {
-      const st = await this.options.db.close();
-      this.log.info({ cdr: st }, `database: ${st.written} new rows, ${st.already_present} already present` + (st.disk_backlog ? `, ${st.disk_bytes} bytes still queued on disk for the next start` : ''));
+      const { stats, delivery } = await this.options.db.close();
+      const line = describeDelivery(delivery);
+      if (delivery.lost > 0) this.log.error({ cdr: stats }, line);
+      else if (delivery.queue.records > 0) this.log.warn({ cdr: stats }, line);
+      else this.log.info({ cdr: stats }, line);
     }
     await this.options.heartbeat?.beat(final, 'stopped');
     await this.options.heartbeat?.close();

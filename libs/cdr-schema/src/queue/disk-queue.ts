@@ -446,6 +446,15 @@ export class DiskQueue {
 
   /** Closes file handles and releases the lock; the queue's contents stay for the next process. */
   async close(): Promise<void> {
+    // Segments replayed to their end are removed now, not by whoever opens the queue next.
+    try {
+      while (this.segments.length > 0 && this.readOffset >= this.segments[0]!.size) {
+        if (this.segments[0]!.seq === this.writeSeq) await this.sealWriteSegment();
+        await this.dropFirstSegment();
+      }
+    } catch (err) {
+      this.log?.('warn', 'cdr queue: could not remove a replayed segment', { error: String(err) });
+    }
     await this.writeFh?.close();
     await this.readFh?.close();
     await this.cursorFh?.close();
