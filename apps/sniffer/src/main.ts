@@ -1,7 +1,8 @@
 /**
  * callscope sniffer: `analyze` reads capture files (the offline reference), `run` is the sensor
  * daemon, `stats` asks it how it does, `live` captures through libpcap in the foreground, `pcap`
- * fetches one call from the spool, `config` prints the settings. Program output
+ * fetches one call from the spool, `config` prints the settings, `queue` shows and replays the
+ * on-disk CDR queue, `migrate`/`status`/`retention` manage the database schema. Program output
  * goes to stdout, logs and diagnostics to stderr; exit codes come from {@link ExitCode}.
  */
 import { runAnalyze } from './cli/analyze.cli.js';
@@ -9,6 +10,7 @@ import { runConfig } from './cli/config.cli.js';
 import { runLive } from './cli/live.cli.js';
 import { runSchemaCommand } from './cli/migrate.cli.js';
 import { runPcap } from './cli/pcap.cli.js';
+import { runQueue } from './cli/queue.cli.js';
 import { runDaemon } from './cli/run.cli.js';
 import { runStats } from './cli/stats.cli.js';
 import { ExitCode } from './cli/exit-code.js';
@@ -30,12 +32,15 @@ commands:
                       (--db <mysql-url> or config db.url; sniffer migrate --help)
   status              the database's schema status as one JSON line (sniffer status --help)
   retention --keep-days N   drop CDR partitions older than N days (sniffer retention --help)
+  queue status|verify|replay   the on-disk CDR queue (records waiting while the database cannot take
+                      them): what it holds, whether it is intact, deliver it now (sniffer queue --help)
 
 Run a command with --help for its options. Every option takes --name=value or --name value.
 
 exit codes (all commands): 0 ok; 1 internal error; 2 bad usage or configuration; 3 a capture file
-could not be read; 4 the database or spool failed; 5 live capture unavailable; 6 no such call;
-7 no daemon answers on the control socket`;
+could not be read; 4 the database or spool failed (records lost, or the CDR queue refused); 5 live
+capture unavailable; 6 no such call; 7 no daemon answers on the control socket; 8 records wait in the
+on-disk CDR queue (nothing lost, not all in the database yet)`;
 
 async function main(argv: readonly string[]): Promise<ExitCode> {
   const [command, ...rest] = argv;
@@ -52,6 +57,8 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
       return runConfig(rest, { stdout: process.stdout, stderr: process.stderr, env: process.env });
     case 'pcap':
       return runPcap(rest, { stdout: process.stdout, stderr: process.stderr, env: process.env });
+    case 'queue':
+      return runQueue(rest, { stdout: process.stdout, stderr: process.stderr, env: process.env });
     case 'migrate':
     case 'status':
     case 'retention':
