@@ -422,6 +422,8 @@ export class CdrWriter {
   /** Since when nothing could be stored while records waited (0: not stalled). */
   private stalledSince = 0;
   private lastDbError: string | null = null;
+  private lostLoggedAt = 0;
+  private lostSinceLog = 0;
   private lastDiskError: string | null = null;
   private readonly counters = {
     written: 0,
@@ -603,6 +605,10 @@ export class CdrWriter {
       await sleep(Math.max(10, Math.min(this.nextWake() - now, deadline - now, 200)));
     }
     this.closed = true;
+    if (this.lostSinceLog > 0) {
+      this.log('error', 'cdr writer: records lost, neither the database nor the on-disk queue could take them', { records: this.lostSinceLog, lost_total: this.counters.dropped });
+      this.lostSinceLog = 0;
+    }
     for (const wake of this.spaceWaiters.splice(0)) wake();
     if (this.flushTimer !== null) clearTimeout(this.flushTimer);
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
@@ -716,7 +722,20 @@ export class CdrWriter {
     if (items.length === 0) return;
     this.counters.dropped += items.length;
     this.lost[reason] += items.length;
-    this.log('error', 'cdr writer: records lost, neither the database nor the on-disk queue could take them', { records: items.length, reason, detail: text });
+    this.lostSinceLog += items.length;
+    // The first loss at once, then at most one line per 10 s with the count since the last one
+    // (a long outage loses a batch every few ms; the totals are in the stats and the summary).
+    const now = Date.now();
+    if (now - this.lostLoggedAt >= 10_000) {
+      this.log('error', 'cdr writer: records lost, neither the database nor the on-disk queue could take them', {
+        records: this.lostSinceLog,
+        lost_total: this.counters.dropped,
+        reason,
+        detail: text,
+      });
+      this.lostLoggedAt = now;
+      this.lostSinceLog = 0;
+    }
     const error = new CdrWriteError(reason === 'queue_full' ? CDR_WRITE_ERROR.queueOverflow : CDR_WRITE_ERROR.notStored, text);
     for (const i of items) i.reject(error);
     for (const wake of this.spaceWaiters.splice(0)) wake();
@@ -738,7 +757,9 @@ export class CdrWriter {
       this.retryTimer = null;
       void this.kick();
     }, Math.max(0, at - Date.now()));
-    this.retryTimer.unref();
+    // Records held in memory have callers waiting on their write(): the retry must keep the
+    // process alive until they are stored or given up. A backlog alone does not.
+    if (this.pending.length === 0) this.retryTimer.unref();
   }
 
   private dbFailed(err: unknown, what: string): void {
@@ -863,7 +884,8 @@ export class CdrWriter {
       const payload = Buffer.from(JSON.stringify(batch));
       if (!(await this.withDisk(() => this.disk.append(payload, items.length)))) return 'full';
     } catch (err) {
-      const text = err instanceof Error ? `${(err as NodeJS.ErrnoException).code ?? 'ERROR'}: ${err.message}` : String(err);
+      const code = (err as NodeJS.ErrnoException).code;
+      const text = !(err instanceof Error) ? String(err) : code === undefined || err.message.startsWith(code) ? err.message : `${code}: ${err.message}`;
       if (this.lastDiskError === null) {
         this.log('error', 'cdr writer: the on-disk queue cannot be written; records wait in memory for the database or for the disk', { error: text, queue: this.disk.dir });
       }

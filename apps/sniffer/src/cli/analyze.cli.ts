@@ -83,7 +83,7 @@ export async function openCdrSink(
     return sink;
   } catch (err) {
     if (err instanceof QueueLockedError || err instanceof CdrQueueTargetError) {
-      say(`sniffer ${command}: ${err.message}`);
+      say(`sniffer ${command}: ${err.message} (--queue-dir <dir>)`);
       return ExitCode.Storage;
     }
     say(`sniffer ${command}: CDR queue ${queueDir}: ${err instanceof Error ? err.message : String(err)}`);
