@@ -206,10 +206,8 @@ export interface CdrWriterStats {
 
 /** Error codes of {@link CdrWriteError}. */
 export const CDR_WRITE_ERROR = {
-  /** The on-disk queue is full; the record was not stored. */
+  /** The on-disk queue is at its bound and the database is down; the record was not stored. */
   queueOverflow: 'CDR_QUEUE_OVERFLOW',
-  /** Writing the on-disk queue failed (I/O error); the record was not stored. */
-  queueIo: 'CDR_QUEUE_IO',
   /** The database rejected the record itself (bad value); it was not stored. */
   rejected: 'CDR_REJECTED',
   /** `write()` after `close()`. */
