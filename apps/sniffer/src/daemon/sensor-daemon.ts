@@ -50,6 +50,22 @@ export interface CdrQueueStats {
   dropped: number;
   failed: number;
   db_errors: number;
+  /** Records of this run lost, by reason (see CdrLostReasons). */
+  lost_reasons: Record<string, number>;
+  /** Records waiting in the on-disk queue (all, and of this run). */
+  queue_records: number;
+  queue_own_records: number;
+  /** Absolute directory of the queue. */
+  queue_dir: string;
+  /** Records an earlier run left in the queue, replayed by this one. */
+  earlier_replayed: number;
+  /** Damaged places skipped in the queue, and the records known to be in them. */
+  torn_records: number;
+  torn_lost_records: number;
+  /** The last database / queue disk error while it lasts, and why the queue is not replayed (another database). */
+  db_error: string | null;
+  disk_error: string | null;
+  target_refused: string | null;
 }
 
 /** `sniffer stats`: one JSON object (DESIGN.md "Sensor daemon"). */
@@ -288,6 +304,16 @@ export class SensorDaemon {
               dropped: w.dropped,
               failed: db.failed,
               db_errors: w.db_errors,
+              lost_reasons: { ...w.lost_reasons },
+              queue_records: w.queue_records,
+              queue_own_records: w.queue_own_records,
+              queue_dir: w.queue_dir,
+              earlier_replayed: w.earlier_replayed,
+              torn_records: w.torn_records,
+              torn_lost_records: w.torn_lost_records,
+              db_error: w.db_error,
+              disk_error: w.disk_error,
+              target_refused: w.target_refused,
             };
           })();
     const spool = this.options.spool?.stats() ?? null;
@@ -353,7 +379,7 @@ export class SensorDaemon {
     const spool = this.options.spool?.stats() ?? null;
     const text =
       `status: ${st.calls_open} calls open, ${st.packets_per_s} packets/s, ${drops} capture drops, ` +
-      (cdr === null ? 'no database, ' : `CDR queue ${cdr.in_flight}${cdr.disk_backlog ? ` (+${cdr.disk_bytes} bytes on disk)` : ''}, `) +
+      (cdr === null ? 'no database, ' : `CDR queue ${cdr.in_flight}${cdr.disk_backlog ? ` (+${cdr.queue_records} records, ${cdr.disk_bytes} bytes on disk)` : ''}${cdr.dropped > 0 ? `, ${cdr.dropped} CDRs lost` : ''}, `) +
       (spool === null ? 'no spool, ' : `spool buffer ${Math.round(spool.bufferedBytes / 1024)} KiB, `) +
       `event-loop lag max ${st.event_loop_lag_ms.max} ms, rss ${st.memory.rss_mb} MB` +
       (st.memory.level > 0 ? ` (shedding load, level ${st.memory.level})` : '');
@@ -419,8 +445,10 @@ function collectCounters(
   }
   if (cdr !== null) {
     add('cdr.dropped', cdr.dropped);
+    for (const [k, v] of Object.entries(cdr.lost_reasons)) add(`cdr.lost.${k}`, v);
     add('cdr.failed', cdr.failed);
     add('cdr.db_errors', cdr.db_errors);
+    add('cdr.queue_torn_records', cdr.torn_records);
   }
   add('memory.shed_seconds', memory.shed_seconds);
   return out;
