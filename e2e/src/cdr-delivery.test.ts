@@ -171,12 +171,14 @@ describe('CDR delivery through outages (issue 18; built sniffer, private MariaDB
     const mnt = tmpfsIn(dir, 16 * MIB);
     const queue = join(mnt, 'cdr-queue');
     const filler = join(mnt, 'filler');
-    // Room for the queue's small files and a few records, not for 5,000 records.
-    fillFilesystem(filler, 96 * 1024);
-    expect(availableBytes(mnt)).toBeLessThanOrEqual(96 * 1024);
+    // Room for a few batches of 100 records (about 180 kB each), not for 5,000 records: the disk
+    // fills in the middle of an append, as in the finding.
+    fillFilesystem(filler, MIB);
+    expect(availableBytes(mnt)).toBeLessThanOrEqual(MIB);
     await dbDown();
     const { path, count } = capture('s1');
-    const p = startSniffer(['analyze', path, '--db', server.url('h1_s1'), '--queue-dir', queue], { cwd: dir });
+    const env = { CALLSCOPE_SNIFFER_DB_BATCH_SIZE: '100' };
+    const p = startSniffer(['analyze', path, '--db', server.url('h1_s1'), '--queue-dir', queue], { cwd: dir, env });
     await p.waitForStderr(/unreachable/, 15_000);
     await waitQuiet(p, 2000, 20_000);
     expect(p.running, `analyze must hold, not end, while neither disk nor database takes records; stderr:\n${p.stderr}`).toBe(true);
@@ -288,9 +290,11 @@ describe('CDR delivery through outages (issue 18; built sniffer, private MariaDB
     const filler = join(mnt, 'filler');
     const url = server.url('h1_s3b');
     const { path, count } = capture('s3b');
-    fillFilesystem(filler, 64 * 1024);
+    // Room for a few batches of 100 records, not for 3,000 records.
+    fillFilesystem(filler, MIB);
     await dbDown();
-    const run = await runSniffer(['analyze', path, '--db', url, '--queue-dir', queue, '--db-wait', '2'], { cwd: dir });
+    const env = { CALLSCOPE_SNIFFER_DB_BATCH_SIZE: '100' };
+    const run = await runSniffer(['analyze', path, '--db', url, '--queue-dir', queue, '--db-wait', '2'], { cwd: dir, env });
     expect(run.stderr).not.toMatch(STACK_RE);
     expect(run.code, run.stderr).toBe(4);
     const s = summaryOf(run);
@@ -304,8 +308,10 @@ describe('CDR delivery through outages (issue 18; built sniffer, private MariaDB
     expect(replay.code, replay.stdout + replay.stderr).toBe(0);
     const found = await cdrCounts('h1_s3b');
     expect(found.d).toBe(found.n);
+    expect(found.n, 'some records fitted on the disk').toBeGreaterThan(0);
     expect(s.lost).toBe(count - found.n);
     expect(s.queued).toBe(found.n);
+    expect(parseReplaySummary(replay.stdout + replay.stderr)).toEqual({ replayed: found.n, new: found.n, alreadyPresent: 0, stillQueued: 0, tornRecords: 0 });
   }, 90_000);
 
   // Finding 4: exit 0 with 0 of 20,000 CDRs in the database; no number for what was queued;
