@@ -30,7 +30,7 @@ import {
   sqlToIso,
 } from './cdr-row.js';
 import type { SqlValue } from './cdr-row.js';
-import { ensureDatabase, openPool } from './db-pool.js';
+import { endPool, ensureDatabase, openPool } from './db-pool.js';
 import { migrate } from './migrations.js';
 import { PreparedInsert } from './prepared-insert.js';
 import { enableLeanExecute, markLean } from './binary-execute.js';
@@ -613,7 +613,7 @@ export class CdrWriter {
     await this.diskChain;
     const backlog = this.disk.stats();
     await this.disk.close();
-    if (this.ownsPool) await this.pool.end();
+    if (this.ownsPool) await endPool(this.pool);
     if (backlog.records > 0 || this.disk.hasBacklog()) {
       this.log('warn', 'cdr writer closed with records in the on-disk queue; the next writer on this queue replays them', {
         dir: this.disk.dir,

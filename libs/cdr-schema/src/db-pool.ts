@@ -44,6 +44,7 @@ export function openPool(target: DbTarget, options: PoolOptions = {}): OpenedPoo
   });
   pool.on('connection', (connection) => {
     clearStatementTimerOnConnectionLoss(connection);
+    closeSocketOnDestroy(connection);
   });
   return { pool, owned: true };
 }
@@ -78,6 +79,58 @@ function clearStatementTimerOnConnectionLoss(connection: object): void {
     }
     notifyError.call(this, err);
   };
+}
+
+/** The parts of a mysql2 connection {@link closeSocketOnDestroy} and {@link endPool} touch. */
+interface MysqlSocketInternals {
+  stream?: { destroy?: () => void; destroyed?: boolean } | null;
+  close?: (this: MysqlSocketInternals) => void;
+}
+
+/**
+ * mysql2's `destroy()` of a connection only half-closes its socket (`stream.end()`) and waits for
+ * the server's side. A hung server (SIGSTOP, a frozen VM, a half-open link) never answers, so the
+ * discarded connection's socket kept the process alive after its summary until the server woke
+ * up (issue 18, finding 7, the frozen case). A connection the writer destroys is one it gave up
+ * on: its socket is closed outright.
+ */
+function closeSocketOnDestroy(connection: object): void {
+  const conn = connection as MysqlSocketInternals;
+  const close = conn.close;
+  if (typeof close !== 'function') return;
+  conn.close = function closeAndDestroySocket(this: MysqlSocketInternals): void {
+    close.call(this);
+    if (this.stream?.destroyed === false) this.stream.destroy?.();
+  };
+}
+
+/**
+ * Ends a pool and closes its sockets within `graceMs`. mysql2's `end()` sends COM_QUIT and
+ * resolves at once, leaving each socket half-closed until the server closes its side: a hung
+ * server never does, and those sockets kept the process alive after its summary. Each socket
+ * gets `graceMs` to close by itself, then is closed outright.
+ */
+export async function endPool(pool: Pool, graceMs = 1000): Promise<void> {
+  const all = (pool as unknown as { pool?: { _allConnections?: { length: number; get(i: number): MysqlSocketInternals } } }).pool?._allConnections;
+  const streams: NonNullable<MysqlSocketInternals['stream']>[] = [];
+  for (let i = 0; all !== undefined && i < all.length; i++) {
+    const stream = all.get(i).stream;
+    if (stream) streams.push(stream);
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const grace = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, graceMs);
+  });
+  // A hung server may not even take the QUIT: ending is bounded by the grace as well.
+  await Promise.race([pool.end().catch(() => undefined), grace]);
+  const open = streams.filter((st) => st.destroyed === false);
+  await Promise.race([Promise.all(open.map((st) => new Promise<void>((resolve) => {
+          (st as unknown as NodeJS.EventEmitter).once('close', () => {
+            resolve();
+          });
+        }))), grace]);
+  clearTimeout(timer);
+  for (const st of open) if (st.destroyed === false) st.destroy?.();
 }
 
 /**

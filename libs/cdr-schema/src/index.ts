@@ -1,6 +1,6 @@
 export type { DbTarget } from './db-pool.js';
 export type { OpenedPool, PoolOptions } from './db-pool.js';
-export { ensureDatabase, openPool } from './db-pool.js';
+export { endPool, ensureDatabase, openPool } from './db-pool.js';
 // The logger contract is @callscope/runtime's; re-exported for callers that configure the writer.
 export { IpBytesCache, ipToBytes } from './ip-address.js';
 export type { AppliedMigration, MigrateOptions, MigrateResult, Migration, MigrationStatus } from './migrations.js';

@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 import type { Pool, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
-import { openPool, type DbTarget } from './db-pool.js';
+import { endPool, openPool, type DbTarget } from './db-pool.js';
 
 /** What one heartbeat says about a sensor. */
 export interface SensorHeartbeatRow {
@@ -68,6 +68,6 @@ export class SensorHeartbeatWriter {
   }
 
   async close(): Promise<void> {
-    if (this.owned) await this.pool.end();
+    if (this.owned) await endPool(this.pool);
   }
 }

@@ -41,22 +41,24 @@ afterAll(async () => {
  * The child: one pooled connection, its id on stdout, then a statement that would run 60 s with a
  * 30 s timeout; whatever ends the statement, it destroys the connection, ends the pool and says so.
  */
-function childSource(url: string): string {
+function childSource(url: string, timeoutMs = STATEMENT_TIMEOUT_MS): string {
   return `
-const { openPool } = require(${JSON.stringify(bundle)});
+const { openPool, endPool } = require(${JSON.stringify(bundle)});
 (async () => {
   const { pool } = openPool(${JSON.stringify(url)});
+  const idle = await pool.getConnection();
   const conn = await pool.getConnection();
+  idle.release();
   const [rows] = await conn.query('SELECT CONNECTION_ID() AS id');
   process.stdout.write('id ' + rows[0].id + '\\n');
   let outcome = 'answered';
   try {
-    await conn.query({ sql: 'SELECT SLEEP(60)', timeout: ${STATEMENT_TIMEOUT_MS} });
+    await conn.query({ sql: 'SELECT SLEEP(60)', timeout: ${timeoutMs} });
   } catch (err) {
     outcome = err.code;
   }
   conn.destroy();
-  await pool.end();
+  await endPool(pool);
   process.stdout.write('ended ' + outcome + '\\n');
 })();
 `;
@@ -81,8 +83,8 @@ interface ChildRun {
 }
 
 /** Runs the child against `url`; `drop(id)` takes its connection away under the statement. */
-async function runChild(url: string, drop: (id: number) => Promise<void>): Promise<ChildRun> {
-  const child = spawn(process.execPath, ['-e', childSource(url)], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function runChild(url: string, drop: (id: number) => Promise<void>, timeoutMs = STATEMENT_TIMEOUT_MS): Promise<ChildRun> {
+  const child = spawn(process.execPath, ['-e', childSource(url, timeoutMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<number | null>((resolve) => {
     child.once('exit', resolve);
   });
@@ -162,6 +164,46 @@ describe('a process whose database connection dropped under a statement exits ri
       expect(run.exitAfterMs, `the child was still running ${EXIT_LIMIT_MS} ms after ending its pool: a statement timer left armed`).not.toBeNull();
       expect(run.code).toBe(0);
     } finally {
+      await new Promise((resolve) => relay.close(resolve));
+    }
+  });
+
+  it('the server hangs (a relay that stops passing bytes but keeps its sockets, as a SIGSTOPped server does): the statement times out, the pool ends within its grace', async () => {
+    const target = new URL(SERVER_URL);
+    const pairs: [Socket, Socket][] = [];
+    const relay: Server = createServer((client) => {
+      const server = connect(Number(target.port || 3306), target.hostname);
+      for (const s of [client, server]) s.on('error', () => undefined);
+      client.pipe(server).pipe(client);
+      pairs.push([client, server]);
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (relay.address() as { port: number }).port;
+      const url = new URL(SERVER_URL);
+      url.host = `127.0.0.1:${port}`;
+      const run = await runChild(
+        url.toString(),
+        async () => {
+          // Frozen: nothing passes any more and nothing is read, not even a FIN.
+          for (const [client, server] of pairs) {
+            client.unpipe(server);
+            server.unpipe(client);
+            client.pause();
+            server.pause();
+          }
+          await Promise.resolve();
+        },
+        500,
+      );
+      expect(run.outcome).toBe('PROTOCOL_SEQUENCE_TIMEOUT');
+      expect(run.exitAfterMs, `the child was still running ${EXIT_LIMIT_MS} ms after ending its pool: a socket to the hung server kept it alive`).not.toBeNull();
+      expect(run.code).toBe(0);
+    } finally {
+      for (const [client, server] of pairs) {
+        client.destroy();
+        server.destroy();
+      }
       await new Promise((resolve) => relay.close(resolve));
     }
   });
