@@ -976,7 +976,9 @@ export class CdrWriter {
    * as the database being unavailable, so the records wait in the queue.
    */
   private ensureReady(): Promise<void> {
-    this.ready ??= this.prepare().catch((err: unknown) => {
+    // Bounded like every statement: the migrations' own queries carry no timeout, and a server
+    // that hangs right then (SIGSTOP) must not stall the writer (the records go to the queue).
+    this.ready ??= withTimeout(this.prepare(), 2 * this.queryTimeoutMs, 'preparing the database').catch((err: unknown) => {
       this.ready = null;
       if (isRetryableDbError(err)) throw err;
       // A migration refused (schema too new, checksum) or an identity mismatch: an operator must
@@ -1265,6 +1267,20 @@ async function bindTarget(disk: DiskQueue, key: string, sensor: string | null, f
 function positive(name: string, value: number): number {
   if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number, got ${value}`);
   return value;
+}
+
+/** `work`, or a connection-class error (so the records are queued) when it takes longer than `ms`. */
+function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(Object.assign(new Error(`timeout after ${ms} ms ${what}`), { code: 'PROTOCOL_SEQUENCE_TIMEOUT', fatal: true }));
+    }, ms);
+  });
+  work.catch(() => undefined); // a late failure after the timeout is not unhandled
+  return Promise.race([work, late]).finally(() => {
+    clearTimeout(timer);
+  });
 }
 
 function sleep(ms: number): Promise<void> {
