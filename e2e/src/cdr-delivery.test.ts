@@ -143,6 +143,20 @@ async function queueStatus(queue: string, cwd: string): Promise<{ dir: string; r
   return JSON.parse(r.stdout) as never;
 }
 
+/**
+ * Every migration the sniffer knows is applied to `database`: `schema_migrations` holds the
+ * latest version `sniffer status` names (7 or later: version 7 brought the `instance` table).
+ */
+async function expectLatestSchema(database: string, cwd: string): Promise<void> {
+  const status = await runSniffer(['status', '--db', server.url(database)], { cwd });
+  expect(status.code, status.stderr).toBe(0);
+  const schema = JSON.parse(status.stdout) as { current: number; latest: number; pending: unknown[] };
+  expect(schema.latest).toBeGreaterThanOrEqual(7);
+  expect(schema).toMatchObject({ current: schema.latest, pending: [] });
+  const [version] = await server.query('SELECT MAX(version) v FROM schema_migrations', database);
+  expect(Number(version?.['v'])).toBe(schema.latest);
+}
+
 /** Whether stderr shows a raw crash instead of a message. */
 const STACK_RE = /^\s+at .+:\d+:\d+\)?$/m;
 
@@ -370,8 +384,7 @@ describe('CDR delivery through outages (issue 18; built sniffer, private MariaDB
     expect(run.code, run.stderr).toBe(0);
     expect(summaryOf(run)).toMatchObject({ records: count, inDatabase: count, new: count, queued: 0, lost: 0 });
     expect(await cdrCounts('h1_s5a')).toEqual({ n: count, d: count });
-    const [version] = await server.query('SELECT MAX(version) v FROM schema_migrations', 'h1_s5a');
-    expect(Number(version?.['v'])).toBeGreaterThanOrEqual(7);
+    await expectLatestSchema('h1_s5a', dir);
     expect(await server.query('SELECT id FROM instance', 'h1_s5a')).toEqual([{ id: 1 }]);
   }, 90_000);
 
@@ -399,8 +412,7 @@ describe('CDR delivery through outages (issue 18; built sniffer, private MariaDB
       if (daemon.running) daemon.kill('SIGKILL');
     }
     expect(await cdrCounts('h1_s5r')).toEqual({ n: count, d: count });
-    const [version] = await server.query('SELECT MAX(version) v FROM schema_migrations', 'h1_s5r');
-    expect(Number(version?.['v'])).toBeGreaterThanOrEqual(7);
+    await expectLatestSchema('h1_s5r', dir);
   }, 90_000);
 
   // Finding 6: the queue did not know its database and was replayed into whichever the next run named.
