@@ -174,11 +174,12 @@ const SUMMARY_RE =
   /^database: (\d+) records of this run: (\d+) in the database \((\d+) new, (\d+) already present\), (\d+) wait in the queue (.+?), (\d+) lost(?: \(([^)]*(?:\([^)]*\)[^)]*)*)\))?(?:; earlier backlog: (\d+) replayed \((\d+) new, (\d+) already present\), (\d+) still queued, (\d+) torn records skipped \((\d+) bytes\))?/m;
 
 /**
- * The whole summary line exactly as the contract of issue 18 gives it: nothing before or after the
- * counts (a reason in parentheses after L, the earlier backlog's part after a `; `).
+ * The whole summary line as the contract of issue 18 gives it: the counts first (a reason in
+ * parentheses after L, the earlier backlog's part after a `; `), then only `; `-separated
+ * explanations (why records wait, the transaction count).
  */
 export const SUMMARY_LINE_EXACT_RE =
-  /^database: \d+ records of this run: \d+ in the database \(\d+ new, \d+ already present\), \d+ wait in the queue \/\S+, \d+ lost(?: \(.*\))?(?:; earlier backlog: \d+ replayed \(\d+ new, \d+ already present\), \d+ still queued, \d+ torn records skipped \(\d+ bytes\))?$/;
+  /^database: \d+ records of this run: \d+ in the database \(\d+ new, \d+ already present\), \d+ wait in the queue \/\S+, \d+ lost(?: \(.*?\))?(?:; earlier backlog: \d+ replayed \(\d+ new, \d+ already present\), \d+ still queued, \d+ torn records skipped \(\d+ bytes[^)]*\)[^;]*)?(?:; [^;]+)*$/;
 
 /** The `database: ` line of stderr, or null. */
 export function summaryLine(stderr: string): string | null {

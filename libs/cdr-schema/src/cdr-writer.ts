@@ -226,9 +226,9 @@ export class CdrQueueTargetError extends Error {
     readonly records: number,
   ) {
     super(
-      `the CDR queue ${dir} holds ${records} records that belong to the database ${queued.database}` +
+      `the CDR queue ${dir} belongs to the database ${queued.database}` +
         (queued.database_uuid === null ? '' : ` (identity ${queued.database_uuid})`) +
-        `, not to ${wanted}: replay them there first (sniffer queue replay), or into this one on purpose (sniffer queue replay --db ... --force), or give this run its own queue directory`,
+        ` and ${records} records wait in it for that database, not for ${wanted}: replay them there first (sniffer queue replay), or into this one on purpose (sniffer queue replay --db ... --force), or give this run its own queue directory`,
     );
     this.name = 'CdrQueueTargetError';
   }
@@ -889,7 +889,9 @@ export class CdrWriter {
       }
       this.lastDiskError = text;
       this.diskRetryAt = Date.now() + this.diskDelay;
-      this.diskDelay = Math.min(this.diskDelay * 2, this.retryMaxDelayMs);
+      // A failing disk is tried again at least every second: trying costs one failed write, and
+      // records held in memory should reach the disk soon after space returns.
+      this.diskDelay = Math.min(this.diskDelay * 2, this.retryMaxDelayMs, 1000);
       return 'error';
     }
     if (this.lastDiskError !== null) this.log('info', 'cdr writer: the on-disk queue takes records again', { queue: this.disk.dir });

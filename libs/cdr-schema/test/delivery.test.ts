@@ -72,7 +72,7 @@ describe('CDR delivery (issue 18)', () => {
     await backlog(dir, 'db.example:3306/elsewhere', null, earlier);
     const err = await CdrWriter.open({ db: db.url, queueDir: dir }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CdrQueueTargetError);
-    expect((err as Error).message).toContain('holds 30 records that belong to the database db.example:3306/elsewhere');
+    expect((err as Error).message).toContain('belongs to the database db.example:3306/elsewhere and 30 records wait in it');
     expect(await countRows(db.pool, 'cdr')).toBe(0);
     const forced = await CdrWriter.open({ db: db.url, queueDir: dir, force: true });
     await forced.close({ drainTimeoutMs: 10_000 });

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { CdrQueueTargetError, CdrWriter, QueueLockedError, queueStatus, verifyQueue } from '@callscope/cdr-schema';
+import { CdrQueueTargetError, CdrWriter, QueueLockedError, databaseKey, queueStatus, verifyQueue } from '@callscope/cdr-schema';
 import { ConfigError, createLogger, redactUrlPassword } from '@callscope/runtime';
 import { loadSnifferConfig } from '../config.js';
 import type { AnalyzeIo } from './analyze.cli.js';
@@ -20,8 +20,9 @@ run write it; the next run on the same queue replays it by itself).
 options (--name=value and --name value both work):
   --queue-dir <dir>   the queue (default: config db.queueDir, var/cdr-queue under the current directory)
   --json              status/verify: one JSON object on stdout instead of text
-  --db <mysql-url>    replay: the database (default: config db.url when set); it must be the one
-                      the queue belongs to (status shows it) unless --force
+  --db <mysql-url>    replay: the database (default: config db.url when set, or when it names the
+                      queue's database); it must be the one the queue belongs to (status shows it)
+                      unless --force
   --force             replay: deliver into --db although the queue belongs to another database
   --wait <seconds>    replay: how long to wait for the database to take everything (default 60)
   --config <file>     sniffer configuration file (JSON)
@@ -93,7 +94,11 @@ export async function runQueue(argv: readonly string[], io: AnalyzeIo): Promise<
     }
     return v.damage.length > 0 ? ExitCode.Storage : ExitCode.Ok;
   }
-  const target = resolveOutputTarget(stringOption(parsed, 'db'), false, 'db.url', loaded);
+  // Without --db: the configured URL, or the built-in default when it names the queue's database.
+  const queued = (await queueStatus(dir)).target;
+  const target =
+    resolveOutputTarget(stringOption(parsed, 'db'), false, 'db.url', loaded) ??
+    (queued !== null && databaseKey(loaded.config.db.url) === queued.database ? { value: loaded.config.db.url, from: 'config' as const } : null);
   if (target === null) {
     say(`sniffer queue replay: no database: give --db <mysql-url> (the queue belongs to ${(await queueStatus(dir)).target?.database ?? 'no database yet'})\n\n${QUEUE_USAGE}`);
     return ExitCode.Usage;

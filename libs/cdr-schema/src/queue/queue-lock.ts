@@ -16,7 +16,7 @@
  */
 import { createServer, type Server } from 'node:net';
 import { readFileSync } from 'node:fs';
-import { open, readFile, stat } from 'node:fs/promises';
+import { open, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** Who holds (or held) a queue, from its `lock` file. */
@@ -158,11 +158,15 @@ export async function lockQueue(dir: string, command: string): Promise<QueueLock
   }
   return {
     holder,
-    release: () =>
-      new Promise<void>((resolve) => {
+    release: async () => {
+      // The file goes with the lock, if it still names this process (best effort, as above).
+      const named = await readQueueHolder(dir);
+      if (named?.pid === process.pid && named.since === holder.since) await unlink(join(dir, LOCK_FILE)).catch(() => undefined);
+      await new Promise<void>((resolve) => {
         server.close(() => {
           resolve();
         });
-      }),
+      });
+    },
   };
 }
