@@ -225,7 +225,7 @@ export const snifferConfigSchema: ConfigSchema<SnifferConfig> = {
           type: 'string',
           pattern: '^(mysql|mariadb)://',
           default: DEFAULT_DB_URL,
-          description: 'CDR database (MySQL/MariaDB) of analyze and live without --db, when set in the config file or environment (the default alone writes nowhere).',
+          description: 'CDR database (MySQL/MariaDB) of analyze, live, migrate, status, retention and queue replay without --db, when set in the config file or environment (the default alone writes nowhere; queue replay also uses it when it names the queue\'s database).',
         },
         batchSize: { type: 'integer', minimum: 1, maximum: 10_000, default: 500, description: 'CDRs per multi-row INSERT.' },
         batchMs: { type: 'integer', minimum: 1, default: 200, description: 'Flush a partial batch after this many ms.' },
