@@ -7,7 +7,6 @@
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { createConnection, type RowDataPacket } from 'mysql2/promise';
 import { afterAll, describe, expect, test } from 'vitest';
 import { PacketPipeline } from '@callscope/call-engine';
@@ -19,20 +18,12 @@ import { loadSnifferConfig } from '../src/config.js';
 import { pipelineOptionsFrom, runAnalyze } from '../src/cli/analyze.cli.js';
 import { runLive } from '../src/cli/live.cli.js';
 import { ExitCode } from '../src/cli/exit-code.js';
+import { TextSink } from './text-sink.js';
 
 const root = new URL('../../../', import.meta.url).pathname;
 const corpus = (name: string) => join(root, 'fixtures/corpus', name);
 const serverUrl = process.env['CALLSCOPE_DB_URL'] ?? 'mysql://root@127.0.0.1:3306/callscope';
 const databases: string[] = [];
-
-/** A writable that keeps what it was given. */
-class TextSink extends Writable {
-  text = '';
-  override _write(chunk: Buffer | string, _enc: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
 
 interface Run {
   code: number;

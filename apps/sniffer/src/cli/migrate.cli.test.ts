@@ -1,25 +1,16 @@
 // `sniffer migrate` / `status` / `retention` in process against the real MariaDB (callscope issue
 // 18, finding 8: the README documented them and `npm run migrate` called them, but they did not
 // exist). Databases are named cs_h2_<pid>_<n> and dropped afterwards.
-import { Writable } from 'node:stream';
 import { LATEST_SCHEMA_VERSION, ensurePartitions, openPool } from '@callscope/cdr-schema';
 import { createConnection, type RowDataPacket } from 'mysql2/promise';
 import { afterAll, describe, expect, test } from 'vitest';
 import { ExitCode } from './exit-code.js';
 import { runSchemaCommand, type SchemaCommand } from './migrate.cli.js';
+import { TextSink } from '../../test/text-sink.js';
 
 const serverUrl = process.env['CALLSCOPE_DB_URL'] ?? 'mysql://root@127.0.0.1:3306/';
 const databases: string[] = [];
 const DAY_MS = 86_400_000;
-
-/** A writable that keeps what it was given. */
-class TextSink extends Writable {
-  text = '';
-  override _write(chunk: Buffer | string, _enc: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
 
 interface Run {
   code: ExitCode;
