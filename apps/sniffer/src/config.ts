@@ -213,7 +213,7 @@ export const snifferConfigSchema: ConfigSchema<SnifferConfig> = {
         noAnswerTimeoutS: seconds(300, 'Close a call with no final response after this long.'),
         rtpTimeoutS: seconds(300, 'Close an answered call after this long without SIP or RTP.'),
         absoluteTimeoutS: seconds(14_400, 'Close any call after this long (4 h).'),
-        byeTimeoutS: seconds(20, 'Wait this long for the response to a BYE.'),
+        byeTimeoutS: seconds(32, 'Wait this long for the final response to a BYE: RFC 3261 Timer F (64 x T1, T1 = 500 ms), so every retransmission of an unanswered BYE belongs to its call.'),
       },
     },
     db: {

@@ -10,6 +10,7 @@ import { analyzeFile } from './analyze-corpus.js';
 const STATE_OF_REASON: Record<string, string> = {
   bye_confirmed: 'COMPLETED',
   bye_unconfirmed: 'COMPLETED',
+  bye_failed: 'COMPLETED',
   cancelled: 'CANCELLED',
   rejected: 'REJECTED',
   capture_end: 'IN CALL',

@@ -79,6 +79,38 @@ describe('call outcomes', () => {
     expect(calls[0]).toMatchObject({ end_reason: 'bye_unconfirmed', end: '2026-11-29T18:11:35.000000Z', bye_by: 'caller' });
   });
 
+  test('issue 19 finding 2: an unanswered BYE retransmitted until Timer F (32 s) keeps every retransmission in its call', () => {
+    // RFC 3261 §17.1.2.2 over UDP: Timer E from T1 = 500 ms doubling to T2 = 4 s; Timer F at 64 x T1.
+    const sends = [0, 500, 1500, 3500, 7500, 11_500, 15_500, 19_500, 23_500, 27_500, 31_500];
+    const byes = sends.map((t) => sip(3000 + t, A, B, { method: 'BYE', cseq: 2, toTag: B.tag }));
+    // Later traffic moves the packet clock past Timer F (an unrelated OPTIONS).
+    const { calls, table } = run([...answered(), ...byes, { ...sip(3000 + 40_000, A, B, { method: 'OPTIONS' }), callId: 'other@x' }]);
+    expect(calls[0]).toMatchObject({ end_reason: 'bye_unconfirmed', end: '2026-11-29T18:11:35.000000Z', sip_packets: answered().length + sends.length });
+    expect(table.counters.sipOutOfDialog).toBe(1); // the OPTIONS only
+  });
+
+  test('issue 19 finding 3: a BYE answered with 481 or 408 ends as bye_failed at that response, the code in sip_responses', () => {
+    for (const [code, reason] of [
+      [481, 'Call/Transaction Does Not Exist'],
+      [408, 'Request Timeout'],
+    ] as const) {
+      const { calls } = run([...answered(), sip(3000, A, B, { method: 'BYE', cseq: 2, toTag: B.tag }), sip(3004, B, A, { method: 'BYE', cseq: 2, statusCode: code, reason, toTag: B.tag })]);
+      expect(calls[0]).toMatchObject({ end_reason: 'bye_failed', end: '2026-11-29T18:11:35.004000Z', bye_by: 'caller' });
+      expect(calls[0]!.sip_responses.at(-1)).toMatchObject({ code, cseq_method: 'BYE', from_side: 'callee' });
+    }
+  });
+
+  test('a BYE challenged with 407, then sent again with credentials and answered 200: bye_confirmed at that 200', () => {
+    const { calls } = run([
+      ...answered(),
+      sip(3000, A, B, { method: 'BYE', cseq: 2, toTag: B.tag }),
+      sip(3002, B, A, { method: 'BYE', cseq: 2, statusCode: 407, reason: 'Proxy Authentication Required', toTag: B.tag }),
+      sip(3010, A, B, { method: 'BYE', cseq: 3, toTag: B.tag, hasAuthorization: true }),
+      sip(3012, B, A, { method: 'BYE', cseq: 3, statusCode: 200, reason: 'OK', toTag: B.tag }),
+    ]);
+    expect(calls[0]).toMatchObject({ end_reason: 'bye_confirmed', end: '2026-11-29T18:11:35.012000Z' });
+  });
+
   test('486 rejects; ACK after it still counts as a SIP packet of the call', () => {
     const { calls } = run([
       sip(0, A, B, { method: 'INVITE' }),

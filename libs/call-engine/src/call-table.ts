@@ -24,7 +24,11 @@ export interface CallTableOptions {
   rtpTimeoutS: number;
   /** Any call closes this long after its INVITE. */
   absoluteTimeoutS: number;
-  /** A BYE without response closes the call this long after the BYE. */
+  /**
+   * A BYE without a final response closes the call this long after the first BYE: RFC 3261 Timer F
+   * (64 x T1 = 32 s with T1 = 500 ms, the default), the time its sender keeps retransmitting it, so
+   * every retransmission belongs to the call (issue 19, finding 2: 20 s cut off the last two).
+   */
   byeTimeoutS: number;
   /** A finished call stays this long for late RTP and retransmissions before its CDR is written. */
   lingerS: number;
@@ -40,7 +44,7 @@ export const DEFAULT_CALL_TABLE_OPTIONS: CallTableOptions = {
   noAnswerTimeoutS: 300,
   rtpTimeoutS: 300,
   absoluteTimeoutS: 4 * 3600,
-  byeTimeoutS: 20,
+  byeTimeoutS: 32,
   lingerS: 5,
   acceptRtpFromSipSource: false,
 };

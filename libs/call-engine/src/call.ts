@@ -105,6 +105,8 @@ export class Call {
   byeResponseUs: number | null = null;
   byeResponseCode: number | null = null;
   byeResponseReason: string | null = null;
+  /** The BYE got a 401/407: the next BYE (higher CSeq) is the one whose answer counts. */
+  byeChallenged = false;
   lastSipUs: number;
   /** Last SIP packet (media activity is kept by the endpoints and streams, see CallTable). */
   lastActivityUs: number;
@@ -226,6 +228,10 @@ export class Call {
           this.byeCseq = ev.cseq;
           this.byeBy = side;
           this.phase = CallPhase.ByeSent;
+        } else if (this.byeChallenged && ev.cseq > this.byeCseq) {
+          // The BYE again with credentials after a 401/407: its answer ends the call.
+          this.byeCseq = ev.cseq;
+          this.byeChallenged = false;
         }
         return false;
       case 'INFO':
@@ -279,6 +285,11 @@ export class Call {
     }
     if (ev.method === 'INVITE' && ev.cseq === this.inviteCseq) return this.applyInviteResponse(ev);
     if (ev.method === 'BYE' && this.byeUs !== null && ev.cseq === this.byeCseq && code >= 200 && this.byeResponseUs === null) {
+      if (isChallenge(code)) {
+        // Not the BYE's outcome yet: an authenticated BYE (higher CSeq) follows, or Timer F runs out.
+        this.byeChallenged = true;
+        return false;
+      }
       this.byeResponseUs = ev.tsUs;
       this.byeResponseCode = code;
       this.byeResponseReason = sharedText(ev.reason);
@@ -326,8 +337,8 @@ export class Call {
   /** The CDR end time and reason, by the rules of DESIGN.md's contract. */
   outcome(closedBy: EndReason | null): { endUs: number; reason: EndReason } {
     if (this.byeUs !== null) {
-      const confirmed = this.byeResponseUs !== null && this.byeResponseCode !== null && this.byeResponseCode < 300;
-      return { endUs: this.byeResponseUs ?? this.byeUs, reason: confirmed ? 'bye_confirmed' : 'bye_unconfirmed' };
+      if (this.byeResponseUs === null || this.byeResponseCode === null) return { endUs: this.byeUs, reason: 'bye_unconfirmed' };
+      return { endUs: this.byeResponseUs, reason: this.byeResponseCode < 300 ? 'bye_confirmed' : 'bye_failed' };
     }
     if (this.answerUs === null) {
       if (this.finalUs !== null) return { endUs: this.finalUs, reason: this.cancelUs !== null ? 'cancelled' : 'rejected' };

@@ -21,7 +21,11 @@ export type CallSide = 'caller' | 'callee';
 /**
  * Why a call ended.
  * - `bye_confirmed`: a BYE was answered (RFC 3261 §15.1.1).
- * - `bye_unconfirmed`: a BYE was seen but no response to it.
+ * - `bye_unconfirmed`: a BYE was seen but no final response to it (retransmitted until RFC 3261
+ *   Timer F, 64 x T1 = 32 s, ran out).
+ * - `bye_failed`: the BYE got a final failure response (481 Call/Transaction Does Not Exist, 408,
+ *   500...; a 401/407 challenge followed by an authenticated BYE is not one): the code is in
+ *   `sip_responses` (`cseq_method` "BYE"), `end` is that response.
  * - `cancelled`: the caller CANCELled before a final response (RFC 3261 §9).
  * - `rejected`: the INVITE got a final non-2xx response.
  * - `no_answer_timeout`: no final response within the sniffer's timeout.
@@ -42,7 +46,8 @@ export type EndReason =
   | 'absolute_timeout'
   | 'capture_end'
   | 'evicted'
-  | 'sensor_shutdown';
+  | 'sensor_shutdown'
+  | 'bye_failed';
 
 /** Every {@link EndReason}, in the order used by the `cdr.end_reason` ENUM column. */
 export const END_REASONS = [
@@ -56,6 +61,7 @@ export const END_REASONS = [
   'capture_end',
   'evicted',
   'sensor_shutdown',
+  'bye_failed',
 ] as const satisfies readonly EndReason[];
 
 /** Every {@link SipTransport}, in the order used by the `transport` ENUM columns. */

@@ -24,6 +24,8 @@ import { CALL_DROPPED_KEYS, END_REASONS, REGISTER_RESULTS, SIP_TRANSPORTS } from
  * migration (`SCHEMA_V4`) while version 1 keeps creating the column it always created.
  */
 const END_REASONS_V1 = ['bye_confirmed', 'bye_unconfirmed', 'cancelled', 'rejected', 'no_answer_timeout', 'rtp_timeout', 'absolute_timeout', 'capture_end', 'evicted'] as const;
+/** `cdr.end_reason` values of schema version 4 (version 1 + `sensor_shutdown`). Frozen likewise. */
+const END_REASONS_V4 = [...END_REASONS_V1, 'sensor_shutdown'] as const;
 
 const enumOf = (values: readonly string[]): string => `ENUM(${values.map((v) => `'${v}'`).join(',')})`;
 
@@ -287,7 +289,7 @@ export const SCHEMA_V3: readonly string[] = [
  *   are alive without asking each one.
  */
 export const SCHEMA_V4: readonly string[] = [
-  `ALTER TABLE cdr MODIFY end_reason ${enumOf(END_REASONS)} NOT NULL`,
+  `ALTER TABLE cdr MODIFY end_reason ${enumOf(END_REASONS_V4)} NOT NULL`,
   `ALTER TABLE sensors ADD COLUMN IF NOT EXISTS version VARCHAR(32) NULL,
   ADD COLUMN IF NOT EXISTS started DATETIME(6) NULL,
   ADD COLUMN IF NOT EXISTS heartbeat DATETIME(6) NULL,
@@ -376,6 +378,12 @@ export const SCHEMA_V7: readonly string[] = [
 ) ${TABLE_OPTIONS}`,
   'INSERT IGNORE INTO instance (id, uuid, created) VALUES (1, UUID(), UTC_TIMESTAMP(6))',
 ];
+
+/**
+ * Version 8 (issue 19): `cdr.end_reason` gains `bye_failed` (a BYE answered with a failure), the
+ * ENUM widened at its end to every current {@link END_REASONS} value (no row rewritten).
+ */
+export const SCHEMA_V8: readonly string[] = [`ALTER TABLE cdr MODIFY end_reason ${enumOf(END_REASONS)} NOT NULL`];
 
 /** A partitioned table and the `DATETIME(6)` column its daily partitions follow. */
 export interface PartitionedTable {

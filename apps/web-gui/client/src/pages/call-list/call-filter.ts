@@ -47,6 +47,7 @@ export const END_REASON_LABELS: Readonly<Record<EndReason, string>> = Object.fre
   capture_end: 'Capture ended',
   evicted: 'Evicted (table full)',
   sensor_shutdown: 'Sensor shutdown',
+  bye_failed: 'BYE failed',
 });
 
 /**
