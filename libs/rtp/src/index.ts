@@ -26,11 +26,13 @@ export { parseRtcpCompound } from './rtcp-parser.js';
 export { RtcpSessionStats } from './rtcp-session-stats.js';
 export { CODEC_NAMES, Codec, PayloadTypeMap, codecFromEncodingName, payloadTypeMapsEpoch } from './codec.js';
 export { WiresharkRtpAnalysis } from './wireshark-rtp-analysis.js';
-export { PlayoutBuffer, PlayoutBufferKind } from './playout-buffer.js';
+export { PLAYOUT_STALL_MS, PlayoutBuffer, PlayoutBufferKind } from './playout-buffer.js';
 export {
   JitterBufferIndex,
   PDV_BUCKET_EDGES_MS,
+  RTP_CODEC_LOG_CAPACITY,
   RtpStreamStats,
+  type RtpCodecUse,
   type RtpPacketFields,
   type RtpStreamStatsOptions,
 } from './rtp-stream-stats.js';

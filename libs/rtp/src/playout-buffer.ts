@@ -13,6 +13,13 @@ export type PlayoutBufferKind = (typeof PlayoutBufferKind)[keyof typeof PlayoutB
 const FLOOR_DRIFT_PER_MS = 0.001;
 /** A lateness beyond this is a timestamp discontinuity (new timeline), not network delay. */
 const DISCONTINUITY_MS = 5000;
+/**
+ * An arrival gap beyond this (no packet offered for over a second) is a stall: every buffer has
+ * run dry, and the first packet after it restarts the timeline, as a receiver re-primes an empty
+ * buffer (Asterisk's fixed jitter buffer resynchronises at the same 1000 ms default). Shorter
+ * gaps followed by a burst stay network delay: their packets are judged late as before.
+ */
+export const PLAYOUT_STALL_MS = 1000;
 /** Adaptive: smallest depth, one 20 ms frame. */
 const ADAPTIVE_MIN_MS = 20;
 /** Adaptive: margin kept above the lateness that forced a growth. */
@@ -58,16 +65,19 @@ export function initPlayoutGroupBuffer(s: Float64Array, o: number, index: number
 /**
  * Judge one packet against every buffer of the group at `s[o]` (model: {@link PlayoutBuffer}).
  * `transitMs` = arrival - timestamp / clock, `arrivalMs` on the stream's time origin, `restart`
- * true at a talkspurt start (marker bit). Returns a mask with bit `b` set when buffer `b` played
+ * true when the caller saw a new timeline (a talkspurt's marker bit, a payload-type change, a
+ * timestamp jump); a stall (arrival gap > {@link PLAYOUT_STALL_MS}) and a lateness over 5 s
+ * restart it here. Returns a mask with bit `b` set when buffer `b` played
  * the packet on time. Allocates nothing.
  */
 export function offerPlayoutGroup(s: Float64Array, o: number, count: number, transitMs: number, arrivalMs: number, restart: boolean): number {
   let floorMs: number;
-  if (s[o + G_STARTED] === 0 || restart) {
+  const sinceLastMs = arrivalMs - s[o + G_LAST_ARRIVAL]!;
+  if (s[o + G_STARTED] === 0 || restart || sinceLastMs > PLAYOUT_STALL_MS) {
     s[o + G_STARTED] = 1;
     floorMs = transitMs;
   } else {
-    floorMs = s[o + G_FLOOR]! + (arrivalMs - s[o + G_LAST_ARRIVAL]!) * FLOOR_DRIFT_PER_MS;
+    floorMs = s[o + G_FLOOR]! + sinceLastMs * FLOOR_DRIFT_PER_MS;
     if (transitMs < floorMs || transitMs - floorMs > DISCONTINUITY_MS) floorMs = transitMs;
   }
   s[o + G_FLOOR] = floorMs;
@@ -109,7 +119,9 @@ export function playoutGroupMeanDepthMs(s: Float64Array, o: number, index: numbe
  *
  * - transit = arrival - RTP timestamp / clock (ms); the playout floor is the smallest transit
  *   seen, which rises by 1 ms per second of arrival time to follow clock drift, is lowered at
- *   once by any faster packet, and restarts at a marker bit (talkspurt) or a timestamp jump.
+ *   once by any faster packet, and restarts when the caller says so (marker bit, payload-type
+ *   change, timestamp jump), after an arrival gap over {@link PLAYOUT_STALL_MS} (a stall) or at
+ *   a lateness over 5 s (discontinuity).
  * - lateness = transit - floor; the packet misses its playout deadline — and counts as lost for
  *   this buffer — when lateness > depth.
  * - Fixed: depth constant. Adaptive: a late packet grows the depth to lateness + 10 ms (up to the
@@ -191,7 +203,7 @@ export class PlayoutBuffer {
 
   /**
    * Judge one packet. `transitMs` = arrival - timestamp / clock, `arrivalMs` on the stream's
-   * time origin, `restart` true at a talkspurt start (marker bit). Returns true when on time.
+   * time origin, `restart` true at a new timeline (marker bit, codec change, timestamp jump). Returns true when on time.
    * Only for a standalone buffer: a view's group is fed by its owner (its buffers share one
    * timeline), so offering through the view throws `TypeError` (a programmer error).
    */

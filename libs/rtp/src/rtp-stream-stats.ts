@@ -1,5 +1,5 @@
 import { Codec, PayloadTypeMap, payloadTypeMapsEpoch } from './codec.js';
-import { G711_NO_PLC, burstRatio, codecImpairment, eModelR, rToMos } from './e-model.js';
+import { G711_NO_PLC, burstRatio, codecImpairment, eModelR, rToMos, type CodecImpairment } from './e-model.js';
 import {
   PlayoutBuffer,
   PlayoutBufferKind,
@@ -44,6 +44,23 @@ export const JitterBufferIndex = {
 
 /** One of the {@link JitterBufferIndex} values. */
 export type JitterBufferIndex = (typeof JitterBufferIndex)[keyof typeof JitterBufferIndex];
+
+/**
+ * One codec a stream carried (README "Jitter buffers and MOS"): its payload type, the codec the
+ * session's map gave it, and the arrival of its first packet in ms after the stream's first
+ * packet (add {@link RtpStreamStats.firstSec}/`firstNsec` for wall-clock time).
+ */
+export interface RtpCodecUse {
+  /** Payload type 0..127. */
+  readonly pt: number;
+  /** Codec of the payload type (`Codec`). */
+  readonly codec: Codec;
+  /** Arrival of its first packet, whole ms (floor) from the stream's first packet. */
+  readonly firstMs: number;
+}
+
+/** Codec changes a stream records; later ones are counted in {@link RtpStreamStats.codecsOverflow}. */
+export const RTP_CODEC_LOG_CAPACITY = 32;
 
 /** Upper edges (ms) of the packet-delay-variation buckets; a last bucket takes >= 300 ms. */
 export const PDV_BUCKET_EDGES_MS: readonly number[] = [50, 70, 90, 120, 150, 200, 300];
@@ -93,6 +110,12 @@ const NARROW_INTERVAL_MAX = 2047;
 const LOSS_BURST_BUCKETS = 10;
 const PDV_BUCKETS = PDV_BUCKET_EDGES_MS.length + 1;
 const PDV_FIRST_EDGE_MS = PDV_BUCKET_EDGES_MS[0]!;
+/**
+ * Timestamp jump: a packet whose timestamp step from the packet before it (same payload type)
+ * differs from (sequence step x packetisation time) by more than max(this many ms, one
+ * packetisation time) starts a new jitter-buffer timeline.
+ */
+const TS_JUMP_MS = 20;
 
 // ---------------------------------------------------------------------------------------------
 // Per-stream state block (1348 bytes, 1352 apart in a slab shared by 256 streams), 93 doubles
@@ -273,6 +296,18 @@ export class RtpStreamStats {
   /** Slot interval numbers once one left the 12-bit range (rare; see I_SLOTS). */
   private wideIntervals: Int32Array | null = null;
   private facades: Facades | null = null;
+  /**
+   * Audio codecs carried, in arrival order (at most RTP_CODEC_LOG_CAPACITY): the first, then the
+   * changes in an array made at the first change. Most streams carry one codec: it is two small
+   * integers (`firstUse` = pt | codec << 7, -1 before any; `firstUseMs`), no object.
+   */
+  private firstUse = -1;
+  private firstUseMs = 0;
+  private laterUses: RtpCodecUse[] | null = null;
+  /** Codec changes not kept (the log was full). */
+  private codecLogOverflow = 0;
+  /** Payload type of the last audio packet (-1 before any): a change restarts the buffers. */
+  private audioPt = -1;
 
   constructor(options: RtpStreamStatsOptions = {}) {
     this.payloadTypes = options.payloadTypes ?? new PayloadTypeMap();
@@ -361,6 +396,11 @@ export class RtpStreamStats {
     this.f64.set(source.f64.subarray(source.o, source.o + F64_LENGTH), this.o);
     this.i32.set(source.i32.subarray(source.q, source.q + I32_LENGTH), this.q);
     this.ring = source.ring === null ? null : source.ring.slice();
+    this.firstUse = source.firstUse;
+    this.firstUseMs = source.firstUseMs;
+    this.laterUses = source.laterUses === null ? null : source.laterUses.slice();
+    this.codecLogOverflow = source.codecLogOverflow;
+    this.audioPt = source.audioPt;
     this.wideIntervals = source.wideIntervals === null ? null : source.wideIntervals.slice();
     // Views of the interval ring point at the old arrays: remade on the next read.
     if (this.facades !== null) {
@@ -523,11 +563,17 @@ export class RtpStreamStats {
     // cache lines per packet; the check reads neither the stream object nor its map.
     let clock: number;
     let codec: Codec;
+    // A new jitter-buffer timeline at this packet: a talkspurt start, an audio codec change or
+    // a timestamp jump (README "Jitter buffers and MOS").
+    let resync = marker;
+    // Same payload type as the packet before (whose timestamp step can then be judged).
+    let samePt = true;
     const epoch = payloadTypeMapsEpoch();
     if (pt === f[o + S_LOOKUP_PT] && epoch === f[o + S_LOOKUP_VERSION]) {
       clock = f[o + S_LOOKUP_CLOCK]!;
       codec = f[o + S_LOOKUP_CODEC] as Codec;
     } else {
+      samePt = pt === f[o + S_LOOKUP_PT];
       const pts = stream.payloadTypes;
       pts.markInUse();
       clock = pts.statsClockRate(pt);
@@ -536,6 +582,7 @@ export class RtpStreamStats {
       f[o + S_LOOKUP_VERSION] = epoch;
       f[o + S_LOOKUP_CLOCK] = clock;
       f[o + S_LOOKUP_CODEC] = codec;
+      if (stream.noteCodec(pt, codec, arrivalMs)) resync = true;
     }
     updateWiresharkState(f, o + S_WIRESHARK, seq, ts, pt, marker, arrivalMs, clock);
     const packets = f[o + S_PACKETS]! + 1;
@@ -551,8 +598,23 @@ export class RtpStreamStats {
       f[o + S_EXT_TS] = 0;
     } else {
       const step = (ts - f[o + S_LAST_TS]!) | 0;
-      if (step > 0 && clock > 0 && seq === ((f[o + S_LAST_SEQ]! + 1) & 0xffff) && codec !== Codec.TelephoneEvent) {
-        f[o + S_FRAME_MS] = (step * 1000) / clock;
+      const lastSeq = f[o + S_LAST_SEQ]!;
+      if (clock > 0) {
+        // Timestamp jump: the step differs from (sequence step x packetisation time) by more
+        // than max(TS_JUMP_MS, one packet); judged against the packet before when it had the
+        // same payload type (not CN). In sequence, the step's duration is needed anyway.
+        const frameMs = f[o + S_FRAME_MS]!;
+        const limitMs = frameMs > TS_JUMP_MS ? frameMs : TS_JUMP_MS;
+        const judge = samePt && codec !== Codec.CN;
+        if (seq === ((lastSeq + 1) & 0xffff)) {
+          const stepMs = (step * 1000) / clock;
+          if (judge && (stepMs - frameMs > limitMs || frameMs - stepMs > limitMs)) resync = true;
+          // Not across a new timeline: its step is a jump or a silence, not a packet's duration.
+          if (step > 0 && !resync) f[o + S_FRAME_MS] = stepMs;
+        } else if (judge) {
+          const deviationMs = (step * 1000) / clock - (((seq - lastSeq) << 16) >> 16) * frameMs;
+          if (deviationMs > limitMs || deviationMs < -limitMs) resync = true;
+        }
       }
       f[o + S_EXT_TS]! += step;
       f[o + S_LAST_TS] = ts;
@@ -626,7 +688,7 @@ export class RtpStreamStats {
     if (clock > 0) {
       const transitMs = arrivalMs - (f[o + S_EXT_TS]! * 1000) / clock;
       // Bit b + 1 = played on time by buffer b.
-      flags |= offerPlayoutGroup(f, o + S_BUFFERS, BUFFERS, transitMs, arrivalMs, marker) << 1;
+      flags |= offerPlayoutGroup(f, o + S_BUFFERS, BUFFERS, transitMs, arrivalMs, resync) << 1;
       const latenessMs = playoutGroupLatenessMs(f, o + S_BUFFERS);
       // Nearly every packet lands in the first bucket: skip the edge scan for it.
       if (latenessMs < PDV_FIRST_EDGE_MS) n[q + I_PDV]!++;
@@ -719,6 +781,124 @@ export class RtpStreamStats {
     return f32[0]!;
   }
 
+  /**
+   * Every audio codec (payload type) the stream carried, with the arrival of its first packet,
+   * in order; a switch back to an earlier payload type is a new entry. Telephone-event and CN do
+   * not count. At most {@link RTP_CODEC_LOG_CAPACITY} entries (see {@link RtpStreamStats.codecsOverflow}).
+   */
+  codecs(): readonly RtpCodecUse[] {
+    return this.firstUse < 0 ? [] : [this.useAt(0), ...(this.laterUses ?? [])];
+  }
+
+  /** Codec changes not listed by {@link RtpStreamStats.codecs} because the list was full. */
+  get codecsOverflow(): number {
+    return this.codecLogOverflow;
+  }
+
+  /**
+   * The codec the i-th kept interval (as {@link RtpStreamStats.intervalMosAt}) was rated with:
+   * the one that was in use for the longest part of its span (undefined when out of range or
+   * before any audio packet).
+   */
+  intervalCodecAt(i: number): RtpCodecUse | undefined {
+    const kept = this.intervalsKept;
+    if (!(i >= 0 && i < kept)) return undefined;
+    const slot = (this.intervalCount - kept + i) % this.intervalCapacity;
+    const ring = this.ring ?? this.i32;
+    const interval = ring[this.ringBase() + this.f64[this.o + S_RING_LENGTH]! * BUFFERS + slot]!;
+    const ms = this.f64[this.o + S_INTERVAL_MS]!;
+    const k = this.codecOver(interval * ms, (interval + 1) * ms);
+    return k < 0 ? undefined : this.useAt(k);
+  }
+
+  /**
+   * The payload type of the codec log in use for the longest part of [fromMs, toMs) (summed
+   * over its entries; the first entry also covers the time before its first packet, the last
+   * one the time after), as its first entry overlapping the span. A tie goes to the earlier.
+   * At most RTP_CODEC_LOG_CAPACITY² steps, only when an interval closes or a MOS is read.
+   */
+  private codecOver(fromMs: number, toMs: number): number {
+    const later = this.laterUses;
+    if (later === null) return this.firstUse < 0 ? -1 : 0;
+    const count = later.length + 1;
+    let best = -1;
+    let bestMs = -1;
+    for (let k = 0; k < count; k++) {
+      const pt = this.usePt(k);
+      if (this.overlapMs(k, fromMs, toMs) <= 0) continue;
+      let total = 0;
+      let seen = false;
+      for (let j = 0; j < count; j++) {
+        if (this.usePt(j) !== pt) continue;
+        const overlap = this.overlapMs(j, fromMs, toMs);
+        if (overlap > 0) {
+          if (j < k) seen = true;
+          total += overlap;
+        }
+      }
+      if (!seen && total > bestMs) {
+        bestMs = total;
+        best = k;
+      }
+    }
+    return best;
+  }
+
+  /** Entry k of the codec log (k below its length), as an object. */
+  private useAt(k: number): RtpCodecUse {
+    return k === 0 ? Object.freeze({ pt: this.usePt(0), codec: this.useCodec(0), firstMs: this.firstUseMs }) : this.laterUses![k - 1]!;
+  }
+  private usePt(k: number): number {
+    return k === 0 ? this.firstUse & 0x7f : this.laterUses![k - 1]!.pt;
+  }
+  private useCodec(k: number): Codec {
+    return k === 0 ? ((this.firstUse >> 7) as Codec) : this.laterUses![k - 1]!.codec;
+  }
+
+  /** Overlap (ms, may be negative) of [fromMs, toMs) with the time of codec log entry k. */
+  private overlapMs(k: number, fromMs: number, toMs: number): number {
+    const count = this.laterUses === null ? 1 : this.laterUses.length + 1;
+    const start = k === 0 ? -Infinity : this.laterUses![k - 1]!.firstMs;
+    const end = k + 1 < count ? this.laterUses![k]!.firstMs : Infinity;
+    return Math.min(end, toMs) - Math.max(start, fromMs);
+  }
+
+  /**
+   * A packet whose payload type differs from the last one's, with its map lookup done: record
+   * an audio codec change. Returns true when the jitter buffers must take a new timeline (an
+   * audio payload type other than the last audio packet's; the first one needs none).
+   */
+  private noteCodec(pt: number, codec: Codec, arrivalMs: number): boolean {
+    if (codec === Codec.TelephoneEvent || codec === Codec.CN) return false;
+    const previous = this.audioPt;
+    const later = this.laterUses;
+    // Whole ms: a small integer field for the first codec.
+    const firstMs = Math.floor(arrivalMs);
+    if (pt === previous) {
+      // Same payload type after an event or CN, or a map that now names it: keep the entry's codec current.
+      if (this.codecLogOverflow === 0) {
+        if (later === null) this.firstUse = pt | (codec << 7);
+        else if (later[later.length - 1]!.codec !== codec) later[later.length - 1] = Object.freeze({ pt, codec, firstMs: later[later.length - 1]!.firstMs });
+      }
+      return false;
+    }
+    this.audioPt = pt;
+    if (this.firstUse < 0) {
+      this.firstUse = pt | (codec << 7);
+      this.firstUseMs = firstMs;
+      return false;
+    }
+    const use = Object.freeze({ pt, codec, firstMs });
+    if (later === null) this.laterUses = [use];
+    else if (later.length + 1 < RTP_CODEC_LOG_CAPACITY) later.push(use);
+    else this.codecLogOverflow++;
+    return previous >= 0;
+  }
+
+  private impairment(codec: Codec): CodecImpairment {
+    return codec === Codec.PCMU || codec === Codec.PCMA ? (this.f64[this.o + S_G711_PLC] !== 0 ? codecImpairment(codec) : G711_NO_PLC) : codecImpairment(codec);
+  }
+
   private views(): Facades {
     if (this.facades === null) {
       const f = this.f64;
@@ -799,14 +979,26 @@ export class RtpStreamStats {
     }
   }
 
-  /** E-model MOS behind one buffer, over the whole stream or the open interval only. */
+  /**
+   * E-model MOS behind one buffer, over the whole stream or the open interval only, with the
+   * codec in use for the longest part of that span (the last audio codec when none is logged).
+   */
   private rate(whole: boolean, buffer: number): number {
     this.trackCounts(buffer + 1, whole, scratch);
     const expected = scratch[C_EXPECTED]!;
     if (expected === 0) return Number.NaN;
     const loss = (scratch[C_LOST]! * 100) / expected;
-    const codec = this.codec;
-    const imp = codec === Codec.PCMU || codec === Codec.PCMA ? (this.f64[this.o + S_G711_PLC] !== 0 ? codecImpairment(codec) : G711_NO_PLC) : codecImpairment(codec);
+    const f = this.f64;
+    const o = this.o;
+    let use: number;
+    if (whole) {
+      use = this.codecOver(0, (f[o + S_LAST_SEC]! - f[o + S_FIRST_SEC]!) * 1000 + (f[o + S_LAST_NSEC]! - f[o + S_FIRST_NSEC]!) / 1e6);
+    } else {
+      const ms = f[o + S_INTERVAL_MS]!;
+      const interval = f[o + S_CURRENT_INTERVAL]!;
+      use = this.codecOver(interval * ms, (interval + 1) * ms);
+    }
+    const imp = this.impairment(use < 0 ? this.codec : this.useCodec(use));
     const delay = this.networkDelayMs + this.meanDepthMs(buffer) + this.frameMs;
     return rToMos(eModelR(imp, loss, countsBurstRatio(scratch), delay));
   }
