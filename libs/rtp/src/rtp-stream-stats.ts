@@ -582,7 +582,10 @@ export class RtpStreamStats {
       f[o + S_LOOKUP_VERSION] = epoch;
       f[o + S_LOOKUP_CLOCK] = clock;
       f[o + S_LOOKUP_CODEC] = codec;
-      if (stream.noteCodec(pt, codec, arrivalMs)) resync = true;
+      // A late packet of the codec before a switch (older than the highest sequence number) is
+      // no codec change: it neither restarts the buffers nor enters the codec log.
+      const ahead = (seq - f[o + S_MAX_SEQ]! + SEQ_MOD) & 0xffff;
+      if ((f[o + S_PACKETS] === 0 || (ahead > 0 && ahead < SEQ_MOD - MAX_MISORDER)) && stream.noteCodec(pt, codec, arrivalMs)) resync = true;
     }
     updateWiresharkState(f, o + S_WIRESHARK, seq, ts, pt, marker, arrivalMs, clock);
     const packets = f[o + S_PACKETS]! + 1;

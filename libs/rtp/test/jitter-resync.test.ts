@@ -221,6 +221,25 @@ describe('codecs a stream carried (issue 19 finding 1)', () => {
     expect(copy.intervalCodecAt(3)).toEqual(st.intervalCodecAt(3));
   });
 
+  it('a packet of the old codec arriving after the first of the new one is no codec change (regression: reordering across a switch)', () => {
+    const st = new RtpStreamStats();
+    const h = { sequenceNumber: 0, timestamp: 0, payloadType: 8, marker: false };
+    // Packets 0..999 every 20 ms, PT 8 before 500 and PT 0 from 500; 500 is sent 21 ms early
+    // and arrives 1 ms before 499.
+    const order = Array.from({ length: 1000 }, (_, i) => ({ i, ms: i === 500 ? 499 * 20 - 1 : i * 20 }));
+    order.sort((a, b) => a.ms - b.ms);
+    for (const { i, ms } of order) {
+      h.sequenceNumber = i;
+      h.timestamp = i * 160;
+      h.payloadType = i < 500 ? 8 : 0;
+      st.update(h, 10 + Math.floor(ms / 1000), (ms % 1000) * 1_000_000, 160);
+    }
+    st.finish();
+    expect(st.codecs().map((c) => c.pt)).toEqual([8, 0]);
+    expect(st.reordered).toBe(1);
+    for (const b of ALL) expect(st.trackLost(b + 1)).toBe(0);
+  });
+
   it('telephone-event and CN are not codecs of the stream; the list is capped and counts the rest', () => {
     const st = new RtpStreamStats();
     st.payloadTypes.setRtpmap(101, 'telephone-event', 8000);
