@@ -103,6 +103,11 @@ export function buildStreamRecord(s: MediaStream, rtcp: RtcpSessionStats | null)
     dst_port: s.dstPort,
     payload_type: pt,
     codec: codecId === Codec.Unknown ? null : CODEC_NAMES[codecId]!,
+    codecs: st.codecs().map((u) => ({
+      payload_type: u.pt,
+      codec: u.codec === Codec.Unknown ? null : CODEC_NAMES[u.codec]!,
+      from: isoFromMicros(toMicros(st.firstSec, st.firstNsec) + u.firstMs * 1000),
+    })),
     packets: ws.packets,
     lost: ws.lost,
     lost_pct: ws.expected > 0 ? round((ws.lost / ws.expected) * 100, 3)! : 0,

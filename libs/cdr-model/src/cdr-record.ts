@@ -117,6 +117,16 @@ export interface RtcpSummary {
  * One RTP stream: (src ip/port, dst ip/port, SSRC), numbers as in Wireshark's RTP stream
  * analysis (`tshark -z rtp,streams`), RFC 3550.
  */
+/** A codec a stream carried from some time on (see {@link StreamRecord.codecs}). */
+export interface StreamCodecRecord {
+  /** RTP payload type 0-127. */
+  payload_type: number;
+  /** Codec name, `null` if unknown. */
+  codec: string | null;
+  /** Arrival of its first packet in the stream (UTC, whole milliseconds). */
+  from: IsoMicros;
+}
+
 export interface StreamRecord {
   /** SSRC as `0x` + 8 lowercase hex digits (RFC 3550 §5.1). */
   ssrc: string;
@@ -134,6 +144,14 @@ export interface StreamRecord {
   payload_type: number;
   /** Codec name (`PCMA`, `PCMU`, `G729`, `opus`...) from the static table or SDP; `null` if unknown. */
   codec: string | null;
+  /**
+   * Every audio codec the stream carried, in order, each with the arrival of its first packet
+   * (millisecond precision): one entry for most streams, more after a codec change (a re-INVITE
+   * switching PCMA to PCMU on the same SSRC). Telephone-event and comfort-noise packets are not
+   * codecs. At most 32 entries. `[]` for a stream without audio packets (and in a record queued
+   * before the field existed).
+   */
+  codecs: StreamCodecRecord[];
   /** Packets received. */
   packets: number;
   /** Packets lost: expected - received (RFC 3550 §6.4.1); may be negative with duplicates. */

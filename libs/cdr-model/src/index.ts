@@ -18,6 +18,7 @@ export type {
   RtcpSummary,
   SipResponseRecord,
   SipTransport,
+  StreamCodecRecord,
   StreamRecord,
 } from './cdr-record.js';
 export { CALL_DROPPED_KEYS, END_REASONS, REGISTER_RESULTS, SIP_TRANSPORTS } from './cdr-record.js';

@@ -4,7 +4,7 @@
  * programmer error of the producer: the answer is text naming the field, never an exception.
  */
 import { parseIpText } from '@callscope/packet';
-import { CALL_DROPPED_KEYS, type CallRecord, type RegisterRecord } from './cdr-record.js';
+import { CALL_DROPPED_KEYS, type CallRecord, type RegisterRecord, type StreamRecord } from './cdr-record.js';
 import { isIsoMicros } from './iso-micros.js';
 import { ssrcToNumber } from './ssrc-text.js';
 
@@ -32,6 +32,12 @@ export function validateCallRecord(r: CallRecord, ip: IpTextParser = parseIpText
     if (ip(s.src_ip) === null || ip(s.dst_ip) === null) return 'stream address is not an IP address';
     if (!isIsoMicros(s.first) || !isIsoMicros(s.last)) return 'stream first/last is not an IsoMicros timestamp';
     if (s.loss_bursts.length !== 10) return 'stream loss_bursts must have 10 counts';
+    // Records queued before `codecs` existed have none: allowed (stored as NULL, read back as []).
+    const codecs = s.codecs as StreamRecord['codecs'] | undefined;
+    if (codecs !== undefined) {
+      if (!Array.isArray(codecs) || codecs.length > 32) return 'stream codecs must be a list of at most 32';
+      for (const c of codecs) if (!isIsoMicros(c.from) || !Number.isInteger(c.payload_type)) return 'stream codec entry needs a payload_type and an IsoMicros from';
+    }
   }
   for (const d of r.dtmf) if (!isIsoMicros(d.ts)) return 'dtmf ts is not an IsoMicros timestamp';
   for (const x of r.sip_responses) if (!isIsoMicros(x.time)) return 'sip response time is not an IsoMicros timestamp';

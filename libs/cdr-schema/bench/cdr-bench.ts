@@ -58,6 +58,7 @@ function stream(side: 'caller' | 'callee', startMs: number, mos: number): Stream
     dst_port: 10_000 + Math.floor(rand() * 20_000) * 2,
     payload_type: 8,
     codec: 'PCMA',
+    codecs: [{ payload_type: 8, codec: 'PCMA', from: iso(startMs + 1000) }],
     packets: 3000 + Math.floor(rand() * 1000),
     lost: Math.floor(rand() * 10),
     lost_pct: rand(),

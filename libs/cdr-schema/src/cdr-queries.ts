@@ -253,6 +253,7 @@ function streamOf(s: RowDataPacket): StreamRecord {
     dst_port: s.dst_port as number,
     payload_type: s.payload_type as number,
     codec: s.codec as string | null,
+    codecs: s.codecs === null ? [] : (JSON.parse(s.codecs as string) as StreamRecord['codecs']),
     packets: s.packets as number,
     lost: s.lost as number,
     lost_pct: s.lost_pct as number,

@@ -35,6 +35,7 @@ export const RTP_COLUMNS = [
   'codec', 'packets', 'lost', 'lost_pct', 'seq_errors', 'duplicated', 'reordered', 'first', 'last',
   'jitter_max_ms', 'jitter_mean_ms', 'delta_max_ms', 'loss_bursts', 'mos_f1', 'mos_f2', 'mos_adapt',
   'mos_min', 'rtcp_packets', 'rtcp_lost', 'rtcp_fraction_lost_max_pct', 'rtcp_jitter_max_ms', 'rtcp_rtt_max_ms',
+  'codecs',
 ] as const;
 
 /** Columns of `cdr_sip_response`. */
@@ -198,6 +199,8 @@ export function pushRtpRow(out: SqlValue[], cdrId: number, start: string, idx: n
     s.mos_f1, s.mos_f2, s.mos_adapt, s.mos_min,
     rtcp?.packets ?? null, rtcp?.lost ?? null, rtcp?.fraction_lost_max_pct ?? null, rtcp?.jitter_max_ms ?? null,
     rtcp === null ? null : rtcp.rtt_max_ms,
+    // A record queued before `codecs` existed has none: NULL, read back as [].
+    (s.codecs as StreamRecord['codecs'] | undefined) === undefined ? null : JSON.stringify(s.codecs),
   );
 }
 

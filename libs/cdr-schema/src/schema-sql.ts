@@ -385,6 +385,15 @@ export const SCHEMA_V7: readonly string[] = [
  */
 export const SCHEMA_V8: readonly string[] = [`ALTER TABLE cdr MODIFY end_reason ${enumOf(END_REASONS)} NOT NULL`];
 
+/**
+ * Version 9 (issue 19): `cdr_rtp.codecs`, every codec a stream carried with the time it started
+ * (`StreamRecord.codecs` as JSON text; NULL for rows written before, read back as `[]`). At most
+ * 32 entries of ~60 bytes.
+ */
+export const SCHEMA_V9: readonly string[] = [
+  'ALTER TABLE cdr_rtp ADD COLUMN IF NOT EXISTS codecs VARCHAR(4096) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL CHECK (codecs IS NULL OR JSON_VALID(codecs))',
+];
+
 /** A partitioned table and the `DATETIME(6)` column its daily partitions follow. */
 export interface PartitionedTable {
   /** Table name. */

@@ -68,6 +68,14 @@ export function makeStream(side: 'caller' | 'callee', i: number, baseMs: number,
     dst_port: 6000,
     payload_type: 8,
     codec: 'PCMA',
+    // A codec change (issue 19) on every other stream, so the list round-trips with 1 and 2 entries.
+    codecs:
+      i % 2 === 0
+        ? [{ payload_type: 8, codec: 'PCMA', from: isoAt(baseMs, 1, 123_000) }]
+        : [
+            { payload_type: 8, codec: 'PCMA', from: isoAt(baseMs, 1, 123_000) },
+            { payload_type: 0, codec: 'PCMU', from: isoAt(baseMs, 11, 140_000) },
+          ],
     packets,
     lost: 3,
     lost_pct: 0.2,

@@ -32,13 +32,13 @@ describe('migrations on a real MariaDB', () => {
   it('reports an empty database as version 0 with every step pending', async () => {
     const status = await migrationStatus(db.pool);
     expect(status).toMatchObject({ current: 0, latest: LATEST_SCHEMA_VERSION, too_new: false });
-    expect(status.pending).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(status.pending).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 
   it('migrates from empty, creating every table and daily partitions ahead', async () => {
     const now = Date.parse('2026-11-29T12:00:00Z');
     const result = await migrate(db.pool, { now: () => now, partitionDaysAhead: 3 });
-    expect(result.applied).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(result.applied).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(result.current).toBe(LATEST_SCHEMA_VERSION);
     const [tables] = await db.pool.query('SHOW TABLES');
     const names = (tables as Record<string, string>[]).map((r) => Object.values(r)[0]).sort();
@@ -209,7 +209,7 @@ describe('upgrade to version 3 of a version 2 database holding data', () => {
 
   it('keeps every row, gives each the hash of its Call-ID, and a replay of the same records after it adds nothing', async () => {
     expect((await migrationStatus(old.pool)).current).toBe(2);
-    expect((await migrate(old.pool)).applied).toEqual([3, 4, 5, 6, 7, 8]);
+    expect((await migrate(old.pool)).applied).toEqual([3, 4, 5, 6, 7, 8, 9]);
     // The server's hash of a stored Call-ID is the writer's hash of it: replays still hit the key.
     const [rows] = await old.pool.query('SELECT call_id_hash h, replays, incomplete, dropped_rtp_malformed d FROM cdr');
     expect(rows).toEqual([{ h: callIdHash(call.call_id), replays: 0, incomplete: 0, d: null }]);

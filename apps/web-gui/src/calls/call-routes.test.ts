@@ -54,6 +54,7 @@ function stream(side: 'caller' | 'callee', packets: number, q: { mos: number | n
     dst_port: 4002,
     payload_type: 8,
     codec: q.codec,
+    codecs: q.codec === null ? [] : [{ payload_type: 8, codec: q.codec, from: iso(at + 1000) }],
     packets,
     lost: Math.round((packets * q.loss) / 100),
     lost_pct: q.loss,

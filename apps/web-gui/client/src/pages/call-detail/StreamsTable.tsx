@@ -1,5 +1,5 @@
 import type { StreamRecord } from '@callscope/cdr-model';
-import { formatNumber } from '../../lib/format.ts';
+import { formatNumber, formatOffset } from '../../lib/format.ts';
 import { bandClass, jitterBand, lossBand, mosBand, type QualityBand } from '../../lib/quality.ts';
 import { endpointKey } from './ladder-layout.ts';
 
@@ -52,7 +52,7 @@ export function StreamsTable(props: { streams: readonly StreamRecord[] }) {
                 {endpointKey({ ip: s.src_ip, port: s.src_port })} → {endpointKey({ ip: s.dst_ip, port: s.dst_port })}
               </td>
               <td class="mono">{s.ssrc}</td>
-              <td title={`payload type ${s.payload_type}`}>{s.codec ?? `PT ${s.payload_type}`}</td>
+              <CodecCell stream={s} />
               <td class="num">{s.packets}</td>
               <Q value={`${s.lost} (${formatNumber(s.lost_pct, 2)})`} band={lossBand(s.lost_pct)} title="loss" />
               <td class="num">{s.seq_errors}</td>
@@ -79,5 +79,22 @@ export function StreamsTable(props: { streams: readonly StreamRecord[] }) {
         </tbody>
       </table>
     </div>
+  );
+}
+
+/**
+ * The stream's codec; after a codec change (a re-INVITE switching PCMA to PCMU on the same SSRC)
+ * every codec in order, each with the time it started from the stream's first packet in the title.
+ */
+function CodecCell(props: { stream: StreamRecord }) {
+  const s = props.stream;
+  const name = (c: { codec: string | null; payload_type: number }) => c.codec ?? `PT ${c.payload_type}`;
+  // Records written before the list existed read back with an empty one.
+  if (s.codecs.length <= 1) return <td title={`payload type ${s.payload_type}`}>{s.codec ?? `PT ${s.payload_type}`}</td>;
+  const title = s.codecs.map((c) => `${name(c)} (payload type ${c.payload_type}) from ${formatOffset(s.first, c.from)}`).join('\n');
+  return (
+    <td class="st-codecs" title={title}>
+      {s.codecs.map(name).join(' → ')}
+    </td>
   );
 }
