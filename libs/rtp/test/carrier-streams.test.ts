@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Codec, JitterBufferIndex, PayloadTypeMap, RtpStreamStats } from '../src/index.js';
-import { readStreamFixture, type FixtureStream } from './stream-fixture.js';
+import { readStreamFixture, runFixtureStream, type FixtureStream } from './stream-fixture.js';
 
 const ALL = [JitterBufferIndex.Fixed50, JitterBufferIndex.Fixed200, JitterBufferIndex.Adaptive500] as const;
 
@@ -31,17 +31,7 @@ function truthStreams(name: string): CarrierTruthStream[] {
 function run(stream: FixtureStream): RtpStreamStats {
   const map = new PayloadTypeMap();
   map.setRtpmap(101, 'telephone-event', 8000);
-  const stats = new RtpStreamStats({ payloadTypes: map });
-  const h = { sequenceNumber: 0, timestamp: 0, payloadType: 0, marker: false };
-  for (const p of stream.packets) {
-    h.sequenceNumber = p.seq;
-    h.timestamp = p.timestamp;
-    h.payloadType = p.payloadType;
-    h.marker = p.marker;
-    stats.update(h, p.sec, p.nsec, p.payloadLength);
-  }
-  stats.finish();
-  return stats;
+  return runFixtureStream(stream, map);
 }
 
 function each(name: string, check: (st: RtpStreamStats, truth: CarrierTruthStream) => void): void {

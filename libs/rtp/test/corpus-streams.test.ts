@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Codec, DtmfDetector, JitterBufferIndex, PayloadTypeMap, RtpStreamStats, dtmfDigit } from '../src/index.js';
 import { readTruth, type TruthRtpStream } from '@callscope/testing';
-import { FIXTURE_CAPTURES, readStreamFixture, type FixtureStream } from './stream-fixture.js';
+import { FIXTURE_CAPTURES, readStreamFixture, runFixtureStream, type FixtureStream } from './stream-fixture.js';
 
 /** The corpus SDP offers PCMU/PCMA/G.729 and telephone-event on 101 (see the truth files' sdp). */
 function sessionMap(): PayloadTypeMap {
@@ -11,17 +11,7 @@ function sessionMap(): PayloadTypeMap {
 }
 
 function run(stream: FixtureStream): RtpStreamStats {
-  const stats = new RtpStreamStats({ payloadTypes: sessionMap() });
-  const h = { sequenceNumber: 0, timestamp: 0, payloadType: 0, marker: false };
-  for (const p of stream.packets) {
-    h.sequenceNumber = p.seq;
-    h.timestamp = p.timestamp;
-    h.payloadType = p.payloadType;
-    h.marker = p.marker;
-    stats.update(h, p.sec, p.nsec, p.payloadLength);
-  }
-  stats.finish();
-  return stats;
+  return runFixtureStream(stream, sessionMap());
 }
 
 function findTruth(truth: TruthRtpStream[], s: FixtureStream): TruthRtpStream {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { type PayloadTypeMap, RtpStreamStats } from '../src/index.js';
 
 /** One RTP packet of a fixture stream, with its exact capture arrival time. */
 export interface FixturePacket {
@@ -75,3 +76,18 @@ export const FIXTURE_CAPTURES = [
   'encap-vxlan-reinvite-hold', 'ipv6-call', 'reinvite-hold-port-change', 'rtp-jitter-20ms',
   'rtp-loss-1pct', 'rtp-reorder', 'sip-tcp', 'sip-udp-fragmented-invite',
 ] as const;
+
+/** A fixture stream's packets through {@link RtpStreamStats} with `payloadTypes`, finished. */
+export function runFixtureStream(stream: FixtureStream, payloadTypes: PayloadTypeMap): RtpStreamStats {
+  const stats = new RtpStreamStats({ payloadTypes });
+  const h = { sequenceNumber: 0, timestamp: 0, payloadType: 0, marker: false };
+  for (const p of stream.packets) {
+    h.sequenceNumber = p.seq;
+    h.timestamp = p.timestamp;
+    h.payloadType = p.payloadType;
+    h.marker = p.marker;
+    stats.update(h, p.sec, p.nsec, p.payloadLength);
+  }
+  stats.finish();
+  return stats;
+}
