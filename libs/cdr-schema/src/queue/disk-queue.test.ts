@@ -19,7 +19,7 @@ const dirOf = () => {
   return dir;
 };
 afterAll(() => {
-  for (const m of mounts) execFileSync('umount', [m]);
+  for (const m of mounts) execFileSync('umount', ['-l', m]);
   for (const dir of created) rmSync(dir, { recursive: true, force: true });
 });
 const payload = (n: number) => Buffer.from(JSON.stringify({ v: 1, records: [n], pad: 'x'.repeat(n % 50) }));
