@@ -29,8 +29,8 @@ import { mkdir, open, readFile, readdir, rename, stat, unlink, writeFile } from 
 import type { FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { LogCallback } from '@callscope/runtime';
-import { RECORD_HEADER_BYTES, encodeRecordHeader, findNextRecord, readRecordHeader, scanSegment } from './queue-record.js';
-import { lockQueue, type QueueLock } from './queue-lock.js';
+import { RECORD_HEADER_BYTES, encodeRecordHeader, findNextRecord, payloadRecordCount, readRecordHeader, scanSegment } from './queue-record.js';
+import { lockQueue, openInPlace, type QueueLock } from './queue-lock.js';
 
 const SEGMENT_RE = /^q-(\d{12})\.seg$/;
 /** File name of segment `seq`. */
@@ -172,11 +172,7 @@ export class DiskQueue {
   /** Counters and sizes. */
   stats(): DiskQueueStats {
     let records = 0;
-    let oldest = Number.POSITIVE_INFINITY;
-    for (const s of this.segments) {
-      records += s.records;
-      if (s.records > 0 && s.oldest < oldest) oldest = s.oldest;
-    }
+    for (const s of this.segments) records += s.records;
     return {
       bytes: this.totalBytes(),
       segments: this.segments.length,
@@ -186,7 +182,7 @@ export class DiskQueue {
       torn_bytes: this.tornBytes,
       torn_records: this.tornRecords,
       torn_own_records: this.tornOwnRecords,
-      oldest_ms: Number.isFinite(oldest) ? oldest : null,
+      oldest_ms: oldestQueued(this.segments),
     };
   }
 
@@ -353,7 +349,7 @@ export class DiskQueue {
     const v1 = readRecordHeader(rest, 0, rest.length, true);
     if (v1 !== null) {
       const payload = Buffer.from(rest.subarray(v1.headerBytes, v1.headerBytes + v1.length));
-      const records = countPayloadRecords(payload);
+      const records = payloadRecordCount(payload) ?? 0;
       this.peeked = { next: this.readOffset + v1.headerBytes + v1.length, records, own };
       return { payload, records, own };
     }
@@ -413,10 +409,7 @@ export class DiskQueue {
 
   private async openCursor(): Promise<void> {
     try {
-      this.cursorFh = await open(join(this.dir, CURSOR_FILE), 'a+').then(async (h) => {
-        await h.close();
-        return open(join(this.dir, CURSOR_FILE), 'r+');
-      });
+      this.cursorFh = await openInPlace(join(this.dir, CURSOR_FILE));
     } catch (err) {
       this.cursorUnavailable(err);
     }
@@ -465,14 +458,11 @@ export class DiskQueue {
   }
 }
 
-/** CDRs in a version 1 payload (`{v, records: [...]}`); 0 when it does not parse. */
-function countPayloadRecords(payload: Buffer): number {
-  try {
-    const parsed = JSON.parse(payload.toString('utf8')) as { records?: unknown };
-    return Array.isArray(parsed.records) ? parsed.records.length : 0;
-  } catch {
-    return 0;
-  }
+/** When the oldest waiting record of `segments` was queued (ms since 1970), or null. */
+export function oldestQueued(segments: readonly Segment[]): number | null {
+  let oldest = Number.POSITIVE_INFINITY;
+  for (const s of segments) if (s.records > 0 && s.oldest < oldest) oldest = s.oldest;
+  return Number.isFinite(oldest) ? oldest : null;
 }
 
 /** `target.json` of a queue directory, or null. */
@@ -537,7 +527,7 @@ async function countSegment(dir: string, seg: Segment, from: number): Promise<vo
         for (const piece of scanSegment(rest)) {
           if (piece.kind !== 'record') continue;
           const h = piece.header;
-          seg.records += h.version === 1 ? countPayloadRecords(rest.subarray(piece.offset + h.headerBytes, piece.offset + h.headerBytes + h.length)) : h.records;
+          seg.records += h.version === 1 ? (payloadRecordCount(rest.subarray(piece.offset + h.headerBytes, piece.offset + h.headerBytes + h.length)) ?? 0) : h.records;
           if (h.version === 2 && Number.isNaN(seg.oldest)) seg.oldest = h.queuedAt;
         }
         return;

@@ -6,9 +6,9 @@
  */
 import { open } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { readQueueState, readQueueTarget, segmentName, type QueueTarget } from './disk-queue.js';
+import { oldestQueued, readQueueState, readQueueTarget, segmentName, type QueueTarget } from './disk-queue.js';
 import { holderAlive, readQueueHolder, type QueueHolder } from './queue-lock.js';
-import { scanSegment } from './queue-record.js';
+import { payloadRecordCount, scanSegment } from './queue-record.js';
 
 /** A queue at a glance. */
 export interface QueueStatus {
@@ -31,15 +31,14 @@ export async function queueStatus(dir: string): Promise<QueueStatus> {
   const abs = resolve(dir);
   const { segments } = await readQueueState(abs);
   const holder = await readQueueHolder(abs);
-  let oldest = Number.POSITIVE_INFINITY;
-  for (const s of segments) if (s.records > 0 && s.oldest < oldest) oldest = s.oldest;
+  const oldest = oldestQueued(segments);
   return {
     dir: abs,
     records: segments.reduce((a, s) => a + s.records, 0),
     bytes: segments.reduce((a, s) => a + s.size, 0),
     segments: segments.length,
     target: await readQueueTarget(abs),
-    oldest: Number.isFinite(oldest) ? new Date(oldest).toISOString() : null,
+    oldest: oldest === null ? null : new Date(oldest).toISOString(),
     locked_by: holder !== null && holderAlive(holder) ? holder : null,
   };
 }
@@ -94,7 +93,7 @@ export async function verifyQueue(dir: string): Promise<QueueVerification> {
         out.damage.push({ ...where, bytes, records: h.records, reason: 'checksum mismatch' });
         continue;
       }
-      const n = batchSize(buf.subarray(piece.offset + h.headerBytes, piece.offset + bytes));
+      const n = payloadRecordCount(buf.subarray(piece.offset + h.headerBytes, piece.offset + bytes));
       if (n === null || (h.version === 2 && n !== h.records)) {
         out.damage.push({ ...where, bytes, records: Math.max(h.records, 0), reason: 'payload is not a CDR batch' });
         continue;
@@ -104,13 +103,4 @@ export async function verifyQueue(dir: string): Promise<QueueVerification> {
     }
   }
   return out;
-}
-
-function batchSize(payload: Buffer): number | null {
-  try {
-    const parsed = JSON.parse(payload.toString('utf8')) as { records?: unknown };
-    return Array.isArray(parsed.records) ? parsed.records.length : null;
-  } catch {
-    return null;
-  }
 }

@@ -16,7 +16,7 @@
  */
 import { createServer, type Server } from 'node:net';
 import { readFileSync } from 'node:fs';
-import { open, readFile, stat, unlink } from 'node:fs/promises';
+import { open, readFile, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** Who holds (or held) a queue, from its `lock` file. */
@@ -74,6 +74,16 @@ function startTicks(pid: number): number | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * Opens `path` for writing in place (created empty if missing; never truncated or appended to):
+ * rewriting blocks a file already has needs no free space, so the queue's small state files
+ * (cursor, lock) can still be updated on a full disk once they exist.
+ */
+export async function openInPlace(path: string): Promise<FileHandle> {
+  await (await open(path, 'a')).close();
+  return open(path, 'r+');
 }
 
 /** Whether the process a `lock` file names is alive and is the one that wrote it. */
@@ -143,10 +153,7 @@ export async function lockQueue(dir: string, command: string): Promise<QueueLock
   // gets the right holder in the file as long as it was created once.
   const text = `${JSON.stringify(holder)}\n`.padEnd(256, ' ');
   try {
-    const fh = await open(join(dir, LOCK_FILE), 'a+').then(async (h) => {
-      await h.close();
-      return open(join(dir, LOCK_FILE), 'r+');
-    });
+    const fh = await openInPlace(join(dir, LOCK_FILE));
     try {
       await fh.write(text, 0, 'utf8');
       await fh.truncate(Buffer.byteLength(text));

@@ -110,6 +110,16 @@ export function findNextRecord(buf: Buffer, from: number): number {
   return buf.length;
 }
 
+/** CDRs in a batch payload (`{v, records: [...]}`), or null when it is not one. */
+export function payloadRecordCount(payload: Buffer): number | null {
+  try {
+    const parsed = JSON.parse(payload.toString('utf8')) as { records?: unknown };
+    return Array.isArray(parsed.records) ? parsed.records.length : null;
+  } catch {
+    return null;
+  }
+}
+
 /** One piece of a segment: a record, or bytes that are not one. */
 export type SegmentPiece =
   | { kind: 'record'; offset: number; header: RecordHeader; payloadOk: boolean }
