@@ -241,12 +241,14 @@ export async function runAnalyze(argv: readonly string[], io: AnalyzeIo): Promis
     say(`spool: ${st.packetsWritten} packets written to ${spoolTarget?.value ?? ''} in ${st.filesCreated} files (${st.bytesWritten} bytes)` + (dropped > 0 ? `, ${dropped} packets dropped: ${JSON.stringify(st.packetsDropped)}` : ''));
     if (st.writeErrors > 0) exit = ExitCode.Storage;
   }
-  let dbStats: (CdrWriterStats & { this_run: CdrDelivery; earlier: CdrDelivery['earlier']; queue: CdrDelivery['queue'] }) | null = null;
+  let dbStats: (CdrWriterStats & { this_run: Omit<CdrDelivery, 'earlier' | 'queue'>; earlier: CdrDelivery['earlier']; queue: CdrDelivery['queue'] }) | null = null;
   if (db !== null) {
     const { stats, delivery } = await db.close(dbWaitS * 1000, (st, leftMs) => {
       say(`waiting for the database to take ${st.queue_records + st.pending} queued records (${Math.ceil(leftMs / 1000)} s left, --db-wait)`);
     });
-    dbStats = { ...stats, this_run: delivery, earlier: delivery.earlier, queue: delivery.queue };
+    // The earlier backlog and the queue once each, beside this run's part (not inside it too).
+    const { earlier, queue, ...thisRun } = delivery;
+    dbStats = { ...stats, this_run: thisRun, earlier, queue };
     say(
       describeDelivery(delivery) +
         `; ${stats.batches} transactions` +
