@@ -188,6 +188,75 @@ export interface StreamRecord {
   rtcp: RtcpSummary | null;
 }
 
+/**
+ * RFC 7989 Session-ID of a call: the end-to-end session identifier, kept unchanged by B2BUAs that
+ * support it, so every leg of one conversation carries the same pair.
+ */
+export interface SessionIdRecord {
+  /** UUID the caller side sent as its own (the `sess-uuid` of the initial INVITE): 32 lowercase hex digits. */
+  local_uuid: string;
+  /**
+   * UUID of the callee side (the `sess-uuid` of its responses or requests, or a non-null `remote`
+   * parameter of the caller's); `null` until seen and for the null UUID (all zeros, RFC 7989 §7).
+   */
+  remote_uuid: string | null;
+}
+
+/** Which identifier links two legs (see {@link LinkedLegRecord.by}). */
+export type LegLinkKind = 'x_cid' | 'session_id' | 'icid' | 'header';
+
+/**
+ * Another call of the same sensor linked to this one: a leg of the same conversation on the other
+ * side of a B2BUA or SBC. Only calls the sensor had open or closed within the last minute when the
+ * link appeared are named (the database search finds the rest).
+ */
+export interface LinkedLegRecord {
+  /** The other leg's Call-ID. */
+  call_id: string;
+  /** The other leg's first INVITE (its `start`): with `call_id`, the key of its record. */
+  start: IsoMicros;
+  /**
+   * What links them: `x_cid` (one's X-CID is the other's Call-ID, or both carry the same X-CID),
+   * `session_id` (same RFC 7989 caller UUID), `icid` (same P-Charging-Vector icid-value), `header`
+   * (same value of a configured correlation header, named in `header`).
+   */
+  by: LegLinkKind;
+  /** The correlation header's name for `by: 'header'`, else `null`. */
+  header: string | null;
+}
+
+/** A provisional response of a fork branch. */
+export interface BranchProvisionalRecord {
+  /** Status code 101-199. */
+  code: number;
+  /** When it was seen (UTC, microseconds). */
+  time: IsoMicros;
+}
+
+/**
+ * One branch of a forked INVITE (RFC 3261 §16.7): the responses of one To-tag, or an INVITE
+ * destination that never answered with a tag.
+ */
+export interface BranchRecord {
+  /** To-tag of the branch's responses; `null` for a destination that sent no tagged response. */
+  to_tag: string | null;
+  /** Address the branch's responses came from (the INVITE's destination when none came). */
+  ip: string;
+  port: number;
+  /** The INVITE sent to that address (the first one when retransmitted), `null` if not seen. */
+  invite: IsoMicros | null;
+  /** Provisional responses with a tag (100 Trying has none), in order; at most 8. */
+  provisional: BranchProvisionalRecord[];
+  /** Final response code, `null` if none was seen. */
+  final_code: number | null;
+  /** Its time. */
+  final: IsoMicros | null;
+  /** A CANCEL sent to the branch's address, `null` if none. */
+  cancel: IsoMicros | null;
+  /** This branch decided the call: it answered, or its final response is the call's outcome. */
+  chosen: boolean;
+}
+
 /** One call (INVITE dialog): the `"type":"call"` line of the jsonl contract. */
 export interface CallRecord {
   /** Discriminator of the jsonl line. */
@@ -253,6 +322,28 @@ export interface CallRecord {
   sip_responses: SipResponseRecord[];
   /** Every RTP stream of the call. */
   streams: StreamRecord[];
+  /** `X-CID` header of the call (the Call-ID of the leg it was created for, set by SBCs/B2BUAs); `null` if absent. */
+  x_cid: string | null;
+  /** RFC 7989 `Session-ID`; `null` if absent. */
+  session_id: SessionIdRecord | null;
+  /** `icid-value` of the `P-Charging-Vector` header (RFC 7315 §4.6, IMS charging id); `null` if absent. */
+  icid: string | null;
+  /**
+   * Values of the sensor's configured correlation headers (`calls.correlationHeaders`), by header
+   * name as configured: the first value seen in the dialog, at most 255 characters. `{}` when
+   * none is configured or none was present.
+   */
+  correlation: Record<string, string>;
+  /** Other legs of this sensor linked to this call by the identifiers above; at most 16. */
+  linked_legs: LinkedLegRecord[];
+  /**
+   * Branches of a forked INVITE (responses with two or more To-tags, or INVITEs of the same
+   * transaction sent to two or more addresses), in order of first appearance; at most 16. `[]`
+   * when the INVITE did not fork (its one branch is the call itself). When it forked, the callee
+   * fields (`callee_ip`, `callee_port`, `callee_user_agent`) are those of the branch that
+   * answered, or, unanswered, of the one whose final response decided the outcome.
+   */
+  branches: BranchRecord[];
   /**
    * Packets of this call that were seen but could not be used, by reason; `null` when none. A
    * limit that cuts a call's data is marked here, so a CDR never looks complete when it is not.

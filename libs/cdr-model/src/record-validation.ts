@@ -15,6 +15,12 @@ import { ssrcToNumber } from './ssrc-text.js';
  */
 export type IpTextParser = (text: string) => Uint8Array | null;
 
+/** RFC 7989 sess-uuid as the record keeps it. */
+const UUID = /^[0-9a-f]{32}$/;
+
+/** A SIP header name (RFC 3261 §25.1 token) of at most 64 characters, as `cdr_correlation.name` holds. */
+const HEADER_NAME = /^[A-Za-z0-9\-.!%*_+`'~]{1,64}$/;
+
 /**
  * What makes a call record unwritable, or null when there is nothing: the tag, every timestamp
  * (`IsoMicros`), every address, the sensor name, stream SSRC text and loss-burst histogram.
@@ -41,6 +47,31 @@ export function validateCallRecord(r: CallRecord, ip: IpTextParser = parseIpText
   }
   for (const d of r.dtmf) if (!isIsoMicros(d.ts)) return 'dtmf ts is not an IsoMicros timestamp';
   for (const x of r.sip_responses) if (!isIsoMicros(x.time)) return 'sip response time is not an IsoMicros timestamp';
+  // Records queued on disk before the leg and branch fields existed have none: allowed, stored as NULL.
+  const legs = r.linked_legs as CallRecord['linked_legs'] | undefined;
+  if (legs !== undefined) {
+    if (!Array.isArray(legs) || legs.length > 16) return 'linked_legs must be a list of at most 16';
+    for (const l of legs) if (typeof l.call_id !== 'string' || !isIsoMicros(l.start)) return 'linked leg needs a call_id and an IsoMicros start';
+  }
+  const branches = r.branches as CallRecord['branches'] | undefined;
+  if (branches !== undefined) {
+    if (!Array.isArray(branches) || branches.length > 16) return 'branches must be a list of at most 16';
+    for (const b of branches) {
+      if (ip(b.ip) === null) return `branch address ${b.ip} is not an IP address`;
+      for (const t of [b.invite, b.final, b.cancel]) if (t !== null && !isIsoMicros(t)) return 'branch time is not an IsoMicros timestamp';
+      if (b.provisional.length > 8 || b.provisional.some((p) => !isIsoMicros(p.time))) return 'branch provisional responses must be at most 8 with IsoMicros times';
+    }
+  }
+  const correlation = r.correlation as CallRecord['correlation'] | undefined;
+  if (correlation !== undefined) {
+    if (typeof correlation !== 'object' || correlation === null) return 'correlation must be an object';
+    for (const [name, value] of Object.entries(correlation)) {
+      if (!HEADER_NAME.test(name)) return `correlation header name ${JSON.stringify(name.slice(0, 80))} is not a SIP header name`;
+      if (typeof value !== 'string') return `correlation header ${name} must have a text value`;
+    }
+  }
+  const session = r.session_id as CallRecord['session_id'] | undefined;
+  if (session !== undefined && session !== null && !UUID.test(session.local_uuid)) return 'session_id.local_uuid must be 32 lowercase hex digits';
   // Records queued on disk by a version before `dropped` existed have no such key: none dropped.
   const dropped = r.dropped as CallRecord['dropped'] | undefined;
   if (dropped !== null && dropped !== undefined) {

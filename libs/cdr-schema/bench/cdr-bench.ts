@@ -117,6 +117,12 @@ function call(i: number, startMs: number, full: boolean): CallRecord {
       { code: 200, reason: 'OK', time: iso(startMs + 62_000), cseq_method: 'BYE', from_side: 'callee' },
     ],
     streams: [stream('caller', startMs, mos), stream('callee', startMs, mos + 0.2)],
+    x_cid: null,
+    session_id: null,
+    icid: null,
+    correlation: {},
+    linked_legs: [],
+    branches: [],
     // About 1% of calls lost packets inside the sniffer, so the `incomplete` filter is selective.
     dropped: rand() < 0.01 ? { rtp_streams_over_cap: 0, rtp_packets_over_cap: 0, rtp_malformed: 1 + Math.floor(rand() * 9), rtcp_malformed: 0, sip_oversize: 0 } : null,
   };

@@ -231,6 +231,13 @@ export async function getCall(pool: Pool, id: number, start?: IsoMicros): Promis
       from_side: x.from_side as 'caller' | 'callee',
     })),
     streams: streams.map((s) => streamOf(s)),
+    x_cid: c.x_cid as string | null,
+    session_id: c.session_uuid === null ? null : { local_uuid: c.session_uuid as string, remote_uuid: c.session_remote_uuid as string | null },
+    icid: c.icid as string | null,
+    // Rows written before version 10 have NULL lists: read back as empty, as the writer stores empty ones.
+    correlation: c.correlation === null ? {} : (JSON.parse(c.correlation as string) as CallRecord['correlation']),
+    linked_legs: c.linked_legs === null ? [] : (JSON.parse(c.linked_legs as string) as CallRecord['linked_legs']),
+    branches: c.branches === null ? [] : (JSON.parse(c.branches as string) as CallRecord['branches']),
     dropped: droppedOfRow(c),
   };
 }

@@ -27,6 +27,7 @@ export const CDR_COLUMNS = [
     ['ssrc', 'payload_type', 'codec', 'packets', 'lost', 'lost_pct', 'jitter_max_ms', 'jitter_mean_ms',
       'mos_f1', 'mos_f2', 'mos_adapt', 'mos_min'].map((c) => `${p}_${c}`)),
   ...CALL_DROPPED_KEYS.map(droppedColumn),
+  'x_cid', 'session_uuid', 'session_remote_uuid', 'icid', 'correlation', 'linked_legs', 'branches', 'a_codecs', 'b_codecs',
 ] as const;
 
 /** Columns of `cdr_rtp`. */
@@ -40,6 +41,9 @@ export const RTP_COLUMNS = [
 
 /** Columns of `cdr_sip_response`. */
 export const SIP_RESPONSE_COLUMNS = ['cdr_id', 'start', 'idx', 'code', 'reason', 'time', 'cseq_method', 'from_side'] as const;
+
+/** Columns of `cdr_correlation`. */
+export const CORRELATION_COLUMNS = ['cdr_id', 'start', 'idx', 'name', 'value'] as const;
 
 /** Columns of `cdr_dtmf`. */
 export const DTMF_COLUMNS = ['cdr_id', 'start', 'idx', 'digit', 'ts', 'method', 'duration_ms'] as const;
@@ -180,6 +184,42 @@ export function pushCdrRow(out: SqlValue[], r: CallRecord, sensorId: number, t: 
   pushSide(out, b);
   const dropped = droppedOf(r);
   for (const key of CALL_DROPPED_KEYS) out.push(dropped === null ? null : dropped[key]);
+  // Records queued before these fields existed have none of them: NULL, read back as empty.
+  const legs = r as Partial<Pick<CallRecord, 'x_cid' | 'session_id' | 'icid' | 'correlation' | 'linked_legs' | 'branches'>>;
+  const session = legs.session_id ?? null;
+  out.push(
+    t.cutOrNull(legs.x_cid ?? null, 255), session?.local_uuid ?? null, session?.remote_uuid ?? null, t.cutOrNull(legs.icid ?? null, 255),
+    legs.correlation === undefined || Object.keys(legs.correlation).length === 0 ? null : JSON.stringify(legs.correlation),
+    legs.linked_legs === undefined || legs.linked_legs.length === 0 ? null : JSON.stringify(legs.linked_legs),
+    legs.branches === undefined || legs.branches.length === 0 ? null : JSON.stringify(legs.branches),
+    codecList(a), codecList(b),
+  );
+}
+
+/**
+ * `a_codecs`/`b_codecs`: the codecs of a main stream in order, comma-separated, `null` without a
+ * stream or without named codecs; cut at a whole name within the column's 128 characters.
+ */
+export function codecList(s: StreamRecord | null): string | null {
+  if (s === null) return null;
+  const codecs = (s.codecs as StreamRecord['codecs'] | undefined) ?? [];
+  let out = '';
+  for (const c of codecs) {
+    const name = c.codec ?? `PT${c.payload_type}`;
+    if (out.length + name.length + 1 > 128) break;
+    out = out === '' ? name : `${out},${name}`;
+  }
+  return out === '' ? (s.codec === null ? null : s.codec.slice(0, 32)) : out;
+}
+
+/** The `cdr_correlation` rows of a call: one per configured correlation header it carried. */
+export function pushCorrelationRows(out: SqlValue[], cdrId: number, start: string, r: CallRecord, t: Truncator): void {
+  const correlation = (r.correlation as CallRecord['correlation'] | undefined) ?? {};
+  let idx = 0;
+  for (const [name, value] of Object.entries(correlation)) {
+    if (idx >= 255) break;
+    out.push(cdrId, start, idx++, name.slice(0, 64), t.cut(value, 255));
+  }
 }
 
 /** Row values of `cdr_rtp` for stream `idx` of a call. */

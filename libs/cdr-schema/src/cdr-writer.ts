@@ -17,6 +17,7 @@ import type { CallRecord, RegisterRecord } from '@callscope/cdr-model';
 import { validateCallRecord, validateRegisterRecord } from '@callscope/cdr-model';
 import {
   CDR_COLUMNS,
+  CORRELATION_COLUMNS,
   DTMF_COLUMNS,
   REGISTER_COLUMNS,
   RTP_COLUMNS,
@@ -25,6 +26,7 @@ import {
   callIdHash,
   isoToSql,
   pushCdrRow,
+  pushCorrelationRows,
   pushRtpRow,
   registerRow,
   sqlToIso,
@@ -321,6 +323,7 @@ interface WriterInserts {
   rtp: PreparedInsert;
   sip: PreparedInsert;
   dtmf: PreparedInsert;
+  correlation: PreparedInsert;
   register: PreparedInsert;
   registerFailed: PreparedInsert;
 }
@@ -337,6 +340,8 @@ function writerInserts(batchSize: number): WriterInserts {
     rtp: child('cdr_rtp', RTP_COLUMNS, 2),
     sip: child('cdr_sip_response', SIP_RESPONSE_COLUMNS, 4),
     dtmf: child('cdr_dtmf', DTMF_COLUMNS, 2),
+    // Only carriers that configure correlation headers have any: sized for one per call.
+    correlation: child('cdr_correlation', CORRELATION_COLUMNS, 1),
     register: register('register'),
     registerFailed: register('register_failed'),
   };
@@ -1200,6 +1205,7 @@ export class CdrWriter {
     const rtp: SqlValue[] = [];
     const sip: SqlValue[] = [];
     const dtmf: SqlValue[] = [];
+    const correlation: SqlValue[] = [];
     for (const [n, c] of calls.entries()) {
       const id = idByKey.get(`${sensors.get(c.sensor)!}\u0000${hashes[n]!.toString('latin1')}\u0000${c.start}`);
       if (id === undefined) throw new Error(`cdr row for ${c.call_id} not found after insert`);
@@ -1211,10 +1217,12 @@ export class CdrWriter {
         sip.push(id, start, idx, x.code, this.truncator.cut(x.reason, 128), isoToSql(x.time), this.truncator.cut(x.cseq_method, 32), x.from_side),
       );
       c.dtmf.forEach((d, idx) => dtmf.push(id, start, idx, this.truncator.cut(d.digit, 4), isoToSql(d.ts), d.method, d.duration_ms));
+      pushCorrelationRows(correlation, id, start, c, this.truncator);
     }
     await this.insertRows(conn, this.inserts.rtp, rtp);
     await this.insertRows(conn, this.inserts.sip, sip);
     await this.insertRows(conn, this.inserts.dtmf, dtmf);
+    await this.insertRows(conn, this.inserts.correlation, correlation);
     return outcome;
   }
 

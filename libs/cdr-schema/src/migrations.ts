@@ -13,7 +13,7 @@ import type { DbTarget } from './db-pool.js';
 import { toLogCallback } from '@callscope/runtime';
 import type { LoggerOption } from '@callscope/runtime';
 import { ensurePartitions } from './partitions.js';
-import { SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7, SCHEMA_V8, SCHEMA_V9 } from './schema-sql.js';
+import { SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7, SCHEMA_V8, SCHEMA_V9, SCHEMA_V10 } from './schema-sql.js';
 
 /** One migration step. */
 export interface Migration {
@@ -36,6 +36,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 7, name: 'database identity for the on-disk CDR queue', statements: SCHEMA_V7 },
   { version: 8, name: 'end reason bye_failed', statements: SCHEMA_V8 },
   { version: 9, name: 'codecs of each RTP stream', statements: SCHEMA_V9 },
+  { version: 10, name: 'linked legs, forks and codec lists', statements: SCHEMA_V10 },
 ];
 
 /** Latest schema version this code knows. */

@@ -394,6 +394,44 @@ export const SCHEMA_V9: readonly string[] = [
   'ALTER TABLE cdr_rtp ADD COLUMN IF NOT EXISTS codecs VARCHAR(4096) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL CHECK (codecs IS NULL OR JSON_VALID(codecs))',
 ];
 
+/**
+ * Version 10 (issue 19): the identifiers that link the legs of one conversation, and forks.
+ * - `x_cid`, `session_uuid`/`session_remote_uuid` (RFC 7989, 32 lowercase hex digits) and `icid`
+ *   (P-Charging-Vector), each indexed with `start` so "every leg with this id" is a range of one
+ *   index per day partition, like the Call-ID search.
+ * - `cdr_correlation`: the values of a sensor's configured correlation headers, one row per
+ *   header, indexed by value: carriers name their own headers, so they cannot be columns.
+ * - `linked_legs`, `branches`, `correlation`: the record's lists as JSON text (read back whole for
+ *   the detail; NULL for rows written before, read back as empty).
+ * - `a_codecs`/`b_codecs`: every codec of the side's main stream in order, comma-separated
+ *   (`PCMA,PCMU` after a re-INVITE switched codecs), for the call list and the codec filter.
+ */
+export const SCHEMA_V10: readonly string[] = [
+  `ALTER TABLE cdr
+  ADD COLUMN IF NOT EXISTS x_cid VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,
+  ADD COLUMN IF NOT EXISTS session_uuid CHAR(32) CHARACTER SET ascii NULL,
+  ADD COLUMN IF NOT EXISTS session_remote_uuid CHAR(32) CHARACTER SET ascii NULL,
+  ADD COLUMN IF NOT EXISTS icid VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,
+  ADD COLUMN IF NOT EXISTS correlation VARCHAR(4096) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL CHECK (correlation IS NULL OR JSON_VALID(correlation)),
+  ADD COLUMN IF NOT EXISTS linked_legs TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL CHECK (linked_legs IS NULL OR JSON_VALID(linked_legs)),
+  ADD COLUMN IF NOT EXISTS branches TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL CHECK (branches IS NULL OR JSON_VALID(branches)),
+  ADD COLUMN IF NOT EXISTS a_codecs VARCHAR(128) CHARACTER SET ascii NULL,
+  ADD COLUMN IF NOT EXISTS b_codecs VARCHAR(128) CHARACTER SET ascii NULL`,
+  `ALTER TABLE cdr ADD INDEX IF NOT EXISTS idx_x_cid (x_cid, start),
+  ADD INDEX IF NOT EXISTS idx_session_uuid (session_uuid, start),
+  ADD INDEX IF NOT EXISTS idx_icid (icid, start), ALGORITHM=INPLACE, LOCK=NONE`,
+  `CREATE TABLE IF NOT EXISTS cdr_correlation (
+  cdr_id BIGINT UNSIGNED NOT NULL,
+  start DATETIME(6) NOT NULL,
+  idx TINYINT UNSIGNED NOT NULL,
+  name VARCHAR(64) CHARACTER SET ascii NOT NULL,
+  value VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  PRIMARY KEY (cdr_id, start, idx),
+  KEY idx_value (value, start)
+) ${TABLE_OPTIONS}
+${partitionBy('start')}`,
+];
+
 /** A partitioned table and the `DATETIME(6)` column its daily partitions follow. */
 export interface PartitionedTable {
   /** Table name. */
@@ -407,6 +445,7 @@ export const PARTITIONED_TABLES: readonly PartitionedTable[] = [
   { table: 'cdr_rtp', column: 'start' },
   { table: 'cdr_sip_response', column: 'start' },
   { table: 'cdr_dtmf', column: 'start' },
+  { table: 'cdr_correlation', column: 'start' },
   { table: 'cdr', column: 'start' },
   { table: 'register', column: 'first' },
   { table: 'register_failed', column: 'first' },

@@ -136,6 +136,15 @@ export function makeCall(i: number, baseMs: number, overrides: Partial<CallRecor
       { code: 200, reason: 'OK', time: isoAt(baseMs, 32, 999_999), cseq_method: 'BYE', from_side: 'caller' },
     ],
     streams: [makeStream('caller', i * 2, baseMs, 1500), makeStream('callee', i * 2 + 1, baseMs, 1490)],
+    x_cid: `leg-a-${i}@sbc.example.com`,
+    session_id: { local_uuid: (0xab00 + i).toString(16).padStart(32, '0'), remote_uuid: i % 2 === 0 ? null : 'c4d2e8f01a3b4c5d9e8f7a6b5c4d3e2f' },
+    icid: `icid-${i}`,
+    correlation: { 'X-Correlation-ID': `corr-${i}`, 'X-Carrier-Ref': `Wert ünï ${i}` },
+    linked_legs: [{ call_id: `leg-a-${i}@sbc.example.com`, start: isoAt(baseMs, 0, 100_000), by: 'x_cid', header: null }],
+    branches: [
+      { to_tag: `t1-${i}`, ip: '198.51.100.20', port: 5060, invite: isoAt(baseMs, 0, 123_456), provisional: [{ code: 180, time: isoAt(baseMs, 0, 900_000) }], final_code: 200, final: isoAt(baseMs, 2, 500_001), cancel: null, chosen: true },
+      { to_tag: null, ip: '2001:db8::21', port: 5062, invite: isoAt(baseMs, 0, 123_500), provisional: [], final_code: 487, final: isoAt(baseMs, 2, 600_000), cancel: isoAt(baseMs, 2, 550_000), chosen: false },
+    ],
     dropped: { rtp_streams_over_cap: 1, rtp_packets_over_cap: 250 + i, rtp_malformed: 3, rtcp_malformed: 0, sip_oversize: 0 },
     ...overrides,
   };
@@ -158,6 +167,12 @@ export function makeBareCall(i: number, baseMs: number): CallRecord {
     transport: 'udp',
     dtmf: [],
     sip_responses: [],
+    x_cid: null,
+    session_id: null,
+    icid: null,
+    correlation: {},
+    linked_legs: [],
+    branches: [],
     streams: [],
     dropped: null,
   });
