@@ -29,11 +29,14 @@
  *
  * The address filter (either party) is split into one branch per party, merged by a `UNION`, so
  * each branch can walk its party's `(ip, start)` index (schema version 6): see {@link buildGuiKeyQuery}.
+ * The leg filter (one identifier against Call-ID, X-CID, icid, Session-ID and the correlation
+ * headers, schema version 10) is split the same way, one branch per identifier's index.
  *
  * @packageDocumentation
  */
 import type { Pool, RowDataPacket } from 'mysql2/promise';
 import type { CallRecord, EndReason, IsoMicros } from '@callscope/cdr-model';
+import { isoFromMicros, parseIsoMicros } from '@callscope/cdr-model';
 import { formatIpBytes } from '@callscope/packet';
 import { callIdHash, isoToSql, reverseText, sqlToIso } from './cdr-row.js';
 import type { IpByteRange } from './gui-ip-range.js';
@@ -79,8 +82,17 @@ export interface GuiCallFilter {
   readonly loss_above?: number;
   /** Max jitter (ms) of either main stream at or above this. */
   readonly jitter_above?: number;
-  /** Codec of either main stream (case-insensitive). */
+  /**
+   * Codec of either main stream at any time of the call (case-insensitive): its codec, or one of
+   * the codecs it changed to (`a_codecs`/`b_codecs`, schema version 10).
+   */
   readonly codec?: string;
+  /**
+   * One identifier of a leg, matched exactly against the Call-ID, the X-CID, the P-Charging-Vector
+   * icid, the RFC 7989 Session-ID (caller UUID; 32 hex digits, dashes and case ignored) and the
+   * values of the configured correlation headers (see {@link legBranches}).
+   */
+  readonly leg?: string;
   /** End reason. */
   readonly end_reason?: EndReason;
 }
@@ -136,6 +148,9 @@ export interface GuiCallRow {
   b_jitter_max_ms: number | null;
   a_codec: string | null;
   b_codec: string | null;
+  /** Every codec of the main stream in order, comma-separated (`PCMA,PCMU`); `null` without one or for rows written before schema version 10. */
+  a_codecs: string | null;
+  b_codecs: string | null;
   incomplete: boolean;
 }
 
@@ -185,7 +200,69 @@ function ipPartySql(col: 'caller_ip' | 'callee_ip', range: IpByteRange): { sql: 
   return { sql: `(LENGTH(c.${col}) = ? AND c.${col} BETWEEN ? AND ?)`, args: [lo.length, lo, hi] };
 }
 
-/** {@link guiFilterSql} without the `ip` condition, which the key query splits by party. */
+/**
+ * RFC 7989 `sess-uuid` as stored (`session_uuid`: 32 lowercase hex digits) from what a user
+ * pastes: the hex form in either case, or the 8-4-4-4-12 form with dashes; `null` for anything else.
+ */
+export function sessionUuidOf(text: string): string | null {
+  const t = text.trim();
+  const hex = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(t) ? t.replaceAll('-', '') : t;
+  return /^[0-9a-f]{32}$/i.test(hex) ? hex.toLowerCase() : null;
+}
+
+/**
+ * One branch of a key query: its `FROM` (the `cdr` table as `c`, possibly joined) and the
+ * conditions that select it, appended to the filter's own.
+ */
+interface KeyBranch {
+  readonly from: string;
+  readonly where: string;
+  readonly args: Arg[];
+}
+
+const CDR_ONLY = 'cdr c';
+
+/**
+ * The branches of a `leg` filter, one per identifier, each an equality on its own index within
+ * the start range: `uk_call_hash` (Call-ID), `idx_x_cid`, `idx_icid`, `idx_session_uuid` (only
+ * when the text is a UUID) and `cdr_correlation.idx_value` joined to its call. An `OR` of the
+ * five could use none of them and would test every row of the range.
+ */
+function legBranches(filter: GuiCallFilter, leg: string): KeyBranch[] {
+  const out: KeyBranch[] = [
+    { from: CDR_ONLY, where: 'c.call_id_hash = ?', args: [callIdHash(leg)] },
+    { from: CDR_ONLY, where: 'c.x_cid = ?', args: [leg] },
+    { from: CDR_ONLY, where: 'c.icid = ?', args: [leg] },
+  ];
+  const uuid = sessionUuidOf(leg);
+  if (uuid !== null) out.push({ from: CDR_ONLY, where: 'c.session_uuid = ?', args: [uuid] });
+  out.push({
+    // The child row's own (value, start) range finds the keys; the call is then one eq_ref probe.
+    from: 'cdr_correlation k STRAIGHT_JOIN cdr c ON c.id = k.cdr_id AND c.start = k.start',
+    where: 'k.value = ? AND k.start >= ? AND k.start < ?',
+    args: [leg, isoToSql(filter.from), isoToSql(filter.to)],
+  });
+  return out;
+}
+
+/** The `leg` filter as one condition on alias `c` (for the tie query, whose point range is already narrow). */
+function legConditionSql(leg: string): { sql: string; args: Arg[] } {
+  const uuid = sessionUuidOf(leg);
+  return {
+    sql: `(c.call_id_hash = ? OR c.x_cid = ? OR c.icid = ?${uuid === null ? '' : ' OR c.session_uuid = ?'}
+      OR EXISTS (SELECT 1 FROM cdr_correlation k WHERE k.cdr_id = c.id AND k.start = c.start AND k.value = ?))`,
+    args: uuid === null ? [callIdHash(leg), leg, leg, leg] : [callIdHash(leg), leg, leg, uuid, leg],
+  };
+}
+
+/** The `ip` filter as one condition on alias `c`: either party in the range. */
+function ipConditionSql(range: IpByteRange): { sql: string; args: Arg[] } {
+  const a = ipPartySql('caller_ip', range);
+  const b = ipPartySql('callee_ip', range);
+  return { sql: `(${a.sql} OR ${b.sql})`, args: [...a.args, ...b.args] };
+}
+
+/** {@link guiFilterSql} without the `ip` and `leg` conditions, which the key query splits into branches. */
 function filterSqlWithoutIp(filter: GuiCallFilter): { where: string[]; args: Arg[] } {
   const where = ['c.start >= ?', 'c.start < ?'];
   const args: Arg[] = [isoToSql(filter.from), isoToSql(filter.to)];
@@ -212,7 +289,14 @@ function filterSqlWithoutIp(filter: GuiCallFilter): { where: string[]; args: Arg
   if (filter.mos_below !== undefined) add('c.mos_worst < ?', filter.mos_below);
   if (filter.loss_above !== undefined) add('(c.a_lost_pct >= ? OR c.b_lost_pct >= ?)', filter.loss_above, filter.loss_above);
   if (filter.jitter_above !== undefined) add('(c.a_jitter_max_ms >= ? OR c.b_jitter_max_ms >= ?)', filter.jitter_above, filter.jitter_above);
-  if (filter.codec !== undefined) add('(c.a_codec = ? OR c.b_codec = ?)', filter.codec, filter.codec);
+  if (filter.codec !== undefined) {
+    // `a_codecs` holds `a_codec` too, but rows written before version 10 have only `a_codec`.
+    // Tested on the rows walked, as before: a comma list cannot be indexed, and the list is short.
+    add(
+      '(c.a_codec = ? OR c.b_codec = ? OR FIND_IN_SET(?, c.a_codecs) > 0 OR FIND_IN_SET(?, c.b_codecs) > 0)',
+      filter.codec, filter.codec, filter.codec, filter.codec,
+    );
+  }
   if (filter.end_reason !== undefined) add('c.end_reason = ?', filter.end_reason);
   return { where, args };
 }
@@ -220,16 +304,16 @@ function filterSqlWithoutIp(filter: GuiCallFilter): { where: string[]; args: Arg
 /**
  * WHERE conditions (joined with AND) and their arguments for `filter`, on table alias `c`.
  * Which index serves which condition is in the README; the conditions without an index are tested
- * on each row the start range (or the index used) yields. The `ip` filter is one condition here
- * ("either party in the range"); {@link buildGuiKeyQuery} splits it into one index range per party.
+ * on each row the start range (or the index used) yields. The `ip` and `leg` filters are one
+ * condition each here ("either party in the range", "any identifier equal");
+ * {@link buildGuiKeyQuery} splits them into one index range per party or identifier.
  */
 export function guiFilterSql(filter: GuiCallFilter): { where: string[]; args: Arg[] } {
   const { where, args } = filterSqlWithoutIp(filter);
-  if (filter.ip !== undefined) {
-    const a = ipPartySql('caller_ip', filter.ip);
-    const b = ipPartySql('callee_ip', filter.ip);
-    where.push(`(${a.sql} OR ${b.sql})`);
-    args.push(...a.args, ...b.args);
+  for (const c of [filter.ip === undefined ? null : ipConditionSql(filter.ip), filter.leg === undefined ? null : legConditionSql(filter.leg)]) {
+    if (c === null) continue;
+    where.push(c.sql);
+    args.push(...c.args);
   }
   return { where, args };
 }
@@ -300,6 +384,9 @@ const WEIGHT_SQL: Readonly<Partial<Record<GuiSortKey, string>>> = {
  * before it in that branch alone, so it cannot be in the page; the `UNION` (distinct) keeps a
  * call whose two parties both match once.
  *
+ * With a `leg` filter it is a `UNION` of one branch per identifier ({@link legBranches}), the
+ * same way; an `ip` filter beside it is then a plain condition in each branch.
+ *
  * @throws RangeError if `take` is not 1..10001.
  */
 export function buildGuiKeyQuery(filter: GuiCallFilter, sort: GuiSort, after: GuiKeyset | null, take: number): SqlQuery {
@@ -312,18 +399,33 @@ export function buildGuiKeyQuery(filter: GuiCallFilter, sort: GuiSort, after: Gu
   }
   const dir = sort.desc ? 'DESC' : 'ASC';
   const order = INDEX_ORDERED.has(sort.key) ? indexOrderSql(sort.key, dir) : `${SORT_SQL[sort.key]} ${dir}, c.start ${dir}, c.id ${dir}`;
-  const select = (extra: string[]): string =>
-    `SELECT ${keyColumns(sort.key)} FROM cdr c WHERE ${[...where, ...extra].join(' AND ')} ORDER BY ${order} LIMIT ${take}`;
-  if (filter.ip === undefined) return { sql: select([]), args };
-  const a = ipPartySql('caller_ip', filter.ip);
-  const b = ipPartySql('callee_ip', filter.ip);
+  const select = (b: KeyBranch | null): string =>
+    `SELECT ${keyColumns(sort.key)} FROM ${b?.from ?? CDR_ONLY} WHERE ${[...where, ...(b === null ? [] : [b.where])].join(' AND ')} ORDER BY ${order} LIMIT ${take}`;
+  let branches: KeyBranch[];
+  if (filter.leg !== undefined) {
+    // The identifiers are the selective part (a handful of calls per value): their branches lead,
+    // and an address filter beside them is tested on those few rows.
+    if (filter.ip !== undefined) {
+      const ip = ipConditionSql(filter.ip);
+      where.push(ip.sql);
+      args.push(...ip.args);
+    }
+    branches = legBranches(filter, filter.leg);
+  } else if (filter.ip !== undefined) {
+    branches = [filter.ip, filter.ip].map((range, i) => {
+      const p = ipPartySql(i === 0 ? 'caller_ip' : 'callee_ip', range);
+      return { from: CDR_ONLY, where: p.sql, args: p.args };
+    });
+  } else {
+    return { sql: select(null), args };
+  }
   // The merged order over the branches' output columns: `w` is the start text (start) or the
   // collation weight (caller/called), `v` the value of the other keys; then (start, id) as the
   // page's order, which refines the branches' column-only order for the index-ordered keys.
   const first = sort.key === 'start' ? '' : WEIGHT_SQL[sort.key] !== undefined ? `u.w ${dir}, ` : `u.v ${dir}, `;
   return {
-    sql: `SELECT u.id, u.start_s, u.v, u.w FROM ((${select([a.sql])}) UNION (${select([b.sql])})) u ORDER BY ${first}u.start_s ${dir}, u.id ${dir} LIMIT ${take}`,
-    args: [...args, ...a.args, ...args, ...b.args],
+    sql: `SELECT u.id, u.start_s, u.v, u.w FROM (${branches.map((b) => `(${select(b)})`).join(' UNION ')}) u ORDER BY ${first}u.start_s ${dir}, u.id ${dir} LIMIT ${take}`,
+    args: branches.flatMap((b) => [...args, ...b.args]),
   };
 }
 
@@ -378,7 +480,7 @@ const ROW_COLUMNS = `r.id, ${ISO('r.start')} AS start_s, ${ISO('r.answer')} AS a
   r.duration, r.connect_duration, r.pdd_ms, r.sensor_id, s.name AS sensor, r.call_id, r.caller, r.called, r.caller_ip, r.callee_ip,
   r.last_sip_code, r.last_sip_reason, r.end_reason, r.bye_by, r.mos_worst,
   COALESCE(r.a_mos_adapt, r.a_mos_f2, r.a_mos_f1) AS a_mos, COALESCE(r.b_mos_adapt, r.b_mos_f2, r.b_mos_f1) AS b_mos,
-  r.a_lost_pct, r.b_lost_pct, r.a_jitter_max_ms, r.b_jitter_max_ms, r.a_codec, r.b_codec, r.incomplete`;
+  r.a_lost_pct, r.b_lost_pct, r.a_jitter_max_ms, r.b_jitter_max_ms, r.a_codec, r.b_codec, r.a_codecs, r.b_codecs, r.incomplete`;
 
 /** A `cdr` row of {@link ROW_COLUMNS} as a {@link GuiCallRow}. */
 export function guiRowOf(r: RowDataPacket): GuiCallRow {
@@ -410,6 +512,8 @@ export function guiRowOf(r: RowDataPacket): GuiCallRow {
     b_jitter_max_ms: r.b_jitter_max_ms as number | null,
     a_codec: r.a_codec as string | null,
     b_codec: r.b_codec as string | null,
+    a_codecs: r.a_codecs as string | null,
+    b_codecs: r.b_codecs as string | null,
     incomplete: Number(r.incomplete) === 1,
   };
 }
@@ -488,36 +592,109 @@ export async function searchCallPage(pool: Pool, search: GuiCallSearch): Promise
   };
 }
 
-/** How a related call relates to the one asked about. */
-export type GuiRelation = 'same_numbers';
+/**
+ * How a related call relates to the one asked about, strongest first (a call related in several
+ * ways is listed once, with the first of these that applies):
+ * - `x_cid`: one's X-CID is the other's Call-ID, or both carry the same X-CID (a B2BUA's legs);
+ * - `session_id`: the same RFC 7989 Session-ID (caller UUID);
+ * - `icid`: the same P-Charging-Vector icid-value;
+ * - `header`: the same value of the same configured correlation header;
+ * - `same_numbers`: the same two numbers (either direction) within ±{@link RELATED_WINDOW_S} s.
+ */
+export const GUI_RELATIONS = ['x_cid', 'session_id', 'icid', 'header', 'same_numbers'] as const;
 
-/** Seconds either side of a call's start searched for its other legs. */
+/** One of {@link GUI_RELATIONS}. */
+export type GuiRelation = (typeof GUI_RELATIONS)[number];
+
+/** A row of {@link findRelatedCalls}. */
+export interface GuiRelatedCall extends GuiCallRow {
+  /** The strongest relation to the call asked about. */
+  relation: GuiRelation;
+  /** The correlation header's name for `relation: 'header'`, else `null`. */
+  relation_header: string | null;
+}
+
+/** Seconds either side of a call's start searched for calls with the same numbers. */
 export const RELATED_WINDOW_S = 10;
 
 /**
- * Other legs of call `(id, start)`: calls with the same two numbers (either direction: a B2BUA's
- * legs keep caller and called, a call back swaps them) starting within
- * ±{@link RELATED_WINDOW_S} s, itself excluded, oldest first. `null` when the call does not exist.
- * A 20 s range of the start index, so cheap whatever the table's size.
+ * Seconds either side of a call's start searched for legs sharing an identifier (X-CID,
+ * Session-ID, icid, correlation header): a B2BUA may set up the next leg long after the first
+ * (a transfer, a queue), and each identifier is an index equality, so the wider range is cheap.
  */
-export async function findRelatedCalls(
-  pool: Pool,
-  id: number,
-  start: IsoMicros,
-): Promise<(GuiCallRow & { relation: GuiRelation })[] | null> {
+export const RELATED_LEG_WINDOW_S = 3600;
+
+/** Most related calls returned (strongest relations first when more match). */
+export const RELATED_MAX = 100;
+
+/** `iso` moved by `seconds`, as `DATETIME(6)` text. */
+const shiftSql = (iso: IsoMicros, seconds: number): string => {
+  const t = parseIsoMicros(iso)!;
+  return isoToSql(isoFromMicros((t.sec + seconds) * 1_000_000 + t.usec));
+};
+
+/**
+ * Other legs of call `(id, start)`, itself excluded, oldest first; `null` when the call does not
+ * exist. Each relation of {@link GUI_RELATIONS} is one branch of a `UNION ALL`, an equality on its
+ * own index within the start range: `uk_call_hash` (the other's Call-ID is my X-CID), `idx_x_cid`
+ * (the other's X-CID is my Call-ID, or my X-CID), `idx_session_uuid`, `idx_icid`,
+ * `cdr_correlation.idx_value` (one branch per header the call carried), all within
+ * ±{@link RELATED_LEG_WINDOW_S} s, and the start index for the same numbers within
+ * ±{@link RELATED_WINDOW_S} s. Every branch is cut at {@link RELATED_MAX}; a call found by several
+ * keeps its strongest relation, and the {@link RELATED_MAX} strongest are returned.
+ */
+export async function findRelatedCalls(pool: Pool, id: number, start: IsoMicros): Promise<GuiRelatedCall[] | null> {
   const at = isoToSql(start);
-  const [self] = await pool.query<RowDataPacket[]>('SELECT caller, called FROM cdr WHERE id = ? AND start = ?', [id, at]);
+  const [self] = await pool.query<RowDataPacket[]>('SELECT caller, called, call_id, x_cid, session_uuid, icid FROM cdr WHERE id = ? AND start = ?', [id, at]);
   const me = self[0];
   if (me === undefined) return null;
-  const [rows] = await pool.query<RowDataPacket[]>(
-    `SELECT ${ROW_COLUMNS} FROM cdr r STRAIGHT_JOIN sensors s ON s.id = r.sensor_id
-     WHERE r.start BETWEEN CAST(? AS DATETIME(6)) - INTERVAL ${RELATED_WINDOW_S} SECOND AND CAST(? AS DATETIME(6)) + INTERVAL ${RELATED_WINDOW_S} SECOND
-       AND ((r.caller = ? AND r.called = ?) OR (r.caller = ? AND r.called = ?))
-       AND NOT (r.id = ? AND r.start = ?)
-     ORDER BY r.start, r.id LIMIT 100`,
-    [at, at, me.caller, me.called, me.called, me.caller, id, at],
-  );
-  return rows.map((r) => ({ ...guiRowOf(r), relation: 'same_numbers' as const }));
+  const [headers] = await pool.query<RowDataPacket[]>('SELECT name, value FROM cdr_correlation WHERE cdr_id = ? AND start = ? ORDER BY idx', [id, at]);
+  const lo = shiftSql(start, -RELATED_LEG_WINDOW_S);
+  const hi = shiftSql(start, RELATED_LEG_WINDOW_S);
+  const branches: { sql: string; args: Arg[] }[] = [];
+  /** One branch: `cond` on alias `c` (joined `from`), with its rank in {@link GUI_RELATIONS} and header name (SQL). */
+  const branch = (rank: number, cond: string, args: Arg[], window: readonly [string, string] = [lo, hi], from = CDR_ONLY, header = 'NULL'): void => {
+    branches.push({
+      sql: `SELECT c.id, ${ISO('c.start')} AS start_s, ${rank} AS rk, ${header} AS hdr FROM ${from}
+        WHERE ${cond} AND c.start BETWEEN ? AND ? AND NOT (c.id = ? AND c.start = ?) ORDER BY c.start LIMIT ${RELATED_MAX}`,
+      args: [...args, window[0], window[1], id, at],
+    });
+  };
+  const xCid = me.x_cid as string | null;
+  if (xCid !== null) {
+    branch(0, 'c.call_id_hash = ?', [callIdHash(xCid)]);
+    branch(0, 'c.x_cid = ?', [xCid]);
+  }
+  branch(0, 'c.x_cid = ?', [me.call_id as string]);
+  if (me.session_uuid !== null) branch(1, 'c.session_uuid = ?', [me.session_uuid as string]);
+  if (me.icid !== null) branch(2, 'c.icid = ?', [me.icid as string]);
+  for (const h of headers) {
+    branch(3, 'k.value = ? AND k.name = ? AND k.start BETWEEN ? AND ?', [h.value as string, h.name as string, lo, hi], [lo, hi],
+      'cdr_correlation k STRAIGHT_JOIN cdr c ON c.id = k.cdr_id AND c.start = k.start', 'k.name');
+  }
+  const [caller, called] = [me.caller as string, me.called as string];
+  branch(4, '((c.caller = ? AND c.called = ?) OR (c.caller = ? AND c.called = ?))', [caller, called, called, caller],
+    [shiftSql(start, -RELATED_WINDOW_S), shiftSql(start, RELATED_WINDOW_S)]);
+  const [found] = await pool.query<RowDataPacket[]>(branches.map((b) => `(${b.sql})`).join(' UNION ALL '), branches.flatMap((b) => b.args));
+  // Strongest relation per call; among headers, the first the call carries (branches are in that order).
+  const best = new Map<string, { key: KeyRow; rank: number; header: string | null }>();
+  for (const r of found) {
+    const key: KeyRow = { id: Number(r.id), start_s: r.start_s as string, v: null, w: r.start_s as string };
+    const k = `${key.id} ${key.start_s}`;
+    const rank = Number(r.rk);
+    const cur = best.get(k);
+    if (cur === undefined || rank < cur.rank) best.set(k, { key, rank, header: (r.hdr as string | null) ?? null });
+  }
+  const chosen = [...best.values()]
+    .sort((a, b) => a.rank - b.rank || (a.key.start_s < b.key.start_s ? -1 : a.key.start_s > b.key.start_s ? 1 : a.key.id - b.key.id))
+    .slice(0, RELATED_MAX)
+    .sort((a, b) => (a.key.start_s < b.key.start_s ? -1 : a.key.start_s > b.key.start_s ? 1 : a.key.id - b.key.id));
+  const rows = await readRows(pool, chosen.map((c) => c.key));
+  const relationOf = new Map(chosen.map((c) => [c.key.id, c]));
+  return rows.map((row) => {
+    const c = relationOf.get(row.id)!;
+    return { ...row, relation: GUI_RELATIONS[c.rank]!, relation_header: c.rank === 3 ? c.header : null };
+  });
 }
 
 /** A call as the GUI's detail shows it: the record as written, and its keys. */

@@ -40,6 +40,7 @@ export type {
   GuiCallSearch,
   GuiKeyset,
   GuiNumberFilter,
+  GuiRelatedCall,
   GuiRelation,
   GuiSort,
   GuiSortKey,
@@ -47,7 +48,10 @@ export type {
 } from './gui-search.js';
 export {
   GUI_PAGE_MAX,
+  GUI_RELATIONS,
   GUI_SORT_KEYS,
+  RELATED_LEG_WINDOW_S,
+  RELATED_MAX,
   RELATED_WINDOW_S,
   buildGuiKeyQuery,
   buildTieKeys,
@@ -56,6 +60,7 @@ export {
   guiFilterSql,
   guiRowOf,
   searchCallPage,
+  sessionUuidOf,
 } from './gui-search.js';
 export { mainStream, worstMos } from './cdr-row.js';
 export type { ServerAdvice, ServerSettings } from './server-check.js';
