@@ -23,7 +23,7 @@ export interface SnifferConfig {
   sip: { ports: number[] };
   rtp: { acceptFromSipSource: boolean };
   decode: { vxlanPorts: number[]; tzspPorts: number[]; hepPorts: number[]; maxTunnelDepth: number };
-  calls: { maxOpen: number; noAnswerTimeoutS: number; rtpTimeoutS: number; absoluteTimeoutS: number; byeTimeoutS: number };
+  calls: { maxOpen: number; noAnswerTimeoutS: number; rtpTimeoutS: number; absoluteTimeoutS: number; byeTimeoutS: number; correlationHeaders: string[] };
   db: { url: string; batchSize: number; batchMs: number; queueDir: string; queueMaxMb: number; waitS: number; holdS: number };
   spool: { dir: string; mode: SpoolMode; maxSizeGb: number; maxAgeDays: number; compress: boolean };
   log: { level: LogLevel; pretty: boolean | null };
@@ -207,13 +207,23 @@ export const snifferConfigSchema: ConfigSchema<SnifferConfig> = {
     calls: {
       type: 'object',
       additionalProperties: false,
-      required: ['maxOpen', 'noAnswerTimeoutS', 'rtpTimeoutS', 'absoluteTimeoutS', 'byeTimeoutS'],
+      required: ['maxOpen', 'noAnswerTimeoutS', 'rtpTimeoutS', 'absoluteTimeoutS', 'byeTimeoutS', 'correlationHeaders'],
       properties: {
         maxOpen: { type: 'integer', minimum: 1, default: 200_000, description: 'Cap of concurrently tracked calls; overflow is counted.' },
         noAnswerTimeoutS: seconds(300, 'Close a call with no final response after this long.'),
         rtpTimeoutS: seconds(300, 'Close an answered call after this long without SIP or RTP.'),
         absoluteTimeoutS: seconds(14_400, 'Close any call after this long (4 h).'),
         byeTimeoutS: seconds(32, 'Wait this long for the final response to a BYE: RFC 3261 Timer F (64 x T1, T1 = 500 ms), so every retransmission of an unanswered BYE belongs to its call.'),
+        correlationHeaders: {
+          type: 'array',
+          maxItems: 8,
+          uniqueItems: true,
+          default: [],
+          // RFC 3261 §25.1 token: what a header name may be (and what cdr_correlation.name holds).
+          items: { type: 'string', pattern: "^[A-Za-z0-9.!%*_+`'~-]{1,64}$" },
+          description:
+            'Your own SIP headers that link call legs (e.g. X-Correlation-ID), at most 8: their values go into each CDR (`correlation`, searchable in the GUI) and link open legs that share one, like X-CID, Session-ID and P-Charging-Vector icid do without configuration.',
+        },
       },
     },
     db: {
@@ -285,6 +295,9 @@ export const snifferConfigSchema: ConfigSchema<SnifferConfig> = {
 /** Cross-field rules of the sniffer config (see {@link loadSnifferConfig}). */
 export function checkSnifferConfig(config: SnifferConfig): ConfigCheckFailure[] {
   const failures: ConfigCheckFailure[] = [];
+  const headers = config.calls.correlationHeaders.map((h) => h.toLowerCase());
+  const twice = headers.find((h, i) => headers.indexOf(h) !== i);
+  if (twice !== undefined) failures.push({ path: ['calls', 'correlationHeaders'], message: `lists ${twice} twice (header names are case-insensitive)` });
   if (config.calls.absoluteTimeoutS < config.calls.noAnswerTimeoutS) {
     failures.push({ path: ['calls', 'absoluteTimeoutS'], message: `must be at least calls.noAnswerTimeoutS (${config.calls.noAnswerTimeoutS})` });
   }

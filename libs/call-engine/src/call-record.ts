@@ -1,7 +1,7 @@
 import { CODEC_NAMES, Codec, JitterBufferIndex, dtmfDigit, type RtcpSessionStats } from '@callscope/rtp';
-import type { Call, CallDropCounts } from './call.js';
+import { MAX_BRANCHES_PER_CALL, type Call, type CallDropCounts } from './call.js';
 import type { MediaStream } from './media-stream.js';
-import { isoFromMicros, secondsBetween, toMicros, type CallDropped, type CallRecord, type DtmfRecord, type EndReason, type RtcpSummary, type StreamRecord } from '@callscope/cdr-model';
+import { isoFromMicros, secondsBetween, toMicros, type BranchRecord, type CallDropped, type CallRecord, type DtmfRecord, type EndReason, type RtcpSummary, type StreamRecord } from '@callscope/cdr-model';
 
 /**
  * The CDR of a closed call, by the field rules of DESIGN.md's `analyze` contract. Finishes the
@@ -12,6 +12,9 @@ export function buildCallRecord(call: Call, closedBy: EndReason, sensor: string,
   const { endUs, reason } = call.outcome(closedBy);
   const finalCode = call.finalCode ?? call.challengeCode;
   const finalReason = call.finalCode !== null ? call.finalReason : call.challengeReason;
+  // A forked INVITE's callee is the branch that answered (or decided the outcome), not the first address tried.
+  const chosen = call.forked ? call.chosen : null;
+  const legs = call.legs;
   return {
     type: 'call',
     sensor,
@@ -23,8 +26,8 @@ export function buildCallRecord(call: Call, closedBy: EndReason, sensor: string,
     caller_name: call.callerName,
     caller_ip: call.callerIp,
     caller_port: call.callerPort,
-    callee_ip: call.calleeIp,
-    callee_port: call.calleePort,
+    callee_ip: chosen?.ip ?? call.calleeIp,
+    callee_port: chosen?.port ?? call.calleePort,
     transport: call.transport,
     start: isoFromMicros(call.startUs),
     answer: call.answerUs === null ? null : isoFromMicros(call.answerUs),
@@ -39,12 +42,58 @@ export function buildCallRecord(call: Call, closedBy: EndReason, sensor: string,
     sip_packets: call.sipPackets,
     vlan: call.vlan,
     caller_user_agent: call.callerUserAgent,
-    callee_user_agent: call.calleeUserAgent,
+    callee_user_agent: chosen?.userAgent ?? call.calleeUserAgent,
     dtmf: collectDtmf(call, streams),
     sip_responses: call.sipResponses,
     streams: streams.map((s) => buildStreamRecord(s, call.rtcp)),
+    x_cid: legs?.xCid ?? null,
+    session_id: legs?.sessionUuid == null ? null : { local_uuid: legs.sessionUuid, remote_uuid: legs.sessionRemoteUuid },
+    icid: legs?.icid ?? null,
+    correlation: legs?.correlation == null ? {} : { ...legs.correlation },
+    linked_legs: legs === null ? [] : [...legs.linked],
+    branches: call.forked ? branchRecords(call) : [],
     dropped: droppedRecord(call.dropped),
   };
+}
+
+/**
+ * The branches of a forked call: one per To-tag in order of first response, each with the INVITE
+ * and CANCEL sent to its address, then every address the INVITE went to that no tagged response
+ * came from (it never answered, or only with 100 Trying).
+ */
+function branchRecords(call: Call): BranchRecord[] {
+  const out: BranchRecord[] = [];
+  const answeredFrom = new Set<string>();
+  for (const b of call.branches) {
+    const d = call.destinations.find((x) => x.ip === b.ip && x.port === b.port);
+    if (d !== undefined) answeredFrom.add(`${d.ip} ${d.port}`);
+    out.push({
+      to_tag: b.toTag,
+      ip: b.ip,
+      port: b.port,
+      invite: d === undefined ? null : isoFromMicros(d.inviteUs),
+      provisional: [...b.provisional],
+      final_code: b.finalCode,
+      final: b.finalUs === null ? null : isoFromMicros(b.finalUs),
+      cancel: d?.cancelUs == null ? null : isoFromMicros(d.cancelUs),
+      chosen: b === call.chosen,
+    });
+  }
+  for (const d of call.destinations) {
+    if (answeredFrom.has(`${d.ip} ${d.port}`) || out.length >= MAX_BRANCHES_PER_CALL) continue;
+    out.push({
+      to_tag: null,
+      ip: d.ip,
+      port: d.port,
+      invite: isoFromMicros(d.inviteUs),
+      provisional: [],
+      final_code: null,
+      final: null,
+      cancel: d.cancelUs === null ? null : isoFromMicros(d.cancelUs),
+      chosen: false,
+    });
+  }
+  return out;
 }
 
 /** The record's `dropped` object, or null when the call lost nothing inside the sniffer. */

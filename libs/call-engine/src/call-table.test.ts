@@ -23,7 +23,7 @@ function sip(ms: number, from: typeof A, to: typeof A, msg: Partial<SipEvent> & 
     fromUser: requester === A ? 'alice' : 'bob', fromDomain: 'example.com', fromName: null, fromTag: requester.tag,
     toUser: responder === A ? 'alice' : 'bob', toDomain: 'example.com', toTag: null,
     ruriUser: isRequest ? 'bob' : null, userAgent: null, contact: null, expires: null, hasAuthorization: false,
-    sdp: null, contentType: '', bodyText: null,
+    sdp: null, contentType: '', bodyText: null, xCid: null, sessionId: null, icid: null, correlation: null,
     ...msg,
   };
 }
@@ -550,5 +550,156 @@ describe('a call keeps a bounded list of responses and INFO digits (issue 13: ev
     const { calls, table } = run([...answered(), sip(5000, A, B, { method: 'INFO', cseq: 2, toTag: B.tag, contentType: 'application/dtmf', bodyText: '7' })]);
     expect(calls[0]!.dtmf.map((d) => d.digit)).toEqual(['7']);
     expect(table.counters).toMatchObject({ sipResponsesOverCap: 0, infoDtmfOverCap: 0 });
+  });
+});
+
+describe('forked INVITEs (issue 19, finding 4)', () => {
+  const B2 = { ip: '198.51.100.21', port: 5060, tag: 'callee2-tag' };
+  /** INVITE forked by a proxy at A to B and B2, as captured behind the proxy. */
+  const forked = (): SipEvent[] => [
+    sip(0, A, B, { method: 'INVITE' }),
+    sip(3, A, B2, { method: 'INVITE' }),
+    sip(40, B, A, { method: 'INVITE', statusCode: 180, reason: 'Ringing', toTag: B.tag, userAgent: 'phone-B' }),
+    sip(45, B2, A, { method: 'INVITE', statusCode: 180, reason: 'Ringing', toTag: B2.tag, userAgent: 'phone-B2' }),
+    sip(46, B2, A, { method: 'INVITE', statusCode: 180, reason: 'Ringing', toTag: B2.tag, userAgent: 'phone-B2' }), // retransmitted
+  ];
+
+  test('the second branch answers: callee fields are its, the other is cancelled; both listed', () => {
+    const { calls } = run([
+      ...forked(),
+      sip(2000, B2, A, { method: 'INVITE', statusCode: 200, reason: 'OK', toTag: B2.tag, userAgent: 'phone-B2' }),
+      sip(2001, A, B, { method: 'CANCEL' }),
+      sip(2002, B, A, { method: 'CANCEL', statusCode: 200, reason: 'OK' }),
+      sip(2003, B, A, { method: 'INVITE', statusCode: 487, reason: 'Request Terminated', toTag: B.tag }),
+      sip(5000, A, B2, { method: 'BYE', cseq: 2, toTag: B2.tag }),
+      sip(5001, B2, A, { method: 'BYE', cseq: 2, statusCode: 200, reason: 'OK', toTag: B2.tag }),
+    ]);
+    expect(calls).toHaveLength(1);
+    const c = calls[0]!;
+    expect(c).toMatchObject({ callee_ip: B2.ip, callee_user_agent: 'phone-B2', end_reason: 'bye_confirmed', last_sip_code: 200, answer: '2026-11-29T18:11:34.000000Z' });
+    expect(c.branches.map((b) => [b.to_tag, b.ip, b.provisional.map((p) => p.code), b.final_code, b.cancel !== null, b.chosen])).toEqual([
+      [B.tag, B.ip, [180], 487, true, false],
+      [B2.tag, B2.ip, [180], 200, false, true],
+    ]);
+  });
+
+  test('one branch failing does not end the call while another still rings; the last decides by RFC 3261 §16.7', () => {
+    const { calls, table } = run([...forked(), sip(1000, B, A, { method: 'INVITE', statusCode: 486, reason: 'Busy Here', toTag: B.tag })], {}, false);
+    expect(calls).toHaveLength(0);
+    expect(table.openCall('call-1')).toBeDefined();
+    table.onSip(sip(3000, B2, A, { method: 'INVITE', statusCode: 603, reason: 'Decline', toTag: B2.tag }));
+    table.flush();
+    expect(calls[0]).toMatchObject({ end_reason: 'rejected', last_sip_code: 603, last_sip_reason: 'Decline', callee_ip: B2.ip, end: '2026-11-29T18:11:35.000000Z' });
+    expect(calls[0]!.branches.map((b) => b.chosen)).toEqual([false, true]);
+  });
+
+  test.each([
+    [[486, 503], 486, 'the lowest class'],
+    [[503, 486], 486, 'the lowest class, whichever came first'],
+    [[480, 404], 480, 'the first of one class'],
+    [[486, 407], 407, 'within 4xx, a response that says how to retry'],
+    [[302, 600], 600, '6xx beats everything'],
+  ])('failures %j: %i is forwarded (%s)', (codes, want) => {
+    const { calls } = run([
+      ...forked(),
+      sip(1000, B, A, { method: 'INVITE', statusCode: codes[0]!, reason: 'x', toTag: B.tag }),
+      sip(2000, B2, A, { method: 'INVITE', statusCode: codes[1]!, reason: 'y', toTag: B2.tag }),
+    ]);
+    expect(calls[0]!.last_sip_code).toBe(want);
+  });
+
+  test('a destination that never answered with a tag is a branch without one', () => {
+    const { calls } = run([
+      sip(0, A, B, { method: 'INVITE' }),
+      sip(3, A, B2, { method: 'INVITE' }),
+      sip(40, B, A, { method: 'INVITE', statusCode: 200, reason: 'OK', toTag: B.tag }),
+      sip(41, A, B2, { method: 'CANCEL' }),
+    ]);
+    expect(calls[0]!.branches.map((b) => [b.to_tag, b.ip, b.final_code, b.cancel === null, b.chosen])).toEqual([
+      [B.tag, B.ip, 200, true, true],
+      [null, B2.ip, null, false, false],
+    ]);
+  });
+
+  test('a fork seen in front of the proxy (one address, two tags): the proxy forwards one final, which ends the call', () => {
+    const { calls } = run([
+      sip(0, A, B, { method: 'INVITE' }),
+      sip(40, B, A, { method: 'INVITE', statusCode: 180, reason: 'Ringing', toTag: 't1' }),
+      sip(45, B, A, { method: 'INVITE', statusCode: 180, reason: 'Ringing', toTag: 't2' }),
+      sip(1000, B, A, { method: 'INVITE', statusCode: 486, reason: 'Busy Here', toTag: 't2' }),
+    ]);
+    expect(calls[0]).toMatchObject({ end_reason: 'rejected', last_sip_code: 486, callee_ip: B.ip });
+    expect(calls[0]!.branches.map((b) => [b.to_tag, b.final_code, b.chosen])).toEqual([['t1', null, false], ['t2', 486, true]]);
+  });
+
+  test('an INVITE forked to more addresses than a call keeps is counted, not grown', () => {
+    const events = [sip(0, A, B, { method: 'INVITE' })];
+    for (let i = 0; i < 40; i++) events.push(sip(1 + i, A, { ip: `203.0.113.${i}`, port: 5060, tag: '' }, { method: 'INVITE' }));
+    const { calls, table } = run(events);
+    expect(calls[0]!.branches).toHaveLength(16);
+    expect(table.counters.branchesOverCap).toBe(41 - 16);
+  });
+});
+
+describe('linked legs (issue 19, finding 4)', () => {
+  const leg = (callId: string, ms: number, extra: Partial<SipEvent> = {}): SipEvent => sip(ms, A, B, { method: 'INVITE', callId, ...extra });
+  const UUID = 'ab'.repeat(16);
+
+  test('X-CID names the first leg: both records name each other, whichever INVITE came first', () => {
+    for (const order of [0, 1]) {
+      const a = leg('leg-a', 0);
+      const b = leg('leg-b', 10, { xCid: 'leg-a' });
+      const { calls } = run(order === 0 ? [a, b] : [b, a]);
+      const byId = new Map(calls.map((c) => [c.call_id, c]));
+      expect(byId.get('leg-b')!.linked_legs).toEqual([{ call_id: 'leg-a', start: byId.get('leg-a')!.start, by: 'x_cid', header: null }]);
+      expect(byId.get('leg-a')!.linked_legs).toEqual([{ call_id: 'leg-b', start: byId.get('leg-b')!.start, by: 'x_cid', header: null }]);
+      expect(byId.get('leg-b')!.x_cid).toBe('leg-a');
+    }
+  });
+
+  test('Session-ID, icid and a configured header link legs; the first relation found names the link once', () => {
+    const { calls } = run(
+      [
+        leg('one', 0, { sessionId: { local: UUID, remote: null }, icid: 'ic-1', correlation: ['corr-9'] }),
+        leg('two', 5, { sessionId: { local: UUID, remote: null }, icid: 'ic-1' }),
+        leg('three', 6, { icid: 'ic-1' }),
+        leg('four', 7, { correlation: ['corr-9'] }),
+        leg('five', 8, { icid: 'other' }),
+      ],
+      { correlationHeaders: ['X-Corr'] },
+    );
+    const links = (id: string) => calls.find((c) => c.call_id === id)!.linked_legs.map((l) => [l.call_id, l.by, l.header]);
+    expect(links('one')).toEqual([['two', 'session_id', null], ['three', 'icid', null], ['four', 'header', 'X-Corr']]);
+    expect(links('two')).toEqual([['one', 'session_id', null], ['three', 'icid', null]]);
+    expect(links('four')).toEqual([['one', 'header', 'X-Corr']]);
+    expect(links('five')).toEqual([]);
+    expect(calls.find((c) => c.call_id === 'one')).toMatchObject({ icid: 'ic-1', correlation: { 'X-Corr': 'corr-9' }, session_id: { local_uuid: UUID, remote_uuid: null } });
+  });
+
+  test('the callee side\'s Session-ID UUID is the remote one', () => {
+    const { calls } = run([
+      sip(0, A, B, { method: 'INVITE', sessionId: { local: UUID, remote: null } }),
+      sip(40, B, A, { method: 'INVITE', statusCode: 200, reason: 'OK', toTag: B.tag, sessionId: { local: 'cd'.repeat(16), remote: UUID } }),
+    ]);
+    expect(calls[0]!.session_id).toEqual({ local_uuid: UUID, remote_uuid: 'cd'.repeat(16) });
+  });
+
+  test('a closed leg links nothing more, and one value on many open calls is capped, not quadratic', () => {
+    const closedFirst = run([
+      leg('a', 0, { icid: 'x' }),
+      sip(10, B, A, { method: 'INVITE', callId: 'a', statusCode: 486, reason: 'Busy', toTag: B.tag }),
+    ], { lingerS: 0 }, false);
+    closedFirst.table.advance(T0 + 10_000_000);
+    closedFirst.table.sweepIfDue();
+    expect(closedFirst.calls.map((c) => c.call_id)).toEqual(['a']);
+    closedFirst.table.onSip(leg('b', 20_000, { icid: 'x' }));
+    closedFirst.table.flush();
+    expect(closedFirst.calls.map((c) => [c.call_id, c.linked_legs.length])).toEqual([['a', 0], ['b', 0]]);
+
+    const events: SipEvent[] = [];
+    for (let i = 0; i < 200; i++) events.push(leg(`c${i}`, i, { icid: 'same-for-all' }));
+    const { calls, table } = run(events);
+    expect(Math.max(...calls.map((c) => c.linked_legs.length))).toBe(16);
+    expect(table.counters.linkedLegsOverCap).toBeGreaterThan(0);
   });
 });

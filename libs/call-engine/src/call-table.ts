@@ -4,6 +4,7 @@ import { buildCallRecord } from './call-record.js';
 import { Call, CallDropCounts, CallPhase, type CallStream, type MediaEndpoint } from './call.js';
 import { appended } from './compact-values.js';
 import { NumericKeyIndex } from './endpoint-index.js';
+import { LegIndex } from './leg-index.js';
 import { endpointKeyFromText } from './endpoint-key.js';
 import { MediaStream } from './media-stream.js';
 import { PacketClock } from './packet-clock.js';
@@ -34,6 +35,12 @@ export interface CallTableOptions {
   lingerS: number;
   /** Also match RTP sent from the SIP source address to the SDP port (signalling behind NAT). */
   acceptRtpFromSipSource: boolean;
+  /**
+   * A carrier's own headers that link call legs (e.g. `X-Correlation-ID`), read from every SIP
+   * message (at most 8): their values are in each record's `correlation` and link open legs
+   * that share one (`linked_legs`).
+   */
+  correlationHeaders: readonly string[];
 }
 
 /** Defaults a VoIP engineer expects (VoIPmonitor-like timeouts). */
@@ -47,6 +54,7 @@ export const DEFAULT_CALL_TABLE_OPTIONS: CallTableOptions = {
   byeTimeoutS: 32,
   lingerS: 5,
   acceptRtpFromSipSource: false,
+  correlationHeaders: [],
 };
 
 /** Optional observers of the table (the pcap spool uses them). */
@@ -111,6 +119,10 @@ export interface CallTableCounters {
   sipResponsesOverCap: number;
   /** SIP INFO digits a call did not keep past MAX_INFO_DTMF_PER_CALL. */
   infoDtmfOverCap: number;
+  /** Fork branches (To-tags, INVITE addresses) a call did not keep past MAX_BRANCHES_PER_CALL. */
+  branchesOverCap: number;
+  /** Leg links not recorded (see LegIndex.overCap): a call already naming 16 legs, or an identifier shared by 64 open calls. */
+  readonly linkedLegsOverCap: number;
 }
 
 /**
@@ -159,6 +171,9 @@ export class CallTable {
   private udpSlot = -1;
   /** See {@link ShedLevel}; read on the rare paths only (a new call, a new stream). */
   private shed: ShedLevel = 0;
+  /** Open calls by the identifiers that link legs (X-CID, Session-ID, icid, correlation headers). */
+  private readonly legs = new LegIndex();
+  private readonly openByCallId = (callId: string): Call | undefined => this.calls.get(callId);
 
   /**
    * @param clock packet time; pass the register table's to give both tables one time (then each
@@ -171,6 +186,7 @@ export class CallTable {
     clock: PacketClock = new PacketClock(),
   ) {
     this.clock = clock;
+    const legs = this.legs;
     this.counters = {
       callsOpened: 0,
       callsClosed: 0,
@@ -197,6 +213,10 @@ export class CallTable {
       rtpShedMemory: 0,
       sipResponsesOverCap: 0,
       infoDtmfOverCap: 0,
+      branchesOverCap: 0,
+      get linkedLegsOverCap() {
+        return legs.overCap;
+      },
     };
   }
 
@@ -268,12 +288,19 @@ export class CallTable {
       // The call's own copy of the Call-ID: the event's is cut out of the whole SIP header.
       this.calls.set(call.callId, call);
       this.counters.callsOpened++;
+      this.legs.opened(call);
     }
     const responses = call.sipResponsesOverCap;
     const digits = call.infoDtmfOverCap;
+    const branches = call.branchesOverCap;
     const ended = call.applySip(ev);
     this.counters.sipResponsesOverCap += call.sipResponsesOverCap - responses;
     this.counters.infoDtmfOverCap += call.infoDtmfOverCap - digits;
+    this.counters.branchesOverCap += call.branchesOverCap - branches;
+    if (ev.xCid !== null || ev.sessionId !== null || ev.icid !== null || ev.correlation !== null) {
+      const learned = call.learnLegIds(ev, this.options.correlationHeaders);
+      if (learned !== 0) this.legs.learned(call, learned, this.openByCallId);
+    }
     if (ev.sdp !== null) this.learnSdp(call, ev, ev.sdp);
     if (ended) call.closeAtUs = ev.tsUs + this.options.lingerS * 1e6;
     return call;
@@ -615,6 +642,7 @@ export class CallTable {
 
   private close(call: Call, reason: EndReason): void {
     this.calls.delete(call.callId);
+    this.legs.closed(call);
     // Only the addresses still pointing at this call: a later call may have taken one over.
     for (const ep of call.endpoints) {
       if (typeof ep.key === 'number') {

@@ -3,7 +3,7 @@ import { appended, ownText, ownTextOrNull, sharedText } from './compact-values.j
 import type { MediaStream } from './media-stream.js';
 import type { CallKey } from './call-observers.js';
 import type { SipEvent } from './sip-event.js';
-import { isoFromMicros, type CallSide, type DtmfRecord, type EndReason, type SipResponseRecord, type SipTransport } from '@callscope/cdr-model';
+import { isoFromMicros, type BranchProvisionalRecord, type CallSide, type DtmfRecord, type EndReason, type LinkedLegRecord, type SipResponseRecord, type SipTransport } from '@callscope/cdr-model';
 
 /**
  * Where a call is in its life. Only `applySip` moves it forward; the call table reads it to decide
@@ -36,6 +36,86 @@ const NO_DTMF: readonly DtmfRecord[] = Object.freeze([]);
  */
 export const MAX_SIP_RESPONSES_PER_CALL = 64;
 export const MAX_INFO_DTMF_PER_CALL = 256;
+
+/** Most fork branches (To-tags, INVITE destinations) a call keeps, and provisional responses per branch. */
+export const MAX_BRANCHES_PER_CALL = 16;
+export const MAX_PROVISIONAL_PER_BRANCH = 8;
+/** Most linked legs a call names. */
+export const MAX_LINKED_LEGS_PER_CALL = 16;
+
+/** Shared by every call without linked legs (nearly all): never written. */
+const NO_LINKS: readonly LinkedLegRecord[] = Object.freeze([]);
+
+/** Shared by every call until its first To-tagged response: never written. */
+const NO_BRANCHES: readonly CallBranch[] = Object.freeze([]);
+
+/** What links a call to its other legs: made on the first identifier or link (most calls have none). */
+export class CallLegs {
+  /** X-CID (first seen). */
+  xCid: string | null = null;
+  /** RFC 7989 UUID of the caller side, and of the callee side. */
+  sessionUuid: string | null = null;
+  sessionRemoteUuid: string | null = null;
+  /** P-Charging-Vector icid-value (first seen). */
+  icid: string | null = null;
+  /** Configured correlation headers seen: name as configured -> first value. */
+  correlation: Record<string, string> | null = null;
+  /** Other open legs linked to this one (see LegIndex). */
+  linked: readonly LinkedLegRecord[] = NO_LINKS;
+  /** The keys the call is indexed under in the table's leg index, to remove them at close. */
+  keys: string[] | null = null;
+}
+
+/** Which leg identifiers a message taught a call (see {@link Call.learnLegIds}). */
+export const LegId = { XCid: 1, Session: 2, Icid: 4, Correlation: 8 } as const;
+
+/** An address the initial INVITE was sent to: more than one is a fork seen from the proxy's far side. */
+export interface InviteDestination {
+  readonly ip: string;
+  readonly port: number;
+  /** First INVITE of the transaction to this address (µs). */
+  readonly inviteUs: number;
+  /** First CANCEL to this address (µs), null if none. */
+  cancelUs: number | null;
+}
+
+/** The responses of one To-tag to the initial INVITE: one branch of a fork (RFC 3261 §16.7). */
+export interface CallBranch {
+  readonly toTag: string;
+  /** Where its first response came from. */
+  readonly ip: string;
+  readonly port: number;
+  provisional: BranchProvisionalRecord[];
+  finalCode: number | null;
+  finalReason: string | null;
+  finalUs: number | null;
+  /** Server / User-Agent of its responses: the callee's when this branch decides the call. */
+  userAgent: string | null;
+}
+
+/**
+ * The response a forking proxy forwards when every branch failed (RFC 3261 §16.7 step 6): a 6xx
+ * if any, else one of the lowest class, preferring the ones that tell the caller how to retry
+ * (401, 407, 415, 420, 484) within 4xx; the earliest among equals.
+ */
+export function bestFailure(branches: readonly CallBranch[]): CallBranch | null {
+  let best: CallBranch | null = null;
+  for (const b of branches) {
+    if (b.finalCode === null || b.finalCode < 300) continue;
+    if (best === null || betterFailure(b.finalCode, best.finalCode!)) best = b;
+  }
+  return best;
+}
+
+/** Whether failure code `a` is forwarded rather than `b` (strictly better: the earlier wins a tie). */
+function betterFailure(a: number, b: number): boolean {
+  const ca = Math.floor(a / 100);
+  const cb = Math.floor(b / 100);
+  if (ca === 6 || cb === 6) return ca === 6 && cb !== 6;
+  if (ca !== cb) return ca < cb;
+  return ca === 4 && RETRY_INFO.has(a) && !RETRY_INFO.has(b);
+}
+const RETRY_INFO = new Set([401, 407, 415, 420, 484]);
 
 /** 401/407 to an INVITE is an authentication round, not the call's outcome: the UA retries. */
 const isChallenge = (code: number) => code === 401 || code === 407;
@@ -135,6 +215,19 @@ export class Call {
   readonly key: CallKey;
   /** The media endpoints this call announced (their packet times tell its media activity); exact-size, see {@link appended}. */
   endpoints: MediaEndpoint[] = [];
+  /** Leg identifiers and links; null for the many calls that carry none (memory per open call). */
+  legs: CallLegs | null = null;
+  /**
+   * Addresses the initial INVITE was sent to, in order; null while it is only the callee address
+   * (nearly every call): made when a second address or a CANCEL appears.
+   */
+  private destinationList: InviteDestination[] | null = null;
+  /** To-tagged responses to the initial INVITE, one entry per To-tag (a shared empty list until the first). */
+  branches: readonly CallBranch[] = NO_BRANCHES;
+  /** Branches past {@link MAX_BRANCHES_PER_CALL} not kept (for the table's counter). */
+  branchesOverCap = 0;
+  /** The branch that answered or whose failure decided the call. */
+  chosen: CallBranch | null = null;
 
   constructor(invite: SipEvent) {
     // Every string a call keeps is owned (see ownText): none may keep the message text alive.
@@ -157,6 +250,69 @@ export class Call {
     this.key = { callId: this.callId, startSec, startUsec: invite.tsUs - startSec * 1_000_000 };
     this.lastSipUs = invite.tsUs;
     this.lastActivityUs = invite.tsUs;
+  }
+
+  /** Addresses the initial INVITE was sent to (the callee address alone unless it forked). */
+  get destinations(): readonly InviteDestination[] {
+    return this.destinationList ?? [{ ip: this.calleeIp, port: this.calleePort, inviteUs: this.startUs, cancelUs: null }];
+  }
+
+  /** The destination list as an owned array, for a change. */
+  private ownDestinations(): InviteDestination[] {
+    return (this.destinationList ??= [{ ip: this.calleeIp, port: this.calleePort, inviteUs: this.startUs, cancelUs: null }]);
+  }
+
+  /** The INVITE forked: two or more To-tags answered it, or it went to two or more addresses. */
+  get forked(): boolean {
+    return this.branches.length > 1 || (this.destinationList !== null && this.destinationList.length > 1);
+  }
+
+  /**
+   * Takes the leg identifiers a message carries (the first value of each wins); returns the
+   * {@link LegId} bits of those it learned, so the table can index and link them. Session-ID is
+   * read by side: the caller's own UUID is `sessionUuid`, the callee's `sessionRemoteUuid`.
+   */
+  learnLegIds(ev: SipEvent, correlationNames: readonly string[]): number {
+    const legs = (this.legs ??= new CallLegs());
+    let learned = 0;
+    if (ev.xCid !== null && legs.xCid === null) {
+      legs.xCid = ownText(ev.xCid);
+      learned |= LegId.XCid;
+    }
+    if (ev.icid !== null && legs.icid === null) {
+      legs.icid = ownText(ev.icid);
+      learned |= LegId.Icid;
+    }
+    const sid = ev.sessionId;
+    if (sid !== null) {
+      const [mine, theirs] = this.sideOf(ev) === 'caller' ? [sid.local, sid.remote] : [sid.remote, sid.local];
+      if (mine !== null && legs.sessionUuid === null) {
+        legs.sessionUuid = ownText(mine);
+        learned |= LegId.Session;
+      }
+      if (theirs !== null && legs.sessionRemoteUuid === null) legs.sessionRemoteUuid = ownText(theirs);
+    }
+    const values = ev.correlation;
+    if (values !== null) {
+      for (let k = 0; k < values.length; k++) {
+        const v = values[k];
+        const name = correlationNames[k]!;
+        if (v === null || v === undefined || legs.correlation?.[name] !== undefined) continue;
+        legs.correlation ??= {};
+        legs.correlation[name] = ownText(v);
+        learned |= LegId.Correlation;
+      }
+    }
+    return learned;
+  }
+
+  /** Names `other` as a linked leg (once); false when the list is full. */
+  addLinkedLeg(leg: LinkedLegRecord): boolean {
+    const legs = (this.legs ??= new CallLegs());
+    for (const l of legs.linked) if (l.call_id === leg.call_id && l.start === leg.start) return true;
+    if (legs.linked.length >= MAX_LINKED_LEGS_PER_CALL) return false;
+    legs.linked = appended(legs.linked, leg);
+    return true;
   }
 
   /**
@@ -211,16 +367,23 @@ export class Call {
     switch (ev.method) {
       case 'INVITE':
         if (ev.toTag === null && this.phase === CallPhase.Setup) {
-          if (ev.cseq === this.inviteCseq) this.inviteRequests++;
-          else if (ev.cseq > this.inviteCseq) {
-            // A new initial INVITE after a 401/407: the authenticated attempt is the call.
+          if (ev.cseq === this.inviteCseq) {
+            this.inviteRequests++;
+            this.addDestination(ev);
+          } else if (ev.cseq > this.inviteCseq) {
+            // A new initial INVITE after a 401/407: the authenticated attempt is the call, and its branches.
             this.inviteCseq = ev.cseq;
             this.inviteRequests++;
+            this.destinationList = ev.dstIp === this.calleeIp && ev.dstPort === this.calleePort ? null : [{ ip: sharedText(ev.dstIp), port: ev.dstPort, inviteUs: ev.tsUs, cancelUs: null }];
+            this.branches = NO_BRANCHES;
+            this.chosen = null;
           }
         } else if (ev.toTag !== null) this.reinvites++;
         return false;
       case 'CANCEL':
         if (this.cancelUs === null && this.phase === CallPhase.Setup) this.cancelUs = ev.tsUs;
+        // A proxy cancels the other branches once one answered: each CANCEL goes to its branch's address.
+        for (const d of this.ownDestinations()) if (d.cancelUs === null && d.ip === ev.dstIp && d.port === ev.dstPort) d.cancelUs = ev.tsUs;
         return false;
       case 'BYE':
         if (this.byeUs === null) {
@@ -301,25 +464,94 @@ export class Call {
 
   private lastResponseCseq = -1;
 
+  /** A further address of the initial INVITE's transaction (a fork seen behind the proxy). */
+  private addDestination(ev: SipEvent): void {
+    if (this.destinationList === null && ev.dstIp === this.calleeIp && ev.dstPort === this.calleePort) return; // a retransmission
+    const list = this.ownDestinations();
+    for (const d of list) if (d.ip === ev.dstIp && d.port === ev.dstPort) return;
+    if (list.length >= MAX_BRANCHES_PER_CALL) {
+      this.branchesOverCap++;
+      return;
+    }
+    this.destinationList = appended(list, { ip: sharedText(ev.dstIp), port: ev.dstPort, inviteUs: ev.tsUs, cancelUs: null });
+  }
+
+  /** The branch of a To-tagged response to the initial INVITE (made on its first response); null past the cap. */
+  private branchOf(ev: SipEvent, toTag: string): CallBranch | null {
+    for (const b of this.branches) if (b.toTag === toTag) return b;
+    if (this.branches.length >= MAX_BRANCHES_PER_CALL) {
+      this.branchesOverCap++;
+      return null;
+    }
+    const b: CallBranch = { toTag: ownText(toTag), ip: sharedText(ev.srcIp), port: ev.srcPort, provisional: [], finalCode: null, finalReason: null, finalUs: null, userAgent: null };
+    this.branches = appended(this.branches, b);
+    return b;
+  }
+
+  /** Records a response of the initial INVITE in its branch. */
+  private noteBranch(ev: SipEvent): void {
+    if (ev.toTag === null) return; // 100 Trying is hop-by-hop and has no tag
+    const b = this.branchOf(ev, ev.toTag);
+    if (b === null) return;
+    if (b.userAgent === null && ev.userAgent !== null) b.userAgent = sharedText(ev.userAgent);
+    const code = ev.statusCode;
+    if (code < 200) {
+      const last = b.provisional[b.provisional.length - 1];
+      // A retransmitted provisional is one response; past the cap they are not kept.
+      if (last?.code !== code && b.provisional.length < MAX_PROVISIONAL_PER_BRANCH) b.provisional = appended(b.provisional, { code, time: isoFromMicros(ev.tsUs) });
+    } else if (b.finalCode === null) {
+      b.finalCode = code;
+      b.finalReason = sharedText(ev.reason);
+      b.finalUs = ev.tsUs;
+    }
+  }
+
+  /** The branch of a To-tag, null when it has none. */
+  private tagged(toTag: string | null): CallBranch | null {
+    if (toTag === null) return null;
+    for (const b of this.branches) if (b.toTag === toTag) return b;
+    return null;
+  }
+
+  /** Destinations of a forked INVITE that have not given a final response yet. */
+  private pendingBranches(): number {
+    let done = 0;
+    for (const b of this.branches) if (b.finalCode !== null) done++;
+    return (this.destinationList?.length ?? 1) - done;
+  }
+
   private applyInviteResponse(ev: SipEvent): boolean {
     const code = ev.statusCode;
+    this.noteBranch(ev);
     if (code >= 180 && code < 300 && this.firstProgressUs === null) this.firstProgressUs = ev.tsUs;
     if (code < 200) return false;
     if (code < 300) {
-      if (this.answerUs === null) this.answerUs = ev.tsUs;
-      if (this.finalCode === null) this.setFinal(ev);
+      if (this.answerUs === null) {
+        this.answerUs = ev.tsUs;
+        this.chosen = this.tagged(ev.toTag);
+      }
+      if (this.finalCode === null) this.setFinal(ev.statusCode, ev.reason, ev.tsUs);
       if (this.phase === CallPhase.Setup) this.phase = CallPhase.Answered;
       return false;
     }
     if (this.finalCode !== null || this.phase !== CallPhase.Setup) return false;
-    if (isChallenge(code) && this.cancelUs === null) {
+    let decisive: { code: number; reason: string; branch: CallBranch | null } = { code, reason: ev.reason, branch: this.tagged(ev.toTag) };
+    if (this.destinationList !== null && this.destinationList.length > 1) {
+      // A fork seen behind the proxy: one branch failing is not the call failing while another still rings.
+      if (this.pendingBranches() > 0) return false;
+      const best = bestFailure(this.branches);
+      if (best !== null) decisive = { code: best.finalCode!, reason: best.finalReason!, branch: best };
+    }
+    this.chosen = decisive.branch;
+    if (isChallenge(decisive.code) && this.cancelUs === null) {
       // Remember it: if no authenticated retry follows, it stays the outcome (see CallTable timeouts).
-      this.challengeCode = code;
-      this.challengeReason = sharedText(ev.reason);
+      this.challengeCode = decisive.code;
+      this.challengeReason = sharedText(decisive.reason);
       this.challengeUs = ev.tsUs;
       return false;
     }
-    this.setFinal(ev);
+    // The outcome is decided by the last branch's final response: that is the call's end.
+    this.setFinal(decisive.code, decisive.reason, ev.tsUs);
     this.phase = CallPhase.Failed;
     return true;
   }
@@ -328,10 +560,10 @@ export class Call {
   challengeReason: string | null = null;
   challengeUs: number | null = null;
 
-  private setFinal(ev: SipEvent): void {
-    this.finalCode = ev.statusCode;
-    this.finalReason = sharedText(ev.reason);
-    this.finalUs = ev.tsUs;
+  private setFinal(code: number, reason: string, us: number): void {
+    this.finalCode = code;
+    this.finalReason = sharedText(reason);
+    this.finalUs = us;
   }
 
   /** The CDR end time and reason, by the rules of DESIGN.md's contract. */

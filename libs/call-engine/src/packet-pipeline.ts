@@ -14,6 +14,7 @@ import { CallTable, DEFAULT_CALL_TABLE_OPTIONS, type CallTableOptions, type Shed
 import { DEFAULT_ACTIVE_CALLS_LIMIT, detailCall, summarizeCall, type ActiveCallDetail, type ActiveCallSummary, type ActiveCallsOptions } from './active-calls.js';
 import { DEFAULT_REGISTER_TABLE_OPTIONS, RegisterTable, type RegisterTableOptions } from './register-table.js';
 import { SipAdapterStats, callIdOf, toSipEvent } from './sip-adapter.js';
+import { CorrelationHeaders } from './leg-ids.js';
 import type { Call } from './call.js';
 import { toMicros, type SipTransport } from '@callscope/cdr-model';
 import type { CallPacketKind, CallPacketObserver, RecordObserver } from './call-observers.js';
@@ -190,6 +191,8 @@ export class PacketPipeline {
   private readonly tcpStreams: SipTcpStreams;
   /** What the SIP adapter skipped inside usable messages (headers past the cap, SDP sections...). */
   readonly adapterStats = new SipAdapterStats();
+  /** The configured correlation headers, undefined when none (no header table walk per message). */
+  private readonly correlation: CorrelationHeaders | undefined;
   /** The call the SIP message just parsed belongs to (set by onSipBytes), for the packet observer. */
   private sipCall: Call | null = null;
 
@@ -204,6 +207,7 @@ export class PacketPipeline {
   ) {
     this.decoder = new PacketDecoder(options.decoder);
     this.sensor = options.calls.sensor;
+    this.correlation = options.calls.correlationHeaders.length === 0 ? undefined : new CorrelationHeaders(options.calls.correlationHeaders);
     // One packet clock for both tables: a lone SIP timestamp far off the capture's time is an
     // outlier for registrations as it is for calls, never trusted time.
     const clock = new PacketClock();
@@ -354,6 +358,7 @@ export class PacketPipeline {
       },
       this.sdp,
       this.adapterStats,
+      this.correlation,
     );
     if (ev === null) {
       this.counters.sipRejected['NoCallIdOrCSeq'] = (this.counters.sipRejected['NoCallIdOrCSeq'] ?? 0) + 1;

@@ -11,6 +11,7 @@ import {
 import { ipv4PortKey } from '@callscope/packet';
 import { endpointKeyFromIpv6Groups, endpointKeyFromText } from './endpoint-key.js';
 import type { SdpInfo, SdpMediaInfo, SdpPayload, SipEnvelope, SipEvent } from './sip-event.js';
+import { MAX_LEG_ID_CHARS, parseIcid, parseSessionId, type CorrelationHeaders } from './leg-ids.js';
 
 type Range = SipMessage['callId'];
 const UTF8 = new TextDecoder();
@@ -191,9 +192,16 @@ export function callIdOf(msg: SipMessage): string | null {
  * where SIP bytes become strings (per SIP message, never per RTP packet). Returns null when the
  * message lacks what a dialog needs (a non-empty Call-ID, CSeq): parseSipMessage already rejects
  * those (MissingCallId, BadCallId, BadCSeq). The Call-ID and tags are identity: their text differs
- * whenever their bytes do (see identityText). `stats`, when given, sums what was met.
+ * whenever their bytes do (see identityText). `stats`, when given, sums what was met;
+ * `correlation`, when given, names the carrier headers to read.
  */
-export function toSipEvent(msg: SipMessage, env: SipEnvelope, sdpScratch: SessionDescription, stats?: SipAdapterStats): SipEvent | null {
+export function toSipEvent(
+  msg: SipMessage,
+  env: SipEnvelope,
+  sdpScratch: SessionDescription,
+  stats?: SipAdapterStats,
+  correlation?: CorrelationHeaders,
+): SipEvent | null {
   if (!msg.callId.present || msg.callId.length === 0 || msg.cseq < 0) return null;
   const isRequest = msg.kind === SipMessageKind.Request;
   headerText.reset(msg.buf, msg.offset, msg.headerLength);
@@ -246,6 +254,10 @@ export function toSipEvent(msg: SipMessage, env: SipEnvelope, sdpScratch: Sessio
     sdp,
     contentType,
     bodyText,
+    xCid: msg.xCid.present && msg.xCid.length > 0 ? text(msg.xCid).slice(0, MAX_LEG_ID_CHARS) : null,
+    sessionId: msg.sessionId.present ? parseSessionId(text(msg.sessionId)) : null,
+    icid: msg.pChargingVector.present ? parseIcid(text(msg.pChargingVector)) : null,
+    correlation: correlation === undefined ? null : correlation.read(msg),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { SipTransport } from '@callscope/cdr-model';
+import type { SessionIdValue } from './leg-ids.js';
 
 /** Where a SIP message came from and went to: what the parser cannot know. */
 export interface SipEnvelope {
@@ -58,6 +59,17 @@ export interface SipEvent extends SipEnvelope {
   contentType: string;
   /** The body as text when it is small and not SDP (SIP INFO DTMF), otherwise null. */
   bodyText: string | null;
+  /** X-CID header (an SBC's link to the leg it was created for), at most 255 characters; null when absent or empty. */
+  xCid: string | null;
+  /** RFC 7989 Session-ID; null when absent or unusable (see parseSessionId). */
+  sessionId: SessionIdValue | null;
+  /** P-Charging-Vector icid-value (RFC 7315); null when absent. */
+  icid: string | null;
+  /**
+   * Values of the configured correlation headers (index as in `CorrelationHeaders.names`), or
+   * null when none is configured or the message has none of them.
+   */
+  correlation: (string | null)[] | null;
 }
 
 /** One m= section of an SDP body, with the address it is reached at. */

@@ -45,6 +45,7 @@ export const SipHeader = {
   RecordRoute: 35,
   Route: 36,
   Allow: 37,
+  PChargingVector: 38,
 } as const;
 /** A value of {@link SipHeader}. */
 export type SipHeader = (typeof SipHeader)[keyof typeof SipHeader];
@@ -88,6 +89,7 @@ const TABLE: readonly (readonly [string, string, SipHeader])[] = [
   ['record-route', '', SipHeader.RecordRoute],
   ['route', '', SipHeader.Route],
   ['allow', '', SipHeader.Allow],
+  ['p-charging-vector', '', SipHeader.PChargingVector],
 ];
 
 // Buckets by name length so a lookup compares only names of the right size (usually 1 to 3).
@@ -106,7 +108,7 @@ export const SIP_HEADER_NAMES: readonly string[] = (() => {
     'Server', 'X-CID', 'Session-ID', 'Authorization', 'Proxy-Authorization', 'WWW-Authenticate',
     'Proxy-Authenticate', 'Supported', 'Content-Encoding', 'Subject', 'Event', 'Refer-To',
     'Allow-Events', 'Referred-By', 'Session-Expires', 'Accept-Contact', 'Reject-Contact',
-    'Request-Disposition', 'Identity', 'Identity-Info', 'Record-Route', 'Route', 'Allow'];
+    'Request-Disposition', 'Identity', 'Identity-Info', 'Record-Route', 'Route', 'Allow', 'P-Charging-Vector'];
   for (const n of canon) names.push(n);
   return names;
 })();

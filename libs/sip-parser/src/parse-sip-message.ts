@@ -270,6 +270,9 @@ function applyHeader(buf: Uint8Array, id: SipHeader, start: number, end: number,
     case SipHeader.SessionId:
       if (!out.sessionId.present) out.sessionId.set(start, end);
       return SipStatus.Ok;
+    case SipHeader.PChargingVector:
+      if (!out.pChargingVector.present) out.pChargingVector.set(start, end);
+      return SipStatus.Ok;
     case SipHeader.Authorization:
       takeCredentials(buf, start, end, out.authorization);
       return SipStatus.Ok;

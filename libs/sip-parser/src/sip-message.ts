@@ -137,6 +137,8 @@ export class SipMessage {
   readonly xCid = new ByteRange();
   /** Session-ID (RFC 7989). */
   readonly sessionId = new ByteRange();
+  /** P-Charging-Vector (RFC 7315 §4.6): the IMS charging id shared by every leg of a session. */
+  readonly pChargingVector = new ByteRange();
   /** Authorization (RFC 3261 §20.7). */
   readonly authorization = new SipCredentials();
   /** Proxy-Authorization (RFC 3261 §20.28). */
@@ -196,6 +198,7 @@ export class SipMessage {
     this.server.clear();
     this.xCid.clear();
     this.sessionId.clear();
+    this.pChargingVector.clear();
     this.authorization.clear();
     this.proxyAuthorization.clear();
     this.wwwAuthenticate = false;

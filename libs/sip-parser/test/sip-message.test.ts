@@ -45,6 +45,7 @@ describe('hand-built messages', () => {
       'Remote-Party-ID: "R" <sip:rpid@example.com>;party=calling',
       'X-CID: corr-1',
       'Session-ID: ab30317f1a784dc48ff824d0d3715d86;remote=00000000000000000000000000000000',
+      'p-charging-VECTOR: icid-value="AyretyU0dm+6O2IrT5tAFrbHLso=023551024";orig-ioi=home1.net',
       'Proxy-Authorization: Digest realm="r", username="bob", response="x"',
       'l: 0',
       '',
@@ -78,6 +79,7 @@ describe('hand-built messages', () => {
     expect(m.text(m.remotePartyId.uri.user)).toBe('rpid');
     expect(m.text(m.xCid)).toBe('corr-1');
     expect(m.text(m.sessionId)).toMatch(/^ab30317f/);
+    expect(m.text(m.pChargingVector)).toBe('icid-value="AyretyU0dm+6O2IrT5tAFrbHLso=023551024";orig-ioi=home1.net');
     expect(m.proxyAuthorization.present).toBe(true);
     expect(m.text(m.proxyAuthorization.username)).toBe('bob');
     expect(m.contentLength).toBe(0);

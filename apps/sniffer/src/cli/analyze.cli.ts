@@ -39,6 +39,7 @@ export function pipelineOptionsFrom(config: DeepReadonly<SnifferConfig>, sensor:
       byeTimeoutS: config.calls.byeTimeoutS,
       lingerS: 5,
       acceptRtpFromSipSource: config.rtp.acceptFromSipSource,
+      correlationHeaders: config.calls.correlationHeaders,
     },
     registers: { sensor, maxOpen: 100_000, idleS: 10, transactionTimeoutS: 32 },
     decoder: {
