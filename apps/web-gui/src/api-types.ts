@@ -98,8 +98,13 @@ export interface CallSearchQuery {
   loss_above?: string;
   /** Max jitter of either main stream at or above this many ms. */
   jitter_above?: string;
-  /** Codec name of either main stream (`PCMA`, `G729`, ...). */
+  /** Codec name of either main stream at any time of the call (`PCMA`, `G729`, ...; also a codec it changed to). */
   codec?: string;
+  /**
+   * One identifier of a leg, matched exactly: a Call-ID, an X-CID, a P-Charging-Vector icid, an
+   * RFC 7989 Session-ID UUID (with or without dashes, any case) or a correlation header's value.
+   */
+  leg?: string;
   end_reason?: EndReason;
   /** Sort column, `-` prefix for descending (default `-start`). */
   sort?: string;
@@ -140,6 +145,12 @@ export interface CallListRow {
   readonly b_jitter_max_ms: number | null;
   readonly a_codec: string | null;
   readonly b_codec: string | null;
+  /**
+   * Every codec the side's main stream carried, in order, comma-separated (`PCMA,PCMU` after a
+   * re-INVITE switched codecs); null without a stream, and for calls stored before the list existed.
+   */
+  readonly a_codecs: string | null;
+  readonly b_codecs: string | null;
   /** The sensor dropped some of this call's packets (see `CallRecord.dropped`). */
   readonly incomplete: boolean;
 }
@@ -162,7 +173,23 @@ export interface CallDetailBody {
   readonly artifacts: boolean;
 }
 
-/** Body of `GET /api/v1/calls/{id}/related`: other legs of the same conversation. */
+/**
+ * How a related leg relates to the call, strongest first; a leg related in several ways is listed
+ * once with the strongest. `x_cid`: one's X-CID is the other's Call-ID, or both carry the same
+ * X-CID; `session_id`: the same RFC 7989 Session-ID; `icid`: the same P-Charging-Vector icid;
+ * `header`: the same value of the same configured correlation header (these four within an hour
+ * of the call's start); `same_numbers`: the same two numbers, either way, within 10 s.
+ */
+export type CallRelation = 'x_cid' | 'session_id' | 'icid' | 'header' | 'same_numbers';
+
+/** One leg of {@link RelatedCallsBody}. */
+export interface RelatedCallRow extends CallListRow {
+  readonly relation: CallRelation;
+  /** The correlation header's name for `relation: 'header'`, else null. */
+  readonly relation_header: string | null;
+}
+
+/** Body of `GET /api/v1/calls/{id}/related`: other legs of the same conversation, oldest first. */
 export interface RelatedCallsBody {
-  readonly calls: readonly (CallListRow & { readonly relation: 'same_numbers' | 'x_cid' | 'session_id' })[];
+  readonly calls: readonly RelatedCallRow[];
 }

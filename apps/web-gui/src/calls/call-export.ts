@@ -29,7 +29,7 @@ const exportPage = (sort: GuiSort): number => (sort.key === 'start' ? 1000 : GUI
 export const EXPORT_COLUMNS = [
   'id', 'start', 'answer', 'end', 'duration', 'connect_duration', 'pdd_ms', 'sensor_id', 'sensor', 'call_id', 'caller', 'called',
   'caller_ip', 'callee_ip', 'last_sip_code', 'last_sip_reason', 'end_reason', 'bye_by', 'mos_worst', 'a_mos', 'b_mos',
-  'a_loss_pct', 'b_loss_pct', 'a_jitter_max_ms', 'b_jitter_max_ms', 'a_codec', 'b_codec', 'incomplete',
+  'a_loss_pct', 'b_loss_pct', 'a_jitter_max_ms', 'b_jitter_max_ms', 'a_codec', 'b_codec', 'a_codecs', 'b_codecs', 'incomplete',
 ] as const satisfies readonly (keyof GuiCallRow)[];
 
 /** Export file format. */

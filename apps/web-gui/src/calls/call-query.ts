@@ -52,6 +52,9 @@ const FILTER_PROPERTIES = {
   loss_above: decimal,
   jitter_above: decimal,
   codec: { type: 'string', pattern: '^[!-~]{1,32}$' },
+  // Like call_id: the Call-ID branch compares the hash of the whole text; the other identifiers
+  // are stored cut at 255 characters, so a longer text finds only a Call-ID.
+  leg: { type: 'string', minLength: 1, maxLength: 4096 },
   end_reason: { type: 'string', enum: [...END_REASONS] },
   sort: { type: 'string', enum: SORT_VALUES },
 } as const;
@@ -172,6 +175,7 @@ export function parseCallQuery(q: CallSearchQuery, nowUs: number, range?: { from
   const jitter = number('jitter_above', 1e6);
   if (jitter !== undefined) filter.jitter_above = jitter;
   if (q.codec !== undefined) filter.codec = q.codec;
+  if (q.leg !== undefined) filter.leg = q.leg;
   if (q.end_reason !== undefined) filter.end_reason = q.end_reason;
   const sortText = q.sort ?? '-start';
   const desc = sortText.startsWith('-');

@@ -129,6 +129,12 @@ function makeCall(i: number, startMs: number, micros = 0): CallRecord {
     dtmf: [],
     sip_responses: [],
     streams,
+    x_cid: null,
+    session_id: null,
+    icid: null,
+    correlation: {},
+    linked_legs: [],
+    branches: [],
     dropped: null,
   };
 }
@@ -141,6 +147,9 @@ function mainOf(c: CallRecord, side: 'caller' | 'callee'): StreamRecord | null {
   for (const s of c.streams) if (s.side === side && (best === null || s.packets > best.packets)) best = s;
   return best;
 }
+/** `a_codecs`/`b_codecs` of a main stream: its codecs in order, comma-separated, else its codec. */
+const codecsOf = (s: StreamRecord | null): string | null =>
+  s === null ? null : s.codecs.length > 0 ? s.codecs.map((c) => c.codec ?? `PT${c.payload_type}`).join(',') : s.codec;
 const mosOf = (s: StreamRecord | null): number | null => (s === null ? null : (s.mos_adapt ?? s.mos_f2 ?? s.mos_f1));
 function mosWorst(c: CallRecord): number | null {
   const v = [mosOf(mainOf(c, 'caller')), mosOf(mainOf(c, 'callee'))].filter((x): x is number => x !== null);
@@ -175,6 +184,8 @@ let queueDir: string;
 const calls: CallRecord[] = [];
 /** Calls sharing one start microsecond, so a page boundary falls inside a tie. */
 const TIE_MS = BASE_MS + 2 * 3600_000 + 1234;
+/** RFC 7989 Session-ID of two issue-19 legs. */
+const LEG_UUID = '8d1b2c3a4e5f60718293a4b5c6d7e8f9';
 
 async function writeCalls(list: readonly CallRecord[]): Promise<void> {
   const writer = await CdrWriter.open({ db: pool, queueDir: mkdtempSync(join(queueDir, 'q-')), batchSize: 100, flushIntervalMs: 5 });
@@ -199,6 +210,26 @@ beforeAll(async () => {
     { ...makeCall(402, BASE_MS + 1800_000 - 10_000), caller: '4488002', called: '4477001' },
     { ...makeCall(403, BASE_MS + 1800_000 + 10_001), caller: '4477001', called: '4488002' },
     { ...makeCall(404, BASE_MS + 1800_000 + 3_000), caller: '4477001', called: '4488003' },
+  );
+  // Issue 19: two legs of a B2BUA (X-CID, the same numbers, a fork and a codec change on the
+  // first), a leg with the same Session-ID, one with the same carrier header, and a decoy with
+  // the header's value under another name.
+  const b2bA = makeCall(600, BASE_MS + 2400_000);
+  const b2bB = makeCall(601, BASE_MS + 2401_500);
+  const change = (s: StreamRecord): StreamRecord =>
+    s.codec === null ? s : { ...s, codec: 'PCMA', codecs: [{ payload_type: 8, codec: 'PCMA', from: s.first }, { payload_type: 0, codec: 'PCMU', from: s.last }] };
+  calls.push(
+    { ...b2bA, call_id: 'b2b-a@pbx.example.com', caller: '4499001', called: '4499002', session_id: { local_uuid: LEG_UUID, remote_uuid: null },
+      correlation: { 'X-Carrier-Ref': 'ref-9' }, streams: b2bA.streams.map(change) },
+    { ...b2bB, call_id: 'b2b-b@sbc.example.com', caller: '4499001', called: '4499002', x_cid: 'b2b-a@pbx.example.com',
+      linked_legs: [{ call_id: 'b2b-a@pbx.example.com', start: b2bA.start, by: 'x_cid', header: null }],
+      branches: [
+        { to_tag: 'br-1', ip: '10.9.0.7', port: 5060, invite: b2bB.start, provisional: [{ code: 180, time: iso(BASE_MS + 2401_900) }], final_code: 200, final: iso(BASE_MS + 2403_000), cancel: null, chosen: true },
+        { to_tag: 'br-2', ip: '10.9.0.8', port: 5060, invite: b2bB.start, provisional: [], final_code: 487, final: iso(BASE_MS + 2403_100), cancel: iso(BASE_MS + 2403_050), chosen: false },
+      ] },
+    { ...makeCall(602, BASE_MS + 2400_000 + 1200_000), call_id: 'hdr@carrier.example.net', correlation: { 'X-Carrier-Ref': 'ref-9' } },
+    { ...makeCall(603, BASE_MS + 2400_000 + 30_000), call_id: 'sess@pbx2.example.com', session_id: { local_uuid: LEG_UUID, remote_uuid: 'ffeeddccbbaa99887766554433221100' } },
+    { ...makeCall(604, BASE_MS + 2400_000 + 60_000), call_id: 'other-hdr@carrier.example.net', correlation: { 'X-Other-Ref': 'ref-9' } },
   );
   // Outside every default range: the day before.
   for (let i = 500; i < 510; i++) calls.push(makeCall(i, BASE_MS - 86_400_000 + i * 1000));
@@ -277,6 +308,11 @@ describe('GET /api/v1/calls filters (expected ids computed from the seed records
     ['loss_above (either main stream)', { ...ALL, loss_above: '15' }, (c) => [mainOf(c, 'caller'), mainOf(c, 'callee')].some((s) => s !== null && s.lost_pct >= 15)],
     ['jitter_above (either main stream)', { ...ALL, jitter_above: '60' }, (c) => [mainOf(c, 'caller'), mainOf(c, 'callee')].some((s) => s !== null && s.jitter_max_ms >= 60)],
     ['codec (either main stream, any case)', { ...ALL, codec: 'g729' }, (c) => [mainOf(c, 'caller'), mainOf(c, 'callee')].some((s) => s?.codec === 'G729')],
+    ['codec changed to (any codec a main stream carried)', { ...ALL, codec: 'pcmu' },
+      (c) => [mainOf(c, 'caller'), mainOf(c, 'callee')].some((s) => s !== null && (s.codec === 'PCMU' || s.codecs.some((x) => x.codec === 'PCMU')))],
+    ['leg: a Call-ID finds the call and the legs whose X-CID names it', { ...ALL, leg: 'b2b-a@pbx.example.com' }, (c) => c.call_id.startsWith('b2b-')],
+    ['leg: a Session-ID with dashes, in capitals', { ...ALL, leg: '8D1B2C3A-4E5F-6071-8293-A4B5C6D7E8F9' }, (c) => c.session_id?.local_uuid === LEG_UUID],
+    ['leg: a correlation header value, whatever the header', { ...ALL, leg: 'ref-9' }, (c) => Object.values(c.correlation).includes('ref-9')],
     ['end_reason', { ...ALL, end_reason: 'cancelled' }, (c) => c.end_reason === 'cancelled'],
     ['combined: 4xx on 10/8 in two hours', { from: isoQ(BASE_MS), to: isoQ(BASE_MS + 7200_000), code: '4xx', ip: '10.0.0.0/8' },
       (c) => inRange(c, BASE_MS, BASE_MS + 7200_000) && c.last_sip_code !== null && c.last_sip_code >= 400 && c.last_sip_code < 500 && (inCidr(c.caller_ip, '10.0.0.0/8') || inCidr(c.callee_ip, '10.0.0.0/8'))],
@@ -316,7 +352,7 @@ describe('GET /api/v1/calls filters (expected ids computed from the seed records
         callee_ip: c.callee_ip, last_sip_code: c.last_sip_code, last_sip_reason: c.last_sip_reason, end_reason: c.end_reason, bye_by: c.bye_by,
         mos_worst: mosWorst(c), a_mos: mosOf(a), b_mos: mosOf(b), a_loss_pct: a?.lost_pct ?? null, b_loss_pct: b?.lost_pct ?? null,
         a_jitter_max_ms: a?.jitter_max_ms ?? null, b_jitter_max_ms: b?.jitter_max_ms ?? null, a_codec: a?.codec ?? null, b_codec: b?.codec ?? null,
-        incomplete: false,
+        a_codecs: codecsOf(a), b_codecs: codecsOf(b), incomplete: false,
       });
     }
   });
@@ -438,6 +474,8 @@ describe('bad input gets a 400 with a catalogue code', () => {
     ['limit not a number', { limit: '1e3' }, 'BAD_FILTER'],
     ['10 KB caller', { caller: longText }, 'BAD_FILTER'],
     ['10 KB call_id', { call_id: longText }, 'BAD_FILTER'],
+    ['10 KB leg', { leg: longText }, 'BAD_FILTER'],
+    ['empty leg', { leg: '' }, 'BAD_FILTER'],
     ['bad caller_match', { caller: '44', caller_match: 'regex' }, 'BAD_FILTER'],
     ['bad CIDR prefix', { ip: '10.0.0.0/33' }, 'BAD_FILTER'],
     ['bad IPv6 prefix', { ip: '2001:db8::/129' }, 'BAD_FILTER'],
@@ -616,6 +654,31 @@ describe('GET /api/v1/calls/{id} and /related', () => {
     );
     expect(want.map((c) => c.call_id.split('-')[0])).toEqual(['c401', 'c402']);
     expect(ids(body.calls)).toEqual(ids(want));
-    expect(body.calls.every((c) => c.relation === 'same_numbers')).toBe(true);
+    expect(body.calls.every((c) => c.relation === 'same_numbers' && c.relation_header === null)).toBe(true);
+  });
+
+  it('related (issue 19): X-CID, Session-ID and carrier header legs within the hour, each once with its strongest relation', async () => {
+    const key = await keyOf('b2b-a@pbx.example.com');
+    const res = await app.inject({ url: `/api/v1/calls/${key.id}/related?start=${key.start}` });
+    expect(res.statusCode).toBe(200);
+    const body = res.json<RelatedCallsBody>();
+    // b2b-b has the same numbers too: listed once, as x_cid. The decoy's header has another name.
+    expect(body.calls.map((c) => [c.call_id, c.relation, c.relation_header])).toEqual([
+      ['b2b-b@sbc.example.com', 'x_cid', null],
+      ['sess@pbx2.example.com', 'session_id', null],
+      ['hdr@carrier.example.net', 'header', 'X-Carrier-Ref'],
+    ]);
+    const b = body.calls[0]!;
+    expect(b).toMatchObject({ a_codecs: expect.any(String) as string, sensor: calls.find((c) => c.call_id === b.call_id)!.sensor });
+  });
+
+  it('the detail carries the identifiers, linked legs and fork branches as written', async () => {
+    const c = calls.find((x) => x.call_id === 'b2b-b@sbc.example.com')!;
+    const key = await keyOf(c.call_id);
+    const body = (await app.inject({ url: `/api/v1/calls/${key.id}?start=${key.start}` })).json<CallDetailBody>();
+    expect(body.call.x_cid).toBe('b2b-a@pbx.example.com');
+    expect(body.call.linked_legs).toEqual(c.linked_legs);
+    expect(body.call.branches).toEqual(c.branches);
+    expect(body.call).toEqual(c);
   });
 });

@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 import { END_REASONS } from '@callscope/cdr-model';
+import { GUI_RELATIONS } from '@callscope/cdr-schema';
 
 const nullable = (type: 'string' | 'number' | 'integer') => ({ type: [type, 'null'] }) as const;
 
@@ -15,7 +16,7 @@ export const CALL_LIST_ROW_SCHEMA = {
   required: [
     'id', 'start', 'answer', 'end', 'duration', 'connect_duration', 'pdd_ms', 'sensor_id', 'sensor', 'call_id', 'caller', 'called',
     'caller_ip', 'callee_ip', 'last_sip_code', 'last_sip_reason', 'end_reason', 'bye_by', 'mos_worst', 'a_mos', 'b_mos',
-    'a_loss_pct', 'b_loss_pct', 'a_jitter_max_ms', 'b_jitter_max_ms', 'a_codec', 'b_codec', 'incomplete',
+    'a_loss_pct', 'b_loss_pct', 'a_jitter_max_ms', 'b_jitter_max_ms', 'a_codec', 'b_codec', 'a_codecs', 'b_codecs', 'incomplete',
   ],
   properties: {
     id: { type: 'integer' },
@@ -45,6 +46,8 @@ export const CALL_LIST_ROW_SCHEMA = {
     b_jitter_max_ms: nullable('number'),
     a_codec: nullable('string'),
     b_codec: nullable('string'),
+    a_codecs: nullable('string'),
+    b_codecs: nullable('string'),
     incomplete: { type: 'boolean' },
   },
 } as const;
@@ -88,8 +91,12 @@ export const RELATED_CALLS_SCHEMA = {
       type: 'array',
       items: {
         ...CALL_LIST_ROW_SCHEMA,
-        required: [...CALL_LIST_ROW_SCHEMA.required, 'relation'],
-        properties: { ...CALL_LIST_ROW_SCHEMA.properties, relation: { type: 'string', enum: ['same_numbers', 'x_cid', 'session_id'] } },
+        required: [...CALL_LIST_ROW_SCHEMA.required, 'relation', 'relation_header'],
+        properties: {
+          ...CALL_LIST_ROW_SCHEMA.properties,
+          relation: { type: 'string', enum: [...GUI_RELATIONS] },
+          relation_header: nullable('string'),
+        },
       },
     },
   },

@@ -75,6 +75,12 @@ export function bareCall(sensor: string, callId: string, start: IsoMicros): Call
     dtmf: [],
     sip_responses: [],
     streams: [],
+    x_cid: null,
+    session_id: null,
+    icid: null,
+    correlation: {},
+    linked_legs: [],
+    branches: [],
     dropped: null,
   };
 }

@@ -6,6 +6,7 @@ import { navigate } from '../../router.ts';
 import type { LadderBody, SeriesBody } from '../../../../src/artifact-types.ts';
 import { AudioPanel } from './AudioPanel.tsx';
 import { CallHeader, type CopyState } from './CallHeader.tsx';
+import { ForkBranches } from './ForkBranches.tsx';
 import { detailKeyAction } from './detail-keys.ts';
 import { MessagePane } from './MessagePane.tsx';
 import { RelatedCalls } from './RelatedCalls.tsx';
@@ -248,6 +249,12 @@ export function CallDetailPage(props: { session: SessionBody; id: number; query:
         </Part>
       </section>
       <section class="cd-side">
+        {call && call.branches.length > 0 ? (
+          <>
+            <h2>Fork branches</h2>
+            <ForkBranches start={call.start} branches={call.branches} />
+          </>
+        ) : null}
         <h2>Streams</h2>
         <Part res={detail} what="streams">
           {(d) => <StreamsTable streams={d.call.streams} />}
@@ -261,7 +268,7 @@ export function CallDetailPage(props: { session: SessionBody; id: number; query:
         <AudioPanel id={props.id} start={start} offset={call ? audioOffset(call.start, call.streams) : 0} callSeconds={call?.duration ?? 0} audioRef={audioRef} seek={seek} axis={waveAxis} />
         <h2>Related legs</h2>
         <Part res={related} what="related legs">
-          {(r) => <RelatedCalls related={r} />}
+          {(r) => <RelatedCalls related={r} linked={call?.linked_legs ?? NONE} />}
         </Part>
       </section>
     </main>

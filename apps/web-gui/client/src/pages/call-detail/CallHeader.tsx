@@ -1,6 +1,8 @@
 import type { ComponentChildren } from 'preact';
 import type { CallRecord } from '@callscope/cdr-model';
+import { Link } from '../../components/Link.tsx';
 import { formatDuration, formatTime } from '../../lib/format.ts';
+import { callIdentifiers, legSearchHref } from './call-legs.ts';
 import { endpointKey } from './ladder-layout.ts';
 import { droppedSummary } from './call-summary.ts';
 import { secondsBetween } from './timeline.ts';
@@ -28,14 +30,17 @@ function Field(props: { label: string; children: ComponentChildren; title?: stri
 /**
  * The call's header: who called whom (names, domains, signalling addresses), when (start, answer,
  * end with ms; PDD, duration, connect time), how it ended (final code, who hung up, end reason),
- * where it was seen (sensor, VLAN, transport), its Call-ID with a copy button, DTMF, and a warning
- * when the sensor dropped some of its packets.
+ * where it was seen (sensor, VLAN, transport), its Call-ID with a copy button, DTMF, the
+ * identifiers that link it to other legs (X-CID, Session-ID, icid, correlation headers: only
+ * those it carried, each a search for every leg with it), and a warning when the sensor dropped
+ * some of its packets.
  */
 export function CallHeader(props: { call: CallRecord; onCopyCallId: () => void; copyState: CopyState }) {
   const c = props.call;
   const dropped = droppedSummary(c);
   const code = c.last_sip_code === null ? '–' : `${c.last_sip_code} ${c.last_sip_reason ?? ''}`;
   const codeClass = c.last_sip_code === null ? '' : c.last_sip_code >= 400 ? 'cd-code-bad' : 'cd-code-ok';
+  const ids = callIdentifiers(c);
   return (
     <div class="cd-header-body">
       <div class="cd-parties">
@@ -93,6 +98,17 @@ export function CallHeader(props: { call: CallRecord; onCopyCallId: () => void; 
           </Field>
         ) : null}
       </div>
+      {ids.length > 0 ? (
+        <div class="cd-fields cd-ids" aria-label="Identifiers">
+          {ids.map((x) => (
+            <Field key={x.label} label={x.label} title={x.title}>
+              <Link class="mono cd-id" href={legSearchHref(x.search, c.start)} title={`every leg with this ${x.label} within an hour`}>
+                {x.text}
+              </Link>
+            </Field>
+          ))}
+        </div>
+      ) : null}
       {dropped.total > 0 ? (
         <div class="cd-warning" role="alert">
           ⚠ Incomplete data: the sensor could not use {dropped.total} of this call's packets ({dropped.text}); figures below miss them.

@@ -182,8 +182,17 @@ export function SipLadder(props: SipLadderProps) {
               <rect x={x + 1} y={b.y0} width={w - 2} height={b.y1 - b.y0} rx={3} />
               {/* Short text inside (several bands share the space between two lanes); the whole label on hover. */}
               <text x={x + 4} y={b.y0 + 11}>
-                {`${xa <= xb ? '→' : '←'} ${b.codec ?? 'RTP'}`}
+                {`${xa <= xb ? '→' : '←'} ${b.codec}`}
               </text>
+              {/* A codec change (re-INVITE): a dashed line across the band where the new codec starts, named. */}
+              {b.changes.map((c, i) => (
+                <g key={i} class="lad-codec-change">
+                  <line x1={x + 1} y1={c.y} x2={x + w - 1} y2={c.y} />
+                  <text x={x + 4} y={c.y + 11}>
+                    {c.codec}
+                  </text>
+                </g>
+              ))}
             </g>
           );
         })}

@@ -77,9 +77,9 @@ describe('layoutLadder', () => {
 
   it('draws RTP between the lanes of its IPs, from its first to its last packet, and adds a lane for an address without SIP', () => {
     const streams: LadderStream[] = [
-      { ssrc: '0x00000001', src_ip: '192.0.2.10', src_port: 20000, dst_ip: '198.51.100.20', dst_port: 40000, codec: 'PCMA', packets: 500, first: '2026-11-29T17:00:03.001000Z', last: '2026-11-29T17:00:13.000000Z' },
-      { ssrc: '0x00000002', src_ip: '198.51.100.20', src_port: 40000, dst_ip: '192.0.2.10', dst_port: 20000, codec: 'PCMA', packets: 499, first: '2026-11-29T17:00:03.000500Z', last: '2026-11-29T17:00:12.999000Z' },
-      { ssrc: '0x00000003', src_ip: '10.9.9.9', src_port: 30000, dst_ip: '192.0.2.10', dst_port: 20002, codec: null, packets: 3, first: '2026-11-29T17:00:14.000000Z', last: '2026-11-29T17:00:15.000000Z' },
+      { ssrc: '0x00000001', src_ip: '192.0.2.10', src_port: 20000, dst_ip: '198.51.100.20', dst_port: 40000, codec: 'PCMA', codecs: [], packets: 500, first: '2026-11-29T17:00:03.001000Z', last: '2026-11-29T17:00:13.000000Z' },
+      { ssrc: '0x00000002', src_ip: '198.51.100.20', src_port: 40000, dst_ip: '192.0.2.10', dst_port: 20000, codec: 'PCMA', codecs: [], packets: 499, first: '2026-11-29T17:00:03.000500Z', last: '2026-11-29T17:00:12.999000Z' },
+      { ssrc: '0x00000003', src_ip: '10.9.9.9', src_port: 30000, dst_ip: '192.0.2.10', dst_port: 20002, codec: null, codecs: [], packets: 3, first: '2026-11-29T17:00:14.000000Z', last: '2026-11-29T17:00:15.000000Z' },
     ];
     const l = layoutLadder(ladder, streams, { width: 800 });
     expect(l.lanes.map((x) => [x.key, x.port])).toEqual([
@@ -96,6 +96,26 @@ describe('layoutLadder', () => {
     // After the last message: just below the last row, and the drawing grows to hold it.
     expect(l.bands[2]!.y0).toBe(rowY(8) + LADDER_GEOMETRY.rowHeight / 2);
     expect(l.height).toBeGreaterThanOrEqual(l.bands[2]!.y1);
+  });
+
+  it('labels a band with its codec change (issue 19) and marks where the new codec starts', () => {
+    const at = (s: string): string => `2026-11-29T17:00:${s}Z`;
+    const stream: LadderStream = {
+      ssrc: '0x0000000a', src_ip: '192.0.2.10', src_port: 20000, dst_ip: '198.51.100.20', dst_port: 40000, codec: 'PCMA', packets: 600,
+      codecs: [{ codec: 'PCMA', payload_type: 8, from: at('03.001000') }, { codec: 'PCMU', payload_type: 0, from: at('08.000500') }],
+      first: at('03.001000'), last: at('13.000000'),
+    };
+    const l = layoutLadder(ladder, [stream], { width: 800 });
+    const band = l.bands[0]!;
+    expect(band.codec).toBe('PCMA→PCMU');
+    expect(band.label).toBe('RTP PCMA→PCMU 0x0000000a 600 pkts');
+    // Half way between the ACK (03.001, row 6) and the BYE (13.000, row 7), inside the band.
+    expect(band.changes).toHaveLength(1);
+    expect(band.changes[0]!.codec).toBe('PCMU');
+    expect(band.changes[0]!.y).toBeCloseTo(rowY(6) + (rowY(7) - rowY(6)) * (4.9995 / 9.999), 6);
+    // One codec: no change mark, the plain name.
+    const one = layoutLadder(ladder, [{ ...stream, codecs: stream.codecs.slice(0, 1) }], { width: 800 }).bands[0]!;
+    expect([one.codec, one.changes]).toEqual(['PCMA', []]);
   });
 
   it('lays out an empty ladder without lanes', () => {

@@ -8,6 +8,7 @@
  * bands and other timed marks are placed by interpolating between the rows around their time
  * ({@link timeToY}), so a stream starts next to the ACK that set it up.
  */
+import { codecName, streamCodecText } from '../../lib/codec-text.ts';
 import { formatOffset, isoToMicros } from '../../lib/format.ts';
 import type { Endpoint, LadderMessage } from '../../../../src/artifact-types.ts';
 
@@ -65,9 +66,19 @@ export interface LadderStream {
   readonly dst_ip: string;
   readonly dst_port: number;
   readonly codec: string | null;
+  /** Every codec the stream carried, with the time it started (`StreamRecord.codecs`; empty for older records). */
+  readonly codecs: readonly { readonly codec: string | null; readonly payload_type: number; readonly from: string }[];
   readonly packets: number;
   readonly first: string;
   readonly last: string;
+}
+
+/** A codec change inside an RTP band: where the new codec starts. */
+export interface BandCodecChange {
+  /** y of the change on the ladder, px. */
+  readonly y: number;
+  /** The codec from there on (`PCMU`). */
+  readonly codec: string;
 }
 
 /** An RTP stream as a band between two lanes. */
@@ -80,9 +91,12 @@ export interface RtpBand {
   /** Position of this band among the bands between the same two lanes (0-based) and their count. */
   readonly slot: number;
   readonly slots: number;
-  /** `RTP PCMA 0x1a2b3c4d 1500 pkts`. */
+  /** `RTP PCMA 0x1a2b3c4d 1500 pkts`; `RTP PCMA→PCMU ...` after a codec change. */
   readonly label: string;
-  readonly codec: string | null;
+  /** The short text drawn in the band: the codec, `PCMA→PCMU` after a change, `RTP` when unknown. */
+  readonly codec: string;
+  /** Each change of codec after the first one, placed on the ladder's time axis like the band. */
+  readonly changes: readonly BandCodecChange[];
 }
 
 /** The whole ladder. */
@@ -243,7 +257,19 @@ export function layoutLadder(messages: readonly LadderMessage[], streams: readon
     pairSeen.set(key, slot + 1);
     const y0 = timeToY(isoToMicros(s.first), timesUs);
     const y1 = Math.max(y0 + 4, timeToY(isoToMicros(s.last), timesUs));
-    return { ssrc: s.ssrc, fromLane, toLane, y0, y1, slot, slots: pairCount.get(key)!, codec: s.codec, label: `RTP ${s.codec ?? '?'} ${s.ssrc} ${s.packets} pkts` };
+    const changes = s.codecs.slice(1).map((c) => ({ y: Math.min(y1, Math.max(y0, timeToY(isoToMicros(c.from), timesUs))), codec: codecName(c) }));
+    return {
+      ssrc: s.ssrc,
+      fromLane,
+      toLane,
+      y0,
+      y1,
+      slot,
+      slots: pairCount.get(key)!,
+      codec: streamCodecText(s),
+      changes,
+      label: `RTP ${streamCodecText(s, '?', 8)} ${s.ssrc} ${s.packets} pkts`,
+    };
   });
 
   const height = Math.max(rowY(messages.length - 1) + g.rowHeight, ...bands.map((b) => b.y1 + 4));

@@ -3,6 +3,7 @@ import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { CallListRow } from '../../../../src/api-types.ts';
 import { Link } from '../../components/Link.tsx';
 import { computeWindow, needsMore, scrollToReveal } from '../../components/virtual-window.ts';
+import { codecListText, rowCodecText } from '../../lib/codec-text.ts';
 import { formatDuration, formatNumber, formatTime } from '../../lib/format.ts';
 import { bandClass, jitterBand, lossBand, mosBand } from '../../lib/quality.ts';
 import type { QualityBand, Thresholds } from '../../lib/quality.ts';
@@ -74,7 +75,7 @@ function cell(id: ColumnId, r: CallListRow, t: Thresholds): JSX.Element | string
     case 'jitter':
       return pair(r.a_jitter_max_ms, r.b_jitter_max_ms, (v) => jitterBand(v, t), 1);
     case 'codec':
-      return r.a_codec === r.b_codec || r.b_codec === null ? (r.a_codec ?? '') : `${r.a_codec ?? '–'} / ${r.b_codec}`;
+      return rowCodecText(r);
     case 'sensor':
       return r.sensor;
     case 'end_reason':
@@ -101,6 +102,8 @@ function cellTitle(id: ColumnId, r: CallListRow): string | undefined {
       return r.call_id;
     case 'code':
       return `${r.last_sip_code ?? ''} ${r.last_sip_reason ?? ''}`;
+    case 'codec':
+      return `caller: ${codecListText(r.a_codecs, r.a_codec) || '–'}\ncallee: ${codecListText(r.b_codecs, r.b_codec) || '–'}`;
     default:
       return undefined;
   }

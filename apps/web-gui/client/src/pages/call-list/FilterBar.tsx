@@ -163,6 +163,10 @@ export function FilterBar(props: {
           <span>Call-ID</span>
           <input class="mono" value={f.callId} onInput={text('callId')} spellcheck={false} />
         </label>
+        <label class="fld grow" title="Every leg of a conversation: a Call-ID, X-CID, P-Charging-Vector icid, Session-ID (UUID) or correlation header value, exact">
+          <span>Leg / correlation ID</span>
+          <input class="mono" value={f.leg} onInput={text('leg')} placeholder="Call-ID, X-CID, icid, Session-ID…" spellcheck={false} />
+        </label>
       </div>
       <div class="filter-row">
         <label class="fld">

@@ -35,6 +35,7 @@ describe('call filter <-> URL', () => {
       lossAbove: '2',
       jitterAbove: '30',
       codec: 'PCMA',
+      leg: '8d1b2c3a-4e5f-6071-8293-a4b5c6d7e8f9',
       endReason: 'rtp_timeout',
       sort: '-duration',
     };

@@ -72,6 +72,8 @@ export interface CallFilter {
   readonly lossAbove: string;
   readonly jitterAbove: string;
   readonly codec: string;
+  /** An identifier of a leg: Call-ID, X-CID, icid, Session-ID or a correlation header's value (exact). */
+  readonly leg: string;
   readonly endReason: EndReason | '';
   /** Sort column with `-` for descending; '' is the server's default (`-start`). */
   readonly sort: string;
@@ -96,6 +98,7 @@ export const EMPTY_FILTER: CallFilter = Object.freeze({
   lossAbove: '',
   jitterAbove: '',
   codec: '',
+  leg: '',
   endReason: '',
   sort: '',
 });
@@ -112,6 +115,7 @@ const PLAIN_KEYS = [
   ['lossAbove', 'loss_above'],
   ['jitterAbove', 'jitter_above'],
   ['codec', 'codec'],
+  ['leg', 'leg'],
 ] as const satisfies readonly (readonly [keyof CallFilter, keyof CallSearchQuery])[];
 
 const MATCHES: readonly string[] = ['prefix', 'suffix', 'contains'] satisfies NumberMatch[];

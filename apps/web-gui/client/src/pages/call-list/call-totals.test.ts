@@ -30,6 +30,8 @@ const row = (over: Partial<CallListRow>): CallListRow => ({
   b_jitter_max_ms: null,
   a_codec: null,
   b_codec: null,
+  a_codecs: null,
+  b_codecs: null,
   incomplete: false,
   ...over,
 });

@@ -19,7 +19,8 @@ export const COLUMNS = [
   { id: 'mos', label: 'MOS a / b', width: '104px', sort: 'mos_worst', numeric: true },
   { id: 'loss', label: 'Loss % a / b', width: '112px', numeric: true },
   { id: 'jitter', label: 'Jitter ms a / b', width: '112px', numeric: true },
-  { id: 'codec', label: 'Codec', width: '72px' },
+  // Wide enough for a codec change (`PCMA→PCMU`); the title has both sides whole.
+  { id: 'codec', label: 'Codec', width: '112px' },
   { id: 'sensor', label: 'Sensor', width: '96px' },
   { id: 'end_reason', label: 'End reason', width: '132px' },
   { id: 'bye_by', label: 'Hung up', width: '64px' },
