@@ -55,7 +55,7 @@ describe('P-Charging-Vector icid-value (RFC 7315)', () => {
     const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
     for (let n = 0; n < 5000; n++) {
       let s = '';
-      for (let i = Math.floor(rand() * 40); i > 0; i--) s += alphabet[Math.floor(rand() * alphabet.length)];
+      for (let i = Math.floor(rand() * 40); i > 0; i--) s += alphabet.charAt(Math.floor(rand() * alphabet.length));
       const v = parseIcid(s);
       if (v !== null) {
         expect(v.length).toBeGreaterThan(0);

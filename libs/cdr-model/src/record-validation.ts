@@ -62,7 +62,8 @@ export function validateCallRecord(r: CallRecord, ip: IpTextParser = parseIpText
       if (b.provisional.length > 8 || b.provisional.some((p) => !isIsoMicros(p.time))) return 'branch provisional responses must be at most 8 with IsoMicros times';
     }
   }
-  const correlation = r.correlation as CallRecord['correlation'] | undefined;
+  // From JSON anything may stand here: checked as unknown.
+  const correlation = r.correlation as unknown;
   if (correlation !== undefined) {
     if (typeof correlation !== 'object' || correlation === null) return 'correlation must be an object';
     for (const [name, value] of Object.entries(correlation)) {
