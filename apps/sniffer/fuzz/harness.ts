@@ -29,7 +29,7 @@ export const MAX_SEED_BYTES = 2 * 1024 * 1024;
  */
 export function loadSeeds(root: string, maxBytes = MAX_SEED_BYTES): Seed[] {
   const seeds: Seed[] = [];
-  for (const dir of ['fixtures/corpus', 'fixtures/demo', 'fixtures/synth']) {
+  for (const dir of ['fixtures/corpus', 'fixtures/carrier', 'fixtures/demo', 'fixtures/synth']) {
     const abs = join(root, dir);
     if (!existsSync(abs)) continue;
     for (const f of readdirSync(abs).sort()) {

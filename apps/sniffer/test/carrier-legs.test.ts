@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { DEFAULT_PIPELINE_OPTIONS } from '@callscope/call-engine';
 import { isoFromEpoch } from '@callscope/testing';
+import { formatTable } from '../src/cli/table-format.js';
 import { analyzeFile } from './analyze-corpus.js';
 
 const carrier = (name: string) => new URL(`../../../fixtures/carrier/${name}`, import.meta.url).pathname;
@@ -135,5 +136,15 @@ describe('linked legs on real captures', () => {
       const k = configured.calls.find((x) => x.call_id === t.call_id)!;
       expect(k.correlation).toEqual({ [header.toLowerCase()]: t.headers![header] });
     }
+  });
+});
+
+describe('--format table names forks and linked legs', () => {
+  test('fork-one-answers and b2bua-x-cid', async () => {
+    const fork = await analyzeFile(carrier('fork-one-answers.pcap'));
+    const legs = await analyzeFile(carrier('b2bua-x-cid.pcap'));
+    const text = formatTable([...fork.calls, ...legs.calls], []);
+    expect(text).toContain('fork 2 branches: 198.51.100.20:5060 200 (chosen), 198.51.100.21:5060 487');
+    for (const c of legs.calls) expect(text).toContain(`leg ${c.call_id} (x_cid)`);
   });
 });

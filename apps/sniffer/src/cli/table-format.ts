@@ -27,7 +27,15 @@ export function formatTable(calls: readonly CallRecord[], registers: readonly Re
           streams || '-',
         ].join(' '),
       );
-      if (c.dtmf.length > 0) lines.push(`${' '.repeat(27)}DTMF ${c.dtmf.map((d) => d.digit).join('')}`);
+      const indent = ' '.repeat(27);
+      if (c.dtmf.length > 0) lines.push(`${indent}DTMF ${c.dtmf.map((d) => d.digit).join('')}`);
+      // Queued before issue 19 a record has no branches or legs: read as none.
+      const branches = (c.branches as CallRecord['branches'] | undefined) ?? [];
+      if (branches.length > 0) {
+        const list = branches.map((b) => `${b.ip}:${b.port} ${b.final_code ?? '-'}${b.chosen ? ' (chosen)' : ''}`).join(', ');
+        lines.push(`${indent}fork ${branches.length} branches: ${list}`);
+      }
+      for (const l of (c.linked_legs as CallRecord['linked_legs'] | undefined) ?? []) lines.push(`${indent}leg ${l.call_id} (${l.by === 'header' ? (l.header ?? 'header') : l.by})`);
     }
   }
   if (registers.length > 0) {
