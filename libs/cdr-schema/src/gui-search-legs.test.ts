@@ -11,7 +11,7 @@ import { parseIsoMicros } from '@callscope/cdr-model';
 import { CdrWriter } from './cdr-writer.js';
 import { migrate } from './migrations.js';
 import { parseIpRange } from './gui-ip-range.js';
-import { buildGuiKeyQuery, findRelatedCalls, RELATED_LEG_WINDOW_S, RELATED_WINDOW_S, searchCallPage, sessionUuidOf } from './gui-search.js';
+import { buildGuiKeyQuery, buildRelatedQuery, findRelatedCalls, RELATED_LEG_WINDOW_S, RELATED_WINDOW_S, searchCallPage, sessionUuidOf } from './gui-search.js';
 import type { GuiCallFilter, GuiCallRow, GuiKeyset, GuiRelation, GuiSort } from './gui-search.js';
 import { isoAt, makeCall, makeStream, removeTempDirs, tempDir } from '../test/helpers.js';
 
@@ -322,6 +322,22 @@ describe('related legs: each identifier within the hour, strongest relation once
     expect(relations, 'the filler relates calls in every way').toBeGreaterThan(100);
     const kinds = new Set(calls.flatMap((c) => expectedFor(c.call_id).map((r) => r.split(' ')[1])));
     expect([...kinds].sort()).toEqual(['header', 'icid', 'same_numbers', 'session_id', 'x_cid']);
+  });
+
+  it('EXPLAIN: every relation is an index lookup within the window, never a scan', async () => {
+    const s = find('s@a');
+    const q = buildRelatedQuery({
+      id: idOf.get('s@a')!, start: s.start, call_id: s.call_id, caller: s.caller, called: s.called, x_cid: 'l9@b', session_uuid: U1, icid: 'icid-S',
+      headers: [{ name: 'X-Correlation-ID', value: 'corr-S' }, { name: 'X-Other', value: 'shared-v' }],
+    });
+    const [plan] = await pool.query<RowDataPacket[]>(`EXPLAIN ${q.sql}`, q.args);
+    const rows = plan.filter((r) => r.table === 'c' || r.table === 'k');
+    const keys = rows.map((r) => `${String(r.table)}:${String(r.key)}`).sort();
+    // Call-ID hash, X-CID twice (my Call-ID, my X-CID), Session-ID, icid, two headers (each value index + the call's primary key), numbers.
+    expect(keys.filter((k) => k !== 'c:PRIMARY' && !k.startsWith('c:idx_caller') && !k.startsWith('c:idx_called') && k !== 'c:idx_start_quality')).toEqual([
+      'c:idx_icid', 'c:idx_session_uuid', 'c:idx_x_cid', 'c:idx_x_cid', 'c:uk_call_hash', 'k:idx_value', 'k:idx_value',
+    ]);
+    for (const r of rows) expect(String(r.type), `${String(r.table)}:${String(r.key)}`).not.toBe('ALL');
   });
 
   it('a call that does not exist: null', async () => {

@@ -633,15 +633,64 @@ const shiftSql = (iso: IsoMicros, seconds: number): string => {
   return isoToSql(isoFromMicros((t.sec + seconds) * 1_000_000 + t.usec));
 };
 
+/** What {@link buildRelatedQuery} needs of the call whose legs are searched. */
+export interface GuiRelatedSubject {
+  readonly id: number;
+  readonly start: IsoMicros;
+  readonly call_id: string;
+  readonly caller: string;
+  readonly called: string;
+  readonly x_cid: string | null;
+  /** `session_uuid` (the RFC 7989 caller UUID as stored). */
+  readonly session_uuid: string | null;
+  readonly icid: string | null;
+  /** Its `cdr_correlation` rows, in the record's order. */
+  readonly headers: readonly { readonly name: string; readonly value: string }[];
+}
+
+/**
+ * The statement of {@link findRelatedCalls} (for `EXPLAIN`): `id`, `start_s`, `rk` (the rank in
+ * {@link GUI_RELATIONS}) and `hdr` (the header of a `header` relation) of every call each branch
+ * finds. Each relation is one branch of a `UNION ALL`, an equality on its own index within the
+ * start range: `uk_call_hash` (the other's Call-ID is my X-CID), `idx_x_cid` (the other's X-CID is
+ * my Call-ID, or my X-CID), `idx_session_uuid`, `idx_icid`, `cdr_correlation.idx_value` (one
+ * branch per header the call carried), all within ±{@link RELATED_LEG_WINDOW_S} s, and the
+ * numbers within ±{@link RELATED_WINDOW_S} s; every branch is cut at {@link RELATED_MAX}.
+ */
+export function buildRelatedQuery(me: GuiRelatedSubject): SqlQuery {
+  const at = isoToSql(me.start);
+  const lo = shiftSql(me.start, -RELATED_LEG_WINDOW_S);
+  const hi = shiftSql(me.start, RELATED_LEG_WINDOW_S);
+  const branches: { sql: string; args: Arg[] }[] = [];
+  /** One branch: `cond` on alias `c` (joined `from`), with its rank in {@link GUI_RELATIONS} and header name (SQL). */
+  const branch = (rank: number, cond: string, args: Arg[], window: readonly [string, string] = [lo, hi], from = CDR_ONLY, header = 'NULL'): void => {
+    branches.push({
+      sql: `SELECT c.id, ${ISO('c.start')} AS start_s, ${rank} AS rk, ${header} AS hdr FROM ${from}
+        WHERE ${cond} AND c.start BETWEEN ? AND ? AND NOT (c.id = ? AND c.start = ?) ORDER BY c.start LIMIT ${RELATED_MAX}`,
+      args: [...args, window[0], window[1], me.id, at],
+    });
+  };
+  if (me.x_cid !== null) {
+    branch(0, 'c.call_id_hash = ?', [callIdHash(me.x_cid)]);
+    branch(0, 'c.x_cid = ?', [me.x_cid]);
+  }
+  branch(0, 'c.x_cid = ?', [me.call_id]);
+  if (me.session_uuid !== null) branch(1, 'c.session_uuid = ?', [me.session_uuid]);
+  if (me.icid !== null) branch(2, 'c.icid = ?', [me.icid]);
+  for (const h of me.headers) {
+    branch(3, 'k.value = ? AND k.name = ? AND k.start BETWEEN ? AND ?', [h.value, h.name, lo, hi], [lo, hi],
+      'cdr_correlation k STRAIGHT_JOIN cdr c ON c.id = k.cdr_id AND c.start = k.start', 'k.name');
+  }
+  branch(4, '((c.caller = ? AND c.called = ?) OR (c.caller = ? AND c.called = ?))', [me.caller, me.called, me.called, me.caller],
+    [shiftSql(me.start, -RELATED_WINDOW_S), shiftSql(me.start, RELATED_WINDOW_S)]);
+  return { sql: branches.map((b) => `(${b.sql})`).join(' UNION ALL '), args: branches.flatMap((b) => b.args) };
+}
+
 /**
  * Other legs of call `(id, start)`, itself excluded, oldest first; `null` when the call does not
- * exist. Each relation of {@link GUI_RELATIONS} is one branch of a `UNION ALL`, an equality on its
- * own index within the start range: `uk_call_hash` (the other's Call-ID is my X-CID), `idx_x_cid`
- * (the other's X-CID is my Call-ID, or my X-CID), `idx_session_uuid`, `idx_icid`,
- * `cdr_correlation.idx_value` (one branch per header the call carried), all within
- * ±{@link RELATED_LEG_WINDOW_S} s, and the start index for the same numbers within
- * ±{@link RELATED_WINDOW_S} s. Every branch is cut at {@link RELATED_MAX}; a call found by several
- * keeps its strongest relation, and the {@link RELATED_MAX} strongest are returned.
+ * exist. The relations of {@link GUI_RELATIONS}, each through its own index
+ * ({@link buildRelatedQuery}); a call found by several keeps its strongest relation, and the
+ * {@link RELATED_MAX} strongest are returned.
  */
 export async function findRelatedCalls(pool: Pool, id: number, start: IsoMicros): Promise<GuiRelatedCall[] | null> {
   const at = isoToSql(start);
@@ -649,33 +698,18 @@ export async function findRelatedCalls(pool: Pool, id: number, start: IsoMicros)
   const me = self[0];
   if (me === undefined) return null;
   const [headers] = await pool.query<RowDataPacket[]>('SELECT name, value FROM cdr_correlation WHERE cdr_id = ? AND start = ? ORDER BY idx', [id, at]);
-  const lo = shiftSql(start, -RELATED_LEG_WINDOW_S);
-  const hi = shiftSql(start, RELATED_LEG_WINDOW_S);
-  const branches: { sql: string; args: Arg[] }[] = [];
-  /** One branch: `cond` on alias `c` (joined `from`), with its rank in {@link GUI_RELATIONS} and header name (SQL). */
-  const branch = (rank: number, cond: string, args: Arg[], window: readonly [string, string] = [lo, hi], from = CDR_ONLY, header = 'NULL'): void => {
-    branches.push({
-      sql: `SELECT c.id, ${ISO('c.start')} AS start_s, ${rank} AS rk, ${header} AS hdr FROM ${from}
-        WHERE ${cond} AND c.start BETWEEN ? AND ? AND NOT (c.id = ? AND c.start = ?) ORDER BY c.start LIMIT ${RELATED_MAX}`,
-      args: [...args, window[0], window[1], id, at],
-    });
-  };
-  const xCid = me.x_cid as string | null;
-  if (xCid !== null) {
-    branch(0, 'c.call_id_hash = ?', [callIdHash(xCid)]);
-    branch(0, 'c.x_cid = ?', [xCid]);
-  }
-  branch(0, 'c.x_cid = ?', [me.call_id as string]);
-  if (me.session_uuid !== null) branch(1, 'c.session_uuid = ?', [me.session_uuid as string]);
-  if (me.icid !== null) branch(2, 'c.icid = ?', [me.icid as string]);
-  for (const h of headers) {
-    branch(3, 'k.value = ? AND k.name = ? AND k.start BETWEEN ? AND ?', [h.value as string, h.name as string, lo, hi], [lo, hi],
-      'cdr_correlation k STRAIGHT_JOIN cdr c ON c.id = k.cdr_id AND c.start = k.start', 'k.name');
-  }
-  const [caller, called] = [me.caller as string, me.called as string];
-  branch(4, '((c.caller = ? AND c.called = ?) OR (c.caller = ? AND c.called = ?))', [caller, called, called, caller],
-    [shiftSql(start, -RELATED_WINDOW_S), shiftSql(start, RELATED_WINDOW_S)]);
-  const [found] = await pool.query<RowDataPacket[]>(branches.map((b) => `(${b.sql})`).join(' UNION ALL '), branches.flatMap((b) => b.args));
+  const q = buildRelatedQuery({
+    id,
+    start,
+    call_id: me.call_id as string,
+    caller: me.caller as string,
+    called: me.called as string,
+    x_cid: me.x_cid as string | null,
+    session_uuid: me.session_uuid as string | null,
+    icid: me.icid as string | null,
+    headers: headers.map((h) => ({ name: h.name as string, value: h.value as string })),
+  });
+  const [found] = await pool.query<RowDataPacket[]>(q.sql, q.args);
   // Strongest relation per call; among headers, the first the call carries (branches are in that order).
   const best = new Map<string, { key: KeyRow; rank: number; header: string | null }>();
   for (const r of found) {
