@@ -50,7 +50,7 @@ beforeAll(async () => {
   const before = process.env.CALLSCOPE_SNIFFER_CONFIG;
   process.env.CALLSCOPE_SNIFFER_CONFIG = join(configDir, 'sniffer.json');
   try {
-    stack = await startGuiStack({ captures: CAPTURES.map(carrier), database: `h19gui_e2e_${process.pid}` });
+    stack = await startGuiStack({ captures: CAPTURES.map(carrier), database: `cs_e2e_legs_${process.pid}` });
   } finally {
     if (before === undefined) delete process.env.CALLSCOPE_SNIFFER_CONFIG;
     else process.env.CALLSCOPE_SNIFFER_CONFIG = before;
