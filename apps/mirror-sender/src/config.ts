@@ -24,6 +24,9 @@ export interface MirrorSenderConfig {
   batch: { maxPackets: number; maxMs: number; maxBytes: number };
   buffer: { maxMb: number };
   compression: MirrorCompression;
+  heartbeat: { intervalS: number; timeoutS: number };
+  reconnect: { minMs: number; maxMs: number };
+  health: { host: string; port: number | null };
   log: { level: LogLevel; pretty: boolean | null };
 }
 
@@ -31,7 +34,7 @@ export interface MirrorSenderConfig {
 export const mirrorSenderConfigSchema: ConfigSchema<MirrorSenderConfig> = {
   type: 'object',
   additionalProperties: false,
-  required: ['sensor', 'interfaces', 'bpfFilter', 'target', 'secret', 'tls', 'batch', 'buffer', 'compression', 'log'],
+  required: ['sensor', 'interfaces', 'bpfFilter', 'target', 'secret', 'tls', 'batch', 'buffer', 'compression', 'heartbeat', 'reconnect', 'health', 'log'],
   properties: {
     sensor: sensorConfigSchema('Sensor id the receiving sniffer records for these packets.', 'Human name sent in the handshake.'),
     interfaces: {
@@ -93,6 +96,33 @@ export const mirrorSenderConfigSchema: ConfigSchema<MirrorSenderConfig> = {
       },
     },
     compression: { type: 'string', enum: [...MIRROR_COMPRESSIONS], default: 'deflate', description: 'Batch compression.' },
+    heartbeat: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['intervalS', 'timeoutS'],
+      properties: {
+        intervalS: { type: 'integer', minimum: 1, maximum: 300, default: 5, description: 'Heartbeat sent after this many seconds without a frame to the sniffer.' },
+        timeoutS: { type: 'integer', minimum: 2, maximum: 3600, default: 30, description: 'Reconnect when the sniffer sends nothing (no ack, no heartbeat) for this long.' },
+      },
+    },
+    reconnect: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['minMs', 'maxMs'],
+      properties: {
+        minMs: { type: 'integer', minimum: 10, maximum: 60_000, default: 500, description: 'First reconnect delay; doubles per failed attempt (with jitter).' },
+        maxMs: { type: 'integer', minimum: 10, maximum: 600_000, default: 30_000, description: 'Cap of the reconnect delay.' },
+      },
+    },
+    health: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['host', 'port'],
+      properties: {
+        host: { type: 'string', minLength: 1, default: '127.0.0.1', description: 'Address of the health/metrics HTTP endpoint (loopback by default: it is unauthenticated).' },
+        port: { type: 'integer', nullable: true, minimum: 0, maximum: 65535, default: 5031, description: 'Port of the health/metrics endpoint; 0 = any free port (logged), null = no endpoint.' },
+      },
+    },
     log: logConfigSchema,
   },
 };
@@ -108,6 +138,12 @@ export function checkMirrorSenderConfig(config: MirrorSenderConfig): ConfigCheck
   }
   if (config.batch.maxBytes > config.buffer.maxMb * 1024 * 1024) {
     failures.push({ path: ['batch', 'maxBytes'], message: `exceeds buffer.maxMb (${config.buffer.maxMb} MiB): not even one batch could be kept` });
+  }
+  if (config.reconnect.minMs > config.reconnect.maxMs) {
+    failures.push({ path: ['reconnect', 'minMs'], message: `exceeds reconnect.maxMs (${config.reconnect.maxMs})` });
+  }
+  if (config.heartbeat.timeoutS <= config.heartbeat.intervalS) {
+    failures.push({ path: ['heartbeat', 'timeoutS'], message: `must exceed heartbeat.intervalS (${config.heartbeat.intervalS})` });
   }
   return failures;
 }

@@ -1,0 +1,109 @@
+import { DEFAULT_MAX_FRAME_LENGTH, type Packet } from '@callscope/mirror-protocol';
+
+/** What the batcher reads of a captured packet (a pcap-format `PacketRecord` fits). */
+export interface CapturedPacket {
+  /** LINKTYPE_* of the capture. */
+  linkType: number;
+  tsSec: number;
+  /** Nanoseconds within the second. */
+  tsNsec: number;
+  /** Length on the wire (>= data.length). */
+  origLen: number;
+  /** Captured bytes; may alias a reused capture buffer (the batcher copies them). */
+  data: Uint8Array;
+}
+
+/**
+ * Upper bound of the protobuf framing of one packet inside a PacketList: the list entry's tag and
+ * length, the tags and varints of link type, seconds, nanoseconds, original length and the data
+ * length. Counted into a batch's size so the encoded batch never exceeds `maxBytes` by more than
+ * the envelope's few bytes.
+ */
+export const PACKET_OVERHEAD_BYTES = 40;
+
+/**
+ * Room kept below the frame bound for the envelope and for compression that expands incompressible
+ * data (deflate and Brotli add a few bytes per block), so a full batch always fits in one frame.
+ */
+export const BATCH_FRAME_MARGIN = 256 * 1024;
+
+/** Limits of a {@link PacketBatcher} (config `batch.*`). */
+export interface BatcherLimits {
+  /** Packets per batch. */
+  maxPackets: number;
+  /** Bytes per batch before compression (data plus {@link PACKET_OVERHEAD_BYTES} per packet). */
+  maxBytes: number;
+}
+
+/** One full batch, handed over by {@link PacketBatcher.add} or {@link PacketBatcher.flush}. */
+export interface PendingBatch {
+  /** Packets in capture order, their data copied (owned by the batch). */
+  packets: Packet[];
+  /** Captured bytes (sum of data lengths). */
+  dataBytes: number;
+}
+
+/**
+ * Gathers captured packets into batches bounded by packet count and bytes. Pure: the time bound
+ * (`batch.maxMs`) is the caller's timer, which calls {@link flush}. Each packet's bytes are
+ * copied on entry because capture sources hand over a reused buffer.
+ */
+export class PacketBatcher {
+  private packets: Packet[] = [];
+  private bytes = 0;
+  private dataBytes = 0;
+  private readonly maxPackets: number;
+  private readonly maxBytes: number;
+
+  /** @throws RangeError on limits below 1. */
+  constructor(limits: BatcherLimits) {
+    if (!Number.isInteger(limits.maxPackets) || limits.maxPackets < 1) throw new RangeError(`maxPackets must be an integer >= 1, got ${limits.maxPackets}`);
+    if (!Number.isInteger(limits.maxBytes) || limits.maxBytes < 1) throw new RangeError(`maxBytes must be an integer >= 1, got ${limits.maxBytes}`);
+    this.maxPackets = limits.maxPackets;
+    this.maxBytes = Math.min(limits.maxBytes, DEFAULT_MAX_FRAME_LENGTH - BATCH_FRAME_MARGIN);
+  }
+
+  /** Packets waiting in the open batch. */
+  get pending(): number {
+    return this.packets.length;
+  }
+
+  /**
+   * Adds one packet. When it does not fit in the open batch (bytes), the open batch is closed first
+   * and returned, and the packet starts the next one; when the packet fills the batch (count or
+   * bytes), that batch is returned. A packet larger than `maxBytes` alone travels alone.
+   *
+   * @returns a closed batch to send, or null.
+   */
+  add(packet: CapturedPacket): PendingBatch | null {
+    const size = packet.data.length + PACKET_OVERHEAD_BYTES;
+    let closed: PendingBatch | null = null;
+    if (this.packets.length > 0 && this.bytes + size > this.maxBytes) closed = this.take();
+    this.packets.push({
+      linkType: packet.linkType,
+      tsSec: packet.tsSec,
+      tsNsec: packet.tsNsec,
+      origLen: packet.origLen,
+      data: packet.data.slice(),
+    });
+    this.bytes += size;
+    this.dataBytes += packet.data.length;
+    if (closed === null && (this.packets.length >= this.maxPackets || this.bytes >= this.maxBytes)) return this.take();
+    // When a batch was just closed, the packet that opened the next one waits even if it fills it
+    // alone (one batch per call): the next add or the timer's flush closes it before anything joins.
+    return closed;
+  }
+
+  /** Closes the open batch (timer, end of input); null when it is empty. */
+  flush(): PendingBatch | null {
+    return this.packets.length === 0 ? null : this.take();
+  }
+
+  private take(): PendingBatch {
+    const batch: PendingBatch = { packets: this.packets, dataBytes: this.dataBytes };
+    this.packets = [];
+    this.bytes = 0;
+    this.dataBytes = 0;
+    return batch;
+  }
+}

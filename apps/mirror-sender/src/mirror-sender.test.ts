@@ -1,0 +1,127 @@
+import { PassThrough } from 'node:stream';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createLogger } from '@callscope/runtime';
+import { BATCH_COMPRESSORS } from './compression.js';
+import { MirrorSender, type BatchLink } from './mirror-sender.js';
+
+class FakeLink implements BatchLink {
+  flowing = true;
+  sent: number[] = [];
+  sendNew(sequence: number): boolean {
+    if (!this.flowing) return false;
+    this.sent.push(sequence);
+    return true;
+  }
+}
+
+function makeSender(options: { bufferBytes: number; maxPackets?: number }) {
+  const logs = new PassThrough();
+  const lines: Record<string, unknown>[] = [];
+  logs.on('data', (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+  });
+  const logger = createLogger({ app: 'mirror-sender-test', level: 'info', pretty: false, destination: logs });
+  let now = 0;
+  const sender = new MirrorSender({
+    batch: { maxPackets: options.maxPackets ?? 10, maxBytes: 1 << 20, maxMs: 20 },
+    bufferBytes: options.bufferBytes,
+    compressor: BATCH_COMPRESSORS.none,
+    logger,
+    now: () => now,
+  });
+  const link = new FakeLink();
+  sender.attach(link);
+  return { sender, link, lines, advance: (ms: number) => (now += ms) };
+}
+
+const packet = (i: number) => ({ linkType: 1, tsSec: i, tsNsec: 0, origLen: 200, data: new Uint8Array(200).fill(i & 0xff) });
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('MirrorSender', () => {
+  it('numbers batches from 1, writes new ones while the link flows, releases them on ack', () => {
+    const { sender, link } = makeSender({ bufferBytes: 1 << 20 });
+    for (let i = 0; i < 30; i++) sender.add(packet(i));
+    expect(link.sent).toEqual([1, 2, 3]);
+    expect(sender.counters).toMatchObject({ packetsCaptured: 30, batchesBuilt: 3, batchesSent: 3, bytesRaw: 6000 });
+    sender.acknowledge(2);
+    expect(sender.counters.batchesAcked).toBe(2);
+    expect(sender.takeResend().map((e) => e.sequence)).toEqual([3]);
+    sender.close();
+  });
+
+  it('flushes a partial batch after batch.maxMs', () => {
+    vi.useFakeTimers();
+    const { sender, link } = makeSender({ bufferBytes: 1 << 20 });
+    sender.add(packet(1));
+    sender.add(packet(2));
+    expect(link.sent).toEqual([]);
+    vi.advanceTimersByTime(20);
+    expect(link.sent).toEqual([1]);
+    expect(sender.openPackets).toBe(0);
+    sender.close();
+  });
+
+  it('keeps batches built while the link is down and hands them over for the next connection', () => {
+    const { sender, link } = makeSender({ bufferBytes: 1 << 20 });
+    link.flowing = false;
+    for (let i = 0; i < 20; i++) sender.add(packet(i));
+    expect(link.sent).toEqual([]);
+    expect(sender.counters.batchesSent).toBe(0);
+    const resend = sender.takeResend();
+    expect(resend.map((e) => e.sequence)).toEqual([1, 2]);
+    for (const e of resend) sender.wrote(e.sequence, e.byteLength);
+    // Never written before: these count as sent, not resent.
+    expect(sender.counters).toMatchObject({ batchesSent: 2, batchesResent: 0 });
+    for (const e of sender.takeResend()) sender.wrote(e.sequence, e.byteLength);
+    expect(sender.counters).toMatchObject({ batchesSent: 2, batchesResent: 2 });
+    sender.close();
+  });
+
+  it('counts every batch and packet an overflow evicts, and logs it (rate-limited, and once more at close)', () => {
+    // One batch of 10 x 200-byte packets frames to ~2.1 kB; 5 kB hold two of them.
+    const { sender, link, lines, advance } = makeSender({ bufferBytes: 5000 });
+    link.flowing = false;
+    for (let i = 0; i < 100; i++) sender.add(packet(i));
+    expect(sender.counters.batchesBuilt).toBe(10);
+    expect(sender.window.size).toBe(2);
+    expect(sender.counters.batchesDropped).toBe(8);
+    expect(sender.counters.packetsDropped).toBe(80);
+    // Conservation: every captured packet is dropped, retained or still in the open batch.
+    expect(sender.counters.packetsDropped + sender.takeResend().length * 10 + sender.openPackets).toBe(100);
+    const warnings = () => lines.filter((l) => typeof l.msg === 'string' && l.msg.startsWith('mirror buffer full'));
+    expect(warnings()).toHaveLength(1);
+    advance(6000);
+    sender.add(packet(1000));
+    for (let i = 0; i < 9; i++) sender.add(packet(i));
+    expect(warnings()).toHaveLength(2);
+    expect(warnings()[1]).toMatchObject({ droppedBatches: 9, droppedPackets: 90, newlyDroppedBatches: 8 });
+    sender.add(packet(1));
+    for (let i = 0; i < 9; i++) sender.add(packet(i));
+    expect(warnings()).toHaveLength(2);
+    sender.close();
+    expect(warnings()).toHaveLength(3);
+    expect(warnings()[2]).toMatchObject({ droppedBatches: 10, droppedPackets: 100, newlyDroppedBatches: 1 });
+    expect(sender.counters.packetsDropped + sender.window.size * 10 + sender.openPackets).toBe(120);
+  });
+
+  it('room(): a replay waits while the link does not flow or the window is half full, and resumes on ack', async () => {
+    const { sender, link } = makeSender({ bufferBytes: 5000, maxPackets: 10 });
+    expect(sender.room()).toBeUndefined();
+    for (let i = 0; i < 20; i++) sender.add(packet(i));
+    const waiting = sender.room();
+    expect(waiting).toBeInstanceOf(Promise);
+    let resumed = false;
+    void waiting!.then(() => (resumed = true));
+    await Promise.resolve();
+    expect(resumed).toBe(false);
+    sender.acknowledge(2);
+    await Promise.resolve();
+    expect(resumed).toBe(true);
+    link.flowing = false;
+    expect(sender.room()).toBeInstanceOf(Promise);
+    sender.close();
+  });
+});

@@ -1,0 +1,282 @@
+import { AckStatus, SendWindow, type SendWindowEntry } from '@callscope/mirror-protocol';
+import type { Logger } from '@callscope/runtime';
+import { PacketBatcher, type CapturedPacket, type PendingBatch } from './batcher.js';
+import { encodeBatch } from './batch-encoder.js';
+import type { BatchCompressor } from './compression.js';
+
+/** States of the link to the sniffer, as the health endpoint and the logs name them. */
+export type LinkState = 'idle' | 'connecting' | 'handshake' | 'streaming' | 'backoff' | 'refused' | 'closed';
+
+/** Every counter of the sender (the health endpoint serves them as they are). */
+export interface SenderCounters {
+  /** Packets handed to the sender by its inputs. */
+  packetsCaptured: number;
+  /** Packets the kernel or the interface dropped before the sender saw them (libpcap). */
+  kernelDrops: number;
+  /** Batches built (each gets a sequence number). */
+  batchesBuilt: number;
+  /** Batches written for the first time. */
+  batchesSent: number;
+  /** Batches acknowledged by the sniffer. */
+  batchesAcked: number;
+  /** Batches written again after a reconnect (the sniffer had not acknowledged them). */
+  batchesResent: number;
+  /** Batches evicted unacknowledged because the buffer (buffer.maxMb) overflowed: lost. */
+  batchesDropped: number;
+  /** Packets in those batches. */
+  packetsDropped: number;
+  /** Captured bytes of the packets batched. */
+  bytesRaw: number;
+  /** Bytes of the batch frames (compressed, with framing), counted once per batch. */
+  bytesCompressed: number;
+  /** Bytes written to the socket, resends and heartbeats included. */
+  bytesWritten: number;
+  /** Connections established after the first. */
+  reconnects: number;
+  /** Handshakes the sniffer refused (wrong secret, unknown sensor, version). */
+  authFailures: number;
+  /** Connection attempts that failed before streaming (refused, timeout, reset, bad challenge). */
+  connectFailures: number;
+  /** Acknowledgements above anything sent, ignored. */
+  invalidAcks: number;
+}
+
+/** Creates zeroed {@link SenderCounters}. */
+export function createSenderCounters(): SenderCounters {
+  return {
+    packetsCaptured: 0,
+    kernelDrops: 0,
+    batchesBuilt: 0,
+    batchesSent: 0,
+    batchesAcked: 0,
+    batchesResent: 0,
+    batchesDropped: 0,
+    packetsDropped: 0,
+    bytesRaw: 0,
+    bytesCompressed: 0,
+    bytesWritten: 0,
+    reconnects: 0,
+    authFailures: 0,
+    connectFailures: 0,
+    invalidAcks: 0,
+  };
+}
+
+/** Where new batches go: the connection to the sniffer (or a test double). */
+export interface BatchLink {
+  /** Writes the frame of a NEW batch when the link is streaming; false = it waits in the window for the next connection. */
+  sendNew(sequence: number, frame: Uint8Array): boolean;
+  /** True when a write now would go out without queueing in user space (streaming, socket drained). */
+  readonly flowing: boolean;
+}
+
+/** What the window keeps per batch. */
+interface WindowItem {
+  frame: Uint8Array;
+  packets: number;
+}
+
+/** Options of a {@link MirrorSender}. */
+export interface MirrorSenderOptions {
+  batch: { maxPackets: number; maxBytes: number; maxMs: number };
+  /** Bound of the unacknowledged batches kept for resend, in bytes (buffer.maxMb). */
+  bufferBytes: number;
+  compressor: BatchCompressor;
+  logger: Logger;
+  /** Minimum ms between two overflow warnings (each names the totals); default 5000. */
+  overflowLogIntervalMs?: number;
+  /** Wall clock in ms (tests). */
+  now?: () => number;
+}
+
+/**
+ * The sender's core: packets -> batches (count, bytes, time) -> compressed frames numbered by
+ * sequence -> the bounded window of unacknowledged batches -> the link. It counts every packet
+ * and every batch, so `packetsCaptured = packets in batches acked + retained + dropped + open batch`
+ * holds at any time; an overflow of the window is counted and logged, never silent.
+ */
+export class MirrorSender {
+  /** Counters (live object). */
+  readonly counters: SenderCounters = createSenderCounters();
+  /** Unacknowledged batches, bounded by `bufferBytes`. */
+  readonly window: SendWindow<WindowItem>;
+  private readonly batcher: PacketBatcher;
+  private readonly log: Logger;
+  private link: BatchLink | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  /** Packet counts of the retained batches, oldest first (mirrors the window's order). */
+  private retainedPackets: number[] = [];
+  private retainedHead = 0;
+  /** Highest sequence written at least once (resends are writes at or below it). */
+  private highestWritten = 0;
+  private loggedDrops = 0;
+  private lastOverflowLogMs = -Infinity;
+  private waiters: (() => void)[] = [];
+  private readonly highWater: number;
+
+  constructor(private readonly options: MirrorSenderOptions) {
+    this.batcher = new PacketBatcher(options.batch);
+    this.window = new SendWindow<WindowItem>({ maxBytes: options.bufferBytes });
+    this.log = options.logger;
+    // Inputs that can wait (a replay) pause at half the buffer, so a slow link never evicts.
+    this.highWater = Math.floor(options.bufferBytes / 2);
+  }
+
+  /** Attaches the link that writes frames (the connection). */
+  attach(link: BatchLink): void {
+    this.link = link;
+  }
+
+  /** Takes one captured packet (its data is copied). Synchronous: a live capture cannot wait. */
+  add(packet: CapturedPacket): void {
+    this.counters.packetsCaptured++;
+    const closed = this.batcher.add(packet);
+    if (closed !== null) this.emit(closed);
+    if (this.batcher.pending === 0) {
+      this.clearTimer();
+    } else if (this.timer === null) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.flush();
+      }, this.options.batch.maxMs);
+    }
+  }
+
+  /** Closes the open batch now (timer, end of input, shutdown). */
+  flush(): void {
+    this.clearTimer();
+    const closed = this.batcher.flush();
+    if (closed !== null) this.emit(closed);
+  }
+
+  /**
+   * For inputs that can wait (replay): undefined when the sender takes more now, else a promise
+   * that settles when the link flows again and the window is below half its bound. A live capture
+   * never waits: there the window's overflow counts what the link could not carry.
+   */
+  room(): Promise<void> | undefined {
+    if (this.hasRoom()) return undefined;
+    return new Promise((resolve) => {
+      this.waiters.push(resolve);
+    });
+  }
+
+  /** Called by the link when it may have room again (drain, ack, state change). */
+  notify(): void {
+    if (this.waiters.length === 0 || !this.hasRoom()) return;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /** Applies a cumulative acknowledgement from the sniffer (Ack, AuthResult.ackedSequence). */
+  acknowledge(sequence: number): AckStatus {
+    const before = this.window.stats.acked;
+    const status = this.window.ack(sequence);
+    if (status === AckStatus.Invalid) this.counters.invalidAcks++;
+    const released = this.window.stats.acked - before;
+    if (released > 0) {
+      this.counters.batchesAcked += released;
+      this.shiftRetained(released);
+      this.notify();
+    }
+    return status;
+  }
+
+  /** The retained batches to write after a reconnect, in sequence order (the link reports each write through {@link wrote}). */
+  takeResend(): SendWindowEntry<WindowItem>[] {
+    return this.window.unacked();
+  }
+
+  /** Records that a frame was written (new or resent) with its bytes. */
+  wrote(sequence: number, bytes: number): void {
+    this.counters.bytesWritten += bytes;
+    if (sequence <= this.highestWritten) {
+      this.counters.batchesResent++;
+    } else {
+      this.counters.batchesSent++;
+      this.highestWritten = sequence;
+    }
+  }
+
+  /** Batches retained unacknowledged. */
+  get unackedBatches(): number {
+    return this.window.size;
+  }
+
+  /** Packets waiting in the open batch. */
+  get openPackets(): number {
+    return this.batcher.pending;
+  }
+
+  /** Logs overflow totals not yet logged (shutdown) and stops the timer. */
+  close(): void {
+    this.clearTimer();
+    if (this.counters.batchesDropped > this.loggedDrops) this.logOverflow(true);
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  private hasRoom(): boolean {
+    return this.link !== null && this.link.flowing && this.window.retainedBytes <= this.highWater;
+  }
+
+  private emit(batch: PendingBatch): void {
+    const sequence = this.window.nextSequence;
+    const encoded = encodeBatch(sequence, batch.packets, batch.dataBytes, this.options.compressor);
+    this.counters.batchesBuilt++;
+    this.counters.bytesRaw += batch.dataBytes;
+    this.counters.bytesCompressed += encoded.frame.length;
+    const droppedBefore = this.window.stats.droppedBatches;
+    this.window.push({ frame: encoded.frame, packets: encoded.packets }, encoded.frame.length);
+    this.retainedPackets.push(encoded.packets);
+    const dropped = this.window.stats.droppedBatches - droppedBefore;
+    if (dropped > 0) {
+      this.counters.batchesDropped += dropped;
+      this.counters.packetsDropped += this.shiftRetained(dropped);
+      this.logOverflow(false);
+    }
+    // A batch evicted by its own push (larger than the whole buffer) is not written.
+    if (this.window.resumeSequence <= sequence) {
+      if (this.link?.sendNew(sequence, encoded.frame) === true) this.wrote(sequence, encoded.frame.length);
+    }
+  }
+
+  /** Forgets the packet counts of the `n` oldest retained batches; returns their sum. */
+  private shiftRetained(n: number): number {
+    let sum = 0;
+    for (let i = 0; i < n && this.retainedHead < this.retainedPackets.length; i++) sum += this.retainedPackets[this.retainedHead++]!;
+    if (this.retainedHead === this.retainedPackets.length) {
+      this.retainedPackets = [];
+      this.retainedHead = 0;
+    } else if (this.retainedHead >= 1024 && this.retainedHead * 2 >= this.retainedPackets.length) {
+      this.retainedPackets = this.retainedPackets.slice(this.retainedHead);
+      this.retainedHead = 0;
+    }
+    return sum;
+  }
+
+  private logOverflow(final: boolean): void {
+    const now = (this.options.now ?? Date.now)();
+    if (!final && now - this.lastOverflowLogMs < (this.options.overflowLogIntervalMs ?? 5000)) return;
+    this.lastOverflowLogMs = now;
+    this.log.warn(
+      {
+        droppedBatches: this.counters.batchesDropped,
+        droppedPackets: this.counters.packetsDropped,
+        newlyDroppedBatches: this.counters.batchesDropped - this.loggedDrops,
+        bufferBytes: this.options.bufferBytes,
+      },
+      'mirror buffer full: the oldest unacknowledged batches were dropped (the sniffer counts them lost); raise buffer.maxMb or check the link',
+    );
+    this.loggedDrops = this.counters.batchesDropped;
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+  }
+}
