@@ -1,0 +1,169 @@
+/**
+ * A minimal mirror sender for the receiver's tests, built only from @callscope/mirror-protocol and
+ * node: a real TCP (or TLS) socket, the HMAC handshake, batches by hand (any sequence, any bytes).
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+import { connect as connectTcp, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
+import { brotliCompressSync, deflateSync } from 'node:zlib';
+import {
+  AuthFailure,
+  Compression,
+  FrameDecoder,
+  FrameStatus,
+  PROTOCOL_VERSION,
+  PacketList,
+  authTranscript,
+  createDecodedFrame,
+  encodeFrame,
+  type AuthResult,
+  type Challenge,
+  type EnvelopeInit,
+  type Hello,
+  type Packet,
+  type PacketBatch,
+} from '@callscope/mirror-protocol';
+
+/** A frame the receiver sent, copied. */
+export interface Seen {
+  body: string;
+  challenge?: Challenge;
+  authResult?: AuthResult;
+}
+
+/** What a test sender says in its Hello. */
+export interface TestHello {
+  sensorId: string;
+  sensorName?: string;
+  nextSequence?: number;
+  protocolVersion?: number;
+  /** Sender clock, seconds (default now; 0 is absent on the wire). */
+  clockSec?: number;
+}
+
+/** One connection of a test sender. */
+export class TestMirrorClient {
+  readonly received: Seen[] = [];
+  /** Highest Ack seen. */
+  acked = 0;
+  closed = false;
+  private readonly decoder = new FrameDecoder();
+  private readonly out = createDecodedFrame();
+  private waiters: (() => void)[] = [];
+  readonly closedPromise: Promise<void>;
+
+  private constructor(readonly socket: Socket) {
+    socket.on('data', (chunk: Buffer) => {
+      this.decoder.push(chunk);
+      while (this.decoder.next(this.out) === FrameStatus.Frame) {
+        const env = this.out.envelope!;
+        // Keep plain copies: decoded bytes alias the decoder's buffer.
+        const seen: Seen = { body: env.body ?? 'unknown' };
+        if (env.challenge != null) seen.challenge = { ...env.challenge, serverNonce: Uint8Array.from(env.challenge.serverNonce ?? []) };
+        if (env.authResult != null) seen.authResult = { ok: env.authResult.ok ?? false, reason: env.authResult.reason ?? AuthFailure.AUTH_FAILURE_NONE, detail: env.authResult.detail ?? '', ackedSequence: u64(env.authResult.ackedSequence) };
+        if (env.ack != null) this.acked = Math.max(this.acked, u64(env.ack.sequence));
+        this.received.push(seen);
+      }
+      this.wake();
+    });
+    socket.on('error', () => undefined); // the receiver closing on us is what several tests expect
+    this.closedPromise = new Promise((resolve) => {
+      socket.on('close', () => {
+        this.closed = true;
+        this.wake();
+        resolve();
+      });
+    });
+  }
+
+  /** Connects over TCP, or TLS when `ca` is given. */
+  static async connect(port: number, ca?: string): Promise<TestMirrorClient> {
+    const socket =
+      ca === undefined ? connectTcp({ host: '127.0.0.1', port }) : connectTls({ host: '127.0.0.1', port, ca, servername: 'localhost' });
+    await new Promise<void>((resolve, reject) => {
+      socket.once(ca === undefined ? 'connect' : 'secureConnect', () => {
+        resolve();
+      });
+      socket.once('error', reject);
+    });
+    return new TestMirrorClient(socket);
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  /** Resolves when `pred` holds (checked on every frame and at close), or rejects after `ms`. */
+  async until(pred: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!pred()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 50);
+      });
+    }
+  }
+
+  send(env: EnvelopeInit): void {
+    this.socket.write(encodeFrame(env));
+  }
+
+  sendRaw(bytes: Uint8Array): void {
+    this.socket.write(bytes);
+  }
+
+  /** Hello -> Challenge -> Auth -> AuthResult; `secret` decides whether it is accepted. */
+  async handshake(secret: Uint8Array, h: TestHello): Promise<AuthResult> {
+    const nowMs = Date.now();
+    const hello: Hello = {
+      protocolVersion: h.protocolVersion ?? PROTOCOL_VERSION,
+      sensorId: h.sensorId,
+      sensorName: h.sensorName ?? '',
+      clockSec: h.clockSec ?? Math.floor(nowMs / 1000),
+      clockNsec: (nowMs % 1000) * 1e6,
+      clientNonce: randomBytes(32),
+      nextSequence: h.nextSequence ?? 1,
+    };
+    this.send({ hello });
+    await this.until(() => this.closed || this.received.some((e) => e.body === 'challenge' || e.body === 'authResult'), 5000, 'challenge');
+    const refused = this.received.find((e) => e.body === 'authResult');
+    if (refused !== undefined) return refused.authResult!;
+    const challenge = this.received.find((e) => e.body === 'challenge')!.challenge!;
+    const mac = createHmac('sha256', secret).update(authTranscript(hello, challenge)).digest();
+    this.send({ auth: { mac } });
+    await this.until(() => this.closed || this.received.some((e) => e.body === 'authResult'), 5000, 'auth result');
+    const result = this.received.find((e) => e.body === 'authResult');
+    if (result === undefined) throw new Error('connection closed without an AuthResult');
+    return result.authResult!;
+  }
+
+  /** Sends one batch of packets under `sequence`. */
+  sendBatch(sequence: number, packets: Packet[], compression: Compression = Compression.COMPRESSION_DEFLATE): void {
+    this.send({ batch: encodeBatch(sequence, packets, compression) });
+  }
+
+  async close(): Promise<void> {
+    this.socket.end();
+    await this.closedPromise;
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+}
+
+/** A PacketBatch message with the packets serialized and compressed as a sender would. */
+export function encodeBatch(sequence: number, packets: Packet[], compression: Compression): PacketBatch {
+  if (compression === Compression.COMPRESSION_NONE) return { sequence, compression, packets };
+  const list = PacketList.encode({ packets }).finish();
+  const compressedPackets = compression === Compression.COMPRESSION_DEFLATE ? deflateSync(list) : brotliCompressSync(list);
+  return { sequence, compression, compressedPackets };
+}
+
+/** An absent uint64 field decodes as the prototype's Long zero (see MirrorReceiver's u64): 0. */
+function u64(v: unknown): number {
+  return typeof v === 'number' ? v : 0;
+}
