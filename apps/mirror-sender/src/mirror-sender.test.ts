@@ -4,13 +4,22 @@ import { createLogger } from '@callscope/runtime';
 import { BATCH_COMPRESSORS } from './compression.js';
 import { MirrorSender, type BatchLink } from './mirror-sender.js';
 
+/** Writes everything retained past its cursor while flowing, like the connection does. */
 class FakeLink implements BatchLink {
   flowing = true;
   sent: number[] = [];
-  sendNew(sequence: number): boolean {
-    if (!this.flowing) return false;
-    this.sent.push(sequence);
-    return true;
+  sender: MirrorSender | null = null;
+  cursor = 1;
+  pump(): void {
+    const s = this.sender!;
+    while (this.flowing && this.cursor < s.window.nextSequence) {
+      this.cursor = Math.max(this.cursor, s.window.resumeSequence);
+      const frame = s.frameAt(this.cursor);
+      if (frame === null) break;
+      this.sent.push(this.cursor);
+      s.wrote(this.cursor, frame.length);
+      this.cursor++;
+    }
   }
 }
 
@@ -30,6 +39,7 @@ function makeSender(options: { bufferBytes: number; maxPackets?: number }) {
     now: () => now,
   });
   const link = new FakeLink();
+  link.sender = sender;
   sender.attach(link);
   return { sender, link, lines, advance: (ms: number) => (now += ms) };
 }
@@ -48,7 +58,10 @@ describe('MirrorSender', () => {
     expect(sender.counters).toMatchObject({ packetsCaptured: 30, batchesBuilt: 3, batchesSent: 3, bytesRaw: 6000 });
     sender.acknowledge(2);
     expect(sender.counters.batchesAcked).toBe(2);
-    expect(sender.takeResend().map((e) => e.sequence)).toEqual([3]);
+    expect(sender.window.unacked().map((e) => e.sequence)).toEqual([3]);
+    expect(sender.frameAt(2)).toBeNull();
+    expect(sender.frameAt(3)?.length).toBeGreaterThan(2000);
+    expect(sender.frameAt(4)).toBeNull();
     sender.close();
   });
 
@@ -70,12 +83,15 @@ describe('MirrorSender', () => {
     for (let i = 0; i < 20; i++) sender.add(packet(i));
     expect(link.sent).toEqual([]);
     expect(sender.counters.batchesSent).toBe(0);
-    const resend = sender.takeResend();
-    expect(resend.map((e) => e.sequence)).toEqual([1, 2]);
-    for (const e of resend) sender.wrote(e.sequence, e.byteLength);
+    expect(sender.window.unacked().map((e) => e.sequence)).toEqual([1, 2]);
+    link.flowing = true;
+    link.pump();
     // Never written before: these count as sent, not resent.
+    expect(link.sent).toEqual([1, 2]);
     expect(sender.counters).toMatchObject({ batchesSent: 2, batchesResent: 0 });
-    for (const e of sender.takeResend()) sender.wrote(e.sequence, e.byteLength);
+    // A new connection starts again at the oldest unacknowledged batch.
+    link.cursor = sender.window.resumeSequence;
+    link.pump();
     expect(sender.counters).toMatchObject({ batchesSent: 2, batchesResent: 2 });
     sender.close();
   });
@@ -90,7 +106,7 @@ describe('MirrorSender', () => {
     expect(sender.counters.batchesDropped).toBe(8);
     expect(sender.counters.packetsDropped).toBe(80);
     // Conservation: every captured packet is dropped, retained or still in the open batch.
-    expect(sender.counters.packetsDropped + sender.takeResend().length * 10 + sender.openPackets).toBe(100);
+    expect(sender.counters.packetsDropped + sender.window.size * 10 + sender.openPackets).toBe(100);
     const warnings = () => lines.filter((l) => typeof l.msg === 'string' && l.msg.startsWith('mirror buffer full'));
     expect(warnings()).toHaveLength(1);
     advance(6000);

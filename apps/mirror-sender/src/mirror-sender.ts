@@ -1,4 +1,4 @@
-import { AckStatus, SendWindow, type SendWindowEntry } from '@callscope/mirror-protocol';
+import { AckStatus, SendWindow } from '@callscope/mirror-protocol';
 import type { Logger } from '@callscope/runtime';
 import { PacketBatcher, type CapturedPacket, type PendingBatch } from './batcher.js';
 import { encodeBatch } from './batch-encoder.js';
@@ -62,16 +62,20 @@ export function createSenderCounters(): SenderCounters {
   };
 }
 
-/** Where new batches go: the connection to the sniffer (or a test double). */
+/**
+ * Where batches go: the connection to the sniffer (or a test double). The link pulls frames from
+ * the window itself ({@link MirrorSender.frameAt}) at the socket's pace, so a slow link fills the
+ * bounded window, never an unbounded socket buffer.
+ */
 export interface BatchLink {
-  /** Writes the frame of a NEW batch when the link is streaming; false = it waits in the window for the next connection. */
-  sendNew(sequence: number, frame: Uint8Array): boolean;
+  /** A new batch entered the window: write what the socket takes now. */
+  pump(): void;
   /** True when a write now would go out without queueing in user space (streaming, socket drained). */
   readonly flowing: boolean;
 }
 
 /** What the window keeps per batch. */
-interface WindowItem {
+export interface WindowItem {
   frame: Uint8Array;
   packets: number;
 }
@@ -104,8 +108,11 @@ export class MirrorSender {
   private readonly log: Logger;
   private link: BatchLink | null = null;
   private timer: NodeJS.Timeout | null = null;
-  /** Packet counts of the retained batches, oldest first (mirrors the window's order). */
-  private retainedPackets: number[] = [];
+  /**
+   * The retained batches, oldest first, mirroring the window: retained sequences are always the
+   * contiguous range [window.resumeSequence, window.nextSequence), so a sequence indexes this deque.
+   */
+  private retained: WindowItem[] = [];
   private retainedHead = 0;
   /** Highest sequence written at least once (resends are writes at or below it). */
   private highestWritten = 0;
@@ -183,9 +190,11 @@ export class MirrorSender {
     return status;
   }
 
-  /** The retained batches to write after a reconnect, in sequence order (the link reports each write through {@link wrote}). */
-  takeResend(): SendWindowEntry<WindowItem>[] {
-    return this.window.unacked();
+  /** The frame of a retained batch, or null when it was acknowledged, dropped or not built yet. */
+  frameAt(sequence: number): Uint8Array | null {
+    const first = this.window.resumeSequence;
+    if (sequence < first || sequence >= this.window.nextSequence) return null;
+    return this.retained[this.retainedHead + (sequence - first)]?.frame ?? null;
   }
 
   /** Records that a frame was written (new or resent) with its bytes. */
@@ -229,29 +238,27 @@ export class MirrorSender {
     this.counters.bytesRaw += batch.dataBytes;
     this.counters.bytesCompressed += encoded.frame.length;
     const droppedBefore = this.window.stats.droppedBatches;
-    this.window.push({ frame: encoded.frame, packets: encoded.packets }, encoded.frame.length);
-    this.retainedPackets.push(encoded.packets);
+    const item: WindowItem = { frame: encoded.frame, packets: encoded.packets };
+    this.window.push(item, encoded.frame.length);
+    this.retained.push(item);
     const dropped = this.window.stats.droppedBatches - droppedBefore;
     if (dropped > 0) {
       this.counters.batchesDropped += dropped;
       this.counters.packetsDropped += this.shiftRetained(dropped);
       this.logOverflow(false);
     }
-    // A batch evicted by its own push (larger than the whole buffer) is not written.
-    if (this.window.resumeSequence <= sequence) {
-      if (this.link?.sendNew(sequence, encoded.frame) === true) this.wrote(sequence, encoded.frame.length);
-    }
+    this.link?.pump();
   }
 
-  /** Forgets the packet counts of the `n` oldest retained batches; returns their sum. */
+  /** Forgets the `n` oldest retained batches (acknowledged or evicted); returns their packets. */
   private shiftRetained(n: number): number {
     let sum = 0;
-    for (let i = 0; i < n && this.retainedHead < this.retainedPackets.length; i++) sum += this.retainedPackets[this.retainedHead++]!;
-    if (this.retainedHead === this.retainedPackets.length) {
-      this.retainedPackets = [];
+    for (let i = 0; i < n && this.retainedHead < this.retained.length; i++) sum += this.retained[this.retainedHead++]!.packets;
+    if (this.retainedHead === this.retained.length) {
+      this.retained = [];
       this.retainedHead = 0;
-    } else if (this.retainedHead >= 1024 && this.retainedHead * 2 >= this.retainedPackets.length) {
-      this.retainedPackets = this.retainedPackets.slice(this.retainedHead);
+    } else if (this.retainedHead >= 1024 && this.retainedHead * 2 >= this.retained.length) {
+      this.retained = this.retained.slice(this.retainedHead);
       this.retainedHead = 0;
     }
     return sum;

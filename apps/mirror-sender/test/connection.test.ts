@@ -1,0 +1,182 @@
+import { PassThrough } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '@callscope/runtime';
+import { BATCH_COMPRESSORS } from '../src/compression.js';
+import { MirrorConnection, backoffDelay } from '../src/connection.js';
+import { MirrorSender } from '../src/mirror-sender.js';
+import type { MirrorCompression } from '../src/config.js';
+import { MirrorPeer } from './mirror-peer.js';
+
+const SECRET = Buffer.from('a-shared-secret-of-the-test-0123');
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function until(what: string, ok: () => boolean, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+function logSink() {
+  const stream = new PassThrough();
+  const lines: Record<string, unknown>[] = [];
+  stream.on('data', (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+  });
+  return { logger: createLogger({ app: 'mirror-sender-test', level: 'debug', pretty: false, destination: stream }), lines };
+}
+
+async function setup(options: { secret?: Buffer; compression?: MirrorCompression; refused?: (r: string) => void } = {}) {
+  const peer = new MirrorPeer(SECRET);
+  const port = await peer.listen();
+  const { logger, lines } = logSink();
+  const sender = new MirrorSender({
+    batch: { maxPackets: 10, maxBytes: 1 << 20, maxMs: 10 },
+    bufferBytes: 8 << 20,
+    compressor: BATCH_COMPRESSORS[options.compression ?? 'deflate'],
+    logger,
+  });
+  const states: string[] = [];
+  const connection = new MirrorConnection(
+    {
+      host: '127.0.0.1',
+      port,
+      tls: null,
+      secret: options.secret ?? SECRET,
+      sensorId: '7',
+      sensorName: 'pbx-test',
+      heartbeatIntervalMs: 100,
+      idleTimeoutMs: 2000,
+      reconnectMinMs: 20,
+      reconnectMaxMs: 100,
+      logger,
+      onState: (s) => states.push(s),
+      ...(options.refused !== undefined ? { onRefused: options.refused } : {}),
+    },
+    sender,
+  );
+  cleanups.push(async () => {
+    sender.close();
+    await connection.close(200);
+    await peer.close();
+  });
+  return { peer, port, sender, connection, lines, states };
+}
+
+const packet = (i: number) => ({ linkType: 1, tsSec: 1_764_000_000 + i, tsNsec: i * 1000 + 7, origLen: 120, data: Buffer.alloc(100, i & 0xff) });
+
+describe('MirrorConnection against a receiver built from mirror-protocol', () => {
+  it.each<MirrorCompression>(['deflate', 'brotli', 'none'])('authenticates and streams every packet once, acknowledged (%s)', async (compression) => {
+    const { peer, sender, connection, states } = await setup({ compression });
+    connection.start();
+    await until('streaming', () => connection.state === 'streaming');
+    expect(peer.connections[0]!.hello).toMatchObject({ protocolVersion: 1, sensorId: '7', sensorName: 'pbx-test', nextSequence: 1 });
+    for (let i = 0; i < 45; i++) sender.add(packet(i));
+    await until('all acked', () => sender.counters.batchesAcked === 5);
+    expect(peer.packets).toHaveLength(45);
+    peer.packets.forEach((p, i) => {
+      expect(p).toMatchObject({ linkType: 1, tsSec: 1_764_000_000 + i, tsNsec: i * 1000 + 7, origLen: 120 });
+      expect(p.data.equals(Buffer.alloc(100, i & 0xff))).toBe(true);
+    });
+    expect(sender.counters).toMatchObject({ batchesBuilt: 5, batchesSent: 5, batchesResent: 0, batchesDropped: 0, authFailures: 0, reconnects: 0 });
+    expect(states.slice(0, 3)).toEqual(['connecting', 'handshake', 'streaming']);
+  });
+
+  it('sends heartbeats on an idle link', async () => {
+    const { peer, connection } = await setup();
+    connection.start();
+    await until('two heartbeats', () => (peer.connections[0]?.heartbeats ?? 0) >= 2);
+  });
+
+  it('a wrong secret is refused: logged as an error, counted, retried only after the backoff cap', async () => {
+    const refusals: string[] = [];
+    const { peer, sender, connection, lines } = await setup({ secret: Buffer.from('not-the-secret-of-the-test-12345'), refused: (r) => refusals.push(r) });
+    connection.start();
+    await until('refused', () => sender.counters.authFailures === 1);
+    expect(refusals).toEqual(['bad_mac (wrong secret)']);
+    expect(peer.counters.refused).toBe(1);
+    const error = lines.find((l) => l.level === 50);
+    expect(error?.msg).toContain('refused the handshake: bad_mac (wrong secret) (MAC does not match)');
+    await until('backoff', () => connection.state === 'backoff');
+    const backoff = lines.find((l) => l.state === 'backoff');
+    expect(backoff?.retryInMs).toBeGreaterThanOrEqual(50);
+    // Nothing was streamed and the secret never travelled.
+    expect(peer.packets).toHaveLength(0);
+    expect(lines.some((l) => JSON.stringify(l).includes('not-the-secret'))).toBe(false);
+  });
+
+  it('the receiver cuts the link mid-stream: reconnect, Hello resumes at the oldest unacked batch, exactly the unacked batches are resent', async () => {
+    const { peer, sender, connection } = await setup();
+    // First connection: 1-3 processed and acked, 4 and 5 lost in flight, the link cut at 6.
+    peer.verdict = (seq, conn) => (conn > 0 ? 'accept' : seq <= 3 ? 'accept' : seq === 6 ? 'cut' : 'lose');
+    connection.start();
+    await until('streaming', () => connection.state === 'streaming');
+    for (let i = 0; i < 60; i++) sender.add(packet(i));
+    await until('second connection streaming', () => peer.connections.length === 2 && connection.state === 'streaming');
+    await until('acked 6', () => sender.counters.batchesAcked === 6);
+    expect(peer.connections[0]!.sequences).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(peer.connections[1]!.hello?.nextSequence).toBe(4);
+    expect(peer.connections[1]!.sequences).toEqual([4, 5, 6]);
+    for (let i = 60; i < 70; i++) sender.add(packet(i));
+    await until('acked 7', () => sender.counters.batchesAcked === 7);
+    expect(peer.connections[1]!.sequences).toEqual([4, 5, 6, 7]);
+    expect(sender.counters).toMatchObject({ batchesSent: 7, batchesResent: 3, reconnects: 1, batchesDropped: 0 });
+    // Every packet exactly once, in order.
+    expect(peer.packets.map((p) => p.tsSec - 1_764_000_000)).toEqual(Array.from({ length: 70 }, (_, i) => i));
+    expect(peer.counters.duplicates).toBe(0);
+  });
+
+  it('batches the receiver got but whose ack was lost are resent and dropped there as duplicates', async () => {
+    const { peer, sender, connection } = await setup();
+    let cut = false;
+    // Everything accepted; after batch 3 is processed the connection dies before the peer's ack matters.
+    peer.verdict = (seq, conn) => {
+      if (conn === 0 && seq === 4 && !cut) {
+        cut = true;
+        return 'cut';
+      }
+      return 'accept';
+    };
+    connection.start();
+    await until('streaming', () => connection.state === 'streaming');
+    for (let i = 0; i < 40; i++) sender.add(packet(i));
+    await until('all acked', () => sender.counters.batchesAcked === 4);
+    expect(peer.connections[1]!.hello?.nextSequence).toBeLessThanOrEqual(4);
+    expect(peer.packets).toHaveLength(40);
+    expect(new Set(peer.packets.map((p) => p.tsSec)).size).toBe(40);
+    expect(sender.counters.reconnects).toBe(1);
+  });
+
+  it('keeps what is built while the receiver is down, within the buffer, and delivers it once it is up', async () => {
+    const { peer, port, sender, connection } = await setup();
+    await peer.close();
+    connection.start();
+    await until('connect failures', () => sender.counters.connectFailures >= 2);
+    for (let i = 0; i < 30; i++) sender.add(packet(i));
+    expect(sender.window.size).toBe(3);
+    expect(sender.counters.batchesSent).toBe(0);
+    const revived = new MirrorPeer(SECRET);
+    await revived.listen(port);
+    cleanups.push(() => revived.close());
+    await until('acked', () => sender.counters.batchesAcked === 3);
+    expect(revived.connections[0]!.hello?.nextSequence).toBe(1);
+    expect(revived.packets).toHaveLength(30);
+    expect(sender.counters).toMatchObject({ batchesSent: 3, batchesResent: 0, reconnects: 0 });
+  });
+});
+
+describe('backoffDelay', () => {
+  it('doubles from the minimum up to the cap, with half of it random', () => {
+    expect(backoffDelay(0, 500, 30_000, 0)).toBe(250);
+    expect(backoffDelay(0, 500, 30_000, 1)).toBe(500);
+    expect(backoffDelay(3, 500, 30_000, 0.5)).toBe(3000);
+    expect(backoffDelay(10, 500, 30_000, 0)).toBe(15_000);
+    expect(backoffDelay(100, 500, 30_000, 1)).toBe(30_000);
+  });
+});

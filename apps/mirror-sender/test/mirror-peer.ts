@@ -1,0 +1,174 @@
+/**
+ * A receiver for tests, built from @callscope/mirror-protocol only: it plays the sniffer's role
+ * as the protocol README describes it (checkHello, a fresh 32-byte server nonce, the HMAC of the
+ * transcript compared in constant time, AuthResult with the acked sequence, one ReceiveWindow per
+ * sensor across connections, checkBatch + inflate/brotli + PacketListDecoder, cumulative Acks).
+ * Hooks let a test drop batches in flight or cut a connection.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { brotliDecompressSync, inflateSync } from 'node:zlib';
+import {
+  AuthFailure,
+  BatchStatus,
+  Compression,
+  FrameDecoder,
+  FrameStatus,
+  HelloStatus,
+  PROTOCOL_VERSION,
+  PacketListDecoder,
+  PacketListStatus,
+  ReceiveStatus,
+  ReceiveWindow,
+  authTranscript,
+  checkBatch,
+  checkHello,
+  createDecodedFrame,
+  encodeFrame,
+  type Challenge,
+  type DecodedPacketList,
+  type Hello,
+  type Packet,
+} from '@callscope/mirror-protocol';
+
+/** What the peer does with a batch: process it, lose it (as if cut in flight), or cut the connection before it. */
+export type BatchVerdict = 'accept' | 'lose' | 'cut';
+
+/** One packet as received, copied. */
+export interface ReceivedPacket {
+  linkType: number;
+  tsSec: number;
+  tsNsec: number;
+  origLen: number;
+  data: Buffer;
+}
+
+export interface PeerConnectionLog {
+  hello: Hello | null;
+  /** Sequences of every batch frame that arrived on this connection, in order. */
+  sequences: number[];
+  refused: boolean;
+  heartbeats: number;
+}
+
+export class MirrorPeer {
+  readonly connections: PeerConnectionLog[] = [];
+  /** Packets of New batches, in arrival order. */
+  readonly packets: ReceivedPacket[] = [];
+  readonly windows = new Map<string, ReceiveWindow>();
+  readonly counters = { refused: 0, duplicates: 0, badBatches: 0 };
+  /** Decides per batch (default: accept). */
+  verdict: (sequence: number, connection: number) => BatchVerdict = () => 'accept';
+  private server: Server;
+  private sockets = new Set<Socket>();
+
+  constructor(private readonly secret: Uint8Array) {
+    this.server = createServer((socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+      this.serve(socket);
+    });
+  }
+
+  /** Listens on 127.0.0.1 (`port` 0: any free port); resolves with the port. */
+  async listen(port = 0): Promise<number> {
+    await new Promise<void>((resolve) => this.server.listen(port, '127.0.0.1', resolve));
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  /** Closes every connection and the listener; idempotent. */
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    if (!this.server.listening) return;
+    await new Promise<void>((resolve) => this.server.close(() => { resolve(); }));
+  }
+
+  private serve(socket: Socket): void {
+    const log: PeerConnectionLog = { hello: null, sequences: [], refused: false, heartbeats: 0 };
+    const index = this.connections.push(log) - 1;
+    const decoder = new FrameDecoder();
+    const out = createDecodedFrame();
+    const lists = new PacketListDecoder();
+    let challenge: Challenge | null = null;
+    let window: ReceiveWindow | null = null;
+    const refuse = (reason: AuthFailure, detail: string) => {
+      log.refused = true;
+      this.counters.refused++;
+      socket.end(encodeFrame({ authResult: { ok: false, reason, detail } }));
+    };
+    socket.on('data', (chunk: Buffer) => {
+      decoder.push(chunk);
+      for (;;) {
+        const status = decoder.next(out);
+        if (status === FrameStatus.NeedMore) return;
+        if (status !== FrameStatus.Frame) {
+          socket.destroy();
+          return;
+        }
+        const env = out.envelope!;
+        if (log.hello === null) {
+          if (env.body !== 'hello' || checkHello(env.hello!) !== HelloStatus.Ok) {
+            refuse(AuthFailure.AUTH_FAILURE_PROTOCOL_ERROR, 'bad hello');
+            return;
+          }
+          // Copy: decoded bytes alias the decoder's buffer until the next push.
+          log.hello = { ...env.hello!, clientNonce: Buffer.from(env.hello!.clientNonce!) };
+          const now = Date.now();
+          challenge = { serverNonce: randomBytes(32), clockSec: Math.floor(now / 1000), clockNsec: (now % 1000) * 1e6, protocolVersion: PROTOCOL_VERSION };
+          socket.write(encodeFrame({ challenge }));
+        } else if (window === null) {
+          if (env.body !== 'auth') {
+            refuse(AuthFailure.AUTH_FAILURE_PROTOCOL_ERROR, 'expected auth');
+            return;
+          }
+          const expected = createHmac('sha256', this.secret).update(authTranscript(log.hello, challenge!)).digest();
+          const mac = env.auth!.mac ?? new Uint8Array(0);
+          if (mac.length !== expected.length || !timingSafeEqual(mac, expected)) {
+            refuse(AuthFailure.AUTH_FAILURE_BAD_MAC, 'MAC does not match');
+            return;
+          }
+          const sensor = log.hello.sensorId!;
+          window = this.windows.get(sensor) ?? new ReceiveWindow();
+          this.windows.set(sensor, window);
+          window.resume(log.hello.nextSequence ?? 1);
+          socket.write(encodeFrame({ authResult: { ok: true, ackedSequence: window.ackSequence } }));
+        } else if (env.body === 'heartbeat') {
+          log.heartbeats++;
+        } else if (env.body === 'batch') {
+          const batch = env.batch!;
+          const sequence = batch.sequence ?? 0;
+          log.sequences.push(sequence);
+          const verdict = this.verdict(sequence, index);
+          if (verdict === 'cut') {
+            socket.destroy();
+            return;
+          }
+          if (verdict === 'lose') continue;
+          if (checkBatch(batch) !== BatchStatus.Ok) {
+            this.counters.badBatches++;
+            continue;
+          }
+          let packets: Packet[] = batch.packets ?? [];
+          if (batch.compression !== Compression.COMPRESSION_NONE) {
+            const raw = batch.compression === Compression.COMPRESSION_DEFLATE ? inflateSync(batch.compressedPackets!) : brotliDecompressSync(batch.compressedPackets!);
+            const decoded: DecodedPacketList = { list: null };
+            if (lists.decode(raw, decoded) !== PacketListStatus.Ok) {
+              this.counters.badBatches++;
+              continue;
+            }
+            packets = decoded.list!.packets ?? [];
+          }
+          if (window.receive(sequence) === ReceiveStatus.Duplicate) {
+            this.counters.duplicates++;
+          } else {
+            for (const p of packets) {
+              this.packets.push({ linkType: p.linkType ?? 0, tsSec: p.tsSec ?? 0, tsNsec: p.tsNsec ?? 0, origLen: p.origLen ?? 0, data: Buffer.from(p.data!) });
+            }
+          }
+          socket.write(encodeFrame({ ack: { sequence: window.ackSequence } }));
+        }
+      }
+    });
+    socket.on('error', () => undefined);
+  }
+}
