@@ -23,6 +23,7 @@ describe('sniffer config', () => {
     expect(config.capture).toEqual({ snaplen: 65_535, bufferMb: 128, timeoutMs: 100, filters: [] });
     expect(config.hep).toEqual({ listen: null, maxConnections: 256, maxMessageBytes: 65_535, idleTimeoutS: 300 });
     expect(config.replay).toEqual({ files: [], speed: 1, loop: false, shiftToNow: false });
+    expect(config.mirror).toEqual({ listen: null, secretFile: null, tlsCert: null, tlsKey: null, maxConnections: 64, maxSensors: 1024, handshakeTimeoutS: 10, idleTimeoutS: 60, maxBatchMb: 64 });
     expect(config.daemon).toEqual({ control: 'var/run/sniffer.sock', statusIntervalS: 10, heartbeatS: 30, memoryLimitMb: 2048, stopTimeoutS: 10 });
     expect(config.bpfFilter).toBe(DEFAULT_BPF_FILTER);
     expect(config.sip).toEqual({ ports: [5060, 5061, 5080] });
@@ -54,8 +55,9 @@ describe('sniffer config', () => {
     [{ CALLSCOPE_SNIFFER_SPOOL_MODE: 'all' }, 'spool.mode: must be one of "sip_rtp", "sip", "rtp_headers", got "all" (from env CALLSCOPE_SNIFFER_SPOOL_MODE)'],
     [{ CALLSCOPE_SNIFFER_SIP_PORTS: '5060,70000' }, 'sip.ports[1]: must be <= 65535, got 70000 (from env CALLSCOPE_SNIFFER_SIP_PORTS)'],
     [{ CALLSCOPE_SNIFFER_DECODE_HEP_PORTS: '9060,4789' }, 'decode.hepPorts[1]: port 4789 is already in decode.vxlanPorts (from env CALLSCOPE_SNIFFER_DECODE_HEP_PORTS)'],
-    // Settings removed in issue 11 because nothing read them: naming one is an error, not a no-op.
-    [{ CALLSCOPE_SNIFFER_MIRROR_LISTEN: '0.0.0.0:5030' }, 'unknown setting: CALLSCOPE_SNIFFER_MIRROR_LISTEN'],
+    [{ CALLSCOPE_SNIFFER_MIRROR_LISTEN: '0.0.0.0:5030' }, 'mirror.secretFile: is required when mirror.listen is set'],
+    [{ CALLSCOPE_SNIFFER_MIRROR_TLS_CERT: 'cert.pem' }, 'mirror.tlsKey: mirror.tlsCert and mirror.tlsKey go together'],
+    [{ CALLSCOPE_SNIFFER_MIRROR_SECRET: 'x' }, 'unknown setting: CALLSCOPE_SNIFFER_MIRROR_SECRET'],
     [{ CALLSCOPE_SNIFFER_SENSOR_ID: '-1' }, 'sensor.id: must be >= 0, got -1'],
     [{ CALLSCOPE_SNIFFER_HEP_LISTEN: '0.0.0.0:4789' }, "hep.listen: port 4789 is in decode.vxlanPorts: the HEP collector's port must decode as HEP"],
     [{ CALLSCOPE_SNIFFER_HEP_LISTEN: 'everywhere' }, 'hep.listen: must match pattern'],

@@ -19,6 +19,7 @@ export interface SnifferConfig {
   capture: CaptureConfig;
   hep: { listen: string | null; maxConnections: number; maxMessageBytes: number; idleTimeoutS: number };
   replay: { files: string[]; speed: number; loop: boolean; shiftToNow: boolean };
+  mirror: MirrorConfig;
   daemon: DaemonConfig;
   sip: { ports: number[] };
   rtp: { acceptFromSipSource: boolean };
@@ -36,6 +37,19 @@ export interface CaptureConfig {
   timeoutMs: number;
   /** Per-interface filters overriding `bpfFilter`. */
   filters: { interface: string; filter: string }[];
+}
+
+/** The mirror receiver of `sniffer run` (DESIGN.md "Mirror stream"): mirror-senders stream packets to it. */
+export interface MirrorConfig {
+  listen: string | null;
+  secretFile: string | null;
+  tlsCert: string | null;
+  tlsKey: string | null;
+  maxConnections: number;
+  maxSensors: number;
+  handshakeTimeoutS: number;
+  idleTimeoutS: number;
+  maxBatchMb: number;
 }
 
 /** The long-running sensor (`sniffer run`): control socket, status line, heartbeat, bounds. */
@@ -69,7 +83,7 @@ const seconds = (value: number, description: string): ConfigSchema<number> => ({
 export const snifferConfigSchema: ConfigSchema<SnifferConfig> = {
   type: 'object',
   additionalProperties: false,
-  required: ['sensor', 'interfaces', 'bpfFilter', 'capture', 'hep', 'replay', 'daemon', 'sip', 'rtp', 'decode', 'calls', 'db', 'spool', 'log'],
+  required: ['sensor', 'interfaces', 'bpfFilter', 'capture', 'hep', 'replay', 'mirror', 'daemon', 'sip', 'rtp', 'decode', 'calls', 'db', 'spool', 'log'],
   properties: {
     sensor: sensorConfigSchema(
       'Sensor number, reported by `sniffer stats` and the heartbeat; the database keys sensors by name and warns when its number differs.',
@@ -151,6 +165,34 @@ export const snifferConfigSchema: ConfigSchema<SnifferConfig> = {
         speed: { type: 'number', minimum: 0, default: 1, description: 'Replay speed factor: 1 = recorded pace, 2 = twice as fast, 0 = as fast as possible.' },
         loop: { type: 'boolean', default: false, description: 'Play the files again when they end (with shiftToNow, each round gets fresh times).' },
         shiftToNow: { type: 'boolean', default: false, description: 'Move packet times so the replay starts now (live-looking demo) instead of keeping the recorded times.' },
+      },
+    },
+    mirror: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['listen', 'secretFile', 'tlsCert', 'tlsKey', 'maxConnections', 'maxSensors', 'handshakeTimeoutS', 'idleTimeoutS', 'maxBatchMb'],
+      properties: {
+        listen: {
+          type: 'string',
+          nullable: true,
+          pattern: HOST_PORT_PATTERN,
+          default: null,
+          description: 'Mirror receiver: TCP HOST:PORT where mirror-senders connect (e.g. 0.0.0.0:5030); null: off. Needs mirror.secretFile.',
+        },
+        secretFile: {
+          type: 'string',
+          nullable: true,
+          minLength: 1,
+          default: null,
+          description: 'File holding the shared secret the senders prove with the HMAC handshake (its bytes, a trailing newline removed).',
+        },
+        tlsCert: { type: 'string', nullable: true, minLength: 1, default: null, description: 'PEM certificate chain: the mirror stream is TLS when set (with mirror.tlsKey).' },
+        tlsKey: { type: 'string', nullable: true, minLength: 1, default: null, description: 'PEM private key of mirror.tlsCert.' },
+        maxConnections: { type: 'integer', minimum: 1, maximum: 65_535, default: 64, description: 'Concurrent mirror connections (authenticated or not); more are refused and counted.' },
+        maxSensors: { type: 'integer', minimum: 1, maximum: 65_535, default: 1024, description: 'Distinct mirrored sensors remembered (acked sequence, counters, call table); a new one beyond is refused.' },
+        handshakeTimeoutS: { type: 'integer', minimum: 1, maximum: 300, default: 10, description: 'A connection must authenticate within this long (slowloris defence).' },
+        idleTimeoutS: { type: 'integer', minimum: 1, default: 60, description: 'Close a mirror connection silent this long, or whose frame takes longer than this to arrive.' },
+        maxBatchMb: { type: 'integer', minimum: 1, maximum: 1024, default: 64, description: 'Largest decompressed batch; a larger one (decompression bomb) ends the connection, counted.' },
       },
     },
     daemon: {
@@ -300,6 +342,12 @@ export function checkSnifferConfig(config: SnifferConfig): ConfigCheckFailure[] 
   if (twice !== undefined) failures.push({ path: ['calls', 'correlationHeaders'], message: `lists ${twice} twice (header names are case-insensitive)` });
   if (config.calls.absoluteTimeoutS < config.calls.noAnswerTimeoutS) {
     failures.push({ path: ['calls', 'absoluteTimeoutS'], message: `must be at least calls.noAnswerTimeoutS (${config.calls.noAnswerTimeoutS})` });
+  }
+  if (config.mirror.listen !== null && config.mirror.secretFile === null) {
+    failures.push({ path: ['mirror', 'secretFile'], message: 'is required when mirror.listen is set (senders authenticate with the shared secret)' });
+  }
+  if ((config.mirror.tlsCert === null) !== (config.mirror.tlsKey === null)) {
+    failures.push({ path: ['mirror', config.mirror.tlsCert === null ? 'tlsCert' : 'tlsKey'], message: 'mirror.tlsCert and mirror.tlsKey go together' });
   }
   // A port decodes as one tunnel: the decoder refuses a port in two lists as a programmer error.
   const owner = new Map<number, string>();

@@ -1,15 +1,16 @@
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { ConfigError, createLogger, parseHostPort, redactUrlPassword, type DeepReadonly, type Logger } from '@callscope/runtime';
 import { PacketPipeline } from '@callscope/call-engine';
 import type { CallRecord, RegisterRecord } from '@callscope/cdr-model';
 import { loadSnifferConfig, type LoadedSnifferConfig, type SnifferConfig } from '../config.js';
-import { SensorDaemon } from '../daemon/sensor-daemon.js';
+import { SensorDaemon, type SinkFactory } from '../daemon/sensor-daemon.js';
 import { DbSensorHeartbeat } from '../daemon/sensor-heartbeat.js';
 import type { CdrSink } from '../output/cdr-sink.js';
 import { LineOutput } from '../output/line-output.js';
 import { HepListener, hepListenerPort } from '../sources/hep-listener.js';
 import { InterfaceSource, interfaceFilter } from '../sources/interface-source.js';
-import type { PacketSink, PacketSource, SourceKind } from '../sources/packet-source.js';
+import { MirrorReceiver } from '../sources/mirror-receiver.js';
+import type { PacketSource } from '../sources/packet-source.js';
 import { ReplaySource } from '../sources/replay-source.js';
 import { SNIFFER_VERSION } from '../version.js';
 import { openCdrSink, openSpool, pipelineOptionsFrom, type AnalyzeIo } from './analyze.cli.js';
@@ -18,6 +19,7 @@ import { ExitCode } from './exit-code.js';
 import { describeConfigTarget, resolveOutputTarget } from './output-targets.js';
 
 export const RUN_USAGE = `usage: sniffer run [--config FILE] [-i IFACE]... [--filter BPF] [--hep-listen HOST:PORT]
+                  [--mirror-listen HOST:PORT --mirror-secret-file F [--mirror-tls-cert F --mirror-tls-key F]]
                   [--replay FILE... [--speed X]] [--db URL] [--spool DIR] [--control PATH] [--sensor-id N]
 
 The sensor daemon: captures from every source given (interfaces, a HEP collector, capture files
@@ -30,6 +32,11 @@ options (--name=value and --name value both work; each has a config key and CALL
   -i, --interface <name>   capture this interface (repeatable)            config: interfaces
   --filter <bpf>           capture filter of every interface               config: bpfFilter, capture.filters
   --hep-listen <host:port> HEP v2/v3 collector on UDP and TCP              config: hep.listen
+  --mirror-listen <host:port>  receive mirror-senders' streams (TCP)      config: mirror.listen
+                           their calls carry the sender's sensor name
+  --mirror-secret-file <f> the senders' shared secret (file)               config: mirror.secretFile
+  --mirror-tls-cert <f>    PEM certificate: the mirror stream is TLS       config: mirror.tlsCert
+  --mirror-tls-key <f>     PEM key of the certificate                      config: mirror.tlsKey
   --replay <file>          play a capture file as a source (repeatable)    config: replay.files
   --speed <x>              replay pace: 1 recorded, 10 ten times, 0 flat out  config: replay.speed
   --loop                   replay the files again and again                config: replay.loop
@@ -57,6 +64,10 @@ const RUN_OPTIONS: OptionSpecs = {
   interface: { type: 'string', short: 'i', multiple: true },
   filter: { type: 'string', allowEmpty: true },
   'hep-listen': { type: 'string' },
+  'mirror-listen': { type: 'string' },
+  'mirror-secret-file': { type: 'string' },
+  'mirror-tls-cert': { type: 'string' },
+  'mirror-tls-key': { type: 'string' },
   replay: { type: 'string', multiple: true },
   speed: { type: 'string' },
   loop: { type: 'boolean' },
@@ -79,6 +90,10 @@ export interface RunArgs {
   interfaces: string[];
   filter: string | null;
   hepListen: string | null;
+  mirrorListen: string | null;
+  mirrorSecretFile: string | null;
+  mirrorTlsCert: string | null;
+  mirrorTlsKey: string | null;
   replay: string[];
   speed: number | null;
   loop: boolean;
@@ -108,10 +123,16 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
   };
   const hepListen = stringOption(p, 'hep-listen');
   if (hepListen !== null && parseHostPort(hepListen) === null) throw new UsageError(`--hep-listen must be HOST:PORT (e.g. 0.0.0.0:9060 or [::]:9060), not "${hepListen}"`);
+  const mirrorListen = stringOption(p, 'mirror-listen');
+  if (mirrorListen !== null && parseHostPort(mirrorListen) === null) throw new UsageError(`--mirror-listen must be HOST:PORT (e.g. 0.0.0.0:5030 or [::]:5030), not "${mirrorListen}"`);
   const a: RunArgs = {
     interfaces: stringListOption(p, 'interface'),
     filter: stringOption(p, 'filter'),
     hepListen,
+    mirrorListen,
+    mirrorSecretFile: stringOption(p, 'mirror-secret-file'),
+    mirrorTlsCert: stringOption(p, 'mirror-tls-cert'),
+    mirrorTlsKey: stringOption(p, 'mirror-tls-key'),
     replay: stringListOption(p, 'replay'),
     speed: num('speed', (n) => Number.isFinite(n) && n >= 0, 'a number >= 0 (0: as fast as possible)'),
     loop: flagOption(p, 'loop'),
@@ -142,6 +163,13 @@ export function applyRunArgs(config: DeepReadonly<SnifferConfig>, a: RunArgs): S
     c.capture.filters = [];
   }
   if (a.hepListen !== null) c.hep.listen = a.hepListen;
+  if (a.mirrorListen !== null) c.mirror.listen = a.mirrorListen;
+  if (a.mirrorSecretFile !== null) c.mirror.secretFile = a.mirrorSecretFile;
+  if (a.mirrorTlsCert !== null) c.mirror.tlsCert = a.mirrorTlsCert;
+  if (a.mirrorTlsKey !== null) c.mirror.tlsKey = a.mirrorTlsKey;
+  // The flags can complete what the file left open, so the pairs are checked again here.
+  if (c.mirror.listen !== null && c.mirror.secretFile === null) throw new UsageError('--mirror-listen needs --mirror-secret-file (or mirror.secretFile): senders authenticate with the shared secret');
+  if ((c.mirror.tlsCert === null) !== (c.mirror.tlsKey === null)) throw new UsageError('--mirror-tls-cert and --mirror-tls-key go together');
   if (a.replay.length > 0) c.replay.files = a.replay;
   if (a.speed !== null) c.replay.speed = a.speed;
   if (a.loop) c.replay.loop = true;
@@ -155,8 +183,26 @@ export function applyRunArgs(config: DeepReadonly<SnifferConfig>, a: RunArgs): S
   return c;
 }
 
-/** Builds the sources a config names, delivering into `sink`. */
-export function buildSources(config: DeepReadonly<SnifferConfig>, sinkFor: (kind: SourceKind, name: string) => PacketSink, logger: Logger): PacketSource[] {
+/**
+ * The shared secret in a file: its bytes, one trailing newline (LF or CRLF) removed, as the
+ * mirror-sender reads it. An empty or unreadable file is a usage error naming the file.
+ */
+export function readMirrorSecret(file: string): Uint8Array {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (err) {
+    throw new UsageError(`mirror secret file ${file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  let end = bytes.length;
+  if (end > 0 && bytes[end - 1] === 0x0a) end--;
+  if (end > 0 && bytes[end - 1] === 0x0d) end--;
+  if (end === 0) throw new UsageError(`mirror secret file ${file} is empty`);
+  return bytes.subarray(0, end);
+}
+
+/** Builds the sources a config names, delivering into the sinks `sinkFor` gives. */
+export function buildSources(config: DeepReadonly<SnifferConfig>, sinkFor: SinkFactory, logger: Logger): PacketSource[] {
   const sources: PacketSource[] = [];
   for (const iface of config.interfaces) {
     sources.push(
@@ -192,6 +238,38 @@ export function buildSources(config: DeepReadonly<SnifferConfig>, sinkFor: (kind
       ),
     );
   }
+  const mirror = config.mirror;
+  if (mirror.listen !== null) {
+    const hp = parseHostPort(mirror.listen);
+    if (hp === null) throw new UsageError(`mirror.listen must be HOST:PORT, not "${mirror.listen}"`);
+    if (mirror.secretFile === null) throw new UsageError('mirror.listen needs mirror.secretFile');
+    const readPem = (what: string, file: string) => {
+      try {
+        return readFileSync(file, 'utf8');
+      } catch (err) {
+        throw new UsageError(`mirror ${what} ${file}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    };
+    const tls = mirror.tlsCert !== null && mirror.tlsKey !== null ? { cert: readPem('TLS certificate', mirror.tlsCert), key: readPem('TLS key', mirror.tlsKey) } : null;
+    sources.push(
+      new MirrorReceiver(
+        {
+          host: hp.host,
+          port: hp.port,
+          secret: readMirrorSecret(mirror.secretFile),
+          tls,
+          maxConnections: mirror.maxConnections,
+          maxSensors: mirror.maxSensors,
+          handshakeTimeoutMs: mirror.handshakeTimeoutS * 1000,
+          idleTimeoutMs: mirror.idleTimeoutS * 1000,
+          maxBatchBytes: mirror.maxBatchMb * 1024 * 1024,
+          logger: logger.child({ component: 'mirror' }),
+        },
+        // Each sender's packets go into its own call table: its records carry its sensor name.
+        (sensor) => sinkFor('mirror', sensor.id, sensor.name),
+      ),
+    );
+  }
   if (config.replay.files.length > 0) {
     const log = logger.child({ component: 'replay' });
     sources.push(
@@ -212,9 +290,9 @@ export function buildSources(config: DeepReadonly<SnifferConfig>, sinkFor: (kind
   return sources;
 }
 
-/** The pipeline options of the daemon: the HEP collector's port is decoded as HEP too. */
-function daemonPipelineOptions(config: DeepReadonly<SnifferConfig>) {
-  const options = pipelineOptionsFrom(config, config.sensor.name);
+/** The pipeline options of the daemon (`sensor` names the records): the HEP collector's port is decoded as HEP too. */
+export function daemonPipelineOptions(config: DeepReadonly<SnifferConfig>, sensor: string = config.sensor.name) {
+  const options = pipelineOptionsFrom(config, sensor);
   const hepPort = config.hep.listen === null ? null : hepListenerPort(config.hep.listen);
   const hepPorts = options.decoder.hepPorts ?? [];
   if (hepPort !== null && !hepPorts.includes(hepPort)) options.decoder = { ...options.decoder, hepPorts: [...hepPorts, hepPort] };
@@ -242,8 +320,8 @@ export async function runDaemon(argv: readonly string[], io: AnalyzeIo & { signa
     }
     throw err;
   }
-  if (config.interfaces.length === 0 && config.hep.listen === null && config.replay.files.length === 0) {
-    say(`sniffer run: no source: give an interface (-i), a HEP listen address (--hep-listen) or files to replay (--replay), or set them in the config\n\n${RUN_USAGE}`);
+  if (config.interfaces.length === 0 && config.hep.listen === null && config.mirror.listen === null && config.replay.files.length === 0) {
+    say(`sniffer run: no source: give an interface (-i), a HEP listen address (--hep-listen), a mirror listen address (--mirror-listen) or files to replay (--replay), or set them in the config\n\n${RUN_USAGE}`);
     return ExitCode.Usage;
   }
   const logger = createLogger({ app: 'sniffer', level: config.log.level, ...(config.log.pretty !== null ? { pretty: config.log.pretty } : {}), destination: io.stderr });
@@ -278,6 +356,7 @@ export async function runDaemon(argv: readonly string[], io: AnalyzeIo & { signa
     version: SNIFFER_VERSION,
     logger,
     pipeline,
+    sensorPipeline: (sensor) => new PacketPipeline(daemonPipelineOptions(config, sensor), { onCall: emit, onRegister: emit }, spool),
     sources: (sinkFor) => buildSources(config, sinkFor, logger),
     db,
     spool,
@@ -301,6 +380,7 @@ export async function runDaemon(argv: readonly string[], io: AnalyzeIo & { signa
       version: SNIFFER_VERSION,
       interfaces: config.interfaces,
       hep: config.hep.listen,
+      mirror: config.mirror.listen === null ? null : { listen: config.mirror.listen, tls: config.mirror.tlsCert !== null },
       replay: config.replay.files,
       db: dbTarget === null ? null : redactUrlPassword(dbTarget.value),
       spool: spoolTarget?.value ?? null,

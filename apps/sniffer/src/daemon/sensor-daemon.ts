@@ -5,6 +5,7 @@ import type { DeepReadonly, Logger } from '@callscope/runtime';
 import type { SnifferConfig } from '../config.js';
 import type { CallSpool } from '../output/call-spool.js';
 import { describeDelivery, type CdrSink } from '../output/cdr-sink.js';
+import { hasSourceStats } from '../sources/mirror-receiver.js';
 import type { PacketSink, PacketSource, SourceKind, SourceStats } from '../sources/packet-source.js';
 import { DECODE_STATUS_COUNT, DECODE_STATUS_NAMES, DecodeStatus } from '@callscope/packet';
 import { ControlServer } from './control-server.js';
@@ -22,10 +23,16 @@ export interface SensorDaemonOptions {
   logger: Logger;
   pipeline: PacketPipeline;
   /**
-   * Builds the sources once the packet path exists: each source delivers into the sink
-   * `sinkFor(kind, name)` gives it (one per source: its decode failures are counted apart).
+   * Builds the pipeline of one mirrored sensor (its records carry that sensor's name), on the
+   * first packet path asked for it. Absent: mirrored packets go into {@link pipeline} too.
    */
-  sources: (sinkFor: (kind: SourceKind, name: string) => PacketSink) => PacketSource[];
+  sensorPipeline?: (sensor: string) => PacketPipeline;
+  /**
+   * Builds the sources once the packet path exists: each source delivers into the sink
+   * `sinkFor(kind, name)` gives it (one per source: its decode failures are counted apart). A sink
+   * asked with a `sensor` (a mirror receiver's, one per sender) feeds that sensor's own pipeline.
+   */
+  sources: (sinkFor: SinkFactory) => PacketSource[];
   db: CdrSink | null;
   spool: CallSpool | null;
   /** Control socket path, or null for none (tests). */
@@ -34,6 +41,9 @@ export interface SensorDaemonOptions {
   /** Wall clock in ms (tests). */
   now?: () => number;
 }
+
+/** Gives a source its packet path; `sensor` names a mirrored sensor whose calls are its own. */
+export type SinkFactory = (kind: SourceKind, name: string, sensor?: string) => PacketSink;
 
 /** The `cdr_queue` part of the stats: where CDRs are between the call table and the database. */
 export interface CdrQueueStats {
@@ -87,7 +97,10 @@ export interface SensorStats {
   event_loop_lag_ms: { mean: number; p99: number; max: number };
   /** Every drop and refusal by reason, flattened (`capture.kernel_drops`, `packets.not_decoded.BadIp`...). */
   counters: Record<string, number>;
+  /** The local pipeline (interfaces, HEP, replay). */
   pipeline: PipelineStats;
+  /** Each mirrored sensor's pipeline: its packets, open calls and registrations (its counters are in `counters`). */
+  sensor_pipelines: Record<string, { packets: number; calls_open: number; registrations_open: number }>;
 }
 
 /**
@@ -98,6 +111,12 @@ export interface SensorStats {
 export class SensorDaemon {
   private readonly log: Logger;
   private readonly pipeline: PacketPipeline;
+  /** Pipelines of mirrored sensors, by sensor name (the mirror receiver caps how many). */
+  private readonly sensorPipelines = new Map<string, PacketPipeline>();
+  /** Each mirrored sensor's packet clock: the newest packet time and when the tick first saw it. */
+  private readonly sensorClocks = new Map<PacketPipeline, { lastUs: number; seenUs: number; atMs: number }>();
+  /** The memory guard's level, given to pipelines created later too. */
+  private shedLevel: 0 | 1 | 2 = 0;
   private sources: PacketSource[] = [];
   private readonly control: ControlServer | null;
   private readonly memory: MemoryGuard;
@@ -124,13 +143,28 @@ export class SensorDaemon {
         ? null
         : new ControlServer(options.control, {
             stats: () => this.stats(),
-            activeCalls: (limit) => this.pipeline.activeCalls({ limit }),
-            activeCall: (callId) => this.pipeline.activeCall(callId),
+            activeCalls: (limit) => {
+              // The local calls first, then each mirrored sensor's, `limit` in all.
+              const out = [];
+              for (const p of this.pipelines()) {
+                if (out.length >= limit) break;
+                out.push(...p.activeCalls({ limit: limit - out.length }));
+              }
+              return out;
+            },
+            activeCall: (callId) => {
+              for (const p of this.pipelines()) {
+                const call = p.activeCall(callId);
+                if (call !== null) return call;
+              }
+              return null;
+            },
           });
     this.memory = new MemoryGuard({
       limitBytes: options.config.daemon.memoryLimitMb * 1024 * 1024,
       onLevel: (level, rss) => {
-        this.pipeline.shedLoad(level);
+        this.shedLevel = level;
+        for (const p of this.pipelines()) p.shedLoad(level);
         const mb = Math.round(rss / 1048576);
         if (level === 0) this.log.info({ rss_mb: mb }, 'memory back under the limit: tracking everything again');
         else this.log.warn({ rss_mb: mb, limit_mb: options.config.daemon.memoryLimitMb, level }, level === 1 ? 'memory near the limit: not tracking RTP of new streams (counted)' : 'memory at the limit: refusing new calls (counted)');
@@ -147,15 +181,25 @@ export class SensorDaemon {
     try {
       await this.control?.start();
       await this.options.heartbeat?.beat(this.stats(), 'running');
-      const pipeline = this.pipeline;
       const ok = DecodeStatus.Ok;
-      this.sources = this.options.sources((kind, name) => {
+      this.sources = this.options.sources((kind, name, sensor) => {
+        const pipeline = sensor === undefined ? this.pipeline : this.pipelineOf(sensor);
         const notDecoded = new Float64Array(DECODE_STATUS_COUNT);
         this.notDecoded.set(`${kind}\0${name}`, notDecoded);
+        const clock = this.sensorClocks.get(pipeline);
+        if (clock === undefined) {
+          return (rec: PacketRecord) => {
+            pipeline.onPacket(rec);
+            const status = pipeline.lastDecodeStatus;
+            if (status !== ok) notDecoded[status]!++;
+          };
+        }
         return (rec: PacketRecord) => {
           pipeline.onPacket(rec);
           const status = pipeline.lastDecodeStatus;
           if (status !== ok) notDecoded[status]!++;
+          const us = rec.tsSec * 1e6 + Math.floor(rec.tsNsec / 1000);
+          if (us > clock.lastUs) clock.lastUs = us;
         };
       });
       for (const source of this.sources) {
@@ -172,6 +216,7 @@ export class SensorDaemon {
     this.every(1000, () => {
       const now = this.sourceClockUs();
       if (now !== null) this.pipeline.tick(now);
+      this.tickSensorPipelines();
       this.memory.check();
     });
     this.scheduleStatus();
@@ -180,6 +225,43 @@ export class SensorDaemon {
         void this.options.heartbeat?.beat(this.stats(), 'running');
       });
     }
+  }
+
+  /**
+   * A mirrored sensor's calls time out on its own packet clock: its newest packet time, moved on
+   * by the wall time since it was first seen, so a sender that goes quiet (or a link that is cut)
+   * still closes its calls after their timeouts, whatever the offset between its clock and ours.
+   */
+  private tickSensorPipelines(): void {
+    const nowMs = this.now();
+    for (const [pipeline, c] of this.sensorClocks) {
+      if (c.lastUs === 0) continue;
+      if (c.lastUs !== c.seenUs) {
+        c.seenUs = c.lastUs;
+        c.atMs = nowMs;
+      }
+      pipeline.tick(c.seenUs + (nowMs - c.atMs) * 1000);
+    }
+  }
+
+  /** The local pipeline, then each mirrored sensor's. */
+  private pipelines(): PacketPipeline[] {
+    return [this.pipeline, ...this.sensorPipelines.values()];
+  }
+
+  /** The pipeline of a mirrored sensor, created on first use (at the memory guard's current level). */
+  private pipelineOf(sensor: string): PacketPipeline {
+    let p = this.sensorPipelines.get(sensor);
+    if (p === undefined) {
+      const make = this.options.sensorPipeline;
+      if (make === undefined) return this.pipeline;
+      p = make(sensor);
+      if (this.shedLevel !== 0) p.shedLoad(this.shedLevel);
+      this.sensorPipelines.set(sensor, p);
+      this.sensorClocks.set(p, { lastUs: 0, seenUs: 0, atMs: 0 });
+      this.log.info({ sensor }, 'mirrored sensor: its own call table opened (its records carry its name)');
+    }
+    return p;
   }
 
   /** The latest "now" any source gives (wall clock for live ones, the schedule for a replay). */
@@ -257,7 +339,7 @@ export class SensorDaemon {
         this.log.error({ err, source: source.name }, 'source did not stop cleanly');
       }
     }
-    if (wasRunning) this.pipeline.finish('sensor_shutdown');
+    if (wasRunning) for (const p of this.pipelines()) p.finish('sensor_shutdown');
     const spool = this.options.spool;
     if (spool !== null) {
       try {
@@ -286,7 +368,8 @@ export class SensorDaemon {
   stats(): SensorStats {
     const now = this.now();
     const pipeline = this.pipeline.stats();
-    const sources = this.sources.map((s) => this.withDecodeCounts(s));
+    const sensorStats = [...this.sensorPipelines].map(([name, p]) => [name, p, p.stats()] as const);
+    const sources = this.sources.flatMap((s) => (hasSourceStats(s) ? s.sourceStats() : [s.stats()])).map((st) => this.withDecodeCounts(st));
     const db = this.options.db;
     const cdrQueue: CdrQueueStats | null =
       db === null
@@ -317,7 +400,17 @@ export class SensorDaemon {
             };
           })();
     const spool = this.options.spool?.stats() ?? null;
-    const counters = collectCounters(sources, pipeline, cdrQueue, spool, this.memory.stats());
+    const counters = collectCounters(sources, [pipeline, ...sensorStats.map(([, , st]) => st)], cdrQueue, spool, this.memory.stats());
+    const sensorPipelines: SensorStats['sensor_pipelines'] = {};
+    let packets = pipeline.packets;
+    let callsOpen = this.pipeline.calls.openCalls;
+    let registrationsOpen = this.pipeline.registers.openDialogs;
+    for (const [name, p, st] of sensorStats) {
+      sensorPipelines[name] = { packets: st.packets, calls_open: p.calls.openCalls, registrations_open: p.registers.openDialogs };
+      packets += st.packets;
+      callsOpen += p.calls.openCalls;
+      registrationsOpen += p.registers.openDialogs;
+    }
     return {
       sensor_id: this.options.sensorId,
       sensor: this.options.sensor,
@@ -326,10 +419,10 @@ export class SensorDaemon {
       uptime_s: Math.round((now - this.startedMs) / 1000),
       state: this.state === 'running' || this.state === 'idle' ? 'running' : 'stopping',
       sources,
-      packets: pipeline.packets,
+      packets,
       packets_per_s: this.rateMark.perS,
-      calls_open: this.pipeline.calls.openCalls,
-      registrations_open: this.pipeline.registers.openDialogs,
+      calls_open: callsOpen,
+      registrations_open: registrationsOpen,
       cdr_queue: cdrQueue,
       spool: spool === null ? null : { ...spool },
       memory: this.memory.stats(),
@@ -340,17 +433,18 @@ export class SensorDaemon {
       },
       counters,
       pipeline,
+      sensor_pipelines: sensorPipelines,
     };
   }
 
-  /** A source's stats plus its packets that did not decode, by status (`not_decoded.<Status>`, non-zero only). */
-  private withDecodeCounts(source: PacketSource): SourceStats {
-    const st = source.stats();
+  /** A source's stats entry plus its packets that did not decode, by status (`not_decoded.<Status>`, non-zero only). */
+  private withDecodeCounts(st: SourceStats): SourceStats {
     // A listener may name itself after the address it bound (port 0, a resolved host): the one
-    // sink of its kind is then its own.
-    let counts = this.notDecoded.get(`${source.kind}\0${source.name}`);
-    if (counts === undefined) {
-      const ofKind = [...this.notDecoded].filter(([key]) => key.startsWith(`${source.kind}\0`));
+    // sink of its kind is then its own. The mirror receiver's listener entry has no packets of its
+    // own (its senders' entries have them).
+    let counts = this.notDecoded.get(`${st.kind}\0${st.name}`);
+    if (counts === undefined && st['role'] !== 'listener') {
+      const ofKind = [...this.notDecoded].filter(([key]) => key.startsWith(`${st.kind}\0`));
       if (ofKind.length === 1) counts = ofKind[0]![1];
     }
     let total = 0;
@@ -369,7 +463,8 @@ export class SensorDaemon {
   /** One status line on the log (text for people, the same figures as fields for machines). */
   private logStatus(): void {
     const now = this.now();
-    const packets = this.pipeline.counters.packets;
+    let packets = 0;
+    for (const p of this.pipelines()) packets += p.counters.packets;
     const dt = (now - this.rateMark.atMs) / 1000;
     this.rateMark = { packets, atMs: now, perS: dt > 0 ? Math.round((packets - this.rateMark.packets) / dt) : 0 };
     const st = this.stats();
@@ -391,8 +486,8 @@ function round1(x: number): number {
   return Number.isFinite(x) ? Math.round(x * 10) / 10 : 0;
 }
 
-function withoutPipeline(st: SensorStats): Omit<SensorStats, 'pipeline' | 'counters'> & { counters: Record<string, number> } {
-  const { pipeline: _pipeline, counters, ...rest } = st;
+function withoutPipeline(st: SensorStats): Omit<SensorStats, 'pipeline' | 'counters' | 'sensor_pipelines'> & { counters: Record<string, number> } {
+  const { pipeline: _pipeline, sensor_pipelines: _sensorPipelines, counters, ...rest } = st;
   const nonZero: Record<string, number> = {};
   for (const [k, v] of Object.entries(counters)) if (v !== 0) nonZero[k] = v;
   return { ...rest, counters: nonZero };
@@ -408,7 +503,7 @@ const NORMAL_FATES = new Set(['sip_call', 'sip_register', 'sip_keepalive', 'medi
  */
 function collectCounters(
   sources: readonly SourceStats[],
-  pipeline: PipelineStats,
+  pipelines: readonly PipelineStats[],
   cdr: CdrQueueStats | null,
   spool: { packetsDropped: Record<string, number>; fragmentsDropped: number; earlyDropped: number; writeErrors: number } | null,
   memory: MemoryGuardStats,
@@ -422,21 +517,10 @@ function collectCounters(
     add('capture.if_drops', s.if_drops);
     add('capture.queue_drops', s.queue_drops);
     for (const [k, v] of Object.entries(s)) {
-      if (typeof v === 'number' && /(^bad_|_refused|_dropped|_closed|oversize|errors?$|truncated|overflow|^not_decoded)/.test(k)) add(`${s.kind}.${k}`, v);
+      if (typeof v === 'number' && /(^bad_|_refused|_dropped|_closed|oversize|errors?$|failures$|^auth_bad|^lost$|truncated|overflow|^not_decoded)/.test(k)) add(`${s.kind}.${k}`, v);
     }
   }
-  for (const [k, v] of Object.entries(pipeline.fates)) if (!NORMAL_FATES.has(k)) add(`packets.${k}`, v);
-  for (const [k, v] of Object.entries(pipeline.sip.rejected)) add(`sip.rejected.${k}`, v);
-  for (const [k, v] of Object.entries(pipeline.sip)) if (typeof v === 'number' && k !== 'messages') add(`sip.${k}`, v);
-  for (const [table, counters] of [
-    ['calls', pipeline.calls],
-    ['registrations', pipeline.registrations],
-    ['tcp', pipeline.tcp],
-    ['ip_reassembly', pipeline.ip_reassembly],
-  ] as const) {
-    for (const [k, v] of Object.entries(counters)) if (/evict|drop|refus|over|outlier|orphan|timeout|without|reject|cap|shed/.test(k)) add(`${table}.${k}`, v);
-  }
-  add('internal_errors', pipeline.internal_errors);
+  for (const pipeline of pipelines) addPipelineCounters(add, pipeline);
   if (spool !== null) {
     for (const [k, v] of Object.entries(spool.packetsDropped)) add(`spool.dropped.${k}`, v);
     add('spool.fragments_dropped', spool.fragmentsDropped);
@@ -454,3 +538,18 @@ function collectCounters(
   return out;
 }
 
+/** The local and every mirrored sensor's pipeline add into the same counters. */
+function addPipelineCounters(add: (key: string, v: number) => void, pipeline: PipelineStats): void {
+  for (const [k, v] of Object.entries(pipeline.fates)) if (!NORMAL_FATES.has(k)) add(`packets.${k}`, v);
+  for (const [k, v] of Object.entries(pipeline.sip.rejected)) add(`sip.rejected.${k}`, v);
+  for (const [k, v] of Object.entries(pipeline.sip)) if (typeof v === 'number' && k !== 'messages') add(`sip.${k}`, v);
+  for (const [table, counters] of [
+    ['calls', pipeline.calls],
+    ['registrations', pipeline.registrations],
+    ['tcp', pipeline.tcp],
+    ['ip_reassembly', pipeline.ip_reassembly],
+  ] as const) {
+    for (const [k, v] of Object.entries(counters)) if (/evict|drop|refus|over|outlier|orphan|timeout|without|reject|cap|shed/.test(k)) add(`${table}.${k}`, v);
+  }
+  add('internal_errors', pipeline.internal_errors);
+}

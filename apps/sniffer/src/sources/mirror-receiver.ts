@@ -354,9 +354,13 @@ export class MirrorReceiver implements PacketSource {
     return this.stopping;
   }
 
-  /** Live source: the wall clock. */
+  /**
+   * None for the daemon's local pipeline: each sender's packets carry the sender's capture clock
+   * and go into that sensor's own pipeline, which the daemon moves on from its own packet times
+   * (the wall clock here would time out calls of a sender whose clock is behind ours).
+   */
   clockUs(): number | null {
-    return Date.now() * 1000;
+    return null;
   }
 
   /** The listener's counters, with `received` the packets of every sensor. */
