@@ -1,24 +1,15 @@
-import { runService } from '@callscope/runtime';
-import { loadMirrorSenderConfig, MIRROR_SENDER_APP, mirrorSenderConfigSchema } from './config.js';
+/**
+ * callscope mirror-sender: captures packets on a PBX/SBC host (or reads capture files) and streams
+ * them to a sniffer's mirror receiver. See sender.cli.ts for the command line and exit codes.
+ */
+import { runSender } from './sender.cli.js';
 
-// Entry point: `mirror-sender [--config <file>] [--check-config] [--help]`. Configuration,
-// --help and --check-config work today; capturing and streaming do not exist yet, so starting
-// fails loudly instead of pretending to mirror.
-void runService({
-  app: MIRROR_SENDER_APP,
-  summary: 'captures packets on a PBX/SBC host and streams them to a callscope sniffer',
-  schema: mirrorSenderConfigSchema,
-  load: loadMirrorSenderConfig,
-  logSettings: (config) => config.log,
-  start: (config) => {
-    const missing = [config.interfaces.length === 0 ? 'interfaces' : null, config.target.host === null ? 'target.host' : null].filter(
-      (name) => name !== null,
-    );
-    const hint = missing.length > 0 ? ` (and ${missing.join(', ')} not configured)` : '';
-    return Promise.reject(
-      new Error(`live capture and mirror streaming arrive in a later issue; this build only validates the configuration (--check-config)${hint}`),
-    );
+runSender(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, signals: process }).then(
+  (code) => {
+    process.exitCode = code;
   },
-}).then((code) => {
-  if (code !== null) process.exitCode = code;
-});
+  (err: unknown) => {
+    process.stderr.write(`mirror-sender: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);
