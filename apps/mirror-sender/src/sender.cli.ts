@@ -191,7 +191,9 @@ export async function runSender(argv: readonly string[], io: SenderIo): Promise<
       io.stdout.write(`${USAGE}\n`);
       return SenderExit.Ok;
     }
-    const loaded = loadMirrorSenderConfig(args.config === null ? [] : ['--config', args.config], io.env);
+    // --tls goes in as its variable would, so the load-time check sees tls.caFile/serverName with TLS on.
+    const env = args.tls ? { ...io.env, CALLSCOPE_MIRROR_SENDER_TLS_ENABLED: 'true' } : io.env;
+    const loaded = loadMirrorSenderConfig(args.config === null ? [] : ['--config', args.config], env);
     config = applySenderArgs(loaded.config, args);
     if (args.checkConfig) {
       io.stdout.write(`${JSON.stringify(redactConfig(config, mirrorSenderConfigSchema), null, 2)}\n`);

@@ -7,6 +7,7 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { brotliDecompressSync, inflateSync } from 'node:zlib';
 import {
   AuthFailure,
@@ -62,12 +63,17 @@ export class MirrorPeer {
   private server: Server;
   private sockets = new Set<Socket>();
 
-  constructor(private readonly secret: Uint8Array) {
-    this.server = createServer((socket) => {
+  /** @param tls - key and certificate (PEM) to serve TLS instead of plain TCP. */
+  constructor(
+    private readonly secret: Uint8Array,
+    tls?: { key: Buffer; cert: Buffer },
+  ) {
+    const onSocket = (socket: Socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
       this.serve(socket);
-    });
+    };
+    this.server = tls === undefined ? createServer(onSocket) : createTlsServer(tls, onSocket);
   }
 
   /** Listens on 127.0.0.1 (`port` 0: any free port); resolves with the port. */
