@@ -14,6 +14,9 @@ describe('mirror-sender config', () => {
       batch: { maxPackets: 1000, maxMs: 50, maxBytes: 1_048_576 },
       buffer: { maxMb: 256 },
       compression: 'deflate',
+      heartbeat: { intervalS: 5, timeoutS: 30 },
+      reconnect: { minMs: 500, maxMs: 30_000 },
+      health: { host: '127.0.0.1', port: 5031 },
       log: { level: 'info', pretty: null },
     });
     expect(config.bpfFilter).toContain('udp or tcp');
@@ -41,6 +44,9 @@ describe('mirror-sender config', () => {
     [{ CALLSCOPE_MIRROR_SENDER_BATCH_MAX_BYTES: String(32 * 1024 * 1024) }, 'batch.maxBytes: must be <= 16777216'],
     [{ CALLSCOPE_MIRROR_SENDER_BUFFER_MAX_MB: '1', CALLSCOPE_MIRROR_SENDER_BATCH_MAX_BYTES: '2000000' }, 'batch.maxBytes: exceeds buffer.maxMb (1 MiB)'],
     [{ CALLSCOPE_MIRROR_SENDER_TLS_CA_FILE: '/etc/ca.pem' }, 'tls.enabled: is false although tls.caFile or tls.serverName is set'],
+    [{ CALLSCOPE_MIRROR_SENDER_RECONNECT_MIN_MS: '5000', CALLSCOPE_MIRROR_SENDER_RECONNECT_MAX_MS: '1000' }, 'reconnect.minMs: exceeds reconnect.maxMs (1000)'],
+    [{ CALLSCOPE_MIRROR_SENDER_HEARTBEAT_TIMEOUT_S: '5' }, 'heartbeat.timeoutS: must exceed heartbeat.intervalS (5)'],
+    [{ CALLSCOPE_MIRROR_SENDER_HEALTH_PORT: '70000' }, 'health.port: must be <= 65535'],
     [{ CALLSCOPE_MIRROR_SENDER_TLS_ENABLED: 'maybe' }, 'tls.enabled: must be boolean, got "maybe" (from env CALLSCOPE_MIRROR_SENDER_TLS_ENABLED)'],
   ])('rejects %j', (env, message) => {
     expect(() => loadMirrorSenderConfig([], env)).toThrow(ConfigError);

@@ -32,13 +32,13 @@ function logSink() {
   return { logger: createLogger({ app: 'mirror-sender-test', level: 'debug', pretty: false, destination: stream }), lines };
 }
 
-async function setup(options: { secret?: Buffer; compression?: MirrorCompression; refused?: (r: string) => void } = {}) {
+async function setup(options: { secret?: Buffer; compression?: MirrorCompression; refused?: (r: string) => void; bufferBytes?: number; idleTimeoutMs?: number } = {}) {
   const peer = new MirrorPeer(SECRET);
   const port = await peer.listen();
   const { logger, lines } = logSink();
   const sender = new MirrorSender({
     batch: { maxPackets: 10, maxBytes: 1 << 20, maxMs: 10 },
-    bufferBytes: 8 << 20,
+    bufferBytes: options.bufferBytes ?? 8 << 20,
     compressor: BATCH_COMPRESSORS[options.compression ?? 'deflate'],
     logger,
   });
@@ -52,7 +52,7 @@ async function setup(options: { secret?: Buffer; compression?: MirrorCompression
       sensorId: '7',
       sensorName: 'pbx-test',
       heartbeatIntervalMs: 100,
-      idleTimeoutMs: 2000,
+      idleTimeoutMs: options.idleTimeoutMs ?? 2000,
       reconnectMinMs: 20,
       reconnectMaxMs: 100,
       logger,
@@ -168,6 +168,39 @@ describe('MirrorConnection against a receiver built from mirror-protocol', () =>
     expect(revived.connections[0]!.hello?.nextSequence).toBe(1);
     expect(revived.packets).toHaveLength(30);
     expect(sender.counters).toMatchObject({ batchesSent: 3, batchesResent: 0, reconnects: 0 });
+  });
+});
+
+describe('MirrorConnection when the sniffer does not acknowledge', () => {
+  it('a silent sniffer is given up after the idle timeout: reconnect, and the batches it never acknowledged are resent', async () => {
+    const { peer, sender, connection, lines } = await setup({ idleTimeoutMs: 300 });
+    // The first connection swallows everything (no ack, no heartbeat); the next one works.
+    peer.verdict = (_seq, conn) => (conn === 0 ? 'lose' : 'accept');
+    connection.start();
+    await until('streaming', () => connection.state === 'streaming');
+    for (let i = 0; i < 20; i++) sender.add(packet(i));
+    await until('acked after the reconnect', () => sender.counters.batchesAcked === 2);
+    expect(peer.connections[1]!.sequences).toEqual([1, 2]);
+    expect(sender.counters).toMatchObject({ batchesSent: 2, batchesResent: 2, reconnects: 1 });
+    expect(lines.some((l) => typeof l.msg === 'string' && l.msg.startsWith('mirror link lost: the sniffer sent nothing for'))).toBe(true);
+    expect(peer.packets).toHaveLength(20);
+  });
+
+  it('a live capture never waits: with no acks the window stays within its bound and the loss is counted exactly', async () => {
+    const { peer, sender, connection } = await setup({ bufferBytes: 64 * 1024 });
+    peer.verdict = () => 'lose';
+    connection.start();
+    await until('streaming', () => connection.state === 'streaming');
+    for (let i = 0; i < 5000; i++) {
+      sender.add(packet(i));
+      expect(sender.window.retainedBytes).toBeLessThanOrEqual(64 * 1024);
+    }
+    sender.flush();
+    expect(sender.counters.batchesBuilt).toBe(500);
+    expect(sender.counters.batchesDropped).toBeGreaterThan(0);
+    // Conservation: every packet is in a retained batch or counted dropped.
+    expect(sender.counters.packetsDropped + sender.window.size * 10).toBe(5000);
+    expect(sender.counters.batchesDropped + sender.window.size).toBe(500);
   });
 });
 
