@@ -147,4 +147,54 @@ describe('sniffer run --mirror-listen', () => {
     }
     expect(records.every((r) => r.sensor === east.name || r.sensor === west.name)).toBe(true);
   }, 60_000);
+
+  it('a sender cut off mid-stream resumes from what it saw acked: every packet counted once, the CDRs unchanged', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'callscope-mirror-resume-'));
+    dirs.push(dir);
+    writeFileSync(join(dir, 'secret'), 'resume-secret');
+    const control = join(dir, 'sniffer.sock');
+    const jsonl = join(dir, 'records.jsonl');
+    const port = await freePort();
+    const signals = new EventEmitter();
+    const done = runDaemon(
+      ['--mirror-listen', `127.0.0.1:${port}`, '--mirror-secret-file', join(dir, 'secret'), '--jsonl', jsonl, '--control', control, '--no-spool'],
+      { stdout: new PassThrough(), stderr: new PassThrough(), env: {}, signals },
+    );
+    const secret = new TextEncoder().encode('resume-secret');
+    const files = ['basic-caller-bye-pcma.pcap', 'dtmf-rfc2833.pcap'].map(corpus);
+    const packets = await capturedPackets(files);
+    const per = 25;
+    const batches: Packet[][] = [];
+    for (let i = 0; i < packets.length; i += per) batches.push(packets.slice(i, i + per));
+    const half = Math.floor(batches.length / 2);
+
+    const first = await connectWhenUp(port);
+    await first.handshake(secret, { sensorId: 'pbx', nextSequence: 1 });
+    for (let s = 1; s <= half; s++) first.sendBatch(s, batches[s - 1]!);
+    await first.until(() => first.acked === half, 10_000, `ack ${half}`);
+    first.destroy(); // the link is cut; the sender never saw the last 3 acks
+    await first.closedPromise;
+
+    const resumeAt = half - 2;
+    const second = await connectWhenUp(port);
+    expect(await second.handshake(secret, { sensorId: 'pbx', nextSequence: resumeAt })).toMatchObject({ ok: true, ackedSequence: half });
+    // A real sender releases what AuthResult acknowledges; this one resends anyway, as one that
+    // had already written them to the socket would: the receiver drops them.
+    for (let s = resumeAt; s <= batches.length; s++) second.sendBatch(s, batches[s - 1]!);
+    await second.until(() => second.acked === batches.length, 10_000, `ack ${batches.length}`);
+
+    const stats = (await requestControl(control, '/stats')).body as { sources: Record<string, unknown>[] };
+    expect(stats.sources.find((s) => s['role'] === 'sender')).toMatchObject({ name: 'pbx', received: packets.length, batches: batches.length, duplicates_dropped: 3, lost: 0, connections: 2 });
+    signals.emit('SIGTERM');
+    expect(await done).toBe(ExitCode.Ok);
+
+    const records = readFileSync(jsonl, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { call_id: string });
+    const config = loadSnifferConfig([], {}).config;
+    const expected: unknown[] = [];
+    for (const f of files) {
+      const r = await analyzeFile(f, pipelineOptionsFrom(config, 'pbx'));
+      expected.push(...r.calls, ...r.registers);
+    }
+    expect([...records].sort(byCallId)).toEqual((JSON.parse(JSON.stringify(expected)) as { call_id: string }[]).sort(byCallId));
+  }, 60_000);
 });

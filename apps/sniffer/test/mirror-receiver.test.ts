@@ -12,7 +12,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { deflateSync } from 'node:zlib';
+import { brotliCompressSync, deflateSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AuthFailure, Compression, encodeFrame, type Packet } from '@callscope/mirror-protocol';
 import { createLogger } from '@callscope/runtime';
@@ -156,6 +156,20 @@ describe('mirror receiver: handshake and stream', () => {
     expect(receiver.sourceStats()[0]).toMatchObject({ received: 1, batches: 1 });
   });
 
+  it('sends heartbeats, and takes the sender\'s heartbeats and messages of a newer version without closing', async () => {
+    const { receiver } = await startReceiver({ heartbeatMs: 100 });
+    const c = await client(receiver.port);
+    await c.handshake(SECRET, { sensorId: 'hb' });
+    c.send({ heartbeat: { clockSec: 1, clockNsec: 2 } });
+    // Field 15 of the envelope, unknown to this version: a newer sender's message.
+    c.sendRaw(Uint8Array.of(0, 0, 0, 2, 0x7a, 0x00));
+    await c.until(() => c.received.filter((e) => e.body === 'heartbeat').length >= 2, 3000, 'two heartbeats');
+    c.sendBatch(1, packets('after', 1));
+    await c.until(() => c.acked === 1);
+    expect(c.closed).toBe(false);
+    expect(receiver.stats()).toMatchObject({ unknown_messages: 1, bad_malformed: 0 });
+  });
+
   it('keeps several senders apart, and a newer connection of a sensor replaces its older one', async () => {
     const { receiver, delivered } = await startReceiver();
     const a = await client(receiver.port);
@@ -268,6 +282,42 @@ describe('mirror receiver: hostile peers end only their own connection', () => {
         c.send({ batch: { sequence: 1, compression: Compression.COMPRESSION_DEFLATE, compressedPackets: bomb } });
         await c.closedPromise;
         expect(c.acked).toBe(0);
+      },
+    },
+    {
+      name: 'a brotli decompression bomb',
+      counter: 'bad_decompress_oversize',
+      log: /decompresses to more than 1048576 bytes/,
+      options: { maxBatchBytes: 1 << 20 },
+      act: async (port) => {
+        const c = await client(port);
+        await c.handshake(SECRET, { sensorId: 'bomb-br' });
+        const bomb = brotliCompressSync(Buffer.alloc(32 << 20));
+        c.send({ batch: { sequence: 1, compression: Compression.COMPRESSION_BROTLI, compressedPackets: bomb } });
+        await c.closedPromise;
+      },
+    },
+    {
+      name: 'a batch that does not decompress',
+      counter: 'bad_decompress',
+      log: /a batch that does not decompress: connection closed/,
+      act: async (port) => {
+        const c = await client(port);
+        await c.handshake(SECRET, { sensorId: 'corrupt' });
+        c.send({ batch: { sequence: 1, compression: Compression.COMPRESSION_DEFLATE, compressedPackets: Buffer.from('not zlib at all') } });
+        await c.closedPromise;
+        expect(c.acked).toBe(0);
+      },
+    },
+    {
+      name: 'a batch with both raw and compressed packets',
+      counter: 'bad_batch',
+      log: /an invalid batch \(MixedPayload\)/,
+      act: async (port) => {
+        const c = await client(port);
+        await c.handshake(SECRET, { sensorId: 'mixed' });
+        c.send({ batch: { sequence: 1, compression: Compression.COMPRESSION_DEFLATE, packets: packets('m', 1), compressedPackets: deflateSync(Buffer.from('x')) } });
+        await c.closedPromise;
       },
     },
     {

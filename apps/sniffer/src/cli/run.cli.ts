@@ -413,7 +413,8 @@ export async function runDaemon(argv: readonly string[], io: AnalyzeIo & { signa
   if (flushTimer !== null) clearInterval(flushTimer);
   await closeJsonl();
   if (db !== null && db.stats().dropped > 0) return ExitCode.Storage;
-  if (pipeline.counters.internalErrors > 0) return ExitCode.InternalError;
+  // Every pipeline's internal errors (the local one and each mirrored sensor's).
+  if ((daemon.stats().counters['internal_errors'] ?? 0) > 0) return ExitCode.InternalError;
   return ExitCode.Ok;
 }
 
