@@ -207,6 +207,17 @@ describe('mirror receiver: handshake and stream', () => {
       plain.send({ hello: { sensorId: 'x' } });
       await plain.closedPromise;
       await c.until(() => receiver.stats().tls_errors === 1, 3000, 'tls error counted');
+
+      // TLS handshakes in progress count against the cap: two idle raw sockets fill it.
+      const capped = (await startReceiver({ tls: { cert, key: readFileSync(join(dir, 'key.pem'), 'utf8') }, maxConnections: 2 })).receiver;
+      const idle = [connect({ host: '127.0.0.1', port: capped.port }), connect({ host: '127.0.0.1', port: capped.port })];
+      for (const s of idle) s.on('error', () => undefined);
+      await new Promise((r) => setTimeout(r, 100));
+      const third = connect({ host: '127.0.0.1', port: capped.port });
+      third.on('error', () => undefined);
+      await new Promise<void>((resolve) => third.on('close', () => { resolve(); }));
+      expect(capped.stats().connections_refused).toBe(1);
+      for (const s of idle) s.destroy();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -221,6 +221,8 @@ export class MirrorReceiver implements PacketSource {
   private readonly log: Logger | undefined;
   private server: Server | null = null;
   private readonly conns = new Set<Conn>();
+  /** Every accepted TCP socket until it closes, TLS handshakes in progress included: what the cap counts. */
+  private readonly sockets = new Set<Socket>();
   private readonly sensors = new Map<string, SensorState>();
   private boundPort: number;
   private started = false;
@@ -303,13 +305,17 @@ export class MirrorReceiver implements PacketSource {
     this.server = server;
     // The cap is checked on the raw TCP connection, before any TLS work is spent on it.
     server.on('connection', (socket: Socket) => {
-      if (this.conns.size >= this.maxConnections || this.stopping !== null) {
+      if (this.sockets.size >= this.maxConnections || this.stopping !== null) {
         this.c.connections_refused++;
         this.logLimited('connections_refused', { from: socket.remoteAddress, max_connections: this.maxConnections }, 'mirror: connection refused, too many open');
         socket.on('error', () => undefined); // the reset of a connection we are refusing is expected
         socket.destroy();
         return;
       }
+      this.sockets.add(socket);
+      socket.once('close', () => {
+        this.sockets.delete(socket);
+      });
       if (tls === null) this.guard(() => {
           this.onConnection(socket);
         });
@@ -349,6 +355,7 @@ export class MirrorReceiver implements PacketSource {
       const server = this.server;
       this.server = null;
       for (const conn of [...this.conns]) this.endConn(conn, null);
+      for (const socket of this.sockets) socket.destroy(); // TLS handshakes still in progress
       if (server !== null) await new Promise<void>((resolve) => server.close(() => { resolve(); }));
     })();
     return this.stopping;
@@ -394,12 +401,7 @@ export class MirrorReceiver implements PacketSource {
     return out;
   }
 
-  /** Stats of one sensor by id, or null. */
-  sensorStats(s: SensorState): MirrorSensorStats;
-  sensorStats(s: SensorState | string): MirrorSensorStats | null;
-  sensorStats(s: SensorState | string): MirrorSensorStats | null {
-    const st = typeof s === 'string' ? this.sensors.get(s) : s;
-    if (st === undefined) return null;
+  private sensorStats(st: SensorState): MirrorSensorStats {
     const w = st.window.stats;
     return {
       kind: 'mirror',
