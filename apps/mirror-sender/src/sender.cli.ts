@@ -121,35 +121,55 @@ export function parseSenderArgs(argv: readonly string[]): SenderArgs {
   };
 }
 
-/** Reads a secret file: its first line, without the line end. */
-export function readSecretFile(path: string): string {
-  let text: string;
+/** Shortest accepted secret, in bytes (as config `secret`, in characters). */
+export const MIN_SECRET_BYTES = 16;
+
+/**
+ * Reads a secret file as the sniffer reads its `--mirror-secret-file`: the file's bytes with one
+ * trailing newline (LF or CRLF) removed. Both sides must MAC with the same bytes.
+ */
+export function readSecretFile(path: string): Buffer {
+  let bytes: Buffer;
   try {
-    text = readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (err) {
     throw new UsageError(`--secret-file ${path}: ${(err as Error).message}`);
   }
-  const secret = text.split(/\r?\n/)[0] ?? '';
-  if (secret.length < 16) throw new UsageError(`--secret-file ${path}: the secret must be at least 16 characters (openssl rand -base64 32 makes one)`);
-  return secret;
+  let end = bytes.length;
+  if (end > 0 && bytes[end - 1] === 0x0a) end--;
+  if (end > 0 && bytes[end - 1] === 0x0d) end--;
+  if (end < MIN_SECRET_BYTES) throw new UsageError(`--secret-file ${path}: the secret must be at least ${MIN_SECRET_BYTES} bytes (openssl rand -base64 32 makes one)`);
+  return bytes.subarray(0, end);
+}
+
+/** The effective settings: the config with the command line applied, and the secret's bytes. */
+export interface SenderSettings {
+  config: MirrorSenderConfig;
+  /** HMAC key: the secret file's bytes, else config `secret` as UTF-8; null when neither is given. */
+  secret: Buffer | null;
 }
 
 /** The config with the command line applied (flags win over file and environment), checked again. */
-export function applySenderArgs(config: DeepReadonly<MirrorSenderConfig>, a: SenderArgs): MirrorSenderConfig {
+export function applySenderArgs(config: DeepReadonly<MirrorSenderConfig>, a: SenderArgs): SenderSettings {
   const c = structuredClone(config) as MirrorSenderConfig;
+  let secret: Buffer | null = c.secret === null ? null : Buffer.from(c.secret, 'utf8');
   if (a.interfaces.length > 0) c.interfaces = a.interfaces;
   if (a.replay.length > 0) c.interfaces = [];
   if (a.to !== null) {
     const hp = parseHostPort(a.to)!;
     c.target = { host: hp.host, port: hp.port };
   }
-  if (a.secretFile !== null) c.secret = readSecretFile(a.secretFile);
+  if (a.secretFile !== null) {
+    secret = readSecretFile(a.secretFile);
+    // Only for the checks and the (redacted) config log; the bytes above are the key.
+    c.secret = secret.toString('utf8');
+  }
   if (a.sensorId !== null) c.sensor.id = a.sensorId;
   if (a.tls) c.tls.enabled = true;
   if (a.filter !== null) c.bpfFilter = a.filter;
   const failures = checkMirrorSenderConfig(c);
   if (failures.length > 0) throw new UsageError(failures.map((f) => `${f.path.join('.')}: ${f.message}`).join('; '));
-  return c;
+  return { config: c, secret };
 }
 
 /** Where the CLI talks and what it listens to. */
@@ -185,6 +205,7 @@ export async function runSender(argv: readonly string[], io: SenderIo): Promise<
   const say = (msg: string) => io.stderr.write(`mirror-sender: ${msg}\n`);
   let args: SenderArgs;
   let config: MirrorSenderConfig;
+  let secret: Buffer | null;
   try {
     args = parseSenderArgs(argv);
     if (args.help) {
@@ -194,13 +215,13 @@ export async function runSender(argv: readonly string[], io: SenderIo): Promise<
     // --tls goes in as its variable would, so the load-time check sees tls.caFile/serverName with TLS on.
     const env = args.tls ? { ...io.env, CALLSCOPE_MIRROR_SENDER_TLS_ENABLED: 'true' } : io.env;
     const loaded = loadMirrorSenderConfig(args.config === null ? [] : ['--config', args.config], env);
-    config = applySenderArgs(loaded.config, args);
+    ({ config, secret } = applySenderArgs(loaded.config, args));
     if (args.checkConfig) {
       io.stdout.write(`${JSON.stringify(redactConfig(config, mirrorSenderConfigSchema), null, 2)}\n`);
       return SenderExit.Ok;
     }
     if (config.target.host === null) throw new UsageError('no sniffer to send to: give --to HOST:PORT (or config target.host)');
-    if (config.secret === null) throw new UsageError('no secret: give --secret-file F (or config secret)');
+    if (secret === null) throw new UsageError('no secret: give --secret-file F (or config secret)');
     if (config.interfaces.length === 0 && args.replay.length === 0) throw new UsageError('nothing to send: give interfaces (-i) or capture files (--replay)');
   } catch (err) {
     if (err instanceof UsageError || err instanceof ConfigError) {
@@ -212,7 +233,7 @@ export async function runSender(argv: readonly string[], io: SenderIo): Promise<
   const logger = createLogger({ app: 'mirror-sender', level: config.log.level, ...(config.log.pretty !== null ? { pretty: config.log.pretty } : {}), destination: io.stderr });
   logger.info({ config: redactConfig(config, mirrorSenderConfigSchema), mode: args.replay.length > 0 ? 'replay' : 'live' }, 'effective configuration');
   try {
-    return await stream(config, args.replay, logger, io);
+    return await stream(config, secret, args.replay, logger, io);
   } catch (err) {
     if (err instanceof UsageError) {
       say(err.message);
@@ -223,7 +244,7 @@ export async function runSender(argv: readonly string[], io: SenderIo): Promise<
   }
 }
 
-async function stream(config: MirrorSenderConfig, replay: readonly string[], logger: Logger, io: SenderIo): Promise<SenderExit> {
+async function stream(config: MirrorSenderConfig, secret: Buffer, replay: readonly string[], logger: Logger, io: SenderIo): Promise<SenderExit> {
   const started = Date.now();
   const sender = new MirrorSender({
     batch: config.batch,
@@ -247,7 +268,7 @@ async function stream(config: MirrorSenderConfig, replay: readonly string[], log
       host: config.target.host!,
       port: config.target.port,
       tls: config.tls.enabled ? { ca, serverName: config.tls.serverName } : null,
-      secret: Buffer.from(config.secret!, 'utf8'),
+      secret,
       sensorId: String(config.sensor.id),
       sensorName: config.sensor.name,
       heartbeatIntervalMs: config.heartbeat.intervalS * 1000,

@@ -100,6 +100,18 @@ describe('mirror-sender --replay', () => {
     expect(JSON.parse(out)).toMatchObject({ auth_failures: 1, batches_acked: 0 });
   });
 
+  it('the secret file is its bytes minus one trailing newline, as the sniffer reads it (binary, CRLF)', async () => {
+    const key = Buffer.concat([Buffer.from([0x00, 0xff, 0xfe, 0x80]), Buffer.from('binary-secret-bytes\nsecond line')]);
+    const peer = new MirrorPeer(key);
+    const port = await peer.listen();
+    cleanups.push(() => peer.close());
+    const dir = mkdtempSync(join(tmpdir(), 'mirror-sender-'));
+    writeFileSync(join(dir, 'secret'), Buffer.concat([key, Buffer.from('\r\n')]));
+    const { code, err } = await run(['--replay', FILES[0]!, '--to', `127.0.0.1:${port}`, '--secret-file', join(dir, 'secret')]);
+    expect(code, err).toBe(SenderExit.Ok);
+    expect(peer.packets).toEqual(await expected([FILES[0]!]));
+  });
+
   it('a missing file is counted, the others are sent, exit 3', async () => {
     const peer = new MirrorPeer(Buffer.from(SECRET));
     const port = await peer.listen();
@@ -119,11 +131,18 @@ describe('mirror-sender command line', () => {
     [['-i', 'eth0', '--replay', 'a.pcap'], 'either interfaces (-i) or files (--replay)'],
     [['--sensor-id', '70000'], '--sensor-id must be an integer from 0 to 65535'],
     [['stray'], 'unexpected argument "stray"'],
+    [['--to', 'h:1', '--secret-file', '/nonexistent/secret'], '--secret-file /nonexistent/secret: ENOENT'],
     [['--bogus'], "Unknown option '--bogus'"],
   ])('%j is a usage error', async (argv, message) => {
     const { code, err } = await run(argv);
     expect(code).toBe(SenderExit.Usage);
     expect(err).toContain(message);
+  });
+
+  it('refuses a secret file shorter than 16 bytes', async () => {
+    const { code, err } = await run(['--replay', 'a.pcap', '--to', 'h:1', '--secret-file', secretFile('short')]);
+    expect(code).toBe(SenderExit.Usage);
+    expect(err).toContain('the secret must be at least 16 bytes');
   });
 
   it('takes several files after one --replay', () => {
