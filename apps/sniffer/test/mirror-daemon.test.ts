@@ -151,7 +151,7 @@ describe('sniffer run --mirror-listen', () => {
   it('a sender cut off mid-stream resumes from what it saw acked: every packet counted once, the CDRs unchanged', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'callscope-mirror-resume-'));
     dirs.push(dir);
-    writeFileSync(join(dir, 'secret'), 'resume-secret');
+    writeFileSync(join(dir, 'secret'), 'resume-secret-of-some-length');
     const control = join(dir, 'sniffer.sock');
     const jsonl = join(dir, 'records.jsonl');
     const port = await freePort();
@@ -160,7 +160,7 @@ describe('sniffer run --mirror-listen', () => {
       ['--mirror-listen', `127.0.0.1:${port}`, '--mirror-secret-file', join(dir, 'secret'), '--jsonl', jsonl, '--control', control, '--no-spool'],
       { stdout: new PassThrough(), stderr: new PassThrough(), env: {}, signals },
     );
-    const secret = new TextEncoder().encode('resume-secret');
+    const secret = new TextEncoder().encode('resume-secret-of-some-length');
     const files = ['basic-caller-bye-pcma.pcap', 'dtmf-rfc2833.pcap'].map(corpus);
     const packets = await capturedPackets(files);
     const per = 25;
@@ -197,4 +197,22 @@ describe('sniffer run --mirror-listen', () => {
     }
     expect([...records].sort(byCallId)).toEqual((JSON.parse(JSON.stringify(expected)) as { call_id: string }[]).sort(byCallId));
   }, 60_000);
+
+  it.each([
+    [['--mirror-listen', '127.0.0.1:1'], /--mirror-listen needs --mirror-secret-file/],
+    [['--mirror-listen', 'nowhere', '--mirror-secret-file', 'x'], /--mirror-listen must be HOST:PORT/],
+    [['--mirror-listen', '127.0.0.1:1', '--mirror-secret-file', 'SHORT', '--control', 'CONTROL'], /the secret must be at least 16 bytes/],
+    [['--mirror-listen', '127.0.0.1:1', '--mirror-secret-file', 'MISSING', '--control', 'CONTROL'], /mirror secret file .*no such file/i],
+    [['--mirror-listen', '127.0.0.1:1', '--mirror-secret-file', 'SHORT', '--mirror-tls-cert', 'c.pem'], /--mirror-tls-cert and --mirror-tls-key go together/],
+  ])('refuses %j as a usage error', async (argv, message) => {
+    const dir = mkdtempSync(join(tmpdir(), 'callscope-mirror-usage-'));
+    dirs.push(dir);
+    writeFileSync(join(dir, 'short'), 'short\n');
+    const args = argv.map((a) => (a === 'SHORT' ? join(dir, 'short') : a === 'MISSING' ? join(dir, 'missing') : a === 'CONTROL' ? join(dir, 'ctl.sock') : a));
+    const stderr = new PassThrough();
+    let text = '';
+    stderr.on('data', (c: Buffer) => (text += c.toString()));
+    expect(await runDaemon([...args, '--no-spool'], { stdout: new PassThrough(), stderr, env: {}, signals: new EventEmitter() })).toBe(ExitCode.Usage);
+    expect(text).toMatch(message);
+  });
 });

@@ -183,9 +183,12 @@ export function applyRunArgs(config: DeepReadonly<SnifferConfig>, a: RunArgs): S
   return c;
 }
 
+/** Shortest shared secret accepted, bytes (as the mirror-sender). */
+export const MIN_MIRROR_SECRET_BYTES = 16;
+
 /**
  * The shared secret in a file: its bytes, one trailing newline (LF or CRLF) removed, as the
- * mirror-sender reads it. An empty or unreadable file is a usage error naming the file.
+ * mirror-sender reads it. A short or unreadable file is a usage error naming the file.
  */
 export function readMirrorSecret(file: string): Uint8Array {
   let bytes: Buffer;
@@ -197,7 +200,8 @@ export function readMirrorSecret(file: string): Uint8Array {
   let end = bytes.length;
   if (end > 0 && bytes[end - 1] === 0x0a) end--;
   if (end > 0 && bytes[end - 1] === 0x0d) end--;
-  if (end === 0) throw new UsageError(`mirror secret file ${file} is empty`);
+  // The same floor as the mirror-sender's: a short secret is guessable offline from one recorded handshake.
+  if (end < MIN_MIRROR_SECRET_BYTES) throw new UsageError(`mirror secret file ${file}: the secret must be at least ${MIN_MIRROR_SECRET_BYTES} bytes (openssl rand -base64 32 makes one)`);
   return bytes.subarray(0, end);
 }
 
