@@ -32,17 +32,17 @@ describe('migrations on a real MariaDB', () => {
   it('reports an empty database as version 0 with every step pending', async () => {
     const status = await migrationStatus(db.pool);
     expect(status).toMatchObject({ current: 0, latest: LATEST_SCHEMA_VERSION, too_new: false });
-    expect(status.pending).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(status.pending).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   });
 
   it('migrates from empty, creating every table and daily partitions ahead', async () => {
     const now = Date.parse('2026-11-29T12:00:00Z');
     const result = await migrate(db.pool, { now: () => now, partitionDaysAhead: 3 });
-    expect(result.applied).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(result.applied).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect(result.current).toBe(LATEST_SCHEMA_VERSION);
     const [tables] = await db.pool.query('SHOW TABLES');
     const names = (tables as Record<string, string>[]).map((r) => Object.values(r)[0]).sort();
-    expect(names).toEqual(['cdr', 'cdr_dtmf', 'cdr_rtp', 'cdr_sip_response', 'gui_sessions', 'instance', 'register', 'register_failed', 'schema_migrations', 'sensors', 'users']);
+    expect(names).toEqual(['cdr', 'cdr_correlation', 'cdr_dtmf', 'cdr_rtp', 'cdr_sip_response', 'gui_sessions', 'instance', 'register', 'register_failed', 'schema_migrations', 'sensors', 'users']);
     const parts = await readPartitions(db.pool);
     for (const { table } of PARTITIONED_TABLES) {
       expect(parts.get(table)?.map((p) => p.name)).toEqual(['p_old', 'p20261129', 'p20261130', 'p20261201', 'p20261202', 'pmax']);
@@ -63,7 +63,7 @@ describe('migrations on a real MariaDB', () => {
     expect((rows as { checksum: string }[])[0]!.checksum).toMatch(/^[0-9a-f]{64}$/);
   });
 
-  it('versions 2, 3 and 6 leave exactly the indexes the GUI searches and the natural keys use', async () => {
+  it('versions 2, 3, 6 and 10 leave exactly the indexes the GUI searches and the natural keys use', async () => {
     const [rows] = await db.pool.query(
       `SELECT TABLE_NAME t, INDEX_NAME i, GROUP_CONCAT(COLUMN_NAME ORDER BY SEQ_IN_INDEX) c FROM information_schema.STATISTICS
        WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN ('cdr', 'register', 'register_failed') GROUP BY t, i ORDER BY t, i`,
@@ -76,7 +76,10 @@ describe('migrations on a real MariaDB', () => {
       { t: 'cdr', i: 'idx_caller_ip', c: 'caller_ip,start' },
       { t: 'cdr', i: 'idx_caller_rev', c: 'caller_reverse,start' },
       { t: 'cdr', i: 'idx_duration', c: 'duration,start' },
+      { t: 'cdr', i: 'idx_icid', c: 'icid,start' },
+      { t: 'cdr', i: 'idx_session_uuid', c: 'session_uuid,start' },
       { t: 'cdr', i: 'idx_start_quality', c: 'start,mos_worst,incomplete' },
+      { t: 'cdr', i: 'idx_x_cid', c: 'x_cid,start' },
       { t: 'cdr', i: 'PRIMARY', c: 'id,start' },
       { t: 'cdr', i: 'uk_call_hash', c: 'call_id_hash,sensor_id,start' },
       ...['register', 'register_failed'].flatMap((t) => [
@@ -209,7 +212,7 @@ describe('upgrade to version 3 of a version 2 database holding data', () => {
 
   it('keeps every row, gives each the hash of its Call-ID, and a replay of the same records after it adds nothing', async () => {
     expect((await migrationStatus(old.pool)).current).toBe(2);
-    expect((await migrate(old.pool)).applied).toEqual([3, 4, 5, 6, 7, 8, 9]);
+    expect((await migrate(old.pool)).applied).toEqual([3, 4, 5, 6, 7, 8, 9, 10]);
     // The server's hash of a stored Call-ID is the writer's hash of it: replays still hit the key.
     const [rows] = await old.pool.query('SELECT call_id_hash h, replays, incomplete, dropped_rtp_malformed d FROM cdr');
     expect(rows).toEqual([{ h: callIdHash(call.call_id), replays: 0, incomplete: 0, d: null }]);
