@@ -290,7 +290,7 @@ async function stream(config: MirrorSenderConfig, secret: Buffer, replay: readon
   let health: HealthServer | null = null;
   const target = `${config.target.host!}:${config.target.port}`;
   if (config.health.port !== null) {
-    health = await startHealthServer(config.health.host, config.health.port, () => {
+    const snapshot = () => {
       live?.stats();
       return {
         state: connection.state,
@@ -301,8 +301,17 @@ async function stream(config: MirrorSenderConfig, secret: Buffer, replay: readon
         unackedBytes: sender.window.retainedBytes,
         counters: { ...sender.counters },
       };
-    });
-    logger.info({ host: config.health.host, port: health.port }, 'health endpoint listening (/health, /metrics)');
+    };
+    try {
+      health = await startHealthServer(config.health.host, config.health.port, snapshot);
+      logger.info({ host: config.health.host, port: health.port }, 'health endpoint listening (/health, /metrics)');
+    } catch (err) {
+      const where = `${config.health.host}:${config.health.port}`;
+      // A live sender is monitored through it; a replay (often beside a live sender on the same
+      // host, which holds the default port) goes on without it.
+      if (live !== null) throw new UsageError(`health endpoint ${where}: ${(err as Error).message} (set health.port, or null for none)`);
+      logger.warn({ err: (err as Error).message, address: where }, 'health endpoint unavailable; the replay goes on without it');
+    }
   }
   let signals = 0;
   const onSignal = (signal: unknown) => {

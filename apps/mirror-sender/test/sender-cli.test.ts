@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -110,6 +111,20 @@ describe('mirror-sender --replay', () => {
     const { code, err } = await run(['--replay', FILES[0]!, '--to', `127.0.0.1:${port}`, '--secret-file', join(dir, 'secret')]);
     expect(code, err).toBe(SenderExit.Ok);
     expect(peer.packets).toEqual(await expected([FILES[0]!]));
+  });
+
+  it('a replay goes on without the health endpoint when its port is taken (a live sender may hold it)', async () => {
+    const peer = new MirrorPeer(Buffer.from(SECRET));
+    const port = await peer.listen();
+    cleanups.push(() => peer.close());
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => busy.close(() => { resolve(); })));
+    const { code, err } = await run(['--replay', FILES[0]!, '--to', `127.0.0.1:${port}`, '--secret-file', secretFile(SECRET)], {
+      CALLSCOPE_MIRROR_SENDER_HEALTH_PORT: String((busy.address() as AddressInfo).port),
+    });
+    expect(code, err).toBe(SenderExit.Ok);
+    expect(err).toContain('health endpoint unavailable; the replay goes on without it');
   });
 
   it('a missing file is counted, the others are sent, exit 3', async () => {
