@@ -96,8 +96,9 @@ export interface MirrorSensorStats extends SourceStats {
   lost: number;
   /** Highest contiguous sequence received (what the last Ack carried). */
   acked_sequence: number;
-  /** Bytes of batch payloads as received (compressed) and after decompression. */
+  /** Bytes of batch frames as received (compressed, framing included; duplicates too). */
   bytes_compressed: number;
+  /** Captured packet bytes of the new batches (what a local capture would have read; the sender's `bytes_raw`). */
   bytes_raw: number;
   /** Packets of accepted batches refused by `checkPacket` (empty, longer than original, bad ns). */
   bad_packets: number;
@@ -667,13 +668,9 @@ export class MirrorReceiver implements PacketSource {
     let packets: Packet[];
     if ((batch.compression ?? Compression.COMPRESSION_NONE) === Compression.COMPRESSION_NONE) {
       packets = batch.packets ?? [];
-      let raw = 0;
-      for (const p of packets) raw += p.data?.length ?? 0;
-      sensor.c.bytes_raw += raw;
     } else {
       const raw = this.decompress(conn, batch);
       if (raw === null) return;
-      sensor.c.bytes_raw += raw.length;
       if (this.listDecoder.decode(raw, this.decodedList) !== PacketListStatus.Ok) {
         this.c.bad_packet_list++;
         this.fault(conn, 'bad_packet_list', { sequence }, 'a batch whose decompressed bytes are not a PacketList');
@@ -717,6 +714,7 @@ export class MirrorReceiver implements PacketSource {
     const rec = this.rec;
     const sink = sensor.sink;
     for (const p of packets) {
+      sensor.c.bytes_raw += p.data?.length ?? 0;
       if (checkPacket(p) !== PacketStatus.Ok) {
         sensor.c.bad_packets++;
         continue;
