@@ -73,7 +73,7 @@ const packet = (i: number) => ({ linkType: 1, tsSec: 1_764_000_000 + i, tsNsec: 
 
 describe('MirrorConnection against a receiver built from mirror-protocol', () => {
   it.each<MirrorCompression>(['deflate', 'brotli', 'none'])('authenticates and streams every packet once, acknowledged (%s)', async (compression) => {
-    const { peer, sender, connection, states } = await setup({ compression });
+    const { peer, sender, connection, states, lines } = await setup({ compression });
     connection.start();
     await until('streaming', () => connection.state === 'streaming');
     expect(peer.connections[0]!.hello).toMatchObject({ protocolVersion: 1, sensorId: '7', sensorName: 'pbx-test', nextSequence: 1 });
@@ -86,6 +86,8 @@ describe('MirrorConnection against a receiver built from mirror-protocol', () =>
     });
     expect(sender.counters).toMatchObject({ batchesBuilt: 5, batchesSent: 5, batchesResent: 0, batchesDropped: 0, authFailures: 0, reconnects: 0 });
     expect(states.slice(0, 3)).toEqual(['connecting', 'handshake', 'streaming']);
+    // AuthResult.ackedSequence 0 is absent on the wire: read as the number 0, not protobufjs' Long default.
+    expect(lines.find((l) => l.state === 'streaming')?.ackedSequence).toBe(0);
   });
 
   it('sends heartbeats on an idle link', async () => {
