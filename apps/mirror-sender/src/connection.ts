@@ -59,20 +59,6 @@ function failureName(reason: number): string {
   return names[reason] ?? `unknown (${reason})`;
 }
 
-/**
- * A uint64 field as a number. A field absent on the wire (proto3 omits zeros: `ackedSequence` 0,
- * `Ack.sequence` 0) is not set by the decoder, so reading it yields the generated prototype's
- * default, a protobufjs `Long`, although the generated type says `number`.
- */
-export function wireU64(value: number | null | undefined): number {
-  const v: unknown = value;
-  if (typeof v === 'number') return v;
-  if (v === null || v === undefined) return 0;
-  const toNumber = (v as { toNumber?: unknown }).toNumber;
-  // Anything else is no uint64: NaN makes the window count it as an invalid ack.
-  return typeof toNumber === 'function' ? Number((toNumber as () => unknown).call(v)) : Number.NaN;
-}
-
 /** Reconnect delay of attempt `attempt` (0-based): exponential, capped, "equal jitter" (half fixed, half random). */
 export function backoffDelay(attempt: number, minMs: number, maxMs: number, random: number): number {
   const ceiling = Math.min(maxMs, minMs * 2 ** Math.min(attempt, 30));
@@ -255,10 +241,10 @@ export class MirrorConnection implements BatchLink {
         return this.onChallenge(socket, envelope.challenge);
       case 'result':
         if (body !== 'authResult' || envelope.authResult == null) return this.fail(socket, `expected AuthResult, got ${body ?? 'an unknown message'}`);
-        return this.onAuthResult(socket, envelope.authResult.ok === true, envelope.authResult.reason ?? 0, envelope.authResult.detail ?? '', wireU64(envelope.authResult.ackedSequence));
+        return this.onAuthResult(socket, envelope.authResult.ok === true, envelope.authResult.reason ?? 0, envelope.authResult.detail ?? '', envelope.authResult.ackedSequence ?? 0);
       case 'streaming':
         if (body === 'ack') {
-          this.sender.acknowledge(wireU64(envelope.ack?.sequence));
+          this.sender.acknowledge(envelope.ack?.sequence ?? 0);
           this.pump();
         } else if (body !== 'heartbeat') {
           // Heartbeats only prove liveness (lastReadMs); a kind this version does not know is skipped.
@@ -275,7 +261,7 @@ export class MirrorConnection implements BatchLink {
       return this.fail(socket, `the sniffer's Challenge is invalid (${why})`);
     }
     const mac = createHmac('sha256', this.options.secret).update(authTranscript(this.hello!, challenge)).digest();
-    const offsetMs = wireU64(challenge.clockSec) * 1000 + Math.floor((challenge.clockNsec ?? 0) / 1e6) - Date.now();
+    const offsetMs = (challenge.clockSec ?? 0) * 1000 + Math.floor((challenge.clockNsec ?? 0) / 1e6) - Date.now();
     this.log.info({ protocolVersion: challenge.protocolVersion, clockOffsetMs: offsetMs }, 'mirror: challenge received, authenticating');
     if (Math.abs(offsetMs) > 2000) this.log.warn({ clockOffsetMs: offsetMs }, 'mirror: the sniffer clock differs from ours by more than 2 s (packet times are ours)');
     this.phase = 'result';

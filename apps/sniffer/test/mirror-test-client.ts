@@ -60,8 +60,8 @@ export class TestMirrorClient {
         // Keep plain copies: decoded bytes alias the decoder's buffer.
         const seen: Seen = { body: env.body ?? 'unknown' };
         if (env.challenge != null) seen.challenge = { ...env.challenge, serverNonce: Uint8Array.from(env.challenge.serverNonce ?? []) };
-        if (env.authResult != null) seen.authResult = { ok: env.authResult.ok ?? false, reason: env.authResult.reason ?? AuthFailure.AUTH_FAILURE_NONE, detail: env.authResult.detail ?? '', ackedSequence: u64(env.authResult.ackedSequence) };
-        if (env.ack != null) this.acked = Math.max(this.acked, u64(env.ack.sequence));
+        if (env.authResult != null) seen.authResult = { ok: env.authResult.ok ?? false, reason: env.authResult.reason ?? AuthFailure.AUTH_FAILURE_NONE, detail: env.authResult.detail ?? '', ackedSequence: env.authResult.ackedSequence ?? 0 };
+        if (env.ack != null) this.acked = Math.max(this.acked, env.ack.sequence ?? 0);
         this.received.push(seen);
       }
       this.wake();
@@ -163,7 +163,3 @@ export function encodeBatch(sequence: number, packets: Packet[], compression: Co
   return { sequence, compression, compressedPackets };
 }
 
-/** An absent uint64 field decodes as the prototype's Long zero (see MirrorReceiver's u64): 0. */
-function u64(v: unknown): number {
-  return typeof v === 'number' ? v : 0;
-}

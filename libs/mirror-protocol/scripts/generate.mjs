@@ -14,6 +14,11 @@
 //                   its own protobuf.roots entry, so it never merges with another lib's types
 //   --no-verify/--no-convert/--no-delimited/--no-typeurl/--no-service
 //                   only create/encode/decode are used; semantic checks live in src/*.ts
+//
+// --force-number types uint64 fields as numbers but pbjs still writes their prototype defaults as
+// `$util.Long ? $util.Long.fromBits(0,0,true) : 0`, and protobufjs always has Long (a dependency):
+// a uint64 absent on the wire (proto3 omits 0) then reads as a Long object. The generated default
+// is rewritten to the number 0 below, so a decoded uint64 is a number whether present or absent.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -49,7 +54,10 @@ export function generate(dir) {
   const dts = join(dir, 'mirror.pb.d.ts');
   execFileSync(process.execPath, [cliBin('pbjs'), ...PBJS_FLAGS, '-o', js, PROTO], { stdio: ['ignore', 'ignore', 'inherit'] });
   execFileSync(process.execPath, [cliBin('pbts'), '-o', dts, js], { stdio: ['ignore', 'ignore', 'inherit'] });
-  writeFileSync(js, HEADER + readFileSync(js, 'utf8'));
+  const LONG_DEFAULT = '$util.Long ? $util.Long.fromBits(0,0,true) : 0';
+  const code = readFileSync(js, 'utf8');
+  if (!code.includes(LONG_DEFAULT)) throw new Error(`pbjs output changed: no uint64 default "${LONG_DEFAULT}" to rewrite`);
+  writeFileSync(js, HEADER + code.replaceAll(LONG_DEFAULT, '0'));
   // pbts imports the full runtime and `long` (unused with --force-number, and an `import =` that
   // an ES module declaration cannot hold); the types it needs are all in the minimal runtime.
   const types = readFileSync(dts, 'utf8')

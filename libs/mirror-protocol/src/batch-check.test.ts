@@ -20,10 +20,12 @@ describe('checkBatch', () => {
     ['empty raw flush', { sequence: 1 }, BatchStatus.Ok],
     ['deflate payload', { sequence: 2, compression: Compression.COMPRESSION_DEFLATE, compressedPackets: Uint8Array.of(1) }, BatchStatus.Ok],
     ['brotli payload', { sequence: 2, compression: Compression.COMPRESSION_BROTLI, compressedPackets: Uint8Array.of(1) }, BatchStatus.Ok],
+    ['zstd payload', { sequence: 2, compression: Compression.COMPRESSION_ZSTD, compressedPackets: Uint8Array.of(1) }, BatchStatus.Ok],
+    ['lz4 payload', { sequence: 2, compression: Compression.COMPRESSION_LZ4, compressedPackets: Uint8Array.of(1) }, BatchStatus.Ok],
     ['sequence 0', { sequence: 0, packets: [PKT] }, BatchStatus.BadSequence],
     ['sequence 2^53', { sequence: 2 ** 53, packets: [PKT] }, BatchStatus.BadSequence],
-    // As it arrives from a newer peer: sequence 1, compression 3 (unknown), compressed_packets [1].
-    ['unknown compression 3 (from the wire)', fromWire([0x08, 0x01, 0x10, 0x03, 0x22, 0x01, 0x01]), BatchStatus.UnknownCompression],
+    // As it arrives from a newer peer: sequence 1, compression 5 (unknown), compressed_packets [1].
+    ['unknown compression 5 (from the wire)', fromWire([0x08, 0x01, 0x10, 0x05, 0x22, 0x01, 0x01]), BatchStatus.UnknownCompression],
     ['none with compressed bytes', { sequence: 1, compressedPackets: Uint8Array.of(1) }, BatchStatus.MixedPayload],
     ['deflate with raw packets', { sequence: 1, compression: Compression.COMPRESSION_DEFLATE, packets: [PKT], compressedPackets: Uint8Array.of(1) }, BatchStatus.MixedPayload],
     ['deflate with nothing', { sequence: 1, compression: Compression.COMPRESSION_DEFLATE }, BatchStatus.EmptyCompressed],

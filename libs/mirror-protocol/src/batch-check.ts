@@ -31,6 +31,8 @@ export function checkBatch(batch: PacketBatch): BatchStatus {
       return compressed === 0 ? BatchStatus.Ok : BatchStatus.MixedPayload;
     case Compression.COMPRESSION_DEFLATE:
     case Compression.COMPRESSION_BROTLI:
+    case Compression.COMPRESSION_ZSTD:
+    case Compression.COMPRESSION_LZ4:
       if (packets !== 0) return BatchStatus.MixedPayload;
       return compressed === 0 ? BatchStatus.EmptyCompressed : BatchStatus.Ok;
     default:

@@ -571,9 +571,9 @@ export class MirrorReceiver implements PacketSource {
       }
       return;
     }
-    // The nonce aliases the decoder's buffer: keep copies of what the transcript needs later. The
-    // spread keeps only fields present on the wire (absent uint64 fields would read as Long).
-    conn.hello = { ...hello, clockSec: u64(hello.clockSec), nextSequence: u64(hello.nextSequence), clientNonce: Uint8Array.from(hello.clientNonce!) };
+    // The nonce aliases the decoder's buffer: keep copies of what the transcript needs later. Absent
+    // uint64 fields decode as the number 0 (mirror-protocol's generated defaults), spread or not.
+    conn.hello = { ...hello, clockSec: hello.clockSec ?? 0, nextSequence: hello.nextSequence ?? 0, clientNonce: Uint8Array.from(hello.clientNonce!) };
     const nowMs = Date.now();
     const challenge: Challenge = {
       serverNonce: randomBytes(32),
@@ -721,7 +721,7 @@ export class MirrorReceiver implements PacketSource {
       }
       const data = p.data!;
       rec.linkType = p.linkType ?? 0;
-      rec.tsSec = u64(p.tsSec);
+      rec.tsSec = p.tsSec ?? 0;
       rec.tsNsec = p.tsNsec ?? 0;
       rec.capLen = data.length;
       rec.origLen = p.origLen === undefined || p.origLen === null || p.origLen === 0 ? data.length : p.origLen;
@@ -812,15 +812,6 @@ export class MirrorReceiver implements PacketSource {
 /** Whether a source reports several entries for `sniffer stats` (the mirror receiver: one per sender). */
 export function hasSourceStats(source: PacketSource): source is PacketSource & { sourceStats(): SourceStats[] } {
   return typeof (source as { sourceStats?: unknown }).sourceStats === 'function';
-}
-
-/**
- * A decoded uint64 field as a number. Fields present on the wire decode as numbers (the protocol
- * lib's reader), but an absent one (proto3 zero) reads the generated prototype default, which is a
- * protobufjs `Long` when the long package is installed: that is 0.
- */
-function u64(v: number | null | undefined): number {
-  return typeof v === 'number' ? v : 0;
 }
 
 function positiveInt(name: string, v: number): number {

@@ -21,7 +21,13 @@ export namespace callscope {
                 COMPRESSION_DEFLATE = 1,
 
                 /** COMPRESSION_BROTLI value */
-                COMPRESSION_BROTLI = 2
+                COMPRESSION_BROTLI = 2,
+
+                /** COMPRESSION_ZSTD value */
+                COMPRESSION_ZSTD = 3,
+
+                /** COMPRESSION_LZ4 value */
+                COMPRESSION_LZ4 = 4
             }
 
             /** AuthFailure enum. */

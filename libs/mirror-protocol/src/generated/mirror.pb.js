@@ -44,12 +44,16 @@ export const callscope = $root.callscope = (() => {
              * @property {number} COMPRESSION_NONE=0 COMPRESSION_NONE value
              * @property {number} COMPRESSION_DEFLATE=1 COMPRESSION_DEFLATE value
              * @property {number} COMPRESSION_BROTLI=2 COMPRESSION_BROTLI value
+             * @property {number} COMPRESSION_ZSTD=3 COMPRESSION_ZSTD value
+             * @property {number} COMPRESSION_LZ4=4 COMPRESSION_LZ4 value
              */
             v1.Compression = (function() {
                 const valuesById = $Object.create(null), values = $Object.create(valuesById);
                 values[valuesById[0] = "COMPRESSION_NONE"] = 0;
                 values[valuesById[1] = "COMPRESSION_DEFLATE"] = 1;
                 values[valuesById[2] = "COMPRESSION_BROTLI"] = 2;
+                values[valuesById[3] = "COMPRESSION_ZSTD"] = 3;
+                values[valuesById[4] = "COMPRESSION_LZ4"] = 4;
                 return values;
             })();
 
@@ -146,7 +150,7 @@ export const callscope = $root.callscope = (() => {
                  * @memberof callscope.mirror.v1.Hello
                  * @instance
                  */
-                Hello.prototype.clockSec = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+                Hello.prototype.clockSec = 0;
 
                 /**
                  * Hello clockNsec.
@@ -170,7 +174,7 @@ export const callscope = $root.callscope = (() => {
                  * @memberof callscope.mirror.v1.Hello
                  * @instance
                  */
-                Hello.prototype.nextSequence = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+                Hello.prototype.nextSequence = 0;
 
                 /**
                  * Creates a new Hello instance using the specified properties.
@@ -399,7 +403,7 @@ export const callscope = $root.callscope = (() => {
                  * @memberof callscope.mirror.v1.Challenge
                  * @instance
                  */
-                Challenge.prototype.clockSec = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+                Challenge.prototype.clockSec = 0;
 
                 /**
                  * Challenge clockNsec.
@@ -779,7 +783,7 @@ export const callscope = $root.callscope = (() => {
                  * @memberof callscope.mirror.v1.AuthResult
                  * @instance
                  */
-                AuthResult.prototype.ackedSequence = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+                AuthResult.prototype.ackedSequence = 0;
 
                 /**
                  * Creates a new AuthResult instance using the specified properties.
@@ -976,7 +980,7 @@ export const callscope = $root.callscope = (() => {
                  * @memberof callscope.mirror.v1.Packet
                  * @instance
                  */
-                Packet.prototype.tsSec = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+                Packet.prototype.tsSec = 0;
 
                 /**
                  * Packet tsNsec.
@@ -1353,7 +1357,7 @@ export const callscope = $root.callscope = (() => {
                  * @memberof callscope.mirror.v1.PacketBatch
                  * @instance
                  */
-                PacketBatch.prototype.sequence = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+                PacketBatch.prototype.sequence = 0;
 
                 /**
                  * PacketBatch compression.
@@ -1562,7 +1566,7 @@ export const callscope = $root.callscope = (() => {
                  * @memberof callscope.mirror.v1.Ack
                  * @instance
                  */
-                Ack.prototype.sequence = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+                Ack.prototype.sequence = 0;
 
                 /**
                  * Creates a new Ack instance using the specified properties.
@@ -1715,7 +1719,7 @@ export const callscope = $root.callscope = (() => {
                  * @memberof callscope.mirror.v1.Heartbeat
                  * @instance
                  */
-                Heartbeat.prototype.clockSec = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+                Heartbeat.prototype.clockSec = 0;
 
                 /**
                  * Heartbeat clockNsec.
