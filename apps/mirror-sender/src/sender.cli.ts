@@ -360,7 +360,7 @@ async function stream(config: MirrorSenderConfig, secret: Buffer, replay: readon
       fileErrors = result.fileErrors;
       packetsRead = result.packets;
       // The end of a replay is every batch acknowledged (or a stop, or a refusal).
-      await Promise.race([settled(sender, Infinity), aborted(stop.signal)]);
+      await settled(sender, Infinity, stop.signal);
     }
   } finally {
     clearInterval(summaryTimer);
@@ -407,10 +407,14 @@ function aborted(signal: AbortSignal): Promise<void> {
   });
 }
 
-/** Resolves when every batch is acknowledged and no packet waits in an open batch, or after `timeoutMs`. */
-async function settled(sender: MirrorSender, timeoutMs: number): Promise<void> {
+/**
+ * Resolves when every batch is acknowledged and no packet waits in an open batch, after
+ * `timeoutMs`, or when `signal` aborts. It stops polling then: a poll left running would keep the
+ * process alive after its summary (a refused or stopped replay never exited).
+ */
+async function settled(sender: MirrorSender, timeoutMs: number, signal?: AbortSignal): Promise<void> {
   const end = Date.now() + timeoutMs;
-  while ((sender.window.size > 0 || sender.openPackets > 0) && Date.now() < end) {
+  while ((sender.window.size > 0 || sender.openPackets > 0) && Date.now() < end && signal?.aborted !== true) {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
