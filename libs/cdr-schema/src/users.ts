@@ -87,16 +87,23 @@ export async function createUser(pool: Pool, user: NewUser): Promise<number> {
  */
 export async function createFirstUser(pool: Pool, user: NewUser): Promise<boolean> {
   checkName(user.name);
-  try {
-    const [res] = await pool.execute<ResultSetHeader>(
-      `INSERT INTO users (name, role, password_hash, created)
-       SELECT ?, ?, ?, UTC_TIMESTAMP(6) FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM users)`,
-      [user.name, user.role, user.passwordHash],
-    );
-    return res.affectedRows === 1;
-  } catch (err) {
-    if ((err as { code?: unknown }).code === 'ER_DUP_ENTRY') return false;
-    throw err;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const [res] = await pool.execute<ResultSetHeader>(
+        `INSERT INTO users (name, role, password_hash, created)
+         SELECT ?, ?, ?, UTC_TIMESTAMP(6) FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM users)`,
+        [user.name, user.role, user.passwordHash],
+      );
+      return res.affectedRows === 1;
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (code === 'ER_DUP_ENTRY') return false;
+      // Two racing INSERT ... SELECTs can deadlock on the table's locks; MariaDB then reports the
+      // loser as a deadlock or, seen under load (CI), as ER_AUTOINC_READ_FAILED. Its transaction is
+      // rolled back: run it again, and it sees the winner's row.
+      if (attempt < 5 && (code === 'ER_LOCK_DEADLOCK' || code === 'ER_AUTOINC_READ_FAILED' || code === 'ER_LOCK_WAIT_TIMEOUT')) continue;
+      throw err;
+    }
   }
 }
 
