@@ -48,9 +48,9 @@ describe('users (schema version 5)', () => {
   it('creates the first account only on an empty table, once even when two race', async () => {
     expect(await countUsers(pool)).toBe(0);
     const first = { name: 'admin', role: 'admin', passwordHash: 'scrypt$16384$8$1$salt$hash' } as const;
-    // Four GUIs starting at once, 40 times over: the losers of MariaDB's lock race get
+    // Four GUIs starting at once, 100 times over: the losers of MariaDB's lock race get
     // ER_AUTOINC_READ_FAILED about every other round (measured), which must not reach the caller.
-    for (let round = 0; round < 40; round++) {
+    for (let round = 0; round < 100; round++) {
       await pool.query('DELETE FROM users');
       const outcomes = await Promise.all([0, 1, 2, 3].map((k) => createFirstUser(pool, { ...first, passwordHash: `h${k}` })));
       expect(outcomes.filter(Boolean)).toHaveLength(1);
