@@ -260,10 +260,11 @@ function tcpreplay(args: string[]): { done: Promise<number> } {
   };
 }
 
-/** How the link A-B is cut. */
-type Cut = 'link-down' | 'nft-drop';
+/** How the link A-B is cut (or, for `slow-link`, narrowed to 300 kbit/s from the sender). */
+type Cut = 'link-down' | 'nft-drop' | 'slow-link';
 function cut(how: Cut): void {
   if (how === 'link-down') sh('ip', ['-n', nsA, 'link', 'set', 'm0', 'down']);
+  else if (how === 'slow-link') sh('ip', ['netns', 'exec', nsB, 'tc', 'qdisc', 'add', 'dev', 'm1', 'root', 'tbf', 'rate', '300kbit', 'burst', '16kbit', 'latency', '400ms']);
   else {
     // Only what the sender sends is dropped: the Acks of batches the sniffer already took still reach
     // the sender (see the overflow test for why that matters to an exact count).
@@ -272,6 +273,7 @@ function cut(how: Cut): void {
 }
 function restore(how: Cut): void {
   if (how === 'link-down') sh('ip', ['-n', nsA, 'link', 'set', 'm0', 'up']);
+  else if (how === 'slow-link') sh('ip', ['netns', 'exec', nsB, 'tc', 'qdisc', 'del', 'dev', 'm1', 'root']);
   else sh('ip', ['netns', 'exec', nsA, 'nft', `delete table inet ${tag}`]);
 }
 
@@ -442,7 +444,8 @@ describe.skipIf(skipReason !== null)(`mirror-sender -> sniffer run --mirror-list
 
   /**
    * Beyond the buffer, with only the sender's direction dropped (nftables in A): the sniffer acknowledges
-   * every batch it took, so the sender's overflow counter is exactly the loss.
+   * every batch it took, and the sender gives the silent link up after heartbeat.timeoutS (3 s), so
+   * the batches still in its socket die with it; then the sender's overflow counter is exactly the loss.
    */
   test('nft drop longer than the sender\'s buffer holds: the packets missing at the sniffer are exactly the sender\'s packets_dropped', async () => {
     const sniffer = await startSniffer('overflow-nft');
@@ -477,6 +480,25 @@ describe.skipIf(skipReason !== null)(`mirror-sender -> sniffer run --mirror-list
     expect(r.entry.lost).toBeLessThanOrEqual(r.summary.batches_dropped);
     // Never a packet twice: the sniffer's count is within what was captured.
     expect(r.entry.received).toBeLessThan(r.sent);
+    await stopSniffer(sniffer);
+  }, 60_000);
+
+  /**
+   * A link slower than the capture (300 kbit/s for 6 s at 10,000 packets/s) overflows the 1 MiB
+   * buffer while the connection stays up. Known limit (reported with issue 16): the window evicts
+   * batches already written to the socket, which TCP then delivers, yet the sender counts them in
+   * packets_dropped and exits 4; here typically all 80,000 packets arrive while the sender reports
+   * about 35,000 dropped. So only the bound is asserted: nothing lost uncounted, nothing twice.
+   */
+  test('a link slower than the capture overflows the buffer while connected: no packet is lost without the sender counting it', async () => {
+    const sniffer = await startSniffer('overflow-slow');
+    const r = await liveWithCut(sniffer, { id: 25, bufferMb: 1, pps: 10_000, seconds: 8, how: 'slow-link', cutAtMs: 500, cutMs: 6000 });
+    expect(r.exit, r.sender.stderr.slice(-3000)).toEqual({ code: 4, signal: null });
+    expect(r.summary).toMatchObject({ packets_read: r.sent, kernel_drops: 0, batches_unacked: 0 });
+    expect(r.summary.packets_dropped).toBeGreaterThan(10_000);
+    expect(r.entry.received).toBeLessThanOrEqual(r.sent);
+    expect(r.sent - r.entry.received).toBeLessThanOrEqual(r.summary.packets_dropped);
+    expect(r.entry.lost).toBeLessThanOrEqual(r.summary.batches_dropped);
     await stopSniffer(sniffer);
   }, 60_000);
 

@@ -1,11 +1,17 @@
-import { brotliCompressSync, brotliDecompressSync, constants as zlibConstants, deflateSync, inflateSync } from 'node:zlib';
+import {
+  DecompressStatus,
+  MIRROR_COMPRESSIONS,
+  compressBatch,
+  compressionWire,
+  createDecompressedBatch,
+  decompressBatch,
+} from '@callscope/mirror-codec';
 import { Compression } from '@callscope/mirror-protocol';
-import type { MirrorCompression } from './config.js';
+import { MAX_BATCH_BYTES, type MirrorCompression } from './config.js';
 
 /**
- * One batch compression. Pluggable on purpose: zstd and lz4 (native packages) are being measured
- * against deflate; a new codec is one more entry in {@link BATCH_COMPRESSORS} plus its wire value in
- * `mirror.proto`.
+ * One batch compression, by config name. The codecs themselves live in `@callscope/mirror-codec`,
+ * shared with the sniffer's mirror receiver, so both ends use the same implementation and levels.
  */
 export interface BatchCompressor {
   /** Config name (`compression`). */
@@ -17,47 +23,32 @@ export interface BatchCompressor {
    * `PacketBatch.packets`). Returns a fresh array.
    */
   compress(bytes: Uint8Array): Uint8Array;
-  /** The inverse, for tests and tools. */
+  /** The inverse, for tests and tools (bounded by {@link MAX_BATCH_BYTES}). @throws Error when it fails. */
   decompress(bytes: Uint8Array): Uint8Array;
 }
 
-/**
- * zlib level 1: on RTP traffic the headers compress nearly as well as at level 6 (payloads hardly
- * compress at any level) at a fraction of the CPU, and the sender must keep up with the PBX.
- */
-export const DEFLATE_LEVEL = 1;
-/** Brotli quality 4: streaming-speed Brotli; 11 (the default) costs seconds per MiB. */
-export const BROTLI_QUALITY = 4;
-
-const identity: BatchCompressor = {
-  name: 'none',
-  wire: Compression.COMPRESSION_NONE,
-  compress: (bytes) => bytes.slice(),
-  decompress: (bytes) => bytes.slice(),
-};
-
-const deflate: BatchCompressor = {
-  name: 'deflate',
-  wire: Compression.COMPRESSION_DEFLATE,
-  compress: (bytes) => deflateSync(bytes, { level: DEFLATE_LEVEL }),
-  decompress: (bytes) => inflateSync(bytes),
-};
-
-const brotli: BatchCompressor = {
-  name: 'brotli',
-  wire: Compression.COMPRESSION_BROTLI,
-  compress: (bytes) =>
-    brotliCompressSync(bytes, {
-      params: {
-        [zlibConstants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY,
-        [zlibConstants.BROTLI_PARAM_SIZE_HINT]: bytes.length,
-      },
-    }),
-  decompress: (bytes) => brotliDecompressSync(bytes),
-};
+function compressor(name: MirrorCompression): BatchCompressor {
+  const wire = compressionWire(name);
+  if (wire === Compression.COMPRESSION_NONE) {
+    return { name, wire, compress: (bytes) => bytes.slice(), decompress: (bytes) => bytes.slice() };
+  }
+  return {
+    name,
+    wire,
+    compress: (bytes) => compressBatch(wire, bytes),
+    decompress: (bytes) => {
+      const out = createDecompressedBatch();
+      const st = decompressBatch(wire, bytes, MAX_BATCH_BYTES, out);
+      if (st !== DecompressStatus.Ok) throw new Error(`${name}: batch does not decompress (status ${st}: ${out.detail})`);
+      return out.bytes!;
+    },
+  };
+}
 
 /** Every compression the sender can use, by config name. */
-export const BATCH_COMPRESSORS: Readonly<Record<MirrorCompression, BatchCompressor>> = { none: identity, deflate, brotli };
+export const BATCH_COMPRESSORS: Readonly<Record<MirrorCompression, BatchCompressor>> = Object.fromEntries(
+  MIRROR_COMPRESSIONS.map((name) => [name, compressor(name)]),
+) as Record<MirrorCompression, BatchCompressor>;
 
 /** The compressor of a config name. */
 export function batchCompressor(name: MirrorCompression): BatchCompressor {

@@ -13,7 +13,7 @@ describe('mirror-sender config', () => {
       tls: { enabled: false, caFile: null, serverName: null },
       batch: { maxPackets: 1000, maxMs: 50, maxBytes: 1_048_576 },
       buffer: { maxMb: 256 },
-      compression: 'deflate',
+      compression: 'zstd',
       heartbeat: { intervalS: 5, timeoutS: 30 },
       reconnect: { minMs: 500, maxMs: 30_000 },
       health: { host: '127.0.0.1', port: 5031 },
@@ -39,7 +39,7 @@ describe('mirror-sender config', () => {
   });
 
   it.each([
-    [{ CALLSCOPE_MIRROR_SENDER_COMPRESSION: 'zstd' }, 'compression: must be one of "deflate", "brotli", "none", got "zstd"'],
+    [{ CALLSCOPE_MIRROR_SENDER_COMPRESSION: 'gzip' }, 'compression: must be one of "zstd", "lz4", "deflate", "brotli", "none", got "gzip"'],
     [{ CALLSCOPE_MIRROR_SENDER_TARGET_HOST: 'sniffer' }, 'target.host: needs secret: the mirror stream is always authenticated (from env CALLSCOPE_MIRROR_SENDER_TARGET_HOST)'],
     [{ CALLSCOPE_MIRROR_SENDER_BATCH_MAX_BYTES: String(32 * 1024 * 1024) }, 'batch.maxBytes: must be <= 16777216'],
     [{ CALLSCOPE_MIRROR_SENDER_BUFFER_MAX_MB: '1', CALLSCOPE_MIRROR_SENDER_BATCH_MAX_BYTES: '2000000' }, 'batch.maxBytes: exceeds buffer.maxMb (1 MiB)'],

@@ -72,7 +72,7 @@ async function setup(options: { secret?: Buffer; compression?: MirrorCompression
 const packet = (i: number) => ({ linkType: 1, tsSec: 1_764_000_000 + i, tsNsec: i * 1000 + 7, origLen: 120, data: Buffer.alloc(100, i & 0xff) });
 
 describe('MirrorConnection against a receiver built from mirror-protocol', () => {
-  it.each<MirrorCompression>(['deflate', 'brotli', 'none'])('authenticates and streams every packet once, acknowledged (%s)', async (compression) => {
+  it.each<MirrorCompression>(['zstd', 'lz4', 'deflate', 'brotli', 'none'])('authenticates and streams every packet once, acknowledged (%s)', async (compression) => {
     const { peer, sender, connection, states, lines } = await setup({ compression });
     connection.start();
     await until('streaming', () => connection.state === 'streaming');

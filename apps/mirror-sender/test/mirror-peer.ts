@@ -2,13 +2,13 @@
  * A receiver for tests, built from @callscope/mirror-protocol only: it plays the sniffer's role
  * as the protocol README describes it (checkHello, a fresh 32-byte server nonce, the HMAC of the
  * transcript compared in constant time, AuthResult with the acked sequence, one ReceiveWindow per
- * sensor across connections, checkBatch + inflate/brotli + PacketListDecoder, cumulative Acks).
+ * sensor across connections, checkBatch + mirror-codec + PacketListDecoder, cumulative Acks).
  * Hooks let a test drop batches in flight or cut a connection.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
-import { brotliDecompressSync, inflateSync } from 'node:zlib';
+import { DecompressStatus, createDecompressedBatch, decompressBatch } from '@callscope/mirror-codec';
 import {
   AuthFailure,
   BatchStatus,
@@ -156,7 +156,7 @@ export class MirrorPeer {
           }
           let packets: Packet[] = batch.packets ?? [];
           if (batch.compression !== Compression.COMPRESSION_NONE) {
-            const raw = batch.compression === Compression.COMPRESSION_DEFLATE ? inflateSync(batch.compressedPackets!) : brotliDecompressSync(batch.compressedPackets!);
+            const raw = decompressed(batch.compression ?? Compression.COMPRESSION_NONE, batch.compressedPackets!);
             const decoded: DecodedPacketList = { list: null };
             if (lists.decode(raw, decoded) !== PacketListStatus.Ok) {
               this.counters.badBatches++;
@@ -177,4 +177,12 @@ export class MirrorPeer {
     });
     socket.on('error', () => undefined);
   }
+}
+
+/** The PacketList bytes of a compressed batch (mirror-codec, bounded like the sniffer's receiver). */
+function decompressed(wire: Compression, input: Uint8Array): Uint8Array {
+  const out = createDecompressedBatch();
+  const st = decompressBatch(wire, input, 64 * 1024 * 1024, out);
+  if (st !== DecompressStatus.Ok) throw new Error(`test receiver: batch does not decompress (${out.detail})`);
+  return out.bytes!;
 }

@@ -58,12 +58,14 @@ async function capturedPackets(files: string[]): Promise<Packet[]> {
   return out;
 }
 
-/** Sends the packets as batches of `per`, alternating deflate and brotli, and waits for the last ack. */
+/** Sends the packets as batches of `per`, cycling through zstd, lz4, deflate and brotli, and waits for the last ack. */
+const CYCLE = [Compression.COMPRESSION_ZSTD, Compression.COMPRESSION_LZ4, Compression.COMPRESSION_DEFLATE, Compression.COMPRESSION_BROTLI];
+
 async function stream(c: TestMirrorClient, packets: Packet[], per: number): Promise<number> {
   let seq = 0;
   for (let i = 0; i < packets.length; i += per) {
     seq++;
-    c.sendBatch(seq, packets.slice(i, i + per), seq % 2 === 0 ? Compression.COMPRESSION_BROTLI : Compression.COMPRESSION_DEFLATE);
+    c.sendBatch(seq, packets.slice(i, i + per), CYCLE[seq % CYCLE.length]);
   }
   await c.until(() => c.acked === seq, 20_000, `ack ${seq}`);
   return seq;

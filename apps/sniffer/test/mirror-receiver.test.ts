@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { brotliCompressSync, deflateSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
+import { compressBatch } from '@callscope/mirror-codec';
 import { AuthFailure, Compression, encodeFrame, type Packet } from '@callscope/mirror-protocol';
 import { createLogger } from '@callscope/runtime';
 import { MirrorReceiver, type MirrorReceiverOptions, type MirrorSensor } from '../src/sources/mirror-receiver.js';
@@ -76,7 +77,7 @@ function packets(tag: string, n = 2): Packet[] {
 const tags = (d: Delivered[], sensorId?: string) => d.filter((x) => sensorId === undefined || x.sensor.id === sensorId).map((x) => x.tag);
 
 describe('mirror receiver: handshake and stream', () => {
-  it('authenticates a sender, delivers its batches in order (deflate, brotli, none) with their times and link types, and acks cumulatively', async () => {
+  it('authenticates a sender, delivers its batches in order (deflate, brotli, none, zstd, lz4) with their times and link types, and acks cumulatively', async () => {
     const { receiver, delivered, sinks } = await startReceiver();
     const c = await client(receiver.port);
     const result = await c.handshake(SECRET, { sensorId: 'pbx-1', sensorName: 'PBX one', nextSequence: 1 });
@@ -84,13 +85,15 @@ describe('mirror receiver: handshake and stream', () => {
     c.sendBatch(1, packets('a'), Compression.COMPRESSION_DEFLATE);
     c.sendBatch(2, packets('b'), Compression.COMPRESSION_BROTLI);
     c.sendBatch(3, packets('c'), Compression.COMPRESSION_NONE);
-    await c.until(() => c.acked === 3, 5000, 'ack 3');
-    expect(tags(delivered)).toEqual(['a/0', 'a/1', 'b/0', 'b/1', 'c/0', 'c/1']);
+    c.sendBatch(4, packets('d'), Compression.COMPRESSION_ZSTD);
+    c.sendBatch(5, packets('e'), Compression.COMPRESSION_LZ4);
+    await c.until(() => c.acked === 5, 5000, 'ack 5');
+    expect(tags(delivered)).toEqual(['a/0', 'a/1', 'b/0', 'b/1', 'c/0', 'c/1', 'd/0', 'd/1', 'e/0', 'e/1']);
     expect(delivered[1]).toMatchObject({ linkType: 1, tsSec: 1_764_000_001, tsNsec: 123_456_789, origLen: 200 });
     expect(sinks).toEqual([{ id: 'pbx-1', name: 'PBX one' }]);
     const [sensor, listener] = receiver.sourceStats();
-    expect(sensor).toMatchObject({ kind: 'mirror', role: 'sender', name: 'pbx-1', sensor_name: 'PBX one', state: 'connected', received: 6, batches: 3, duplicates_dropped: 0, lost: 0, acked_sequence: 3, connections: 1, auth_failures: 0 });
-    expect(sensor!['bytes_raw']).toBe(18); // six packets of 3 captured bytes, as the sender counts them
+    expect(sensor).toMatchObject({ kind: 'mirror', role: 'sender', name: 'pbx-1', sensor_name: 'PBX one', state: 'connected', received: 10, batches: 5, duplicates_dropped: 0, lost: 0, acked_sequence: 5, connections: 1, auth_failures: 0 });
+    expect(sensor!['bytes_raw']).toBe(30); // ten packets of 3 captured bytes, as the sender counts them
     expect(sensor!['bytes_compressed']).toBeGreaterThan(0);
     expect(listener).toMatchObject({ kind: 'mirror', role: 'listener', connections_open: 1, auth_failures: 0, sensors: 1 });
     await c.close();
@@ -306,6 +309,35 @@ describe('mirror receiver: hostile peers end only their own connection', () => {
         const bomb = brotliCompressSync(Buffer.alloc(32 << 20));
         c.send({ batch: { sequence: 1, compression: Compression.COMPRESSION_BROTLI, compressedPackets: bomb } });
         await c.closedPromise;
+      },
+    },
+    {
+      name: 'a zstd decompression bomb (refused by its declared content size, before decoding)',
+      counter: 'bad_decompress_oversize',
+      log: /decompresses to more than 1048576 bytes/,
+      options: { maxBatchBytes: 1 << 20 },
+      act: async (port) => {
+        const c = await client(port);
+        await c.handshake(SECRET, { sensorId: 'bomb-zstd' });
+        const bomb = compressBatch(Compression.COMPRESSION_ZSTD, Buffer.alloc(32 << 20));
+        c.send({ batch: { sequence: 1, compression: Compression.COMPRESSION_ZSTD, compressedPackets: bomb } });
+        await c.closedPromise;
+        expect(c.acked).toBe(0);
+      },
+    },
+    {
+      name: 'an lz4 block whose size prefix claims 3 GiB (lz4-napi would allocate it)',
+      counter: 'bad_decompress_oversize',
+      log: /decompresses to more than 1048576 bytes/,
+      options: { maxBatchBytes: 1 << 20 },
+      act: async (port) => {
+        const c = await client(port);
+        await c.handshake(SECRET, { sensorId: 'bomb-lz4' });
+        const bomb = Buffer.from(compressBatch(Compression.COMPRESSION_LZ4, Buffer.alloc(1000)));
+        bomb.writeUInt32LE(0xc000_0000, 0);
+        c.send({ batch: { sequence: 1, compression: Compression.COMPRESSION_LZ4, compressedPackets: bomb } });
+        await c.closedPromise;
+        expect(c.acked).toBe(0);
       },
     },
     {

@@ -5,7 +5,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
-import { brotliCompressSync, deflateSync } from 'node:zlib';
+import { compressBatch } from '@callscope/mirror-codec';
 import {
   AuthFailure,
   Compression,
@@ -159,7 +159,7 @@ export class TestMirrorClient {
 export function encodeBatch(sequence: number, packets: Packet[], compression: Compression): PacketBatch {
   if (compression === Compression.COMPRESSION_NONE) return { sequence, compression, packets };
   const list = PacketList.encode({ packets }).finish();
-  const compressedPackets = compression === Compression.COMPRESSION_DEFLATE ? deflateSync(list) : brotliCompressSync(list);
+  const compressedPackets = compressBatch(compression, list);
   return { sequence, compression, compressedPackets };
 }
 

@@ -2,7 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { createServer as createTlsServer } from 'node:tls';
-import { brotliDecompressSync, inflateSync } from 'node:zlib';
+import { DecompressStatus, createDecompressedBatch, decompressBatch } from '@callscope/mirror-codec';
 import {
   AuthFailure,
   BatchStatus,
@@ -204,9 +204,9 @@ interface Conn {
  *
  * Hostile input ends that connection only, counted and logged (rate-limited): bad handshakes,
  * unknown messages before authentication, a frame length above the bound (refused before it is
- * buffered), malformed frames, bad batches, decompression beyond `maxBatchBytes` (zlib stops at the
- * bound), a handshake not done in time, silence, a frame trickled slower than the idle timeout,
- * connections above the cap. A batch that fails to decompress is not acknowledged, so the sender
+ * buffered), malformed frames, bad batches, decompression beyond `maxBatchBytes` (mirror-codec
+ * refuses it before decoding: zstd/lz4 declared sizes, zlib/Brotli output caps), a handshake not
+ * done in time, silence, a frame trickled slower than the idle timeout, connections above the cap. A batch that fails to decompress is not acknowledged, so the sender
  * sends it again on its next connection.
  */
 export class MirrorReceiver implements PacketSource {
@@ -231,6 +231,7 @@ export class MirrorReceiver implements PacketSource {
   private readonly frame = createDecodedFrame();
   private readonly listDecoder = new PacketListDecoder();
   private readonly decodedList: { list: PacketList | null } = { list: null };
+  private readonly decompressed = createDecompressedBatch();
   private readonly rec: PacketRecord = createPacketRecord();
   private readonly lastLog = new Map<string, { at: number; suppressed: number }>();
 
@@ -690,24 +691,19 @@ export class MirrorReceiver implements PacketSource {
 
   /** The batch's PacketList bytes, or null (counted, connection closed). */
   private decompress(conn: Conn, batch: PacketBatch): Uint8Array | null {
-    const input = batch.compressedPackets!;
-    try {
-      // maxOutputLength makes zlib stop as soon as the output passes the bound: a bomb costs at
-      // most maxBatchBytes of memory, never what it expands to.
-      return batch.compression === Compression.COMPRESSION_DEFLATE
-        ? inflateSync(input, { maxOutputLength: this.maxBatchBytes })
-        : brotliDecompressSync(input, { maxOutputLength: this.maxBatchBytes });
-    } catch (err) {
-      const oversize = (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError;
-      if (oversize) {
-        this.c.bad_decompress_oversize++;
-        this.fault(conn, 'bad_decompress_oversize', { sequence: batch.sequence, max_bytes: this.maxBatchBytes }, `a batch that decompresses to more than ${this.maxBatchBytes} bytes (decompression bomb?)`);
-      } else {
-        this.c.bad_decompress++;
-        this.fault(conn, 'bad_decompress', { sequence: batch.sequence, err: (err as Error).message }, 'a batch that does not decompress');
-      }
-      return null;
+    // mirror-codec (shared with the mirror-sender) bounds the output before the decoder allocates:
+    // a bomb costs at most maxBatchBytes of memory, never what it expands to or claims.
+    const out = this.decompressed;
+    const st = decompressBatch(batch.compression ?? Compression.COMPRESSION_NONE, batch.compressedPackets!, this.maxBatchBytes, out);
+    if (st === DecompressStatus.Ok) return out.bytes;
+    if (st === DecompressStatus.TooLarge) {
+      this.c.bad_decompress_oversize++;
+      this.fault(conn, 'bad_decompress_oversize', { sequence: batch.sequence, max_bytes: this.maxBatchBytes, err: out.detail }, `a batch that decompresses to more than ${this.maxBatchBytes} bytes (decompression bomb?)`);
+    } else {
+      this.c.bad_decompress++;
+      this.fault(conn, 'bad_decompress', { sequence: batch.sequence, err: out.detail }, 'a batch that does not decompress');
     }
+    return null;
   }
 
   private deliver(sensor: SensorState, packets: Packet[]): void {

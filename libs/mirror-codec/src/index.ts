@@ -1,0 +1,21 @@
+/**
+ * @callscope/mirror-codec — compression of mirror-stream batches (zstd, lz4, deflate, brotli), one
+ * implementation for the mirror-sender and the sniffer's mirror receiver, with a hard bound on
+ * the decompressed size. See README.md.
+ */
+export {
+  BROTLI_QUALITY,
+  DEFLATE_LEVEL,
+  DecompressStatus,
+  LZ4_SIZE_PREFIX_LENGTH,
+  MIRROR_COMPRESSIONS,
+  ZSTD_LEVEL,
+  compressBatch,
+  compressionName,
+  compressionWire,
+  createDecompressedBatch,
+  decompressBatch,
+} from './batch-codec.js';
+export type { DecompressedBatch, MirrorCompression } from './batch-codec.js';
+export { ZSTD_MAGIC, ZstdFrameStatus, inspectZstdFrame } from './zstd-frame.js';
+export type { ZstdFrameInfo } from './zstd-frame.js';
