@@ -1,0 +1,220 @@
+/**
+ * Issue 16: mirror-sender forwarding cost and wire size per compression, in one run (`npm run
+ * bench`, or alone: `npm run bench -- mirror-sender`).
+ *
+ * For each capture (the synth-1k-concurrent capture the sniffer benches use, a real G.711 carrier
+ * capture and the SIP-heavy corpus capture) and each compression, the real MirrorSender with its
+ * real MirrorConnection (TCP, HMAC handshake, window, acks) forwards every packet over loopback to
+ * a receiver in a child process that does what the sniffer's receiver does per batch (frame
+ * decode, checkBatch, mirror-codec decompression, PacketList decode, ReceiveWindow, cumulative
+ * Ack). Packets are read into memory first, so the figures are the sender's, not the file reader's.
+ *
+ * Reported per case:
+ * - pkt/s: packets / wall time from the first packet handed to the sender to the last Ack.
+ * - cpu/100k: the sender process' CPU (user + system, this process only; the receiver is the
+ *   child) as % of one core, scaled to 100,000 packets/s: cpu_seconds / wall_seconds * 100 * 100000 / pkt_per_s.
+ * - wire B/pkt: bytes of batch frames written to the socket (u32 length + Envelope, resends
+ *   included; the handshake and heartbeats excluded) / packets, and ratio = raw / wire, raw being
+ *   the captured bytes (caplen, no pcap record headers).
+ * - hdr B/pkt: the header cost. payload_c = sum over batches of the same compression applied to
+ *   the concatenated RTP payloads of the batch alone (bytes after the RTP header: 12 + 4*CC +
+ *   extension; UDP over Ethernet/VLAN/Linux-cooked, IPv4/IPv6, version 2, not RTCP); for `none`
+ *   the payload bytes themselves. hdr = (wire - payload_c) / packets: what everything but the RTP
+ *   payloads costs on the wire (link/IP/UDP/RTP headers, non-RTP packets such as SIP whole, the
+ *   protobuf fields and the framing). Target < 8 B/packet.
+ */
+import { fork, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { compressBatch, compressionWire } from '@callscope/mirror-codec';
+import { readCaptureFile } from '@callscope/pcap-store';
+import { createLogger } from '@callscope/runtime';
+import { BATCH_COMPRESSORS } from '../src/compression.js';
+import { MIRROR_COMPRESSIONS, type MirrorCompression } from '../src/config.js';
+import { MirrorConnection } from '../src/connection.js';
+import { MirrorSender } from '../src/mirror-sender.js';
+import { MirrorPeer } from '../test/mirror-peer.js';
+
+const root = process.env['CALLSCOPE_ROOT'] ?? process.cwd();
+const SECRET = Buffer.from('bench-secret-of-at-least-16-bytes');
+const BATCH_PACKETS = 1000;
+const TARGET_PPS = 1_000_000;
+const TARGET_HEADER_BYTES = 8;
+/**
+ * Packets forwarded per case: a longer capture is cut, a shorter one repeated (the same packets
+ * again: compression sees the same bytes, the rate is not dominated by the handshake and the last
+ * batch's ack).
+ */
+const CASE_PACKETS = Number(process.env['MIRROR_BENCH_PACKETS'] ?? 400_000);
+
+interface BenchPacket {
+  linkType: number;
+  tsSec: number;
+  tsNsec: number;
+  origLen: number;
+  data: Uint8Array;
+}
+
+/** The synth-1k-concurrent capture of the sniffer benches (same arguments and file: generated once). */
+function synth1k(): string {
+  const out = join(root, 'var/bench/synth-1k-concurrent.pcap');
+  if (!existsSync(out)) {
+    mkdirSync(join(root, 'var/bench'), { recursive: true });
+    const args = ['--calls', '1000', '--concurrent', '1000', '--duration', '20', '--codec', 'pcma', '--seed', '7', '--out', out];
+    const r = spawnSync('python3', [join(root, 'tools/synth-pcap.py'), ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+    if (r.status !== 0) throw new Error('synth-pcap.py failed');
+  }
+  return out;
+}
+
+async function load(file: string): Promise<BenchPacket[]> {
+  const packets: BenchPacket[] = [];
+  await readCaptureFile(file, (rec) => {
+    if (packets.length < CASE_PACKETS) packets.push({ linkType: rec.linkType, tsSec: rec.tsSec, tsNsec: rec.tsNsec, origLen: rec.origLen, data: rec.data.slice() });
+    return undefined;
+  });
+  const once = packets.length;
+  for (let i = 0; packets.length < CASE_PACKETS && once > 0; i++) packets.push(packets[i % once]!);
+  return packets;
+}
+
+/** Offset of the RTP payload in a captured frame, or -1 when it is not RTP over UDP. */
+function rtpPayloadOffset(p: BenchPacket): number {
+  const d = p.data;
+  let off: number;
+  let etherType: number;
+  if (p.linkType === 1) {
+    if (d.length < 14) return -1;
+    etherType = (d[12]! << 8) | d[13]!;
+    off = 14;
+    while ((etherType === 0x8100 || etherType === 0x88a8) && off + 4 <= d.length) {
+      etherType = (d[off + 2]! << 8) | d[off + 3]!;
+      off += 4;
+    }
+  } else if (p.linkType === 113) {
+    if (d.length < 16) return -1;
+    etherType = (d[14]! << 8) | d[15]!;
+    off = 16;
+  } else {
+    return -1;
+  }
+  let proto: number;
+  if (etherType === 0x0800) {
+    if (off + 20 > d.length) return -1;
+    proto = d[off + 9]!;
+    off += (d[off]! & 0x0f) * 4;
+  } else if (etherType === 0x86dd) {
+    if (off + 40 > d.length) return -1;
+    proto = d[off + 6]!;
+    off += 40;
+  } else {
+    return -1;
+  }
+  if (proto !== 17 || off + 8 + 12 > d.length) return -1;
+  off += 8;
+  const b0 = d[off]!;
+  const pt = d[off + 1]! & 0x7f;
+  if (b0 >> 6 !== 2 || (pt >= 72 && pt <= 76)) return -1;
+  let rtp = off + 12 + (b0 & 0x0f) * 4;
+  if ((b0 & 0x10) !== 0) {
+    if (rtp + 4 > d.length) return -1;
+    rtp += 4 + ((d[rtp + 2]! << 8) | d[rtp + 3]!) * 4;
+  }
+  return rtp <= d.length ? rtp : -1;
+}
+
+/** Bytes of the RTP payloads compressed alone, batch by batch, with `name`. */
+function payloadCost(packets: BenchPacket[], offsets: Int32Array, name: MirrorCompression): number {
+  let total = 0;
+  for (let i = 0; i < packets.length; i += BATCH_PACKETS) {
+    const parts: Uint8Array[] = [];
+    for (let k = i; k < Math.min(i + BATCH_PACKETS, packets.length); k++) if (offsets[k]! >= 0) parts.push(packets[k]!.data.subarray(offsets[k]));
+    const joined = Buffer.concat(parts);
+    total += name === 'none' ? joined.length : compressBatch(compressionWire(name), joined).length;
+  }
+  return total;
+}
+
+interface CaseResult {
+  pps: number;
+  cpuPer100k: number;
+  wireBytes: number;
+  acked: boolean;
+}
+
+async function forward(packets: BenchPacket[], name: MirrorCompression): Promise<CaseResult> {
+  const child = fork(fileURLToPath(import.meta.url), ['receiver'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const port = await new Promise<number>((resolve) => child.once('message', (m) => { resolve(m as number); }));
+  const logger = createLogger({ app: 'mirror-sender-bench', level: 'warn', pretty: false });
+  const sender = new MirrorSender({ batch: { maxPackets: BATCH_PACKETS, maxBytes: 1 << 20, maxMs: 50 }, bufferBytes: 64 << 20, compressor: BATCH_COMPRESSORS[name], logger });
+  const connection = new MirrorConnection(
+    { host: '127.0.0.1', port, tls: null, secret: SECRET, sensorId: '1', sensorName: 'bench', heartbeatIntervalMs: 5000, idleTimeoutMs: 30_000, reconnectMinMs: 50, reconnectMaxMs: 500, logger },
+    sender,
+  );
+  connection.start();
+  while (connection.state !== 'streaming') await new Promise((r) => setTimeout(r, 2));
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (const p of packets) {
+    sender.add(p);
+    const wait = sender.room();
+    if (wait !== undefined) await wait;
+  }
+  sender.flush();
+  const deadline = Date.now() + 120_000;
+  while (sender.counters.batchesAcked < sender.counters.batchesBuilt && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+  const wall = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const acked = sender.counters.batchesAcked === sender.counters.batchesBuilt;
+  const wireBytes = sender.counters.bytesWritten;
+  sender.close();
+  await connection.close(200);
+  child.kill();
+  const pps = packets.length / wall;
+  const cpuFraction = (cpu.user + cpu.system) / 1e6 / wall;
+  return { pps, cpuPer100k: (cpuFraction * 100 * 100_000) / pps, wireBytes, acked };
+}
+
+async function receiver(): Promise<void> {
+  const peer = new MirrorPeer(SECRET);
+  const port = await peer.listen();
+  // Keep memory flat: the bench checks acks, not the packets themselves.
+  const packets = peer.packets;
+  setInterval(() => { packets.length = 0; }, 100).unref();
+  process.send!(port);
+  process.on('disconnect', () => { void peer.close().then(() => process.exit(0)); });
+}
+
+async function main(): Promise<void> {
+  const captures = [
+    { name: 'synth-1k-concurrent', file: synth1k() },
+    { name: 'carrier/rtp-stall-8s', file: join(root, 'fixtures/carrier/rtp-stall-8s.pcap') },
+    { name: 'corpus/busy-hour-a', file: join(root, 'fixtures/corpus/busy-hour-a.pcap') },
+  ];
+  const out = (s: string) => process.stdout.write(`${s}\n`);
+  out(`mirror-sender forwarding (issue 16): batches of ${BATCH_PACKETS}, loopback TCP, receiver acks after decompress + decode (child process)`);
+  out('hdr = (wire bytes - the same compression of the batch\'s RTP payloads alone) / packets; target: >= 1,000,000 pkt/s on one core, hdr < 8 B/pkt');
+  for (const c of captures) {
+    const packets = await load(c.file);
+    const offsets = Int32Array.from(packets, rtpPayloadOffset);
+    const raw = packets.reduce((s, p) => s + p.data.length, 0);
+    const rtp = offsets.reduce((n, o) => n + (o >= 0 ? 1 : 0), 0);
+    const payloadRaw = packets.reduce((s, p, i) => s + (offsets[i]! >= 0 ? p.data.length - offsets[i]! : 0), 0);
+    out(`\n${c.name}: ${packets.length} packets (${rtp} RTP; cut or repeated to ${CASE_PACKETS}), raw ${(raw / packets.length).toFixed(1)} B/pkt, of which RTP payload ${(payloadRaw / packets.length).toFixed(1)} and headers ${((raw - payloadRaw) / packets.length).toFixed(1)}`);
+    out('  compression     pkt/s   cpu%/100k pkt/s  wire B/pkt  ratio  payload_c B/pkt  hdr B/pkt  1M pkt/s  hdr<8');
+    for (const name of MIRROR_COMPRESSIONS) {
+      global.gc?.();
+      const r = await forward(packets, name);
+      const payloadC = payloadCost(packets, offsets, name);
+      const wire = r.wireBytes / packets.length;
+      const hdr = (r.wireBytes - payloadC) / packets.length;
+      out(
+        `  ${name.padEnd(11)} ${Math.round(r.pps).toLocaleString('en-US').padStart(10)} ${r.cpuPer100k.toFixed(1).padStart(16)} ${wire.toFixed(1).padStart(11)} ${(raw / r.wireBytes).toFixed(2).padStart(6)} ${(payloadC / packets.length).toFixed(1).padStart(16)} ${hdr.toFixed(1).padStart(10)} ${(r.pps >= TARGET_PPS ? 'yes' : 'no').padStart(9)} ${(hdr < TARGET_HEADER_BYTES ? 'yes' : 'no').padStart(6)}${r.acked ? '' : '  (NOT ALL ACKED)'}`,
+      );
+    }
+  }
+}
+
+if (process.argv[2] === 'receiver') await receiver();
+else await main();
