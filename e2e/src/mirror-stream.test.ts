@@ -20,7 +20,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 
 const root = new URL('../../', import.meta.url).pathname;
 const SNIFFER = join(root, 'dist/apps/sniffer/main.js');
@@ -206,6 +206,8 @@ interface SenderOptions {
   name: string;
   bufferMb?: number;
   secret?: string;
+  /** Port of its health endpoint in B (null: none). */
+  healthPort?: number | null;
 }
 
 /** Starts `mirror-sender` in B with a config file for what has no flag (name, buffer, timers). */
@@ -215,7 +217,7 @@ function startSender(o: SenderOptions, input: string[]): Proc {
     config,
     JSON.stringify({
       sensor: { id: o.id, name: o.name },
-      health: { port: null },
+      health: { port: o.healthPort ?? null },
       // Give up a silent link after 3 s (the default 30 s would outlast the tests) and retry fast.
       heartbeat: { intervalS: 1, timeoutS: 3 },
       reconnect: { minMs: 100, maxMs: 1000 },
@@ -243,6 +245,13 @@ function summaryOf(p: Proc): Summary {
   const line = p.logs().find((l) => l['msg'] === 'mirror-sender done');
   if (line === undefined) throw new Error(`${p.label} logged no summary:\n${p.stderr.slice(-3000)}`);
   return line as unknown as Summary;
+}
+
+/** The sender's /health answer in B (state and unacknowledged batches), or null while it does not answer. */
+function senderHealth(port: number): { state: string; unackedBatches: number } | null {
+  const r = spawnSync('ip', ['netns', 'exec', nsB, 'curl', '-s', '--max-time', '2', `http://127.0.0.1:${port}/health`], { encoding: 'utf8' });
+  if (r.status !== 0 || r.stdout.trim() === '') return null;
+  return JSON.parse(r.stdout) as { state: string; unackedBatches: number };
 }
 
 /** Count of "mirror link streaming" log lines: one per successful handshake. */
@@ -322,13 +331,22 @@ describe.skipIf(skipReason !== null)(`mirror-sender -> sniffer run --mirror-list
       sh('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', `net.ipv6.conf.${ifc}.disable_ipv6=1`]);
       sh('ip', ['-n', ns, 'link', 'set', ifc, 'up']);
     }
+    // Loopback in B: the live senders' health endpoints listen on 127.0.0.1 there.
+    sh('ip', ['-n', nsB, 'link', 'set', 'lo', 'up']);
     writeFileSync(secretFile, 'e2e-mirror-secret-0123456789abcdef\n');
   });
 
+  /** Whatever a test left running (it failed half-way) must not hold the port for the next one. */
+  async function killRunning(): Promise<void> {
+    const left = [...running];
+    for (const p of left) p.child.kill('SIGKILL');
+    await Promise.allSettled(left.map((p) => p.done));
+  }
+  afterEach(killRunning);
+
   afterAll(async () => {
     try {
-      for (const p of [...running]) p.child.kill('SIGKILL');
-      await Promise.allSettled([...running].map((p) => p.done));
+      await killRunning();
     } finally {
       spawnSync('ip', ['netns', 'del', nsA]);
       spawnSync('ip', ['netns', 'del', nsB]);
@@ -382,7 +400,8 @@ describe.skipIf(skipReason !== null)(`mirror-sender -> sniffer run --mirror-list
    * the sender's summary and exit, and the sniffer's entry for the sender.
    */
   async function liveWithCut(sniffer: Sniffer, o: { id: number; bufferMb: number; pps: number; seconds: number; how: Cut; cutAtMs: number; cutMs: number }) {
-    const sender = startSender({ id: o.id, name: `pbx-${o.id}`, bufferMb: o.bufferMb }, ['-i', 't1', '--filter=']);
+    const healthPort = 5031;
+    const sender = startSender({ id: o.id, name: `pbx-${o.id}`, bufferMb: o.bufferMb, healthPort }, ['-i', 't1', '--filter=']);
     await sender.until('the first handshake', () => handshakes(sender) >= 1);
     await sender.until('the capture', () => sender.logs().some((l) => l['msg'] === 'capturing'));
     const replay = tcpreplay([`--pps=${o.pps}`, `--limit=${o.pps * o.seconds}`, corpus('busy-hour-a.pcap')]);
@@ -400,25 +419,30 @@ describe.skipIf(skipReason !== null)(`mirror-sender -> sniffer run --mirror-list
       restore(o.how);
     }
     const sent = await replay.done;
-    // Streaming again after the cut (a new handshake when the sender gave the silent link up), and
-    // every batch acknowledged: then stop the capture.
-    await sniffer.proc.until(`all ${sent} packets of sensor ${o.id}, or a stable count`, (() => {
+    // Streaming again after the cut (a new handshake when the sender gave the silent link up), every
+    // batch acknowledged (its health endpoint says so) and the sniffer's count still: then stop the capture.
+    await sender.until('streaming with every batch acknowledged', (() => {
       let last = -1;
       let stableSince = Date.now();
       return () => {
+        const h = senderHealth(healthPort);
         const n = senderEntry(snifferStats(sniffer.control), o.id)?.received ?? 0;
-        if (n !== last) {
+        if (n !== last || h === null || h.state !== 'streaming' || h.unackedBatches !== 0) {
           last = n;
           stableSince = Date.now();
         }
-        return n === sent || Date.now() - stableSince > 2000;
+        return Date.now() - stableSince > 500;
       };
     })(), 30_000);
     sender.child.kill('SIGTERM');
     const exit = await sender.done;
     const summary = summaryOf(sender);
     const entry = senderEntry(snifferStats(sniffer.control), o.id)!;
-    return { sent, before, stalled, exit, summary, entry, sender };
+    // What the sender captured is what it had to deliver. A busy host (the whole e2e suite at once)
+    // may lose a few packets on the veth before the capture sees them: not the mirror link's doing.
+    expect(summary.packets_read).toBeLessThanOrEqual(sent);
+    expect(summary.packets_read).toBeGreaterThan(sent * 0.95);
+    return { sent, captured: summary.packets_read, before, stalled, exit, summary, entry, sender };
   }
 
   test.each([
@@ -431,9 +455,9 @@ describe.skipIf(skipReason !== null)(`mirror-sender -> sniffer run --mirror-list
     expect(r.before, 'packets flowed before the cut').toBeGreaterThan(1000);
     expect(r.stalled[1], 'nothing arrived during the cut').toBe(r.stalled[0]);
     expect(r.exit, r.sender.stderr.slice(-3000)).toEqual({ code: 0, signal: null });
-    expect(r.summary).toMatchObject({ packets_read: r.sent, kernel_drops: 0, batches_dropped: 0, packets_dropped: 0, batches_unacked: 0 });
-    // Exactly once: every packet tcpreplay sent, none twice (resent batches are dropped by sequence).
-    expect(r.entry).toMatchObject({ received: r.sent, lost: 0, batches: r.summary.batches_built });
+    expect(r.summary).toMatchObject({ batches_dropped: 0, packets_dropped: 0, batches_unacked: 0 });
+    // Exactly once: every packet the sender captured, none twice (resent batches are dropped by sequence).
+    expect(r.entry).toMatchObject({ received: r.captured, lost: 0, batches: r.summary.batches_built });
     if (cutMs >= 10_000) {
       // The silent link was given up after heartbeat.timeoutS and the unacknowledged batches resent.
       expect(r.summary.reconnects).toBeGreaterThanOrEqual(1);
@@ -453,9 +477,9 @@ describe.skipIf(skipReason !== null)(`mirror-sender -> sniffer run --mirror-list
     const r = await liveWithCut(sniffer, { id: 23, bufferMb: 1, pps: 10_000, seconds: 10, how: 'nft-drop', cutAtMs: 1500, cutMs: 6000 });
     expect(r.stalled[1], 'nothing arrived during the cut').toBe(r.stalled[0]);
     expect(r.exit, r.sender.stderr.slice(-3000)).toEqual({ code: 4, signal: null });
-    expect(r.summary).toMatchObject({ packets_read: r.sent, kernel_drops: 0, batches_unacked: 0 });
+    expect(r.summary).toMatchObject({ batches_unacked: 0 });
     expect(r.summary.packets_dropped).toBeGreaterThan(10_000);
-    expect({ missing: r.sent - r.entry.received, lostBatches: r.entry.lost }).toEqual({ missing: r.summary.packets_dropped, lostBatches: r.summary.batches_dropped });
+    expect({ missing: r.captured - r.entry.received, lostBatches: r.entry.lost }).toEqual({ missing: r.summary.packets_dropped, lostBatches: r.summary.batches_dropped });
     expect(r.sender.stderr).toMatch(/mirror buffer full: the oldest unacknowledged batches were dropped/);
     expect(r.entry.connections).toBeGreaterThanOrEqual(2);
     await stopSniffer(sniffer);
@@ -473,13 +497,13 @@ describe.skipIf(skipReason !== null)(`mirror-sender -> sniffer run --mirror-list
     const r = await liveWithCut(sniffer, { id: 24, bufferMb: 1, pps: 10_000, seconds: 10, how: 'link-down', cutAtMs: 1500, cutMs: 6000 });
     expect(r.stalled[1], 'nothing arrived during the cut').toBe(r.stalled[0]);
     expect(r.exit, r.sender.stderr.slice(-3000)).toEqual({ code: 4, signal: null });
-    expect(r.summary).toMatchObject({ packets_read: r.sent, kernel_drops: 0, batches_unacked: 0 });
+    expect(r.summary).toMatchObject({ batches_unacked: 0 });
     expect(r.summary.packets_dropped).toBeGreaterThan(10_000);
-    expect(r.sent - r.entry.received).toBeGreaterThan(10_000);
-    expect(r.sent - r.entry.received).toBeLessThanOrEqual(r.summary.packets_dropped);
+    expect(r.captured - r.entry.received).toBeGreaterThan(10_000);
+    expect(r.captured - r.entry.received).toBeLessThanOrEqual(r.summary.packets_dropped);
     expect(r.entry.lost).toBeLessThanOrEqual(r.summary.batches_dropped);
     // Never a packet twice: the sniffer's count is within what was captured.
-    expect(r.entry.received).toBeLessThan(r.sent);
+    expect(r.entry.received).toBeLessThan(r.captured);
     await stopSniffer(sniffer);
   }, 60_000);
 
@@ -494,10 +518,10 @@ describe.skipIf(skipReason !== null)(`mirror-sender -> sniffer run --mirror-list
     const sniffer = await startSniffer('overflow-slow');
     const r = await liveWithCut(sniffer, { id: 25, bufferMb: 1, pps: 10_000, seconds: 8, how: 'slow-link', cutAtMs: 500, cutMs: 6000 });
     expect(r.exit, r.sender.stderr.slice(-3000)).toEqual({ code: 4, signal: null });
-    expect(r.summary).toMatchObject({ packets_read: r.sent, kernel_drops: 0, batches_unacked: 0 });
+    expect(r.summary).toMatchObject({ batches_unacked: 0 });
     expect(r.summary.packets_dropped).toBeGreaterThan(10_000);
-    expect(r.entry.received).toBeLessThanOrEqual(r.sent);
-    expect(r.sent - r.entry.received).toBeLessThanOrEqual(r.summary.packets_dropped);
+    expect(r.entry.received).toBeLessThanOrEqual(r.captured);
+    expect(r.captured - r.entry.received).toBeLessThanOrEqual(r.summary.packets_dropped);
     expect(r.entry.lost).toBeLessThanOrEqual(r.summary.batches_dropped);
     await stopSniffer(sniffer);
   }, 60_000);
