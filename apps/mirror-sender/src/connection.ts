@@ -208,6 +208,7 @@ export class MirrorConnection implements BatchLink {
       clockNsec: (now % 1000) * 1_000_000,
       clientNonce: randomBytes(32),
       nextSequence: this.sender.window.resumeSequence,
+      streamId: this.sender.streamId,
     };
     this.setState('handshake', { nextSequence: this.hello.nextSequence });
     this.write(socket, encodeFrame({ hello: this.hello }));

@@ -1,4 +1,5 @@
-import { AckStatus, SendWindow } from '@callscope/mirror-protocol';
+import { randomBytes } from 'node:crypto';
+import { AckStatus, SendWindow, STREAM_ID_LENGTH } from '@callscope/mirror-protocol';
 import type { Logger } from '@callscope/runtime';
 import { PacketBatcher, type CapturedPacket, type PendingBatch } from './batcher.js';
 import { encodeBatch } from './batch-encoder.js';
@@ -102,6 +103,11 @@ export interface MirrorSenderOptions {
 export class MirrorSender {
   /** Counters (live object). */
   readonly counters: SenderCounters = createSenderCounters();
+  /**
+   * This process's stream (Hello.stream_id): sequences restart at 1 with every process, and the
+   * new id tells the sniffer so (it would otherwise drop the new batches as duplicates of the old).
+   */
+  readonly streamId: Uint8Array = randomBytes(STREAM_ID_LENGTH);
   /** Unacknowledged batches, bounded by `bufferBytes`. */
   readonly window: SendWindow<WindowItem>;
   private readonly batcher: PacketBatcher;

@@ -149,6 +149,25 @@ describe('mirror receiver: handshake and stream', () => {
     expect(receiver.sourceStats()[0]).toMatchObject({ batches: 7, duplicates_dropped: 2, lost: 2, acked_sequence: 9 });
   });
 
+  it('takes a restarted sender (a new stream id, sequences from 1 again) as a new stream, not as duplicates', async () => {
+    const { receiver, delivered, logLines } = await startReceiver();
+    const before = await client(receiver.port);
+    expect(await before.handshake(SECRET, { sensorId: 'pbx-r', nextSequence: 1 })).toMatchObject({ ok: true, ackedSequence: 0 });
+    for (let s = 1; s <= 5; s++) before.sendBatch(s, packets(`old${s}`, 1));
+    await before.until(() => before.acked === 5, 5000, 'ack 5');
+    before.destroy();
+    await before.closedPromise;
+    // The same sensor, a new process: its window starts at 1. Without the stream id the receiver
+    // (which remembers acked 5) would have dropped 1..5 of the new stream as duplicates.
+    const after = await client(receiver.port);
+    expect(await after.handshake(SECRET, { sensorId: 'pbx-r', nextSequence: 1, streamId: new Uint8Array(16).fill(7) })).toMatchObject({ ok: true, ackedSequence: 0 });
+    for (let s = 1; s <= 3; s++) after.sendBatch(s, packets(`new${s}`, 1));
+    await after.until(() => after.acked === 3, 5000, 'ack 3');
+    expect(tags(delivered, 'pbx-r')).toEqual(['old1/0', 'old2/0', 'old3/0', 'old4/0', 'old5/0', 'new1/0', 'new2/0', 'new3/0']);
+    expect(receiver.sourceStats()[0]).toMatchObject({ batches: 8, duplicates_dropped: 0, lost: 0, restarts: 1, acked_sequence: 3 });
+    expect(logLines.some((l) => /sender restarted/.test(l.msg))).toBe(true);
+  });
+
   it('accepts a Hello whose uint64 fields are zero (absent on the wire, decoded as Long by protobufjs) without an internal error', async () => {
     const { receiver } = await startReceiver();
     const c = await client(receiver.port);

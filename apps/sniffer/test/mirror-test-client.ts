@@ -2,7 +2,7 @@
  * A minimal mirror sender for the receiver's tests, built only from @callscope/mirror-protocol and
  * node: a real TCP (or TLS) socket, the HMAC handshake, batches by hand (any sequence, any bytes).
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import { compressBatch } from '@callscope/mirror-codec';
@@ -39,7 +39,15 @@ export interface TestHello {
   protocolVersion?: number;
   /** Sender clock, seconds (default now; 0 is absent on the wire). */
   clockSec?: number;
+  /**
+   * The sender process's stream id (16 bytes). Default: one per sensor id for the whole test file,
+   * so reconnects of one test sender are one stream; pass a fresh one to play a restarted sender.
+   */
+  streamId?: Uint8Array;
 }
+
+/** The default stream id of a test sender: derived from its sensor id. */
+export const testStreamId = (sensorId: string): Uint8Array => createHash('sha256').update(`stream:${sensorId}`).digest().subarray(0, 16);
 
 /** One connection of a test sender. */
 export class TestMirrorClient {
@@ -126,6 +134,7 @@ export class TestMirrorClient {
       clockNsec: (nowMs % 1000) * 1e6,
       clientNonce: randomBytes(32),
       nextSequence: h.nextSequence ?? 1,
+      streamId: h.streamId ?? testStreamId(h.sensorId),
     };
     this.send({ hello });
     await this.until(() => this.closed || this.received.some((e) => e.body === 'challenge' || e.body === 'authResult'), 5000, 'challenge');

@@ -13,6 +13,7 @@ const HELLO: Hello = {
   clockNsec: 3,
   clientNonce: nonce(0xaa),
   nextSequence: 5,
+  streamId: new Uint8Array(16).fill(0xcc),
 };
 const CHALLENGE: Challenge = { serverNonce: nonce(0xbb), clockSec: 6, clockNsec: 7, protocolVersion: 1 };
 
@@ -26,7 +27,7 @@ describe('authTranscript', () => {
     // Built independently from the documented layout with Buffer/hex, not with the code under test.
     const expected =
       str(AUTH_TRANSCRIPT_LABEL) + u32(1) + str('pbx-1') + str('Ü') + u64(0x1_0000_0002) + u32(3) +
-      u32(32) + 'aa'.repeat(32) + u64(5) + u32(1) + u64(6) + u32(7) + u32(32) + 'bb'.repeat(32);
+      u32(32) + 'aa'.repeat(32) + u64(5) + u32(16) + 'cc'.repeat(16) + u32(1) + u64(6) + u32(7) + u32(32) + 'bb'.repeat(32);
     expect(hex(authTranscript(HELLO, CHALLENGE))).toBe(expected);
   });
 
@@ -34,7 +35,7 @@ describe('authTranscript', () => {
     // Recorded once and verified independently with Python's hmac + struct.pack over the documented
     // layout; a change here breaks the handshake with every deployed sender.
     const mac = createHmac('sha256', 'secret').update(authTranscript(HELLO, CHALLENGE)).digest('hex');
-    expect(mac).toBe('19ab57be465a73e37441f7c17f3344f0534c2cb66ee07b9b373f6b77932b94d9');
+    expect(mac).toBe('9969ead4d870a310f1c60ca44483cbc4d6bd111543cd142ccc337a2a287e54c1');
   });
 
   it('treats absent fields as proto3 defaults', () => {
@@ -45,7 +46,7 @@ describe('authTranscript', () => {
     const base = hex(authTranscript(HELLO, CHALLENGE));
     const helloChanges: Hello[] = [
       { protocolVersion: 2 }, { sensorId: 'pbx-2' }, { sensorName: 'U' }, { clockSec: 1 }, { clockNsec: 4 },
-      { clientNonce: nonce(0xab) }, { nextSequence: 6 },
+      { clientNonce: nonce(0xab) }, { nextSequence: 6 }, { streamId: new Uint8Array(16).fill(0xcd) },
     ];
     for (const change of helloChanges) expect(hex(authTranscript({ ...HELLO, ...change }, CHALLENGE))).not.toBe(base);
     const challengeChanges: Challenge[] = [{ serverNonce: nonce(0xbc) }, { clockSec: 9 }, { clockNsec: 8 }, { protocolVersion: 2 }];
@@ -71,6 +72,9 @@ describe('checkHello', () => {
     ['nonce missing', { ...HELLO, clientNonce: undefined }, HelloStatus.BadNonce],
     ['nonce 31 bytes', { ...HELLO, clientNonce: new Uint8Array(31) }, HelloStatus.BadNonce],
     ['nonce 33 bytes', { ...HELLO, clientNonce: new Uint8Array(33) }, HelloStatus.BadNonce],
+    ['stream id missing', { ...HELLO, streamId: undefined }, HelloStatus.BadStreamId],
+    ['stream id 15 bytes', { ...HELLO, streamId: new Uint8Array(15) }, HelloStatus.BadStreamId],
+    ['stream id 17 bytes', { ...HELLO, streamId: new Uint8Array(17) }, HelloStatus.BadStreamId],
     ['empty sensor id', { ...HELLO, sensorId: '' }, HelloStatus.BadSensorId],
     ['sensor id of 65 bytes', { ...HELLO, sensorId: 'x'.repeat(65) }, HelloStatus.BadSensorId],
     ['sensor id of 64 bytes', { ...HELLO, sensorId: 'x'.repeat(64) }, HelloStatus.Ok],

@@ -1,5 +1,5 @@
 import type { Challenge, Hello } from './messages.js';
-import { MAX_SENSOR_ID_LENGTH, MAX_SENSOR_NAME_LENGTH, NONCE_LENGTH, PROTOCOL_VERSION } from './protocol-constants.js';
+import { MAX_SENSOR_ID_LENGTH, MAX_SENSOR_NAME_LENGTH, NONCE_LENGTH, PROTOCOL_VERSION, STREAM_ID_LENGTH } from './protocol-constants.js';
 
 /**
  * Domain-separation label at the start of every transcript, so a MAC computed for this protocol
@@ -23,6 +23,7 @@ const utf8 = new TextEncoder();
  * u64  hello.clockSec      u32 hello.clockNsec
  * bin  hello.clientNonce
  * u64  hello.nextSequence
+ * bin  hello.streamId
  * u32  challenge.protocolVersion
  * u64  challenge.clockSec  u32 challenge.clockNsec
  * bin  challenge.serverNonce
@@ -42,9 +43,10 @@ export function authTranscript(hello: Hello, challenge: Challenge): Uint8Array {
   const sensorName = utf8.encode(hello.sensorName ?? '');
   const clientNonce = hello.clientNonce ?? new Uint8Array(0);
   const serverNonce = challenge.serverNonce ?? new Uint8Array(0);
+  const streamId = hello.streamId ?? new Uint8Array(0);
   const size =
     4 + label.length + 4 + 4 + sensorId.length + 4 + sensorName.length + 8 + 4 + 4 + clientNonce.length + 8 +
-    4 + 8 + 4 + 4 + serverNonce.length;
+    4 + streamId.length + 4 + 8 + 4 + 4 + serverNonce.length;
   const out = new Uint8Array(size);
   const view = new DataView(out.buffer);
   let at = 0;
@@ -69,6 +71,7 @@ export function authTranscript(hello: Hello, challenge: Challenge): Uint8Array {
   u32(hello.clockNsec ?? 0);
   bin(clientNonce);
   u64(hello.nextSequence ?? 0);
+  bin(streamId);
   u32(challenge.protocolVersion ?? 0);
   u64(challenge.clockSec ?? 0);
   u32(challenge.clockNsec ?? 0);
@@ -89,6 +92,8 @@ export const HelloStatus = {
   BadSensorName: 4,
   /** `clockNsec` is 1e9 or more. */
   BadClock: 5,
+  /** `streamId` is not exactly {@link STREAM_ID_LENGTH} bytes. */
+  BadStreamId: 6,
 } as const;
 /** A value of {@link HelloStatus}. */
 export type HelloStatus = (typeof HelloStatus)[keyof typeof HelloStatus];
@@ -112,6 +117,7 @@ export function checkHello(hello: Hello): HelloStatus {
   }
   if (utf8.encode(hello.sensorName ?? '').length > MAX_SENSOR_NAME_LENGTH) return HelloStatus.BadSensorName;
   if ((hello.clockNsec ?? 0) >= 1e9) return HelloStatus.BadClock;
+  if (hello.streamId?.length !== STREAM_ID_LENGTH) return HelloStatus.BadStreamId;
   return HelloStatus.Ok;
 }
 

@@ -27,6 +27,7 @@ export {
   MAX_SENSOR_NAME_LENGTH,
   NONCE_LENGTH,
   PROTOCOL_VERSION,
+  STREAM_ID_LENGTH,
 } from './protocol-constants.js';
 export { encodeFrame } from './frame-encoder.js';
 export { FrameDecoder, FrameStatus, MalformedReason, createDecodedFrame } from './frame-decoder.js';

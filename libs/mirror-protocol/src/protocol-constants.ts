@@ -8,6 +8,9 @@ export const PROTOCOL_VERSION = 1;
 /** Length in bytes of `Hello.clientNonce` and `Challenge.serverNonce`. */
 export const NONCE_LENGTH = 32;
 
+/** Length in bytes of `Hello.streamId` (random, once per sender process). */
+export const STREAM_ID_LENGTH = 16;
+
 /** Length in bytes of `Auth.mac` (HMAC-SHA256, RFC 2104 / RFC 6234). */
 export const MAC_LENGTH = 32;
 

@@ -96,6 +96,8 @@ export interface MirrorSensorStats extends SourceStats {
   lost: number;
   /** Highest contiguous sequence received (what the last Ack carried). */
   acked_sequence: number;
+  /** Times the sender came back as a new process (a new stream id; sequences began again at 1). */
+  restarts: number;
   /** Bytes of batch frames as received (compressed, framing included; duplicates too). */
   bytes_compressed: number;
   /** Captured packet bytes of the new batches (what a local capture would have read; the sender's `bytes_raw`). */
@@ -158,6 +160,8 @@ type ConnState = 'hello' | 'auth' | 'streaming' | 'closed';
 /** Per-sensor state, kept across reconnects: the receive window is what makes a resend exact. */
 interface SensorState {
   sensor: MirrorSensor;
+  /** The sender process's stream (Hello.stream_id, copied): a new one means the sender restarted. */
+  streamId: Buffer;
   window: ReceiveWindow;
   sink: PacketSink;
   conn: Conn | null;
@@ -170,6 +174,10 @@ interface SensorState {
     auth_failures: number;
     clock_offset_ms: number;
     connected_since: string | null;
+    /** Times the sender came back as a new process (a new stream id). */
+    restarts: number;
+    /** The window figures of the streams before the last restart (the window is per stream). */
+    earlier: { accepted: number; duplicates: number; lost: number };
   };
 }
 
@@ -418,10 +426,11 @@ export class MirrorReceiver implements PacketSource {
       state: st.conn === null ? 'disconnected' : 'connected',
       remote: st.conn?.remote ?? null,
       connections: st.c.connections,
-      batches: w.accepted,
-      duplicates_dropped: w.duplicates,
-      lost: w.lost,
+      batches: w.accepted + st.c.earlier.accepted,
+      duplicates_dropped: w.duplicates + st.c.earlier.duplicates,
+      lost: w.lost + st.c.earlier.lost,
       acked_sequence: st.window.ackSequence,
+      restarts: st.c.restarts,
       bytes_compressed: st.c.bytes_compressed,
       bytes_raw: st.c.bytes_raw,
       bad_packets: st.c.bad_packets,
@@ -609,10 +618,11 @@ export class MirrorReceiver implements PacketSource {
       const identity = { id: sensorId, name };
       sensor = {
         sensor: identity,
+        streamId: Buffer.from(hello.streamId!),
         window: new ReceiveWindow(),
         sink: this.sinkFor(identity),
         conn: null,
-        c: { received: 0, connections: 0, bytes_compressed: 0, bytes_raw: 0, bad_packets: 0, auth_failures: 0, clock_offset_ms: 0, connected_since: null },
+        c: { received: 0, connections: 0, bytes_compressed: 0, bytes_raw: 0, bad_packets: 0, auth_failures: 0, clock_offset_ms: 0, connected_since: null, restarts: 0, earlier: { accepted: 0, duplicates: 0, lost: 0 } },
       };
       this.sensors.set(sensorId, sensor);
     }
@@ -621,6 +631,18 @@ export class MirrorReceiver implements PacketSource {
       this.c.replaced_closed++;
       this.logLimited('replaced', { sensor: sensorId, old: sensor.conn.remote, new: conn.remote }, 'mirror: sensor connected again: its older connection is closed');
       this.endConn(sensor.conn, null);
+    }
+    if (!sensor.streamId.equals(hello.streamId!)) {
+      // The sender restarted: its sequences begin again at 1. Whatever it had not got acknowledged
+      // before was lost with its memory (its own log says how much); the new stream starts afresh.
+      sensor.c.restarts++;
+      const w = sensor.window.stats;
+      sensor.c.earlier.accepted += w.accepted;
+      sensor.c.earlier.duplicates += w.duplicates;
+      sensor.c.earlier.lost += w.lost;
+      this.log?.warn({ sensor: sensorId, acked_sequence: sensor.window.ackSequence }, 'mirror: sender restarted (new stream): batches it had not got acknowledged before the restart are lost with it');
+      sensor.streamId = Buffer.from(hello.streamId!);
+      sensor.window = new ReceiveWindow();
     }
     const lost = sensor.window.resume(hello.nextSequence ?? 0);
     if (lost > 0) {

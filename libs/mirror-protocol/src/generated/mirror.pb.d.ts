@@ -89,6 +89,9 @@ export namespace callscope {
                 /** Hello nextSequence. */
                 nextSequence: number;
 
+                /** Hello streamId. */
+                streamId: Uint8Array;
+
                 /**
                  * Creates a new Hello instance using the specified properties.
                  * @param [properties] Properties to set
@@ -141,6 +144,9 @@ export namespace callscope {
 
                     /** Hello nextSequence */
                     nextSequence?: (number|null);
+
+                    /** Hello streamId */
+                    streamId?: (Uint8Array|null);
 
                     /** Unknown fields preserved while decoding when enabled */
                     $unknowns?: Uint8Array[];

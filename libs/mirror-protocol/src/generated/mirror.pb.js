@@ -89,6 +89,7 @@ export const callscope = $root.callscope = (() => {
                  * @property {number|null} [clockNsec] Hello clockNsec
                  * @property {Uint8Array|null} [clientNonce] Hello clientNonce
                  * @property {number|null} [nextSequence] Hello nextSequence
+                 * @property {Uint8Array|null} [streamId] Hello streamId
                  * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
                  */
 
@@ -177,6 +178,14 @@ export const callscope = $root.callscope = (() => {
                 Hello.prototype.nextSequence = 0;
 
                 /**
+                 * Hello streamId.
+                 * @member {Uint8Array} streamId
+                 * @memberof callscope.mirror.v1.Hello
+                 * @instance
+                 */
+                Hello.prototype.streamId = $util.newBuffer([]);
+
+                /**
                  * Creates a new Hello instance using the specified properties.
                  * @function create
                  * @memberof callscope.mirror.v1.Hello
@@ -222,6 +231,8 @@ export const callscope = $root.callscope = (() => {
                         writer.uint32(/* id 6, wireType 2 =*/50).bytes(message.clientNonce);
                     if (message.nextSequence != null && $Object.hasOwnProperty.call(message, "nextSequence") && (typeof message.nextSequence === "object" ? message.nextSequence.low || message.nextSequence.high : message.nextSequence !== 0))
                         writer.uint32(/* id 7, wireType 0 =*/56).uint64(message.nextSequence);
+                    if (message.streamId != null && $Object.hasOwnProperty.call(message, "streamId") && message.streamId.length)
+                        writer.uint32(/* id 8, wireType 2 =*/66).bytes(message.streamId);
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -327,6 +338,15 @@ export const callscope = $root.callscope = (() => {
                                     message.nextSequence = value;
                                 else
                                     delete message.nextSequence;
+                                continue;
+                            }
+                        case 8: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.bytes()).length)
+                                    message.streamId = value;
+                                else
+                                    delete message.streamId;
                                 continue;
                             }
                         }
