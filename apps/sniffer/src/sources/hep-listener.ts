@@ -7,6 +7,7 @@ import { HEP3_MAGIC, Transport, buildIpFrame, ipFrameHeaderLength, parseIpv4Text
 import { LinkType, createPacketRecord, readU16BE, readU32BE, type PacketRecord } from '@callscope/pcap-format';
 import { parseHostPort, type Logger } from '@callscope/runtime';
 import { HEP3_HEADER_LENGTH, HepFramingStatus, HepStreamFramer } from './hep-stream-framer.js';
+import { RateLimitedLog } from './rate-limited-log.js';
 import type { PacketSink, PacketSource, SourceStats } from './packet-source.js';
 
 /** Options of a {@link HepListener}. */
@@ -165,6 +166,8 @@ export class HepListener implements PacketSource {
   private readonly idleTimeoutMs: number;
   private readonly udpReceiveBufferBytes: number;
   private readonly log: Logger | undefined;
+  /** Warnings about peers, at most one per reason and LOG_EVERY_MS. */
+  private readonly limited: RateLimitedLog;
   private udp: UdpSocket | null = null;
   private server: Server | null = null;
   private readonly conns = new Set<Conn>();
@@ -200,7 +203,6 @@ export class HepListener implements PacketSource {
   /** Wall clock = anchorWallMs + (performance.now() - anchorPerfMs): µs resolution, re-anchored every second. */
   private anchorWallMs = 0;
   private anchorPerfMs = -Infinity;
-  private readonly lastLog = new Map<string, { at: number; suppressed: number }>();
 
   private readonly c = {
     received: 0,
@@ -246,6 +248,7 @@ export class HepListener implements PacketSource {
     if (!(this.idleTimeoutMs > 0 && Number.isFinite(this.idleTimeoutMs))) throw new RangeError(`HEP listener: idleTimeoutMs must be > 0, not ${this.idleTimeoutMs}`);
     if (!(Number.isInteger(this.udpReceiveBufferBytes) && this.udpReceiveBufferBytes >= 0)) throw new RangeError(`HEP listener: udpReceiveBufferBytes must be >= 0`);
     this.log = options.logger;
+    this.limited = new RateLimitedLog(this.log, LOG_EVERY_MS);
     this.boundHost = host;
     this.boundPort = port;
     this.rec.linkType = LinkType.Raw;
@@ -367,7 +370,7 @@ export class HepListener implements PacketSource {
       server.listen({ host: address, port, exclusive: true }, () => {
         server.off('error', onError);
         server.on('error', (err) => {
-          this.logLimited('server_error', { err: errText(err) }, 'HEP listener: TCP server error');
+          this.limited.warn('server_error', { err: errText(err) }, 'HEP listener: TCP server error');
         });
         const a = server.address();
         resolve(typeof a === 'object' && a !== null ? a.port : port);
@@ -384,7 +387,7 @@ export class HepListener implements PacketSource {
       } catch (err) {
         // A bug here must cost one datagram, not the sensor.
         this.c.internal_errors++;
-        this.logLimited('internal_error', { err: errText(err) }, 'HEP listener: internal error on a UDP datagram (dropped)');
+        this.limited.warn('internal_error', { err: errText(err) }, 'HEP listener: internal error on a UDP datagram (dropped)');
       }
     });
     return new Promise((resolve, reject) => {
@@ -396,7 +399,7 @@ export class HepListener implements PacketSource {
         udp.off('error', onError);
         udp.on('error', (err) => {
           this.c.socket_errors++;
-          this.logLimited('udp_error', { err: errText(err) }, 'HEP listener: UDP socket error');
+          this.limited.warn('udp_error', { err: errText(err) }, 'HEP listener: UDP socket error');
         });
         if (this.udpReceiveBufferBytes > 0) {
           try {
@@ -489,19 +492,19 @@ export class HepListener implements PacketSource {
       const total = len >= HEP3_HEADER ? readU16BE(msg, 4) : 0;
       if (total < HEP3_HEADER || total > len) {
         c.bad_length++;
-        this.logLimited('bad_length', { from: rinfo.address, length_field: total, datagram: len }, 'HEP listener: UDP datagram with a HEP3 length that does not fit it (dropped)');
+        this.limited.warn('bad_length', { from: rinfo.address, length_field: total, datagram: len }, 'HEP listener: UDP datagram with a HEP3 length that does not fit it (dropped)');
         return;
       }
       if (total < len) c.udp_trailing_dropped++;
       msgLen = total;
     } else if (len === 0 || (msg[0] !== 1 && msg[0] !== 2)) {
       c.bad_not_hep++;
-      this.logLimited('bad_not_hep', { from: rinfo.address, bytes: len }, 'HEP listener: UDP datagram that is not HEP (dropped)');
+      this.limited.warn('bad_not_hep', { from: rinfo.address, bytes: len }, 'HEP listener: UDP datagram that is not HEP (dropped)');
       return;
     }
     if (msgLen > this.maxMessageBytes || msgLen > this.frameCap(ends)) {
       c.bad_oversize++;
-      this.logLimited('bad_oversize', { from: rinfo.address, bytes: msgLen }, 'HEP listener: HEP message over the size limit (dropped)');
+      this.limited.warn('bad_oversize', { from: rinfo.address, bytes: msgLen }, 'HEP listener: HEP message over the size limit (dropped)');
       return;
     }
     this.stampNow();
@@ -536,7 +539,7 @@ export class HepListener implements PacketSource {
   private onConnection(socket: Socket): void {
     if (this.conns.size >= this.maxConnections || this.stopping !== null) {
       this.c.connections_refused++;
-      this.logLimited('connections_refused', { from: socket.remoteAddress, max_connections: this.maxConnections }, 'HEP listener: TCP connection refused, too many open');
+      this.limited.warn('connections_refused', { from: socket.remoteAddress, max_connections: this.maxConnections }, 'HEP listener: TCP connection refused, too many open');
       socket.on('error', () => undefined); // the reset of a connection we are refusing is expected
       socket.destroy();
       return;
@@ -582,12 +585,12 @@ export class HepListener implements PacketSource {
     });
     socket.on('timeout', () => {
       this.c.idle_closed++;
-      this.logLimited('idle_closed', { from: remote, idle_ms: this.idleTimeoutMs }, 'HEP listener: TCP connection idle, closed');
+      this.limited.warn('idle_closed', { from: remote, idle_ms: this.idleTimeoutMs }, 'HEP listener: TCP connection idle, closed');
       this.endConn(conn);
     });
     socket.on('error', (err) => {
       this.c.socket_errors++;
-      this.logLimited('socket_error', { from: remote, err: errText(err) }, 'HEP listener: TCP connection error');
+      this.limited.warn('socket_error', { from: remote, err: errText(err) }, 'HEP listener: TCP connection error');
     });
     socket.on('close', () => {
       this.endConn(conn);
@@ -609,7 +612,7 @@ export class HepListener implements PacketSource {
     const reason = FRAMING_FAULT[st];
     this.c[reason]++;
     const lengthField = st === HepFramingStatus.BadLength || st === HepFramingStatus.Oversize ? { length_field: conn.framer.badLengthField } : {};
-    this.logLimited(reason, { from: conn.socket.remoteAddress, ...lengthField }, `HEP listener: TCP stream with ${FRAMING_FAULT_TEXT[reason]}: connection closed`);
+    this.limited.warn(reason, { from: conn.socket.remoteAddress, ...lengthField }, `HEP listener: TCP stream with ${FRAMING_FAULT_TEXT[reason]}: connection closed`);
     this.endConn(conn);
   }
 
@@ -630,7 +633,7 @@ export class HepListener implements PacketSource {
     }
     if (now - conn.partialSinceMs <= this.idleTimeoutMs) return;
     this.c.slow_closed++;
-    this.logLimited('slow_closed', { from: conn.socket.remoteAddress, pending_bytes: conn.framer.pending, limit_ms: this.idleTimeoutMs }, 'HEP listener: TCP message not complete within the idle timeout (slow sender): connection closed');
+    this.limited.warn('slow_closed', { from: conn.socket.remoteAddress, pending_bytes: conn.framer.pending, limit_ms: this.idleTimeoutMs }, 'HEP listener: TCP message not complete within the idle timeout (slow sender): connection closed');
     this.endConn(conn);
   }
 
@@ -702,22 +705,10 @@ export class HepListener implements PacketSource {
       this.sink(rec);
     } catch (err) {
       this.c.sink_errors++;
-      this.logLimited('sink_error', { err: errText(err) }, 'HEP listener: the packet path threw on a message (counted; listener goes on)');
+      this.limited.warn('sink_error', { err: errText(err) }, 'HEP listener: the packet path threw on a message (counted; listener goes on)');
     }
   }
 
-  /** A warning at most once per {@link LOG_EVERY_MS} per reason, with how many were not logged. */
-  private logLimited(reason: string, fields: Record<string, unknown>, msg: string): void {
-    if (this.log === undefined) return;
-    const now = Date.now();
-    const last = this.lastLog.get(reason);
-    if (last !== undefined && now - last.at < LOG_EVERY_MS) {
-      last.suppressed++;
-      return;
-    }
-    this.log.warn({ ...fields, reason, suppressed_since_last: last?.suppressed ?? 0 }, msg);
-    this.lastLog.set(reason, { at: now, suppressed: 0 });
-  }
 }
 
 /** Frame endpoints of a peer address (v4-mapped IPv6 taken as IPv4); null if the text does not parse. */

@@ -35,6 +35,7 @@ import {
 } from '@callscope/mirror-protocol';
 import { createPacketRecord, type PacketRecord } from '@callscope/pcap-format';
 import type { Logger } from '@callscope/runtime';
+import { RateLimitedLog } from './rate-limited-log.js';
 import type { PacketSink, PacketSource, SourceStats } from './packet-source.js';
 
 /** Identity of a mirrored sensor, from its authenticated Hello. */
@@ -228,6 +229,8 @@ export class MirrorReceiver implements PacketSource {
   private readonly maxFrameBytes: number;
   private readonly maxBatchBytes: number;
   private readonly log: Logger | undefined;
+  /** Warnings about peers, at most one per reason and LOG_EVERY_MS. */
+  private readonly limited: RateLimitedLog;
   private server: Server | null = null;
   private readonly conns = new Set<Conn>();
   /** Every accepted TCP socket until it closes, TLS handshakes in progress included: what the cap counts. */
@@ -241,7 +244,6 @@ export class MirrorReceiver implements PacketSource {
   private readonly decodedList: { list: PacketList | null } = { list: null };
   private readonly decompressed = createDecompressedBatch();
   private readonly rec: PacketRecord = createPacketRecord();
-  private readonly lastLog = new Map<string, { at: number; suppressed: number }>();
 
   private readonly c = {
     connections_total: 0,
@@ -289,6 +291,7 @@ export class MirrorReceiver implements PacketSource {
     this.maxFrameBytes = positiveInt('maxFrameBytes', options.maxFrameBytes ?? DEFAULT_MAX_FRAME_LENGTH);
     this.maxBatchBytes = positiveInt('maxBatchBytes', options.maxBatchBytes ?? 64 * 1024 * 1024);
     this.log = options.logger;
+    this.limited = new RateLimitedLog(this.log, LOG_EVERY_MS);
     this.boundPort = port;
   }
 
@@ -317,7 +320,7 @@ export class MirrorReceiver implements PacketSource {
     server.on('connection', (socket: Socket) => {
       if (this.sockets.size >= this.maxConnections || this.stopping !== null) {
         this.c.connections_refused++;
-        this.logLimited('connections_refused', { from: socket.remoteAddress, max_connections: this.maxConnections }, 'mirror: connection refused, too many open');
+        this.limited.warn('connections_refused', { from: socket.remoteAddress, max_connections: this.maxConnections }, 'mirror: connection refused, too many open');
         socket.on('error', () => undefined); // the reset of a connection we are refusing is expected
         socket.destroy();
         return;
@@ -338,7 +341,7 @@ export class MirrorReceiver implements PacketSource {
       });
       server.on('tlsClientError', (err: Error, socket: Socket) => {
         this.c.tls_errors++;
-        this.logLimited('tls_error', { from: socket.remoteAddress, err: err.message }, 'mirror: TLS handshake failed (connection closed)');
+        this.limited.warn('tls_error', { from: socket.remoteAddress, err: err.message }, 'mirror: TLS handshake failed (connection closed)');
       });
     }
     await new Promise<void>((resolve, reject) => {
@@ -349,7 +352,7 @@ export class MirrorReceiver implements PacketSource {
       server.listen({ host: this.options.host, port: this.options.port, exclusive: true }, () => {
         server.off('error', onError);
         server.on('error', (err: Error) => {
-          this.logLimited('server_error', { err: err.message }, 'mirror: server error');
+          this.limited.warn('server_error', { err: err.message }, 'mirror: server error');
         });
         const a = server.address();
         if (typeof a === 'object' && a !== null) this.boundPort = a.port;
@@ -463,7 +466,7 @@ export class MirrorReceiver implements PacketSource {
     socket.setNoDelay(true);
     conn.handshakeTimer = setTimeout(() => {
       this.c.handshake_timeout_closed++;
-      this.logLimited('handshake_timeout', { from: remote, state: conn.state, timeout_ms: this.handshakeTimeoutMs }, 'mirror: handshake not done in time (slow or silent peer): connection closed');
+      this.limited.warn('handshake_timeout', { from: remote, state: conn.state, timeout_ms: this.handshakeTimeoutMs }, 'mirror: handshake not done in time (slow or silent peer): connection closed');
       this.endConn(conn, null);
     }, this.handshakeTimeoutMs);
     socket.on('data', (chunk: Buffer) => {
@@ -471,12 +474,12 @@ export class MirrorReceiver implements PacketSource {
     });
     socket.on('timeout', () => {
       this.c.idle_closed++;
-      this.logLimited('idle_closed', { from: remote, sensor: conn.sensor?.sensor.id, idle_ms: this.idleTimeoutMs }, 'mirror: sender silent for too long: connection closed');
+      this.limited.warn('idle_closed', { from: remote, sensor: conn.sensor?.sensor.id, idle_ms: this.idleTimeoutMs }, 'mirror: sender silent for too long: connection closed');
       this.endConn(conn, null);
     });
     socket.on('error', (err) => {
       this.c.socket_errors++;
-      this.logLimited('socket_error', { from: remote, err: err.message }, 'mirror: connection error');
+      this.limited.warn('socket_error', { from: remote, err: err.message }, 'mirror: connection error');
     });
     socket.on('close', () => {
       this.endConn(conn, null);
@@ -532,7 +535,7 @@ export class MirrorReceiver implements PacketSource {
     }
     if (now - conn.partialSinceMs <= this.idleTimeoutMs) return;
     this.c.slow_closed++;
-    this.logLimited('slow_closed', { from: conn.remote, sensor: conn.sensor?.sensor.id, pending_bytes: conn.decoder.pendingBytes, limit_ms: this.idleTimeoutMs }, 'mirror: frame not complete within the idle timeout (slow sender): connection closed');
+    this.limited.warn('slow_closed', { from: conn.remote, sensor: conn.sensor?.sensor.id, pending_bytes: conn.decoder.pendingBytes, limit_ms: this.idleTimeoutMs }, 'mirror: frame not complete within the idle timeout (slow sender): connection closed');
     this.endConn(conn, null);
   }
 
@@ -629,7 +632,7 @@ export class MirrorReceiver implements PacketSource {
     if (sensor.conn !== null) {
       // One stream per sensor: the newer connection is the live one (the old is usually half-open).
       this.c.replaced_closed++;
-      this.logLimited('replaced', { sensor: sensorId, old: sensor.conn.remote, new: conn.remote }, 'mirror: sensor connected again: its older connection is closed');
+      this.limited.warn('replaced', { sensor: sensorId, old: sensor.conn.remote, new: conn.remote }, 'mirror: sensor connected again: its older connection is closed');
       this.endConn(sensor.conn, null);
     }
     if (!sensor.streamId.equals(hello.streamId!)) {
@@ -750,7 +753,7 @@ export class MirrorReceiver implements PacketSource {
         sink(rec);
       } catch (err) {
         this.c.sink_errors++;
-        this.logLimited('sink_error', { sensor: sensor.sensor.id, err: (err as Error).message }, 'mirror: the packet path threw on a packet (counted; receiver goes on)');
+        this.limited.warn('sink_error', { sensor: sensor.sensor.id, err: (err as Error).message }, 'mirror: the packet path threw on a packet (counted; receiver goes on)');
       }
     }
   }
@@ -769,14 +772,14 @@ export class MirrorReceiver implements PacketSource {
 
   /** Refuses a handshake: AuthResult with the reason, one log line, connection closed. */
   private refuse(conn: Conn, reason: AuthFailure, key: string, detail: string, sensorId?: string | null): void {
-    this.logLimited(key, { from: conn.remote, sensor: sensorId ?? conn.hello?.sensorId ?? null, detail }, `mirror: handshake refused: ${detail}`);
+    this.limited.warn(key, { from: conn.remote, sensor: sensorId ?? conn.hello?.sensorId ?? null, detail }, `mirror: handshake refused: ${detail}`);
     this.send(conn, { authResult: { ok: false, reason, detail } });
     this.endConn(conn, 'end');
   }
 
   /** Ends a connection for what its peer sent: one log line (rate-limited per reason), counted by the caller. */
   private fault(conn: Conn, key: string, fields: Record<string, unknown>, what: string): void {
-    this.logLimited(key, { from: conn.remote, sensor: conn.sensor?.sensor.id ?? conn.hello?.sensorId ?? null, ...fields }, `mirror: ${what}: connection closed`);
+    this.limited.warn(key, { from: conn.remote, sensor: conn.sensor?.sensor.id ?? conn.hello?.sensorId ?? null, ...fields }, `mirror: ${what}: connection closed`);
     this.endConn(conn, null);
   }
 
@@ -813,18 +816,6 @@ export class MirrorReceiver implements PacketSource {
     }
   }
 
-  /** A warning at most once per {@link LOG_EVERY_MS} per reason, with how many were not logged. */
-  private logLimited(reason: string, fields: Record<string, unknown>, msg: string): void {
-    if (this.log === undefined) return;
-    const now = Date.now();
-    const last = this.lastLog.get(reason);
-    if (last !== undefined && now - last.at < LOG_EVERY_MS) {
-      last.suppressed++;
-      return;
-    }
-    this.log.warn({ ...fields, reason, suppressed_since_last: last?.suppressed ?? 0 }, msg);
-    this.lastLog.set(reason, { at: now, suppressed: 0 });
-  }
 }
 
 /** Whether a source reports several entries for `sniffer stats` (the mirror receiver: one per sender). */
