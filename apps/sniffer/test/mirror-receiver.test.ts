@@ -258,6 +258,8 @@ describe('mirror receiver: hostile peers end only their own connection', () => {
     }, 10);
     return {
       async finish(delivered: Delivered[]) {
+        // Streaming all along: at least ten batches sent (a loaded machine stretches the 10 ms timer).
+        await c.until(() => seq > 10, 10_000, 'ten good batches sent');
         clearInterval(timer);
         await c.until(() => c.acked === seq, 5000, `good sender ack ${seq}`);
         expect(c.closed).toBe(false);
