@@ -139,11 +139,16 @@ export class MirrorConnection implements BatchLink {
 
   pump(): void {
     const socket = this.socket;
-    if (this.stateValue !== 'streaming' || socket === null) return;
+    if (this.stateValue !== 'streaming' || socket === null || socket.destroyed) return;
     const window = this.sender.window;
-    while (!socket.writableNeedDrain && this.cursor < window.nextSequence) {
-      // Batches evicted by an overflow while the socket was slow are skipped (counted by the sender).
-      if (this.cursor < window.resumeSequence) this.cursor = window.resumeSequence;
+    if (this.cursor < window.resumeSequence) {
+      // The overflow evicted batches this connection had not written yet. Skipping them would leave
+      // a hole the sniffer cannot see mid-connection (its Ack would stay below it while everything
+      // after waits): reconnect, and the next Hello's next_sequence makes it count them lost.
+      this.fail(socket, `the buffer overflowed: batches ${this.cursor}..${window.resumeSequence - 1} were evicted before this connection wrote them; reconnecting so that the sniffer counts them lost`);
+      return;
+    }
+    while (!socket.writableNeedDrain && this.cursor < window.nextSequence && this.sender.mayWrite) {
       const frame = this.sender.frameAt(this.cursor);
       if (frame === null) break;
       socket.write(frame);
@@ -207,7 +212,9 @@ export class MirrorConnection implements BatchLink {
       clockSec: Math.floor(now / 1000),
       clockNsec: (now % 1000) * 1_000_000,
       clientNonce: randomBytes(32),
-      nextSequence: this.sender.window.resumeSequence,
+      // Below the oldest retained batch while evicted batches are in doubt: the AuthResult then says
+      // whether the sniffer got them.
+      nextSequence: this.sender.helloSequence,
       streamId: this.sender.streamId,
     };
     this.setState('handshake', { nextSequence: this.hello.nextSequence });
@@ -283,6 +290,7 @@ export class MirrorConnection implements BatchLink {
     }
     this.clearHandshakeTimer();
     const window = this.sender.window;
+    const hole = this.sender.resumed(ackedSequence);
     if (ackedSequence >= window.nextSequence) {
       // The receiver remembers more than this sender ever sent (a restarted sender starts at 1):
       // it would drop our new batches as duplicates. Say so loudly; the resend goes on.
@@ -291,8 +299,6 @@ export class MirrorConnection implements BatchLink {
         'mirror: the sniffer acknowledges sequences this sender never sent (sender restarted?); it may drop new batches as duplicates',
       );
       this.sender.counters.invalidAcks++;
-    } else if (ackedSequence > 0) {
-      this.sender.acknowledge(ackedSequence);
     }
     if (this.connectedOnce) this.sender.counters.reconnects++;
     this.connectedOnce = true;
@@ -301,6 +307,11 @@ export class MirrorConnection implements BatchLink {
     this.cursor = window.resumeSequence;
     this.lastReadMs = Date.now();
     this.setState('streaming', { ackedSequence, resend: window.nextSequence - window.resumeSequence, reconnects: this.sender.counters.reconnects });
+    if (hole > 0) {
+      // Batches above the sniffer's mark were evicted (some written on a connection that died before
+      // they arrived): announce the hole with a new Hello before writing anything here.
+      return this.fail(socket, `the sniffer holds batches up to ${ackedSequence}; the ${hole} after it were dropped by the buffer overflow; reconnecting so that it counts them lost`);
+    }
     this.startHeartbeat(socket);
     this.pump();
     return true;
@@ -311,8 +322,8 @@ export class MirrorConnection implements BatchLink {
     this.heartbeatTimer = setInterval(() => {
       if (socket !== this.socket || this.stateValue !== 'streaming') return;
       const now = Date.now();
-      if (this.sender.window.size > 0 && now - this.lastReadMs > this.options.idleTimeoutMs) {
-        this.fail(socket, `the sniffer sent nothing for ${now - this.lastReadMs} ms while ${this.sender.window.size} batches wait for an ack`);
+      if (this.sender.unackedBatches > 0 && now - this.lastReadMs > this.options.idleTimeoutMs) {
+        this.fail(socket, `the sniffer sent nothing for ${now - this.lastReadMs} ms while ${this.sender.unackedBatches} batches wait for an ack`);
         return;
       }
       if (now - this.lastWriteMs >= interval && !socket.writableNeedDrain) {
@@ -350,7 +361,7 @@ export class MirrorConnection implements BatchLink {
     const delay = backoffDelay(attempt, this.options.reconnectMinMs, this.options.reconnectMaxMs, (this.options.random ?? Math.random)());
     this.setState(
       'backoff',
-      { reason, retryInMs: delay, unacked: this.sender.window.size },
+      { reason, retryInMs: delay, unacked: this.sender.unackedBatches },
       wasStreaming || refused ? 'warn' : 'info',
       wasStreaming ? `mirror link lost: ${reason}; reconnecting` : `mirror link down: ${reason}; retrying`,
     );

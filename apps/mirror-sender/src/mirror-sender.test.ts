@@ -113,14 +113,42 @@ describe('MirrorSender', () => {
     sender.add(packet(1000));
     for (let i = 0; i < 9; i++) sender.add(packet(i));
     expect(warnings()).toHaveLength(2);
-    expect(warnings()[1]).toMatchObject({ droppedBatches: 9, droppedPackets: 90, newlyDroppedBatches: 8 });
+    expect(warnings()[1]).toMatchObject({ droppedBatches: 9, droppedPackets: 90, newlyEvictedBatches: 8 });
     sender.add(packet(1));
     for (let i = 0; i < 9; i++) sender.add(packet(i));
     expect(warnings()).toHaveLength(2);
     sender.close();
     expect(warnings()).toHaveLength(3);
-    expect(warnings()[2]).toMatchObject({ droppedBatches: 10, droppedPackets: 100, newlyDroppedBatches: 1 });
+    expect(warnings()[2]).toMatchObject({ droppedBatches: 10, droppedPackets: 100, newlyEvictedBatches: 1 });
     expect(sender.counters.packetsDropped + sender.window.size * 10 + sender.openPackets).toBe(120);
+  });
+
+  it('a batch evicted after it was written is in doubt, not dropped: an Ack at or above it delivers it, a handshake below it drops it', () => {
+    // Two ~2.1 kB batches fit in 5 kB; the link writes each batch as it is built.
+    const { sender, link } = makeSender({ bufferBytes: 5000 });
+    for (let i = 0; i < 50; i++) sender.add(packet(i));
+    expect(link.sent).toEqual([1, 2, 3, 4, 5]);
+    expect(sender.window.unacked().map((e) => e.sequence)).toEqual([4, 5]);
+    expect({ inDoubt: sender.inDoubtBatches, packets: sender.inDoubtPacketCount, dropped: sender.counters.batchesDropped }).toEqual({ inDoubt: 3, packets: 30, dropped: 0 });
+    expect(sender.unackedBatches).toBe(5);
+    // The next Hello asks about the oldest batch in doubt, not the oldest retained.
+    expect(sender.helloSequence).toBe(1);
+    sender.acknowledge(2);
+    expect(sender.counters).toMatchObject({ batchesAcked: 2, batchesDropped: 0 });
+    expect(sender.helloSequence).toBe(3);
+    // A handshake whose acked_sequence is 2: batch 3 never arrived (dropped); 3 is also a hole below 4.
+    expect(sender.resumed(2)).toBe(1);
+    expect(sender.counters).toMatchObject({ batchesAcked: 2, batchesDropped: 1, packetsDropped: 10 });
+    expect(sender.inDoubtBatches).toBe(0);
+    expect(sender.helloSequence).toBe(4);
+    // After that handshake nothing retained was written again: evicting 4 drops it at once.
+    link.flowing = false;
+    for (let i = 0; i < 10; i++) sender.add(packet(i));
+    expect(sender.counters).toMatchObject({ batchesDropped: 2, packetsDropped: 20 });
+    expect(sender.inDoubtBatches).toBe(0);
+    // Conservation: captured = acked + retained + in doubt + dropped (+ open batch).
+    expect(sender.counters.batchesAcked * 10 + sender.window.size * 10 + sender.inDoubtPacketCount + sender.counters.packetsDropped).toBe(60);
+    sender.close();
   });
 
   it('room(): a replay waits while the link does not flow or the window is half full, and resumes on ack', async () => {

@@ -22,7 +22,11 @@ export interface SenderCounters {
   batchesAcked: number;
   /** Batches written again after a reconnect (the sniffer had not acknowledged them). */
   batchesResent: number;
-  /** Batches evicted unacknowledged because the buffer (buffer.maxMb) overflowed: lost. */
+  /**
+   * Batches the sniffer never got and never will: evicted because the buffer (buffer.maxMb)
+   * overflowed, either before they were written or (written, then evicted unacknowledged) once an
+   * Ack or the next handshake showed they had not arrived. Exactly the sniffer's lost batches.
+   */
   batchesDropped: number;
   /** Packets in those batches. */
   packetsDropped: number;
@@ -75,6 +79,12 @@ export interface BatchLink {
   readonly flowing: boolean;
 }
 
+/**
+ * Bound on the batches evicted while in flight whose fate is still unknown: at the bound the link
+ * writes nothing new until an Ack or a reconnect settles them (bookkeeping stays bounded).
+ */
+export const MAX_IN_DOUBT_BATCHES = 1 << 18;
+
 /** What the window keeps per batch. */
 export interface WindowItem {
   frame: Uint8Array;
@@ -97,8 +107,16 @@ export interface MirrorSenderOptions {
 /**
  * The sender's core: packets -> batches (count, bytes, time) -> compressed frames numbered by
  * sequence -> the bounded window of unacknowledged batches -> the link. It counts every packet
- * and every batch, so `packetsCaptured = packets in batches acked + retained + dropped + open batch`
- * holds at any time; an overflow of the window is counted and logged, never silent.
+ * and every batch, so `packetsCaptured = packets in batches acked + retained + in doubt + dropped +
+ * open batch` holds at any time; an overflow of the window is counted and logged, never silent.
+ *
+ * An evicted batch is "dropped" only when the sniffer cannot have it. One evicted after it was
+ * written (in flight, or written on a connection that has since died) may still arrive: it is kept
+ * "in doubt" (its sequence and packet count, not its bytes) until a cumulative Ack at or above it
+ * (delivered) or the next handshake's acked_sequence (below it: dropped) settles it. For that the
+ * Hello announces the lowest batch in doubt ({@link helloSequence}), so the sniffer does not skip
+ * it. A batch evicted before the current connection wrote it leaves a hole the sniffer cannot see
+ * mid-connection: the link reconnects, and the next Hello's next_sequence makes it count the hole.
  */
 export class MirrorSender {
   /** Counters (live object). */
@@ -122,6 +140,17 @@ export class MirrorSender {
   private retainedHead = 0;
   /** Highest sequence written at least once (resends are writes at or below it). */
   private highestWritten = 0;
+  /**
+   * One above the highest sequence written since the last handshake (0: none): an evicted batch
+   * below it may have reached the sniffer. A handshake resets it, because its acked_sequence tells
+   * exactly what the sniffer holds (it keeps nothing above a gap: a hole ends the connection).
+   */
+  private writtenMark = 0;
+  /** Batches evicted after being written, fate unknown: ascending sequences with their packets. */
+  private inDoubtSequences: number[] = [];
+  private inDoubtPackets: number[] = [];
+  private inDoubtHead = 0;
+  private inDoubtPacketSum = 0;
   private loggedDrops = 0;
   private lastOverflowLogMs = -Infinity;
   private waiters: (() => void)[] = [];
@@ -182,8 +211,35 @@ export class MirrorSender {
     for (const wake of waiters) wake();
   }
 
+  /**
+   * The `Hello.next_sequence` of a new connection: the lowest batch in doubt when there is one (so
+   * the AuthResult's acked_sequence says whether the sniffer got it), else the oldest retained.
+   */
+  get helloSequence(): number {
+    return this.inDoubtHead < this.inDoubtSequences.length ? this.inDoubtSequences[this.inDoubtHead]! : this.window.resumeSequence;
+  }
+
+  /**
+   * Applies a handshake's `AuthResult.acked_sequence` (the sniffer's contiguous mark after it
+   * resumed at {@link helloSequence}): batches in doubt at or below it were delivered, those above
+   * it are dropped; the retained batches above it are known not to be there.
+   *
+   * @returns the batches evicted above the sniffer's mark and below the oldest retained batch (a
+   *   hole the sniffer does not know of yet: the caller must reconnect before writing, so that the
+   *   next Hello announces it), or 0.
+   */
+  resumed(ackedSequence: number): number {
+    this.settle(ackedSequence, true);
+    // Above anything sent: the caller logs and counts it; the window keeps its batches for resend.
+    if (ackedSequence > 0 && ackedSequence < this.window.nextSequence) this.acknowledge(ackedSequence);
+    this.writtenMark = 0;
+    if (ackedSequence >= this.window.nextSequence) return 0;
+    return Math.max(0, this.window.resumeSequence - 1 - ackedSequence);
+  }
+
   /** Applies a cumulative acknowledgement from the sniffer (Ack, AuthResult.ackedSequence). */
   acknowledge(sequence: number): AckStatus {
+    this.settle(sequence, false);
     const before = this.window.stats.acked;
     const status = this.window.ack(sequence);
     if (status === AckStatus.Invalid) this.counters.invalidAcks++;
@@ -206,6 +262,7 @@ export class MirrorSender {
   /** Records that a frame was written (new or resent) with its bytes. */
   wrote(sequence: number, bytes: number): void {
     this.counters.bytesWritten += bytes;
+    if (sequence >= this.writtenMark) this.writtenMark = sequence + 1;
     if (sequence <= this.highestWritten) {
       this.counters.batchesResent++;
     } else {
@@ -214,9 +271,24 @@ export class MirrorSender {
     }
   }
 
-  /** Batches retained unacknowledged. */
+  /** Batches not acknowledged yet: retained, plus evicted in flight with their fate unknown. */
   get unackedBatches(): number {
-    return this.window.size;
+    return this.window.size + this.inDoubtBatches;
+  }
+
+  /** Batches evicted after being written whose arrival no Ack or handshake has settled yet. */
+  get inDoubtBatches(): number {
+    return this.inDoubtSequences.length - this.inDoubtHead;
+  }
+
+  /** Packets in those batches. */
+  get inDoubtPacketCount(): number {
+    return this.inDoubtPacketSum;
+  }
+
+  /** False while {@link MAX_IN_DOUBT_BATCHES} are in doubt: the link must write nothing new until some settle. */
+  get mayWrite(): boolean {
+    return this.inDoubtBatches < MAX_IN_DOUBT_BATCHES;
   }
 
   /** Packets waiting in the open batch. */
@@ -227,7 +299,13 @@ export class MirrorSender {
   /** Logs overflow totals not yet logged (shutdown) and stops the timer. */
   close(): void {
     this.clearTimer();
-    if (this.counters.batchesDropped > this.loggedDrops) this.logOverflow(true);
+    if (this.window.stats.droppedBatches > this.loggedDrops) this.logOverflow(true);
+    if (this.inDoubtBatches > 0) {
+      this.log.warn(
+        { inDoubtBatches: this.inDoubtBatches, inDoubtPackets: this.inDoubtPacketSum },
+        'mirror: batches evicted while in flight were never acknowledged: whether the sniffer got them is unknown (counted unacknowledged)',
+      );
+    }
     const waiters = this.waiters;
     this.waiters = [];
     for (const wake of waiters) wake();
@@ -243,17 +321,60 @@ export class MirrorSender {
     this.counters.batchesBuilt++;
     this.counters.bytesRaw += batch.dataBytes;
     this.counters.bytesCompressed += encoded.frame.length;
-    const droppedBefore = this.window.stats.droppedBatches;
+    const evictedBefore = this.window.stats.droppedBatches;
+    const oldest = this.window.resumeSequence;
     const item: WindowItem = { frame: encoded.frame, packets: encoded.packets };
     this.window.push(item, encoded.frame.length);
     this.retained.push(item);
-    const dropped = this.window.stats.droppedBatches - droppedBefore;
-    if (dropped > 0) {
-      this.counters.batchesDropped += dropped;
-      this.counters.packetsDropped += this.shiftRetained(dropped);
-      this.logOverflow(false);
+    const evicted = this.window.stats.droppedBatches - evictedBefore;
+    for (let i = 0; i < evicted; i++) {
+      const sequence = oldest + i;
+      const packets = this.shiftRetained(1);
+      if (sequence < this.writtenMark) {
+        // Written since the last handshake: the sniffer may have it. An Ack or the next handshake tells.
+        this.inDoubtSequences.push(sequence);
+        this.inDoubtPackets.push(packets);
+        this.inDoubtPacketSum += packets;
+      } else {
+        // Never written since the last handshake, whose acked_sequence showed the sniffer lacks it.
+        this.counters.batchesDropped++;
+        this.counters.packetsDropped += packets;
+      }
     }
+    if (evicted > 0) this.logOverflow(false);
+    // A streaming link that finds its next batch evicted unwritten reconnects (the hole is announced).
     this.link?.pump();
+  }
+
+  /**
+   * Settles the batches in doubt at or below `acked` as delivered (counted acknowledged); with
+   * `final` (a handshake's acked_sequence), those above it as dropped.
+   */
+  private settle(acked: number, final: boolean): void {
+    const sequences = this.inDoubtSequences;
+    let head = this.inDoubtHead;
+    while (head < sequences.length && (final || sequences[head]! <= acked)) {
+      const packets = this.inDoubtPackets[head]!;
+      this.inDoubtPacketSum -= packets;
+      if (sequences[head]! <= acked) {
+        this.counters.batchesAcked++;
+      } else {
+        this.counters.batchesDropped++;
+        this.counters.packetsDropped += packets;
+      }
+      head++;
+    }
+    if (head === sequences.length) {
+      this.inDoubtSequences = [];
+      this.inDoubtPackets = [];
+      this.inDoubtHead = 0;
+    } else if (head >= 1024 && head * 2 >= sequences.length) {
+      this.inDoubtSequences = sequences.slice(head);
+      this.inDoubtPackets = this.inDoubtPackets.slice(head);
+      this.inDoubtHead = 0;
+    } else {
+      this.inDoubtHead = head;
+    }
   }
 
   /** Forgets the `n` oldest retained batches (acknowledged or evicted); returns their packets. */
@@ -274,16 +395,18 @@ export class MirrorSender {
     const now = (this.options.now ?? Date.now)();
     if (!final && now - this.lastOverflowLogMs < (this.options.overflowLogIntervalMs ?? 5000)) return;
     this.lastOverflowLogMs = now;
+    const evicted = this.window.stats.droppedBatches;
     this.log.warn(
       {
         droppedBatches: this.counters.batchesDropped,
         droppedPackets: this.counters.packetsDropped,
-        newlyDroppedBatches: this.counters.batchesDropped - this.loggedDrops,
+        newlyEvictedBatches: evicted - this.loggedDrops,
+        inDoubtBatches: this.inDoubtBatches,
         bufferBytes: this.options.bufferBytes,
       },
-      'mirror buffer full: the oldest unacknowledged batches were dropped (the sniffer counts them lost); raise buffer.maxMb or check the link',
+      'mirror buffer full: the oldest unacknowledged batches were dropped (the sniffer counts them lost; those already written are counted only if it never got them); raise buffer.maxMb or check the link',
     );
-    this.loggedDrops = this.counters.batchesDropped;
+    this.loggedDrops = evicted;
   }
 
   private clearTimer(): void {

@@ -191,6 +191,7 @@ export interface SenderSummary {
   batches_resent: number;
   batches_dropped: number;
   packets_dropped: number;
+  /** Retained unacknowledged, plus evicted after being written with their arrival unknown. */
   batches_unacked: number;
   bytes_raw: number;
   bytes_compressed: number;
@@ -297,7 +298,7 @@ async function stream(config: MirrorSenderConfig, secret: Buffer, replay: readon
         target,
         sensorId: config.sensor.id,
         uptimeS: Math.round((Date.now() - started) / 1000),
-        unackedBatches: sender.window.size,
+        unackedBatches: sender.unackedBatches,
         unackedBytes: sender.window.retainedBytes,
         counters: { ...sender.counters },
       };
@@ -327,7 +328,7 @@ async function stream(config: MirrorSenderConfig, secret: Buffer, replay: readon
   io.signals.on('SIGTERM', onSignal);
   const summaryTimer = setInterval(() => {
     live?.stats();
-    logger.info({ state: connection.state, unacked: sender.window.size, ...sender.counters }, 'mirror-sender counters');
+    logger.info({ state: connection.state, unacked: sender.unackedBatches, ...sender.counters }, 'mirror-sender counters');
   }, 60_000);
   let fileErrors = 0;
   let packetsRead = 0;
@@ -381,7 +382,7 @@ async function stream(config: MirrorSenderConfig, secret: Buffer, replay: readon
     batches_resent: c.batchesResent,
     batches_dropped: c.batchesDropped,
     packets_dropped: c.packetsDropped,
-    batches_unacked: sender.window.size,
+    batches_unacked: sender.unackedBatches,
     bytes_raw: c.bytesRaw,
     bytes_compressed: c.bytesCompressed,
     kernel_drops: c.kernelDrops,
@@ -392,7 +393,7 @@ async function stream(config: MirrorSenderConfig, secret: Buffer, replay: readon
   logger.info(summary, 'mirror-sender done');
   if (live === null) io.stdout.write(`${JSON.stringify(summary)}\n`);
   if (outcome.refused) return SenderExit.Refused;
-  if (c.batchesDropped > 0 || sender.window.size > 0) return SenderExit.Lost;
+  if (c.batchesDropped > 0 || sender.unackedBatches > 0) return SenderExit.Lost;
   if (fileErrors > 0) return SenderExit.FileError;
   return SenderExit.Ok;
 }
@@ -414,7 +415,7 @@ function aborted(signal: AbortSignal): Promise<void> {
  */
 async function settled(sender: MirrorSender, timeoutMs: number, signal?: AbortSignal): Promise<void> {
   const end = Date.now() + timeoutMs;
-  while ((sender.window.size > 0 || sender.openPackets > 0) && Date.now() < end && signal?.aborted !== true) {
+  while ((sender.unackedBatches > 0 || sender.openPackets > 0) && Date.now() < end && signal?.aborted !== true) {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }

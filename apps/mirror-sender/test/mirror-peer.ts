@@ -2,8 +2,10 @@
  * A receiver for tests, built from @callscope/mirror-protocol only: it plays the sniffer's role
  * as the protocol README describes it (checkHello, a fresh 32-byte server nonce, the HMAC of the
  * transcript compared in constant time, AuthResult with the acked sequence, one ReceiveWindow per
- * sensor across connections, checkBatch + mirror-codec + PacketListDecoder, cumulative Acks).
- * Hooks let a test drop batches in flight or cut a connection.
+ * sensor across connections, checkBatch + mirror-codec + PacketListDecoder, cumulative Acks). Like
+ * the sniffer, a sensor's new connection closes its older one (nothing more is read from it).
+ * Hooks let a test drop batches in flight, cut a connection, withhold Acks, stop reading a
+ * connection, or refuse every connection (the link down).
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
@@ -50,6 +52,8 @@ export interface PeerConnectionLog {
   sequences: number[];
   refused: boolean;
   heartbeats: number;
+  /** AuthResult.acked_sequence sent (null: no handshake done). */
+  ackedAtAuth: number | null;
 }
 
 export class MirrorPeer {
@@ -60,7 +64,13 @@ export class MirrorPeer {
   readonly counters = { refused: 0, duplicates: 0, badBatches: 0 };
   /** Decides per batch (default: accept). */
   verdict: (sequence: number, connection: number) => BatchVerdict = () => 'accept';
+  /** False: batches are processed but no Ack goes out (as if the link swallowed them). */
+  acks = true;
+  /** True: every new connection is closed at once and no byte is read (the link down). */
+  down = false;
   private server: Server;
+  private readonly byIndex: Socket[] = [];
+  private readonly current = new Map<string, Socket>();
   private sockets = new Set<Socket>();
 
   /** @param tls - key and certificate (PEM) to serve TLS instead of plain TCP. */
@@ -82,6 +92,16 @@ export class MirrorPeer {
     return (this.server.address() as AddressInfo).port;
   }
 
+  /** Stops reading connection `index` (the kernel buffers fill, then the sender's writes block). */
+  pause(index: number): void {
+    this.byIndex[index]?.pause();
+  }
+
+  /** Destroys every open connection (with {@link down}: the link cut both ways). */
+  cutAll(): void {
+    for (const s of this.sockets) s.destroy();
+  }
+
   /** Closes every connection and the listener; idempotent. */
   async close(): Promise<void> {
     for (const s of this.sockets) s.destroy();
@@ -90,8 +110,13 @@ export class MirrorPeer {
   }
 
   private serve(socket: Socket): void {
-    const log: PeerConnectionLog = { hello: null, sequences: [], refused: false, heartbeats: 0 };
+    if (this.down) {
+      socket.destroy();
+      return;
+    }
+    const log: PeerConnectionLog = { hello: null, sequences: [], refused: false, heartbeats: 0, ackedAtAuth: null };
     const index = this.connections.push(log) - 1;
+    this.byIndex[index] = socket;
     const decoder = new FrameDecoder();
     const out = createDecodedFrame();
     const lists = new PacketListDecoder();
@@ -103,6 +128,7 @@ export class MirrorPeer {
       socket.end(encodeFrame({ authResult: { ok: false, reason, detail } }));
     };
     socket.on('data', (chunk: Buffer) => {
+      if (socket.destroyed) return;
       decoder.push(chunk);
       for (;;) {
         const status = decoder.next(out);
@@ -134,9 +160,14 @@ export class MirrorPeer {
             return;
           }
           const sensor = log.hello.sensorId!;
+          // One stream per sensor: the newer connection is the live one (as the sniffer does).
+          const older = this.current.get(sensor);
+          if (older !== undefined && older !== socket) older.destroy();
+          this.current.set(sensor, socket);
           window = this.windows.get(sensor) ?? new ReceiveWindow();
           this.windows.set(sensor, window);
           window.resume(log.hello.nextSequence ?? 1);
+          log.ackedAtAuth = window.ackSequence;
           socket.write(encodeFrame({ authResult: { ok: true, ackedSequence: window.ackSequence } }));
         } else if (env.body === 'heartbeat') {
           log.heartbeats++;
@@ -171,7 +202,7 @@ export class MirrorPeer {
               this.packets.push({ linkType: p.linkType ?? 0, tsSec: p.tsSec ?? 0, tsNsec: p.tsNsec ?? 0, origLen: p.origLen ?? 0, data: Buffer.from(p.data!) });
             }
           }
-          socket.write(encodeFrame({ ack: { sequence: window.ackSequence } }));
+          if (this.acks) socket.write(encodeFrame({ ack: { sequence: window.ackSequence } }));
         }
       }
     });

@@ -23,7 +23,10 @@ export interface SendWindowStats {
   pushed: number;
   /** Batches released by acknowledgements. */
   acked: number;
-  /** Batches evicted, oldest first, because the byte bound was exceeded; never resent. */
+  /**
+   * Batches evicted, oldest first, because the byte bound was exceeded; never resent. One evicted
+   * after it was written may still arrive: the caller decides when it is lost (README, Invariants).
+   */
   droppedBatches: number;
   /** Bytes of those batches. */
   droppedBytes: number;
@@ -49,7 +52,9 @@ export interface SendWindowOptions {
  * exactly what must be resent, and {@link resumeSequence} is what `Hello.nextSequence` announces.
  * Memory is bounded by `maxBytes`: when a push exceeds it, the OLDEST batches are evicted (the
  * newest packets matter most to live monitoring) and counted in `stats.droppedBatches`; the receiver
- * learns of the hole from `Hello.nextSequence` and counts it too.
+ * learns of the hole from `Hello.nextSequence` and counts it too. An evicted batch the sender had
+ * already written may have arrived all the same: the sender settles those from the acknowledgements
+ * (see the README's Invariants) before it counts them lost.
  *
  * @typeParam T - what is kept per batch (encoded frame bytes, or the batch object).
  */
