@@ -464,7 +464,12 @@ describe('CDR delivery through outages (issue 18; built sniffer, private MariaDB
     expect(s).toMatchObject({ records: count, lost: 0 });
     expect(s.queued).toBeGreaterThan(0);
     await dbUp();
-    expect((await cdrCounts('h1_s7')).n).toBe(s.inDatabase);
+    // A batch whose COMMIT reached the server just before the kill, but whose answer never came
+    // back, is in the database and still in the queue: the writer cannot know (seen on a fresh
+    // machine: 500 rows more than the summary's figure). The replay finds it already present.
+    const atRestart = (await cdrCounts('h1_s7')).n;
+    expect(atRestart).toBeGreaterThanOrEqual(s.inDatabase);
+    expect(atRestart).toBeLessThanOrEqual(s.inDatabase + s.queued);
     const replay = await runSniffer(['queue', 'replay', '--queue-dir', queue, '--db', server.url('h1_s7')], { cwd: dir });
     expect(replay.code, replay.stdout + replay.stderr).toBe(0);
     expect(await cdrCounts('h1_s7')).toEqual({ n: count, d: count });
