@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { DEFAULT_DB_URL, HOST_PORT_PATTERN, SHARED_DB_URL_ENV, listConfigLeaves, loadConfig, logConfigSchema, sensorConfigSchema } from '@callscope/runtime';
 import type { ConfigCheckFailure, ConfigSchema, LoadedConfig, LogLevel } from '@callscope/runtime';
+import { CORRELATION_HEADER_PATTERN } from '@callscope/cdr-model';
 
 /** App name: it names the env variables (`CALLSCOPE_SNIFFER_*`) and the log lines. */
 export const SNIFFER_APP = 'sniffer';
@@ -262,7 +263,7 @@ export const snifferConfigSchema: ConfigSchema<SnifferConfig> = {
           uniqueItems: true,
           default: [],
           // RFC 3261 §25.1 token: what a header name may be (and what cdr_correlation.name holds).
-          items: { type: 'string', pattern: "^[A-Za-z0-9.!%*_+`'~-]{1,64}$" },
+          items: { type: 'string', pattern: CORRELATION_HEADER_PATTERN },
           description:
             'Your own SIP headers that link call legs (e.g. X-Correlation-ID), at most 8: their values go into each CDR (`correlation`, searchable in the GUI) and link open legs that share one, like X-CID, Session-ID and P-Charging-Vector icid do without configuration.',
         },

@@ -254,12 +254,17 @@ export class Call {
 
   /** Addresses the initial INVITE was sent to (the callee address alone unless it forked). */
   get destinations(): readonly InviteDestination[] {
-    return this.destinationList ?? [{ ip: this.calleeIp, port: this.calleePort, inviteUs: this.startUs, cancelUs: null }];
+    return this.destinationList ?? [this.calleeDestination()];
   }
 
   /** The destination list as an owned array, for a change. */
   private ownDestinations(): InviteDestination[] {
-    return (this.destinationList ??= [{ ip: this.calleeIp, port: this.calleePort, inviteUs: this.startUs, cancelUs: null }]);
+    return (this.destinationList ??= [this.calleeDestination()]);
+  }
+
+  /** The call's callee address as its first destination (until a list is made). */
+  private calleeDestination(): InviteDestination {
+    return { ip: this.calleeIp, port: this.calleePort, inviteUs: this.startUs, cancelUs: null };
   }
 
   /** The INVITE forked: two or more To-tags answered it, or it went to two or more addresses. */

@@ -1,3 +1,4 @@
+import { isCorrelationHeaderName } from '@callscope/cdr-model';
 import { ByteRange, type SipMessage } from '@callscope/sip-parser';
 
 /**
@@ -82,8 +83,6 @@ function splitParams(value: string): string[] {
 /** Most correlation headers a sensor can be configured with. */
 export const MAX_CORRELATION_HEADERS = 8;
 
-/** An RFC 3261 §25.1 token, as a header name must be. */
-const TOKEN = /^[A-Za-z0-9\-.!%*_+`'~]{1,64}$/;
 
 /**
  * A carrier's own correlation headers (`calls.correlationHeaders`): their values are read from
@@ -101,7 +100,7 @@ export class CorrelationHeaders {
     if (names.length > MAX_CORRELATION_HEADERS) throw new RangeError(`at most ${MAX_CORRELATION_HEADERS} correlation headers, got ${names.length}`);
     const seen = new Set<string>();
     for (const n of names) {
-      if (!TOKEN.test(n)) throw new RangeError(`correlation header ${JSON.stringify(n)} is not a SIP header name (RFC 3261 token, at most 64 characters)`);
+      if (!isCorrelationHeaderName(n)) throw new RangeError(`correlation header ${JSON.stringify(n)} is not a SIP header name (RFC 3261 token, at most 64 characters)`);
       if (seen.has(n.toLowerCase())) throw new RangeError(`correlation header ${n} is listed twice`);
       seen.add(n.toLowerCase());
     }

@@ -29,6 +29,6 @@ export type {
 export { CALL_DROPPED_KEYS, END_REASONS, REGISTER_RESULTS, SIP_TRANSPORTS } from './cdr-record.js';
 export type { IsoMicros } from './iso-micros.js';
 export { formatIsoMicros, isIsoMicros, isoFromMicros, parseIsoMicros, secondsBetween, toMicros } from './iso-micros.js';
-export { validateCallRecord, validateRegisterRecord } from './record-validation.js';
+export { CORRELATION_HEADER_PATTERN, isCorrelationHeaderName, validateCallRecord, validateRegisterRecord } from './record-validation.js';
 export type { IpTextParser } from './record-validation.js';
 export { ssrcToNumber, ssrcToText } from './ssrc-text.js';

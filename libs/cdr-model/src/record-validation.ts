@@ -18,8 +18,17 @@ export type IpTextParser = (text: string) => Uint8Array | null;
 /** RFC 7989 sess-uuid as the record keeps it. */
 const UUID = /^[0-9a-f]{32}$/;
 
-/** A SIP header name (RFC 3261 §25.1 token) of at most 64 characters, as `cdr_correlation.name` holds. */
-const HEADER_NAME = /^[A-Za-z0-9\-.!%*_+`'~]{1,64}$/;
+/**
+ * A correlation header's name (`CallRecord.correlation` keys, `cdr_correlation.name`): an RFC 3261
+ * §25.1 token of at most 64 characters. As text, so a config schema can use it as its `pattern`.
+ */
+export const CORRELATION_HEADER_PATTERN = "^[A-Za-z0-9.!%*_+`'~-]{1,64}$";
+const HEADER_NAME = new RegExp(CORRELATION_HEADER_PATTERN);
+
+/** Whether `name` may be a correlation header's name (see {@link CORRELATION_HEADER_PATTERN}). */
+export function isCorrelationHeaderName(name: string): boolean {
+  return HEADER_NAME.test(name);
+}
 
 /**
  * What makes a call record unwritable, or null when there is nothing: the tag, every timestamp
@@ -67,7 +76,7 @@ export function validateCallRecord(r: CallRecord, ip: IpTextParser = parseIpText
   if (correlation !== undefined) {
     if (typeof correlation !== 'object' || correlation === null) return 'correlation must be an object';
     for (const [name, value] of Object.entries(correlation)) {
-      if (!HEADER_NAME.test(name)) return `correlation header name ${JSON.stringify(name.slice(0, 80))} is not a SIP header name`;
+      if (!isCorrelationHeaderName(name)) return `correlation header name ${JSON.stringify(name.slice(0, 80))} is not a SIP header name`;
       if (typeof value !== 'string') return `correlation header ${name} must have a text value`;
     }
   }
