@@ -59,8 +59,16 @@ export interface SensorSummary {
   readonly managerUrl: string | null;
   /** Last heartbeat the sensor wrote to the `sensors` table (null: never). */
   readonly heartbeat: IsoMicros | null;
-  /** Sensor daemon state from its last heartbeat (`running`, `stopped`, ...), null when unknown. */
+  /**
+   * Sensor daemon state from its last heartbeat (`running`, `stopped`, ...), null when unknown.
+   * For a mirrored sensor: its holder's state while it is connected there, else `disconnected`.
+   */
   readonly state: string | null;
+  /**
+   * For a mirrored sensor (a mirror-sender): the name of the sniffer that receives it and holds its
+   * packets (`managerUrl` and `heartbeat` are then that sniffer's). Null for a sniffing sensor.
+   */
+  readonly mirroredBy: string | null;
 }
 
 /** Sortable columns of the call list; the default is `start` descending (newest first). */

@@ -116,7 +116,7 @@ export function buildServer(config: DeepReadonly<WebGuiConfig>, deps: WebGuiDeps
   );
   app.get('/api/v1/sensors', (): Promise<SensorSummary[]> => sensors.list());
   // Calls whose sensor has a manager-api here can show their ladder, audio and pcap.
-  const callOptions = { prefix: '/api/v1', db: deps.db, artifactsFor: (_sensorId: number, sensorName: string): boolean => sensors.managerFor(sensorName) !== null };
+  const callOptions = { prefix: '/api/v1', db: deps.db, artifactsFor: async (_sensorId: number, sensorName: string): Promise<boolean> => (await sensors.resolve(sensorName)) !== null };
   void app.register(callRoutes, callOptions);
   void app.register(artifactRoutes, { prefix: '/api/v1', db: deps.db, sensors, idleTimeoutMs: config.artifacts.timeoutS * 1000 });
   return app;

@@ -77,5 +77,5 @@ export type { GuiSessionLimits, GuiSessionRow } from './users-sessions.js';
 export { SESSION_HASH_BYTES, createGuiSession, deleteExpiredGuiSessions, deleteGuiSession, findGuiSession, touchGuiSession } from './users-sessions.js';
 export type { CallKey } from './call-key.js';
 export { getCallKey } from './call-key.js';
-export type { SensorListRow } from './sensor-list.js';
-export { listSensors } from './sensor-list.js';
+export type { MirroredSensorRow, SensorListRow } from './sensor-list.js';
+export { listMirroredSensors, listSensors } from './sensor-list.js';

@@ -16,6 +16,7 @@ import {
   findGuiSession,
   findUserByName,
   getCallKey,
+  listMirroredSensors,
   listSensors,
   migrate,
   recordUserLogin,
@@ -135,5 +136,25 @@ describe('getCallKey and listSensors', () => {
     expect(sensors[0]!.id).toBe(key!.sensorId);
     expect(sensors[0]!.heartbeat).toBeNull();
     expect(sensors[1]!.heartbeat).toMatch(/Z$/);
+  });
+
+  it('lists mirrored sensors by the sniffer that holds their packets, read from its heartbeat', async () => {
+    const sender = (name: string, state: string): Record<string, unknown> => ({ kind: 'mirror', role: 'sender', name: `mirror:${name}`, sensor_id: '7', sensor_name: name, state });
+    const listener = { kind: 'mirror', role: 'listener', name: 'mirror', connections_open: 1 };
+    const beats = new SensorHeartbeatWriter(pool);
+    const started = new Date().toISOString();
+    // pbx-1 moved from old-central (disconnected there) to central (connected): central holds it.
+    await beats.beat({ name: 'old-central', version: '0.1.0', state: 'running', started, stats: { sources: [listener, sender('pbx-1', 'disconnected'), sender('pbx-2', 'disconnected')] } });
+    await beats.beat({ name: 'central', version: '0.1.0', state: 'running', started, stats: { sources: [listener, sender('pbx-1', 'connected'), { kind: 'pcap', name: 'eth0' }, { kind: 'mirror', role: 'sender', sensor_name: '' }, 'junk'] } });
+    await beats.beat({ name: 'plain', version: '0.1.0', state: 'running', started, stats: { sources: [{ kind: 'pcap', name: 'eth0' }] } });
+    await beats.close();
+    // A document of another shape (an older or foreign writer) is skipped, not fatal.
+    await pool.query(`INSERT INTO sensors (name, first_seen, last_seen, stats) VALUES ('odd', NOW(), NOW(), '{"kind":"mirror","sources":5}')`);
+    const mirrored = await listMirroredSensors(pool);
+    expect(mirrored.map((m) => [m.sensor, m.heldBy, m.state, m.holderState])).toEqual([
+      ['pbx-1', 'central', 'connected', 'running'],
+      ['pbx-2', 'old-central', 'disconnected', 'running'],
+    ]);
+    expect(mirrored[0]!.heartbeat).toMatch(/Z$/);
   });
 });

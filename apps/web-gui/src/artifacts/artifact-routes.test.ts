@@ -12,6 +12,7 @@ import { fastify } from 'fastify';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isoFromMicros } from '@callscope/cdr-model';
+import { SensorHeartbeatWriter } from '@callscope/cdr-schema';
 import { ensureFirstAdmin } from '../auth/first-admin.js';
 import { loadWebGuiConfig } from '../config.js';
 import { buildServer } from '../server.js';
@@ -124,8 +125,17 @@ beforeAll(async () => {
     { name: 'otherSensor', call: bareCall('edge-x', 'on-an-unconfigured-sensor@example.com', isoFromMicros(base + 50_000_000)) },
     { name: 'down', call: bareCall('edge-down', 'sensor-down@example.com', isoFromMicros(base + 51_000_000)) },
     { name: 'badToken', call: bareCall('edge-token', CALL_IDS.sip, isoFromMicros(base + 52_000_000)) },
+    // Recorded by a mirror-sender on a PBX whose packets edge-a receives (same Call-ID as `sip`).
+    { name: 'mirrored', call: bareCall('pbx-m', CALL_IDS.sip, isoFromMicros(base + 53_000_000)) },
+    { name: 'mirroredGone', call: bareCall('pbx-gone', CALL_IDS.sip, isoFromMicros(base + 54_000_000)) },
   ];
   const written = await writeCalls(db.pool, calls.map((c) => c.call));
+  // edge-a's daemon heartbeat lists pbx-m as a connected mirror sender; pbx-gone's holder is not configured.
+  const beats = new SensorHeartbeatWriter(db.pool);
+  const mirrorSender = (name: string): Record<string, unknown> => ({ kind: 'mirror', role: 'sender', name: `mirror:${name}`, sensor_name: name, state: 'connected' });
+  await beats.beat({ name: 'edge-a', version: 'test', state: 'running', started: new Date().toISOString(), stats: { sources: [mirrorSender('pbx-m')] } });
+  await beats.beat({ name: 'central-unconfigured', version: 'test', state: 'running', started: new Date().toISOString(), stats: { sources: [mirrorSender('pbx-gone')] } });
+  await beats.close();
   calls.forEach((c, i) => {
     ids[c.name] = written[i]!;
     starts[c.name] = c.call.start;
@@ -199,7 +209,7 @@ describe('per-call artifacts proxied from the sensor', () => {
     expect(writtenWhilePaused).toBeLessThan(48 * 1024 * 1024);
     expect(standIn.big.closedEarly).toBeNull();
     // The Call-ID reached the sensor whole (percent-encoded on the way), with the stored start and the token.
-    expect(standIn.seen.find((s) => s.path === 'pcap')).toEqual({ path: 'pcap', callId: CALL_IDS.big, query: { start: starts.big }, authorization: `Bearer ${TOKEN}` });
+    expect(standIn.seen.find((s) => s.path === 'pcap')).toEqual({ path: 'pcap', callId: CALL_IDS.big, query: { start: starts.big, sensor: 'edge-a' }, authorization: `Bearer ${TOKEN}` });
     destroy();
     expect(await until(() => standIn.big.closedEarly !== null, 3000)).toBe(true);
     expect(standIn.big.closedEarly).toBe(true);
@@ -221,7 +231,7 @@ describe('per-call artifacts proxied from the sensor', () => {
     const unsupported = await get(artifactUrl('audio415', 'audio', '&legs=caller'));
     expect(unsupported.statusCode).toBe(415);
     expect(errorOf(unsupported)).toEqual({ code: 'UNSUPPORTED_CODEC', message: 'the call uses G.729 (payload type 18), which callscope cannot decode' });
-    expect(standIn.seen.filter((s) => s.callId === CALL_IDS.audio415).map((s) => s.query)).toEqual([{ start: starts.audio415, legs: 'caller' }]);
+    expect(standIn.seen.filter((s) => s.callId === CALL_IDS.audio415).map((s) => s.query)).toEqual([{ start: starts.audio415, sensor: 'edge-a', legs: 'caller' }]);
     const noAudio = await get(artifactUrl('audio404', 'audio'));
     expect([noAudio.statusCode, errorOf(noAudio).code]).toEqual([404, 'NO_AUDIO']);
     expect(standIn.seen.filter((s) => s.callId === CALL_IDS.audio404).map((s) => s.query.legs)).toEqual(['stereo']);
@@ -272,12 +282,13 @@ describe('per-call artifacts proxied from the sensor', () => {
   });
 
   it('lets the browser name only a CDR: no sensor, Call-ID or path, and the start must match', async () => {
-    // Extra parameters are dropped by the query schema: the call's own sensor and Call-ID are asked.
+    // Extra parameters are dropped by the query schema: the call's own sensor and Call-ID are asked
+    // (`sensor=edge-a` is the CDR's, never the browser's).
     for (const url of [`${artifactUrl('sip', 'sip')}&sensor=edge-down`, `${artifactUrl('sip', 'sip')}&callId=${encodeURIComponent(CALL_IDS.big)}&path=/etc/passwd`]) {
       const before = standIn.seen.length;
       const res = await get(url);
       expect(res.json(), url).toEqual({ callId: CALL_IDS.sip, messages: [{ firstLine: 'INVITE sip:bob@example.com SIP/2.0' }] });
-      expect(standIn.seen.slice(before), url).toEqual([{ path: 'sip', callId: CALL_IDS.sip, query: { start: starts.sip }, authorization: `Bearer ${TOKEN}` }]);
+      expect(standIn.seen.slice(before), url).toEqual([{ path: 'sip', callId: CALL_IDS.sip, query: { start: starts.sip, sensor: 'edge-a' }, authorization: `Bearer ${TOKEN}` }]);
     }
     for (const url of [
       `/api/v1/calls/${encodeURIComponent('../../etc')}/pcap?start=${encodeURIComponent(starts.sip!)}`,
@@ -293,6 +304,24 @@ describe('per-call artifacts proxied from the sensor', () => {
       const res = await get(`/api/v1/calls/${ids.sip!}/sip?start=${encodeURIComponent(start)}`);
       expect([res.statusCode, errorOf(res).code], start).toEqual([404, 'NOT_FOUND']);
     }
+  });
+
+  it('asks the sniffer that receives a mirrored sensor, naming the sensor, and lists it as mirrored', async () => {
+    const before = standIn.seen.length;
+    const res = await get(artifactUrl('mirrored', 'sip'));
+    expect(res.statusCode).toBe(200);
+    expect(standIn.seen.slice(before)).toEqual([{ path: 'sip', callId: CALL_IDS.sip, query: { start: starts.mirrored, sensor: 'pbx-m' }, authorization: `Bearer ${TOKEN}` }]);
+    const detail = await get(`/api/v1/calls/${ids.mirrored!}?start=${encodeURIComponent(starts.mirrored!)}`);
+    expect(detail.json<{ artifacts: boolean }>().artifacts).toBe(true);
+    // Its holder has no manager-api in the GUI config: as unknown as any unconfigured sensor.
+    const gone = await get(artifactUrl('mirroredGone', 'sip'));
+    expect([gone.statusCode, errorOf(gone).code]).toEqual([404, 'SENSOR_UNKNOWN']);
+    expect((await get(`/api/v1/calls/${ids.mirroredGone!}?start=${encodeURIComponent(starts.mirroredGone!)}`)).json<{ artifacts: boolean }>().artifacts).toBe(false);
+    const sensors = (await get('/api/v1/sensors')).json<{ name: string; mirroredBy: string | null; managerUrl: string | null; state: string | null }[]>();
+    const byName = new Map(sensors.map((x) => [x.name, x]));
+    expect(byName.get('pbx-m')).toMatchObject({ mirroredBy: 'edge-a', managerUrl: standIn.url, state: 'running' });
+    expect(byName.get('pbx-gone')).toMatchObject({ mirroredBy: 'central-unconfigured', managerUrl: null, state: 'running' });
+    expect(byName.get('edge-a')).toMatchObject({ mirroredBy: null });
   });
 
   it('needs a session like every API route', async () => {

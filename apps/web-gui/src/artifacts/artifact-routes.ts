@@ -84,13 +84,16 @@ export const artifactRoutes: FastifyPluginAsync<ArtifactRoutesOptions> = (app, o
     if (start === null) return sendApiError(reply, 'BAD_REQUEST', 'start must be an ISO UTC time like 2026-11-29T17:00:00.123456Z');
     const key = await getCallKey(db, Number(request.params.id), isoFromMicros(start.sec * 1_000_000 + start.usec));
     if (key === null) return sendApiError(reply, 'NOT_FOUND', 'no call with this id and start');
-    const target = sensors.managerFor(key.sensorName);
+    const target = await sensors.resolve(key.sensorName);
     if (target === null) return sendApiError(reply, 'SENSOR_UNKNOWN', `the GUI knows no manager-api for sensor ${key.sensorName}`);
 
     const url = new URL(target.baseUrl);
     url.pathname = `${url.pathname.replace(/\/+$/, '')}/api/v1/calls/${encodeURIComponent(key.callId)}/${kind}`;
     url.search = '';
     url.searchParams.set('start', key.start);
+    // A central sniffer spools the calls of every sensor that mirrors to it, and two of them may
+    // see one Call-ID at one start (a call through two PBXes): the sensor picks the right one.
+    url.searchParams.set('sensor', key.sensorName);
     if (kind === 'audio') url.searchParams.set('legs', request.query.legs ?? 'stereo');
 
     // The browser leaving (tab closed, download cancelled) aborts the sensor's request, before

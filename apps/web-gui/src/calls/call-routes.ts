@@ -25,7 +25,7 @@ export interface CallRoutesOptions {
    * Whether the GUI can fetch the artifacts (pcap, ladder, audio) of calls recorded by this
    * sensor, i.e. it knows a manager-api for it (`CallDetailBody.artifacts`). Default: never.
    */
-  readonly artifactsFor?: (sensorId: number, sensorName: string) => boolean;
+  readonly artifactsFor?: (sensorId: number, sensorName: string) => boolean | Promise<boolean>;
   /** Most rows of one export (default {@link EXPORT_ROW_CAP}, 1 000 000). */
   readonly exportRowCap?: number;
   /** Clock in microseconds since the epoch, the default end of a search (default: `Date.now()`). */
@@ -162,7 +162,7 @@ export const callRoutes: FastifyPluginAsync<CallRoutesOptions> = (app, options) 
       if (start === null) return sendApiError(reply, 'BAD_REQUEST', `start is not a UTC time: ${request.query.start}`);
       const found = await getGuiCall(db, Number(request.params.id), start);
       if (found === null) return sendApiError(reply, 'NOT_FOUND', 'no call with this id and start');
-      const body: CallDetailBody = { id: found.id, sensor_id: found.sensor_id, call: found.call, artifacts: artifactsFor(found.sensor_id, found.call.sensor) };
+      const body: CallDetailBody = { id: found.id, sensor_id: found.sensor_id, call: found.call, artifacts: await artifactsFor(found.sensor_id, found.call.sensor) };
       return body;
     },
   );

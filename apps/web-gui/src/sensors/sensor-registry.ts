@@ -1,13 +1,21 @@
 import type { Pool } from 'mysql2/promise';
-import { listSensors } from '@callscope/cdr-schema';
+import { listMirroredSensors, listSensors } from '@callscope/cdr-schema';
+import type { MirroredSensorRow } from '@callscope/cdr-schema';
 import { redactUrlPassword } from '@callscope/runtime';
 import type { DeepReadonly, Logger } from '@callscope/runtime';
 import type { SensorSummary } from '../api-types.js';
 import type { SensorEntry } from '../config.js';
 
+/**
+ * How long the GUI trusts what it read of the mirrored sensors (which sniffer holds whose
+ * packets). Heartbeats come every few seconds; a sender that moved to another central sniffer is
+ * followed within this time, and a burst of artifact requests costs one query.
+ */
+export const MIRROR_CACHE_MS = 10_000;
+
 /** Where the GUI asks for a sensor's call artifacts. */
 export interface ManagerTarget {
-  /** Sensor name (config and `sensors.name`). */
+  /** Sensor name (config and `sensors.name`): the sniffer that holds the packets. */
   readonly name: string;
   /** manager-api base URL (any path prefix kept: a reverse proxy may mount it below `/`). */
   readonly baseUrl: URL;
@@ -21,13 +29,19 @@ export interface ManagerTarget {
  * the GUI config lists manager-apis by that same name. So the mapping is CDR -> `sensors.name`
  * -> config entry, and it holds whatever ids the database handed out (they differ between
  * databases and after a restore). The config's `id` is informative only; a mismatch is logged.
+ *
+ * A mirrored sensor (a mirror-sender on a PBX, issue 16) needs no entry of its own: its CDRs carry
+ * its name, its packets lie with the central sniffer that receives it, and that sniffer's heartbeat
+ * lists it. {@link resolve} follows that link to the holder's manager-api.
  */
 export class SensorRegistry {
   private readonly byName: ReadonlyMap<string, { entry: DeepReadonly<SensorEntry>; target: ManagerTarget }>;
+  private mirrored: { readAtMs: number; rows: Promise<ReadonlyMap<string, MirroredSensorRow>> } | null = null;
 
   constructor(
     private readonly db: Pool,
     sensors: readonly DeepReadonly<SensorEntry>[],
+    private readonly nowMs: () => number = Date.now,
   ) {
     this.byName = new Map(sensors.map((entry) => [entry.name, { entry, target: { name: entry.name, baseUrl: new URL(entry.managerUrl), token: entry.token } }]));
   }
@@ -37,9 +51,36 @@ export class SensorRegistry {
     return this.byName.size;
   }
 
-  /** The manager-api of the sensor named `name`, or null when the config has none. */
+  /** The manager-api the config names for the sensor `name`, or null when it names none. */
   managerFor(name: string): ManagerTarget | null {
     return this.byName.get(name)?.target ?? null;
+  }
+
+  /**
+   * The manager-api that serves the packets of sensor `name`'s calls: its own config entry, else,
+   * for a mirrored sensor, that of the sniffer whose heartbeat lists it as a mirror sender. Null
+   * when neither is known.
+   */
+  async resolve(name: string): Promise<ManagerTarget | null> {
+    const own = this.managerFor(name);
+    if (own !== null) return own;
+    const row = (await this.mirroredSensors()).get(name);
+    return row === undefined ? null : this.managerFor(row.heldBy);
+  }
+
+  /** The mirrored sensors by name, read at most once per {@link MIRROR_CACHE_MS}. */
+  private mirroredSensors(): Promise<ReadonlyMap<string, MirroredSensorRow>> {
+    const now = this.nowMs();
+    if (this.mirrored === null || now - this.mirrored.readAtMs >= MIRROR_CACHE_MS) {
+      const rows = listMirroredSensors(this.db).then((list) => new Map(list.map((r) => [r.sensor, r])));
+      const entry = { readAtMs: now, rows };
+      // A failed read is not cached: the next request asks the database again.
+      rows.catch(() => {
+        if (this.mirrored === entry) this.mirrored = null;
+      });
+      this.mirrored = entry;
+    }
+    return this.mirrored.rows;
   }
 
   /**
@@ -48,10 +89,15 @@ export class SensorRegistry {
    * no id for CDRs to carry, so it is not listed ({@link checkAgainstDatabase} logs it).
    */
   async list(): Promise<SensorSummary[]> {
-    const rows = await listSensors(this.db);
+    const [rows, mirrored] = await Promise.all([listSensors(this.db), this.mirroredSensors()]);
     return rows.map((row) => {
-      const managerUrl = this.byName.get(row.name)?.entry.managerUrl;
-      return { id: row.id, name: row.name, managerUrl: managerUrl === undefined ? null : redactUrlPassword(managerUrl), heartbeat: row.heartbeat, state: row.state };
+      const via = this.byName.has(row.name) ? undefined : mirrored.get(row.name);
+      const managerUrl = this.byName.get(via?.heldBy ?? row.name)?.entry.managerUrl;
+      const base = { id: row.id, name: row.name, managerUrl: managerUrl === undefined ? null : redactUrlPassword(managerUrl) };
+      if (via === undefined) return { ...base, heartbeat: row.heartbeat, state: row.state, mirroredBy: null };
+      // A mirror-sender writes no heartbeat: it is alive as far as its holder saw it connected.
+      const state = via.state === 'connected' ? (via.holderState ?? 'running') : 'disconnected';
+      return { ...base, heartbeat: via.heartbeat, state, mirroredBy: via.heldBy };
     });
   }
 

@@ -15,7 +15,9 @@ function SensorBadge() {
   if (!sensors) return null;
   const now = Date.now();
   const sum = sensorsSummary(sensors, now);
-  const detail = sensors.map((s) => `${s.name} (#${s.id}): ${STATUS_WORDS[sensorStatus(s, now)]}${s.heartbeat ? `, heartbeat ${s.heartbeat}` : ''}`).join('\n');
+  const detail = sensors
+    .map((s) => `${s.name} (#${s.id}): ${STATUS_WORDS[sensorStatus(s, now)]}${s.mirroredBy ? `, mirrored to ${s.mirroredBy}` : ''}${s.heartbeat ? `, heartbeat ${s.heartbeat}` : ''}`)
+    .join('\n');
   // "0/2 up" would read as an outage when the sensors simply never reported a state (analyze
   // runs, sensors known from config only): then the count alone, grey.
   const allUnknown = sensors.every((s) => sensorStatus(s, now) === 'unknown');

@@ -3,7 +3,7 @@ import type { SensorSummary } from '../../../src/api-types.ts';
 import { sensorStatus, sensorsSummary } from './sensor-status.ts';
 
 const NOW = Date.parse('2026-12-04T15:00:00Z');
-const sensor = (over: Partial<SensorSummary>): SensorSummary => ({ id: 1, name: 's', managerUrl: null, heartbeat: null, state: null, ...over });
+const sensor = (over: Partial<SensorSummary>): SensorSummary => ({ id: 1, name: 's', managerUrl: null, heartbeat: null, state: null, mirroredBy: null, ...over });
 
 describe('sensor status', () => {
   it('is up when running with a recent heartbeat, stale after five silent minutes', () => {
