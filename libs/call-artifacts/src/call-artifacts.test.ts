@@ -1,7 +1,7 @@
 /**
  * readCallSip / readCallStreamSeries on spools written with pcap-store's SpoolWriter from the
  * corpus's one-call captures (test/spool-from-capture.ts): counts against the truth files, then
- * the malformed-input table (files cut, missing, not a capture). The spool the sniffer itself
+ * the malformed-input table (archives cut, missing, not an archive). The spool the sniffer itself
  * writes, and the CDR comparison, are in e2e/src/call-artifacts.test.ts.
  */
 import { mkdtempSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { parseIsoMicros } from '@callscope/cdr-model';
-import { locateCallFiles, SpoolError, SpoolErrorCode, SpoolGroup } from '@callscope/pcap-store';
+import { scanArchive, SpoolError, SpoolErrorCode, SpoolGroup, spoolMinuteDir, TAR_BLOCK } from '@callscope/pcap-store';
 import { corpusCaptures, corpusPath, type CorpusTruth } from '@callscope/testing';
 import { spoolFromCapture } from '../test/spool-from-capture.js';
 import { readCallSip, readCallStreamSeries, type CallArtifactQuery } from './index.js';
@@ -27,19 +27,29 @@ const tempDir = (): string => {
 const truthOf = (file: string): CorpusTruth => corpusCaptures().find((c) => c.truth.file === file)!.truth;
 
 /** Spools the one call of `file` (a corpus name or a path) under its truth's Call-ID and INVITE time. */
-async function spoolOf(file: string, truth: CorpusTruth, gzip = false): Promise<{ spool: string; query: CallArtifactQuery }> {
+async function spoolOf(file: string, truth: CorpusTruth, gzip = false, segmentPerGroup = false): Promise<{ spool: string; query: CallArtifactQuery }> {
   const spool = tempDir();
   const call = truth.calls[0]!;
   const us = Math.round(call.invite_time * 1e6);
   const query = { callId: call.call_id, startSec: Math.floor(us / 1e6), startUsec: us % 1e6 };
-  await spoolFromCapture(file.includes('/') ? file : corpusPath(file), spool, query, gzip);
+  // damage tests: one archive per group, small chunks (several per call and group)
+  await spoolFromCapture(file.includes('/') ? file : corpusPath(file), spool, query, gzip, undefined, segmentPerGroup ? { segmentPerGroup, flushBytes: 1024 } : {});
   return { spool, query };
 }
 
-async function fileOf(spool: string, query: CallArtifactQuery, group: SpoolGroup): Promise<string> {
-  const loc = await locateCallFiles(spool, query.callId, query.startSec, query.startUsec, [group]);
-  expect(loc.files).toHaveLength(1);
-  return loc.files[0]!.path;
+/** The archive holding the group's chunks (a spool written with `segmentPerGroup`). */
+function archiveOf(spool: string, query: CallArtifactQuery, group: SpoolGroup): string {
+  return join(spool, spoolMinuteDir(query.startSec), group === SpoolGroup.SIP ? 'seg.0.tar' : 'seg.1.tar');
+}
+
+/** Cuts the archive inside its last member's data (a writer killed mid-write); returns the records that member held. */
+async function tearLastMember(path: string): Promise<number> {
+  const last = (await scanArchive(path)).entries.at(-1)!;
+  const bytes = readFileSync(path);
+  let records = 0;
+  for (let off = last.offset + TAR_BLOCK + 24; off < last.offset + TAR_BLOCK + last.size; off += 16 + bytes.readUInt32LE(off + 8)) records++;
+  truncateSync(path, last.offset + TAR_BLOCK + last.size - 10);
+  return records;
 }
 
 const oneCall = corpusCaptures()
@@ -131,28 +141,34 @@ describe('readCallSip', () => {
     await expect(readCallSip(spool, query, { maxMessages: -1 })).rejects.toThrow(RangeError);
   });
 
-  test('a SIP file cut mid-record: the complete messages, and the file named as truncated', async () => {
-    const { spool, query } = await spoolOf('cancel-487.pcap', truthOf('cancel-487.pcap'));
-    const path = await fileOf(spool, query, SpoolGroup.SIP);
-    truncateSync(path, readFileSync(path).length - 10);
+  test('a SIP archive torn inside its last chunk: the messages of the complete chunks, and the archive named', async () => {
+    const { spool, query } = await spoolOf('cancel-487.pcap', truthOf('cancel-487.pcap'), false, true);
+    const path = archiveOf(spool, query, SpoolGroup.SIP);
+    const lost = await tearLastMember(path);
+    expect(lost).toBeGreaterThan(0);
     const ladder = (await readCallSip(spool, query))!;
-    expect(ladder.count).toBe(truthOf('cancel-487.pcap').calls[0]!.sip_messages - 1);
-    expect(ladder.filesTruncated.map((t) => t.path)).toEqual([path]);
+    expect(ladder.count).toBe(truthOf('cancel-487.pcap').calls[0]!.sip_messages - lost);
+    expect(ladder.filesTruncated).toEqual([
+      { path, code: 'SPOOL_TORN_SEGMENT' },
+      { path, code: 'SPOOL_CHUNK_SKIPPED' }, // its index entry points past the cut
+    ]);
   });
 
-  test('a torn gzip SIP file: the complete messages, and the file named as truncated', async () => {
-    const { spool, query } = await spoolOf('cancel-487.pcap', truthOf('cancel-487.pcap'), true);
-    const path = await fileOf(spool, query, SpoolGroup.SIP);
-    expect(path.endsWith('.pcap.gz')).toBe(true);
-    truncateSync(path, readFileSync(path).length - 12);
+  test('a torn gzip SIP archive: the complete chunks\' messages, and the archive named', async () => {
+    const { spool, query } = await spoolOf('cancel-487.pcap', truthOf('cancel-487.pcap'), true, true);
+    const path = archiveOf(spool, query, SpoolGroup.SIP);
+    const last = (await scanArchive(path)).entries.at(-1)!;
+    expect(last.gzip).toBe(true);
+    truncateSync(path, last.offset + TAR_BLOCK + last.size - 12);
     const ladder = (await readCallSip(spool, query))!;
+    expect(ladder.count).toBeGreaterThan(0);
     expect(ladder.count).toBeLessThan(truthOf('cancel-487.pcap').calls[0]!.sip_messages);
-    expect(ladder.filesTruncated.map((t) => t.path)).toEqual([path]);
+    expect(ladder.filesTruncated.map((t) => t.path)).toEqual([path, path]);
   });
 
-  test('a spool file that is not a capture is a CorruptFile SpoolError', async () => {
-    const { spool, query } = await spoolOf('cancel-487.pcap', truthOf('cancel-487.pcap'));
-    writeFileSync(await fileOf(spool, query, SpoolGroup.SIP), 'not a capture at all, just text');
+  test('a SIP archive that is not an archive is a CorruptFile SpoolError (the index lists chunks it does not hold)', async () => {
+    const { spool, query } = await spoolOf('cancel-487.pcap', truthOf('cancel-487.pcap'), false, true);
+    writeFileSync(archiveOf(spool, query, SpoolGroup.SIP), 'not a capture at all, just text');
     const err = await readCallSip(spool, query).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SpoolError);
     expect((err as SpoolError).code).toBe(SpoolErrorCode.CorruptFile);
@@ -198,29 +214,30 @@ describe('readCallStreamSeries', () => {
     expect(lossy.lost).toBe(truth.rtp_streams.find((s) => s.ssrc === lossy.ssrc)!.lost);
   });
 
-  test('a missing RTP file: no streams, flagged; the SIP is still read', async () => {
+  test('a missing RTP archive: no streams, flagged; the SIP is still read', async () => {
     const truth = truthOf('basic-callee-bye-pcmu.pcap');
-    const { spool, query } = await spoolOf('basic-callee-bye-pcmu.pcap', truth);
-    unlinkSync(await fileOf(spool, query, SpoolGroup.RTP));
+    const { spool, query } = await spoolOf('basic-callee-bye-pcmu.pcap', truth, false, true);
+    unlinkSync(archiveOf(spool, query, SpoolGroup.RTP));
     expect(await readCallStreamSeries(spool, query)).toMatchObject({ rtpMissing: true, sipMissing: false, streams: [] });
     expect((await readCallSip(spool, query))!.count).toBe(truth.calls[0]!.sip_messages);
   });
 
-  test('an RTP file cut mid-record: one packet fewer, the file named as truncated', async () => {
+  test('an RTP archive torn inside its last chunk: that chunk\'s packets fewer, the archive named', async () => {
     const truth = truthOf('basic-callee-bye-pcmu.pcap');
-    const { spool, query } = await spoolOf('basic-callee-bye-pcmu.pcap', truth);
-    const path = await fileOf(spool, query, SpoolGroup.RTP);
-    truncateSync(path, readFileSync(path).length - 7);
+    const { spool, query } = await spoolOf('basic-callee-bye-pcmu.pcap', truth, false, true);
+    const path = archiveOf(spool, query, SpoolGroup.RTP);
+    const lost = await tearLastMember(path);
     const series = await readCallStreamSeries(spool, query);
-    expect(series.filesTruncated.map((t) => t.path)).toEqual([path]);
+    expect(series.filesTruncated.map((t) => t.path)).toEqual([path, path]);
     const total = (xs: readonly { packets: number }[]): number => xs.reduce((a, s) => a + s.packets, 0);
-    expect(total(series.streams)).toBe(total(truth.rtp_streams) - 1);
+    expect(lost).toBeGreaterThan(0);
+    expect(total(series.streams)).toBe(total(truth.rtp_streams) - lost);
   });
 
-  test('a missing SIP file: streams still computed, sides unknown, flagged', async () => {
+  test('a missing SIP archive: streams still computed, sides unknown, flagged', async () => {
     const truth = truthOf('basic-callee-bye-pcmu.pcap');
-    const { spool, query } = await spoolOf('basic-callee-bye-pcmu.pcap', truth);
-    unlinkSync(await fileOf(spool, query, SpoolGroup.SIP));
+    const { spool, query } = await spoolOf('basic-callee-bye-pcmu.pcap', truth, false, true);
+    unlinkSync(archiveOf(spool, query, SpoolGroup.SIP));
     const series = await readCallStreamSeries(spool, query);
     expect(series.sipMissing).toBe(true);
     expect(series.streams.map((s) => s.side)).toEqual([null, null]);

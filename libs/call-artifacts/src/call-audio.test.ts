@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { locateCallFiles, SpoolGroup } from '@callscope/pcap-store';
+import { spoolMinuteDir } from '@callscope/pcap-store';
 import { UnsupportedCodecError } from '@callscope/rtp';
 import { corpusCaptures, corpusPath } from '@callscope/testing';
 import { spoolFromCapture } from '../test/spool-from-capture.js';
@@ -239,10 +239,14 @@ describe('malformed input and refusals', () => {
     await expect(openCallAudio(dir, { ...query, callId: 'nope' }, { layout: 'mixed' })).rejects.toBeInstanceOf(NoCallAudioError);
   });
 
-  test('RTP without the SIP file: no stream has a side -> NO_AUDIO no-placed-stream', async () => {
-    const { dir, query } = await spoolCorpus('basic-caller-bye-pcma.pcap');
-    const loc = await locateCallFiles(dir, query.callId, query.startSec, query.startUsec, [SpoolGroup.SIP]);
-    for (const f of loc.files) unlinkSync(f.path);
+  test('RTP without the SIP archive: no stream has a side -> NO_AUDIO no-placed-stream', async () => {
+    const call = corpusCaptures().find((c) => c.truth.file === 'basic-caller-bye-pcma.pcap')!.truth.calls[0]!;
+    const dir = join(work, `spool-${dirCount++}`);
+    const us = Math.round(call.invite_time * 1e6);
+    const query = { callId: call.call_id, startSec: Math.floor(us / 1e6), startUsec: us % 1e6 };
+    // one archive per group: seg.0.tar holds the SIP, seg.1.tar the RTP
+    await spoolFromCapture(corpusPath('basic-caller-bye-pcma.pcap'), dir, query, false, undefined, { segmentPerGroup: true });
+    unlinkSync(join(dir, spoolMinuteDir(query.startSec), 'seg.0.tar'));
     await expect(openCallAudio(dir, query, { layout: 'stereo' })).rejects.toMatchObject({ code: 'NO_AUDIO', reason: NoCallAudioReason.NoPlacedStream });
   });
 

@@ -5,6 +5,8 @@ import { openCallPcap, SpoolError, SpoolErrorCode, type CallPcapQuery, type Spoo
 export interface CallArtifactQuery {
   /** Call-ID as stored in the CDR. */
   callId: string;
+  /** Only this sensor's packets (the CDR's `sensor`); absent: every sensor's. */
+  sensor?: string;
   /** Call start, whole epoch seconds. */
   startSec: number;
   /** Microseconds of the start, 0..999999. */
@@ -13,7 +15,12 @@ export interface CallArtifactQuery {
 
 /** What the record walk found wrong with the spooled files (nothing thrown for these). */
 export interface SpoolReadIssues {
-  /** Files that ended inside a record (writer killed mid-write): path + pcap-format error code. */
+  /**
+   * Files that ended inside a record (writer killed mid-write): path + pcap-format error code for
+   * old-layout per-call files; for segment archives the archive's path with `SPOOL_TORN_SEGMENT`
+   * (its torn tail may have held a chunk of the call) or `SPOOL_CHUNK_SKIPPED` (a chunk of the
+   * call could not be read: damaged member or index entry).
+   */
   truncated: { path: string; code: string }[];
 }
 
@@ -35,7 +42,7 @@ export async function forEachCallRecord(
   groups: readonly SpoolGroup[],
   onRecord: (record: PacketRecord) => void | Promise<void>,
 ): Promise<SpoolReadIssues | null> {
-  const pcapQuery: CallPcapQuery = { callId: query.callId, startSec: query.startSec, startUsec: query.startUsec, kinds: groups };
+  const pcapQuery: CallPcapQuery = { callId: query.callId, startSec: query.startSec, startUsec: query.startUsec, kinds: groups, ...(query.sensor === undefined ? {} : { sensor: query.sensor }) };
   let stream;
   try {
     stream = await openCallPcap(spoolDir, pcapQuery);
@@ -60,5 +67,11 @@ export async function forEachCallRecord(
     const wait = onRecord(parser.record);
     if (wait !== undefined) await wait;
   }
-  return { truncated: stream.summary.truncated.map((t) => ({ path: t.path, code: t.code })) };
+  const { truncated, skipped } = stream.summary;
+  return {
+    truncated: [
+      ...truncated.map((t) => ({ path: t.path, code: t.code })),
+      ...skipped.map((k) => ({ path: k.path, code: k.reason.startsWith('torn tail') ? 'SPOOL_TORN_SEGMENT' : 'SPOOL_CHUNK_SKIPPED' })),
+    ],
+  };
 }

@@ -1,6 +1,6 @@
 /**
  * @callscope/pcap-store: capture files on disk (reading pcap, pcapng and gzip files through `@callscope/pcap-format`, writing pcap files) and the
- * per-call spool (writer, retrieval, retention).
+ * spool (segment writer, retrieval, index rebuild, retention).
  * This file is the package's only public surface.
  */
 export { PcapWriter } from './pcap-writer.js';
@@ -28,6 +28,25 @@ export {
   spoolMinuteDir,
 } from './spool/spool-path.js';
 export { SpoolRetention } from './spool/spool-retention.js';
+export { rebuildSpoolIndex } from './spool/rebuild-index.js';
+export type { RebuildSpoolIndexOptions, RebuildSpoolIndexReport } from './spool/rebuild-index.js';
+export {
+  INDEX_ENTRY_BYTES,
+  memberName,
+  parseMemberName,
+  parseTarHeader,
+  readIndexEntry,
+  segmentFileNames,
+  sensorHashOf,
+  sensorTag,
+  TAR_BLOCK,
+  TarHeaderProblem,
+  writeIndexEntry,
+  writeTarHeader,
+} from './spool/segment-format.js';
+export type { IndexEntry, MemberName, TarMember } from './spool/segment-format.js';
+export { listSegments, scanArchive, scanSegment } from './spool/segment-reader.js';
+export type { SegmentFile, SegmentScan } from './spool/segment-reader.js';
 export type { SpoolRetentionOptions, SpoolRetentionStats } from './spool/spool-retention.js';
 export { SpoolDropReason } from './spool/spool-stats.js';
 export type { SpoolWriterStats } from './spool/spool-stats.js';

@@ -1,11 +1,11 @@
-import { readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readCaptureFile, SpoolWriter } from '../src/index.js';
-import { parseCapture } from './parse-capture.js';
+import { rebuildSpoolIndex, scanArchive, SpoolWriter, spoolCallName, spoolFileName, spoolFilePath, spoolMinuteDir, TAR_BLOCK } from '../src/index.js';
 import { loadFrames, retrieve, sameRecords, tempSpool, walk } from './spool-fixtures.js';
 import type { Frame } from './spool-fixtures.js';
-import { CaptureErrorCode, CaptureParseStatus, type CaptureSummary } from '@callscope/pcap-format';
+import { CaptureParseStatus } from '@callscope/pcap-format';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -17,21 +17,19 @@ beforeAll(async () => {
   base = await loadFrames('basic-caller-bye-pcma.pcap');
 });
 
-async function countRecords(path: string): Promise<{ n: number; summary: CaptureSummary }> {
-  let n = 0;
-  const summary = await readCaptureFile(path, () => {
-    n++;
-  });
-  return { n, summary };
+/** GNU tar's verdict on an archive: exit status 0 = every member complete. */
+function tarStatus(path: string): number | null {
+  return spawnSync('tar', ['tf', path], { encoding: 'utf8' }).status;
 }
 
 /**
  * SIGKILL of the sniffer is equivalent, for the files, to a writer that is dropped without
- * close(): whatever was handed to the disk stays, buffers in memory vanish. The files must then
- * be valid pcaps holding exactly the packets reported written.
+ * close(): whatever was handed to the disk stays, buffers in memory vanish. The segment must then
+ * be a valid tar whose complete members hold exactly the packets reported written. (The e2e kill
+ * test does it with a real SIGKILL of a writer process.)
  */
 describe.each([false, true])('a writer abandoned mid-run (gzip %s)', (gzip) => {
-  it('leaves files readable up to a record boundary, and a torn tail is reported, not fatal', async () => {
+  it('leaves a segment whose every complete chunk is retrievable; a torn tail costs its last chunk only, and fsck cuts it', async () => {
     const dir = tempSpool(`crash-${gzip}`);
     dirs.push(dir);
     const writer = new SpoolWriter({ spoolDir: dir, flushBytes: 2048, gzip });
@@ -41,82 +39,163 @@ describe.each([false, true])('a writer abandoned mid-run (gzip %s)', (gzip) => {
     await writer.flush();
     const onDisk = writer.stats().packetsWritten;
     expect(onDisk).toBe(half);
+    const chunks = writer.stats().chunksWritten;
     // More packets sit in memory and die with the process: never close(), never endCall().
     for (const f of base.slice(half, half + 5)) writer.write(ref, f.kind, f.tsSec, f.tsNsec, f.data, f.origLen, f.linkType);
 
-    const files = walk(dir).map((f) => join(dir, f.rel));
-    expect(files).toHaveLength(2);
-    let total = 0;
-    for (const path of files) {
-      const { n, summary } = await countRecords(path);
-      expect(summary.truncation).toBeNull();
-      total += n;
-    }
-    expect(total).toBe(onDisk);
-    const whole = await retrieve(dir, { callId: ref.callId, startSec: ref.startSec, startUsec: 0 });
+    const files = walk(dir).map((f) => f.rel.replace(/^.*\//, ''));
+    expect(files.sort()).toEqual(['seg.0.idx', 'seg.0.tar']);
+    const tarPath = join(dir, spoolMinuteDir(ref.startSec), 'seg.0.tar');
+    expect(tarStatus(tarPath)).toBe(0);
+    expect(execFileSync('tar', ['tf', tarPath], { encoding: 'utf8' }).trim().split('\n')).toHaveLength(chunks);
+    const query = { callId: ref.callId, startSec: ref.startSec, startUsec: 0 };
+    const whole = await retrieve(dir, query);
     expect(sameRecords(whole.records, base.slice(0, half))).toBeNull();
+    expect(whole.summary.skipped).toEqual([]);
 
-    // A kill during write(2) leaves a torn last record: cut the RTP file by a few bytes.
-    const rtpPath = files.find((p) => p.includes('.rtp.'))!;
-    const size = readFileSync(rtpPath).length;
-    truncateSync(rtpPath, size - (gzip ? 100 : 5)); // gzip: into the deflate data, past the 8-byte trailer
-    const torn = await retrieve(dir, { callId: ref.callId, startSec: ref.startSec, startUsec: 0 });
+    // A kill during write(2) leaves a torn last member: cut the archive inside its data.
+    const last = (await scanArchive(tarPath)).entries.at(-1)!;
+    const cut = last.offset + TAR_BLOCK + Math.floor(last.size / 2);
+    truncateSync(tarPath, cut);
+    expect(tarStatus(tarPath)).not.toBe(0);
+    const torn = await retrieve(dir, query);
     expect(torn.status).toBe(CaptureParseStatus.End); // the merged output itself is clean
-    expect(torn.summary.truncated).toEqual([{ path: rtpPath, code: gzip ? CaptureErrorCode.GZIP_ERROR : CaptureErrorCode.TRUNCATED_RECORD_DATA }]);
-    const rtpWritten = base.slice(0, half).filter((f) => f.kind === 'rtp').length;
+    expect(torn.summary.skipped).toEqual([
+      { path: tarPath, offset: last.offset, reason: `torn tail: ${cut - last.offset} bytes after the last complete member` },
+      { path: tarPath, offset: 0, reason: '1 index entries point past the archive or are impossible' },
+    ]);
     const lost = half - torn.records.length;
-    // plain: exactly the torn record is lost; gzip: at most the last member (one flushed buffer)
-    if (gzip) {
-      expect(lost).toBeGreaterThan(0);
-      expect(lost).toBeLessThanOrEqual(Math.ceil(2048 / 230) + 1);
-    } else {
-      expect(lost).toBe(1);
-      const { n, summary } = await countRecords(rtpPath);
-      expect(n).toBe(rtpWritten - 1);
-      expect(summary.truncation?.code).toBe(CaptureErrorCode.TRUNCATED_RECORD_DATA);
-    }
-    // the lost records are the last ones of the RTP file: everything else arrives intact, in order
+    expect(lost).toBeGreaterThan(0);
+    expect(lost).toBeLessThanOrEqual(Math.ceil(2048 / 60));
+    // the lost records are the last ones of one group: everything else arrives intact, in order
     const firstHalf = base.slice(0, half);
-    const keptRtp = new Set(firstHalf.filter((f) => f.kind === 'rtp').slice(0, rtpWritten - lost));
-    expect(sameRecords(torn.records, firstHalf.filter((f) => f.kind === 'sip' || keptRtp.has(f)))).toBeNull();
-    await writer.close();
+    const without = (kind: 'sip' | 'rtp'): Frame[] => {
+      const ofKind = firstHalf.filter((f) => f.kind === kind);
+      const gone = new Set(ofKind.slice(ofKind.length - lost));
+      return firstHalf.filter((f) => !gone.has(f));
+    };
+    expect(sameRecords(torn.records, without(last.group)), last.group).toBeNull();
+
+    const report = await rebuildSpoolIndex(dir);
+    expect(report).toEqual({
+      minutes: 1,
+      segments: 1,
+      chunks: chunks - 1,
+      indexedBefore: chunks - 1,
+      badIndexEntries: 1,
+      tornIndexBytes: 0,
+      tornSegments: 1,
+      tornTarBytes: cut - last.offset,
+      indexesWritten: 1,
+      archivesCut: 1,
+    });
+    expect(statSync(tarPath).size).toBe(last.offset);
+    expect(tarStatus(tarPath)).toBe(0);
+    const repaired = await retrieve(dir, query);
+    expect(repaired.summary.skipped).toEqual([]);
+    expect(sameRecords(repaired.records, without(last.group))).toBeNull();
+    // a second pass finds nothing to do
+    expect(await rebuildSpoolIndex(dir)).toMatchObject({ chunks: chunks - 1, indexedBefore: chunks - 1, tornSegments: 0, badIndexEntries: 0, archivesCut: 0 });
   });
 });
 
-describe('a corrupt spool file', () => {
-  it('is a CorruptFile error, not a crash', async () => {
+describe('an index that lags its archive (writer killed between the data and the index write)', () => {
+  it('is completed by scanning the archive tail at retrieval, and rebuilt whole by fsck', async () => {
+    const dir = tempSpool('lag');
+    dirs.push(dir);
+    const writer = new SpoolWriter({ spoolDir: dir, flushBytes: 2048 });
+    const ref = { callId: 'lag@host', startSec: base[0]!.tsSec, startUsec: 0 };
+    for (const f of base) writer.write(ref, f.kind, f.tsSec, f.tsNsec, f.data, f.origLen, f.linkType);
+    await writer.close();
+    const idxPath = join(dir, spoolMinuteDir(ref.startSec), 'seg.0.idx');
+    const idx = readFileSync(idxPath);
+    const entries = (idx.length - 8) / 32;
+    // keep the first third of the entries and half of the next one (a torn append)
+    writeFileSync(idxPath, idx.subarray(0, 8 + Math.floor(entries / 3) * 32 + 16));
+    const query = { callId: ref.callId, startSec: ref.startSec, startUsec: 0 };
+    expect(sameRecords((await retrieve(dir, query)).records, base)).toBeNull();
+    rmSync(idxPath);
+    expect(sameRecords((await retrieve(dir, query)).records, base)).toBeNull(); // no index at all: the archive alone
+    const report = await rebuildSpoolIndex(dir);
+    expect(report).toMatchObject({ segments: 1, chunks: entries, indexedBefore: 0, tornSegments: 0, indexesWritten: 1 });
+    expect(readFileSync(idxPath)).toEqual(idx);
+  });
+});
+
+describe('damaged segment members', () => {
+  it('a member whose bytes are not a pcap is skipped and reported, the other chunks still merge', async () => {
     const dir = tempSpool('corrupt');
     dirs.push(dir);
     const writer = new SpoolWriter({ spoolDir: dir });
     const ref = { callId: 'c', startSec: base[0]!.tsSec, startUsec: 0 };
-    const f = base[0]!;
-    writer.write(ref, 'sip', f.tsSec, f.tsNsec, f.data, f.origLen, f.linkType);
+    for (const f of base) writer.write(ref, f.kind, f.tsSec, f.tsNsec, f.data, f.origLen, f.linkType);
     await writer.close();
-    const path = join(dir, walk(dir)[0]!.rel);
-    writeFileSync(path, Buffer.from('not a capture file at all'));
-    await expect(retrieve(dir, { callId: 'c', startSec: ref.startSec, startUsec: 0 })).rejects.toMatchObject({ code: 'SPOOL_CORRUPT_FILE' });
-    expect(parseCapture(readFileSync(path)).status).toBe(CaptureParseStatus.Error);
+    const tarPath = join(dir, spoolMinuteDir(ref.startSec), 'seg.0.tar');
+    const first = (await scanArchive(tarPath)).entries[0]!;
+    const bytes = readFileSync(tarPath);
+    bytes.fill(0x41, first.offset + TAR_BLOCK, first.offset + TAR_BLOCK + 24); // its pcap header
+    writeFileSync(tarPath, bytes);
+    const got = await retrieve(dir, { callId: 'c', startSec: ref.startSec, startUsec: 0 });
+    expect(got.summary.skipped).toHaveLength(1);
+    expect(got.summary.skipped[0]).toMatchObject({ path: tarPath, offset: first.offset });
+    expect(got.records.length).toBeGreaterThan(0);
+    expect(got.records.length).toBeLessThan(base.length);
+    expect(got.status).toBe(CaptureParseStatus.End);
   });
-});
 
-describe('a spool file with a damaged record header near its end', () => {
-  it('gives every record after the damage, those the end of the file confirmed included', async () => {
+  it('gives every record after a damaged record header, those the end of the chunk confirmed included', async () => {
     const dir = tempSpool('resync');
     dirs.push(dir);
-    const writer = new SpoolWriter({ spoolDir: dir });
+    const writer = new SpoolWriter({ spoolDir: dir, flushBytes: 1024 * 1024 });
     const ref = { callId: 'damaged@host', startSec: base[0]!.tsSec, startUsec: 0 };
     for (const f of base) writer.write(ref, 'sip', f.tsSec, f.tsNsec, f.data, f.origLen, f.linkType);
     await writer.close();
-    const path = join(dir, walk(dir)[0]!.rel);
-    const bytes = readFileSync(path);
-    // Walk to the second-to-last record and flip a high bit of its captured length: the parser
-    // resynchronises on the last record, which only the end of the file can confirm.
-    let off = 24;
+    const tarPath = join(dir, spoolMinuteDir(ref.startSec), 'seg.0.tar');
+    const bytes = readFileSync(tarPath);
+    // Walk to the second-to-last record of the one chunk and flip a high bit of its captured
+    // length: the parser resynchronises on the last record, which only the chunk's end can confirm.
+    let off = TAR_BLOCK + 24;
     for (let i = 0; i < base.length - 2; i++) off += 16 + bytes.readUInt32LE(off + 8);
     bytes[off + 10] = bytes[off + 10]! ^ 0x10;
-    writeFileSync(path, bytes);
+    writeFileSync(tarPath, bytes);
     const { records } = await retrieve(dir, { callId: ref.callId, startSec: ref.startSec, startUsec: 0 });
     expect(records).toHaveLength(base.length - 1);
     expect(Buffer.from(records.at(-1)!.data)).toEqual(Buffer.from(base.at(-1)!.data));
+  });
+});
+
+describe('a spool of the old per-call layout', () => {
+  it('stays readable next to segments, and a corrupt old file is a CorruptFile error, not a crash', async () => {
+    const dir = tempSpool('old');
+    dirs.push(dir);
+    const startSec = base[0]!.tsSec;
+    const name = spoolCallName('old@host', startSec, 0);
+    mkdirSync(join(dir, spoolMinuteDir(startSec)), { recursive: true });
+    // an old-layout SIP file, written by hand: ns pcap header + records
+    const sip = base.filter((f) => f.kind === 'sip');
+    const parts: Buffer[] = [Buffer.from('4d3cb2a1020004000000000000000000000004000100000000', 'hex').subarray(0, 24)];
+    for (const f of sip) {
+      const h = Buffer.alloc(16);
+      h.writeUInt32LE(f.tsSec, 0);
+      h.writeUInt32LE(f.tsNsec, 4);
+      h.writeUInt32LE(f.data.length, 8);
+      h.writeUInt32LE(f.origLen, 12);
+      parts.push(h, Buffer.from(f.data));
+    }
+    writeFileSync(spoolFilePath(dir, spoolMinuteDir(startSec), spoolFileName(name, 'sip', 0, false)), Buffer.concat(parts));
+    // and the same call's RTP through the segment writer
+    const writer = new SpoolWriter({ spoolDir: dir });
+    const ref = { callId: 'old@host', startSec, startUsec: 0 };
+    for (const f of base.filter((x) => x.kind === 'rtp')) writer.write(ref, 'rtp', f.tsSec, f.tsNsec, f.data, f.origLen, f.linkType);
+    await writer.close();
+    const got = await retrieve(dir, { callId: 'old@host', startSec, startUsec: 0 });
+    expect(sameRecords(got.records, base)).toBeNull();
+    expect(got.summary.files.map((f) => f.replace(/^.*\//, ''))).toEqual(['seg.0.tar', `${name}.sip.pcap`]);
+    // with a sensor asked for, the old layout (which names none) is left out
+    expect((await retrieve(dir, { callId: 'old@host', startSec, startUsec: 0, sensor: '' })).records).toHaveLength(base.length - sip.length);
+
+    const bad = spoolFilePath(dir, spoolMinuteDir(startSec), spoolFileName(spoolCallName('c', startSec, 0), 'sip', 0, false));
+    writeFileSync(bad, Buffer.from('not a capture file at all'));
+    await expect(retrieve(dir, { callId: 'c', startSec, startUsec: 0 })).rejects.toMatchObject({ code: 'SPOOL_CORRUPT_FILE' });
   });
 });

@@ -1,4 +1,5 @@
-import { rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fc, test } from '@fast-check/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -106,20 +107,28 @@ describe('hostile Call-IDs through the writer', () => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
-  it('every file lands inside the spool and each call reads back its own packets', async () => {
+  it('every file lands inside the spool, tar xf keeps every member inside its directory, and each call reads back its own packets', async () => {
     const root = tempSpool('hostile');
     dirs.push(root);
     const dir = join(root, 'spool');
     const writer = new SpoolWriter({ spoolDir: dir });
     const start = frames[0]!.tsSec;
-    const calls = HOSTILE.map(([, callId], i) => ({ callId, startSec: start, startUsec: i }));
+    // the hostile strings serve as sensor names too: both end up in tar member names
+    const calls = HOSTILE.map(([, callId], i) => ({ callId, startSec: start, startUsec: i, sensor: callId }));
     for (const ref of calls) for (const f of frames) writer.write(ref, f.kind, f.tsSec, f.tsNsec, f.data, f.origLen, f.linkType);
     await writer.close();
     expect(writer.stats().packetsWritten).toBe(HOSTILE.length * frames.length);
     expect(walk(root).every((f) => f.rel.startsWith(`spool/${spoolMinuteDir(start)}/`))).toBe(true);
-    expect(walk(root)).toHaveLength(HOSTILE.length * 2);
+    expect(walk(root).map((f) => f.rel.replace(/^.*\//, '')).sort()).toEqual(['seg.0.idx', 'seg.0.tar']);
+    const out = join(root, 'extracted');
+    mkdirSync(out);
+    execFileSync('tar', ['xf', join(dir, spoolMinuteDir(start), 'seg.0.tar'), '-C', out]);
+    const extracted = walk(out);
+    expect(extracted).toHaveLength(HOSTILE.length * 2); // one SIP and one RTP chunk per call
+    expect(new Set(extracted.map((f) => f.rel.split('/')[0])).size).toBe(HOSTILE.length); // a directory per call
+    expect(extracted.every((f) => f.rel.split('/').length === 2 && !f.rel.split('/').includes('..'))).toBe(true);
     for (const ref of calls) {
-      const got = await retrieve(dir, { callId: ref.callId, startSec: ref.startSec, startUsec: ref.startUsec });
+      const got = await retrieve(dir, { callId: ref.callId, startSec: ref.startSec, startUsec: ref.startUsec, sensor: ref.sensor });
       expect(got.records).toHaveLength(frames.length);
     }
   });

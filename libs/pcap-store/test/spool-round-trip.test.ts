@@ -1,7 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MergedCaptureFormat, SpoolError, SpoolErrorCode, SpoolMode, SpoolWriter, spoolCallName, spoolMinuteDir } from '../src/index.js';
+import { MergedCaptureFormat, sensorTag, SpoolError, SpoolErrorCode, SpoolMode, SpoolWriter, spoolCallName, spoolMinuteDir } from '../src/index.js';
 import type { SpoolWriterOptions } from '../src/index.js';
 import { loadFrames, retrieve, sameRecords, shift, tempSpool, walk, writeInterleaved } from './spool-fixtures.js';
 import type { Frame, TestCall } from './spool-fixtures.js';
@@ -37,6 +38,13 @@ async function spoolCalls(tag: string, options: Partial<SpoolWriterOptions> = {}
   return { dir, calls, writer };
 }
 
+/** Member names of every segment under `dir`, listed by GNU tar itself (the format's oracle). */
+function tarMembers(dir: string): string[] {
+  return walk(dir)
+    .filter((f) => f.rel.endsWith('.tar'))
+    .flatMap((f) => execFileSync('tar', ['tf', join(dir, f.rel)], { encoding: 'utf8' }).trim().split('\n'));
+}
+
 function query(c: TestCall, kinds?: ('sip' | 'rtp')[]) {
   return { callId: c.ref.callId, startSec: c.ref.startSec, startUsec: c.ref.startUsec, ...(kinds === undefined ? {} : { kinds }) };
 }
@@ -47,20 +55,25 @@ describe('spool round trip (basic-caller-bye-pcma.pcap, 3 interleaved calls)', (
     expect(base.filter((f) => f.kind === 'rtp').length).toBe(812);
   });
 
-  it('stores each call as <minute>/<name>.sip.pcap + .rtp.pcap and merges them back exactly, in time order', async () => {
+  it('stores the calls of a minute in <minute>/seg.0.tar + seg.0.idx (tar members <call>/<sensor>.<group>.<chunk>.<linktype>.pcap) and merges them back exactly, in time order', async () => {
     const { dir, calls, writer } = await spoolCalls('rt');
     const s = writer.stats();
     expect(s.packetsWritten).toBe(3 * base.length);
     expect(Object.values(s.packetsDropped).every((n) => n === 0)).toBe(true);
     expect(s.callsOpen).toBe(0);
     expect(s.filesOpen).toBe(0);
-    expect(s.filesCreated).toBe(6);
+    const minutes = [...new Set(calls.map((c) => spoolMinuteDir(c.ref.startSec)))];
+    expect(s.filesCreated).toBe(2 * minutes.length);
     const files = walk(dir).map((f) => f.rel).sort();
+    expect(files).toEqual(minutes.flatMap((m) => [`${m}/seg.0.idx`, `${m}/seg.0.tar`]).sort());
+    // SIP fits one 64 KiB chunk per call; the 812 RTP packets (~190 kB) fill chunks 0, 1, 2 in order
+    const tag = sensorTag('');
     const expected = calls.flatMap((c) => {
-      const stem = `${spoolMinuteDir(c.ref.startSec)}/${spoolCallName(c.ref.callId, c.ref.startSec, c.ref.startUsec)}`;
-      return [`${stem}.rtp.pcap`, `${stem}.sip.pcap`];
+      const name = spoolCallName(c.ref.callId, c.ref.startSec, c.ref.startUsec);
+      return [`${name}/${tag}.sip.0.1.pcap`, ...[0, 1, 2].map((n) => `${name}/${tag}.rtp.${n}.1.pcap`)];
     });
-    expect(files).toEqual(expected.sort());
+    expect(tarMembers(dir).sort()).toEqual(expected.sort());
+    expect(s.chunksWritten).toBe(12);
     expect(s.bytesWritten).toBe(walk(dir).reduce((a, f) => a + f.size, 0));
     for (const c of calls) {
       const got = await retrieve(dir, query(c));
@@ -78,7 +91,7 @@ describe('spool round trip (basic-caller-bye-pcma.pcap, 3 interleaved calls)', (
     const { dir, calls } = await spoolCalls('kinds');
     const c = calls[1]!;
     const sip = await retrieve(dir, query(c, ['sip']));
-    expect(sip.summary.files).toHaveLength(1);
+    expect(sip.summary.chunks).toBe(1);
     expect(sameRecords(sip.records, c.frames.filter((f) => f.kind === 'sip'))).toBeNull();
     const rtp = await retrieve(dir, query(c, ['rtp']));
     expect(sameRecords(rtp.records, c.frames.filter((f) => f.kind === 'rtp'))).toBeNull();
@@ -105,7 +118,7 @@ describe('spool round trip (basic-caller-bye-pcma.pcap, 3 interleaved calls)', (
     const { dir, calls, writer } = await spoolCalls('sipmode', { mode: SpoolMode.SIP });
     expect(writer.stats().packetsFiltered).toBe(3 * 812);
     expect(writer.stats().packetsWritten).toBe(3 * 7);
-    expect(walk(dir).every((f) => f.rel.endsWith('.sip.pcap'))).toBe(true);
+    expect(tarMembers(dir).every((m) => m.endsWith('.sip.0.1.pcap'))).toBe(true);
     const got = await retrieve(dir, query(calls[2]!));
     expect(sameRecords(got.records, calls[2]!.frames.filter((f) => f.kind === 'sip'))).toBeNull();
   });
@@ -130,11 +143,13 @@ describe('spool round trip (basic-caller-bye-pcma.pcap, 3 interleaved calls)', (
     });
   });
 
-  it('gzip mode writes .pcap.gz of several gzip members and reads back the same packets', async () => {
-    const { dir, calls } = await spoolCalls('gz', { gzip: true, flushBytes: 4096 });
+  it('gzip mode writes every chunk as a .pcap.gz member and reads back the same packets', async () => {
+    const { dir, calls, writer } = await spoolCalls('gz', { gzip: true, flushBytes: 4096 });
     const files = walk(dir);
-    expect(files.length).toBe(6);
-    expect(files.every((f) => f.rel.endsWith('.pcap.gz'))).toBe(true);
+    const members = tarMembers(dir);
+    expect(members.length).toBe(writer.stats().chunksWritten);
+    expect(members.length).toBeGreaterThan(6); // 4 KiB chunks: several per call
+    expect(members.every((m) => m.endsWith('.pcap.gz'))).toBe(true);
     const plainSize = base.reduce((a, f) => a + 16 + f.data.length, 48);
     for (const c of calls) {
       const got = await retrieve(dir, query(c));
@@ -143,7 +158,7 @@ describe('spool round trip (basic-caller-bye-pcma.pcap, 3 interleaved calls)', (
     expect(files.reduce((a, f) => a + f.size, 0)).toBeLessThan(3 * plainSize);
   });
 
-  it('a call seen on two link types gets a variant file and merges into a pcapng with two interfaces', async () => {
+  it('a call seen on two link types gets a chunk per link type and merges into a pcapng with two interfaces', async () => {
     const sll = await loadFrames('basic-call-linux-sll.pcap');
     expect(sll[0]!.linkType).toBe(LinkType.LinuxSll);
     const dir = tempSpool('mixed');
@@ -156,7 +171,7 @@ describe('spool round trip (basic-caller-bye-pcma.pcap, 3 interleaved calls)', (
     const call: TestCall = { ref, frames: [...eth, ...other] };
     writeInterleaved(writer, [call]);
     await writer.close();
-    expect(walk(dir).map((f) => f.rel.replace(/^.*\//, '').replace(/^mixed-[0-9a-f]+/, ''))).toEqual(['.sip.1.pcap', '.sip.pcap']);
+    expect(new Set(tarMembers(dir).map((m) => m.replace(/^.*\.sip\.\d+\./, '')))).toEqual(new Set(['1.pcap', `${LinkType.LinuxSll}.pcap`]));
     const got = await retrieve(dir, query(call));
     expect(got.summary.format).toBe(MergedCaptureFormat.PCAPNG);
     expect(got.summary.truncated).toEqual([]);
@@ -166,7 +181,7 @@ describe('spool round trip (basic-caller-bye-pcma.pcap, 3 interleaved calls)', (
     expect(got.records.filter((r) => r.linkType === LinkType.Ethernet)).toHaveLength(eth.length);
   });
 
-  it('never appends to a file left by an earlier run: a new variant is opened', async () => {
+  it('never appends to a segment left by an earlier run: the next segment number is opened', async () => {
     const dir = tempSpool('rerun');
     dirs.push(dir);
     const c = makeCalls()[0]!;
@@ -176,8 +191,8 @@ describe('spool round trip (basic-caller-bye-pcma.pcap, 3 interleaved calls)', (
       writeInterleaved(writer, [{ ref, frames: c.frames }]);
       await writer.close();
     }
-    const names = walk(dir).map((f) => f.rel.replace(/^.*-[0-9a-f]{16}/, ''));
-    expect(names.sort()).toEqual(['.rtp.1.pcap', '.rtp.pcap', '.sip.1.pcap', '.sip.pcap']);
+    const names = walk(dir).map((f) => f.rel.replace(/^.*\//, ''));
+    expect(names.sort()).toEqual(['seg.0.idx', 'seg.0.tar', 'seg.1.idx', 'seg.1.tar']);
     const got = await retrieve(dir, query(c));
     expect(got.records).toHaveLength(2 * c.frames.length); // both runs, each file intact
     expect(got.status).toBe(CaptureParseStatus.End);
@@ -285,10 +300,13 @@ describe('SpoolWriter background behaviour', () => {
     await Promise.all([writer.endCall(ref), writer.endCall(ref)]);
     await writer.endCall(ref);
     expect(writer.stats().callsOpen).toBe(0);
+    // the newest minute keeps its segment open for the next call of the same minute
+    expect(writer.stats().filesOpen).toBe(2);
+    expect(writer.openMinuteDirectories()).toEqual(new Set([spoolMinuteDir(ref.startSec)]));
+    expect((await retrieve(dir, { callId: 'twice', startSec: ref.startSec, startUsec: 0 })).records).toHaveLength(10);
+    await writer.close();
     expect(writer.stats().filesOpen).toBe(0);
     expect(writer.openMinuteDirectories().size).toBe(0);
-    expect((await writer.locate('twice', ref.startSec, 0)).files.map((f) => f.group)).toEqual(['sip', 'rtp']);
-    await writer.close();
   });
 
   it('an unwritable spool counts write errors and drops, and never throws into the packet path', async () => {
@@ -304,10 +322,10 @@ describe('SpoolWriter background behaviour', () => {
     for (const f of base.slice(50, 60)) writer.write(ref, f.kind, f.tsSec, f.tsNsec, f.data, f.origLen, f.linkType);
     await writer.close();
     const s = writer.stats();
-    expect(s.writeErrors).toBe(2); // one per file (SIP, RTP); each file is then marked broken
+    expect(s.writeErrors).toBe(2); // one per segment write: the broken segment is replaced by a new one, which fails too
     expect(s.packetsWritten).toBe(0);
     expect(s.packetsDropped.write_error).toBe(60);
     expect(logged).toHaveLength(2);
-    expect(logged[0]).toMatch(/^error: spool write failed/);
+    expect(logged[0]).toMatch(/^error: spool segment write failed/);
   });
 });

@@ -2,17 +2,24 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { once } from 'node:events';
+import { join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { promisify } from 'node:util';
+import { createGunzip, gunzip as gunzipCallback } from 'node:zlib';
 import { CaptureError, CaptureErrorCode } from '@callscope/pcap-format';
 import { CaptureParser, CaptureParseStatus } from '@callscope/pcap-format';
 import type { PacketRecord } from '@callscope/pcap-format';
 import { locateCallFiles } from './locate-call.js';
 import type { SpoolCallFile } from './locate-call.js';
-import { MergedCaptureOutput } from './merged-capture-output.js';
+import { MergedCaptureFormat as Formats, MergedCaptureOutput } from './merged-capture-output.js';
 import type { MergedCaptureFormat } from './merged-capture-output.js';
 import { SpoolError, SpoolErrorCode } from './spool-error.js';
-import { SpoolGroup } from './spool-path.js';
+import { SpoolGroup, spoolCallName, spoolMinuteDir } from './spool-path.js';
+import { callHashOf, parseTarHeader, sameChunk, sensorHashOf, TAR_BLOCK } from './segment-format.js';
+import type { IndexEntry } from './segment-format.js';
+import { listSegments, scanSegment } from './segment-reader.js';
+
+const gunzipAsync = promisify(gunzipCallback);
 
 /** Which call to fetch: what the CDR stores (Call-ID and start time), plus the groups wanted. */
 export interface CallPcapQuery {
@@ -24,14 +31,27 @@ export interface CallPcapQuery {
   startUsec: number;
   /** Groups to merge (default both): `sip`, and `rtp` (RTP with RTCP). */
   kinds?: readonly SpoolGroup[];
+  /**
+   * Only this sensor's chunks (the CDR's `sensor`: two mirrored sensors may hold the same Call-ID
+   * at the same start). Absent: every sensor's, and files of the old per-call layout (which name
+   * no sensor).
+   */
+  sensor?: string;
 }
 
 /** What a retrieval produced. */
 export interface CallPcapSummary {
   /** Classic pcap (one link type) or pcapng (several). */
   format: MergedCaptureFormat;
-  /** Files merged. */
+  /** Files read: segment archives holding the call's chunks, then old-layout per-call files. */
   files: string[];
+  /** Chunks (segment members) merged. */
+  chunks: number;
+  /**
+   * Chunks left out: an index entry whose member header says something else (a damaged or
+   * hostile index), a member that is not a readable pcap or gzip. Archive path, offset, reason.
+   */
+  skipped: { path: string; offset: number; reason: string }[];
   /** Packets written to the output. */
   packets: number;
   /** Output bytes. */
@@ -138,13 +158,111 @@ class FileCursor {
   }
 }
 
+/** One chunk to read: its archive and index entry (checked against the member header on read). */
+interface ChunkRef {
+  tarPath: string;
+  segment: number;
+  entry: IndexEntry;
+}
+
+/**
+ * Pulls records from a run of chunks of one call, one sensor and one group, in chunk order: their
+ * concatenation is the order the writer received the packets in. One chunk in memory at a time.
+ */
+class ChunkCursor {
+  private parser: CaptureParser | null = null;
+  private atEnd = false;
+  private i = 0;
+  private readonly handles = new Map<string, FileHandle>();
+
+  constructor(
+    private readonly refs: readonly ChunkRef[],
+    private readonly summary: CallPcapSummary,
+  ) {}
+
+  get record(): PacketRecord {
+    return this.parser!.record;
+  }
+
+  async next(): Promise<boolean> {
+    for (;;) {
+      if (this.parser !== null) {
+        // The whole chunk was pushed: once the parser needs more, finish() gives what a resync held back.
+        const status = this.atEnd ? this.parser.finish() : this.parser.next();
+        if (status === CaptureParseStatus.Record) return true;
+        if (status === CaptureParseStatus.NeedMore) {
+          this.atEnd = true;
+          continue;
+        }
+        const end = status;
+        if (end === CaptureParseStatus.Error || end === CaptureParseStatus.Truncated) {
+          const ref = this.refs[this.i - 1]!;
+          this.summary.skipped.push({ path: ref.tarPath, offset: ref.entry.offset, reason: `member is not a readable pcap after record ${this.summary.packets}` });
+        }
+        this.parser = null;
+      }
+      if (this.i >= this.refs.length) return false;
+      const ref = this.refs[this.i++]!;
+      const data = await this.load(ref);
+      if (data === null) continue;
+      this.summary.chunks++;
+      this.parser = new CaptureParser();
+      this.atEnd = false;
+      this.parser.push(data);
+    }
+  }
+
+  /** The chunk's pcap bytes, or null (counted in `summary.skipped`) when the member is not the indexed one. */
+  private async load(ref: ChunkRef): Promise<Uint8Array | null> {
+    let handle = this.handles.get(ref.tarPath);
+    if (handle === undefined) {
+      handle = await open(ref.tarPath, 'r');
+      this.handles.set(ref.tarPath, handle);
+    }
+    const e = ref.entry;
+    const buf = Buffer.allocUnsafe(TAR_BLOCK + e.size);
+    const { bytesRead } = await handle.read(buf, 0, buf.length, e.offset);
+    const skip = (reason: string): null => {
+      this.summary.skipped.push({ path: ref.tarPath, offset: e.offset, reason });
+      return null;
+    };
+    if (bytesRead < buf.length) return skip('member cut short');
+    const header = parseTarHeader(buf, 0);
+    if (typeof header === 'string') return skip(`no member header (${header})`);
+    if (!sameChunk(e, header)) return skip('member header differs from its index entry');
+    const data = buf.subarray(TAR_BLOCK);
+    if (!e.gzip) return data;
+    try {
+      return await gunzipAsync(data);
+    } catch (err) {
+      return skip(`gzip: ${(err as Error).message}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.i = this.refs.length;
+    this.parser = null;
+    const handles = [...this.handles.values()];
+    this.handles.clear();
+    await Promise.all(handles.map((h) => h.close()));
+  }
+}
+
+/** What the merge pulls from: an old-layout file or a run of chunks. */
+interface RecordCursor {
+  readonly record: PacketRecord;
+  next(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
 function earlier(a: PacketRecord, b: PacketRecord): boolean {
   return a.tsSec < b.tsSec || (a.tsSec === b.tsSec && a.tsNsec < b.tsNsec);
 }
 
 /**
- * An opened call capture: the files are found and their first records read, so a missing or
- * unreadable call is reported before any byte is produced (an HTTP handler can still answer 404).
+ * An opened call capture: the call's chunks (and old-layout files) are found and their first
+ * records read, so a missing or unreadable call is reported before any byte is produced (an HTTP
+ * handler can still answer 404).
  */
 export interface CallPcapStream {
   /** Output format. */
@@ -158,44 +276,109 @@ export interface CallPcapStream {
 }
 
 /**
+ * Finds a call's chunks in the segments of its start minute: reads those segments' indexes (and
+ * scans any archive tail an index does not cover yet), keeps the entries of the call (64-bit hash
+ * of Call-ID + start), the groups and the sensor asked for, and orders them into one run per
+ * sensor and group (segment number, then chunk number).
+ */
+async function findCallChunks(
+  spoolDir: string,
+  query: CallPcapQuery,
+  kinds: readonly SpoolGroup[],
+): Promise<{ runs: ChunkRef[][]; files: string[]; skipped: CallPcapSummary['skipped']; known: boolean }> {
+  const name = spoolCallName(query.callId, query.startSec, query.startUsec);
+  const { hi, lo } = callHashOf(name);
+  const sensorHash = query.sensor === undefined ? null : sensorHashOf(query.sensor);
+  const minuteAbs = join(spoolDir, ...spoolMinuteDir(query.startSec).split('/'));
+  const byRun = new Map<string, ChunkRef[]>();
+  const files: string[] = [];
+  const skipped: CallPcapSummary['skipped'] = [];
+  let known = false;
+  for (const segment of await listSegments(minuteAbs)) {
+    const scan = await scanSegment(
+      segment,
+      (e) => e.callHi === hi && e.callLo === lo && kinds.includes(e.group) && (sensorHash === null || e.sensorHash === sensorHash),
+    );
+    known ||= scan.badMatching > 0;
+    if (scan.entries.length > 0 || scan.badMatching > 0) {
+      files.push(segment.tarPath);
+      // A torn tail (writer killed mid-write) may have been one of this call's chunks: say so.
+      if (scan.tornTarBytes > 0) skipped.push({ path: segment.tarPath, offset: scan.tarSize - scan.tornTarBytes, reason: `torn tail: ${scan.tornTarBytes} bytes after the last complete member` });
+      if (scan.badEntries > 0) skipped.push({ path: segment.tarPath, offset: 0, reason: `${scan.badEntries} index entries point past the archive or are impossible` });
+    }
+    for (const entry of scan.entries) {
+      const key = `${entry.sensorHash}:${entry.group}`;
+      let run = byRun.get(key);
+      if (run === undefined) byRun.set(key, (run = []));
+      run.push({ tarPath: segment.tarPath, segment: segment.n, entry });
+    }
+  }
+  const runs = [...byRun.values()];
+  for (const run of runs) run.sort((a, b) => a.segment - b.segment || a.entry.chunkNo - b.entry.chunkNo);
+  // SIP runs first: equal timestamps keep SIP before RTP, as the per-call layout did.
+  runs.sort((a, b) => (a[0]!.entry.group === b[0]!.entry.group ? 0 : a[0]!.entry.group === SpoolGroup.SIP ? -1 : 1));
+  return { runs, files, skipped, known };
+}
+
+/**
  * Opens the packets of one call for retrieval, merged into ONE capture in time order (k-way merge
- * of the call's files by timestamp; ties keep SIP before RTP, then file order). Classic ns pcap
- * when the files share a link type, else pcapng with one interface per link type; timestamps,
- * captured bytes and original lengths are those stored.
+ * by timestamp of the call's chunk runs and old-layout files; ties keep SIP before RTP). Classic
+ * ns pcap when every packet has the same link type, else pcapng with one interface per link type;
+ * timestamps, captured bytes and original lengths are those stored.
  *
- * Files are found by recomputing their names from (Call-ID, start), never by listing directories.
+ * Reads only the index of the call's start minute (every chunk of a call lies there, however long
+ * the call) and the call's chunks; old-layout files are found by recomputing their names.
  *
  * @param spoolDir - spool root
  * @param query - see {@link CallPcapQuery}
- * @throws SpoolError `CallNotFound` when no file of the requested groups exists, `CorruptFile`
- *   when a file is not a readable capture
+ * @throws SpoolError `CallNotFound` when no chunk or file of the requested groups exists,
+ *   `CorruptFile` when an old-layout file is not a readable capture
  */
 export async function openCallPcap(spoolDir: string, query: CallPcapQuery): Promise<CallPcapStream> {
   const kinds = query.kinds ?? [SpoolGroup.SIP, SpoolGroup.RTP];
-  const location = await locateCallFiles(spoolDir, query.callId, query.startSec, query.startUsec, kinds);
-  if (location.files.length === 0) {
-    throw new SpoolError(SpoolErrorCode.CallNotFound, `no ${kinds.join('+')} file for Call-ID ${JSON.stringify(query.callId)} started ${query.startSec}.${query.startUsec} under ${location.minuteDir}`);
+  const { runs, files, skipped, known } = await findCallChunks(spoolDir, query, kinds);
+  const location =
+    query.sensor === undefined ? await locateCallFiles(spoolDir, query.callId, query.startSec, query.startUsec, kinds) : { minuteDir: spoolMinuteDir(query.startSec), files: [] };
+  if (location.files.length === 0 && runs.length === 0 && known) {
+    throw new SpoolError(SpoolErrorCode.CorruptFile, `${files.join(', ')}: the index lists chunks of Call-ID ${JSON.stringify(query.callId)} that the archive does not hold (${skipped.map((k) => k.reason).join('; ')})`);
   }
-  const cursors = location.files.map((f) => new FileCursor(f));
-  const live: FileCursor[] = [];
+  if (location.files.length === 0 && runs.length === 0) {
+    const sensor = query.sensor === undefined ? '' : ` of sensor ${JSON.stringify(query.sensor)}`;
+    throw new SpoolError(SpoolErrorCode.CallNotFound, `no ${kinds.join('+')} packets${sensor} for Call-ID ${JSON.stringify(query.callId)} started ${query.startSec}.${query.startUsec} under ${location.minuteDir}`);
+  }
+  const summary: CallPcapSummary = {
+    format: Formats.PCAP,
+    files: [...files, ...location.files.map((f) => f.path)],
+    chunks: 0,
+    skipped,
+    packets: 0,
+    bytes: 0,
+    truncated: [],
+  };
+  const fileCursors = location.files.map((f) => new FileCursor(f));
+  const cursors: RecordCursor[] = [...runs.map((run) => new ChunkCursor(run, summary)), ...fileCursors];
+  const live: RecordCursor[] = [];
   const closeAll = async (): Promise<void> => {
     await Promise.all(cursors.map((c) => c.close()));
   };
+  const linkTypes: number[] = [];
+  for (const run of runs) for (const ref of run) if (!linkTypes.includes(ref.entry.linkType)) linkTypes.push(ref.entry.linkType);
   try {
-    for (const cursor of cursors) {
-      await cursor.open();
-      if (await cursor.next()) live.push(cursor);
-    }
+    for (const cursor of fileCursors) await cursor.open();
+    for (const cursor of cursors) if (await cursor.next()) live.push(cursor);
   } catch (err) {
     await closeAll();
     throw err;
   }
-  const linkTypes: number[] = [];
-  for (const c of live) if (!linkTypes.includes(c.record.linkType)) linkTypes.push(c.record.linkType);
+  if (live.length === 0 && summary.skipped.length > 0) {
+    await closeAll();
+    throw new SpoolError(SpoolErrorCode.CorruptFile, `no readable chunk of Call-ID ${JSON.stringify(query.callId)}: ${summary.skipped.map((k) => `${k.path}@${k.offset}: ${k.reason}`).join('; ')}`);
+  }
+  for (const c of fileCursors) if (live.includes(c) && !linkTypes.includes(c.record.linkType)) linkTypes.push(c.record.linkType);
   const output = new MergedCaptureOutput(linkTypes);
-  const summary: CallPcapSummary = { format: output.format, files: location.files.map((f) => f.path), packets: 0, bytes: 0, truncated: [] };
-  const noteTruncation = (c: FileCursor): void => {
-    if (c.truncation !== null) summary.truncated.push({ path: c.file.path, code: c.truncation });
+  summary.format = output.format;
+  const noteTruncation = (c: RecordCursor): void => {
+    if (c instanceof FileCursor && c.truncation !== null) summary.truncated.push({ path: c.file.path, code: c.truncation });
   };
   for (const c of cursors) if (!live.includes(c)) noteTruncation(c);
 

@@ -5,7 +5,10 @@
 export const SpoolErrorCode = {
   /** No file of the requested kinds exists for this (Call-ID, start time). */
   CallNotFound: 'SPOOL_CALL_NOT_FOUND',
-  /** A file of the call exists but is not a readable capture (its header is damaged). */
+  /**
+   * A file of the call exists but is not a readable capture (its header is damaged), or the
+   * segment index lists chunks of the call and none of them can be read.
+   */
   CorruptFile: 'SPOOL_CORRUPT_FILE',
 } as const;
 

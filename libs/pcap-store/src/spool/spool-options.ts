@@ -26,17 +26,31 @@ export interface SpoolWriterOptions {
   spoolDir: string;
   /** What is kept of each call; default `sip_rtp`. */
   mode?: SpoolMode;
-  /** gzip every file (`.pcap.gz`, one gzip member per flushed buffer); default false. */
+  /**
+   * gzip every chunk (tar member `.pcap.gz`, compressed on libuv's thread pool, off the packet
+   * path); default false.
+   */
   gzip?: boolean;
   /** zlib level when `gzip` is on (1..9); default 1 (speed; pcaps of G.711 shrink ~40 % anyway). */
   gzipLevel?: number;
-  /** A file's buffer is handed to the disk once it holds this many bytes; default 64 KiB. */
+  /** A call's chunk (one group's records) goes to its segment once it holds this many bytes; default 64 KiB. */
   flushBytes?: number;
+  /**
+   * A segment is written once this many bytes are queued for it (sooner when a call end waits,
+   * on the flush timer and on `flush()`); one write at a time per segment; default 1 MiB.
+   */
+  segmentWriteBytes?: number;
+  /** Sensor of calls whose `SpoolCallRef` names none (the sniffer's own name); default ''. */
+  sensor?: string;
   /** Every buffer is handed to the disk at least this often (wall clock, ms); default 2000. */
   flushIntervalMs?: number;
-  /** Most file descriptors held open (LRU; closed ones are reopened in append mode); default 256. */
+  /**
+   * Bound on `ioConcurrency` (validation only). The segment layout holds two descriptors per
+   * minute with open calls, not one per call file, so nothing else limits on it any more; kept so
+   * existing configurations stay valid. Default 256.
+   */
   maxOpenFiles?: number;
-  /** Most file writes in flight at once (≤ maxOpenFiles); default 8. */
+  /** Most segment writes in flight at once (≤ maxOpenFiles); default 8. */
   ioConcurrency?: number;
   /**
    * Cap on bytes held in memory (buffers not yet written + writes in flight); default 64 MiB.
@@ -61,6 +75,8 @@ export const DEFAULT_SPOOL_WRITER_OPTIONS = Object.freeze({
   gzip: false,
   gzipLevel: 1,
   flushBytes: 64 * 1024,
+  segmentWriteBytes: 1024 * 1024,
+  sensor: '',
   flushIntervalMs: 2000,
   maxOpenFiles: 256,
   ioConcurrency: 8,
@@ -89,6 +105,8 @@ export function resolveSpoolWriterOptions(options: SpoolWriterOptions): Resolved
   }
   checkInt('gzipLevel', o.gzipLevel, 1, 9);
   checkInt('flushBytes', o.flushBytes, 1024, 16 * 1024 * 1024);
+  checkInt('segmentWriteBytes', o.segmentWriteBytes, 4096, 64 * 1024 * 1024);
+  if (typeof o.sensor !== 'string') throw new TypeError('SpoolWriter option sensor must be a string');
   checkInt('flushIntervalMs', o.flushIntervalMs, 10, 3_600_000);
   checkInt('maxOpenFiles', o.maxOpenFiles, 1, 65_536);
   checkInt('ioConcurrency', o.ioConcurrency, 1, o.maxOpenFiles);

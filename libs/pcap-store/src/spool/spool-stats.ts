@@ -2,14 +2,12 @@
 export const SpoolDropReason = {
   /** The memory cap (`maxBufferedBytes`) was reached: the disk is not keeping up. */
   BUFFER_FULL: 'buffer_full',
-  /** The packet's file could not be created or written (disk full, permissions); see `writeErrors`. */
+  /** The packet's segment could not be created or written (disk full, permissions), or its chunk not compressed; see `writeErrors`. */
   WRITE_ERROR: 'write_error',
   /** `write` after `close()`. */
   CLOSED: 'closed',
   /** `write` for a call after its `endCall`. */
   CALL_ENDED: 'call_ended',
-  /** The call already has `MAX_FILE_VARIANTS` files in this group (link types / leftover files). */
-  TOO_MANY_FILES: 'too_many_files',
   /** Frame longer than 256 KiB, or a timestamp / original length that is not a pcap field. */
   BAD_PACKET: 'bad_packet',
 } as const;
@@ -29,10 +27,12 @@ export interface SpoolWriterStats {
   packetsFiltered: number;
   /** RTP packets stored cut after their header (`rtp_headers` mode). */
   packetsCut: number;
-  /** File descriptors currently open (≤ maxOpenFiles). */
+  /** Segment files currently open (archive + index per minute being written). */
   filesOpen: number;
-  /** Files created since start. */
+  /** Files created since start (`seg.<n>.tar` and `seg.<n>.idx`). */
   filesCreated: number;
+  /** Chunks (tar members) written and indexed. */
+  chunksWritten: number;
   /** Calls written to and not yet fully closed after `endCall`. */
   callsOpen: number;
   /** Failed open/write/close operations. */

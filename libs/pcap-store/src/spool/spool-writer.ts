@@ -12,11 +12,23 @@ import {
   serializePcapGlobalHeader,
   serializePcapRecordHeader,
 } from '@callscope/pcap-format';
-import { locateCallFiles } from './locate-call.js';
-import type { SpoolCallLocation } from './locate-call.js';
+import {
+  callHashOf,
+  INDEX_ENTRY_BYTES,
+  INDEX_MAGIC,
+  memberName,
+  paddedSize,
+  segmentFileNames,
+  sensorHashOf,
+  sensorTag,
+  TAR_BLOCK,
+  writeIndexEntry,
+  writeTarHeader,
+} from './segment-format.js';
+import type { IndexEntry } from './segment-format.js';
 import { resolveSpoolWriterOptions, SpoolMode } from './spool-options.js';
 import type { ResolvedSpoolWriterOptions, SpoolWriterOptions } from './spool-options.js';
-import { MAX_FILE_VARIANTS, SpoolGroup, spoolCallName, spoolFileName, spoolMinuteDir } from './spool-path.js';
+import { SpoolGroup, spoolCallName, spoolMinuteDir } from './spool-path.js';
 import { SpoolDropReason } from './spool-stats.js';
 import type { SpoolWriterStats } from './spool-stats.js';
 
@@ -42,68 +54,115 @@ export interface SpoolCallRef {
   readonly startSec: number;
   /** Microseconds of the call start. */
   readonly startUsec: number;
+  /**
+   * The sensor that saw the call (the CDR's `sensor`): part of the call's key, since two mirrored
+   * sensors may see the same Call-ID at the same start. Read once, at the call's first `write`;
+   * absent = the writer's `sensor` option.
+   */
+  sensor?: string;
   /** Owned by the spool writer; leave undefined. */
   spoolState?: SpoolCallState;
 }
 
-/** Spool files are written at nanosecond resolution: the sniffer's timestamps are kept exactly. */
+/** Chunks are written at nanosecond resolution: the sniffer's timestamps are kept exactly. */
 const RESOLUTION = PcapResolution.NANOSECONDS;
-/** First buffer of a file; it doubles up to `flushBytes`, so 10 000 quiet calls cost ~10 MiB, not 10 000 x 64 KiB. */
+/** First buffer of a chunk; it doubles up to `flushBytes`, so 10 000 quiet calls cost ~10 MiB, not 10 000 x 64 KiB. */
 const INITIAL_BUFFER_BYTES = 1024;
 const GROUP_INDEX = { sip: 0, rtp: 1, rtcp: 1 } as const;
 const GROUP_NAMES = [SpoolGroup.SIP, SpoolGroup.RTP] as const;
+const ZEROS = Buffer.alloc(TAR_BLOCK);
 
-/** A buffer handed to the disk: its bytes, its allocation (for the memory account), its packets. */
-interface Chunk {
-  data: Buffer;
-  capacity: number;
-  packets: number;
-}
-
-/** One pcap file of a call (one group, one link type). */
-class SpoolFile {
-  buf: Buffer | null = null;
-  bufLen = 0;
-  bufPackets = 0;
-  readonly queue: Chunk[] = [];
-  /** In the ready queue or being written: guarantees one writer per file, hence order. */
-  scheduled = false;
-  /** A write is in progress: the pool must not close this handle. */
-  writing = false;
-  handle: FileHandle | null = null;
-  /** The file exists on disk with its global header (reopen in append mode). */
-  created = false;
-  /** The global header was put in the first buffer. */
-  headerBuffered = false;
-  /** A write failed: the tail may be torn, nothing more is appended. */
-  broken = false;
-  path = '';
+/** A chunk being filled: one call, one group, one link type. */
+class Filling {
+  buf: Buffer;
+  len = PCAP_GLOBAL_HEADER_LENGTH;
+  packets = 0;
 
   constructor(
     readonly call: CallState,
     readonly group: 0 | 1,
-    public variant: number,
     readonly linkType: number,
-  ) {}
+    readonly firstSec: number,
+    size: number,
+  ) {
+    this.buf = Buffer.allocUnsafe(size);
+    // The pcap header leads every chunk: each member is a complete capture by itself.
+    serializePcapGlobalHeader(this.buf, 0, linkType, MAX_CAPTURE_LENGTH, RESOLUTION);
+  }
+}
+
+/** A chunk handed to its segment and not yet on disk. */
+interface PendingChunk {
+  call: CallState;
+  entry: IndexEntry;
+  packets: number;
+  /** Memory account of the chunk (buffer capacity + tar header). */
+  capacity: number;
 }
 
 /** The writer's state for one call (the object behind `SpoolCallRef.spoolState`). */
 class CallState implements SpoolCallState {
   declare readonly __spoolCallState: true;
-  readonly files: SpoolFile[] = [];
-  /** Last file used per group: the common case (one link type) costs one comparison. */
-  readonly last: [SpoolFile | null, SpoolFile | null] = [null, null];
-  readonly nextVariant = [0, 0];
+  readonly filling: [Filling | null, Filling | null] = [null, null];
+  readonly chunkNo = [0, 0];
+  /** Chunks handed off (being compressed, queued or being written). */
+  inFlight = 0;
   ended = false;
-  /** Set once every file is written: resolves when they are closed and the call forgotten. */
   closing: Promise<void> | null = null;
   readonly waiters: (() => void)[] = [];
+  readonly callHi: number;
+  readonly callLo: number;
+  readonly sensorHash: number;
+
+  constructor(
+    readonly minute: MinuteState,
+    readonly name: string,
+    readonly sensorTagText: string,
+    sensor: string,
+  ) {
+    const h = callHashOf(name);
+    this.callHi = h.hi;
+    this.callLo = h.lo;
+    this.sensorHash = sensorHashOf(sensor);
+  }
+}
+
+/** One minute directory (of call starts) this writer has calls or a segment in. */
+class MinuteState {
+  openCalls = 0;
+  segment: Segment | null = null;
+  /** Next segment number to try (a restarted writer skips the numbers earlier runs used). */
+  nextSegment = 0;
+  /** Calls of this minute whose end waits for their chunks to be written. */
+  urgent = 0;
+  /** Its segment is being closed: a late call of this minute starts a new MinuteState. */
+  finishing = false;
 
   constructor(
     readonly minuteDir: string,
     readonly dir: string,
-    readonly name: string,
+    readonly startSec: number,
   ) {}
+}
+
+/** One `seg.<n>.tar` + `seg.<n>.idx`, appended to by one write at a time. */
+class Segment {
+  tar: FileHandle | null = null;
+  idx: FileHandle | null = null;
+  tarPath = '';
+  /** Logical end of the archive: bytes written + queued. */
+  offset = 0;
+  pieces: Buffer[] = [];
+  piecesBytes = 0;
+  pending: PendingChunk[] = [];
+  /** In the ready queue or being written. */
+  scheduled = false;
+  /** A write failed: this file takes nothing more (its tail may be torn); the minute starts a new one. */
+  broken = false;
+  /** End-of-archive written and handles closed (or closing). */
+  finished = false;
+
+  constructor(readonly minute: MinuteState) {}
 }
 
 function countersZero(): Record<SpoolDropReason, number> {
@@ -117,23 +176,18 @@ function errnoOf(err: unknown): string | undefined {
 }
 
 /**
- * Per-call pcap spool writer (DESIGN.md "Spool"). `write` is called synchronously from the packet
- * path for every packet of a call: it copies the frame into the call's buffer and returns; file
- * I/O happens in the background, in order per file, through a bounded pool of descriptors.
+ * The spool writer (README "Spool"). `write` is called synchronously from the packet path for
+ * every packet of a call: it copies the frame into the call's chunk buffer and returns. Full
+ * chunks (and every chunk at `endCall`, on the flush timer and under memory pressure) are handed
+ * to the segment of the call's start minute as a tar member (header + complete pcap + padding);
+ * each segment is appended to by one write at a time, which takes everything queued meanwhile
+ * (≥ `segmentWriteBytes`, or sooner when a call end waits), so the disk sees a few large
+ * sequential appends whatever the number of calls. After the data, the chunks' index entries are
+ * appended to the segment's `.idx`.
  *
- * Files: `<spool>/<YYYY-MM-DD>/<HH>/<MM>/<name>.sip.pcap` and `<name>.rtp.pcap` (RTCP with RTP),
- * `.pcap.gz` with gzip, nanosecond classic pcap, little-endian, one link type per file — a
- * packet on another link type than the group's first opens a variant file `<name>.rtp.1.pcap`
- * (up to {@link MAX_FILE_VARIANTS}); retrieval merges variants (into pcapng when link types
- * differ). Nothing is rewritten or converted.
- *
- * Crash safety: every buffer handed to the disk holds whole records, the global header goes
- * with the first buffer, and files are only appended to, so a killed process leaves files that
- * are valid up to their last complete record (a torn tail at most, which readers report).
- *
- * Memory: each file's buffer starts at 1 KiB and doubles up to `flushBytes`; buffers go to disk
- * when full, every `flushIntervalMs`, at `endCall`, and oldest-first past half of
- * `maxBufferedBytes`; a packet that would exceed `maxBufferedBytes` is dropped and counted.
+ * Crash safety: files are only appended to; a member is complete or is the torn tail; the index
+ * is written after the data it points to and is rebuildable from the tar headers
+ * (`rebuildSpoolIndex`). Readers also scan the part of a segment its index does not cover yet.
  */
 export class SpoolWriter {
   /** The validated, frozen options. */
@@ -145,35 +199,36 @@ export class SpoolWriter {
   private packetsFiltered = 0;
   private packetsCut = 0;
   private filesCreated = 0;
+  private chunksWritten = 0;
   private writeErrors = 0;
-  /** Capacity of buffers still filling + writes queued or in flight. */
+  /** Capacity of chunk buffers still filling + chunks handed off and not yet written. */
   private memoryBytes = 0;
-  /** Capacity of buffers still filling (the part a flush can hand over). */
+  /** Capacity of chunk buffers still filling (the part a hand-off can move on). */
   private fillingBytes = 0;
-  /** Files with a non-empty buffer, oldest first (Map keeps insertion order). */
-  private readonly dirty = new Map<SpoolFile, true>();
-  /** Files waiting for an I/O slot. */
-  private ready: SpoolFile[] = [];
+  /** Chunks with records, oldest first (Map keeps insertion order). */
+  private readonly dirty = new Map<Filling, true>();
+  private ready: Segment[] = [];
   private readyHead = 0;
   private active = 0;
-  /** Open descriptors, least recently used first. */
-  private readonly pool = new Map<SpoolFile, FileHandle>();
+  private compressing = 0;
   private readonly openCalls = new Set<CallState>();
-  private readonly openMinutes = new Map<string, number>();
-  private readonly createdDirs = new Set<string>();
+  private readonly minutes = new Map<string, MinuteState>();
+  /** Start of the newest call minute seen: older minutes without open calls are finished. */
+  private newestMinuteSec = 0;
   private readonly idleWaiters: (() => void)[] = [];
   private readonly timer: NodeJS.Timeout;
   private closed = false;
-  /** Descriptors opened or being opened and not yet closed (≤ maxOpenFiles). */
-  private descriptors = 0;
+  private readonly defaultSensorTag: string;
 
   /**
    * @param options - see {@link SpoolWriterOptions}; validated once (throws `RangeError`/`TypeError`)
    */
   constructor(options: SpoolWriterOptions) {
     this.options = resolveSpoolWriterOptions(options);
+    this.defaultSensorTag = sensorTag(this.options.sensor);
     this.timer = setInterval(() => {
       this.handOffAll();
+      this.scheduleAll();
     }, this.options.flushIntervalMs);
     this.timer.unref();
   }
@@ -184,7 +239,7 @@ export class SpoolWriter {
    * be reused as soon as this returns).
    *
    * @param call - the sniffer's per-call handle
-   * @param kind - SIP goes to `.sip.pcap`, RTP/RTCP to `.rtp.pcap`
+   * @param kind - SIP goes to the call's `sip` chunks, RTP/RTCP to its `rtp` chunks
    * @param tsSec - capture time, epoch seconds
    * @param tsNsec - nanoseconds 0..999 999 999
    * @param frame - whole captured frame, starting at the link header
@@ -236,19 +291,6 @@ export class SpoolWriter {
       this.dropped[SpoolDropReason.CALL_ENDED]++;
       return;
     }
-    const group = GROUP_INDEX[kind];
-    let file = state.last[group];
-    if (file === null || file.linkType !== linkType) {
-      file = this.fileFor(state, group, linkType);
-      if (file === null) {
-        this.dropped[SpoolDropReason.TOO_MANY_FILES]++;
-        return;
-      }
-    }
-    if (file.broken) {
-      this.dropped[SpoolDropReason.WRITE_ERROR]++;
-      return;
-    }
     if (kind === 'rtp' && mode === SpoolMode.RTP_HEADERS && rtpHeaderEnd > 0 && rtpHeaderEnd < capLen) {
       capLen = rtpHeaderEnd;
       this.packetsCut++;
@@ -259,14 +301,39 @@ export class SpoolWriter {
       this.handOffOldest();
       return;
     }
-    this.append(file, tsSec, tsNsec, frame, capLen, origLen, recordLen);
+    const group = GROUP_INDEX[kind];
+    let chunk = state.filling[group];
+    if (chunk !== null && (chunk.linkType !== linkType || chunk.len + recordLen > chunk.buf.length)) {
+      if (chunk.linkType !== linkType || chunk.buf.length >= this.options.flushBytes) {
+        // A chunk holds one link type; a full one goes to the segment.
+        this.handOff(chunk);
+        chunk = null;
+      } else {
+        chunk = this.grow(chunk, chunk.len + recordLen);
+      }
+    }
+    if (chunk === null) {
+      let size = INITIAL_BUFFER_BYTES;
+      while (size < PCAP_GLOBAL_HEADER_LENGTH + recordLen) size *= 2;
+      chunk = new Filling(state, group, linkType, tsSec, size);
+      state.filling[group] = chunk;
+      this.memoryBytes += size;
+      this.fillingBytes += size;
+    }
+    const at = chunk.len;
+    serializePcapRecordHeader(chunk.buf, at, tsSec, tsNsec, capLen, origLen, RESOLUTION);
+    chunk.buf.set(capLen === frame.length ? frame : frame.subarray(0, capLen), at + PCAP_RECORD_HEADER_LENGTH);
+    chunk.len = at + recordLen;
+    chunk.packets++;
+    if (chunk.packets === 1) this.dirty.set(chunk, true);
+    if (chunk.len >= this.options.flushBytes) this.handOff(chunk);
     if (this.fillingBytes > this.options.maxBufferedBytes / 2) this.handOffOldest();
   }
 
   /**
-   * The call's CDR was written: hands its buffers to the disk and closes its files. Later packets
-   * of the call are dropped (`call_ended`). The promise resolves (never rejects: failures are
-   * counted) once the files are complete on disk and closed.
+   * The call's CDR was written: hands its chunks to the segment. Later packets of the call are
+   * dropped (`call_ended`). The promise resolves (never rejects: failures are counted) once its
+   * chunks are on disk and indexed.
    *
    * @param call - the handle given to {@link SpoolWriter.write}
    */
@@ -277,15 +344,18 @@ export class SpoolWriter {
     const done = new Promise<void>((resolve) => state.waiters.push(resolve));
     if (!state.ended) {
       state.ended = true;
-      for (const file of state.files) this.handOff(file);
+      state.minute.urgent++;
+      for (const chunk of state.filling) if (chunk !== null) this.handOff(chunk);
+      const segment = state.minute.segment;
+      if (segment !== null) this.schedule(segment);
     }
     this.settleCall(state);
     return done;
   }
 
   /**
-   * Bytes held in memory now (buffers + writes in flight), cheap to read per packet: an offline
-   * reader that can wait (sniffer analyze) pauses at half of `maxBufferedBytes` and awaits
+   * Bytes held in memory now (chunk buffers + writes in flight), cheap to read per packet: an
+   * offline reader that can wait (sniffer analyze) pauses at half of `maxBufferedBytes` and awaits
    * {@link SpoolWriter.flush}, so nothing is dropped for lack of buffer there.
    */
   get bufferedBytes(): number {
@@ -297,15 +367,16 @@ export class SpoolWriter {
     return this.options.maxBufferedBytes;
   }
 
-  /** Hands every buffer to the disk; resolves once everything queued so far is written. */
-  flush(): Promise<void> {
+  /** Hands every chunk to its segment; resolves once everything queued so far is written. */
+  async flush(): Promise<void> {
     this.handOffAll();
-    return this.whenIdle();
+    this.scheduleAll();
+    await this.whenIdle();
   }
 
   /**
-   * Ends every open call, writes everything, closes every descriptor and stops the timer. Later
-   * `write` calls are dropped (`closed`).
+   * Ends every open call, writes everything, finishes every segment (end-of-archive blocks),
+   * closes every descriptor and stops the timer. Later `write` calls are dropped (`closed`).
    */
   async close(): Promise<void> {
     clearInterval(this.timer);
@@ -316,23 +387,22 @@ export class SpoolWriter {
     this.closed = true;
     await Promise.all(ends);
     await this.whenIdle();
-    for (const [file, handle] of [...this.pool]) {
-      this.pool.delete(file);
-      file.handle = null;
-      await this.closeHandle(file, handle);
-    }
+    for (const minute of [...this.minutes.values()]) await this.finishMinute(minute);
   }
 
   /** A snapshot of the counters. */
   stats(): SpoolWriterStats {
+    let open = 0;
+    for (const m of this.minutes.values()) if (m.segment?.tar != null) open += 2;
     return {
       packetsWritten: this.packetsWritten,
       bytesWritten: this.bytesWritten,
       packetsDropped: { ...this.dropped },
       packetsFiltered: this.packetsFiltered,
       packetsCut: this.packetsCut,
-      filesOpen: this.pool.size,
+      filesOpen: open,
       filesCreated: this.filesCreated,
+      chunksWritten: this.chunksWritten,
       callsOpen: this.openCalls.size,
       writeErrors: this.writeErrors,
       bufferedBytes: this.memoryBytes,
@@ -340,295 +410,308 @@ export class SpoolWriter {
   }
 
   /**
-   * Minute directories (`YYYY-MM-DD/HH/MM`) holding calls not yet closed: retention skips them.
+   * Minute directories (`YYYY-MM-DD/HH/MM`) holding calls not yet closed or a segment still being
+   * written: retention skips them. A call's chunks all lie in its start minute, so this is exact.
    * A fresh set per call.
    */
   openMinuteDirectories(): Set<string> {
-    return new Set(this.openMinutes.keys());
-  }
-
-  /**
-   * The files of a call in this writer's spool (see {@link locateCallFiles}).
-   *
-   * @param callId - Call-ID as stored in the CDR
-   * @param startSec - call start, epoch seconds
-   * @param startUsec - microseconds of the start
-   */
-  locate(callId: string, startSec: number, startUsec: number): Promise<SpoolCallLocation> {
-    return locateCallFiles(this.options.spoolDir, callId, startSec, startUsec);
+    return new Set(this.minutes.keys());
   }
 
   private openCall(call: SpoolCallRef): CallState {
+    const name = spoolCallName(call.callId, call.startSec, call.startUsec);
     const minuteDir = spoolMinuteDir(call.startSec);
-    const state = new CallState(minuteDir, join(this.options.spoolDir, ...minuteDir.split('/')), spoolCallName(call.callId, call.startSec, call.startUsec));
+    let minute = this.minutes.get(minuteDir);
+    if (minute === undefined || minute.finishing) {
+      minute = new MinuteState(minuteDir, join(this.options.spoolDir, ...minuteDir.split('/')), call.startSec - (call.startSec % 60));
+      this.minutes.set(minuteDir, minute);
+    }
+    if (minute.startSec > this.newestMinuteSec) this.newestMinuteSec = minute.startSec;
+    const sensor = call.sensor ?? this.options.sensor;
+    const state = new CallState(minute, name, sensor === this.options.sensor ? this.defaultSensorTag : sensorTag(sensor), sensor);
     call.spoolState = state;
     this.openCalls.add(state);
-    this.openMinutes.set(minuteDir, (this.openMinutes.get(minuteDir) ?? 0) + 1);
+    minute.openCalls++;
     return state;
   }
 
-  private fileFor(state: CallState, group: 0 | 1, linkType: number): SpoolFile | null {
-    let file: SpoolFile | null = null;
-    for (const f of state.files) if (f.group === group && f.linkType === linkType && !f.broken) file = f;
-    if (file === null) {
-      const variant = state.nextVariant[group]!;
-      if (variant >= MAX_FILE_VARIANTS) return null;
-      state.nextVariant[group] = variant + 1;
-      file = new SpoolFile(state, group, variant, linkType);
-      file.path = this.pathOf(file);
-      state.files.push(file);
-    }
-    state.last[group] = file;
-    return file;
+  private grow(chunk: Filling, need: number): Filling {
+    let size = chunk.buf.length * 2;
+    while (size < need) size *= 2;
+    size = Math.max(Math.min(size, this.options.flushBytes), need);
+    const grown = Buffer.allocUnsafe(size);
+    chunk.buf.copy(grown, 0, 0, chunk.len);
+    this.memoryBytes += size - chunk.buf.length;
+    this.fillingBytes += size - chunk.buf.length;
+    chunk.buf = grown;
+    return chunk;
   }
 
-  private pathOf(file: SpoolFile): string {
-    return join(file.call.dir, spoolFileName(file.call.name, GROUP_NAMES[file.group], file.variant, this.options.gzip));
+  /** Moves a filling chunk to its segment (compressing it first with gzip). */
+  private handOff(chunk: Filling): void {
+    const call = chunk.call;
+    if (call.filling[chunk.group] === chunk) call.filling[chunk.group] = null;
+    this.dirty.delete(chunk);
+    this.fillingBytes -= chunk.buf.length;
+    if (chunk.packets === 0) {
+      this.memoryBytes -= chunk.buf.length;
+      return;
+    }
+    const chunkNo = call.chunkNo[chunk.group]!++;
+    call.inFlight++;
+    const data = chunk.buf.subarray(0, chunk.len);
+    if (!this.options.gzip) {
+      this.queueChunk(chunk, chunkNo, data, false);
+      return;
+    }
+    this.compressing++;
+    gzipAsync(data, { level: this.options.gzipLevel }).then(
+      (gz) => {
+        this.compressing--;
+        this.queueChunk(chunk, chunkNo, gz, true);
+      },
+      (err: unknown) => {
+        this.compressing--;
+        this.writeErrors++;
+        this.dropped[SpoolDropReason.WRITE_ERROR] += chunk.packets;
+        this.memoryBytes -= chunk.buf.length;
+        this.options.logger?.('error', 'spool chunk compression failed', { error: String(err) });
+        call.inFlight--;
+        this.settleCall(call);
+        this.pump();
+      },
+    );
   }
 
-  private append(file: SpoolFile, tsSec: number, tsNsec: number, frame: Uint8Array, capLen: number, origLen: number, recordLen: number): void {
-    const header = file.headerBuffered ? 0 : PCAP_GLOBAL_HEADER_LENGTH;
-    const need = file.bufLen + header + recordLen;
-    let buf = file.buf;
-    if (buf === null || need > buf.length) {
-      const flushBytes = this.options.flushBytes;
-      if (buf !== null && buf.length >= flushBytes) {
-        this.handOff(file);
-        buf = null;
-      }
-      const used = buf === null ? 0 : file.bufLen;
-      let size = buf === null ? INITIAL_BUFFER_BYTES : buf.length * 2;
-      while (size < used + header + recordLen) size *= 2;
-      size = Math.max(Math.min(size, flushBytes), used + header + recordLen);
-      const grown = Buffer.allocUnsafe(size);
-      if (buf !== null) buf.copy(grown, 0, 0, used);
-      const oldCapacity = buf === null ? 0 : buf.length;
-      this.memoryBytes += size - oldCapacity;
-      this.fillingBytes += size - oldCapacity;
-      file.buf = buf = grown;
+  /** Appends a member (header, data, padding) to the queue of the call minute's segment. */
+  private queueChunk(chunk: Filling, chunkNo: number, data: Buffer, gzip: boolean): void {
+    const call = chunk.call;
+    const minute = call.minute;
+    let segment = minute.segment;
+    if (segment === null || segment.broken || segment.finished) {
+      segment = new Segment(minute);
+      minute.segment = segment;
     }
-    if (header !== 0) {
-      // The global header travels with the first records: a file never exists without it.
-      serializePcapGlobalHeader(buf, 0, file.linkType, MAX_CAPTURE_LENGTH, RESOLUTION);
-      file.bufLen = PCAP_GLOBAL_HEADER_LENGTH;
-      file.headerBuffered = true;
+    const group = GROUP_NAMES[chunk.group];
+    const header = Buffer.allocUnsafe(TAR_BLOCK);
+    writeTarHeader(header, 0, call.name, memberName(call.sensorTagText, group, chunkNo, chunk.linkType, gzip), data.length, chunk.firstSec);
+    const padded = paddedSize(data.length);
+    segment.pieces.push(header, data);
+    if (padded > data.length) segment.pieces.push(ZEROS.subarray(0, padded - data.length));
+    const entry: IndexEntry = {
+      callHi: call.callHi,
+      callLo: call.callLo,
+      sensorHash: call.sensorHash,
+      group,
+      chunkNo,
+      linkType: chunk.linkType,
+      gzip,
+      offset: segment.offset,
+      size: data.length,
+    };
+    segment.offset += TAR_BLOCK + padded;
+    segment.piecesBytes += TAR_BLOCK + padded;
+    // The compressed copy replaces the raw buffer in the account once it exists (gzip keeps both briefly).
+    segment.pending.push({ call, entry, packets: chunk.packets, capacity: chunk.buf.length + TAR_BLOCK });
+    this.memoryBytes += TAR_BLOCK;
+    if (segment.piecesBytes >= this.options.segmentWriteBytes || minute.urgent > 0 || this.idleWaiters.length > 0 || this.closed) {
+      this.schedule(segment);
     }
-    const at = file.bufLen;
-    serializePcapRecordHeader(buf, at, tsSec, tsNsec, capLen, origLen, RESOLUTION);
-    buf.set(capLen === frame.length ? frame : frame.subarray(0, capLen), at + PCAP_RECORD_HEADER_LENGTH);
-    file.bufLen = at + recordLen;
-    file.bufPackets++;
-    if (!this.dirty.has(file)) this.dirty.set(file, true);
-    if (file.bufLen >= this.options.flushBytes) this.handOff(file);
-  }
-
-  /** Moves the file's buffer to its write queue and schedules the file. */
-  private handOff(file: SpoolFile): void {
-    const buf = file.buf;
-    if (buf === null) return;
-    this.dirty.delete(file);
-    file.buf = null;
-    this.fillingBytes -= buf.length;
-    if (file.bufLen > 0) {
-      file.queue.push({ data: buf.subarray(0, file.bufLen), capacity: buf.length, packets: file.bufPackets });
-    } else {
-      this.memoryBytes -= buf.length;
-    }
-    file.bufLen = 0;
-    file.bufPackets = 0;
-    this.schedule(file);
   }
 
   private handOffAll(): void {
-    for (const file of [...this.dirty.keys()]) this.handOff(file);
+    for (const chunk of [...this.dirty.keys()]) this.handOff(chunk);
   }
 
-  /** Hands over the oldest buffers until a quarter of the cap is left filling. */
+  /** Hands over the oldest chunks until a quarter of the cap is left filling. */
   private handOffOldest(): void {
     const target = this.options.maxBufferedBytes / 4;
-    for (const file of this.dirty.keys()) {
+    for (const chunk of this.dirty.keys()) {
       if (this.fillingBytes <= target) break;
-      this.handOff(file);
+      this.handOff(chunk);
     }
+    if (this.memoryBytes - this.fillingBytes > this.options.maxBufferedBytes / 4) this.scheduleAll();
   }
 
-  private schedule(file: SpoolFile): void {
-    if (file.scheduled || file.queue.length === 0) return;
-    file.scheduled = true;
-    this.ready.push(file);
+  private scheduleAll(): void {
+    for (const minute of this.minutes.values()) if (minute.segment !== null) this.schedule(minute.segment);
+    this.pump();
+  }
+
+  private schedule(segment: Segment): void {
+    if (segment.scheduled || segment.pieces.length === 0) return;
+    segment.scheduled = true;
+    this.ready.push(segment);
     this.pump();
   }
 
   private pump(): void {
     while (this.active < this.options.ioConcurrency && this.readyHead < this.ready.length) {
-      const file = this.ready[this.readyHead++]!;
+      const segment = this.ready[this.readyHead++]!;
       if (this.readyHead > 1024 && this.readyHead * 2 > this.ready.length) {
         this.ready = this.ready.slice(this.readyHead);
         this.readyHead = 0;
       }
       this.active++;
-      void this.writeFile(file);
+      void this.writeSegment(segment);
     }
-    if (this.active === 0 && this.readyHead >= this.ready.length) {
-      for (const resolve of this.idleWaiters.splice(0)) resolve();
+    if (this.isIdle()) for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  private isIdle(): boolean {
+    if (this.active !== 0 || this.readyHead < this.ready.length || this.compressing !== 0) return false;
+    for (const minute of this.minutes.values()) if (minute.segment !== null && minute.segment.pieces.length > 0) return false;
+    return true;
+  }
+
+  private async whenIdle(): Promise<void> {
+    while (!this.isIdle()) {
+      await new Promise<void>((resolve) => {
+        this.idleWaiters.push(resolve);
+        this.scheduleAll();
+      });
     }
   }
 
-  private whenIdle(): Promise<void> {
-    if (this.active === 0 && this.readyHead >= this.ready.length) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
-  }
-
-  /** Writes the file's queued chunks in order. Never rejects: failures are counted. */
-  private async writeFile(file: SpoolFile): Promise<void> {
-    file.writing = true;
+  /** Writes what the segment has queued, then its index entries. Never rejects: failures are counted. */
+  private async writeSegment(segment: Segment): Promise<void> {
+    const pieces = segment.pieces;
+    const pending = segment.pending;
+    const bytes = segment.piecesBytes;
+    segment.pieces = [];
+    segment.pending = [];
+    segment.piecesBytes = 0;
+    const minute = segment.minute;
+    let packets = 0;
+    for (const p of pending) packets += p.packets;
     try {
-      while (file.queue.length > 0) {
-        const chunk = file.queue[0]!;
-        if (!file.broken) {
-          try {
-            const data = this.options.gzip ? await gzipAsync(chunk.data, { level: this.options.gzipLevel }) : chunk.data;
-            const handle = await this.acquire(file);
-            await writeAll(handle, data);
-            this.packetsWritten += chunk.packets;
-            this.bytesWritten += data.length;
-            this.options.onBytesWritten?.(file.call.minuteDir, data.length);
-          } catch (err) {
-            this.writeErrors++;
-            file.broken = true;
-            this.options.logger?.('error', 'spool write failed; later packets of this file are dropped', { path: file.path, error: String(err) });
-            await this.release(file);
-          }
-        }
-        if (file.broken) this.dropped[SpoolDropReason.WRITE_ERROR] += chunk.packets;
-        file.queue.shift();
-        this.memoryBytes -= chunk.capacity;
+      if (segment.broken) throw new Error('segment broken by an earlier write error');
+      if (segment.tar === null) await this.openSegment(segment);
+      await writevAll(segment.tar!, pieces);
+      const idx = Buffer.allocUnsafe(pending.length * INDEX_ENTRY_BYTES);
+      for (let i = 0; i < pending.length; i++) writeIndexEntry(idx, i * INDEX_ENTRY_BYTES, pending[i]!.entry);
+      await writevAll(segment.idx!, [idx]);
+      this.packetsWritten += packets;
+      this.chunksWritten += pending.length;
+      this.bytesWritten += bytes + idx.length;
+      this.options.onBytesWritten?.(minute.minuteDir, bytes + idx.length);
+    } catch (err) {
+      this.writeErrors++;
+      this.dropped[SpoolDropReason.WRITE_ERROR] += packets;
+      if (!segment.broken) {
+        segment.broken = true;
+        this.options.logger?.('error', 'spool segment write failed; the minute continues in a new segment', { path: segment.tarPath, error: String(err) });
       }
     } finally {
-      file.writing = false;
-      file.scheduled = false;
+      for (const p of pending) {
+        this.memoryBytes -= p.capacity;
+        p.call.inFlight--;
+        if (p.call.ended) this.settleCall(p.call);
+      }
+      segment.scheduled = false;
       this.active--;
-      if (file.call.ended) this.settleCall(file.call);
-      this.schedule(file);
+      if (segment.broken) await this.closeSegment(segment);
+      // Chunks queued meanwhile: write them now if the reasons still hold.
+      if (segment.pieces.length > 0 && (segment.piecesBytes >= this.options.segmentWriteBytes || minute.urgent > 0 || this.idleWaiters.length > 0 || this.closed)) {
+        this.schedule(segment);
+      }
+      this.maybeFinishOldMinutes();
       this.pump();
     }
   }
 
-  /** The file's descriptor, opening it (and evicting the least recently used idle one) if needed. */
-  private async acquire(file: SpoolFile): Promise<FileHandle> {
-    const open = file.handle;
-    if (open !== null) {
-      this.pool.delete(file);
-      this.pool.set(file, open);
-      return open;
-    }
-    // Count descriptors being opened or closed too, so the cap holds with concurrent writers.
-    while (this.descriptors >= this.options.maxOpenFiles) {
-      let victim: SpoolFile | null = null;
-      for (const candidate of this.pool.keys()) {
-        if (!candidate.writing) {
-          victim = candidate;
-          break;
-        }
-      }
-      if (victim === null) {
-        // Every pooled descriptor is busy or still closing: let those operations finish.
-        await new Promise((resolve) => setImmediate(resolve));
-        continue;
-      }
-      await this.release(victim);
-    }
-    this.descriptors++;
-    let handle: FileHandle;
-    try {
-      handle = await this.openFile(file);
-    } catch (err) {
-      this.descriptors--;
-      throw err;
-    }
-    file.handle = handle;
-    this.pool.set(file, handle);
-    return handle;
-  }
-
-  private async openFile(file: SpoolFile): Promise<FileHandle> {
-    if (file.created) return this.openWithDir(file.path, 'a', file.call.dir);
+  /** Creates the minute's next free `seg.<n>.tar` (never appends to a file of an earlier run) and its index. */
+  private async openSegment(segment: Segment): Promise<void> {
+    const minute = segment.minute;
+    await mkdir(minute.dir, { recursive: true });
     for (;;) {
+      const names = segmentFileNames(minute.nextSegment++);
+      const path = join(minute.dir, names.tar);
       try {
-        // 'wx': never append a second global header to a file left by an earlier run.
-        const handle = await this.openWithDir(file.path, 'wx', file.call.dir);
-        file.created = true;
-        this.filesCreated++;
-        return handle;
+        segment.tar = await open(path, 'wx');
       } catch (err) {
-        if (errnoOf(err) !== 'EEXIST') throw err;
-        const state = file.call;
-        const variant = state.nextVariant[file.group]!;
-        if (variant >= MAX_FILE_VARIANTS) throw err;
-        state.nextVariant[file.group] = variant + 1;
-        file.variant = variant;
-        file.path = this.pathOf(file);
+        if (errnoOf(err) === 'EEXIST' && minute.nextSegment < 1_000_000) continue;
+        throw err;
+      }
+      segment.tarPath = path;
+      this.filesCreated++;
+      // An index without its archive is a leftover: this run's entries replace it.
+      segment.idx = await open(join(minute.dir, names.idx), 'w');
+      this.filesCreated++;
+      await writevAll(segment.idx, [INDEX_MAGIC]);
+      this.bytesWritten += INDEX_MAGIC.length;
+      this.options.onBytesWritten?.(minute.minuteDir, INDEX_MAGIC.length);
+      return;
+    }
+  }
+
+  /**
+   * Closes both files. No end-of-archive blocks are written: tar readers (GNU tar, bsdtar) accept
+   * an archive that ends at a member boundary, and leaving them out keeps every state of a
+   * segment, closed or killed mid-run, the same valid archive.
+   */
+  private async closeSegment(segment: Segment): Promise<void> {
+    if (segment.finished) return;
+    segment.finished = true;
+    const { tar, idx } = segment;
+    segment.tar = null;
+    segment.idx = null;
+    for (const handle of [tar, idx]) {
+      try {
+        await handle?.close();
+      } catch (err) {
+        this.writeErrors++;
+        this.options.logger?.('error', 'spool close failed', { path: segment.tarPath, error: String(err) });
       }
     }
   }
 
-  /** Opens, creating the minute directory when missing (first use, or removed by retention). */
-  private async openWithDir(path: string, flags: string, dir: string): Promise<FileHandle> {
-    if (!this.createdDirs.has(dir)) {
-      await mkdir(dir, { recursive: true });
-      this.createdDirs.add(dir);
-    }
-    try {
-      return await open(path, flags);
-    } catch (err) {
-      if (errnoOf(err) !== 'ENOENT') throw err;
-      await mkdir(dir, { recursive: true });
-      return await open(path, flags);
+  /** Minutes older than the newest call minute, with no open call and nothing queued, are done. */
+  private maybeFinishOldMinutes(): void {
+    for (const minute of this.minutes.values()) {
+      if (minute.startSec >= this.newestMinuteSec || minute.openCalls > 0 || minute.finishing) continue;
+      const s = minute.segment;
+      if (s !== null && (s.scheduled || s.pieces.length > 0)) continue;
+      void this.finishMinute(minute);
     }
   }
 
-  private async release(file: SpoolFile): Promise<void> {
-    const handle = file.handle;
-    if (handle === null) return;
-    file.handle = null;
-    this.pool.delete(file);
-    await this.closeHandle(file, handle);
+  private async finishMinute(minute: MinuteState): Promise<void> {
+    if (minute.openCalls > 0 || minute.finishing) return;
+    minute.finishing = true;
+    // Nothing is written to the minute any more: retention may delete it now (unlinking a file
+    // that is still open only delays freeing its blocks to the close just below).
+    if (this.minutes.get(minute.minuteDir) === minute) this.minutes.delete(minute.minuteDir);
+    const s = minute.segment;
+    minute.segment = null;
+    if (s !== null) await this.closeSegment(s);
   }
 
-  private async closeHandle(file: SpoolFile, handle: FileHandle): Promise<void> {
-    try {
-      await handle.close();
-    } catch (err) {
-      this.writeErrors++;
-      this.options.logger?.('error', 'spool close failed', { path: file.path, error: String(err) });
-    } finally {
-      this.descriptors--;
-    }
-  }
-
-  /** Once an ended call's files are all written, closes them and forgets the call. */
+  /** Once an ended call's chunks are all written, forgets the call. */
   private settleCall(state: CallState): void {
-    if (state.closing !== null) return;
-    for (const file of state.files) {
-      if (file.scheduled || file.writing || file.queue.length > 0 || file.buf !== null) return;
-    }
-    state.closing = this.finalizeCall(state);
-  }
-
-  private async finalizeCall(state: CallState): Promise<void> {
-    for (const file of state.files) await this.release(file);
+    if (state.closing !== null || !state.ended || state.inFlight > 0) return;
+    state.closing = Promise.resolve();
     this.openCalls.delete(state);
-    const left = (this.openMinutes.get(state.minuteDir) ?? 1) - 1;
-    if (left <= 0) this.openMinutes.delete(state.minuteDir);
-    else this.openMinutes.set(state.minuteDir, left);
+    const minute = state.minute;
+    minute.urgent--;
+    minute.openCalls--;
     for (const resolve of state.waiters.splice(0)) resolve();
+    if (minute.openCalls === 0) this.maybeFinishOldMinutes();
   }
 }
 
-async function writeAll(handle: FileHandle, data: Uint8Array): Promise<void> {
-  let offset = 0;
-  while (offset < data.length) {
-    const { bytesWritten } = await handle.write(data, offset, data.length - offset, null);
-    offset += bytesWritten;
+/** Writes every buffer in order at the file's position, continuing after short writes. */
+async function writevAll(handle: FileHandle, buffers: Buffer[]): Promise<void> {
+  let list = buffers;
+  let total = 0;
+  for (const b of list) total += b.length;
+  while (total > 0) {
+    const { bytesWritten } = await handle.writev(list);
+    total -= bytesWritten;
+    if (total === 0) return;
+    let skip = bytesWritten;
+    let i = 0;
+    while (skip >= list[i]!.length) skip -= list[i++]!.length;
+    list = [list[i]!.subarray(skip), ...list.slice(i + 1)];
   }
 }
