@@ -1,10 +1,12 @@
 /**
  * Issue 7: every corpus capture analysed with a spool, then each call retrieved with
  * `sniffer pcap`; tshark (an independent reader) must find exactly that call's SIP messages and
- * RTP streams in the retrieved pcap — the counts of the truth file.
+ * RTP streams in the retrieved pcap — the counts of the truth file. Issue 17 (segment archives):
+ * GNU tar lists every archive the analysis wrote, and `sniffer spool fsck --check` finds nothing
+ * to repair in a spool a writer closed.
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -44,6 +46,12 @@ describe('spool retrieval read back by tshark', () => {
     const spool = mkdtempSync(join(tmpdir(), 'callscope-spool-'));
     const analyzed = spawnSync(process.execPath, [sniffer, 'analyze', corpusPath(file), '--spool', spool], { encoding: 'utf8' });
     expect(analyzed.status).toBe(0);
+    const archives = readdirSync(spool, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && /^seg\.\d+\.tar$/.test(e.name));
+    expect(archives.length).toBeGreaterThan(0);
+    for (const a of archives) expect(spawnSync('tar', ['tf', join(a.parentPath, a.name)]).status, a.name).toBe(0);
+    const fsck = spawnSync(process.execPath, [sniffer, 'spool', 'fsck', '--check', '--json', '--spool', spool], { encoding: 'utf8' });
+    expect(fsck.status, fsck.stderr).toBe(0);
+    expect(JSON.parse(fsck.stdout)).toMatchObject({ segments: archives.length, tornSegments: 0, badIndexEntries: 0, tornIndexBytes: 0 });
     const records = analyzed.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; call_id: string; start: string });
     const calls = truth.calls.slice(0, MAX_CALLS_PER_CAPTURE);
     await Promise.all(

@@ -288,6 +288,39 @@ describe('manager-api routes (inject)', () => {
     expect(big.json()).toEqual({ error: { code: 'PAYLOAD_TOO_LARGE', message: 'request body too large' } });
   });
 
+  it('?sensor= separates the same Call-ID and start spooled by two sensors (pcap, sip, streams, audio); without it, both', async () => {
+    const dir = join(work, 'spool-sensors');
+    const startSec = START_SEC + 600;
+    const start = new Date(startSec * 1000).toISOString().replace('.000Z', '.000000Z');
+    const base = { callId: 'two-pbx@192.0.2.9', startSec, payloadType: 8, rtpmap: 'PCMA/8000', payloadBytes: 160, packetsAfter: 0, gapS: 0 };
+    await spoolSyntheticCall(dir, { ...base, packetsBefore: 10, sensor: 'pbx-a' });
+    await spoolSyntheticCall(dir, { ...base, packetsBefore: 25, sensor: 'pbx-b' });
+    const app = build({ CALLSCOPE_MANAGER_API_SPOOL_DIR: dir });
+    const url = (route: string, sensor?: string): string => `/api/v1/calls/${encodeURIComponent(base.callId)}/${route}?start=${start}${sensor === undefined ? '' : `&sensor=${sensor}`}`;
+    const packets = async (sensor?: string): Promise<number> => {
+      const res = await app.inject({ method: 'GET', url: url('pcap', sensor) });
+      expect(res.statusCode, sensor).toBe(200);
+      let n = 0;
+      const b = res.rawPayload;
+      for (let off = 24; off < b.length; off += 16 + b.readUInt32LE(off + 8)) n++;
+      return n;
+    };
+    expect(await packets('pbx-a')).toBe(2 + 2 * 10);
+    expect(await packets('pbx-b')).toBe(2 + 2 * 25);
+    expect(await packets()).toBe(4 + 2 * 35);
+    await expectError(app, url('pcap', 'pbx-c'), 404, 'CALL_NOT_FOUND');
+    expect((await app.inject({ method: 'GET', url: url('sip', 'pbx-b') })).json<{ count: number }>().count).toBe(2);
+    await expectError(app, url('sip', 'pbx-c'), 404, 'CALL_NOT_FOUND');
+    const streams = await app.inject({ method: 'GET', url: url('streams', 'pbx-b') });
+    expect(streams.json<{ streams: { packets: number }[] }>().streams.map((s) => s.packets)).toEqual([25, 25]);
+    const audio = await app.inject({ method: 'GET', url: url('audio', 'pbx-a') });
+    expect(audio.statusCode).toBe(200);
+    // 10 packets of 20 ms per leg, the callee's 5 ms behind: 205 ms of stereo 16-bit at 8 kHz = 1,640 frames of 4 bytes + the 44-byte header
+    expect(audio.rawPayload.length).toBe(44 + 1640 * 4);
+    expect((await app.inject({ method: 'GET', url: url('audio', 'pbx-b') })).rawPayload.length).toBe(44 + 4040 * 4);
+    await expectError(app, url('audio', ''), 400, 'BAD_REQUEST');
+  });
+
   it('serves /openapi.json generated from the route schemas', async () => {
     const res = await build().inject({ method: 'GET', url: '/openapi.json' });
     expect(res.statusCode).toBe(200);
@@ -297,7 +330,10 @@ describe('manager-api routes (inject)', () => {
       '/api/v1/calls/active', '/api/v1/calls/active/{callId}', '/api/v1/calls/{callId}/audio', '/api/v1/calls/{callId}/pcap', '/api/v1/calls/{callId}/sip', '/api/v1/calls/{callId}/streams', '/api/v1/health', '/api/v1/stats',
     ]);
     const pcap = doc.paths['/api/v1/calls/{callId}/pcap']!.get;
-    expect(pcap.parameters!.map((p) => `${p.in}:${p.name}`).sort()).toEqual(['path:callId', 'query:parts', 'query:start']);
+    expect(pcap.parameters!.map((p) => `${p.in}:${p.name}`).sort()).toEqual(['path:callId', 'query:parts', 'query:sensor', 'query:start']);
+    for (const route of ['sip', 'streams', 'audio']) {
+      expect(doc.paths[`/api/v1/calls/{callId}/${route}`]!.get.parameters!.map((p) => `${p.in}:${p.name}`), route).toContain('query:sensor');
+    }
     expect(Object.keys(pcap.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '404', '429']));
     for (const [path, item] of Object.entries(doc.paths)) expect(Object.keys(item.get.responses), path).toContain('200');
   });

@@ -68,11 +68,22 @@ const SERIES_CACHE_MS = 10_000;
 const SERIES_CACHE_ENTRIES = 32;
 
 /** `?start=` of the per-call artifact routes. */
+/**
+ * The `sensor` query of the per-call routes: a central sniffer spools the calls of several
+ * mirrored sensors, and two of them may hold the same Call-ID at the same start.
+ */
+const sensorProperty = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 256,
+  description: "Only the packets this sensor saw (the CDR's sensor). Default: every sensor's (two sensors may hold the same Call-ID and start).",
+} as const;
+
 const startQuery = {
   type: 'object',
   required: ['start'],
   additionalProperties: false,
-  properties: { start: { type: 'string', maxLength: 40, description: 'Call start as stored in the CDR, ISO UTC with microseconds.' } },
+  properties: { start: { type: 'string', maxLength: 40, description: 'Call start as stored in the CDR, ISO UTC with microseconds.' }, sensor: sensorProperty },
 } as const;
 
 const passThrough = { type: 'object', additionalProperties: true, description: "The sensor daemon's JSON, unchanged." } as const;
@@ -309,7 +320,7 @@ export function buildServer(config: DeepReadonly<ManagerApiConfig>, deps: Manage
     );
 
     /** Call-ID and start of a per-call artifact request, checked; on failure the error is sent and null returned. */
-    const callQuery = (reply: FastifyReply, callId: string, startText: string): { callId: string; startSec: number; startUsec: number } | null => {
+    const callQuery = (reply: FastifyReply, callId: string, startText: string, sensor?: string): { callId: string; startSec: number; startUsec: number; sensor?: string } | null => {
       if (!isAcceptableCallId(callId)) {
         void sendApiError(reply, 'BAD_CALL_ID');
         return null;
@@ -319,7 +330,7 @@ export function buildServer(config: DeepReadonly<ManagerApiConfig>, deps: Manage
         void sendApiError(reply, 'BAD_START');
         return null;
       }
-      return { callId, startSec: start.sec, startUsec: start.usec };
+      return { callId, startSec: start.sec, startUsec: start.usec, ...(sensor === undefined ? {} : { sensor }) };
     };
     /** Maps the spool's errors of a per-call read onto the catalogue; rethrows anything else. */
     const spoolFailure = (request: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply => {
@@ -328,7 +339,7 @@ export function buildServer(config: DeepReadonly<ManagerApiConfig>, deps: Manage
       return sendApiError(reply, err.code === SpoolErrorCode.CallNotFound ? 'CALL_NOT_FOUND' : 'SPOOL_CORRUPT');
     };
 
-    api.get<{ Params: { callId: string }; Querystring: { start: string; parts?: string } }>(
+    api.get<{ Params: { callId: string }; Querystring: { start: string; parts?: string; sensor?: string } }>(
       '/api/v1/calls/:callId/pcap',
       {
         schema: {
@@ -341,6 +352,7 @@ export function buildServer(config: DeepReadonly<ManagerApiConfig>, deps: Manage
             properties: {
               start: { type: 'string', maxLength: 40, description: 'Call start as stored in the CDR, ISO UTC with microseconds.' },
               parts: { type: 'string', maxLength: 16, description: 'sip, rtp or sip,rtp (default).' },
+              sensor: sensorProperty,
             },
           },
           response: {
@@ -350,7 +362,7 @@ export function buildServer(config: DeepReadonly<ManagerApiConfig>, deps: Manage
         },
       },
       async (request, reply) => {
-        const query = callQuery(reply, request.params.callId, request.query.start);
+        const query = callQuery(reply, request.params.callId, request.query.start, request.query.sensor);
         if (query === null) return reply;
         const { callId } = query;
         const start = { sec: query.startSec, usec: query.startUsec };
@@ -388,7 +400,7 @@ export function buildServer(config: DeepReadonly<ManagerApiConfig>, deps: Manage
     // opening a call asks for it more than once).
     const seriesCache = new SharedResults<CallStreamSeries>(SERIES_CACHE_MS, SERIES_CACHE_ENTRIES);
 
-    api.get<{ Params: { callId: string }; Querystring: { start: string } }>(
+    api.get<{ Params: { callId: string }; Querystring: { start: string; sensor?: string } }>(
       '/api/v1/calls/:callId/sip',
       {
         schema: {
@@ -399,7 +411,7 @@ export function buildServer(config: DeepReadonly<ManagerApiConfig>, deps: Manage
         },
       },
       async (request, reply) => {
-        const query = callQuery(reply, request.params.callId, request.query.start);
+        const query = callQuery(reply, request.params.callId, request.query.start, request.query.sensor);
         if (query === null) return reply;
         let ladder: CallSipLadder | null;
         try {
@@ -413,7 +425,7 @@ export function buildServer(config: DeepReadonly<ManagerApiConfig>, deps: Manage
       },
     );
 
-    api.get<{ Params: { callId: string }; Querystring: { start: string } }>(
+    api.get<{ Params: { callId: string }; Querystring: { start: string; sensor?: string } }>(
       '/api/v1/calls/:callId/streams',
       {
         schema: {
@@ -424,11 +436,11 @@ export function buildServer(config: DeepReadonly<ManagerApiConfig>, deps: Manage
         },
       },
       async (request, reply) => {
-        const query = callQuery(reply, request.params.callId, request.query.start);
+        const query = callQuery(reply, request.params.callId, request.query.start, request.query.sensor);
         if (query === null) return reply;
         let series: CallStreamSeries;
         try {
-          series = await seriesCache.get(`${query.callId}\0${query.startSec}.${query.startUsec}`, () => readCallStreamSeries(config.spool.dir, query));
+          series = await seriesCache.get(`${query.callId}\0${query.startSec}.${query.startUsec}\0${query.sensor ?? '*'}`, () => readCallStreamSeries(config.spool.dir, query));
         } catch (err) {
           return spoolFailure(request, reply, err);
         }
@@ -437,7 +449,7 @@ export function buildServer(config: DeepReadonly<ManagerApiConfig>, deps: Manage
         return series;
       },
     );
-    api.get<{ Params: { callId: string }; Querystring: { start: string; format?: string; legs?: string } }>(
+    api.get<{ Params: { callId: string }; Querystring: { start: string; format?: string; legs?: string; sensor?: string } }>(
       '/api/v1/calls/:callId/audio',
       {
         schema: {
@@ -452,13 +464,14 @@ export function buildServer(config: DeepReadonly<ManagerApiConfig>, deps: Manage
               start: { type: 'string', maxLength: 40, description: 'Call start as stored in the CDR, ISO UTC with microseconds.' },
               format: { type: 'string', enum: ['wav'], default: 'wav' },
               legs: { type: 'string', enum: ['stereo', 'caller', 'callee', 'mixed'], default: 'stereo', description: 'stereo: caller left, callee right; mixed: both in one channel.' },
+              sensor: sensorProperty,
             },
           },
           response: { 200: { description: 'audio/wav, streamed', type: 'string', format: 'binary' }, ...errors(400, 401, 404, 415, 429, 500) },
         },
       },
       async (request, reply) => {
-        const query = callQuery(reply, request.params.callId, request.query.start);
+        const query = callQuery(reply, request.params.callId, request.query.start, request.query.sensor);
         if (query === null) return reply;
         const layout = (request.query.legs ?? 'stereo') as AudioLegsLayout;
         let audio: CallAudio;

@@ -31,6 +31,8 @@ export interface SyntheticCall {
   clockRate?: number;
   /** Payload of packet `k` of a leg (0 caller, 1 callee); default `payloadBytes` of {@link syntheticOctet}. */
   payload?: (leg: number, k: number) => Uint8Array;
+  /** Sensor that saw the call (the spool key's third part); default the writer's (''). */
+  sensor?: string;
 }
 
 /** First RTP arrival, µs after the INVITE: the audio's origin. */
@@ -88,7 +90,7 @@ function rtpPacket(c: SyntheticCall, leg: number, k: number, seq: number, ts: nu
 /** Writes the call into `spoolDir` and closes the writer; resolves once the files are on disk. */
 export async function spoolSyntheticCall(spoolDir: string, c: SyntheticCall): Promise<void> {
   const writer = new SpoolWriter({ spoolDir });
-  const call: SpoolCallRef = { callId: c.callId, startSec: c.startSec, startUsec: 0 };
+  const call: SpoolCallRef = { callId: c.callId, startSec: c.startSec, startUsec: 0, ...(c.sensor === undefined ? {} : { sensor: c.sensor }) };
   const at = (us: number, kind: 'sip' | 'rtp', frame: Uint8Array): void => {
     writer.write(call, kind, c.startSec + Math.floor(us / 1e6), (us % 1e6) * 1000, frame, frame.length, LINKTYPE_ETHERNET);
   };

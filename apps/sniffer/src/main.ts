@@ -1,7 +1,7 @@
 /**
  * callscope sniffer: `analyze` reads capture files (the offline reference), `run` is the sensor
  * daemon, `stats` asks it how it does, `live` captures through libpcap in the foreground, `pcap`
- * fetches one call from the spool, `config` prints the settings, `queue` shows and replays the
+ * fetches one call from the spool, `spool fsck` repairs it after a crash, `config` prints the settings, `queue` shows and replays the
  * on-disk CDR queue, `migrate`/`status`/`retention` manage the database schema. Program output
  * goes to stdout, logs and diagnostics to stderr; exit codes come from {@link ExitCode}.
  */
@@ -11,6 +11,7 @@ import { runLive } from './cli/live.cli.js';
 import { runSchemaCommand } from './cli/migrate.cli.js';
 import { runPcap } from './cli/pcap.cli.js';
 import { runQueue } from './cli/queue.cli.js';
+import { runSpool } from './cli/spool.cli.js';
 import { runDaemon } from './cli/run.cli.js';
 import { runStats } from './cli/stats.cli.js';
 import { ExitCode } from './cli/exit-code.js';
@@ -26,6 +27,8 @@ commands:
                       (sniffer stats --help)
   live -i <iface>     capture live through libpcap into the same analysis (sniffer live --help)
   pcap --call-id ...  one call's packets from the spool as a pcap on stdout (sniffer pcap --help)
+  spool fsck          rebuild the spool's indexes from its archives after a crash, cut torn tails
+                      (sniffer spool --help)
   config              every setting (type, default, environment variable) and the effective,
                       redacted configuration
   migrate             create the CDR database if missing and apply pending schema migrations
@@ -57,6 +60,8 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
       return runConfig(rest, { stdout: process.stdout, stderr: process.stderr, env: process.env });
     case 'pcap':
       return runPcap(rest, { stdout: process.stdout, stderr: process.stderr, env: process.env });
+    case 'spool':
+      return runSpool(rest, { stdout: process.stdout, stderr: process.stderr, env: process.env });
     case 'queue':
       return runQueue(rest, { stdout: process.stdout, stderr: process.stderr, env: process.env });
     case 'migrate':

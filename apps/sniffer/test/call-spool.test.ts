@@ -5,7 +5,7 @@
  * the `rtp_headers` cut taken from the pipeline's decode. tshark is the independent reader.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -13,8 +13,9 @@ import { DEFAULT_PIPELINE_OPTIONS, PacketPipeline } from '@callscope/call-engine
 import type { CallRecord } from '@callscope/cdr-model';
 import { createDecodedPacket, DecodeStatus, PacketDecoder, Transport } from '@callscope/packet';
 import { LinkType, type PacketRecord } from '@callscope/pcap-format';
-import { locateCallFiles, readCallPcap, SpoolGroup } from '@callscope/pcap-store';
+import { openCallPcap, readCallPcap, SpoolError, SpoolErrorCode, SpoolGroup, spoolMinuteDir } from '@callscope/pcap-store';
 import { isoToMicros, readCorpusRecords, readTruth } from '@callscope/testing';
+import { runSpool } from '../src/cli/spool.cli.js';
 import { CallSpool, type CallSpoolOptions } from '../src/output/call-spool.js';
 
 const dirs: string[] = [];
@@ -59,6 +60,21 @@ async function retrieveToFile(dir: string, call: CallRecord): Promise<string> {
   const out = join(dir, `retrieved-${Math.random().toString(36).slice(2)}.pcap`);
   writeFileSync(out, Buffer.concat(chunks));
   return out;
+}
+
+/** The groups of the call the spool can give back (its chunks are found through the minute's index). */
+async function groupsStored(dir: string, call: CallRecord): Promise<SpoolGroup[]> {
+  const found: SpoolGroup[] = [];
+  for (const group of [SpoolGroup.RTP, SpoolGroup.SIP]) {
+    try {
+      const stream = await openCallPcap(dir, { callId: call.call_id, ...startOf(call), kinds: [group] });
+      await stream.close();
+      found.push(group);
+    } catch (err) {
+      if (!(err instanceof SpoolError) || err.code !== SpoolErrorCode.CallNotFound) throw err;
+    }
+  }
+  return found;
 }
 
 function tshark(args: string[]): string {
@@ -107,10 +123,9 @@ describe('retention measures age on the capture clock (issue 11: analyze --spool
     const { calls } = await analyzeWithSpool(records, { dir, maxAgeDays: 1 });
     expect(calls).toHaveLength(1);
     const call = calls[0]!;
-    const { startSec, startUsec } = startOf(call);
+    const { startSec } = startOf(call);
     expect(Date.now() / 1000 - startSec).toBeGreaterThan(86_400); // the regression's precondition
-    const located = await locateCallFiles(dir, call.call_id, startSec, startUsec);
-    expect(located.files.map((f) => f.group).sort()).toEqual([SpoolGroup.RTP, SpoolGroup.SIP]);
+    expect(await groupsStored(dir, call)).toEqual([SpoolGroup.RTP, SpoolGroup.SIP]);
     expect(existsSync(old)).toBe(false);
     const view = tsharkView(await retrieveToFile(dir, call));
     expect(view.sipCallIds).toHaveLength(call.sip_packets);
@@ -125,27 +140,21 @@ describe('retention measures age on the capture clock (issue 11: analyze --spool
     const skewed = [...records, { ...rtp, tsSec: Date.UTC(2100, 0, 1) / 1000 }];
     const maxAgeDays = (Date.now() / 1000 - records[0]!.tsSec) / 86_400 + 1;
     const { calls } = await analyzeWithSpool(skewed, { dir, maxAgeDays });
-    const call = calls[0]!;
-    const { startSec, startUsec } = startOf(call);
-    expect((await locateCallFiles(dir, call.call_id, startSec, startUsec)).files).toHaveLength(2);
+    expect(await groupsStored(dir, calls[0]!)).toEqual([SpoolGroup.RTP, SpoolGroup.SIP]);
   });
 
   test('retention: false deletes nothing, not even data older than the age limit', async () => {
     const dir = tempDir('noret');
     const old = plantOldMinute(dir);
     const { calls } = await analyzeWithSpool(records, { dir, maxAgeDays: 1, maxSizeBytes: 0, retention: false });
-    const call = calls[0]!;
-    const { startSec, startUsec } = startOf(call);
-    expect((await locateCallFiles(dir, call.call_id, startSec, startUsec)).files).toHaveLength(2);
+    expect(await groupsStored(dir, calls[0]!)).toEqual([SpoolGroup.RTP, SpoolGroup.SIP]);
     expect(existsSync(join(old, 'old-call.sip.pcap'))).toBe(true);
   });
 
   test('the size limit still applies on the capture clock: maxSizeBytes 0 leaves no closed call behind', async () => {
     const dir = tempDir('size');
     const { calls } = await analyzeWithSpool(records, { dir, maxAgeDays: 1, maxSizeBytes: 0 });
-    const call = calls[0]!;
-    const { startSec, startUsec } = startOf(call);
-    expect((await locateCallFiles(dir, call.call_id, startSec, startUsec)).files).toEqual([]);
+    expect(await groupsStored(dir, calls[0]!)).toEqual([]);
   });
 });
 
@@ -346,4 +355,62 @@ describe('rtp_headers: the cut comes from the pipeline decode (no second decode 
     expect(view.sipCallIds).toHaveLength(truth.sip);
     expect(view.streams).toEqual(truth.streams);
   }, 60_000);
+});
+
+describe('mirrored sensors (issue 17): the spool key includes the sensor', () => {
+  test('the same capture through two sensor pipelines sharing one spool: each sensor\'s call retrieved alone, both without a sensor', async () => {
+    const dir = tempDir('sensors');
+    const records = readCorpusRecords('basic-caller-bye-pcma.pcap');
+    const calls: CallRecord[] = [];
+    const spool = new CallSpool({ ...SPOOL_DEFAULTS, dir, sensor: 'central' });
+    const pipelines = ['pbx-a', 'pbx-b'].map(
+      (sensor) => new PacketPipeline({ ...DEFAULT_PIPELINE_OPTIONS, calls: { ...DEFAULT_PIPELINE_OPTIONS.calls, sensor } }, { onCall: (c) => calls.push(c), onRegister: () => undefined }, spool.forSensor(sensor)),
+    );
+    for (const rec of records) for (const p of pipelines) p.onPacket(rec);
+    for (const p of pipelines) p.finish();
+    await spool.close();
+    expect(calls.map((c) => c.sensor).sort()).toEqual(['pbx-a', 'pbx-b']);
+    expect(calls[0]!.call_id).toBe(calls[1]!.call_id);
+    expect(calls[0]!.start).toBe(calls[1]!.start);
+    const one = async (sensor?: string): Promise<number> => {
+      const summary = await readCallPcap(dir, { callId: calls[0]!.call_id, ...startOf(calls[0]!), ...(sensor === undefined ? {} : { sensor }) }, () => undefined);
+      return summary.packets;
+    };
+    expect(await one('pbx-a')).toBe(819); // the 7 SIP + 812 RTP packets of the capture's call (its other 10 records are no call's)
+    expect(await one('pbx-b')).toBe(await one('pbx-a'));
+    expect(await one()).toBe(2 * (await one('pbx-a')));
+    await expect(one('central')).rejects.toMatchObject({ code: SpoolErrorCode.CallNotFound });
+  });
+});
+
+describe('sniffer spool fsck (issue 17)', () => {
+  test('after a torn archive tail: --check reports it (exit 4), fsck cuts it and rewrites the index (exit 0), then --check is clean', async () => {
+    const dir = tempDir('fsck');
+    const records = readCorpusRecords('basic-caller-bye-pcma.pcap');
+    const { calls } = await analyzeWithSpool(records, { dir });
+    const minute = join(dir, spoolMinuteDir(startOf(calls[0]!).startSec));
+    const tar = join(minute, 'seg.0.tar');
+    const size = statSync(tar).size;
+    truncateSync(tar, size - 700); // inside the last member's data (the padding is < 512 bytes)
+    const run = async (...args: string[]): Promise<{ code: number; out: string }> => {
+      let out = '';
+      const sink = { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream;
+      const code = await runSpool(['fsck', '--spool', dir, ...args], { stdout: sink, stderr: sink, env: {} } as never);
+      return { code, out };
+    };
+    const check = await run('--check', '--json');
+    expect(check.code).toBe(4);
+    const report = JSON.parse(check.out) as Record<string, number | boolean | string>;
+    expect(report).toMatchObject({ spool: dir, repaired: false, minutes: 1, segments: 1, tornSegments: 1, badIndexEntries: 1, indexesWritten: 0 });
+    expect(statSync(tar).size).toBe(size - 700); // --check changes nothing
+    const fix = await run();
+    expect(fix.code).toBe(0);
+    expect(fix.out).toMatch(/1 torn archive tails \(\d+ bytes, 1 cut\), 1 bad index entries, 0 torn index bytes; 1 indexes rewritten/);
+    expect(execFileSync('tar', ['tf', tar], { encoding: 'utf8' }).trim().split('\n').length).toBe(report.chunks);
+    expect((await run('--check')).code).toBe(0);
+    // what is left is a valid capture of the call, minus its last chunk
+    const view = tsharkView(await retrieveToFile(dir, calls[0]!));
+    expect(view.sipCallIds.length).toBeGreaterThan(0);
+    expect((await run('repair')).code).toBe(2);
+  });
 });

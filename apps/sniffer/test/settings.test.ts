@@ -4,6 +4,7 @@
  * with the defaults. Settings that need MySQL use the MariaDB at CALLSCOPE_DB_URL
  * (default mysql://root@127.0.0.1:3306), one throw-away database per test.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,6 +78,13 @@ afterAll(async () => {
 });
 
 /** Every file below `dir`, relative names. */
+/** The members (chunk pcaps) of every segment archive under `dir`, as GNU tar lists them. */
+function membersUnder(dir: string): string[] {
+  return filesUnder(dir)
+    .filter((f) => f.endsWith('.tar'))
+    .flatMap((f) => execFileSync('tar', ['tf', f], { encoding: 'utf8' }).split('\n').filter((l) => l !== ''));
+}
+
 function filesUnder(dir: string): string[] {
   try {
     return readdirSync(dir, { recursive: true, withFileTypes: true })
@@ -186,7 +194,8 @@ describe('spool settings', () => {
     const dir = join(tempDir(), 'spool');
     const configured = await analyze([corpus('cancel-487.pcap')], { spool: { dir } });
     expect(configured.stderr).toContain(`spooling call packets under ${dir} (config spool.dir`);
-    expect(filesUnder(dir).some((f) => f.endsWith('.sip.pcap'))).toBe(true);
+    expect(filesUnder(dir).some((f) => f.endsWith('/seg.0.tar'))).toBe(true);
+    expect(membersUnder(dir).some((m) => m.includes('.sip.'))).toBe(true);
     const plain = await analyze([corpus('cancel-487.pcap')]);
     expect(plain.stderr).not.toMatch(/^spool:/m);
     const off = join(tempDir(), 'spool');
@@ -204,22 +213,22 @@ describe('spool settings', () => {
     expect([filesUnder(flag).length > 0, filesUnder(other)]).toEqual([true, []]);
   });
 
-  test('spool.mode: sip keeps no RTP files', async () => {
+  test('spool.mode: sip keeps no RTP chunks', async () => {
     const full = join(tempDir(), 'spool');
     const sip = join(tempDir(), 'spool');
     await analyze([corpus('basic-caller-bye-pcma.pcap'), '--spool', full]);
     await analyze([corpus('basic-caller-bye-pcma.pcap'), '--spool', sip], { spool: { mode: 'sip' } });
-    expect(filesUnder(full).some((f) => f.endsWith('.rtp.pcap'))).toBe(true);
-    expect(filesUnder(sip).some((f) => f.includes('.rtp.'))).toBe(false);
-    expect(filesUnder(sip).some((f) => f.endsWith('.sip.pcap'))).toBe(true);
+    expect(membersUnder(full).some((m) => m.includes('.rtp.'))).toBe(true);
+    expect(membersUnder(sip).some((m) => m.includes('.rtp.'))).toBe(false);
+    expect(membersUnder(sip).some((m) => m.includes('.sip.'))).toBe(true);
   });
 
-  test('spool.compress: gzip files', async () => {
+  test('spool.compress: gzip chunks', async () => {
     const dir = join(tempDir(), 'spool');
     await analyze([corpus('cancel-487.pcap'), '--spool', dir], { spool: { compress: true } });
-    const files = filesUnder(dir);
-    expect(files.length).toBeGreaterThan(0);
-    expect(files.every((f) => f.endsWith('.pcap.gz'))).toBe(true);
+    const members = membersUnder(dir);
+    expect(members.length).toBeGreaterThan(0);
+    expect(members.every((m) => m.endsWith('.pcap.gz'))).toBe(true);
   });
 
   // Regression (issue 11): analyze --spool deleted what it had just written.
@@ -232,11 +241,11 @@ describe('spool settings', () => {
     const capture = corpus('busy-hour-a.pcap');
     const plain = await analyze([capture, '--spool', kept], { spool: limits });
     expect(plain.code).toBe(ExitCode.Ok);
-    const written = filesUnder(kept).length;
+    const written = membersUnder(kept).length;
     expect(written).toBeGreaterThan(200);
     const retained = await analyze([capture, '--spool', trimmed, '--spool-retention'], { spool: limits });
     expect(retained.code).toBe(ExitCode.Ok);
-    expect(filesUnder(trimmed).length).toBeLessThan(written);
+    expect(membersUnder(trimmed).length).toBeLessThan(written);
   }, 120_000);
 
   test('--spool-retention without a spool is a usage error', async () => {

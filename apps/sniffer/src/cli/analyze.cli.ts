@@ -101,10 +101,12 @@ export function openSpool(
   dir: string,
   retention: boolean,
   logger: { child(b: object): { info(o: object, m: string): void; warn(o: object, m: string): void; error(o: object, m: string): void; debug(o: object, m: string): void } },
+  sensor: string = config.sensor.name,
 ): CallSpool {
   const log = logger.child({ component: 'spool' });
   return new CallSpool({
     dir,
+    sensor,
     mode: config.spool.mode,
     compress: config.spool.compress,
     retention,
@@ -171,7 +173,7 @@ export async function runAnalyze(argv: readonly string[], io: AnalyzeIo): Promis
   }
   // Offline analysis keeps everything it writes unless asked: retention would delete the calls of
   // an old capture (or of a large one) as soon as they are written.
-  const spool = spoolTarget === null ? null : openSpool(config, spoolTarget.value, args.spoolRetention, logger);
+  const spool = spoolTarget === null ? null : openSpool(config, spoolTarget.value, args.spoolRetention, logger, sensor);
   const out = new LineOutput(io.stdout);
   const calls: CallRecord[] = [];
   const registers: RegisterRecord[] = [];

@@ -85,8 +85,9 @@ describe('command parsers keep every flag', () => {
 
   it('pcap', () => {
     expect(parsePcapArgs(['--call-id=a@b', '--start', '2026-11-29T18:11:32.745046Z', '--spool=/s', '--sip', '--config', 'c'])).toEqual({
-      callId: 'a@b', start: '2026-11-29T18:11:32.745046Z', when: { sec: Date.parse('2026-11-29T18:11:32Z') / 1000, usec: 745046 }, spool: '/s', config: 'c', kinds: ['sip'],
+      callId: 'a@b', start: '2026-11-29T18:11:32.745046Z', when: { sec: Date.parse('2026-11-29T18:11:32Z') / 1000, usec: 745046 }, spool: '/s', config: 'c', kinds: ['sip'], sensor: null,
     });
+    expect(parsePcapArgs(['--call-id=a@b', '--start', '2026-11-29T18:11:32.745046Z', '--sensor', 'pbx-a']).sensor).toBe('pbx-a');
     expect(usageError(() => parsePcapArgs(['--start=2026-11-29T18:11:32.745046Z']))).toBe('--call-id is required');
     expect(usageError(() => parsePcapArgs(['--call-id=x', '--start=yesterday']))).toBe('--start must be an ISO UTC time like 2026-11-29T17:00:00.123456Z');
   });

@@ -143,7 +143,7 @@ export async function runLive(argv: readonly string[], io: AnalyzeIo & { signals
     out?.push(JSON.stringify(r));
   };
   // A sensor runs for months: retention keeps the spool within the config's size and age limits.
-  const spool = spoolTarget === null ? null : openSpool(config, spoolTarget.value, true, logger);
+  const spool = spoolTarget === null ? null : openSpool(config, spoolTarget.value, true, logger, sensor);
   const pipeline = new PacketPipeline(pipelineOptionsFrom(config, sensor), { onCall: emit, onRegister: emit }, spool);
   const captures: LiveCapture[] = [];
   try {

@@ -15,6 +15,9 @@ call's packets came over several link types). The Call-ID and start are what the
 options (--name=value and --name value both work):
   --spool <dir>    spool directory (default: config spool.dir, var/spool unless set)
   --sip            SIP only        --rtp   RTP/RTCP only     (default: both)
+  --sensor <name>  only the packets this sensor saw (the CDR's "sensor"; a central sniffer spools
+                   calls of several mirrored sensors, which may share a Call-ID and start);
+                   default: every sensor's
   --config <file>  sniffer configuration file (JSON)
 
 exit codes: 0 written; 2 bad usage or configuration; 6 no such call in the spool`;
@@ -26,6 +29,7 @@ const PCAP_OPTIONS: OptionSpecs = {
   spool: { type: 'string' },
   sip: { type: 'boolean' },
   rtp: { type: 'boolean' },
+  sensor: { type: 'string' },
   config: { type: 'string' },
 };
 
@@ -37,6 +41,7 @@ interface PcapArgs {
   spool: string | null;
   config: string | null;
   kinds: SpoolGroup[];
+  sensor: string | null;
 }
 
 /** Parses `pcap` arguments (after the subcommand); throws {@link UsageError} with a message. */
@@ -51,7 +56,7 @@ export function parsePcapArgs(argv: readonly string[]): PcapArgs {
   const kinds: SpoolGroup[] = [];
   if (flagOption(parsed, 'sip')) kinds.push('sip');
   if (flagOption(parsed, 'rtp')) kinds.push('rtp');
-  return { callId, start, when, spool: stringOption(parsed, 'spool'), config: stringOption(parsed, 'config'), kinds };
+  return { callId, start, when, spool: stringOption(parsed, 'spool'), config: stringOption(parsed, 'config'), kinds, sensor: stringOption(parsed, 'sensor') };
 }
 
 /** `sniffer pcap`: one call out of the spool, found from what its CDR stores. */
@@ -74,14 +79,18 @@ export async function runPcap(argv: readonly string[], io: AnalyzeIo): Promise<E
     }
     throw err;
   }
-  const { callId, when, kinds } = args;
+  const { callId, when, kinds, sensor } = args;
   try {
-    const summary = await readCallPcap(dir, { callId, startSec: when.sec, startUsec: when.usec, ...(kinds.length > 0 ? { kinds } : {}) }, io.stdout);
-    say(`${summary.packets} packets from ${summary.files.length} file(s)` + (summary.truncated.length > 0 ? `; cut-off file ends: ${summary.truncated.map((t) => t.path).join(', ')}` : ''));
+    const summary = await readCallPcap(dir, { callId, startSec: when.sec, startUsec: when.usec, ...(kinds.length > 0 ? { kinds } : {}), ...(sensor !== null ? { sensor } : {}) }, io.stdout);
+    say(
+      `${summary.packets} packets from ${summary.chunks} chunk(s) and ${summary.files.length} file(s)` +
+        (summary.truncated.length > 0 ? `; cut-off file ends: ${summary.truncated.map((t) => t.path).join(', ')}` : '') +
+        (summary.skipped.length > 0 ? `; left out: ${summary.skipped.map((k) => `${k.path}@${k.offset} (${k.reason})`).join(', ')}` : ''),
+    );
     return ExitCode.Ok;
   } catch (err) {
     if (err instanceof SpoolError && err.code === SpoolErrorCode.CallNotFound) {
-      say(`sniffer pcap: no packets of call ${JSON.stringify(callId)} started ${args.start} in ${dir}`);
+      say(`sniffer pcap: no packets of call ${JSON.stringify(callId)} started ${args.start}${sensor !== null ? ` seen by sensor ${JSON.stringify(sensor)}` : ''} in ${dir}`);
       return ExitCode.NoSuchCall;
     }
     throw err;

@@ -360,7 +360,7 @@ export async function runDaemon(argv: readonly string[], io: AnalyzeIo & { signa
     version: SNIFFER_VERSION,
     logger,
     pipeline,
-    sensorPipeline: (sensor) => new PacketPipeline(daemonPipelineOptions(config, sensor), { onCall: emit, onRegister: emit }, spool),
+    sensorPipeline: (sensor) => new PacketPipeline(daemonPipelineOptions(config, sensor), { onCall: emit, onRegister: emit }, spool?.forSensor(sensor) ?? null),
     sources: (sinkFor) => buildSources(config, sinkFor, logger),
     db,
     spool,

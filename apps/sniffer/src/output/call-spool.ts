@@ -8,6 +8,11 @@ import type { LogCallback } from '@callscope/runtime';
 /** The spool as the sniffer's config describes it. */
 export interface CallSpoolOptions {
   dir: string;
+  /**
+   * The sniffer's own sensor name: the spool key of the calls it sees itself. Calls of mirrored
+   * sensors go through {@link CallSpool.forSensor} with the sender's name (as their CDRs do).
+   */
+  sensor?: string;
   mode: SpoolMode;
   compress: boolean;
   maxSizeBytes: number;
@@ -172,6 +177,7 @@ export class CallSpool implements CallPacketObserver {
       mode: options.mode,
       gzip: options.compress,
       maxOpenFiles: options.maxOpenFiles,
+      ...(options.sensor !== undefined ? { sensor: options.sensor } : {}),
       ...(retention !== null
         ? {
             onBytesWritten: (minute: string, bytes: number) => {
@@ -191,6 +197,39 @@ export class CallSpool implements CallPacketObserver {
    */
   private capturedNowMs(): number {
     return Math.min(this.newestPacketSec * 1000, Date.now());
+  }
+
+  /**
+   * This spool as the packet observer of one mirrored sensor's pipeline: its calls are filed
+   * under `sensor` (the name the pipeline gives their CDRs), so the same Call-ID at the same start
+   * seen by two sensors stays two calls. The view shares the writer, holding areas and retention.
+   */
+  forSensor(sensor: string): CallPacketObserver {
+    const bind = (call: SpoolCallRef): SpoolCallRef => {
+      // Read by the writer at the call's first packet; the key object is the engine's, one per call.
+      if (call.spoolState === undefined) call.sensor = sensor;
+      return call;
+    };
+    return {
+      onPacket: (call, kind, rec, p) => {
+        this.onPacket(bind(call), kind, rec, p);
+      },
+      holdFragment: (rec, p) => {
+        this.holdFragment(rec, p);
+      },
+      releaseFragments: (call, kind, p) => {
+        this.releaseFragments(bind(call), kind, p);
+      },
+      holdUnmatched: (rec, p) => {
+        this.holdUnmatched(rec, p);
+      },
+      claimEarlyMedia: (call, key, nowSec) => {
+        this.claimEarlyMedia(bind(call), key, nowSec);
+      },
+      onCallEnd: (call) => {
+        this.onCallEnd(call);
+      },
+    };
   }
 
   /** One packet of a known call. */
