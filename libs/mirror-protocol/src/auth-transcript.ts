@@ -1,5 +1,5 @@
 import type { Challenge, Hello } from './messages.js';
-import { MAX_SENSOR_ID_LENGTH, MAX_SENSOR_NAME_LENGTH, NONCE_LENGTH, PROTOCOL_VERSION, STREAM_ID_LENGTH } from './protocol-constants.js';
+import { MAX_SENSOR_ID_LENGTH, MAX_SENSOR_NAME_LENGTH, MIN_PROTOCOL_VERSION, NONCE_LENGTH, PROTOCOL_VERSION, STREAM_ID_LENGTH } from './protocol-constants.js';
 
 /**
  * Domain-separation label at the start of every transcript, so a MAC computed for this protocol
@@ -109,7 +109,7 @@ const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
  */
 export function checkHello(hello: Hello): HelloStatus {
   const version = hello.protocolVersion ?? 0;
-  if (version < PROTOCOL_VERSION) return HelloStatus.UnsupportedVersion;
+  if (version < MIN_PROTOCOL_VERSION) return HelloStatus.UnsupportedVersion;
   if (hello.clientNonce?.length !== NONCE_LENGTH) return HelloStatus.BadNonce;
   const sensorId = hello.sensorId ?? '';
   if (sensorId.length === 0 || utf8.encode(sensorId).length > MAX_SENSOR_ID_LENGTH || CONTROL_CHARS.test(sensorId)) {
@@ -119,6 +119,14 @@ export function checkHello(hello: Hello): HelloStatus {
   if ((hello.clockNsec ?? 0) >= 1e9) return HelloStatus.BadClock;
   if (hello.streamId?.length !== STREAM_ID_LENGTH) return HelloStatus.BadStreamId;
   return HelloStatus.Ok;
+}
+
+/**
+ * The version of a connection whose Hello offered `offered` (checked by {@link checkHello}): the
+ * highest both ends speak, `min(ours, offered)`; `ours` defaults to {@link PROTOCOL_VERSION}.
+ */
+export function negotiateVersion(offered: number, ours: number = PROTOCOL_VERSION): number {
+  return Math.min(ours, offered);
 }
 
 /** Outcome of {@link checkChallenge}. */
@@ -137,7 +145,7 @@ export type ChallengeStatus = (typeof ChallengeStatus)[keyof typeof ChallengeSta
 /** Validates a received Challenge on the client before it MACs the transcript. */
 export function checkChallenge(challenge: Challenge): ChallengeStatus {
   const version = challenge.protocolVersion ?? 0;
-  if (version < 1 || version > PROTOCOL_VERSION) return ChallengeStatus.UnsupportedVersion;
+  if (version < MIN_PROTOCOL_VERSION || version > PROTOCOL_VERSION) return ChallengeStatus.UnsupportedVersion;
   if (challenge.serverNonce?.length !== NONCE_LENGTH) return ChallengeStatus.BadNonce;
   if ((challenge.clockNsec ?? 0) >= 1e9) return ChallengeStatus.BadClock;
   return ChallengeStatus.Ok;

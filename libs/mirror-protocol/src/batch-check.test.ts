@@ -33,6 +33,25 @@ describe('checkBatch', () => {
   it.each(rows)('%s', (_name, batch, status) => {
     expect(checkBatch(batch)).toBe(status);
   });
+  it('version 1 refuses a flow block', () => {
+    expect(checkBatch({ sequence: 1, compression: Compression.COMPRESSION_ZSTD, block: Uint8Array.of(1) })).toBe(BatchStatus.WrongVersion);
+  });
+});
+
+describe('checkBatch, version 2', () => {
+  const rows: [string, PacketBatch, number][] = [
+    ['zstd block', { sequence: 3, compression: Compression.COMPRESSION_ZSTD, block: Uint8Array.of(1) }, BatchStatus.Ok],
+    ['uncompressed block', { sequence: 3, block: Uint8Array.of(1) }, BatchStatus.Ok],
+    ['no block', { sequence: 3, compression: Compression.COMPRESSION_LZ4 }, BatchStatus.EmptyCompressed],
+    ['a version 1 PacketList', { sequence: 3, compression: Compression.COMPRESSION_ZSTD, compressedPackets: Uint8Array.of(1) }, BatchStatus.WrongVersion],
+    ['version 1 packets', { sequence: 3, packets: [PKT], block: Uint8Array.of(1) }, BatchStatus.WrongVersion],
+    // sequence 3, compression 9 (unknown), block [1]
+    ['unknown compression (from the wire)', fromWire([0x08, 0x03, 0x10, 0x09, 0x2a, 0x01, 0x01]), BatchStatus.UnknownCompression],
+    ['sequence 0', { sequence: 0, block: Uint8Array.of(1) }, BatchStatus.BadSequence],
+  ];
+  it.each(rows)('%s', (_name, batch, status) => {
+    expect(checkBatch(batch, 2)).toBe(status);
+  });
 });
 
 describe('checkPacket', () => {

@@ -9,23 +9,35 @@ export const BatchStatus = {
   UnknownCompression: 2,
   /** `COMPRESSION_NONE` with `compressedPackets` set, or compressed with `packets` set. */
   MixedPayload: 3,
-  /** Compressed, but `compressedPackets` is empty. */
+  /** Compressed, but `compressedPackets` is empty; version 2 with an empty `block`. */
   EmptyCompressed: 4,
+  /** Version 2 with `packets` or `compressedPackets` set, or version 1 with `block` set. */
+  WrongVersion: 5,
 } as const;
 /** A value of {@link BatchStatus}. */
 export type BatchStatus = (typeof BatchStatus)[keyof typeof BatchStatus];
 
 /**
- * Checks the shape of a received PacketBatch before it is decompressed or its packets are used:
- * uncompressed batches carry `packets`, compressed ones carry only `compressedPackets`
- * (a serialized PacketList). An uncompressed batch with no packets is valid (an empty flush).
+ * Checks the shape of a received PacketBatch before it is decompressed or its packets are used.
+ * Version 1: uncompressed batches carry `packets`, compressed ones carry only `compressedPackets`
+ * (a serialized PacketList); an uncompressed batch with no packets is valid (an empty flush).
+ * Version 2: only `block` (a flow block, compressed per `compression`), never empty.
+ *
+ * @param version - the connection's negotiated protocol version (default 1).
  */
-export function checkBatch(batch: PacketBatch): BatchStatus {
+export function checkBatch(batch: PacketBatch, version = 1): BatchStatus {
   const sequence = batch.sequence ?? 0;
   if (sequence < 1 || !Number.isSafeInteger(sequence)) return BatchStatus.BadSequence;
   const compression = batch.compression ?? Compression.COMPRESSION_NONE;
   const packets = batch.packets?.length ?? 0;
   const compressed = batch.compressedPackets?.length ?? 0;
+  const block = batch.block?.length ?? 0;
+  if (version >= 2) {
+    if (packets !== 0 || compressed !== 0) return BatchStatus.WrongVersion;
+    if (!isKnownCompression(compression)) return BatchStatus.UnknownCompression;
+    return block === 0 ? BatchStatus.EmptyCompressed : BatchStatus.Ok;
+  }
+  if (block !== 0) return BatchStatus.WrongVersion;
   switch (compression) {
     case Compression.COMPRESSION_NONE:
       return compressed === 0 ? BatchStatus.Ok : BatchStatus.MixedPayload;
@@ -37,6 +49,19 @@ export function checkBatch(batch: PacketBatch): BatchStatus {
       return compressed === 0 ? BatchStatus.EmptyCompressed : BatchStatus.Ok;
     default:
       return BatchStatus.UnknownCompression;
+  }
+}
+
+function isKnownCompression(c: Compression): boolean {
+  switch (c) {
+    case Compression.COMPRESSION_NONE:
+    case Compression.COMPRESSION_DEFLATE:
+    case Compression.COMPRESSION_BROTLI:
+    case Compression.COMPRESSION_ZSTD:
+    case Compression.COMPRESSION_LZ4:
+      return true;
+    default:
+      return false;
   }
 }
 

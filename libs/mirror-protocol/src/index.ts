@@ -25,6 +25,7 @@ export {
   MAC_LENGTH,
   MAX_SENSOR_ID_LENGTH,
   MAX_SENSOR_NAME_LENGTH,
+  MIN_PROTOCOL_VERSION,
   NONCE_LENGTH,
   PROTOCOL_VERSION,
   STREAM_ID_LENGTH,
@@ -34,9 +35,31 @@ export { FrameDecoder, FrameStatus, MalformedReason, createDecodedFrame } from '
 export type { DecodedFrame, FrameDecoderOptions, FrameDecoderStats } from './frame-decoder.js';
 export { PacketListDecoder, PacketListStatus } from './packet-list-decoder.js';
 export type { DecodedPacketList } from './packet-list-decoder.js';
-export { AUTH_TRANSCRIPT_LABEL, ChallengeStatus, HelloStatus, authTranscript, checkChallenge, checkHello } from './auth-transcript.js';
+export { AUTH_TRANSCRIPT_LABEL, ChallengeStatus, HelloStatus, authTranscript, checkChallenge, checkHello, negotiateVersion } from './auth-transcript.js';
 export { BatchStatus, PacketStatus, checkBatch, checkPacket } from './batch-check.js';
 export { AckStatus, SendWindow } from './send-window.js';
 export type { SendWindowEntry, SendWindowOptions, SendWindowStats } from './send-window.js';
 export { ReceiveStatus, ReceiveWindow } from './receive-window.js';
 export type { ReceiveWindowOptions, ReceiveWindowStats } from './receive-window.js';
+export {
+  FLOW_TABLE_SIZE,
+  FlowBlockDecoder,
+  FlowBlockEncoder,
+  FlowBlockStatus,
+  MAX_BLOCK_PACKETS,
+  MAX_FLOW_HEADER,
+  createFlowLayout,
+  parseFlowLayout,
+} from './flow-block.js';
+export type { FlowBlockEncoderStats, FlowLayout } from './flow-block.js';
+export {
+  RAW_BATCH_BYTES_PER_SLOT,
+  appendRawPacket,
+  createRawBatch,
+  rawBatchDataLength,
+  rawBatchFootprint,
+  rawPacketData,
+  reserveRawBatchBytes,
+  reserveRawBatchPackets,
+} from './raw-batch.js';
+export type { RawBatch } from './raw-batch.js';

@@ -2,8 +2,14 @@
  * Wire constants of the mirror stream. See README.md for the frame diagram.
  */
 
-/** The protocol version this library speaks (`Hello.protocolVersion`, `Challenge.protocolVersion`). */
-export const PROTOCOL_VERSION = 1;
+/**
+ * The highest protocol version this library speaks (`Hello.protocolVersion` offers it,
+ * `Challenge.protocolVersion` answers min(the receiver's, the offer)). 2: batches carry a flow block.
+ */
+export const PROTOCOL_VERSION = 2;
+
+/** The oldest protocol version this library still speaks (1: batches carry a PacketList). */
+export const MIN_PROTOCOL_VERSION = 1;
 
 /** Length in bytes of `Hello.clientNonce` and `Challenge.serverNonce`. */
 export const NONCE_LENGTH = 32;

@@ -572,6 +572,9 @@ export namespace callscope {
                 /** PacketBatch compressedPackets. */
                 compressedPackets: Uint8Array;
 
+                /** PacketBatch block. */
+                block: Uint8Array;
+
                 /**
                  * Creates a new PacketBatch instance using the specified properties.
                  * @param [properties] Properties to set
@@ -615,6 +618,9 @@ export namespace callscope {
 
                     /** PacketBatch compressedPackets */
                     compressedPackets?: (Uint8Array|null);
+
+                    /** PacketBatch block */
+                    block?: (Uint8Array|null);
 
                     /** Unknown fields preserved while decoding when enabled */
                     $unknowns?: Uint8Array[];

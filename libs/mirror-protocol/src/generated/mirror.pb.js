@@ -1339,6 +1339,7 @@ export const callscope = $root.callscope = (() => {
                  * @property {callscope.mirror.v1.Compression|null} [compression] PacketBatch compression
                  * @property {Array.<callscope.mirror.v1.Packet.$Properties>|null} [packets] PacketBatch packets
                  * @property {Uint8Array|null} [compressedPackets] PacketBatch compressedPackets
+                 * @property {Uint8Array|null} [block] PacketBatch block
                  * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
                  */
 
@@ -1404,6 +1405,14 @@ export const callscope = $root.callscope = (() => {
                 PacketBatch.prototype.compressedPackets = $util.newBuffer([]);
 
                 /**
+                 * PacketBatch block.
+                 * @member {Uint8Array} block
+                 * @memberof callscope.mirror.v1.PacketBatch
+                 * @instance
+                 */
+                PacketBatch.prototype.block = $util.newBuffer([]);
+
+                /**
                  * Creates a new PacketBatch instance using the specified properties.
                  * @function create
                  * @memberof callscope.mirror.v1.PacketBatch
@@ -1444,6 +1453,8 @@ export const callscope = $root.callscope = (() => {
                             $root.callscope.mirror.v1.Packet.encode(message.packets[i], writer.uint32(/* id 3, wireType 2 =*/26).fork(), _depth + 1).ldelim();
                     if (message.compressedPackets != null && $Object.hasOwnProperty.call(message, "compressedPackets") && message.compressedPackets.length)
                         writer.uint32(/* id 4, wireType 2 =*/34).bytes(message.compressedPackets);
+                    if (message.block != null && $Object.hasOwnProperty.call(message, "block") && message.block.length)
+                        writer.uint32(/* id 5, wireType 2 =*/42).bytes(message.block);
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -1521,6 +1532,15 @@ export const callscope = $root.callscope = (() => {
                                     message.compressedPackets = value;
                                 else
                                     delete message.compressedPackets;
+                                continue;
+                            }
+                        case 5: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.bytes()).length)
+                                    message.block = value;
+                                else
+                                    delete message.block;
                                 continue;
                             }
                         }

@@ -1,0 +1,108 @@
+/**
+ * A batch of captured packets in one flat, connection-independent form: parallel typed arrays for
+ * the per-packet fields and every packet's bytes back to back in one buffer. The mirror-sender's
+ * batcher writes packets straight into it (no per-packet object, one copy of the bytes), its window
+ * keeps it until the sniffer acknowledges it, and each connection encodes it when it writes it
+ * (protocol version 2 against that connection's flow context, version 1 as a PacketList). The
+ * flow-block decoder produces the same form on the receiving side.
+ *
+ * Packet `i` is `data[i === 0 ? 0 : end[i - 1], end[i])`.
+ */
+export interface RawBatch {
+  /** Packets in the batch. */
+  count: number;
+  /** LINKTYPE_* per packet. */
+  linkType: Uint32Array;
+  /** Capture time, whole seconds (unix), per packet. */
+  tsSec: Float64Array;
+  /** Nanoseconds within the second, per packet. */
+  tsNsec: Uint32Array;
+  /** Length on the wire per packet (0: same as captured). */
+  origLen: Uint32Array;
+  /** End offset in `data` of each packet's bytes. */
+  end: Uint32Array;
+  /** The packets' bytes, back to back; bytes above `end[count - 1]` are unused capacity. */
+  data: Uint8Array;
+}
+
+/** Creates an empty {@link RawBatch} able to hold `packets` packets and `bytes` data bytes before it grows. */
+export function createRawBatch(packets: number, bytes: number): RawBatch {
+  const n = Math.max(1, packets);
+  return {
+    count: 0,
+    linkType: new Uint32Array(n),
+    tsSec: new Float64Array(n),
+    tsNsec: new Uint32Array(n),
+    origLen: new Uint32Array(n),
+    end: new Uint32Array(n),
+    data: new Uint8Array(Math.max(0, bytes)),
+  };
+}
+
+/** Bytes of packet data held (the end of the last packet). */
+export function rawBatchDataLength(batch: RawBatch): number {
+  return batch.count === 0 ? 0 : batch.end[batch.count - 1]!;
+}
+
+/** Memory a batch holds (typed arrays and data buffer, capacity included): what a window accounts. */
+export function rawBatchFootprint(batch: RawBatch): number {
+  return batch.data.byteLength + batch.linkType.length * RAW_BATCH_BYTES_PER_SLOT;
+}
+
+/** Metadata bytes per packet slot of a {@link RawBatch} (link type, seconds, nanoseconds, original length, end). */
+export const RAW_BATCH_BYTES_PER_SLOT = 4 + 8 + 4 + 4 + 4;
+
+/** Makes room for `packets` packet slots, keeping the first `batch.count`. Allocates only when it grows. */
+export function reserveRawBatchPackets(batch: RawBatch, packets: number): void {
+  if (packets <= batch.linkType.length) return;
+  const n = Math.max(packets, batch.linkType.length * 2);
+  const grow = <T extends Uint32Array | Float64Array>(a: T, make: (n: number) => T): T => {
+    const b = make(n);
+    b.set(a.subarray(0, batch.count));
+    return b;
+  };
+  batch.linkType = grow(batch.linkType, (k) => new Uint32Array(k));
+  batch.tsSec = grow(batch.tsSec, (k) => new Float64Array(k));
+  batch.tsNsec = grow(batch.tsNsec, (k) => new Uint32Array(k));
+  batch.origLen = grow(batch.origLen, (k) => new Uint32Array(k));
+  batch.end = grow(batch.end, (k) => new Uint32Array(k));
+}
+
+/** Makes room for `bytes` data bytes in total, keeping those in use. Allocates only when it grows. */
+export function reserveRawBatchBytes(batch: RawBatch, bytes: number): void {
+  if (bytes <= batch.data.length) return;
+  const next = new Uint8Array(Math.max(bytes, batch.data.length * 2, 4096));
+  next.set(batch.data.subarray(0, rawBatchDataLength(batch)));
+  batch.data = next;
+}
+
+/**
+ * Appends one packet (its bytes are copied). The fields are checked because they travel as
+ * varints: a capture source never produces anything else.
+ *
+ * @throws RangeError on a link type, nanoseconds or original length outside u32, or seconds that
+ *   are not a non-negative safe integer (programmer error in the capture source).
+ */
+export function appendRawPacket(batch: RawBatch, linkType: number, tsSec: number, tsNsec: number, origLen: number, data: Uint8Array): void {
+  if (!(Number.isSafeInteger(tsSec) && tsSec >= 0)) throw new RangeError(`tsSec must be a non-negative safe integer, got ${tsSec}`);
+  if (!(linkType >>> 0 === linkType && tsNsec >>> 0 === tsNsec && origLen >>> 0 === origLen)) {
+    throw new RangeError(`linkType ${linkType}, tsNsec ${tsNsec} and origLen ${origLen} must be u32 integers`);
+  }
+  const i = batch.count;
+  reserveRawBatchPackets(batch, i + 1);
+  const start = rawBatchDataLength(batch);
+  reserveRawBatchBytes(batch, start + data.length);
+  batch.data.set(data, start);
+  batch.linkType[i] = linkType;
+  batch.tsSec[i] = tsSec;
+  batch.tsNsec[i] = tsNsec;
+  batch.origLen[i] = origLen;
+  batch.end[i] = start + data.length;
+  batch.count = i + 1;
+}
+
+/** The bytes of packet `i` (a view into `batch.data`). @throws RangeError when `i` is not below `count`. */
+export function rawPacketData(batch: RawBatch, i: number): Uint8Array {
+  if (!(Number.isInteger(i) && i >= 0 && i < batch.count)) throw new RangeError(`packet ${i} outside 0..${batch.count - 1}`);
+  return batch.data.subarray(i === 0 ? 0 : batch.end[i - 1]!, batch.end[i]);
+}
