@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_FRAME_LENGTH, type Packet } from '@callscope/mirror-protocol';
+import { DEFAULT_MAX_FRAME_LENGTH, appendRawPacket, createRawBatch, trimRawBatch, type RawBatch } from '@callscope/mirror-protocol';
 
 /** What the batcher reads of a captured packet (a pcap-format `PacketRecord` fits). */
 export interface CapturedPacket {
@@ -14,10 +14,10 @@ export interface CapturedPacket {
 }
 
 /**
- * Upper bound of the protobuf framing of one packet inside a PacketList: the list entry's tag and
- * length, the tags and varints of link type, seconds, nanoseconds, original length and the data
- * length. Counted into a batch's size so the encoded batch never exceeds `maxBytes` by more than
- * the envelope's few bytes.
+ * Upper bound of the encoding of one packet besides its bytes: in a version 1 PacketList the list
+ * entry's tag and length and the tags and varints of link type, seconds, nanoseconds, original
+ * length and data length; in a version 2 flow block its varints (fewer). Counted into a batch's
+ * size so the encoded batch never exceeds `maxBytes` by more than the envelope's few bytes.
  */
 export const PACKET_OVERHEAD_BYTES = 40;
 
@@ -37,19 +37,28 @@ export interface BatcherLimits {
 
 /** One full batch, handed over by {@link PacketBatcher.add} or {@link PacketBatcher.flush}. */
 export interface PendingBatch {
-  /** Packets in capture order, their data copied (owned by the batch). */
-  packets: Packet[];
+  /** Packets in capture order, their bytes copied once into the batch's own buffer. */
+  raw: RawBatch;
   /** Captured bytes (sum of data lengths). */
   dataBytes: number;
 }
 
+/** Smallest packet capacity of a new batch (a quiet link's batches hold few packets). */
+const MIN_PACKET_SLOTS = 16;
+/** Smallest data capacity of a new batch. */
+const MIN_DATA_BYTES = 1024;
+
 /**
  * Gathers captured packets into batches bounded by packet count and bytes. Pure: the time bound
  * (`batch.maxMs`) is the caller's timer, which calls {@link flush}. Each packet's bytes are
- * copied on entry because capture sources hand over a reused buffer.
+ * copied once on entry (capture sources hand over a reused buffer), straight into the batch's one
+ * buffer ({@link RawBatch}): no per-packet object. A new batch starts with the capacity the last
+ * one needed plus an eighth, so it rarely grows (each growth copies) and wastes little of the
+ * window's memory; a batch left with more than a quarter unused (smaller than the one before) is
+ * trimmed when it closes (one copy, only then), so the window accounts about what it holds.
  */
 export class PacketBatcher {
-  private packets: Packet[] = [];
+  private raw: RawBatch;
   private bytes = 0;
   private dataBytes = 0;
   private readonly maxPackets: number;
@@ -61,11 +70,12 @@ export class PacketBatcher {
     if (!Number.isInteger(limits.maxBytes) || limits.maxBytes < 1) throw new RangeError(`maxBytes must be an integer >= 1, got ${limits.maxBytes}`);
     this.maxPackets = limits.maxPackets;
     this.maxBytes = Math.min(limits.maxBytes, DEFAULT_MAX_FRAME_LENGTH - BATCH_FRAME_MARGIN);
+    this.raw = createRawBatch(Math.min(this.maxPackets, MIN_PACKET_SLOTS), MIN_DATA_BYTES);
   }
 
   /** Packets waiting in the open batch. */
   get pending(): number {
-    return this.packets.length;
+    return this.raw.count;
   }
 
   /**
@@ -74,21 +84,16 @@ export class PacketBatcher {
    * bytes), that batch is returned. A packet larger than `maxBytes` alone travels alone.
    *
    * @returns a closed batch to send, or null.
+   * @throws RangeError on fields a capture never produces (see `appendRawPacket`).
    */
   add(packet: CapturedPacket): PendingBatch | null {
     const size = packet.data.length + PACKET_OVERHEAD_BYTES;
     let closed: PendingBatch | null = null;
-    if (this.packets.length > 0 && this.bytes + size > this.maxBytes) closed = this.take();
-    this.packets.push({
-      linkType: packet.linkType,
-      tsSec: packet.tsSec,
-      tsNsec: packet.tsNsec,
-      origLen: packet.origLen,
-      data: packet.data.slice(),
-    });
+    if (this.raw.count > 0 && this.bytes + size > this.maxBytes) closed = this.take();
+    appendRawPacket(this.raw, packet.linkType, packet.tsSec, packet.tsNsec, packet.origLen, packet.data);
     this.bytes += size;
     this.dataBytes += packet.data.length;
-    if (closed === null && (this.packets.length >= this.maxPackets || this.bytes >= this.maxBytes)) return this.take();
+    if (closed === null && (this.raw.count >= this.maxPackets || this.bytes >= this.maxBytes)) return this.take();
     // When a batch was just closed, the packet that opened the next one waits even if it fills it
     // alone (one batch per call): the next add or the timer's flush closes it before anything joins.
     return closed;
@@ -96,12 +101,18 @@ export class PacketBatcher {
 
   /** Closes the open batch (timer, end of input); null when it is empty. */
   flush(): PendingBatch | null {
-    return this.packets.length === 0 ? null : this.take();
+    return this.raw.count === 0 ? null : this.take();
   }
 
   private take(): PendingBatch {
-    const batch: PendingBatch = { packets: this.packets, dataBytes: this.dataBytes };
-    this.packets = [];
+    const raw = this.raw;
+    const n = raw.count;
+    trimRawBatch(raw);
+    const batch: PendingBatch = { raw, dataBytes: this.dataBytes };
+    this.raw = createRawBatch(
+      Math.min(this.maxPackets, Math.max(MIN_PACKET_SLOTS, n + (n >> 3))),
+      Math.max(MIN_DATA_BYTES, this.dataBytes + (this.dataBytes >> 3)),
+    );
     this.bytes = 0;
     this.dataBytes = 0;
     return batch;

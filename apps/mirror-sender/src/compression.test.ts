@@ -1,7 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { BatchStatus, Compression, FrameDecoder, FrameStatus, PacketListDecoder, PacketListStatus, checkBatch, createDecodedFrame, type DecodedPacketList } from '@callscope/mirror-protocol';
+import {
+  BatchStatus,
+  Compression,
+  FlowBlockDecoder,
+  FlowBlockStatus,
+  FrameDecoder,
+  FrameStatus,
+  PacketListDecoder,
+  PacketListStatus,
+  checkBatch,
+  createDecodedFrame,
+  createRawBatch,
+  rawPacketData,
+  type DecodedPacketList,
+  type Packet,
+} from '@callscope/mirror-protocol';
 import { PacketBatcher } from './batcher.js';
-import { encodeBatch } from './batch-encoder.js';
+import { BatchFrameEncoder } from './batch-encoder.js';
 import { BATCH_COMPRESSORS } from './compression.js';
 import { MIRROR_COMPRESSIONS } from './config.js';
 
@@ -25,25 +40,32 @@ function rtpLikePackets(): Uint8Array[] {
   return out;
 }
 
-describe.each(MIRROR_COMPRESSIONS)('batch compression %s', (name) => {
+describe.each(MIRROR_COMPRESSIONS.flatMap((name) => [1, 2].map((version) => [name, version] as const)))('batch compression %s, protocol version %d', (name, version) => {
   it('round-trips through the protocol decoders: every packet, timestamp (ns), link type and length', () => {
     const data = rtpLikePackets();
     const batcher = new PacketBatcher({ maxPackets: 1000, maxBytes: 1 << 20 });
     data.forEach((d, i) => batcher.add({ linkType: i % 2 === 0 ? 1 : 113, tsSec: 1_764_000_000 + i, tsNsec: 999_999_999 - i, origLen: d.length + (i % 3), data: d }));
     const batch = batcher.flush()!;
     const compressor = BATCH_COMPRESSORS[name];
-    const encoded = encodeBatch(42, batch.packets, batch.dataBytes, compressor);
+    const frames = new BatchFrameEncoder(compressor);
+    frames.begin(version);
+    const frame = frames.encode(42, batch.raw);
 
     const decoder = new FrameDecoder();
-    decoder.push(encoded.frame);
+    decoder.push(frame);
     const out = createDecodedFrame();
     expect(decoder.next(out)).toBe(FrameStatus.Frame);
     const wire = out.envelope!.batch!;
-    expect(checkBatch(wire)).toBe(BatchStatus.Ok);
+    expect(checkBatch(wire, version)).toBe(BatchStatus.Ok);
     expect(wire.sequence).toBe(42);
     expect(wire.compression).toBe(compressor.wire);
-    let packets = wire.packets ?? [];
-    if (wire.compression !== Compression.COMPRESSION_NONE) {
+    let packets: Packet[] = wire.packets ?? [];
+    if (version === 2) {
+      const block = compressor.wire === Compression.COMPRESSION_NONE ? wire.block! : compressor.decompress(wire.block!);
+      const raw = createRawBatch(1, 0);
+      expect(new FlowBlockDecoder().decode(block, 1 << 24, raw)).toBe(FlowBlockStatus.Ok);
+      packets = Array.from({ length: raw.count }, (_, i) => ({ linkType: raw.linkType[i], tsSec: raw.tsSec[i], tsNsec: raw.tsNsec[i], origLen: raw.origLen[i], data: rawPacketData(raw, i) }));
+    } else if (wire.compression !== Compression.COMPRESSION_NONE) {
       const list: DecodedPacketList = { list: null };
       expect(new PacketListDecoder().decode(compressor.decompress(wire.compressedPackets!), list)).toBe(PacketListStatus.Ok);
       packets = list.list!.packets ?? [];
@@ -58,7 +80,7 @@ describe.each(MIRROR_COMPRESSIONS)('batch compression %s', (name) => {
     });
     if (name !== 'none') {
       // Headers compress even when payloads do not: the frame must be smaller than the packets.
-      expect(encoded.frame.length).toBeLessThan(batch.dataBytes);
+      expect(frame.length).toBeLessThan(batch.dataBytes);
     }
   });
 });

@@ -6,6 +6,7 @@ import {
   ChallengeStatus,
   FrameDecoder,
   FrameStatus,
+  MIN_PROTOCOL_VERSION,
   PROTOCOL_VERSION,
   authTranscript,
   checkChallenge,
@@ -16,6 +17,7 @@ import {
   type Hello,
 } from '@callscope/mirror-protocol';
 import type { Logger } from '@callscope/runtime';
+import { BatchFrameEncoder } from './batch-encoder.js';
 import type { BatchLink, LinkState, MirrorSender } from './mirror-sender.js';
 
 /** Options of a {@link MirrorConnection}. */
@@ -43,6 +45,11 @@ export interface MirrorConnectionOptions {
   onState?: (state: LinkState) => void;
   /** Random in [0, 1) for the backoff jitter (tests). */
   random?: () => number;
+  /**
+   * Highest protocol version offered in the Hello (default PROTOCOL_VERSION, 2: flow blocks);
+   * 1 makes this sender talk like a version 1 sender (tests, the bench's baseline).
+   */
+  maxProtocolVersion?: number;
 }
 
 type Phase = 'challenge' | 'result' | 'streaming';
@@ -79,6 +86,10 @@ export class MirrorConnection implements BatchLink {
   private readonly frame = createDecodedFrame();
   private phase: Phase = 'challenge';
   private hello: Hello | null = null;
+  /** Encodes each batch when this connection writes it (flow context per connection). */
+  private readonly frames: BatchFrameEncoder;
+  /** The version the sniffer's Challenge chose for the connection being set up. */
+  private version = 1;
   /** Next sequence to write on this connection. */
   private cursor = 0;
   private attempt = 0;
@@ -98,7 +109,17 @@ export class MirrorConnection implements BatchLink {
     private readonly sender: MirrorSender,
   ) {
     this.log = options.logger;
+    const offered = options.maxProtocolVersion ?? PROTOCOL_VERSION;
+    if (!(Number.isInteger(offered) && offered >= MIN_PROTOCOL_VERSION && offered <= PROTOCOL_VERSION)) {
+      throw new RangeError(`maxProtocolVersion must be ${MIN_PROTOCOL_VERSION}..${PROTOCOL_VERSION}, got ${offered}`);
+    }
+    this.frames = new BatchFrameEncoder(sender.compressor);
     sender.attach(this);
+  }
+
+  /** The protocol version of the current (or last) connection. */
+  get protocolVersion(): number {
+    return this.frames.protocolVersion;
   }
 
   /** The link's state (health endpoint). */
@@ -148,13 +169,26 @@ export class MirrorConnection implements BatchLink {
       this.fail(socket, `the buffer overflowed: batches ${this.cursor}..${window.resumeSequence - 1} were evicted before this connection wrote them; reconnecting so that the sniffer counts them lost`);
       return;
     }
+    let wrote = false;
     while (!socket.writableNeedDrain && this.cursor < window.nextSequence && this.sender.mayWrite) {
-      const frame = this.sender.frameAt(this.cursor);
-      if (frame === null) break;
+      const raw = this.sender.batchAt(this.cursor);
+      if (raw === null) break;
+      // Encoded now, against this connection's flow context (version 2): written in order, once.
+      const frame = this.frames.encode(this.cursor, raw);
       socket.write(frame);
-      this.lastWriteMs = Date.now();
       this.sender.wrote(this.cursor, frame.length);
       this.cursor++;
+      wrote = true;
+    }
+    if (wrote) {
+      this.lastWriteMs = Date.now();
+      const flow = this.frames.flowStats;
+      if (flow !== null) {
+        const c = this.sender.counters;
+        c.flowPacketsLiteral = flow.literal;
+        c.flowPacketsNew = flow.newFlow;
+        c.flowPacketsDelta = flow.delta;
+      }
     }
   }
 
@@ -206,7 +240,7 @@ export class MirrorConnection implements BatchLink {
     if (socket !== this.socket) return;
     const now = Date.now();
     this.hello = {
-      protocolVersion: PROTOCOL_VERSION,
+      protocolVersion: this.options.maxProtocolVersion ?? PROTOCOL_VERSION,
       sensorId: this.options.sensorId,
       sensorName: this.options.sensorName,
       clockSec: Math.floor(now / 1000),
@@ -268,6 +302,11 @@ export class MirrorConnection implements BatchLink {
       const why = Object.entries(ChallengeStatus).find(([, v]) => v === status)?.[0] ?? String(status);
       return this.fail(socket, `the sniffer's Challenge is invalid (${why})`);
     }
+    const version = challenge.protocolVersion ?? 0;
+    if (version > (this.hello!.protocolVersion ?? 0)) {
+      return this.fail(socket, `the sniffer chose protocol version ${version}, above the ${this.hello!.protocolVersion ?? 0} we offered`);
+    }
+    this.version = version;
     const mac = createHmac('sha256', this.options.secret).update(authTranscript(this.hello!, challenge)).digest();
     const offsetMs = (challenge.clockSec ?? 0) * 1000 + Math.floor((challenge.clockNsec ?? 0) / 1e6) - Date.now();
     this.log.info({ protocolVersion: challenge.protocolVersion, clockOffsetMs: offsetMs }, 'mirror: challenge received, authenticating');
@@ -304,9 +343,11 @@ export class MirrorConnection implements BatchLink {
     this.connectedOnce = true;
     this.attempt = 0;
     this.phase = 'streaming';
+    // Both ends start this connection's flow context empty (version 2); a resend is re-encoded.
+    this.frames.begin(this.version);
     this.cursor = window.resumeSequence;
     this.lastReadMs = Date.now();
-    this.setState('streaming', { ackedSequence, resend: window.nextSequence - window.resumeSequence, reconnects: this.sender.counters.reconnects });
+    this.setState('streaming', { protocolVersion: this.version, ackedSequence, resend: window.nextSequence - window.resumeSequence, reconnects: this.sender.counters.reconnects });
     if (hole > 0) {
       // Batches above the sniffer's mark were evicted (some written on a connection that died before
       // they arrived): announce the hole with a new Hello before writing anything here.

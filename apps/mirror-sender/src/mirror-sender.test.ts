@@ -2,6 +2,7 @@ import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '@callscope/runtime';
 import { BATCH_COMPRESSORS } from './compression.js';
+import { BatchFrameEncoder } from './batch-encoder.js';
 import { MirrorSender, type BatchLink } from './mirror-sender.js';
 
 /** Writes everything retained past its cursor while flowing, like the connection does. */
@@ -10,12 +11,14 @@ class FakeLink implements BatchLink {
   sent: number[] = [];
   sender: MirrorSender | null = null;
   cursor = 1;
+  frames = new BatchFrameEncoder(BATCH_COMPRESSORS.none);
   pump(): void {
     const s = this.sender!;
     while (this.flowing && this.cursor < s.window.nextSequence) {
       this.cursor = Math.max(this.cursor, s.window.resumeSequence);
-      const frame = s.frameAt(this.cursor);
-      if (frame === null) break;
+      const raw = s.batchAt(this.cursor);
+      if (raw === null) break;
+      const frame = this.frames.encode(this.cursor, raw);
       this.sent.push(this.cursor);
       s.wrote(this.cursor, frame.length);
       this.cursor++;
@@ -59,9 +62,9 @@ describe('MirrorSender', () => {
     sender.acknowledge(2);
     expect(sender.counters.batchesAcked).toBe(2);
     expect(sender.window.unacked().map((e) => e.sequence)).toEqual([3]);
-    expect(sender.frameAt(2)).toBeNull();
-    expect(sender.frameAt(3)?.length).toBeGreaterThan(2000);
-    expect(sender.frameAt(4)).toBeNull();
+    expect(sender.batchAt(2)).toBeNull();
+    expect(sender.batchAt(3)?.count).toBe(10);
+    expect(sender.batchAt(4)).toBeNull();
     sender.close();
   });
 
@@ -97,7 +100,7 @@ describe('MirrorSender', () => {
   });
 
   it('counts every batch and packet an overflow evicts, and logs it (rate-limited, and once more at close)', () => {
-    // One batch of 10 x 200-byte packets frames to ~2.1 kB; 5 kB hold two of them.
+    // One batch of 10 x 200-byte packets holds 2.2-2.5 kB raw (bytes + 24 per packet slot); 5 kB hold two of them.
     const { sender, link, lines, advance } = makeSender({ bufferBytes: 5000 });
     link.flowing = false;
     for (let i = 0; i < 100; i++) sender.add(packet(i));
@@ -124,7 +127,7 @@ describe('MirrorSender', () => {
   });
 
   it('a batch evicted after it was written is in doubt, not dropped: an Ack at or above it delivers it, a handshake below it drops it', () => {
-    // Two ~2.1 kB batches fit in 5 kB; the link writes each batch as it is built.
+    // Two 2.2-2.5 kB raw batches fit in 5 kB; the link writes each batch as it is built.
     const { sender, link } = makeSender({ bufferBytes: 5000 });
     for (let i = 0; i < 50; i++) sender.add(packet(i));
     expect(link.sent).toEqual([1, 2, 3, 4, 5]);

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { AckStatus, SendWindow, STREAM_ID_LENGTH } from '@callscope/mirror-protocol';
+import { AckStatus, SendWindow, STREAM_ID_LENGTH, rawBatchFootprint, type RawBatch } from '@callscope/mirror-protocol';
 import type { Logger } from '@callscope/runtime';
 import { PacketBatcher, type CapturedPacket, type PendingBatch } from './batcher.js';
-import { encodeBatch } from './batch-encoder.js';
 import type { BatchCompressor } from './compression.js';
 
 /** States of the link to the sniffer, as the health endpoint and the logs name them. */
@@ -32,8 +31,14 @@ export interface SenderCounters {
   packetsDropped: number;
   /** Captured bytes of the packets batched. */
   bytesRaw: number;
-  /** Bytes of the batch frames (compressed, with framing), counted once per batch. */
+  /** Bytes of the batch frames (compressed, with framing) as first written, counted once per batch. */
   bytesCompressed: number;
+  /** Version 2 (flow blocks): packets written whole (not RTP over Ethernet/IP/UDP), resends included. */
+  flowPacketsLiteral: number;
+  /** Version 2: packets that opened or replaced a flow context (header sent whole), resends included. */
+  flowPacketsNew: number;
+  /** Version 2: packets sent against their flow's previous header, resends included. */
+  flowPacketsDelta: number;
   /** Bytes written to the socket, resends and heartbeats included. */
   bytesWritten: number;
   /** Connections established after the first. */
@@ -59,6 +64,9 @@ export function createSenderCounters(): SenderCounters {
     packetsDropped: 0,
     bytesRaw: 0,
     bytesCompressed: 0,
+    flowPacketsLiteral: 0,
+    flowPacketsNew: 0,
+    flowPacketsDelta: 0,
     bytesWritten: 0,
     reconnects: 0,
     authFailures: 0,
@@ -68,9 +76,9 @@ export function createSenderCounters(): SenderCounters {
 }
 
 /**
- * Where batches go: the connection to the sniffer (or a test double). The link pulls frames from
- * the window itself ({@link MirrorSender.frameAt}) at the socket's pace, so a slow link fills the
- * bounded window, never an unbounded socket buffer.
+ * Where batches go: the connection to the sniffer (or a test double). The link pulls batches from
+ * the window itself ({@link MirrorSender.batchAt}) at the socket's pace and encodes each as it
+ * writes it, so a slow link fills the bounded window, never an unbounded socket buffer.
  */
 export interface BatchLink {
   /** A new batch entered the window: write what the socket takes now. */
@@ -85,17 +93,25 @@ export interface BatchLink {
  */
 export const MAX_IN_DOUBT_BATCHES = 1 << 18;
 
-/** What the window keeps per batch. */
+/**
+ * What the window keeps per batch: the batch as the batcher built it, independent of any
+ * connection (a version 2 frame depends on the connection's flow context, so frames are made when
+ * a connection writes them, and again on the next connection for a resend).
+ */
 export interface WindowItem {
-  frame: Uint8Array;
+  raw: RawBatch;
   packets: number;
 }
 
 /** Options of a {@link MirrorSender}. */
 export interface MirrorSenderOptions {
   batch: { maxPackets: number; maxBytes: number; maxMs: number };
-  /** Bound of the unacknowledged batches kept for resend, in bytes (buffer.maxMb). */
+  /**
+   * Bound of the unacknowledged batches kept for resend, in bytes (buffer.maxMb): their raw form,
+   * packet bytes plus 24 bytes of fields per packet slot (`rawBatchFootprint`).
+   */
   bufferBytes: number;
+  /** The batch compression (the connection's frame encoder uses it). */
   compressor: BatchCompressor;
   logger: Logger;
   /** Minimum ms between two overflow warnings (each names the totals); default 5000. */
@@ -105,8 +121,9 @@ export interface MirrorSenderOptions {
 }
 
 /**
- * The sender's core: packets -> batches (count, bytes, time) -> compressed frames numbered by
- * sequence -> the bounded window of unacknowledged batches -> the link. It counts every packet
+ * The sender's core: packets -> raw batches (count, bytes, time) numbered by sequence -> the
+ * bounded window of unacknowledged batches -> the link, which encodes and compresses each batch as
+ * it writes it. It counts every packet
  * and every batch, so `packetsCaptured = packets in batches acked + retained + in doubt + dropped +
  * open batch` holds at any time; an overflow of the window is counted and logged, never silent.
  *
@@ -252,14 +269,19 @@ export class MirrorSender {
     return status;
   }
 
-  /** The frame of a retained batch, or null when it was acknowledged, dropped or not built yet. */
-  frameAt(sequence: number): Uint8Array | null {
-    const first = this.window.resumeSequence;
-    if (sequence < first || sequence >= this.window.nextSequence) return null;
-    return this.retained[this.retainedHead + (sequence - first)]?.frame ?? null;
+  /** The compression the link's frame encoder uses. */
+  get compressor(): BatchCompressor {
+    return this.options.compressor;
   }
 
-  /** Records that a frame was written (new or resent) with its bytes. */
+  /** A retained batch, or null when it was acknowledged, dropped or not built yet. */
+  batchAt(sequence: number): RawBatch | null {
+    const first = this.window.resumeSequence;
+    if (sequence < first || sequence >= this.window.nextSequence) return null;
+    return this.retained[this.retainedHead + (sequence - first)]?.raw ?? null;
+  }
+
+  /** Records that a batch's frame was written (new or resent) with its bytes. */
   wrote(sequence: number, bytes: number): void {
     this.counters.bytesWritten += bytes;
     if (sequence >= this.writtenMark) this.writtenMark = sequence + 1;
@@ -267,6 +289,7 @@ export class MirrorSender {
       this.counters.batchesResent++;
     } else {
       this.counters.batchesSent++;
+      this.counters.bytesCompressed += bytes;
       this.highestWritten = sequence;
     }
   }
@@ -316,15 +339,12 @@ export class MirrorSender {
   }
 
   private emit(batch: PendingBatch): void {
-    const sequence = this.window.nextSequence;
-    const encoded = encodeBatch(sequence, batch.packets, batch.dataBytes, this.options.compressor);
     this.counters.batchesBuilt++;
     this.counters.bytesRaw += batch.dataBytes;
-    this.counters.bytesCompressed += encoded.frame.length;
     const evictedBefore = this.window.stats.droppedBatches;
     const oldest = this.window.resumeSequence;
-    const item: WindowItem = { frame: encoded.frame, packets: encoded.packets };
-    this.window.push(item, encoded.frame.length);
+    const item: WindowItem = { raw: batch.raw, packets: batch.raw.count };
+    this.window.push(item, rawBatchFootprint(batch.raw));
     this.retained.push(item);
     const evicted = this.window.stats.droppedBatches - evictedBefore;
     for (let i = 0; i < evicted; i++) {

@@ -32,8 +32,11 @@ function logSink() {
   return { logger: createLogger({ app: 'mirror-sender-test', level: 'debug', pretty: false, destination: stream }), lines };
 }
 
-async function setup(options: { secret?: Buffer; compression?: MirrorCompression; refused?: (r: string) => void; bufferBytes?: number; idleTimeoutMs?: number } = {}) {
+async function setup(
+  options: { secret?: Buffer; compression?: MirrorCompression; refused?: (r: string) => void; bufferBytes?: number; idleTimeoutMs?: number; senderVersion?: number; peerVersion?: number } = {},
+) {
   const peer = new MirrorPeer(SECRET);
+  if (options.peerVersion !== undefined) peer.maxVersion = options.peerVersion;
   const port = await peer.listen();
   const { logger, lines } = logSink();
   const sender = new MirrorSender({
@@ -58,6 +61,7 @@ async function setup(options: { secret?: Buffer; compression?: MirrorCompression
       logger,
       onState: (s) => states.push(s),
       ...(options.refused !== undefined ? { onRefused: options.refused } : {}),
+      ...(options.senderVersion !== undefined ? { maxProtocolVersion: options.senderVersion } : {}),
     },
     sender,
   );
@@ -72,11 +76,19 @@ async function setup(options: { secret?: Buffer; compression?: MirrorCompression
 const packet = (i: number) => ({ linkType: 1, tsSec: 1_764_000_000 + i, tsNsec: i * 1000 + 7, origLen: 120, data: Buffer.alloc(100, i & 0xff) });
 
 describe('MirrorConnection against a receiver built from mirror-protocol', () => {
-  it.each<MirrorCompression>(['zstd', 'lz4', 'deflate', 'brotli', 'none'])('authenticates and streams every packet once, acknowledged (%s)', async (compression) => {
-    const { peer, sender, connection, states, lines } = await setup({ compression });
+  const versions = [
+    { senderVersion: 2, peerVersion: 2, version: 2 },
+    { senderVersion: 1, peerVersion: 2, version: 1 },
+    { senderVersion: 2, peerVersion: 1, version: 1 },
+  ];
+  it.each((['zstd', 'lz4', 'deflate', 'brotli', 'none'] as MirrorCompression[]).flatMap((c) => versions.map((v) => [c, v] as const)))('authenticates and streams every packet once, acknowledged (%s, %o)', async (compression, v) => {
+    const { peer, sender, connection, states, lines } = await setup({ compression, senderVersion: v.senderVersion, peerVersion: v.peerVersion });
     connection.start();
     await until('streaming', () => connection.state === 'streaming');
-    expect(peer.connections[0]!.hello).toMatchObject({ protocolVersion: 1, sensorId: '7', sensorName: 'pbx-test', nextSequence: 1 });
+    // The Hello offers the sender's highest version, the Challenge answers min(receiver's, offered).
+    expect(peer.connections[0]!.hello).toMatchObject({ protocolVersion: v.senderVersion, sensorId: '7', sensorName: 'pbx-test', nextSequence: 1 });
+    expect(peer.connections[0]!.version).toBe(v.version);
+    expect(connection.protocolVersion).toBe(v.version);
     for (let i = 0; i < 45; i++) sender.add(packet(i));
     await until('all acked', () => sender.counters.batchesAcked === 5);
     expect(peer.packets).toHaveLength(45);

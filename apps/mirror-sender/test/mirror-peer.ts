@@ -2,7 +2,8 @@
  * A receiver for tests, built from @callscope/mirror-protocol only: it plays the sniffer's role
  * as the protocol README describes it (checkHello, a fresh 32-byte server nonce, the HMAC of the
  * transcript compared in constant time, AuthResult with the acked sequence, one ReceiveWindow per
- * sensor across connections, checkBatch + mirror-codec + PacketListDecoder, cumulative Acks). Like
+ * sensor across connections, checkBatch + mirror-codec + PacketListDecoder (version 1) or a
+ * FlowBlockDecoder per connection that decodes every batch frame in order (version 2), cumulative Acks). Like
  * the sniffer, a sensor's new connection closes its older one (nothing more is read from it).
  * Hooks let a test drop batches in flight, cut a connection, withhold Acks, stop reading a
  * connection, or refuse every connection (the link down).
@@ -15,6 +16,8 @@ import {
   AuthFailure,
   BatchStatus,
   Compression,
+  FlowBlockDecoder,
+  FlowBlockStatus,
   FrameDecoder,
   FrameStatus,
   HelloStatus,
@@ -27,7 +30,10 @@ import {
   checkBatch,
   checkHello,
   createDecodedFrame,
+  createRawBatch,
   encodeFrame,
+  negotiateVersion,
+  rawPacketData,
   type Challenge,
   type DecodedPacketList,
   type Hello,
@@ -54,6 +60,8 @@ export interface PeerConnectionLog {
   heartbeats: number;
   /** AuthResult.acked_sequence sent (null: no handshake done). */
   ackedAtAuth: number | null;
+  /** The version the Challenge chose. */
+  version: number;
 }
 
 export class MirrorPeer {
@@ -68,6 +76,8 @@ export class MirrorPeer {
   acks = true;
   /** True: every new connection is closed at once and no byte is read (the link down). */
   down = false;
+  /** Highest protocol version this peer answers with (1: a version 1 receiver). */
+  maxVersion = PROTOCOL_VERSION;
   private server: Server;
   private readonly byIndex: Socket[] = [];
   private readonly current = new Map<string, Socket>();
@@ -114,12 +124,15 @@ export class MirrorPeer {
       socket.destroy();
       return;
     }
-    const log: PeerConnectionLog = { hello: null, sequences: [], refused: false, heartbeats: 0, ackedAtAuth: null };
+    const log: PeerConnectionLog = { hello: null, sequences: [], refused: false, heartbeats: 0, ackedAtAuth: null, version: 0 };
     const index = this.connections.push(log) - 1;
     this.byIndex[index] = socket;
     const decoder = new FrameDecoder();
     const out = createDecodedFrame();
     const lists = new PacketListDecoder();
+    // Version 2: this connection's flow context, from an empty one at the handshake.
+    const flows = new FlowBlockDecoder();
+    const raw = createRawBatch(1, 0);
     let challenge: Challenge | null = null;
     let window: ReceiveWindow | null = null;
     const refuse = (reason: AuthFailure, detail: string) => {
@@ -146,7 +159,8 @@ export class MirrorPeer {
           // Copy: decoded bytes alias the decoder's buffer until the next push.
           log.hello = { ...env.hello!, clientNonce: Buffer.from(env.hello!.clientNonce!) };
           const now = Date.now();
-          challenge = { serverNonce: randomBytes(32), clockSec: Math.floor(now / 1000), clockNsec: (now % 1000) * 1e6, protocolVersion: PROTOCOL_VERSION };
+          log.version = negotiateVersion(log.hello.protocolVersion ?? 0, this.maxVersion);
+          challenge = { serverNonce: randomBytes(32), clockSec: Math.floor(now / 1000), clockNsec: (now % 1000) * 1e6, protocolVersion: log.version };
           socket.write(encodeFrame({ challenge }));
         } else if (window === null) {
           if (env.body !== 'auth') {
@@ -180,13 +194,26 @@ export class MirrorPeer {
             socket.destroy();
             return;
           }
-          if (verdict === 'lose') continue;
-          if (checkBatch(batch) !== BatchStatus.Ok) {
+          if (checkBatch(batch, log.version) !== BatchStatus.Ok) {
             this.counters.badBatches++;
             continue;
           }
           let packets: Packet[] = batch.packets ?? [];
-          if (batch.compression !== Compression.COMPRESSION_NONE) {
+          if (log.version >= 2) {
+            // Every frame of the connection advances the flow context, a 'lost' one too (TCP
+            // delivered it; the test only pretends it did not arrive).
+            const compression = batch.compression ?? Compression.COMPRESSION_NONE;
+            const block = compression === Compression.COMPRESSION_NONE ? batch.block! : decompressed(compression, batch.block!);
+            if (flows.decode(block, 64 * 1024 * 1024, raw) !== FlowBlockStatus.Ok) {
+              this.counters.badBatches++;
+              socket.destroy();
+              return;
+            }
+            packets = Array.from({ length: raw.count }, (_, i) => ({ linkType: raw.linkType[i], tsSec: raw.tsSec[i], tsNsec: raw.tsNsec[i], origLen: raw.origLen[i], data: rawPacketData(raw, i) }));
+            if (verdict === 'lose') continue;
+          } else if (verdict === 'lose') {
+            continue;
+          } else if (batch.compression !== Compression.COMPRESSION_NONE) {
             const raw = decompressed(batch.compression ?? Compression.COMPRESSION_NONE, batch.compressedPackets!);
             const decoded: DecodedPacketList = { list: null };
             if (lists.decode(raw, decoded) !== PacketListStatus.Ok) {

@@ -61,5 +61,6 @@ export {
   rawPacketData,
   reserveRawBatchBytes,
   reserveRawBatchPackets,
+  trimRawBatch,
 } from './raw-batch.js';
 export type { RawBatch } from './raw-batch.js';

@@ -71,7 +71,7 @@ export function reserveRawBatchPackets(batch: RawBatch, packets: number): void {
 /** Makes room for `bytes` data bytes in total, keeping those in use. Allocates only when it grows. */
 export function reserveRawBatchBytes(batch: RawBatch, bytes: number): void {
   if (bytes <= batch.data.length) return;
-  const next = new Uint8Array(Math.max(bytes, batch.data.length * 2, 4096));
+  const next = new Uint8Array(Math.max(bytes, batch.data.length * 2, 256));
   next.set(batch.data.subarray(0, rawBatchDataLength(batch)));
   batch.data = next;
 }
@@ -99,6 +99,23 @@ export function appendRawPacket(batch: RawBatch, linkType: number, tsSec: number
   batch.origLen[i] = origLen;
   batch.end[i] = start + data.length;
   batch.count = i + 1;
+}
+
+/**
+ * Gives back unused capacity above a quarter of what is used (one copy of the data, only then):
+ * what a window keeps should be close to what it holds.
+ */
+export function trimRawBatch(batch: RawBatch): void {
+  const used = rawBatchDataLength(batch);
+  if (batch.data.length - used > used / 4) batch.data = batch.data.slice(0, used);
+  const n = batch.count;
+  if (batch.linkType.length - n > n / 4) {
+    batch.linkType = batch.linkType.slice(0, n);
+    batch.tsSec = batch.tsSec.slice(0, n);
+    batch.tsNsec = batch.tsNsec.slice(0, n);
+    batch.origLen = batch.origLen.slice(0, n);
+    batch.end = batch.end.slice(0, n);
+  }
 }
 
 /** The bytes of packet `i` (a view into `batch.data`). @throws RangeError when `i` is not below `count`. */
