@@ -100,6 +100,88 @@ describe('mirror receiver: handshake and stream', () => {
     await c.until(() => receiver.sourceStats()[0]!['state'] === 'disconnected', 2000, 'disconnected');
   });
 
+  /** RTP-like Ethernet/IPv4/UDP frames of two flows with a tag as payload: flow-context packets. */
+  function rtpPackets(tag: string, from: number, n: number): Packet[] {
+    return Array.from({ length: n }, (_, k) => {
+      const i = from + k;
+      const payload = new TextEncoder().encode(`${tag}/${i}`);
+      const d = new Uint8Array(14 + 20 + 8 + 12 + payload.length);
+      const v = new DataView(d.buffer);
+      v.setUint16(12, 0x0800);
+      d[14] = 0x45;
+      v.setUint16(16, d.length - 14);
+      v.setUint16(18, i);
+      d[22] = 64;
+      d[23] = 17;
+      d.set([10, 0, 0, 1, 10, 0, 0, 2 + (i % 2)], 26);
+      v.setUint16(34, 4000);
+      v.setUint16(36, 5000 + (i % 2));
+      v.setUint16(38, d.length - 34);
+      d[42] = 0x80;
+      d[43] = 8;
+      v.setUint16(44, i);
+      v.setUint32(46, i * 160);
+      v.setUint32(50, 0x1234 + (i % 2));
+      d.set(payload, 54);
+      return { linkType: 1, tsSec: 1_764_000_000, tsNsec: i * 20_000_000, origLen: d.length, data: d };
+    });
+  }
+  const rtpTags = (d: Delivered[]) => d.map((x) => x.tag.slice(54));
+
+  it('version 2: negotiates min(ours, offered), decodes flow blocks (zstd, lz4, none) through the connection\'s context', async () => {
+    const { receiver, delivered } = await startReceiver();
+    const c = await client(receiver.port);
+    expect(await c.handshake(SECRET, { sensorId: 'v2', protocolVersion: 2 })).toMatchObject({ ok: true });
+    expect(c.received.find((e) => e.body === 'challenge')?.challenge?.protocolVersion).toBe(2);
+    c.sendFlowBatch(1, rtpPackets('x', 0, 4), Compression.COMPRESSION_ZSTD);
+    c.sendFlowBatch(2, rtpPackets('x', 4, 4), Compression.COMPRESSION_LZ4);
+    c.sendFlowBatch(3, rtpPackets('x', 8, 4), Compression.COMPRESSION_NONE);
+    await c.until(() => c.acked === 3, 5000, 'ack 3');
+    expect(rtpTags(delivered)).toEqual(Array.from({ length: 12 }, (_, i) => `x/${i}`));
+    expect(delivered[5]).toMatchObject({ linkType: 1, tsSec: 1_764_000_000, tsNsec: 100_000_000, origLen: 54 + 3 });
+    // Only the first packet of each flow carried its header whole.
+    expect(c.flow.stats).toEqual({ literal: 0, newFlow: 2, delta: 10 });
+    // A newer sender (version 3) is answered with 2.
+    const newer = await client(receiver.port);
+    expect(await newer.handshake(SECRET, { sensorId: 'v3', protocolVersion: 3 })).toMatchObject({ ok: true });
+    expect(newer.received.find((e) => e.body === 'challenge')?.challenge?.protocolVersion).toBe(2);
+  });
+
+  it('version 2: a resend on a new connection is decoded against that connection\'s fresh context; duplicates still advance the context', async () => {
+    const { receiver, delivered } = await startReceiver();
+    const first = await client(receiver.port);
+    expect(await first.handshake(SECRET, { sensorId: 'v2r', protocolVersion: 2 })).toMatchObject({ ok: true });
+    first.sendFlowBatch(1, rtpPackets('r', 0, 3));
+    first.sendFlowBatch(2, rtpPackets('r', 3, 3));
+    await first.until(() => first.acked === 2, 5000, 'ack 2');
+    first.destroy();
+    await first.closedPromise;
+    // The sender missed the acks: it resends 1 and 2 re-encoded from an empty context, then 3.
+    const second = await client(receiver.port);
+    expect(await second.handshake(SECRET, { sensorId: 'v2r', protocolVersion: 2, nextSequence: 1 })).toMatchObject({ ok: true, ackedSequence: 2 });
+    second.sendFlowBatch(1, rtpPackets('r', 0, 3));
+    second.sendFlowBatch(2, rtpPackets('r', 3, 3));
+    second.sendFlowBatch(3, rtpPackets('r', 6, 3));
+    await second.until(() => second.acked === 3, 5000, 'ack 3');
+    expect(rtpTags(delivered)).toEqual(Array.from({ length: 9 }, (_, i) => `r/${i}`));
+    // Batch 3 is all deltas: it decoded only because the duplicates 1 and 2 were decoded too.
+    expect(receiver.sourceStats()[0]).toMatchObject({ batches: 3, duplicates_dropped: 2, lost: 0 });
+    expect(receiver.stats().bad_flow_block).toBe(0);
+  });
+
+  it('a version 1 sender still streams to this receiver (PacketList batches), and a v2 block on a v1 connection is refused', async () => {
+    const { receiver, delivered } = await startReceiver();
+    const c = await client(receiver.port);
+    expect(await c.handshake(SECRET, { sensorId: 'v1', protocolVersion: 1 })).toMatchObject({ ok: true });
+    expect(c.received.find((e) => e.body === 'challenge')?.challenge?.protocolVersion).toBe(1);
+    c.sendBatch(1, packets('old'), Compression.COMPRESSION_ZSTD);
+    await c.until(() => c.acked === 1, 5000, 'ack 1');
+    expect(tags(delivered)).toEqual(['old/0', 'old/1']);
+    c.sendFlowBatch(2, rtpPackets('y', 0, 2));
+    await c.closedPromise;
+    expect(receiver.stats().bad_batch).toBe(1);
+  });
+
   it('refuses a wrong secret and a wrong protocol version, with the reason, logged and counted', async () => {
     const { receiver, logLines, delivered } = await startReceiver();
     const bad = await client(receiver.port);
@@ -369,6 +451,26 @@ describe('mirror receiver: hostile peers end only their own connection', () => {
         const c = await client(port);
         await c.handshake(SECRET, { sensorId: 'corrupt' });
         c.send({ batch: { sequence: 1, compression: Compression.COMPRESSION_DEFLATE, compressedPackets: Buffer.from('not zlib at all') } });
+        await c.closedPromise;
+        expect(c.acked).toBe(0);
+      },
+    },
+    {
+      name: 'a version 2 flow block with a byte flipped (a flow index pointing at no context)',
+      counter: 'bad_flow_block',
+      log: /a version 2 batch whose flow block does not decode \(UnknownFlow; the flow context is lost\): connection closed/,
+      act: async (port) => {
+        const c = await client(port);
+        await c.handshake(SECRET, { sensorId: 'v2-corrupt', protocolVersion: 2 });
+        // An Ethernet frame that is not a flow packet: one literal. Its flow tag 0 becomes 4 * 7 + 2,
+        // a delta against table entry 7, which holds nothing on a fresh connection.
+        const frame = { linkType: 1, tsSec: 1, tsNsec: 0, origLen: 60, data: new Uint8Array(60) };
+        c.sendFlowBatch(1, [frame], Compression.COMPRESSION_ZSTD, (block) => {
+          // Header: count, five section lengths (one byte each here); meta 3 bytes, time 3 bytes.
+          const flowAt = 6 + block[1]! + block[2]!;
+          block[flowAt] = 4 * 7 + 2;
+          return block;
+        });
         await c.closedPromise;
         expect(c.acked).toBe(0);
       },

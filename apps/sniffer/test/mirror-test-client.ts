@@ -9,10 +9,12 @@ import { compressBatch } from '@callscope/mirror-codec';
 import {
   AuthFailure,
   Compression,
+  FlowBlockEncoder,
   FrameDecoder,
   FrameStatus,
-  PROTOCOL_VERSION,
   PacketList,
+  appendRawPacket,
+  createRawBatch,
   authTranscript,
   createDecodedFrame,
   encodeFrame,
@@ -57,6 +59,8 @@ export class TestMirrorClient {
   closed = false;
   private readonly decoder = new FrameDecoder();
   private readonly out = createDecodedFrame();
+  /** Version 2: this connection's flow context (empty at the handshake, as the receiver's). */
+  readonly flow = new FlowBlockEncoder();
   private waiters: (() => void)[] = [];
   readonly closedPromise: Promise<void>;
 
@@ -127,7 +131,8 @@ export class TestMirrorClient {
   async handshake(secret: Uint8Array, h: TestHello): Promise<AuthResult> {
     const nowMs = Date.now();
     const hello: Hello = {
-      protocolVersion: h.protocolVersion ?? PROTOCOL_VERSION,
+      // Version 1 unless asked: the batches below are PacketLists (a version 1 sender).
+      protocolVersion: h.protocolVersion ?? 1,
       sensorId: h.sensorId,
       sensorName: h.sensorName ?? '',
       clockSec: h.clockSec ?? Math.floor(nowMs / 1000),
@@ -152,6 +157,18 @@ export class TestMirrorClient {
   /** Sends one batch of packets under `sequence`. */
   sendBatch(sequence: number, packets: Packet[], compression: Compression = Compression.COMPRESSION_DEFLATE): void {
     this.send({ batch: encodeBatch(sequence, packets, compression) });
+  }
+
+  /**
+   * Version 2: sends `packets` under `sequence` as a flow block encoded against this connection's
+   * context (it advances: send every block built, in order). `mutate` may corrupt the block first.
+   */
+  sendFlowBatch(sequence: number, packets: Packet[], compression: Compression = Compression.COMPRESSION_ZSTD, mutate?: (block: Uint8Array) => Uint8Array): void {
+    const raw = createRawBatch(packets.length, 0);
+    for (const p of packets) appendRawPacket(raw, p.linkType ?? 0, p.tsSec ?? 0, p.tsNsec ?? 0, p.origLen ?? 0, p.data ?? new Uint8Array(0));
+    let block: Uint8Array = this.flow.encode(raw).slice();
+    if (mutate !== undefined) block = mutate(block);
+    this.send({ batch: { sequence, compression, block: compression === Compression.COMPRESSION_NONE ? block : compressBatch(compression, block) } });
   }
 
   async close(): Promise<void> {

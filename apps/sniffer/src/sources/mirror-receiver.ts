@@ -8,6 +8,8 @@ import {
   BatchStatus,
   Compression,
   DEFAULT_MAX_FRAME_LENGTH,
+  FlowBlockDecoder,
+  FlowBlockStatus,
   FrameDecoder,
   FrameStatus,
   HelloStatus,
@@ -24,7 +26,9 @@ import {
   checkHello,
   checkPacket,
   createDecodedFrame,
+  createRawBatch,
   encodeFrame,
+  negotiateVersion,
   type Challenge,
   type Envelope,
   type EnvelopeInit,
@@ -32,6 +36,7 @@ import {
   type Packet,
   type PacketBatch,
   type PacketList,
+  type RawBatch,
 } from '@callscope/mirror-protocol';
 import { createPacketRecord, type PacketRecord } from '@callscope/pcap-format';
 import type { Logger } from '@callscope/runtime';
@@ -142,6 +147,8 @@ export interface MirrorListenerStats extends SourceStats {
   /** Batches whose decompressed size exceeded `maxBatchBytes` (a decompression bomb). */
   bad_decompress_oversize: number;
   bad_packet_list: number;
+  /** Version 2 batches whose flow block does not decode (corrupt, hostile, or out of step): connection closed. */
+  bad_flow_block: number;
   bad_sequence: number;
   bad_truncated_at_close: number;
   unknown_messages: number;
@@ -196,6 +203,14 @@ interface Conn {
   partialSinceMs: number;
   /** Ack last sent, to send one only when it moved. */
   ackSent: number;
+  /** The protocol version the Challenge chose (min(ours, the Hello's)); 0 before the Hello. */
+  version: number;
+  /**
+   * Version 2: this connection's flow context, created empty when its handshake succeeds (the
+   * sender resets its own then). Every batch frame of the connection is decoded through it, in
+   * order, duplicates included, or the two contexts would drift apart.
+   */
+  flow: FlowBlockDecoder | null;
 }
 
 /**
@@ -244,6 +259,8 @@ export class MirrorReceiver implements PacketSource {
   private readonly decodedList: { list: PacketList | null } = { list: null };
   private readonly decompressed = createDecompressedBatch();
   private readonly rec: PacketRecord = createPacketRecord();
+  /** The packets of the version 2 batch being handled (its `data` is fresh per batch). */
+  private readonly rawBatch: RawBatch = createRawBatch(1024, 0);
 
   private readonly c = {
     connections_total: 0,
@@ -264,6 +281,7 @@ export class MirrorReceiver implements PacketSource {
     bad_decompress: 0,
     bad_decompress_oversize: 0,
     bad_packet_list: 0,
+    bad_flow_block: 0,
     bad_sequence: 0,
     bad_truncated_at_close: 0,
     unknown_messages: 0,
@@ -460,6 +478,8 @@ export class MirrorReceiver implements PacketSource {
       heartbeatTimer: null,
       partialSinceMs: 0,
       ackSent: -1,
+      version: 0,
+      flow: null,
     };
     this.conns.add(conn);
     this.c.connections_total++;
@@ -592,8 +612,9 @@ export class MirrorReceiver implements PacketSource {
       serverNonce: randomBytes(32),
       clockSec: Math.floor(nowMs / 1000),
       clockNsec: (nowMs % 1000) * 1_000_000,
-      protocolVersion: PROTOCOL_VERSION,
+      protocolVersion: negotiateVersion(hello.protocolVersion ?? 0),
     };
+    conn.version = challenge.protocolVersion!;
     conn.challenge = challenge;
     conn.state = 'auth';
     this.send(conn, { challenge });
@@ -658,6 +679,7 @@ export class MirrorReceiver implements PacketSource {
     sensor.conn = conn;
     conn.sensor = sensor;
     conn.state = 'streaming';
+    conn.flow = conn.version >= 2 ? new FlowBlockDecoder() : null;
     if (conn.handshakeTimer !== null) clearTimeout(conn.handshakeTimer);
     conn.handshakeTimer = null;
     conn.socket.setTimeout(this.idleTimeoutMs);
@@ -676,7 +698,7 @@ export class MirrorReceiver implements PacketSource {
 
   private onBatch(conn: Conn, batch: PacketBatch, frameLength: number): void {
     const sensor = conn.sensor!;
-    const bst = checkBatch(batch);
+    const bst = checkBatch(batch, conn.version);
     if (bst !== BatchStatus.Ok) {
       this.c.bad_batch++;
       this.fault(conn, 'bad_batch', { sequence: batch.sequence, status: bst }, `an invalid batch (${batchStatusName(bst)})`);
@@ -685,6 +707,10 @@ export class MirrorReceiver implements PacketSource {
     const sequence = batch.sequence!;
     sensor.c.bytes_compressed += frameLength;
     const window = sensor.window;
+    if (conn.flow !== null) {
+      this.onFlowBatch(conn, sensor, batch, sequence);
+      return;
+    }
     if (sequence <= window.ackSequence) {
       window.receive(sequence); // counted as a duplicate
       return;
@@ -714,12 +740,39 @@ export class MirrorReceiver implements PacketSource {
     this.deliver(sensor, packets);
   }
 
-  /** The batch's PacketList bytes, or null (counted, connection closed). */
-  private decompress(conn: Conn, batch: PacketBatch): Uint8Array | null {
+  /**
+   * A version 2 batch: decompressed and decoded through the connection's flow context BEFORE the
+   * window looks at its sequence, duplicates included (the sender's context advanced with every
+   * frame it wrote); then delivered when new. A block that does not decode ends the connection:
+   * the context is out of step, and the sender re-encodes what is unacknowledged on the next one.
+   */
+  private onFlowBatch(conn: Conn, sensor: SensorState, batch: PacketBatch, sequence: number): void {
+    const compression = batch.compression ?? Compression.COMPRESSION_NONE;
+    const block = compression === Compression.COMPRESSION_NONE ? batch.block! : this.decompress(conn, batch, batch.block!);
+    if (block === null) return;
+    const raw = this.rawBatch;
+    const st = conn.flow!.decode(block, this.maxBatchBytes, raw);
+    if (st !== FlowBlockStatus.Ok) {
+      this.c.bad_flow_block++;
+      this.fault(conn, 'bad_flow_block', { sequence, status: flowStatusName(st) }, `a version 2 batch whose flow block does not decode (${flowStatusName(st)}; the flow context is lost)`);
+      return;
+    }
+    const rst = sensor.window.receive(sequence);
+    if (rst === ReceiveStatus.Invalid) {
+      this.c.bad_sequence++;
+      this.fault(conn, 'bad_sequence', { sequence }, 'an invalid batch sequence');
+      return;
+    }
+    if (rst === ReceiveStatus.Duplicate) return;
+    this.deliverRaw(sensor, raw);
+  }
+
+  /** The batch's decompressed bytes (a PacketList, or a flow block), or null (counted, connection closed). */
+  private decompress(conn: Conn, batch: PacketBatch, input: Uint8Array = batch.compressedPackets!): Uint8Array | null {
     // mirror-codec (shared with the mirror-sender) bounds the output before the decoder allocates:
     // a bomb costs at most maxBatchBytes of memory, never what it expands to or claims.
     const out = this.decompressed;
-    const st = decompressBatch(batch.compression ?? Compression.COMPRESSION_NONE, batch.compressedPackets!, this.maxBatchBytes, out);
+    const st = decompressBatch(batch.compression ?? Compression.COMPRESSION_NONE, input, this.maxBatchBytes, out);
     if (st === DecompressStatus.Ok) return out.bytes;
     if (st === DecompressStatus.TooLarge) {
       this.c.bad_decompress_oversize++;
@@ -749,6 +802,43 @@ export class MirrorReceiver implements PacketSource {
       rec.data = data;
       rec.index = sensor.c.received;
       sensor.c.received++;
+      try {
+        sink(rec);
+      } catch (err) {
+        this.c.sink_errors++;
+        this.limited.warn('sink_error', { sensor: sensor.sensor.id, err: (err as Error).message }, 'mirror: the packet path threw on a packet (counted; receiver goes on)');
+      }
+    }
+  }
+
+  /** Hands a decoded version 2 batch to the sensor's packet path (same checks as {@link deliver}). */
+  private deliverRaw(sensor: SensorState, raw: RawBatch): void {
+    const rec = this.rec;
+    const sink = sensor.sink;
+    const data = raw.data;
+    let start = 0;
+    for (let i = 0; i < raw.count; i++) {
+      const end = raw.end[i]!;
+      const capLen = end - start;
+      const origLen = raw.origLen[i]!;
+      const tsNsec = raw.tsNsec[i]!;
+      sensor.c.bytes_raw += capLen;
+      // checkPacket's rules on the flat form: not empty, not longer than the original, ns < 1e9.
+      if (capLen === 0 || (origLen !== 0 && capLen > origLen) || tsNsec >= 1e9) {
+        sensor.c.bad_packets++;
+        start = end;
+        continue;
+      }
+      rec.linkType = raw.linkType[i]!;
+      rec.tsSec = raw.tsSec[i]!;
+      rec.tsNsec = tsNsec;
+      rec.capLen = capLen;
+      rec.origLen = origLen === 0 ? capLen : origLen;
+      // A view of the batch's own fresh array (as a v1 batch's packets view its decompressed bytes).
+      rec.data = data.subarray(start, end);
+      rec.index = sensor.c.received;
+      sensor.c.received++;
+      start = end;
       try {
         sink(rec);
       } catch (err) {
@@ -830,6 +920,10 @@ function positiveInt(name: string, v: number): number {
 
 function helloStatusName(st: HelloStatus): string {
   return Object.entries(HelloStatus).find(([, v]) => v === st)?.[0] ?? String(st);
+}
+
+function flowStatusName(st: FlowBlockStatus): string {
+  return Object.entries(FlowBlockStatus).find(([, v]) => v === st)?.[0] ?? String(st);
 }
 
 function batchStatusName(st: BatchStatus): string {
