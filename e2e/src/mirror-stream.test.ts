@@ -34,7 +34,8 @@ const SENDER_IP = '10.77.0.2';
 const PORT = 5030;
 const TO = `${SNIFFER_IP}:${PORT}`;
 const serverUrl = (process.env['CALLSCOPE_DB_URL'] ?? 'mysql://root@127.0.0.1:3306/callscope').replace(/\/[^/]*$/, '/');
-const dbName = `cs_e2e_mirror_${process.pid}`;
+/** CALLSCOPE_E2E_DB_PREFIX lets agents sharing one server keep their databases apart. */
+const dbName = `${process.env['CALLSCOPE_E2E_DB_PREFIX'] ?? 'cs_e2e_'}mirror_${process.pid}`;
 /** MariaDB's local socket: a filesystem socket reaches the server from inside namespace A. */
 const DB_SOCKET = '/run/mysqld/mysqld.sock';
 
@@ -458,6 +459,9 @@ describe.skipIf(skipReason !== null)(`mirror-sender -> sniffer run --mirror-list
     expect(r.summary).toMatchObject({ batches_dropped: 0, packets_dropped: 0, batches_unacked: 0 });
     // Exactly once: every packet the sender captured, none twice (resent batches are dropped by sequence).
     expect(r.entry).toMatchObject({ received: r.captured, lost: 0, batches: r.summary.batches_built });
+    // Protocol version 2 (flow blocks, re-encoded on every new connection) carried all of it.
+    expect(r.sender.logs().filter((l) => l['state'] === 'streaming').map((l) => l['protocolVersion'])).toEqual(expect.arrayContaining([2]));
+    expect(r.sender.logs().some((l) => l['state'] === 'streaming' && l['protocolVersion'] !== 2)).toBe(false);
     if (cutMs >= 10_000) {
       // The silent link was given up after heartbeat.timeoutS and the unacknowledged batches resent.
       expect(r.summary.reconnects).toBeGreaterThanOrEqual(1);
@@ -473,7 +477,7 @@ describe.skipIf(skipReason !== null)(`mirror-sender -> sniffer run --mirror-list
    */
   test('nft drop longer than the sender\'s buffer holds: the packets missing at the sniffer are exactly the sender\'s packets_dropped', async () => {
     const sniffer = await startSniffer('overflow-nft');
-    // 1 MiB of buffer holds about 20,000 busy-hour packets (deflate): a 6 s cut at 10,000 packets/s overflows it.
+    // 1 MiB of buffer holds about 10,000 busy-hour packets (raw batches: 76 B + 24 B of fields each): a 6 s cut at 10,000 packets/s overflows it.
     const r = await liveWithCut(sniffer, { id: 23, bufferMb: 1, pps: 10_000, seconds: 10, how: 'nft-drop', cutAtMs: 1500, cutMs: 6000 });
     expect(r.stalled[1], 'nothing arrived during the cut').toBe(r.stalled[0]);
     expect(r.exit, r.sender.stderr.slice(-3000)).toEqual({ code: 4, signal: null });

@@ -9,6 +9,9 @@
  * decode, checkBatch, mirror-codec decompression, PacketList decode, ReceiveWindow, cumulative
  * Ack). Packets are read into memory first, so the figures are the sender's, not the file reader's.
  *
+ * Every case runs twice, protocol version 1 (PacketList per batch) and version 2 (flow block
+ * against the connection's flow context), same packets, same compression, same run.
+ *
  * Reported per case:
  * - pkt/s: packets / wall time from the first packet handed to the sender to the last Ack.
  * - cpu/100k: the sender process' CPU (user + system, this process only; the receiver is the
@@ -28,12 +31,14 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compressBatch, compressionWire } from '@callscope/mirror-codec';
+import { FlowBlockEncoder, PacketList, rawPacketData, type Packet } from '@callscope/mirror-protocol';
 import { readCaptureFile } from '@callscope/pcap-store';
 import { createLogger } from '@callscope/runtime';
 import { BATCH_COMPRESSORS } from '../src/compression.js';
 import { MIRROR_COMPRESSIONS, type MirrorCompression } from '../src/config.js';
 import { MirrorConnection } from '../src/connection.js';
 import { MirrorSender } from '../src/mirror-sender.js';
+import { PacketBatcher, type PendingBatch } from '../src/batcher.js';
 import { MirrorPeer } from '../test/mirror-peer.js';
 
 const root = process.env['CALLSCOPE_ROOT'] ?? process.cwd();
@@ -143,13 +148,13 @@ interface CaseResult {
   acked: boolean;
 }
 
-async function forward(packets: BenchPacket[], name: MirrorCompression): Promise<CaseResult> {
+async function forward(packets: BenchPacket[], name: MirrorCompression, version: number): Promise<CaseResult> {
   const child = fork(fileURLToPath(import.meta.url), ['receiver'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const port = await new Promise<number>((resolve) => child.once('message', (m) => { resolve(m as number); }));
   const logger = createLogger({ app: 'mirror-sender-bench', level: 'warn', pretty: false });
   const sender = new MirrorSender({ batch: { maxPackets: BATCH_PACKETS, maxBytes: 1 << 20, maxMs: 50 }, bufferBytes: 64 << 20, compressor: BATCH_COMPRESSORS[name], logger });
   const connection = new MirrorConnection(
-    { host: '127.0.0.1', port, tls: null, secret: SECRET, sensorId: '1', sensorName: 'bench', heartbeatIntervalMs: 5000, idleTimeoutMs: 30_000, reconnectMinMs: 50, reconnectMaxMs: 500, logger },
+    { host: '127.0.0.1', port, tls: null, secret: SECRET, sensorId: '1', sensorName: 'bench', heartbeatIntervalMs: 5000, idleTimeoutMs: 30_000, reconnectMinMs: 50, reconnectMaxMs: 500, logger, maxProtocolVersion: version },
     sender,
   );
   connection.start();
@@ -202,18 +207,74 @@ async function main(): Promise<void> {
     const rtp = offsets.reduce((n, o) => n + (o >= 0 ? 1 : 0), 0);
     const payloadRaw = packets.reduce((s, p, i) => s + (offsets[i]! >= 0 ? p.data.length - offsets[i]! : 0), 0);
     out(`\n${c.name}: ${packets.length} packets (${rtp} RTP; cut or repeated to ${CASE_PACKETS}), raw ${(raw / packets.length).toFixed(1)} B/pkt, of which RTP payload ${(payloadRaw / packets.length).toFixed(1)} and headers ${((raw - payloadRaw) / packets.length).toFixed(1)}`);
-    out('  compression     pkt/s   cpu%/100k pkt/s  wire B/pkt  ratio  payload_c B/pkt  hdr B/pkt  1M pkt/s  hdr<8');
+      out('  compression v      pkt/s   cpu%/100k pkt/s  wire B/pkt  ratio  payload_c B/pkt  hdr B/pkt  1M pkt/s  hdr<8');
     for (const name of MIRROR_COMPRESSIONS) {
-      global.gc?.();
-      const r = await forward(packets, name);
       const payloadC = payloadCost(packets, offsets, name);
-      const wire = r.wireBytes / packets.length;
-      const hdr = (r.wireBytes - payloadC) / packets.length;
-      out(
-        `  ${name.padEnd(11)} ${Math.round(r.pps).toLocaleString('en-US').padStart(10)} ${r.cpuPer100k.toFixed(1).padStart(16)} ${wire.toFixed(1).padStart(11)} ${(raw / r.wireBytes).toFixed(2).padStart(6)} ${(payloadC / packets.length).toFixed(1).padStart(16)} ${hdr.toFixed(1).padStart(10)} ${(r.pps >= TARGET_PPS ? 'yes' : 'no').padStart(9)} ${(hdr < TARGET_HEADER_BYTES ? 'yes' : 'no').padStart(6)}${r.acked ? '' : '  (NOT ALL ACKED)'}`,
-      );
+      for (const version of [1, 2]) {
+        global.gc?.();
+        const r = await forward(packets, name, version);
+        const wire = r.wireBytes / packets.length;
+        const hdr = (r.wireBytes - payloadC) / packets.length;
+        out(
+          `  ${name.padEnd(11)} ${version} ${Math.round(r.pps).toLocaleString('en-US').padStart(10)} ${r.cpuPer100k.toFixed(1).padStart(16)} ${wire.toFixed(1).padStart(11)} ${(raw / r.wireBytes).toFixed(2).padStart(6)} ${(payloadC / packets.length).toFixed(1).padStart(16)} ${hdr.toFixed(1).padStart(10)} ${(r.pps >= TARGET_PPS ? 'yes' : 'no').padStart(9)} ${(hdr < TARGET_HEADER_BYTES ? 'yes' : 'no').padStart(6)}${r.acked ? '' : '  (NOT ALL ACKED)'}`,
+        );
+      }
     }
+    split(packets);
   }
+}
+
+/**
+ * The sender's own per-packet time by stage, in this process without the network (best of 3
+ * passes over the capture in batches of BATCH_PACKETS): batcher (copy into the raw batch),
+ * version 1 PacketList.encode, version 2 flow-block encode, and zstd-1 / lz4 of each.
+ */
+function split(packets: BenchPacket[]): void {
+  const batches: PendingBatch[] = [];
+  const us = (f: () => void): number => {
+    let best = Infinity;
+    for (let k = 0; k < 3; k++) {
+      const t0 = performance.now();
+      f();
+      best = Math.min(best, performance.now() - t0);
+    }
+    return (best * 1000) / packets.length;
+  };
+  const batcherUs = us(() => {
+    batches.length = 0;
+    const b = new PacketBatcher({ maxPackets: BATCH_PACKETS, maxBytes: 1 << 20 });
+    for (const p of packets) {
+      const closed = b.add(p);
+      if (closed !== null) batches.push(closed);
+    }
+    const last = b.flush();
+    if (last !== null) batches.push(last);
+  });
+  const lists: Uint8Array[] = [];
+  const v1Us = us(() => {
+    lists.length = 0;
+    for (const { raw } of batches) {
+      const list: Packet[] = [];
+      for (let i = 0; i < raw.count; i++) list.push({ linkType: raw.linkType[i]!, tsSec: raw.tsSec[i]!, tsNsec: raw.tsNsec[i]!, origLen: raw.origLen[i]!, data: rawPacketData(raw, i) });
+      lists.push(PacketList.encode({ packets: list }).finish());
+    }
+  });
+  const blocks: Uint8Array[] = [];
+  const v2Us = us(() => {
+    blocks.length = 0;
+    const enc = new FlowBlockEncoder();
+    for (const { raw } of batches) blocks.push(enc.encode(raw).slice());
+  });
+  const zstd = compressionWire('zstd');
+  const lz4 = compressionWire('lz4');
+  const zstdV1 = us(() => { for (const l of lists) compressBatch(zstd, l); });
+  const zstdV2 = us(() => { for (const b of blocks) compressBatch(zstd, b); });
+  const lz4V2 = us(() => { for (const b of blocks) compressBatch(lz4, b); });
+  const f = (v: number) => v.toFixed(2);
+  process.stdout.write(
+    `  per packet, us (no network, best of 3): batcher ${f(batcherUs)}; v1 PacketList.encode ${f(v1Us)} + zstd ${f(zstdV1)} = ${f(batcherUs + v1Us + zstdV1)}; ` +
+      `v2 flow block ${f(v2Us)} + zstd ${f(zstdV2)} = ${f(batcherUs + v2Us + zstdV2)} (lz4 ${f(lz4V2)})\n`,
+  );
 }
 
 if (process.argv[2] === 'receiver') await receiver();

@@ -54,7 +54,7 @@ export class ByteWriter {
   bytes(src: Uint8Array, from: number, to: number): void {
     const n = to - from;
     this.ensure(n);
-    this.buf.set(src.subarray(from, to), this.length);
+    copyBytes(src, from, this.buf, this.length, n);
     this.length += n;
   }
 }
@@ -67,4 +67,17 @@ export function zigzag(v: number): number {
 /** Inverse of {@link zigzag}. */
 export function unzigzag(v: number): number {
   return v % 2 === 0 ? v / 2 : -(v + 1) / 2;
+}
+
+/**
+ * Copies `n` bytes from `src[from]` to `dst[at]`. Short runs (an RTP payload, a header) by a loop:
+ * `set(subarray())` would allocate a view per packet and costs more than it saves below a few
+ * hundred bytes.
+ */
+export function copyBytes(src: Uint8Array, from: number, dst: Uint8Array, at: number, n: number): void {
+  if (n > 256) {
+    dst.set(src.subarray(from, from + n), at);
+    return;
+  }
+  for (let k = 0; k < n; k++) dst[at + k] = src[from + k]!;
 }

@@ -1,4 +1,4 @@
-import { ByteWriter, unzigzag, zigzag } from './byte-writer.js';
+import { ByteWriter, copyBytes, unzigzag, zigzag } from './byte-writer.js';
 import { rawBatchDataLength, reserveRawBatchPackets, type RawBatch } from './raw-batch.js';
 
 /*
@@ -185,7 +185,7 @@ class FlowTable {
   }
 
   store(index: number, src: Uint8Array, at: number, l: FlowLayout): void {
-    this.headers.set(src.subarray(at, at + l.hlen), index * MAX_FLOW_HEADER);
+    copyBytes(src, at, this.headers, index * MAX_FLOW_HEADER, l.hlen);
     this.hlen[index] = l.hlen;
     this.ip[index] = l.ip;
     this.udp[index] = l.udp;
@@ -566,7 +566,7 @@ export class FlowBlockDecoder {
       }
       hd.pos += hlen;
       // The sender stored this packet's header as the flow's context: so do we.
-      hb.set(d.subarray(start, start + hlen), base);
+      copyBytes(d, start, hb, base, hlen);
       start = end;
     }
     out.count = count;
@@ -579,7 +579,7 @@ export class FlowBlockDecoder {
 
   private copy(c: Cursor, d: Uint8Array, at: number, n: number): boolean {
     if (c.end - c.pos < n) return false;
-    d.set(this.block.subarray(c.pos, c.pos + n), at);
+    copyBytes(this.block, c.pos, d, at, n);
     c.pos += n;
     return true;
   }
