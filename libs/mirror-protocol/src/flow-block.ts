@@ -132,10 +132,16 @@ export function parseFlowLayout(d: Uint8Array, off: number, len: number, out: Fl
 
 /** One's complement sum (RFC 1071) of the big-endian 16-bit words of `d[from, to)`, added to `sum`, unfolded. */
 function onesSum(d: Uint8Array, from: number, to: number, sum: number): number {
+  // High and low bytes summed apart (one add per byte, no shift/or per word): the same total.
+  let hi = 0;
+  let lo = 0;
   let i = from;
-  for (; i + 1 < to; i += 2) sum += (d[i]! << 8) | d[i + 1]!;
-  if (i < to) sum += d[i]! << 8;
-  return sum;
+  for (; i + 1 < to; i += 2) {
+    hi += d[i]!;
+    lo += d[i + 1]!;
+  }
+  if (i < to) hi += d[i]!;
+  return sum + hi * 256 + lo;
 }
 
 function fold(sum: number): number {
