@@ -13,17 +13,21 @@ const only = process.argv[2];
 // e2e/bench holds the whole-system benchmarks (the GUI in a browser over the built bundles).
 const projects = ['libs', 'apps'].flatMap((d) => readdirSync(join(ROOT, d)).map((n) => join(d, n))).concat(['e2e']);
 let failed = 0;
+// `npm run bench -- apps/sniffer` runs a project's benchmarks; `npm run bench -- apps/sniffer/bench/spool-throughput`
+// one whole-app script of it (the vitest benchmarks of a project run only with the project).
+const onlyFile = only?.includes('/bench/') ? only.slice(only.indexOf('/bench/') + '/bench/'.length).replace(/\.ts$/, '') : null;
+const onlyProject = onlyFile === null ? only : only.slice(0, only.indexOf('/bench/'));
 for (const p of projects) {
-  if (only && !p.includes(only)) continue;
+  if (onlyProject && !p.includes(onlyProject)) continue;
   const benchDir = join(ROOT, p, 'bench');
   if (!existsSync(benchDir)) continue;
   const files = readdirSync(benchDir);
-  if (files.some((f) => f.endsWith('.bench.ts'))) {
+  if (onlyFile === null && files.some((f) => f.endsWith('.bench.ts'))) {
     process.stderr.write(`\n== ${p}: vitest bench\n`);
     const r = spawnSync(join(ROOT, 'node_modules/.bin/vitest'), ['bench', '--run'], { cwd: join(ROOT, p), stdio: 'inherit' });
     if (r.status !== 0) failed++;
   }
-  for (const f of files.filter((f) => f.endsWith('.ts') && !f.endsWith('.bench.ts'))) {
+  for (const f of files.filter((f) => f.endsWith('.ts') && !f.endsWith('.bench.ts') && (onlyFile === null || f === `${onlyFile}.ts`))) {
     process.stderr.write(`\n== ${p}/bench/${f}\n`);
     const outfile = join(ROOT, 'dist/bench', p, f.replace(/\.ts$/, '.mjs'));
     mkdirSync(join(ROOT, 'dist/bench', p), { recursive: true });

@@ -41,6 +41,7 @@ export {
   sensorTag,
   TAR_BLOCK,
   TarHeaderProblem,
+  TarHeaderTemplate,
   writeIndexEntry,
   writeTarHeader,
 } from './spool/segment-format.js';

@@ -15,6 +15,7 @@ import {
   spoolCallName,
   TAR_BLOCK,
   TarHeaderProblem,
+  TarHeaderTemplate,
   writeIndexEntry,
   writeTarHeader,
 } from '../src/index.js';
@@ -87,6 +88,19 @@ describe('tar member headers', () => {
   ])('%s -> %s', (_name, bytes, problem) => {
     expect(parseTarHeader(bytes, 0)).toBe(problem);
   });
+
+  test.prop([fc.string({ maxLength: 200 }), fc.string({ maxLength: 60 }), fc.nat({ max: 0o77777777777 }), fc.nat({ max: 0xffff_ffff })], { numRuns: 200 })(
+    'a TarHeaderTemplate writes the same bytes as writeTarHeader',
+    (callId, sensor, size, mtime) => {
+      const prefix = spoolCallName(callId, 1_795_975_860, 1);
+      const name = memberName(sensorTag(sensor), 'sip', size % 1000, 1, false);
+      const a = Buffer.alloc(TAR_BLOCK + 7, 9);
+      const b = Buffer.alloc(TAR_BLOCK + 7, 9);
+      writeTarHeader(a, 7, prefix, name, size, mtime);
+      new TarHeaderTemplate(prefix).write(b, 7, name, size, mtime);
+      expect(b).toEqual(a);
+    },
+  );
 
   test.prop([fc.uint8Array({ minLength: 0, maxLength: 1100 }), fc.integer({ min: -2, max: 1100 })], { numRuns: 300 })(
     'random bytes at any offset: a problem or a member, never a throw',

@@ -1,10 +1,15 @@
-/** The synth-pcap captures the sniffer benchmarks share, generated once into var/bench and reused. */
+/**
+ * The synth-pcap captures the sniffer benchmarks share, generated once into var/bench (or
+ * `CALLSCOPE_BENCH_CAPTURES`, e.g. a directory under /tmp) and reused.
+ */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const root = process.env['CALLSCOPE_ROOT'] ?? process.cwd();
 export const benchDir = join(root, 'var/bench');
+/** Where the synth captures are kept. */
+const capturesDir = process.env['CALLSCOPE_BENCH_CAPTURES'] ?? benchDir;
 
 /** The two load shapes of issue 4: many calls at once, with RTP dominating. */
 export const CONCURRENCY_CASES = [
@@ -14,9 +19,9 @@ export const CONCURRENCY_CASES = [
 
 /** A synth-pcap capture, generated once and reused (same arguments, same bytes). */
 export function synth(name: string, args: readonly string[]): string {
-  const out = join(benchDir, `${name}.pcap`);
+  const out = join(capturesDir, `${name}.pcap`);
   if (!existsSync(out)) {
-    mkdirSync(benchDir, { recursive: true });
+    mkdirSync(capturesDir, { recursive: true });
     const r = spawnSync('python3', [join(root, 'tools/synth-pcap.py'), ...args, '--seed', '7', '--out', out], { stdio: ['ignore', 'ignore', 'inherit'] });
     if (r.status !== 0) throw new Error(`synth-pcap.py failed for ${name}`);
   }

@@ -282,7 +282,8 @@ export class CallSpool implements CallPacketObserver {
     const f = this.frame;
     f.tsSec = rec.tsSec;
     f.tsNsec = rec.tsNsec;
-    f.data = rec.data.subarray(0, rec.capLen);
+    // The reader's record is already its captured bytes: no view per packet (one allocation each, GC'd).
+    f.data = rec.data.length === rec.capLen ? rec.data : rec.data.subarray(0, rec.capLen);
     f.origLen = rec.origLen;
     f.linkType = rec.linkType;
     f.rtpHeaderEnd = rtp && this.cutRtp ? this.rtpHeaderEnd(p, rec.data) : 0;
@@ -374,9 +375,12 @@ export class CallSpool implements CallPacketObserver {
     return this.writer.bufferedBytes > this.writer.maxBufferedBytes / 2;
   }
 
-  /** Writes out what is buffered (offline back-pressure; live capture never waits). */
+  /**
+   * Offline back-pressure (live capture never waits): hands the oldest chunks to the disk and
+   * resolves once the memory held is back under 3/8 of the cap, while the writes go on.
+   */
   drain(): Promise<void> {
-    return this.writer.flush();
+    return this.writer.relieve();
   }
 
   /** The call's CDR was written: flush and close its files. Failures are counted by the writer. */

@@ -184,23 +184,34 @@ class ChunkCursor {
     return this.parser!.record;
   }
 
+  /**
+   * The next record of the chunk in hand, without I/O: true, or null when that chunk is used up
+   * (then {@link ChunkCursor.next} reads the next one). The merge asks this first: an await per
+   * packet would cost more than the packet.
+   */
+  nextInChunk(): true | null {
+    const parser = this.parser;
+    if (parser === null) return null;
+    for (;;) {
+      // The whole chunk was pushed: once the parser needs more, finish() gives what a resync held back.
+      const status = this.atEnd ? parser.finish() : parser.next();
+      if (status === CaptureParseStatus.Record) return true;
+      if (status === CaptureParseStatus.NeedMore) {
+        this.atEnd = true;
+        continue;
+      }
+      if (status === CaptureParseStatus.Error || status === CaptureParseStatus.Truncated) {
+        const ref = this.refs[this.i - 1]!;
+        this.summary.skipped.push({ path: ref.tarPath, offset: ref.entry.offset, reason: `member is not a readable pcap after record ${this.summary.packets}` });
+      }
+      this.parser = null;
+      return null;
+    }
+  }
+
   async next(): Promise<boolean> {
     for (;;) {
-      if (this.parser !== null) {
-        // The whole chunk was pushed: once the parser needs more, finish() gives what a resync held back.
-        const status = this.atEnd ? this.parser.finish() : this.parser.next();
-        if (status === CaptureParseStatus.Record) return true;
-        if (status === CaptureParseStatus.NeedMore) {
-          this.atEnd = true;
-          continue;
-        }
-        const end = status;
-        if (end === CaptureParseStatus.Error || end === CaptureParseStatus.Truncated) {
-          const ref = this.refs[this.i - 1]!;
-          this.summary.skipped.push({ path: ref.tarPath, offset: ref.entry.offset, reason: `member is not a readable pcap after record ${this.summary.packets}` });
-        }
-        this.parser = null;
-      }
+      if (this.nextInChunk() !== null) return true;
       if (this.i >= this.refs.length) return false;
       const ref = this.refs[this.i++]!;
       const data = await this.load(ref);
@@ -395,7 +406,8 @@ export async function openCallPcap(spoolDir: string, query: CallPcapQuery): Prom
           summary.bytes += full.length;
           yield full;
         }
-        if (!(await cursor.next())) {
+        const more = (cursor instanceof ChunkCursor ? cursor.nextInChunk() : null) ?? (await cursor.next());
+        if (!more) {
           noteTruncation(cursor);
           live.splice(min, 1);
         }

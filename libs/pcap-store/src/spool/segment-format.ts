@@ -134,6 +134,42 @@ export function writeTarHeader(buf: Buffer, at: number, prefix: string, name: st
   buf[at + 155] = 0x20;
 }
 
+/**
+ * {@link writeTarHeader} for the many members of one call (same prefix): the fixed fields are laid
+ * out once with their checksum share, so a member header costs a 512-byte copy, its name, size
+ * and mtime, and the sum of those three fields. Same bytes as `writeTarHeader` (property-tested).
+ */
+export class TarHeaderTemplate {
+  private readonly base = Buffer.alloc(TAR_BLOCK);
+  private readonly baseSum: number;
+
+  /** @param prefix - the ustar prefix field (the call name), ≤ 155 ASCII characters */
+  constructor(prefix: string) {
+    writeTarHeader(this.base, 0, prefix, '', 0, 0);
+    // Clear the variable fields; the checksum field counts as 8 spaces.
+    this.base.fill(0, 0, 100);
+    this.base.fill(0, 124, 148);
+    this.base.fill(0x20, 148, 156);
+    let sum = 0;
+    for (const c of this.base) sum += c;
+    this.baseSum = sum;
+  }
+
+  /** Writes the header of member `name` (≤ 100 ASCII characters) with `size` data bytes at `at`. */
+  write(buf: Buffer, at: number, name: string, size: number, mtimeSec: number): void {
+    this.base.copy(buf, at);
+    buf.write(name, at, 100, 'latin1');
+    writeOctal(buf, at + 124, 12, size);
+    writeOctal(buf, at + 136, 12, mtimeSec);
+    let sum = this.baseSum;
+    for (let i = at; i < at + 100; i++) sum += buf[i]!;
+    for (let i = at + 124; i < at + 148; i++) sum += buf[i]!;
+    buf.write(sum.toString(8).padStart(6, '0'), at + 148, 6, 'latin1');
+    buf[at + 154] = 0;
+    buf[at + 155] = 0x20;
+  }
+}
+
 /** Why a header was not accepted (the fsck report and the malformed-input tests name them). */
 export const TarHeaderProblem = {
   /** Fewer than 512 bytes left (a torn tail). */

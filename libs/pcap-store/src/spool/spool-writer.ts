@@ -10,7 +10,6 @@ import {
   PCAP_RECORD_HEADER_LENGTH,
   PcapResolution,
   serializePcapGlobalHeader,
-  serializePcapRecordHeader,
 } from '@callscope/pcap-format';
 import {
   callHashOf,
@@ -22,8 +21,8 @@ import {
   sensorHashOf,
   sensorTag,
   TAR_BLOCK,
+  TarHeaderTemplate,
   writeIndexEntry,
-  writeTarHeader,
 } from './segment-format.js';
 import type { IndexEntry } from './segment-format.js';
 import { resolveSpoolWriterOptions, SpoolMode } from './spool-options.js';
@@ -66,16 +65,49 @@ export interface SpoolCallRef {
 
 /** Chunks are written at nanosecond resolution: the sniffer's timestamps are kept exactly. */
 const RESOLUTION = PcapResolution.NANOSECONDS;
-/** First buffer of a chunk; it doubles up to `flushBytes`, so 10 000 quiet calls cost ~10 MiB, not 10 000 x 64 KiB. */
-const INITIAL_BUFFER_BYTES = 1024;
-const GROUP_INDEX = { sip: 0, rtp: 1, rtcp: 1 } as const;
+/** First buffer of a chunk; it doubles up to `flushBytes`, so 10 000 quiet calls cost ~20 MiB, not 10 000 x 64 KiB. */
+const INITIAL_BUFFER_BYTES = 2048;
+/**
+ * A chunk buffer starts with room for its tar header (filled in at hand-off, so a plain chunk
+ * goes to disk as one piece) and then the pcap global header.
+ */
+const CHUNK_HEAD = TAR_BLOCK + PCAP_GLOBAL_HEADER_LENGTH;
 const GROUP_NAMES = [SpoolGroup.SIP, SpoolGroup.RTP] as const;
 const ZEROS = Buffer.alloc(TAR_BLOCK);
+
+/**
+ * Chunk buffers, kept for reuse once written: a chunk's buffer lives from the call's packet to the
+ * end of its segment write, and allocating (and collecting) one per chunk cost more CPU than the
+ * copy into it. Keyed by exact size (the doubling sizes 2 KiB .. flushBytes); at most `capBytes`
+ * idle.
+ */
+class BufferPool {
+  private readonly free = new Map<number, Buffer[]>();
+  bytes = 0;
+
+  constructor(private readonly capBytes: number) {}
+
+  get(size: number): Buffer {
+    const list = this.free.get(size);
+    const b = list?.pop();
+    if (b === undefined) return Buffer.allocUnsafe(size);
+    this.bytes -= size;
+    return b;
+  }
+
+  put(b: Buffer): void {
+    if (this.bytes + b.length > this.capBytes) return;
+    let list = this.free.get(b.length);
+    if (list === undefined) this.free.set(b.length, (list = []));
+    list.push(b);
+    this.bytes += b.length;
+  }
+}
 
 /** A chunk being filled: one call, one group, one link type. */
 class Filling {
   buf: Buffer;
-  len = PCAP_GLOBAL_HEADER_LENGTH;
+  len = CHUNK_HEAD;
   packets = 0;
 
   constructor(
@@ -83,11 +115,11 @@ class Filling {
     readonly group: 0 | 1,
     readonly linkType: number,
     readonly firstSec: number,
-    size: number,
+    buf: Buffer,
   ) {
-    this.buf = Buffer.allocUnsafe(size);
+    this.buf = buf;
     // The pcap header leads every chunk: each member is a complete capture by itself.
-    serializePcapGlobalHeader(this.buf, 0, linkType, MAX_CAPTURE_LENGTH, RESOLUTION);
+    serializePcapGlobalHeader(buf, TAR_BLOCK, linkType, MAX_CAPTURE_LENGTH, RESOLUTION);
   }
 }
 
@@ -96,8 +128,10 @@ interface PendingChunk {
   call: CallState;
   entry: IndexEntry;
   packets: number;
-  /** Memory account of the chunk (buffer capacity + tar header). */
+  /** Memory account of the chunk (its buffers' sizes). */
   capacity: number;
+  /** The chunk buffer to give back to the pool once written (null: a gzip output, not pooled). */
+  reuse: Buffer | null;
 }
 
 /** The writer's state for one call (the object behind `SpoolCallRef.spoolState`). */
@@ -105,6 +139,8 @@ class CallState implements SpoolCallState {
   declare readonly __spoolCallState: true;
   readonly filling: [Filling | null, Filling | null] = [null, null];
   readonly chunkNo = [0, 0];
+  /** Size the group's last chunk grew to: the next one starts there (a busy call skips the doubling copies). */
+  readonly lastSize = [INITIAL_BUFFER_BYTES, INITIAL_BUFFER_BYTES];
   /** Chunks handed off (being compressed, queued or being written). */
   inFlight = 0;
   ended = false;
@@ -113,6 +149,8 @@ class CallState implements SpoolCallState {
   readonly callHi: number;
   readonly callLo: number;
   readonly sensorHash: number;
+  /** Member headers of this call's chunks (made at its first hand-off). */
+  header: TarHeaderTemplate | null = null;
 
   constructor(
     readonly minute: MinuteState,
@@ -216,6 +254,9 @@ export class SpoolWriter {
   /** Start of the newest call minute seen: older minutes without open calls are finished. */
   private newestMinuteSec = 0;
   private readonly idleWaiters: (() => void)[] = [];
+  /** `relieve()` callers waiting for memory to drop. */
+  private readonly roomWaiters: (() => void)[] = [];
+  private readonly pool: BufferPool;
   private readonly timer: NodeJS.Timeout;
   private closed = false;
   private readonly defaultSensorTag: string;
@@ -225,6 +266,9 @@ export class SpoolWriter {
    */
   constructor(options: SpoolWriterOptions) {
     this.options = resolveSpoolWriterOptions(options);
+    // Idle buffers up to the cap again: at 10,000 calls a chunk is handed over every few packets,
+    // and a pool that misses allocates (and page-faults) a fresh buffer each time.
+    this.pool = new BufferPool(this.options.maxBufferedBytes);
     this.defaultSensorTag = sensorTag(this.options.sensor);
     this.timer = setInterval(() => {
       this.handOffAll();
@@ -301,7 +345,7 @@ export class SpoolWriter {
       this.handOffOldest();
       return;
     }
-    const group = GROUP_INDEX[kind];
+    const group = kind === 'sip' ? 0 : 1;
     let chunk = state.filling[group];
     if (chunk !== null && (chunk.linkType !== linkType || chunk.len + recordLen > chunk.buf.length)) {
       if (chunk.linkType !== linkType || chunk.buf.length >= this.options.flushBytes) {
@@ -313,16 +357,25 @@ export class SpoolWriter {
       }
     }
     if (chunk === null) {
-      let size = INITIAL_BUFFER_BYTES;
-      while (size < PCAP_GLOBAL_HEADER_LENGTH + recordLen) size *= 2;
-      chunk = new Filling(state, group, linkType, tsSec, size);
+      // Start where the group's last chunk ended, as long as every open call could do the same
+      // within half the memory cap (else the doubling from 2 KiB keeps quiet calls small).
+      let size = state.lastSize[group]!;
+      const fair = this.options.maxBufferedBytes / (4 * this.openCalls.size);
+      while (size > INITIAL_BUFFER_BYTES && size > fair) size >>>= 1;
+      while (size < CHUNK_HEAD + recordLen) size *= 2;
+      chunk = new Filling(state, group, linkType, tsSec, this.pool.get(size));
       state.filling[group] = chunk;
       this.memoryBytes += size;
       this.fillingBytes += size;
     }
     const at = chunk.len;
-    serializePcapRecordHeader(chunk.buf, at, tsSec, tsNsec, capLen, origLen, RESOLUTION);
-    chunk.buf.set(capLen === frame.length ? frame : frame.subarray(0, capLen), at + PCAP_RECORD_HEADER_LENGTH);
+    const buf = chunk.buf;
+    // The record header of a ns pcap (fields validated above; serializePcapRecordHeader would check them again).
+    buf.writeUInt32LE(tsSec, at);
+    buf.writeUInt32LE(tsNsec, at + 4);
+    buf.writeUInt32LE(capLen, at + 8);
+    buf.writeUInt32LE(origLen, at + 12);
+    buf.set(capLen === frame.length ? frame : frame.subarray(0, capLen), at + PCAP_RECORD_HEADER_LENGTH);
     chunk.len = at + recordLen;
     chunk.packets++;
     if (chunk.packets === 1) this.dirty.set(chunk, true);
@@ -439,8 +492,9 @@ export class SpoolWriter {
     let size = chunk.buf.length * 2;
     while (size < need) size *= 2;
     size = Math.max(Math.min(size, this.options.flushBytes), need);
-    const grown = Buffer.allocUnsafe(size);
+    const grown = this.pool.get(size);
     chunk.buf.copy(grown, 0, 0, chunk.len);
+    this.pool.put(chunk.buf);
     this.memoryBytes += size - chunk.buf.length;
     this.fillingBytes += size - chunk.buf.length;
     chunk.buf = grown;
@@ -455,26 +509,36 @@ export class SpoolWriter {
     this.fillingBytes -= chunk.buf.length;
     if (chunk.packets === 0) {
       this.memoryBytes -= chunk.buf.length;
+      this.pool.put(chunk.buf);
       return;
     }
     const chunkNo = call.chunkNo[chunk.group]!++;
+    call.lastSize[chunk.group] = chunk.buf.length;
     call.inFlight++;
-    const data = chunk.buf.subarray(0, chunk.len);
     if (!this.options.gzip) {
-      this.queueChunk(chunk, chunkNo, data, false);
+      // The tar header goes into the room kept for it: header, pcap and records are one piece.
+      const data = chunk.buf.subarray(0, chunk.len);
+      this.queueChunk(chunk, chunkNo, data, chunk.len - TAR_BLOCK, false, chunk.buf);
       return;
     }
     this.compressing++;
-    gzipAsync(data, { level: this.options.gzipLevel }).then(
+    gzipAsync(chunk.buf.subarray(TAR_BLOCK, chunk.len), { level: this.options.gzipLevel }).then(
       (gz) => {
         this.compressing--;
-        this.queueChunk(chunk, chunkNo, gz, true);
+        // The raw buffer is free once compressed: the account holds the compressed copy and its header.
+        this.memoryBytes -= chunk.buf.length;
+        this.pool.put(chunk.buf);
+        const member = Buffer.allocUnsafe(TAR_BLOCK + gz.length);
+        gz.copy(member, TAR_BLOCK);
+        this.memoryBytes += member.length;
+        this.queueChunk(chunk, chunkNo, member, gz.length, true, null);
       },
       (err: unknown) => {
         this.compressing--;
         this.writeErrors++;
         this.dropped[SpoolDropReason.WRITE_ERROR] += chunk.packets;
         this.memoryBytes -= chunk.buf.length;
+        this.pool.put(chunk.buf);
         this.options.logger?.('error', 'spool chunk compression failed', { error: String(err) });
         call.inFlight--;
         this.settleCall(call);
@@ -483,8 +547,11 @@ export class SpoolWriter {
     );
   }
 
-  /** Appends a member (header, data, padding) to the queue of the call minute's segment. */
-  private queueChunk(chunk: Filling, chunkNo: number, data: Buffer, gzip: boolean): void {
+  /**
+   * Appends a member (`member` = 512 bytes of room for its tar header + `size` bytes of data) and
+   * its padding to the queue of the call minute's segment.
+   */
+  private queueChunk(chunk: Filling, chunkNo: number, member: Buffer, size: number, gzip: boolean, reuse: Buffer | null): void {
     const call = chunk.call;
     const minute = call.minute;
     let segment = minute.segment;
@@ -493,11 +560,11 @@ export class SpoolWriter {
       minute.segment = segment;
     }
     const group = GROUP_NAMES[chunk.group];
-    const header = Buffer.allocUnsafe(TAR_BLOCK);
-    writeTarHeader(header, 0, call.name, memberName(call.sensorTagText, group, chunkNo, chunk.linkType, gzip), data.length, chunk.firstSec);
-    const padded = paddedSize(data.length);
-    segment.pieces.push(header, data);
-    if (padded > data.length) segment.pieces.push(ZEROS.subarray(0, padded - data.length));
+    call.header ??= new TarHeaderTemplate(call.name);
+    call.header.write(member, 0, memberName(call.sensorTagText, group, chunkNo, chunk.linkType, gzip), size, chunk.firstSec);
+    const padded = paddedSize(size);
+    segment.pieces.push(member);
+    if (padded > size) segment.pieces.push(ZEROS.subarray(0, padded - size));
     const entry: IndexEntry = {
       callHi: call.callHi,
       callLo: call.callLo,
@@ -507,15 +574,36 @@ export class SpoolWriter {
       linkType: chunk.linkType,
       gzip,
       offset: segment.offset,
-      size: data.length,
+      size,
     };
     segment.offset += TAR_BLOCK + padded;
     segment.piecesBytes += TAR_BLOCK + padded;
-    // The compressed copy replaces the raw buffer in the account once it exists (gzip keeps both briefly).
-    segment.pending.push({ call, entry, packets: chunk.packets, capacity: chunk.buf.length + TAR_BLOCK });
-    this.memoryBytes += TAR_BLOCK;
-    if (segment.piecesBytes >= this.options.segmentWriteBytes || minute.urgent > 0 || this.idleWaiters.length > 0 || this.closed) {
-      this.schedule(segment);
+    segment.pending.push({ call, entry, packets: chunk.packets, capacity: reuse === null ? member.length : reuse.length, reuse });
+    if (this.wantsWrite(segment)) this.schedule(segment);
+  }
+
+  /** Whether a segment's queue should go to disk now rather than wait for more. */
+  private wantsWrite(segment: Segment): boolean {
+    return (
+      segment.pieces.length > 0 &&
+      (segment.piecesBytes >= this.options.segmentWriteBytes || segment.minute.urgent > 0 || this.idleWaiters.length > 0 || this.roomWaiters.length > 0 || this.closed)
+    );
+  }
+
+  /**
+   * Offline back-pressure (sniffer analyze, a reader that can wait): hands the oldest chunks to
+   * their segments and resolves once the memory held is back under 3/8 of `maxBufferedBytes`.
+   * Unlike {@link SpoolWriter.flush} it does not wait for everything to be written, so the reader
+   * goes on parsing while the disk writes (on libuv's threads).
+   */
+  async relieve(): Promise<void> {
+    this.handOffOldest();
+    this.scheduleAll();
+    while (this.memoryBytes > (this.options.maxBufferedBytes * 3) / 8 && !this.isIdle()) {
+      await new Promise<void>((resolve) => {
+        this.roomWaiters.push(resolve);
+        this.scheduleAll();
+      });
     }
   }
 
@@ -555,7 +643,10 @@ export class SpoolWriter {
       this.active++;
       void this.writeSegment(segment);
     }
-    if (this.isIdle()) for (const resolve of this.idleWaiters.splice(0)) resolve();
+    if (this.isIdle()) {
+      for (const resolve of this.idleWaiters.splice(0)) resolve();
+      for (const resolve of this.roomWaiters.splice(0)) resolve();
+    }
   }
 
   private isIdle(): boolean {
@@ -605,16 +696,16 @@ export class SpoolWriter {
     } finally {
       for (const p of pending) {
         this.memoryBytes -= p.capacity;
+        if (p.reuse !== null) this.pool.put(p.reuse);
         p.call.inFlight--;
         if (p.call.ended) this.settleCall(p.call);
       }
+      for (const resolve of this.roomWaiters.splice(0)) resolve();
       segment.scheduled = false;
       this.active--;
       if (segment.broken) await this.closeSegment(segment);
       // Chunks queued meanwhile: write them now if the reasons still hold.
-      if (segment.pieces.length > 0 && (segment.piecesBytes >= this.options.segmentWriteBytes || minute.urgent > 0 || this.idleWaiters.length > 0 || this.closed)) {
-        this.schedule(segment);
-      }
+      if (this.wantsWrite(segment)) this.schedule(segment);
       this.maybeFinishOldMinutes();
       this.pump();
     }

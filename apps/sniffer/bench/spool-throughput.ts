@@ -1,0 +1,210 @@
+/**
+ * Issue 17: the spool at line rate. In one run, on the synth captures of 1,000 and 10,000
+ * concurrent calls, `analyze`, `analyze --spool` and `analyze --db --spool` of this checkout, and
+ * the same three of a baseline revision (the per-call spool before the segment archives) when
+ * `CALLSCOPE_BENCH_BASELINE=<rev>` names one. Every run is a child process as the user runs it
+ * (`node main.js analyze FILE --format jsonl > /dev/null ...`, the database a fresh MariaDB
+ * database per run, migrated before the clock starts); figures are packets per wall second and per
+ * CPU second of the child (median of the rounds), the spool's bytes on disk per packet and the
+ * files it created (and per hour of capture time). Then retrieval of a one-hour call (G.711, both
+ * legs, 360,007 packets) from a spool whose start minute holds 300 other calls, next to reading a
+ * plain pcap of the same packets (the floor).
+ *
+ *   CALLSCOPE_BENCH_BASELINE=<rev> CALLSCOPE_BENCH_CAPTURES=/tmp/callscope-bench npm run bench -- apps/sniffer
+ *
+ * `CALLSCOPE_DB_URL` (default mysql://root@127.0.0.1:3306/callscope) names the server; the run's
+ * databases are `cs_helperB_bench_<n>` (or `CALLSCOPE_BENCH_DB_PREFIX`), dropped afterwards.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openCallPcap, readCaptureFile, SpoolWriter } from '@callscope/pcap-store';
+import { CONCURRENCY_CASES, fmt, root, synth } from './lib/synth-captures.js';
+
+const baseline = process.env['CALLSCOPE_BENCH_BASELINE'] ?? '';
+const rounds = Number(process.env['CALLSCOPE_BENCH_ROUNDS'] ?? '3');
+const serverUrl = process.env['CALLSCOPE_DB_URL'] ?? 'mysql://root@127.0.0.1:3306/callscope';
+const dbPrefix = process.env['CALLSCOPE_BENCH_DB_PREFIX'] ?? 'cs_helperB_bench_';
+
+interface Run {
+  packets: number;
+  cpu: number;
+  wall: number;
+  spoolBytes: number;
+  spoolFiles: number;
+}
+
+function bundleOf(args: string[]): string {
+  const r = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (r.status !== 0) throw new Error(`build failed: ${args.join(' ')}`);
+  return r.stdout.trim().split('\n').pop()!;
+}
+
+function dbUrl(name: string): string {
+  const u = new URL(serverUrl);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+function sql(statement: string): void {
+  const u = new URL(serverUrl);
+  const r = spawnSync('mysql', ['-h', u.hostname, '-P', u.port || '3306', '-u', decodeURIComponent(u.username), ...(u.password ? [`-p${decodeURIComponent(u.password)}`] : []), '-e', statement], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`mysql: ${r.stderr}`);
+}
+
+function filesUnder(dir: string): { bytes: number; files: number } {
+  let bytes = 0;
+  let files = 0;
+  for (const e of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!e.isFile()) continue;
+    files++;
+    bytes += statSync(join(e.parentPath, e.name)).size;
+  }
+  return { bytes, files };
+}
+
+let dbCount = 0;
+
+/** One `analyze` run of `bundle`: CPU and wall seconds from bash's `time`, packets from the summary. */
+function runAnalyze(bundle: string, file: string, spool: boolean, db: boolean): Run {
+  const work = mkdtempSync(join(tmpdir(), 'callscope-spool-bench-'));
+  const extra: string[] = ['--no-progress', '--queue-dir', join(work, 'queue')];
+  let dbName: string | null = null;
+  try {
+    if (spool) extra.push('--spool', join(work, 'spool'));
+    if (db) {
+      dbName = `${dbPrefix}${process.pid}_${dbCount++}`;
+      const m = spawnSync(process.execPath, [bundle, 'migrate', '--db', dbUrl(dbName)], { encoding: 'utf8' });
+      if (m.status !== 0) throw new Error(`migrate failed: ${m.stderr.slice(-500)}`);
+      extra.push('--db', dbUrl(dbName));
+    } else {
+      extra.push('--no-db');
+    }
+    const script = `TIMEFORMAT='%U %S %R'; time node "$1" analyze "$2" --format jsonl "\${@:3}" > /dev/null`;
+    const r = spawnSync('bash', ['-c', script, 'bench', bundle, file, ...extra], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+    if (r.status !== 0) throw new Error(`analyze failed (${bundle} ${extra.join(' ')}): ${r.stderr.slice(-800)}`);
+    const packets = /analyzed (\d+) packets/.exec(r.stderr);
+    const times = /^([\d.]+) ([\d.]+) ([\d.]+)$/m.exec(r.stderr);
+    if (packets === null || times === null) throw new Error(`no summary or times from ${bundle}: ${r.stderr.slice(-500)}`);
+    const onDisk = spool ? filesUnder(join(work, 'spool')) : { bytes: 0, files: 0 };
+    return { packets: Number(packets[1]), cpu: Number(times[1]) + Number(times[2]), wall: Number(times[3]), spoolBytes: onDisk.bytes, spoolFiles: onDisk.files };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+    if (dbName !== null) sql(`DROP DATABASE IF EXISTS \`${dbName}\``);
+  }
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+};
+
+/** Capture time the file spans, seconds (for files created per hour of capture). */
+async function captureSpan(file: string): Promise<number> {
+  let first = -1;
+  let last = 0;
+  await readCaptureFile(file, (r) => {
+    const t = r.tsSec + r.tsNsec / 1e9;
+    if (first < 0) first = t;
+    last = t;
+  });
+  return last - first;
+}
+
+const MODES = [
+  { name: 'analyze', spool: false, db: false },
+  { name: 'analyze --spool', spool: true, db: false },
+  { name: 'analyze --db --spool', spool: true, db: true },
+] as const;
+
+console.log(`spool at line rate (issue 17): this checkout${baseline === '' ? '' : ` vs ${baseline}`}, ${rounds} rounds per figure (median), child processes`);
+bundleOf([join(root, 'scripts/build-app.mjs'), 'apps/sniffer']);
+const current = join(root, 'dist/apps/sniffer/main.js');
+const bundles: { label: string; path: string }[] = [{ label: 'this checkout', path: current }];
+if (baseline !== '') bundles.push({ label: baseline, path: bundleOf([join(root, 'scripts/build-revision.mjs'), baseline]) });
+else console.log('(set CALLSCOPE_BENCH_BASELINE=<rev> to measure the per-call spool of that revision beside it)');
+
+for (const c of CONCURRENCY_CASES) {
+  const file = synth(c.name, c.args);
+  const span = await captureSpan(file);
+  runAnalyze(current, file, false, false); // page cache warm
+  console.log(`\n${c.name} (${(statSync(file).size / 1e6).toFixed(0)} MB, ${span.toFixed(1)} s of capture)`);
+  const analyzeAlone = new Map<string, number>();
+  for (const b of bundles) {
+    for (const m of MODES) {
+      const runs: Run[] = [];
+      for (let i = 0; i < rounds; i++) runs.push(runAnalyze(b.path, file, m.spool, m.db));
+      const wallPps = median(runs.map((r) => r.packets / r.wall));
+      const cpuPps = median(runs.map((r) => r.packets / r.cpu));
+      if (m.name === 'analyze') analyzeAlone.set(b.label, median(runs.map((r) => r.wall)));
+      const slower = median(runs.map((r) => r.wall)) / analyzeAlone.get(b.label)!;
+      const r0 = runs[0]!;
+      const spoolPart = m.spool
+        ? `; spool ${(r0.spoolBytes / r0.packets).toFixed(1)} B/packet on disk, ${fmt(r0.spoolFiles)} files (${fmt((r0.spoolFiles * 3600) / span)} per hour of capture)`
+        : '';
+      console.log(
+        `  ${b.label.padEnd(14)} ${m.name.padEnd(21)} ${fmt(wallPps).padStart(9)} packets/s wall, ${fmt(cpuPps).padStart(9)} packets/CPU-s = ${slower.toFixed(2)}x analyze${spoolPart}`,
+      );
+    }
+  }
+}
+
+// Retrieval of a one-hour call: G.711 both ways (50 + 50 packets/s) for 3,600 s, 7 SIP messages,
+// written through the SpoolWriter with 300 calls of 30 s starting in the same minute (their chunks
+// are in the same archive and index).
+{
+  const dir = mkdtempSync(join(tmpdir(), 'callscope-spool-bench-retrieve-'));
+  const writer = new SpoolWriter({ spoolDir: dir });
+  const t0 = 1_800_000_000 - (1_800_000_000 % 60);
+  const frame = new Uint8Array(214).fill(0x55);
+  const long = { callId: 'one-hour@bench', startSec: t0, startUsec: 0 };
+  const others = Array.from({ length: 300 }, (_, i) => ({ callId: `short-${i}@bench`, startSec: t0 + (i % 60), startUsec: i }));
+  let packets = 0;
+  for (let s = 0; s < 3600; s++) {
+    for (let k = 0; k < 50; k++) {
+      const ns = k * 20_000_000;
+      writer.write(long, 'rtp', t0 + s, ns, frame, frame.length, 1);
+      writer.write(long, 'rtp', t0 + s, ns + 5_000, frame, frame.length, 1);
+      packets += 2;
+      if (s < 30) for (const o of others) writer.write(o, 'rtp', t0 + s, ns + 7_000, frame, frame.length, 1);
+    }
+    if (s === 0) for (let i = 0; i < 7; i++) writer.write(long, 'sip', t0, i * 1000, frame, frame.length, 1);
+    if (writer.bufferedBytes > writer.maxBufferedBytes / 2) await writer.relieve(); // paced, as analyze is: nothing dropped
+  }
+  packets += 7;
+  for (const o of others) await writer.endCall(o);
+  await writer.endCall(long);
+  await writer.close();
+  if (Object.values(writer.stats().packetsDropped).some((n) => n > 0)) throw new Error(`spool dropped packets: ${JSON.stringify(writer.stats().packetsDropped)}`);
+  const times: { open: number; full: number; bytes: number }[] = [];
+  let merged: Buffer[] = [];
+  for (let i = 0; i < 5; i++) {
+    const a = process.hrtime.bigint();
+    const stream = await openCallPcap(dir, { callId: long.callId, startSec: t0, startUsec: 0 });
+    const b = process.hrtime.bigint();
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream.chunks()) chunks.push(chunk);
+    const e = process.hrtime.bigint();
+    if (stream.summary.packets !== packets) throw new Error(`retrieved ${stream.summary.packets} packets, wrote ${packets}`);
+    times.push({ open: Number(b - a) / 1e6, full: Number(e - a) / 1e6, bytes: stream.summary.bytes });
+    merged = chunks;
+  }
+  const plain = join(dir, 'plain.pcap');
+  writeFileSync(plain, Buffer.concat(merged));
+  merged = [];
+  const floor: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const a = process.hrtime.bigint();
+    await readCaptureFile(plain, () => undefined);
+    floor.push(Number(process.hrtime.bigint() - a) / 1e6);
+  }
+  const index = filesUnder(dir);
+  console.log(
+    `\nretrieval of a one-hour call (${fmt(packets)} packets, ${(times[0]!.bytes / 1e6).toFixed(0)} MB of pcap; the start minute's archive + index ${(index.bytes / 1e6).toFixed(0)} MB with 300 other calls):`,
+  );
+  console.log(`  found and opened (index read, first chunk of each run): median ${median(times.map((t) => t.open)).toFixed(1)} ms`);
+  console.log(`  whole merged pcap produced: median ${median(times.map((t) => t.full)).toFixed(0)} ms`);
+  console.log(`  baseline: reading the same packets from one plain pcap file (readCaptureFile): median ${median(floor).toFixed(0)} ms`);
+  rmSync(dir, { recursive: true, force: true });
+}
