@@ -70,9 +70,11 @@ export function unzigzag(v: number): number {
 }
 
 /**
- * Copies `n` bytes from `src[from]` to `dst[at]`. Runs up to 32 bytes by a loop (cheaper than the
- * view `set(subarray())` needs); longer ones by `set`, whose short-lived view costs less than a
- * byte loop (measured: 0.15 us for 60 bytes either way on a loaded machine, the loop growing with n).
+ * Copies `n` bytes from `src[from]` to `dst[at]`. Runs up to 32 bytes by a loop; longer ones (RTP
+ * payloads) by `set(subarray())`, the one allocation left per packet on the encoder's path: a
+ * short-lived view object, chosen because it is 5x cheaper than the loop (measured, node 20: 160
+ * bytes 0.04 us against 0.22 us; 20 bytes 0.041 against 0.034). No allocation-free bulk copy
+ * between two different buffers exists in plain JS (`copyWithin` stays inside one).
  */
 export function copyBytes(src: Uint8Array, from: number, dst: Uint8Array, at: number, n: number): void {
   if (n > 32) {
