@@ -30,6 +30,7 @@ export interface MirrorSenderConfig {
   batch: { maxPackets: number; maxMs: number; maxBytes: number };
   buffer: { maxMb: number };
   compression: MirrorCompression;
+  protocol: { maxVersion: number };
   heartbeat: { intervalS: number; timeoutS: number };
   reconnect: { minMs: number; maxMs: number };
   health: { host: string; port: number | null };
@@ -40,7 +41,7 @@ export interface MirrorSenderConfig {
 export const mirrorSenderConfigSchema: ConfigSchema<MirrorSenderConfig> = {
   type: 'object',
   additionalProperties: false,
-  required: ['sensor', 'interfaces', 'bpfFilter', 'target', 'secret', 'tls', 'batch', 'buffer', 'compression', 'heartbeat', 'reconnect', 'health', 'log'],
+  required: ['sensor', 'interfaces', 'bpfFilter', 'target', 'secret', 'tls', 'batch', 'buffer', 'compression', 'protocol', 'heartbeat', 'reconnect', 'health', 'log'],
   properties: {
     sensor: sensorConfigSchema('Sensor id the receiving sniffer records for these packets.', 'Human name sent in the handshake.'),
     interfaces: {
@@ -102,6 +103,20 @@ export const mirrorSenderConfigSchema: ConfigSchema<MirrorSenderConfig> = {
       },
     },
     compression: { type: 'string', enum: [...MIRROR_COMPRESSIONS], default: DEFAULT_COMPRESSION, description: 'Batch compression: zstd (default), lz4, deflate, brotli or none.' },
+    protocol: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['maxVersion'],
+      properties: {
+        maxVersion: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 2,
+          default: 2,
+          description: 'Highest mirror protocol version offered (2: per-flow header context; 1: PacketList batches). The sniffer answers the highest both speak; 1 is a fallback.',
+        },
+      },
+    },
     heartbeat: {
       type: 'object',
       additionalProperties: false,

@@ -276,6 +276,7 @@ async function stream(config: MirrorSenderConfig, secret: Buffer, replay: readon
       idleTimeoutMs: config.heartbeat.timeoutS * 1000,
       reconnectMinMs: config.reconnect.minMs,
       reconnectMaxMs: config.reconnect.maxMs,
+      maxProtocolVersion: config.protocol.maxVersion,
       logger: logger.child({ component: 'link' }),
       onRefused: () => {
         // A replay has an end: a refused secret will not fix itself, so it stops there.
