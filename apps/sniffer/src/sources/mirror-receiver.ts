@@ -14,6 +14,7 @@ import {
   FrameStatus,
   HelloStatus,
   MAC_LENGTH,
+  MIN_PROTOCOL_VERSION,
   MalformedReason,
   PROTOCOL_VERSION,
   PacketListDecoder,
@@ -222,7 +223,10 @@ interface Conn {
  * Per connection: Hello (checkHello) -> Challenge (fresh 32-byte nonce, our clock and version) ->
  * Auth (HMAC-SHA256 over `authTranscript`, compared with `timingSafeEqual`) -> AuthResult (ok with
  * the sensor's acked sequence, or a refusal with its reason), then PacketBatch frames answered by
- * cumulative Acks. Each sensor id keeps one {@link ReceiveWindow} across reconnects: a resumed
+ * cumulative Acks. The Challenge answers the highest protocol version both ends speak: in version
+ * 2 each connection has its own flow context (a FlowBlockDecoder created at its handshake) through
+ * which every batch frame of that connection is decoded in order, duplicates too; version 1
+ * batches are PacketLists. Each sensor id keeps one {@link ReceiveWindow} across reconnects: a resumed
  * stream's resent batches are dropped as duplicates, batches the sender's buffer dropped are
  * counted lost.
  *
@@ -597,7 +601,7 @@ export class MirrorReceiver implements PacketSource {
     if (st !== HelloStatus.Ok) {
       if (st === HelloStatus.UnsupportedVersion) {
         this.c.auth_bad_version++;
-        this.refuse(conn, AuthFailure.AUTH_FAILURE_UNSUPPORTED_VERSION, 'auth_bad_version', `protocol version ${hello.protocolVersion ?? 0}; this receiver speaks ${PROTOCOL_VERSION}`, hello.sensorId);
+        this.refuse(conn, AuthFailure.AUTH_FAILURE_UNSUPPORTED_VERSION, 'auth_bad_version', `protocol version ${hello.protocolVersion ?? 0}; this receiver speaks ${MIN_PROTOCOL_VERSION} to ${PROTOCOL_VERSION}`, hello.sensorId);
       } else {
         this.c.auth_bad_hello++;
         this.refuse(conn, AuthFailure.AUTH_FAILURE_PROTOCOL_ERROR, 'auth_bad_hello', `invalid Hello (${helloStatusName(st)})`, hello.sensorId);
