@@ -32,6 +32,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compressBatch, compressionWire } from '@callscope/mirror-codec';
 import { FlowBlockEncoder, PacketList, rawPacketData, type Packet } from '@callscope/mirror-protocol';
+import { compress as zstdCompress } from '@cloudpss/zstd';
 import { readCaptureFile } from '@callscope/pcap-store';
 import { createLogger } from '@callscope/runtime';
 import { BATCH_COMPRESSORS } from '../src/compression.js';
@@ -40,6 +41,7 @@ import { MirrorConnection } from '../src/connection.js';
 import { MirrorSender } from '../src/mirror-sender.js';
 import { PacketBatcher, type PendingBatch } from '../src/batcher.js';
 import { MirrorPeer } from '../test/mirror-peer.js';
+import { FlowBlockEncoderB474c54 } from './baseline/flow-block-b474c54.js';
 
 const root = process.env['CALLSCOPE_ROOT'] ?? process.cwd();
 const SECRET = Buffer.from('bench-secret-of-at-least-16-bytes');
@@ -52,6 +54,8 @@ const TARGET_HEADER_BYTES = 8;
  * batch's ack).
  */
 const CASE_PACKETS = Number(process.env['MIRROR_BENCH_PACKETS'] ?? 400_000);
+/** MIRROR_BENCH_SPLIT_ONLY=1: only the per-packet split (no forwarding runs), for quick profiling. */
+const SPLIT_ONLY = process.env['MIRROR_BENCH_SPLIT_ONLY'] === '1';
 
 interface BenchPacket {
   linkType: number;
@@ -208,7 +212,7 @@ async function main(): Promise<void> {
     const payloadRaw = packets.reduce((s, p, i) => s + (offsets[i]! >= 0 ? p.data.length - offsets[i]! : 0), 0);
     out(`\n${c.name}: ${packets.length} packets (${rtp} RTP; cut or repeated to ${CASE_PACKETS}), raw ${(raw / packets.length).toFixed(1)} B/pkt, of which RTP payload ${(payloadRaw / packets.length).toFixed(1)} and headers ${((raw - payloadRaw) / packets.length).toFixed(1)}`);
       out('  compression v      pkt/s   cpu%/100k pkt/s  wire B/pkt  ratio  payload_c B/pkt  hdr B/pkt  1M pkt/s  hdr<8');
-    for (const name of MIRROR_COMPRESSIONS) {
+    for (const name of SPLIT_ONLY ? [] : MIRROR_COMPRESSIONS) {
       const payloadC = payloadCost(packets, offsets, name);
       for (const version of [1, 2]) {
         global.gc?.();
@@ -225,15 +229,17 @@ async function main(): Promise<void> {
 }
 
 /**
- * The sender's own per-packet time by stage, in this process without the network (best of 3
+ * The sender's own per-packet time by stage, in this process without the network (best of 5
  * passes over the capture in batches of BATCH_PACKETS): batcher (copy into the raw batch),
- * version 1 PacketList.encode, version 2 flow-block encode, and zstd-1 / lz4 of each.
+ * version 1 PacketList.encode, version 2 flow-block encode (the current encoder and the frozen
+ * one of b474c54, before the CPU work: bench/baseline/), and zstd (level 1, the sender's, and the
+ * fast levels -1, -3, -7 for comparison: time and size) / lz4 of each.
  */
 function split(packets: BenchPacket[]): void {
   const batches: PendingBatch[] = [];
   const us = (f: () => void): number => {
     let best = Infinity;
-    for (let k = 0; k < 3; k++) {
+    for (let k = 0; k < 5; k++) {
       const t0 = performance.now();
       f();
       best = Math.min(best, performance.now() - t0);
@@ -259,22 +265,47 @@ function split(packets: BenchPacket[]): void {
       lists.push(PacketList.encode({ packets: list }).finish());
     }
   });
-  const blocks: Uint8Array[] = [];
-  const v2Us = us(() => {
-    blocks.length = 0;
-    const enc = new FlowBlockEncoder();
-    for (const { raw } of batches) blocks.push(enc.encode(raw).slice());
+  // Encode only (the block aliases the encoder's buffer), then once more keeping copies for the compressors.
+  const v2BaseUs = us(() => {
+    const enc = new FlowBlockEncoderB474c54();
+    for (const { raw } of batches) enc.encode(raw);
   });
+  const v2Us = us(() => {
+    const enc = new FlowBlockEncoder();
+    for (const { raw } of batches) enc.encode(raw);
+  });
+  const blocks: Uint8Array[] = [];
+  const base: Uint8Array[] = [];
+  const enc = new FlowBlockEncoder();
+  const encBase = new FlowBlockEncoderB474c54();
+  for (const { raw } of batches) {
+    blocks.push(enc.encode(raw).slice());
+    base.push(encBase.encode(raw).slice());
+  }
+  const same = blocks.every((b, i) => Buffer.compare(b, base[i]!) === 0);
   const zstd = compressionWire('zstd');
   const lz4 = compressionWire('lz4');
   const zstdV1 = us(() => { for (const l of lists) compressBatch(zstd, l); });
   const zstdV2 = us(() => { for (const b of blocks) compressBatch(zstd, b); });
   const lz4V2 = us(() => { for (const b of blocks) compressBatch(lz4, b); });
   const f = (v: number) => v.toFixed(2);
+  const n = packets.length;
   process.stdout.write(
-    `  per packet, us (no network, best of 3): batcher ${f(batcherUs)}; v1 PacketList.encode ${f(v1Us)} + zstd ${f(zstdV1)} = ${f(batcherUs + v1Us + zstdV1)}; ` +
-      `v2 flow block ${f(v2Us)} + zstd ${f(zstdV2)} = ${f(batcherUs + v2Us + zstdV2)} (lz4 ${f(lz4V2)})\n`,
+    `  per packet, us (no network, best of 5): batcher ${f(batcherUs)}; v1 PacketList.encode ${f(v1Us)} + zstd ${f(zstdV1)} = ${f(batcherUs + v1Us + zstdV1)}; ` +
+      `v2 flow block ${f(v2Us)} (b474c54: ${f(v2BaseUs)}, ${(v2BaseUs / v2Us).toFixed(2)}x; blocks ${same ? 'identical' : 'DIFFER'}) + zstd ${f(zstdV2)} = ${f(batcherUs + v2Us + zstdV2)} (lz4 ${f(lz4V2)})\n`,
   );
+  const levels = [1, -1, -3, -7].map((level) => {
+    let bytes = 0;
+    const t = us(() => {
+      bytes = 0;
+      for (const b of blocks) bytes += zstdCompress(b, level).length;
+    });
+    return `${level}: ${f(t)} us, ${(bytes / n).toFixed(1)} B/pkt`;
+  });
+  let lz4Bytes = 0;
+  for (const b of blocks) lz4Bytes += compressBatch(lz4, b).length;
+  const blockBytes = blocks.reduce((s, b) => s + b.length, 0);
+  process.stdout.write(`  v2 block ${(blockBytes / n).toFixed(1)} B/pkt; zstd level ${levels.join('; ')}; lz4 ${f(lz4V2)} us, ${(lz4Bytes / n).toFixed(1)} B/pkt\n`);
 }
 
 if (process.argv[2] === 'receiver') await receiver();

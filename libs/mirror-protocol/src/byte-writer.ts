@@ -6,11 +6,14 @@
 export class ByteWriter {
   /** The bytes; `[0, length)` is written. */
   buf: Uint8Array;
+  /** A DataView of {@link buf} (word-wise writes), replaced with it when it grows. */
+  view: DataView;
   /** Bytes written. */
   length = 0;
 
   constructor(capacity = 4096) {
     this.buf = new Uint8Array(capacity);
+    this.view = new DataView(this.buf.buffer);
   }
 
   /** Forgets the content, keeps the capacity. */
@@ -25,6 +28,7 @@ export class ByteWriter {
     const next = new Uint8Array(Math.max(need, this.buf.length * 2));
     next.set(this.buf.subarray(0, this.length));
     this.buf = next;
+    this.view = new DataView(next.buffer);
   }
 
   /** Writes one byte. */

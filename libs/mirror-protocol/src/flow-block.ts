@@ -171,6 +171,62 @@ function udpChecksum(d: Uint8Array, base: number, caplen: number, ip: number, ud
   return c === 0 ? 0xffff : c;
 }
 
+/*
+ * The encoder's word-wise forms (DataView reads of 4 bytes at any alignment; V8 inlines them).
+ * One's complement sums of big-endian 32-bit words fold to the same 16-bit sum as the words'
+ * halves (2^16 = 1 modulo 2^16 - 1, RFC 1071 section 2 (C)), and the unfolded totals stay exact
+ * doubles (a datagram is below 2^16 bytes). The decoder keeps the byte-wise forms above, so every
+ * round-trip test checks one against the other.
+ */
+
+/** Unfolded one's complement sum of `v[from, from + n)` as 16-bit big-endian words (an odd last byte is a high byte). */
+function sumWords(v: DataView, from: number, n: number): number {
+  let sum = 0;
+  let k = 0;
+  for (; k + 4 <= n; k += 4) sum += v.getUint32(from + k);
+  if (k + 2 <= n) {
+    sum += v.getUint16(from + k);
+    k += 2;
+  }
+  if (k < n) sum += v.getUint8(from + k) * 256;
+  return sum;
+}
+
+/**
+ * Copies `n` bytes from `s[from]` to `d[at]` word by word (no view object, unlike `set(subarray())`)
+ * and returns the unfolded one's complement sum of the first `sumN` of them (`sumN` <= `n`; 0: a
+ * plain copy): the payload of a packet whose UDP checksum is sent is read once for both.
+ */
+function copySum(s: DataView, from: number, n: number, sumN: number, d: DataView, at: number): number {
+  let sum = 0;
+  let k = 0;
+  for (; k + 4 <= sumN; k += 4) {
+    const w = s.getUint32(from + k);
+    d.setUint32(at + k, w);
+    sum += w;
+  }
+  if (k + 2 <= sumN) {
+    const w = s.getUint16(from + k);
+    d.setUint16(at + k, w);
+    sum += w;
+    k += 2;
+  }
+  if (k < sumN) {
+    const b = s.getUint8(from + k);
+    d.setUint8(at + k, b);
+    sum += b * 256;
+    k++;
+  }
+  for (; k + 4 <= n; k += 4) d.setUint32(at + k, s.getUint32(from + k));
+  for (; k < n; k++) d.setUint8(at + k, s.getUint8(from + k));
+  return sum;
+}
+
+/** {@link ipv4Checksum} word-wise: the sum of the whole header less its checksum field (an exact integer difference). */
+function ipv4ChecksumWords(v: DataView, ip: number, ihl: number): number {
+  return ~fold(sumWords(v, ip, ihl) - v.getUint16(ip + 10)) & 0xffff;
+}
+
 /**
  * Per-connection flow contexts (one instance per side), bounded: a fixed table whose index travels
  * on the wire; the encoder picks the entry, a new flow replaces what was there.
@@ -223,6 +279,10 @@ export class FlowBlockEncoder {
   /** Counters (cumulative over resets). */
   readonly stats: FlowBlockEncoderStats = { literal: 0, newFlow: 0, delta: 0 };
   private readonly table = new FlowTable();
+  /** The table's headers, read and written word-wise by the encoder. */
+  private readonly tableView = new DataView(this.table.headers.buffer);
+  /** A view of the batch being encoded (one per batch: a batch's buffer is fresh). */
+  private dataView: DataView = new DataView(new ArrayBuffer(0));
   /**
    * Encoder-only bookkeeping (the decoder just follows the indexes on the wire): the flow hash
    * each entry holds and when it was last used. A flow may sit in either of two entries (two
@@ -268,7 +328,7 @@ export class FlowBlockEncoder {
    * the next call overwrites: compress or copy it before encoding again.
    */
   encode(batch: RawBatch): Uint8Array {
-    const { meta, time, flow, head, literal, payload, table, layout, stats } = this;
+    const { meta, time, flow, head, literal, payload, table, tableView: tv, layout, stats } = this;
     meta.reset();
     time.reset();
     flow.reset();
@@ -276,7 +336,7 @@ export class FlowBlockEncoder {
     literal.reset();
     payload.reset();
     const d = batch.data;
-    const hb = table.headers;
+    const dv = this.viewOf(d);
     let start = 0;
     for (let i = 0; i < batch.count; i++) {
       const end = batch.end[i]!;
@@ -288,50 +348,83 @@ export class FlowBlockEncoder {
       this.writeTime(batch.tsSec[i]!, batch.tsNsec[i]!);
       if (linkType !== LINKTYPE_ETHERNET || !parseFlowLayout(d, start, caplen, layout)) {
         flow.byte(TAG_LITERAL);
-        literal.bytes(d, start, end);
+        literal.ensure(caplen);
+        copySum(dv, start, caplen, 0, literal.view, literal.length);
+        literal.length += caplen;
         stats.literal++;
         start = end;
         continue;
       }
       const index = this.place(layout.hash);
-      const hlen = layout.hlen;
+      const { hlen, ip, udp, rtp, v6 } = layout;
       const base = index * MAX_FLOW_HEADER;
+      head.ensure(hlen);
+      const hv = head.view;
+      const at = head.length;
+      /** Payload bytes inside the UDP checksum, summed while they are copied (0: no checksum sent). */
+      let sumN = 0;
+      /** The UDP checksum's sum over all but the payload, when it is sent. */
+      let udpPart = -1;
       if (
-        table.hlen[index] !== hlen || table.ip[index] !== layout.ip || table.udp[index] !== layout.udp ||
-        table.rtp[index] !== layout.rtp || table.v6[index] !== (layout.v6 ? 1 : 0)
+        table.hlen[index] !== hlen || table.ip[index] !== ip || table.udp[index] !== udp ||
+        table.rtp[index] !== rtp || table.v6[index] !== (v6 ? 1 : 0)
       ) {
         flow.varint(index * 4 + TAG_NEW);
         flow.varint(hlen);
-        head.bytes(d, start, start + hlen);
+        copySum(dv, start, hlen, 0, hv, at);
+        copySum(dv, start, hlen, 0, tv, base);
+        table.hlen[index] = hlen;
+        table.ip[index] = ip;
+        table.udp[index] = udp;
+        table.rtp[index] = rtp;
+        table.v6[index] = v6 ? 1 : 0;
         stats.newFlow++;
       } else {
-        const { ip, udp, rtp, v6 } = layout;
-        const udpSum = u16(d, start + udp + 6) === 0 ? -1 : udpChecksum(d, start, caplen, ip, udp, v6);
-        flow.varint(index * 4 + (udpSum >= 0 ? TAG_DELTA_UDP : TAG_DELTA));
-        flow.varint(zigzag(((((u16(d, start + rtp + 2) - u16(hb, base + rtp + 2)) & 0xffff) << 16) >> 16)));
-        flow.varint(zigzag((u32(d, start + rtp + 4) - u32(hb, base + rtp + 4)) | 0));
-        if (!v6) flow.varint(zigzag(((((u16(d, start + ip + 4) - u16(hb, base + ip + 4)) & 0xffff) << 16) >> 16)));
-        head.ensure(hlen);
-        const x = head.buf;
-        const at = head.length;
-        for (let k = 0; k < hlen; k++) x[at + k] = d[start + k]! ^ hb[base + k]!;
-        x[at + rtp + 2] = x[at + rtp + 3] = x[at + rtp + 4] = x[at + rtp + 5] = x[at + rtp + 6] = x[at + rtp + 7] = 0;
+        const u = start + udp;
+        const udpLen = dv.getUint16(u + 4);
+        const withUdp = dv.getUint16(u + 6) !== 0 && udpLen >= 8 && udp + udpLen <= caplen;
+        flow.varint(index * 4 + (withUdp ? TAG_DELTA_UDP : TAG_DELTA));
+        flow.varint(zigzag((((dv.getUint16(start + rtp + 2) - tv.getUint16(base + rtp + 2)) & 0xffff) << 16) >> 16));
+        flow.varint(zigzag((dv.getUint32(start + rtp + 4) - tv.getUint32(base + rtp + 4)) | 0));
+        if (!v6) flow.varint(zigzag((((dv.getUint16(start + ip + 4) - tv.getUint16(base + ip + 4)) & 0xffff) << 16) >> 16));
+        // XOR with the flow's previous header; this header becomes the flow's context (same pass).
+        let k = 0;
+        for (; k + 4 <= hlen; k += 4) {
+          const w = dv.getUint32(start + k);
+          hv.setUint32(at + k, w ^ tv.getUint32(base + k));
+          tv.setUint32(base + k, w);
+        }
+        for (; k < hlen; k++) {
+          const b = dv.getUint8(start + k);
+          hv.setUint8(at + k, b ^ tv.getUint8(base + k));
+          tv.setUint8(base + k, b);
+        }
+        hv.setUint16(at + rtp + 2, 0);
+        hv.setUint32(at + rtp + 4, 0);
         if (!v6) {
-          x[at + ip + 4] = x[at + ip + 5] = 0;
-          const c = u16(d, start + ip + 10) ^ ipv4Checksum(d, start + ip, (d[start + ip]! & 0x0f) * 4);
-          x[at + ip + 10] = c >> 8;
-          x[at + ip + 11] = c & 0xff;
+          hv.setUint16(at + ip + 4, 0);
+          hv.setUint16(at + ip + 10, dv.getUint16(start + ip + 10) ^ ipv4ChecksumWords(dv, start + ip, udp - ip));
         }
-        if (udpSum >= 0) {
-          const c = u16(d, start + udp + 6) ^ udpSum;
-          x[at + udp + 6] = c >> 8;
-          x[at + udp + 7] = c & 0xff;
+        if (withUdp) {
+          // Pseudo header, UDP header but its checksum, the RTP header's bytes inside the datagram;
+          // the payload's part is summed by its copy below.
+          const pseudo = v6 ? sumWords(dv, start + ip + 8, 32) : sumWords(dv, start + ip + 12, 8);
+          const inHeader = Math.min(udpLen - 8, hlen - udp - 8);
+          udpPart = pseudo + 17 + udpLen + dv.getUint32(u) + dv.getUint16(u + 4) + sumWords(dv, u + 8, inHeader);
+          // An RTP header is a multiple of 4 bytes: the payload's words keep the datagram's word alignment.
+          sumN = udpLen - 8 - inHeader;
         }
-        head.length = at + hlen;
         stats.delta++;
       }
-      table.store(index, d, start, layout);
-      payload.bytes(d, start + hlen, end);
+      head.length = at + hlen;
+      const n = caplen - hlen;
+      payload.ensure(n);
+      const paySum = copySum(dv, start + hlen, n, sumN, payload.view, payload.length);
+      payload.length += n;
+      if (udpPart >= 0) {
+        const c = ~fold(udpPart + paySum) & 0xffff;
+        hv.setUint16(at + udp + 6, dv.getUint16(start + udp + 6) ^ (c === 0 ? 0xffff : c));
+      }
       start = end;
     }
     const out = this.out;
@@ -345,6 +438,14 @@ export class FlowBlockEncoder {
     out.ensure(meta.length + time.length + flow.length + head.length + literal.length + payload.length);
     for (const w of [meta, time, flow, head, literal, payload]) out.bytes(w.buf, 0, w.length);
     return out.buf.subarray(0, out.length);
+  }
+
+  /** A DataView of `d` (the cached one when `d` is the array seen last). */
+  private viewOf(d: Uint8Array): DataView {
+    const v = this.dataView;
+    if (v.buffer === d.buffer && v.byteOffset === d.byteOffset && v.byteLength === d.byteLength) return v;
+    this.dataView = new DataView(d.buffer, d.byteOffset, d.byteLength);
+    return this.dataView;
   }
 
   private writeTime(sec: number, nsec: number): void {

@@ -1,0 +1,86 @@
+// Frozen copy of libs/mirror-protocol/src/byte-writer.ts at b474c54 (before the issue-16 CPU work): the bench's baseline.
+/**
+ * A growable byte buffer for the flow-block encoder: LEB128 varints (as protobuf writes them) and
+ * raw bytes, reused across batches (`reset()` keeps the capacity), so the hot path allocates only
+ * when a batch is larger than every batch before it.
+ */
+export class ByteWriter {
+  /** The bytes; `[0, length)` is written. */
+  buf: Uint8Array;
+  /** Bytes written. */
+  length = 0;
+
+  constructor(capacity = 4096) {
+    this.buf = new Uint8Array(capacity);
+  }
+
+  /** Forgets the content, keeps the capacity. */
+  reset(): void {
+    this.length = 0;
+  }
+
+  /** Makes room for `n` more bytes. */
+  ensure(n: number): void {
+    const need = this.length + n;
+    if (need <= this.buf.length) return;
+    const next = new Uint8Array(Math.max(need, this.buf.length * 2));
+    next.set(this.buf.subarray(0, this.length));
+    this.buf = next;
+  }
+
+  /** Writes one byte. */
+  byte(v: number): void {
+    this.ensure(1);
+    this.buf[this.length++] = v;
+  }
+
+  /** Writes an unsigned integer (0 .. 2^53 - 1) as a LEB128 varint. */
+  varint(v: number): void {
+    this.ensure(8);
+    const b = this.buf;
+    let at = this.length;
+    while (v >= 0x80000000) {
+      b[at++] = (v % 0x80) | 0x80;
+      v = Math.floor(v / 0x80);
+    }
+    while (v >= 0x80) {
+      b[at++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+    b[at++] = v;
+    this.length = at;
+  }
+
+  /** Writes `src[from, to)`. */
+  bytes(src: Uint8Array, from: number, to: number): void {
+    const n = to - from;
+    this.ensure(n);
+    copyBytes(src, from, this.buf, this.length, n);
+    this.length += n;
+  }
+}
+
+/** Zig-zag maps a signed integer (|v| < 2^52) to an unsigned one: 0, -1, 1, -2 -> 0, 1, 2, 3. */
+export function zigzag(v: number): number {
+  return v >= 0 ? v * 2 : -v * 2 - 1;
+}
+
+/** Inverse of {@link zigzag}. */
+export function unzigzag(v: number): number {
+  return v % 2 === 0 ? v / 2 : -(v + 1) / 2;
+}
+
+/**
+ * Copies `n` bytes from `src[from]` to `dst[at]`. Runs up to 32 bytes by a loop; longer ones (RTP
+ * payloads) by `set(subarray())`, the one allocation left per packet on the encoder's path: a
+ * short-lived view object, chosen because it is 5x cheaper than the loop (measured, node 20: 160
+ * bytes 0.04 us against 0.22 us; 20 bytes 0.041 against 0.034). No allocation-free bulk copy
+ * between two different buffers exists in plain JS (`copyWithin` stays inside one).
+ */
+export function copyBytes(src: Uint8Array, from: number, dst: Uint8Array, at: number, n: number): void {
+  if (n > 32) {
+    dst.set(src.subarray(from, from + n), at);
+    return;
+  }
+  for (let k = 0; k < n; k++) dst[at + k] = src[from + k]!;
+}
