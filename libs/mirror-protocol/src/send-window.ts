@@ -130,6 +130,22 @@ export class SendWindow<T> {
   }
 
   /**
+   * Evicts the oldest retained batch, counted like an overflow eviction (`stats.droppedBatches`):
+   * for a caller that bounds its memory itself (the mirror-sender with a disk spill, whose window
+   * holds batches on disk too).
+   *
+   * @returns the evicted batch's sequence, or 0 when nothing is retained.
+   */
+  dropOldest(): number {
+    if (this.head >= this.sequences.length) return 0;
+    const sequence = this.sequences[this.head]!;
+    this.stats.droppedBatches++;
+    this.stats.droppedBytes += this.sizes[this.head]!;
+    this.shift();
+    return sequence;
+  }
+
+  /**
    * Applies a cumulative acknowledgement (`Ack.sequence` or `AuthResult.ackedSequence`):
    * releases every retained batch with a sequence at or below it.
    */

@@ -40,6 +40,20 @@ describe('SendWindow', () => {
     expect(w.nextSequence).toBe(3);
   });
 
+  it('dropOldest evicts the oldest retained batch, counted as an overflow; 0 when empty', () => {
+    const w = new SendWindow<number>({ maxBytes: 1000 });
+    for (let i = 0; i < 3; i++) w.push(i, 10 + i);
+    expect(w.dropOldest()).toBe(1);
+    expect(w.stats).toMatchObject({ droppedBatches: 1, droppedBytes: 10 });
+    expect(w.resumeSequence).toBe(2);
+    expect(w.retainedBytes).toBe(23);
+    w.ack(2);
+    expect(w.dropOldest()).toBe(3);
+    expect(w.dropOldest()).toBe(0);
+    expect(w.stats).toMatchObject({ pushed: 3, acked: 1, droppedBatches: 2, droppedBytes: 22 });
+    expect(w.resumeSequence).toBe(4);
+  });
+
   it('rejects programmer errors', () => {
     expect(() => new SendWindow({ maxBytes: 0 })).toThrow(RangeError);
     expect(() => new SendWindow({ maxBytes: 1, firstSequence: 0 })).toThrow(RangeError);
