@@ -12,7 +12,7 @@ describe('mirror-sender config', () => {
       secret: null,
       tls: { enabled: false, caFile: null, serverName: null },
       batch: { maxPackets: 1000, maxMs: 50, maxBytes: 1_048_576 },
-      buffer: { maxMb: 256 },
+      buffer: { maxMb: 256, spillDir: null, spillMaxMb: 4096 },
       compression: 'zstd',
       protocol: { maxVersion: 2 },
       heartbeat: { intervalS: 5, timeoutS: 30 },

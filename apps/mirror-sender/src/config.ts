@@ -28,7 +28,7 @@ export interface MirrorSenderConfig {
   secret: string | null;
   tls: { enabled: boolean; caFile: string | null; serverName: string | null };
   batch: { maxPackets: number; maxMs: number; maxBytes: number };
-  buffer: { maxMb: number };
+  buffer: { maxMb: number; spillDir: string | null; spillMaxMb: number };
   compression: MirrorCompression;
   protocol: { maxVersion: number };
   heartbeat: { intervalS: number; timeoutS: number };
@@ -97,9 +97,17 @@ export const mirrorSenderConfigSchema: ConfigSchema<MirrorSenderConfig> = {
     buffer: {
       type: 'object',
       additionalProperties: false,
-      required: ['maxMb'],
+      required: ['maxMb', 'spillDir', 'spillMaxMb'],
       properties: {
-        maxMb: { type: 'integer', minimum: 1, default: 256, description: 'Unacknowledged batches kept for resend; overflow is counted.' },
+        maxMb: { type: 'integer', minimum: 1, default: 256, description: 'Unacknowledged batches kept for resend in memory; overflow goes to the spill (if any), then is counted.' },
+        spillDir: {
+          type: 'string',
+          nullable: true,
+          minLength: 1,
+          default: null,
+          description: 'Directory for the disk spill of unacknowledged batches when memory is full (null = no spill); leftover files of an earlier process are counted and deleted at start.',
+        },
+        spillMaxMb: { type: 'integer', minimum: 1, default: 4096, description: 'Bound of the spill files in spillDir; beyond memory + spill the oldest batches are dropped, counted.' },
       },
     },
     compression: { type: 'string', enum: [...MIRROR_COMPRESSIONS], default: DEFAULT_COMPRESSION, description: 'Batch compression: zstd (default), lz4, deflate, brotli or none.' },

@@ -25,7 +25,7 @@ export interface HealthServer {
 const metricName = (key: string): string => `callscope_mirror_sender_${key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`;
 
 /** Counters that are gauges (can go down); every other counter only grows. */
-const GAUGES = new Set(['unackedBatches', 'unackedBytes']);
+const GAUGES = new Set(['unackedBatches', 'unackedBytes', 'spilledNow']);
 
 /** Prometheus text exposition (version 0.0.4) of a snapshot. */
 export function formatMetrics(s: HealthSnapshot): string {

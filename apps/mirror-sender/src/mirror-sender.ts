@@ -3,6 +3,7 @@ import { AckStatus, SendWindow, STREAM_ID_LENGTH, rawBatchFootprint, type RawBat
 import type { Logger } from '@callscope/runtime';
 import { PacketBatcher, type CapturedPacket, type PendingBatch } from './batcher.js';
 import type { BatchCompressor } from './compression.js';
+import { SpillRecordStatus, decodeSpillRecord, spillRecordLength, type DecodedSpillRecord, type SpillRecord, type SpillStore } from './spill-store.js';
 
 /** States of the link to the sniffer, as the health endpoint and the logs name them. */
 export type LinkState = 'idle' | 'connecting' | 'handshake' | 'streaming' | 'backoff' | 'refused' | 'closed';
@@ -49,6 +50,20 @@ export interface SenderCounters {
   connectFailures: number;
   /** Acknowledgements above anything sent, ignored. */
   invalidAcks: number;
+  /** Disk spill (buffer.spillDir): batches written to spill files. */
+  spillBatches: number;
+  /** Bytes of those records. */
+  spillBytes: number;
+  /** Spilled batches read back into memory for the link. */
+  spillReadBatches: number;
+  /** Gauge: batches in the spill now (on disk or queued for it). */
+  spilledNow: number;
+  /** Disk errors of the spill (write, read, CRC, delete): spilling stops, memory-only eviction goes on. */
+  spillErrors: number;
+  /** Batches found in an earlier process's leftover spill files at start and discarded (a new stream cannot resend them). */
+  spillDiscardedBatches: number;
+  /** Packets in those batches. */
+  spillDiscardedPackets: number;
 }
 
 /** Creates zeroed {@link SenderCounters}. */
@@ -72,6 +87,13 @@ export function createSenderCounters(): SenderCounters {
     authFailures: 0,
     connectFailures: 0,
     invalidAcks: 0,
+    spillBatches: 0,
+    spillBytes: 0,
+    spillReadBatches: 0,
+    spilledNow: 0,
+    spillErrors: 0,
+    spillDiscardedBatches: 0,
+    spillDiscardedPackets: 0,
   };
 }
 
@@ -99,8 +121,17 @@ export const MAX_IN_DOUBT_BATCHES = 1 << 18;
  * a connection writes them, and again on the next connection for a resend).
  */
 export interface WindowItem {
-  raw: RawBatch;
+  /** The batch in memory; null while it is in the spill only. */
+  raw: RawBatch | null;
   packets: number;
+  /** Memory the raw batch holds (`rawBatchFootprint`), accounted while `raw` is set. */
+  footprint: number;
+  /** Its spill record while it is in the spill (on disk or queued for it). */
+  spill: SpillRecord | null;
+  /** Read back from the spill (accounted in the read-ahead budget, not the memory bound). */
+  readBack: boolean;
+  /** Acknowledged or evicted: a read-back finishing late finds it gone. */
+  gone: boolean;
 }
 
 /** Options of a {@link MirrorSender}. */
@@ -116,6 +147,14 @@ export interface MirrorSenderOptions {
   logger: Logger;
   /** Minimum ms between two overflow warnings (each names the totals); default 5000. */
   overflowLogIntervalMs?: number;
+  /**
+   * The disk spill (buffer.spillDir), or null/absent: when the memory bound is reached the oldest
+   * batches not written on the current connection go there instead of being evicted; only when
+   * it is full too (or failed) are the oldest batches evicted, counted as without a spill.
+   */
+  spill?: SpillStore | null;
+  /** Bytes of batches read back from the spill ahead of the link; default min(bufferBytes / 8, 8 MiB). */
+  readAheadBytes?: number;
   /** Wall clock in ms (tests). */
   now?: () => number;
 }
@@ -172,13 +211,44 @@ export class MirrorSender {
   private lastOverflowLogMs = -Infinity;
   private waiters: (() => void)[] = [];
   private readonly highWater: number;
+  /** Bytes of the retained batches held in memory, read-back ones aside (bounded by bufferBytes). */
+  private memoryBytesValue = 0;
+  /** Bytes of batches read back from the spill and still retained (bounded by the read-ahead budget). */
+  private readBackBytes = 0;
+  private readonly spill: SpillStore | null;
+  private readonly readAheadBytes: number;
+  /**
+   * The batches in the spill are the contiguous sequences [spillHead, spillTail): the oldest ones
+   * not written on the current connection when memory filled, read back in order from spillHead.
+   */
+  private spillHead = 1;
+  private spillTail = 1;
+  private reading = false;
 
   constructor(private readonly options: MirrorSenderOptions) {
     this.batcher = new PacketBatcher(options.batch);
-    this.window = new SendWindow<WindowItem>({ maxBytes: options.bufferBytes });
+    // The sender bounds memory itself (evictOldest), since with a spill the window also holds batches on disk.
+    this.window = new SendWindow<WindowItem>({ maxBytes: Number.MAX_SAFE_INTEGER });
     this.log = options.logger;
     // Inputs that can wait (a replay) pause at half the buffer, so a slow link never evicts.
     this.highWater = Math.floor(options.bufferBytes / 2);
+    this.spill = options.spill ?? null;
+    this.readAheadBytes = options.readAheadBytes ?? Math.max(1, Math.min(Math.floor(options.bufferBytes / 8), 8 * 1024 * 1024));
+    if (this.spill !== null) {
+      this.spill.listener = {
+        written: () => {
+          this.syncSpillCounters();
+        },
+        writeFailed: (records) => {
+          this.takeBackFromSpill(records);
+        },
+      };
+    }
+  }
+
+  /** Bytes of the retained batches in memory (bounded by bufferBytes; read-ahead from the spill aside). */
+  get memoryBytes(): number {
+    return this.memoryBytesValue;
   }
 
   /** Attaches the link that writes frames (the connection). */
@@ -274,11 +344,15 @@ export class MirrorSender {
     return this.options.compressor;
   }
 
-  /** A retained batch, or null when it was acknowledged, dropped or not built yet. */
+  /**
+   * A retained batch, or null when it was acknowledged, dropped or not built yet, or is in the
+   * spill: then it is being read back, and the link is pumped when it is in memory again.
+   */
   batchAt(sequence: number): RawBatch | null {
-    const first = this.window.resumeSequence;
-    if (sequence < first || sequence >= this.window.nextSequence) return null;
-    return this.retained[this.retainedHead + (sequence - first)]?.raw ?? null;
+    const item = this.itemAt(sequence);
+    if (item === null) return null;
+    if (item.raw === null && item.spill !== null) this.readAhead();
+    return item.raw;
   }
 
   /** Records that a batch's frame was written (new or resent) with its bytes. */
@@ -319,6 +393,13 @@ export class MirrorSender {
     return this.batcher.pending;
   }
 
+  /** Waits for the spill's pending writes and deletes its files (what is unacknowledged is counted). */
+  async closeSpill(): Promise<void> {
+    if (this.spill === null) return;
+    await this.spill.close();
+    this.syncSpillCounters();
+  }
+
   /** Logs overflow totals not yet logged (shutdown) and stops the timer. */
   close(): void {
     this.clearTimer();
@@ -335,35 +416,144 @@ export class MirrorSender {
   }
 
   private hasRoom(): boolean {
-    return this.link !== null && this.link.flowing && this.window.retainedBytes <= this.highWater;
+    return this.link !== null && this.link.flowing && this.memoryBytesValue <= this.highWater;
+  }
+
+  private itemAt(sequence: number): WindowItem | null {
+    const first = this.window.resumeSequence;
+    if (sequence < first || sequence >= this.window.nextSequence) return null;
+    return this.retained[this.retainedHead + (sequence - first)] ?? null;
   }
 
   private emit(batch: PendingBatch): void {
     this.counters.batchesBuilt++;
     this.counters.bytesRaw += batch.dataBytes;
-    const evictedBefore = this.window.stats.droppedBatches;
-    const oldest = this.window.resumeSequence;
-    const item: WindowItem = { raw: batch.raw, packets: batch.raw.count };
-    this.window.push(item, rawBatchFootprint(batch.raw));
+    const footprint = rawBatchFootprint(batch.raw);
+    const item: WindowItem = { raw: batch.raw, packets: batch.raw.count, footprint, spill: null, readBack: false, gone: false };
+    this.window.push(item, footprint);
     this.retained.push(item);
-    const evicted = this.window.stats.droppedBatches - evictedBefore;
-    for (let i = 0; i < evicted; i++) {
-      const sequence = oldest + i;
-      const packets = this.shiftRetained(1);
-      if (sequence < this.writtenMark) {
-        // Written since the last handshake: the sniffer may have it. An Ack or the next handshake tells.
-        this.inDoubtSequences.push(sequence);
-        this.inDoubtPackets.push(packets);
-        this.inDoubtPacketSum += packets;
-      } else {
-        // Never written since the last handshake, whose acked_sequence showed the sniffer lacks it.
-        this.counters.batchesDropped++;
-        this.counters.packetsDropped += packets;
-      }
-    }
-    if (evicted > 0) this.logOverflow(false);
+    this.memoryBytesValue += footprint;
+    this.enforceBound();
     // A streaming link that finds its next batch evicted unwritten reconnects (the hole is announced).
     this.link?.pump();
+  }
+
+  /**
+   * Brings memory back within bufferBytes: the oldest batches not written on this connection go to
+   * the spill while it takes them; else the oldest retained batches are evicted, counted.
+   */
+  private enforceBound(): void {
+    const evictedBefore = this.window.stats.droppedBatches;
+    while (this.memoryBytesValue > this.options.bufferBytes && this.window.size > 0) {
+      if (!this.spillOne()) this.evictOldest();
+    }
+    this.syncSpillCounters();
+    if (this.window.stats.droppedBatches > evictedBefore) this.logOverflow(false);
+  }
+
+  /** Moves the next spill candidate to the spill; false when there is none or the spill cannot take it. */
+  private spillOne(): boolean {
+    const spill = this.spill;
+    if (spill === null || !spill.healthy) return false;
+    // Extend the spilled range at its end; when empty, start at the oldest batch this connection has
+    // not written (read-back batches below spillTail stay: the link is about to write them).
+    const sequence = this.spillHead < this.spillTail ? this.spillTail : Math.max(this.spillTail, this.writtenMark, this.window.resumeSequence);
+    const item = this.itemAt(sequence);
+    if (item?.raw == null) return false;
+    if (!spill.canTake(spillRecordLength(item.raw))) return false;
+    item.spill = spill.append(sequence, item.raw);
+    item.raw = null;
+    this.memoryBytesValue -= item.footprint;
+    if (this.spillHead >= this.spillTail) this.spillHead = sequence;
+    this.spillTail = sequence + 1;
+    return true;
+  }
+
+  /** Evicts the oldest retained batch: in doubt when written since the last handshake, else dropped. */
+  private evictOldest(): void {
+    const sequence = this.window.dropOldest();
+    if (sequence === 0) return;
+    const packets = this.shiftRetained(1);
+    if (sequence < this.writtenMark) {
+      // Written since the last handshake: the sniffer may have it. An Ack or the next handshake tells.
+      this.inDoubtSequences.push(sequence);
+      this.inDoubtPackets.push(packets);
+      this.inDoubtPacketSum += packets;
+    } else {
+      // Never written since the last handshake, whose acked_sequence showed the sniffer lacks it.
+      this.counters.batchesDropped++;
+      this.counters.packetsDropped += packets;
+    }
+  }
+
+  /**
+   * Reads spilled batches back, in order from spillHead, while the read-ahead budget allows; the
+   * link is pumped after each. Asynchronous: the capture path never waits for the disk.
+   */
+  private readAhead(): void {
+    if (this.reading || this.spill === null) return;
+    const item = this.itemAt(this.spillHead);
+    if (this.spillHead >= this.spillTail || item === null || item.spill === null || this.readBackBytes >= this.readAheadBytes) return;
+    const record = item.spill;
+    this.reading = true;
+    this.spill.read(record).then(
+      (raw) => {
+        this.reading = false;
+        if (!item.gone && item.spill === record) {
+          this.spill!.release(record);
+          item.spill = null;
+          item.raw = raw;
+          item.readBack = true;
+          this.readBackBytes += item.footprint;
+          if (this.spillHead === record.sequence) this.spillHead++;
+        }
+        this.syncSpillCounters();
+        this.link?.pump();
+        this.readAhead();
+      },
+      (err: unknown) => {
+        this.reading = false;
+        this.spill!.fail(err as Error);
+        // The batch is lost: evict up to it (the oldest first, as an overflow does), counted; the
+        // link then finds the hole and reconnects so that the sniffer counts it too.
+        const evictedBefore = this.window.stats.droppedBatches;
+        while (!item.gone && this.window.size > 0) this.evictOldest();
+        this.syncSpillCounters();
+        if (this.window.stats.droppedBatches > evictedBefore) this.logOverflow(false);
+        this.link?.pump();
+        this.readAhead();
+      },
+    );
+  }
+
+  /** Records a failed write did not put on disk come back to memory (their bytes were kept); then the bound is enforced. */
+  private takeBackFromSpill(records: SpillRecord[]): void {
+    const out: DecodedSpillRecord = { sequence: 0, raw: null, packets: 0, length: 0 };
+    let lowest = Infinity;
+    for (const record of records) {
+      const item = this.itemAt(record.sequence);
+      if (item === null || item.spill !== record || record.pending === null) continue;
+      if (decodeSpillRecord(record.pending, 0, out) !== SpillRecordStatus.Ok || out.raw === null) continue;
+      item.raw = out.raw;
+      item.spill = null;
+      this.memoryBytesValue += item.footprint;
+      lowest = Math.min(lowest, record.sequence);
+    }
+    // Those were the newest spilled (writes go in order): the spilled range ends before them.
+    if (lowest < this.spillTail) this.spillTail = Math.max(this.spillHead, lowest);
+    this.enforceBound();
+    this.link?.pump();
+  }
+
+  private syncSpillCounters(): void {
+    const spill = this.spill;
+    if (spill === null) return;
+    const c = this.counters;
+    c.spillBatches = spill.stats.batchesWritten;
+    c.spillBytes = spill.stats.bytesWritten;
+    c.spillReadBatches = spill.stats.batchesRead;
+    c.spillErrors = spill.stats.errors;
+    c.spilledNow = Math.max(0, this.spillTail - this.spillHead);
   }
 
   /**
@@ -400,7 +590,22 @@ export class MirrorSender {
   /** Forgets the `n` oldest retained batches (acknowledged or evicted); returns their packets. */
   private shiftRetained(n: number): number {
     let sum = 0;
-    for (let i = 0; i < n && this.retainedHead < this.retained.length; i++) sum += this.retained[this.retainedHead++]!.packets;
+    for (let i = 0; i < n && this.retainedHead < this.retained.length; i++) {
+      const item = this.retained[this.retainedHead++]!;
+      sum += item.packets;
+      if (item.raw !== null) {
+        if (item.readBack) this.readBackBytes -= item.footprint;
+        else this.memoryBytesValue -= item.footprint;
+      }
+      if (item.spill !== null) this.spill?.release(item.spill);
+      item.raw = null;
+      item.spill = null;
+      item.gone = true;
+    }
+    // The spilled range never reaches below the oldest retained batch.
+    const first = this.window.resumeSequence;
+    if (this.spillHead < first) this.spillHead = first;
+    if (this.spillTail < this.spillHead) this.spillTail = this.spillHead;
     if (this.retainedHead === this.retained.length) {
       this.retained = [];
       this.retainedHead = 0;

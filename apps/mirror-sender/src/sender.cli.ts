@@ -9,6 +9,7 @@ import { startHealthServer, type HealthServer } from './health-server.js';
 import { LiveInput } from './live-input.js';
 import { MirrorSender } from './mirror-sender.js';
 import { replayFiles } from './replay-input.js';
+import { SpillStore } from './spill-store.js';
 
 export const USAGE = `usage: mirror-sender [--config FILE] (-i IFACE... | --replay FILE...) --to HOST:PORT --secret-file F
                      [--sensor-id N] [--tls] [--filter BPF] [--check-config]
@@ -199,6 +200,11 @@ export interface SenderSummary {
   reconnects: number;
   auth_failures: number;
   file_errors: number;
+  /** Disk spill (buffer.spillDir): batches written to it, read back, disk errors, leftover packets discarded at start. */
+  spill_batches: number;
+  spill_read_batches: number;
+  spill_errors: number;
+  spill_discarded_packets: number;
 }
 
 /** `mirror-sender ...`: resolves with the exit code. */
@@ -247,12 +253,35 @@ export async function runSender(argv: readonly string[], io: SenderIo): Promise<
 
 async function stream(config: MirrorSenderConfig, secret: Buffer, replay: readonly string[], logger: Logger, io: SenderIo): Promise<SenderExit> {
   const started = Date.now();
+  let spill: SpillStore | null = null;
+  let discarded = { batches: 0, packets: 0 };
+  if (config.buffer.spillDir !== null) {
+    const spillLog = logger.child({ component: 'spill' });
+    try {
+      const opened = SpillStore.open({ dir: config.buffer.spillDir, maxBytes: config.buffer.spillMaxMb * 1024 * 1024, logger: spillLog });
+      spill = opened.store;
+      const left = opened.leftover;
+      discarded = { batches: left.batches, packets: left.packets };
+      if (left.files > 0) {
+        // A new process is a new stream (Hello.stream_id): the old one's batches cannot be resent.
+        spillLog.warn(
+          { dir: config.buffer.spillDir, files: left.files, bytes: left.bytes, batches: left.batches, packets: left.packets, tornFiles: left.tornFiles },
+          'mirror spill: leftover spill files of an earlier process discarded (their batches were never acknowledged and cannot be resent under this new stream; counted in spillDiscardedPackets)',
+        );
+      }
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  }
   const sender = new MirrorSender({
     batch: config.batch,
     bufferBytes: config.buffer.maxMb * 1024 * 1024,
     compressor: batchCompressor(config.compression),
     logger: logger.child({ component: 'sender' }),
+    spill,
   });
+  sender.counters.spillDiscardedBatches = discarded.batches;
+  sender.counters.spillDiscardedPackets = discarded.packets;
   let ca: Buffer | null = null;
   if (config.tls.enabled && config.tls.caFile !== null) {
     try {
@@ -372,6 +401,7 @@ async function stream(config: MirrorSenderConfig, secret: Buffer, replay: readon
     sender.close();
     await connection.close();
     await health?.close();
+    await sender.closeSpill();
   }
   const c = sender.counters;
   const summary: SenderSummary = {
@@ -390,6 +420,10 @@ async function stream(config: MirrorSenderConfig, secret: Buffer, replay: readon
     reconnects: c.reconnects,
     auth_failures: c.authFailures,
     file_errors: fileErrors,
+    spill_batches: c.spillBatches,
+    spill_read_batches: c.spillReadBatches,
+    spill_errors: c.spillErrors,
+    spill_discarded_packets: c.spillDiscardedPackets,
   };
   logger.info(summary, 'mirror-sender done');
   if (live === null) io.stdout.write(`${JSON.stringify(summary)}\n`);

@@ -1,11 +1,14 @@
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readCaptureFile } from '@callscope/pcap-store';
+import { SpillStore } from '../src/spill-store.js';
+import { createRawBatch, appendRawPacket } from '@callscope/mirror-protocol';
+import { createLogger } from '@callscope/runtime';
 import { SenderExit, parseSenderArgs, runSender, type SenderSummary } from '../src/sender.cli.js';
 import { MirrorPeer, type ReceivedPacket } from './mirror-peer.js';
 
@@ -50,6 +53,41 @@ async function run(argv: string[], env: Record<string, string> = {}) {
   });
   return { code, out, err };
 }
+
+describe('mirror-sender buffer.spillDir', () => {
+  it('refuses a spill directory it cannot write with a configuration error naming it (exit 2)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mirror-sender-'));
+    const notADir = join(dir, 'file');
+    writeFileSync(notADir, 'x');
+    const { code, err } = await run(['--replay', ...FILES, '--to', '127.0.0.1:9', '--secret-file', secretFile(SECRET)], { CALLSCOPE_MIRROR_SENDER_BUFFER_SPILL_DIR: notADir });
+    expect(code).toBe(SenderExit.Usage);
+    expect(err).toContain(`buffer.spillDir ${notADir} is not a writable directory`);
+  });
+
+  it('discards an earlier process\'s leftover spill files at start: warned, counted (spill_discarded_packets), deleted; the replay itself is whole', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mirror-spill-cli-'));
+    // An earlier process that died with 3 batches (7 packets) on disk.
+    const logger = createLogger({ app: 'spill-test', level: 'fatal', pretty: false, destination: new PassThrough() });
+    const { store } = SpillStore.open({ dir, maxBytes: 1 << 20, logger });
+    for (const [seq, n] of [[1, 2], [2, 2], [3, 3]] as const) {
+      const raw = createRawBatch(n, 64);
+      for (let i = 0; i < n; i++) appendRawPacket(raw, 1, 1_764_000_000, i, 60, new Uint8Array(60).fill(i));
+      store.append(seq, raw);
+    }
+    while (store.queuedBytes > 0) await new Promise((r) => setTimeout(r, 5));
+    expect(readdirSync(dir).length).toBe(1);
+    const peer = new MirrorPeer(Buffer.from(SECRET));
+    const port = await peer.listen();
+    cleanups.push(() => peer.close());
+    const { code, out, err } = await run(['--replay', ...FILES, '--to', `127.0.0.1:${port}`, '--secret-file', secretFile(SECRET)], { CALLSCOPE_MIRROR_SENDER_BUFFER_SPILL_DIR: dir });
+    expect(code, err).toBe(SenderExit.Ok);
+    expect(err).toMatch(/leftover spill files of an earlier process discarded/);
+    expect(JSON.parse(out)).toMatchObject({ spill_discarded_packets: 7, spill_errors: 0, batches_dropped: 0 });
+    expect(peer.packets).toEqual(await expected(FILES));
+    expect(existsSync(dir)).toBe(true);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});
 
 describe('mirror-sender --replay', () => {
   it('sends every packet of the files once, waits for the acks, prints the summary, exits 0', async () => {
