@@ -16,7 +16,7 @@
  * in the suite's name otherwise.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
@@ -209,6 +209,8 @@ interface SenderOptions {
   secret?: string;
   /** Port of its health endpoint in B (null: none). */
   healthPort?: number | null;
+  /** buffer.spillDir (default none). */
+  spillDir?: string;
 }
 
 /** Starts `mirror-sender` in B with a config file for what has no flag (name, buffer, timers). */
@@ -222,7 +224,7 @@ function startSender(o: SenderOptions, input: string[]): Proc {
       // Give up a silent link after 3 s (the default 30 s would outlast the tests) and retry fast.
       heartbeat: { intervalS: 1, timeoutS: 3 },
       reconnect: { minMs: 100, maxMs: 1000 },
-      buffer: { maxMb: o.bufferMb ?? 64 },
+      buffer: { maxMb: o.bufferMb ?? 64, ...(o.spillDir !== undefined ? { spillDir: o.spillDir } : {}) },
       log: { level: 'info', pretty: false },
     }),
   );
@@ -241,6 +243,9 @@ interface Summary {
   kernel_drops: number;
   reconnects: number;
   auth_failures: number;
+  spill_batches: number;
+  spill_read_batches: number;
+  spill_errors: number;
 }
 function summaryOf(p: Proc): Summary {
   const line = p.logs().find((l) => l['msg'] === 'mirror-sender done');
@@ -400,9 +405,9 @@ describe.skipIf(skipReason !== null)(`mirror-sender -> sniffer run --mirror-list
    * the A-B link is cut `cutAtMs` after the start for `cutMs`. Resolves with tcpreplay's count,
    * the sender's summary and exit, and the sniffer's entry for the sender.
    */
-  async function liveWithCut(sniffer: Sniffer, o: { id: number; bufferMb: number; pps: number; seconds: number; how: Cut; cutAtMs: number; cutMs: number }) {
+  async function liveWithCut(sniffer: Sniffer, o: { id: number; bufferMb: number; pps: number; seconds: number; how: Cut; cutAtMs: number; cutMs: number; spillDir?: string }) {
     const healthPort = 5031;
-    const sender = startSender({ id: o.id, name: `pbx-${o.id}`, bufferMb: o.bufferMb, healthPort }, ['-i', 't1', '--filter=']);
+    const sender = startSender({ id: o.id, name: `pbx-${o.id}`, bufferMb: o.bufferMb, healthPort, ...(o.spillDir !== undefined ? { spillDir: o.spillDir } : {}) }, ['-i', 't1', '--filter=']);
     await sender.until('the first handshake', () => handshakes(sender) >= 1);
     await sender.until('the capture', () => sender.logs().some((l) => l['msg'] === 'capturing'));
     const replay = tcpreplay([`--pps=${o.pps}`, `--limit=${o.pps * o.seconds}`, corpus('busy-hour-a.pcap')]);
@@ -467,6 +472,29 @@ describe.skipIf(skipReason !== null)(`mirror-sender -> sniffer run --mirror-list
       expect(r.summary.reconnects).toBeGreaterThanOrEqual(1);
       expect(r.entry.connections).toBeGreaterThanOrEqual(2);
     }
+    await stopSniffer(sniffer);
+  }, 60_000);
+
+  /**
+   * The disk spill (buffer.spillDir): 8 s of link down at 3,000 busy-hour packets/s is about 2.4 MB
+   * of raw batches, more than the 1 MiB memory buffer holds; the oldest unwritten batches go to the
+   * spill and come back in order after the cut, so every packet still arrives exactly once.
+   */
+  test('link down longer than the memory buffer holds but within the disk spill: every packet arrives exactly once', async () => {
+    const sniffer = await startSniffer('cut-spill');
+    const spillDir = join(dir, 'spill-26');
+    const r = await liveWithCut(sniffer, { id: 26, bufferMb: 1, pps: 3000, seconds: 12, how: 'link-down', cutAtMs: 1500, cutMs: 8000, spillDir });
+    expect(r.before, 'packets flowed before the cut').toBeGreaterThan(1000);
+    expect(r.stalled[1], 'nothing arrived during the cut').toBe(r.stalled[0]);
+    expect(r.exit, r.sender.stderr.slice(-3000)).toEqual({ code: 0, signal: null });
+    expect(r.summary).toMatchObject({ batches_dropped: 0, packets_dropped: 0, batches_unacked: 0, spill_errors: 0 });
+    // The memory buffer alone could not have held it: batches went to disk and came back.
+    expect(r.summary.spill_batches).toBeGreaterThan(0);
+    expect(r.summary.spill_read_batches).toBeGreaterThanOrEqual(r.summary.spill_batches);
+    expect(r.sender.stderr).not.toMatch(/mirror buffer full/);
+    expect(r.entry).toMatchObject({ received: r.captured, lost: 0, batches: r.summary.batches_built });
+    // Every spill segment is gone once its batches were acknowledged.
+    expect(readdirSync(spillDir)).toEqual([]);
     await stopSniffer(sniffer);
   }, 60_000);
 

@@ -16,8 +16,8 @@ export const USAGE = `usage: mirror-sender [--config FILE] (-i IFACE... | --repl
 
 Captures packets on this host (or reads capture files) and streams them, batched, compressed and
 authenticated, to a callscope sniffer's mirror receiver ("sniffer run --mirror-listen"). Batches the
-sniffer has not acknowledged are kept (buffer.maxMb) and resent after a reconnect; an overflow is
-counted and logged. A live capture runs until SIGTERM/SIGINT; a replay ends when every batch is
+sniffer has not acknowledged are kept (buffer.maxMb; beyond it on disk with buffer.spillDir) and
+resent after a reconnect; an overflow is counted and logged. A live capture runs until SIGTERM/SIGINT; a replay ends when every batch is
 acknowledged and prints one JSON summary line on stdout.
 
 options (each also a config key and CALLSCOPE_MIRROR_SENDER_* variable, except --secret-file):
