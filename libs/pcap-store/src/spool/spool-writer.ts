@@ -582,11 +582,21 @@ export class SpoolWriter {
     if (this.wantsWrite(segment)) this.schedule(segment);
   }
 
-  /** Whether a segment's queue should go to disk now rather than wait for more. */
+  /**
+   * Whether a segment's queue should go to disk now rather than wait for more: a full write's
+   * worth, a call end waiting, a flush or relieve waiting, close, or chunks handed over holding
+   * more than 1/8 of the memory cap (else a writer paced on `bufferedBytes` could wait for the
+   * timer with less than a write's worth queued in each of many segments).
+   */
   private wantsWrite(segment: Segment): boolean {
     return (
       segment.pieces.length > 0 &&
-      (segment.piecesBytes >= this.options.segmentWriteBytes || segment.minute.urgent > 0 || this.idleWaiters.length > 0 || this.roomWaiters.length > 0 || this.closed)
+      (segment.piecesBytes >= this.options.segmentWriteBytes ||
+        segment.minute.urgent > 0 ||
+        this.idleWaiters.length > 0 ||
+        this.roomWaiters.length > 0 ||
+        this.closed ||
+        this.memoryBytes - this.fillingBytes > this.options.maxBufferedBytes / 8)
     );
   }
 
@@ -618,7 +628,7 @@ export class SpoolWriter {
       if (this.fillingBytes <= target) break;
       this.handOff(chunk);
     }
-    if (this.memoryBytes - this.fillingBytes > this.options.maxBufferedBytes / 4) this.scheduleAll();
+    if (this.memoryBytes - this.fillingBytes > this.options.maxBufferedBytes / 8) this.scheduleAll();
   }
 
   private scheduleAll(): void {
