@@ -513,11 +513,18 @@ export class MirrorSender {
       },
       (err: unknown) => {
         this.reading = false;
+        if (item.gone || item.spill !== record) {
+          // Acknowledged or evicted while it was read (its segment may have gone): not needed, not an error.
+          this.readAhead();
+          return;
+        }
         this.spill!.fail(err as Error);
         // The batch is lost: evict up to it (the oldest first, as an overflow does), counted; the
         // link then finds the hole and reconnects so that the sniffer counts it too.
         const evictedBefore = this.window.stats.droppedBatches;
-        while (!item.gone && this.window.size > 0) this.evictOldest();
+        // (A function: evictOldest marks the item gone, which the type checker does not follow.)
+        const gone = () => item.gone;
+        while (!gone() && this.window.size > 0) this.evictOldest();
         this.syncSpillCounters();
         if (this.window.stats.droppedBatches > evictedBefore) this.logOverflow(false);
         this.link?.pump();

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -57,6 +57,10 @@ async function run(argv: string[], env: Record<string, string> = {}) {
 describe('mirror-sender buffer.spillDir', () => {
   it('refuses a spill directory it cannot write with a configuration error naming it (exit 2)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mirror-sender-'));
+    cleanups.push(() => {
+      rmSync(dir, { recursive: true, force: true });
+      return Promise.resolve();
+    });
     const notADir = join(dir, 'file');
     writeFileSync(notADir, 'x');
     const { code, err } = await run(['--replay', ...FILES, '--to', '127.0.0.1:9', '--secret-file', secretFile(SECRET)], { CALLSCOPE_MIRROR_SENDER_BUFFER_SPILL_DIR: notADir });
@@ -66,6 +70,10 @@ describe('mirror-sender buffer.spillDir', () => {
 
   it('discards an earlier process\'s leftover spill files at start: warned, counted (spill_discarded_packets), deleted; the replay itself is whole', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mirror-spill-cli-'));
+    cleanups.push(() => {
+      rmSync(dir, { recursive: true, force: true });
+      return Promise.resolve();
+    });
     // An earlier process that died with 3 batches (7 packets) on disk.
     const logger = createLogger({ app: 'spill-test', level: 'fatal', pretty: false, destination: new PassThrough() });
     const { store } = SpillStore.open({ dir, maxBytes: 1 << 20, logger });
