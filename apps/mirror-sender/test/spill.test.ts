@@ -96,6 +96,31 @@ describe('mirror-sender disk spill', () => {
     await until('segments deleted', () => readdirSync(s.dir).length === 0, 2000);
   });
 
+  it('cuts and lost batches while the backlog drains from disk: the resend starts at the acknowledged sequence, every packet once, in order', async () => {
+    const s = await setup({ bufferBytes: 8 * 1024, spillBytes: 1 << 20, segmentBytes: 16 * 1024 });
+    // After the outage: the first connection loses batches 60-61 in flight and is cut at 80; the
+    // next is cut at 150 (both deep inside what came back from disk); the third takes the rest.
+    let live = -1;
+    s.peer.verdict = (seq, conn) => {
+      if (s.peer.connections[conn]?.ackedAtAuth === null) return 'accept';
+      if (live < 0 && seq > 1) live = conn;
+      const k = conn - live;
+      if (k === 0) return seq === 60 || seq === 61 ? 'lose' : seq === 80 ? 'cut' : 'accept';
+      if (k === 1) return seq === 150 ? 'cut' : 'accept';
+      return 'accept';
+    };
+    await downThenUp(s, 2000);
+    const c = s.sender.counters;
+    expect(c).toMatchObject({ batchesDropped: 0, packetsDropped: 0, batchesAcked: 200, spillErrors: 0 });
+    expect(c.reconnects).toBeGreaterThanOrEqual(3);
+    expect(c.batchesResent).toBeGreaterThan(0);
+    // The reconnect after the cut at 80 resumed at 60 (lost in flight: the sniffer's mark was 59).
+    const afterCut = s.peer.connections.filter((x) => x.ackedAtAuth !== null)[2]!;
+    expect(afterCut.hello?.nextSequence).toBe(60);
+    expect(s.peer.packets.map((p) => p.tsSec - 1_764_000_000)).toEqual(Array.from({ length: 2000 }, (_, i) => i));
+    expect(s.peer.counters.duplicates).toBe(0);
+  });
+
   it('beyond memory + spill: the oldest batches are dropped, and the receiver misses exactly packetsDropped', async () => {
     const s = await setup({ bufferBytes: 8 * 1024, spillBytes: 64 * 1024, segmentBytes: 8 * 1024 });
     await downThenUp(s, 3000);
