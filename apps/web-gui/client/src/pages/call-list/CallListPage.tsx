@@ -101,14 +101,21 @@ export function CallListPage({ query }: { session: SessionBody; query: URLSearch
     [search.rows, apiQuery],
   );
 
+  // What the key handler reads, refreshed at every render. Preact runs effects after paint (a
+  // frame later, longer on a busy machine), so a listener re-subscribed per selection still held
+  // the old selection when an Enter followed a click at once: the call did not open (seen in CI).
+  const keyState = useRef({ selected, rows: search.rows.length, open });
+  keyState.current = { selected, rows: search.rows.length, open };
+
   useEffect(() => {
     const onKey = (e: KeyboardEvent): void => {
+      const { selected, rows, open } = keyState.current;
       // Enter on a button or link is that control's own.
       if (e.key === 'Enter' && e.target instanceof HTMLElement && e.target.closest('button, a')) return;
       const action = listKeyAction(
         { key: e.key, ctrlKey: e.ctrlKey, metaKey: e.metaKey, altKey: e.altKey, inField: isField(e.target) },
         selected,
-        search.rows.length,
+        rows,
         pageRows.current,
       );
       if (!action) return;
@@ -136,7 +143,7 @@ export function CallListPage({ query }: { session: SessionBody; query: URLSearch
     return () => {
       window.removeEventListener('keydown', onKey);
     };
-  }, [selected, search.rows.length, open]);
+  }, []);
 
   const onPageRows = useCallback((n: number) => {
     pageRows.current = n;
