@@ -584,9 +584,8 @@ export class SpoolWriter {
 
   /**
    * Whether a segment's queue should go to disk now rather than wait for more: a full write's
-   * worth, a call end waiting, a flush or relieve waiting, close, or chunks handed over holding
-   * more than 1/8 of the memory cap (else a writer paced on `bufferedBytes` could wait for the
-   * timer with less than a write's worth queued in each of many segments).
+   * worth, a call end waiting, a flush or relieve waiting, close. (Memory pressure schedules every
+   * segment at once from handOffOldest.)
    */
   private wantsWrite(segment: Segment): boolean {
     return (
@@ -595,8 +594,7 @@ export class SpoolWriter {
         segment.minute.urgent > 0 ||
         this.idleWaiters.length > 0 ||
         this.roomWaiters.length > 0 ||
-        this.closed ||
-        this.memoryBytes - this.fillingBytes > this.options.maxBufferedBytes / 8)
+        this.closed)
     );
   }
 
@@ -628,6 +626,8 @@ export class SpoolWriter {
       if (this.fillingBytes <= target) break;
       this.handOff(chunk);
     }
+    // Chunks handed over holding more than 1/8 of the cap go to disk now, whatever their segments
+    // hold: a producer paced on bufferedBytes would otherwise wait for the 2 s timer.
     if (this.memoryBytes - this.fillingBytes > this.options.maxBufferedBytes / 8) this.scheduleAll();
   }
 
