@@ -8,7 +8,7 @@ export interface HealthSnapshot {
   target: string;
   sensorId: number;
   uptimeS: number;
-  /** Unacknowledged batches and their bytes in the window. */
+  /** Unacknowledged batches and their raw bytes (memory and disk spill). */
   unackedBatches: number;
   unackedBytes: number;
   counters: SenderCounters;
@@ -36,7 +36,7 @@ export function formatMetrics(s: HealthSnapshot): string {
   };
   for (const [key, value] of Object.entries(s.counters) as [string, number][]) put(key, value, `mirror-sender counter ${key}`);
   put('unackedBatches', s.unackedBatches, 'Batches waiting for the sniffer to acknowledge them.');
-  put('unackedBytes', s.unackedBytes, 'Bytes of those batches (bounded by buffer.maxMb).');
+  put('unackedBytes', s.unackedBytes, 'Raw bytes of those batches, in memory (bounded by buffer.maxMb) and in the disk spill.');
   lines.push('# HELP callscope_mirror_sender_streaming 1 when the link to the sniffer is authenticated and streaming.');
   lines.push('# TYPE callscope_mirror_sender_streaming gauge');
   lines.push(`callscope_mirror_sender_streaming ${s.state === 'streaming' ? 1 : 0}`);
