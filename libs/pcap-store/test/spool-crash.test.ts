@@ -201,8 +201,14 @@ describe('a spool of the old per-call layout', () => {
     const got = await retrieve(dir, { callId: 'old@host', startSec, startUsec: 0 });
     expect(sameRecords(got.records, base)).toBeNull();
     expect(got.summary.files.map((f) => f.replace(/^.*\//, ''))).toEqual(['seg.0.tar', `${name}.sip.pcap`]);
-    // with a sensor asked for, the old layout (which names none) is left out
-    expect((await retrieve(dir, { callId: 'old@host', startSec, startUsec: 0, sensor: '' })).records).toHaveLength(base.length - sip.length);
+    // regression: with a sensor asked for (the web GUI always passes the CDR's), the old layout
+    // (which names no sensor) is still included; only other sensors' chunks are left out
+    const withSensor = await retrieve(dir, { callId: 'old@host', startSec, startUsec: 0, sensor: '' });
+    expect(sameRecords(withSensor.records, base)).toBeNull();
+    expect(withSensor.summary.files.map((f) => f.replace(/^.*\//, ''))).toEqual(['seg.0.tar', `${name}.sip.pcap`]);
+    const otherSensor = await retrieve(dir, { callId: 'old@host', startSec, startUsec: 0, sensor: 'sensor-2' });
+    expect(sameRecords(otherSensor.records, sip)).toBeNull();
+    expect(otherSensor.summary.files.map((f) => f.replace(/^.*\//, ''))).toEqual([`${name}.sip.pcap`]);
 
     const bad = spoolFilePath(dir, spoolMinuteDir(startSec), spoolFileName(spoolCallName('c', startSec, 0), 'sip', 0, false));
     writeFileSync(bad, Buffer.from('not a capture file at all'));

@@ -33,8 +33,10 @@ export interface CallPcapQuery {
   kinds?: readonly SpoolGroup[];
   /**
    * Only this sensor's chunks (the CDR's `sensor`: two mirrored sensors may hold the same Call-ID
-   * at the same start). Absent: every sensor's, and files of the old per-call layout (which name
-   * no sensor).
+   * at the same start). Absent: every sensor's. Files of the old per-call layout name no sensor
+   * and are included either way: they were written by this sniffer before sensors were recorded,
+   * and the web GUI always names the CDR's sensor (leaving them out would make every call
+   * recorded before an upgrade "not found").
    */
   sensor?: string;
 }
@@ -348,8 +350,7 @@ async function findCallChunks(
 export async function openCallPcap(spoolDir: string, query: CallPcapQuery): Promise<CallPcapStream> {
   const kinds = query.kinds ?? [SpoolGroup.SIP, SpoolGroup.RTP];
   const { runs, files, skipped, known } = await findCallChunks(spoolDir, query, kinds);
-  const location =
-    query.sensor === undefined ? await locateCallFiles(spoolDir, query.callId, query.startSec, query.startUsec, kinds) : { minuteDir: spoolMinuteDir(query.startSec), files: [] };
+  const location = await locateCallFiles(spoolDir, query.callId, query.startSec, query.startUsec, kinds);
   if (location.files.length === 0 && runs.length === 0 && known) {
     throw new SpoolError(SpoolErrorCode.CorruptFile, `${files.join(', ')}: the index lists chunks of Call-ID ${JSON.stringify(query.callId)} that the archive does not hold (${skipped.map((k) => k.reason).join('; ')})`);
   }
