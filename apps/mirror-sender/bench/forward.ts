@@ -56,6 +56,14 @@ const TARGET_HEADER_BYTES = 8;
 const CASE_PACKETS = Number(process.env['MIRROR_BENCH_PACKETS'] ?? 400_000);
 /** MIRROR_BENCH_SPLIT_ONLY=1: only the per-packet split (no forwarding runs), for quick profiling. */
 const SPLIT_ONLY = process.env['MIRROR_BENCH_SPLIT_ONLY'] === '1';
+/** MIRROR_BENCH_COMPRESSIONS=zstd,lz4: only those forwarding cases. */
+const ONLY_COMPRESSIONS = process.env['MIRROR_BENCH_COMPRESSIONS']?.split(',');
+/**
+ * MIRROR_BENCH_SHARED_BUFFER=1: the loaded packets share one ArrayBuffer (as views of a capture
+ * source's buffer would) instead of one each; it did not change the CPU figures beyond the noise
+ * (3 runs each, 2026-12-05), so the default stays as the earlier tables were measured.
+ */
+const SHARED_BUFFER = process.env['MIRROR_BENCH_SHARED_BUFFER'] === '1';
 
 interface BenchPacket {
   linkType: number;
@@ -85,7 +93,14 @@ async function load(file: string): Promise<BenchPacket[]> {
   });
   const once = packets.length;
   for (let i = 0; packets.length < CASE_PACKETS && once > 0; i++) packets.push(packets[i % once]!);
-  return packets;
+  if (!SHARED_BUFFER) return packets;
+  const all = new Uint8Array(packets.reduce((s, p) => s + p.data.length, 0));
+  let at = 0;
+  return packets.map((p) => {
+    all.set(p.data, at);
+    at += p.data.length;
+    return { ...p, data: all.subarray(at - p.data.length, at) };
+  });
 }
 
 /** Offset of the RTP payload in a captured frame, or -1 when it is not RTP over UDP. */
@@ -212,7 +227,7 @@ async function main(): Promise<void> {
     const payloadRaw = packets.reduce((s, p, i) => s + (offsets[i]! >= 0 ? p.data.length - offsets[i]! : 0), 0);
     out(`\n${c.name}: ${packets.length} packets (${rtp} RTP; cut or repeated to ${CASE_PACKETS}), raw ${(raw / packets.length).toFixed(1)} B/pkt, of which RTP payload ${(payloadRaw / packets.length).toFixed(1)} and headers ${((raw - payloadRaw) / packets.length).toFixed(1)}`);
       out('  compression v      pkt/s   cpu%/100k pkt/s  wire B/pkt  ratio  payload_c B/pkt  hdr B/pkt  1M pkt/s  hdr<8');
-    for (const name of SPLIT_ONLY ? [] : MIRROR_COMPRESSIONS) {
+    for (const name of SPLIT_ONLY ? [] : MIRROR_COMPRESSIONS.filter((n) => ONLY_COMPRESSIONS?.includes(n) ?? true)) {
       const payloadC = payloadCost(packets, offsets, name);
       for (const version of [1, 2]) {
         global.gc?.();
