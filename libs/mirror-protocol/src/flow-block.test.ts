@@ -306,6 +306,40 @@ describe('flow block round trip', () => {
   });
 });
 
+describe('flow block UDP checksum at the datagram edges', () => {
+  // The encoder sums 4 bytes at a time (payload summed while copied), the decoder byte by byte:
+  // a byte-exact round trip of a valid checksum needs both to agree at every edge.
+  const cases: [string, Partial<RtpSpec>, (d: Uint8Array) => Uint8Array][] = [];
+  for (const v6 of [false, true]) {
+    for (let payload = 0; payload < 8; payload++) cases.push([`${v6 ? 'IPv6' : 'IPv4'} payload of ${payload} bytes`, { v6, payload }, (d) => d]);
+    for (let trailer = 1; trailer < 8; trailer++) {
+      cases.push([`${v6 ? 'IPv6' : 'IPv4'} Ethernet trailer of ${trailer} bytes after the datagram`, { v6, payload: 21 }, (d) => {
+        const e = new Uint8Array(d.length + trailer).fill(0xa5);
+        e.set(d);
+        return e;
+      }]);
+    }
+    for (const udpLen of [8, 9, 13, 19, 20, 21]) {
+      cases.push([`${v6 ? 'IPv6' : 'IPv4'} UDP length ${udpLen} (the datagram ends in the RTP header or just after it)`, { v6, payload: 40 }, (d) => {
+        const e = d.slice();
+        const udp = 14 + (v6 ? 40 : 20);
+        new DataView(e.buffer).setUint16(udp + 4, udpLen);
+        return e;
+      }]);
+    }
+  }
+  it.each(cases)('%s: byte-exact', (_name, over, edit) => {
+    const spec: RtpSpec = { vlan: 0, v6: false, ipOptions: 0, csrc: 0, ext: 0, payload: 0, seq: 1, ts: 1, id: 1, ssrc: 9, port: 3, ipSum: 'valid', udpSum: 'valid', garbage: 0, ...over };
+    const packets: Pkt[] = Array.from({ length: 6 }, (_, i) => {
+      const data = edit(rtpFrame({ ...spec, seq: 1 + i, ts: 1 + 160 * i, id: 1 + i }));
+      return { linkType: 1, tsSec: 5, tsNsec: i, origLen: data.length, data };
+    });
+    const { decoded, encoder } = roundTrip([packets.slice(0, 3), packets.slice(3)]);
+    expect(decoded.flat()).toEqual(packets);
+    expect(encoder.stats).toEqual({ literal: 0, newFlow: 1, delta: 5 });
+  });
+});
+
 describe('flow layout', () => {
   const base: RtpSpec = { vlan: 0, v6: false, ipOptions: 0, csrc: 0, ext: 0, payload: 10, seq: 1, ts: 1, id: 1, ssrc: 1, port: 1, ipSum: 'valid', udpSum: 'valid', garbage: 0 };
   it.each([
