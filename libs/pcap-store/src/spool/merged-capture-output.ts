@@ -114,6 +114,25 @@ export class MergedCaptureOutput {
     return full;
   }
 
+  /**
+   * Appends records already serialised as classic little-endian ns pcap records (a spool chunk's
+   * records, checked by the caller): only for the `pcap` format. A run of 32 KiB or more is handed
+   * on as it is (no copy) after what was gathered before it.
+   * @returns the chunks to hand on, in order (none, one or two)
+   */
+  addRecords(records: Uint8Array): Buffer[] {
+    if (this.format !== MergedCaptureFormat.PCAP) throw new TypeError('addRecords needs the pcap format');
+    if (records.length < CHUNK_BYTES / 2) {
+      const out: Buffer[] = [];
+      if (this.len + records.length > this.buf.length) out.push(this.take());
+      this.buf.set(records, this.len);
+      this.len += records.length;
+      return out;
+    }
+    const whole = Buffer.from(records.buffer, records.byteOffset, records.length);
+    return this.len > 0 ? [this.take(), whole] : [whole];
+  }
+
   /** The bytes gathered so far (possibly just the file header), leaving the output empty. */
   take(): Buffer {
     const out = this.buf.subarray(0, this.len);

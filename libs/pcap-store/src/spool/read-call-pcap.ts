@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { createGunzip, gunzip as gunzipCallback } from 'node:zlib';
-import { CaptureError, CaptureErrorCode } from '@callscope/pcap-format';
+import { CaptureError, CaptureErrorCode, MAX_CAPTURE_LENGTH, PCAP_GLOBAL_HEADER_LENGTH, PCAP_RECORD_HEADER_LENGTH } from '@callscope/pcap-format';
 import { CaptureParser, CaptureParseStatus } from '@callscope/pcap-format';
 import type { PacketRecord } from '@callscope/pcap-format';
 import { locateCallFiles } from './locate-call.js';
@@ -20,6 +20,12 @@ import type { IndexEntry } from './segment-format.js';
 import { listSegments, scanSegment } from './segment-reader.js';
 
 const gunzipAsync = promisify(gunzipCallback);
+/** A chunk's file header magic: classic pcap, nanosecond resolution, read little-endian. */
+const PCAP_MAGIC_NS_LE = 0xa1b23c4d;
+/** Largest single read of a run's chunks (they are read ahead when they lie close together). */
+const READ_AHEAD_BYTES = 1024 * 1024;
+/** Bytes of other calls' members between two chunks of a run that a read-ahead still spans. */
+const READ_GAP_BYTES = 16 * 1024;
 
 /** Which call to fetch: what the CDR stores (Call-ID and start time), plus the groups wanted. */
 export interface CallPcapQuery {
@@ -174,6 +180,12 @@ interface ChunkRef {
 class ChunkCursor {
   private parser: CaptureParser | null = null;
   private atEnd = false;
+  /** The pcap bytes of the chunk in hand. */
+  private data: Uint8Array | null = null;
+  /** The record in hand is the first of its chunk (nothing of the chunk was handed on yet). */
+  private fresh = false;
+  /** The last read (it may hold the next chunks of the run). */
+  private ahead: { tarPath: string; start: number; buf: Buffer } | null = null;
   private i = 0;
   private readonly handles = new Map<string, FileHandle>();
 
@@ -186,12 +198,18 @@ class ChunkCursor {
     return this.parser!.record;
   }
 
+  /** At the first record of a chunk (see {@link ChunkCursor.wholeChunk}). */
+  get isFresh(): boolean {
+    return this.fresh;
+  }
+
   /**
    * The next record of the chunk in hand, without I/O: true, or null when that chunk is used up
    * (then {@link ChunkCursor.next} reads the next one). The merge asks this first: an await per
    * packet would cost more than the packet.
    */
   nextInChunk(): true | null {
+    this.fresh = false;
     const parser = this.parser;
     if (parser === null) return null;
     for (;;) {
@@ -222,7 +240,50 @@ class ChunkCursor {
       this.parser = new CaptureParser();
       this.atEnd = false;
       this.parser.push(data);
+      this.data = data;
+      if (this.nextInChunk() !== null) {
+        this.fresh = true;
+        return true;
+      }
     }
+  }
+
+  /**
+   * The records of the chunk in hand as they are (its bytes past the pcap file header), when
+   * the merge may copy them in one piece: the cursor is at the chunk's first record, the chunk is
+   * a classic little-endian ns pcap whose every record header is sane (inside the chunk, capture
+   * length within the snaplen, ns below 10^9), and every record is strictly earlier than `bound`
+   * (the earliest record of the other runs; null: none), so a record-by-record merge would have
+   * taken them all in this order too. Else null, and nothing changes. On success the chunk is used
+   * up: call {@link ChunkCursor.next} for the next one.
+   */
+  wholeChunk(bound: PacketRecord | null): { records: Uint8Array; packets: number } | null {
+    const data = this.data;
+    if (!this.fresh || data === null || data.length < PCAP_GLOBAL_HEADER_LENGTH) return null;
+    const view = new DataView(data.buffer, data.byteOffset, data.length);
+    if (view.getUint32(0, true) !== PCAP_MAGIC_NS_LE) return null;
+    let maxSec = -1;
+    let maxNsec = 0;
+    let packets = 0;
+    let at = PCAP_GLOBAL_HEADER_LENGTH;
+    while (at < data.length) {
+      if (at + PCAP_RECORD_HEADER_LENGTH > data.length) return null;
+      const sec = view.getUint32(at, true);
+      const nsec = view.getUint32(at + 4, true);
+      const capLen = view.getUint32(at + 8, true);
+      if (nsec >= 1_000_000_000 || capLen > MAX_CAPTURE_LENGTH || at + PCAP_RECORD_HEADER_LENGTH + capLen > data.length) return null;
+      if (sec > maxSec || (sec === maxSec && nsec > maxNsec)) {
+        maxSec = sec;
+        maxNsec = nsec;
+      }
+      packets++;
+      at += PCAP_RECORD_HEADER_LENGTH + capLen;
+    }
+    if (bound !== null && !(maxSec < bound.tsSec || (maxSec === bound.tsSec && maxNsec < bound.tsNsec))) return null;
+    this.parser = null;
+    this.fresh = false;
+    this.data = null;
+    return { records: data.subarray(PCAP_GLOBAL_HEADER_LENGTH), packets };
   }
 
   /** The chunk's pcap bytes, or null (counted in `summary.skipped`) when the member is not the indexed one. */
@@ -233,13 +294,12 @@ class ChunkCursor {
       this.handles.set(ref.tarPath, handle);
     }
     const e = ref.entry;
-    const buf = Buffer.allocUnsafe(TAR_BLOCK + e.size);
-    const { bytesRead } = await handle.read(buf, 0, buf.length, e.offset);
     const skip = (reason: string): null => {
       this.summary.skipped.push({ path: ref.tarPath, offset: e.offset, reason });
       return null;
     };
-    if (bytesRead < buf.length) return skip('member cut short');
+    const buf = await this.readMember(handle, ref);
+    if (buf === null) return skip('member cut short');
     const header = parseTarHeader(buf, 0);
     if (typeof header === 'string') return skip(`no member header (${header})`);
     if (!sameChunk(e, header)) return skip('member header differs from its index entry');
@@ -250,6 +310,32 @@ class ChunkCursor {
     } catch (err) {
       return skip(`gzip: ${(err as Error).message}`);
     }
+  }
+
+  /**
+   * The member's header and data: one positioned read covers the next chunks of the run too when
+   * they lie close behind it in the same archive (up to {@link READ_AHEAD_BYTES}): a long call's
+   * chunks are mostly adjacent, and a read per 64 KiB chunk cost more than parsing it. Null when
+   * the archive ends inside the member.
+   */
+  private async readMember(handle: FileHandle, ref: ChunkRef): Promise<Buffer | null> {
+    const e = ref.entry;
+    const need = TAR_BLOCK + e.size;
+    const ahead = this.ahead;
+    if (ahead !== null && ahead.tarPath === ref.tarPath && e.offset >= ahead.start && e.offset + need <= ahead.start + ahead.buf.length) {
+      return ahead.buf.subarray(e.offset - ahead.start, e.offset - ahead.start + need);
+    }
+    let end = e.offset + need;
+    for (let j = this.i; j < this.refs.length; j++) {
+      const next = this.refs[j]!;
+      const nextEnd = next.entry.offset + TAR_BLOCK + next.entry.size;
+      if (next.tarPath !== ref.tarPath || next.entry.offset < end || next.entry.offset - end > READ_GAP_BYTES || nextEnd - e.offset > READ_AHEAD_BYTES) break;
+      end = nextEnd;
+    }
+    const buf = Buffer.allocUnsafe(end - e.offset);
+    const { bytesRead } = await handle.read(buf, 0, buf.length, e.offset);
+    this.ahead = { tarPath: ref.tarPath, start: e.offset, buf: buf.subarray(0, bytesRead) };
+    return bytesRead < need ? null : buf.subarray(0, need);
   }
 
   async close(): Promise<void> {
@@ -389,6 +475,7 @@ export async function openCallPcap(spoolDir: string, query: CallPcapQuery): Prom
   for (const c of fileCursors) if (live.includes(c) && !linkTypes.includes(c.record.linkType)) linkTypes.push(c.record.linkType);
   const output = new MergedCaptureOutput(linkTypes);
   summary.format = output.format;
+  const single = output.format === Formats.PCAP;
   const noteTruncation = (c: RecordCursor): void => {
     if (c instanceof FileCursor && c.truncation !== null) summary.truncated.push({ path: c.file.path, code: c.truncation });
   };
@@ -400,6 +487,22 @@ export async function openCallPcap(spoolDir: string, query: CallPcapQuery): Prom
         let min = 0;
         for (let i = 1; i < live.length; i++) if (earlier(live[i]!.record, live[min]!.record)) min = i;
         const cursor = live[min]!;
+        if (single && cursor instanceof ChunkCursor && cursor.isFresh) {
+          // A chunk wholly earlier than every other run's next record goes out in one piece
+          // (records of a chunk are in arrival order): a one-hour call is mostly one run.
+          let bound: PacketRecord | null = null;
+          for (let i = 0; i < live.length; i++) if (i !== min && (bound === null || earlier(live[i]!.record, bound))) bound = live[i]!.record;
+          const whole = cursor.wholeChunk(bound);
+          if (whole !== null) {
+            summary.packets += whole.packets;
+            for (const out of output.addRecords(whole.records)) {
+              summary.bytes += out.length;
+              yield out;
+            }
+            if (!(await cursor.next())) live.splice(min, 1);
+            continue;
+          }
+        }
         const r = cursor.record;
         const full = output.add(r.linkType, r.tsSec, r.tsNsec, r.data, r.origLen);
         summary.packets++;
