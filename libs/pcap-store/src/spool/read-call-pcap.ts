@@ -166,6 +166,15 @@ class FileCursor {
   }
 }
 
+/** What one positioned read of a run's members gave. */
+interface ReadSpan {
+  /** The bytes read (shorter than `wanted` when the archive ends first). */
+  buf: Buffer;
+  wanted: number;
+  /** Index in the run of the first member past the read. */
+  nextIndex: number;
+}
+
 /** One chunk to read: its archive and index entry (checked against the member header on read). */
 interface ChunkRef {
   tarPath: string;
@@ -186,6 +195,8 @@ class ChunkCursor {
   private fresh = false;
   /** The last read (it may hold the next chunks of the run). */
   private ahead: { tarPath: string; start: number; buf: Buffer } | null = null;
+  /** The read after it, in flight. */
+  private prefetch: { tarPath: string; start: number; block: Promise<ReadSpan> } | null = null;
   private i = 0;
   private readonly handles = new Map<string, FileHandle>();
 
@@ -325,22 +336,44 @@ class ChunkCursor {
     if (ahead !== null && ahead.tarPath === ref.tarPath && e.offset >= ahead.start && e.offset + need <= ahead.start + ahead.buf.length) {
       return ahead.buf.subarray(e.offset - ahead.start, e.offset - ahead.start + need);
     }
-    let end = e.offset + need;
-    for (let j = this.i; j < this.refs.length; j++) {
+    const pre = this.prefetch;
+    this.prefetch = null;
+    const block = pre !== null && pre.tarPath === ref.tarPath && pre.start === e.offset ? await pre.block : await this.readSpan(handle, this.i - 1);
+    this.ahead = { tarPath: ref.tarPath, start: e.offset, buf: block.buf };
+    // The run's next read starts now, while this one's chunks are parsed and handed on: reads and
+    // the merge overlap instead of taking turns.
+    const nextRef = this.refs[block.nextIndex];
+    if (nextRef !== undefined && nextRef.tarPath === ref.tarPath && block.buf.length === block.wanted) {
+      const next = this.readSpan(handle, block.nextIndex);
+      // Its error is raised where it is awaited (the run reaching that chunk); a retrieval closed
+      // before then has no use for it.
+      next.catch(() => undefined);
+      this.prefetch = { tarPath: ref.tarPath, start: nextRef.entry.offset, block: next };
+    }
+    return block.buf.length < need ? null : block.buf.subarray(0, need);
+  }
+
+  /** One positioned read from the member of `refs[first]` over the run's next members lying close behind it. */
+  private async readSpan(handle: FileHandle, first: number): Promise<ReadSpan> {
+    const ref = this.refs[first]!;
+    const start = ref.entry.offset;
+    let end = start + TAR_BLOCK + ref.entry.size;
+    let j = first + 1;
+    for (; j < this.refs.length; j++) {
       const next = this.refs[j]!;
       const nextEnd = next.entry.offset + TAR_BLOCK + next.entry.size;
-      if (next.tarPath !== ref.tarPath || next.entry.offset < end || next.entry.offset - end > READ_GAP_BYTES || nextEnd - e.offset > READ_AHEAD_BYTES) break;
+      if (next.tarPath !== ref.tarPath || next.entry.offset < end || next.entry.offset - end > READ_GAP_BYTES || nextEnd - start > READ_AHEAD_BYTES) break;
       end = nextEnd;
     }
-    const buf = Buffer.allocUnsafe(end - e.offset);
-    const { bytesRead } = await handle.read(buf, 0, buf.length, e.offset);
-    this.ahead = { tarPath: ref.tarPath, start: e.offset, buf: buf.subarray(0, bytesRead) };
-    return bytesRead < need ? null : buf.subarray(0, need);
+    const buf = Buffer.allocUnsafe(end - start);
+    const { bytesRead } = await handle.read(buf, 0, buf.length, start);
+    return { buf: buf.subarray(0, bytesRead), wanted: end - start, nextIndex: j };
   }
 
   async close(): Promise<void> {
     this.i = this.refs.length;
     this.parser = null;
+    this.prefetch = null;
     const handles = [...this.handles.values()];
     this.handles.clear();
     await Promise.all(handles.map((h) => h.close()));
