@@ -2,6 +2,7 @@ import {
   Compression,
   FlowBlockEncoder,
   PacketList,
+  encodeBatchFrameHeader,
   encodeFrame,
   rawPacketData,
   type FlowBlockEncoderStats,
@@ -44,25 +45,69 @@ export class BatchFrameEncoder {
   }
 
   /**
-   * The complete frame (`u32 length | Envelope{batch}`) of `raw` under `sequence`; fresh (the
-   * socket keeps it until flushed). Advances the flow context: write every frame it returns, in order.
+   * The complete frame (`u32 length | Envelope{batch}`) of `raw` under `sequence`, in one fresh
+   * array (tests and tools; the connection uses {@link write}). Advances the flow context like it.
    * @throws RangeError when the frame exceeds the protocol's bound (the batcher keeps batches below it).
    */
   encode(sequence: number, raw: RawBatch): Uint8Array {
+    const chunks: Uint8Array[] = [];
+    const length = this.write(sequence, raw, { write: (chunk) => chunks.push(chunk) > 0 });
+    if (chunks.length === 1) return chunks[0]!;
+    const frame = new Uint8Array(length);
+    let at = 0;
+    for (const c of chunks) {
+      frame.set(c, at);
+      at += c.length;
+    }
+    return frame;
+  }
+
+  /**
+   * Writes the frame of `raw` under `sequence` to `sink` and returns its bytes. A compressed body
+   * (fresh from the compressor) goes out as it is, after a small header
+   * (`encodeBatchFrameHeader`): no frame-sized allocation, no copy of the block; the bytes are
+   * those of `encodeFrame` (tested). An uncompressed version 2 block aliases the flow encoder's
+   * reused buffer, and a version 1 `none` batch is a PacketList, so those two are framed whole
+   * (one copy). Every chunk given to `sink` is fresh (the socket keeps it until flushed); the
+   * caller corks the socket around a run of writes so the chunks leave in one writev. Advances
+   * the flow context: write every frame, in order.
+   * @throws RangeError when the frame exceeds the protocol's bound (the batcher keeps batches below it).
+   */
+  write(sequence: number, raw: RawBatch, sink: FrameSink): number {
     const { compressor } = this;
+    let body: Uint8Array;
+    let field: 4 | 5;
     if (this.version >= 2) {
       const block = this.flow!.encode(raw);
-      // The block aliases the encoder's buffer; encodeFrame copies it into the frame.
-      const bytes = compressor.wire === Compression.COMPRESSION_NONE ? block : compressor.compress(block);
-      return encodeFrame({ batch: { sequence, compression: compressor.wire, block: bytes } });
+      if (compressor.wire === Compression.COMPRESSION_NONE) {
+        // The block aliases the encoder's buffer: encodeFrame copies it into the frame.
+        return writeWhole(sink, encodeFrame({ batch: { sequence, compression: Compression.COMPRESSION_NONE, block } }));
+      }
+      body = compressor.compress(block);
+      field = 5;
+    } else {
+      const packets = packetsOf(raw);
+      if (compressor.wire === Compression.COMPRESSION_NONE) {
+        return writeWhole(sink, encodeFrame({ batch: { sequence, compression: Compression.COMPRESSION_NONE, packets } }));
+      }
+      body = compressor.compress(PacketList.encode({ packets }).finish());
+      field = 4;
     }
-    const packets = packetsOf(raw);
-    if (compressor.wire === Compression.COMPRESSION_NONE) {
-      return encodeFrame({ batch: { sequence, compression: Compression.COMPRESSION_NONE, packets } });
-    }
-    const list = PacketList.encode({ packets }).finish();
-    return encodeFrame({ batch: { sequence, compression: compressor.wire, compressedPackets: compressor.compress(list) } });
+    const header = encodeBatchFrameHeader(sequence, compressor.wire, field, body.length);
+    sink.write(header);
+    if (body.length > 0) sink.write(body);
+    return header.length + body.length;
   }
+}
+
+/** Where {@link BatchFrameEncoder.write} puts a frame's chunks (a `net.Socket` fits). */
+export interface FrameSink {
+  write(chunk: Uint8Array): boolean;
+}
+
+function writeWhole(sink: FrameSink, frame: Uint8Array): number {
+  sink.write(frame);
+  return frame.length;
 }
 
 /** Version 1's per-packet messages over a raw batch (views of its buffer, no copy). */

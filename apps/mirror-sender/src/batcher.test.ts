@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { rawPacketData, type RawBatch } from '@callscope/mirror-protocol';
-import { PACKET_OVERHEAD_BYTES, PacketBatcher, type CapturedPacket } from './batcher.js';
+import { PACKET_OVERHEAD_BYTES, PacketBatcher, RECYCLED_BATCHES_MAX, type CapturedPacket, type PendingBatch } from './batcher.js';
 
 /** The packets of a batch as plain objects. */
 function packetsOf(raw: RawBatch | undefined): CapturedPacket[] {
@@ -80,5 +80,70 @@ describe('PacketBatcher', () => {
   it('refuses nonsense limits', () => {
     expect(() => new PacketBatcher({ maxPackets: 0, maxBytes: 100 })).toThrow(RangeError);
     expect(() => new PacketBatcher({ maxPackets: 1, maxBytes: 0.5 })).toThrow(RangeError);
+  });
+
+  describe('recycle', () => {
+    it('refills a released batch in its own buffers; the released object is emptied, never showing the new packets', () => {
+      const bb = new PacketBatcher({ maxPackets: 4, maxBytes: 1 << 20 });
+      /** Adds packets from..from+3 (1000 bytes each) and returns the batch they close. */
+      const fill = (from: number) => {
+        let out: PendingBatch | null = null;
+        for (let i = from; i < from + 4 && out === null; i++) out = bb.add(packet(i, 1000));
+        if (out === null) throw new Error('no batch closed');
+        return out;
+      };
+      const old = fill(1).raw;
+      const oldData = old.data;
+      const oldEnd = old.end;
+      bb.recycle(old);
+      expect(old.count).toBe(0);
+      expect(old.data.length).toBe(0);
+      expect(() => rawPacketData(old, 0)).toThrow(RangeError);
+      expect(bb.recycledPending).toBe(1);
+      // Batch 2 was opened before the recycle (fresh buffers); batch 3 reuses batch 1's.
+      const second = fill(11);
+      expect(second.raw.data).not.toBe(oldData);
+      expect(bb.reused).toBe(0);
+      const third = fill(21);
+      expect(third.raw.data).toBe(oldData);
+      expect(third.raw.end).toBe(oldEnd);
+      expect(bb.reused).toBe(1);
+      expect(bb.recycledPending).toBe(0);
+      expect(packetsOf(third.raw).map((p) => [p.tsSec - 1_700_000_000, p.data[0], p.data.length])).toEqual([
+        [21, 21, 1000],
+        [22, 22, 1000],
+        [23, 23, 1000],
+        [24, 24, 1000],
+      ]);
+      // Batch 2 (not recycled) is untouched by batch 3's packets.
+      expect(packetsOf(second.raw).map((p) => p.data[0])).toEqual([11, 12, 13, 14]);
+      // The emptied object recycled again is refused (nothing to reuse), as is the open batch's.
+      bb.recycle(old);
+      expect(bb.recycledPending).toBe(0);
+    });
+
+    it('keeps at most RECYCLED_BATCHES_MAX released batches', () => {
+      const b = new PacketBatcher({ maxPackets: 1, maxBytes: 1 << 20 });
+      const batches = Array.from({ length: RECYCLED_BATCHES_MAX + 3 }, (_, i) => b.add(packet(i))!);
+      for (const batch of batches) b.recycle(batch.raw);
+      expect(b.recycledPending).toBe(RECYCLED_BATCHES_MAX);
+    });
+
+    it('replaces recycled buffers that are far too small or too large for the next batch (no doubling, no trim copy)', () => {
+      const b = new PacketBatcher({ maxPackets: 2, maxBytes: 1 << 20 });
+      const small = b.add(packet(1, 10)) ?? b.add(packet(2, 10))!;
+      // The open batch was sized from the 20-byte batch; the next one from a batch of 2 x 3000 bytes.
+      b.recycle(small.raw);
+      const big = b.add(packet(3, 3000)) ?? b.add(packet(4, 3000))!;
+      expect(packetsOf(big.raw).map((p) => p.data.length)).toEqual([3000, 3000]);
+      const next = b.add(packet(5, 3000)) ?? b.add(packet(6, 3000))!;
+      expect(b.reused).toBe(1);
+      expect(next.raw.data.length).toBeGreaterThanOrEqual(6000);
+      expect(next.raw.data.length).toBeLessThanOrEqual(6000 + 6000 / 4);
+      expect(packetsOf(next.raw).map((p) => [p.tsSec - 1_700_000_000, p.data[0]])).toEqual([
+        [5, 5],
+        [6, 6],
+      ]);
+    });
   });
 });

@@ -1,4 +1,12 @@
-import { DEFAULT_MAX_FRAME_LENGTH, appendRawPacket, createRawBatch, trimRawBatch, type RawBatch } from '@callscope/mirror-protocol';
+import {
+  DEFAULT_MAX_FRAME_LENGTH,
+  appendRawPacket,
+  createRawBatch,
+  detachRawBatch,
+  resetRawBatch,
+  trimRawBatch,
+  type RawBatch,
+} from '@callscope/mirror-protocol';
 
 /** What the batcher reads of a captured packet (a pcap-format `PacketRecord` fits). */
 export interface CapturedPacket {
@@ -47,6 +55,12 @@ export interface PendingBatch {
 const MIN_PACKET_SLOTS = 16;
 /** Smallest data capacity of a new batch. */
 const MIN_DATA_BYTES = 1024;
+/**
+ * Released batches kept for reuse ({@link PacketBatcher.recycle}). A steady stream releases one
+ * batch per batch built (acks arrive in order), so a few cover it; the bound keeps a burst of
+ * acks from parking a window's worth of buffers here.
+ */
+export const RECYCLED_BATCHES_MAX = 4;
 
 /**
  * Gathers captured packets into batches bounded by packet count and bytes. Pure: the time bound
@@ -56,6 +70,10 @@ const MIN_DATA_BYTES = 1024;
  * one needed plus an eighth, so it rarely grows (each growth copies) and wastes little of the
  * window's memory; a batch left with more than a quarter unused (smaller than the one before) is
  * trimmed when it closes (one copy, only then), so the window accounts about what it holds.
+ *
+ * A batch the window no longer needs (acknowledged, evicted, or copied into the spill) comes back
+ * through {@link recycle} and is refilled instead of allocating a new one: its buffers are
+ * reused, so whoever hands it back must hold no other reference to it.
  */
 export class PacketBatcher {
   private raw: RawBatch;
@@ -63,6 +81,11 @@ export class PacketBatcher {
   private dataBytes = 0;
   private readonly maxPackets: number;
   private readonly maxBytes: number;
+  /** Released batches for reuse, at most {@link RECYCLED_BATCHES_MAX}. */
+  private readonly free: RawBatch[] = [];
+  private reusedCount = 0;
+  /** The open batch was started in recycled buffers. */
+  private openReused = false;
 
   /** @throws RangeError on limits below 1. */
   constructor(limits: BatcherLimits) {
@@ -99,6 +122,30 @@ export class PacketBatcher {
     return closed;
   }
 
+  /** Batches closed that were built in a recycled batch's buffers rather than fresh ones (cumulative). */
+  get reused(): number {
+    return this.reusedCount;
+  }
+
+  /** Released batches waiting for reuse. */
+  get recycledPending(): number {
+    return this.free.length;
+  }
+
+  /**
+   * Takes back the buffers of a batch nothing needs any more, to refill them for a later batch
+   * (kept only while fewer than {@link RECYCLED_BATCHES_MAX} wait; else left to the garbage
+   * collector). `raw` itself is left empty (`detachRawBatch`); views of its packets taken before
+   * would see the next batches' bytes, so the caller must hold none (the sender's window hands a
+   * batch back when it is acknowledged, evicted or copied into the spill).
+   */
+  recycle(raw: RawBatch): void {
+    if (raw === this.raw || this.free.length >= RECYCLED_BATCHES_MAX || raw.data.length === 0) return;
+    // The buffers move to a new object and `raw` is left empty: a reference kept by mistake sees
+    // no packets rather than the next batch's (and recycling it again is a no-op: no capacity).
+    this.free.push(detachRawBatch(raw));
+  }
+
   /** Closes the open batch (timer, end of input); null when it is empty. */
   flush(): PendingBatch | null {
     return this.raw.count === 0 ? null : this.take();
@@ -107,12 +154,21 @@ export class PacketBatcher {
   private take(): PendingBatch {
     const raw = this.raw;
     const n = raw.count;
+    if (this.openReused) this.reusedCount++;
     trimRawBatch(raw);
     const batch: PendingBatch = { raw, dataBytes: this.dataBytes };
-    this.raw = createRawBatch(
-      Math.min(this.maxPackets, Math.max(MIN_PACKET_SLOTS, n + (n >> 3))),
-      Math.max(MIN_DATA_BYTES, this.dataBytes + (this.dataBytes >> 3)),
-    );
+    const packets = Math.min(this.maxPackets, Math.max(MIN_PACKET_SLOTS, n + (n >> 3)));
+    const bytes = Math.max(MIN_DATA_BYTES, this.dataBytes + (this.dataBytes >> 3));
+    const reuse = this.free.pop();
+    if (reuse === undefined) {
+      this.raw = createRawBatch(packets, bytes);
+      this.openReused = false;
+    } else {
+      // Its buffers are kept when they fit the capacity a new batch would get (else replaced: see resetRawBatch).
+      resetRawBatch(reuse, packets, bytes);
+      this.raw = reuse;
+      this.openReused = true;
+    }
     this.bytes = 0;
     this.dataBytes = 0;
     return batch;

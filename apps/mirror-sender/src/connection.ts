@@ -170,15 +170,22 @@ export class MirrorConnection implements BatchLink {
       return;
     }
     let wrote = false;
-    while (!socket.writableNeedDrain && this.cursor < window.nextSequence && this.sender.mayWrite) {
-      const raw = this.sender.batchAt(this.cursor);
-      if (raw === null) break;
-      // Encoded now, against this connection's flow context (version 2): written in order, once.
-      const frame = this.frames.encode(this.cursor, raw);
-      socket.write(frame);
-      this.sender.wrote(this.cursor, frame.length);
-      this.cursor++;
-      wrote = true;
+    // Corked: a frame's header and compressed block (two chunks, see BatchFrameEncoder.write), and
+    // every frame of this pump, leave in one writev when uncorked below.
+    socket.cork();
+    try {
+      while (!socket.writableNeedDrain && this.cursor < window.nextSequence && this.sender.mayWrite) {
+        const raw = this.sender.batchAt(this.cursor);
+        if (raw === null) break;
+        // Encoded now, against this connection's flow context (version 2): written in order, once.
+        // The raw batch is not referenced after this call (the sender may recycle it once released).
+        const bytes = this.frames.write(this.cursor, raw, socket);
+        this.sender.wrote(this.cursor, bytes);
+        this.cursor++;
+        wrote = true;
+      }
+    } finally {
+      socket.uncork();
     }
     if (wrote) {
       this.lastWriteMs = Date.now();

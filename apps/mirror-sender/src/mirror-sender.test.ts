@@ -1,5 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { rawPacketData, type RawBatch } from '@callscope/mirror-protocol';
 import { createLogger } from '@callscope/runtime';
 import { BATCH_COMPRESSORS } from './compression.js';
 import { BatchFrameEncoder } from './batch-encoder.js';
@@ -65,6 +66,35 @@ describe('MirrorSender', () => {
     expect(sender.batchAt(2)).toBeNull();
     expect(sender.batchAt(3)?.count).toBe(10);
     expect(sender.batchAt(4)).toBeNull();
+    sender.close();
+  });
+
+  it('hands acknowledged and evicted batches back to the batcher; a reference kept to one sees no packets, every retained batch keeps its own', () => {
+    /** [tsSec, first data byte] of every packet of a batch. */
+    const contents = (raw: RawBatch | null) => (raw === null ? null : Array.from({ length: raw.count }, (_, i) => [raw.tsSec[i]!, rawPacketData(raw, i)[0]!]));
+    const expected = (batch: number) => Array.from({ length: 10 }, (_, k) => [(batch - 1) * 10 + k, ((batch - 1) * 10 + k) & 0xff]);
+    // 10 packets of 200 bytes a batch: about 2,250 bytes of footprint each, so 5 fit in 12,000.
+    const { sender, link } = makeSender({ bufferBytes: 12_000 });
+    for (let i = 0; i < 30; i++) sender.add(packet(i));
+    const kept = sender.batchAt(1)!;
+    expect(contents(kept)).toEqual(expected(1));
+    sender.acknowledge(2);
+    // Released: the object is emptied rather than refilled under the old reference.
+    expect(kept.count).toBe(0);
+    expect(sender.batchAt(1)).toBeNull();
+    // Batch 4 was opened before the ack (fresh); from batch 5 on the released buffers are refilled.
+    for (let i = 30; i < 60; i++) sender.add(packet(i));
+    expect(sender.counters.batchesBuilt).toBe(6);
+    expect(sender.counters.batchesReused).toBe(2);
+    for (let b = 3; b <= 6; b++) expect(contents(sender.batchAt(b))).toEqual(expected(b));
+    // Eviction: the link stops, the window overflows, the evicted batches' buffers are reused too.
+    link.flowing = false;
+    for (let i = 60; i < 200; i++) sender.add(packet(i));
+    expect(sender.counters.batchesBuilt).toBe(20);
+    expect(sender.counters.batchesReused).toBeGreaterThan(10);
+    const first = sender.window.resumeSequence;
+    expect(first).toBeGreaterThan(3);
+    for (let b = first; b <= 20; b++) expect(contents(sender.batchAt(b))).toEqual(expected(b));
     sender.close();
   });
 

@@ -16,6 +16,8 @@ export interface SenderCounters {
   kernelDrops: number;
   /** Batches built (each gets a sequence number). */
   batchesBuilt: number;
+  /** Of those, batches built in the buffers of a released batch (acked, evicted or spilled) instead of new ones. */
+  batchesReused: number;
   /** Batches written for the first time. */
   batchesSent: number;
   /** Batches acknowledged by the sniffer. */
@@ -72,6 +74,7 @@ export function createSenderCounters(): SenderCounters {
     packetsCaptured: 0,
     kernelDrops: 0,
     batchesBuilt: 0,
+    batchesReused: 0,
     batchesSent: 0,
     batchesAcked: 0,
     batchesResent: 0,
@@ -132,6 +135,11 @@ export interface WindowItem {
   readBack: boolean;
   /** Acknowledged or evicted: a read-back finishing late finds it gone. */
   gone: boolean;
+  /**
+   * `raw` holds the batcher's buffers (not a batch decoded from a spill record): when the window
+   * lets go of it (acknowledged, evicted, or copied into the spill) they go back to the batcher.
+   */
+  own: boolean;
 }
 
 /** Options of a {@link MirrorSender}. */
@@ -346,7 +354,9 @@ export class MirrorSender {
 
   /**
    * A retained batch, or null when it was acknowledged, dropped or not built yet, or is in the
-   * spill: then it is being read back, and the link is pumped when it is in memory again.
+   * spill: then it is being read back, and the link is pumped when it is in memory again. Valid
+   * only until the window releases the batch (its buffers are then reused, the object emptied):
+   * encode it at once, keep no reference.
    */
   batchAt(sequence: number): RawBatch | null {
     const item = this.itemAt(sequence);
@@ -427,9 +437,10 @@ export class MirrorSender {
 
   private emit(batch: PendingBatch): void {
     this.counters.batchesBuilt++;
+    this.counters.batchesReused = this.batcher.reused;
     this.counters.bytesRaw += batch.dataBytes;
     const footprint = rawBatchFootprint(batch.raw);
-    const item: WindowItem = { raw: batch.raw, packets: batch.raw.count, footprint, spill: null, readBack: false, gone: false };
+    const item: WindowItem = { raw: batch.raw, packets: batch.raw.count, footprint, spill: null, readBack: false, gone: false, own: true };
     this.window.push(item, footprint);
     this.retained.push(item);
     this.memoryBytesValue += footprint;
@@ -461,8 +472,9 @@ export class MirrorSender {
     const item = this.itemAt(sequence);
     if (item?.raw == null) return false;
     if (!spill.canTake(spillRecordLength(item.raw))) return false;
+    // append copies the batch into its record (encodeSpillRecord): the raw batch is free.
     item.spill = spill.append(sequence, item.raw);
-    item.raw = null;
+    this.release(item);
     this.memoryBytesValue -= item.footprint;
     if (this.spillHead >= this.spillTail) this.spillHead = sequence;
     this.spillTail = sequence + 1;
@@ -605,7 +617,7 @@ export class MirrorSender {
         else this.memoryBytesValue -= item.footprint;
       }
       if (item.spill !== null) this.spill?.release(item.spill);
-      item.raw = null;
+      this.release(item);
       item.spill = null;
       item.gone = true;
     }
@@ -621,6 +633,19 @@ export class MirrorSender {
       this.retainedHead = 0;
     }
     return sum;
+  }
+
+  /**
+   * Drops the item's raw batch, handing the batcher's buffers back for the next batches. Safe at
+   * every caller: the link encodes a batch synchronously in `pump` (a frame never references it),
+   * a spill record is a copy, a batch in doubt keeps only its sequence and packet count, and
+   * `batchAt` returns null from now on; the batch object is emptied (`detachRawBatch`), so a
+   * reference kept anyway sees no packets rather than another batch's.
+   */
+  private release(item: WindowItem): void {
+    if (item.raw !== null && item.own) this.batcher.recycle(item.raw);
+    item.raw = null;
+    item.own = false;
   }
 
   private logOverflow(final: boolean): void {

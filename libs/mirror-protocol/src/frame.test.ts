@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { test as fcTest, fc } from '@fast-check/vitest';
-import { encodeFrame } from './frame-encoder.js';
+import { encodeBatchFrameHeader, encodeFrame } from './frame-encoder.js';
 import { FrameStatus, FrameDecoder, MalformedReason, createDecodedFrame } from './frame-decoder.js';
 import { AuthFailure, Compression, Envelope, PacketList, type EnvelopeInit } from './messages.js';
 import { PacketListStatus, PacketListDecoder, type DecodedPacketList } from './packet-list-decoder.js';
@@ -258,4 +258,46 @@ describe('properties', () => {
       expect(got).toEqual(expected);
     },
   );
+});
+
+describe('encodeBatchFrameHeader', () => {
+  // A plain Uint8Array copy: encodeFrame returns a Buffer, which toEqual does not match with one.
+  const WIRE = [Compression.COMPRESSION_NONE, Compression.COMPRESSION_DEFLATE, Compression.COMPRESSION_BROTLI, Compression.COMPRESSION_ZSTD, Compression.COMPRESSION_LZ4];
+  const whole = (sequence: number, wire: number, field: 4 | 5, body: Uint8Array): Uint8Array => {
+    const compression = WIRE[wire]!;
+    return Uint8Array.from(encodeFrame({ batch: field === 5 ? { sequence, compression, block: body } : { sequence, compression, compressedPackets: body } }));
+  };
+
+  // Edges of the varints (1/2/3-byte lengths and sequences, above 2^32 and 2^53 - 1) and the proto3 defaults (0 not written).
+  it.each([
+    [1, 1, 5, 1],
+    [0, 0, 5, 0],
+    [0, 3, 4, 5],
+    [127, 2, 5, 127],
+    [128, 4, 5, 128],
+    [16_383, 1, 4, 16_383],
+    [16_384, 1, 5, 16_384],
+    [2 ** 32, 3, 5, 20_000],
+    [2 ** 53 - 1, 1, 5, 3],
+  ] as const)('sequence %d, compression %d, field %d, %d body bytes: header + body = encodeFrame', (sequence, compression, field, n) => {
+    const body = Uint8Array.from({ length: n }, (_, i) => (i * 31 + 7) & 0xff);
+    expect(concat([encodeBatchFrameHeader(sequence, compression, field, n), body])).toEqual(whole(sequence, compression, field, body));
+  });
+
+  fcTest.prop([fc.nat({ max: Number.MAX_SAFE_INTEGER }), fc.nat({ max: 4 }), fc.constantFrom(4 as const, 5 as const), fc.uint8Array({ maxLength: 3000 })])(
+    'header + body = encodeFrame for any batch',
+    (sequence, compression, field, body) => {
+      expect(concat([encodeBatchFrameHeader(sequence, compression, field, body.length), body])).toEqual(whole(sequence, compression, field, body));
+    },
+  );
+
+  it('refuses a frame above the bound and fields that are not non-negative safe integers', () => {
+    const length = whole(1, 1, 5, new Uint8Array(1000)).length - 4;
+    expect(encodeBatchFrameHeader(1, 1, 5, 1000, length).length).toBe(4 + length - 1000);
+    expect(() => encodeBatchFrameHeader(1, 1, 5, 1000, length - 1)).toThrow(RangeError);
+    expect(() => encodeBatchFrameHeader(-1, 1, 5, 1)).toThrow(RangeError);
+    expect(() => encodeBatchFrameHeader(1.5, 1, 5, 1)).toThrow(RangeError);
+    expect(() => encodeBatchFrameHeader(2 ** 53, 1, 5, 1)).toThrow(RangeError);
+    expect(() => encodeBatchFrameHeader(1, 1, 5, -1)).toThrow(RangeError);
+  });
 });

@@ -30,7 +30,7 @@ export {
   PROTOCOL_VERSION,
   STREAM_ID_LENGTH,
 } from './protocol-constants.js';
-export { encodeFrame } from './frame-encoder.js';
+export { encodeBatchFrameHeader, encodeFrame, type BatchBodyField } from './frame-encoder.js';
 export { FrameDecoder, FrameStatus, MalformedReason, createDecodedFrame } from './frame-decoder.js';
 export type { DecodedFrame, FrameDecoderOptions, FrameDecoderStats } from './frame-decoder.js';
 export { PacketListDecoder, PacketListStatus } from './packet-list-decoder.js';
@@ -56,10 +56,12 @@ export {
   RAW_BATCH_BYTES_PER_SLOT,
   appendRawPacket,
   createRawBatch,
+  detachRawBatch,
   rawBatchDataLength,
   rawBatchFootprint,
   rawPacketData,
   reserveRawBatchBytes,
+  resetRawBatch,
   reserveRawBatchPackets,
   trimRawBatch,
 } from './raw-batch.js';

@@ -39,6 +39,53 @@ export function createRawBatch(packets: number, bytes: number): RawBatch {
   };
 }
 
+/**
+ * Empties a batch for reuse with room for about `packets` packets and `bytes` data bytes, like
+ * {@link createRawBatch} but keeping each buffer whose capacity is within an eighth below and a
+ * quarter above what is asked (a batcher asks for the last batch's size plus an eighth, so a
+ * buffer of the same traffic fits; a quarter above is what {@link trimRawBatch} keeps). A buffer
+ * outside that range is replaced by one of the exact size (no copy: the batch is empty), so a
+ * reused batch is neither grown by doubling nor trimmed when it closes much more often than a new
+ * one. The old contents stay in the kept buffers until overwritten: the caller must hold the only
+ * reference to the batch.
+ */
+export function resetRawBatch(batch: RawBatch, packets: number, bytes: number): void {
+  const n = Math.max(1, packets);
+  const b = Math.max(0, bytes);
+  batch.count = 0;
+  const fits = (capacity: number, wanted: number): boolean => capacity >= wanted - (wanted >> 3) && capacity <= wanted + (wanted >> 2);
+  if (!fits(batch.linkType.length, n)) {
+    batch.linkType = new Uint32Array(n);
+    batch.tsSec = new Float64Array(n);
+    batch.tsNsec = new Uint32Array(n);
+    batch.origLen = new Uint32Array(n);
+    batch.end = new Uint32Array(n);
+  }
+  if (!fits(batch.data.length, b)) batch.data = new Uint8Array(b);
+}
+
+/**
+ * Moves the buffers of `batch` into a new, empty {@link RawBatch} (for reuse) and leaves `batch`
+ * empty with zero capacity: whoever still holds `batch` sees no packets, never the packets a reuse
+ * writes into its former buffers (views taken earlier with {@link rawPacketData} do alias them).
+ */
+export function detachRawBatch(batch: RawBatch): RawBatch {
+  const moved: RawBatch = { ...batch, count: 0 };
+  batch.count = 0;
+  batch.linkType = EMPTY_U32;
+  batch.tsSec = EMPTY_F64;
+  batch.tsNsec = EMPTY_U32;
+  batch.origLen = EMPTY_U32;
+  batch.end = EMPTY_U32;
+  batch.data = EMPTY_BYTES;
+  return moved;
+}
+
+// Zero-length, so sharing them between detached batches shares nothing (a later append reallocates).
+const EMPTY_U32 = new Uint32Array(0);
+const EMPTY_F64 = new Float64Array(0);
+const EMPTY_BYTES = new Uint8Array(0);
+
 /** Bytes of packet data held (the end of the last packet). */
 export function rawBatchDataLength(batch: RawBatch): number {
   return batch.count === 0 ? 0 : batch.end[batch.count - 1]!;
