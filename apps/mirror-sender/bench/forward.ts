@@ -164,6 +164,8 @@ interface CaseResult {
   pps: number;
   cpuPer100k: number;
   wireBytes: number;
+  /** Batches built in a released batch's buffers, of all batches built (recycling at work). */
+  reused: string;
   acked: boolean;
 }
 
@@ -192,12 +194,13 @@ async function forward(packets: BenchPacket[], name: MirrorCompression, version:
   const cpu = process.cpuUsage(cpu0);
   const acked = sender.counters.batchesAcked === sender.counters.batchesBuilt;
   const wireBytes = sender.counters.bytesWritten;
+  const reused = `${sender.counters.batchesReused}/${sender.counters.batchesBuilt}`;
   sender.close();
   await connection.close(200);
   child.kill();
   const pps = packets.length / wall;
   const cpuFraction = (cpu.user + cpu.system) / 1e6 / wall;
-  return { pps, cpuPer100k: (cpuFraction * 100 * 100_000) / pps, wireBytes, acked };
+  return { pps, cpuPer100k: (cpuFraction * 100 * 100_000) / pps, wireBytes, acked, reused };
 }
 
 async function receiver(): Promise<void> {
@@ -235,7 +238,7 @@ async function main(): Promise<void> {
         const wire = r.wireBytes / packets.length;
         const hdr = (r.wireBytes - payloadC) / packets.length;
         out(
-          `  ${name.padEnd(11)} ${version} ${Math.round(r.pps).toLocaleString('en-US').padStart(10)} ${r.cpuPer100k.toFixed(1).padStart(16)} ${wire.toFixed(1).padStart(11)} ${(raw / r.wireBytes).toFixed(2).padStart(6)} ${(payloadC / packets.length).toFixed(1).padStart(16)} ${hdr.toFixed(1).padStart(10)} ${(r.pps >= TARGET_PPS ? 'yes' : 'no').padStart(9)} ${(hdr < TARGET_HEADER_BYTES ? 'yes' : 'no').padStart(6)}${r.acked ? '' : '  (NOT ALL ACKED)'}`,
+          `  ${name.padEnd(11)} ${version} ${Math.round(r.pps).toLocaleString('en-US').padStart(10)} ${r.cpuPer100k.toFixed(1).padStart(16)} ${wire.toFixed(1).padStart(11)} ${(raw / r.wireBytes).toFixed(2).padStart(6)} ${(payloadC / packets.length).toFixed(1).padStart(16)} ${hdr.toFixed(1).padStart(10)} ${(r.pps >= TARGET_PPS ? 'yes' : 'no').padStart(9)} ${(hdr < TARGET_HEADER_BYTES ? 'yes' : 'no').padStart(6)}  reused ${r.reused}${r.acked ? '' : '  (NOT ALL ACKED)'}`,
         );
       }
     }
