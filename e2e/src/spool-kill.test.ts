@@ -20,7 +20,8 @@ import { afterAll, describe, expect, test } from 'vitest';
 const run = promisify(execFile);
 const root = new URL('../../', import.meta.url).pathname;
 const sniffer = join(root, 'dist/apps/sniffer/main.js');
-const SYNTH = '/work/shared/tools/synth-pcap.py';
+/** The repo's copy of the corpus generator (tests never read ../shared: a fresh clone has no such folder). */
+const SYNTH = join(root, 'tools/synth-pcap.py');
 /** Archive bytes on disk before the kill: early in the run (the whole spool is ~280 MB). */
 const KILL_AFTER_BYTES = 24 * 1024 * 1024;
 const SAMPLE = 30;
