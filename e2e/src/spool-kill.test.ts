@@ -20,7 +20,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 const run = promisify(execFile);
 const root = new URL('../../', import.meta.url).pathname;
 const sniffer = join(root, 'dist/apps/sniffer/main.js');
-/** The repo's copy of the corpus generator (tests never read ../shared: a fresh clone has no such folder). */
+/** The repo's copy of the corpus generator (tests never read the shared folder beside the repository: a fresh clone has none). */
 const SYNTH = join(root, 'tools/synth-pcap.py');
 /** Archive bytes on disk before the kill: early in the run (the whole spool is ~280 MB). */
 const KILL_AFTER_BYTES = 24 * 1024 * 1024;
