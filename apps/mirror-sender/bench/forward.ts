@@ -1,52 +1,64 @@
 /**
  * Issue 16: mirror-sender forwarding cost and wire size per compression, in one run (`npm run
- * bench`, or alone: `npm run bench -- mirror-sender`).
+ * bench`, or alone: `npm run bench -- apps/mirror-sender/bench/forward`).
  *
  * For each capture (the synth-1k-concurrent capture the sniffer benches use, a real G.711 carrier
- * capture and the SIP-heavy corpus capture) and each compression, the real MirrorSender with its
- * real MirrorConnection (TCP, HMAC handshake, window, acks) forwards every packet over loopback to
- * a receiver in a child process that does what the sniffer's receiver does per batch (frame
- * decode, checkBatch, mirror-codec decompression, PacketList decode, ReceiveWindow, cumulative
- * Ack). Packets are read into memory first, so the figures are the sender's, not the file reader's.
+ * capture and the SIP-heavy corpus capture), each compression and protocol version, the real
+ * MirrorSender with its real MirrorConnection (TCP, HMAC handshake, window, acks) runs ALONE in a
+ * child process (bench/paced-sender.ts, bundled) and forwards over loopback to a receiver in
+ * another child process that does what the sniffer's receiver does per batch (frame decode,
+ * checkBatch, mirror-codec decompression, PacketList or flow-block decode, ReceiveWindow,
+ * cumulative Ack). The sender process is fed like a live capture: the capture's first
+ * CASE_PACKETS packets sit in one buffer, and every millisecond the packets due at RATE packets/s
+ * go to `MirrorSender.add` through one reused record with a fresh view each (as
+ * @callscope/live-capture does); one warm-up pass, then PASSES measured passes. The same loop
+ * without a sender is measured too ("pacing loop alone"): the feed's own cost, to subtract.
  *
- * Every case runs twice, protocol version 1 (PacketList per batch) and version 2 (flow block
- * against the connection's flow context), same packets, same compression, same run.
+ * Until 2026-12-05 the sender ran inside this process on packets held as 400,000 objects: every
+ * major GC marked them, and the compressors' short-lived output buffers (external memory) set off
+ * a major GC every 80-150 ms, 40-60 ms each (`--trace-gc`): that, the unpaced replay loop and the
+ * per-case JIT warm-up were measured as the sender's CPU (21-26 % of a core per 100k packets/s).
+ *
+ * With CALLSCOPE_BENCH_BASELINE=<rev> the paced sender of that revision (its src and libs, built
+ * with scripts/build-revision.mjs) runs beside this checkout's, alternately, MIRROR_BENCH_RUNS
+ * times each: medians and spread side by side.
  *
  * Reported per case:
- * - pkt/s: packets / wall time from the first packet handed to the sender to the last Ack.
- * - cpu/100k: the sender process' CPU (user + system, this process only; the receiver is the
- *   child) as % of one core, scaled to 100,000 packets/s: cpu_seconds / wall_seconds * 100 * 100000 / pkt_per_s.
- * - wire B/pkt: bytes of batch frames written to the socket (u32 length + Envelope, resends
- *   included; the handshake and heartbeats excluded) / packets, and ratio = raw / wire, raw being
- *   the captured bytes (caplen, no pcap record headers).
+ * - pkt/s: packets delivered / delivery time of the measured passes (below RATE only when the
+ *   sender cannot keep up).
+ * - cpu/100k: the sender process' CPU (user + system, every thread) during the measured passes
+ *   (delivery, then until every batch is acknowledged) per packet, x 10: % of one core per
+ *   100,000 packets/s. Split: main thread / other threads (V8's GC and compiler workers, libuv),
+ *   and the kernel's share; GC: main-thread pauses (PerformanceObserver), ms per 100k packets.
+ * - wire B/pkt: bytes written to the socket during the measured passes (frames, heartbeats) /
+ *   packets, and ratio = raw / wire, raw being the captured bytes (caplen, no pcap record headers).
  * - hdr B/pkt: the header cost. payload_c = sum over batches of the same compression applied to
  *   the concatenated RTP payloads of the batch alone (bytes after the RTP header: 12 + 4*CC +
  *   extension; UDP over Ethernet/VLAN/Linux-cooked, IPv4/IPv6, version 2, not RTCP); for `none`
  *   the payload bytes themselves. hdr = (wire - payload_c) / packets: what everything but the RTP
  *   payloads costs on the wire (link/IP/UDP/RTP headers, non-RTP packets such as SIP whole, the
  *   protobuf fields and the framing). Target < 8 B/packet.
+ * Then, per capture, the sender's own per-packet time by stage in this process without the
+ * network (see `split`).
  */
-import { fork, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { fork, spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 import { compressBatch, compressionWire } from '@callscope/mirror-codec';
 import { FlowBlockEncoder, PacketList, rawPacketData, type Packet } from '@callscope/mirror-protocol';
 import { compress as zstdCompress } from '@cloudpss/zstd';
 import { readCaptureFile } from '@callscope/pcap-store';
-import { createLogger } from '@callscope/runtime';
-import { BATCH_COMPRESSORS } from '../src/compression.js';
 import { MIRROR_COMPRESSIONS, type MirrorCompression } from '../src/config.js';
-import { MirrorConnection } from '../src/connection.js';
-import { MirrorSender } from '../src/mirror-sender.js';
 import { PacketBatcher, type PendingBatch } from '../src/batcher.js';
 import { MirrorPeer } from '../test/mirror-peer.js';
 import { FlowBlockEncoderB474c54 } from './baseline/flow-block-b474c54.js';
+import type { PacedCase, PacedResult } from './paced-sender.js';
 
 const root = process.env['CALLSCOPE_ROOT'] ?? process.cwd();
 const SECRET = Buffer.from('bench-secret-of-at-least-16-bytes');
 const BATCH_PACKETS = 1000;
-const TARGET_PPS = 1_000_000;
 const TARGET_HEADER_BYTES = 8;
 /**
  * Packets forwarded per case: a longer capture is cut, a shorter one repeated (the same packets
@@ -56,14 +68,25 @@ const TARGET_HEADER_BYTES = 8;
 const CASE_PACKETS = Number(process.env['MIRROR_BENCH_PACKETS'] ?? 400_000);
 /** MIRROR_BENCH_SPLIT_ONLY=1: only the per-packet split (no forwarding runs), for quick profiling. */
 const SPLIT_ONLY = process.env['MIRROR_BENCH_SPLIT_ONLY'] === '1';
+/** MIRROR_BENCH_RATE: packets/s the paced sender is fed (default 250,000). */
+const RATE = Number(process.env['MIRROR_BENCH_RATE'] ?? 250_000);
+/** MIRROR_BENCH_PASSES: measured passes over the case's packets after the warm-up pass (default 2). */
+const PASSES = Number(process.env['MIRROR_BENCH_PASSES'] ?? 2);
+/** MIRROR_BENCH_RUNS: runs of every case (per revision, alternating); medians and spread (default 1). */
+const RUNS = Number(process.env['MIRROR_BENCH_RUNS'] ?? 1);
+/** MIRROR_BENCH_VERSIONS=2: only those protocol versions (default 1,2). */
+const VERSIONS = (process.env['MIRROR_BENCH_VERSIONS'] ?? '1,2').split(',').map(Number);
+/** MIRROR_BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=DIR": node options of the sender processes (profiling). */
+const NODE_FLAGS = (process.env['MIRROR_BENCH_NODE_FLAGS'] ?? '').split(' ').filter((f) => f !== '');
+/** MIRROR_BENCH_CAPTURES=synth,busy: only the captures whose names contain one of those. */
+const ONLY_CAPTURES = process.env['MIRROR_BENCH_CAPTURES']?.split(',');
+/** MIRROR_BENCH_NO_SPLIT=1: the forwarding cases only (no per-stage split). */
+const NO_SPLIT = process.env['MIRROR_BENCH_NO_SPLIT'] === '1';
+/** MIRROR_BENCH_PROFILE_DIR=DIR: a CPU profile of every case's measured passes (sender process) goes there. */
+const PROFILE_DIR = process.env['MIRROR_BENCH_PROFILE_DIR'] ?? '';
+let profiles = 0;
 /** MIRROR_BENCH_COMPRESSIONS=zstd,lz4: only those forwarding cases. */
 const ONLY_COMPRESSIONS = process.env['MIRROR_BENCH_COMPRESSIONS']?.split(',');
-/**
- * MIRROR_BENCH_SHARED_BUFFER=1: the loaded packets share one ArrayBuffer (as views of a capture
- * source's buffer would) instead of one each; it did not change the CPU figures beyond the noise
- * (3 runs each, 2026-12-05), so the default stays as the earlier tables were measured.
- */
-const SHARED_BUFFER = process.env['MIRROR_BENCH_SHARED_BUFFER'] === '1';
 
 interface BenchPacket {
   linkType: number;
@@ -93,14 +116,7 @@ async function load(file: string): Promise<BenchPacket[]> {
   });
   const once = packets.length;
   for (let i = 0; packets.length < CASE_PACKETS && once > 0; i++) packets.push(packets[i % once]!);
-  if (!SHARED_BUFFER) return packets;
-  const all = new Uint8Array(packets.reduce((s, p) => s + p.data.length, 0));
-  let at = 0;
-  return packets.map((p) => {
-    all.set(p.data, at);
-    at += p.data.length;
-    return { ...p, data: all.subarray(at - p.data.length, at) };
-  });
+  return packets;
 }
 
 /** Offset of the RTP payload in a captured frame, or -1 when it is not RTP over UDP. */
@@ -160,48 +176,77 @@ function payloadCost(packets: BenchPacket[], offsets: Int32Array, name: MirrorCo
   return total;
 }
 
-interface CaseResult {
-  pps: number;
-  cpuPer100k: number;
-  wireBytes: number;
-  /** Batches built in a released batch's buffers, of all batches built (recycling at work). */
-  reused: string;
-  acked: boolean;
+/** A bundle of bench/paced-sender.ts: this checkout's, or a baseline revision's. */
+interface SenderBundle {
+  label: string;
+  path: string;
 }
 
-async function forward(packets: BenchPacket[], name: MirrorCompression, version: number): Promise<CaseResult> {
-  const child = fork(fileURLToPath(import.meta.url), ['receiver'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const port = await new Promise<number>((resolve) => child.once('message', (m) => { resolve(m as number); }));
-  const logger = createLogger({ app: 'mirror-sender-bench', level: 'warn', pretty: false });
-  const sender = new MirrorSender({ batch: { maxPackets: BATCH_PACKETS, maxBytes: 1 << 20, maxMs: 50 }, bufferBytes: 64 << 20, compressor: BATCH_COMPRESSORS[name], logger });
-  const connection = new MirrorConnection(
-    { host: '127.0.0.1', port, tls: null, secret: SECRET, sensorId: '1', sensorName: 'bench', heartbeatIntervalMs: 5000, idleTimeoutMs: 30_000, reconnectMinMs: 50, reconnectMaxMs: 500, logger, maxProtocolVersion: version },
-    sender,
-  );
-  connection.start();
-  while (connection.state !== 'streaming') await new Promise((r) => setTimeout(r, 2));
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  for (const p of packets) {
-    sender.add(p);
-    const wait = sender.room();
-    if (wait !== undefined) await wait;
-  }
-  sender.flush();
-  const deadline = Date.now() + 120_000;
-  while (sender.counters.batchesAcked < sender.counters.batchesBuilt && Date.now() < deadline) await new Promise((r) => setImmediate(r));
-  const wall = (performance.now() - t0) / 1000;
-  const cpu = process.cpuUsage(cpu0);
-  const acked = sender.counters.batchesAcked === sender.counters.batchesBuilt;
-  const wireBytes = sender.counters.bytesWritten;
-  const reused = `${sender.counters.batchesReused}/${sender.counters.batchesBuilt}`;
-  sender.close();
-  await connection.close(200);
-  child.kill();
-  const pps = packets.length / wall;
-  const cpuFraction = (cpu.user + cpu.system) / 1e6 / wall;
-  return { pps, cpuPer100k: (cpuFraction * 100 * 100_000) / pps, wireBytes, acked, reused };
+/** Bundles bench/paced-sender.ts of the tree at `tree` (its own src and libs) into `outfile`. */
+async function bundlePacedSender(tree: string, outfile: string): Promise<void> {
+  const entry = join(tree, 'apps/mirror-sender/bench/paced-sender.ts');
+  // A revision from before the paced sender existed gets this checkout's (it uses the sender's public API only).
+  if (!existsSync(entry)) copyFileSync(join(root, 'apps/mirror-sender/bench/paced-sender.ts'), entry);
+  await build({
+    entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'warning',
+    plugins: [
+      {
+        name: 'externalize-npm',
+        setup(b) {
+          b.onResolve({ filter: /^[^./]/ }, (a) => (a.path.startsWith('@callscope/') || a.path.startsWith('node:') ? undefined : { path: a.path, external: true }));
+        },
+      },
+    ],
+  });
 }
+
+/** This checkout's paced sender, and CALLSCOPE_BENCH_BASELINE's (scripts/build-revision.mjs) when set. */
+async function senderBundles(): Promise<SenderBundle[]> {
+  const out = join(root, 'dist/bench/apps/mirror-sender');
+  mkdirSync(out, { recursive: true });
+  const bundles: SenderBundle[] = [];
+  const baseline = process.env['CALLSCOPE_BENCH_BASELINE'] ?? '';
+  if (baseline !== '') {
+    const r = spawnSync(process.execPath, [join(root, 'scripts/build-revision.mjs'), baseline, 'apps/mirror-sender'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    if (r.status !== 0) throw new Error(`build-revision ${baseline} failed`);
+    // .../var/bench/rev-<sha>/dist/apps/mirror-sender/main.js -> .../var/bench/rev-<sha>
+    const tree = dirname(dirname(dirname(dirname(r.stdout.trim()))));
+    const path = join(out, `paced-sender-${basename(tree)}.mjs`);
+    await bundlePacedSender(tree, path);
+    bundles.push({ label: baseline, path });
+  }
+  const path = join(out, 'paced-sender.mjs');
+  await bundlePacedSender(root, path);
+  bundles.push({ label: 'this', path });
+  return bundles;
+}
+
+/** One paced case: a receiver child, the sender child (bundle), the sender's result. */
+async function paced(bundle: SenderBundle, file: string, name: MirrorCompression, version: number, floor: boolean): Promise<PacedResult> {
+  const receiver = fork(fileURLToPath(import.meta.url), ['receiver'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const port = await new Promise<number>((resolve) => receiver.once('message', (m) => { resolve(m as number); }));
+  const c: PacedCase = { file, packets: CASE_PACKETS, rate: RATE, passes: PASSES, compression: name, version, port, secretHex: SECRET.toString('hex'), batchPackets: BATCH_PACKETS, floor };
+  if (PROFILE_DIR !== '') c.profileFile = join(PROFILE_DIR, `${basename(file).replace(/\W+/g, '-')}-${name}-v${version}-${bundle.label}${floor ? '-floor' : ''}-${++profiles}.cpuprofile`);
+  const child = spawn(process.execPath, [...NODE_FLAGS, '--expose-gc', bundle.path, JSON.stringify(c)], { cwd: root, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  try {
+    return await new Promise<PacedResult>((resolve, reject) => {
+      child.once('message', (m) => { resolve(m as PacedResult); });
+      child.once('exit', (code) => { reject(new Error(`paced sender exited with ${code} before its result`)); });
+    });
+  } finally {
+    receiver.kill();
+  }
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+/** "median (min-max)" of several runs, the value alone for one. */
+const spread = (xs: number[], digits = 1): string =>
+  xs.length === 1 ? xs[0]!.toFixed(digits) : `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)})`;
+/** CPU as % of one core per 100,000 packets/s = CPU microseconds per packet x 10. */
+const per100k = (cpuS: number, packets: number): number => (cpuS / packets) * 1e6 * 10;
 
 async function receiver(): Promise<void> {
   const peer = new MirrorPeer(SECRET);
@@ -218,10 +263,12 @@ async function main(): Promise<void> {
     { name: 'synth-1k-concurrent', file: synth1k() },
     { name: 'carrier/rtp-stall-8s', file: join(root, 'fixtures/carrier/rtp-stall-8s.pcap') },
     { name: 'corpus/busy-hour-a', file: join(root, 'fixtures/corpus/busy-hour-a.pcap') },
-  ];
+  ].filter((c) => ONLY_CAPTURES?.some((n) => c.name.includes(n)) ?? true);
   const out = (s: string) => process.stdout.write(`${s}\n`);
-  out(`mirror-sender forwarding (issue 16): batches of ${BATCH_PACKETS}, loopback TCP, receiver acks after decompress + decode (child process)`);
-  out('hdr = (wire bytes - the same compression of the batch\'s RTP payloads alone) / packets; target: >= 1,000,000 pkt/s on one core, hdr < 8 B/pkt');
+  const bundles = SPLIT_ONLY ? [] : await senderBundles();
+  out(`mirror-sender forwarding (issue 16): the sender in its own process fed like a live capture at ${RATE.toLocaleString('en-US')} pkt/s (one warm-up pass, ${PASSES} measured passes of ${CASE_PACKETS.toLocaleString('en-US')} packets), batches of ${BATCH_PACKETS}, loopback TCP to a receiver process that acks after decompress + decode`);
+  out(`cpu%/100k = the sender process' CPU (every thread) per packet x 10, i.e. % of one core per 100,000 pkt/s; target <= 10 (1,000,000 pkt/s on one core); hdr = (wire bytes - the same compression of the batch's RTP payloads alone) / packets, target < 8 B/pkt`);
+  out(`runs: ${RUNS}${RUNS > 1 ? ' (median (min-max))' : ''}; revisions: ${bundles.map((b) => b.label).join(', ')}; threads: cpu%/100k of the main thread / the others (V8's GC and compiler workers, libuv's pool), and of all in the kernel (sys); gc: main-thread pauses, ms per 100k packets`);
   for (const c of captures) {
     const packets = await load(c.file);
     const offsets = Int32Array.from(packets, rtpPayloadOffset);
@@ -229,20 +276,38 @@ async function main(): Promise<void> {
     const rtp = offsets.reduce((n, o) => n + (o >= 0 ? 1 : 0), 0);
     const payloadRaw = packets.reduce((s, p, i) => s + (offsets[i]! >= 0 ? p.data.length - offsets[i]! : 0), 0);
     out(`\n${c.name}: ${packets.length} packets (${rtp} RTP; cut or repeated to ${CASE_PACKETS}), raw ${(raw / packets.length).toFixed(1)} B/pkt, of which RTP payload ${(payloadRaw / packets.length).toFixed(1)} and headers ${((raw - payloadRaw) / packets.length).toFixed(1)}`);
-      out('  compression v      pkt/s   cpu%/100k pkt/s  wire B/pkt  ratio  payload_c B/pkt  hdr B/pkt  1M pkt/s  hdr<8');
+    if (!SPLIT_ONLY) {
+      const floor: number[] = [];
+      for (let run = 0; run < RUNS; run++) {
+        const r = await paced(bundles[bundles.length - 1]!, c.file, 'none', 2, true);
+        floor.push(per100k(r.cpuS, r.packets));
+      }
+      out(`  pacing loop alone (no sender: the feed's own cost, part of every figure below): cpu%/100k ${spread(floor)}`);
+      out('  compression v revision      pkt/s  cpu%/100k pkt/s         main/helpers sys    gc ms/100k  wire B/pkt  ratio  payload_c  hdr B/pkt  1M/core  hdr<8');
+    }
     for (const name of SPLIT_ONLY ? [] : MIRROR_COMPRESSIONS.filter((n) => ONLY_COMPRESSIONS?.includes(n) ?? true)) {
       const payloadC = payloadCost(packets, offsets, name);
-      for (const version of [1, 2]) {
-        global.gc?.();
-        const r = await forward(packets, name, version);
-        const wire = r.wireBytes / packets.length;
-        const hdr = (r.wireBytes - payloadC) / packets.length;
-        out(
-          `  ${name.padEnd(11)} ${version} ${Math.round(r.pps).toLocaleString('en-US').padStart(10)} ${r.cpuPer100k.toFixed(1).padStart(16)} ${wire.toFixed(1).padStart(11)} ${(raw / r.wireBytes).toFixed(2).padStart(6)} ${(payloadC / packets.length).toFixed(1).padStart(16)} ${hdr.toFixed(1).padStart(10)} ${(r.pps >= TARGET_PPS ? 'yes' : 'no').padStart(9)} ${(hdr < TARGET_HEADER_BYTES ? 'yes' : 'no').padStart(6)}  reused ${r.reused}${r.acked ? '' : '  (NOT ALL ACKED)'}`,
-        );
+      for (const version of VERSIONS) {
+        const results = new Map<string, PacedResult[]>(bundles.map((b) => [b.label, []]));
+        for (let run = 0; run < RUNS; run++) {
+          // Alternate the order so that neither side always runs first.
+          const order = run % 2 === 0 ? bundles : [...bundles].reverse();
+          for (const b of order) results.get(b.label)!.push(await paced(b, c.file, name, version, false));
+        }
+        for (const b of bundles) {
+          const rs = results.get(b.label)!;
+          const cpu = rs.map((r) => per100k(r.cpuS, r.packets));
+          const th = (k: string) => median(rs.map((r) => per100k(r.threads[k] ?? 0, r.packets))).toFixed(1);
+          const wire = median(rs.map((r) => r.wireBytes / r.packets));
+          const hdr = wire - payloadC / packets.length;
+          const pps = median(rs.map((r) => r.achievedPps));
+          out(
+            `  ${name.padEnd(11)} ${version} ${b.label.padEnd(8).slice(0, 8)} ${Math.round(pps).toLocaleString('en-US').padStart(10)} ${spread(cpu).padStart(16)} ${`${th('main')}/${th('helpers')} ${median(rs.map((r) => per100k(r.sysS, r.packets))).toFixed(1)}`.padStart(20)} ${median(rs.map((r) => (r.gcMs / r.packets) * 1e5)).toFixed(1).padStart(13)} ${wire.toFixed(1).padStart(11)} ${(raw / packets.length / wire).toFixed(2).padStart(6)} ${(payloadC / packets.length).toFixed(1).padStart(10)} ${hdr.toFixed(1).padStart(10)} ${(median(cpu) <= 10 ? 'yes' : 'no').padStart(8)} ${(hdr < TARGET_HEADER_BYTES ? 'yes' : 'no').padStart(6)}  reused ${median(rs.map((r) => r.reused))}/${median(rs.map((r) => r.batches))}${rs.every((r) => r.acked) ? '' : '  (NOT ALL ACKED)'}`,
+          );
+        }
       }
     }
-    split(packets);
+    if (!NO_SPLIT) split(packets);
   }
 }
 
