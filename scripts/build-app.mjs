@@ -4,7 +4,7 @@
 // imports at run time (exact installed versions), so `npm install --omit=dev` in that folder
 // gives a standalone deployable service.
 import { build } from 'esbuild';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
@@ -23,9 +23,15 @@ mkdirSync(outDir, { recursive: true });
 /** npm package name of a bare import specifier (`mysql2/promise` -> `mysql2`). */
 const packageOf = (spec) => (spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]);
 
+// Worker threads need a script of their own: every src/*.worker.ts becomes <name>.worker.js beside
+// main.js (the sniffer's spool writer thread), where the app finds it through import.meta.url.
+const workers = readdirSync(join(root, projectRoot, 'src'))
+  .filter((f) => f.endsWith('.worker.ts'))
+  .map((f) => join(root, projectRoot, 'src', f));
 const result = await build({
-  entryPoints: [join(root, projectRoot, 'src/main.ts')],
-  outfile: join(outDir, 'main.js'),
+  entryPoints: [join(root, projectRoot, 'src/main.ts'), ...workers],
+  outdir: outDir,
+  entryNames: '[name]',
   bundle: true,
   platform: 'node',
   format: 'esm',

@@ -27,7 +27,7 @@ export interface SnifferConfig {
   decode: { vxlanPorts: number[]; tzspPorts: number[]; hepPorts: number[]; maxTunnelDepth: number };
   calls: { maxOpen: number; noAnswerTimeoutS: number; rtpTimeoutS: number; absoluteTimeoutS: number; byeTimeoutS: number; correlationHeaders: string[] };
   db: { url: string; batchSize: number; batchMs: number; queueDir: string; queueMaxMb: number; waitS: number; holdS: number };
-  spool: { dir: string; mode: SpoolMode; maxSizeGb: number; maxAgeDays: number; compress: boolean };
+  spool: { dir: string; mode: SpoolMode; maxSizeGb: number; maxAgeDays: number; compress: boolean; writerThread: boolean };
   log: { level: LogLevel; pretty: boolean | null };
 }
 
@@ -306,7 +306,7 @@ export const snifferConfigSchema: ConfigSchema<SnifferConfig> = {
     spool: {
       type: 'object',
       additionalProperties: false,
-      required: ['dir', 'mode', 'maxSizeGb', 'maxAgeDays', 'compress'],
+      required: ['dir', 'mode', 'maxSizeGb', 'maxAgeDays', 'compress', 'writerThread'],
       properties: {
         dir: {
           type: 'string',
@@ -329,6 +329,12 @@ export const snifferConfigSchema: ConfigSchema<SnifferConfig> = {
           description: 'Retention (live; analyze with --spool-retention): delete calls older than this, on packet time.',
         },
         compress: { type: 'boolean', default: false, description: 'gzip the call pcaps.' },
+        writerThread: {
+          type: 'boolean',
+          default: true,
+          description:
+            'Copy packets into the call buffers and write the archives on a worker thread (another core), fed through a 64 MiB ring; false: on the packet thread. The built app only (from the TypeScript sources the spool always writes on the packet thread).',
+        },
       },
     },
     log: logConfigSchema,

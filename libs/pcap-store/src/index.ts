@@ -52,4 +52,8 @@ export type { SpoolRetentionOptions, SpoolRetentionStats } from './spool/spool-r
 export { SpoolDropReason } from './spool/spool-stats.js';
 export type { SpoolWriterStats } from './spool/spool-stats.js';
 export { SpoolWriter } from './spool/spool-writer.js';
+export type { SpoolSink } from './spool/spool-sink.js';
+export { DEFAULT_SPOOL_RING_BYTES, ThreadedSpoolWriter } from './spool/threaded-spool-writer.js';
+export type { ThreadedSpoolWriterOptions } from './spool/threaded-spool-writer.js';
+export { runSpoolWorker } from './spool/spool-worker.js';
 export type { SpoolCallRef, SpoolCallState, SpoolPacketKind } from './spool/spool-writer.js';

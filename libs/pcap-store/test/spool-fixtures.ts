@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDecodedPacket, DecodeStatus, PacketDecoder, Transport } from '@callscope/packet';
 import { readCallPcap, readCaptureFile } from '../src/index.js';
-import type { CallPcapQuery, CallPcapSummary, SpoolCallRef, SpoolWriter } from '../src/index.js';
+import type { CallPcapQuery, CallPcapSummary, SpoolCallRef, SpoolSink } from '../src/index.js';
 import type { PacketRecord } from '@callscope/pcap-format';
 import { parseCapture } from './parse-capture.js';
 
@@ -67,7 +67,7 @@ export interface TestCall {
 }
 
 /** Writes every frame of every call in global time order (what a sniffer does). */
-export function writeInterleaved(writer: SpoolWriter, calls: TestCall[]): void {
+export function writeInterleaved(writer: SpoolSink, calls: TestCall[]): void {
   const all = calls.flatMap((c) => c.frames.map((f) => ({ c, f })));
   all.sort((a, b) => a.f.tsSec - b.f.tsSec || a.f.tsNsec - b.f.tsNsec);
   for (const { c, f } of all) writer.write(c.ref, f.kind, f.tsSec, f.tsNsec, f.data, f.origLen, f.linkType, f.rtpHeaderEnd);

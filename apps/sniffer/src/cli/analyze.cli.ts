@@ -16,6 +16,7 @@ import { LineOutput } from '../output/line-output.js';
 import { ProgressBar } from './progress-bar.js';
 import { formatTable } from './table-format.js';
 import { describeCaptureDamage } from './capture-report.js';
+import { spoolWorkerScript } from '../output/spool-worker-script.js';
 import { CaptureError, type CaptureSummary, type PacketRecord } from '@callscope/pcap-format';
 import type { CallRecord, RegisterRecord } from '@callscope/cdr-model';
 
@@ -113,6 +114,7 @@ export function openSpool(
     maxSizeBytes: Math.round(config.spool.maxSizeGb * 1024 ** 3),
     maxAgeDays: config.spool.maxAgeDays,
     maxOpenFiles: 1024,
+    workerScript: config.spool.writerThread ? spoolWorkerScript() : null,
     logger: (level, message, fields) => {
       log[level](fields, message);
     },

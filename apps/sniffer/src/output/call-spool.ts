@@ -1,5 +1,5 @@
 import { buildIpFrame, ipFrameHeaderLength, ipv4PortKey, ipv6PortKey, Transport, TunnelType, type DecodedPacket, type IpFrameFields } from '@callscope/packet';
-import { SpoolMode, SpoolRetention, SpoolWriter, type SpoolCallRef, type SpoolPacketKind, type SpoolWriterStats } from '@callscope/pcap-store';
+import { SpoolMode, SpoolRetention, SpoolWriter, ThreadedSpoolWriter, type SpoolCallRef, type SpoolPacketKind, type SpoolSink, type SpoolWriterStats } from '@callscope/pcap-store';
 import { LinkType, type PacketRecord } from '@callscope/pcap-format';
 import { parseRtpHeader, RtpHeader, RtpStatus } from '@callscope/rtp';
 import type { CallPacketObserver } from '@callscope/call-engine';
@@ -24,6 +24,12 @@ export interface CallSpoolOptions {
    * false unless asked: it must not delete what it has just written.
    */
   retention?: boolean;
+  /**
+   * Script of the spool writer thread (see `spoolWorkerScript`): packets then go through a ring
+   * to a worker that does the per-call copies and the disk writes on another core. Null or absent:
+   * the writer runs on this thread.
+   */
+  workerScript?: URL | null;
   logger?: LogCallback;
 }
 
@@ -138,7 +144,7 @@ interface RebuiltTcp extends IpFrameFields {
  * found), so the writer never decodes a frame again.
  */
 export class CallSpool implements CallPacketObserver {
-  readonly writer: SpoolWriter;
+  readonly writer: SpoolSink;
   private readonly retention: SpoolRetention | null;
   private readonly cutRtp: boolean;
   private readonly fragments = new HeldFrames();
@@ -172,7 +178,7 @@ export class CallSpool implements CallPacketObserver {
             ...(options.logger !== undefined ? { logger: options.logger } : {}),
           });
     this.retention = retention;
-    this.writer = new SpoolWriter({
+    const writerOptions = {
       spoolDir: options.dir,
       mode: options.mode,
       gzip: options.compress,
@@ -186,7 +192,9 @@ export class CallSpool implements CallPacketObserver {
           }
         : {}),
       ...(options.logger !== undefined ? { logger: options.logger } : {}),
-    });
+    };
+    const script = options.workerScript ?? null;
+    this.writer = script === null ? new SpoolWriter(writerOptions) : new ThreadedSpoolWriter(writerOptions, script);
   }
 
   /**

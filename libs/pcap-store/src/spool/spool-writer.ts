@@ -26,6 +26,7 @@ import type { IndexEntry } from './segment-format.js';
 import { resolveSpoolWriterOptions, SpoolMode } from './spool-options.js';
 import type { ResolvedSpoolWriterOptions, SpoolWriterOptions } from './spool-options.js';
 import { SpoolGroup, spoolCallName, spoolMinuteDir } from './spool-path.js';
+import type { SpoolSink } from './spool-sink.js';
 import { SpoolDropReason } from './spool-stats.js';
 import type { SpoolWriterStats } from './spool-stats.js';
 
@@ -56,8 +57,8 @@ export interface SpoolCallRef {
    * absent = the writer's `sensor` option.
    */
   sensor?: string;
-  /** Owned by the spool writer; leave undefined. */
-  spoolState?: SpoolCallState;
+  /** Owned by the spool writer (its state object, or for ThreadedSpoolWriter a slot number); leave undefined. */
+  spoolState?: SpoolCallState | number;
 }
 
 /** Chunks are written at nanosecond resolution: the sniffer's timestamps are kept exactly. */
@@ -200,7 +201,31 @@ class Segment {
   constructor(readonly minute: MinuteState) {}
 }
 
-function countersZero(): Record<SpoolDropReason, number> {
+/**
+ * True when a packet's fields fit a ns pcap record and its cut point lies in the frame: what
+ * {@link SpoolWriter.write} checks before storing (else the packet is dropped as `bad_packet`).
+ */
+export function isStorablePacket(capLen: number, tsSec: number, tsNsec: number, origLen: number, linkType: number, rtpHeaderEnd: number): boolean {
+  return (
+    capLen <= MAX_CAPTURE_LENGTH &&
+    tsSec >>> 0 === tsSec &&
+    tsNsec >>> 0 === tsNsec &&
+    tsNsec <= 999_999_999 &&
+    origLen >>> 0 === origLen &&
+    origLen >= capLen &&
+    linkType >>> 0 === linkType &&
+    linkType <= 0xffff &&
+    rtpHeaderEnd >>> 0 === rtpHeaderEnd &&
+    rtpHeaderEnd <= capLen
+  );
+}
+
+const copyBytes = (src: Uint8Array, start: number, length: number, dst: Buffer, at: number): void => {
+  if (start === 0 && length === src.length) dst.set(src, at);
+  else dst.set(src.subarray(start, start + length), at);
+};
+
+export function countersZero(): Record<SpoolDropReason, number> {
   const out = {} as Record<SpoolDropReason, number>;
   for (const reason of Object.values(SpoolDropReason)) out[reason] = 0;
   return out;
@@ -224,7 +249,7 @@ function errnoOf(err: unknown): string | undefined {
  * is written after the data it points to and is rebuildable from the tar headers
  * (`rebuildSpoolIndex`). Readers also scan the part of a segment its index does not cover yet.
  */
-export class SpoolWriter {
+export class SpoolWriter implements SpoolSink {
   /** The validated, frozen options. */
   readonly options: ResolvedSpoolWriterOptions;
 
@@ -316,19 +341,27 @@ export class SpoolWriter {
       return;
     }
     let capLen = frame.length;
-    if (
-      capLen > MAX_CAPTURE_LENGTH ||
-      tsSec >>> 0 !== tsSec ||
-      tsNsec >>> 0 !== tsNsec ||
-      tsNsec > 999_999_999 ||
-      origLen >>> 0 !== origLen ||
-      origLen < capLen ||
-      linkType >>> 0 !== linkType ||
-      linkType > 0xffff ||
-      rtpHeaderEnd >>> 0 !== rtpHeaderEnd ||
-      rtpHeaderEnd > capLen
-    ) {
+    if (!isStorablePacket(capLen, tsSec, tsNsec, origLen, linkType, rtpHeaderEnd)) {
       this.dropped[SpoolDropReason.BAD_PACKET]++;
+      return;
+    }
+    if (kind === 'rtp' && mode === SpoolMode.RTP_HEADERS && rtpHeaderEnd > 0 && rtpHeaderEnd < capLen) {
+      if ((call.spoolState as CallState | undefined)?.ended !== true) this.packetsCut++;
+      capLen = rtpHeaderEnd;
+    }
+    this.storeRecord(call, kind === 'sip' ? 0 : 1, tsSec, tsNsec, frame, 0, capLen, origLen, linkType);
+  }
+
+  /**
+   * The packet path after validation, shared by {@link write} and the spool's worker thread (which
+   * reads records out of its ring, validated and cut by the producing thread): copies `capLen`
+   * bytes of `src` from `start`. Not for other callers: nothing is checked here but the call.
+   *
+   * @internal
+   */
+  storeRecord(call: SpoolCallRef, group: 0 | 1, tsSec: number, tsNsec: number, src: Uint8Array, start: number, capLen: number, origLen: number, linkType: number): void {
+    if (this.closed) {
+      this.dropped[SpoolDropReason.CLOSED]++;
       return;
     }
     const state = (call.spoolState as CallState | undefined) ?? this.openCall(call);
@@ -336,17 +369,12 @@ export class SpoolWriter {
       this.dropped[SpoolDropReason.CALL_ENDED]++;
       return;
     }
-    if (kind === 'rtp' && mode === SpoolMode.RTP_HEADERS && rtpHeaderEnd > 0 && rtpHeaderEnd < capLen) {
-      capLen = rtpHeaderEnd;
-      this.packetsCut++;
-    }
     const recordLen = PCAP_RECORD_HEADER_LENGTH + capLen;
     if (this.memoryBytes + recordLen > this.options.maxBufferedBytes) {
       this.dropped[SpoolDropReason.BUFFER_FULL]++;
       this.handOffOldest();
       return;
     }
-    const group = kind === 'sip' ? 0 : 1;
     let chunk = state.filling[group];
     if (chunk !== null && (chunk.linkType !== linkType || chunk.len + recordLen > chunk.buf.length)) {
       if (chunk.linkType !== linkType || chunk.buf.length >= this.options.flushBytes) {
@@ -376,7 +404,9 @@ export class SpoolWriter {
     buf.writeUInt32LE(tsNsec, at + 4);
     buf.writeUInt32LE(capLen, at + 8);
     buf.writeUInt32LE(origLen, at + 12);
-    buf.set(capLen === frame.length ? frame : frame.subarray(0, capLen), at + PCAP_RECORD_HEADER_LENGTH);
+    // copyWithin-free copy of src[start, start + capLen): Buffer.prototype.copy takes offsets, so
+    // no view object is made per packet (the worker's ring hands a range of one big buffer).
+    copyBytes(src, start, capLen, buf, at + PCAP_RECORD_HEADER_LENGTH);
     chunk.len = at + recordLen;
     chunk.packets++;
     if (chunk.packets === 1) this.dirty.set(chunk, true);

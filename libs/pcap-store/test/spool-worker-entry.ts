@@ -1,0 +1,3 @@
+import { runSpoolWorker } from '../src/index.js';
+
+runSpoolWorker();

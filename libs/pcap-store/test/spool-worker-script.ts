@@ -1,0 +1,40 @@
+/**
+ * Builds the spool writer thread's script for tests: ThreadedSpoolWriter needs a JavaScript file to
+ * start its worker from, and a worker thread does not get the test runner's TypeScript transform.
+ * esbuild bundles test/spool-worker-entry.ts (which calls runSpoolWorker, as the sniffer's
+ * src/spool-writer.worker.ts does) into a temporary .mjs, once per test file.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+
+let built: Promise<URL> | null = null;
+let dir = '';
+
+export function spoolWorkerScript(): Promise<URL> {
+  built ??= (async () => {
+    dir = mkdtempSync(join(tmpdir(), 'callscope-spool-worker-'));
+    const outfile = join(dir, 'spool-writer.worker.mjs');
+    await build({
+      entryPoints: [fileURLToPath(new URL('./spool-worker-entry.ts', import.meta.url))],
+      outfile,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      logLevel: 'warning',
+    });
+    return pathToFileURL(outfile);
+  })();
+  return built;
+}
+
+/** A worker script that fails the way a broken thread would: it throws before serving. */
+export function failingWorkerScript(): URL {
+  const d = mkdtempSync(join(tmpdir(), 'callscope-spool-worker-bad-'));
+  const file = join(d, 'bad.worker.mjs');
+  writeFileSync(file, "throw new Error('planted worker failure');\n");
+  return pathToFileURL(file);
+}
