@@ -67,7 +67,7 @@ function filesUnder(dir: string): { bytes: number; files: number } {
 let dbCount = 0;
 
 /** One `analyze` run of `bundle`: CPU and wall seconds from bash's `time`, packets from the summary. */
-function runAnalyze(bundle: string, file: string, spool: boolean, db: boolean): Run {
+function runAnalyze(bundle: string, file: string, spool: boolean, db: boolean, env: Record<string, string> = {}): Run {
   const work = mkdtempSync(join(tmpdir(), 'callscope-spool-bench-'));
   const extra: string[] = ['--no-progress', '--queue-dir', join(work, 'queue')];
   let dbName: string | null = null;
@@ -82,7 +82,7 @@ function runAnalyze(bundle: string, file: string, spool: boolean, db: boolean): 
       extra.push('--no-db');
     }
     const script = `TIMEFORMAT='%U %S %R'; time node "$1" analyze "$2" --format jsonl "\${@:3}" > /dev/null`;
-    const r = spawnSync('bash', ['-c', script, 'bench', bundle, file, ...extra], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+    const r = spawnSync('bash', ['-c', script, 'bench', bundle, file, ...extra], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024, env: { ...process.env, ...env } });
     if (r.status !== 0) throw new Error(`analyze failed (${bundle} ${extra.join(' ')}): ${r.stderr.slice(-800)}`);
     const packets = /analyzed (\d+) packets/.exec(r.stderr);
     const times = /^([\d.]+) ([\d.]+) ([\d.]+)$/m.exec(r.stderr);
@@ -112,11 +112,19 @@ async function captureSpan(file: string): Promise<number> {
   return last - first;
 }
 
-const MODES = [
+/**
+ * The spool's writer runs on a worker thread by default (spool.writerThread); the "1 thread" rows
+ * run the same bundle with it on the packet thread, as before (this checkout only: a baseline
+ * revision may not know the setting).
+ */
+const ONE_THREAD = { CALLSCOPE_SNIFFER_SPOOL_WRITER_THREAD: 'false' };
+const MODES: readonly { name: string; spool: boolean; db: boolean; env?: Record<string, string> }[] = [
   { name: 'analyze', spool: false, db: false },
   { name: 'analyze --spool', spool: true, db: false },
   { name: 'analyze --db --spool', spool: true, db: true },
-] as const;
+  { name: '--spool (1 thread)', spool: true, db: false, env: ONE_THREAD },
+  { name: '--db --spool (1 thread)', spool: true, db: true, env: ONE_THREAD },
+];
 
 console.log(`spool at line rate (issue 17): this checkout${baseline === '' ? '' : ` vs ${baseline}`}, ${rounds} rounds per figure (median), child processes`);
 bundleOf([join(root, 'scripts/build-app.mjs'), 'apps/sniffer']);
@@ -133,8 +141,9 @@ for (const c of CONCURRENCY_CASES) {
   const analyzeAlone = new Map<string, number>();
   for (const b of bundles) {
     for (const m of MODES) {
+      if (m.env !== undefined && b.path !== current) continue;
       const runs: Run[] = [];
-      for (let i = 0; i < rounds; i++) runs.push(runAnalyze(b.path, file, m.spool, m.db));
+      for (let i = 0; i < rounds; i++) runs.push(runAnalyze(b.path, file, m.spool, m.db, m.env));
       const wallPps = median(runs.map((r) => r.packets / r.wall));
       const cpuPps = median(runs.map((r) => r.packets / r.cpu));
       if (m.name === 'analyze') analyzeAlone.set(b.label, median(runs.map((r) => r.wall)));
@@ -144,7 +153,7 @@ for (const c of CONCURRENCY_CASES) {
         ? `; spool ${(r0.spoolBytes / r0.packets).toFixed(1)} B/packet on disk, ${fmt(r0.spoolFiles)} files (${fmt((r0.spoolFiles * 3600) / span)} per hour of capture)`
         : '';
       console.log(
-        `  ${b.label.padEnd(14)} ${m.name.padEnd(21)} ${fmt(wallPps).padStart(9)} packets/s wall, ${fmt(cpuPps).padStart(9)} packets/CPU-s = ${slower.toFixed(2)}x analyze${spoolPart}`,
+        `  ${b.label.padEnd(14)} ${m.name.padEnd(24)} ${fmt(wallPps).padStart(9)} packets/s wall, ${fmt(cpuPps).padStart(9)} packets/CPU-s = ${slower.toFixed(2)}x analyze${spoolPart}`,
       );
     }
   }
