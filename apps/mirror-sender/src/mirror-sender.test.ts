@@ -110,6 +110,28 @@ describe('MirrorSender', () => {
     sender.close();
   });
 
+  it('flushes a partial batch maxMs after ITS first packet, not after an earlier batch closed on count', () => {
+    vi.useFakeTimers();
+    const { sender, link } = makeSender({ bufferBytes: 1 << 20 });
+    for (let i = 0; i < 10; i++) sender.add(packet(i));
+    expect(link.sent).toEqual([1]);
+    vi.advanceTimersByTime(15);
+    sender.add(packet(10));
+    sender.add(packet(11));
+    // The timer armed at 0 fires at 20: batch 2 is 5 ms old and waits.
+    vi.advanceTimersByTime(10);
+    expect(link.sent).toEqual([1]);
+    expect(sender.openPackets).toBe(2);
+    vi.advanceTimersByTime(9);
+    expect(link.sent).toEqual([1]);
+    vi.advanceTimersByTime(1);
+    expect(link.sent).toEqual([1, 2]);
+    expect(sender.openPackets).toBe(0);
+    // Nothing open: no timer left behind.
+    expect(vi.getTimerCount()).toBe(0);
+    sender.close();
+  });
+
   it('keeps batches built while the link is down and hands them over for the next connection', () => {
     const { sender, link } = makeSender({ bufferBytes: 1 << 20 });
     link.flowing = false;

@@ -196,6 +196,8 @@ export class MirrorSender {
   private readonly log: Logger;
   private link: BatchLink | null = null;
   private timer: NodeJS.Timeout | null = null;
+  /** Date.now() when the open batch got its first packet (batch.maxMs counts from there). */
+  private openedAt = 0;
   /**
    * The retained batches, oldest first, mirroring the window: retained sequences are always the
    * contiguous range [window.resumeSequence, window.nextSequence), so a sequence indexes this deque.
@@ -264,18 +266,21 @@ export class MirrorSender {
     this.link = link;
   }
 
-  /** Takes one captured packet (its data is copied). Synchronous: a live capture cannot wait. */
+  /**
+   * Takes one captured packet (its data is copied). Synchronous: a live capture cannot wait.
+   *
+   * batch.maxMs: the packet that opens a batch notes the time, and one timer, armed when none is,
+   * flushes the open batch once it is maxMs old (re-armed for the rest when the batch it was
+   * armed for closed earlier and a younger one is open). A busy stream, whose batches close on
+   * count, so arms a timer every maxMs instead of arming and clearing one per batch.
+   */
   add(packet: CapturedPacket): void {
     this.counters.packetsCaptured++;
     const closed = this.batcher.add(packet);
     if (closed !== null) this.emit(closed);
-    if (this.batcher.pending === 0) {
-      this.clearTimer();
-    } else if (this.timer === null) {
-      this.timer = setTimeout(() => {
-        this.timer = null;
-        this.flush();
-      }, this.options.batch.maxMs);
+    if (this.batcher.pending === 1) {
+      this.openedAt = Date.now();
+      if (this.timer === null) this.armTimer(this.options.batch.maxMs);
     }
   }
 
@@ -665,6 +670,18 @@ export class MirrorSender {
     );
     this.loggedDrops = evicted;
   }
+
+  private armTimer(ms: number): void {
+    this.timer = setTimeout(this.onTimer, ms);
+  }
+
+  private readonly onTimer = (): void => {
+    this.timer = null;
+    if (this.batcher.pending === 0) return;
+    const rest = this.openedAt + this.options.batch.maxMs - Date.now();
+    if (rest >= 1) this.armTimer(rest);
+    else this.flush();
+  };
 
   private clearTimer(): void {
     if (this.timer !== null) {
