@@ -33,27 +33,28 @@ test('keys near 2^48 (IPv4 255.255.255.255:65535) are exact', () => {
 });
 
 test('a slot hint, its tag and the stamp belong to the value: kept when it is stored again, reset for a new one, moved on rehash', () => {
-  const index = new NumericKeyIndex<string, string>(4);
+  const index = new NumericKeyIndex<string, string, string>(4);
   const a = { v: 'a' };
   index.set(1000, a.v);
   let slot = index.find(1000);
   expect(index.tagAt(slot)).toBe(-1);
-  index.setHintAt(slot, 'stream-a', 77);
+  expect(index.ownerAt(slot)).toBeNull();
+  index.setHintAt(slot, 'stream-a', 77, 'key-a');
   index.setStampAt(slot, 1.5e15);
   index.set(1000, a.v); // same value again (re-INVITE): state kept
-  expect([index.hintAt(slot), index.tagAt(slot), index.stampAt(slot)]).toEqual(['stream-a', 77, 1.5e15]);
+  expect([index.hintAt(slot), index.tagAt(slot), index.stampAt(slot), index.ownerAt(slot)]).toEqual(['stream-a', 77, 1.5e15, 'key-a']);
   for (let k = 0; k < 200; k++) index.set(2 ** 40 + k, `x${k}`); // several rehashes
   slot = index.find(1000);
-  expect([index.valueAt(slot), index.hintAt(slot), index.tagAt(slot), index.stampAt(slot)]).toEqual(['a', 'stream-a', 77, 1.5e15]);
+  expect([index.valueAt(slot), index.hintAt(slot), index.tagAt(slot), index.stampAt(slot), index.ownerAt(slot)]).toEqual(['a', 'stream-a', 77, 1.5e15, 'key-a']);
   index.set(1000, 'b'); // another value under the key: fresh state
-  expect([index.hintAt(index.find(1000)), index.tagAt(index.find(1000)), index.stampAt(index.find(1000))]).toEqual([null, -1, 0]);
+  expect([index.hintAt(index.find(1000)), index.tagAt(index.find(1000)), index.stampAt(index.find(1000)), index.ownerAt(index.find(1000))]).toEqual([null, -1, 0, null]);
   index.setHintAt(index.find(1000), 'stream-b', 5);
   index.setHintAt(index.find(1000), null); // a hint cleared clears its tag
   expect(index.tagAt(index.find(1000))).toBe(-1);
-  index.setHintAt(index.find(1000), 'stream-b', 5);
+  index.setHintAt(index.find(1000), 'stream-b', 5, 'key-b');
   index.delete(1000);
   expect(index.find(1000)).toBe(-1);
   index.set(1000, 'c'); // a deleted slot reused: no stale hint
-  expect([index.hintAt(index.find(1000)), index.tagAt(index.find(1000))]).toEqual([null, -1]);
+  expect([index.hintAt(index.find(1000)), index.tagAt(index.find(1000)), index.ownerAt(index.find(1000))]).toEqual([null, -1, null]);
   expect(index.find(7)).toBe(-1);
 });

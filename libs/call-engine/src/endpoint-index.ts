@@ -11,7 +11,9 @@
  * so a packet reads them at the slot it has just found instead of first dereferencing the value
  * (dependent cache misses less per packet at 40,000 endpoints). Key and tag sit side by side in
  * one Float64Array (16 bytes per slot: the line that holds the key gives the tag); the stamp,
- * which the call table writes only off its fast path, is a parallel array. Storing a
+ * which the call table writes only off its fast path, is a parallel array. With the hint goes an
+ * `owner` (an object: the call table keeps the hint stream's call key there, so a packet observer
+ * gets the call's key from the slot without dereferencing stream and call). Storing a
  * *different* value under a key resets them (hint null, tag -1, stamp 0); storing the same value
  * again keeps them. They move with their value on rehash.
  */
@@ -22,12 +24,13 @@ const STRIDE = 2;
 const KEY = 0;
 const TAG = 1;
 
-export class NumericKeyIndex<V, H = unknown> {
+export class NumericKeyIndex<V, H = unknown, O = unknown> {
   /** Per slot: key, tag (see STRIDE). */
   private slots: Float64Array;
   private stamps: Float64Array;
   private values: (V | undefined)[];
   private hints: (H | null)[];
+  private owners: (O | null)[];
   private mask: number;
   private used = 0; // live + deleted slots
   private live = 0;
@@ -39,6 +42,7 @@ export class NumericKeyIndex<V, H = unknown> {
     this.stamps = new Float64Array(cap);
     this.values = new Array<V | undefined>(cap).fill(undefined);
     this.hints = new Array<H | null>(cap).fill(null);
+    this.owners = new Array<O | null>(cap).fill(null);
     this.mask = cap - 1;
   }
 
@@ -87,9 +91,15 @@ export class NumericKeyIndex<V, H = unknown> {
     return this.slots[slot * STRIDE + TAG]!;
   }
 
-  /** Set the hint of the value at `slot`, and the number that goes with it (default -1). */
-  setHintAt(slot: number, hint: H | null, tag = -1): void {
+  /** The owner set with the hint at `slot` (null until set). */
+  ownerAt(slot: number): O | null {
+    return this.owners[slot] ?? null;
+  }
+
+  /** Set the hint of the value at `slot`, the number that goes with it (default -1) and its owner (default null). */
+  setHintAt(slot: number, hint: H | null, tag = -1, owner: O | null = null): void {
     this.hints[slot] = hint;
+    this.owners[slot] = owner;
     this.slots[slot * STRIDE + TAG] = tag;
   }
 
@@ -113,6 +123,8 @@ export class NumericKeyIndex<V, H = unknown> {
         if (this.values[i] !== value) {
           this.values[i] = value;
           this.hints[i] = null;
+    this.owners[i] = null;
+          this.owners[i] = null;
           slots[i * STRIDE + TAG] = -1;
           this.stamps[i] = 0;
         }
@@ -129,6 +141,7 @@ export class NumericKeyIndex<V, H = unknown> {
     this.stamps[i] = 0;
     this.values[i] = value;
     this.hints[i] = null;
+    this.owners[i] = null;
     this.live++;
     const capacity = this.mask + 1;
     if (this.used * 2 > capacity) this.rehash(this.live * 4 > capacity ? capacity * 2 : capacity);
@@ -141,6 +154,7 @@ export class NumericKeyIndex<V, H = unknown> {
     this.slots[i * STRIDE + TAG] = -1;
     this.values[i] = undefined;
     this.hints[i] = null;
+    this.owners[i] = null;
     this.live--;
     return true;
   }
@@ -150,10 +164,12 @@ export class NumericKeyIndex<V, H = unknown> {
     const oldStamps = this.stamps;
     const oldValues = this.values;
     const oldHints = this.hints;
+    const oldOwners = this.owners;
     this.slots = emptySlots(capacity);
     this.stamps = new Float64Array(capacity);
     this.values = new Array<V | undefined>(capacity).fill(undefined);
     this.hints = new Array<H | null>(capacity).fill(null);
+    this.owners = new Array<O | null>(capacity).fill(null);
     this.mask = capacity - 1;
     this.used = 0;
     this.live = 0;
@@ -163,6 +179,7 @@ export class NumericKeyIndex<V, H = unknown> {
       this.set(k, oldValues[i]!);
       const j = this.find(k);
       this.hints[j] = oldHints[i] ?? null;
+      this.owners[j] = oldOwners[i] ?? null;
       this.slots[j * STRIDE + TAG] = oldSlots[i * STRIDE + TAG]!;
       this.stamps[j] = oldStamps[i]!;
     }

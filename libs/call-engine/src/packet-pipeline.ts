@@ -17,7 +17,7 @@ import { SipAdapterStats, callIdOf, toSipEvent } from './sip-adapter.js';
 import { CorrelationHeaders } from './leg-ids.js';
 import type { Call } from './call.js';
 import { toMicros, type SipTransport } from '@callscope/cdr-model';
-import type { CallPacketKind, CallPacketObserver, RecordObserver } from './call-observers.js';
+import type { CallKey, CallPacketKind, CallPacketObserver, RecordObserver } from './call-observers.js';
 import { SipTcpStreams } from './sip-tcp-streams.js';
 import { PacketClock } from './packet-clock.js';
 import type { PacketRecord } from '@callscope/pcap-format';
@@ -315,7 +315,7 @@ export class PacketPipeline {
       return;
     }
     this.fate = PacketFate.Media;
-    if (this.packets !== null) this.keep(this.calls.lastUdpCall(), this.calls.lastWasRtcp ? 'rtcp' : 'rtp', rec, p);
+    if (this.packets !== null) this.keepKey(this.calls.lastUdpCallKey(), this.calls.lastWasRtcp ? 'rtcp' : 'rtp', rec, p);
   }
 
   /** The call of the SIP message(s) parsed since `sipCall` was cleared (read through a call, so
@@ -326,9 +326,13 @@ export class PacketPipeline {
 
   /** A packet of `call` to the packet observer, preceded by its fragments when it was reassembled. */
   private keep(call: Call, kind: CallPacketKind, rec: PacketRecord, p: DecodedPacket): void {
+    this.keepKey(call.key, kind, rec, p);
+  }
+
+  private keepKey(key: CallKey, kind: CallPacketKind, rec: PacketRecord, p: DecodedPacket): void {
     const packets = this.packets!;
-    if (p.reassembled) packets.releaseFragments(call.key, kind, p);
-    packets.onPacket(call.key, kind, rec, p);
+    if (p.reassembled) packets.releaseFragments(key, kind, p);
+    packets.onPacket(key, kind, rec, p);
   }
 
   /** Parse one SIP message and route it; false when the bytes were not SIP. */
