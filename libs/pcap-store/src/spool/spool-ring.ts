@@ -84,16 +84,29 @@ export function createRing(size: number): RingBuffers {
   return { data: new SharedArrayBuffer(size), control: new SharedArrayBuffer(CTRL_WORDS * 4) };
 }
 
+/** What both sides see of a ring: its bytes, as bytes and as 32-bit words, and the control words. */
+abstract class RingSide {
+  readonly size: number;
+  readonly bytes: Uint8Array;
+  readonly words: Int32Array;
+  protected readonly control: Int32Array;
+  /** Positions count modulo this (twice the size: full and empty differ). */
+  protected readonly span: number;
+
+  constructor(ring: RingBuffers) {
+    this.bytes = new Uint8Array(ring.data);
+    this.words = new Int32Array(ring.data);
+    this.control = new Int32Array(ring.control);
+    this.size = ring.data.byteLength;
+    this.span = 2 * this.size;
+  }
+}
+
 /**
  * The producer's side: reserves room for a record, the caller fills it through `words` / `bytes`
  * at the returned offset, then `commit` publishes it. Not thread-safe beyond one producer.
  */
-export class RingProducer {
-  readonly size: number;
-  readonly bytes: Uint8Array;
-  readonly words: Int32Array;
-  private readonly control: Int32Array;
-  private readonly span: number;
+export class RingProducer extends RingSide {
   /** Our write position (also in control[CTRL_WRITE] once committed). */
   private write = 0;
   /** Room known to be free without reading the consumer's position (refreshed when short). */
@@ -104,11 +117,7 @@ export class RingProducer {
   private scheduled = false;
 
   constructor(ring: RingBuffers) {
-    this.bytes = new Uint8Array(ring.data);
-    this.words = new Int32Array(ring.data);
-    this.control = new Int32Array(ring.control);
-    this.size = ring.data.byteLength;
-    this.span = 2 * this.size;
+    super(ring);
     this.room = this.size;
   }
 
@@ -193,22 +202,9 @@ export class RingProducer {
 }
 
 /** The consumer's side: `next()` gives the offset of the next record or -1, `advance` consumes it. */
-export class RingConsumer {
-  readonly size: number;
-  readonly bytes: Uint8Array;
-  readonly words: Int32Array;
-  private readonly control: Int32Array;
-  private readonly span: number;
+export class RingConsumer extends RingSide {
   private read = 0;
   private known = 0;
-
-  constructor(ring: RingBuffers) {
-    this.bytes = new Uint8Array(ring.data);
-    this.words = new Int32Array(ring.data);
-    this.control = new Int32Array(ring.control);
-    this.size = ring.data.byteLength;
-    this.span = 2 * this.size;
-  }
 
   /** Offset of the next record (pads skipped), or -1 when the ring is empty. */
   next(): number {

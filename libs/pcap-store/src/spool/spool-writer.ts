@@ -201,6 +201,22 @@ class Segment {
   constructor(readonly minute: MinuteState) {}
 }
 
+/** {@link admitPacket}: store it. */
+export const ADMITTED = 0;
+/** {@link admitPacket}: RTP/RTCP in `sip` mode (counted as `packetsFiltered`). */
+export const FILTERED = 1;
+/** {@link admitPacket}: fields that are no pcap record (counted as `bad_packet`). */
+export const BAD = 2;
+
+/**
+ * What both writers decide before they look at the call: the mode's filter, then the record's
+ * fields ({@link isStorablePacket}).
+ */
+export function admitPacket(mode: SpoolMode, kind: SpoolPacketKind, capLen: number, tsSec: number, tsNsec: number, origLen: number, linkType: number, rtpHeaderEnd: number): number {
+  if (kind !== 'sip' && mode === SpoolMode.SIP) return FILTERED;
+  return isStorablePacket(capLen, tsSec, tsNsec, origLen, linkType, rtpHeaderEnd) ? ADMITTED : BAD;
+}
+
 /**
  * True when a packet's fields fit a ns pcap record and its cut point lies in the frame: what
  * {@link SpoolWriter.write} checks before storing (else the packet is dropped as `bad_packet`).
@@ -336,13 +352,11 @@ export class SpoolWriter implements SpoolSink {
       return;
     }
     const mode = this.options.mode;
-    if (kind !== 'sip' && mode === SpoolMode.SIP) {
-      this.packetsFiltered++;
-      return;
-    }
     let capLen = frame.length;
-    if (!isStorablePacket(capLen, tsSec, tsNsec, origLen, linkType, rtpHeaderEnd)) {
-      this.dropped[SpoolDropReason.BAD_PACKET]++;
+    const admitted = admitPacket(mode, kind, capLen, tsSec, tsNsec, origLen, linkType, rtpHeaderEnd);
+    if (admitted !== ADMITTED) {
+      if (admitted === FILTERED) this.packetsFiltered++;
+      else this.dropped[SpoolDropReason.BAD_PACKET]++;
       return;
     }
     if (kind === 'rtp' && mode === SpoolMode.RTP_HEADERS && rtpHeaderEnd > 0 && rtpHeaderEnd < capLen) {

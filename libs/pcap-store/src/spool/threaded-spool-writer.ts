@@ -7,7 +7,7 @@ import type { SpoolSink } from './spool-sink.js';
 import { SpoolDropReason } from './spool-stats.js';
 import type { SpoolWriterStats } from './spool-stats.js';
 import type { SpoolWorkerData, SpoolWorkerMessage } from './spool-worker.js';
-import { countersZero, isStorablePacket } from './spool-writer.js';
+import { ADMITTED, admitPacket, countersZero, FILTERED } from './spool-writer.js';
 import type { SpoolCallRef, SpoolPacketKind } from './spool-writer.js';
 
 /** Options of {@link ThreadedSpoolWriter}: the writer's, plus the ring between the threads. */
@@ -143,13 +143,11 @@ export class ThreadedSpoolWriter implements SpoolSink {
       return;
     }
     const mode = this.options.mode;
-    if (kind !== 'sip' && mode === SpoolMode.SIP) {
-      this.packetsFiltered++;
-      return;
-    }
     let capLen = frame.length;
-    if (!isStorablePacket(capLen, tsSec, tsNsec, origLen, linkType, rtpHeaderEnd)) {
-      this.dropped[SpoolDropReason.BAD_PACKET]++;
+    const admitted = admitPacket(mode, kind, capLen, tsSec, tsNsec, origLen, linkType, rtpHeaderEnd);
+    if (admitted !== ADMITTED) {
+      if (admitted === FILTERED) this.packetsFiltered++;
+      else this.dropped[SpoolDropReason.BAD_PACKET]++;
       return;
     }
     let slot = call.spoolState as number | undefined;
