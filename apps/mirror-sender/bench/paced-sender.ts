@@ -33,6 +33,8 @@ export interface PacedCase {
   packets: number;
   /** Packets per second delivered. */
   rate: number;
+  /** Milliseconds between two deliveries (the packets due by then go together). */
+  tickMs: number;
   /** Measured passes after the warm-up pass. */
   passes: number;
   compression: MirrorCompression;
@@ -44,7 +46,7 @@ export interface PacedCase {
   batchPackets: number;
   /** The pacing loop alone, no sender. */
   floor: boolean;
-  /** Writes a CPU profile (.cpuprofile) of the measured passes there. */
+  /** Writes a CPU profile (.cpuprofile) or an allocation profile (.heapprofile) of the measured passes there. */
   profileFile?: string;
 }
 
@@ -160,8 +162,11 @@ async function load(file: string, max: number): Promise<Loaded> {
   return { ...l, n, bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, at) };
 }
 
-/** A V8 CPU profile of this process from now until `stop`. */
-async function startProfile(): Promise<{ stop: (file: string) => Promise<void> }> {
+/**
+ * A V8 profile of this process from now until `stop`: CPU (`.cpuprofile`), or with `heap` the
+ * sampled allocations, those already collected included (`.heapprofile`: where garbage comes from).
+ */
+async function startProfile(heap: boolean): Promise<{ stop: (file: string) => Promise<void> }> {
   const session = new Session();
   session.connect();
   const post = (method: string, params?: object) =>
@@ -171,12 +176,17 @@ async function startProfile(): Promise<{ stop: (file: string) => Promise<void> }
         else resolve(result);
       });
     });
-  await post('Profiler.enable');
-  await post('Profiler.setSamplingInterval', { interval: 200 });
-  await post('Profiler.start');
+  if (heap) {
+    await post('HeapProfiler.enable');
+    await post('HeapProfiler.startSampling', { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  } else {
+    await post('Profiler.enable');
+    await post('Profiler.setSamplingInterval', { interval: 200 });
+    await post('Profiler.start');
+  }
   return {
     stop: async (file) => {
-      const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+      const { profile } = (await post(heap ? 'HeapProfiler.stopSampling' : 'Profiler.stop')) as { profile: unknown };
       writeFileSync(file, JSON.stringify(profile));
       session.disconnect();
     },
@@ -220,7 +230,7 @@ async function run(c: PacedCase): Promise<PacedResult> {
       const tick = () => {
         const due = Math.min(p.n, Math.floor(((performance.now() - t0) * c.rate) / 1000));
         while (i < due) deliver(i++);
-        if (i < p.n) setTimeout(tick, 1);
+        if (i < p.n) setTimeout(tick, c.tickMs);
         else resolve(performance.now() - t0);
       };
       tick();
@@ -245,7 +255,7 @@ async function run(c: PacedCase): Promise<PacedResult> {
   });
   obs.observe({ entryTypes: ['gc'] });
   const c0 = sender?.counters ? { ...sender.counters } : null;
-  const profiler = c.profileFile === undefined ? null : await startProfile();
+  const profiler = c.profileFile === undefined ? null : await startProfile(c.profileFile.endsWith('.heapprofile'));
   const threads0 = threadCpu();
   const cpu0 = process.cpuUsage();
   let deliveryMs = 0;

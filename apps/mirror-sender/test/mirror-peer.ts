@@ -76,6 +76,8 @@ export class MirrorPeer {
   acks = true;
   /** True: every new connection is closed at once and no byte is read (the link down). */
   down = false;
+  /** False: batches are decoded, checked and acked, but their packets are not kept in {@link packets} (benches). */
+  keepPackets = true;
   /** Highest protocol version this peer answers with (1: a version 1 receiver). */
   maxVersion = PROTOCOL_VERSION;
   private server: Server;
@@ -209,7 +211,7 @@ export class MirrorPeer {
               socket.destroy();
               return;
             }
-            packets = Array.from({ length: raw.count }, (_, i) => ({ linkType: raw.linkType[i], tsSec: raw.tsSec[i], tsNsec: raw.tsNsec[i], origLen: raw.origLen[i], data: rawPacketData(raw, i) }));
+            if (this.keepPackets) packets = Array.from({ length: raw.count }, (_, i) => ({ linkType: raw.linkType[i], tsSec: raw.tsSec[i], tsNsec: raw.tsNsec[i], origLen: raw.origLen[i], data: rawPacketData(raw, i) }));
             if (verdict === 'lose') continue;
           } else if (verdict === 'lose') {
             continue;
@@ -224,7 +226,7 @@ export class MirrorPeer {
           }
           if (window.receive(sequence) === ReceiveStatus.Duplicate) {
             this.counters.duplicates++;
-          } else {
+          } else if (this.keepPackets) {
             for (const p of packets) {
               this.packets.push({ linkType: p.linkType ?? 0, tsSec: p.tsSec ?? 0, tsNsec: p.tsNsec ?? 0, origLen: p.origLen ?? 0, data: Buffer.from(p.data!) });
             }
