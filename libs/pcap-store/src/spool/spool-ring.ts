@@ -16,7 +16,7 @@
  *
  * | type | words after the two | then |
  * |---|---|---|
- * | packet | slot, group (0 SIP, 1 RTP/RTCP), tsSec, tsNsec, origLen, linkType, capLen, skew (0..7) | skew bytes, then capLen bytes of frame |
+ * | packet | slot, group (0 SIP, 1 RTP/RTCP), tsSec, tsNsec, origLen, linkType, capLen, skew (0..7) | skew bytes, the frame's 16-byte ns pcap record header, capLen bytes of frame |
  * | open | slot, startSec, startUsec, callId bytes, sensor bytes (0xffffffff: the writer's own) | UTF-8 of Call-ID then of sensor |
  * | end | slot | |
  * | flush | token | |
@@ -41,8 +41,10 @@ export const RingRecord = {
   CLOSE: 5,
 } as const;
 
-/** Bytes of a packet record before its frame. */
+/** Bytes of a packet record's control words (then skew, pcap record header, frame). */
 export const PACKET_HEADER_BYTES = 40;
+/** Bytes of a packet record before its frame, skew aside: control words + pcap record header. */
+export const PACKET_FRAME_OFFSET = PACKET_HEADER_BYTES + 16;
 /** Bytes of an open record before its strings. */
 export const OPEN_HEADER_BYTES = 28;
 /** Sensor length meaning "the writer's own sensor" (the call named none). */

@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
-import { OPEN_HEADER_BYTES, NO_SENSOR, PACKET_HEADER_BYTES, RingConsumer, RingRecord } from './spool-ring.js';
+import { OPEN_HEADER_BYTES, NO_SENSOR, PACKET_FRAME_OFFSET, RingConsumer, RingRecord } from './spool-ring.js';
 import type { RingBuffers } from './spool-ring.js';
 import type { SpoolWriterOptions } from './spool-options.js';
 import type { SpoolWriterStats } from './spool-stats.js';
@@ -148,10 +148,11 @@ async function serve(port: MessagePort, data: SpoolWorkerData): Promise<void> {
         words[w + 4]! >>> 0,
         words[w + 5]! >>> 0,
         bytesView,
-        off + PACKET_HEADER_BYTES + words[w + 9]!,
+        off + PACKET_FRAME_OFFSET + words[w + 9]!,
         words[w + 8]! >>> 0,
         words[w + 6]! >>> 0,
         words[w + 7]! >>> 0,
+        true,
       );
     }
   };

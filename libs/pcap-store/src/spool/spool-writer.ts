@@ -369,11 +369,23 @@ export class SpoolWriter implements SpoolSink {
   /**
    * The packet path after validation, shared by {@link write} and the spool's worker thread (which
    * reads records out of its ring, validated and cut by the producing thread): copies `capLen`
-   * bytes of `src` from `start`. Not for other callers: nothing is checked here but the call.
+   * bytes of `src` from `start`; with `headerInSrc` the 16 bytes before `start` are the record's
+   * ns pcap header, copied with them. Not for other callers: nothing is checked here but the call.
    *
    * @internal
    */
-  storeRecord(call: SpoolCallRef, group: 0 | 1, tsSec: number, tsNsec: number, src: Uint8Array, start: number, capLen: number, origLen: number, linkType: number): void {
+  storeRecord(
+    call: SpoolCallRef,
+    group: 0 | 1,
+    tsSec: number,
+    tsNsec: number,
+    src: Uint8Array,
+    start: number,
+    capLen: number,
+    origLen: number,
+    linkType: number,
+    headerInSrc = false,
+  ): void {
     if (this.closed) {
       this.dropped[SpoolDropReason.CLOSED]++;
       return;
@@ -413,14 +425,17 @@ export class SpoolWriter implements SpoolSink {
     }
     const at = chunk.len;
     const buf = chunk.buf;
-    // The record header of a ns pcap (fields validated above; serializePcapRecordHeader would check them again).
-    buf.writeUInt32LE(tsSec, at);
-    buf.writeUInt32LE(tsNsec, at + 4);
-    buf.writeUInt32LE(capLen, at + 8);
-    buf.writeUInt32LE(origLen, at + 12);
-    // copyWithin-free copy of src[start, start + capLen): Buffer.prototype.copy takes offsets, so
-    // no view object is made per packet (the worker's ring hands a range of one big buffer).
-    copyBytes(src, start, capLen, buf, at + PCAP_RECORD_HEADER_LENGTH);
+    if (headerInSrc) {
+      // The producer thread wrote the record header before the frame: one copy of both.
+      copyBytes(src, start - PCAP_RECORD_HEADER_LENGTH, recordLen, buf, at);
+    } else {
+      // The record header of a ns pcap (fields validated above; serializePcapRecordHeader would check them again).
+      buf.writeUInt32LE(tsSec, at);
+      buf.writeUInt32LE(tsNsec, at + 4);
+      buf.writeUInt32LE(capLen, at + 8);
+      buf.writeUInt32LE(origLen, at + 12);
+      copyBytes(src, start, capLen, buf, at + PCAP_RECORD_HEADER_LENGTH);
+    }
     chunk.len = at + recordLen;
     chunk.packets++;
     if (chunk.packets === 1) this.dirty.set(chunk, true);
