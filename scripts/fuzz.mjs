@@ -57,6 +57,12 @@ await build({
     },
   ],
 });
+// The spool's writer thread, beside the bundle where the sniffer looks for it (spoolWorkerScript):
+// cli-spool inputs go through the worker and its ring, as the built sniffer's do.
+await build({
+  entryPoints: [join(ROOT, 'apps/sniffer/src/spool-writer.worker.ts')], outfile: join(ROOT, 'dist/fuzz/spool-writer.worker.js'), bundle: true, platform: 'node', format: 'esm', target: 'node20',
+  logLevel: 'warning',
+});
 const env = { ...process.env, CALLSCOPE_ROOT: ROOT };
 
 if (values.replay) {
