@@ -100,8 +100,12 @@ export async function createFirstUser(pool: Pool, user: NewUser): Promise<boolea
       if (code === 'ER_DUP_ENTRY') return false;
       // Two racing INSERT ... SELECTs can deadlock on the table's locks; MariaDB then reports the
       // loser as a deadlock or, seen under load (CI), as ER_AUTOINC_READ_FAILED. Its transaction is
-      // rolled back: run it again, and it sees the winner's row.
-      if (attempt < 5 && (code === 'ER_LOCK_DEADLOCK' || code === 'ER_AUTOINC_READ_FAILED' || code === 'ER_LOCK_WAIT_TIMEOUT')) continue;
+      // rolled back: run it again, and it sees the winner's row. After a short, growing pause: an
+      // immediate retry met the same race five times on a loaded 2-core machine (fresh-machine run).
+      if (attempt < 8 && (code === 'ER_LOCK_DEADLOCK' || code === 'ER_AUTOINC_READ_FAILED' || code === 'ER_LOCK_WAIT_TIMEOUT')) {
+        await new Promise((resolve) => setTimeout(resolve, 5 * attempt * attempt));
+        continue;
+      }
       throw err;
     }
   }
