@@ -29,7 +29,7 @@ export type SpoolWorkerMessage =
   | { t: 'bytes'; minutes: string[]; bytes: number[] }
   | { t: 'log'; level: LogCallbackLevel; message: string; fields: Record<string, unknown> }
   | { t: 'stats'; stats: SpoolWriterStats; minutes: string[]; orphans: number }
-  | { t: 'closed'; stats: SpoolWriterStats; minutes: string[]; orphans: number }
+  | { t: 'closed' }
   | { t: 'fatal'; error: string };
 
 /**
@@ -224,7 +224,8 @@ async function serve(port: MessagePort, data: SpoolWorkerData): Promise<void> {
       await writer.close();
       clearInterval(keepAlive);
       report();
-      post({ t: 'closed', stats: writer.stats(), minutes: [...writer.openMinuteDirectories()], orphans });
+      postStats();
+      post({ t: 'closed' });
       return;
     }
     report();

@@ -35,7 +35,6 @@ const RELIEVE_WAIT_MS = 50;
  * of that call still reads its own negative number, never the new owner's slot.
  */
 class ThreadCallState {
-  ended = false;
   readonly done: Promise<void>;
   resolve!: () => void;
 
@@ -208,8 +207,7 @@ export class ThreadedSpoolWriter implements SpoolSink {
     const state = this.slots[Math.abs(slot)];
     // Its slot reused (or never ours): the call was finished long ago.
     if (state === undefined || state.call !== call) return Promise.resolve();
-    if (!state.ended) {
-      state.ended = true;
+    if (slot > 0) {
       call.spoolState = -slot;
       if (this.gone) this.settle(state);
       else {
@@ -400,9 +398,7 @@ export class ThreadedSpoolWriter implements SpoolSink {
         this.flushWaiters.delete(m.token);
         break;
       case 'closed':
-        this.workerStats = m.stats;
-        this.workerMinutes = m.minutes;
-        this.orphans = m.orphans;
+        // Its final counters came just before, as a 'stats' message.
         this.gone = true;
         this.closedWaiter?.();
         break;
