@@ -1,4 +1,4 @@
-import { ByteWriter, copyBytes, unzigzag, zigzag } from './byte-writer.js';
+import { ByteWriter, copyBytes, unzigzag } from './byte-writer.js';
 import { rawBatchDataLength, reserveRawBatchPackets, type RawBatch } from './raw-batch.js';
 
 /*
@@ -25,6 +25,13 @@ import { rawBatchDataLength, reserveRawBatchPackets, type RawBatch } from './raw
  * one travels as zeros, any other value as its difference, so the round trip is byte-exact always.
  */
 
+/** Most bytes one packet adds to the meta section: three varints of at most 2^33 (5 bytes each). */
+const META_MAX = 15;
+/** Most bytes one packet adds to the time section: the absolute form, 1 + seconds (up to 10) + nanoseconds (5). */
+const TIME_MAX = 16;
+/** Most bytes one packet adds to the flow section: tag and index (3), then the three deltas (3 + 5 + 3) or hlen (2). */
+const FLOW_MAX = 16;
+
 /** Entries of the flow table; the index travels on the wire, so both ends must use this value. */
 export const FLOW_TABLE_SIZE = 4096;
 /** Longest header (link + IP + UDP + RTP with CSRCs and extension) kept in a flow context; longer is literal. */
@@ -39,6 +46,27 @@ const TAG_LITERAL = 0;
 const TAG_NEW = 1;
 const TAG_DELTA = 2;
 const TAG_DELTA_UDP = 3;
+
+/**
+ * Writes `v` (an integer, 0 .. 2^64) as a LEB128 varint at `b[at]` and returns the position after
+ * it; the caller reserved the room. The encoder's form of `ByteWriter.varint` (same bytes).
+ */
+function putVarint(b: Uint8Array, at: number, v: number): number {
+  if (v < 0x80) {
+    b[at] = v;
+    return at + 1;
+  }
+  while (v >= 0x80000000) {
+    b[at++] = (v % 0x80) | 0x80;
+    v = Math.floor(v / 0x80);
+  }
+  while (v >= 0x80) {
+    b[at++] = (v & 0x7f) | 0x80;
+    v >>>= 7;
+  }
+  b[at++] = v;
+  return at;
+}
 
 /** Where the fields of an Ethernet(+VLAN)/IPv4|IPv6/UDP/RTP header sit, from {@link parseFlowLayout}. */
 export interface FlowLayout {
@@ -203,32 +231,39 @@ function sumWords(v: DataView, from: number, n: number): number {
 
 /**
  * Copies `n` bytes from `s[from]` to `d[at]` word by word (no view object, unlike `set(subarray())`)
- * and returns the unfolded one's complement sum of the first `sumN` of them (`sumN` <= `n`; 0: a
- * plain copy): the payload of a packet whose UDP checksum is sent is read once for both.
+ * and returns the one's complement sum, folded to 16 bits, of the first `sumN` of them as
+ * big-endian words (`sumN` <= `n`; 0: a plain copy): the payload of a packet whose UDP checksum is
+ * sent is read once for both. The words are read little-endian (no byte swap per word) and the
+ * folded sum swapped once at the end: the one's complement sum is independent of byte order
+ * (RFC 1071 section 2(B)), and a folded sum is 0 only for a zero sum, so the checksum's bytes are
+ * the same.
  */
 function copySum(s: DataView, from: number, n: number, sumN: number, d: DataView, at: number): number {
   let sum = 0;
   let k = 0;
   for (; k + 4 <= sumN; k += 4) {
-    const w = s.getUint32(from + k);
-    d.setUint32(at + k, w);
+    const w = s.getUint32(from + k, true);
+    d.setUint32(at + k, w, true);
     sum += (w >>> 16) + (w & 0xffff);
   }
   if (k + 2 <= sumN) {
-    const w = s.getUint16(from + k);
-    d.setUint16(at + k, w);
+    const w = s.getUint16(from + k, true);
+    d.setUint16(at + k, w, true);
     sum += w;
     k += 2;
   }
   if (k < sumN) {
+    // An odd last byte is the high byte of its big-endian word: the low byte of the little-endian one.
     const b = s.getUint8(from + k);
     d.setUint8(at + k, b);
-    sum += b * 256;
+    sum += b;
     k++;
   }
-  for (; k + 4 <= n; k += 4) d.setUint32(at + k, s.getUint32(from + k));
+  for (; k + 4 <= n; k += 4) d.setUint32(at + k, s.getUint32(from + k, true), true);
   for (; k < n; k++) d.setUint8(at + k, s.getUint8(from + k));
-  return sum;
+  if (sum === 0) return 0;
+  sum = fold(sum);
+  return ((sum & 0xff) << 8) | (sum >>> 8);
 }
 
 /** {@link ipv4Checksum} word-wise: the sum of the whole header less its checksum field (an exact integer difference). */
@@ -335,73 +370,125 @@ export class FlowBlockEncoder {
   /**
    * Encodes `batch` and advances the context. The returned view aliases an internal buffer that
    * the next call overwrites: compress or copy it before encoding again.
+   *
+   * One pass over the packets with every section's capacity reserved up front (the most a packet
+   * can add to each: {@link META_MAX}, {@link TIME_MAX}, {@link FLOW_MAX}, its bytes to head,
+   * literal or payload), so the loop writes through local positions and typed arrays: no capacity
+   * check and no call per value (varints by {@link putVarint}, inlined).
    */
   encode(batch: RawBatch): Uint8Array {
     const { meta, time, flow, head, literal, payload, table, tableView: tv, layout, stats } = this;
+    const count = batch.count;
+    const dataLength = rawBatchDataLength(batch);
     meta.reset();
     time.reset();
     flow.reset();
     head.reset();
     literal.reset();
     payload.reset();
+    meta.ensure(count * META_MAX);
+    time.ensure(count * TIME_MAX);
+    flow.ensure(count * FLOW_MAX);
+    head.ensure(Math.min(dataLength, count * MAX_FLOW_HEADER));
+    literal.ensure(dataLength);
+    payload.ensure(dataLength);
+    const mb = meta.buf;
+    const tb = time.buf;
+    const fb = flow.buf;
+    const hv = head.view;
+    const lv = literal.view;
+    const pv = payload.view;
+    let mp = 0;
+    let tp = 0;
+    let fp = 0;
+    let hp = 0;
+    let lp = 0;
+    let pp = 0;
+    const { end: ends, linkType: linkTypes, origLen: origLens, tsSec, tsNsec } = batch;
+    const tHlen = table.hlen;
+    const tIp = table.ip;
+    const tUdp = table.udp;
+    const tRtp = table.rtp;
+    const tV6 = table.v6;
+    let prevSec = table.prevSec;
+    let prevNsec = table.prevNsec;
+    let prevValid = table.prevValid;
+    let nLiteral = 0;
+    let nNew = 0;
+    let nDelta = 0;
     const d = batch.data;
     const dv = this.viewOf(d);
     let start = 0;
-    for (let i = 0; i < batch.count; i++) {
-      const end = batch.end[i]!;
+    for (let i = 0; i < count; i++) {
+      const end = ends[i]!;
       const caplen = end - start;
-      const linkType = batch.linkType[i]!;
-      meta.varint(linkType);
-      meta.varint(caplen);
-      meta.varint(zigzag(batch.origLen[i]! - caplen));
-      this.writeTime(batch, i);
+      const linkType = linkTypes[i]!;
+      mp = putVarint(mb, mp, linkType);
+      mp = putVarint(mb, mp, caplen);
+      const origDiff = origLens[i]! - caplen;
+      mp = putVarint(mb, mp, origDiff >= 0 ? origDiff * 2 : -origDiff * 2 - 1);
+      // Time: the delta from the previous packet of the connection, or absolute (see the block layout).
+      const sec = tsSec[i]!;
+      const nsec = tsNsec[i]!;
+      const ds = sec - prevSec;
+      if (prevValid && nsec < 1e9 && ds <= MAX_DELTA_SEC && ds >= -MAX_DELTA_SEC) {
+        const dt = ds * 1e9 + (nsec - prevNsec);
+        tp = putVarint(tb, tp, dt >= 0 ? dt * 4 : -dt * 4 - 2);
+      } else {
+        tb[tp++] = 1;
+        tp = putVarint(tb, tp, sec);
+        tp = putVarint(tb, tp, nsec);
+      }
+      prevSec = sec;
+      prevNsec = nsec;
+      prevValid = nsec < 1e9;
       if (linkType !== LINKTYPE_ETHERNET || !parseFlowLayout(d, start, caplen, layout)) {
-        flow.byte(TAG_LITERAL);
-        literal.ensure(caplen);
-        copySum(dv, start, caplen, 0, literal.view, literal.length);
-        literal.length += caplen;
-        stats.literal++;
+        fb[fp++] = TAG_LITERAL;
+        copySum(dv, start, caplen, 0, lv, lp);
+        lp += caplen;
+        nLiteral++;
         start = end;
         continue;
       }
       const index = this.place(layout.hash);
       const { hlen, ip, udp, rtp, v6 } = layout;
       const base = index * MAX_FLOW_HEADER;
-      head.ensure(hlen);
-      const hv = head.view;
-      const at = head.length;
+      const at = hp;
       /** Payload bytes inside the UDP checksum, summed while they are copied (0: no checksum sent). */
       let sumN = 0;
       /** The UDP checksum's sum over all but the payload, when it is sent. */
       let udpPart = -1;
-      if (
-        table.hlen[index] !== hlen || table.ip[index] !== ip || table.udp[index] !== udp ||
-        table.rtp[index] !== rtp || table.v6[index] !== (v6 ? 1 : 0)
-      ) {
-        flow.varint(index * 4 + TAG_NEW);
-        flow.varint(hlen);
+      if (tHlen[index] !== hlen || tIp[index] !== ip || tUdp[index] !== udp || tRtp[index] !== rtp || tV6[index] !== (v6 ? 1 : 0)) {
+        fp = putVarint(fb, fp, index * 4 + TAG_NEW);
+        fp = putVarint(fb, fp, hlen);
         copySum(dv, start, hlen, 0, hv, at);
         copySum(dv, start, hlen, 0, tv, base);
-        table.hlen[index] = hlen;
-        table.ip[index] = ip;
-        table.udp[index] = udp;
-        table.rtp[index] = rtp;
-        table.v6[index] = v6 ? 1 : 0;
-        stats.newFlow++;
+        tHlen[index] = hlen;
+        tIp[index] = ip;
+        tUdp[index] = udp;
+        tRtp[index] = rtp;
+        tV6[index] = v6 ? 1 : 0;
+        nNew++;
       } else {
         const u = start + udp;
         const udpLen = dv.getUint16(u + 4);
         const withUdp = dv.getUint16(u + 6) !== 0 && udpLen >= 8 && udp + udpLen <= caplen;
-        flow.varint(index * 4 + (withUdp ? TAG_DELTA_UDP : TAG_DELTA));
-        flow.varint(zigzag((((dv.getUint16(start + rtp + 2) - tv.getUint16(base + rtp + 2)) & 0xffff) << 16) >> 16));
-        flow.varint(zigzag((dv.getUint32(start + rtp + 4) - tv.getUint32(base + rtp + 4)) | 0));
-        if (!v6) flow.varint(zigzag((((dv.getUint16(start + ip + 4) - tv.getUint16(base + ip + 4)) & 0xffff) << 16) >> 16));
+        fp = putVarint(fb, fp, index * 4 + (withUdp ? TAG_DELTA_UDP : TAG_DELTA));
+        const dSeq = (((dv.getUint16(start + rtp + 2) - tv.getUint16(base + rtp + 2)) & 0xffff) << 16) >> 16;
+        fp = putVarint(fb, fp, dSeq >= 0 ? dSeq * 2 : -dSeq * 2 - 1);
+        const dTs = (dv.getUint32(start + rtp + 4) - tv.getUint32(base + rtp + 4)) | 0;
+        fp = putVarint(fb, fp, dTs >= 0 ? dTs * 2 : -dTs * 2 - 1);
+        if (!v6) {
+          const dId = (((dv.getUint16(start + ip + 4) - tv.getUint16(base + ip + 4)) & 0xffff) << 16) >> 16;
+          fp = putVarint(fb, fp, dId >= 0 ? dId * 2 : -dId * 2 - 1);
+        }
         // XOR with the flow's previous header; this header becomes the flow's context (same pass).
+        // Little-endian words: a XOR and a copy are the same in either byte order, without the swap.
         let k = 0;
         for (; k + 4 <= hlen; k += 4) {
-          const w = dv.getUint32(start + k);
-          hv.setUint32(at + k, w ^ tv.getUint32(base + k));
-          tv.setUint32(base + k, w);
+          const w = dv.getUint32(start + k, true);
+          hv.setUint32(at + k, w ^ tv.getUint32(base + k, true), true);
+          tv.setUint32(base + k, w, true);
         }
         for (; k < hlen; k++) {
           const b = dv.getUint8(start + k);
@@ -423,29 +510,45 @@ export class FlowBlockEncoder {
           // An RTP header is a multiple of 4 bytes: the payload's words keep the datagram's word alignment.
           sumN = udpLen - 8 - inHeader;
         }
-        stats.delta++;
+        nDelta++;
       }
-      head.length = at + hlen;
+      hp = at + hlen;
       const n = caplen - hlen;
-      payload.ensure(n);
-      const paySum = copySum(dv, start + hlen, n, sumN, payload.view, payload.length);
-      payload.length += n;
+      const paySum = copySum(dv, start + hlen, n, sumN, pv, pp);
+      pp += n;
       if (udpPart >= 0) {
         const c = ~fold(udpPart + paySum) & 0xffff;
         hv.setUint16(at + udp + 6, dv.getUint16(start + udp + 6) ^ (c === 0 ? 0xffff : c));
       }
       start = end;
     }
+    table.prevSec = prevSec;
+    table.prevNsec = prevNsec;
+    table.prevValid = prevValid;
+    stats.literal += nLiteral;
+    stats.newFlow += nNew;
+    stats.delta += nDelta;
+    meta.length = mp;
+    time.length = tp;
+    flow.length = fp;
+    head.length = hp;
+    literal.length = lp;
+    payload.length = pp;
     const out = this.out;
     out.reset();
-    out.varint(batch.count);
-    out.varint(meta.length);
-    out.varint(time.length);
-    out.varint(flow.length);
-    out.varint(head.length);
-    out.varint(literal.length);
-    out.ensure(meta.length + time.length + flow.length + head.length + literal.length + payload.length);
-    for (const w of [meta, time, flow, head, literal, payload]) out.bytes(w.buf, 0, w.length);
+    out.varint(count);
+    out.varint(mp);
+    out.varint(tp);
+    out.varint(fp);
+    out.varint(hp);
+    out.varint(lp);
+    out.ensure(mp + tp + fp + hp + lp + pp);
+    out.bytes(mb, 0, mp);
+    out.bytes(tb, 0, tp);
+    out.bytes(fb, 0, fp);
+    out.bytes(head.buf, 0, hp);
+    out.bytes(literal.buf, 0, lp);
+    out.bytes(payload.buf, 0, pp);
     return out.buf.subarray(0, out.length);
   }
 
@@ -455,24 +558,6 @@ export class FlowBlockEncoder {
     if (v.buffer === d.buffer && v.byteOffset === d.byteOffset && v.byteLength === d.byteLength) return v;
     this.dataView = new DataView(d.buffer, d.byteOffset, d.byteLength);
     return this.dataView;
-  }
-
-  /** Packet `i`'s time (read here: seconds above 2^30 passed as an argument are boxed per packet). */
-  private writeTime(batch: RawBatch, i: number): void {
-    const sec = batch.tsSec[i]!;
-    const nsec = batch.tsNsec[i]!;
-    const t = this.table;
-    const ds = sec - t.prevSec;
-    if (t.prevValid && nsec < 1e9 && ds <= MAX_DELTA_SEC && ds >= -MAX_DELTA_SEC) {
-      this.time.varint(2 * zigzag(ds * 1e9 + (nsec - t.prevNsec)));
-    } else {
-      this.time.byte(1);
-      this.time.varint(sec);
-      this.time.varint(nsec);
-    }
-    t.prevSec = sec;
-    t.prevNsec = nsec;
-    t.prevValid = nsec < 1e9;
   }
 }
 
