@@ -91,6 +91,34 @@ describe('ThreadedSpoolWriter', () => {
     }
   });
 
+  it.each([false, true])('frames larger than a chunk block (4 KiB), up to 65,535 bytes, span blocks and come back exactly through both writers (gzip %s)', async (gzip) => {
+    // Chunks are chains of 4 KiB blocks: a record that does not fit the rest of a block continues
+    // in the next ones (its header too, when assembled on this thread). Random bytes, sizes that
+    // land records on every offset of a block boundary; some larger than flushBytes (a chunk of one).
+    const rnd = fc.sample(fc.integer({ min: 0, max: 255 }), { seed: 17, numRuns: 70_000 });
+    const sizes = [1, 60, 4_000, 4_070, 4_080, 4_096, 9_000, 12_289, 65_535, 300, 8_191, 20_000];
+    const calls = (): TestCall[] =>
+      [0, 1].map((k) => {
+        let r = k * 1_000;
+        const frames: Frame[] = sizes.map((size, i) => {
+          const data = new Uint8Array(size);
+          for (let j = 0; j < size; j++) data[j] = rnd[(r++ + j * 31) % rnd.length]!;
+          return { kind: i % 4 === 0 ? 'sip' : 'rtp', tsSec: base[0]!.tsSec + i, tsNsec: 1_000 * i + k, data, origLen: size + (i % 2), linkType: 1, rtpHeaderEnd: 0 };
+        });
+        return { ref: { callId: `jumbo-${k}@192.0.2.10`, startSec: frames[0]!.tsSec, startUsec: 0 }, frames };
+      });
+    const { inline, threaded, s1, s2 } = await viaBoth(`jumbo-${gzip}`, calls, { gzip, flushBytes: 16 * 1024 });
+    expect(comparable(s2)).toEqual(comparable(s1));
+    expect(s2.packetsWritten).toBe(2 * sizes.length);
+    expect(walk(threaded.dir).sort((a, b) => a.rel.localeCompare(b.rel))).toEqual(walk(inline.dir).sort((a, b) => a.rel.localeCompare(b.rel)));
+    for (const run of [inline, threaded]) {
+      for (const c of run.calls) {
+        const got = await retrieve(run.dir, query(c));
+        expect(sameRecords(got.records, [...c.frames].sort((a, b) => a.tsSec - b.tsSec))).toBeNull();
+      }
+    }
+  });
+
   it('endCall resolves once the call is on disk (retrievable before close); later packets of it count as call_ended', async () => {
     const dir = spoolDir('end');
     const w = new ThreadedSpoolWriter({ spoolDir: dir }, script);
