@@ -42,12 +42,12 @@
  * network (see `split`).
  */
 import { fork, spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { compressBatch, compressionWire } from '@callscope/mirror-codec';
-import { FlowBlockEncoder, PacketList, rawPacketData, type Packet } from '@callscope/mirror-protocol';
+import { ZSTD_PAYLOAD_LEVEL, compressBatch, compressZstdSplit, compressionWire } from '@callscope/mirror-codec';
+import { FlowBlockEncoder, PROTOCOL_VERSION, PacketList, rawPacketData, type Packet } from '@callscope/mirror-protocol';
 import { compress as zstdCompress } from '@cloudpss/zstd';
 import { readCaptureFile } from '@callscope/pcap-store';
 import { MIRROR_COMPRESSIONS, type MirrorCompression } from '../src/config.js';
@@ -80,8 +80,11 @@ const TICK_MS = Number(process.env['MIRROR_BENCH_TICK_MS'] ?? 1);
 const PASSES = Number(process.env['MIRROR_BENCH_PASSES'] ?? 2);
 /** MIRROR_BENCH_RUNS: runs of every case (per revision, alternating); medians and spread (default 1). */
 const RUNS = Number(process.env['MIRROR_BENCH_RUNS'] ?? 1);
-/** MIRROR_BENCH_VERSIONS=2: only those protocol versions (default 1,2). */
-const VERSIONS = (process.env['MIRROR_BENCH_VERSIONS'] ?? '1,2').split(',').map(Number);
+/**
+ * MIRROR_BENCH_VERSIONS=2: only those protocol versions (default 1,2,3); a baseline revision that
+ * speaks less offers its highest instead (its line then shows that version).
+ */
+const VERSIONS = (process.env['MIRROR_BENCH_VERSIONS'] ?? '1,2,3').split(',').map(Number);
 /** MIRROR_BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=DIR": node options of the sender processes (profiling). */
 const NODE_FLAGS = (process.env['MIRROR_BENCH_NODE_FLAGS'] ?? '').split(' ').filter((f) => f !== '');
 /** MIRROR_BENCH_CAPTURES=synth,busy: only the captures whose names contain one of those. */
@@ -172,14 +175,20 @@ function rtpPayloadOffset(p: BenchPacket): number {
   return rtp <= d.length ? rtp : -1;
 }
 
-/** Bytes of the RTP payloads compressed alone, batch by batch, with `name`. */
-function payloadCost(packets: BenchPacket[], offsets: Int32Array, name: MirrorCompression): number {
+/**
+ * Bytes of the RTP payloads compressed alone, batch by batch, with `name`; for zstd under version
+ * 3 at {@link ZSTD_PAYLOAD_LEVEL}, the level its payload frame gets (the header cost then counts
+ * what the headers cost, not the payload level's difference).
+ */
+function payloadCost(packets: BenchPacket[], offsets: Int32Array, name: MirrorCompression, version: number): number {
   let total = 0;
   for (let i = 0; i < packets.length; i += BATCH_PACKETS) {
     const parts: Uint8Array[] = [];
     for (let k = i; k < Math.min(i + BATCH_PACKETS, packets.length); k++) if (offsets[k]! >= 0) parts.push(packets[k]!.data.subarray(offsets[k]));
     const joined = Buffer.concat(parts);
-    total += name === 'none' ? joined.length : compressBatch(compressionWire(name), joined).length;
+    if (name === 'none') total += joined.length;
+    else if (name === 'zstd' && version >= 3) total += zstdCompress(joined, ZSTD_PAYLOAD_LEVEL).length;
+    else total += compressBatch(compressionWire(name), joined).length;
   }
   return total;
 }
@@ -188,6 +197,16 @@ function payloadCost(packets: BenchPacket[], offsets: Int32Array, name: MirrorCo
 interface SenderBundle {
   label: string;
   path: string;
+  /** The highest protocol version its code speaks: a case of a higher version offers this one instead. */
+  maxVersion: number;
+}
+
+/** PROTOCOL_VERSION of the tree at `tree` (a baseline revision may speak less than this checkout). */
+function protocolVersionOf(tree: string): number {
+  const src = readFileSync(join(tree, 'libs/mirror-protocol/src/protocol-constants.ts'), 'utf8');
+  const m = /export const PROTOCOL_VERSION = (\d+);/.exec(src);
+  if (m === null) throw new Error(`no PROTOCOL_VERSION in ${tree}`);
+  return Number(m[1]);
 }
 
 /** Bundles bench/paced-sender.ts of the tree at `tree` (its own src and libs) into `outfile`. */
@@ -221,11 +240,11 @@ async function senderBundles(): Promise<SenderBundle[]> {
     const tree = dirname(dirname(dirname(dirname(r.stdout.trim()))));
     const path = join(out, `paced-sender-${basename(tree)}.mjs`);
     await bundlePacedSender(tree, path);
-    bundles.push({ label: baseline, path });
+    bundles.push({ label: baseline, path, maxVersion: protocolVersionOf(tree) });
   }
   const path = join(out, 'paced-sender.mjs');
   await bundlePacedSender(root, path);
-  bundles.push({ label: 'this', path });
+  bundles.push({ label: 'this', path, maxVersion: PROTOCOL_VERSION });
   return bundles;
 }
 
@@ -233,6 +252,7 @@ async function senderBundles(): Promise<SenderBundle[]> {
 async function paced(bundle: SenderBundle, file: string, name: MirrorCompression, version: number, floor: boolean): Promise<PacedResult> {
   const receiver = fork(fileURLToPath(import.meta.url), ['receiver'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const port = await new Promise<number>((resolve) => receiver.once('message', (m) => { resolve(m as number); }));
+  version = Math.min(version, bundle.maxVersion);
   const c: PacedCase = { file, packets: CASE_PACKETS, rate: RATE, tickMs: TICK_MS, passes: PASSES, compression: name, version, port, secretHex: SECRET.toString('hex'), batchPackets: BATCH_PACKETS, floor };
   if (PROFILE_DIR !== '') c.profileFile = join(PROFILE_DIR, `${basename(file).replace(/\W+/g, '-')}-${name}-v${version}-${bundle.label}${floor ? '-floor' : ''}-${++profiles}.${PROFILE_HEAP ? 'heapprofile' : 'cpuprofile'}`);
   const child = spawn(process.execPath, [...NODE_FLAGS, '--expose-gc', bundle.path, JSON.stringify(c)], { cwd: root, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -294,7 +314,6 @@ async function main(): Promise<void> {
       out('  compression v revision      pkt/s  cpu%/100k pkt/s         main/helpers sys    gc ms/100k  wire B/pkt  ratio  payload_c  hdr B/pkt  1M/core  hdr<8');
     }
     for (const name of SPLIT_ONLY ? [] : MIRROR_COMPRESSIONS.filter((n) => ONLY_COMPRESSIONS?.includes(n) ?? true)) {
-      const payloadC = payloadCost(packets, offsets, name);
       for (const version of VERSIONS) {
         const results = new Map<string, PacedResult[]>(bundles.map((b) => [b.label, []]));
         for (let run = 0; run < RUNS; run++) {
@@ -307,10 +326,11 @@ async function main(): Promise<void> {
           const cpu = rs.map((r) => per100k(r.cpuS, r.packets));
           const th = (k: string) => median(rs.map((r) => per100k(r.threads[k] ?? 0, r.packets))).toFixed(1);
           const wire = median(rs.map((r) => r.wireBytes / r.packets));
+          const payloadC = payloadCost(packets, offsets, name, Math.min(version, b.maxVersion));
           const hdr = wire - payloadC / packets.length;
           const pps = median(rs.map((r) => r.achievedPps));
           out(
-            `  ${name.padEnd(11)} ${version} ${b.label.padEnd(8).slice(0, 8)} ${Math.round(pps).toLocaleString('en-US').padStart(10)} ${spread(cpu).padStart(16)} ${`${th('main')}/${th('helpers')} ${median(rs.map((r) => per100k(r.sysS, r.packets))).toFixed(1)}`.padStart(20)} ${median(rs.map((r) => (r.gcMs / r.packets) * 1e5)).toFixed(1).padStart(13)} ${wire.toFixed(1).padStart(11)} ${(raw / packets.length / wire).toFixed(2).padStart(6)} ${(payloadC / packets.length).toFixed(1).padStart(10)} ${hdr.toFixed(1).padStart(10)} ${(median(cpu) <= 10 ? 'yes' : 'no').padStart(8)} ${(hdr < TARGET_HEADER_BYTES ? 'yes' : 'no').padStart(6)}  reused ${median(rs.map((r) => r.reused))}/${median(rs.map((r) => r.batches))}${rs.every((r) => r.acked) ? '' : '  (NOT ALL ACKED)'}`,
+            `  ${name.padEnd(11)} ${Math.min(version, b.maxVersion)} ${b.label.padEnd(8).slice(0, 8)} ${Math.round(pps).toLocaleString('en-US').padStart(10)} ${spread(cpu).padStart(16)} ${`${th('main')}/${th('helpers')} ${median(rs.map((r) => per100k(r.sysS, r.packets))).toFixed(1)}`.padStart(20)} ${median(rs.map((r) => (r.gcMs / r.packets) * 1e5)).toFixed(1).padStart(13)} ${wire.toFixed(1).padStart(11)} ${(raw / packets.length / wire).toFixed(2).padStart(6)} ${(payloadC / packets.length).toFixed(1).padStart(10)} ${hdr.toFixed(1).padStart(10)} ${(median(cpu) <= 10 ? 'yes' : 'no').padStart(8)} ${(hdr < TARGET_HEADER_BYTES ? 'yes' : 'no').padStart(6)}  reused ${median(rs.map((r) => r.reused))}/${median(rs.map((r) => r.batches))}${rs.every((r) => r.acked) ? '' : '  (NOT ALL ACKED)'}`,
           );
         }
       }
@@ -385,6 +405,20 @@ function split(packets: BenchPacket[]): void {
     `  per packet, us (no network, best of 5): batcher ${f(batcherUs)}; v1 PacketList.encode ${f(v1Us)} + zstd ${f(zstdV1)} = ${f(batcherUs + v1Us + zstdV1)}; ` +
       `v2 flow block ${f(v2Us)} (b474c54: ${f(v2BaseUs)}, ${(v2BaseUs / v2Us).toFixed(2)}x; blocks ${same ? 'identical' : 'DIFFER'}) + zstd ${f(zstdV2)} = ${f(batcherUs + v2Us + zstdV2)} (lz4 ${f(lz4V2)})\n`,
   );
+  const payloadAt = blocks.map(() => 0);
+  const encSplit = new FlowBlockEncoder();
+  batches.forEach(({ raw }, i) => {
+    encSplit.encode(raw);
+    payloadAt[i] = encSplit.payloadOffset;
+  });
+  let splitBytes = 0;
+  const zstdV3 = us(() => {
+    splitBytes = 0;
+    blocks.forEach((b, i) => {
+      for (const part of compressZstdSplit(b, payloadAt[i]!)) splitBytes += part.length;
+    });
+  });
+  process.stdout.write(`  v3 zstd (header sections at level 1, payload section at ${ZSTD_PAYLOAD_LEVEL}, two frames): ${f(zstdV3)} us, ${(splitBytes / n).toFixed(1)} B/pkt\n`);
   const levels = [1, -1, -3, -7].map((level) => {
     let bytes = 0;
     const t = us(() => {

@@ -9,12 +9,14 @@ import {
   type Packet,
   type RawBatch,
 } from '@callscope/mirror-protocol';
+import { compressZstdSplit } from '@callscope/mirror-codec';
 import type { BatchCompressor } from './compression.js';
 
 /**
  * Encodes the window's raw batches as frames for ONE connection, when the connection writes them:
  * version 1 as a PacketList (compressed unless `none`), version 2 as a flow block against this
- * connection's flow context (compressed per `compression`, `none` included). {@link begin} at each
+ * connection's flow context (compressed per `compression`, `none` included), version 3 the same
+ * with a zstd block compressed as two frames (header sections, payload section at a faster level). {@link begin} at each
  * successful handshake resets the context, so a batch resent on a new connection is re-encoded
  * against the context the receiver starts with; the receiver decodes the frames of a connection
  * in the order they are written (TCP), so both contexts stay in step by construction.
@@ -82,6 +84,17 @@ export class BatchFrameEncoder {
       if (compressor.wire === Compression.COMPRESSION_NONE) {
         // The block aliases the encoder's buffer: encodeFrame copies it into the frame.
         return writeWhole(sink, encodeFrame({ batch: { sequence, compression: Compression.COMPRESSION_NONE, block } }));
+      }
+      if (this.version >= 3 && compressor.wire === Compression.COMPRESSION_ZSTD) {
+        // Version 3: header sections and payload section as two zstd frames, the payload at a
+        // faster level (mirror-codec `compressZstdSplit`); the receiver checks both frames' sizes.
+        const parts = compressZstdSplit(block, this.flow!.payloadOffset);
+        let length = 0;
+        for (const p of parts) length += p.length;
+        const header = encodeBatchFrameHeader(sequence, compressor.wire, 5, length);
+        sink.write(header);
+        for (const p of parts) sink.write(p);
+        return header.length + length;
       }
       body = compressor.compress(block);
       field = 5;

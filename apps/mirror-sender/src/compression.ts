@@ -23,8 +23,11 @@ export interface BatchCompressor {
    * `PacketBatch.packets`). Returns a fresh array.
    */
   compress(bytes: Uint8Array): Uint8Array;
-  /** The inverse, for tests and tools (bounded by {@link MAX_BATCH_BYTES}). @throws Error when it fails. */
-  decompress(bytes: Uint8Array): Uint8Array;
+  /**
+   * The inverse, for tests and tools (bounded by {@link MAX_BATCH_BYTES}; `maxZstdFrameCount` as
+   * mirror-codec's `maxZstdFrames` of the version, default 1). @throws Error when it fails.
+   */
+  decompress(bytes: Uint8Array, maxZstdFrameCount?: number): Uint8Array;
 }
 
 function compressor(name: MirrorCompression): BatchCompressor {
@@ -36,9 +39,9 @@ function compressor(name: MirrorCompression): BatchCompressor {
     name,
     wire,
     compress: (bytes) => compressBatch(wire, bytes),
-    decompress: (bytes) => {
+    decompress: (bytes, maxZstdFrameCount = 1) => {
       const out = createDecompressedBatch();
-      const st = decompressBatch(wire, bytes, MAX_BATCH_BYTES, out);
+      const st = decompressBatch(wire, bytes, MAX_BATCH_BYTES, out, maxZstdFrameCount);
       if (st !== DecompressStatus.Ok) throw new Error(`${name}: batch does not decompress (status ${st}: ${out.detail})`);
       return out.bytes!;
     },

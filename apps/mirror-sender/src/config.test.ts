@@ -14,7 +14,7 @@ describe('mirror-sender config', () => {
       batch: { maxPackets: 1000, maxMs: 50, maxBytes: 1_048_576 },
       buffer: { maxMb: 256, spillDir: null, spillMaxMb: 4096 },
       compression: 'zstd',
-      protocol: { maxVersion: 2 },
+      protocol: { maxVersion: 3 },
       heartbeat: { intervalS: 5, timeoutS: 30 },
       reconnect: { minMs: 500, maxMs: 30_000 },
       health: { host: '127.0.0.1', port: 5031 },
@@ -52,7 +52,7 @@ describe('mirror-sender config', () => {
     [{ CALLSCOPE_MIRROR_SENDER_RECONNECT_MIN_MS: '5000', CALLSCOPE_MIRROR_SENDER_RECONNECT_MAX_MS: '1000' }, 'reconnect.minMs: exceeds reconnect.maxMs (1000)'],
     [{ CALLSCOPE_MIRROR_SENDER_HEARTBEAT_TIMEOUT_S: '5' }, 'heartbeat.timeoutS: must exceed heartbeat.intervalS (5)'],
     [{ CALLSCOPE_MIRROR_SENDER_HEALTH_PORT: '70000' }, 'health.port: must be <= 65535'],
-    [{ CALLSCOPE_MIRROR_SENDER_PROTOCOL_MAX_VERSION: '3' }, 'protocol.maxVersion: must be <= 2'],
+    [{ CALLSCOPE_MIRROR_SENDER_PROTOCOL_MAX_VERSION: '4' }, 'protocol.maxVersion: must be <= 3'],
     [{ CALLSCOPE_MIRROR_SENDER_TLS_ENABLED: 'maybe' }, 'tls.enabled: must be boolean, got "maybe" (from env CALLSCOPE_MIRROR_SENDER_TLS_ENABLED)'],
   ])('rejects %j', (env, message) => {
     expect(() => loadMirrorSenderConfig([], env)).toThrow(ConfigError);

@@ -119,9 +119,9 @@ export const mirrorSenderConfigSchema: ConfigSchema<MirrorSenderConfig> = {
         maxVersion: {
           type: 'integer',
           minimum: 1,
-          maximum: 2,
-          default: 2,
-          description: 'Highest mirror protocol version offered (2: per-flow header context; 1: PacketList batches). The sniffer answers the highest both speak; 1 is a fallback.',
+          maximum: 3,
+          default: 3,
+          description: 'Highest mirror protocol version offered (3: per-flow header context, zstd batches as a header frame and a faster payload frame; 2: the same with one zstd frame; 1: PacketList batches). The sniffer answers the highest both speak; 1 and 2 are fallbacks.',
         },
       },
     },

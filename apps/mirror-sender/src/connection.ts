@@ -46,7 +46,7 @@ export interface MirrorConnectionOptions {
   /** Random in [0, 1) for the backoff jitter (tests). */
   random?: () => number;
   /**
-   * Highest protocol version offered in the Hello (default PROTOCOL_VERSION, 2: flow blocks);
+   * Highest protocol version offered in the Hello (default PROTOCOL_VERSION, 3: flow blocks, zstd as two frames);
    * 1 makes this sender talk like a version 1 sender (tests, the bench's baseline).
    */
   maxProtocolVersion?: number;

@@ -11,7 +11,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
-import { DecompressStatus, createDecompressedBatch, decompressBatch } from '@callscope/mirror-codec';
+import { DecompressStatus, createDecompressedBatch, decompressBatch, maxZstdFrames } from '@callscope/mirror-codec';
 import {
   AuthFailure,
   BatchStatus,
@@ -205,7 +205,7 @@ export class MirrorPeer {
             // Every frame of the connection advances the flow context, a 'lost' one too (TCP
             // delivered it; the test only pretends it did not arrive).
             const compression = batch.compression ?? Compression.COMPRESSION_NONE;
-            const block = compression === Compression.COMPRESSION_NONE ? batch.block! : decompressed(compression, batch.block!);
+            const block = compression === Compression.COMPRESSION_NONE ? batch.block! : decompressed(compression, batch.block!, maxZstdFrames(log.version));
             if (flows.decode(block, 64 * 1024 * 1024, raw) !== FlowBlockStatus.Ok) {
               this.counters.badBatches++;
               socket.destroy();
@@ -240,9 +240,9 @@ export class MirrorPeer {
 }
 
 /** The PacketList bytes of a compressed batch (mirror-codec, bounded like the sniffer's receiver). */
-function decompressed(wire: Compression, input: Uint8Array): Uint8Array {
+function decompressed(wire: Compression, input: Uint8Array, zstdFrames = 1): Uint8Array {
   const out = createDecompressedBatch();
-  const st = decompressBatch(wire, input, 64 * 1024 * 1024, out);
+  const st = decompressBatch(wire, input, 64 * 1024 * 1024, out, zstdFrames);
   if (st !== DecompressStatus.Ok) throw new Error(`test receiver: batch does not decompress (${out.detail})`);
   return out.bytes!;
 }

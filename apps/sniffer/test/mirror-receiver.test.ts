@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { brotliCompressSync, deflateSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { compressBatch } from '@callscope/mirror-codec';
-import { AuthFailure, Compression, encodeFrame, type Packet } from '@callscope/mirror-protocol';
+import { compressBatch, compressZstdSplit } from '@callscope/mirror-codec';
+import { AuthFailure, Compression, appendRawPacket, createRawBatch, encodeFrame, type Packet } from '@callscope/mirror-protocol';
 import { createLogger } from '@callscope/runtime';
 import { MirrorReceiver, type MirrorReceiverOptions, type MirrorSensor } from '../src/sources/mirror-receiver.js';
 import { TestMirrorClient } from './mirror-test-client.js';
@@ -141,10 +141,52 @@ describe('mirror receiver: handshake and stream', () => {
     expect(delivered[5]).toMatchObject({ linkType: 1, tsSec: 1_764_000_000, tsNsec: 100_000_000, origLen: 54 + 3 });
     // Only the first packet of each flow carried its header whole.
     expect(c.flow.stats).toEqual({ literal: 0, newFlow: 2, delta: 10 });
-    // A newer sender (version 3) is answered with 2.
+    // A newer sender (version 4) is answered with 3.
     const newer = await client(receiver.port);
-    expect(await newer.handshake(SECRET, { sensorId: 'v3', protocolVersion: 3 })).toMatchObject({ ok: true });
-    expect(newer.received.find((e) => e.body === 'challenge')?.challenge?.protocolVersion).toBe(2);
+    expect(await newer.handshake(SECRET, { sensorId: 'v4', protocolVersion: 4 })).toMatchObject({ ok: true });
+    expect(newer.received.find((e) => e.body === 'challenge')?.challenge?.protocolVersion).toBe(3);
+  });
+
+  /** A flow block of `packets` from `c`'s flow context as version 3 sends it: two zstd frames (header sections, payload section). */
+  function zstdSplitBlock(c: TestMirrorClient, packets: Packet[]): Uint8Array[] {
+    const raw = createRawBatch(packets.length, 0);
+    for (const p of packets) appendRawPacket(raw, p.linkType ?? 0, p.tsSec ?? 0, p.tsNsec ?? 0, p.origLen ?? 0, p.data ?? new Uint8Array(0));
+    const block = c.flow.encode(raw);
+    return compressZstdSplit(block, c.flow.payloadOffset);
+  }
+
+  it('version 3: a zstd flow block in two frames (header sections, payload section) is decoded; one frame still is', async () => {
+    const { receiver, delivered } = await startReceiver();
+    const c = await client(receiver.port);
+    expect(await c.handshake(SECRET, { sensorId: 'v3', protocolVersion: 3 })).toMatchObject({ ok: true });
+    expect(c.received.find((e) => e.body === 'challenge')?.challenge?.protocolVersion).toBe(3);
+    const parts = zstdSplitBlock(c, rtpPackets('z', 0, 4));
+    expect(parts).toHaveLength(2);
+    c.send({ batch: { sequence: 1, compression: Compression.COMPRESSION_ZSTD, block: Buffer.concat(parts) } });
+    c.sendFlowBatch(2, rtpPackets('z', 4, 4), Compression.COMPRESSION_ZSTD);
+    c.sendFlowBatch(3, rtpPackets('z', 8, 4), Compression.COMPRESSION_LZ4);
+    await c.until(() => c.acked === 3, 5000, 'ack 3');
+    expect(rtpTags(delivered)).toEqual(Array.from({ length: 12 }, (_, i) => `z/${i}`));
+    expect(receiver.stats()).toMatchObject({ bad_decompress: 0, bad_flow_block: 0 });
+  });
+
+  it.each<[string, number, (parts: Uint8Array[]) => Uint8Array]>([
+    ['two frames on a version 2 connection', 2, (parts) => Buffer.concat(parts)],
+    ['three frames on a version 3 connection', 3, (parts) => Buffer.concat([...parts, parts[1]!])],
+    ['a truncated second frame', 3, (parts) => Buffer.concat(parts).subarray(0, -2)],
+    ['garbage after the first frame', 3, (parts) => Buffer.concat([parts[0]!, Buffer.from('garbage!')])],
+  ])('refuses %s: the connection ends, counted (bad_decompress), a good sender streams on', async (_name, version, mangle) => {
+    const { receiver, delivered } = await startReceiver();
+    const good = await client(receiver.port);
+    expect(await good.handshake(SECRET, { sensorId: 'good', protocolVersion: 3 })).toMatchObject({ ok: true });
+    const bad = await client(receiver.port);
+    expect(await bad.handshake(SECRET, { sensorId: 'bad', protocolVersion: version })).toMatchObject({ ok: true });
+    bad.send({ batch: { sequence: 1, compression: Compression.COMPRESSION_ZSTD, block: mangle(zstdSplitBlock(bad, rtpPackets('b', 0, 4))) } });
+    await bad.closedPromise;
+    expect(receiver.stats().bad_decompress).toBe(1);
+    good.send({ batch: { sequence: 1, compression: Compression.COMPRESSION_ZSTD, block: Buffer.concat(zstdSplitBlock(good, rtpPackets('g', 0, 2))) } });
+    await good.until(() => good.acked === 1, 5000, 'good ack 1');
+    expect(rtpTags(delivered)).toEqual(['g/0', 'g/1']);
   });
 
   it('version 2: a resend on a new connection is decoded against that connection\'s fresh context; duplicates still advance the context', async () => {

@@ -5,12 +5,16 @@ import { compress as zstdCompress } from '@cloudpss/zstd';
 import { Compression, FrameDecoder, FrameStatus, createDecodedFrame } from '@callscope/mirror-protocol';
 import {
   DecompressStatus,
+  MAX_ZSTD_FRAMES_V3,
   MIRROR_COMPRESSIONS,
+  ZSTD_PAYLOAD_LEVEL,
   compressBatch,
   compressionName,
   compressionWire,
+  compressZstdSplit,
   createDecompressedBatch,
   decompressBatch,
+  maxZstdFrames,
   type MirrorCompression,
 } from './batch-codec.js';
 
@@ -118,6 +122,76 @@ describe('compressBatch / decompressBatch', () => {
     const out = createDecompressedBatch();
     expect(decompressBatch(Compression.COMPRESSION_ZSTD, two, MAX, out)).toBe(DecompressStatus.Corrupt);
     expect(out.detail).toContain('TrailingBytes');
+  });
+
+  describe('zstd frames of a version 3 batch (header sections, then payload section)', () => {
+    const block = sample(50_000);
+    const split = 12_000;
+    const parts = compressZstdSplit(block, split);
+    const two = Buffer.concat(parts);
+
+    it('compressZstdSplit: two frames, the second at the payload level, decompressing to the block', () => {
+      expect(parts).toHaveLength(2);
+      expect(Buffer.from(parts[1]!).equals(Buffer.from(zstdCompress(block.subarray(split), ZSTD_PAYLOAD_LEVEL)))).toBe(true);
+      const out = createDecompressedBatch();
+      expect(decompressBatch(Compression.COMPRESSION_ZSTD, two, MAX, out, MAX_ZSTD_FRAMES_V3)).toBe(DecompressStatus.Ok);
+      expect(Buffer.from(out.bytes!).equals(Buffer.from(block))).toBe(true);
+      // An empty payload section: one frame only.
+      expect(compressZstdSplit(block, block.length)).toHaveLength(1);
+      expect(() => compressZstdSplit(block, block.length + 1)).toThrow(RangeError);
+    });
+
+    it('maxZstdFrames: 1 up to version 2, two from version 3', () => {
+      expect([1, 2, 3, 4].map(maxZstdFrames)).toEqual([1, 1, 2, 2]);
+    });
+
+    it('one frame is still accepted where two are allowed (an older sender, an empty payload section)', () => {
+      const one = zstdCompress(block, 1);
+      const out = createDecompressedBatch();
+      expect(decompressBatch(Compression.COMPRESSION_ZSTD, one, MAX, out, 2)).toBe(DecompressStatus.Ok);
+      expect(out.bytes!.length).toBe(block.length);
+    });
+
+    it.each<[string, () => Uint8Array, number, DecompressStatus, string]>([
+      ['two frames where one is allowed (version 2)', () => two, 1, DecompressStatus.Corrupt, 'TrailingBytes'],
+      ['three frames where two are allowed', () => Buffer.concat([...parts, parts[1]!]), 2, DecompressStatus.Corrupt, 'TrailingBytes'],
+      ['the second frame truncated', () => two.subarray(0, two.length - 1), 2, DecompressStatus.Corrupt, 'TooShort'],
+      ['garbage after the first frame', () => Buffer.concat([parts[0]!, Buffer.from('garbage!')]), 2, DecompressStatus.Corrupt, 'BadMagic'],
+      ['a skippable frame second', () => Buffer.concat([parts[0]!, Uint8Array.from([0x50, 0x2a, 0x4d, 0x18, 0, 0, 0, 0])]), 2, DecompressStatus.Corrupt, 'BadMagic'],
+      ['a second frame without a content size', () => Buffer.concat([parts[0]!, Uint8Array.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x50, 0x19, 0x00, 0x00, 0x61, 0x62, 0x63])]), 2, DecompressStatus.Corrupt, 'UnknownSize'],
+      ['a single trailing byte', () => Buffer.concat([two, Uint8Array.of(0)]), 2, DecompressStatus.Corrupt, 'TrailingBytes'],
+    ])('refused: %s', (_name, input, frames, status, detail) => {
+      const out = createDecompressedBatch();
+      expect(decompressBatch(Compression.COMPRESSION_ZSTD, input(), MAX, out, frames)).toBe(status);
+      expect(out.detail).toContain(detail);
+      expect(out.bytes).toBeNull();
+    });
+
+    it('the bound applies to the sum of the declared sizes, checked before decompressing', () => {
+      // Each frame alone is under the bound, together they are over it.
+      const big = compressZstdSplit(new Uint8Array(6000).fill(1), 3000);
+      const out = createDecompressedBatch();
+      expect(decompressBatch(Compression.COMPRESSION_ZSTD, Buffer.concat(big), 5000, out, 2)).toBe(DecompressStatus.TooLarge);
+      expect(out.detail).toContain('6000');
+      expect(decompressBatch(Compression.COMPRESSION_ZSTD, Buffer.concat(big), 6000, out, 2)).toBe(DecompressStatus.Ok);
+    });
+
+    it('a second frame lying about its content size is Corrupt', () => {
+      const second = Buffer.from(zstdCompress(sample(1000), 1));
+      expect(second[4]! >> 6).toBe(1);
+      second.writeUInt16LE(1000 - 256 + 1, 5);
+      expect(decompressBatch(Compression.COMPRESSION_ZSTD, Buffer.concat([parts[0]!, second]), MAX, createDecompressedBatch(), 2)).toBe(DecompressStatus.Corrupt);
+    });
+
+    it('maxZstdFrameCount below 1 is a programmer error', () => {
+      expect(() => decompressBatch(Compression.COMPRESSION_ZSTD, two, MAX, createDecompressedBatch(), 0)).toThrow(RangeError);
+    });
+
+    fcTest.prop([fc.uint8Array({ maxLength: 256 })])('never throws on a valid frame followed by arbitrary bytes', (bytes) => {
+      const out = createDecompressedBatch();
+      const st = decompressBatch(Compression.COMPRESSION_ZSTD, Buffer.concat([parts[0]!, bytes]), MAX, out, 2);
+      expect([DecompressStatus.Ok, DecompressStatus.Corrupt, DecompressStatus.TooLarge]).toContain(st);
+    });
   });
 
   it('zstd: a frame lying about its content size is Corrupt', () => {

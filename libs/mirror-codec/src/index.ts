@@ -8,14 +8,18 @@ export {
   DEFLATE_LEVEL,
   DecompressStatus,
   LZ4_SIZE_PREFIX_LENGTH,
+  MAX_ZSTD_FRAMES_V3,
   MIRROR_COMPRESSIONS,
   ZSTD_LEVEL,
+  ZSTD_PAYLOAD_LEVEL,
   compressBatch,
   compressionName,
   compressionWire,
   createDecompressedBatch,
+  compressZstdSplit,
   decompressBatch,
+  maxZstdFrames,
 } from './batch-codec.js';
 export type { DecompressedBatch, MirrorCompression } from './batch-codec.js';
-export { ZSTD_MAGIC, ZstdFrameStatus, inspectZstdFrame } from './zstd-frame.js';
+export { ZSTD_MAGIC, ZstdFrameStatus, inspectZstdFrame, inspectZstdFrames } from './zstd-frame.js';
 export type { ZstdFrameInfo } from './zstd-frame.js';

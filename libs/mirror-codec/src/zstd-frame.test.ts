@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { test as fcTest, fc } from '@fast-check/vitest';
 import { compress as zstdCompress } from '@cloudpss/zstd';
-import { ZstdFrameStatus, inspectZstdFrame, type ZstdFrameInfo } from './zstd-frame.js';
+import { ZstdFrameStatus, inspectZstdFrame, inspectZstdFrames, type ZstdFrameInfo } from './zstd-frame.js';
 
 const info = (): ZstdFrameInfo => ({ contentSize: -1 });
 
@@ -43,5 +43,26 @@ describe('inspectZstdFrame (RFC 8878 §3.1.1)', () => {
     const withMagic = Uint8Array.from([0x28, 0xb5, 0x2f, 0xfd, ...bytes]);
     inspectZstdFrame(bytes, 0, bytes.length, info());
     inspectZstdFrame(withMagic, 0, withMagic.length, info());
+  });
+
+  it('inspectZstdFrames: sums the declared sizes of up to maxFrames frames back to back', () => {
+    const a = zstdCompress(new Uint8Array(300).fill(1), 1);
+    const b = zstdCompress(new Uint8Array(70_000).fill(2), -5);
+    const buf = Buffer.concat([a, b]);
+    const out = info();
+    expect(inspectZstdFrames(buf, 0, buf.length, 2, out)).toBe(ZstdFrameStatus.Ok);
+    expect(out.contentSize).toBe(70_300);
+    expect(inspectZstdFrames(buf, 0, buf.length, 1, out)).toBe(ZstdFrameStatus.TrailingBytes);
+    expect(out.contentSize).toBe(0);
+    expect(inspectZstdFrames(buf, 0, a.length, 2, out)).toBe(ZstdFrameStatus.Ok);
+    expect(out.contentSize).toBe(300);
+    expect(inspectZstdFrames(buf, 0, buf.length - 1, 2, out)).toBe(ZstdFrameStatus.TooShort);
+    expect(out.contentSize).toBe(0);
+    expect(() => inspectZstdFrames(buf, 0, buf.length, 0, out)).toThrow(RangeError);
+  });
+
+  fcTest.prop([fc.uint8Array({ maxLength: 64 }), fc.integer({ min: 1, max: 4 })])('inspectZstdFrames never throws on a frame followed by arbitrary bytes', (bytes, frames) => {
+    const buf = Buffer.concat([zstdCompress(new Uint8Array(10), 1), Uint8Array.from([0x28, 0xb5, 0x2f, 0xfd]), bytes]);
+    inspectZstdFrames(buf, 0, buf.length, frames, info());
   });
 });

@@ -92,7 +92,8 @@ describe('checkChallenge', () => {
   const rows: [string, Challenge, number][] = [
     ['valid', CHALLENGE, ChallengeStatus.Ok],
     ['version 0', { ...CHALLENGE, protocolVersion: 0 }, ChallengeStatus.UnsupportedVersion],
-    ['version above ours', { ...CHALLENGE, protocolVersion: 3 }, ChallengeStatus.UnsupportedVersion],
+    ['version above ours', { ...CHALLENGE, protocolVersion: 4 }, ChallengeStatus.UnsupportedVersion],
+    ['version 3 (two zstd frames) is ours', { ...CHALLENGE, protocolVersion: 3 }, ChallengeStatus.Ok],
     ['version 2 (flow blocks) is ours', { ...CHALLENGE, protocolVersion: 2 }, ChallengeStatus.Ok],
     ['nonce short', { ...CHALLENGE, serverNonce: new Uint8Array(16) }, ChallengeStatus.BadNonce],
     ['clock nsec 1e9', { ...CHALLENGE, clockNsec: 1_000_000_000 }, ChallengeStatus.BadClock],

@@ -5,8 +5,10 @@
 /**
  * The highest protocol version this library speaks (`Hello.protocolVersion` offers it,
  * `Challenge.protocolVersion` answers min(the receiver's, the offer)). 2: batches carry a flow block.
+ * 3: the same flow block; a zstd batch may carry it as two zstd frames back to back (its header
+ * sections, then its payload section at a faster level), a receiver of version 2 refuses the second.
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** The oldest protocol version this library still speaks (1: batches carry a PacketList). */
 export const MIN_PROTOCOL_VERSION = 1;

@@ -2,7 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { createServer as createTlsServer } from 'node:tls';
-import { DecompressStatus, createDecompressedBatch, decompressBatch } from '@callscope/mirror-codec';
+import { DecompressStatus, createDecompressedBatch, decompressBatch, maxZstdFrames } from '@callscope/mirror-codec';
 import {
   AuthFailure,
   BatchStatus,
@@ -776,7 +776,9 @@ export class MirrorReceiver implements PacketSource {
     // mirror-codec (shared with the mirror-sender) bounds the output before the decoder allocates:
     // a bomb costs at most maxBatchBytes of memory, never what it expands to or claims.
     const out = this.decompressed;
-    const st = decompressBatch(batch.compression ?? Compression.COMPRESSION_NONE, input, this.maxBatchBytes, out);
+    // Version 3: a zstd flow block may come as two frames (header sections, payload section); the
+    // sum of their declared sizes is bounded like one frame's.
+    const st = decompressBatch(batch.compression ?? Compression.COMPRESSION_NONE, input, this.maxBatchBytes, out, maxZstdFrames(conn.version));
     if (st === DecompressStatus.Ok) return out.bytes;
     if (st === DecompressStatus.TooLarge) {
       this.c.bad_decompress_oversize++;
