@@ -42,13 +42,22 @@ describe('spool retrieval read back by tshark', () => {
     expect(spawnSync('tshark', ['--version']).status).toBe(0);
   });
 
-  test.each(truths.map((t) => [t.file, t] as const))('%s', async (file, truth) => {
+  // The captures take turns at the chunk compressions (spool.compress): every member kind is read back by tshark.
+  test.each(truths.map((t, i) => [t.file, (['none', 'zstd', 'gzip'] as const)[i % 3]!, t] as const))('%s (compress %s)', async (file, compress, truth) => {
     const spool = mkdtempSync(join(tmpdir(), 'callscope-spool-'));
-    const analyzed = spawnSync(process.execPath, [sniffer, 'analyze', corpusPath(file), '--spool', spool], { encoding: 'utf8' });
+    const analyzed = spawnSync(process.execPath, [sniffer, 'analyze', corpusPath(file), '--spool', spool], {
+      encoding: 'utf8',
+      env: { ...process.env, CALLSCOPE_SNIFFER_SPOOL_COMPRESS: compress },
+    });
     expect(analyzed.status).toBe(0);
     const archives = readdirSync(spool, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && /^seg\.\d+\.tar$/.test(e.name));
     expect(archives.length).toBeGreaterThan(0);
-    for (const a of archives) expect(spawnSync('tar', ['tf', join(a.parentPath, a.name)]).status, a.name).toBe(0);
+    const suffix = { none: '.pcap', zstd: '.pcap.zst', gzip: '.pcap.gz' }[compress];
+    for (const a of archives) {
+      const listed = spawnSync('tar', ['tf', join(a.parentPath, a.name)], { encoding: 'utf8' });
+      expect(listed.status, a.name).toBe(0);
+      expect(listed.stdout.trim().split('\n').filter((m) => !m.endsWith(suffix)), a.name).toEqual([]);
+    }
     const fsck = spawnSync(process.execPath, [sniffer, 'spool', 'fsck', '--check', '--json', '--spool', spool], { encoding: 'utf8' });
     expect(fsck.status, fsck.stderr).toBe(0);
     expect(JSON.parse(fsck.stdout)).toMatchObject({ segments: archives.length, tornSegments: 0, badIndexEntries: 0, tornIndexBytes: 0 });

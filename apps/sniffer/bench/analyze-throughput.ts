@@ -134,7 +134,7 @@ async function memoryAtOpenCalls(file: string, samplePacket: number): Promise<{ 
 
 async function analyze(file: string, spoolDir: string | null = null): Promise<{ packets: number; seconds: number; calls: number; spoolPackets: number }> {
   let calls = 0;
-  const spool = spoolDir === null ? null : new CallSpool({ dir: spoolDir, mode: 'sip_rtp', compress: false, maxSizeBytes: 50 * 1024 ** 3, maxAgeDays: 365, maxOpenFiles: 4096 });
+  const spool = spoolDir === null ? null : new CallSpool({ dir: spoolDir, mode: 'sip_rtp', compress: 'none', maxSizeBytes: 50 * 1024 ** 3, maxAgeDays: 365, maxOpenFiles: 4096 });
   const pipeline = new PacketPipeline(DEFAULT_PIPELINE_OPTIONS, { onCall: () => calls++, onRegister: () => undefined }, spool);
   const t0 = process.hrtime.bigint();
   await readCaptureFile(file, (rec): Promise<void> | undefined => {

@@ -31,7 +31,7 @@ describe('sniffer config', () => {
     expect(config.decode).toEqual({ vxlanPorts: [4789], tzspPorts: [37008], hepPorts: [9060], maxTunnelDepth: 4 });
     expect(config.calls).toEqual({ maxOpen: 200_000, noAnswerTimeoutS: 300, rtpTimeoutS: 300, absoluteTimeoutS: 14_400, byeTimeoutS: 32, correlationHeaders: [] });
     expect(config.db).toEqual({ url: 'mysql://root@127.0.0.1:3306/callscope', batchSize: 500, batchMs: 200, queueDir: 'var/cdr-queue', queueMaxMb: 1024, waitS: 60, holdS: 60 });
-    expect(config.spool).toEqual({ dir: 'var/spool', mode: 'sip_rtp', maxSizeGb: 50, maxAgeDays: 14, compress: false, writerThread: true });
+    expect(config.spool).toEqual({ dir: 'var/spool', mode: 'sip_rtp', maxSizeGb: 50, maxAgeDays: 14, compress: 'none', writerThread: true });
     expect(config.log).toEqual({ level: 'info', pretty: null });
   });
 

@@ -29,7 +29,7 @@ function tempDir(tag: string): string {
   return d;
 }
 
-const SPOOL_DEFAULTS = { mode: 'sip_rtp', compress: false, maxSizeBytes: 10 * 1024 ** 3, maxAgeDays: 30, maxOpenFiles: 64 } as const;
+const SPOOL_DEFAULTS = { mode: 'sip_rtp', compress: 'none', maxSizeBytes: 10 * 1024 ** 3, maxAgeDays: 30, maxOpenFiles: 64 } as const;
 
 /** `analyze --spool`: every record through the pipeline into a CallSpool, then close. */
 async function analyzeWithSpool(records: readonly PacketRecord[], options: Partial<CallSpoolOptions> & { dir: string }): Promise<{ calls: CallRecord[]; spool: CallSpool }> {

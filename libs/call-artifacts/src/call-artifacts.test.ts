@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { parseIsoMicros } from '@callscope/cdr-model';
 import { scanArchive, SpoolError, SpoolErrorCode, SpoolGroup, spoolMinuteDir, TAR_BLOCK } from '@callscope/pcap-store';
+import type { ChunkCompression } from '@callscope/pcap-store';
 import { corpusCaptures, corpusPath, type CorpusTruth } from '@callscope/testing';
 import { spoolFromCapture } from '../test/spool-from-capture.js';
 import { readCallSip, readCallStreamSeries, type CallArtifactQuery } from './index.js';
@@ -27,13 +28,13 @@ const tempDir = (): string => {
 const truthOf = (file: string): CorpusTruth => corpusCaptures().find((c) => c.truth.file === file)!.truth;
 
 /** Spools the one call of `file` (a corpus name or a path) under its truth's Call-ID and INVITE time. */
-async function spoolOf(file: string, truth: CorpusTruth, gzip = false, segmentPerGroup = false): Promise<{ spool: string; query: CallArtifactQuery }> {
+async function spoolOf(file: string, truth: CorpusTruth, compression: ChunkCompression = 'none', segmentPerGroup = false): Promise<{ spool: string; query: CallArtifactQuery }> {
   const spool = tempDir();
   const call = truth.calls[0]!;
   const us = Math.round(call.invite_time * 1e6);
   const query = { callId: call.call_id, startSec: Math.floor(us / 1e6), startUsec: us % 1e6 };
   // damage tests: one archive per group, small chunks (several per call and group)
-  await spoolFromCapture(file.includes('/') ? file : corpusPath(file), spool, query, gzip, undefined, segmentPerGroup ? { segmentPerGroup, flushBytes: 1024 } : {});
+  await spoolFromCapture(file.includes('/') ? file : corpusPath(file), spool, query, compression, undefined, segmentPerGroup ? { segmentPerGroup, flushBytes: 1024 } : {});
   return { spool, query };
 }
 
@@ -58,7 +59,7 @@ const oneCall = corpusCaptures()
 
 describe('one-call corpus captures: counts as the truth', () => {
   test.each(oneCall.map((t) => [t.file, t] as const))('%s', async (file, truth) => {
-    const { spool, query } = await spoolOf(file, truth, file.startsWith('basic-caller'));
+    const { spool, query } = await spoolOf(file, truth, file.startsWith('basic-caller') ? 'gzip' : file.startsWith('basic-callee') ? 'zstd' : 'none');
     const call = truth.calls[0]!;
     const ladder = (await readCallSip(spool, query))!;
     expect(ladder.count).toBe(call.sip_messages);
@@ -142,7 +143,7 @@ describe('readCallSip', () => {
   });
 
   test('a SIP archive torn inside its last chunk: the messages of the complete chunks, and the archive named', async () => {
-    const { spool, query } = await spoolOf('cancel-487.pcap', truthOf('cancel-487.pcap'), false, true);
+    const { spool, query } = await spoolOf('cancel-487.pcap', truthOf('cancel-487.pcap'), 'none', true);
     const path = archiveOf(spool, query, SpoolGroup.SIP);
     const lost = await tearLastMember(path);
     expect(lost).toBeGreaterThan(0);
@@ -154,11 +155,11 @@ describe('readCallSip', () => {
     ]);
   });
 
-  test('a torn gzip SIP archive: the complete chunks\' messages, and the archive named', async () => {
-    const { spool, query } = await spoolOf('cancel-487.pcap', truthOf('cancel-487.pcap'), true, true);
+  test.each(['gzip', 'zstd'] as const)('a torn %s SIP archive: the complete chunks\' messages, and the archive named', async (compression) => {
+    const { spool, query } = await spoolOf('cancel-487.pcap', truthOf('cancel-487.pcap'), compression, true);
     const path = archiveOf(spool, query, SpoolGroup.SIP);
     const last = (await scanArchive(path)).entries.at(-1)!;
-    expect(last.gzip).toBe(true);
+    expect(last.compression).toBe(compression);
     truncateSync(path, last.offset + TAR_BLOCK + last.size - 12);
     const ladder = (await readCallSip(spool, query))!;
     expect(ladder.count).toBeGreaterThan(0);
@@ -167,7 +168,7 @@ describe('readCallSip', () => {
   });
 
   test('a SIP archive that is not an archive is a CorruptFile SpoolError (the index lists chunks it does not hold)', async () => {
-    const { spool, query } = await spoolOf('cancel-487.pcap', truthOf('cancel-487.pcap'), false, true);
+    const { spool, query } = await spoolOf('cancel-487.pcap', truthOf('cancel-487.pcap'), 'none', true);
     writeFileSync(archiveOf(spool, query, SpoolGroup.SIP), 'not a capture at all, just text');
     const err = await readCallSip(spool, query).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SpoolError);
@@ -216,7 +217,7 @@ describe('readCallStreamSeries', () => {
 
   test('a missing RTP archive: no streams, flagged; the SIP is still read', async () => {
     const truth = truthOf('basic-callee-bye-pcmu.pcap');
-    const { spool, query } = await spoolOf('basic-callee-bye-pcmu.pcap', truth, false, true);
+    const { spool, query } = await spoolOf('basic-callee-bye-pcmu.pcap', truth, 'none', true);
     unlinkSync(archiveOf(spool, query, SpoolGroup.RTP));
     expect(await readCallStreamSeries(spool, query)).toMatchObject({ rtpMissing: true, sipMissing: false, streams: [] });
     expect((await readCallSip(spool, query))!.count).toBe(truth.calls[0]!.sip_messages);
@@ -224,7 +225,7 @@ describe('readCallStreamSeries', () => {
 
   test('an RTP archive torn inside its last chunk: that chunk\'s packets fewer, the archive named', async () => {
     const truth = truthOf('basic-callee-bye-pcmu.pcap');
-    const { spool, query } = await spoolOf('basic-callee-bye-pcmu.pcap', truth, false, true);
+    const { spool, query } = await spoolOf('basic-callee-bye-pcmu.pcap', truth, 'none', true);
     const path = archiveOf(spool, query, SpoolGroup.RTP);
     const lost = await tearLastMember(path);
     const series = await readCallStreamSeries(spool, query);
@@ -236,7 +237,7 @@ describe('readCallStreamSeries', () => {
 
   test('a missing SIP archive: streams still computed, sides unknown, flagged', async () => {
     const truth = truthOf('basic-callee-bye-pcmu.pcap');
-    const { spool, query } = await spoolOf('basic-callee-bye-pcmu.pcap', truth, false, true);
+    const { spool, query } = await spoolOf('basic-callee-bye-pcmu.pcap', truth, 'none', true);
     unlinkSync(archiveOf(spool, query, SpoolGroup.SIP));
     const series = await readCallStreamSeries(spool, query);
     expect(series.sipMissing).toBe(true);

@@ -25,7 +25,7 @@ let dirCount = 0;
 async function spool(capture: string, callId: string, startUs: number, retime?: Parameters<typeof spoolFromCapture>[4]): Promise<{ dir: string; query: CallArtifactQuery }> {
   const dir = join(work, `spool-${dirCount++}`);
   const query = { callId, startSec: Math.floor(startUs / 1e6), startUsec: startUs % 1e6 };
-  await spoolFromCapture(capture, dir, query, false, retime);
+  await spoolFromCapture(capture, dir, query, 'none', retime);
   return { dir, query };
 }
 
@@ -245,7 +245,7 @@ describe('malformed input and refusals', () => {
     const us = Math.round(call.invite_time * 1e6);
     const query = { callId: call.call_id, startSec: Math.floor(us / 1e6), startUsec: us % 1e6 };
     // one archive per group: seg.0.tar holds the SIP, seg.1.tar the RTP
-    await spoolFromCapture(corpusPath('basic-caller-bye-pcma.pcap'), dir, query, false, undefined, { segmentPerGroup: true });
+    await spoolFromCapture(corpusPath('basic-caller-bye-pcma.pcap'), dir, query, 'none', undefined, { segmentPerGroup: true });
     unlinkSync(join(dir, spoolMinuteDir(query.startSec), 'seg.0.tar'));
     await expect(openCallAudio(dir, query, { layout: 'stereo' })).rejects.toMatchObject({ code: 'NO_AUDIO', reason: NoCallAudioReason.NoPlacedStream });
   });

@@ -6,7 +6,7 @@
  * capture needs no call matching. The sniffer's own spool is read in e2e/src/call-artifacts.test.ts.
  */
 import { DecodeStatus, PacketDecoder, Transport, createDecodedPacket } from '@callscope/packet';
-import { SpoolWriter, readCaptureFile, type SpoolCallRef, type SpoolPacketKind } from '@callscope/pcap-store';
+import { SpoolWriter, readCaptureFile, type ChunkCompression, type SpoolCallRef, type SpoolPacketKind } from '@callscope/pcap-store';
 import { isRtcp } from '@callscope/rtp';
 import type { CallArtifactQuery } from '../src/index.js';
 
@@ -23,7 +23,7 @@ export interface WrittenSpool {
  * @param capture - a capture holding one call
  * @param spoolDir - spool root to write
  * @param query - the key to file the call under
- * @param gzip - gzip every chunk
+ * @param compression - how every chunk is compressed
  * @param retime - moves a packet in time (hostile-spool tests): its kind, index among the
  *   packets of that kind, and capture seconds; returns the seconds to write
  * @param layout - damage tests: `segmentPerGroup` writes SIP through one writer, then RTP/RTCP
@@ -34,14 +34,14 @@ export async function spoolFromCapture(
   capture: string,
   spoolDir: string,
   query: CallArtifactQuery,
-  gzip = false,
+  compression: ChunkCompression = 'none',
   retime?: (kind: SpoolPacketKind, index: number, tsSec: number) => number,
   layout: { segmentPerGroup?: boolean; flushBytes?: number } = {},
 ): Promise<WrittenSpool> {
   const written: WrittenSpool = { sip: 0, rtp: 0, rtcp: 0 };
   const passes: ((kind: SpoolPacketKind) => boolean)[] = layout.segmentPerGroup === true ? [(k) => k === 'sip', (k) => k !== 'sip'] : [() => true];
   for (const wanted of passes) {
-    const writer = new SpoolWriter({ spoolDir, gzip, ...(layout.flushBytes === undefined ? {} : { flushBytes: layout.flushBytes }) });
+    const writer = new SpoolWriter({ spoolDir, compression, ...(layout.flushBytes === undefined ? {} : { flushBytes: layout.flushBytes }) });
     const call: SpoolCallRef = { callId: query.callId, startSec: query.startSec, startUsec: query.startUsec };
     const decoder = new PacketDecoder({});
     const p = createDecodedPacket();

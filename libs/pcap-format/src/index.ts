@@ -1,8 +1,10 @@
 /**
  * @callscope/pcap-format: pure parsing and writing of capture formats over buffers: classic pcap
  * (µs and ns, both byte orders), pcapng (sections, interfaces, resolutions), the one link-type
- * table, and the byte-order readers every parser of the workspace shares (`readU16BE`...). No file
- * system: `@callscope/pcap-store` reads files (and gunzips) on top of it.
+ * table, the byte-order readers every parser of the workspace shares (`readU16BE`...), and the
+ * Zstandard frame inspection that bounds a zstd spool member or mirror batch before it is unpacked
+ * (the spool and the mirror codec share it). No file system: `@callscope/pcap-store` reads files
+ * (and gunzips) on top of it.
  * This file is the package's only public surface.
  */
 export { readU16, readU16BE, readU16LE, readU32, readU32BE, readU32LE } from './byte-order.js';
@@ -24,3 +26,5 @@ export {
   serializePcapGlobalHeader,
   serializePcapRecordHeader,
 } from './pcap-format.js';
+export { ZSTD_MAGIC, ZstdFrameStatus, inspectZstdFrame, inspectZstdFrames } from './zstd-frame.js';
+export type { ZstdFrameInfo } from './zstd-frame.js';

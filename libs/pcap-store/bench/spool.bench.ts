@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bench, describe } from 'vitest';
-import { SpoolMode, SpoolWriter } from '../src/index.js';
+import { ChunkCompression, SpoolMode, SpoolWriter } from '../src/index.js';
 import type { SpoolCallRef } from '../src/index.js';
 import { LinkType } from '@callscope/pcap-format';
 
@@ -39,8 +39,8 @@ const t0 = 1_795_975_860;
 let round = 0;
 console.log(`spool bench: ${CALLS} concurrent calls x ${PACKETS_PER_CALL} packets = ${CALLS * PACKETS_PER_CALL} packets of ${frame.length} bytes per iteration; spool ${dir}`);
 
-function makeWriter(mode: SpoolMode, gzip: boolean, maxBufferedBytes = 64 * 1024 * 1024): { writer: SpoolWriter; calls: SpoolCallRef[] } {
-  const writer = new SpoolWriter({ spoolDir: join(dir, `${mode}-${gzip}-${maxBufferedBytes}`), mode, gzip, maxBufferedBytes });
+function makeWriter(mode: SpoolMode, compression: ChunkCompression, maxBufferedBytes = 64 * 1024 * 1024): { writer: SpoolWriter; calls: SpoolCallRef[] } {
+  const writer = new SpoolWriter({ spoolDir: join(dir, `${mode}-${compression}-${maxBufferedBytes}`), mode, compression, maxBufferedBytes });
   const calls = Array.from({ length: CALLS }, (_, i): SpoolCallRef => ({ callId: `bench-${i}@192.0.2.10`, startSec: t0 + (i % 600), startUsec: i }));
   return { writer, calls };
 }
@@ -68,21 +68,24 @@ async function writeRound(name: string, writer: SpoolWriter, calls: SpoolCallRef
 const options = { time: 0, warmupTime: 0, warmupIterations: 1, iterations: 2 };
 
 describe(`spool write, ${CALLS} concurrent calls`, () => {
-  const plain = makeWriter(SpoolMode.SIP_RTP, false);
+  const plain = makeWriter(SpoolMode.SIP_RTP, ChunkCompression.NONE);
   bench(`sip_rtp, ${CALLS * PACKETS_PER_CALL} packets + flush`, () => writeRound('sip_rtp', plain.writer, plain.calls), options);
 
-  const wide = makeWriter(SpoolMode.SIP_RTP, false, 256 * 1024 * 1024);
+  const wide = makeWriter(SpoolMode.SIP_RTP, ChunkCompression.NONE, 256 * 1024 * 1024);
   bench(`sip_rtp, maxBufferedBytes 256 MiB (larger chunks), ${CALLS * PACKETS_PER_CALL} packets + flush`, () => writeRound('sip_rtp-256MiB', wide.writer, wide.calls), options);
 
-  const headers = makeWriter(SpoolMode.RTP_HEADERS, false);
+  const headers = makeWriter(SpoolMode.RTP_HEADERS, ChunkCompression.NONE);
   bench(`rtp_headers (cut at the caller's header end), ${CALLS * PACKETS_PER_CALL} packets + flush`, () => writeRound('rtp_headers', headers.writer, headers.calls), options);
 
-  const gz = makeWriter(SpoolMode.SIP_RTP, true);
+  const gz = makeWriter(SpoolMode.SIP_RTP, ChunkCompression.GZIP);
   bench(`sip_rtp + gzip level 1, ${CALLS * PACKETS_PER_CALL} packets + flush`, () => writeRound('gzip', gz.writer, gz.calls), options);
+
+  const zst = makeWriter(SpoolMode.SIP_RTP, ChunkCompression.ZSTD);
+  bench(`sip_rtp + zstd level 1, ${CALLS * PACKETS_PER_CALL} packets + flush`, () => writeRound('zstd', zst.writer, zst.calls), options);
 });
 
 describe('call churn', () => {
-  const churn = makeWriter(SpoolMode.SIP_RTP, false);
+  const churn = makeWriter(SpoolMode.SIP_RTP, ChunkCompression.NONE);
   let next = 0;
   bench(
     `${CALLS} calls opened, 10 packets each, ended (their chunks written and indexed)`,

@@ -31,6 +31,7 @@ export { SpoolRetention } from './spool/spool-retention.js';
 export { rebuildSpoolIndex } from './spool/rebuild-index.js';
 export type { RebuildSpoolIndexOptions, RebuildSpoolIndexReport } from './spool/rebuild-index.js';
 export {
+  ChunkCompression,
   INDEX_ENTRY_BYTES,
   memberName,
   parseMemberName,

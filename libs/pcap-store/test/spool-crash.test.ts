@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rebuildSpoolIndex, scanArchive, SpoolWriter, spoolCallName, spoolFileName, spoolFilePath, spoolMinuteDir, TAR_BLOCK } from '../src/index.js';
+import { ChunkCompression, rebuildSpoolIndex, scanArchive, SpoolWriter, spoolCallName, spoolFileName, spoolFilePath, spoolMinuteDir, TAR_BLOCK } from '../src/index.js';
 import { loadFrames, retrieve, sameRecords, tempSpool, walk } from './spool-fixtures.js';
 import type { Frame } from './spool-fixtures.js';
 import { CaptureParseStatus } from '@callscope/pcap-format';
@@ -28,11 +28,11 @@ function tarStatus(path: string): number | null {
  * be a valid tar whose complete members hold exactly the packets reported written. (The e2e kill
  * test does it with a real SIGKILL of a writer process.)
  */
-describe.each([false, true])('a writer abandoned mid-run (gzip %s)', (gzip) => {
+describe.each(Object.values(ChunkCompression))('a writer abandoned mid-run (compression %s)', (compression) => {
   it('leaves a segment whose every complete chunk is retrievable; a torn tail costs its last chunk only, and fsck cuts it', async () => {
-    const dir = tempSpool(`crash-${gzip}`);
+    const dir = tempSpool(`crash-${compression}`);
     dirs.push(dir);
-    const writer = new SpoolWriter({ spoolDir: dir, flushBytes: 2048, gzip });
+    const writer = new SpoolWriter({ spoolDir: dir, flushBytes: 2048, compression });
     const ref = { callId: 'killed@host', startSec: base[0]!.tsSec, startUsec: 0 };
     const half = Math.floor(base.length / 2);
     for (const f of base.slice(0, half)) writer.write(ref, f.kind, f.tsSec, f.tsNsec, f.data, f.origLen, f.linkType);

@@ -1,8 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { decompress as zstdDecompress } from '@cloudpss/zstd';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MergedCaptureFormat, sensorTag, SpoolError, SpoolErrorCode, SpoolMode, SpoolWriter, spoolCallName, spoolMinuteDir } from '../src/index.js';
+import { ChunkCompression, MergedCaptureFormat, scanArchive, sensorTag, TAR_BLOCK, SpoolError, SpoolErrorCode, SpoolMode, SpoolWriter, spoolCallName, spoolMinuteDir } from '../src/index.js';
+import { callHashOf } from '../src/spool/segment-format.js';
 import type { SpoolWriterOptions } from '../src/index.js';
 import { loadFrames, retrieve, sameRecords, shift, tempSpool, walk, writeInterleaved } from './spool-fixtures.js';
 import type { Frame, TestCall } from './spool-fixtures.js';
@@ -143,13 +146,22 @@ describe('spool round trip (basic-caller-bye-pcma.pcap, 3 interleaved calls)', (
     });
   });
 
-  it('gzip mode writes every chunk as a .pcap.gz member and reads back the same packets', async () => {
-    const { dir, calls, writer } = await spoolCalls('gz', { gzip: true, flushBytes: 4096 });
+  it.each([
+    ['gzip', '.pcap.gz', (b: Buffer) => gunzipSync(b)],
+    ['zstd', '.pcap.zst', (b: Buffer) => Buffer.from(zstdDecompress(b))],
+  ] as const)('%s mode writes every chunk as a %s member (a whole pcap once unpacked by the library alone) and reads back the same packets', async (compression, suffix, unpack) => {
+    const { dir, calls, writer } = await spoolCalls(compression, { compression, flushBytes: 4096 });
     const files = walk(dir);
     const members = tarMembers(dir);
     expect(members.length).toBe(writer.stats().chunksWritten);
     expect(members.length).toBeGreaterThan(6); // 4 KiB chunks: several per call
-    expect(members.every((m) => m.endsWith('.pcap.gz'))).toBe(true);
+    expect(members.every((m) => m.endsWith(suffix))).toBe(true);
+    for (const f of files.filter((x) => x.rel.endsWith('.tar'))) {
+      for (const e of (await scanArchive(join(dir, f.rel))).entries) {
+        const data = readFileSync(join(dir, f.rel)).subarray(e.offset + TAR_BLOCK, e.offset + TAR_BLOCK + e.size);
+        expect(unpack(data).readUInt32LE(0)).toBe(0xa1b23c4d); // ns pcap magic
+      }
+    }
     const plainSize = base.reduce((a, f) => a + 16 + f.data.length, 48);
     for (const c of calls) {
       const got = await retrieve(dir, query(c));
@@ -158,15 +170,33 @@ describe('spool round trip (basic-caller-bye-pcma.pcap, 3 interleaved calls)', (
     expect(files.reduce((a, f) => a + f.size, 0)).toBeLessThan(3 * plainSize);
   });
 
+  it.each(['gzip', 'zstd'] as const)('a %s member damaged on disk is skipped with its reason; the call\'s other chunks still come back', async (compression) => {
+    const { dir, calls } = await spoolCalls(`damaged-${compression}`, { compression, flushBytes: 4096 });
+    const c = calls[0]!;
+    const tar = walk(dir).find((f) => f.rel.endsWith('.tar') && f.rel.startsWith(spoolMinuteDir(c.ref.startSec)))!;
+    const path = join(dir, tar.rel);
+    const name = spoolCallName(c.ref.callId, c.ref.startSec, c.ref.startUsec);
+    const victim = (await scanArchive(path)).entries.find((e) => e.group === 'rtp' && e.chunkNo === 1 && e.callLo === callHashOf(name).lo)!;
+    const bytes = readFileSync(path);
+    // Garbage over the middle of the compressed data (its header, size and index entry intact).
+    bytes.fill(0x5a, victim.offset + TAR_BLOCK + 20, victim.offset + TAR_BLOCK + Math.min(victim.size, 400));
+    writeFileSync(path, bytes);
+    const got = await retrieve(dir, query(c));
+    expect(got.status).toBe(CaptureParseStatus.End);
+    expect(got.summary.skipped).toEqual([{ path, offset: victim.offset, reason: expect.stringMatching(new RegExp(`^${compression}: `)) }]);
+    expect(got.records.length).toBeGreaterThan(0);
+    expect(got.records.length).toBeLessThan(c.frames.length);
+  });
+
   // Regression (issue 17): a producer paced on bufferedBytes (the spool bench; a sniffer between
   // capture batches) with many minutes each under a write's worth waited for the flush timer, and
   // gzip compressed each chunk in its own thread-pool job (5,600 packets/s at 10,000 calls). With
   // the timer set to an hour, this test only ends if pressure alone gets the chunks to disk.
-  it.each([false, true])('under memory pressure chunks reach the disk without the flush timer (gzip %s), every packet read back', async (gzip) => {
-    const dir = tempSpool(`pressure-${gzip}`);
+  it.each(Object.values(ChunkCompression))('under memory pressure chunks reach the disk without the flush timer (compression %s), every packet read back', async (compression) => {
+    const dir = tempSpool(`pressure-${compression}`);
     dirs.push(dir);
     const maxBufferedBytes = 256 * 1024;
-    const writer = new SpoolWriter({ spoolDir: dir, gzip, flushBytes: 4096, maxBufferedBytes, flushIntervalMs: 3_600_000 });
+    const writer = new SpoolWriter({ spoolDir: dir, compression, flushBytes: 4096, maxBufferedBytes, flushIntervalMs: 3_600_000 });
     // 30 calls, each in its own start minute: no segment ever holds a write's worth (1 MiB)
     const calls: TestCall[] = Array.from({ length: 30 }, (_, k) => {
       const frames = shift(base, k * 60_000, k);
@@ -191,7 +221,7 @@ describe('spool round trip (basic-caller-bye-pcma.pcap, 3 interleaved calls)', (
     const stats = writer.stats();
     expect(Object.values(stats.packetsDropped).reduce((a, b) => a + b, 0)).toBe(0);
     expect(stats.packetsWritten).toBe(calls.length * base.length);
-    expect(tarMembers(dir).every((m) => m.endsWith(gzip ? '.pcap.gz' : '.pcap'))).toBe(true);
+    expect(tarMembers(dir).every((m) => m.endsWith({ none: '.pcap', gzip: '.pcap.gz', zstd: '.pcap.zst' }[compression]))).toBe(true);
     for (const c of calls) expect(sameRecords((await retrieve(dir, query(c))).records, c.frames)).toBeNull();
   });
 
@@ -297,6 +327,7 @@ describe('SpoolWriter options are validated once', () => {
     [{ spoolDir: '/tmp/x', maxOpenFiles: 4, ioConcurrency: 5 }, RangeError],
     [{ spoolDir: '/tmp/x', flushBytes: 65536, maxBufferedBytes: 65536 }, RangeError],
     [{ spoolDir: '/tmp/x', gzipLevel: 0 }, RangeError],
+    [{ spoolDir: '/tmp/x', compression: 'lz4' as ChunkCompression }, RangeError],
   ])('%j throws', (options, type) => {
     expect(() => new SpoolWriter(options)).toThrow(type);
   });

@@ -19,6 +19,7 @@ import {
   writeIndexEntry,
   writeTarHeader,
 } from '../src/index.js';
+import { ChunkCompression } from '../src/index.js';
 import type { IndexEntry } from '../src/index.js';
 
 const dirs: string[] = [];
@@ -27,7 +28,7 @@ afterAll(() => {
 });
 
 const CALL = spoolCallName('a84b4c76e66710@pc33.atlanta.example.com', 1_795_975_860, 123_456);
-const NAME = memberName(sensorTag('sensor-a'), 'rtp', 3, 1, false);
+const NAME = memberName(sensorTag('sensor-a'), 'rtp', 3, 1, 'none');
 
 function header(size = 100, prefix = CALL, name = NAME): Buffer {
   const b = Buffer.alloc(TAR_BLOCK);
@@ -65,7 +66,7 @@ describe('tar member headers', () => {
   it('parse back to the member the writer described', () => {
     const m = parseTarHeader(header(100), 0);
     expect(m).toEqual({ ...parseMemberName(CALL, NAME), size: 100, span: TAR_BLOCK + TAR_BLOCK });
-    expect(m).toMatchObject({ group: 'rtp', chunkNo: 3, linkType: 1, gzip: false, sensorHash: sensorHashOf('sensor-a') });
+    expect(m).toMatchObject({ group: 'rtp', chunkNo: 3, linkType: 1, compression: 'none', sensorHash: sensorHashOf('sensor-a') });
   });
 
   it.each([
@@ -93,7 +94,7 @@ describe('tar member headers', () => {
     'a TarHeaderTemplate writes the same bytes as writeTarHeader',
     (callId, sensor, size, mtime) => {
       const prefix = spoolCallName(callId, 1_795_975_860, 1);
-      const name = memberName(sensorTag(sensor), 'sip', size % 1000, 1, false);
+      const name = memberName(sensorTag(sensor), 'sip', size % 1000, 1, 'none');
       const a = Buffer.alloc(TAR_BLOCK + 7, 9);
       const b = Buffer.alloc(TAR_BLOCK + 7, 9);
       writeTarHeader(a, 7, prefix, name, size, mtime);
@@ -123,13 +124,13 @@ describe('tar member headers', () => {
 });
 
 describe('sensor tags and member names', () => {
-  test.prop([fc.string({ maxLength: 200 }), fc.constantFrom('sip' as const, 'rtp' as const), fc.nat({ max: 999_999_999 }), fc.nat({ max: 0xffff }), fc.boolean()], { numRuns: 300 })(
+  test.prop([fc.string({ maxLength: 200 }), fc.constantFrom('sip' as const, 'rtp' as const), fc.nat({ max: 999_999_999 }), fc.nat({ max: 0xffff }), fc.constantFrom(...Object.values(ChunkCompression))], { numRuns: 300 })(
     'any sensor name gives a name of at most 100 safe characters that parses back',
-    (sensor, group, chunkNo, linkType, gzip) => {
-      const name = memberName(sensorTag(sensor), group, chunkNo, linkType, gzip);
+    (sensor, group, chunkNo, linkType, compression) => {
+      const name = memberName(sensorTag(sensor), group, chunkNo, linkType, compression);
       expect(name.length).toBeLessThanOrEqual(100);
       expect(name).toMatch(/^[A-Za-z0-9._-]+$/);
-      expect(parseMemberName(CALL, name)).toMatchObject({ sensorHash: sensorHashOf(sensor), group, chunkNo, linkType, gzip });
+      expect(parseMemberName(CALL, name)).toMatchObject({ sensorHash: sensorHashOf(sensor), group, chunkNo, linkType, compression });
     },
   );
 
@@ -150,7 +151,7 @@ describe('index entries', () => {
     size: fc.nat({ max: 32 * 1024 * 1024 }),
     linkType: fc.nat({ max: 0xffff }),
     group: fc.constantFrom('sip' as const, 'rtp' as const),
-    gzip: fc.boolean(),
+    compression: fc.constantFrom(...Object.values(ChunkCompression)),
   });
 
   test.prop([entryArb], { numRuns: 300 })('write -> read round-trips every field', (e: IndexEntry) => {
@@ -162,11 +163,12 @@ describe('index entries', () => {
   it.each([
     ['group 2', 30, 2],
     ['unknown flag bit', 31, 4],
+    ['gzip and zstd both', 31, 3],
     ['size over 32 MiB', 27, 0x10],
     ['offset past 2^53', 23, 0x01],
   ])('%s -> rejected', (_name, at, value) => {
     const b = Buffer.alloc(INDEX_ENTRY_BYTES);
-    writeIndexEntry(b, 0, { callHi: 1, callLo: 2, sensorHash: 3, chunkNo: 0, offset: 0, size: 10, linkType: 1, group: 'sip', gzip: false });
+    writeIndexEntry(b, 0, { callHi: 1, callLo: 2, sensorHash: 3, chunkNo: 0, offset: 0, size: 10, linkType: 1, group: 'sip', compression: 'none' });
     b[at] = value;
     expect(readIndexEntry(b, 0)).toBeNull();
   });

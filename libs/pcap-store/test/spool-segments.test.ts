@@ -1,6 +1,6 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SpoolWriter, spoolMinuteDir } from '../src/index.js';
+import { ChunkCompression, SpoolWriter, spoolMinuteDir } from '../src/index.js';
 import { loadFrames, retrieve, sameRecords, shift, tempSpool, walk, writeInterleaved } from './spool-fixtures.js';
 import type { Frame, TestCall } from './spool-fixtures.js';
 
@@ -59,10 +59,10 @@ describe('segments', () => {
 // a chunk copied at the wrong place, twice or cut shows in the comparison; SIP in the middle of an
 // RTP chunk, ties with RTP and the last records force the record-by-record merge around them.
 describe('retrieval of a long call', () => {
-  it.each([false, true])('gives every record in time order when chunks are copied whole (gzip %s)', async (gzip) => {
-    const dir = tempSpool(`long-${gzip}`);
+  it.each(Object.values(ChunkCompression))('gives every record in time order when chunks are copied whole (compression %s)', async (compression) => {
+    const dir = tempSpool(`long-${compression}`);
     dirs.push(dir);
-    const writer = new SpoolWriter({ spoolDir: dir, gzip, flushBytes: 4096 });
+    const writer = new SpoolWriter({ spoolDir: dir, compression, flushBytes: 4096 });
     const t0 = 1_800_000_000 - (1_800_000_000 % 60);
     const frame = (kind: 'sip' | 'rtp', n: number, sec: number, nsec: number): Frame => {
       const data = new Uint8Array(kind === 'sip' ? 400 : 214).fill(n & 0xff);

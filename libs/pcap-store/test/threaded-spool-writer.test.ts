@@ -6,7 +6,7 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fc, test as propTest } from '@fast-check/vitest';
-import { SpoolDropReason, SpoolMode, SpoolWriter, ThreadedSpoolWriter, spoolMinuteDir } from '../src/index.js';
+import { ChunkCompression, SpoolDropReason, SpoolMode, SpoolWriter, ThreadedSpoolWriter, spoolMinuteDir } from '../src/index.js';
 import type { SpoolCallRef, SpoolWriterOptions, SpoolWriterStats } from '../src/index.js';
 import { loadFrames, retrieve, sameRecords, shift, tempSpool, walk, writeInterleaved } from './spool-fixtures.js';
 import type { Frame, TestCall } from './spool-fixtures.js';
@@ -91,7 +91,7 @@ describe('ThreadedSpoolWriter', () => {
     }
   });
 
-  it.each([false, true])('frames larger than a chunk block (4 KiB), up to 65,535 bytes, span blocks and come back exactly through both writers (gzip %s)', async (gzip) => {
+  it.each(Object.values(ChunkCompression))('frames larger than a chunk block (4 KiB), up to 65,535 bytes, span blocks and come back exactly through both writers (compression %s)', async (compression) => {
     // Chunks are chains of 4 KiB blocks: a record that does not fit the rest of a block continues
     // in the next ones (its header too, when assembled on this thread). Random bytes, sizes that
     // land records on every offset of a block boundary; some larger than flushBytes (a chunk of one).
@@ -107,7 +107,7 @@ describe('ThreadedSpoolWriter', () => {
         });
         return { ref: { callId: `jumbo-${k}@192.0.2.10`, startSec: frames[0]!.tsSec, startUsec: 0 }, frames };
       });
-    const { inline, threaded, s1, s2 } = await viaBoth(`jumbo-${gzip}`, calls, { gzip, flushBytes: 16 * 1024 });
+    const { inline, threaded, s1, s2 } = await viaBoth(`jumbo-${compression}`, calls, { compression, flushBytes: 16 * 1024 });
     expect(comparable(s2)).toEqual(comparable(s1));
     expect(s2.packetsWritten).toBe(2 * sizes.length);
     expect(walk(threaded.dir).sort((a, b) => a.rel.localeCompare(b.rel))).toEqual(walk(inline.dir).sort((a, b) => a.rel.localeCompare(b.rel)));

@@ -1,5 +1,5 @@
 import { buildIpFrame, ipFrameHeaderLength, ipv4PortKey, ipv6PortKey, Transport, TunnelType, type DecodedPacket, type IpFrameFields } from '@callscope/packet';
-import { SpoolMode, SpoolRetention, SpoolWriter, ThreadedSpoolWriter, type SpoolCallRef, type SpoolPacketKind, type SpoolSink, type SpoolWriterStats } from '@callscope/pcap-store';
+import { ChunkCompression, SpoolMode, SpoolRetention, SpoolWriter, ThreadedSpoolWriter, type SpoolCallRef, type SpoolPacketKind, type SpoolSink, type SpoolWriterStats } from '@callscope/pcap-store';
 import { LinkType, type PacketRecord } from '@callscope/pcap-format';
 import { parseRtpHeader, RtpHeader, RtpStatus } from '@callscope/rtp';
 import type { CallPacketObserver } from '@callscope/call-engine';
@@ -14,7 +14,7 @@ export interface CallSpoolOptions {
    */
   sensor?: string;
   mode: SpoolMode;
-  compress: boolean;
+  compress: ChunkCompression;
   maxSizeBytes: number;
   maxAgeDays: number;
   /** Most open spool files (descriptor pool of the writer). */
@@ -181,7 +181,7 @@ export class CallSpool implements CallPacketObserver {
     const writerOptions = {
       spoolDir: options.dir,
       mode: options.mode,
-      gzip: options.compress,
+      compression: options.compress,
       maxOpenFiles: options.maxOpenFiles,
       ...(options.sensor !== undefined ? { sensor: options.sensor } : {}),
       ...(retention !== null

@@ -6,16 +6,17 @@ import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { createGunzip, gunzip as gunzipCallback } from 'node:zlib';
+import { decompress as zstdDecompress } from '@cloudpss/zstd';
 import { CaptureError, CaptureErrorCode, MAX_CAPTURE_LENGTH, PCAP_GLOBAL_HEADER_LENGTH, PCAP_RECORD_HEADER_LENGTH } from '@callscope/pcap-format';
-import { CaptureParser, CaptureParseStatus } from '@callscope/pcap-format';
-import type { PacketRecord } from '@callscope/pcap-format';
+import { CaptureParser, CaptureParseStatus, inspectZstdFrame, ZstdFrameStatus } from '@callscope/pcap-format';
+import type { PacketRecord, ZstdFrameInfo } from '@callscope/pcap-format';
 import { locateCallFiles } from './locate-call.js';
 import type { SpoolCallFile } from './locate-call.js';
 import { MergedCaptureFormat as Formats, MergedCaptureOutput } from './merged-capture-output.js';
 import type { MergedCaptureFormat } from './merged-capture-output.js';
 import { SpoolError, SpoolErrorCode } from './spool-error.js';
 import { SpoolGroup, spoolCallName, spoolMinuteDir } from './spool-path.js';
-import { callHashOf, parseTarHeader, sameChunk, sensorHashOf, TAR_BLOCK } from './segment-format.js';
+import { callHashOf, ChunkCompression, MAX_MEMBER_BYTES, parseTarHeader, sameChunk, sensorHashOf, TAR_BLOCK } from './segment-format.js';
 import type { IndexEntry } from './segment-format.js';
 import { listSegments, scanSegment } from './segment-reader.js';
 
@@ -199,6 +200,7 @@ class ChunkCursor {
   private prefetch: { tarPath: string; start: number; block: Promise<ReadSpan> } | null = null;
   private i = 0;
   private readonly handles = new Map<string, FileHandle>();
+  private readonly zstdInfo: ZstdFrameInfo = { contentSize: 0 };
 
   constructor(
     private readonly refs: readonly ChunkRef[],
@@ -315,12 +317,28 @@ class ChunkCursor {
     if (typeof header === 'string') return skip(`no member header (${header})`);
     if (!sameChunk(e, header)) return skip('member header differs from its index entry');
     const data = buf.subarray(TAR_BLOCK);
-    if (!e.gzip) return data;
-    try {
-      return await gunzipAsync(data);
-    } catch (err) {
-      return skip(`gzip: ${(err as Error).message}`);
+    if (e.compression === ChunkCompression.NONE) return data;
+    // A chunk is at most flushBytes (16 MiB) + one record: no member may unpack to more than
+    // MAX_MEMBER_BYTES, whatever it claims (a damaged or hostile archive must not exhaust memory).
+    if (e.compression === ChunkCompression.GZIP) {
+      try {
+        return await gunzipAsync(data, { maxOutputLength: MAX_MEMBER_BYTES });
+      } catch (err) {
+        return skip(`gzip: ${(err as Error).message}`);
+      }
     }
+    // zstd: one frame that declares its size (as the writer makes them), checked before the decoder allocates.
+    const st = inspectZstdFrame(data, 0, data.length, this.zstdInfo);
+    if (st !== ZstdFrameStatus.Ok) return skip(`zstd: not one whole frame with its size (status ${st})`);
+    if (this.zstdInfo.contentSize > MAX_MEMBER_BYTES) return skip(`zstd: frame declares ${this.zstdInfo.contentSize} bytes`);
+    let out: Uint8Array;
+    try {
+      out = zstdDecompress(data);
+    } catch (err) {
+      return skip(`zstd: ${(err as Error).message}`);
+    }
+    if (out.length !== this.zstdInfo.contentSize) return skip(`zstd: ${out.length} bytes, the frame declares ${this.zstdInfo.contentSize}`);
+    return out;
   }
 
   /**

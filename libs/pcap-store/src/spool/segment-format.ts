@@ -27,6 +27,23 @@ export const MAX_SANITISED_SENSOR_LENGTH = 40;
 export const MAX_MEMBER_BYTES = 32 * 1024 * 1024;
 /** Flag bit of an index entry: the member is gzip-compressed (`.pcap.gz`). */
 export const FLAG_GZIP = 1;
+/** Flag bit of an index entry: the member is one Zstandard frame (`.pcap.zst`). */
+export const FLAG_ZSTD = 2;
+
+/**
+ * How a chunk's member is compressed (the `compression` option of the spool writer): its name's
+ * suffix and its index entry's flag say the same.
+ */
+export const ChunkCompression = {
+  NONE: 'none',
+  GZIP: 'gzip',
+  ZSTD: 'zstd',
+} as const;
+/** A value of {@link ChunkCompression}. */
+export type ChunkCompression = (typeof ChunkCompression)[keyof typeof ChunkCompression];
+
+const SUFFIX: Record<ChunkCompression, string> = { none: '', gzip: '.gz', zstd: '.zst' };
+const FLAG: Record<ChunkCompression, number> = { none: 0, gzip: FLAG_GZIP, zstd: FLAG_ZSTD };
 
 /** Segment and index file names of segment `n`. */
 export function segmentFileNames(n: number): { tar: string; idx: string } {
@@ -67,20 +84,20 @@ export interface MemberName {
   group: SpoolGroup;
   chunkNo: number;
   linkType: number;
-  gzip: boolean;
+  compression: ChunkCompression;
 }
 
 /**
- * Member path of a chunk: `<callName>/<sensorTag>.<sip|rtp>.<chunkNo>.<linkType>.pcap[.gz]`.
+ * Member path of a chunk: `<callName>/<sensorTag>.<sip|rtp>.<chunkNo>.<linkType>.pcap[.gz|.zst]`.
  * The call name (≤ 117 characters) goes in the ustar `prefix` field, the rest (≤ 77) in `name`,
  * so `tar xf` gives one directory per call holding its chunk pcaps (`mergecap` joins them).
  */
-export function memberName(sensorTagText: string, group: SpoolGroup, chunkNo: number, linkType: number, gzip: boolean): string {
-  return `${sensorTagText}.${group}.${chunkNo}.${linkType}.pcap${gzip ? '.gz' : ''}`;
+export function memberName(sensorTagText: string, group: SpoolGroup, chunkNo: number, linkType: number, compression: ChunkCompression): string {
+  return `${sensorTagText}.${group}.${chunkNo}.${linkType}.pcap${SUFFIX[compression]}`;
 }
 
 const PREFIX_RE = /^(?:[A-Za-z0-9._-]{1,100}-)?([0-9a-f]{16})$/;
-const NAME_RE = /^(?:[A-Za-z0-9._-]{1,40}-)?([0-9a-f]{8})\.(sip|rtp)\.(\d{1,9})\.(\d{1,5})\.pcap(\.gz)?$/;
+const NAME_RE = /^(?:[A-Za-z0-9._-]{1,40}-)?([0-9a-f]{8})\.(sip|rtp)\.(\d{1,9})\.(\d{1,5})\.pcap(\.gz|\.zst)?$/;
 
 /** Parses a member's prefix + name; null when they are not a chunk's. */
 export function parseMemberName(prefix: string, name: string): MemberName | null {
@@ -96,7 +113,7 @@ export function parseMemberName(prefix: string, name: string): MemberName | null
     group: n[2] === 'sip' ? SpoolGroup.SIP : SpoolGroup.RTP,
     chunkNo: Number(n[3]),
     linkType,
-    gzip: n[5] !== undefined,
+    compression: n[5] === '.gz' ? ChunkCompression.GZIP : n[5] === '.zst' ? ChunkCompression.ZSTD : ChunkCompression.NONE,
   };
 }
 
@@ -258,7 +275,7 @@ export interface IndexEntry extends MemberName {
 /**
  * Writes an index entry (32 bytes, little-endian): call hash hi, lo, sensor hash, chunk number,
  * header offset lo, hi, data size (u32 each), link type (u16), group (u8: 0 sip, 1 rtp), flags
- * (u8: {@link FLAG_GZIP}).
+ * (u8: {@link FLAG_GZIP} or {@link FLAG_ZSTD}).
  */
 export function writeIndexEntry(buf: Buffer, at: number, e: IndexEntry): void {
   buf.writeUInt32LE(e.callHi, at);
@@ -270,7 +287,7 @@ export function writeIndexEntry(buf: Buffer, at: number, e: IndexEntry): void {
   buf.writeUInt32LE(e.size, at + 24);
   buf.writeUInt16LE(e.linkType, at + 28);
   buf[at + 30] = e.group === SpoolGroup.SIP ? 0 : 1;
-  buf[at + 31] = e.gzip ? FLAG_GZIP : 0;
+  buf[at + 31] = FLAG[e.compression];
 }
 
 /**
@@ -283,7 +300,7 @@ export function readIndexEntry(buf: Buffer, at: number): IndexEntry | null {
   const flags = buf[at + 31]!;
   const size = buf.readUInt32LE(at + 24);
   const hi = buf.readUInt32LE(at + 20);
-  if (group > 1 || (flags & ~FLAG_GZIP) !== 0 || size > MAX_MEMBER_BYTES || hi > 0x1f_ffff) return null;
+  if (group > 1 || (flags !== 0 && flags !== FLAG_GZIP && flags !== FLAG_ZSTD) || size > MAX_MEMBER_BYTES || hi > 0x1f_ffff) return null;
   return {
     callHi: buf.readUInt32LE(at),
     callLo: buf.readUInt32LE(at + 4),
@@ -293,7 +310,7 @@ export function readIndexEntry(buf: Buffer, at: number): IndexEntry | null {
     size,
     linkType: buf.readUInt16LE(at + 28),
     group: group === 0 ? SpoolGroup.SIP : SpoolGroup.RTP,
-    gzip: (flags & FLAG_GZIP) !== 0,
+    compression: flags === FLAG_GZIP ? ChunkCompression.GZIP : flags === FLAG_ZSTD ? ChunkCompression.ZSTD : ChunkCompression.NONE,
   };
 }
 
@@ -306,7 +323,7 @@ export function sameChunk(e: IndexEntry, m: TarMember): boolean {
     e.chunkNo === m.chunkNo &&
     e.group === m.group &&
     e.linkType === m.linkType &&
-    e.gzip === m.gzip &&
+    e.compression === m.compression &&
     e.size === m.size
   );
 }

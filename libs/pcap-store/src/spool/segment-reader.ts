@@ -155,7 +155,7 @@ export function entryOf(m: TarMember, offset: number): IndexEntry {
     group: m.group,
     chunkNo: m.chunkNo,
     linkType: m.linkType,
-    gzip: m.gzip,
+    compression: m.compression,
     offset,
     size: m.size,
   };
