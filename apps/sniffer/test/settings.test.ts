@@ -223,12 +223,16 @@ describe('spool settings', () => {
     expect(membersUnder(sip).some((m) => m.includes('.sip.'))).toBe(true);
   });
 
-  test('spool.compress: gzip chunks', async () => {
+  test.each([
+    ['zstd', '.pcap.zst'],
+    ['gzip', '.pcap.gz'],
+    ['none', '.pcap'],
+  ])('spool.compress: %s chunks', async (compress, suffix) => {
     const dir = join(tempDir(), 'spool');
-    await analyze([corpus('cancel-487.pcap'), '--spool', dir], { spool: { compress: true } });
+    await analyze([corpus('cancel-487.pcap'), '--spool', dir], { spool: { compress } });
     const members = membersUnder(dir);
     expect(members.length).toBeGreaterThan(0);
-    expect(members.every((m) => m.endsWith('.pcap.gz'))).toBe(true);
+    expect(members.every((m) => m.endsWith(suffix))).toBe(true);
   });
 
   // Regression (issue 11): analyze --spool deleted what it had just written.
