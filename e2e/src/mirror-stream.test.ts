@@ -464,9 +464,9 @@ describe.skipIf(skipReason !== null)(`mirror-sender -> sniffer run --mirror-list
     expect(r.summary).toMatchObject({ batches_dropped: 0, packets_dropped: 0, batches_unacked: 0 });
     // Exactly once: every packet the sender captured, none twice (resent batches are dropped by sequence).
     expect(r.entry).toMatchObject({ received: r.captured, lost: 0, batches: r.summary.batches_built });
-    // Protocol version 2 (flow blocks, re-encoded on every new connection) carried all of it.
-    expect(r.sender.logs().filter((l) => l['state'] === 'streaming').map((l) => l['protocolVersion'])).toEqual(expect.arrayContaining([2]));
-    expect(r.sender.logs().some((l) => l['state'] === 'streaming' && l['protocolVersion'] !== 2)).toBe(false);
+    // Protocol version 3 (flow blocks, re-encoded on every new connection; zstd as a header and a payload frame) carried all of it.
+    expect(r.sender.logs().filter((l) => l['state'] === 'streaming').map((l) => l['protocolVersion'])).toEqual(expect.arrayContaining([3]));
+    expect(r.sender.logs().some((l) => l['state'] === 'streaming' && l['protocolVersion'] !== 3)).toBe(false);
     if (cutMs >= 10_000) {
       // The silent link was given up after heartbeat.timeoutS and the unacknowledged batches resent.
       expect(r.summary.reconnects).toBeGreaterThanOrEqual(1);

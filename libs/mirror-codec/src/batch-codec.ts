@@ -2,7 +2,7 @@ import { brotliCompressSync, brotliDecompressSync, constants as zlibConstants, d
 import { compress as zstdCompress, decompress as zstdDecompress } from '@cloudpss/zstd';
 import { compressSync as lz4Compress, uncompressSync as lz4Uncompress } from 'lz4-napi';
 import { Compression } from '@callscope/mirror-protocol';
-import { ZstdFrameStatus, inspectZstdFrames, type ZstdFrameInfo } from './zstd-frame.js';
+import { ZstdFrameStatus, inspectZstdFrames, type ZstdFrameInfo } from '@callscope/pcap-format';
 
 /** Config names of the batch compressions, fastest first (see the README for the measurements). */
 export const MIRROR_COMPRESSIONS = ['zstd', 'lz4', 'deflate', 'brotli', 'none'] as const;

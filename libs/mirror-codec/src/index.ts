@@ -21,5 +21,6 @@ export {
   maxZstdFrames,
 } from './batch-codec.js';
 export type { DecompressedBatch, MirrorCompression } from './batch-codec.js';
-export { ZSTD_MAGIC, ZstdFrameStatus, inspectZstdFrame, inspectZstdFrames } from './zstd-frame.js';
-export type { ZstdFrameInfo } from './zstd-frame.js';
+// The frame inspection lives in @callscope/pcap-format (pure, shared with the spool's zstd members).
+export { ZSTD_MAGIC, ZstdFrameStatus, inspectZstdFrame, inspectZstdFrames } from '@callscope/pcap-format';
+export type { ZstdFrameInfo } from '@callscope/pcap-format';
