@@ -8,7 +8,9 @@
  * CPU second of the child (median of the rounds), the spool's bytes on disk per packet and the
  * files it created (and per hour of capture time). Then retrieval of a one-hour call (G.711, both
  * legs, 360,007 packets) from a spool whose start minute holds 300 other calls, next to reading a
- * plain pcap of the same packets (the floor).
+ * plain pcap of the same packets (the floor), both timed in a fresh process (this bench re-run with
+ * CALLSCOPE_BENCH_RETRIEVE set), as the manager API or `sniffer pcap` read a spool another process
+ * wrote; the same timing in the writing process is shown beside it.
  *
  *   CALLSCOPE_BENCH_BASELINE=<rev> CALLSCOPE_BENCH_CAPTURES=/tmp/callscope-bench npm run bench -- apps/sniffer
  *
@@ -16,7 +18,7 @@
  * databases are `cs_helperB_bench_<n>` (or `CALLSCOPE_BENCH_DB_PREFIX`), dropped afterwards.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openCallPcap, readCaptureFile, SpoolWriter } from '@callscope/pcap-store';
@@ -33,6 +35,44 @@ interface Run {
   wall: number;
   spoolBytes: number;
   spoolFiles: number;
+}
+
+/** Times 5 retrievals of the call and 5 plain reads of `plain` (when given): ms each. */
+async function timeRetrieval(dir: string, query: { callId: string; startSec: number; startUsec: number }, packets: number, plain: string | null) {
+  const times: { open: number; full: number; bytes: number }[] = [];
+  // The timed passes keep nothing (a server streams the pcap out): holding 83 MB of output chunks
+  // made every pass 3-4x slower from garbage collection alone. Two untimed passes first: a server
+  // answers with warm code (the first pass of a fresh process compiles the reader: 260-340 ms).
+  for (let i = -2; i < 5; i++) {
+    const a = process.hrtime.bigint();
+    const stream = await openCallPcap(dir, query);
+    const b = process.hrtime.bigint();
+    let bytes = 0;
+    for await (const chunk of stream.chunks()) bytes += chunk.length;
+    const e = process.hrtime.bigint();
+    if (stream.summary.packets !== packets) throw new Error(`retrieved ${stream.summary.packets} packets, wrote ${packets}`);
+    if (i >= 0) times.push({ open: Number(b - a) / 1e6, full: Number(e - a) / 1e6, bytes });
+  }
+  if (plain !== null && !existsSync(plain)) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of (await openCallPcap(dir, query)).chunks()) chunks.push(chunk);
+    writeFileSync(plain, Buffer.concat(chunks));
+  }
+  const floor: number[] = [];
+  for (let i = -2; plain !== null && i < 5; i++) {
+    const a = process.hrtime.bigint();
+    await readCaptureFile(plain, () => undefined);
+    if (i < 0) continue;
+    floor.push(Number(process.hrtime.bigint() - a) / 1e6);
+  }
+  return { times, floor };
+}
+
+const retrieveOnly = process.env['CALLSCOPE_BENCH_RETRIEVE'];
+if (retrieveOnly !== undefined) {
+  const { dir, query, packets, plain } = JSON.parse(retrieveOnly) as { dir: string; query: { callId: string; startSec: number; startUsec: number }; packets: number; plain: string };
+  process.stdout.write(JSON.stringify(await timeRetrieval(dir, query, packets, plain)));
+  process.exit(0);
 }
 
 function bundleOf(args: string[]): string {
@@ -186,34 +226,22 @@ for (const c of CONCURRENCY_CASES) {
   await writer.endCall(long);
   await writer.close();
   if (Object.values(writer.stats().packetsDropped).some((n) => n > 0)) throw new Error(`spool dropped packets: ${JSON.stringify(writer.stats().packetsDropped)}`);
-  const times: { open: number; full: number; bytes: number }[] = [];
-  let merged: Buffer[] = [];
-  for (let i = 0; i < 5; i++) {
-    const a = process.hrtime.bigint();
-    const stream = await openCallPcap(dir, { callId: long.callId, startSec: t0, startUsec: 0 });
-    const b = process.hrtime.bigint();
-    const chunks: Buffer[] = [];
-    for await (const chunk of stream.chunks()) chunks.push(chunk);
-    const e = process.hrtime.bigint();
-    if (stream.summary.packets !== packets) throw new Error(`retrieved ${stream.summary.packets} packets, wrote ${packets}`);
-    times.push({ open: Number(b - a) / 1e6, full: Number(e - a) / 1e6, bytes: stream.summary.bytes });
-    merged = chunks;
-  }
+  const query = { callId: long.callId, startSec: t0, startUsec: 0 };
   const plain = join(dir, 'plain.pcap');
-  writeFileSync(plain, Buffer.concat(merged));
-  merged = [];
-  const floor: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    const a = process.hrtime.bigint();
-    await readCaptureFile(plain, () => undefined);
-    floor.push(Number(process.hrtime.bigint() - a) / 1e6);
-  }
+  const inProcess = await timeRetrieval(dir, query, packets, plain);
+  const child = spawnSync(process.execPath, [...process.execArgv, process.argv[1]!], {
+    encoding: 'utf8',
+    maxBuffer: 16 * 1024 * 1024,
+    env: { ...process.env, CALLSCOPE_BENCH_RETRIEVE: JSON.stringify({ dir, query, packets, plain }) },
+  });
+  if (child.status !== 0) throw new Error(`retrieval child failed: ${child.stderr}`);
+  const { times, floor } = JSON.parse(child.stdout) as Awaited<ReturnType<typeof timeRetrieval>>;
   const index = filesUnder(dir);
   console.log(
     `\nretrieval of a one-hour call (${fmt(packets)} packets, ${(times[0]!.bytes / 1e6).toFixed(0)} MB of pcap; the start minute's archive + index ${(index.bytes / 1e6).toFixed(0)} MB with 300 other calls):`,
   );
   console.log(`  found and opened (index read, first chunk of each run): median ${median(times.map((t) => t.open)).toFixed(1)} ms`);
-  console.log(`  whole merged pcap produced: median ${median(times.map((t) => t.full)).toFixed(0)} ms`);
-  console.log(`  baseline: reading the same packets from one plain pcap file (readCaptureFile): median ${median(floor).toFixed(0)} ms`);
+  console.log(`  whole merged pcap produced: median ${median(times.map((t) => t.full)).toFixed(0)} ms (in the writing process, after its writer closed: ${median(inProcess.times.map((t) => t.full)).toFixed(0)} ms)`);
+  console.log(`  baseline: reading the same packets from one plain pcap file (readCaptureFile): median ${median(floor).toFixed(0)} ms (in the writing process: ${median(inProcess.floor).toFixed(0)} ms)`);
   rmSync(dir, { recursive: true, force: true });
 }

@@ -116,6 +116,13 @@ class BlockPool {
   put(blocks: readonly Buffer[]): void {
     for (const b of blocks) this.free.push(b);
   }
+
+  /** Forgets every idle block and the slab being carved (blocks still in use stay valid). */
+  clear(): void {
+    this.free.length = 0;
+    this.slab = null;
+    this.carved = 0;
+  }
 }
 
 /** A chunk being filled: one call, one group, one link type; its bytes are `blocks` in order. */
@@ -538,6 +545,9 @@ export class SpoolWriter implements SpoolSink {
     await Promise.all(ends);
     await this.whenIdle();
     for (const minute of [...this.minutes.values()]) await this.finishMinute(minute);
+    // Nothing is written any more: the idle blocks go back to the allocator.
+    this.pool.clear();
+    this.scratch = Buffer.alloc(0);
   }
 
   /** A snapshot of the counters. */
