@@ -148,6 +148,7 @@ describe('spool round trip (basic-caller-bye-pcma.pcap, 3 interleaved calls)', (
 
   it.each([
     ['gzip', '.pcap.gz', (b: Buffer) => gunzipSync(b)],
+    // The library skips the skippable frame with the CRC-32 after the data frame, as zstd -d does.
     ['zstd', '.pcap.zst', (b: Buffer) => Buffer.from(zstdDecompress(b))],
   ] as const)('%s mode writes every chunk as a %s member (a whole pcap once unpacked by the library alone) and reads back the same packets', async (compression, suffix, unpack) => {
     const { dir, calls, writer } = await spoolCalls(compression, { compression, flushBytes: 4096 });

@@ -20,6 +20,7 @@ import {
   writeTarHeader,
 } from '../src/index.js';
 import { ChunkCompression } from '../src/index.js';
+import { readZstdCrcTrailer, ZSTD_CRC_TRAILER_BYTES, zstdCrcTrailer } from '../src/spool/segment-format.js';
 import type { IndexEntry } from '../src/index.js';
 
 const dirs: string[] = [];
@@ -171,5 +172,21 @@ describe('index entries', () => {
     writeIndexEntry(b, 0, { callHi: 1, callLo: 2, sensorHash: 3, chunkNo: 0, offset: 0, size: 10, linkType: 1, group: 'sip', compression: 'none' });
     b[at] = value;
     expect(readIndexEntry(b, 0)).toBeNull();
+  });
+});
+
+describe('the CRC-32 frame after a zstd member', () => {
+  test.prop([fc.uint8Array({ maxLength: 40 }), fc.nat({ max: 0xffff_ffff })], { numRuns: 200 })('is read back after any data', (data, crc) => {
+    expect(readZstdCrcTrailer(Buffer.concat([data, zstdCrcTrailer(crc)]))).toBe(crc);
+  });
+
+  it.each([
+    ['empty', Buffer.alloc(0)],
+    ['shorter than the frame', zstdCrcTrailer(7).subarray(1)],
+    ['another skippable magic', Buffer.from('512a4d18040000000700000000', 'hex').subarray(0, ZSTD_CRC_TRAILER_BYTES)],
+    ['a content size other than 4', Buffer.from('502a4d18050000000700000000', 'hex').subarray(0, ZSTD_CRC_TRAILER_BYTES)],
+    ['no trailer at all (a bare zstd frame)', Buffer.from('28b52ffd2000010000', 'hex')],
+  ])('%s -> -1', (_name, data) => {
+    expect(readZstdCrcTrailer(data)).toBe(-1);
   });
 });

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { promisify } from 'node:util';
-import { createGunzip, gunzip as gunzipCallback } from 'node:zlib';
+import { crc32, createGunzip, gunzip as gunzipCallback } from 'node:zlib';
 import { decompress as zstdDecompress } from '@cloudpss/zstd';
 import { CaptureError, CaptureErrorCode, MAX_CAPTURE_LENGTH, PCAP_GLOBAL_HEADER_LENGTH, PCAP_RECORD_HEADER_LENGTH } from '@callscope/pcap-format';
 import { CaptureParser, CaptureParseStatus, inspectZstdFrame, ZstdFrameStatus } from '@callscope/pcap-format';
@@ -16,7 +16,7 @@ import { MergedCaptureFormat as Formats, MergedCaptureOutput } from './merged-ca
 import type { MergedCaptureFormat } from './merged-capture-output.js';
 import { SpoolError, SpoolErrorCode } from './spool-error.js';
 import { SpoolGroup, spoolCallName, spoolMinuteDir } from './spool-path.js';
-import { callHashOf, ChunkCompression, MAX_MEMBER_BYTES, parseTarHeader, sameChunk, sensorHashOf, TAR_BLOCK } from './segment-format.js';
+import { callHashOf, ChunkCompression, MAX_MEMBER_BYTES, parseTarHeader, readZstdCrcTrailer, sameChunk, sensorHashOf, TAR_BLOCK, ZSTD_CRC_TRAILER_BYTES } from './segment-format.js';
 import type { IndexEntry } from './segment-format.js';
 import { listSegments, scanSegment } from './segment-reader.js';
 
@@ -327,17 +327,22 @@ class ChunkCursor {
         return skip(`gzip: ${(err as Error).message}`);
       }
     }
-    // zstd: one frame that declares its size (as the writer makes them), checked before the decoder allocates.
-    const st = inspectZstdFrame(data, 0, data.length, this.zstdInfo);
+    // zstd: one frame that declares its size (as the writer makes them), checked before the decoder
+    // allocates, then the skippable frame with the chunk's CRC-32.
+    const crc = readZstdCrcTrailer(data);
+    if (crc < 0) return skip('zstd: no CRC frame after the data frame');
+    const frame = data.subarray(0, data.length - ZSTD_CRC_TRAILER_BYTES);
+    const st = inspectZstdFrame(frame, 0, frame.length, this.zstdInfo);
     if (st !== ZstdFrameStatus.Ok) return skip(`zstd: not one whole frame with its size (status ${st})`);
     if (this.zstdInfo.contentSize > MAX_MEMBER_BYTES) return skip(`zstd: frame declares ${this.zstdInfo.contentSize} bytes`);
     let out: Uint8Array;
     try {
-      out = zstdDecompress(data);
+      out = zstdDecompress(frame);
     } catch (err) {
       return skip(`zstd: ${(err as Error).message}`);
     }
     if (out.length !== this.zstdInfo.contentSize) return skip(`zstd: ${out.length} bytes, the frame declares ${this.zstdInfo.contentSize}`);
+    if (crc32(out) !== crc) return skip('zstd: CRC-32 mismatch (the member is damaged)');
     return out;
   }
 

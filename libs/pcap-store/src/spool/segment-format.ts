@@ -42,6 +42,34 @@ export const ChunkCompression = {
 /** A value of {@link ChunkCompression}. */
 export type ChunkCompression = (typeof ChunkCompression)[keyof typeof ChunkCompression];
 
+/**
+ * A `.pcap.zst` member is its chunk as one Zstandard frame, then a skippable frame (RFC 8878
+ * §3.1.2, magic 0x184D2A50, 4 bytes of content) holding the CRC-32 of the uncompressed chunk,
+ * little-endian: zstd tools skip it, the spool reader checks it. Why: `@cloudpss/zstd` writes no
+ * content checksum, and without one a damaged frame that still decodes to its declared size would
+ * come back as packets nobody captured (gzip members carry their CRC in the gzip trailer).
+ */
+export const ZSTD_CRC_TRAILER_BYTES = 12;
+const ZSTD_SKIPPABLE_MAGIC = 0x184d2a50;
+
+/** The skippable frame carrying `crc` (see {@link ZSTD_CRC_TRAILER_BYTES}). */
+export function zstdCrcTrailer(crc: number): Buffer {
+  const b = Buffer.allocUnsafe(ZSTD_CRC_TRAILER_BYTES);
+  b.writeUInt32LE(ZSTD_SKIPPABLE_MAGIC, 0);
+  b.writeUInt32LE(4, 4);
+  b.writeUInt32LE(crc >>> 0, 8);
+  return b;
+}
+
+/** The CRC-32 a member's trailing skippable frame carries, or -1 when `data` does not end with one. */
+export function readZstdCrcTrailer(data: Uint8Array): number {
+  const n = data.length;
+  if (n < ZSTD_CRC_TRAILER_BYTES) return -1;
+  const at = n - ZSTD_CRC_TRAILER_BYTES;
+  const u32 = (i: number): number => (data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24)) >>> 0;
+  return u32(at) === ZSTD_SKIPPABLE_MAGIC && u32(at + 4) === 4 ? u32(at + 8) : -1;
+}
+
 const SUFFIX: Record<ChunkCompression, string> = { none: '', gzip: '.gz', zstd: '.zst' };
 const FLAG: Record<ChunkCompression, number> = { none: 0, gzip: FLAG_GZIP, zstd: FLAG_ZSTD };
 
