@@ -6,7 +6,7 @@
  * to repair in a spool a writer closed.
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -58,6 +58,15 @@ describe('spool retrieval read back by tshark', () => {
       expect(listed.status, a.name).toBe(0);
       expect(listed.stdout.trim().split('\n').filter((m) => !m.endsWith(suffix)), a.name).toEqual([]);
     }
+    // A member as tar extracts it is a capture of its own: tshark opens .pcap, .pcap.gz and .pcap.zst
+    // (the zstd member's CRC frame is a skippable frame, which readers pass over).
+    const unpacked = mkdtempSync(join(tmpdir(), 'callscope-members-'));
+    expect(spawnSync('tar', ['xf', join(archives[0]!.parentPath, archives[0]!.name), '-C', unpacked]).status).toBe(0);
+    const member = readdirSync(unpacked, { recursive: true, withFileTypes: true }).find((e) => e.isFile() && e.name.endsWith(suffix))!;
+    const shown = spawnSync('tshark', ['-r', join(member.parentPath, member.name), '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8' });
+    expect(shown.status, shown.stderr).toBe(0);
+    expect(shown.stdout.trim(), `${member.name}: tshark shows its packets`).toMatch(/^1\n2\n/);
+    rmSync(unpacked, { recursive: true, force: true });
     const fsck = spawnSync(process.execPath, [sniffer, 'spool', 'fsck', '--check', '--json', '--spool', spool], { encoding: 'utf8' });
     expect(fsck.status, fsck.stderr).toBe(0);
     expect(JSON.parse(fsck.stdout)).toMatchObject({ segments: archives.length, tornSegments: 0, badIndexEntries: 0, tornIndexBytes: 0 });
