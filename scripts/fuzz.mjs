@@ -42,26 +42,28 @@ if (!Number.isFinite(seconds) || seconds <= 0 || !Number.isInteger(runSeed) || !
   process.exit(2);
 }
 
+// Workspace libs are compiled in (their package.json points at TypeScript sources); npm packages
+// stay external, loaded from node_modules as the built apps load them (a native addon such as
+// @cloudpss/zstd cannot find its binary from inside a bundle and falls back to wasm).
+const externalizeNpm = {
+  name: 'externalize-npm',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, (a) => (a.path.startsWith('@callscope/') || a.path.startsWith('node:') ? undefined : { path: a.path, external: true }));
+  },
+};
 const outfile = join(ROOT, 'dist/fuzz/sniffer-fuzz.mjs');
 mkdirSync(join(ROOT, 'dist/fuzz'), { recursive: true });
 await build({
   entryPoints: [join(ROOT, 'apps/sniffer/fuzz/main.ts')], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20',
   logLevel: 'warning',
-  plugins: [
-    {
-      // Workspace libs are compiled in (their package.json points at TypeScript sources).
-      name: 'externalize-npm',
-      setup(b) {
-        b.onResolve({ filter: /^[^./]/ }, (a) => (a.path.startsWith('@callscope/') || a.path.startsWith('node:') ? undefined : { path: a.path, external: true }));
-      },
-    },
-  ],
+  plugins: [externalizeNpm],
 });
 // The spool's writer thread, beside the bundle where the sniffer looks for it (spoolWorkerScript):
 // cli-spool inputs go through the worker and its ring, as the built sniffer's do.
 await build({
   entryPoints: [join(ROOT, 'apps/sniffer/src/spool-writer.worker.ts')], outfile: join(ROOT, 'dist/fuzz/spool-writer.worker.js'), bundle: true, platform: 'node', format: 'esm', target: 'node20',
   logLevel: 'warning',
+  plugins: [externalizeNpm],
 });
 const env = { ...process.env, CALLSCOPE_ROOT: ROOT };
 

@@ -2,9 +2,12 @@
  * Builds the spool writer thread's script for tests: ThreadedSpoolWriter needs a JavaScript file to
  * start its worker from, and a worker thread does not get the test runner's TypeScript transform.
  * esbuild bundles test/spool-worker-entry.ts (which calls runSpoolWorker, as the sniffer's
- * src/spool-writer.worker.ts does) into a temporary .mjs, once per test file.
+ * src/spool-writer.worker.ts does) into a temporary .mjs under the repository's dist/, once per test
+ * file. npm packages stay external, resolved from the repository's node_modules as the built
+ * sniffer resolves them (bundled, @cloudpss/zstd cannot find its native binary and falls back to
+ * wasm with a warning).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -15,7 +18,11 @@ let dir = '';
 
 export function spoolWorkerScript(): Promise<URL> {
   built ??= (async () => {
-    dir = mkdtempSync(join(tmpdir(), 'callscope-spool-worker-'));
+    const root = fileURLToPath(new URL('../../../dist/test-workers/', import.meta.url));
+    mkdirSync(root, { recursive: true });
+    dir = mkdtempSync(join(root, 'spool-worker-'));
+    // Gone with the test process (the workers it started have loaded their script by then).
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
     const outfile = join(dir, 'spool-writer.worker.mjs');
     await build({
       entryPoints: [fileURLToPath(new URL('./spool-worker-entry.ts', import.meta.url))],
@@ -25,6 +32,14 @@ export function spoolWorkerScript(): Promise<URL> {
       format: 'esm',
       target: 'node20',
       logLevel: 'warning',
+      plugins: [
+        {
+          name: 'externalize-npm',
+          setup(b) {
+            b.onResolve({ filter: /^[^./]/ }, (a) => (a.path.startsWith('@callscope/') || a.path.startsWith('node:') ? undefined : { path: a.path, external: true }));
+          },
+        },
+      ],
     });
     return pathToFileURL(outfile);
   })();
