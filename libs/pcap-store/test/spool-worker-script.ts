@@ -21,8 +21,6 @@ export function spoolWorkerScript(): Promise<URL> {
     const root = fileURLToPath(new URL('../../../dist/test-workers/', import.meta.url));
     mkdirSync(root, { recursive: true });
     dir = mkdtempSync(join(root, 'spool-worker-'));
-    // Gone with the test process (the workers it started have loaded their script by then).
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
     const outfile = join(dir, 'spool-writer.worker.mjs');
     await build({
       entryPoints: [fileURLToPath(new URL('./spool-worker-entry.ts', import.meta.url))],
@@ -44,6 +42,13 @@ export function spoolWorkerScript(): Promise<URL> {
     return pathToFileURL(outfile);
   })();
   return built;
+}
+
+/** Removes the built script (call after the last writer of the test file closed). */
+export function removeSpoolWorkerScript(): void {
+  if (dir !== '') rmSync(dir, { recursive: true, force: true });
+  built = null;
+  dir = '';
 }
 
 /** A worker script that fails the way a broken thread would: it throws before serving. */

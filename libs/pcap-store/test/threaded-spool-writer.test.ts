@@ -10,11 +10,12 @@ import { ChunkCompression, SpoolDropReason, SpoolMode, SpoolWriter, ThreadedSpoo
 import type { SpoolCallRef, SpoolWriterOptions, SpoolWriterStats } from '../src/index.js';
 import { loadFrames, retrieve, sameRecords, shift, tempSpool, walk, writeInterleaved } from './spool-fixtures.js';
 import type { Frame, TestCall } from './spool-fixtures.js';
-import { failingWorkerScript, spoolWorkerScript } from './spool-worker-script.js';
+import { failingWorkerScript, removeSpoolWorkerScript, spoolWorkerScript } from './spool-worker-script.js';
 
 const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  removeSpoolWorkerScript();
 });
 
 let base: Frame[] = [];
