@@ -1,4 +1,26 @@
 /**
+ * Writes `v` (an integer, 0 .. 2^53 - 1) as a LEB128 varint at `b[at]` and returns the position
+ * after it; the caller reserved the room (8 bytes suffice). The flow-block encoder calls it
+ * directly into its sections, ByteWriter.varint through its growing buffer.
+ */
+export function putVarint(b: Uint8Array, at: number, v: number): number {
+  if (v < 0x80) {
+    b[at] = v;
+    return at + 1;
+  }
+  while (v >= 0x80000000) {
+    b[at++] = (v % 0x80) | 0x80;
+    v = Math.floor(v / 0x80);
+  }
+  while (v >= 0x80) {
+    b[at++] = (v & 0x7f) | 0x80;
+    v >>>= 7;
+  }
+  b[at++] = v;
+  return at;
+}
+
+/**
  * A growable byte buffer for the flow-block encoder: LEB128 varints (as protobuf writes them) and
  * raw bytes, reused across batches (`reset()` keeps the capacity), so the hot path allocates only
  * when a batch is larger than every batch before it.
@@ -40,18 +62,7 @@ export class ByteWriter {
   /** Writes an unsigned integer (0 .. 2^53 - 1) as a LEB128 varint. */
   varint(v: number): void {
     this.ensure(8);
-    const b = this.buf;
-    let at = this.length;
-    while (v >= 0x80000000) {
-      b[at++] = (v % 0x80) | 0x80;
-      v = Math.floor(v / 0x80);
-    }
-    while (v >= 0x80) {
-      b[at++] = (v & 0x7f) | 0x80;
-      v >>>= 7;
-    }
-    b[at++] = v;
-    this.length = at;
+    this.length = putVarint(this.buf, this.length, v);
   }
 
   /** Writes `src[from, to)`. */

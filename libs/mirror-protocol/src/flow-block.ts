@@ -1,4 +1,4 @@
-import { ByteWriter, copyBytes, unzigzag } from './byte-writer.js';
+import { ByteWriter, copyBytes, putVarint, unzigzag } from './byte-writer.js';
 import { rawBatchDataLength, reserveRawBatchPackets, type RawBatch } from './raw-batch.js';
 
 /*
@@ -47,26 +47,6 @@ const TAG_NEW = 1;
 const TAG_DELTA = 2;
 const TAG_DELTA_UDP = 3;
 
-/**
- * Writes `v` (an integer, 0 .. 2^64) as a LEB128 varint at `b[at]` and returns the position after
- * it; the caller reserved the room. The encoder's form of `ByteWriter.varint` (same bytes).
- */
-function putVarint(b: Uint8Array, at: number, v: number): number {
-  if (v < 0x80) {
-    b[at] = v;
-    return at + 1;
-  }
-  while (v >= 0x80000000) {
-    b[at++] = (v % 0x80) | 0x80;
-    v = Math.floor(v / 0x80);
-  }
-  while (v >= 0x80) {
-    b[at++] = (v & 0x7f) | 0x80;
-    v >>>= 7;
-  }
-  b[at++] = v;
-  return at;
-}
 
 /** Where the fields of an Ethernet(+VLAN)/IPv4|IPv6/UDP/RTP header sit, from {@link parseFlowLayout}. */
 export interface FlowLayout {
