@@ -328,7 +328,9 @@ class ChunkCursor {
       }
     }
     // zstd: one frame that declares its size (as the writer makes them), checked before the decoder
-    // allocates, then the skippable frame with the chunk's CRC-32.
+    // allocates, then the skippable frame with the chunk's CRC-32. The same bound as mirror-codec's
+    // decompressBatch, done here with the shared frame inspection: that codec would bring lz4-napi
+    // and protobufjs into every reader of the spool (manager API, the writer thread's bundle).
     const crc = readZstdCrcTrailer(data);
     if (crc < 0) return skip('zstd: no CRC frame after the data frame');
     const frame = data.subarray(0, data.length - ZSTD_CRC_TRAILER_BYTES);
