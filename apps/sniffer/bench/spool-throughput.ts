@@ -5,7 +5,8 @@
  * `CALLSCOPE_BENCH_BASELINE=<rev>` names one. Every run is a child process as the user runs it
  * (`node main.js analyze FILE --format jsonl > /dev/null ...`, the database a fresh MariaDB
  * database per run, migrated before the clock starts); figures are packets per wall second and per
- * CPU second of the child (median of the rounds), the spool's bytes on disk per packet and the
+ * CPU second of the child (median of the rounds; each round runs every mode once, and "x analyze"
+ * is the median of each round's ratio to its own `analyze`), the spool's bytes on disk per packet and the
  * files it created (and per hour of capture time). Then retrieval of a one-hour call (G.711, both
  * legs, 360,007 packets) from a spool whose start minute holds 300 other calls, next to reading a
  * plain pcap of the same packets (the floor), both timed in a fresh process (this bench re-run with
@@ -14,6 +15,8 @@
  *
  *   CALLSCOPE_BENCH_BASELINE=<rev> CALLSCOPE_BENCH_CAPTURES=/tmp/callscope-bench npm run bench -- apps/sniffer
  *
+ * `CALLSCOPE_BENCH_CASES=synth-10k-concurrent` (comma-separated) runs only those captures;
+ * `CALLSCOPE_BENCH_ONE_THREAD=0` leaves out the rows with the writer on the packet thread.
  * `CALLSCOPE_DB_URL` (default mysql://root@127.0.0.1:3306/callscope) names the server; the run's
  * databases are `cs_helperB_bench_<n>` (or `CALLSCOPE_BENCH_DB_PREFIX`), dropped afterwards.
  */
@@ -26,6 +29,8 @@ import { CONCURRENCY_CASES, fmt, root, synth } from './lib/synth-captures.js';
 
 const baseline = process.env['CALLSCOPE_BENCH_BASELINE'] ?? '';
 const rounds = Number(process.env['CALLSCOPE_BENCH_ROUNDS'] ?? '3');
+const onlyCases = process.env['CALLSCOPE_BENCH_CASES']?.split(',') ?? null;
+const oneThreadRows = process.env['CALLSCOPE_BENCH_ONE_THREAD'] !== '0';
 const serverUrl = process.env['CALLSCOPE_DB_URL'] ?? 'mysql://root@127.0.0.1:3306/callscope';
 const dbPrefix = process.env['CALLSCOPE_BENCH_DB_PREFIX'] ?? 'cs_helperB_bench_';
 
@@ -164,7 +169,7 @@ const MODES: readonly { name: string; spool: boolean; db: boolean; env?: Record<
   { name: 'analyze --db --spool', spool: true, db: true },
   { name: '--spool (1 thread)', spool: true, db: false, env: ONE_THREAD },
   { name: '--db --spool (1 thread)', spool: true, db: true, env: ONE_THREAD },
-];
+].filter((m) => oneThreadRows || m.env === undefined);
 
 console.log(`spool at line rate (issue 17): this checkout${baseline === '' ? '' : ` vs ${baseline}`}, ${rounds} rounds per figure (median), child processes`);
 bundleOf([join(root, 'scripts/build-app.mjs'), 'apps/sniffer']);
@@ -174,20 +179,35 @@ if (baseline !== '') bundles.push({ label: baseline, path: bundleOf([join(root, 
 else console.log('(set CALLSCOPE_BENCH_BASELINE=<rev> to measure the per-call spool of that revision beside it)');
 
 for (const c of CONCURRENCY_CASES) {
+  if (onlyCases !== null && !onlyCases.includes(c.name)) continue;
   const file = synth(c.name, c.args);
   const span = await captureSpan(file);
   runAnalyze(current, file, false, false); // page cache warm
   console.log(`\n${c.name} (${(statSync(file).size / 1e6).toFixed(0)} MB, ${span.toFixed(1)} s of capture)`);
-  const analyzeAlone = new Map<string, number>();
+  const analyzeAlone = new Map<string, number[]>();
+  // Round by round, every mode once per round: this VM's speed drifts by tens of percent over
+  // minutes (the same bundle's `analyze` took 5.6 s, then 7.5 s a quarter of an hour later), so
+  // the modes of one ratio run side by side rather than one after the other.
+  const runsOf = new Map<string, Run[]>();
+  for (let i = 0; i < rounds; i++) {
+    for (const b of bundles) {
+      for (const m of MODES) {
+        if (m.env !== undefined && b.path !== current) continue;
+        const key = `${b.label}\0${m.name}`;
+        runsOf.set(key, [...(runsOf.get(key) ?? []), runAnalyze(b.path, file, m.spool, m.db, m.env)]);
+      }
+    }
+  }
   for (const b of bundles) {
     for (const m of MODES) {
       if (m.env !== undefined && b.path !== current) continue;
-      const runs: Run[] = [];
-      for (let i = 0; i < rounds; i++) runs.push(runAnalyze(b.path, file, m.spool, m.db, m.env));
+      const runs = runsOf.get(`${b.label}\0${m.name}`)!;
       const wallPps = median(runs.map((r) => r.packets / r.wall));
       const cpuPps = median(runs.map((r) => r.packets / r.cpu));
-      if (m.name === 'analyze') analyzeAlone.set(b.label, median(runs.map((r) => r.wall)));
-      const slower = median(runs.map((r) => r.wall)) / analyzeAlone.get(b.label)!;
+      if (m.name === 'analyze') analyzeAlone.set(b.label, runs.map((r) => r.wall));
+      // The median of each round's ratio to that round's `analyze` (see above: drift).
+      const alone = analyzeAlone.get(b.label)!;
+      const slower = median(runs.map((r, i) => r.wall / alone[i]!));
       const r0 = runs[0]!;
       const spoolPart = m.spool
         ? `; spool ${(r0.spoolBytes / r0.packets).toFixed(1)} B/packet on disk, ${fmt(r0.spoolFiles)} files (${fmt((r0.spoolFiles * 3600) / span)} per hour of capture)`

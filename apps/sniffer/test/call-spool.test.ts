@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, truncateSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { DEFAULT_PIPELINE_OPTIONS, PacketPipeline } from '@callscope/call-engine';
+import { DEFAULT_PIPELINE_OPTIONS, PacketPipeline, type CallPacketObserver } from '@callscope/call-engine';
 import type { CallRecord } from '@callscope/cdr-model';
 import { createDecodedPacket, DecodeStatus, PacketDecoder, Transport } from '@callscope/packet';
 import { LinkType, type PacketRecord } from '@callscope/pcap-format';
@@ -380,6 +380,68 @@ describe('mirrored sensors (issue 17): the spool key includes the sensor', () =>
     expect(await one('pbx-b')).toBe(await one('pbx-a'));
     expect(await one()).toBe(2 * (await one('pbx-a')));
     await expect(one('central')).rejects.toMatchObject({ code: SpoolErrorCode.CallNotFound });
+  });
+});
+
+describe('the engine\'s call numbers (the spool keeps its state per call number, not on the key object)', () => {
+  /**
+   * busy-hour-a (200 calls, numbers handed on as calls end) through two sensor pipelines sharing
+   * one spool (both number their calls from 0), once as the engine calls the spool and once with
+   * the numbers withheld (every packet then reads the writer's state from the call's key, as before
+   * the numbers): each call's merged pcap must be the same, byte for byte.
+   */
+  async function spoolBothSensors(withNumbers: boolean): Promise<{ dir: string; calls: CallRecord[] }> {
+    const dir = tempDir(withNumbers ? 'numbered' : 'unnumbered');
+    const calls: CallRecord[] = [];
+    const spool = new CallSpool({ ...SPOOL_DEFAULTS, dir, sensor: 'central' });
+    const pipelines = ['pbx-a', 'pbx-b'].map((sensor) => {
+      const view = spool.forSensor(sensor);
+      const withheld: CallPacketObserver = {
+        ...view,
+        onPacket: (call, kind, rec, p) => {
+          view.onPacket(call, kind, rec, p, -1);
+        },
+        onCallEnd: (call) => {
+          view.onCallEnd(call, -1);
+        },
+      };
+      const observer = withNumbers ? view : withheld;
+      return new PacketPipeline({ ...DEFAULT_PIPELINE_OPTIONS, calls: { ...DEFAULT_PIPELINE_OPTIONS.calls, sensor } }, { onCall: (c) => calls.push(c), onRegister: () => undefined }, observer);
+    });
+    // The second sensor sees the capture 3 calls behind, so the two pipelines' numbers name different calls.
+    const records = readCorpusRecords('busy-hour-a.pcap');
+    for (let i = 0; i < records.length; i++) {
+      pipelines[0]!.onPacket(records[i]!);
+      if (i >= 300) pipelines[1]!.onPacket(records[i - 300]!);
+    }
+    for (const rec of records.slice(-300)) pipelines[1]!.onPacket(rec);
+    for (const p of pipelines) p.finish();
+    await spool.close();
+    expect(spool.stats().packetsDropped).toEqual(Object.fromEntries(Object.keys(spool.stats().packetsDropped).map((k) => [k, 0])));
+    return { dir, calls };
+  }
+
+  test('busy-hour-a through two sensors: every call\'s pcap the same with and without the numbers', async () => {
+    const numbered = await spoolBothSensors(true);
+    const reference = await spoolBothSensors(false);
+    expect(numbered.calls.length).toBe(400);
+    const pcapOf = async (dir: string, c: CallRecord): Promise<Buffer> => {
+      const chunks: Buffer[] = [];
+      await readCallPcap(dir, { callId: c.call_id, ...startOf(c), sensor: c.sensor }, (chunk) => {
+        chunks.push(Buffer.from(chunk));
+      });
+      return Buffer.concat(chunks);
+    };
+    let packets = 0;
+    for (const c of numbered.calls) {
+      const mine = await pcapOf(numbered.dir, c);
+      expect(mine.equals(await pcapOf(reference.dir, c)), `${c.sensor} ${c.call_id}`).toBe(true);
+      const summary = await readCallPcap(numbered.dir, { callId: c.call_id, ...startOf(c), sensor: c.sensor }, () => undefined);
+      // SIP and RTP of the call as its record counts them (busy-hour-a has no RTCP).
+      expect(summary.packets, `${c.sensor} ${c.call_id}`).toBe(c.sip_packets + c.streams.reduce((n, s) => n + s.packets, 0));
+      packets += summary.packets;
+    }
+    expect(packets).toBeGreaterThan(20_000);
   });
 });
 

@@ -149,7 +149,7 @@ const MAX_ENDPOINTS_PER_CALL = 64;
 export class CallTable {
   private readonly calls = new Map<string, Call>();
   /** IPv4 media endpoints by `ipv4PortKey`: the per-packet lookup. */
-  private readonly endpoints4 = new NumericKeyIndex<MediaEndpoint, CallStream, CallKey>();
+  private readonly endpoints4 = new NumericKeyIndex<MediaEndpoint, CallStream>();
   /** IPv6 media endpoints by `ipv6PortKey` text. */
   private readonly endpoints6 = new Map<string, MediaEndpoint>();
   /** Packet time of the last sweep: the next one runs a second later (or after a backward step). */
@@ -172,6 +172,13 @@ export class CallTable {
   private udpSlot = -1;
   /** See {@link ShedLevel}; read on the rare paths only (a new call, a new stream). */
   private shed: ShedLevel = 0;
+  /**
+   * Open calls' keys by call number (see Call.number); null at the numbers in `freeNumbers`. A
+   * packet observer's key is read here, a short dense array, not through the stream or call.
+   */
+  private readonly keysByNumber: (CallKey | null)[] = [];
+  /** Numbers of closed calls, reused before a new one is taken (the numbers stay dense). */
+  private readonly freeNumbers: number[] = [];
   /** Open calls by the identifiers that link legs (X-CID, Session-ID, icid, correlation headers). */
   private readonly legs = new LegIndex();
   private readonly openByCallId = (callId: string): Call | undefined => this.calls.get(callId);
@@ -286,6 +293,8 @@ export class CallTable {
       }
       if (this.calls.size >= this.options.maxOpenCalls) this.evictOldest();
       call = new Call(ev);
+      call.number = this.freeNumbers.pop() ?? this.keysByNumber.length;
+      this.keysByNumber[call.number] = call.key;
       // The call's own copy of the Call-ID: the event's is cut out of the whole SIP header.
       this.calls.set(call.callId, call);
       this.counters.callsOpened++;
@@ -423,7 +432,7 @@ export class CallTable {
       this.udpCall = call;
       stream = this.streamOf(call, pkt, h.ssrc, side, ep.payloadTypes);
       ep.last = stream;
-      if (slot >= 0) this.endpoints4.setHintAt(slot, stream, stream === null ? -1 : stream.stateBlock, stream === null ? null : call.key);
+      if (slot >= 0) this.endpoints4.setHintAt(slot, stream, stream === null ? -1 : stream.stateBlock, stream === null ? -1 : call.number);
     }
     if (stream === null) return true;
     if (!onClock && stream.packets > 0 && this.farFromStream(stream, pkt)) {
@@ -469,12 +478,19 @@ export class CallTable {
   }
 
   /**
-   * The key of {@link lastUdpCall}'s call, for packet observers: on the fast path it is read from
-   * the endpoint slot (stored with the hint), not through the stream and call objects, two
-   * dependent cache misses per packet at 10,000 calls that only an observer (the spool) pays.
+   * The number ({@link Call.number}) of {@link lastUdpCall}'s call, for packet observers: on the
+   * fast path it is read from the endpoint slot the lookup just read (stored with the hint), not
+   * through the stream and call objects, dependent cache misses per packet at 10,000 calls that
+   * only an observer (the spool) pays.
    */
-  lastUdpCallKey(): CallKey {
-    return this.udpCall?.key ?? this.endpoints4.ownerAt(this.udpSlot)!;
+  lastUdpCallNumber(): number {
+    const call = this.udpCall;
+    return call !== null ? call.number : this.endpoints4.ownerAt(this.udpSlot);
+  }
+
+  /** The key of the open call numbered `number` (see {@link Call.number}). */
+  keyOfNumber(number: number): CallKey {
+    return this.keysByNumber[number]!;
   }
 
   /** UDP on no call's media address. */
@@ -662,6 +678,9 @@ export class CallTable {
     this.counters.callsClosed++;
     this.onCall(buildCallRecord(call, reason, this.options.sensor));
     this.hooks.onClose?.(call);
+    // Observers were told (onClose): the number may name the next call.
+    this.keysByNumber[call.number] = null;
+    this.freeNumbers.push(call.number);
   }
 }
 

@@ -213,6 +213,12 @@ export class Call {
   rtcp: RtcpSessionStats | null = null;
   /** Call-ID and start, exactly what the CDR stores: how observers name the call. */
   readonly key: CallKey;
+  /**
+   * The call's number in its table while it is open: dense from 0 (below the most calls open at
+   * once), given back when the call closes and then reused (see CallTable). -1 until the table
+   * numbers it. Packet observers get it with each packet to keep per-call state in arrays.
+   */
+  number = -1;
   /** The media endpoints this call announced (their packet times tell its media activity); exact-size, see {@link appended}. */
   endpoints: MediaEndpoint[] = [];
   /** Leg identifiers and links; null for the many calls that carry none (memory per open call). */

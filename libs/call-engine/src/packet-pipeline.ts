@@ -223,7 +223,7 @@ export class PacketPipeline {
               packets.claimEarlyMedia(call.key, key, Math.floor(call.lastSipUs / 1e6));
             },
             onClose: (call) => {
-              packets.onCallEnd(call.key);
+              packets.onCallEnd(call.key, call.number);
             },
           },
       clock,
@@ -287,7 +287,7 @@ export class PacketPipeline {
         else this.tcpStreams.onSegment(p);
         // The segment that completed a message is kept with its call (see README: TCP in the spool).
         const call = this.takeSipCall();
-        if (call !== null) this.packets?.onPacket(call.key, 'sip', rec, p);
+        if (call !== null) this.packets?.onPacket(call.key, 'sip', rec, p, call.number);
       }
     } else this.fate = PacketFate.OtherL4;
     return true;
@@ -315,7 +315,10 @@ export class PacketPipeline {
       return;
     }
     this.fate = PacketFate.Media;
-    if (this.packets !== null) this.keepKey(this.calls.lastUdpCallKey(), this.calls.lastWasRtcp ? 'rtcp' : 'rtp', rec, p);
+    if (this.packets !== null) {
+      const n = this.calls.lastUdpCallNumber();
+      this.keepKey(this.calls.keyOfNumber(n), n, this.calls.lastWasRtcp ? 'rtcp' : 'rtp', rec, p);
+    }
   }
 
   /** The call of the SIP message(s) parsed since `sipCall` was cleared (read through a call, so
@@ -326,13 +329,13 @@ export class PacketPipeline {
 
   /** A packet of `call` to the packet observer, preceded by its fragments when it was reassembled. */
   private keep(call: Call, kind: CallPacketKind, rec: PacketRecord, p: DecodedPacket): void {
-    this.keepKey(call.key, kind, rec, p);
+    this.keepKey(call.key, call.number, kind, rec, p);
   }
 
-  private keepKey(key: CallKey, kind: CallPacketKind, rec: PacketRecord, p: DecodedPacket): void {
+  private keepKey(key: CallKey, number: number, kind: CallPacketKind, rec: PacketRecord, p: DecodedPacket): void {
     const packets = this.packets!;
     if (p.reassembled) packets.releaseFragments(key, kind, p);
-    packets.onPacket(key, kind, rec, p);
+    packets.onPacket(key, kind, rec, p, number);
   }
 
   /** Parse one SIP message and route it; false when the bytes were not SIP. */

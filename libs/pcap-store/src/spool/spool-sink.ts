@@ -9,7 +9,17 @@ import type { SpoolCallRef, SpoolPacketKind } from './spool-writer.js';
  */
 export interface SpoolSink {
   readonly options: ResolvedSpoolWriterOptions;
-  write(call: SpoolCallRef, kind: SpoolPacketKind, tsSec: number, tsNsec: number, frame: Uint8Array, origLen: number, linkType: number, rtpHeaderEnd?: number): void;
+  write(
+    call: SpoolCallRef,
+    kind: SpoolPacketKind,
+    tsSec: number,
+    tsNsec: number,
+    frame: Uint8Array,
+    origLen: number,
+    linkType: number,
+    rtpHeaderEnd?: number,
+    state?: SpoolCallRef['spoolState'],
+  ): void;
   endCall(call: SpoolCallRef): Promise<void>;
   /** Bytes held that a producer paced on memory should wait for (see `relieve`). */
   readonly bufferedBytes: number;

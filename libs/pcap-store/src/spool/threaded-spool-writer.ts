@@ -137,8 +137,18 @@ export class ThreadedSpoolWriter implements SpoolSink {
     this.backlogTimer.unref();
   }
 
-  /** See {@link SpoolWriter.write}; the same validation, mode and counters. */
-  write(call: SpoolCallRef, kind: SpoolPacketKind, tsSec: number, tsNsec: number, frame: Uint8Array, origLen: number, linkType: number, rtpHeaderEnd = 0): void {
+  /** See {@link SpoolWriter.write}; the same validation, mode and counters, and the same `state`. */
+  write(
+    call: SpoolCallRef,
+    kind: SpoolPacketKind,
+    tsSec: number,
+    tsNsec: number,
+    frame: Uint8Array,
+    origLen: number,
+    linkType: number,
+    rtpHeaderEnd = 0,
+    state: SpoolCallRef['spoolState'] = call.spoolState,
+  ): void {
     if (this.closed || this.gone) {
       this.dropped[this.failed ? SpoolDropReason.WRITE_ERROR : SpoolDropReason.CLOSED]++;
       return;
@@ -151,7 +161,7 @@ export class ThreadedSpoolWriter implements SpoolSink {
       else this.dropped[SpoolDropReason.BAD_PACKET]++;
       return;
     }
-    let slot = call.spoolState as number | undefined;
+    let slot = state as number | undefined;
     if (slot === undefined) slot = this.openCall(call);
     else if (slot < 0) {
       this.dropped[SpoolDropReason.CALL_ENDED]++;
