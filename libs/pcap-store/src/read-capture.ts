@@ -143,22 +143,43 @@ export async function readCaptureFile(
   const signal = options.signal;
   signal?.throwIfAborted();
   const handle = await open(path, 'r');
+  // The read of the next chunk, in flight while the current one is parsed (see below).
+  let ahead: Promise<{ bytesRead: number }> | null = null;
   try {
-    const buffer = new Uint8Array(chunkSize);
+    // Two buffers: the next chunk is read (on libuv's thread pool) while this one is parsed and
+    // its packets delivered. Read one after the other, the packet thread sat idle during every
+    // read: 0.3 s per GB from the page cache on an idle machine, 1.3 s under `analyze --spool`,
+    // whose writer thread and the GC's helpers keep the pool's thread from the CPU.
+    let buffer = new Uint8Array(chunkSize);
+    let spare = new Uint8Array(chunkSize);
     let { bytesRead } = await handle.read(buffer, 0, chunkSize, null);
     if (bytesRead >= 2 && buffer[0] === 0x1f && buffer[1] === 0x8b) {
       await handle.close();
       return await readGzipFile(path, onPacket, options, chunkSize);
     }
+    const readAhead = (into: Uint8Array): Promise<{ bytesRead: number }> => {
+      const read = handle.read(into, 0, chunkSize, null);
+      // Awaited below; until then a failure must not count as an unhandled rejection.
+      read.catch(() => undefined);
+      return read;
+    };
     const parser = new CaptureParser(options);
     while (bytesRead > 0) {
+      // The parser is done with a chunk once it returns NeedMore (it copies a record cut at the
+      // end), so the buffer it read last is free for the read after next.
+      ahead = readAhead(spare);
       parser.push(buffer.subarray(0, bytesRead));
       const pending = drain(parser, onPacket, signal);
       if (pending !== undefined) await pending;
-      ({ bytesRead } = await handle.read(buffer, 0, chunkSize, null));
+      const next = ahead;
+      ahead = null;
+      ({ bytesRead } = await next);
+      [buffer, spare] = [spare, buffer];
     }
     return await finishParser(parser, onPacket, options, false);
   } finally {
+    // A read still in flight (the parse or a callback threw) ends before the file is closed.
+    if (ahead !== null) await ahead.catch(() => undefined);
     await handle.close().catch(() => undefined); // already closed on the gzip path
   }
 }
