@@ -88,6 +88,67 @@ describe('readCaptureFile', () => {
     }
   });
 
+  it('the read-ahead (next chunk read while this one is parsed): every packet in order at any chunk size, with synchronous and asynchronous callbacks', async () => {
+    const frames = Array.from({ length: 300 }, (_, i) => [i, i * 1000, bytes(40 + ((i * 37) % 400), i)] as [number, number, Uint8Array]);
+    const path = join(tmp, 'ahead.pcap');
+    writeFileSync(path, await writePcap('ns', frames));
+    for (const chunkSize of [64, 100, 333, 4096, 1 << 20]) {
+      for (const asyncEvery of [0, 1, 7]) {
+        const seen: string[] = [];
+        let n = 0;
+        await readCaptureFile(
+          path,
+          (r: PacketRecord) => {
+            // The record's bytes are read now or after the await: neither may see the next chunk's bytes.
+            const take = (): void => {
+              seen.push(`${r.tsSec}.${r.tsNsec}:${Buffer.from(r.data).toString('hex')}`);
+            };
+            if (asyncEvery > 0 && n++ % asyncEvery === 0) return new Promise<void>((resolve) => setImmediate(() => { take(); resolve(); }));
+            take();
+            return undefined;
+          },
+          { chunkSize },
+        );
+        expect(seen, `chunkSize ${chunkSize}, async every ${asyncEvery}`).toEqual(frames.map(([s, ns, b]) => `${s}.${ns}:${Buffer.from(b).toString('hex')}`));
+      }
+    }
+  });
+
+  it('a callback that throws mid-file (a read ahead in flight) rejects with its error, and the file is closed', async () => {
+    const path = join(tmp, 'throw-ahead.pcap');
+    writeFileSync(path, await writePcap('us', Array.from({ length: 200 }, (_, i) => [i, 0, bytes(200, i)] as [number, number, Uint8Array])));
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown): void => {
+      unhandled.push(e);
+    };
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      let seen = 0;
+      await expect(
+        readCaptureFile(path, () => {
+          if (++seen === 50) throw new Error('consumer failed');
+        }, { chunkSize: 1000 }),
+      ).rejects.toThrow('consumer failed');
+      const abort = new AbortController();
+      await expect(
+        readCaptureFile(path, () => {
+          abort.abort(new Error('stopped'));
+        }, { chunkSize: 1000, signal: abort.signal }),
+      ).rejects.toThrow('stopped');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(unhandled).toEqual([]);
+      // Both handles were closed: the file can be replaced and read again in full.
+      writeFileSync(path, await writePcap('us', [[1, 0, bytes(10)]]));
+      let again = 0;
+      await readCaptureFile(path, () => {
+        again++;
+      });
+      expect(again).toBe(1);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('rejects programmer errors in options (chunkSize) with RangeError', async () => {
     await expect(readCaptureFile(join(tmp, 'unused'), () => undefined, { chunkSize: 10 })).rejects.toBeInstanceOf(RangeError);
   });
