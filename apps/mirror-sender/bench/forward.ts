@@ -10,8 +10,9 @@
  * checkBatch, mirror-codec decompression, PacketList or flow-block decode, ReceiveWindow,
  * cumulative Ack). The sender process is fed like a live capture: the capture's first
  * CASE_PACKETS packets sit in one buffer, and every millisecond the packets due at RATE packets/s
- * go to `MirrorSender.add` through one reused record with a fresh view each (as
- * @callscope/live-capture does); one warm-up pass, then PASSES measured passes. The same loop
+ * go to `MirrorSender.addCaptured` as one capture batch (as the sender's LiveInput takes
+ * @callscope/live-capture's batches; MIRROR_BENCH_FEED=packet: to `MirrorSender.add` one by one
+ * through a reused record with a fresh view each); one warm-up pass, then PASSES measured passes. The same loop
  * without a sender is measured too ("pacing loop alone"): the feed's own cost, to subtract.
  *
  * Until 2026-12-05 the sender ran inside this process on packets held as 400,000 objects: every
@@ -76,6 +77,13 @@ const RATE = Number(process.env['MIRROR_BENCH_RATE'] ?? 250_000);
  * wakes the sender more often than that.
  */
 const TICK_MS = Number(process.env['MIRROR_BENCH_TICK_MS'] ?? 1);
+/**
+ * MIRROR_BENCH_FEED: `batch` (default) hands each tick's packets to `MirrorSender.addCaptured` as
+ * one capture batch, as the sender's LiveInput takes LiveCapture's batches; `packet` hands them
+ * one by one to `MirrorSender.add` (a record and a view each), as it did until 2026-12-05. A
+ * baseline revision's paced sender feeds the way that revision did.
+ */
+const FEED: 'batch' | 'packet' = process.env['MIRROR_BENCH_FEED'] === 'packet' ? 'packet' : 'batch';
 /** MIRROR_BENCH_PASSES: measured passes over the case's packets after the warm-up pass (default 2). */
 const PASSES = Number(process.env['MIRROR_BENCH_PASSES'] ?? 2);
 /** MIRROR_BENCH_RUNS: runs of every case (per revision, alternating); medians and spread (default 1). */
@@ -253,7 +261,7 @@ async function paced(bundle: SenderBundle, file: string, name: MirrorCompression
   const receiver = fork(fileURLToPath(import.meta.url), ['receiver'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const port = await new Promise<number>((resolve) => receiver.once('message', (m) => { resolve(m as number); }));
   version = Math.min(version, bundle.maxVersion);
-  const c: PacedCase = { file, packets: CASE_PACKETS, rate: RATE, tickMs: TICK_MS, passes: PASSES, compression: name, version, port, secretHex: SECRET.toString('hex'), batchPackets: BATCH_PACKETS, floor };
+  const c: PacedCase = { file, packets: CASE_PACKETS, rate: RATE, tickMs: TICK_MS, passes: PASSES, compression: name, version, port, secretHex: SECRET.toString('hex'), batchPackets: BATCH_PACKETS, floor, feed: FEED };
   if (PROFILE_DIR !== '') c.profileFile = join(PROFILE_DIR, `${basename(file).replace(/\W+/g, '-')}-${name}-v${version}-${bundle.label}${floor ? '-floor' : ''}-${++profiles}.${PROFILE_HEAP ? 'heapprofile' : 'cpuprofile'}`);
   const child = spawn(process.execPath, [...NODE_FLAGS, '--expose-gc', bundle.path, JSON.stringify(c)], { cwd: root, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   try {

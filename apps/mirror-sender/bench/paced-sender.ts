@@ -6,8 +6,11 @@
  * heap (400,000 packets held as 1.2 M objects: every major GC marked them all, and the
  * compressors' output buffers trigger major GCs by their external memory), its replay loop and
  * its per-case JIT warm-up. Here the heap holds what a sender holds: the capture sits in ONE
- * buffer (as a TPACKET_V3 ring does), and each packet reaches `MirrorSender.add` through one
- * reused record with a fresh view of its bytes, exactly as `@callscope/live-capture` delivers it.
+ * buffer (as a TPACKET_V3 ring does), and each tick's packets reach `MirrorSender.addCaptured` as
+ * one capture batch (headers and back-to-back bytes), as `@callscope/live-capture` hands a batch to
+ * the sender's LiveInput; `feed: 'packet'` instead hands each packet to `MirrorSender.add` through
+ * one reused record with a fresh view of its bytes (LiveCapture's per-packet consumer, which the
+ * sender used until 2026-12-05).
  *
  * Runs: one warm-up pass over the loaded packets (JIT, the flow contexts, batch recycling in its
  * steady state), then `passes` measured passes, each paced at `rate` packets/s (every ms the
@@ -46,6 +49,8 @@ export interface PacedCase {
   batchPackets: number;
   /** The pacing loop alone, no sender. */
   floor: boolean;
+  /** How packets reach the sender (default `batch`): see the file's comment. */
+  feed?: 'batch' | 'packet';
   /** Writes a CPU profile (.cpuprofile) or an allocation profile (.heapprofile) of the measured passes there. */
   profileFile?: string;
 }
@@ -209,7 +214,7 @@ async function run(c: PacedCase): Promise<PacedResult> {
     connection.start();
     while (connection.state !== 'streaming') await sleep(2);
   }
-  // One reused record, a fresh view per packet: what LiveCapture hands to its callback.
+  // One reused record, a fresh view per packet: what LiveCapture hands to a per-packet consumer.
   const rec = { linkType: 0, tsSec: 0, tsNsec: 0, origLen: 0, capLen: 0, data: p.bytes.subarray(0, 0) };
   let sink = 0;
   const deliver = (i: number): void => {
@@ -222,6 +227,25 @@ async function run(c: PacedCase): Promise<PacedResult> {
     if (sender !== null) sender.add(rec);
     else sink += rec.data[0] ?? 0;
   };
+  // The capture batch LiveCapture hands a batch consumer: 5 u32 per packet (seconds, nanoseconds,
+  // caplen, original length, offset), made once for the loaded packets; a tick's batch is a view.
+  // Packets of one capture batch share one link type: a tick's run of another link type is a batch of its own.
+  const headers = new Uint32Array(p.n * 5);
+  for (let i = 0; i < p.n; i++) headers.set([p.tsSec[i]!, p.tsNsec[i]!, p.length[i]!, p.origLen[i]!, p.offset[i]!], i * 5);
+  const batch = { linkType: 0, count: 0, headers, words: 5, data: p.bytes };
+  const deliverBatch = (from: number, to: number): void => {
+    while (from < to) {
+      let end = from + 1;
+      while (end < to && p.linkType[end] === p.linkType[from]) end++;
+      batch.linkType = p.linkType[from]!;
+      batch.count = end - from;
+      batch.headers = headers.subarray(from * 5, end * 5);
+      if (sender !== null) sender.addCaptured(batch);
+      else sink += batch.headers[0]!;
+      from = end;
+    }
+  };
+  const byBatch = (c.feed ?? 'batch') === 'batch';
   /** One pass over the loaded packets at `rate`; resolves with its delivery time in ms. */
   const pass = () =>
     new Promise<number>((resolve) => {
@@ -229,7 +253,10 @@ async function run(c: PacedCase): Promise<PacedResult> {
       let i = 0;
       const tick = () => {
         const due = Math.min(p.n, Math.floor(((performance.now() - t0) * c.rate) / 1000));
-        while (i < due) deliver(i++);
+        if (byBatch) {
+          if (due > i) deliverBatch(i, due);
+          i = Math.max(i, due);
+        } else while (i < due) deliver(i++);
         if (i < p.n) setTimeout(tick, c.tickMs);
         else resolve(performance.now() - t0);
       };

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { rawPacketData, type RawBatch } from '@callscope/mirror-protocol';
 import { PACKET_OVERHEAD_BYTES, PacketBatcher, RECYCLED_BATCHES_MAX, type CapturedPacket, type PendingBatch } from './batcher.js';
 
@@ -145,5 +146,63 @@ describe('PacketBatcher', () => {
         [6, 6],
       ]);
     });
+  });
+});
+
+describe('PacketBatcher.addCaptured (a live capture batch at a time)', () => {
+  /** A capture batch as @callscope/live-capture hands it over: 5 u32 per packet, bytes back to back. */
+  function captureBatch(sizes: readonly number[], first: number, gapAt: number): { headers: Uint32Array; data: Uint8Array } {
+    const headers = new Uint32Array(sizes.length * 5);
+    const total = sizes.reduce((a, b) => a + b, 0) + 16;
+    const data = new Uint8Array(total);
+    let off = 0;
+    sizes.forEach((size, i) => {
+      // One gap (as a batch consumer must not assume) where asked: the run breaks there.
+      if (i === gapAt) off += 16;
+      headers.set([1_700_000_000 + first + i, (first + i) * 1000, size, size + 4, off], i * 5);
+      for (let k = 0; k < size; k++) data[off + k] = (first + i + k) & 0xff;
+      off += size;
+    });
+    return { headers, data };
+  }
+
+  it('closes the same batches with the same packets as add() packet by packet (random sizes, limits, batch splits)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(fc.integer({ min: 0, max: 1500 }), { minLength: 0, maxLength: 30 }), { minLength: 1, maxLength: 8 }),
+        fc.integer({ min: 1, max: 20 }),
+        fc.integer({ min: 1, max: 8000 }),
+        fc.integer({ min: -1, max: 40 }),
+        (captureBatches, maxPackets, maxBytes, gapAt) => {
+          const byPacket = new PacketBatcher({ maxPackets, maxBytes });
+          const byBatch = new PacketBatcher({ maxPackets, maxBytes });
+          const expected: string[][] = [];
+          const got: string[][] = [];
+          const show = (raw: RawBatch): string[] => packetsOf(raw).map((p) => `${p.linkType} ${p.tsSec}.${p.tsNsec} ${p.origLen} ${Buffer.from(p.data).toString('base64')}`);
+          let first = 0;
+          for (const sizes of captureBatches) {
+            const { headers, data } = captureBatch(sizes, first, gapAt);
+            for (let i = 0; i < sizes.length; i++) {
+              const h = headers.subarray(i * 5, i * 5 + 5);
+              const closed = byPacket.add({ linkType: 1, tsSec: h[0]!, tsNsec: h[1]!, origLen: h[3]!, data: data.subarray(h[4], h[4]! + h[2]!) });
+              if (closed !== null) expected.push(show(closed.raw));
+            }
+            const closed: PendingBatch[] = [];
+            byBatch.addCaptured(1, headers, 5, data, sizes.length, closed);
+            // The capture reuses its buffers after the call: what was batched must not change.
+            data.fill(0xee);
+            for (const c of closed) got.push(show(c.raw));
+            expect(byBatch.pending).toBe(byPacket.pending);
+            first += sizes.length;
+          }
+          const restA = byPacket.flush();
+          const restB = byBatch.flush();
+          if (restA !== null) expected.push(show(restA.raw));
+          if (restB !== null) got.push(show(restB.raw));
+          expect(got).toEqual(expected);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });

@@ -41,9 +41,8 @@ export class LiveInput {
               log.error({ interface: device, err: err.message }, 'capture failed; this interface is closed (the others go on)');
             },
           },
-          (rec) => {
-            this.sender.add(rec);
-          },
+          // Batch by batch: no record, view or call per packet (the sender copies runs of packets).
+          { onBatch: (batch) => { this.sender.addCaptured(batch); } },
         );
         this.captures.push(capture);
         log.info({ interface: device, linkType: capture.linkType, precision: capture.precision, warning: capture.warning }, 'capturing');

@@ -132,6 +132,50 @@ describe('MirrorSender', () => {
     sender.close();
   });
 
+  it('addCaptured (a live capture batch at a time): the batches, counters and batch.maxMs timing of add() per packet', () => {
+    vi.useFakeTimers();
+    /** `packets` as a capture batch: 5 u32 per packet, bytes back to back. */
+    const captureBatch = (from: number, to: number) => {
+      const n = to - from;
+      const headers = new Uint32Array(n * 5);
+      const data = new Uint8Array(n * 200);
+      for (let k = 0; k < n; k++) {
+        const p = packet(from + k);
+        headers.set([p.tsSec, p.tsNsec, 200, p.origLen, k * 200], k * 5);
+        data.set(p.data, k * 200);
+      }
+      return { linkType: 1, count: n, headers, words: 5, data };
+    };
+    const byBatch = makeSender({ bufferBytes: 1 << 20 });
+    const byPacket = makeSender({ bufferBytes: 1 << 20 });
+    const feed = (from: number, to: number) => {
+      byBatch.sender.addCaptured(captureBatch(from, to));
+      for (let i = from; i < to; i++) byPacket.sender.add(packet(i));
+    };
+    feed(0, 25); // two batches close on count, 5 packets stay open
+    expect(byBatch.link.sent).toEqual([1, 2]);
+    vi.advanceTimersByTime(15);
+    feed(25, 27); // join the open batch: its timer still runs from its first packet
+    vi.advanceTimersByTime(4);
+    expect(byBatch.link.sent).toEqual([1, 2]);
+    vi.advanceTimersByTime(1);
+    expect(byBatch.link.sent).toEqual([1, 2, 3]);
+    feed(27, 28);
+    vi.advanceTimersByTime(20);
+    expect(byBatch.link.sent).toEqual([1, 2, 3, 4]);
+    feed(28, 28); // an empty batch changes nothing
+    expect(vi.getTimerCount()).toBe(0);
+    for (const { link } of [byBatch, byPacket]) expect(link.sent).toEqual([1, 2, 3, 4]);
+    const packetsOfSent = (s: MirrorSender, seq: number) => {
+      const raw = s.batchAt(seq)!;
+      return Array.from({ length: raw.count }, (_, i) => `${raw.tsSec[i]} ${Buffer.from(rawPacketData(raw, i)).toString('hex')}`);
+    };
+    for (let seq = 1; seq <= 4; seq++) expect(packetsOfSent(byBatch.sender, seq)).toEqual(packetsOfSent(byPacket.sender, seq));
+    expect(byBatch.sender.counters).toEqual(byPacket.sender.counters);
+    byBatch.sender.close();
+    byPacket.sender.close();
+  });
+
   it('keeps batches built while the link is down and hands them over for the next connection', () => {
     const { sender, link } = makeSender({ bufferBytes: 1 << 20 });
     link.flowing = false;

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { AckStatus, SendWindow, STREAM_ID_LENGTH, rawBatchFootprint, type RawBatch } from '@callscope/mirror-protocol';
 import type { Logger } from '@callscope/runtime';
+import type { CaptureBatch } from '@callscope/live-capture';
 import { PacketBatcher, type CapturedPacket, type PendingBatch } from './batcher.js';
 import type { BatchCompressor } from './compression.js';
 import { SpillRecordStatus, decodeSpillRecord, spillRecordLength, type DecodedSpillRecord, type SpillRecord, type SpillStore } from './spill-store.js';
@@ -198,6 +199,8 @@ export class MirrorSender {
   private timer: NodeJS.Timeout | null = null;
   /** Date.now() when the open batch got its first packet (batch.maxMs counts from there). */
   private openedAt = 0;
+  /** Batches closed by one addCaptured call (reused). */
+  private readonly closedScratch: PendingBatch[] = [];
   /**
    * The retained batches, oldest first, mirroring the window: retained sequences are always the
    * contiguous range [window.resumeSequence, window.nextSequence), so a sequence indexes this deque.
@@ -279,6 +282,29 @@ export class MirrorSender {
     const closed = this.batcher.add(packet);
     if (closed !== null) this.emit(closed);
     if (this.batcher.pending === 1) {
+      this.openedAt = Date.now();
+      if (this.timer === null) this.armTimer(this.options.batch.maxMs);
+    }
+  }
+
+  /**
+   * Takes a live capture's batch whole (@callscope/live-capture's `CaptureBatch`): the same as
+   * {@link add} for each of its packets in order, without a record or a view per packet (see
+   * PacketBatcher.addCaptured). Synchronous; the batch's buffers may be reused once it returns.
+   */
+  addCaptured(batch: CaptureBatch): void {
+    const count = batch.count;
+    if (count === 0) return;
+    this.counters.packetsCaptured += count;
+    const wasPending = this.batcher.pending;
+    const closed = this.closedScratch;
+    this.batcher.addCaptured(batch.linkType, batch.headers, batch.words, batch.data, count, closed);
+    for (const b of closed) this.emit(b);
+    const opened = closed.length > 0 || wasPending === 0;
+    closed.length = 0;
+    // As add(): the packet that opened the batch still open notes the time (here, all of this
+    // batch's came within the same moment) and arms the timer when none is.
+    if (opened && this.batcher.pending > 0) {
       this.openedAt = Date.now();
       if (this.timer === null) this.armTimer(this.options.batch.maxMs);
     }

@@ -4,6 +4,6 @@
  * the binding instead of using `cap`. This file is the package's only public surface.
  */
 export { LIVE_CAPTURE_DEFAULTS, LiveCapture } from './live-capture.js';
-export type { LiveCaptureOptions, LiveCaptureStats } from './live-capture.js';
+export type { CaptureBatch, CaptureBatchConsumer, LiveCaptureOptions, LiveCaptureStats } from './live-capture.js';
 export { BUILD_NEEDS, LiveCaptureUnavailable, addonCandidates, loadLiveCaptureBinding } from './load-binding.js';
 export type { LiveCaptureBinding, NativeCaptureHandle, NativeCaptureStats, NativeOpenOptions } from './load-binding.js';

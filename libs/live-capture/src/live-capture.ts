@@ -47,11 +47,38 @@ export interface LiveCaptureStats extends NativeCaptureStats {
 const SUPPORTED_LINK_TYPES: ReadonlySet<number> = new Set<number>(Object.values(LinkType));
 
 /**
+ * One batch of packets as the addon hands it over, for consumers that take a batch at a time
+ * ({@link CaptureBatchConsumer}). Valid only during the call: the addon reuses both buffers.
+ */
+export interface CaptureBatch {
+  /** LINKTYPE_* of every packet (the interface's). */
+  readonly linkType: number;
+  /** Packets in the batch. */
+  count: number;
+  /**
+   * `words` u32 per packet, in capture order: seconds, nanoseconds (microseconds x 1000 when
+   * `precision` is micro), caplen, original length, offset of its bytes in `data`. Packets lie
+   * back to back in `data`: each one's offset is the previous one's offset + caplen.
+   */
+  readonly headers: Uint32Array;
+  readonly words: number;
+  readonly data: Uint8Array;
+}
+
+/**
+ * Takes the packets a batch at a time instead of one {@link PacketRecord} per packet: no view and
+ * no call per packet (the mirror-sender copies a batch's bytes in runs).
+ */
+export interface CaptureBatchConsumer {
+  onBatch(batch: CaptureBatch): void;
+}
+
+/**
  * Live packets from one interface through callscope's libpcap addon: TPACKET_V3 ring, packets
  * handed over in batches, each with its kernel capture timestamp (ns where libpcap gives it),
- * caplen and original length. `onPacket` runs once per packet, synchronously, with ONE reused
- * {@link PacketRecord} whose `data` aliases the batch buffer: copy what you keep, the next batch
- * overwrites it.
+ * caplen and original length. A function consumer runs once per packet, synchronously, with ONE
+ * reused {@link PacketRecord} whose `data` aliases the batch buffer: copy what you keep, the next
+ * batch overwrites it. A {@link CaptureBatchConsumer} gets each batch whole, on the same terms.
  */
 export class LiveCapture {
   /** LINKTYPE_* of the interface. */
@@ -68,6 +95,8 @@ export class LiveCapture {
   private readonly headers: Uint32Array;
   private readonly data: Uint8Array;
   private readonly words: number;
+  /** What a batch consumer gets (set once the handle is open; the addon calls back only after). */
+  private batch: CaptureBatch | null = null;
   private delivered = 0;
 
   /**
@@ -75,7 +104,7 @@ export class LiveCapture {
    * @throws LiveCaptureUnavailable when the addon is missing or libpcap refuses (its message)
    * @throws TypeError / RangeError for bad options
    */
-  constructor(options: LiveCaptureOptions, onPacket: (rec: PacketRecord) => void, binding: LiveCaptureBinding = loadLiveCaptureBinding()) {
+  constructor(options: LiveCaptureOptions, consumer: ((rec: PacketRecord) => void) | CaptureBatchConsumer, binding: LiveCaptureBinding = loadLiveCaptureBinding()) {
     this.device = options.device;
     const onError = options.onError;
     let handle: NativeCaptureHandle;
@@ -91,7 +120,13 @@ export class LiveCapture {
           promisc: options.promisc ?? LIVE_CAPTURE_DEFAULTS.promisc,
         },
         (count) => {
-          this.onBatch(count, onPacket);
+          if (typeof consumer === 'function') this.onBatch(count, consumer);
+          else {
+            const batch = this.batch!;
+            batch.count = count;
+            this.delivered += count;
+            consumer.onBatch(batch);
+          }
         },
         (err) => {
           this.error = err;
@@ -116,6 +151,7 @@ export class LiveCapture {
     this.data = new Uint8Array(handle.data);
     this.words = binding.HEADER_WORDS;
     this.record.linkType = handle.linkType;
+    this.batch = { linkType: handle.linkType, count: 0, headers: this.headers, words: this.words, data: this.data };
   }
 
   /** One batch: `count` headers, read synchronously (the addon reuses both buffers afterwards). */

@@ -120,6 +120,41 @@ describe('capture on a veth pair', () => {
     expect(got.some((g) => g.ns % 1000n !== 0n)).toBe(true);
   });
 
+  test('a batch consumer gets the same packets a batch at a time: headers, back-to-back bytes, link type', async () => {
+    const n = 3000;
+    const got: { seq: number; capLen: number; origLen: number; ok: boolean }[] = [];
+    let batches = 0;
+    let contiguous = true;
+    const cap = new LiveCapture(
+      { device: veth.rx, filter: TEST_FILTER },
+      {
+        onBatch: (b) => {
+          batches++;
+          expect(b.linkType).toBe(LinkType.Ethernet);
+          for (let i = 0, o = 0; i < b.count; i++, o += b.words) {
+            const capLen = b.headers[o + 2]!;
+            const off = b.headers[o + 4]!;
+            if (i > 0 && off !== b.headers[o - b.words + 4]! + b.headers[o - b.words + 2]!) contiguous = false;
+            const data = b.data.subarray(off, off + capLen);
+            const seq = (data[14]! << 24) | (data[15]! << 16) | (data[16]! << 8) | data[17]!;
+            got.push({ seq, capLen, origLen: b.headers[o + 3]!, ok: Buffer.from(data).equals(testFrame(seq, capLen)) });
+          }
+        },
+      },
+    );
+    const tx = binding.open({ device: veth.tx, filter: 'less 1', bufferBytes: 1 << 20 }, () => {});
+    for (let i = 0; i < n; i++) tx.inject(testFrame(i, 60 + (i % 1400)));
+    tx.close();
+    await waitFor(() => got.length >= n);
+    const st = cap.stats();
+    cap.close();
+    expect(got.map((g) => g.seq)).toEqual(Array.from({ length: n }, (_, i) => i));
+    expect(got.every((g, i) => g.ok && g.capLen === 60 + (i % 1400) && g.origLen === g.capLen)).toBe(true);
+    expect(contiguous).toBe(true);
+    expect(batches).toBe(st.batches);
+    expect(st).toMatchObject({ packets: n, kernelDrops: 0 });
+  });
+
   test('snaplen cuts long frames: caplen < len, counted as truncated', async () => {
     const got: [number, number][] = [];
     const cap = new LiveCapture({ device: veth.rx, filter: TEST_FILTER, snaplen: 100 }, (rec) => {
