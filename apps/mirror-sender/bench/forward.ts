@@ -51,7 +51,7 @@ import { ZSTD_PAYLOAD_LEVEL, compressBatch, compressZstdSplit, compressionWire }
 import { FlowBlockEncoder, PROTOCOL_VERSION, PacketList, rawPacketData, type Packet } from '@callscope/mirror-protocol';
 import { compress as zstdCompress } from '@cloudpss/zstd';
 import { readCaptureFile } from '@callscope/pcap-store';
-import { MIRROR_COMPRESSIONS, type MirrorCompression } from '../src/config.js';
+import { DEFAULT_BATCH_PACKETS, MIRROR_COMPRESSIONS, type MirrorCompression } from '../src/config.js';
 import { PacketBatcher, type PendingBatch } from '../src/batcher.js';
 import { MirrorPeer } from '../test/mirror-peer.js';
 import { FlowBlockEncoderB474c54 } from './baseline/flow-block-b474c54.js';
@@ -59,7 +59,8 @@ import type { PacedCase, PacedResult } from './paced-sender.js';
 
 const root = process.env['CALLSCOPE_ROOT'] ?? process.cwd();
 const SECRET = Buffer.from('bench-secret-of-at-least-16-bytes');
-const BATCH_PACKETS = 1000;
+/** MIRROR_BENCH_BATCH_PACKETS: the sender's batch.maxPackets (default: the config's default). */
+const BATCH_PACKETS = Number(process.env['MIRROR_BENCH_BATCH_PACKETS'] ?? DEFAULT_BATCH_PACKETS);
 const TARGET_HEADER_BYTES = 8;
 /**
  * Packets forwarded per case: a longer capture is cut, a shorter one repeated (the same packets

@@ -11,7 +11,7 @@ describe('mirror-sender config', () => {
       target: { host: null, port: 5030 },
       secret: null,
       tls: { enabled: false, caFile: null, serverName: null },
-      batch: { maxPackets: 1000, maxMs: 50, maxBytes: 1_048_576 },
+      batch: { maxPackets: 4000, maxMs: 50, maxBytes: 1_048_576 },
       buffer: { maxMb: 256, spillDir: null, spillMaxMb: 4096 },
       compression: 'zstd',
       protocol: { maxVersion: 3 },
