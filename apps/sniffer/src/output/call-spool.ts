@@ -112,10 +112,10 @@ function isHep(p: DecodedPacket): boolean {
   return t === TunnelType.Hep2 || t === TunnelType.Hep3;
 }
 
-/** What is written for one packet: the record as captured, or the rebuilt inner packet of HEP. */
 /** The writer's state per call number (see CallSpool.states). */
 type CallStates = SpoolCallRef['spoolState'][];
 
+/** What is written for one packet: the record as captured, or the rebuilt inner packet of HEP. */
 interface SpoolFrame {
   tsSec: number;
   tsNsec: number;
