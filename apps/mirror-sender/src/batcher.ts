@@ -1,11 +1,9 @@
 import {
   DEFAULT_MAX_FRAME_LENGTH,
   appendRawPacket,
+  appendRawPacketSlot,
   createRawBatch,
   detachRawBatch,
-  rawBatchDataLength,
-  reserveRawBatchBytes,
-  reserveRawBatchPackets,
   resetRawBatch,
   trimRawBatch,
   type RawBatch,
@@ -115,14 +113,24 @@ export class PacketBatcher {
   add(packet: CapturedPacket): PendingBatch | null {
     const size = packet.data.length + PACKET_OVERHEAD_BYTES;
     let closed: PendingBatch | null = null;
-    if (this.raw.count > 0 && this.bytes + size > this.maxBytes) closed = this.take();
+    if (this.closesBefore(size)) closed = this.take();
     appendRawPacket(this.raw, packet.linkType, packet.tsSec, packet.tsNsec, packet.origLen, packet.data);
     this.bytes += size;
     this.dataBytes += packet.data.length;
-    if (closed === null && (this.raw.count >= this.maxPackets || this.bytes >= this.maxBytes)) return this.take();
+    if (closed === null && this.isFull()) return this.take();
     // When a batch was just closed, the packet that opened the next one waits even if it fills it
     // alone (one batch per call): the next add or the timer's flush closes it before anything joins.
     return closed;
+  }
+
+  /** Whether a packet of `size` (bytes + overhead) closes the open batch before it joins (it would pass maxBytes). */
+  private closesBefore(size: number): boolean {
+    return this.raw.count > 0 && this.bytes + size > this.maxBytes;
+  }
+
+  /** Whether the open batch is full (count or bytes) after a packet joined. */
+  private isFull(): boolean {
+    return this.raw.count >= this.maxPackets || this.bytes >= this.maxBytes;
   }
 
   /**
@@ -149,18 +157,13 @@ export class PacketBatcher {
       const capLen = headers[o + 2]!;
       const off = headers[o + 4]!;
       const size = capLen + PACKET_OVERHEAD_BYTES;
-      let closedHere = false;
-      if (this.raw.count > 0 && this.bytes + size > this.maxBytes) {
+      const closedHere = this.closesBefore(size);
+      if (closedHere) {
         copyRun();
         closed.push(this.take());
-        closedHere = true;
       }
-      const raw = this.raw;
-      const n = raw.count;
-      reserveRawBatchPackets(raw, n + 1);
-      const start = rawBatchDataLength(raw);
-      // A growth copies the bytes so far, the run's room included; the run is copied into the new buffer later.
-      reserveRawBatchBytes(raw, start + capLen);
+      // The run is copied into `raw.data` as it is then (after any growth the slots made).
+      const start = appendRawPacketSlot(this.raw, linkType, headers[o]!, headers[o + 1]!, headers[o + 3]!, capLen);
       if (runFrom >= 0 && off === runTo && runAt + (runTo - runFrom) === start) runTo += capLen;
       else {
         copyRun();
@@ -168,16 +171,10 @@ export class PacketBatcher {
         runTo = off + capLen;
         runAt = start;
       }
-      raw.linkType[n] = linkType;
-      raw.tsSec[n] = headers[o]!;
-      raw.tsNsec[n] = headers[o + 1]!;
-      raw.origLen[n] = headers[o + 3]!;
-      raw.end[n] = start + capLen;
-      raw.count = n + 1;
       this.bytes += size;
       this.dataBytes += capLen;
       // As in add: at most one batch closes per packet.
-      if (!closedHere && (raw.count >= this.maxPackets || this.bytes >= this.maxBytes)) {
+      if (!closedHere && this.isFull()) {
         copyRun();
         closed.push(this.take());
       }

@@ -281,10 +281,13 @@ export class MirrorSender {
     this.counters.packetsCaptured++;
     const closed = this.batcher.add(packet);
     if (closed !== null) this.emit(closed);
-    if (this.batcher.pending === 1) {
-      this.openedAt = Date.now();
-      if (this.timer === null) this.armTimer(this.options.batch.maxMs);
-    }
+    if (this.batcher.pending === 1) this.batchOpened();
+  }
+
+  /** The open batch got its first packet now: batch.maxMs counts from here (see add). */
+  private batchOpened(): void {
+    this.openedAt = Date.now();
+    if (this.timer === null) this.armTimer(this.options.batch.maxMs);
   }
 
   /**
@@ -303,11 +306,8 @@ export class MirrorSender {
     const opened = closed.length > 0 || wasPending === 0;
     closed.length = 0;
     // As add(): the packet that opened the batch still open notes the time (here, all of this
-    // batch's came within the same moment) and arms the timer when none is.
-    if (opened && this.batcher.pending > 0) {
-      this.openedAt = Date.now();
-      if (this.timer === null) this.armTimer(this.options.batch.maxMs);
-    }
+    // capture batch's packets came within the same moment).
+    if (opened && this.batcher.pending > 0) this.batchOpened();
   }
 
   /** Closes the open batch now (timer, end of input, shutdown). */

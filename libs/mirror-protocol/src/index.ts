@@ -55,6 +55,7 @@ export type { FlowBlockEncoderStats, FlowLayout } from './flow-block.js';
 export {
   RAW_BATCH_BYTES_PER_SLOT,
   appendRawPacket,
+  appendRawPacketSlot,
   createRawBatch,
   detachRawBatch,
   rawBatchDataLength,

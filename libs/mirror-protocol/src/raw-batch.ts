@@ -142,17 +142,30 @@ export function appendRawPacket(batch: RawBatch, linkType: number, tsSec: number
   if (!(linkType >>> 0 === linkType && tsNsec >>> 0 === tsNsec && origLen >>> 0 === origLen)) {
     throw new RangeError(`linkType ${linkType}, tsNsec ${tsNsec} and origLen ${origLen} must be u32 integers`);
   }
+  // The slot first: it may replace `batch.data` with a larger buffer.
+  const start = appendRawPacketSlot(batch, linkType, tsSec, tsNsec, origLen, data.length);
+  batch.data.set(data, start);
+}
+
+/**
+ * Appends one packet's fields and room for its `length` bytes, unchecked, and returns where in
+ * `batch.data` its bytes go: the caller copies them there before the batch is read (a growth of
+ * `data` keeps the bytes so far, that room included). For a caller that copies the bytes of
+ * several packets in one piece, from fields that are u32 by construction (a live capture's
+ * headers); {@link appendRawPacket} is this with the checks and the copy.
+ */
+export function appendRawPacketSlot(batch: RawBatch, linkType: number, tsSec: number, tsNsec: number, origLen: number, length: number): number {
   const i = batch.count;
   reserveRawBatchPackets(batch, i + 1);
   const start = rawBatchDataLength(batch);
-  reserveRawBatchBytes(batch, start + data.length);
-  batch.data.set(data, start);
+  reserveRawBatchBytes(batch, start + length);
   batch.linkType[i] = linkType;
   batch.tsSec[i] = tsSec;
   batch.tsNsec[i] = tsNsec;
   batch.origLen[i] = origLen;
-  batch.end[i] = start + data.length;
+  batch.end[i] = start + length;
   batch.count = i + 1;
+  return start;
 }
 
 /**
