@@ -27,11 +27,13 @@ const KEY = 0;
 /** Int32 index of a slot's tag in `words` (the second double of the slot); the owner follows it. */
 const TAG_WORD = 2;
 const OWNER_WORD = 3;
+/** Int32 words per slot in `words`. */
+const WORDS = STRIDE * 2;
 
 export class NumericKeyIndex<V, H = unknown> {
   /** Per slot: key (a double), tag and owner (int32, through `words`): see STRIDE. */
   private slots: Float64Array;
-  /** `slots`' bytes as int32: tag at slot * 4 + TAG_WORD, owner at slot * 4 + OWNER_WORD. */
+  /** `slots`' bytes as int32: tag at slot * WORDS + TAG_WORD, owner at slot * WORDS + OWNER_WORD. */
   private words: Int32Array;
   private stamps: Float64Array;
   private values: (V | undefined)[];
@@ -93,12 +95,12 @@ export class NumericKeyIndex<V, H = unknown> {
 
   /** The tag set with the hint at `slot` (-1 until set). */
   tagAt(slot: number): number {
-    return this.words[slot * 4 + TAG_WORD]!;
+    return this.words[slot * WORDS + TAG_WORD]!;
   }
 
   /** The owner set with the hint at `slot` (-1 until set). */
   ownerAt(slot: number): number {
-    return this.words[slot * 4 + OWNER_WORD]!;
+    return this.words[slot * WORDS + OWNER_WORD]!;
   }
 
   /**
@@ -107,16 +109,10 @@ export class NumericKeyIndex<V, H = unknown> {
    */
   setHintAt(slot: number, hint: H | null, tag = -1, owner = -1): void {
     this.hints[slot] = hint;
-    this.words[slot * 4 + TAG_WORD] = tag;
-    this.words[slot * 4 + OWNER_WORD] = owner;
+    this.words[slot * WORDS + TAG_WORD] = tag;
+    this.words[slot * WORDS + OWNER_WORD] = owner;
   }
 
-  /** Clears the hint, tag and owner of `slot`. */
-  private clearHintAt(slot: number): void {
-    this.hints[slot] = null;
-    this.words[slot * 4 + TAG_WORD] = -1;
-    this.words[slot * 4 + OWNER_WORD] = -1;
-  }
 
   /** The stamp of the value at `slot` (0 until set). */
   stampAt(slot: number): number {
@@ -137,7 +133,7 @@ export class NumericKeyIndex<V, H = unknown> {
       if (k === key) {
         if (this.values[i] !== value) {
           this.values[i] = value;
-          this.clearHintAt(i);
+          this.setHintAt(i, null);
           this.stamps[i] = 0;
         }
         return;
@@ -149,7 +145,7 @@ export class NumericKeyIndex<V, H = unknown> {
     if (firstDeleted >= 0) i = firstDeleted;
     else this.used++;
     slots[i * STRIDE + KEY] = key;
-    this.clearHintAt(i);
+    this.setHintAt(i, null);
     this.stamps[i] = 0;
     this.values[i] = value;
     this.live++;
@@ -161,7 +157,7 @@ export class NumericKeyIndex<V, H = unknown> {
     const i = this.find(key);
     if (i < 0) return false;
     this.slots[i * STRIDE + KEY] = DELETED;
-    this.clearHintAt(i);
+    this.setHintAt(i, null);
     this.values[i] = undefined;
     this.live--;
     return true;
@@ -186,7 +182,7 @@ export class NumericKeyIndex<V, H = unknown> {
       if (k < 0) continue;
       this.set(k, oldValues[i]!);
       const j = this.find(k);
-      this.setHintAt(j, oldHints[i] ?? null, oldWords[i * 4 + TAG_WORD], oldWords[i * 4 + OWNER_WORD]);
+      this.setHintAt(j, oldHints[i] ?? null, oldWords[i * WORDS + TAG_WORD], oldWords[i * WORDS + OWNER_WORD]);
       this.stamps[j] = oldStamps[i]!;
     }
   }
@@ -198,8 +194,8 @@ function emptySlots(capacity: number): Float64Array {
   const words = new Int32Array(slots.buffer);
   for (let i = 0; i < capacity; i++) {
     slots[i * STRIDE + KEY] = EMPTY;
-    words[i * 4 + TAG_WORD] = -1;
-    words[i * 4 + OWNER_WORD] = -1;
+    words[i * WORDS + TAG_WORD] = -1;
+    words[i * WORDS + OWNER_WORD] = -1;
   }
   return slots;
 }
