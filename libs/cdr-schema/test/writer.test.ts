@@ -399,8 +399,10 @@ describe('CdrWriter on a real MariaDB', () => {
     // Five went to a batch, five fill the memory queue, two wait for room.
     expect(writer.stats().pending).toBe(5);
     expect(maxPending).toBe(5);
-    await new Promise((r) => setTimeout(r, 50));
-    // Two full batches are on disk; the two waiters got room and wait for the 300 ms timer.
+    // Two full batches reach the disk (fsync'd: on a loaded machine that took more than a fixed
+    // 50 ms wait allowed); the two waiters then get room and wait for the 300 ms timer, which
+    // starts only then, so settled stops at 10 for a while.
+    for (const deadline = Date.now() + 5000; settled < 10 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 2));
     expect(settled).toBe(10);
     expect(writer.stats().pending).toBe(2);
     await Promise.all(writes);
