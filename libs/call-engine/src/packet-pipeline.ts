@@ -491,19 +491,42 @@ export class PacketPipeline {
    * of a capture.
    */
   finish(reason: 'capture_end' | 'sensor_shutdown' = 'capture_end'): void {
-    // Guarded like onPacket: a bug in writing out one call must not lose the others' records.
+    while (!this.finishSome(Number.POSITIVE_INFINITY, reason));
+  }
+
+  /**
+   * {@link finish} in slices, for a caller that yields between them (so the CDR writer can send
+   * what is built while the rest is built): writes out up to `maxCalls` open calls and returns
+   * false while calls remain; the call that returns true has also written out the registrations.
+   */
+  finishSome(maxCalls: number, reason: 'capture_end' | 'sensor_shutdown' = 'capture_end'): boolean {
+    // Guarded like onPacket: a bug in writing out one call must not lose the others' records. The
+    // table forgets a call before building its record, so the next slice goes on after it.
+    const before = this.calls.openCalls;
+    let left: number;
     try {
-      this.calls.flush(reason);
+      left = this.calls.flushSome(maxCalls, reason);
     } catch (err) {
-      this.counters.internalErrors++;
-      this.firstInternalError ??= err instanceof Error ? err : new Error(String(err));
+      this.noteInternalError(err);
+      left = this.calls.openCalls;
+      if (left >= before) left = 0; // no progress: give up on the rest rather than loop
     }
+    if (left > 0) return false;
+    this.finishRegistrations();
+    return true;
+  }
+
+  private finishRegistrations(): void {
     try {
       this.registers.flush();
     } catch (err) {
-      this.counters.internalErrors++;
-      this.firstInternalError ??= err instanceof Error ? err : new Error(String(err));
+      this.noteInternalError(err);
     }
+  }
+
+  private noteInternalError(err: unknown): void {
+    this.counters.internalErrors++;
+    this.firstInternalError ??= err instanceof Error ? err : new Error(String(err));
   }
 }
 

@@ -5,6 +5,7 @@ import { ConfigError, createLogger, redactUrlPassword, type DeepReadonly, type P
 import { CdrSink, describeDelivery, type CdrDelivery } from '../output/cdr-sink.js';
 import { CdrQueueTargetError, QueueLockedError, type CdrWriterStats } from '@callscope/cdr-schema';
 import { resolve } from 'node:path';
+import { setImmediate as yieldToIo } from 'node:timers/promises';
 import { CallSpool } from '../output/call-spool.js';
 import { loadSnifferConfig, type LoadedSnifferConfig, type SnifferConfig } from '../config.js';
 import { PacketPipeline, type PipelineOptions, type PipelineStats } from '@callscope/call-engine';
@@ -19,6 +20,9 @@ import { describeCaptureDamage } from './capture-report.js';
 import { spoolWorkerScript } from '../output/spool-worker-script.js';
 import { CaptureError, type CaptureSummary, type PacketRecord } from '@callscope/pcap-format';
 import type { CallRecord, RegisterRecord } from '@callscope/cdr-model';
+
+/** Calls written out per slice at the end of the input (one CDR batch: the writer's default 500). */
+const FINISH_SLICE_CALLS = 500;
 
 export interface AnalyzeIo {
   stdout: Writable;
@@ -231,7 +235,15 @@ export async function runAnalyze(argv: readonly string[], io: AnalyzeIo): Promis
       exit = ExitCode.InputFile;
     }
   }
-  pipeline.finish();
+  // The calls still open are written out in slices, yielding between them: with a database the
+  // first inserts then run while the rest of the records are built, instead of after all of them
+  // (10,000 open calls: 0.8 s of building), and its back-pressure holds as during the packets.
+  while (!pipeline.finishSome(FINISH_SLICE_CALLS)) {
+    if (db?.needsPause === true) await db.drainSome();
+    else if (spool?.needsPause === true) await spool.drain();
+    else if (out.full) await out.flush();
+    else await yieldToIo();
+  }
   if (table) out.push(formatTable(calls, registers));
   await out.flush();
   const pipelineStats = pipeline.stats();
