@@ -51,7 +51,7 @@ import { ZSTD_PAYLOAD_LEVEL, compressBatch, compressZstdSplit, compressionWire }
 import { FlowBlockEncoder, PROTOCOL_VERSION, PacketList, rawPacketData, type Packet } from '@callscope/mirror-protocol';
 import { compress as zstdCompress } from '@cloudpss/zstd';
 import { readCaptureFile } from '@callscope/pcap-store';
-import { DEFAULT_BATCH_PACKETS, MIRROR_COMPRESSIONS, type MirrorCompression } from '../src/config.js';
+import { DEFAULT_BATCH_PACKETS, DEFAULT_BUFFER_MB, MIRROR_COMPRESSIONS, type MirrorCompression } from '../src/config.js';
 import { PacketBatcher, type PendingBatch } from '../src/batcher.js';
 import { MirrorPeer } from '../test/mirror-peer.js';
 import { FlowBlockEncoderB474c54 } from './baseline/flow-block-b474c54.js';
@@ -61,6 +61,12 @@ const root = process.env['CALLSCOPE_ROOT'] ?? process.cwd();
 const SECRET = Buffer.from('bench-secret-of-at-least-16-bytes');
 /** MIRROR_BENCH_BATCH_PACKETS: the sender's batch.maxPackets (default: the config's default). */
 const BATCH_PACKETS = Number(process.env['MIRROR_BENCH_BATCH_PACKETS'] ?? DEFAULT_BATCH_PACKETS);
+/**
+ * MIRROR_BENCH_BUFFER_MB: the sender's buffer.maxMb (default: the config's, 256). Until
+ * 2026-12-05 the bench used 64 MiB: at 1,000,000 pkt/s that is 0.28 s of raw batches, less than
+ * an ack can lag on this shared 2-core machine, and the overflow (and its reconnect) was measured.
+ */
+const BUFFER_MB = Number(process.env['MIRROR_BENCH_BUFFER_MB'] ?? DEFAULT_BUFFER_MB);
 const TARGET_HEADER_BYTES = 8;
 /**
  * Packets forwarded per case: a longer capture is cut, a shorter one repeated (the same packets
@@ -70,6 +76,22 @@ const TARGET_HEADER_BYTES = 8;
 const CASE_PACKETS = Number(process.env['MIRROR_BENCH_PACKETS'] ?? 400_000);
 /** MIRROR_BENCH_SPLIT_ONLY=1: only the per-packet split (no forwarding runs), for quick profiling. */
 const SPLIT_ONLY = process.env['MIRROR_BENCH_SPLIT_ONLY'] === '1';
+/**
+ * MIRROR_BENCH_RECEIVER=ack: the receiver checks and acks each batch without decompressing or
+ * decoding it, so that the sender can be run at 1,000,000 pkt/s on this 2-core machine (the full
+ * receiver then falls behind, the sender's buffer overflows, and what is measured is the overflow).
+ * The sender's work is the same; only the receiver's share of the machine shrinks.
+ */
+const RECEIVER_ACK_ONLY = process.env['MIRROR_BENCH_RECEIVER'] === 'ack';
+
+/**
+ * MIRROR_BENCH_PIN=1: the sender process runs on CPU 1 alone and the receiver on CPU 0 alone
+ * (`taskset`), every thread of each: the target read literally, 1,000,000 pkt/s forwarded by a
+ * sender that has one core (its GC and compiler threads and the kernel's loopback delivery
+ * included). Its rate then shows whether it kept up.
+ */
+const PIN = process.env['MIRROR_BENCH_PIN'] === '1';
+
 /** MIRROR_BENCH_RATE: packets/s the paced sender is fed (default 250,000). */
 const RATE = Number(process.env['MIRROR_BENCH_RATE'] ?? 250_000);
 /**
@@ -261,10 +283,14 @@ async function senderBundles(): Promise<SenderBundle[]> {
 async function paced(bundle: SenderBundle, file: string, name: MirrorCompression, version: number, floor: boolean): Promise<PacedResult> {
   const receiver = fork(fileURLToPath(import.meta.url), ['receiver'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const port = await new Promise<number>((resolve) => receiver.once('message', (m) => { resolve(m as number); }));
+  if (PIN) pinTo(0, receiver.pid!);
   version = Math.min(version, bundle.maxVersion);
-  const c: PacedCase = { file, packets: CASE_PACKETS, rate: RATE, tickMs: TICK_MS, passes: PASSES, compression: name, version, port, secretHex: SECRET.toString('hex'), batchPackets: BATCH_PACKETS, floor, feed: FEED };
+  const c: PacedCase = { file, packets: CASE_PACKETS, rate: RATE, tickMs: TICK_MS, passes: PASSES, compression: name, version, port, secretHex: SECRET.toString('hex'), batchPackets: BATCH_PACKETS, bufferMb: BUFFER_MB, floor, feed: FEED };
   if (PROFILE_DIR !== '') c.profileFile = join(PROFILE_DIR, `${basename(file).replace(/\W+/g, '-')}-${name}-v${version}-${bundle.label}${floor ? '-floor' : ''}-${++profiles}.${PROFILE_HEAP ? 'heapprofile' : 'cpuprofile'}`);
-  const child = spawn(process.execPath, [...NODE_FLAGS, '--expose-gc', bundle.path, JSON.stringify(c)], { cwd: root, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const argv = [process.execPath, ...NODE_FLAGS, '--expose-gc', bundle.path, JSON.stringify(c)];
+  // Pinned from its start, so that every thread it creates inherits the one CPU.
+  if (PIN) argv.unshift('taskset', '-c', '1');
+  const child = spawn(argv[0]!, argv.slice(1), { cwd: root, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   try {
     return await new Promise<PacedResult>((resolve, reject) => {
       child.once('message', (m) => { resolve(m as PacedResult); });
@@ -273,6 +299,12 @@ async function paced(bundle: SenderBundle, file: string, name: MirrorCompression
   } finally {
     receiver.kill();
   }
+}
+
+/** Every thread of `pid` onto CPU `cpu` alone. */
+function pinTo(cpu: number, pid: number): void {
+  const r = spawnSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`taskset failed (MIRROR_BENCH_PIN needs util-linux's taskset): ${r.stderr || String(r.error)}`);
 }
 
 const median = (xs: number[]): number => {
@@ -290,6 +322,7 @@ async function receiver(): Promise<void> {
   // The bench checks acks, not the packets themselves: decoded and checked, not kept (a lighter
   // receiver leaves more of the 2-core machine to the sender it measures).
   peer.keepPackets = false;
+  peer.decodeBatches = !RECEIVER_ACK_ONLY;
   const port = await peer.listen();
   process.send!(port);
   process.on('disconnect', () => { void peer.close().then(() => process.exit(0)); });
@@ -303,7 +336,7 @@ async function main(): Promise<void> {
   ].filter((c) => ONLY_CAPTURES?.some((n) => c.name.includes(n)) ?? true);
   const out = (s: string) => process.stdout.write(`${s}\n`);
   const bundles = SPLIT_ONLY ? [] : await senderBundles();
-  if (!SPLIT_ONLY) out(`mirror-sender forwarding (issue 16): the sender in its own process fed like a live capture at ${RATE.toLocaleString('en-US')} pkt/s every ${TICK_MS} ms (one warm-up pass, ${PASSES} measured passes of ${CASE_PACKETS.toLocaleString('en-US')} packets), batches of ${BATCH_PACKETS}, loopback TCP to a receiver process that acks after decompress + decode`);
+  if (!SPLIT_ONLY) out(`mirror-sender forwarding (issue 16): the sender in its own process fed like a live capture at ${RATE.toLocaleString('en-US')} pkt/s every ${TICK_MS} ms (one warm-up pass, ${PASSES} measured passes of ${CASE_PACKETS.toLocaleString('en-US')} packets), batches of ${BATCH_PACKETS}, buffer ${BUFFER_MB} MiB, ${PIN ? 'the sender pinned to CPU 1 and the receiver to CPU 0 (MIRROR_BENCH_PIN=1), ' : ''}loopback TCP to a receiver process that acks ${RECEIVER_ACK_ONLY ? 'after checking each batch, without decompressing or decoding it (MIRROR_BENCH_RECEIVER=ack)' : 'after decompress + decode'}`);
   if (!SPLIT_ONLY) out(`cpu%/100k = the sender process' CPU (every thread) per packet x 10, i.e. % of one core per 100,000 pkt/s; target <= 10 (1,000,000 pkt/s on one core); hdr = (wire bytes - the same compression of the batch's RTP payloads alone) / packets, target < 8 B/pkt`);
   if (!SPLIT_ONLY) out(`runs: ${RUNS}${RUNS > 1 ? ' (median (min-max))' : ''}; revisions: ${bundles.map((b) => b.label).join(', ')}; threads: cpu%/100k of the main thread / the others (V8's GC and compiler workers, libuv's pool), and of all in the kernel (sys); gc: main-thread pauses, ms per 100k packets`);
   for (const c of captures) {
@@ -339,7 +372,7 @@ async function main(): Promise<void> {
           const hdr = wire - payloadC / packets.length;
           const pps = median(rs.map((r) => r.achievedPps));
           out(
-            `  ${name.padEnd(11)} ${Math.min(version, b.maxVersion)} ${b.label.padEnd(8).slice(0, 8)} ${Math.round(pps).toLocaleString('en-US').padStart(10)} ${spread(cpu).padStart(16)} ${`${th('main')}/${th('helpers')} ${median(rs.map((r) => per100k(r.sysS, r.packets))).toFixed(1)}`.padStart(20)} ${median(rs.map((r) => (r.gcMs / r.packets) * 1e5)).toFixed(1).padStart(13)} ${wire.toFixed(1).padStart(11)} ${(raw / packets.length / wire).toFixed(2).padStart(6)} ${(payloadC / packets.length).toFixed(1).padStart(10)} ${hdr.toFixed(1).padStart(10)} ${(median(cpu) <= 10 ? 'yes' : 'no').padStart(8)} ${(hdr < TARGET_HEADER_BYTES ? 'yes' : 'no').padStart(6)}  reused ${median(rs.map((r) => r.reused))}/${median(rs.map((r) => r.batches))}${rs.every((r) => r.acked) ? '' : '  (NOT ALL ACKED)'}`,
+            `  ${name.padEnd(11)} ${Math.min(version, b.maxVersion)} ${b.label.padEnd(8).slice(0, 8)} ${Math.round(pps).toLocaleString('en-US').padStart(10)} ${spread(cpu).padStart(16)} ${`${th('main')}/${th('helpers')} ${median(rs.map((r) => per100k(r.sysS, r.packets))).toFixed(1)}`.padStart(20)} ${median(rs.map((r) => (r.gcMs / r.packets) * 1e5)).toFixed(1).padStart(13)} ${wire.toFixed(1).padStart(11)} ${(raw / packets.length / wire).toFixed(2).padStart(6)} ${(payloadC / packets.length).toFixed(1).padStart(10)} ${hdr.toFixed(1).padStart(10)} ${(median(cpu) <= 10 ? 'yes' : 'no').padStart(8)} ${(hdr < TARGET_HEADER_BYTES ? 'yes' : 'no').padStart(6)}  reused ${median(rs.map((r) => r.reused))}/${median(rs.map((r) => r.batches))}${rs.every((r) => r.acked) ? '' : '  (NOT ALL ACKED)'}${rs.some((r) => r.packetsDropped > 0) ? `  (DROPPED by the sender's buffer: ${rs.map((r) => r.packetsDropped).join(', ')} packets)` : ''}`,
           );
         }
       }

@@ -47,6 +47,8 @@ export interface PacedCase {
   /** The shared secret, hex. */
   secretHex: string;
   batchPackets: number;
+  /** The sender's buffer.maxMb. */
+  bufferMb: number;
   /** The pacing loop alone, no sender. */
   floor: boolean;
   /** How packets reach the sender (default `batch`): see the file's comment. */
@@ -74,6 +76,8 @@ export interface PacedResult {
   batches: number;
   reused: number;
   acked: boolean;
+  /** Packets the sender's buffer dropped during the measured passes (overflow: the receiver fell behind). */
+  packetsDropped: number;
   heapUsedMb: number;
   rssMb: number;
 }
@@ -206,7 +210,7 @@ async function run(c: PacedCase): Promise<PacedResult> {
   let sender: MirrorSender | null = null;
   let connection: MirrorConnection | null = null;
   if (!c.floor) {
-    sender = new MirrorSender({ batch: { maxPackets: c.batchPackets, maxBytes: 1 << 20, maxMs: 50 }, bufferBytes: 64 << 20, compressor: BATCH_COMPRESSORS[c.compression], logger });
+    sender = new MirrorSender({ batch: { maxPackets: c.batchPackets, maxBytes: 1 << 20, maxMs: 50 }, bufferBytes: c.bufferMb * 2 ** 20, compressor: BATCH_COMPRESSORS[c.compression], logger });
     connection = new MirrorConnection(
       { host: '127.0.0.1', port: c.port, tls: null, secret: Buffer.from(c.secretHex, 'hex'), sensorId: '1', sensorName: 'bench', heartbeatIntervalMs: 5000, idleTimeoutMs: 30_000, reconnectMinMs: 50, reconnectMaxMs: 500, logger, maxProtocolVersion: c.version },
       sender,
@@ -313,6 +317,7 @@ async function run(c: PacedCase): Promise<PacedResult> {
     batches: c1 && c0 ? c1.batchesBuilt - c0.batchesBuilt : 0,
     reused: c1 && c0 ? c1.batchesReused - c0.batchesReused : 0,
     acked: c1 === undefined || c1.batchesAcked === c1.batchesBuilt,
+    packetsDropped: c1 && c0 ? c1.packetsDropped - c0.packetsDropped : 0,
     heapUsedMb: mem.heapUsed / 2 ** 20,
     rssMb: mem.rss / 2 ** 20,
   };

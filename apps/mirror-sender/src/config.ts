@@ -26,6 +26,9 @@ export const MAX_BATCH_BYTES = 16 * 1024 * 1024;
  */
 export const DEFAULT_BATCH_PACKETS = 4000;
 
+/** buffer.maxMb's default: unacknowledged batches kept in memory, MiB of their raw form. */
+export const DEFAULT_BUFFER_MB = 256;
+
 /** The mirror-sender's configuration, validated once at start (see {@link mirrorSenderConfigSchema}). */
 export interface MirrorSenderConfig {
   sensor: { id: number; name: string };
@@ -106,7 +109,7 @@ export const mirrorSenderConfigSchema: ConfigSchema<MirrorSenderConfig> = {
       additionalProperties: false,
       required: ['maxMb', 'spillDir', 'spillMaxMb'],
       properties: {
-        maxMb: { type: 'integer', minimum: 1, default: 256, description: 'Unacknowledged batches kept for resend in memory; overflow goes to the spill (if any), then is counted.' },
+        maxMb: { type: 'integer', minimum: 1, default: DEFAULT_BUFFER_MB, description: 'Unacknowledged batches kept for resend in memory; overflow goes to the spill (if any), then is counted.' },
         spillDir: {
           type: 'string',
           nullable: true,

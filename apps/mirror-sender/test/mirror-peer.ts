@@ -78,6 +78,12 @@ export class MirrorPeer {
   down = false;
   /** False: batches are decoded, checked and acked, but their packets are not kept in {@link packets} (benches). */
   keepPackets = true;
+  /**
+   * False: batches are checked (checkBatch) and acked, never decompressed or decoded, and their
+   * packets not kept: a receiver so light that a bench can run the sender at a rate the full
+   * receiver could not take on the same 2 cores (the sender does the same work either way).
+   */
+  decodeBatches = true;
   /** Highest protocol version this peer answers with (1: a version 1 receiver). */
   maxVersion = PROTOCOL_VERSION;
   private server: Server;
@@ -201,7 +207,10 @@ export class MirrorPeer {
             continue;
           }
           let packets: Packet[] = batch.packets ?? [];
-          if (log.version >= 2) {
+          if (!this.decodeBatches) {
+            if (verdict === 'lose') continue;
+            packets = [];
+          } else if (log.version >= 2) {
             // Every frame of the connection advances the flow context, a 'lost' one too (TCP
             // delivered it; the test only pretends it did not arrive).
             const compression = batch.compression ?? Compression.COMPRESSION_NONE;
