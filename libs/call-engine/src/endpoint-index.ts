@@ -113,7 +113,6 @@ export class NumericKeyIndex<V, H = unknown> {
     this.words[slot * WORDS + OWNER_WORD] = owner;
   }
 
-
   /** The stamp of the value at `slot` (0 until set). */
   stampAt(slot: number): number {
     return this.stamps[slot]!;

@@ -196,6 +196,15 @@ export async function runAnalyze(argv: readonly string[], io: AnalyzeIo): Promis
       else out.push(JSON.stringify(r));
     },
   }, spool);
+  /**
+   * What the reader waits on before going on, if anything: a slow database or spool paces it
+   * instead of growing memory, and buffered output is written out (see CdrSink and CallSpool).
+   */
+  const backPressure = (): Promise<void> | undefined => {
+    if (db?.needsPause === true) return db.drainSome();
+    if (spool?.needsPause === true) return spool.drain();
+    return out.full ? out.flush() : undefined;
+  };
 
   const showProgress = args.progress ?? io.stderr.isTTY === true;
   let exit: ExitCode = ExitCode.Ok;
@@ -219,9 +228,7 @@ export async function runAnalyze(argv: readonly string[], io: AnalyzeIo): Promis
       fileStats.packets++;
       pipeline.onPacket(rec);
       bar?.update(rec.fileOffset, pipeline.counters.packets, pipeline.calls.openCalls);
-      if (db?.needsPause === true) return db.drainSome();
-      if (spool?.needsPause === true) return spool.drain();
-      return out.full ? out.flush() : undefined;
+      return backPressure();
     };
     try {
       const summary = await readCaptureFile(file, onPacket);
@@ -238,12 +245,7 @@ export async function runAnalyze(argv: readonly string[], io: AnalyzeIo): Promis
   // The calls still open are written out in slices, yielding between them: with a database the
   // first inserts then run while the rest of the records are built, instead of after all of them
   // (10,000 open calls: 0.8 s of building), and its back-pressure holds as during the packets.
-  while (!pipeline.finishSome(FINISH_SLICE_CALLS)) {
-    if (db?.needsPause === true) await db.drainSome();
-    else if (spool?.needsPause === true) await spool.drain();
-    else if (out.full) await out.flush();
-    else await yieldToIo();
-  }
+  while (!pipeline.finishSome(FINISH_SLICE_CALLS)) await (backPressure() ?? yieldToIo());
   if (table) out.push(formatTable(calls, registers));
   await out.flush();
   const pipelineStats = pipeline.stats();
