@@ -147,6 +147,18 @@ export function markLean<T extends SqlValue[]>(values: T): T {
   return values;
 }
 
+/** Statement texts whose PREPARE answer mysql2 need not turn into parameter definitions. */
+const leanStatements = new Set<string>();
+
+/**
+ * Marks a statement text whose prepared statement's parameter definitions nobody reads (see
+ * {@link enableLeanExecute}); returns it. Its `PreparedStatementInfo.parameters` is then empty.
+ */
+export function markLeanStatement(sql: string): string {
+  leanStatements.add(sql);
+  return sql;
+}
+
 /** `CLIENT_QUERY_ATTRIBUTES` (MySQL 8.0.23+): the packet carries a parameter count and names. */
 const CLIENT_QUERY_ATTRIBUTES = 1 << 27;
 
@@ -160,18 +172,38 @@ interface MysqlExecutePacket {
 
 type PacketCtor = new (id: number, buffer: Buffer, start: number, end: number) => unknown;
 
+/** A state of mysql2's command state machine: the next state, or null when the command is done. */
+type CommandState = (this: MysqlPrepareCommand, packet: { isEOF(): boolean }, connection: unknown) => CommandState | null;
+
+/** The part of mysql2's internal `Prepare` command the hook reads. */
+interface MysqlPrepareCommand {
+  query: string;
+  parameterCount: number;
+  /** Parameter definitions passed over (this hook's own field). */
+  skippedParameters?: number;
+  readParameter: CommandState;
+  parametersEOF: CommandState;
+}
+
 let state: { enabled: boolean; reason: string } | null = null;
 
 /**
  * Makes mysql2 encode the COM_STMT_EXECUTE of parameter arrays marked with {@link markLean} with
- * {@link encodeStmtExecute}; idempotent, process-wide. Every other statement, and every statement
- * on a MySQL connection that negotiated query attributes, keeps mysql2's encoding.
+ * {@link encodeStmtExecute}, and skip the parameter definitions in the PREPARE answer of statements
+ * marked with {@link markLeanStatement}; idempotent, process-wide. Every other statement, and every
+ * statement on a MySQL connection that negotiated query attributes, keeps mysql2's encoding.
  *
- * mysql2 has no public hook for this, so it wraps `toPacket` of its internal execute packet, found
- * next to the resolved package. The shape is checked first; if this mysql2 differs, nothing is
- * changed and the writer runs on mysql2's own (slower) encoder: `enabled` is false and `reason`
- * says why. `libs/cdr-schema/src/binary-execute.test.ts` fails in that case, so an upgrade that
- * loses the fast path is noticed.
+ * Why the second: the server answers a PREPARE with one column definition per placeholder, and
+ * mysql2 parses each into an object that only `PreparedStatementInfo.parameters` exposes (its own
+ * encoder ignores them, and so does encodeStmtExecute). For the writer's 34,000-placeholder INSERT
+ * that was ~50 ms of the packet thread per connection and statement (60 ms against 12 ms,
+ * measured), 0.3 s per run of `sniffer analyze --db` at three connections.
+ *
+ * mysql2 has no public hook for this, so it wraps `toPacket` of its internal execute packet and
+ * `readParameter` of its internal prepare command, found next to the resolved package. The shapes
+ * are checked first; if this mysql2 differs, nothing is changed and the writer runs on mysql2's own
+ * (slower) paths: `enabled` is false and `reason` says why. `libs/cdr-schema/src/binary-execute.test.ts`
+ * fails in that case, so an upgrade that loses the fast path is noticed.
  */
 export function enableLeanExecute(): { enabled: boolean; reason: string } {
   if (state !== null) return state;
@@ -185,6 +217,19 @@ export function enableLeanExecute(): { enabled: boolean; reason: string } {
       state = { enabled: false, reason: 'mysql2 internals changed: lib/packets/execute.js has no toPacket' };
       return state;
     }
+    const Prepare = require(join(root, 'lib/commands/prepare.js')) as { prototype: MysqlPrepareCommand } | undefined;
+    const readParameter = Prepare?.prototype.readParameter;
+    const parametersEOF = Prepare?.prototype.parametersEOF;
+    if (Prepare === undefined || typeof readParameter !== 'function' || typeof parametersEOF !== 'function') {
+      state = { enabled: false, reason: 'mysql2 internals changed: lib/commands/prepare.js has no readParameter/parametersEOF' };
+      return state;
+    }
+    Prepare.prototype.readParameter = function leanReadParameter(this: MysqlPrepareCommand, packet, connection): CommandState | null {
+      if (!leanStatements.has(this.query) || packet.isEOF()) return readParameter.call(this, packet, connection);
+      const seen = (this.skippedParameters ?? 0) + 1;
+      this.skippedParameters = seen;
+      return seen === this.parameterCount ? parametersEOF : leanReadParameter;
+    };
     Execute.prototype.toPacket = function toPacket(this: MysqlExecutePacket, sequenceId: number): unknown {
       const values = this.parameters;
       if (values === undefined || !leanParams.has(values) || (this.clientFlags & CLIENT_QUERY_ATTRIBUTES) !== 0) {

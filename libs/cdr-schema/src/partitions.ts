@@ -50,6 +50,9 @@ function applySplit(parts: PartitionBound[], split: PartitionSplit): PartitionBo
   return [...parts.slice(0, index), ...split.into, ...parts.slice(index + 1)];
 }
 
+/** Days further back than this from today get no partition of their own (see {@link EnsurePartitionsOptions.maxPastDays}). */
+export const DEFAULT_MAX_PAST_DAYS = 400;
+
 /** Options of {@link ensurePartitions}. */
 export interface EnsurePartitionsOptions {
   /** Daily partitions kept ready beyond today (default 7). */
@@ -78,7 +81,7 @@ export async function ensurePartitions(
 ): Promise<number> {
   const aheadDays = options.aheadDays ?? 7;
   const today = toDaysOfMs((options.now ?? Date.now)());
-  const oldest = today - (options.maxPastDays ?? 400);
+  const oldest = today - (options.maxPastDays ?? DEFAULT_MAX_PAST_DAYS);
   const wanted = [...new Set(days)].filter((d) => d >= oldest).sort((a, b) => a - b);
   const layouts = await readPartitions(pool);
   let alters = 0;

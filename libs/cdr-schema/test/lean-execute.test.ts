@@ -2,7 +2,7 @@
 // through mysql2's own encoder must read back identical, for every column type the writer fills.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqlValue } from '../src/cdr-row.js';
-import { enableLeanExecute, markLean } from '../src/binary-execute.js';
+import { enableLeanExecute, markLean, markLeanStatement } from '../src/binary-execute.js';
 import { createTestDb } from './helpers.js';
 import type { TestDb } from './helpers.js';
 
@@ -48,5 +48,28 @@ describe('lean COM_STMT_EXECUTE on a real MariaDB', () => {
     // 2^32 does not fit INT UNSIGNED: strict mode rejects it whichever encoder sent it.
     await expect(db.pool.execute('INSERT INTO t (via, u) VALUES (?, ?)', markLean(['lean', 2 ** 32]))).rejects.toThrow(/Out of range/);
     await expect(db.pool.execute('INSERT INTO t (via, u) VALUES (?, ?)', ['mysql2', 2 ** 32])).rejects.toThrow(/Out of range/);
+  });
+});
+
+describe('prepared statements marked with markLeanStatement', () => {
+  it('are prepared without parameter definitions, run the same, and still read their result columns', async () => {
+    expect(enableLeanExecute().enabled).toBe(true);
+    const conn = await db.pool.getConnection();
+    try {
+      // Texts no other test prepares: mysql2 caches statements per connection by their text.
+      const marked = 'INSERT INTO t (via, i, txt) VALUES (?,?,?),(?,?,?) RETURNING via, i, txt /* marked */';
+      const plain = 'INSERT INTO t (via, i, txt) VALUES (?,?,?),(?,?,?) RETURNING via, i, txt /* plain */';
+      // mysql2's promise wrapper keeps the statement (with its parameter definitions) as `statement`.
+      const definitions = (info: object): unknown[] => (info as { statement: { parameters: unknown[] } }).statement.parameters;
+      expect(definitions(await conn.prepare(markLeanStatement(marked)))).toEqual([]);
+      expect(definitions(await conn.prepare(plain))).toHaveLength(6);
+      const values: SqlValue[] = ['stmt', 1, 'one', 'stmt', 2, 'zwei ü'];
+      const [leanRows] = await conn.execute(marked, markLean([...values]));
+      const [fullRows] = await conn.execute(plain, [...values]);
+      expect(leanRows).toEqual(fullRows);
+      expect(leanRows).toEqual([{ via: 'stmt', i: 1, txt: 'one' }, { via: 'stmt', i: 2, txt: 'zwei ü' }]);
+    } finally {
+      conn.release();
+    }
   });
 });

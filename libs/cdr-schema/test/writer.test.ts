@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPool } from 'mysql2/promise';
 import { readdirSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -11,8 +12,9 @@ import {
   searchCalls,
   searchRegistrations,
 } from '../src/index.js';
-// A detail of the writer, tested here but not part of the package's surface.
+// Details of the writer, tested here but not part of the package's surface.
 import { supportsInsertReturning } from '../src/cdr-writer.js';
+import { CDR_COLUMNS, RTP_COLUMNS } from '../src/cdr-row.js';
 import { countRows, createTestDb, isoAt, makeBareCall, makeCall, makeRegister, removeTempDirs, tempDir } from './helpers.js';
 import type { TestDb } from './helpers.js';
 import type { CallRecord } from '@callscope/cdr-model';
@@ -75,6 +77,50 @@ describe('CdrWriter on a real MariaDB', () => {
     expect(warnings).toEqual([]);
     const parts = (await readPartitions(db.pool)).get('cdr')!;
     expect(parts.filter((p) => p.name === 'p20261120')).toHaveLength(1);
+  });
+
+  it('connect() prepares the full batch INSERTs on each flight connection in the background, without parameter definitions', async () => {
+    // The writer's own pool on the test database, its connections' prepare() recorded.
+    const pool = createPool({ uri: db.url, connectionLimit: 4, dateStrings: true });
+    const prepared: { thread: number; sql: string; definitions: number }[] = [];
+    const seen = new WeakSet<object>();
+    const getConnection = pool.getConnection.bind(pool);
+    pool.getConnection = async () => {
+      const conn = await getConnection();
+      if (!seen.has(conn)) {
+        seen.add(conn);
+        const prepare = conn.prepare.bind(conn);
+        conn.prepare = async (options: Parameters<typeof prepare>[0]) => {
+          const info = await prepare(options);
+          const sql = typeof options === 'string' ? options : options.sql;
+          prepared.push({ thread: conn.threadId, sql, definitions: (info as unknown as { statement: { parameters: unknown[] } }).statement.parameters.length });
+          return info;
+        };
+      }
+      return conn;
+    };
+    const writer = await CdrWriter.open({ db: pool, queueDir: tempDir('warm'), batchSize: 20, concurrency: 3, flushIntervalMs: 20 });
+    try {
+      expect(await writer.connect()).toBeNull();
+      for (let waited = 0; prepared.length < 6 && waited < 10_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+      const placeholders = (sql: string): number => sql.split('?').length - 1;
+      expect(new Set(prepared.map((p) => p.thread)).size).toBe(3);
+      for (const thread of new Set(prepared.map((p) => p.thread))) {
+        const mine = prepared.filter((p) => p.thread === thread);
+        expect(mine.map((p) => [p.sql.slice(0, 18), placeholders(p.sql)])).toEqual([
+          ['INSERT INTO `cdr` ', 20 * CDR_COLUMNS.length],
+          ['INSERT INTO `cdr_r', 40 * RTP_COLUMNS.length],
+        ]);
+        expect(mine.every((p) => p.definitions === 0)).toBe(true);
+      }
+      // The batches then run on those statements.
+      const calls = Array.from({ length: 40 }, (_, i) => makeCall(7400 + i, NOW - 7_200_000 + i * 1000));
+      await Promise.all(calls.map((c) => writer.write(c)));
+    } finally {
+      await writer.close();
+      await pool.end();
+    }
+    expect(writer.stats()).toMatchObject({ written: 40, batches: 2, dropped: 0, db_errors: 0 });
   });
 
   it('round-trips every field of a call, with and without optional parts', async () => {
