@@ -11,6 +11,9 @@ import type { SpoolCallRef, SpoolWriterOptions, SpoolWriterStats } from '../src/
 import { loadFrames, retrieve, sameRecords, shift, tempSpool, walk, writeInterleaved } from './spool-fixtures.js';
 import type { Frame, TestCall } from './spool-fixtures.js';
 import { failingWorkerScript, removeSpoolWorkerScript, spoolWorkerScript } from './spool-worker-script.js';
+// The ring's layout: not part of the package's surface.
+import { MIN_BATCH_BYTES, PACKET_FRAME_OFFSET, recordBytes } from '../src/spool/spool-ring.js';
+import { MAX_CAPTURE_LENGTH } from '@callscope/pcap-format';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -236,6 +239,32 @@ describe('ThreadedSpoolWriter', () => {
     }
   });
 
+  it.each([MIN_BATCH_BYTES, MIN_BATCH_BYTES + 8 * 37])('batches of %i bytes cut inside records, and a flush among the packets: every packet written once, every call back exactly', async (batchBytes) => {
+    // The worker copies at most batchBytes of the ring per batch and parses whole records: the one
+    // the copy cuts is taken again, whole, by the next batch, as are the records after a flush.
+    // Lost or doubled records show here (MIN_BATCH_BYTES: the largest record must still fit one).
+    expect(recordBytes(PACKET_FRAME_OFFSET + 7, MAX_CAPTURE_LENGTH)).toBeLessThanOrEqual(MIN_BATCH_BYTES);
+    const dir = spoolDir(`backlog-${batchBytes}`);
+    const w = new ThreadedSpoolWriter({ spoolDir: dir, batchBytes }, script);
+    const calls = makeCalls(40, `backlog${batchBytes}`);
+    let sent = 0;
+    const flushes: Promise<void>[] = [];
+    for (const c of calls) {
+      for (const f of c.frames) {
+        w.write(c.ref, f.kind, f.tsSec, f.tsNsec, f.data, f.origLen, f.linkType);
+        sent++;
+      }
+      if (sent % 3 === 0) flushes.push(w.flush());
+    }
+    await Promise.all(flushes);
+    await Promise.all(calls.map((c) => w.endCall(c.ref)));
+    await w.close();
+    const s = w.stats();
+    expect(Object.values(s.packetsDropped).every((n) => n === 0)).toBe(true);
+    expect(s.packetsWritten).toBe(sent);
+    for (const c of calls) expect(sameRecords((await retrieve(dir, query(c))).records, c.frames)).toBeNull();
+  });
+
   it('a burst far larger than the ring, unpaced: the excess is counted as buffer_full, the rest written', async () => {
     const w = new ThreadedSpoolWriter({ spoolDir: spoolDir('flood'), ringBytes: 4 * 1024 * 1024 }, script);
     const calls = makeCalls(200, 'flood');
@@ -265,6 +294,12 @@ describe('ThreadedSpoolWriter', () => {
     expect(s.packetsDropped[SpoolDropReason.WRITE_ERROR]).toBe(c!.frames.length);
     expect(s.writeErrors).toBe(1);
     expect(logs.filter((l) => l.startsWith('error: spool writer thread failed'))).toHaveLength(1);
+  });
+
+  it('rejects a batch size under MIN_BATCH_BYTES or not a multiple of 8', () => {
+    for (const batchBytes of [MIN_BATCH_BYTES - 8, MIN_BATCH_BYTES + 4, 0, Number.NaN]) {
+      expect(() => new ThreadedSpoolWriter({ spoolDir: spoolDir('badbatch'), batchBytes }, script)).toThrow(RangeError);
+    }
   });
 
   it('rejects a ring size that is not a power of two in range', () => {

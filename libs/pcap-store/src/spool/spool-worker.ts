@@ -4,11 +4,10 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
-import { OPEN_HEADER_BYTES, NO_SENSOR, PACKET_FRAME_OFFSET, RingConsumer, RingRecord, recordBytes } from './spool-ring.js';
+import { OPEN_HEADER_BYTES, NO_SENSOR, PACKET_FRAME_OFFSET, RingConsumer, RingRecord } from './spool-ring.js';
 import type { RingBuffers } from './spool-ring.js';
 import type { SpoolWriterOptions } from './spool-options.js';
 import type { SpoolWriterStats } from './spool-stats.js';
-import { MAX_CAPTURE_LENGTH } from '@callscope/pcap-format';
 import { SpoolWriter } from './spool-writer.js';
 import type { SpoolCallRef } from './spool-writer.js';
 import type { LogCallbackLevel } from '@callscope/runtime';
@@ -21,6 +20,8 @@ export interface SpoolWorkerData {
   options: Omit<SpoolWriterOptions, 'logger' | 'onBytesWritten'>;
   /** Post the bytes each write put on disk (the packet thread feeds retention with them). */
   reportBytes: boolean;
+  /** Most ring bytes per batch (DEFAULT_BATCH_BYTES; at least MIN_BATCH_BYTES). */
+  batchBytes: number;
 }
 
 /** Messages of the worker to the packet thread. */
@@ -34,14 +35,11 @@ export type SpoolWorkerMessage =
   | { t: 'fatal'; error: string };
 
 /**
- * Most packets, and ring bytes, taken as one batch (see storeBatch); the writer's disk I/O
- * completes between batches. 16 MiB is a quarter of the default ring: ~70,000 packets of 214 bytes,
- * 7 per call at 10,000 open calls.
+ * Most packets taken as one batch (see storeBatch; the most bytes are `batchBytes`, by default
+ * DEFAULT_BATCH_BYTES); the writer's disk I/O completes between batches.
  */
 const BATCH_RECORDS = 1 << 17;
-const BATCH_BYTES = 16 * 1024 * 1024;
-/** Largest packet record in the ring (control words, skew, pcap record header, the largest frame the writer admits), 8-aligned. */
-const MAX_PACKET_RECORD_BYTES = recordBytes(PACKET_FRAME_OFFSET + 7, MAX_CAPTURE_LENGTH);
+
 /** How often the counters are posted while busy. */
 const STATS_EVERY_MS = 200;
 /** Longest sleep on an empty ring (a safety net: the producer wakes us on each record). */
@@ -109,28 +107,21 @@ async function serve(port: MessagePort, data: SpoolWorkerData): Promise<void> {
   // The batch being gathered: its packet records' offsets in `scratch` and slots, then their order by call.
   const offs = new Int32Array(BATCH_RECORDS);
   /**
-   * The batch's packet records, copied out of the ring in runs of consecutive records before they
-   * are stored. Why: V8 copies out of a SharedArrayBuffer with a relaxed-atomic memcpy that moves
-   * whole words only when source and destination are equally aligned, else byte by byte, and a
-   * record's place in its chunk has any alignment: the per-packet copy into the chunks was 1.6 s of
-   * this thread's 4 s at 10,000 calls (4.07 M packets). A run copies word by word (ring records and
-   * runs here are 8-aligned), and the scattered copies then read an ordinary buffer. The ring's
-   * room is also given back before the scattered copies, not after.
+   * The batch: the ring's published bytes (up to batchBytes, up to the ring's end) copied out in
+   * one piece first, then parsed and stored from here. Why a copy at all: V8 copies out of a
+   * SharedArrayBuffer with a relaxed-atomic memcpy that moves whole words only when source and
+   * destination are equally aligned, else byte by byte, and a record's place in its chunk has any
+   * alignment: the per-packet copy into the chunks was 1.6 s of this thread's 4 s at 10,000 calls
+   * (4.07 M packets). This copy is word by word (both 8-aligned). Why first, in one piece: parsing
+   * the records in the ring read one fresh cache line per record, written by the other core and
+   * 270 bytes after the last (a stride the prefetcher did not follow): ~190 ns per packet of
+   * waiting, 0.76 s of this thread's 3.5 s. One sequential copy streams the same bytes, and the
+   * parse then reads lines just written here. The ring's room is given back before the scattered
+   * copies into the chunks, not after.
    */
-  const scratch = new Uint8Array(BATCH_BYTES + MAX_PACKET_RECORD_BYTES);
+  const batchBytes = data.batchBytes;
+  const scratch = new Uint8Array(batchBytes);
   const scratchWords = new Int32Array(scratch.buffer);
-  /** Bytes of `scratch` used by the batch; the ring offset and the scratch offset where the current run started. */
-  let used = 0;
-  let runRing = 0;
-  let runScratch = 0;
-  /** Ring offset just past the current run's last record (-1: no run). */
-  let runEnd = -1;
-  const endRun = (): void => {
-    if (runEnd < 0) return;
-    scratch.set(ring.bytes.subarray(runRing, runEnd), runScratch);
-    used = runScratch + (runEnd - runRing);
-    runEnd = -1;
-  };
   const recSlots = new Int32Array(BATCH_RECORDS);
   const order = new Int32Array(BATCH_RECORDS);
   let counts = new Int32Array(1024);
@@ -142,7 +133,7 @@ async function serve(port: MessagePort, data: SpoolWorkerData): Promise<void> {
    * and storing one meant walking that call's chain of objects (call, its state, its chunk, the
    * chunk's buffer) and touching a cold line of its buffer: several dependent cache misses per
    * packet. Grouped, the chain is walked once per call per batch and its packets are copied into
-   * consecutive bytes. The batch grows when we fall behind (up to BATCH_BYTES of ring), which is
+   * consecutive bytes. The batch grows when we fall behind (up to batchBytes of ring), which is
    * when it matters.
    */
   const storeBatch = (n: number): void => {
@@ -186,63 +177,65 @@ async function serve(port: MessagePort, data: SpoolWorkerData): Promise<void> {
   for (;;) {
     let n = 0;
     let records = 0;
-    let bytes = 0;
     let flushToken = -1;
     let closing = false;
-    while (n < BATCH_RECORDS && bytes < BATCH_BYTES) {
-      const off = ring.next();
-      if (off < 0) break;
-      const w = off >> 2;
-      const type = words[w + 1];
+    const start = ring.readOffset;
+    const len = ring.contiguous(batchBytes);
+    if (len > 0) scratch.set(ring.bytes.subarray(start, start + len), 0);
+    const sw = scratchWords;
+    // Whole records only: the copy may end inside one (batchBytes), which the next batch takes.
+    let at = 0;
+    while (at + 8 <= len && n < BATCH_RECORDS) {
+      const w = at >> 2;
+      const total = sw[w]!;
+      if (at + total > len) {
+        // The next batch takes it; unless it could never fit one (the producer's records are all
+        // far smaller), which would stall this thread: fail loudly instead.
+        if (at === 0 && len === batchBytes) throw new Error(`spool ring: a record of ${total} bytes exceeds the batch buffer`);
+        break;
+      }
+      if (total < 8 || (total & 7) !== 0) throw new Error(`spool ring: corrupt record length ${total} at ${(start + at) | 0}`);
+      const type = sw[w + 1];
+      const off = at;
+      at += total;
       records++;
-      ring.advance(off);
       if (type === RingRecord.PACKET) {
-        const slot = words[w + 2]! >>> 0;
+        const slot = sw[w + 2]! >>> 0;
         if (calls[slot] === undefined) {
           orphans++;
           continue;
         }
-        // Consecutive packet records make one run (a wrap or a control record starts another).
-        if (off !== runEnd) {
-          endRun();
-          runRing = off;
-          runScratch = used;
-        }
-        runEnd = off + words[w]!;
-        offs[n] = runScratch + (off - runRing);
+        offs[n] = off;
         recSlots[n] = slot;
         n++;
-        bytes += words[w]!;
       } else if (type === RingRecord.OPEN) {
         // At once: the call's packets later in this batch are stored after it. A slot is never
         // reopened within a batch (the producer reuses it only once we reported its end).
-        const slot = words[w + 2]! >>> 0;
-        const idBytes = words[w + 5]! >>> 0;
-        const sensorBytes = words[w + 6]! >>> 0;
-        const at = off + OPEN_HEADER_BYTES;
-        // The views are copied by the decoder: a string never aliases the ring.
-        const callId = text.decode(ring.bytes.slice(at, at + idBytes));
-        const call: SpoolCallRef = { callId, startSec: words[w + 3]! >>> 0, startUsec: words[w + 4]! >>> 0 };
-        if (sensorBytes !== NO_SENSOR) call.sensor = text.decode(ring.bytes.slice(at + idBytes, at + idBytes + sensorBytes));
+        const slot = sw[w + 2]! >>> 0;
+        const idBytes = sw[w + 5]! >>> 0;
+        const sensorBytes = sw[w + 6]! >>> 0;
+        const from = off + OPEN_HEADER_BYTES;
+        const callId = text.decode(scratch.subarray(from, from + idBytes));
+        const call: SpoolCallRef = { callId, startSec: sw[w + 3]! >>> 0, startUsec: sw[w + 4]! >>> 0 };
+        if (sensorBytes !== NO_SENSOR) call.sensor = text.decode(scratch.subarray(from + idBytes, from + idBytes + sensorBytes));
         calls[slot] = call;
         if (slot >= counts.length) counts = new Int32Array(Math.max(slot + 1, 2 * counts.length));
       } else if (type === RingRecord.END) {
         // After the batch's packets (all of this call's precede its end in the ring).
-        endings.push(words[w + 2]! >>> 0);
+        endings.push(sw[w + 2]! >>> 0);
       } else if (type === RingRecord.FLUSH) {
-        flushToken = words[w + 2]!;
+        flushToken = sw[w + 2]!;
         break;
       } else if (type === RingRecord.CLOSE) {
         closing = true;
         break;
       }
     }
-    endRun();
+    ring.consume(at);
     // Everything of these records is out of the ring (packets in `scratch`, control records
     // decoded): the producer may reuse their room while the batch is stored.
     ring.publish();
     storeBatch(n);
-    used = 0;
     for (const slot of endings) {
       const call = calls[slot];
       calls[slot] = undefined;

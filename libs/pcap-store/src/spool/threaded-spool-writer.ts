@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { resolveSpoolWriterOptions, SpoolMode } from './spool-options.js';
 import type { ResolvedSpoolWriterOptions, SpoolWriterOptions } from './spool-options.js';
 import { spoolMinuteDir } from './spool-path.js';
-import { createRing, NO_SENSOR, OPEN_HEADER_BYTES, PACKET_FRAME_OFFSET, recordBytes, RingProducer, RingRecord } from './spool-ring.js';
+import { createRing, DEFAULT_BATCH_BYTES, MIN_BATCH_BYTES, NO_SENSOR, OPEN_HEADER_BYTES, PACKET_FRAME_OFFSET, recordBytes, RingProducer, RingRecord } from './spool-ring.js';
 import type { SpoolSink } from './spool-sink.js';
 import { SpoolDropReason } from './spool-stats.js';
 import type { SpoolWriterStats } from './spool-stats.js';
@@ -18,6 +18,12 @@ export interface ThreadedSpoolWriterOptions extends SpoolWriterOptions {
    * absorbs the writer thread's pauses (GC, a slow disk write) without drops in live capture.
    */
   ringBytes?: number;
+  /**
+   * Most bytes of the ring the writer thread takes per batch (a multiple of 8 from
+   * MIN_BATCH_BYTES up; default 16 MiB, see the worker). Smaller batches are for tests: they make
+   * the worker cut its copy inside records.
+   */
+  batchBytes?: number;
 }
 
 /** Default ring size (see {@link ThreadedSpoolWriterOptions.ringBytes}). */
@@ -117,14 +123,17 @@ export class ThreadedSpoolWriter implements SpoolSink {
   private holds = 0;
 
   constructor(options: ThreadedSpoolWriterOptions, workerScript: URL | string) {
-    const { ringBytes = DEFAULT_SPOOL_RING_BYTES, ...writerOptions } = options;
+    const { ringBytes = DEFAULT_SPOOL_RING_BYTES, batchBytes = DEFAULT_BATCH_BYTES, ...writerOptions } = options;
+    if (!Number.isInteger(batchBytes) || batchBytes < MIN_BATCH_BYTES || batchBytes % 8 !== 0) {
+      throw new RangeError(`spool batchBytes must be a multiple of 8 of at least ${MIN_BATCH_BYTES}, got ${batchBytes}`);
+    }
     this.options = resolveSpoolWriterOptions(writerOptions);
     const buffers = createRing(ringBytes);
     this.ring = new RingProducer(buffers);
     this.ringBuf = Buffer.from(buffers.data);
     this.view = new DataView(buffers.data);
     const { logger: _logger, onBytesWritten, ...plain } = this.options;
-    const data: SpoolWorkerData = { kind: 'callscope-spool-writer', ring: buffers, options: plain, reportBytes: onBytesWritten !== undefined };
+    const data: SpoolWorkerData = { kind: 'callscope-spool-writer', ring: buffers, options: plain, reportBytes: onBytesWritten !== undefined, batchBytes };
     this.worker = new Worker(workerScript, { workerData: data });
     this.worker.on('message', (m: SpoolWorkerMessage) => { this.onMessage(m); });
     this.worker.on('error', (err) => { this.fail(err); });
