@@ -1,6 +1,6 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChunkCompression, SpoolWriter, spoolMinuteDir } from '../src/index.js';
+import { ChunkCompression, SpoolWriter, rebuildSpoolIndex, spoolMinuteDir } from '../src/index.js';
 import { loadFrames, retrieve, sameRecords, shift, tempSpool, walk, writeInterleaved } from './spool-fixtures.js';
 import type { Frame, TestCall } from './spool-fixtures.js';
 
@@ -52,6 +52,52 @@ describe('segments', () => {
       expect(sameRecords(got.records, c.frames)).toBeNull();
     }
   });
+});
+
+describe('large writes', () => {
+  it.each(Object.values(ChunkCompression))('~40 MB queued in one minute goes out in writes of at most 16 MiB; every chunk indexed, every call back exactly, fsck finds nothing to mend (compression %s)', async (compression) => {
+    // Nothing is written until the calls end (long timer, large write threshold), so one segment
+    // holds everything queued: the writer cuts it into several writes of whole chunks.
+    const dir = tempSpool('bigwrite');
+    dirs.push(dir);
+    const writer = new SpoolWriter({ spoolDir: dir, compression, flushIntervalMs: 60_000, segmentWriteBytes: 64 * 1024 * 1024, maxBufferedBytes: 1024 * 1024 * 1024 });
+    const startSec = base[0]!.tsSec - (base[0]!.tsSec % 60);
+    // Random payloads (compression keeps their size), 600 calls x 300 frames: ~43 MB.
+    let seed = 7;
+    const noise = (f: Frame): Frame => {
+      const data = new Uint8Array(f.data);
+      for (let i = 60; i < data.length; i++) data[i] = (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 24;
+      return { ...f, data };
+    };
+    const calls: TestCall[] = Array.from({ length: 600 }, (_, k) => ({ ref: { callId: `big-${k}`, startSec, startUsec: k }, frames: shift(base, k, k).map(noise) }));
+    writeInterleaved(writer, calls);
+    const writes: number[] = [];
+    const bytesBefore = (): number => writer.stats().bytesWritten;
+    let last = bytesBefore();
+    const ends = Promise.all(calls.map((c) => writer.endCall(c.ref)));
+    // Sample the bytes written while the writes run: no step larger than one write's bound.
+    const sampler = setInterval(() => {
+      const now = bytesBefore();
+      if (now > last) writes.push(now - last);
+      last = now;
+    }, 0);
+    await ends;
+    clearInterval(sampler);
+    await writer.close();
+    const s = writer.stats();
+    expect(s.packetsWritten).toBe(600 * base.length);
+    expect(s.writeErrors).toBe(0);
+    expect(s.bytesWritten).toBeGreaterThan(32 * 1024 * 1024);
+    expect(writes.length).toBeGreaterThan(1);
+    for (const w of writes) expect(w).toBeLessThanOrEqual(2 * (16 * 1024 * 1024 + 1024 * 1024));
+    const report = await rebuildSpoolIndex(dir, { repair: false });
+    expect(report).toMatchObject({ badIndexEntries: 0, tornIndexBytes: 0, tornSegments: 0, tornTarBytes: 0 });
+    expect(report.chunks).toBe(report.indexedBefore);
+    for (const c of calls.filter((_, k) => k % 37 === 0)) {
+      const got = await retrieve(dir, { callId: c.ref.callId, startSec: c.ref.startSec, startUsec: c.ref.startUsec });
+      expect(sameRecords(got.records, c.frames)).toBeNull();
+    }
+  }, 60_000);
 });
 
 // Retrieval copies a chunk whose records all precede the other runs' next record in one piece

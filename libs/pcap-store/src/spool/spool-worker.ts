@@ -40,6 +40,16 @@ export type SpoolWorkerMessage =
  */
 const BATCH_RECORDS = 1 << 17;
 
+/**
+ * Past this share of its memory cap the worker stops taking from the ring until the disk has
+ * brought it back to RELIEVE_TO. Why not at half, down to 3/8 (as a paced reader of the writer on
+ * its own thread): every wait leaves the ring filling, and the first, while the first large writes
+ * of a run start, lasted ~375 ms at 10,000 calls, long enough to stop the packet thread on a full
+ * ring for ~150 ms; later ones, 13 per 4 million packets, 30-120 ms each. The cap's last quarter
+ * still holds a whole batch (DEFAULT_BATCH_BYTES of a 256 MiB cap), so nothing is dropped for it.
+ */
+const RELIEVE_ABOVE = 3 / 4;
+const RELIEVE_TO = 5 / 8;
 /** How often the counters are posted while busy. */
 const STATS_EVERY_MS = 200;
 /** Longest sleep on an empty ring (a safety net: the producer wakes us on each record). */
@@ -78,7 +88,6 @@ async function serve(port: MessagePort, data: SpoolWorkerData): Promise<void> {
       : {}),
   });
   const ring = new RingConsumer(data.ring);
-  const words = ring.words;
   /** Open calls by slot (the producer keeps slots dense: it reuses those of finished calls). */
   const calls: (SpoolCallRef | undefined)[] = [];
   const text = new TextDecoder();
@@ -262,7 +271,7 @@ async function serve(port: MessagePort, data: SpoolWorkerData): Promise<void> {
     if (records === 0 || Date.now() - lastStats >= STATS_EVERY_MS) postStats();
     // Paced like an offline producer: the writer never drops for memory; the ring fills instead,
     // and the packet thread waits (analyze) or counts buffer_full (live).
-    if (writer.bufferedBytes > writer.maxBufferedBytes / 2) await writer.relieve();
+    if (writer.bufferedBytes > writer.maxBufferedBytes * RELIEVE_ABOVE) await writer.relieve(writer.maxBufferedBytes * RELIEVE_TO);
     else if (records === 0) await ring.waitForData(IDLE_WAIT_MS);
     else await turn();
   }
