@@ -362,6 +362,9 @@ export function supportsInsertReturning(version: string): boolean {
   return major > 10 || (major === 10 && Number(m[2]) >= 5);
 }
 
+/** Longest wait of `close()` for a warm-up still running (see CdrWriter.warmUp). */
+const WARM_UP_CLOSE_WAIT_MS = 1000;
+
 /** See the module documentation. Create with {@link CdrWriter.open}. */
 export class CdrWriter {
   private readonly pool: Pool;
@@ -619,7 +622,9 @@ export class CdrWriter {
     if (this.flushTimer !== null) clearTimeout(this.flushTimer);
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
     await this.diskChain;
-    await this.warming;
+    // The warm-up's statements are bounded, but a hung server would still hold close() for their
+    // timeouts: after a short wait the pool is ended under it (its queries then fail, caught).
+    if (this.warming !== null) await Promise.race([this.warming, sleep(WARM_UP_CLOSE_WAIT_MS)]);
     const backlog = this.disk.stats();
     await this.disk.close();
     if (this.ownsPool) await endPool(this.pool);
@@ -1111,7 +1116,9 @@ export class CdrWriter {
       else fresh.add(day);
     }
     if (fresh.size === 0 && this.aheadCheckedDay === today) return;
-    await ensurePartitions(this.pool, fresh, { aheadDays: this.aheadDays, log: this.log });
+    // Bounded like every statement (its queries carry no timeout of their own): a server that
+    // hangs right then must fail the batch to the queue, not stall every batch behind it.
+    await withTimeout(ensurePartitions(this.pool, fresh, { aheadDays: this.aheadDays, log: this.log }), 2 * this.queryTimeoutMs, 'preparing partitions');
     for (const d of fresh) this.readyDays.add(d);
     this.aheadCheckedDay = today;
   }
@@ -1147,6 +1154,7 @@ export class CdrWriter {
    */
   private async warmUp(): Promise<void> {
     const held: PoolConnection[] = [];
+    let broken = false;
     try {
       await this.ensureDays([]);
       for (let i = 0; i < this.concurrency; i++) held.push(await this.pool.getConnection());
@@ -1157,9 +1165,14 @@ export class CdrWriter {
         for (const sql of texts) await conn.prepare(this.q(this.lean ? markLeanStatement(sql) : sql));
       }));
     } catch (err) {
+      // As after a failed batch: a connection that saw a socket error never goes back to the pool.
+      broken = isRetryableDbError(err);
       this.log('debug', 'cdr writer: warm-up incomplete; the first batches prepare themselves', { error: errorText(err) });
     } finally {
-      for (const conn of held) conn.release();
+      for (const conn of held) {
+        if (broken) conn.destroy();
+        else conn.release();
+      }
     }
   }
 

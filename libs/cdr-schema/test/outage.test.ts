@@ -103,6 +103,43 @@ describe('database outage (private mariadbd, SIGKILL + restart)', () => {
     }
   }, 40_000);
 
+  it('a server that hangs (SIGSTOP) while connect() warms up: batches time out to the queue, nothing stalls, everything lands after', async () => {
+    const url = server.url('cdr_outage');
+    const writer = await CdrWriter.open({
+      db: url,
+      queueDir: tempDir('warmhang'),
+      batchSize: 10,
+      flushIntervalMs: 10,
+      retryDelayMs: 100,
+      retryMaxDelayMs: 300,
+      queryTimeoutMs: 400,
+    });
+    // The warm-up (partition check, server check, PREPAREs) has started when connect() returns.
+    expect(await writer.connect()).toBeNull();
+    server.freeze();
+    const base = Date.UTC(2026, 9, 3, 12); // a day no other test here writes: its partition is made in the warm-up's wake
+    try {
+      const t0 = Date.now();
+      await Promise.all(Array.from({ length: 30 }, (_, i) => writer.write(makeCall(60_000 + i, base + i))));
+      expect(Date.now() - t0).toBeLessThan(10_000);
+      expect(writer.stats().queued_to_disk).toBeGreaterThanOrEqual(10);
+    } finally {
+      server.thaw();
+    }
+    const t1 = Date.now();
+    await writer.close({ drainTimeoutMs: 20_000 });
+    expect(Date.now() - t1).toBeLessThan(20_000);
+    expect(writer.stats()).toMatchObject({ dropped: 0, disk_backlog: false });
+    expect(writer.stats().written + writer.stats().already_present).toBe(30);
+    const pool = createPool({ uri: url, connectionLimit: 1 });
+    try {
+      const [rows] = await pool.query("SELECT COUNT(*) n, COUNT(DISTINCT call_id) d FROM cdr WHERE call_id LIKE 'call-600__@%'");
+      expect(rows).toEqual([{ n: 30, d: 30 }]);
+    } finally {
+      await pool.end();
+    }
+  }, 40_000);
+
   it('starts while the database is down: records wait in the queue; when it appears it is created, migrated, and takes them all (issue 18, finding 5)', async () => {
     await server.stop();
     const url = server.url('cdr_born_late');
