@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createPool } from 'mysql2/promise';
 import { readdirSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
@@ -117,7 +117,22 @@ describe('CdrWriter on a real MariaDB', () => {
       const calls = Array.from({ length: 40 }, (_, i) => makeCall(7400 + i, NOW - 7_200_000 + i * 1000));
       await Promise.all(calls.map((c) => writer.write(c)));
     } finally {
-      await writer.close();
+      // Every timer close() starts has fired or been cleared once it resolves: a pending one would
+      // keep a command's process alive after its work (a 1 s wait on the warm-up once did).
+      const started: NodeJS.Timeout[] = [];
+      const realSetTimeout = globalThis.setTimeout;
+      const spy = vi.spyOn(globalThis, 'setTimeout').mockImplementation((fn: () => void, ms?: number) => {
+        const t = realSetTimeout(fn, ms);
+        started.push(t);
+        return t;
+      });
+      try {
+        await writer.close();
+      } finally {
+        spy.mockRestore();
+      }
+      // Node marks a timeout that fired or was cleared as destroyed.
+      expect(started.filter((t) => !(t as unknown as { _destroyed: boolean })._destroyed)).toHaveLength(0);
       await pool.end();
     }
     expect(writer.stats()).toMatchObject({ written: 40, batches: 2, dropped: 0, db_errors: 0 });
