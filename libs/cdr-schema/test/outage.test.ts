@@ -18,6 +18,22 @@ afterAll(async () => {
   removeTempDirs();
 });
 
+/** A writer whose statements time out after 400 ms and that retries within 300 ms (the SIGSTOP tests). */
+function hangTolerantWriter(url: string, tag: string, batchSize: number): Promise<CdrWriter> {
+  return CdrWriter.open({ db: url, queueDir: tempDir(tag), batchSize, flushIntervalMs: 10, retryDelayMs: 100, retryMaxDelayMs: 300, queryTimeoutMs: 400 });
+}
+
+/** Rows of `cdr` whose call_id is LIKE `pattern`, and how many distinct call_ids they hold. */
+async function storedCalls(url: string, pattern: string): Promise<{ n: number; d: number }> {
+  const pool = createPool({ uri: url, connectionLimit: 1 });
+  try {
+    const [rows] = await pool.query('SELECT COUNT(*) n, COUNT(DISTINCT call_id) d FROM cdr WHERE call_id LIKE ?', [pattern]);
+    return (rows as { n: number; d: number }[])[0]!;
+  } finally {
+    await pool.end();
+  }
+}
+
 describe('database outage (private mariadbd, SIGKILL + restart)', () => {
   it('stores exactly N CDRs with no duplicates when the server dies and returns mid-stream', async () => {
     const url = server.url('cdr_outage');
@@ -69,15 +85,7 @@ describe('database outage (private mariadbd, SIGKILL + restart)', () => {
 
   it('a hung server (SIGSTOP) times batches out to disk instead of stalling the writer', async () => {
     const url = server.url('cdr_outage');
-    const writer = await CdrWriter.open({
-      db: url,
-      queueDir: tempDir('hang'),
-      batchSize: 20,
-      flushIntervalMs: 10,
-      retryDelayMs: 100,
-      retryMaxDelayMs: 300,
-      queryTimeoutMs: 400,
-    });
+    const writer = await hangTolerantWriter(url, 'hang', 20);
     const base = Date.now() - 7_200_000;
     await Promise.all(Array.from({ length: 40 }, (_, i) => writer.write(makeCall(50_000 + i, base + i))));
     expect(writer.stats().written).toBe(40);
@@ -94,26 +102,12 @@ describe('database outage (private mariadbd, SIGKILL + restart)', () => {
     await writer.close({ drainTimeoutMs: 20_000 });
     expect(writer.stats()).toMatchObject({ dropped: 0, disk_backlog: false });
     expect(writer.stats().written + writer.stats().already_present).toBe(100);
-    const pool = createPool({ uri: url, connectionLimit: 1 });
-    try {
-      const [rows] = await pool.query("SELECT COUNT(*) n, COUNT(DISTINCT call_id) d FROM cdr WHERE call_id LIKE 'call-50___@%'");
-      expect(rows).toEqual([{ n: 100, d: 100 }]);
-    } finally {
-      await pool.end();
-    }
+    expect(await storedCalls(url, 'call-50___@%')).toEqual({ n: 100, d: 100 });
   }, 40_000);
 
   it('a server that hangs (SIGSTOP) while connect() warms up: batches time out to the queue, nothing stalls, everything lands after', async () => {
     const url = server.url('cdr_outage');
-    const writer = await CdrWriter.open({
-      db: url,
-      queueDir: tempDir('warmhang'),
-      batchSize: 10,
-      flushIntervalMs: 10,
-      retryDelayMs: 100,
-      retryMaxDelayMs: 300,
-      queryTimeoutMs: 400,
-    });
+    const writer = await hangTolerantWriter(url, 'warmhang', 10);
     // The warm-up (partition check, server check, PREPAREs) has started when connect() returns.
     expect(await writer.connect()).toBeNull();
     server.freeze();
@@ -131,13 +125,7 @@ describe('database outage (private mariadbd, SIGKILL + restart)', () => {
     expect(Date.now() - t1).toBeLessThan(20_000);
     expect(writer.stats()).toMatchObject({ dropped: 0, disk_backlog: false });
     expect(writer.stats().written + writer.stats().already_present).toBe(30);
-    const pool = createPool({ uri: url, connectionLimit: 1 });
-    try {
-      const [rows] = await pool.query("SELECT COUNT(*) n, COUNT(DISTINCT call_id) d FROM cdr WHERE call_id LIKE 'call-600__@%'");
-      expect(rows).toEqual([{ n: 30, d: 30 }]);
-    } finally {
-      await pool.end();
-    }
+    expect(await storedCalls(url, 'call-600__@%')).toEqual({ n: 30, d: 30 });
   }, 40_000);
 
   it('starts while the database is down: records wait in the queue; when it appears it is created, migrated, and takes them all (issue 18, finding 5)', async () => {
