@@ -1054,6 +1054,11 @@ export class CdrWriter {
     return { sql, timeout: this.queryTimeoutMs };
   }
 
+  /** One of the writer's prepared INSERTs, as `q` gives it (marked for the lean hook when it is on). */
+  private prepared(sql: string): QueryOptions {
+    return this.q(this.lean ? markLeanStatement(sql) : sql);
+  }
+
   /**
    * Sensor ids for a batch. A sensor the writer has not seen yet is upserted by name on its own
    * (autocommit), which yields its id; later batches reuse the id and only widen
@@ -1167,7 +1172,7 @@ export class CdrWriter {
       const { cdr, cdrReturning, rtp } = this.inserts;
       const texts = [this.returning === true ? cdrReturning.sql(cdrReturning.maxRows) : cdr.sql(cdr.maxRows), rtp.sql(rtp.maxRows)];
       await Promise.all(held.map(async (conn) => {
-        for (const sql of texts) await conn.prepare(this.q(this.lean ? markLeanStatement(sql) : sql));
+        for (const sql of texts) await conn.prepare(this.prepared(sql));
       }));
     } catch (err) {
       // As after a failed batch: a connection that saw a socket error never goes back to the pool.
@@ -1294,7 +1299,7 @@ export class CdrWriter {
     const rows: IdRow[] = [];
     let affected = 0;
     for (const [sql, chunk] of insert.flatStatements(values)) {
-      const [result] = await conn.execute<IdRow[] | ResultSetHeader>(this.q(this.lean ? markLeanStatement(sql) : sql), this.lean ? markLean(chunk) : chunk);
+      const [result] = await conn.execute<IdRow[] | ResultSetHeader>(this.prepared(sql), this.lean ? markLean(chunk) : chunk);
       if (Array.isArray(result)) for (const row of result) rows.push(row);
       else affected += result.affectedRows;
     }

@@ -164,9 +164,8 @@ class Filling {
 interface PendingChunk {
   call: CallState;
   entry: IndexEntry;
-  /** Its pieces in the segment's queue (header room and blocks, or header, data and trailer; then the padding, if any) and their bytes. */
+  /** Its pieces in the segment's queue (header room and blocks, or header, data and trailer; then the padding, if any). */
   pieceCount: number;
-  bytes: number;
   packets: number;
   /** Memory account of the chunk (its buffers' sizes). */
   capacity: number;
@@ -737,7 +736,7 @@ export class SpoolWriter implements SpoolSink {
     };
     segment.offset += TAR_BLOCK + padded;
     segment.piecesBytes += TAR_BLOCK + padded;
-    segment.pending.push({ call, entry, pieceCount, bytes: TAR_BLOCK + padded, packets: chunk.packets, capacity, reuse });
+    segment.pending.push({ call, entry, pieceCount, packets: chunk.packets, capacity, reuse });
     if (this.wantsWrite(segment)) this.schedule(segment);
     else if (!segment.scheduled) this.unscheduled = true;
   }
@@ -842,28 +841,28 @@ export class SpoolWriter implements SpoolSink {
    * queued for the next write), then their index entries. Never rejects: failures are counted.
    */
   private async writeSegment(segment: Segment): Promise<void> {
-    let pieces = segment.pieces;
-    let pending = segment.pending;
+    const pieces = segment.pieces;
+    const pending = segment.pending;
     let bytes = segment.piecesBytes;
     if (bytes <= MAX_WRITE_BYTES) {
       segment.pieces = [];
       segment.pending = [];
-      segment.piecesBytes = 0;
     } else {
+      // A member's bytes on disk: its header block and its data padded to whole blocks.
+      const memberBytes = (p: PendingChunk): number => TAR_BLOCK + paddedSize(p.entry.size);
       let n = 0;
       let pieceEnd = 0;
       bytes = 0;
-      while (n < pending.length && (n === 0 || bytes + pending[n]!.bytes <= MAX_WRITE_BYTES)) {
-        bytes += pending[n]!.bytes;
+      while (n < pending.length && (n === 0 || bytes + memberBytes(pending[n]!) <= MAX_WRITE_BYTES)) {
+        bytes += memberBytes(pending[n]!);
         pieceEnd += pending[n]!.pieceCount;
         n++;
       }
-      segment.pieces = pieces.slice(pieceEnd);
-      segment.pending = pending.slice(n);
-      segment.piecesBytes -= bytes;
-      pieces = pieces.slice(0, pieceEnd);
-      pending = pending.slice(0, n);
+      // The rest stays queued; `pieces` and `pending` keep this write's part.
+      segment.pieces = pieces.splice(pieceEnd);
+      segment.pending = pending.splice(n);
     }
+    segment.piecesBytes -= bytes;
     const minute = segment.minute;
     let packets = 0;
     for (const p of pending) packets += p.packets;
