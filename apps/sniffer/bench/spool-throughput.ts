@@ -16,6 +16,7 @@
  *   CALLSCOPE_BENCH_BASELINE=<rev> CALLSCOPE_BENCH_CAPTURES=/tmp/callscope-bench npm run bench -- apps/sniffer
  *
  * `CALLSCOPE_BENCH_CASES=synth-10k-concurrent` (comma-separated) runs only those captures;
+ * `synth-10k-sustained` (10,000 calls at once for 21 s, 16.3 M packets) runs only when named there;
  * `CALLSCOPE_BENCH_ONE_THREAD=0` leaves out the rows with the writer on the packet thread.
  * `CALLSCOPE_DB_URL` (default mysql://root@127.0.0.1:3306/callscope) names the server; the run's
  * databases are `cs_helperB_bench_<n>` (or `CALLSCOPE_BENCH_DB_PREFIX`), dropped afterwards.
@@ -24,8 +25,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SERVER_MINIMUMS } from '@callscope/cdr-schema';
 import { openCallPcap, readCaptureFile, SpoolWriter } from '@callscope/pcap-store';
-import { CONCURRENCY_CASES, fmt, root, synth } from './lib/synth-captures.js';
+import { CONCURRENCY_CASES, SUSTAINED_CASES, fmt, root, synth } from './lib/synth-captures.js';
 
 const baseline = process.env['CALLSCOPE_BENCH_BASELINE'] ?? '';
 const rounds = Number(process.env['CALLSCOPE_BENCH_ROUNDS'] ?? '3');
@@ -92,10 +94,11 @@ function dbUrl(name: string): string {
   return u.toString();
 }
 
-function sql(statement: string): void {
+function sql(statement: string): string {
   const u = new URL(serverUrl);
-  const r = spawnSync('mysql', ['-h', u.hostname, '-P', u.port || '3306', '-u', decodeURIComponent(u.username), ...(u.password ? [`-p${decodeURIComponent(u.password)}`] : []), '-e', statement], { encoding: 'utf8' });
+  const r = spawnSync('mysql', ['-h', u.hostname, '-P', u.port || '3306', '-u', decodeURIComponent(u.username), ...(u.password ? [`-p${decodeURIComponent(u.password)}`] : []), '-N', '-e', statement], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`mysql: ${r.stderr}`);
+  return r.stdout;
 }
 
 function filesUnder(dir: string): { bytes: number; files: number } {
@@ -172,14 +175,21 @@ const MODES: readonly { name: string; spool: boolean; db: boolean; env?: Record<
 ].filter((m) => oneThreadRows || m.env === undefined);
 
 console.log(`spool at line rate (issue 17): this checkout${baseline === '' ? '' : ` vs ${baseline}`}, ${rounds} rounds per figure (median), child processes`);
+// The `--db` rows depend on the server as much as on the sniffer: on the sustained capture the
+// same runs took 1.5-1.7x `analyze` with the sizes the sniffer advises and 1.7-2.1x with
+// MariaDB's defaults (128 MiB pool, 96 MiB redo log), so the sizes are printed with the figures.
+{
+  const [pool, log] = sql('SELECT @@innodb_buffer_pool_size, @@innodb_log_file_size').trim().split(/\s+/).map(Number);
+  console.log(`database server ${new URL(serverUrl).host}: innodb_buffer_pool_size ${(pool! / 2 ** 20).toFixed(0)} MiB, innodb_log_file_size ${(log! / 2 ** 20).toFixed(0)} MiB (the sniffer advises at least ${SERVER_MINIMUMS.innodb_buffer_pool_size / 2 ** 20} and ${SERVER_MINIMUMS.innodb_log_file_size / 2 ** 20})`);
+}
 bundleOf([join(root, 'scripts/build-app.mjs'), 'apps/sniffer']);
 const current = join(root, 'dist/apps/sniffer/main.js');
 const bundles: { label: string; path: string }[] = [{ label: 'this checkout', path: current }];
 if (baseline !== '') bundles.push({ label: baseline, path: bundleOf([join(root, 'scripts/build-revision.mjs'), baseline]) });
 else console.log('(set CALLSCOPE_BENCH_BASELINE=<rev> to measure the per-call spool of that revision beside it)');
 
-for (const c of CONCURRENCY_CASES) {
-  if (onlyCases !== null && !onlyCases.includes(c.name)) continue;
+for (const c of [...CONCURRENCY_CASES, ...SUSTAINED_CASES]) {
+  if (onlyCases === null ? !CONCURRENCY_CASES.some((k) => k.name === c.name) : !onlyCases.includes(c.name)) continue;
   const file = synth(c.name, c.args);
   const span = await captureSpan(file);
   runAnalyze(current, file, false, false); // page cache warm
