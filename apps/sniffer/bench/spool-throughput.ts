@@ -188,8 +188,8 @@ const bundles: { label: string; path: string }[] = [{ label: 'this checkout', pa
 if (baseline !== '') bundles.push({ label: baseline, path: bundleOf([join(root, 'scripts/build-revision.mjs'), baseline]) });
 else console.log('(set CALLSCOPE_BENCH_BASELINE=<rev> to measure the per-call spool of that revision beside it)');
 
-for (const c of [...CONCURRENCY_CASES, ...SUSTAINED_CASES]) {
-  if (onlyCases === null ? !CONCURRENCY_CASES.some((k) => k.name === c.name) : !onlyCases.includes(c.name)) continue;
+const cases = onlyCases === null ? CONCURRENCY_CASES : [...CONCURRENCY_CASES, ...SUSTAINED_CASES].filter((c) => onlyCases.includes(c.name));
+for (const c of cases) {
   const file = synth(c.name, c.args);
   const span = await captureSpan(file);
   runAnalyze(current, file, false, false); // page cache warm

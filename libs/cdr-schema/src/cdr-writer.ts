@@ -624,12 +624,8 @@ export class CdrWriter {
     await this.diskChain;
     // The warm-up's statements are bounded, but a hung server would still hold close() for their
     // timeouts: after a short wait the pool is ended under it (its queries then fail, caught).
-    // (Its timer is cleared: a pending one would keep the process alive that long after close.)
-    if (this.warming !== null) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([this.warming, new Promise<void>((resolve) => (timer = setTimeout(resolve, WARM_UP_CLOSE_WAIT_MS)))]);
-      clearTimeout(timer);
-    }
+    // withTimeout clears its timer: a pending one would keep the process alive after close.
+    if (this.warming !== null) await withTimeout(this.warming, WARM_UP_CLOSE_WAIT_MS, 'warming up').catch(() => undefined);
     const backlog = this.disk.stats();
     await this.disk.close();
     if (this.ownsPool) await endPool(this.pool);
