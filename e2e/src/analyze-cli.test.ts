@@ -81,6 +81,34 @@ describe('sniffer analyze (built bundle)', () => {
     expect(r.stdout).toMatch(/walter\s+ivan\s+200 bye_confirmed/);
   });
 
+  // Where a run's time went (issue 17): the phases are consecutive parts of the run, each present
+  // only with its output (spool, database).
+  test('--stats timing: seconds per phase, in order, within the total; spool and database closing only with them', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'callscope-e2e-'));
+    const demo = join(root, 'fixtures/demo/demo-calls.pcap');
+    type Timing = { setup_s: number; packets_s: number; finish_s: number; spool_close_s: number | null; db_close_s: number | null; total_s: number };
+    const timingOf = (...args: string[]): Timing => {
+      const statsFile = join(dir, `stats-${args.length}.json`);
+      const r = analyze(demo, '--no-db', '--stats', statsFile, ...args);
+      expect(r.code, r.stderr).toBe(0);
+      return (JSON.parse(readFileSync(statsFile, 'utf8')) as { timing: Timing }).timing;
+    };
+    const spooled = timingOf('--spool', join(dir, 'spool'));
+    const plain = timingOf('--no-spool');
+    expect(plain.spool_close_s).toBeNull();
+    for (const t of [spooled, plain]) {
+      expect(t.db_close_s).toBeNull();
+      const parts = [t.setup_s, t.packets_s, t.finish_s, t.spool_close_s ?? 0];
+      for (const x of [...parts, t.total_s]) expect(Number.isFinite(x) && x >= 0, JSON.stringify(t)).toBe(true);
+      // Loading the bundle alone takes longer than a millisecond; the demo's packets are analysed.
+      expect(t.setup_s).toBeGreaterThan(0);
+      expect(t.packets_s).toBeGreaterThan(0);
+      // Consecutive phases: their sum never exceeds the total (each is rounded to the millisecond).
+      expect(parts.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(t.total_s + 0.004);
+    }
+    expect(spooled.spool_close_s).toEqual(expect.any(Number));
+  });
+
   test('--name=value and --name value mean the same in every command', () => {
     const demo = join(root, 'fixtures/demo/demo-calls.pcap');
     const spaced = analyze('--format', 'table', demo);

@@ -349,7 +349,10 @@ describe('CDR delivery through outages (issue 18; built sniffer, private MariaDB
     expect(summaryOf(run)).toMatchObject({ records: count, inDatabase: 0, queued: count, lost: 0, queueDir: queue });
     // Soft: a wording difference is reported without hiding the counts checked below.
     expect(summaryLine(run.stderr), 'the summary line has exactly the contract\'s shape').toMatch(SUMMARY_LINE_EXACT_RE);
-    const stats = JSON.parse(readFileSync(statsFile, 'utf8')) as { database: { this_run: object; queue: object } };
+    const stats = JSON.parse(readFileSync(statsFile, 'utf8')) as { database: { this_run: object; queue: object }; timing: { db_close_s: number | null; total_s: number } };
+    // The database's close is timed: at least the --db-wait of 1 s spent waiting for it.
+    expect(stats.timing.db_close_s).toBeGreaterThanOrEqual(1);
+    expect(stats.timing.db_close_s).toBeLessThanOrEqual(stats.timing.total_s);
     expect(stats.database.this_run).toMatchObject({ records: count, in_database: 0, new: 0, already_present: 0, queued: count, lost: 0 });
     expect(stats.database.queue).toMatchObject({ dir: queue, records: count });
     const status = await queueStatus(queue, dir);

@@ -22,7 +22,7 @@
  * databases are `cs_helperB_bench_<n>` (or `CALLSCOPE_BENCH_DB_PREFIX`), dropped afterwards.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SERVER_MINIMUMS } from '@callscope/cdr-schema';
@@ -42,6 +42,18 @@ interface Run {
   wall: number;
   spoolBytes: number;
   spoolFiles: number;
+  /** The run's `--stats` `timing` (seconds per phase); null from a revision that has none. */
+  timing: Timing | null;
+}
+
+/** `analyze --stats` `timing` (AnalyzeTiming in apps/sniffer/src/cli/analyze.cli.ts). */
+interface Timing {
+  setup_s: number;
+  packets_s: number;
+  finish_s: number;
+  spool_close_s: number | null;
+  db_close_s: number | null;
+  total_s: number;
 }
 
 /** Times 5 retrievals of the call and 5 plain reads of `plain` (when given): ms each. */
@@ -117,7 +129,8 @@ let dbCount = 0;
 /** One `analyze` run of `bundle`: CPU and wall seconds from bash's `time`, packets from the summary. */
 function runAnalyze(bundle: string, file: string, spool: boolean, db: boolean, env: Record<string, string> = {}): Run {
   const work = mkdtempSync(join(tmpdir(), 'callscope-spool-bench-'));
-  const extra: string[] = ['--no-progress', '--queue-dir', join(work, 'queue')];
+  const statsFile = join(work, 'stats.json');
+  const extra: string[] = ['--no-progress', '--queue-dir', join(work, 'queue'), '--stats', statsFile];
   let dbName: string | null = null;
   try {
     if (spool) extra.push('--spool', join(work, 'spool'));
@@ -136,11 +149,34 @@ function runAnalyze(bundle: string, file: string, spool: boolean, db: boolean, e
     const times = /^([\d.]+) ([\d.]+) ([\d.]+)$/m.exec(r.stderr);
     if (packets === null || times === null) throw new Error(`no summary or times from ${bundle}: ${r.stderr.slice(-500)}`);
     const onDisk = spool ? filesUnder(join(work, 'spool')) : { bytes: 0, files: 0 };
-    return { packets: Number(packets[1]), cpu: Number(times[1]) + Number(times[2]), wall: Number(times[3]), spoolBytes: onDisk.bytes, spoolFiles: onDisk.files };
+    const timing = (JSON.parse(readFileSync(statsFile, 'utf8')) as { timing?: Timing }).timing ?? null;
+    return { packets: Number(packets[1]), cpu: Number(times[1]) + Number(times[2]), wall: Number(times[3]), spoolBytes: onDisk.bytes, spoolFiles: onDisk.files, timing };
   } finally {
     rmSync(work, { recursive: true, force: true });
     if (dbName !== null) sql(`DROP DATABASE IF EXISTS \`${dbName}\``);
   }
+}
+
+/**
+ * Where the runs' time went (median seconds per phase of `analyze --stats` `timing`): the packets
+ * or the end (the calls still open at the last packet closed at once, their records inserted, the
+ * spool's last writes), which a ratio of totals cannot tell apart.
+ */
+function phaseLine(runs: readonly Run[]): string | null {
+  const timings = runs.map((r) => r.timing).filter((t): t is Timing => t !== null);
+  if (timings.length === 0) return null;
+  const med = (pick: (t: Timing) => number | null): string | null => {
+    const xs = timings.map(pick).filter((x): x is number => x !== null);
+    return xs.length === 0 ? null : median(xs).toFixed(2);
+  };
+  const parts = [
+    `setup ${med((t) => t.setup_s)}`,
+    `packets ${med((t) => t.packets_s)}`,
+    `open calls at the end ${med((t) => t.finish_s)}`,
+    ...(med((t) => t.spool_close_s) === null ? [] : [`spool close ${med((t) => t.spool_close_s)}`]),
+    ...(med((t) => t.db_close_s) === null ? [] : [`database close ${med((t) => t.db_close_s)}`]),
+  ];
+  return `phases, median seconds: ${parts.join(', ')}`;
 }
 
 const median = (xs: number[]): number => {
@@ -225,6 +261,8 @@ for (const c of cases) {
       console.log(
         `  ${b.label.padEnd(14)} ${m.name.padEnd(24)} ${fmt(wallPps).padStart(9)} packets/s wall, ${fmt(cpuPps).padStart(9)} packets/CPU-s = ${slower.toFixed(2)}x analyze${spoolPart}`,
       );
+      const phases = phaseLine(runs);
+      if (phases !== null) console.log(`  ${''.padEnd(14)} ${''.padEnd(24)} ${phases}`);
     }
   }
 }

@@ -49,7 +49,9 @@ options (--name=value and --name value both work):
   --config <file>        sniffer configuration file (JSON)
   --progress / --no-progress   force the progress bar on stderr on or off (default: on a TTY)
   --stats <file>         write every counter of the run (what became of each packet, by reason;
-                         capture damage; spool and database) as one JSON object to <file> (- : stderr)
+                         capture damage; spool and database; seconds per phase: setup, packets, the
+                         calls still open at the end, spool and database closing) as one JSON object
+                         to <file> (- : stderr)
 
 exit codes: 0 done (with --db: every record in the database); 1 internal error on some packets (skipped,
             reported); 2 bad usage or configuration; 3 a file could not be read (the others were still

@@ -24,6 +24,32 @@ import type { CallRecord, RegisterRecord } from '@callscope/cdr-model';
 /** Calls written out per slice at the end of the input (one CDR batch: the writer's default 500). */
 const FINISH_SLICE_CALLS = 500;
 
+/**
+ * Wall-clock seconds of each phase of one `analyze` run, in `--stats` as `timing`: where a slow
+ * run's time went. Why: with a spool and a database, most of what a run costs beyond the analysis
+ * lands in two places, the packets (the spool's copies) and the end (the calls still open at the
+ * last packet are closed at once, and their records go to the database then); the total alone
+ * cannot tell them apart.
+ */
+export interface AnalyzeTiming {
+  /** Process start to the first packet read: loading, configuration, database connection, spool opening. */
+  setup_s: number;
+  /** Reading and analysing the packets of every file (including any wait on the spool or database). */
+  packets_s: number;
+  /** After the last packet: closing the calls still open and handing out their records (with the same waits). */
+  finish_s: number;
+  /** Waiting for the spool's last writes; null without a spool. */
+  spool_close_s: number | null;
+  /** Waiting for the database to take the last records; null without a database. */
+  db_close_s: number | null;
+  /** Process start to the end of the run. */
+  total_s: number;
+}
+
+/** Seconds since the process started (performance's time origin), to the millisecond. */
+const sinceStart = (): number => Math.round(performance.now()) / 1000;
+const secondsBetween = (from: number, to: number): number => Math.round((to - from) * 1000) / 1000;
+
 export interface AnalyzeIo {
   stdout: Writable;
   stderr: Writable & { isTTY?: boolean; columns?: number };
@@ -207,6 +233,7 @@ export async function runAnalyze(argv: readonly string[], io: AnalyzeIo): Promis
   };
 
   const showProgress = args.progress ?? io.stderr.isTTY === true;
+  const packetsFrom = sinceStart();
   let exit: ExitCode = ExitCode.Ok;
   const files: FileStats[] = [];
   for (const file of args.files) {
@@ -245,15 +272,20 @@ export async function runAnalyze(argv: readonly string[], io: AnalyzeIo): Promis
   // The calls still open are written out in slices, yielding between them: with a database the
   // first inserts then run while the rest of the records are built, instead of after all of them
   // (10,000 open calls: 0.8 s of building), and its back-pressure holds as during the packets.
+  const finishFrom = sinceStart();
   while (!pipeline.finishSome(FINISH_SLICE_CALLS)) await (backPressure() ?? yieldToIo());
+  const finishTo = sinceStart();
   if (table) out.push(formatTable(calls, registers));
   await out.flush();
   const pipelineStats = pipeline.stats();
   say(summarize(pipelineStats));
   if (pipeline.counters.internalErrors > 0 && exit === ExitCode.Ok) exit = ExitCode.InternalError;
   let spoolStats: ReturnType<CallSpool['stats']> | null = null;
+  let spoolCloseS: number | null = null;
   if (spool !== null) {
+    const from = sinceStart();
     await spool.close();
+    spoolCloseS = secondsBetween(from, sinceStart());
     const st = spool.stats();
     spoolStats = st;
     const dropped = Object.values(st.packetsDropped).reduce((a, b) => a + b, 0) + st.fragmentsDropped;
@@ -261,10 +293,13 @@ export async function runAnalyze(argv: readonly string[], io: AnalyzeIo): Promis
     if (st.writeErrors > 0) exit = ExitCode.Storage;
   }
   let dbStats: (CdrWriterStats & { this_run: Omit<CdrDelivery, 'earlier' | 'queue'>; earlier: CdrDelivery['earlier']; queue: CdrDelivery['queue'] }) | null = null;
+  let dbCloseS: number | null = null;
   if (db !== null) {
+    const from = sinceStart();
     const { stats, delivery } = await db.close(dbWaitS * 1000, (st, leftMs) => {
       say(`waiting for the database to take ${st.queue_records + st.pending} queued records (${Math.ceil(leftMs / 1000)} s left, --db-wait)`);
     });
+    dbCloseS = secondsBetween(from, sinceStart());
     // The earlier backlog and the queue once each, beside this run's part (not inside it too).
     const { earlier, queue, ...thisRun } = delivery;
     dbStats = { ...stats, this_run: thisRun, earlier, queue };
@@ -283,6 +318,14 @@ export async function runAnalyze(argv: readonly string[], io: AnalyzeIo): Promis
       ...pipelineStats,
       spool: spoolStats,
       database: dbStats,
+      timing: {
+        setup_s: packetsFrom,
+        packets_s: secondsBetween(packetsFrom, finishFrom),
+        finish_s: secondsBetween(finishFrom, finishTo),
+        spool_close_s: spoolCloseS,
+        db_close_s: dbCloseS,
+        total_s: sinceStart(),
+      } satisfies AnalyzeTiming,
       exit_code: exit,
     };
     const text = `${JSON.stringify(doc)}\n`;
