@@ -7,7 +7,9 @@
  * database per run, migrated before the clock starts); figures are packets per wall second and per
  * CPU second of the child (median of the rounds; each round runs every mode once, and "x analyze"
  * is the median of each round's ratio to its own `analyze`), the spool's bytes on disk per packet and the
- * files it created (and per hour of capture time). Then retrieval of a one-hour call (G.711, both
+ * files it created (and per hour of capture time), and under each mode the median seconds of its
+ * phases from the run's `--stats` `timing` (setup, packets, the calls still open at the end, spool
+ * and database closing). Then retrieval of a one-hour call (G.711, both
  * legs, 360,007 packets) from a spool whose start minute holds 300 other calls, next to reading a
  * plain pcap of the same packets (the floor), both timed in a fresh process (this bench re-run with
  * CALLSCOPE_BENCH_RETRIEVE set), as the manager API or `sniffer pcap` read a spool another process
@@ -27,6 +29,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SERVER_MINIMUMS } from '@callscope/cdr-schema';
 import { openCallPcap, readCaptureFile, SpoolWriter } from '@callscope/pcap-store';
+import type { AnalyzeTiming } from '../src/cli/analyze.cli.js';
 import { CONCURRENCY_CASES, SUSTAINED_CASES, fmt, root, synth } from './lib/synth-captures.js';
 
 const baseline = process.env['CALLSCOPE_BENCH_BASELINE'] ?? '';
@@ -43,18 +46,9 @@ interface Run {
   spoolBytes: number;
   spoolFiles: number;
   /** The run's `--stats` `timing` (seconds per phase); null from a revision that has none. */
-  timing: Timing | null;
+  timing: AnalyzeTiming | null;
 }
 
-/** `analyze --stats` `timing` (AnalyzeTiming in apps/sniffer/src/cli/analyze.cli.ts). */
-interface Timing {
-  setup_s: number;
-  packets_s: number;
-  finish_s: number;
-  spool_close_s: number | null;
-  db_close_s: number | null;
-  total_s: number;
-}
 
 /** Times 5 retrievals of the call and 5 plain reads of `plain` (when given): ms each. */
 async function timeRetrieval(dir: string, query: { callId: string; startSec: number; startUsec: number }, packets: number, plain: string | null) {
@@ -149,7 +143,7 @@ function runAnalyze(bundle: string, file: string, spool: boolean, db: boolean, e
     const times = /^([\d.]+) ([\d.]+) ([\d.]+)$/m.exec(r.stderr);
     if (packets === null || times === null) throw new Error(`no summary or times from ${bundle}: ${r.stderr.slice(-500)}`);
     const onDisk = spool ? filesUnder(join(work, 'spool')) : { bytes: 0, files: 0 };
-    const timing = (JSON.parse(readFileSync(statsFile, 'utf8')) as { timing?: Timing }).timing ?? null;
+    const timing = (JSON.parse(readFileSync(statsFile, 'utf8')) as { timing?: AnalyzeTiming }).timing ?? null;
     return { packets: Number(packets[1]), cpu: Number(times[1]) + Number(times[2]), wall: Number(times[3]), spoolBytes: onDisk.bytes, spoolFiles: onDisk.files, timing };
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -163,9 +157,9 @@ function runAnalyze(bundle: string, file: string, spool: boolean, db: boolean, e
  * spool's last writes), which a ratio of totals cannot tell apart.
  */
 function phaseLine(runs: readonly Run[]): string | null {
-  const timings = runs.map((r) => r.timing).filter((t): t is Timing => t !== null);
+  const timings = runs.map((r) => r.timing).filter((t): t is AnalyzeTiming => t !== null);
   if (timings.length === 0) return null;
-  const med = (pick: (t: Timing) => number | null): string | null => {
+  const med = (pick: (t: AnalyzeTiming) => number | null): string | null => {
     const xs = timings.map(pick).filter((x): x is number => x !== null);
     return xs.length === 0 ? null : median(xs).toFixed(2);
   };
