@@ -5,7 +5,6 @@ import { ConfigError, createLogger, redactUrlPassword, type DeepReadonly, type P
 import { CdrSink, describeDelivery, type CdrDelivery } from '../output/cdr-sink.js';
 import { CdrQueueTargetError, QueueLockedError, type CdrWriterStats } from '@callscope/cdr-schema';
 import { resolve } from 'node:path';
-import { setImmediate as yieldToIo } from 'node:timers/promises';
 import { CallSpool } from '../output/call-spool.js';
 import { loadSnifferConfig, type LoadedSnifferConfig, type SnifferConfig } from '../config.js';
 import { PacketPipeline, type PipelineOptions, type PipelineStats } from '@callscope/call-engine';
@@ -17,6 +16,7 @@ import { LineOutput } from '../output/line-output.js';
 import { ProgressBar } from './progress-bar.js';
 import { formatTable } from './table-format.js';
 import { describeCaptureDamage } from './capture-report.js';
+import { finishInSlices } from './finish-in-slices.js';
 import { spoolWorkerScript } from '../output/spool-worker-script.js';
 import { CaptureError, type CaptureSummary, type PacketRecord } from '@callscope/pcap-format';
 import type { CallRecord, RegisterRecord } from '@callscope/cdr-model';
@@ -273,7 +273,7 @@ export async function runAnalyze(argv: readonly string[], io: AnalyzeIo): Promis
   // first inserts then run while the rest of the records are built, instead of after all of them
   // (10,000 open calls: 0.8 s of building), and its back-pressure holds as during the packets.
   const finishFrom = sinceStart();
-  while (!pipeline.finishSome(FINISH_SLICE_CALLS)) await (backPressure() ?? yieldToIo());
+  await finishInSlices(() => pipeline.finishSome(FINISH_SLICE_CALLS), backPressure);
   const finishTo = sinceStart();
   if (table) out.push(formatTable(calls, registers));
   await out.flush();
