@@ -159,17 +159,19 @@ function runAnalyze(bundle: string, file: string, spool: boolean, db: boolean, e
 function phaseLine(runs: readonly Run[]): string | null {
   const timings = runs.map((r) => r.timing).filter((t): t is AnalyzeTiming => t !== null);
   if (timings.length === 0) return null;
-  const med = (pick: (t: AnalyzeTiming) => number | null): string | null => {
-    const xs = timings.map(pick).filter((x): x is number => x !== null);
-    return xs.length === 0 ? null : median(xs).toFixed(2);
-  };
-  const parts = [
-    `setup ${med((t) => t.setup_s)}`,
-    `packets ${med((t) => t.packets_s)}`,
-    `open calls at the end ${med((t) => t.finish_s)}`,
-    ...(med((t) => t.spool_close_s) === null ? [] : [`spool close ${med((t) => t.spool_close_s)}`]),
-    ...(med((t) => t.db_close_s) === null ? [] : [`database close ${med((t) => t.db_close_s)}`]),
+  const phases: [string, (t: AnalyzeTiming) => number | null][] = [
+    ['setup', (t) => t.setup_s],
+    ['packets', (t) => t.packets_s],
+    ['open calls at the end', (t) => t.finish_s],
+    ['spool close', (t) => t.spool_close_s],
+    ['database close', (t) => t.db_close_s],
   ];
+  const parts: string[] = [];
+  // A phase the mode does not have (no spool, no database) is null in every run: left out.
+  for (const [label, pick] of phases) {
+    const xs = timings.map(pick).filter((x): x is number => x !== null);
+    if (xs.length > 0) parts.push(`${label} ${median(xs).toFixed(2)}`);
+  }
   return `phases, median seconds: ${parts.join(', ')}`;
 }
 
