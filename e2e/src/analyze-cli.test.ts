@@ -109,6 +109,37 @@ describe('sniffer analyze (built bundle)', () => {
     expect(spooled.spool_close_s).toEqual(expect.any(Number));
   });
 
+  // Where the cores went (issue 17): the packet thread and the spool's writer thread, each a part
+  // of the process's CPU; the writer's only when it has a thread of its own.
+  test('--stats cpu: the process, the packet thread and the spool writer thread, each a part of the whole', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'callscope-e2e-'));
+    const demo = join(root, 'fixtures/demo/demo-calls.pcap');
+    type Cpu = { process_s: number; packet_thread_s: number | null; spool_thread_s: number | null };
+    let n = 0;
+    const cpuOf = (env: Record<string, string>, ...args: string[]): Cpu => {
+      const statsFile = join(dir, `stats-${n++}.json`);
+      const r = spawnSync(process.execPath, [sniffer, 'analyze', demo, '--no-db', '--stats', statsFile, ...args], {
+        encoding: 'utf8',
+        env: { ...process.env, CALLSCOPE_SNIFFER_CONFIG: '', ...env },
+      });
+      expect(r.status, r.stderr).toBe(0);
+      return (JSON.parse(readFileSync(statsFile, 'utf8')) as { cpu: Cpu }).cpu;
+    };
+    const threaded = cpuOf({}, '--spool', join(dir, 'spool-a'));
+    const inThread = cpuOf({ CALLSCOPE_SNIFFER_SPOOL_WRITER_THREAD: 'false' }, '--spool', join(dir, 'spool-b'));
+    const plain = cpuOf({}, '--no-spool');
+    for (const c of [threaded, inThread, plain]) {
+      // Starting Node and loading the bundle alone costs tens of milliseconds on the packet thread.
+      expect(c.packet_thread_s, JSON.stringify(c)).toBeGreaterThan(0);
+      // Per-thread times tick in hundredths of a second: each within the process's total.
+      expect(c.packet_thread_s! + (c.spool_thread_s ?? 0)).toBeLessThanOrEqual(c.process_s + 0.02);
+    }
+    // The writer thread starts a Node environment of its own: never free.
+    expect(threaded.spool_thread_s).toBeGreaterThan(0);
+    expect(inThread.spool_thread_s).toBeNull();
+    expect(plain.spool_thread_s).toBeNull();
+  });
+
   test('--name=value and --name value mean the same in every command', () => {
     const demo = join(root, 'fixtures/demo/demo-calls.pcap');
     const spaced = analyze('--format', 'table', demo);

@@ -115,6 +115,11 @@ describe('sniffer run (built bundle, MariaDB)', () => {
     const live = stats(control);
     expect(live.body).toMatchObject({ sensor: 'e2e-sensor', sensor_id: 3, state: 'running' });
     expect((live.body!['sources'] as { kind: string }[])[0]).toMatchObject({ kind: 'replay', kernel_drops: 0 });
+    // CPU of the process and of its two threads that matter: the packet thread and the spool's writer.
+    const cpu = live.body!['cpu'] as { process_s: number; packet_thread_s: number; spool_thread_s: number };
+    expect(cpu.packet_thread_s, JSON.stringify(cpu)).toBeGreaterThan(0);
+    expect(cpu.spool_thread_s, JSON.stringify(cpu)).toBeGreaterThan(0);
+    expect(cpu.packet_thread_s + cpu.spool_thread_s).toBeLessThanOrEqual(cpu.process_s + 0.02);
     const calls = stats(control, '--calls');
     expect(calls.code).toBe(0);
     const list = calls.body as unknown as { call_id: string }[];
@@ -159,6 +164,8 @@ describe('sniffer run (built bundle, MariaDB)', () => {
     await waitFor('the reload message', () => /SIGHUP: reloaded/.test(run.stderr()));
     expect(run.stderr()).toMatch(/need a restart to take effect: calls\.maxOpen/);
     await waitFor('a status line', () => /status: \d+ calls open/.test(run.stderr()));
+    // Shares of one core over the last interval (no spool here: no writer thread to show).
+    await waitFor('a status line with CPU shares', () => /status: .*CPU \d+ % \(packet thread \d+ %\)/.test(run.stderr()));
     run.signalAt.ms = Date.now();
     run.child.kill('SIGINT');
     const { code } = await run.exited;

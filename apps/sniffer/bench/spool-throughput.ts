@@ -9,7 +9,10 @@
  * is the median of each round's ratio to its own `analyze`), the spool's bytes on disk per packet and the
  * files it created (and per hour of capture time), and under each mode the median seconds of its
  * phases from the run's `--stats` `timing` (setup, packets, the calls still open at the end, spool
- * and database closing). Then retrieval of a one-hour call (G.711, both
+ * and database closing) and of its CPU seconds from `cpu` (the packet thread, the spool's writer
+ * thread, the rest of the process) beside the database server's (read from /proc when the server
+ * runs on this machine), against what the machine's cores could give in the run's wall time: on
+ * two cores the spool and the database compete with the packet thread. Then retrieval of a one-hour call (G.711, both
  * legs, 360,007 packets) from a spool whose start minute holds 300 other calls, next to reading a
  * plain pcap of the same packets (the floor), both timed in a fresh process (this bench re-run with
  * CALLSCOPE_BENCH_RETRIEVE set), as the manager API or `sniffer pcap` read a spool another process
@@ -25,11 +28,13 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SERVER_MINIMUMS } from '@callscope/cdr-schema';
 import { openCallPcap, readCaptureFile, SpoolWriter } from '@callscope/pcap-store';
+import { isLoopbackHost, parseTaskCpuSeconds } from '@callscope/runtime';
 import type { AnalyzeTiming } from '../src/cli/analyze.cli.js';
+import type { CpuSeconds } from '../src/cpu-seconds.js';
 import { CONCURRENCY_CASES, SUSTAINED_CASES, fmt, root, synth } from './lib/synth-captures.js';
 
 const baseline = process.env['CALLSCOPE_BENCH_BASELINE'] ?? '';
@@ -47,6 +52,31 @@ interface Run {
   spoolFiles: number;
   /** The run's `--stats` `timing` (seconds per phase); null from a revision that has none. */
   timing: AnalyzeTiming | null;
+  /** The run's `--stats` `cpu` (seconds per thread); null from a revision that has none. */
+  threads: CpuSeconds | null;
+  /** CPU seconds the database server used during the run; null without a database or a server on this machine. */
+  dbServerCpu: number | null;
+}
+
+/**
+ * CPU seconds the database server has used so far: its process's /proc stat, when the server
+ * answers on this machine (a loopback address) and runs as `mariadbd` or `mysqld`; else null.
+ */
+function dbServerCpuSeconds(): number | null {
+  if (!isLoopbackHost(new URL(serverUrl).hostname)) return null;
+  for (const name of ['mariadbd', 'mysqld']) {
+    const found = spawnSync('pidof', ['-s', name], { encoding: 'utf8' });
+    // No pidof (its stdout is then missing too): the server's CPU is not shown.
+    if (found.error !== undefined) return null;
+    const pid = found.stdout.trim();
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      return parseTaskCpuSeconds(readFileSync(`/proc/${pid}/stat`, 'latin1'));
+    } catch {
+      return null;
+    }
+  }
+  return null;
 }
 
 
@@ -137,14 +167,25 @@ function runAnalyze(bundle: string, file: string, spool: boolean, db: boolean, e
       extra.push('--no-db');
     }
     const script = `TIMEFORMAT='%U %S %R'; time node "$1" analyze "$2" --format jsonl "\${@:3}" > /dev/null`;
+    const dbBefore = db ? dbServerCpuSeconds() : null;
     const r = spawnSync('bash', ['-c', script, 'bench', bundle, file, ...extra], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024, env: { ...process.env, ...env } });
     if (r.status !== 0) throw new Error(`analyze failed (${bundle} ${extra.join(' ')}): ${r.stderr.slice(-800)}`);
     const packets = /analyzed (\d+) packets/.exec(r.stderr);
     const times = /^([\d.]+) ([\d.]+) ([\d.]+)$/m.exec(r.stderr);
     if (packets === null || times === null) throw new Error(`no summary or times from ${bundle}: ${r.stderr.slice(-500)}`);
     const onDisk = spool ? filesUnder(join(work, 'spool')) : { bytes: 0, files: 0 };
-    const timing = (JSON.parse(readFileSync(statsFile, 'utf8')) as { timing?: AnalyzeTiming }).timing ?? null;
-    return { packets: Number(packets[1]), cpu: Number(times[1]) + Number(times[2]), wall: Number(times[3]), spoolBytes: onDisk.bytes, spoolFiles: onDisk.files, timing };
+    const dbAfter = db ? dbServerCpuSeconds() : null;
+    const doc = JSON.parse(readFileSync(statsFile, 'utf8')) as { timing?: AnalyzeTiming; cpu?: CpuSeconds };
+    return {
+      packets: Number(packets[1]),
+      cpu: Number(times[1]) + Number(times[2]),
+      wall: Number(times[3]),
+      spoolBytes: onDisk.bytes,
+      spoolFiles: onDisk.files,
+      timing: doc.timing ?? null,
+      threads: doc.cpu ?? null,
+      dbServerCpu: dbBefore === null || dbAfter === null ? null : dbAfter - dbBefore,
+    };
   } finally {
     rmSync(work, { recursive: true, force: true });
     if (dbName !== null) sql(`DROP DATABASE IF EXISTS \`${dbName}\``);
@@ -173,6 +214,31 @@ function phaseLine(runs: readonly Run[]): string | null {
     if (xs.length > 0) parts.push(`${label} ${median(xs).toFixed(2)}`);
   }
   return `phases, median seconds: ${parts.join(', ')}`;
+}
+
+/**
+ * Where the cores went (median CPU seconds of the runs): the packet thread, which sets the pace,
+ * and what competes with it for the cores: the spool's writer thread, the process's other threads
+ * (the garbage collector's and compiler's helpers, file-system writes on libuv's threads) and the
+ * database server; against the cores times the wall time, what the machine could give.
+ */
+function cpuLine(runs: readonly Run[]): string | null {
+  const withThreads = runs.filter((r) => r.threads !== null && r.threads.packet_thread_s !== null);
+  if (withThreads.length === 0) return null;
+  const med = (pick: (r: Run) => number | null): number | null => {
+    const xs = withThreads.map(pick).filter((x): x is number => x !== null);
+    return xs.length === 0 ? null : median(xs);
+  };
+  const packet = med((r) => r.threads!.packet_thread_s);
+  const spool = med((r) => r.threads!.spool_thread_s);
+  const rest = med((r) => r.threads!.process_s - r.threads!.packet_thread_s! - (r.threads!.spool_thread_s ?? 0));
+  const db = med((r) => r.dbServerCpu);
+  const capacity = med((r) => availableParallelism() * r.wall);
+  const parts = [`packet thread ${packet!.toFixed(2)}`];
+  if (spool !== null) parts.push(`spool thread ${spool.toFixed(2)}`);
+  parts.push(`other threads ${rest!.toFixed(2)}`);
+  if (db !== null) parts.push(`database server ${db.toFixed(2)}`);
+  return `CPU seconds, median: ${parts.join(', ')} (${availableParallelism()} cores x wall: ${capacity!.toFixed(2)})`;
 }
 
 const median = (xs: number[]): number => {
@@ -257,8 +323,7 @@ for (const c of cases) {
       console.log(
         `  ${b.label.padEnd(14)} ${m.name.padEnd(24)} ${fmt(wallPps).padStart(9)} packets/s wall, ${fmt(cpuPps).padStart(9)} packets/CPU-s = ${slower.toFixed(2)}x analyze${spoolPart}`,
       );
-      const phases = phaseLine(runs);
-      if (phases !== null) console.log(`  ${''.padEnd(14)} ${''.padEnd(24)} ${phases}`);
+      for (const line of [phaseLine(runs), cpuLine(runs)]) if (line !== null) console.log(`  ${''.padEnd(14)} ${''.padEnd(24)} ${line}`);
     }
   }
 }

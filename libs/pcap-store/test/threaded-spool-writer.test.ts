@@ -83,6 +83,23 @@ describe('ThreadedSpoolWriter', () => {
     }
   });
 
+  it.runIf(process.platform === 'linux')("reports its own thread's CPU seconds (final after close); SpoolWriter, on the caller's thread, none", async () => {
+    const dir = spoolDir('cpu');
+    const w = new ThreadedSpoolWriter({ spoolDir: dir }, script);
+    expect(w.writerThreadCpuSeconds()).toBeNull(); // nothing reported yet
+    const calls = makeCalls(20);
+    writeInterleaved(w, calls);
+    await Promise.all(calls.map((c) => w.endCall(c.ref)));
+    await w.close();
+    const cpu = w.writerThreadCpuSeconds();
+    // Starting a Node environment and writing 20 calls costs the thread tens of milliseconds at
+    // least; per thread, it is a part of the process's total.
+    expect(cpu).toBeGreaterThan(0);
+    const used = process.cpuUsage();
+    expect(cpu!).toBeLessThanOrEqual((used.user + used.system) / 1e6 + 0.02);
+    expect(new SpoolWriter({ spoolDir: spoolDir('cpu-inline') }).writerThreadCpuSeconds()).toBeNull();
+  });
+
   it.each([SpoolMode.SIP, SpoolMode.RTP_HEADERS])('mode %s: the same filter, cut and counters as SpoolWriter', async (mode) => {
     const { inline, threaded, s1, s2 } = await viaBoth(`mode-${mode}`, () => makeCalls(3), { mode });
     expect(comparable(s2)).toEqual(comparable(s1));

@@ -20,6 +20,7 @@ export { onShutdown, EXIT_CODES } from './on-shutdown.js';
 export type { OnShutdownOptions, ShutdownControl, ShutdownProcess } from './on-shutdown.js';
 export { isLoopbackHost } from './is-loopback-host.js';
 export { parseHostPort, HOST_PORT_PATTERN } from './host-port.js';
+export { parseTaskCpuSeconds, threadCpuSeconds } from './thread-cpu.js';
 export type { HostPort } from './host-port.js';
 export { runService } from './run-service.js';
 export type { RunServiceOptions, StopService } from './run-service.js';

@@ -50,7 +50,8 @@ options (--name=value and --name value both work):
   --progress / --no-progress   force the progress bar on stderr on or off (default: on a TTY)
   --stats <file>         write every counter of the run (what became of each packet, by reason;
                          capture damage; spool and database; seconds per phase: setup, packets, the
-                         calls still open at the end, spool and database closing) as one JSON object
+                         calls still open at the end, spool and database closing; CPU seconds of the
+                         process, the packet thread and the spool's writer thread) as one JSON object
                          to <file> (- : stderr)
 
 exit codes: 0 done (with --db: every record in the database); 1 internal error on some packets (skipped,

@@ -18,6 +18,7 @@ import { formatTable } from './table-format.js';
 import { describeCaptureDamage } from './capture-report.js';
 import { finishInSlices } from './finish-in-slices.js';
 import { spoolWorkerScript } from '../output/spool-worker-script.js';
+import { cpuSeconds } from '../cpu-seconds.js';
 import { CaptureError, type CaptureSummary, type PacketRecord } from '@callscope/pcap-format';
 import type { CallRecord, RegisterRecord } from '@callscope/cdr-model';
 
@@ -326,6 +327,8 @@ export async function runAnalyze(argv: readonly string[], io: AnalyzeIo): Promis
         db_close_s: dbCloseS,
         total_s: sinceStart(),
       } satisfies AnalyzeTiming,
+      // Read once everything is closed: the spool thread's last report is its final one.
+      cpu: cpuSeconds(spool),
       exit_code: exit,
     };
     const text = `${JSON.stringify(doc)}\n`;

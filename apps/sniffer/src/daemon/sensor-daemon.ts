@@ -8,6 +8,7 @@ import { describeDelivery, type CdrSink } from '../output/cdr-sink.js';
 import { hasSourceStats } from '../sources/mirror-receiver.js';
 import type { PacketSink, PacketSource, SourceKind, SourceStats } from '../sources/packet-source.js';
 import { DECODE_STATUS_COUNT, DECODE_STATUS_NAMES, DecodeStatus } from '@callscope/packet';
+import { cpuSeconds, type CpuSeconds } from '../cpu-seconds.js';
 import { ControlServer } from './control-server.js';
 import { MemoryGuard, type MemoryGuardStats } from './memory-guard.js';
 import type { SensorHeartbeat } from './sensor-heartbeat.js';
@@ -95,12 +96,27 @@ export interface SensorStats {
   spool: Record<string, unknown> | null;
   memory: MemoryGuardStats;
   event_loop_lag_ms: { mean: number; p99: number; max: number };
+  /**
+   * CPU seconds since the start (see CpuSeconds) and each one's share of one core over the last
+   * status interval, in % (100: a whole core). The packet thread near 100 % is a sensor about to
+   * drop packets, whatever the process's total says.
+   */
+  cpu: CpuShares;
   /** Every drop and refusal by reason, flattened (`capture.kernel_drops`, `packets.not_decoded.BadIp`...). */
   counters: Record<string, number>;
   /** The local pipeline (interfaces, HEP, replay). */
   pipeline: PipelineStats;
   /** Each mirrored sensor's pipeline: its packets, open calls and registrations (its counters are in `counters`). */
   sensor_pipelines: Record<string, { packets: number; calls_open: number; registrations_open: number }>;
+}
+
+/** {@link SensorStats.cpu}. */
+export type CpuShares = CpuSeconds & { process_pct: number; packet_thread_pct: number | null; spool_thread_pct: number | null };
+
+/** Share of one core, in whole %, of `to - from` CPU seconds over `dtS` wall seconds; null when either is unknown. */
+function shareOf(from: number | null, to: number | null, dtS: number): number | null {
+  if (from === null || to === null) return null;
+  return dtS > 0 ? Math.max(0, Math.round(((to - from) / dtS) * 100)) : 0;
 }
 
 /**
@@ -128,6 +144,12 @@ export class SensorDaemon {
   private stopping: Promise<void> | null = null;
   /** Packets and wall time at the previous status line, for packets/s. */
   private rateMark = { packets: 0, atMs: 0, perS: 0 };
+  /** CPU seconds and wall time at the previous status line, for the shares of `cpu`. */
+  private cpuMark: { at: CpuSeconds; atMs: number; shares: Pick<CpuShares, 'process_pct' | 'packet_thread_pct' | 'spool_thread_pct'> } = {
+    at: { process_s: 0, packet_thread_s: null, spool_thread_s: null },
+    atMs: 0,
+    shares: { process_pct: 0, packet_thread_pct: null, spool_thread_pct: null },
+  };
   private statusInterval: number;
   /** Per source (`kind\0name`): packets that did not decode, by DecodeStatus. */
   private readonly notDecoded = new Map<string, Float64Array>();
@@ -212,6 +234,7 @@ export class SensorDaemon {
       throw err;
     }
     this.rateMark = { packets: 0, atMs: this.now(), perS: 0 };
+    this.cpuMark = { at: cpuSeconds(this.options.spool), atMs: this.now(), shares: this.cpuMark.shares };
     // Calls time out on packet time; when no packet comes, the sources' clocks move it on.
     this.every(1000, () => {
       const now = this.sourceClockUs();
@@ -431,6 +454,7 @@ export class SensorDaemon {
         p99: round1(this.lag.percentile(99) / 1e6),
         max: round1(this.lag.max / 1e6),
       },
+      cpu: { ...cpuSeconds(this.options.spool), ...this.cpuMark.shares },
       counters,
       pipeline,
       sensor_pipelines: sensorPipelines,
@@ -467,6 +491,18 @@ export class SensorDaemon {
     for (const p of this.pipelines()) packets += p.counters.packets;
     const dt = (now - this.rateMark.atMs) / 1000;
     this.rateMark = { packets, atMs: now, perS: dt > 0 ? Math.round((packets - this.rateMark.packets) / dt) : 0 };
+    const cpu = cpuSeconds(this.options.spool);
+    const cpuDt = (now - this.cpuMark.atMs) / 1000;
+    const was = this.cpuMark.at;
+    this.cpuMark = {
+      at: cpu,
+      atMs: now,
+      shares: {
+        process_pct: shareOf(was.process_s, cpu.process_s, cpuDt) ?? 0,
+        packet_thread_pct: shareOf(was.packet_thread_s, cpu.packet_thread_s, cpuDt),
+        spool_thread_pct: shareOf(was.spool_thread_s, cpu.spool_thread_s, cpuDt),
+      },
+    };
     const st = this.stats();
     this.lag.reset();
     const drops = st.sources.reduce((a, s) => a + s.kernel_drops + s.if_drops + s.queue_drops, 0);
@@ -476,7 +512,9 @@ export class SensorDaemon {
       `status: ${st.calls_open} calls open, ${st.packets_per_s} packets/s, ${drops} capture drops, ` +
       (cdr === null ? 'no database, ' : `CDR queue ${cdr.in_flight}${cdr.disk_backlog ? ` (+${cdr.queue_records} records, ${cdr.disk_bytes} bytes on disk)` : ''}${cdr.dropped > 0 ? `, ${cdr.dropped} CDRs lost` : ''}, `) +
       (spool === null ? 'no spool, ' : `spool buffer ${Math.round(spool.bufferedBytes / 1024)} KiB, `) +
-      `event-loop lag max ${st.event_loop_lag_ms.max} ms, rss ${st.memory.rss_mb} MB` +
+      `event-loop lag max ${st.event_loop_lag_ms.max} ms, ` +
+      (st.cpu.packet_thread_pct === null ? `CPU ${st.cpu.process_pct} %` : `CPU ${st.cpu.process_pct} % (packet thread ${st.cpu.packet_thread_pct} %${st.cpu.spool_thread_pct === null ? '' : `, spool thread ${st.cpu.spool_thread_pct} %`})`) +
+      `, rss ${st.memory.rss_mb} MB` +
       (st.memory.level > 0 ? ` (shedding load, level ${st.memory.level})` : '');
     this.log.info({ status: withoutPipeline(st) }, text);
   }

@@ -447,6 +447,11 @@ export class CallSpool implements CallPacketObserver {
     return { ...this.writer.stats(), fragmentsDropped: this.fragments.dropped, earlyDropped: this.early.dropped };
   }
 
+  /** CPU seconds of the spool writer's own thread (see SpoolSink); null when it runs on the packet thread. */
+  writerThreadCpuSeconds(): number | null {
+    return this.writer.writerThreadCpuSeconds();
+  }
+
   /**
    * Closes every call's files, then runs one last retention pass. A pass started earlier (by a
    * call's end) saw calls still open and skipped their minutes: it is awaited first, so the final

@@ -29,6 +29,12 @@ export interface SpoolSink {
   flush(): Promise<void>;
   close(): Promise<void>;
   stats(): SpoolWriterStats;
+  /**
+   * CPU seconds the writer's own thread has used (ThreadedSpoolWriter: as of the thread's last
+   * report, at most 200 ms old, final once closed); null when the writer runs on the caller's
+   * thread (its time is the caller's) or the system does not say (not Linux).
+   */
+  writerThreadCpuSeconds(): number | null;
   /** Minute directories that must not be deleted now (calls open or segments being written). */
   openMinuteDirectories(): Set<string>;
 }

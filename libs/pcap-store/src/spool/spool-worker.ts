@@ -10,6 +10,7 @@ import type { SpoolWriterOptions } from './spool-options.js';
 import type { SpoolWriterStats } from './spool-stats.js';
 import { SpoolWriter } from './spool-writer.js';
 import type { SpoolCallRef } from './spool-writer.js';
+import { threadCpuSeconds } from '@callscope/runtime';
 import type { LogCallbackLevel } from '@callscope/runtime';
 
 /** `workerData` of a spool worker. */
@@ -30,7 +31,7 @@ export type SpoolWorkerMessage =
   | { t: 'flushed'; token: number }
   | { t: 'bytes'; minutes: string[]; bytes: number[] }
   | { t: 'log'; level: LogCallbackLevel; message: string; fields: Record<string, unknown> }
-  | { t: 'stats'; stats: SpoolWriterStats; minutes: string[]; orphans: number }
+  | { t: 'stats'; stats: SpoolWriterStats; minutes: string[]; orphans: number; threadCpuS: number | null }
   | { t: 'closed' }
   | { t: 'fatal'; error: string };
 
@@ -110,7 +111,7 @@ async function serve(port: MessagePort, data: SpoolWorkerData): Promise<void> {
   };
   const postStats = (): void => {
     lastStats = Date.now();
-    post({ t: 'stats', stats: writer.stats(), minutes: [...writer.openMinuteDirectories()], orphans });
+    post({ t: 'stats', stats: writer.stats(), minutes: [...writer.openMinuteDirectories()], orphans, threadCpuS: threadCpuSeconds() });
   };
 
   // The batch being gathered: its packet records' offsets in `scratch` and slots, then their order by call.

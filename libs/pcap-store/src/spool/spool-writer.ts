@@ -584,6 +584,11 @@ export class SpoolWriter implements SpoolSink {
     };
   }
 
+  /** None: this writer runs on the caller's thread, whose time it is (see SpoolSink). */
+  writerThreadCpuSeconds(): null {
+    return null;
+  }
+
   /**
    * Minute directories (`YYYY-MM-DD/HH/MM`) holding calls not yet closed or a segment still being
    * written: retention skips them. A call's chunks all lie in its start minute, so this is exact.

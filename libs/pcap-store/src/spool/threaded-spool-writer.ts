@@ -102,6 +102,7 @@ export class ThreadedSpoolWriter implements SpoolSink {
   private packetsQueued = 0;
   private workerStats: SpoolWriterStats = emptyStats();
   private workerMinutes: string[] = [];
+  private workerCpuS: number | null = null;
   private orphans = 0;
   /** Calls opened and not yet reported ended by the worker, by slot (index 0 unused). */
   private readonly slots: (ThreadCallState | undefined)[] = [undefined];
@@ -327,6 +328,11 @@ export class ThreadedSpoolWriter implements SpoolSink {
     };
   }
 
+  /** See SpoolSink: the writer thread's CPU seconds as of its last report (final after close). */
+  writerThreadCpuSeconds(): number | null {
+    return this.workerCpuS;
+  }
+
   /** Minutes with open calls (known here at once) or segments the worker still writes. */
   openMinuteDirectories(): Set<string> {
     const out = new Set(this.workerMinutes);
@@ -411,6 +417,7 @@ export class ThreadedSpoolWriter implements SpoolSink {
         this.workerStats = m.stats;
         this.workerMinutes = m.minutes;
         this.orphans = m.orphans;
+        this.workerCpuS = m.threadCpuS;
         break;
       case 'flushed':
         this.flushWaiters.get(m.token)?.();
