@@ -12,11 +12,12 @@
  * and database closing) and of its CPU seconds from `cpu` (the packet thread, the spool's writer
  * thread, the rest of the process) beside the database server's (read from /proc when the server
  * runs on this machine), against what the machine's cores could give in the run's wall time: on
- * two cores the spool and the database compete with the packet thread. Then retrieval of a one-hour call (G.711, both
- * legs, 360,007 packets) from a spool whose start minute holds 300 other calls, next to reading a
- * plain pcap of the same packets (the floor), both timed in a fresh process (this bench re-run with
- * CALLSCOPE_BENCH_RETRIEVE set), as the manager API or `sniffer pcap` read a spool another process
- * wrote; the same timing in the writing process is shown beside it.
+ * two cores the spool and the database compete with the packet thread. Then retrieval of a
+ * one-hour call (G.711, both legs, 360,007 packets) from a spool whose start minute holds 300
+ * other calls, next to reading a plain pcap of the same packets (the floor), both timed in a fresh
+ * process (this bench re-run with CALLSCOPE_BENCH_RETRIEVE set), as the manager API or `sniffer
+ * pcap` read a spool another process wrote; the same timing in the writing process is shown
+ * beside it.
  *
  *   CALLSCOPE_BENCH_BASELINE=<rev> CALLSCOPE_BENCH_CAPTURES=/tmp/callscope-bench npm run bench -- apps/sniffer
  *
