@@ -5,10 +5,21 @@ import { parseTaskCpuSeconds, threadCpuSeconds } from './thread-cpu.js';
 /** A real line of this machine's /proc (Linux 6.18), the node process: utime 7, stime 3. */
 const REAL = '1234 (node) R 1 1234 1234 0 -1 4194304 1877 0 0 0 7 3 0 0 20 0 11 0 123456 1061449728 12093 18446744073709551615 1 1 0 0 0 0 0 16781312 134235650 0 0 0 17 1 0 0 0 0 0';
 
-const burn = (ms: number): void => {
-  const end = performance.now() + ms;
+/** CPU seconds of the whole process (every thread) since `from`. */
+const processSince = (from: NodeJS.CpuUsage): number => {
+  const d = process.cpuUsage(from);
+  return (d.user + d.system) / 1e6;
+};
+
+/**
+ * Spins this thread until the process has used `seconds` more CPU: measured in CPU, not wall time,
+ * so a busy test machine (other test files on the same cores) slows the burn down instead of
+ * shortening it.
+ */
+const burnCpu = (seconds: number): void => {
+  const from = process.cpuUsage();
   let x = 0;
-  while (performance.now() < end) x += Math.sqrt(x + 1);
+  while (processSince(from) < seconds) for (let i = 0; i < 10_000; i++) x += Math.sqrt(x + i);
   if (x < 0) throw new Error('unreachable');
 };
 
@@ -37,33 +48,36 @@ describe('parseTaskCpuSeconds', () => {
 describe.runIf(process.platform === 'linux')('threadCpuSeconds', () => {
   it("counts this thread's own CPU", () => {
     const before = threadCpuSeconds();
-    burn(400);
+    const from = process.cpuUsage();
+    burnCpu(0.3);
     const used = threadCpuSeconds()! - before!;
-    // Most of the burn (the scheduler may have run us a little less than 400 ms), no more than the wall.
-    expect(used).toBeGreaterThanOrEqual(0.25);
-    expect(used).toBeLessThanOrEqual(0.5);
+    // Nearly all of the process's time was this thread's; per-thread times tick in hundredths.
+    expect(used).toBeGreaterThanOrEqual(0.2);
+    expect(used).toBeLessThanOrEqual(processSince(from) + 0.02);
   });
 
   it("leaves out another thread's CPU, which the process's total counts", async () => {
+    // The worker spins until the process has used 0.3 s more CPU while this thread only waits.
     const worker = new Worker(
       `const { parentPort } = require('node:worker_threads');
-       parentPort.once('message', (ms) => {
-         const end = performance.now() + ms;
+       parentPort.once('message', (seconds) => {
+         const from = process.cpuUsage();
+         const since = () => { const d = process.cpuUsage(from); return (d.user + d.system) / 1e6; };
          let x = 0;
-         while (performance.now() < end) x += Math.sqrt(x + 1);
+         while (since() < seconds) for (let i = 0; i < 10_000; i++) x += Math.sqrt(x + i);
          parentPort.postMessage(x > 0);
        });`,
       { eval: true },
     );
     await new Promise((resolve) => worker.once('online', resolve));
     const before = threadCpuSeconds();
-    const processBefore = process.cpuUsage();
-    worker.postMessage(400);
+    const from = process.cpuUsage();
+    worker.postMessage(0.3);
     await new Promise((resolve) => worker.once('message', resolve));
     const used = threadCpuSeconds()! - before!;
-    const processUsed = process.cpuUsage(processBefore);
+    const processUsed = processSince(from);
     await worker.terminate();
-    expect((processUsed.user + processUsed.system) / 1e6).toBeGreaterThanOrEqual(0.25);
-    expect(used).toBeLessThan(0.15);
+    expect(processUsed).toBeGreaterThanOrEqual(0.3);
+    expect(used).toBeLessThan(0.1);
   });
 });
