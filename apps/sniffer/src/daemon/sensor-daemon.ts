@@ -234,7 +234,9 @@ export class SensorDaemon {
       throw err;
     }
     this.rateMark = { packets: 0, atMs: this.now(), perS: 0 };
-    this.cpuMark = { at: cpuSeconds(this.options.spool), atMs: this.now(), shares: this.cpuMark.shares };
+    const cpu = cpuSeconds(this.options.spool);
+    // Before the first status line the shares are 0 where they will be known (null: not known here).
+    this.cpuMark = { at: cpu, atMs: this.now(), shares: { process_pct: 0, packet_thread_pct: cpu.packet_thread_s === null ? null : 0, spool_thread_pct: null } };
     // Calls time out on packet time; when no packet comes, the sources' clocks move it on.
     this.every(1000, () => {
       const now = this.sourceClockUs();
@@ -500,7 +502,8 @@ export class SensorDaemon {
       shares: {
         process_pct: shareOf(was.process_s, cpu.process_s, cpuDt) ?? 0,
         packet_thread_pct: shareOf(was.packet_thread_s, cpu.packet_thread_s, cpuDt),
-        spool_thread_pct: shareOf(was.spool_thread_s, cpu.spool_thread_s, cpuDt),
+        // No report from the writer thread at the previous mark: it started since, all its time is this interval's.
+        spool_thread_pct: shareOf(was.spool_thread_s ?? 0, cpu.spool_thread_s, cpuDt),
       },
     };
     const st = this.stats();
