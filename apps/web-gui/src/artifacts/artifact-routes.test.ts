@@ -194,6 +194,8 @@ describe('per-call artifacts proxied from the sensor', () => {
     expect(res.headers['x-sensor-internal']).toBeUndefined();
     // Read a little, then stop reading: a proxy that buffered would pull all 256 MiB from the
     // sensor anyway; a streaming one lets back-pressure stop the sensor after a few socket buffers.
+    // The pause is longer than the sensor timeout (1 s here): waiting on the browser is not the
+    // sensor's silence, so the download is not cut.
     let received = 0;
     await new Promise<void>((resolve) => {
       res.on('data', (chunk: Buffer) => {
@@ -204,7 +206,7 @@ describe('per-call artifacts proxied from the sensor', () => {
         }
       });
     });
-    await new Promise((r) => setTimeout(r, 1000));
+    await new Promise((r) => setTimeout(r, 2500));
     const writtenWhilePaused = standIn.big.written;
     expect(writtenWhilePaused).toBeLessThan(48 * 1024 * 1024);
     expect(standIn.big.closedEarly).toBeNull();

@@ -24,7 +24,8 @@ export interface UpstreamRequest {
   readonly token: string | null;
   /**
    * Longest silence of the sensor, ms: before the status line and, once the body flows, between
-   * two chunks of it. A slow but steady download of a large pcap is never cut; a hung one is.
+   * two chunks of it. A slow but steady download of a large pcap is never cut; a hung one is;
+   * time the body waits on the browser (the stream paused by back-pressure) does not count.
    */
   readonly idleTimeoutMs: number;
   /** Aborts the request (the browser went away). */
@@ -61,9 +62,18 @@ export function requestUpstream(options: UpstreamRequest): Promise<IncomingMessa
       else req.destroy(new UpstreamError('aborted', 'the browser went away'));
     };
     options.signal.addEventListener('abort', onAbort, { once: true });
-    req.setTimeout(options.idleTimeoutMs, () => {
+    const onIdle = (): void => {
+      // Silence we caused is not the sensor's: while the browser holds the body back, the stream
+      // to it paused by back-pressure (a slow link, a save dialog left open), we read nothing and
+      // the socket goes quiet. The timer starts again then; it ends only a sensor that stalls
+      // while we wait for its bytes.
+      if (response !== null && response.readableFlowing === false && !response.destroyed) {
+        req.setTimeout(options.idleTimeoutMs, onIdle);
+        return;
+      }
       req.destroy(new UpstreamError('timeout', `no data from ${options.url.host} for ${options.idleTimeoutMs} ms`));
-    });
+    };
+    req.setTimeout(options.idleTimeoutMs, onIdle);
     req.on('response', (res) => {
       answered = true;
       // The body's readers see its errors (a for-await rejects; Fastify's send of the stream
