@@ -63,11 +63,11 @@ export function requestUpstream(options: UpstreamRequest): Promise<IncomingMessa
     };
     options.signal.addEventListener('abort', onAbort, { once: true });
     const onIdle = (): void => {
-      // Silence we caused is not the sensor's: while the browser holds the body back, the stream
-      // to it paused by back-pressure (a slow link, a save dialog left open), we read nothing and
-      // the socket goes quiet. The timer starts again then; it ends only a sensor that stalls
-      // while we wait for its bytes.
-      if (response !== null && response.readableFlowing === false && !response.destroyed) {
+      // Silence we caused is not the sensor's: while the browser holds the body back (a slow
+      // link, a save dialog left open), bytes of the sensor wait unread here and the socket goes
+      // quiet because we stopped reading. The timer starts again then. It ends a sensor that
+      // stalls while nothing of it waits here (mid-body, or in an error body being read).
+      if (response !== null && response.readableLength > 0 && !response.destroyed) {
         req.setTimeout(options.idleTimeoutMs, onIdle);
         return;
       }
