@@ -108,8 +108,10 @@ describe('sniffer run (built bundle, MariaDB)', () => {
     const control = join(dir, 'a.sock');
     const spool = join(dir, 'spool');
     const jsonl = join(dir, 'a.jsonl');
-    // Two 13-second calls at 2x: both answered within the first second, both still open at 3 s.
-    const run = start(['--replay', corpus('basic-caller-bye-pcma.pcap'), '--replay', corpus('dtmf-rfc2833.pcap'), '--speed', '2', '--db', dbUrl, '--spool', spool, '--control', control, '--jsonl', jsonl, '--sensor', 'e2e-sensor', '--sensor-id', '3']);
+    // Two 13-second calls at their own pace: both answered within the first second, both still
+    // open until their BYE at ~12.8 s. (At 2x the BYE came at 6.4 s, which a loaded machine, with
+    // a `sniffer stats` process per check below, reached before the SIGTERM.)
+    const run = start(['--replay', corpus('basic-caller-bye-pcma.pcap'), '--replay', corpus('dtmf-rfc2833.pcap'), '--speed', '1', '--db', dbUrl, '--spool', spool, '--control', control, '--jsonl', jsonl, '--sensor', 'e2e-sensor', '--sensor-id', '3']);
     await waitFor('the control socket', () => stats(control).code === 0);
     await waitFor('a call in progress', () => (stats(control).body?.['calls_open'] as number) >= 1);
     const live = stats(control);
@@ -138,7 +140,7 @@ describe('sniffer run (built bundle, MariaDB)', () => {
     expect(rows.length).toBeGreaterThanOrEqual(1);
     const jsonCalls = readFileSync(jsonl, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; call_id: string; end_reason: string });
     expect(rows.map((r) => r.call_id).sort()).toEqual(jsonCalls.filter((r) => r.type === 'call').map((r) => r.call_id).sort());
-    // The replay was stopped well before either call's BYE (at 6.4 s of replay time).
+    // The replay was stopped well before either call's BYE (at ~12.8 s of replay time).
     for (const r of rows) expect(r.end_reason).toBe('sensor_shutdown');
     const sensors = await sql<{ name: string; version: string; state: string; stats: string }>('SELECT name, version, state, stats FROM sensors');
     expect(sensors).toHaveLength(1);
