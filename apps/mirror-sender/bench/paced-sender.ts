@@ -23,7 +23,7 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { readCaptureFile } from '@callscope/pcap-store';
-import { createLogger } from '@callscope/runtime';
+import { createLogger, parseTaskCpuSeconds } from '@callscope/runtime';
 import { BATCH_COMPRESSORS } from '../src/compression.js';
 import type { MirrorCompression } from '../src/config.js';
 import { MirrorConnection } from '../src/connection.js';
@@ -82,7 +82,6 @@ export interface PacedResult {
   rssMb: number;
 }
 
-const CLOCK_TICKS = 100;
 
 /**
  * CPU seconds of the main thread and of the others (node names every thread "node": V8's platform
@@ -97,8 +96,7 @@ function threadCpu(): Record<string, number> {
     } catch {
       continue; // the thread ended
     }
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    out[Number(tid) === process.pid ? 'main' : 'helpers']! += (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    out[Number(tid) === process.pid ? 'main' : 'helpers']! += parseTaskCpuSeconds(stat) ?? 0;
   }
   return out;
 }

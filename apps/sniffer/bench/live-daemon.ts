@@ -12,6 +12,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseTaskCpuSeconds } from '@callscope/runtime';
 import { CONCURRENCY_CASES, fmt, root, synth } from './lib/synth-captures.js';
 
 const sniffer = join(root, 'dist/apps/sniffer/main.js');
@@ -19,7 +20,6 @@ const tag = `csb${process.pid % 100000}`;
 const nsTx = `${tag}t`;
 const nsRx = `${tag}r`;
 const dir = mkdtempSync(join(tmpdir(), 'callscope-live-bench-'));
-const CLK_TCK = 100;
 /** Packets per run at a fixed rate: 4 s worth, at least 200,000. */
 const packetsFor = (pps: number) => Math.max(200_000, pps * 4);
 
@@ -31,8 +31,9 @@ function sh(cmd: string, args: string[]): string {
 
 /** CPU seconds (user + system) a process has used so far. */
 function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  const seconds = parseTaskCpuSeconds(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  if (seconds === null) throw new Error(`/proc/${pid}/stat: not a stat line`);
+  return seconds;
 }
 
 async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
