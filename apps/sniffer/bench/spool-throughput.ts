@@ -17,7 +17,9 @@
  * other calls, next to reading a plain pcap of the same packets (the floor), both timed in a fresh
  * process (this bench re-run with CALLSCOPE_BENCH_RETRIEVE set), as the manager API or `sniffer
  * pcap` read a spool another process wrote; the same timing in the writing process is shown
- * beside it.
+ * beside it. Retrieval is timed with the chunks given back to it as they are consumed (`recycle`,
+ * as `sniffer pcap` and the GUI's ladder and audio read) and kept by the consumer (the manager
+ * API's download).
  *
  *   CALLSCOPE_BENCH_BASELINE=<rev> CALLSCOPE_BENCH_CAPTURES=/tmp/callscope-bench npm run bench -- apps/sniffer
  *
@@ -81,18 +83,27 @@ function dbServerCpuSeconds(): number | null {
 }
 
 
-/** Times 5 retrievals of the call and 5 plain reads of `plain` (when given): ms each. */
-async function timeRetrieval(dir: string, query: { callId: string; startSec: number; startUsec: number }, packets: number, plain: string | null) {
+/**
+ * Times 5 retrievals of the call and 5 plain reads of `plain` (when given): ms each. With
+ * `recycle` the chunks are given back as they are counted (as `sniffer pcap` and the GUI's ladder
+ * and audio read), else the consumer keeps them (the manager API's download, whose HTTP stream
+ * gives no word of when a chunk is written out). The two ways run in separate processes: taking
+ * turns in one, the second way ran 2-3x slower than alone (the first one's memory left behind).
+ */
+async function timeRetrieval(dir: string, query: { callId: string; startSec: number; startUsec: number }, packets: number, plain: string | null, recycle: boolean) {
   const times: { open: number; full: number; bytes: number }[] = [];
   // The timed passes keep nothing (a server streams the pcap out): holding 83 MB of output chunks
   // made every pass 3-4x slower from garbage collection alone. Two untimed passes first: a server
   // answers with warm code (the first pass of a fresh process compiles the reader: 260-340 ms).
   for (let i = -2; i < 5; i++) {
     const a = process.hrtime.bigint();
-    const stream = await openCallPcap(dir, query);
+    const stream = await openCallPcap(dir, query, { recycle });
     const b = process.hrtime.bigint();
     let bytes = 0;
-    for await (const chunk of stream.chunks()) bytes += chunk.length;
+    for await (const chunk of stream.chunks()) {
+      bytes += chunk.length;
+      stream.recycle(chunk);
+    }
     const e = process.hrtime.bigint();
     if (stream.summary.packets !== packets) throw new Error(`retrieved ${stream.summary.packets} packets, wrote ${packets}`);
     if (i >= 0) times.push({ open: Number(b - a) / 1e6, full: Number(e - a) / 1e6, bytes });
@@ -114,8 +125,8 @@ async function timeRetrieval(dir: string, query: { callId: string; startSec: num
 
 const retrieveOnly = process.env['CALLSCOPE_BENCH_RETRIEVE'];
 if (retrieveOnly !== undefined) {
-  const { dir, query, packets, plain } = JSON.parse(retrieveOnly) as { dir: string; query: { callId: string; startSec: number; startUsec: number }; packets: number; plain: string };
-  process.stdout.write(JSON.stringify(await timeRetrieval(dir, query, packets, plain)));
+  const { dir, query, packets, plain, recycle } = JSON.parse(retrieveOnly) as { dir: string; query: { callId: string; startSec: number; startUsec: number }; packets: number; plain: string | null; recycle: boolean };
+  process.stdout.write(JSON.stringify(await timeRetrieval(dir, query, packets, plain, recycle)));
   process.exit(0);
 }
 
@@ -358,20 +369,26 @@ for (const c of cases) {
   if (Object.values(writer.stats().packetsDropped).some((n) => n > 0)) throw new Error(`spool dropped packets: ${JSON.stringify(writer.stats().packetsDropped)}`);
   const query = { callId: long.callId, startSec: t0, startUsec: 0 };
   const plain = join(dir, 'plain.pcap');
-  const inProcess = await timeRetrieval(dir, query, packets, plain);
-  const child = spawnSync(process.execPath, [...process.execArgv, process.argv[1]!], {
-    encoding: 'utf8',
-    maxBuffer: 16 * 1024 * 1024,
-    env: { ...process.env, CALLSCOPE_BENCH_RETRIEVE: JSON.stringify({ dir, query, packets, plain }) },
-  });
-  if (child.status !== 0) throw new Error(`retrieval child failed: ${child.stderr}`);
-  const { times, floor } = JSON.parse(child.stdout) as Awaited<ReturnType<typeof timeRetrieval>>;
+  const inProcess = await timeRetrieval(dir, query, packets, plain, true);
+  const inProcessKept = await timeRetrieval(dir, query, packets, null, false);
+  const fresh = (recycle: boolean): Awaited<ReturnType<typeof timeRetrieval>> => {
+    const child = spawnSync(process.execPath, [...process.execArgv, process.argv[1]!], {
+      encoding: 'utf8',
+      maxBuffer: 16 * 1024 * 1024,
+      env: { ...process.env, CALLSCOPE_BENCH_RETRIEVE: JSON.stringify({ dir, query, packets, plain: recycle ? plain : null, recycle }) },
+    });
+    if (child.status !== 0) throw new Error(`retrieval child failed: ${child.stderr}`);
+    return JSON.parse(child.stdout) as Awaited<ReturnType<typeof timeRetrieval>>;
+  };
+  const { times, floor } = fresh(true);
+  const kept = fresh(false).times;
   const index = filesUnder(dir);
   console.log(
     `\nretrieval of a one-hour call (${fmt(packets)} packets, ${(times[0]!.bytes / 1e6).toFixed(0)} MB of pcap; the start minute's archive + index ${(index.bytes / 1e6).toFixed(0)} MB with 300 other calls):`,
   );
   console.log(`  found and opened (index read, first chunk of each run): median ${median(times.map((t) => t.open)).toFixed(1)} ms`);
-  console.log(`  whole merged pcap produced: median ${median(times.map((t) => t.full)).toFixed(0)} ms (in the writing process, after its writer closed: ${median(inProcess.times.map((t) => t.full)).toFixed(0)} ms)`);
+  console.log(`  whole merged pcap produced, chunks given back: median ${median(times.map((t) => t.full)).toFixed(0)} ms (in the writing process, after its writer closed: ${median(inProcess.times.map((t) => t.full)).toFixed(0)} ms)`);
+  console.log(`  whole merged pcap produced, chunks kept by the consumer: median ${median(kept.map((t) => t.full)).toFixed(0)} ms (in the writing process: ${median(inProcessKept.times.map((t) => t.full)).toFixed(0)} ms)`);
   console.log(`  baseline: reading the same packets from one plain pcap file (readCaptureFile): median ${median(floor).toFixed(0)} ms (in the writing process: ${median(inProcess.floor).toFixed(0)} ms)`);
   rmSync(dir, { recursive: true, force: true });
 }

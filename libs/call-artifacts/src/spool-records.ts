@@ -45,7 +45,9 @@ export async function forEachCallRecord(
   const pcapQuery: CallPcapQuery = { callId: query.callId, startSec: query.startSec, startUsec: query.startUsec, kinds: groups, ...(query.sensor === undefined ? {} : { sensor: query.sensor }) };
   let stream;
   try {
-    stream = await openCallPcap(spoolDir, pcapQuery);
+    // Each chunk is parsed whole before the next is asked for (the parser keeps a record cut by
+    // the chunk's end in its own carry), so its memory can serve the next one.
+    stream = await openCallPcap(spoolDir, pcapQuery, { recycle: true });
   } catch (err) {
     if (err instanceof SpoolError && err.code === SpoolErrorCode.CallNotFound) return null;
     throw err;
@@ -58,7 +60,10 @@ export async function forEachCallRecord(
       if (status === CaptureParseStatus.Record) {
         const wait = onRecord(parser.record);
         if (wait !== undefined) await wait;
-      } else if (status === CaptureParseStatus.NeedMore) break;
+      } else if (status === CaptureParseStatus.NeedMore) {
+        stream.recycle(chunk);
+        break;
+      }
       else throw new SpoolError(SpoolErrorCode.CorruptFile, `merged capture of ${JSON.stringify(query.callId)}: ${parser.error?.message ?? 'unreadable'}`);
     }
   }

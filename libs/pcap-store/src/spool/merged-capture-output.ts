@@ -18,7 +18,8 @@ export const MergedCaptureFormat = {
 export type MergedCaptureFormat = (typeof MergedCaptureFormat)[keyof typeof MergedCaptureFormat];
 
 /** Output chunk size: one `yield` per 64 KiB keeps HTTP writes large and memory flat. */
-const CHUNK_BYTES = 64 * 1024;
+export const OUTPUT_CHUNK_BYTES = 64 * 1024;
+const CHUNK_BYTES = OUTPUT_CHUNK_BYTES;
 const SHB_LENGTH = 28;
 const IDB_LENGTH = 32; // 20 fixed + if_tsresol option (8) + opt_endofopt (4)
 const EPB_FIXED_LENGTH = 32;
@@ -28,6 +29,16 @@ const BLOCK_EPB = 0x00000006;
 const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
 const OPT_IF_TSRESOL = 9;
 const NS_PER_SEC = 1_000_000_000n;
+
+/**
+ * Where {@link MergedCaptureOutput} gets its output buffers: `allocate(size)` returns a buffer of at
+ * least `size` bytes that nobody else uses. With a provider, records already serialised (see
+ * `addRecords`) are always copied into such buffers, never handed on as they are: the caller may
+ * then reuse the memory they came from (and the provider may hand out memory it got back).
+ */
+export interface OutputBufferProvider {
+  allocate(size: number): Buffer;
+}
 
 /**
  * Serialises the merged packets of a call into buffers of about 64 KiB: classic pcap (ns) when
@@ -41,11 +52,18 @@ export class MergedCaptureOutput {
   /** Chosen format. */
   readonly format: MergedCaptureFormat;
   private readonly interfaceOf = new Map<number, number>();
-  private buf = Buffer.allocUnsafe(CHUNK_BYTES);
+  private buf: Buffer;
   private len = 0;
 
-  /** @param linkTypes - distinct link types of the call's packets, in interface order (at most 8: 4 variants × 2 groups) */
-  constructor(linkTypes: readonly number[]) {
+  /**
+   * @param linkTypes - distinct link types of the call's packets, in interface order (at most 8: 4 variants × 2 groups)
+   * @param provider - where output buffers come from (default: fresh memory; see {@link OutputBufferProvider})
+   */
+  constructor(
+    linkTypes: readonly number[],
+    private readonly provider: OutputBufferProvider | null = null,
+  ) {
+    this.buf = this.allocate(CHUNK_BYTES);
     this.format = linkTypes.length <= 1 ? MergedCaptureFormat.PCAP : MergedCaptureFormat.PCAPNG;
     linkTypes.forEach((lt, i) => this.interfaceOf.set(lt, i));
     if (this.format === MergedCaptureFormat.PCAP) {
@@ -89,7 +107,7 @@ export class MergedCaptureOutput {
     let full: Buffer | null = null;
     if (this.len + size > this.buf.length) {
       full = this.take();
-      if (size > this.buf.length) this.buf = Buffer.allocUnsafe(size);
+      if (size > this.buf.length) this.buf = this.allocate(size);
     }
     const b = this.buf;
     const at = this.len;
@@ -116,12 +134,24 @@ export class MergedCaptureOutput {
 
   /**
    * Appends records already serialised as classic little-endian ns pcap records (a spool chunk's
-   * records, checked by the caller): only for the `pcap` format. A run of 32 KiB or more is handed
-   * on as it is (no copy) after what was gathered before it.
-   * @returns the chunks to hand on, in order (none, one or two)
+   * records, checked by the caller): only for the `pcap` format. Without a provider, a run of
+   * 32 KiB or more is handed on as it is (no copy) after what was gathered before it; with one,
+   * every byte is copied into the output buffers (full ones are handed on).
+   * @returns the chunks to hand on, in order
    */
   addRecords(records: Uint8Array): Buffer[] {
     if (this.format !== MergedCaptureFormat.PCAP) throw new TypeError('addRecords needs the pcap format');
+    if (this.provider !== null) {
+      const out: Buffer[] = [];
+      for (let at = 0; at < records.length; ) {
+        if (this.len === this.buf.length) out.push(this.take());
+        const n = Math.min(records.length - at, this.buf.length - this.len);
+        this.buf.set(records.subarray(at, at + n), this.len);
+        this.len += n;
+        at += n;
+      }
+      return out;
+    }
     if (records.length < CHUNK_BYTES / 2) {
       const out: Buffer[] = [];
       if (this.len + records.length > this.buf.length) out.push(this.take());
@@ -136,8 +166,12 @@ export class MergedCaptureOutput {
   /** The bytes gathered so far (possibly just the file header), leaving the output empty. */
   take(): Buffer {
     const out = this.buf.subarray(0, this.len);
-    this.buf = Buffer.allocUnsafe(CHUNK_BYTES);
+    this.buf = this.allocate(CHUNK_BYTES);
     this.len = 0;
     return out;
+  }
+
+  private allocate(size: number): Buffer {
+    return this.provider === null ? Buffer.allocUnsafe(size) : this.provider.allocate(size);
   }
 }
