@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { readCallPcap, spoolCallName, spoolFileName, spoolFilePath, spoolMinuteDir } from '@callscope/pcap-store';
+import { openCallPcap, readCallPcap, spoolCallName, spoolFileName, spoolFilePath, spoolMinuteDir } from '@callscope/pcap-store';
 import { ConfigError } from '@callscope/runtime';
 import { API_ERRORS } from './api-errors.js';
 import { loadManagerApiConfig } from './config.js';
@@ -223,6 +223,54 @@ describe('manager-api routes (inject)', () => {
     while (openFds() > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
     expect(openFds()).toBe(0);
   });
+
+  it('streams a long segment-spooled call to a slow client whole and byte for byte while its chunks are given back as the socket takes them, with the rate limiter\'s headers', async () => {
+    // ~20 MB of RTP in the segment layout: many 1 MiB reads and 64 KiB output chunks, each given
+    // back to the retrieval once the socket took it. A client that stops reading for a while makes
+    // the server wait for 'drain' with chunks still in flight: had one been reused before its write
+    // called back, the bytes would differ from a retrieval whose chunks are kept.
+    const callId = 'long-download@192.0.2.12';
+    const startSec = START_SEC + 60;
+    await spoolSyntheticCall(spool, { callId, startSec, payloadType: 8, rtpmap: 'PCMA/8000', payloadBytes: 160, packetsBefore: 50_000, packetsAfter: 0, gapS: 0 });
+    const kept = await openCallPcap(spool, { callId, startSec, startUsec: 0 });
+    const expected: Buffer[] = [];
+    for await (const chunk of kept.chunks()) expected.push(chunk);
+    const app = build();
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    const start = new Date(startSec * 1000).toISOString().replace('.000Z', 'Z');
+    const got = await new Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port, path: `/api/v1/calls/${encodeURIComponent(callId)}/pcap?start=${start}` }, (res) => {
+        const parts: Buffer[] = [];
+        let seen = 0;
+        res.on('data', (c: Buffer) => {
+          parts.push(c);
+          seen += c.length;
+          // Stall now and then: the socket's buffers fill and the server waits for 'drain'.
+          if (seen > 2 * 1024 * 1024) {
+            seen = 0;
+            res.pause();
+            setTimeout(() => {
+              res.resume();
+            }, 30);
+          }
+        });
+        res.on('end', () => {
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts) });
+        });
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(got.status).toBe(200);
+    expect(got.headers['content-type']).toBe('application/vnd.tcpdump.pcap');
+    expect(got.headers['content-disposition']).toMatch(/^attachment; filename="long-download_192\.0\.2\.12_/);
+    expect(got.headers['x-ratelimit-limit']).toBeDefined();
+    expect(got.body.length).toBeGreaterThan(20 * 1024 * 1024);
+    expect(got.body.equals(Buffer.concat(expected))).toBe(true);
+  }, 60_000);
 
   it.each([
     [`/api/v1/calls/unknown/pcap?start=${START}`, 404, 'CALL_NOT_FOUND'],

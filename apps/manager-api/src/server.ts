@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
+import { once } from 'node:events';
+import type { OutgoingHttpHeaders } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
-import { Readable } from 'node:stream';
 import { fastify, LogController } from 'fastify';
 import type { FastifyInstance, FastifyRequest, FastifyReply, FastifyError } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
@@ -370,7 +371,7 @@ export function buildServer(config: DeepReadonly<ManagerApiConfig>, deps: Manage
         if (kinds === null) return sendApiError(reply, 'BAD_PARTS');
         let capture: CallPcapStream;
         try {
-          capture = await openCallPcap(config.spool.dir, { ...query, kinds });
+          capture = await openCallPcap(config.spool.dir, { ...query, kinds }, { recycle: true });
         } catch (err) {
           return spoolFailure(request, reply, err);
         }
@@ -384,15 +385,11 @@ export function buildServer(config: DeepReadonly<ManagerApiConfig>, deps: Manage
           await capture.close();
           return reply.send('');
         }
-        // Readable.from ends the generator when the client goes away, which closes the files.
-        const body = Readable.from(capture.chunks(), { objectMode: false });
-        body.on('error', (err) => {
+        await sendRecycled(reply, capture, (err) => {
           request.log.error({ err, callId }, 'pcap stream failed after the headers were sent');
         });
-        body.on('end', () => {
-          request.log.debug({ callId, ...capture.summary }, 'pcap sent');
-        });
-        return reply.send(body);
+        request.log.debug({ callId, ...capture.summary }, 'pcap sent');
+        return reply;
       },
     );
     // Series cost a pass over all of a call's RTP (about 1 s for a one-hour call): concurrent
@@ -551,4 +548,39 @@ async function isDirectory(path: string): Promise<boolean> {
  */
 export function reloadTls(app: FastifyInstance, tls: { readonly cert: Buffer; readonly key: Buffer }): void {
   (app.server as unknown as HttpsServer).setSecureContext({ cert: tls.cert, key: tls.key });
+}
+
+/**
+ * Streams a call's merged capture as the reply's body, giving each chunk back to the retrieval
+ * once the socket has taken it (its write called back), so a long call streams from a few reused
+ * buffers instead of touching fresh memory per chunk (pcap-store README, "Chunks given back").
+ * `reply.send(stream)` cannot: the stream it pipes from never learns when a chunk is written out.
+ * The reply is hijacked (fastify still runs the onResponse hooks); the headers set so far, the
+ * rate limiter's among them, are written as they are. A client that goes away ends the loop,
+ * which closes the files; a failure after the headers can only cut the response, and is logged.
+ */
+async function sendRecycled(reply: FastifyReply, capture: CallPcapStream, onFailure: (err: unknown) => void): Promise<void> {
+  reply.hijack();
+  const res = reply.raw;
+  const headers: OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) headers[name] = value;
+  res.writeHead(reply.statusCode, headers);
+  const gone = new AbortController();
+  const onClose = (): void => {
+    gone.abort();
+  };
+  res.once('close', onClose);
+  try {
+    for await (const chunk of capture.chunks()) {
+      if (gone.signal.aborted) break;
+      if (!res.write(chunk, () => capture.recycle(chunk))) await once(res, 'drain', { signal: gone.signal });
+    }
+    if (!gone.signal.aborted) res.end();
+  } catch (err) {
+    if (gone.signal.aborted) return;
+    onFailure(err);
+    res.destroy(err instanceof Error ? err : new Error(String(err)));
+  } finally {
+    res.off('close', onClose);
+  }
 }

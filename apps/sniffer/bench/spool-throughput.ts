@@ -18,8 +18,8 @@
  * process (this bench re-run with CALLSCOPE_BENCH_RETRIEVE set), as the manager API or `sniffer
  * pcap` read a spool another process wrote; the same timing in the writing process is shown
  * beside it. Retrieval is timed with the chunks given back to it as they are consumed (`recycle`,
- * as `sniffer pcap` and the GUI's ladder and audio read) and kept by the consumer (the manager
- * API's download).
+ * as `sniffer pcap`, the manager API's download and the GUI's ladder and audio read) and kept by
+ * the consumer (`openCallPcap`'s default).
  *
  *   CALLSCOPE_BENCH_BASELINE=<rev> CALLSCOPE_BENCH_CAPTURES=/tmp/callscope-bench npm run bench -- apps/sniffer
  *
@@ -85,9 +85,9 @@ function dbServerCpuSeconds(): number | null {
 
 /**
  * Times 5 retrievals of the call and 5 plain reads of `plain` (when given): ms each. With
- * `recycle` the chunks are given back as they are counted (as `sniffer pcap` and the GUI's ladder
- * and audio read), else the consumer keeps them (the manager API's download, whose HTTP stream
- * gives no word of when a chunk is written out). The two ways run in separate processes: taking
+ * `recycle` the chunks are given back as they are counted (as `sniffer pcap`, the manager API's
+ * download and the GUI's ladder and audio read), else the consumer keeps them (the default of
+ * `openCallPcap`, for consumers that cannot say when they are done). The two ways run in separate processes: taking
  * turns in one, the second way ran 2-3x slower than alone (the first one's memory left behind).
  */
 async function timeRetrieval(dir: string, query: { callId: string; startSec: number; startUsec: number }, packets: number, plain: string | null, recycle: boolean) {
