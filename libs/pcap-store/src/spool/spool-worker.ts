@@ -6,6 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { OPEN_HEADER_BYTES, NO_SENSOR, PACKET_FRAME_OFFSET, RingConsumer, RingRecord } from './spool-ring.js';
 import type { RingBuffers } from './spool-ring.js';
+import { resolveSpoolWriterOptions } from './spool-options.js';
 import type { SpoolWriterOptions } from './spool-options.js';
 import type { SpoolWriterStats } from './spool-stats.js';
 import { SpoolWriter } from './spool-writer.js';
@@ -40,6 +41,12 @@ export type SpoolWorkerMessage =
  * DEFAULT_BATCH_BYTES); the writer's disk I/O completes between batches.
  */
 const BATCH_RECORDS = 1 << 17;
+/**
+ * Most bytes of chunk blocks the worker reserves in its arena (beyond it, the writer carves slabs
+ * of its own, copied into with a view per record): a cap above this is for memory the disk may
+ * need to catch up, not for the steady state.
+ */
+const MAX_ARENA_BLOCK_BYTES = 1024 * 1024 * 1024;
 
 /**
  * Past this share of its memory cap the worker stops taking from the ring until the disk has
@@ -76,6 +83,12 @@ async function serve(port: MessagePort, data: SpoolWorkerData): Promise<void> {
   let byteMinutes: string[] = [];
   let byteCounts: number[] = [];
   let ended: number[] = [];
+  // One ArrayBuffer holds the batch buffer (at its head) and the writer's chunk blocks (the rest,
+  // up to the writer's memory cap): records are copied from one to the other with copyWithin,
+  // allocating nothing per packet (see SpoolWriterInternals). Pages are touched as used.
+  const batchBytes = data.batchBytes;
+  const cap = resolveSpoolWriterOptions(data.options).maxBufferedBytes;
+  const arena = Buffer.allocUnsafeSlow(batchBytes + Math.min(cap, MAX_ARENA_BLOCK_BYTES));
   const writer = new SpoolWriter({
     ...data.options,
     logger: (level, message, fields) => { post({ t: 'log', level, message, fields }); },
@@ -87,7 +100,7 @@ async function serve(port: MessagePort, data: SpoolWorkerData): Promise<void> {
           },
         }
       : {}),
-  });
+  }, { arena: arena.subarray(batchBytes) });
   const ring = new RingConsumer(data.ring);
   /** Open calls by slot (the producer keeps slots dense: it reuses those of finished calls). */
   const calls: (SpoolCallRef | undefined)[] = [];
@@ -129,9 +142,8 @@ async function serve(port: MessagePort, data: SpoolWorkerData): Promise<void> {
    * parse then reads lines just written here. The ring's room is given back before the scattered
    * copies into the chunks, not after.
    */
-  const batchBytes = data.batchBytes;
-  const scratch = new Uint8Array(batchBytes);
-  const scratchWords = new Int32Array(scratch.buffer);
+  const scratch = arena.subarray(0, batchBytes);
+  const scratchWords = new Int32Array(arena.buffer, 0, batchBytes >> 2);
   const recSlots = new Int32Array(BATCH_RECORDS);
   const order = new Int32Array(BATCH_RECORDS);
   let counts = new Int32Array(1024);
