@@ -570,6 +570,8 @@ async function sendRecycled(reply: FastifyReply, capture: CallPcapStream, onFail
     gone.abort();
   };
   res.once('close', onClose);
+  // Gone before we listened (its 'close' already fired): no 'drain' would ever come.
+  if (res.destroyed || res.socket === null || res.socket.destroyed) gone.abort();
   try {
     for await (const chunk of capture.chunks()) {
       if (gone.signal.aborted) break;
