@@ -7,7 +7,9 @@
  * database per run, migrated before the clock starts); figures are packets per wall second and per
  * CPU second of the child (median of the rounds; each round runs every mode once, and "x analyze"
  * is the median of each round's ratio to its own `analyze`), the spool's bytes on disk per packet and the
- * files it created (and per hour of capture time), and under each mode the median seconds of its
+ * files it created (and per hour of capture time), the seconds a `sync` after the run took to write
+ * them to disk (every run starts after a `sync`, so no run pays for another's write-back; its own
+ * is shown, not counted in its wall time), and under each mode the median seconds of its
  * phases from the run's `--stats` `timing` (setup, packets, the calls still open at the end, spool
  * and database closing) and of its CPU seconds from `cpu` (the packet thread, the spool's writer
  * thread, the rest of the process) beside the database server's (read from /proc when the server
@@ -52,6 +54,12 @@ interface Run {
   cpu: number;
   wall: number;
   spoolBytes: number;
+  /**
+   * Seconds a `sync` took right after the run, before its spool was deleted: the disk writing what
+   * the run left in the page cache (not in `wall`; a sensor's disk must keep this pace). Null
+   * without a spool.
+   */
+  writeBackS: number | null;
   spoolFiles: number;
   /** The run's `--stats` `timing` (seconds per phase); null from a revision that has none. */
   timing: AnalyzeTiming | null;
@@ -180,8 +188,10 @@ function runAnalyze(bundle: string, file: string, spool: boolean, db: boolean, e
     }
     const script = `TIMEFORMAT='%U %S %R'; time node "$1" analyze "$2" --format jsonl "\${@:3}" > /dev/null`;
     // Every run starts with nothing waiting for the disk: the write-back of what earlier runs (or
-    // the capture's generation) left dirty otherwise lands on this one (a 1,000-call run took its
-    // packets phase from ~3 s by hand to 5.6 s in the bench, the packet thread idle, waiting).
+    // the capture's generation) left dirty otherwise lands on whichever run comes next (a
+    // 1,000-call run took its packets phase from ~3 s by hand to 5.6 s in the bench, the packet
+    // thread idle, waiting; and an `analyze` after a spool run paid for that run's disk). The
+    // run's own write-back is timed after it instead (writeBackS).
     spawnSync('sync');
     const dbBefore = db ? dbServerCpuSeconds() : null;
     const r = spawnSync('bash', ['-c', script, 'bench', bundle, file, ...extra], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024, env: { ...process.env, ...env } });
@@ -189,6 +199,12 @@ function runAnalyze(bundle: string, file: string, spool: boolean, db: boolean, e
     const packets = /analyzed (\d+) packets/.exec(r.stderr);
     const times = /^([\d.]+) ([\d.]+) ([\d.]+)$/m.exec(r.stderr);
     if (packets === null || times === null) throw new Error(`no summary or times from ${bundle}: ${r.stderr.slice(-500)}`);
+    let writeBackS: number | null = null;
+    if (spool) {
+      const from = process.hrtime.bigint();
+      spawnSync('sync');
+      writeBackS = Number(process.hrtime.bigint() - from) / 1e9;
+    }
     const onDisk = spool ? filesUnder(join(work, 'spool')) : { bytes: 0, files: 0 };
     const dbAfter = db ? dbServerCpuSeconds() : null;
     const doc = JSON.parse(readFileSync(statsFile, 'utf8')) as { timing?: AnalyzeTiming; cpu?: CpuSeconds };
@@ -197,6 +213,7 @@ function runAnalyze(bundle: string, file: string, spool: boolean, db: boolean, e
       cpu: Number(times[1]) + Number(times[2]),
       wall: Number(times[3]),
       spoolBytes: onDisk.bytes,
+      writeBackS,
       spoolFiles: onDisk.files,
       timing: doc.timing ?? null,
       threads: doc.cpu ?? null,
@@ -334,7 +351,8 @@ for (const c of cases) {
       const slower = median(runs.map((r, i) => r.wall / alone[i]!));
       const r0 = runs[0]!;
       const spoolPart = m.spool
-        ? `; spool ${(r0.spoolBytes / r0.packets).toFixed(1)} B/packet on disk, ${fmt(r0.spoolFiles)} files (${fmt((r0.spoolFiles * 3600) / span)} per hour of capture)`
+        ? `; spool ${(r0.spoolBytes / r0.packets).toFixed(1)} B/packet on disk, ${fmt(r0.spoolFiles)} files (${fmt((r0.spoolFiles * 3600) / span)} per hour of capture)` +
+          `, written back to disk by a sync after the run in a median ${median(runs.map((r) => r.writeBackS ?? 0)).toFixed(1)} s`
         : '';
       console.log(
         `  ${b.label.padEnd(14)} ${m.name.padEnd(24)} ${fmt(wallPps).padStart(9)} packets/s wall, ${fmt(cpuPps).padStart(9)} packets/CPU-s = ${slower.toFixed(2)}x analyze${spoolPart}`,
