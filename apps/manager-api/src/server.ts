@@ -1,12 +1,11 @@
 import { stat } from 'node:fs/promises';
-import { once } from 'node:events';
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { fastify, LogController } from 'fastify';
 import type { FastifyInstance, FastifyRequest, FastifyReply, FastifyError } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
-import { MergedCaptureFormat, openCallPcap, SpoolError, SpoolErrorCode } from '@callscope/pcap-store';
+import { MergedCaptureFormat, openCallPcap, SpoolError, SpoolErrorCode, writeCallPcap } from '@callscope/pcap-store';
 import type { CallPcapStream } from '@callscope/pcap-store';
 import { NoCallAudioError, openCallAudio, readCallSip, readCallStreamSeries, type CallAudio, type CallSipLadder, type CallStreamSeries } from '@callscope/call-artifacts';
 import { UnsupportedCodecError, type AudioLegsLayout } from '@callscope/rtp';
@@ -551,13 +550,14 @@ export function reloadTls(app: FastifyInstance, tls: { readonly cert: Buffer; re
 }
 
 /**
- * Streams a call's merged capture as the reply's body, giving each chunk back to the retrieval
- * once the socket has taken it (its write called back), so a long call streams from a few reused
- * buffers instead of touching fresh memory per chunk (pcap-store README, "Chunks given back").
- * `reply.send(stream)` cannot: the stream it pipes from never learns when a chunk is written out.
- * The reply is hijacked (fastify still runs the onResponse hooks); the headers set so far, the
- * rate limiter's among them, are written as they are. A client that goes away ends the loop,
- * which closes the files; a failure after the headers can only cut the response, and is logged.
+ * Streams a call's merged capture as the reply's body through pcap-store's `writeCallPcap`, which
+ * gives each chunk back to the retrieval once the socket has taken it, so a long call streams from
+ * a few reused buffers instead of touching fresh memory per chunk (pcap-store README, "Chunks
+ * given back"). `reply.send(stream)` cannot: the stream it pipes from never learns when a chunk is
+ * written out. The reply is hijacked (fastify still runs the onResponse hooks); the headers set so
+ * far, the rate limiter's among them, are written as they are. A client that goes away ends the
+ * stream, which closes the files; a failure after the headers can only cut the response, and is
+ * logged.
  */
 async function sendRecycled(reply: FastifyReply, capture: CallPcapStream, onFailure: (err: unknown) => void): Promise<void> {
   reply.hijack();
@@ -565,24 +565,10 @@ async function sendRecycled(reply: FastifyReply, capture: CallPcapStream, onFail
   const headers: OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) headers[name] = value;
   res.writeHead(reply.statusCode, headers);
-  const gone = new AbortController();
-  const onClose = (): void => {
-    gone.abort();
-  };
-  res.once('close', onClose);
-  // Gone before we listened (its 'close' already fired): no 'drain' would ever come.
-  if (res.destroyed || res.socket === null || res.socket.destroyed) gone.abort();
   try {
-    for await (const chunk of capture.chunks()) {
-      if (gone.signal.aborted) break;
-      if (!res.write(chunk, () => capture.recycle(chunk))) await once(res, 'drain', { signal: gone.signal });
-    }
-    if (!gone.signal.aborted) res.end();
+    if (await writeCallPcap(capture, res)) res.end();
   } catch (err) {
-    if (gone.signal.aborted) return;
     onFailure(err);
     res.destroy(err instanceof Error ? err : new Error(String(err)));
-  } finally {
-    res.off('close', onClose);
   }
 }

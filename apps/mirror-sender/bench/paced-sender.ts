@@ -82,7 +82,6 @@ export interface PacedResult {
   rssMb: number;
 }
 
-
 /**
  * CPU seconds of the main thread and of the others (node names every thread "node": V8's platform
  * workers, i.e. concurrent GC marking and sweeping and background compilation, and libuv's pool).

@@ -10,7 +10,7 @@ export type { PacketCallback, ReadCaptureOptions } from './read-capture.js';
 export { locateCallFiles } from './spool/locate-call.js';
 export type { SpoolCallFile, SpoolCallLocation } from './spool/locate-call.js';
 export { MergedCaptureFormat } from './spool/merged-capture-output.js';
-export { openCallPcap, readCallPcap } from './spool/read-call-pcap.js';
+export { openCallPcap, readCallPcap, writeCallPcap } from './spool/read-call-pcap.js';
 export type { CallPcapOpenOptions, CallPcapQuery, CallPcapSink, CallPcapStream, CallPcapSummary } from './spool/read-call-pcap.js';
 export { SpoolError, SpoolErrorCode } from './spool/spool-error.js';
 export { DEFAULT_SPOOL_WRITER_OPTIONS, resolveSpoolWriterOptions, SpoolMode } from './spool/spool-options.js';

@@ -19,7 +19,6 @@ export type MergedCaptureFormat = (typeof MergedCaptureFormat)[keyof typeof Merg
 
 /** Output chunk size: one `yield` per 64 KiB keeps HTTP writes large and memory flat. */
 export const OUTPUT_CHUNK_BYTES = 64 * 1024;
-const CHUNK_BYTES = OUTPUT_CHUNK_BYTES;
 const SHB_LENGTH = 28;
 const IDB_LENGTH = 32; // 20 fixed + if_tsresol option (8) + opt_endofopt (4)
 const EPB_FIXED_LENGTH = 32;
@@ -63,7 +62,7 @@ export class MergedCaptureOutput {
     linkTypes: readonly number[],
     private readonly provider: OutputBufferProvider | null = null,
   ) {
-    this.buf = this.allocate(CHUNK_BYTES);
+    this.buf = this.allocate(OUTPUT_CHUNK_BYTES);
     this.format = linkTypes.length <= 1 ? MergedCaptureFormat.PCAP : MergedCaptureFormat.PCAPNG;
     linkTypes.forEach((lt, i) => this.interfaceOf.set(lt, i));
     if (this.format === MergedCaptureFormat.PCAP) {
@@ -152,7 +151,7 @@ export class MergedCaptureOutput {
       }
       return out;
     }
-    if (records.length < CHUNK_BYTES / 2) {
+    if (records.length < OUTPUT_CHUNK_BYTES / 2) {
       const out: Buffer[] = [];
       if (this.len + records.length > this.buf.length) out.push(this.take());
       this.buf.set(records, this.len);
@@ -166,7 +165,7 @@ export class MergedCaptureOutput {
   /** The bytes gathered so far (possibly just the file header), leaving the output empty. */
   take(): Buffer {
     const out = this.buf.subarray(0, this.len);
-    this.buf = this.allocate(CHUNK_BYTES);
+    this.buf = this.allocate(OUTPUT_CHUNK_BYTES);
     this.len = 0;
     return out;
   }

@@ -658,10 +658,41 @@ export async function openCallPcap(spoolDir: string, query: CallPcapQuery, optio
 export type CallPcapSink = Writable | ((chunk: Buffer) => void | Promise<void>);
 
 /**
+ * Writes an opened call capture into `out` (not ended), honouring `drain`, each chunk given back
+ * to the retrieval once its write has called back (open it with {@link CallPcapOpenOptions.recycle}).
+ * Stops when `out` closes first (a client gone; also one gone before this was called, for which no
+ * 'drain' would ever come): the generator's end closes the files.
+ *
+ * @returns true when every chunk was written, false when `out` closed first
+ * @throws what the retrieval throws (a file failing mid-way); `out` is left as it is
+ */
+export async function writeCallPcap(stream: CallPcapStream, out: Writable): Promise<boolean> {
+  const gone = new AbortController();
+  const onClose = (): void => {
+    gone.abort();
+  };
+  out.once('close', onClose);
+  if (out.destroyed) gone.abort();
+  try {
+    for await (const chunk of stream.chunks()) {
+      if (gone.signal.aborted) return false;
+      if (!out.write(chunk, () => stream.recycle(chunk))) await once(out, 'drain', { signal: gone.signal });
+    }
+    return !gone.signal.aborted;
+  } catch (err) {
+    if (gone.signal.aborted) return false;
+    throw err;
+  } finally {
+    out.off('close', onClose);
+  }
+}
+
+/**
  * Writes the merged capture of one call to `sink` (see {@link openCallPcap}); a `Writable` is not
  * ended, so several calls can share it. Chunks are recycled (see {@link CallPcapOpenOptions}): a
  * callback sink must copy what it keeps beyond the promise it returns (or its return, when it
- * returns none); a `Writable`'s chunk is reused once its write has called back.
+ * returns none); a `Writable` is written by {@link writeCallPcap} (which stops early when it
+ * closes first: the summary then counts what was produced, not what the sink took).
  *
  * @param spoolDir - spool root
  * @param query - see {@link CallPcapQuery}
@@ -671,14 +702,13 @@ export type CallPcapSink = Writable | ((chunk: Buffer) => void | Promise<void>);
  */
 export async function readCallPcap(spoolDir: string, query: CallPcapQuery, sink: CallPcapSink): Promise<CallPcapSummary> {
   const stream = await openCallPcap(spoolDir, query, { recycle: true });
-  const giveBack = (chunk: Buffer) => () => stream.recycle(chunk);
+  if (typeof sink !== 'function') {
+    await writeCallPcap(stream, sink);
+    return stream.summary;
+  }
   for await (const chunk of stream.chunks()) {
-    if (typeof sink === 'function') {
-      await sink(chunk);
-      stream.recycle(chunk);
-    } else if (!sink.write(chunk, giveBack(chunk))) {
-      await once(sink, 'drain');
-    }
+    await sink(chunk);
+    stream.recycle(chunk);
   }
   return stream.summary;
 }

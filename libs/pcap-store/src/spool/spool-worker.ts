@@ -6,8 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { OPEN_HEADER_BYTES, NO_SENSOR, PACKET_FRAME_OFFSET, RingConsumer, RingRecord } from './spool-ring.js';
 import type { RingBuffers } from './spool-ring.js';
-import { resolveSpoolWriterOptions } from './spool-options.js';
-import type { SpoolWriterOptions } from './spool-options.js';
+import type { ResolvedSpoolWriterOptions } from './spool-options.js';
 import type { SpoolWriterStats } from './spool-stats.js';
 import { SpoolWriter } from './spool-writer.js';
 import type { SpoolCallRef } from './spool-writer.js';
@@ -18,8 +17,8 @@ import type { LogCallbackLevel } from '@callscope/runtime';
 export interface SpoolWorkerData {
   kind: 'callscope-spool-writer';
   ring: RingBuffers;
-  /** The writer's options without its callbacks (they stay on the packet thread). */
-  options: Omit<SpoolWriterOptions, 'logger' | 'onBytesWritten'>;
+  /** The writer's resolved options without its callbacks (they stay on the packet thread). */
+  options: Omit<ResolvedSpoolWriterOptions, 'logger' | 'onBytesWritten'>;
   /** Post the bytes each write put on disk (the packet thread feeds retention with them). */
   reportBytes: boolean;
   /** Most ring bytes per batch (DEFAULT_BATCH_BYTES; at least MIN_BATCH_BYTES). */
@@ -87,8 +86,7 @@ async function serve(port: MessagePort, data: SpoolWorkerData): Promise<void> {
   // up to the writer's memory cap): records are copied from one to the other with copyWithin,
   // allocating nothing per packet (see SpoolWriterInternals). Pages are touched as used.
   const batchBytes = data.batchBytes;
-  const cap = resolveSpoolWriterOptions(data.options).maxBufferedBytes;
-  const arena = Buffer.allocUnsafeSlow(batchBytes + Math.min(cap, MAX_ARENA_BLOCK_BYTES));
+  const arena = Buffer.allocUnsafeSlow(batchBytes + Math.min(data.options.maxBufferedBytes, MAX_ARENA_BLOCK_BYTES));
   const writer = new SpoolWriter({
     ...data.options,
     logger: (level, message, fields) => { post({ t: 'log', level, message, fields }); },

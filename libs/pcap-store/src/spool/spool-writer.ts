@@ -505,7 +505,7 @@ export class SpoolWriter implements SpoolSink {
         buf.writeUInt32LE(tsNsec, at + 4);
         buf.writeUInt32LE(capLen, at + 8);
         buf.writeUInt32LE(origLen, at + 12);
-        copyBytes(src, start, capLen, buf, at + PCAP_RECORD_HEADER_LENGTH);
+        this.copy(src, start, capLen, buf, at + PCAP_RECORD_HEADER_LENGTH);
       }
       chunk.pos = at + recordLen;
     } else if (headerInSrc) {
