@@ -3,8 +3,8 @@
  * test/spool-worker-entry.ts), fed through the shared ring. Its archives are compared with the
  * frames written and with what the same calls give through SpoolWriter on this thread.
  */
-import { rmSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { fc, test as propTest } from '@fast-check/vitest';
 import { ChunkCompression, SpoolDropReason, SpoolMode, SpoolWriter, ThreadedSpoolWriter, spoolMinuteDir } from '../src/index.js';
 import type { SpoolCallRef, SpoolWriterOptions, SpoolWriterStats } from '../src/index.js';
@@ -316,6 +316,48 @@ describe('ThreadedSpoolWriter', () => {
   it('rejects a batch size under MIN_BATCH_BYTES or not a multiple of 8', () => {
     for (const batchBytes of [MIN_BATCH_BYTES - 8, MIN_BATCH_BYTES + 4, 0, Number.NaN]) {
       expect(() => new ThreadedSpoolWriter({ spoolDir: spoolDir('badbatch'), batchBytes }, script)).toThrow(RangeError);
+    }
+  });
+
+  it.runIf(process.platform === 'linux')('writerNice lowers the writer thread alone, for as long as it runs; writes are unchanged', async () => {
+    // Nice values of this process's threads, from /proc (field 19; the name before it may hold spaces).
+    const nices = (): number[] =>
+      readdirSync('/proc/self/task').flatMap((tid) => {
+        try {
+          const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'latin1');
+          return [Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])];
+        } catch {
+          return []; // a thread that ended meanwhile
+        }
+      });
+    const own = (): number => {
+      const stat = readFileSync('/proc/thread-self/stat', 'latin1');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    };
+    const before = own();
+    const nice = before === 7 ? 8 : 7;
+    const atNice = (): number => nices().filter((n) => n === nice).length;
+    expect(atNice()).toBe(0);
+    const dir = spoolDir('nice');
+    const w = new ThreadedSpoolWriter({ spoolDir: dir, writerNice: nice }, script);
+    const calls = makeCalls(3);
+    writeInterleaved(w, calls);
+    // A call on disk: the worker has started and run its first batches.
+    await w.endCall(calls[0]!.ref);
+    expect(atNice()).toBe(1);
+    expect(own()).toBe(before);
+    await Promise.all(calls.map((c) => w.endCall(c.ref)));
+    await w.close();
+    for (const c of calls) expect(sameRecords((await retrieve(dir, query(c))).records, c.frames)).toBeNull();
+    // The thread ends shortly after its last message.
+    await vi.waitFor(() => {
+      expect(atNice()).toBe(0);
+    }, { timeout: 10_000, interval: 20 });
+  });
+
+  it('rejects a writerNice outside 0..19 or not an integer', () => {
+    for (const writerNice of [-1, 20, 1.5, Number.NaN]) {
+      expect(() => new ThreadedSpoolWriter({ spoolDir: spoolDir('badnice'), writerNice }, script)).toThrow(RangeError);
     }
   });
 

@@ -126,7 +126,8 @@ export async function openCdrSink(
 
 /**
  * The per-call pcap spool under `dir`, with the config's mode and compression; `retention` applies
- * the config's size and age limits (live always, analyze only with `--spool-retention`).
+ * the config's size and age limits (live always, analyze only with `--spool-retention`). `offline`:
+ * the reader waits on a full spool (analyze), see CallSpoolOptions.offline.
  */
 export function openSpool(
   config: DeepReadonly<SnifferConfig>,
@@ -134,6 +135,7 @@ export function openSpool(
   retention: boolean,
   logger: { child(b: object): { info(o: object, m: string): void; warn(o: object, m: string): void; error(o: object, m: string): void; debug(o: object, m: string): void } },
   sensor: string = config.sensor.name,
+  offline = false,
 ): CallSpool {
   const log = logger.child({ component: 'spool' });
   return new CallSpool({
@@ -146,6 +148,7 @@ export function openSpool(
     maxAgeDays: config.spool.maxAgeDays,
     maxOpenFiles: 1024,
     workerScript: config.spool.writerThread ? spoolWorkerScript() : null,
+    offline,
     logger: (level, message, fields) => {
       log[level](fields, message);
     },
@@ -206,7 +209,7 @@ export async function runAnalyze(argv: readonly string[], io: AnalyzeIo): Promis
   }
   // Offline analysis keeps everything it writes unless asked: retention would delete the calls of
   // an old capture (or of a large one) as soon as they are written.
-  const spool = spoolTarget === null ? null : openSpool(config, spoolTarget.value, args.spoolRetention, logger, sensor);
+  const spool = spoolTarget === null ? null : openSpool(config, spoolTarget.value, args.spoolRetention, logger, sensor, true);
   const out = new LineOutput(io.stdout);
   const calls: CallRecord[] = [];
   const registers: RegisterRecord[] = [];

@@ -2,6 +2,7 @@
  * The spool writer's side of {@link ThreadedSpoolWriter}: runs in a worker thread, reads the ring
  * the packet thread fills and drives an ordinary {@link SpoolWriter} with it.
  */
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { OPEN_HEADER_BYTES, NO_SENSOR, PACKET_FRAME_OFFSET, RingConsumer, RingRecord } from './spool-ring.js';
@@ -23,6 +24,8 @@ export interface SpoolWorkerData {
   reportBytes: boolean;
   /** Most ring bytes per batch (DEFAULT_BATCH_BYTES; at least MIN_BATCH_BYTES). */
   batchBytes: number;
+  /** Nice value for this thread (ThreadedSpoolWriterOptions.writerNice); 0: left as it is. */
+  nice: number;
 }
 
 /** Messages of the worker to the packet thread. */
@@ -79,6 +82,15 @@ export function runSpoolWorker(): void {
 
 async function serve(port: MessagePort, data: SpoolWorkerData): Promise<void> {
   const post = (m: SpoolWorkerMessage): void => { port.postMessage(m); };
+  // setpriority(PRIO_PROCESS, 0) applies to the calling thread on Linux (a thread is a task with
+  // its own nice value), to the whole process elsewhere: only Linux gets it.
+  if (data.nice !== 0 && process.platform === 'linux') {
+    try {
+      setPriority(0, data.nice);
+    } catch (err) {
+      post({ t: 'log', level: 'warn', message: 'spool writer thread: could not lower its priority', fields: { nice: data.nice, error: String(err) } });
+    }
+  }
   let byteMinutes: string[] = [];
   let byteCounts: number[] = [];
   let ended: number[] = [];

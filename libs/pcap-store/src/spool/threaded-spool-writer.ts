@@ -24,6 +24,14 @@ export interface ThreadedSpoolWriterOptions extends SpoolWriterOptions {
    * the worker cut its copy inside records.
    */
   batchBytes?: number;
+  /**
+   * Nice value of the writer thread (Linux: per thread; 0..19, default 0: as the packet thread).
+   * For a producer that waits on a full ring (offline analysis): the packet thread, which sets the
+   * pace, then gets a core first when more threads are runnable than there are cores, and the ring
+   * absorbs the writer's lag without a packet lost. A live capture keeps 0: there a writer behind
+   * on a busy host fills the ring and drops packets (`buffer_full`).
+   */
+  writerNice?: number;
 }
 
 /** Default ring size (see {@link ThreadedSpoolWriterOptions.ringBytes}). */
@@ -124,9 +132,12 @@ export class ThreadedSpoolWriter implements SpoolSink {
   private holds = 0;
 
   constructor(options: ThreadedSpoolWriterOptions, workerScript: URL | string) {
-    const { ringBytes = DEFAULT_SPOOL_RING_BYTES, batchBytes = DEFAULT_BATCH_BYTES, ...writerOptions } = options;
+    const { ringBytes = DEFAULT_SPOOL_RING_BYTES, batchBytes = DEFAULT_BATCH_BYTES, writerNice = 0, ...writerOptions } = options;
     if (!Number.isInteger(batchBytes) || batchBytes < MIN_BATCH_BYTES || batchBytes % 8 !== 0) {
       throw new RangeError(`spool batchBytes must be a multiple of 8 of at least ${MIN_BATCH_BYTES}, got ${batchBytes}`);
+    }
+    if (!Number.isInteger(writerNice) || writerNice < 0 || writerNice > 19) {
+      throw new RangeError(`spool writerNice must be an integer in [0, 19], got ${writerNice}`);
     }
     this.options = resolveSpoolWriterOptions(writerOptions);
     const buffers = createRing(ringBytes);
@@ -134,7 +145,7 @@ export class ThreadedSpoolWriter implements SpoolSink {
     this.ringBuf = Buffer.from(buffers.data);
     this.view = new DataView(buffers.data);
     const { logger: _logger, onBytesWritten, ...plain } = this.options;
-    const data: SpoolWorkerData = { kind: 'callscope-spool-writer', ring: buffers, options: plain, reportBytes: onBytesWritten !== undefined, batchBytes };
+    const data: SpoolWorkerData = { kind: 'callscope-spool-writer', ring: buffers, options: plain, reportBytes: onBytesWritten !== undefined, batchBytes, nice: writerNice };
     this.worker = new Worker(workerScript, { workerData: data });
     this.worker.on('message', (m: SpoolWorkerMessage) => { this.onMessage(m); });
     this.worker.on('error', (err) => { this.fail(err); });
