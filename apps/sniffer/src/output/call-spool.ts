@@ -55,9 +55,10 @@ interface HeldFrame {
 
 /**
  * Nice value of an offline run's writer thread: at 10 the kernel gives a runnable packet thread
- * about nine tenths of a shared core (weights 1024 and 110). Measured on the 10,000-call bench
- * capture with a database on the same two cores (paired runs): the packet thread is the one the
- * run waits for, and the writer catches up through the ring.
+ * about nine tenths of a shared core (weights 1024 and 110), and the writer catches up through the
+ * ring. Measured on the 10,000-call bench capture with a database on the same two cores: 9 of 12
+ * alternating pairs faster, by a median 0.3-0.4 s of ~10.5 s; without the database, within the
+ * noise (pcap-store's README, "The writer thread yields, offline").
  */
 const OFFLINE_WRITER_NICE = 10;
 

@@ -2,7 +2,7 @@
  * The spool writer's side of {@link ThreadedSpoolWriter}: runs in a worker thread, reads the ring
  * the packet thread fills and drives an ordinary {@link SpoolWriter} with it.
  */
-import { setPriority } from 'node:os';
+import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { OPEN_HEADER_BYTES, NO_SENSOR, PACKET_FRAME_OFFSET, RingConsumer, RingRecord } from './spool-ring.js';
@@ -83,10 +83,11 @@ export function runSpoolWorker(): void {
 async function serve(port: MessagePort, data: SpoolWorkerData): Promise<void> {
   const post = (m: SpoolWorkerMessage): void => { port.postMessage(m); };
   // setpriority(PRIO_PROCESS, 0) applies to the calling thread on Linux (a thread is a task with
-  // its own nice value), to the whole process elsewhere: only Linux gets it.
+  // its own nice value), to the whole process elsewhere: only Linux gets it. Only ever lower: a
+  // process already started nicer than asked keeps its value (raising needs privileges).
   if (data.nice !== 0 && process.platform === 'linux') {
     try {
-      setPriority(0, data.nice);
+      if (getPriority(0) < data.nice) setPriority(0, data.nice);
     } catch (err) {
       post({ t: 'log', level: 'warn', message: 'spool writer thread: could not lower its priority', fields: { nice: data.nice, error: String(err) } });
     }

@@ -25,7 +25,8 @@ export interface ThreadedSpoolWriterOptions extends SpoolWriterOptions {
    */
   batchBytes?: number;
   /**
-   * Nice value of the writer thread (Linux: per thread; 0..19, default 0: as the packet thread).
+   * Nice value of the writer thread (Linux: per thread; 0..19, default 0: as the packet thread;
+   * never below what the thread starts with).
    * For a producer that waits on a full ring (offline analysis): the packet thread, which sets the
    * pace, then gets a core first when more threads are runnable than there are cores, and the ring
    * absorbs the writer's lag without a packet lost. A live capture keeps 0: there a writer behind
