@@ -3,7 +3,8 @@
  * test/spool-worker-entry.ts), fed through the shared ring. Its archives are compared with the
  * frames written and with what the same calls give through SpoolWriter on this thread.
  */
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { fc, test as propTest } from '@fast-check/vitest';
 import { ChunkCompression, SpoolDropReason, SpoolMode, SpoolWriter, ThreadedSpoolWriter, spoolMinuteDir } from '../src/index.js';
@@ -320,20 +321,17 @@ describe('ThreadedSpoolWriter', () => {
   });
 
   it.runIf(process.platform === 'linux')('writerNice lowers the writer thread alone, for as long as it runs; writes are unchanged', async () => {
-    // Nice values of this process's threads, from /proc (field 19; the name before it may hold spaces).
+    // Nice values of this process's threads: getpriority() takes a thread id on Linux, the same
+    // call the worker makes for itself with 0.
     const nices = (): number[] =>
       readdirSync('/proc/self/task').flatMap((tid) => {
         try {
-          const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'latin1');
-          return [Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])];
+          return [getPriority(Number(tid))];
         } catch {
           return []; // a thread that ended meanwhile
         }
       });
-    const own = (): number => {
-      const stat = readFileSync('/proc/thread-self/stat', 'latin1');
-      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
-    };
+    const own = (): number => getPriority(0);
     const before = own();
     // Above the process's own value: a thread may always lower its priority, not raise it.
     const nice = Math.min(before + 3, 19);
