@@ -1165,9 +1165,8 @@ export class CdrWriter {
       await this.ensureDays([]);
       for (let i = 0; i < this.concurrency; i++) held.push(await this.pool.getConnection());
       await this.checkServer(held[0]!);
-      const { cdr, cdrReturning, rtp, sip } = this.inserts;
+      const { cdr, cdrReturning, rtp } = this.inserts;
       const texts = [this.returning === true ? cdrReturning.sql(cdrReturning.maxRows) : cdr.sql(cdr.maxRows), rtp.sql(rtp.maxRows)];
-      for (let rows = 1; rows < sip.maxRows; rows *= 2) texts.push(sip.sql(rows));
       await Promise.all(held.map(async (conn) => {
         for (const sql of texts) await conn.prepare(this.prepared(sql));
       }));
